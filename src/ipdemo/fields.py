@@ -1,0 +1,168 @@
+"""Field types and domain checks, vectorised over whole columns.
+
+Each checker takes a column of stripped, non-empty strings and returns Findings: a boolean mask
+of the offending rows plus a message code. No per-row Python on the happy path, so a 1M-row
+ledger checks in about a second.
+
+References: CNIPA application numbers, ZC 0006-2003; credit codes, GB 32100-2015.
+python-stdnum's cn.uscc is not used: it is per value (too slow at 1M rows) and rejects codes whose
+first 8 characters are not all digits, which legal codes may have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+CNIPA_NEW = r"^\d{4}[12389]\d{7}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
+CNIPA_OLD = r"^\d{2}[123]\d{5}\.[0-9X]$"  # before: YY T NNNNN . C
+CNIPA_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
+# Type digit → the patent type it implies (8, 9: PCT applications entering China).
+CNIPA_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention",
+                     "9": "utility_model"}
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
+USCC_SHAPE = r"^[0-9A-HJ-NP-RTUWXY]{18}$"
+USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
+_USCC_VALUE = np.full(256, -1, dtype=np.int64)
+for _i, _c in enumerate(USCC_ALPHABET):
+    _USCC_VALUE[ord(_c)] = _i
+
+SOFTWARE_NO = r"^(\d{4})SR(\d+)$"
+TRADEMARK_NO = r"^(?:G\d{4,}|\d{1,9}A?)$"
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@dataclass
+class Finding:
+    """Rows of a column that share one problem."""
+
+    mask: np.ndarray
+    code: str
+    severity: str = "error"
+    extra: dict[str, pd.Series] = field(default_factory=dict)  # per-row message params
+
+
+def _ascii_matrix(values: pd.Series, width: int) -> np.ndarray:
+    """Rows of equal-length ASCII strings as an (n, width) uint8 matrix, without a Python loop."""
+    return np.frombuffer("".join(values.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
+def cnipa_check_char(bodies: pd.Series, width: int) -> np.ndarray:
+    """Check characters for digit strings of one width (12 new, 8 old): Σ dᵢwᵢ mod 11, 10 → X."""
+    if bodies.empty:
+        return np.array([], dtype=object)
+    digits = _ascii_matrix(bodies, width).astype(np.int64) - 48
+    remainder = (digits * CNIPA_WEIGHTS[:width]).sum(axis=1) % 11
+    return np.array(list("0123456789X"), dtype=object)[remainder]
+
+
+def check_cnipa(values: pd.Series) -> list[Finding]:
+    new = values.str.match(CNIPA_NEW).to_numpy(dtype=bool)
+    old = values.str.match(CNIPA_OLD).to_numpy(dtype=bool)
+    findings = [Finding(~(new | old), "bad_cnipa_no")]
+    expected = pd.Series(index=values.index, dtype=object)
+    for mask, width in ((new, 12), (old, 8)):
+        if mask.any():
+            sub = values[mask]
+            expected[mask] = cnipa_check_char(sub.str.slice(0, width), width)
+    shaped = new | old
+    wrong = shaped & (values.str.slice(-1).to_numpy(dtype=object) != expected.to_numpy())
+    findings.append(Finding(wrong, "cnipa_check", extra={"expected": expected}))
+    return findings
+
+
+def cnipa_type_digit(values: pd.Series) -> pd.Series:
+    """The type digit of well-formed application numbers (NaN elsewhere)."""
+    new = values.str.match(CNIPA_NEW)
+    old = values.str.match(CNIPA_OLD)
+    digit = pd.Series(np.nan, index=values.index, dtype=object)
+    digit[new.to_numpy(dtype=bool)] = values[new.to_numpy(dtype=bool)].str.slice(4, 5)
+    digit[old.to_numpy(dtype=bool)] = values[old.to_numpy(dtype=bool)].str.slice(2, 3)
+    return digit
+
+
+def uscc_check_char(bodies: pd.Series) -> np.ndarray:
+    """Check characters for the first 17 characters of credit codes (GB 32100-2015)."""
+    if bodies.empty:
+        return np.array([], dtype=object)
+    values = _USCC_VALUE[_ascii_matrix(bodies, 17)]
+    remainder = (31 - (values * USCC_WEIGHTS).sum(axis=1) % 31) % 31
+    return np.array(list(USCC_ALPHABET), dtype=object)[remainder]
+
+
+def check_uscc(values: pd.Series) -> list[Finding]:
+    shaped = values.str.match(USCC_SHAPE).to_numpy(dtype=bool)
+    expected = pd.Series(index=values.index, dtype=object)
+    if shaped.any():
+        expected[shaped] = uscc_check_char(values[shaped].str.slice(0, 17))
+    wrong = shaped & (values.str.slice(-1).to_numpy(dtype=object) != expected.to_numpy())
+    # A check mismatch is only a warning: some legally issued early codes fail it.
+    return [Finding(~shaped, "bad_uscc"),
+            Finding(wrong, "uscc_check", severity="warning", extra={"expected": expected})]
+
+
+def check_software_no(values: pd.Series) -> list[Finding]:
+    parts = values.str.extract(SOFTWARE_NO)
+    year = pd.to_numeric(parts[0], errors="coerce")
+    digits = parts[1].str.len()
+    ok = year.notna() & (((year < 2019) & (digits == 6)) | ((year >= 2019) & (digits == 7)))
+    return [Finding(~ok.to_numpy(dtype=bool), "bad_software_no")]
+
+
+def check_trademark_no(values: pd.Series) -> list[Finding]:
+    return [Finding(~values.str.match(TRADEMARK_NO).to_numpy(dtype=bool), "bad_trademark_no")]
+
+
+def check_nice_class(values: pd.Series) -> list[Finding]:
+    number = pd.to_numeric(values.where(values.str.match(r"^\d{1,2}$")), errors="coerce")
+    ok = number.between(1, 45)
+    return [Finding(~ok.to_numpy(dtype=bool), "bad_nice_class")]
+
+
+def check_integer(values: pd.Series) -> list[Finding]:
+    return [Finding(~values.str.match(r"^\d+$").to_numpy(dtype=bool), "bad_integer")]
+
+
+def parse_decimal(values: pd.Series) -> pd.Series:
+    """Plain decimals ('12.5', '-3'); anything else → NaN."""
+    plain = values.where(values.str.match(r"^-?\d+(?:\.\d+)?$"))
+    return pd.to_numeric(plain, errors="coerce")
+
+
+def check_decimal(values: pd.Series) -> list[Finding]:
+    number = parse_decimal(values)
+    bad = number.isna().to_numpy(dtype=bool)
+    negative = (number < 0).to_numpy(dtype=bool)
+    return [Finding(bad, "bad_number"), Finding(negative, "negative")]
+
+
+def parse_iso_dates(values: pd.Series) -> pd.Series:
+    """ISO dates to datetime64; malformed or impossible (2021-02-30) → NaT."""
+    iso = values.where(values.str.match(ISO_DATE))
+    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+
+
+def check_date(values: pd.Series, earliest: date, latest: date) -> list[Finding]:
+    parsed = parse_iso_dates(values)
+    bad = parsed.isna().to_numpy(dtype=bool)
+    out_of_range = (~bad) & ~parsed.between(pd.Timestamp(earliest), pd.Timestamp(latest)).to_numpy(dtype=bool)
+    today = pd.Timestamp(date.today())
+    future = (~bad) & ~out_of_range & (parsed > today).to_numpy(dtype=bool)
+    return [
+        Finding(bad, "bad_date"),
+        Finding(out_of_range, "date_out_of_range"),
+        Finding(future, "date_in_future", severity="warning"),
+    ]
+
+
+def check_enum(values: pd.Series, allowed: list[str]) -> list[Finding]:
+    return [Finding(~values.isin(allowed).to_numpy(dtype=bool), "bad_enum")]
+
+
+def check_text(values: pd.Series) -> list[Finding]:
+    return [Finding(values.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool), "bad_text")]

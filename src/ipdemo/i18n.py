@@ -1,0 +1,244 @@
+"""Every user-facing message, in Chinese (default) and English, keyed by a stable code.
+
+Codes also appear in `validate --format json` so that scripts can key on them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+LANGS = ("zh", "en")
+
+# code: (中文, English). Templates use str.format with the params of the Problem / error.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- field values -------------------------------------------------------------------
+    "required": ("必填字段为空", "required field is empty"),
+    "bad_date": (
+        "日期 {value!r} 无效，应为 YYYY-MM-DD（如 2021-06-01）",
+        "date {value!r} is not valid; write it as YYYY-MM-DD (e.g. 2021-06-01)",
+    ),
+    "date_out_of_range": (
+        "日期 {value} 不在合理范围 {earliest} .. {latest} 内",
+        "date {value} is outside the sane range {earliest} .. {latest}",
+    ),
+    "date_in_future": ("日期 {value} 晚于今天", "date {value} is after today"),
+    "bad_number": ("{value!r} 不是数字", "{value!r} is not a number"),
+    "negative": ("{value} 不能为负数", "{value} must not be negative"),
+    "bad_integer": ("{value!r} 不是整数", "{value!r} is not a whole number"),
+    "bad_nice_class": (
+        "尼斯分类 {value!r} 应为 1..45 的整数",
+        "Nice class {value!r} must be a whole number 1..45",
+    ),
+    "bad_enum": (
+        "{value!r} 不是允许的取值；可用：{allowed}",
+        "{value!r} is not an allowed value; use one of: {allowed}",
+    ),
+    "unknown_town": (
+        "未知区镇 {value!r}；最接近的有：{suggestions}（可在 targets.yaml 的 towns.aliases 中添加别名）",
+        "unknown town {value!r}; closest known: {suggestions} "
+        "(add an alias under towns in targets.yaml)",
+    ),
+    "town_alias": (
+        "区镇应写规范名称 {canonical!r}，而不是别名 {value!r}",
+        "write the canonical town name {canonical!r}, not the alias {value!r}",
+    ),
+    "bad_cnipa_no": (
+        "专利申请号 {value!r} 格式不对，应为 YYYYTNNNNNNN.C（如 202110182616.5）或旧式 YYTNNNNN.C",
+        "patent application number {value!r} is malformed; expected YYYYTNNNNNNN.C "
+        "(e.g. 202110182616.5) or the pre-2003 YYTNNNNN.C",
+    ),
+    "cnipa_check": (
+        "专利申请号 {value!r} 校验位应为 {expected}",
+        "patent application number {value!r}: the check character should be {expected}",
+    ),
+    "cnipa_type_mismatch": (
+        "申请号 {value!r} 的类型位 {digit} 表示{number_type}，与专利类型 {type!r} 不符",
+        "application number {value!r} has type digit {digit} ({number_type}), "
+        "which disagrees with type {type!r}",
+    ),
+    "bad_uscc": (
+        "统一社会信用代码 {value!r} 格式不对：应为 18 位，由 0-9 和除 I、O、S、V、Z 外的大写字母组成",
+        "credit code {value!r} is malformed: 18 characters of 0-9 and A-Y without I, O, S, V, Z",
+    ),
+    "uscc_check": (
+        "统一社会信用代码 {value!r} 校验位应为 {expected}（早期部分代码如此，请核实）",
+        "credit code {value!r}: the check character should be {expected} "
+        "(some early codes fail this; please verify)",
+    ),
+    "bad_software_no": (
+        "软著登记号 {value!r} 格式不对，应为 年份+SR+流水号（2019 年前 6 位，之后 7 位），如 2021SR0805085",
+        "software copyright number {value!r} is malformed; expected year + SR + serial "
+        "(6 digits before 2019, 7 from 2019), e.g. 2021SR0805085",
+    ),
+    "bad_trademark_no": (
+        "商标申请号 {value!r} 格式不对：应为数字，分割申请以 A 结尾，马德里国际注册以 G 开头",
+        "trademark number {value!r} is malformed: digits, a divisional ends in A, "
+        "a Madrid designation starts with G",
+    ),
+    "not_before": (
+        "{field} {value} 早于 {other} {other_value}",
+        "{field} {value} is earlier than {other} {other_value}",
+    ),
+    "duplicate_key": (
+        "主键 {key} 重复，另见第 {other_line} 行",
+        "duplicate key {key}, also on line {other_line}",
+    ),
+    "bad_text": ("{value!r} 含有控制字符", "{value!r} contains control characters"),
+    # --- ledger files -----------------------------------------------------------------
+    "ledger_missing": (
+        "台账文件不存在：{path}（ipdemo init 可创建空台账）",
+        "ledger file missing: {path} (ipdemo init creates empty ledgers)",
+    ),
+    "ledger_not_utf8": (
+        "{path} 不是 UTF-8 编码（看起来是 {encoding}，Excel 另存为“CSV”时常见）。"
+        "修复：用 ipdemo import 导入，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
+        "{path} is not UTF-8 (it looks like {encoding}, as Excel saves 'CSV'). "
+        "Fix: bring it in with ipdemo import, or re-save it in Excel as 'CSV UTF-8 (Comma delimited)'",
+    ),
+    "ledger_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),
+    "missing_column": (
+        "缺少列 {column}（应有：{expected}）",
+        "column {column} is missing (expected: {expected})",
+    ),
+    "unknown_column": (
+        "未知列 {column}（targets.yaml 中没有定义，将被忽略）",
+        "unknown column {column} (not defined in targets.yaml; ignored)",
+    ),
+    "duplicate_column": ("列名 {column} 重复", "column {column} appears twice"),
+    "ragged_row": (
+        "本行有 {found} 个字段，表头有 {expected} 个",
+        "this row has {found} fields, the header has {expected}",
+    ),
+    "empty_file": ("文件为空（没有表头）", "the file is empty (no header row)"),
+    # --- targets.yaml ------------------------------------------------------------------
+    "plan_missing": (
+        "找不到 {path}。在项目目录中运行，或用 --targets 指定；ipdemo init DIR 可新建项目",
+        "{path} not found. Run in the project folder or pass --targets PATH; "
+        "ipdemo init DIR creates a project",
+    ),
+    "yaml_syntax": ("YAML 语法错误：{reason}", "YAML syntax error: {reason}"),
+    "yaml_tag": (
+        "不允许的 YAML 标签 {tag}（targets.yaml 只能包含普通数据）",
+        "YAML tag {tag} is not allowed (targets.yaml holds plain data only)",
+    ),
+    "yaml_too_big": (
+        "YAML 别名展开过大（超过 {limit} 个节点），疑似“亿笑”攻击",
+        "YAML aliases expand to more than {limit} nodes (a billion-laughs file?)",
+    ),
+    "yaml_not_mapping": ("顶层应为映射（键: 值）", "the top level must be a mapping (key: value)"),
+    "schema": ("{reason}", "{reason}"),
+    "phase_gap": (
+        "阶段 {prev} 结束于 {prev_end}，阶段 {next} 应从次日开始，实际为 {next_start}",
+        "phase {prev} ends {prev_end}; phase {next} must start the day after, not {next_start}",
+    ),
+    "phase_bounds": (
+        "阶段应覆盖整个计划期 {start} .. {end}（实际 {first} .. {last}）",
+        "the phases must cover the plan period {start} .. {end} exactly (they cover {first} .. {last})",
+    ),
+    "phase_order": ("阶段 {phase} 的开始日期晚于结束日期", "phase {phase} starts after it ends"),
+    "duplicate_id": ("{what} {id!r} 重复", "duplicate {what} {id!r}"),
+    "unknown_ledger": (
+        "指标 {indicator} 引用了不存在的台账 {ledger!r}；已有：{known}",
+        "indicator {indicator} names ledger {ledger!r}, which does not exist; known: {known}",
+    ),
+    "unknown_field": (
+        "{where} 引用了台账 {ledger} 中不存在的字段 {field!r}；已有：{known}",
+        "{where} names field {field!r}, which ledger {ledger} does not have; known: {known}",
+    ),
+    "field_type": (
+        "{where} 要求字段 {field} 为 {expected} 类型，实际为 {actual}",
+        "{where} needs field {field} to be of type {expected}, not {actual}",
+    ),
+    "unknown_unit": ("未知单位 {unit!r}；已有：{known}", "unknown unit {unit!r}; known: {known}"),
+    "unit_mismatch": (
+        "指标 {indicator} 的单位 {unit} 无法由字段 {field} 的单位 {field_unit} 换算",
+        "indicator {indicator}: unit {unit} cannot be converted from {field}'s unit {field_unit}",
+    ),
+    "allocation_exceeds": (
+        "指标 {indicator} 的区镇分解合计 {total} 超过全区目标 {target}",
+        "indicator {indicator}: town allocations add up to {total}, more than the district target {target}",
+    ),
+    "allocation_unknown_town": (
+        "指标 {indicator} 的分解中有未知区镇 {town!r}",
+        "indicator {indicator} allocates to unknown town {town!r}",
+    ),
+    "enum_value_unknown": (
+        "{where} 的取值 {value!r} 不在字段 {field} 的允许值中：{allowed}",
+        "{where} filters on {value!r}, not an allowed value of {field}: {allowed}",
+    ),
+    "alias_clash": (
+        "别名 {alias!r} 同时指向 {first} 和 {second}",
+        "alias {alias!r} points at both {first} and {second}",
+    ),
+    "key_not_field": (
+        "台账 {ledger} 的主键 {field!r} 不是其字段",
+        "ledger {ledger}: key {field!r} is not one of its fields",
+    ),
+    "due_outside": (
+        "指标 {indicator} 的截止日期 {due} 不在计划期内",
+        "indicator {indicator}: due date {due} is outside the plan period",
+    ),
+    "population_missing": (
+        "指标 {indicator} 按人口计算，但 plan.population 未设置",
+        "indicator {indicator} is per population, but plan.population is not set",
+    ),
+    # --- commands -----------------------------------------------------------------------
+    "unknown_town_option": (
+        "未知区镇 {value!r}；最接近的有：{suggestions}。ipdemo towns 列出全部区镇",
+        "unknown town {value!r}; closest known: {suggestions}. ipdemo towns lists them all",
+    ),
+    "unknown_phase": (
+        "阶段 {phase} 不存在；可用：{known}",
+        "there is no phase {phase}; use one of: {known}",
+    ),
+    "as_of_before_start": (
+        "--as-of {as_of} 早于计划开始日期 {start}",
+        "--as-of {as_of} is before the plan starts ({start})",
+    ),
+    "bad_date_option": (
+        "{option} {value!r} 不是日期，应为 YYYY-MM-DD",
+        "{option} {value!r} is not a date; write YYYY-MM-DD",
+    ),
+    "format_needs_output": (
+        "--format {format} 需要 --output FILE",
+        "--format {format} needs --output FILE",
+    ),
+    "output_protected": (
+        "拒绝覆盖 {path}：它是台账或 targets.yaml。请换一个输出文件名",
+        "refusing to overwrite {path}: it is a ledger or targets.yaml. Choose another output file",
+    ),
+    "write_failed": (
+        "无法写入 {path}：{reason}。未做任何修改",
+        "cannot write {path}: {reason}. Nothing was changed",
+    ),
+    "lock_timeout": (
+        "另一个 ipdemo 进程正在写入 {path}（等待 {seconds} 秒后超时）。稍后重试",
+        "another ipdemo process is writing {path} (gave up after {seconds} s). Try again shortly",
+    ),
+    "strict_invalid_rows": (
+        "台账中有 {count} 行无效（--strict）。运行 ipdemo validate 查看",
+        "{count} ledger rows are invalid (--strict). Run ipdemo validate to see them",
+    ),
+    "invalid_rows_left_out": (
+        "有 {count} 行无效数据未计入统计（{where}）。运行 ipdemo validate 查看详情",
+        "{count} invalid rows were left out of the figures ({where}). Run ipdemo validate for details",
+    ),
+    "init_not_empty": (
+        "{path} 已存在且非空；请指定新的或空的目录",
+        "{path} exists and is not empty; choose a new or empty folder",
+    ),
+}
+
+
+def message(code: str, lang: str = "zh", **params: object) -> str:
+    """The message for `code` in `lang`, formatted with `params`."""
+    zh, en = MESSAGES[code]
+    template = en if lang == "en" else zh
+    return template.format(**params)
+
+
+def default_lang() -> str:
+    """The language when --lang is not given: $IPDEMO_LANG, else Chinese."""
+    lang = os.environ.get("IPDEMO_LANG", "zh")
+    return lang if lang in LANGS else "zh"

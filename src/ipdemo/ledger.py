@@ -1,0 +1,173 @@
+"""Read ledger CSVs into string DataFrames that remember each row's line in the file.
+
+Fast path: pyarrow's multi-threaded CSV reader, every column as text. A file with ragged rows
+(wrong field count) is re-read with the csv module, which knows physical line numbers, so every
+problem can still name its line. Writing lives in store.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import LedgerError, Problem
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class Table:
+    """A CSV read as text: header as in the file, one str column each, editor line per row."""
+
+    path: Path
+    header: list[str]
+    frame: pd.DataFrame
+    lines: np.ndarray
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        return display_path(self.path)
+
+
+def display_path(path: Path) -> str:
+    """The path as the user would type it: relative to the current folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def read_table(path: Path, columns: list[str] | None = None, data: bytes | None = None) -> Table:
+    """Read a UTF-8 CSV (BOM optional). Raises LedgerError if it is not UTF-8 or unreadable."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise LedgerError("ledger_unreadable", path=display_path(path), reason=exc.strerror) from None
+    body = data[len(BOM):] if data.startswith(BOM) else data
+    shown = display_path(path)
+    if not body.strip():
+        empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns or []})
+        return Table(path, [], empty, np.array([], dtype=np.int64),
+                     [Problem(shown, 1, None, "empty_file")])
+    try:
+        text_head = body[: body.find(b"\n") if b"\n" in body else len(body)].decode("utf-8")
+    except UnicodeDecodeError:
+        raise not_utf8(path, data) from None
+    header = next(csv.reader([text_head.rstrip("\r")]), [])
+    names, problems = _dedupe(header, shown)
+    wanted = [c for c in (columns or names) if c in names]
+    try:
+        frame, lines, ragged = _read_fast(body, names, wanted)
+    except UnicodeDecodeError:
+        raise not_utf8(path, data) from None
+    if ragged:
+        frame, lines, problems_rows = _read_exact(body, names, wanted, shown)
+        problems += problems_rows
+    elif body.count(b"\n") - (1 if body.endswith(b"\n") else 0) != len(frame):
+        # Quoted newlines inside values: count them to keep editor line numbers exact.
+        if wanted != names:
+            full, _, _ = _read_fast(body, names, names)
+        else:
+            full = frame
+        lines = _lines_with_newlines(full)
+    # Blank lines are not records.
+    if len(frame.columns):
+        blank = (frame == "").all(axis=1).to_numpy()
+        if blank.any():
+            frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
+    return Table(path, names, frame, lines, problems)
+
+
+def not_utf8(path: Path, data: bytes) -> LedgerError:
+    from charset_normalizer import from_bytes  # only needed on this error path
+
+    best = from_bytes(data[:200_000]).best()
+    encoding = best.encoding if best is not None else "binary / 二进制"
+    return LedgerError("ledger_not_utf8", path=display_path(path), encoding=encoding.upper())
+
+
+def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
+    names: list[str] = []
+    problems: list[Problem] = []
+    for raw in header:
+        name = raw.strip()
+        if name in names:
+            problems.append(Problem(shown, 1, name, "duplicate_column", params={"column": name}))
+            n = 2
+            while f"{name}#{n}" in names:
+                n += 1
+            name = f"{name}#{n}"
+        names.append(name)
+    return names, problems
+
+
+def _read_fast(body: bytes, names: list[str], wanted: list[str]) -> tuple[pd.DataFrame, np.ndarray, bool]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    ragged: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                include_columns=wanted, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc):
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, str(exc)) from None
+        # Anything else pyarrow cannot parse: let the exact reader say where.
+        return pd.DataFrame(columns=wanted), np.array([], dtype=np.int64), True
+    frame = table.to_pandas()
+    return frame, np.arange(2, len(frame) + 2, dtype=np.int64), bool(ragged)
+
+
+def _lines_with_newlines(frame: pd.DataFrame) -> np.ndarray:
+    extra = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        extra += frame[column].str.count("\n").to_numpy(dtype=np.int64)
+    before = np.concatenate([[0], np.cumsum(extra)[:-1]]) if len(extra) else extra
+    return np.arange(2, len(frame) + 2, dtype=np.int64) + before
+
+
+def _read_exact(body: bytes, names: list[str], wanted: list[str], shown: str
+                ) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    """Slow path for malformed files: csv module, physical line numbers, ragged rows reported."""
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+    next(reader, None)
+    index = [names.index(c) for c in wanted]
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    start = reader.line_num + 1
+    for record in reader:
+        if not record:
+            start = reader.line_num + 1
+            continue
+        if len(record) != len(names):
+            problems.append(Problem(shown, start, None, "ragged_row",
+                                    params={"found": len(record), "expected": len(names)}))
+        else:
+            rows.append([record[i] for i in index])
+            lines.append(start)
+        start = reader.line_num + 1
+    frame = pd.DataFrame(rows, columns=wanted, dtype="str") if rows else \
+        pd.DataFrame({c: pd.Series([], dtype="str") for c in wanted})
+    return frame, np.array(lines, dtype=np.int64), problems

@@ -1,0 +1,408 @@
+"""The plan: pydantic models of targets.yaml, loading, and the checks of the plan itself.
+
+Nothing about a particular district lives in code. A new indicator, ledger, district or
+allocation is a YAML edit; `check_plan` makes sure the edit is consistent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from datetime import date, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import PlanError, Problem
+from .yamlsrc import line_of, load_yaml
+
+FieldType = Literal[
+    "text", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
+    "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no",
+]
+Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
+STATUSES = ("achieved", "on_track", "at_risk", "behind")
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo in targets.yaml must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlanInfo(_Model):
+    id: str
+    name: str
+    name_en: str = ""
+    region: str = ""
+    region_code: str | None = None
+    start: date
+    end: date
+    population: int | None = Field(default=None, gt=0)
+    data_dir: str = "data"
+
+
+class Phase(_Model):
+    id: int
+    name: str
+    name_en: str = ""
+    start: date
+    end: date
+
+
+class Town(_Model):
+    name: str
+    name_en: str = ""
+    aliases: list[str] = []
+    population: int | None = Field(default=None, gt=0)
+
+
+class Unit(_Model):
+    dimension: str
+    factor: float = 1.0
+
+
+class StatusThresholds(_Model):
+    on_track: float = Field(default=0.95, gt=0)
+    at_risk: float = Field(default=0.80, gt=0)
+
+
+class DateBounds(_Model):
+    earliest: date = date(1985, 4, 1)
+    latest: date = date(2099, 12, 31)
+
+
+class FieldSpec(_Model):
+    type: FieldType
+    required: bool = False
+    label: str | None = None
+    aliases: list[str] = []
+    values: dict[str, list[str]] | None = None  # enum: canonical value -> Chinese labels
+    unit: str | None = None
+    personal: bool = False  # never printed in reports unless asked
+
+
+class CheckSpec(_Model):
+    rule: Literal["not_before", "cnipa_type"]
+    field: str
+    other: str
+
+
+class LedgerSpec(_Model):
+    name: str
+    name_en: str = ""
+    file: str | None = None
+    key: list[str] = Field(min_length=1)
+    fields: dict[str, FieldSpec] = Field(min_length=1)
+    checks: list[CheckSpec] = []
+    stale_after_days: int | None = Field(default=None, gt=0)
+
+
+class Measure(_Model):
+    ledger: str
+    date: str | None = None
+    where: dict[str, str | list[str]] = {}
+    aggregate: Literal["count", "distinct", "sum", "stock"] = "count"
+    field: str | None = None
+    until: str | None = None
+    per_population: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Measure:
+        if self.aggregate in ("distinct", "sum") and not self.field:
+            raise ValueError(f"aggregate {self.aggregate} needs `field`")
+        if self.aggregate == "stock" and not self.date:
+            raise ValueError("aggregate stock needs `date` (the date a record starts counting)")
+        return self
+
+
+class Allocations(_Model):
+    towns: dict[str, float] = {}
+    years: dict[int, float] = {}
+
+
+class Indicator(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    name_en: str = ""
+    plan_text: str = ""
+    kind: Kind
+    unit: str = "个"
+    target: float | None = Field(default=None, ge=0)
+    min: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, ge=0)
+    due: date | None = None
+    on: date | None = None  # stock: the date the level must be reached
+    per_town: bool = False
+    comparison: Literal["at_least", "more_than"] = "at_least"  # 达到/以上 vs 突破
+    direction: Literal["rising", "falling"] | None = None
+    partial_year: Literal["prorate", "full", "skip"] | None = None
+    allocations: Allocations = Allocations()
+    measure: Measure | list[Measure]
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Indicator:
+        needs = {
+            "cumulative": ("target",), "annual": ("target",), "stock": ("target",),
+            "range": ("min", "max"), "milestone": ("due",), "trend": ("direction",),
+        }[self.kind]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"kind {self.kind} needs {', '.join(missing)}")
+        if self.kind == "range" and self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        return self
+
+    @property
+    def measures(self) -> list[Measure]:
+        return self.measure if isinstance(self.measure, list) else [self.measure]
+
+    @property
+    def ledgers(self) -> list[str]:
+        return list(dict.fromkeys(m.ledger for m in self.measures))
+
+
+class Plan(_Model):
+    plan: PlanInfo
+    phases: list[Phase] = Field(min_length=1)
+    status: StatusThresholds = StatusThresholds()
+    partial_year: Literal["prorate", "full", "skip"] = "prorate"
+    dates: DateBounds = DateBounds()
+    units: dict[str, Unit] = {}
+    towns: list[Town] = Field(min_length=1)
+    ledgers: dict[str, LedgerSpec] = Field(min_length=1)
+    indicators: list[Indicator] = Field(min_length=1)
+
+    # Set by load_plan; not part of the YAML.
+    source: Path = Path("targets.yaml")
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.source.parent / self.plan.data_dir).resolve()
+
+    def ledger_path(self, name: str) -> Path:
+        return self.data_dir / (self.ledgers[name].file or f"{name}.csv")
+
+    def indicator(self, ident: str) -> Indicator:
+        return next(i for i in self.indicators if i.id == ident)
+
+    def phase(self, number: int) -> Phase | None:
+        return next((p for p in self.phases if p.id == number), None)
+
+    @cached_property
+    def town_index(self) -> TownIndex:
+        return TownIndex(self.towns)
+
+
+def town_key(name: str) -> str:
+    """Spelling-insensitive key: NFKC (full-width → ASCII brackets), no spaces, casefolded."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+class TownIndex:
+    """Canonical town names and every alias, matched spelling-insensitively."""
+
+    def __init__(self, towns: list[Town]):
+        self.names = [t.name for t in towns]
+        self.lookup: dict[str, str] = {}
+        self.clashes: list[tuple[str, str, str]] = []
+        for town in towns:
+            for spelling in [town.name, *town.aliases]:
+                key = town_key(spelling)
+                known = self.lookup.get(key)
+                if known is not None and known != town.name:
+                    self.clashes.append((spelling, known, town.name))
+                self.lookup.setdefault(key, town.name)
+
+    def canonical(self, spelling: str) -> str | None:
+        return self.lookup.get(town_key(spelling))
+
+    def suggest(self, spelling: str, n: int = 3) -> list[str]:
+        """Closest canonical names, for 'unknown town' messages."""
+        key = town_key(spelling)
+        scored = difflib.get_close_matches(key, list(self.lookup), n=10, cutoff=0.0)
+        seen: list[str] = []
+        for match in scored:
+            name = self.lookup[match]
+            if name not in seen:
+                seen.append(name)
+        return seen[:n] or self.names[:n]
+
+
+def load_plan(path: Path) -> Plan:
+    """Read and check targets.yaml; raise PlanError listing every problem with its line."""
+    filename = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PlanError("plan_missing", path=filename) from None
+    except UnicodeDecodeError:
+        problem = Problem(filename, None, None, "yaml_syntax", params={"reason": "not UTF-8 / 非 UTF-8 编码"})
+        raise PlanError("yaml_syntax", problems=[problem], reason="not UTF-8 / 非 UTF-8 编码") from None
+    except OSError as exc:
+        raise PlanError("ledger_unreadable", path=filename, reason=exc.strerror) from None
+    data, lines = load_yaml(text, filename)
+    if not isinstance(data, dict):
+        problem = Problem(filename, 1, None, "yaml_not_mapping")
+        raise PlanError("yaml_not_mapping", problems=[problem])
+    try:
+        plan = Plan.model_validate({**data, "source": path.resolve()})
+    except ValidationError as exc:
+        problems = [_schema_problem(err, lines, filename) for err in exc.errors()]
+        raise PlanError("schema", problems=problems, reason=problems[0].params["reason"]) from None
+    problems = [p for p in check_plan(plan, lines) if p.severity == "error"]
+    if problems:
+        raise PlanError("schema", problems=problems, reason=problems[0].message("en"))
+    return plan
+
+
+def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
+    loc = tuple(err["loc"])
+    # Drop pydantic's union branch names (e.g. 'Measure', 'list[Measure]') from the location.
+    path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper())))
+    where = ".".join(str(p) for p in path) or "(top)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (typo?) / 未知的键"
+    reason = f"{where}: {msg}"
+    return Problem(filename, line_of(lines, path), where, "schema", params={"reason": reason})
+
+
+def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
+    """Consistency checks that a schema cannot express. Returns problems; raises nothing."""
+    lines = lines or {}
+    file = str(plan.source)
+    out: list[Problem] = []
+
+    def add(path: tuple, code: str, field: str | None = None, **params: Any) -> None:
+        out.append(Problem(file, line_of(lines, path), field, code, params=params))
+
+    _check_phases(plan, add)
+    _check_ids(plan, add)
+    for spelling, first, second in plan.town_index.clashes:
+        add(("towns",), "alias_clash", "towns", alias=spelling, first=first, second=second)
+    for name, ledger in plan.ledgers.items():
+        _check_ledger(plan, name, ledger, add)
+    for i, ind in enumerate(plan.indicators):
+        _check_indicator(plan, i, ind, add)
+    return out
+
+
+def _check_phases(plan: Plan, add) -> None:
+    phases = sorted(plan.phases, key=lambda p: p.start)
+    for i, p in enumerate(plan.phases):
+        if p.start > p.end:
+            add(("phases", i), "phase_order", "phases", phase=p.id)
+    if phases[0].start != plan.plan.start or max(p.end for p in phases) != plan.plan.end:
+        add(("phases",), "phase_bounds", "phases", start=plan.plan.start, end=plan.plan.end,
+            first=phases[0].start, last=max(p.end for p in phases))
+    for prev, nxt in zip(phases, phases[1:]):
+        if nxt.start != prev.end + timedelta(days=1):
+            add(("phases", plan.phases.index(nxt)), "phase_gap", "phases", prev=prev.id,
+                prev_end=prev.end, next=nxt.id, next_start=nxt.start)
+
+
+def _check_ids(plan: Plan, add) -> None:
+    for what, items, attr in (("phase", plan.phases, "id"), ("indicator", plan.indicators, "id"),
+                              ("town", plan.towns, "name")):
+        seen: set = set()
+        section = {"phase": "phases", "indicator": "indicators", "town": "towns"}[what]
+        for i, item in enumerate(items):
+            value = getattr(item, attr)
+            if value in seen:
+                add((section, i), "duplicate_id", section, what=what, id=value)
+            seen.add(value)
+
+
+def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
+    base = ("ledgers", name)
+    known = ", ".join(ledger.fields)
+    for field in ledger.key:
+        if field not in ledger.fields:
+            add(base + ("key",), "key_not_field", "key", ledger=name, field=field)
+    for j, check in enumerate(ledger.checks):
+        for field in (check.field, check.other):
+            if field not in ledger.fields:
+                add(base + ("checks", j), "unknown_field", "checks", where=f"ledgers.{name}.checks",
+                    ledger=name, field=field, known=known)
+    for fname, spec in ledger.fields.items():
+        if spec.type == "enum" and not spec.values:
+            add(base + ("fields", fname), "schema", fname,
+                reason=f"ledgers.{name}.fields.{fname}: an enum needs `values`")
+        if spec.unit is not None and spec.unit not in plan.units:
+            add(base + ("fields", fname, "unit"), "unknown_unit", fname, unit=spec.unit,
+                known=", ".join(plan.units))
+
+
+def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
+    base = ("indicators", i)
+    if ind.unit not in plan.units:
+        add(base + ("unit",), "unknown_unit", "unit", unit=ind.unit, known=", ".join(plan.units))
+    if ind.due is not None and not plan.plan.start <= ind.due <= plan.plan.end:
+        add(base + ("due",), "due_outside", "due", indicator=ind.id, due=ind.due)
+    measures = ind.measures
+    for j, m in enumerate(measures):
+        path = base + ("measure",) + ((j,) if isinstance(ind.measure, list) else ())
+        ledger = plan.ledgers.get(m.ledger)
+        if ledger is None:
+            add(path + ("ledger",), "unknown_ledger", "ledger", indicator=ind.id, ledger=m.ledger,
+                known=", ".join(plan.ledgers))
+            continue
+        _check_measure(plan, ind, m, ledger, path, add)
+    towns = ind.allocations.towns
+    for town in towns:
+        if town not in plan.town_index.names:
+            add(base + ("allocations", "towns", town), "allocation_unknown_town", "allocations",
+                indicator=ind.id, town=town)
+    limit = ind.target if ind.kind != "range" else ind.max
+    for label, alloc in (("towns", towns), ("years", ind.allocations.years)):
+        if alloc and limit is not None and ind.kind != "annual" and sum(alloc.values()) > limit + 1e-9:
+            add(base + ("allocations", label), "allocation_exceeds", "allocations",
+                indicator=ind.id, total=_num(sum(alloc.values())), target=_num(limit))
+    if any(m.per_population for m in measures) and plan.plan.population is None:
+        add(base + ("measure",), "population_missing", "measure", indicator=ind.id)
+
+
+def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, path: tuple, add) -> None:
+    fields = ledger.fields
+    known = ", ".join(fields)
+    where = f"indicator {ind.id}"
+
+    def need(field: str | None, key: str, types: tuple[str, ...] | None = None) -> FieldSpec | None:
+        if field is None:
+            return None
+        spec = fields.get(field)
+        if spec is None:
+            add(path + (key,), "unknown_field", key, where=where, ledger=m.ledger, field=field, known=known)
+        elif types and spec.type not in types:
+            add(path + (key,), "field_type", key, where=where, field=field,
+                expected="/".join(types), actual=spec.type)
+        return spec
+
+    need(m.date, "date", ("date",))
+    need(m.until, "until", ("date",))
+    value_spec = need(m.field, "field", ("decimal", "integer") if m.aggregate == "sum" else None)
+    for fname, wanted in m.where.items():
+        spec = need(fname, "where")
+        if spec is not None and spec.values:
+            for value in [wanted] if isinstance(wanted, str) else wanted:
+                if value not in spec.values:
+                    add(path + ("where", fname), "enum_value_unknown", "where", where=where,
+                        value=value, field=fname, allowed=", ".join(spec.values))
+    if m.aggregate == "sum" and value_spec is not None and ind.unit in plan.units:
+        field_unit = value_spec.unit or ind.unit
+        a, b = plan.units.get(field_unit), plan.units[ind.unit]
+        if a is None or a.dimension != b.dimension:
+            add(path + ("field",), "unit_mismatch", "unit", indicator=ind.id, unit=ind.unit,
+                field=m.field, field_unit=field_unit)
+
+
+def unit_factor(plan: Plan, ledger: str, field: str, unit: str) -> float:
+    """Multiply a ledger field's values by this to express them in `unit` (万元 → 亿元: 1e-4)."""
+    field_unit = plan.ledgers[ledger].fields[field].unit or unit
+    return plan.units[field_unit].factor / plan.units[unit].factor
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x

@@ -1,0 +1,83 @@
+"""A plain grid (header + rows) rendered as a terminal table, markdown, CSV or JSON records.
+
+Used by the listing commands (indicators, towns) and as the building block of reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Grid:
+    keys: list[str]  # stable machine names (JSON keys)
+    header: list[str]  # labels in the user's language
+    rows: list[list[Any]]
+    title: str = ""
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.keys, row)) for row in self.rows]
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def neutralise(text: str) -> str:
+    """Stop spreadsheet programs from running a cell as a formula (CSV injection)."""
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def to_markdown(grid: Grid) -> str:
+    from tabulate import tabulate  # wide-character aware with wcwidth installed
+
+    rows = [[cell_text(v) for v in row] for row in grid.rows]
+    body = tabulate(rows, headers=grid.header, tablefmt="pipe", disable_numparse=True)
+    return (f"## {grid.title}\n\n" if grid.title else "") + body + "\n"
+
+
+def to_csv(grid: Grid) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(grid.keys)
+    for row in grid.rows:
+        writer.writerow(["" if v is None else neutralise(str(v)) for v in row])
+    return out.getvalue()
+
+
+def to_json(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def to_rich(grid: Grid):
+    from rich.table import Table
+
+    table = Table(title=grid.title or None, show_lines=False, header_style="bold")
+    for label, key in zip(grid.header, grid.keys):
+        numeric = any(isinstance(r[grid.keys.index(key)], (int, float)) for r in grid.rows)
+        table.add_column(label, justify="right" if numeric else "left")
+    for row in grid.rows:
+        table.add_row(*[cell_text(v) for v in row])
+    return table

@@ -1,0 +1,82 @@
+"""Validation problems as text, JSON, GitHub annotations or JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from xml.etree import ElementTree as ET
+
+from ..errors import Problem
+
+SEVERITY = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
+
+
+def where(p: Problem) -> str:
+    return f"{p.file}:{p.line}" if p.line else p.file
+
+
+def as_text(problems: list[Problem], lang: str) -> str:
+    """One line a problem, compiler style: file:line: field: severity: message."""
+    lines = []
+    for p in problems:
+        field = f" {p.field}:" if p.field else ""
+        lines.append(f"{where(p)}:{field} {SEVERITY[lang][p.severity]}: {p.message(lang)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_json(problems: list[Problem], lang: str) -> str:
+    errors = [p.as_dict(lang) for p in problems if p.severity == "error"]
+    warnings = [p.as_dict(lang) for p in problems if p.severity == "warning"]
+    return json.dumps({"valid": not errors, "errors": errors, "warnings": warnings},
+                      ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    # GitHub workflow-command escaping: %, CR, LF always; ':' and ',' in properties.
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def as_github(problems: list[Problem], lang: str) -> str:
+    out = []
+    for p in problems:
+        props = f"file={_gh_escape(p.file, True)}"
+        if p.line:
+            props += f",line={p.line}"
+        if p.field:
+            props += f",title={_gh_escape(p.field, True)}"
+        out.append(f"::{p.severity} {props}::{_gh_escape(p.message(lang))}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def as_junit(problems: list[Problem], files: list[str], lang: str) -> str:
+    """A testsuite per file, a testcase per check (code); failures name the lines."""
+    by_file: dict[str, dict[str, list[Problem]]] = defaultdict(lambda: defaultdict(list))
+    for p in problems:
+        by_file[p.file][p.code].append(p)
+    suites = ET.Element("testsuites", name="ipdemo validate")
+    total = failures = 0
+    for file in list(dict.fromkeys(files + list(by_file))):
+        codes = by_file.get(file, {})
+        suite = ET.SubElement(suites, "testsuite", name=file)
+        cases = [("file", [])] if not codes else list(codes.items())
+        suite_fail = 0
+        for code, found in cases:
+            case = ET.SubElement(suite, "testcase", classname=file, name=code)
+            errors = [p for p in found if p.severity == "error"]
+            if errors:
+                suite_fail += 1
+                failure = ET.SubElement(case, "failure", message=f"{len(errors)} × {code}", type=code)
+                failure.text = "\n".join(f"{where(p)}: {p.field or ''}: {p.message(lang)}" for p in errors)
+            warnings = [p for p in found if p.severity == "warning"]
+            if warnings:
+                out = ET.SubElement(case, "system-out")
+                out.text = "\n".join(f"{where(p)}: {p.message(lang)}" for p in warnings)
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(suite_fail))
+        total += len(cases)
+        failures += suite_fail
+    suites.set("tests", str(total))
+    suites.set("failures", str(failures))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -1,0 +1,254 @@
+"""Check ledgers against their schema in targets.yaml. Returns data, never prints.
+
+`check_frame` works on any string frame with canonical columns, so import uses the same rules
+on incoming rows that validate uses on stored ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import fields as F
+from .errors import LedgerError, Problem
+from .ledger import Table, display_path, read_table
+from .plan import FieldSpec, LedgerSpec, Plan
+
+
+@dataclass
+class LedgerCheck:
+    """One ledger read and checked: its rows, their problems, and which rows are invalid."""
+
+    name: str
+    table: Table
+    problems: list[Problem]
+    invalid: np.ndarray  # True where a row has at least one error
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.table.frame
+
+    @property
+    def valid_frame(self) -> pd.DataFrame:
+        return self.table.frame[~self.invalid]
+
+
+@dataclass
+class Validation:
+    problems: list[Problem] = field(default_factory=list)
+    ledgers: dict[str, LedgerCheck] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def validate_project(plan: Plan, ledgers: list[str] | None = None) -> Validation:
+    """Read and check every ledger (or the named ones)."""
+    result = Validation()
+    for name in ledgers or list(plan.ledgers):
+        check = check_ledger_file(plan, name)
+        result.ledgers[name] = check
+        result.problems += check.problems
+    return result
+
+
+def check_ledger_file(plan: Plan, name: str) -> LedgerCheck:
+    path = plan.ledger_path(name)
+    spec = plan.ledgers[name]
+    if not path.exists():
+        empty = Table(path, list(spec.fields), _empty_frame(spec), np.array([], dtype=np.int64))
+        problem = Problem(display_path(path), None, None, "ledger_missing",
+                          params={"path": display_path(path)})
+        return LedgerCheck(name, empty, [problem], np.zeros(0, dtype=bool))
+    try:
+        table = read_table(path)
+    except LedgerError as exc:
+        problem = Problem(display_path(path), 1, None, exc.code, params=exc.params)
+        empty = Table(path, list(spec.fields), _empty_frame(spec), np.array([], dtype=np.int64))
+        return LedgerCheck(name, empty, [problem], np.zeros(0, dtype=bool))
+    return check_table(plan, name, table)
+
+
+def _empty_frame(spec: LedgerSpec) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in spec.fields})
+
+
+def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
+    spec = plan.ledgers[name]
+    shown = table.display
+    problems = list(table.problems)
+    if table.header:
+        for column in table.header:
+            if column not in spec.fields:
+                problems.append(Problem(shown, 1, column, "unknown_column", "warning",
+                                        {"column": column}))
+        for fname, fspec in spec.fields.items():
+            if fname not in table.header:
+                problems.append(Problem(shown, 1, fname, "missing_column",
+                                        "error" if fspec.required or fname in spec.key else "warning",
+                                        {"column": fname, "expected": ", ".join(spec.fields)}))
+    frame = table.frame
+    for fname in spec.fields:
+        if fname not in frame.columns:
+            frame = frame.assign(**{fname: pd.Series([""] * len(frame), dtype="str", index=frame.index)})
+    row_problems, invalid = check_frame(plan, name, frame, table.lines, shown)
+    problems += row_problems
+    if any(p.code == "missing_column" and p.severity == "error" for p in problems):
+        invalid[:] = True
+    return LedgerCheck(name, Table(table.path, table.header, frame, table.lines, table.problems),
+                       problems, invalid)
+
+
+def check_frame(plan: Plan, name: str, frame: pd.DataFrame, lines: np.ndarray, shown: str,
+                key_label: Callable[[pd.Series], str] | None = None) -> tuple[list[Problem], np.ndarray]:
+    """Every field, cross-field and key check on a frame of canonical string columns."""
+    spec = plan.ledgers[name]
+    n = len(frame)
+    invalid = np.zeros(n, dtype=bool)
+    problems: list[Problem] = []
+
+    def emit(mask: np.ndarray, fname: str | None, code: str, severity: str,
+             params: Callable[[int], dict]) -> None:
+        rows = np.flatnonzero(mask)
+        if severity == "error":
+            invalid[rows] = True
+        problems.extend(Problem(shown, int(lines[i]), fname, code, severity, params(i)) for i in rows)
+
+    stripped = {f: frame[f].str.strip() for f in spec.fields if f in frame.columns}
+    for fname, fspec in spec.fields.items():
+        values = stripped[fname]
+        empty = (values == "").to_numpy(dtype=bool)
+        if fspec.required or fname in spec.key:
+            emit(empty, fname, "required", "error", lambda i: {})
+        present = ~empty
+        if not present.any():
+            continue
+        sub = values[present]
+        positions = np.flatnonzero(present)
+        for finding in _findings(plan, fspec, sub):
+            if not finding.mask.any():
+                continue
+            full = np.zeros(n, dtype=bool)
+            full[positions[finding.mask]] = True
+            emit(full, fname, finding.code, finding.severity,
+                 _params(plan, fspec, frame[fname], finding, positions))
+    problems += _cross_checks(plan, spec, stripped, lines, shown, invalid)
+    problems += _duplicate_keys(spec, stripped, lines, shown, invalid)
+    problems.sort(key=lambda p: (p.line or 0))
+    return problems, invalid
+
+
+def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series) -> list[F.Finding]:
+    kind = fspec.type
+    if kind == "cnipa_application_no":
+        return F.check_cnipa(values)
+    if kind == "uscc":
+        return F.check_uscc(values)
+    if kind == "software_copyright_no":
+        return F.check_software_no(values)
+    if kind == "trademark_no":
+        return F.check_trademark_no(values)
+    if kind == "nice_class":
+        return F.check_nice_class(values)
+    if kind == "integer":
+        return F.check_integer(values)
+    if kind == "decimal":
+        return F.check_decimal(values)
+    if kind == "date":
+        return F.check_date(values, plan.dates.earliest, plan.dates.latest)
+    if kind == "enum":
+        return F.check_enum(values, list(fspec.values or {}))
+    if kind == "town":
+        return _check_town(plan, values)
+    return F.check_text(values)
+
+
+def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: F.Finding,
+            positions: np.ndarray) -> Callable[[int], dict]:
+    """Message parameters for row i (a position in the whole frame)."""
+    where = {int(p): k for k, p in enumerate(positions)}
+    index = plan.town_index
+
+    def params(i: int) -> dict:
+        value = column.iloc[i]
+        out: dict = {"value": value}
+        for key, series in finding.extra.items():
+            out[key] = series.iloc[where[i]]
+        if finding.code == "bad_enum":
+            out["allowed"] = ", ".join(fspec.values or {})
+        elif finding.code == "date_out_of_range":
+            out.update(earliest=plan.dates.earliest, latest=plan.dates.latest)
+        elif finding.code == "unknown_town":
+            out["suggestions"] = "、".join(index.suggest(value))
+        return out
+
+    return params
+
+
+def _check_town(plan: Plan, values: pd.Series) -> list[F.Finding]:
+    """Canonical names pass; an alias is an error naming the canonical name; else unknown."""
+    index = plan.town_index
+    canonical = values.isin(index.names).to_numpy(dtype=bool)
+    resolved = values.map({v: index.canonical(v) for v in values[~canonical].unique()})
+    alias = ~canonical & resolved.notna().to_numpy(dtype=bool)
+    return [F.Finding(alias, "town_alias", extra={"canonical": resolved}),
+            F.Finding(~canonical & ~alias, "unknown_town")]
+
+
+def _cross_checks(plan: Plan, spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray,
+                  shown: str, invalid: np.ndarray) -> list[Problem]:
+    problems: list[Problem] = []
+    for check in spec.checks:
+        a, b = values.get(check.field), values.get(check.other)
+        if a is None or b is None:
+            continue
+        if check.rule == "not_before":
+            first, second = F.parse_iso_dates(a), F.parse_iso_dates(b)
+            mask = (first < second).to_numpy(dtype=bool)
+            for i in np.flatnonzero(mask):
+                invalid[i] = True
+                problems.append(Problem(shown, int(lines[i]), check.field, "not_before", "error", {
+                    "field": check.field, "value": a.iloc[i], "other": check.other,
+                    "other_value": b.iloc[i]}))
+        elif check.rule == "cnipa_type":
+            digit = F.cnipa_type_digit(a)
+            implied = digit.map(F.CNIPA_TYPE_DIGITS)
+            mask = (implied.notna() & (b != "") & (implied != b)).to_numpy(dtype=bool)
+            for i in np.flatnonzero(mask):
+                invalid[i] = True
+                problems.append(Problem(shown, int(lines[i]), check.other, "cnipa_type_mismatch", "error", {
+                    "value": a.iloc[i], "digit": digit.iloc[i], "number_type": implied.iloc[i],
+                    "type": b.iloc[i]}))
+    return problems
+
+
+def _duplicate_keys(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str,
+                    invalid: np.ndarray) -> list[Problem]:
+    keys = pd.DataFrame({k: values[k] for k in spec.key})
+    dup = keys.duplicated(keep=False).to_numpy(dtype=bool) & (keys != "").all(axis=1).to_numpy()
+    if not dup.any():
+        return []
+    groups: dict[tuple, list[int]] = {}
+    for i in np.flatnonzero(dup):
+        groups.setdefault(tuple(keys.iloc[i]), []).append(i)
+    problems = []
+    for key, rows in groups.items():
+        for i in rows:
+            other = next(j for j in rows if j != i)
+            invalid[i] = True
+            problems.append(Problem(shown, int(lines[i]), spec.key[0], "duplicate_key", "error", {
+                "key": "/".join(key), "other_line": int(lines[other])}))
+    return problems
+
