@@ -275,8 +275,8 @@ def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
     file = str(plan.source)
     out: list[Problem] = []
 
-    def add(path: tuple, code: str, field: str | None = None, **params: Any) -> None:
-        out.append(Problem(file, line_of(lines, path), field, code, params=params))
+    def add(path: tuple, code: str, at: str | None = None, /, **params: Any) -> None:
+        out.append(Problem(file, line_of(lines, path), at, code, params=params))
 
     _check_phases(plan, add)
     _check_ids(plan, add)

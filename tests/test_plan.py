@@ -1,0 +1,184 @@
+"""targets.yaml: the shipped plan is complete and every kind of plan mistake is caught with its line."""
+
+from pathlib import Path
+
+import pytest
+
+from ipdemo.errors import PlanError
+from ipdemo.plan import load_plan
+
+from .conftest import ROOT
+
+SPEC_IDS = [
+    "patent_applications", "patent_grants", "software_copyrights", "trademark_applications",
+    "standardization_enterprises", "strategy_enterprises", "patent_databases", "pledge_loans",
+    "industrialization_projects", "plaza_promotions", "trained_professionals", "industry_reports",
+    "provincial_hv_centers", "local_hv_centers", "ip_insurance", "agency_branches", "credit_risk_product",
+    "leading_group", "plan_submitted", "self_inspection", "town_ip_staff", "invention_density",
+]
+SHIPPED = (ROOT / "targets.yaml").read_text(encoding="utf-8")
+
+
+def test_shipped_plan_has_every_spec_target():
+    plan = load_plan(ROOT / "targets.yaml")
+    assert [i.id for i in plan.indicators] == SPEC_IDS
+    assert (plan.plan.start.isoformat(), plan.plan.end.isoformat()) == ("2021-06-01", "2023-12-31")
+    assert [(p.start.isoformat(), p.end.isoformat()) for p in plan.phases] == [
+        ("2021-06-01", "2021-12-31"), ("2022-01-01", "2023-09-30"), ("2023-10-01", "2023-12-31")]
+    assert len(plan.towns) == 8 and plan.plan.population == 1545023
+    assert set(plan.ledgers) == {"patents", "software_copyrights", "trademarks", "enterprise_programs",
+                                 "pledge_loans", "industrialization_projects", "events", "trainees",
+                                 "insurance_policies", "outputs"}
+    targets = {i.id: i.target for i in plan.indicators}
+    assert targets["patent_applications"] == 30000 and targets["pledge_loans"] == 5
+    assert plan.indicator("pledge_loans").unit == "亿元"
+    loans = plan.indicator("industry_reports")
+    assert (loans.min, loans.max) == (2, 4)
+    # The plan gives no town allocations, so none are invented.
+    assert all(not i.allocations.towns for i in plan.indicators)
+
+
+@pytest.mark.parametrize("spelling, canonical", [
+    ("黎里镇", "汾湖高新区（黎里镇）"), ("汾湖高新区", "汾湖高新区（黎里镇）"), ("汾湖高新区(黎里镇)", "汾湖高新区（黎里镇）"),
+    ("盛泽", "吴江高新区（盛泽镇）"), ("吴江经济技术开发区", "吴江开发区"), ("太湖新城", "东太湖度假区（太湖新城）"),
+    ("松陵街道", "东太湖度假区（太湖新城）"), ("同里镇", "吴江开发区"), (" 平 望 ", "平望镇"), ("某某镇", None),
+])
+def test_town_aliases(spelling, canonical):
+    plan = load_plan(ROOT / "targets.yaml")
+    assert plan.town_index.canonical(spelling) == canonical
+
+
+def load_edited(tmp_path: Path, old: str, new: str, count: int = 1) -> list:
+    assert old in SHIPPED, old
+    path = tmp_path / "targets.yaml"
+    path.write_text(SHIPPED.replace(old, new, count), encoding="utf-8")
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    return info.value.problems
+
+
+def line_of(text: str) -> int:
+    return SHIPPED.index(text) and SHIPPED[: SHIPPED.index(text)].count("\n") + 1
+
+
+def test_overlapping_phases(tmp_path):
+    problems = load_edited(tmp_path, "{id: 2, name: 组织实施, name_en: implementation, start: 2022-01-01",
+                           "{id: 2, name: 组织实施, name_en: implementation, start: 2021-12-01")
+    assert [p.code for p in problems] == ["phase_gap"]
+    assert problems[0].line == line_of("{id: 2, name: 组织实施")
+
+
+def test_gap_between_phases(tmp_path):
+    problems = load_edited(tmp_path, "start: 2023-10-01", "start: 2023-10-05")
+    assert [p.code for p in problems] == ["phase_gap"]
+
+
+def test_phases_must_cover_period(tmp_path):
+    problems = load_edited(tmp_path, "end: 2023-12-31}", "end: 2023-11-30}")
+    assert "phase_bounds" in [p.code for p in problems]
+
+
+def test_unknown_ledger_names_line(tmp_path):
+    problems = load_edited(tmp_path, "measure: {ledger: trademarks, date: filed_on}",
+                           "measure: {ledger: trademark, date: filed_on}")
+    assert [p.code for p in problems] == ["unknown_ledger"]
+    assert problems[0].line == line_of("measure: {ledger: trademarks, date: filed_on}")
+    assert "trademarks" in problems[0].message("en")
+
+
+def test_unknown_field(tmp_path):
+    problems = load_edited(tmp_path, "measure: {ledger: trademarks, date: filed_on}",
+                           "measure: {ledger: trademarks, date: filing_date}")
+    assert [p.code for p in problems] == ["unknown_field"]
+
+
+def test_date_field_must_be_a_date(tmp_path):
+    problems = load_edited(tmp_path, "measure: {ledger: trademarks, date: filed_on}",
+                           "measure: {ledger: trademarks, date: mark}")
+    assert [p.code for p in problems] == ["field_type"]
+
+
+def test_duplicate_indicator_id(tmp_path):
+    problems = load_edited(tmp_path, "- id: patent_grants", "- id: patent_applications")
+    assert [p.code for p in problems] == ["duplicate_id"]
+
+
+def test_units_must_convert(tmp_path):
+    problems = load_edited(tmp_path, "    unit: 亿元\n", "    unit: 件\n")
+    assert [p.code for p in problems] == ["unit_mismatch"]
+
+
+def test_unknown_unit(tmp_path):
+    problems = load_edited(tmp_path, "    unit: 亿元\n", "    unit: 美元\n")
+    assert "unknown_unit" in [p.code for p in problems]
+
+
+def test_allocations_may_not_exceed_target(tmp_path):
+    problems = load_edited(tmp_path, "    target: 40\n",
+                           "    target: 40\n    allocations: {towns: {平望镇: 30, 七都镇: 20}}\n")
+    assert [p.code for p in problems] == ["allocation_exceeds"]
+
+
+def test_allocations_within_target_load(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text(SHIPPED.replace("    target: 40\n", "    target: 40\n    allocations: {towns: {平望镇: 10, 七都镇: 5}, years: {2022: 20}}\n"),
+                    encoding="utf-8")
+    plan = load_plan(path)
+    assert plan.indicator("industrialization_projects").allocations.towns == {"平望镇": 10, "七都镇": 5}
+
+
+def test_allocation_to_unknown_town(tmp_path):
+    problems = load_edited(tmp_path, "    target: 40\n", "    target: 40\n    allocations: {towns: {某镇: 1}}\n")
+    assert [p.code for p in problems] == ["allocation_unknown_town"]
+
+
+def test_enum_filter_value_must_exist(tmp_path):
+    problems = load_edited(tmp_path, "where: {program: strategy_plan}", "where: {program: strategy}")
+    assert [p.code for p in problems] == ["enum_value_unknown"]
+
+
+def test_unknown_key_is_reported_with_line(tmp_path):
+    problems = load_edited(tmp_path, "    target: 30000\n", "    taregt: 30000\n")
+    codes = [p.code for p in problems]
+    assert codes and set(codes) == {"schema"}
+    assert any("taregt" in (p.field or "") and p.line == line_of("    target: 30000\n") for p in problems)
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    problems = load_edited(tmp_path, "  start: 2021-06-01\n", "  start: [2021-06-01\n")
+    assert problems[0].code == "yaml_syntax" and problems[0].line is not None
+
+
+def test_python_tag_is_refused(tmp_path):
+    problems = load_edited(tmp_path, "  region: 吴江区\n", "  region: !!python/object/apply:os.system ['echo hi']\n")
+    assert problems[0].code == "yaml_tag"
+    assert problems[0].line == line_of("  region: 吴江区\n")
+
+
+def test_billion_laughs_is_refused(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for n in range(1, 9):
+        prev = chr(ord("a") + n - 1)
+        cur = chr(ord("a") + n)
+        bomb += f"{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+    path = tmp_path / "targets.yaml"
+    path.write_text(bomb, encoding="utf-8")
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert info.value.problems[0].code == "yaml_too_big"
+
+
+def test_duplicate_yaml_key(tmp_path):
+    problems = load_edited(tmp_path, "  outputs:\n    name: 工作成果", "  patents:\n    name: 工作成果")
+    assert problems[0].code == "schema" and "duplicate key" in problems[0].message("en")
+
+
+def test_missing_plan_file(tmp_path):
+    with pytest.raises(PlanError) as info:
+        load_plan(tmp_path / "nope.yaml")
+    assert info.value.code == "plan_missing"
+
+
+def test_kind_needs_its_fields(tmp_path):
+    problems = load_edited(tmp_path, "    min: 2\n    max: 4\n", "    min: 2\n")
+    assert problems and "needs max" in problems[0].message("en")
