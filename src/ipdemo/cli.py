@@ -40,6 +40,22 @@ class ListFormat(str, Enum):
     json = "json"
 
 
+class ReportFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+    html = "html"
+    xlsx = "xlsx"
+
+
+class By(str, Enum):
+    town = "town"
+    phase = "phase"
+    year = "year"
+    month = "month"
+
+
 class ValidateFormat(str, Enum):
     text = "text"
     json = "json"
@@ -203,6 +219,128 @@ def towns(
     with user_errors(lg):
         plan = _load(targets)
     _show(listing.towns_grid(plan, lg), format, {"towns": listing.towns_json(plan)})
+
+
+def _parse_date(value: str | None, option: str):
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError("bad_date_option", option=option, value=value) from None
+
+
+def _resolve_town(plan, value: str | None) -> str | None:
+    if value is None:
+        return None
+    town = plan.town_index.canonical(value)
+    if town is None:
+        raise UsageError("unknown_town_option", value=value, suggestions="、".join(plan.town_index.suggest(value)))
+    return town
+
+
+def _warn_invalid(data, lang: str, strict: bool) -> None:
+    from .errors import RowsRejected
+    from .i18n import message
+
+    if data.invalid_count:
+        if strict:
+            raise RowsRejected("strict_invalid_rows", count=data.invalid_count)
+        _say(message("invalid_rows_left_out", lang, count=data.invalid_count, where=data.where_invalid()))
+
+
+@app.command()
+def report(
+    phase: Annotated[Optional[int], typer.Option("--phase", "-p", help="Count from the plan start to the end of phase N.", min=1)] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Window end YYYY-MM-DD (default: today, capped at the plan end).")] = None,
+    town: Annotated[Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted.")] = None,
+    by: Annotated[Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month.")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, csv, json, html or xlsx.")] = ReportFormat.table,
+    output: OutputOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any ledger row is invalid, instead of leaving it out.")] = False,
+    targets: TargetsOpt = Path("targets.yaml"),
+    lang: LangOpt = None,
+) -> None:
+    """Progress against every target: actual, percent, expected-to-date, status, pace needed.
+
+    Invalid ledger rows are left out of the figures with a warning (or exit 1 with --strict).
+    """
+    from .dataset import load_dataset
+    from .progress import by_period, by_phase, by_town, compute, make_window
+    from .render import report as R
+
+    lg = _lang(lang)
+    with user_errors(lg):
+        plan = _load(targets)
+        when = _parse_date(as_of, "--as-of")
+        place = _resolve_town(plan, town)
+        window = make_window(plan, phase, when)
+        if format == ReportFormat.xlsx and output is None:
+            raise UsageError("format_needs_output", format="xlsx")
+        if output is not None:
+            from .store import refuse_protected
+
+            refuse_protected(plan, output)
+        data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+        _warn_invalid(data, lg, strict)
+        progress = compute(plan, data, window, place)
+        breakdown, grid = None, None
+        if by == By.town:
+            breakdown = by_town(plan, data, window)
+            grid = R.town_grid(breakdown, plan.town_index.names, lg)
+        elif by == By.phase:
+            breakdown = by_phase(plan, data, window)
+            grid = R.phase_grid(breakdown, plan.phases, lg)
+        elif by in (By.year, By.month):
+            breakdown = by_period(plan, data, window, by.value)
+            grid = R.period_grid(breakdown, lg, by.value)
+        _render_report(progress, breakdown, grid, by, format, output, lg, plan)
+
+
+def _render_report(progress, breakdown, grid, by, format, output, lang, plan) -> None:
+    from .render import grid as G
+    from .render import report as R
+
+    main = grid or R.progress_grid(progress, lang)
+    if format == ReportFormat.table:
+        if output is None and grid is None:
+            _print_table(R.rich_progress(progress, lang))
+            return
+        if output is None:
+            _print_table(G.to_rich(main))
+            return
+        _write(G.to_markdown(main), output, plan)
+    elif format == ReportFormat.markdown:
+        text = f"# {R.title(progress, lang)}\n\n" + G.to_markdown(main if grid else
+                                                                  G.Grid(main.keys, main.header, main.rows))
+        _write(text, output, plan)
+    elif format == ReportFormat.csv:
+        _write(G.to_csv(grid or R.progress_csv_grid(progress)), output, plan)
+    elif format == ReportFormat.json:
+        payload = progress.as_dict()
+        if by is not None:
+            payload["by"], payload["breakdown"] = by.value, breakdown
+        _write(G.to_json(payload), output, plan)
+    elif format == ReportFormat.html:
+        from .render.document import Section, html_page
+
+        sections = [Section(R.progress_grid(progress, lang), [i.status for i in progress.indicators])]
+        if grid is not None:
+            sections.append(Section(grid))
+        meta = f"{plan.plan.region} · {progress.window.start} – {progress.window.end}"
+        _write(html_page(R.title(progress, lang), meta, sections, lang), output, plan)
+    else:
+        from .render.document import xlsx_bytes
+        from .store import atomic_write_bytes
+
+        sheets = [("进度" if lang == "zh" else "progress", R.progress_grid(progress, lang))]
+        if grid is not None:
+            sheets.append((grid.title, grid))
+        meta = [("计划" if lang == "zh" else "plan", plan.plan.name),
+                ("统计区间" if lang == "zh" else "window", f"{progress.window.start} .. {progress.window.end}")]
+        atomic_write_bytes(output, xlsx_bytes(sheets, meta))
 
 
 def _show(grid, format: ListFormat, payload: dict) -> None:

@@ -54,7 +54,10 @@ def to_markdown(grid: Grid) -> str:
     from tabulate import tabulate  # wide-character aware with wcwidth installed
 
     rows = [[cell_text(v) for v in row] for row in grid.rows]
-    body = tabulate(rows, headers=grid.header, tablefmt="pipe", disable_numparse=True)
+    numeric = [any(isinstance(r[c], (int, float)) and not isinstance(r[c], bool) for r in grid.rows)
+               for c in range(len(grid.header))]
+    align = ["right" if n else "left" for n in numeric]
+    body = tabulate(rows, headers=grid.header, tablefmt="pipe", disable_numparse=True, colalign=align)
     return (f"## {grid.title}\n\n" if grid.title else "") + body + "\n"
 
 

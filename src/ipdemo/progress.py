@@ -1,0 +1,493 @@
+"""The progress engine: what the plan's words mean, computed from valid ledger rows. No terminal code.
+
+Definitions (README "How progress is counted" says the same in prose):
+- window: plan start .. window end (end of phase N, or --as-of, default today capped at plan end);
+  both bounds inclusive; anything dated outside never counts.
+- actual: cumulative over the window, in the indicator's unit (ledger 万元 → plan 亿元).
+- expected: target × elapsed share of the plan period, by days (elapsed includes the end day).
+- status: achieved when the target is met; otherwise actual / expected against the thresholds in
+  targets.yaml (on_track ≥ 0.95, at_risk ≥ 0.80, else behind); after the plan end, unmet = behind.
+- annual: each calendar year against its own target; a year the plan covers in part (2021:
+  June..December) gets a prorated target, rounded up (targets.yaml `partial_year`).
+- stock (and trend): a level on a date (valid inventions: granted on or before it), not a flow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import UsageError
+from .plan import Indicator, Measure, Phase, Plan, unit_factor
+
+EPOCH = date(1970, 1, 1)
+RANK = {"achieved": 0, "on_track": 1, "at_risk": 2, "behind": 3}
+
+
+def day_number(d: date) -> int:
+    return (d - EPOCH).days
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+    phase: Phase | None = None
+
+    @property
+    def phase_start(self) -> date | None:
+        return self.phase.start if self.phase else None
+
+
+def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
+                today: date | None = None) -> Window:
+    """Plan start → end of phase N, or --as-of (default today), capped at the plan end."""
+    start, end = plan.plan.start, plan.plan.end
+    chosen = None
+    if phase is not None:
+        chosen = plan.phase(phase)
+        if chosen is None:
+            raise UsageError("unknown_phase", phase=phase, known=", ".join(str(p.id) for p in plan.phases))
+    if as_of is None:
+        as_of = chosen.end if chosen else min(today or date.today(), end)
+    elif chosen is not None:
+        as_of = min(as_of, chosen.end)
+    if as_of < start or (chosen is not None and as_of < chosen.start):
+        raise UsageError("as_of_before_start", as_of=as_of, start=chosen.start if chosen else start)
+    return Window(start, min(as_of, end), chosen)
+
+
+class Facts:
+    """One indicator's dated amounts, as cumulative step functions per town (or district)."""
+
+    def __init__(self, plan: Plan, data: Dataset, ind: Indicator):
+        self.plan, self.ind = plan, ind
+        self.start_day = day_number(plan.plan.start)
+        self.stock = any(m.aggregate == "stock" for m in ind.measures)
+        self.distinct = any(m.aggregate == "distinct" for m in ind.measures)
+        frames = [self._rows(data, m) for m in ind.measures]
+        self.rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        per = next((m.per_population for m in ind.measures if m.per_population), None)
+        self.per_population = per
+
+    def _rows(self, data: Dataset, m: Measure) -> pd.DataFrame:
+        frame = data.frames.get(m.ledger)
+        if frame is None or frame.empty:
+            return pd.DataFrame({"day": pd.Series([], dtype="int64"), "town": pd.Series([], dtype="str"),
+                                 "value": pd.Series([], dtype="float64"), "key": pd.Series([], dtype="str"),
+                                 "end": pd.Series([], dtype="float64")})
+        mask = np.ones(len(frame), dtype=bool)
+        for fname, wanted in m.where.items():
+            allowed = [wanted] if isinstance(wanted, str) else list(wanted)
+            mask &= frame[fname].isin(allowed).to_numpy(dtype=bool)
+        sub = frame[mask]
+        days = _days(sub[m.date]) if m.date else np.full(len(sub), self.start_day, dtype=np.float64)
+        if m.aggregate == "sum":
+            values = pd.to_numeric(sub[m.field], errors="coerce").fillna(0).to_numpy(dtype=float)
+            values = values * unit_factor(self.plan, m.ledger, m.field, self.ind.unit)
+        else:
+            values = np.ones(len(sub))
+        key = sub[m.field] if m.aggregate == "distinct" else pd.Series([""] * len(sub), dtype="str", index=sub.index)
+        ends = _days(sub[m.until]) if m.until and m.until in sub.columns else np.full(len(sub), np.nan)
+        town = sub["town"] if "town" in sub.columns else pd.Series([""] * len(sub), dtype="str", index=sub.index)
+        out = pd.DataFrame({"day": days, "town": town.to_numpy(), "value": values, "key": key.to_numpy(), "end": ends})
+        return out[~np.isnan(days)]
+
+    @cache
+    def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
+        rows = self.rows if town is None else self.rows[self.rows["town"] == town]
+        if not self.stock:
+            rows = rows[rows["day"] >= self.start_day]  # flows count inside the plan period only
+            if self.distinct:  # each key counts once, on its first day in the period
+                rows = rows.sort_values("day", kind="stable").drop_duplicates("key")
+        rows = rows.sort_values("day", kind="stable")
+        days = rows["day"].to_numpy(dtype=np.int64)
+        cum = np.cumsum(rows["value"].to_numpy(dtype=float))
+        ends = np.sort(rows["end"].to_numpy(dtype=float))
+        return days, cum, ends[~np.isnan(ends)]
+
+    def level(self, on: date, town: str | None = None) -> float | None:
+        """Cumulative flow from plan start to `on`, or the stock on `on` (per population if asked)."""
+        days, cum, ends = self.steps(town)
+        d = day_number(on)
+        i = int(np.searchsorted(days, d, side="right"))
+        value = float(cum[i - 1]) if i else 0.0
+        if self.stock:
+            value -= float(np.searchsorted(ends, d, side="right"))
+        if self.per_population:
+            population = self._population(town)
+            if population is None:
+                return None
+            value = value / population * self.per_population
+        return value
+
+    def between(self, start: date, end: date, town: str | None = None) -> float | None:
+        """Increment over [start, end], both inclusive."""
+        hi = self.level(end, town)
+        lo = self.level(start - timedelta(days=1), town)
+        return None if hi is None or lo is None else hi - lo
+
+    def first_day(self, town: str | None, until: date) -> date | None:
+        days, _, _ = self.steps(town)
+        if len(days) == 0 or days[0] > day_number(until):
+            return None
+        return EPOCH + timedelta(days=int(days[0]))
+
+    def _population(self, town: str | None) -> int | None:
+        if town is None:
+            return self.plan.plan.population
+        return next((t.population for t in self.plan.towns if t.name == town), None)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    parsed = pd.to_datetime(values.where(values != ""), format="%Y-%m-%d", errors="coerce")
+    out = np.full(len(values), np.nan)
+    ok = parsed.notna().to_numpy()
+    out[ok] = (parsed[ok].to_numpy().astype("datetime64[D]").astype(np.int64))
+    return out
+
+
+@dataclass
+class YearResult:
+    year: int
+    start: date
+    end: date
+    target: float | None
+    actual: float | None
+    percent: float | None
+    status: str | None
+
+
+@dataclass
+class IndicatorProgress:
+    id: str
+    name: str
+    name_en: str
+    kind: str
+    unit: str
+    plan_text: str
+    target: float | None = None
+    min: float | None = None
+    max: float | None = None
+    due: date | None = None
+    actual: float | None = None
+    percent: float | None = None
+    expected: float | None = None
+    status: str | None = None
+    phase_increment: float | None = None
+    needed_per_week: float | None = None
+    projection: float | None = None
+    share: float | None = None  # with --town: the town's share of the district figure, %
+    done_on: date | None = None
+    late: bool = False
+    above_max: bool = False
+    baseline: float | None = None
+    years: list[YearResult] = field(default_factory=list)
+    towns_done: list[str] = field(default_factory=list)
+    towns_missing: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        for key in ("due", "done_on"):
+            out[key] = out[key].isoformat() if out[key] else None
+        for year in out["years"]:
+            year["start"], year["end"] = year["start"].isoformat(), year["end"].isoformat()
+        return out
+
+
+@dataclass
+class Progress:
+    plan: Plan
+    window: Window
+    town: str | None
+    indicators: list[IndicatorProgress]
+    invalid_rows: int = 0
+    invalid_where: str = ""
+
+    def as_dict(self) -> dict:
+        p = self.window.phase
+        return {
+            "plan": self.plan.plan.id, "plan_name": self.plan.plan.name,
+            "as_of": self.window.end.isoformat(),
+            "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()},
+            "phase": {"id": p.id, "name": p.name, "name_en": p.name_en, "start": p.start.isoformat(),
+                      "end": p.end.isoformat()} if p else None,
+            "town": self.town,
+            "invalid_rows": self.invalid_rows,
+            "indicators": [i.as_dict() for i in self.indicators],
+        }
+
+
+def _r(x: float | None, digits: int = 4) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    value = round(float(x), digits)
+    return int(value) if value.is_integer() else value
+
+
+def _pct(actual: float | None, target: float | None) -> float | None:
+    if actual is None or not target:
+        return None
+    return _r(100 * actual / target, 1)
+
+
+def meets(ind: Indicator, actual: float, target: float) -> bool:
+    return actual > target if ind.comparison == "more_than" else actual >= target - 1e-9
+
+
+def pace(plan: Plan, actual: float, expected: float) -> str:
+    if expected <= 0:
+        return "on_track"
+    ratio = actual / expected
+    if ratio >= plan.status.on_track:
+        return "on_track"
+    return "at_risk" if ratio >= plan.status.at_risk else "behind"
+
+
+def elapsed_share(start: date, end: date, on: date) -> float:
+    return min(1.0, max(0.0, ((on - start).days + 1) / ((end - start).days + 1)))
+
+
+def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) -> Progress:
+    results = [indicator_progress(plan, Facts(plan, data, ind), ind, window, town) for ind in plan.indicators]
+    return Progress(plan, window, town, results, data.invalid_count, data.where_invalid())
+
+
+def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,
+                       town: str | None = None) -> IndicatorProgress:
+    out = IndicatorProgress(ind.id, ind.name, ind.name_en, ind.kind, ind.unit, ind.plan_text,
+                            min=ind.min, max=ind.max, due=ind.due)
+    handler = {"cumulative": _flow, "stock": _flow, "range": _flow, "annual": _annual,
+               "milestone": _milestone, "trend": _trend}[ind.kind]
+    handler(plan, facts, ind, window, town, out)
+    if window.phase is not None and ind.kind not in ("milestone",):
+        out.phase_increment = _r(facts.between(window.phase.start, window.end, town))
+    if town is not None and ind.kind != "milestone":
+        district = facts.level(window.end) if ind.kind not in ("annual",) else \
+            facts.between(date(window.end.year, 1, 1), window.end)
+        local = out.actual
+        out.share = _pct(local, district) if district else None
+    return out
+
+
+def _town_target(ind: Indicator, town: str | None, district_target: float | None) -> float | None:
+    """A town has a target only when targets.yaml allocates one."""
+    if town is None:
+        return district_target
+    return ind.allocations.towns.get(town)
+
+
+def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
+          out: IndicatorProgress) -> None:
+    actual = facts.level(window.end, town)
+    out.actual = _r(actual)
+    goal = ind.min if ind.kind == "range" else ind.target
+    target = _town_target(ind, town, goal)
+    if ind.kind == "range" and town is not None:
+        out.min = out.max = None
+    out.target = _r(target)  # a range's target is its minimum; max is reported beside it
+    if actual is None or target is None:
+        return
+    due = ind.on if ind.kind == "stock" and ind.on else plan.plan.end
+    share = elapsed_share(plan.plan.start, due, window.end)
+    if ind.kind == "stock":
+        base = facts.level(plan.plan.start - timedelta(days=1), town) or 0.0
+        out.baseline = _r(base)
+        expected = base + (target - base) * share
+    else:
+        expected = target * share
+    out.expected = _r(expected, 2)
+    out.percent = _pct(actual, target)
+    if ind.kind == "range" and ind.max is not None and town is None and actual > ind.max:
+        out.above_max = True
+    if meets(ind, actual, target):
+        out.status = "achieved"
+    else:
+        out.status = "behind" if window.end >= due else pace(plan, actual, expected)
+    weeks_left = (due - window.end).days / 7
+    if weeks_left > 0:
+        out.needed_per_week = _r(max(0.0, target - actual) / weeks_left, 2)
+        elapsed_days = (window.end - plan.plan.start).days + 1
+        if ind.kind != "stock":
+            total_days = (due - plan.plan.start).days + 1
+            out.projection = _r(actual / elapsed_days * total_days, 2)
+
+
+def year_spans(plan: Plan, until: date) -> list[tuple[int, date, date]]:
+    spans = []
+    for year in range(plan.plan.start.year, until.year + 1):
+        start = max(plan.plan.start, date(year, 1, 1))
+        end = min(plan.plan.end, date(year, 12, 31))
+        if start <= until:
+            spans.append((year, start, end))
+    return spans
+
+
+def annual_target(plan: Plan, ind: Indicator, year: int, start: date, end: date, base: float | None) -> float | None:
+    if base is None:
+        return None
+    if year in ind.allocations.years:
+        return ind.allocations.years[year]
+    full_year = (date(year, 12, 31) - date(year, 1, 1)).days + 1
+    covered = (end - start).days + 1
+    if covered == full_year:
+        return base
+    policy = ind.partial_year or plan.partial_year
+    if policy == "skip":
+        return None
+    return base if policy == "full" else float(math.ceil(base * covered / full_year - 1e-9))
+
+
+def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
+            out: IndicatorProgress) -> None:
+    base = _town_target(ind, town, ind.target)
+    statuses = []
+    for year, start, end in year_spans(plan, window.end):
+        upto = min(end, window.end)
+        actual = facts.between(start, upto, town)
+        target = annual_target(plan, ind, year, start, end, base)
+        status = None
+        if target is not None and actual is not None:
+            if meets(ind, actual, target):
+                status = "achieved"
+            elif window.end >= end:
+                status = "behind"
+            else:
+                status = pace(plan, actual, target * elapsed_share(start, end, upto))
+            statuses.append(status)
+        out.years.append(YearResult(year, start, end, _r(target), _r(actual), _pct(actual, target), status))
+    current = out.years[-1]
+    out.actual, out.target, out.percent = current.actual, _r(base), current.percent
+    if current.target is not None and current.actual is not None:
+        out.expected = _r(current.target * elapsed_share(current.start, current.end, window.end), 2)
+        weeks_left = (current.end - window.end).days / 7
+        if weeks_left > 0:
+            out.needed_per_week = _r(max(0.0, current.target - current.actual) / weeks_left, 2)
+            out.projection = _r(current.actual / elapsed_share(current.start, current.end, window.end), 2)
+    out.status = max(statuses, key=RANK.__getitem__) if statuses else None
+
+
+def _milestone(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
+               out: IndicatorProgress) -> None:
+    due = ind.due or plan.plan.end
+    if ind.per_town:
+        towns = [town] if town else plan.town_index.names
+        late = False
+        for name in towns:
+            done = facts.first_day(name, window.end)
+            if done is None:
+                out.towns_missing.append(name)
+            else:
+                out.towns_done.append(name)
+                late |= done > due
+                out.done_on = max(out.done_on, done) if out.done_on else done
+        if out.towns_missing:
+            out.done_on = None
+        out.target, out.actual = len(towns), len(out.towns_done)
+        out.percent = _pct(out.actual, out.target)
+        out.late = late
+        complete = not out.towns_missing
+    else:
+        if town is not None:  # a district-level milestone has no town target
+            out.actual = 1 if facts.first_day(town, window.end) else 0
+            return
+        out.done_on = facts.first_day(None, window.end)
+        out.target, out.actual = 1, 1 if out.done_on else 0
+        out.percent = 100.0 if out.done_on else 0.0
+        out.late = bool(out.done_on and out.done_on > due)
+        complete = out.done_on is not None
+    out.expected = out.target if window.end >= due else None
+    out.status = "achieved" if complete else ("behind" if window.end >= due else "on_track")
+
+
+def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
+           out: IndicatorProgress) -> None:
+    base = facts.level(plan.plan.start - timedelta(days=1), town)
+    out.baseline = _r(base)
+    for year, start, end in year_spans(plan, window.end):
+        value = facts.level(min(end, window.end), town)
+        out.years.append(YearResult(year, start, end, None, _r(value), None, None))
+    out.actual = _r(facts.level(window.end, town))
+    if out.actual is None or base is None:
+        return
+    rising = out.actual > base if ind.direction == "rising" else out.actual < base
+    final = window.end >= plan.plan.end
+    out.status = ("achieved" if final else "on_track") if rising else ("behind" if final else "at_risk")
+
+
+# --- breakdowns ---------------------------------------------------------------------------
+
+def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
+    """Indicator × town matrix of actuals (and district totals)."""
+    rows = []
+    for ind in plan.indicators:
+        facts = Facts(plan, data, ind)
+        towns = {}
+        for name in plan.town_index.names:
+            towns[name] = indicator_progress(plan, facts, ind, window, name).actual
+        district = indicator_progress(plan, facts, ind, window)
+        rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
+                     "district": district.actual, "towns": towns,
+                     "allocations": dict(ind.allocations.towns) or None})
+    return rows
+
+
+def by_phase(plan: Plan, data: Dataset, window: Window) -> list[dict]:
+    """Each phase's own increment and the running total at its end (phases begun by the window end)."""
+    rows = []
+    for ind in plan.indicators:
+        facts = Facts(plan, data, ind)
+        phases = []
+        for p in plan.phases:
+            if p.start > window.end:
+                continue
+            end = min(p.end, window.end)
+            if ind.kind == "milestone":
+                done = facts.first_day(None, end)
+                phases.append({"phase": p.id, "increment": None, "total": 1 if done else 0})
+                continue
+            phases.append({"phase": p.id, "increment": _r(facts.between(p.start, end)),
+                           "total": _r(facts.level(end))})
+        rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "phases": phases})
+    return rows
+
+
+def periods(window: Window, freq: str) -> list[tuple[str, date, date]]:
+    out = []
+    cursor = window.start
+    while cursor <= window.end:
+        if freq == "year":
+            end = date(cursor.year, 12, 31)
+            label = str(cursor.year)
+        else:
+            nxt = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
+            end = nxt - timedelta(days=1)
+            label = f"{cursor.year}-{cursor.month:02d}"
+        end = min(end, window.end)
+        out.append((label, cursor, end))
+        cursor = end + timedelta(days=1)
+    return out
+
+
+def by_period(plan: Plan, data: Dataset, window: Window, freq: str) -> list[dict]:
+    """A series per indicator: each year's or month's increment and the running total."""
+    spans = periods(window, freq)
+    rows = []
+    for ind in plan.indicators:
+        facts = Facts(plan, data, ind)
+        series = []
+        for label, start, end in spans:
+            if ind.kind in ("trend", "stock"):
+                series.append({"period": label, "increment": None, "total": _r(facts.level(end))})
+            else:
+                series.append({"period": label, "increment": _r(facts.between(start, end)),
+                               "total": _r(facts.level(end))})
+        rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "series": series})
+    return rows

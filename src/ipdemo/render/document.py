@@ -1,0 +1,83 @@
+"""Documents: a self-contained HTML page (jinja2, autoescaped) and an XLSX workbook (openpyxl)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from .grid import Grid, cell_text, neutralise
+
+
+@dataclass
+class Section:
+    grid: Grid
+    classes: list[str | None] = field(default_factory=list)  # CSS class per row (status)
+
+
+def html_page(title: str, meta: str, sections: list[Section], lang: str, charts: list[dict] | None = None) -> str:
+    """Every value from a ledger is escaped (autoescape); charts are inline SVG made by us."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("ipdemo", "templates"), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    grids = [{"title": s.grid.title, "header": s.grid.header, "keys": s.grid.keys, "rows": s.grid.rows,
+              "classes": s.classes or [None] * len(s.grid.rows)} for s in sections]
+    return env.get_template("report.html.j2").render(
+        title=title, meta=meta, grids=grids, lang=lang, charts=charts or [], text=cell_text)
+
+
+def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]]) -> bytes:
+    """A workbook a sheet per view; numbers stay numbers; formula-like text is neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, grid in sheets:
+        sheet = book.create_sheet(_sheet_name(name))
+        if grid.title:
+            sheet.append([neutralise(grid.title)])
+            sheet["A1"].font = Font(bold=True, size=12)
+        sheet.append(grid.header)
+        header_row = sheet.max_row
+        for cell in sheet[header_row]:
+            cell.font = Font(bold=True)
+        for row in grid.rows:
+            sheet.append([_xlsx_value(v) for v in row])
+        for index, label in enumerate(grid.header, start=1):
+            width = max([_width(label)] + [_width(cell_text(r[index - 1])) for r in grid.rows])
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
+        sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
+        for row in sheet.iter_rows(min_row=header_row + 1):
+            for cell in row:
+                cell.alignment = Alignment(vertical="top")
+    info = book.create_sheet("说明")
+    for key, value in meta:
+        info.append([key, neutralise(value)])
+    info.column_dimensions["A"].width = 16
+    info.column_dimensions["B"].width = 80
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_value(value):
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return neutralise(str(value))
+
+
+def _width(text: str) -> int:
+    from wcwidth import wcswidth
+
+    w = wcswidth(text)
+    return w if w >= 0 else len(text)
+
+
+def _sheet_name(name: str) -> str:
+    for bad in "[]:*?/\\":
+        name = name.replace(bad, " ")
+    return name[:31] or "sheet"

@@ -1,0 +1,181 @@
+"""`ipdemo report` views: the progress grid and the --by breakdowns, in Chinese or English."""
+
+from __future__ import annotations
+
+from ..progress import IndicatorProgress, Progress
+from .grid import Grid, cell_text
+
+STATUS = {
+    "zh": {"achieved": "已完成", "on_track": "正常推进", "at_risk": "有风险", "behind": "滞后", None: "—"},
+    "en": {"achieved": "achieved", "on_track": "on track", "at_risk": "at risk", "behind": "behind", None: "—"},
+}
+STATUS_STYLE = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "behind": "bold red"}
+
+LABELS = {
+    "zh": {"id": "编号", "name": "指标", "target": "目标", "actual": "实际", "percent": "完成率%",
+           "expected": "序时目标", "status": "状态", "phase_increment": "本阶段新增", "needed_per_week": "每周需完成",
+           "projection": "期末预计", "note": "说明", "unit": "单位", "district": "全区", "share": "占全区%",
+           "total": "累计", "increment": "新增"},
+    "en": {"id": "id", "name": "indicator", "target": "target", "actual": "actual", "percent": "percent",
+           "expected": "expected", "status": "status", "phase_increment": "phase increment",
+           "needed_per_week": "needed / week", "projection": "projected", "note": "note", "unit": "unit",
+           "district": "district", "share": "share %", "total": "total", "increment": "increment"},
+}
+
+
+def name_of(item, lang: str) -> str:
+    return item.name if lang == "zh" else (item.name_en or item.name)
+
+
+def title(progress: Progress, lang: str) -> str:
+    plan = progress.plan.plan
+    name = plan.name if lang == "zh" else (plan.name_en or plan.name)
+    w = progress.window
+    parts = [name]
+    if lang == "zh":
+        parts.append(f"统计区间 {w.start} 至 {w.end}")
+        if w.phase:
+            parts.append(f"第{w.phase.id}阶段（{w.phase.name}）")
+        if progress.town:
+            parts.append(progress.town)
+    else:
+        parts.append(f"{w.start} .. {w.end}")
+        if w.phase:
+            parts.append(f"phase {w.phase.id} ({w.phase.name_en or w.phase.name})")
+        if progress.town:
+            parts.append(progress.town)
+    return " · ".join(parts)
+
+
+def target_cell(i: IndicatorProgress, lang: str) -> str:
+    zh = lang == "zh"
+    if i.kind == "milestone":
+        text = (f"{i.due} 前" if zh else f"by {i.due}") if i.due else ""
+        if i.target and i.target > 1:
+            text += f"（{cell_text(i.target)} 个区镇）" if zh else f" ({cell_text(i.target)} towns)"
+        return text
+    if i.kind == "trend":
+        return "上升" if zh else "rising"
+    if i.kind == "range" and i.max is not None:
+        return f"{cell_text(i.min)}..{cell_text(i.max)} {i.unit}"
+    if i.target is None:
+        return "—"
+    return f"{cell_text(i.target)} {i.unit}" + (("/年" if zh else "/yr") if i.kind == "annual" else "")
+
+
+def note_cell(i: IndicatorProgress, lang: str) -> str:
+    zh = lang == "zh"
+    if i.kind == "annual":
+        marks = {"achieved": "✓", "behind": "✗"}
+        return " · ".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}{marks.get(y.status, '')}"
+                          for y in i.years)
+    if i.kind == "milestone":
+        if i.towns_missing:
+            return ("未完成：" if zh else "missing: ") + "、".join(i.towns_missing)
+        if i.done_on:
+            late = ("（逾期）" if zh else " (late)") if i.late else ""
+            return (f"{i.done_on} 完成" if zh else f"done {i.done_on}") + late
+        return "未完成" if zh else "not done"
+    if i.kind == "trend":
+        return (f"期初 {cell_text(i.baseline)} → " if zh else f"start {cell_text(i.baseline)} → ") + \
+            " → ".join(f"{y.year}: {cell_text(y.actual)}" for y in i.years)
+    if i.above_max:
+        return "超过上限" if zh else "above max"
+    return ""
+
+
+def actual_cell(i: IndicatorProgress, lang: str):
+    if i.kind == "milestone" and (i.target or 0) <= 1:
+        return ("已完成" if lang == "zh" else "done") if i.actual else ("未完成" if lang == "zh" else "not done")
+    return i.actual
+
+
+def progress_grid(progress: Progress, lang: str) -> Grid:
+    keys = ["id", "name", "target", "actual", "percent", "expected", "status"]
+    if progress.window.phase:
+        keys.append("phase_increment")
+    if progress.town:
+        keys.append("share")
+    keys += ["needed_per_week", "note"]
+    rows = []
+    for i in progress.indicators:
+        values = {"id": i.id, "name": name_of(i, lang), "target": target_cell(i, lang), "actual": actual_cell(i, lang),
+                  "percent": i.percent, "expected": i.expected, "status": STATUS[lang][i.status],
+                  "phase_increment": i.phase_increment, "share": i.share, "needed_per_week": i.needed_per_week,
+                  "note": note_cell(i, lang)}
+        rows.append([values[k] for k in keys])
+    return Grid(keys, [LABELS[lang][k] for k in keys], rows, title=title(progress, lang))
+
+
+def progress_csv_grid(progress: Progress) -> Grid:
+    """Machine-friendly: numbers as numbers, canonical keys, one row per indicator."""
+    keys = ["id", "name", "kind", "unit", "target", "min", "max", "due", "actual", "percent", "expected", "status",
+            "phase_increment", "needed_per_week", "projection", "share", "done_on", "late"]
+    rows = [[i.as_dict()[k] for k in keys] for i in progress.indicators]
+    return Grid(keys, keys, rows)
+
+
+def town_grid(rows: list[dict], towns: list[str], lang: str) -> Grid:
+    keys = ["id", "name", "unit", "district", *towns]
+    header = [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"], LABELS[lang]["district"], *towns]
+    body = [[r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"], r["district"],
+             *[r["towns"][t] for t in towns]] for r in rows]
+    return Grid(keys, header, body, title="按区镇" if lang == "zh" else "by town")
+
+
+def phase_grid(rows: list[dict], phases, lang: str) -> Grid:
+    ids = sorted({p["phase"] for r in rows for p in r["phases"]})
+    keys, header = ["id", "name", "unit"], [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"]]
+    for pid in ids:
+        keys += [f"phase{pid}_increment", f"phase{pid}_total"]
+        header += ([f"第{pid}阶段新增", f"第{pid}阶段末累计"] if lang == "zh" else
+                   [f"phase {pid} increment", f"phase {pid} total"])
+    body = []
+    for r in rows:
+        by = {p["phase"]: p for p in r["phases"]}
+        line = [r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"]]
+        for pid in ids:
+            line += [by[pid]["increment"], by[pid]["total"]]
+        body.append(line)
+    return Grid(keys, header, body, title="按阶段" if lang == "zh" else "by phase")
+
+
+def period_grid(rows: list[dict], lang: str, freq: str) -> Grid:
+    labels = [s["period"] for s in rows[0]["series"]] if rows else []
+    keys = ["id", "name", "unit", *labels, "total"]
+    header = [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"], *labels, LABELS[lang]["total"]]
+    body = []
+    for r in rows:
+        series = r["series"]
+        values = [s["increment"] if s["increment"] is not None else s["total"] for s in series]
+        body.append([r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"], *values,
+                     series[-1]["total"] if series else None])
+    titles = {"year": ("按年度", "by year"), "month": ("按月", "by month")}[freq]
+    return Grid(keys, header, body, title=titles[0] if lang == "zh" else titles[1])
+
+
+def rich_progress(progress: Progress, lang: str):
+    """Terminal table: a bar per indicator, colour by status (rich drops colour off a TTY)."""
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = progress_grid(progress, lang)
+    table = Table(title=grid.title, header_style="bold")
+    for key, label in zip(grid.keys, grid.header):
+        table.add_column(label, justify="right" if key in ("actual", "percent", "expected", "phase_increment",
+                                                           "needed_per_week", "share") else "left")
+        if key == "percent":
+            table.add_column("", width=12)
+    for i, row in zip(progress.indicators, grid.rows):
+        cells = []
+        for key, value in zip(grid.keys, row):
+            if key == "status":
+                cells.append(Text(str(value), style=STATUS_STYLE.get(i.status or "", "")))
+            else:
+                cells.append(cell_text(value) if key != "note" else str(value))
+            if key == "percent":
+                done = min(100.0, float(i.percent or 0))
+                cells.append(ProgressBar(total=100, completed=done, width=12) if i.percent is not None else "")
+        table.add_row(*cells)
+    return table
