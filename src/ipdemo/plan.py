@@ -132,8 +132,7 @@ class Indicator(_Model):
     target: float | None = Field(default=None, ge=0)
     min: float | None = Field(default=None, ge=0)
     max: float | None = Field(default=None, ge=0)
-    due: date | None = None
-    on: date | None = None  # stock: the date the level must be reached
+    due: date | None = None  # milestone: done by; stock: the level reached by (default plan end)
     per_town: bool = False
     comparison: Literal["at_least", "more_than"] = "at_least"  # 达到/以上 vs 突破
     direction: Literal["rising", "falling"] | None = None

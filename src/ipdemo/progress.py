@@ -225,7 +225,7 @@ class Progress:
         }
 
 
-def _r(x: float | None, digits: int = 4) -> float | None:
+def _r(x: float | None, digits: int = 6) -> float | None:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return None
     value = round(float(x), digits)
@@ -269,7 +269,7 @@ def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,
     handler(plan, facts, ind, window, town, out)
     if window.phase is not None and ind.kind not in ("milestone",):
         out.phase_increment = _r(facts.between(window.phase.start, window.end, town))
-    if town is not None and ind.kind != "milestone":
+    if town is not None and ind.kind != "milestone" and not facts.per_population:
         district = facts.level(window.end) if ind.kind not in ("annual",) else \
             facts.between(date(window.end.year, 1, 1), window.end)
         local = out.actual
@@ -295,7 +295,7 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
     out.target = _r(target)  # a range's target is its minimum; max is reported beside it
     if actual is None or target is None:
         return
-    due = ind.on if ind.kind == "stock" and ind.on else plan.plan.end
+    due = ind.due if ind.kind == "stock" and ind.due else plan.plan.end
     share = elapsed_share(plan.plan.start, due, window.end)
     if ind.kind == "stock":
         base = facts.level(plan.plan.start - timedelta(days=1), town) or 0.0
