@@ -56,6 +56,11 @@ class By(str, Enum):
     month = "month"
 
 
+class ImportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 class ValidateFormat(str, Enum):
     text = "text"
     json = "json"
@@ -341,6 +346,69 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan) ->
         meta = [("计划" if lang == "zh" else "plan", plan.plan.name),
                 ("统计区间" if lang == "zh" else "window", f"{progress.window.start} .. {progress.window.end}")]
         atomic_write_bytes(output, xlsx_bytes(sheets, meta))
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Export to import: CSV (UTF-8, GBK/GB18030, UTF-16) or XLSX.",
+                                         exists=True, dir_okay=False, readable=True)],
+    ledger: Annotated[Optional[str], typer.Option("--ledger", "-l", help="Target ledger (default: guessed from headers and file name).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be added and updated; write nothing.")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1).")] = False,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name (default: the first).")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Force the CSV encoding (default: detected).")] = None,
+    format: Annotated[ImportFormat, typer.Option("--format", "-f", help="text or json.")] = ImportFormat.text,
+    targets: TargetsOpt = Path("targets.yaml"),
+    lang: LangOpt = None,
+) -> None:
+    """Bring an export into a ledger: new keys added, known keys updated, nothing lost or duplicated.
+
+    Any invalid row: nothing is written and every bad row is listed (exit 1). Writes are atomic,
+    locked and journaled in data/journal.jsonl.
+    """
+    from .errors import RowsRejected
+    from .importer import import_file
+    from .render import imports as R
+
+    lg = _lang(lang)
+    with user_errors(lg):
+        plan = _load(targets)
+        try:
+            with _busy(lg, file):
+                result = import_file(plan, file, ledger, sheet, encoding, dry_run, skip_invalid)
+        except RowsRejected as exc:
+            if format == ImportFormat.json:
+                _write(R.rejected_json(exc, file, lg), None)
+                raise typer.Exit(1) from None
+            raise
+    if format == ImportFormat.json:
+        _write(R.as_json(result, lg), None)
+    else:
+        _write(R.as_text(result, plan, lg), None)
+        if result.warnings:
+            from .render.problems import as_text
+
+            _say(as_text(result.warnings[:50], lg))
+        if result.errors:
+            from .render.problems import as_text
+
+            _say(as_text(result.errors[:200], lg))
+    raise typer.Exit(1 if result.errors else 0)
+
+
+@contextmanager
+def _busy(lang: str, file: Path) -> Iterator[None]:
+    """A transient spinner on stderr for big files, only on a terminal and without NO_COLOR."""
+    import os
+
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or file.stat().st_size < 5_000_000:
+        yield
+        return
+    from rich.console import Console
+
+    label = "正在导入…" if lang == "zh" else "importing…"
+    with Console(stderr=True).status(f"{label} {file.name}"):
+        yield
 
 
 def _show(grid, format: ListFormat, payload: dict) -> None:

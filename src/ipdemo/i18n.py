@@ -111,6 +111,55 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this row has {found} fields, the header has {expected}",
     ),
     "empty_file": ("文件为空（没有表头）", "the file is empty (no header row)"),
+    # --- import ---------------------------------------------------------------------------
+    "sheet_for_csv": ("{path} 是 CSV 文件，没有工作表；去掉 --sheet", "{path} is CSV and has no sheets; drop --sheet"),
+    "bad_encoding": (
+        "无法按 {encoding} 读取 {path}：{reason}。去掉 --encoding 让 ipdemo 自动识别",
+        "cannot read {path} as {encoding}: {reason}. Drop --encoding to let ipdemo detect it",
+    ),
+    "binary_file": (
+        "{path} 不是文本 CSV（含二进制内容）。请导出为 CSV 或 XLSX",
+        "{path} is not a text CSV (binary content). Export it as CSV or XLSX",
+    ),
+    "undecodable": (
+        "无法识别 {path} 的编码（猜测：{guess}）。请另存为 UTF-8 CSV，或用 --encoding 指定",
+        "cannot tell the encoding of {path} (guess: {guess}). Save it as UTF-8 CSV or pass --encoding",
+    ),
+    "bad_xlsx": ("无法打开 Excel 文件 {path}：{reason}", "cannot open the Excel file {path}: {reason}"),
+    "unknown_sheet": (
+        "{path} 中没有工作表 {sheet!r}；已有：{known}",
+        "{path} has no sheet {sheet!r}; it has: {known}",
+    ),
+    "empty_input": ("{path} 是空的（没有表头）", "{path} is empty (no header row)"),
+    "ledger_unknown": (
+        "无法判断 {path} 属于哪个台账（缺少主键列）。用 --ledger 指定：{known}",
+        "cannot tell which ledger {path} belongs to (no key column found). Pass --ledger, one of: {known}",
+    ),
+    "ledger_ambiguous": (
+        "{path} 可能属于多个台账：{candidates}。用 --ledger 指定",
+        "{path} could belong to several ledgers: {candidates}. Pass --ledger",
+    ),
+    "missing_key_column": (
+        "{path} 缺少台账 {ledger} 的主键列 {columns}（可用的列名：{accepted}）",
+        "{path} lacks the key column {columns} of ledger {ledger} (accepted headers: {accepted})",
+    ),
+    "unmapped_column": (
+        "列 {column!r} 无法对应到台账字段，已忽略（可在 targets.yaml 的 aliases 中添加）",
+        "column {column!r} matches no ledger field and is ignored (add it to aliases in targets.yaml)",
+    ),
+    "ambiguous_date": (
+        "日期 {value!r} 有歧义（日/月顺序不明），请写成 YYYY-MM-DD",
+        "date {value!r} is ambiguous (day/month order); write it as YYYY-MM-DD",
+    ),
+    "ledger_duplicate_keys": (
+        "台账 {path} 中有重复主键，先运行 ipdemo validate 修复后再导入",
+        "ledger {path} has duplicate keys; run ipdemo validate and fix them before importing",
+    ),
+    "rows_rejected": (
+        "{path} 中有 {count} 行无效，未写入任何数据。修正后重新导入，或用 --skip-invalid 只导入有效行",
+        "{count} rows of {path} are invalid; nothing was written. Fix them and import again, "
+        "or use --skip-invalid to import the valid rows only",
+    ),
     # --- targets.yaml ------------------------------------------------------------------
     "plan_missing": (
         "找不到 {path}。在项目目录中运行，或用 --targets 指定；ipdemo init DIR 可新建项目",
