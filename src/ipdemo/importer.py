@@ -12,7 +12,9 @@ The order matters for safety and for correct checks:
 
 from __future__ import annotations
 
+import csv
 import io
+from contextlib import nullcontext
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -195,9 +197,8 @@ def merge(stored: pd.DataFrame, incoming: pd.DataFrame, spec: LedgerSpec
         for name in spec.fields:
             if name not in stored.columns:
                 continue
-            old = stored[name].to_numpy(dtype=object)[where[matched]]
-            new = merged[name].to_numpy(dtype=object)
-            column = new.copy()
+            old = _take(stored[name], where[matched])  # only the matched rows leave Arrow
+            column = merged[name].to_numpy(dtype=object)
             sub = column[matched]
             empty = sub == ""
             sub[empty] = old[empty]
@@ -206,28 +207,33 @@ def merge(stored: pd.DataFrame, incoming: pd.DataFrame, spec: LedgerSpec
     return merged, where
 
 
+def _take(column: pd.Series, positions: np.ndarray) -> np.ndarray:
+    return column.take(positions).to_numpy(dtype=object)
+
+
 def apply(stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray, spec: LedgerSpec, order: list[str]
           ) -> tuple[pd.DataFrame, list[Change], list[str], int]:
     """The new ledger (row order kept, new rows appended), the changes, the new keys, unchanged count."""
-    columns = {c: stored[c].to_numpy(dtype=object).copy() if c in stored.columns else
-               np.array([""] * len(stored), dtype=object) for c in order}
+    table = stored.reindex(columns=order, fill_value="")
     changes: list[Change] = []
     matched = np.flatnonzero(where >= 0)
     keys = keys_of(merged, spec.key).to_numpy(dtype=object)
     changed_rows = np.zeros(len(merged), dtype=bool)
     for name in spec.fields:
         new = merged[name].to_numpy(dtype=object)[matched]
-        old = columns[name][where[matched]]
+        old = _take(table[name], where[matched])
         diff = new != old
+        if not diff.any():
+            continue
         for j in np.flatnonzero(diff):
-            i = matched[j]
-            changes.append(Change(keys[i].replace(KEY_SEP, "/"), name, old[j], new[j]))
+            changes.append(Change(keys[matched[j]].replace(KEY_SEP, "/"), name, old[j], new[j]))
         changed_rows[matched[diff]] = True
-        columns[name][where[matched[diff]]] = new[diff]
+        column = table[name].to_numpy(dtype=object)  # only columns that really change are copied
+        column[where[matched[diff]]] = new[diff]
+        table[name] = pd.Series(column, dtype="str", index=table.index)
     fresh = np.flatnonzero(where < 0)
     # A key new to the ledger but repeated in the file is an error caught by the checks, so the
     # fresh rows here are distinct.
-    table = pd.DataFrame({c: pd.Series(v, dtype="str") for c, v in columns.items()})
     if len(fresh):
         extra = merged.iloc[fresh].reindex(columns=order, fill_value="")
         table = pd.concat([table, extra.astype("str")], ignore_index=True)
@@ -236,10 +242,36 @@ def apply(stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray, spec: L
 
 
 def serialise(table: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM, LF, minimal quoting: what Excel opens and git diffs well."""
-    out = io.StringIO()
-    table.to_csv(out, index=False, lineterminator="\n")
-    return BOM + out.getvalue().encode("utf-8")
+    """UTF-8 with BOM, LF, minimal quoting (as Python's csv module): what Excel opens and git
+    diffs well. Arrow kernels do the work; only columns holding a quote, comma or newline are
+    quoted value by value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(list(table.columns))
+    head = BOM + header.getvalue().encode("utf-8")
+    if not len(table):
+        return head
+    columns, quoting = [], False
+    for name in table.columns:
+        values = pc.fill_null(pa.array(table[name], type=pa.string()), "")
+        special = pc.match_substring_regex(values, r'[",\r\n]')
+        if pc.any(special).as_py():
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+            values, quoting = pc.if_else(special, quoted, values), True
+        columns.append(values)
+    if not quoting:  # the common case: Arrow's multi-threaded writer, nothing to quote
+        out = io.BytesIO()
+        arrow = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
+        pacsv.write_csv(arrow, out, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        return head + out.getvalue()
+    lines = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), "\n")
+    return head + joined.cast(pa.binary())[0].as_py() + b"\n"
 
 
 # --- the whole import ----------------------------------------------------------------------
@@ -256,7 +288,8 @@ def import_file(plan: Plan, path: Path, ledger: str | None = None, sheet: str | 
     result = ImportResult(name, source.display, sha256_bytes(source.data), source.encoding, source.sheet,
                           warnings=warnings, dry_run=dry_run)
     ledger_path = plan.ledger_path(name)
-    with data_lock(plan.data_dir, lock_timeout):
+    # A dry run only reads, so it takes no lock and creates no lock file.
+    with (nullcontext() if dry_run else data_lock(plan.data_dir, lock_timeout)):
         stored, order = _stored(plan, name, ledger_path)
         merged, where = merge(stored, incoming, spec)
         problems, invalid = check_frame(plan, name, merged, source.rows, source.display)

@@ -52,35 +52,39 @@ def read_table(path: Path, columns: list[str] | None = None, data: bytes | None 
             data = path.read_bytes()
         except OSError as exc:
             raise LedgerError("ledger_unreadable", path=display_path(path), reason=exc.strerror) from None
-    body = data[len(BOM):] if data.startswith(BOM) else data
+    start = len(BOM) if data.startswith(BOM) else 0  # offsets, not slices: no copy of a big file
     shown = display_path(path)
-    if not body.strip():
+    if not data[start:start + 65536].strip() and not data[start:].strip():
         empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns or []})
         return Table(path, [], empty, np.array([], dtype=np.int64),
                      [Problem(shown, 1, None, "empty_file")])
+    end_of_header = data.find(b"\n", start)
     try:
-        text_head = body[: body.find(b"\n") if b"\n" in body else len(body)].decode("utf-8")
+        text_head = data[start: end_of_header if end_of_header >= 0 else len(data)].decode("utf-8")
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
     header = next(csv.reader([text_head.rstrip("\r")]), [])
     names, problems = _dedupe(header, shown)
     wanted = [c for c in (columns or names) if c in names]
+    body = memoryview(data)[start:]
+    quoted = data.find(b'"', start) >= 0  # without any quote, no newline sits inside a value: faster parse
     try:
-        frame, lines, ragged = _read_fast(body, names, wanted)
+        frame, lines, ragged = _read_fast(body, names, wanted, quoted)
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
     if ragged:
-        frame, lines, problems_rows = _read_exact(body, names, wanted, shown)
+        frame, lines, problems_rows = _read_exact(bytes(body), names, wanted, shown)
         problems += problems_rows
-    elif body.count(b"\n") - (1 if body.endswith(b"\n") else 0) != len(frame):
+    elif data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(frame):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
         if wanted != names:
-            full, _, _ = _read_fast(body, names, names)
+            full, _, _ = _read_fast(body, names, names, quoted)
         else:
             full = frame
         lines = _lines_with_newlines(full)
-    # Blank lines are not records.
-    if len(frame.columns):
+    # Blank lines are not records (look only when the file has any).
+    if len(frame.columns) and (data.find(b"\n\n", start) >= 0 or data.find(b"\n\r\n", start) >= 0
+                               or data.startswith((b"\n", b"\r\n"), start)):
         blank = (frame == "").all(axis=1).to_numpy()
         if blank.any():
             frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
@@ -110,7 +114,8 @@ def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
-def _read_fast(body: bytes, names: list[str], wanted: list[str]) -> tuple[pd.DataFrame, np.ndarray, bool]:
+def _read_fast(body: bytes | memoryview, names: list[str], wanted: list[str], quoted: bool = True
+               ) -> tuple[pd.DataFrame, np.ndarray, bool]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -122,9 +127,9 @@ def _read_fast(body: bytes, names: list[str], wanted: list[str]) -> tuple[pd.Dat
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(pa.py_buffer(body)),
             read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=False,

@@ -82,6 +82,23 @@ def nice_class(values: pd.Series) -> pd.Series:
     return out
 
 
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """Named groups of a regex as text columns ('' where it does not match), via Arrow's RE2."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, type=pa.string())
+    found = pc.extract_regex(arr, pattern)
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    valid = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    out = {f.name: pd.Series(found.field(f.name), dtype="str", index=values.index)
+           for f in found.type}
+    frame = pd.DataFrame(out, index=values.index)
+    frame["_ok"] = valid
+    return frame
+
+
 def dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Many spellings → ISO. Returns (normalised, ambiguous mask).
 
@@ -90,13 +107,15 @@ def dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ambiguous: flagged so the row is rejected with a message, never guessed.
     """
     text = values.str.replace(r"[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", "", regex=True).str.strip()
-    ymd = text.str.extract(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-    compact = text.str.extract(r"^(\d{4})(\d{2})(\d{2})$")
-    ymd = ymd.fillna(compact)
+    if text.str.match(r"^\d{4}-\d{2}-\d{2}$").all():  # already ISO: the usual case for clean exports
+        return text, np.zeros(len(text), dtype=bool)
+    ymd = _extract(text, r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?$")
+    compact = _extract(text, r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+    use = np.where(ymd["_ok"].to_numpy(), True, False)
     out = text.copy()
-    found = ymd[0].notna().to_numpy(dtype=bool)
-    if found.any():
-        out[found] = ymd[0][found] + "-" + ymd[1][found].str.zfill(2) + "-" + ymd[2][found].str.zfill(2)
+    for parts, mask in ((ymd, use), (compact, ~use & compact["_ok"].to_numpy())):
+        if mask.any():
+            out[mask] = parts["y"][mask] + "-" + parts["m"][mask].str.zfill(2) + "-" + parts["d"][mask].str.zfill(2)
     serial = pd.to_numeric(text.where(text.str.match(r"^\d{5}(?:\.0+)?$")), errors="coerce")
     is_serial = serial.between(20000, 80000).to_numpy(dtype=bool)
     if is_serial.any():
