@@ -145,7 +145,17 @@ def test_html_is_self_contained_and_escaped(invoke, small):
         "name: 专利申请量", "name: \"<script>alert(1)</script>\""), encoding="utf-8")
     html = invoke(["report", "--format", "html"], cwd=small).stdout
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "http://" not in html and "https://" not in html and 'charset="utf-8"' in html
+    assert 'charset="utf-8"' in html and "<svg" in html
+    assert_self_contained(html)
+
+
+def assert_self_contained(html: str) -> None:
+    """Nothing is fetched: no external src/href, stylesheet links, imports or url() loads."""
+    import re
+
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
+    assert "<link" not in html and "@import" not in html and not re.search(r"url\(\s*['\"]?https?:", html)
+    assert "<script" not in html
 
 
 @pytest.mark.parametrize("phase", [1, 2, 3])

@@ -301,10 +301,10 @@ def report(
         elif by in (By.year, By.month):
             breakdown = by_period(plan, data, window, by.value)
             grid = R.period_grid(breakdown, lg, by.value)
-        _render_report(progress, breakdown, grid, by, format, output, lg, plan)
+        _render_report(progress, breakdown, grid, by, format, output, lg, plan, data)
 
 
-def _render_report(progress, breakdown, grid, by, format, output, lang, plan) -> None:
+def _render_report(progress, breakdown, grid, by, format, output, lang, plan, data) -> None:
     from .render import grid as G
     from .render import report as R
 
@@ -331,11 +331,16 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan) ->
     elif format == ReportFormat.html:
         from .render.document import Section, html_page
 
-        sections = [Section(R.progress_grid(progress, lang), [i.status for i in progress.indicators])]
+        from .render.charts import all_charts
+
+        main_grid = R.progress_grid(progress, lang)
+        main_grid.title = ""  # the page title says it
+        sections = [Section(main_grid, [i.status for i in progress.indicators])]
         if grid is not None:
             sections.append(Section(grid))
         meta = f"{plan.plan.region} · {progress.window.start} – {progress.window.end}"
-        _write(html_page(R.title(progress, lang), meta, sections, lang), output, plan)
+        charts = all_charts(plan, data, progress, lang) if progress.town is None else []
+        _write(html_page(R.title(progress, lang), meta, sections, lang, charts), output, plan)
     else:
         from .render.document import xlsx_bytes
         from .store import atomic_write_bytes
@@ -346,6 +351,74 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan) ->
         meta = [("计划" if lang == "zh" else "plan", plan.plan.name),
                 ("统计区间" if lang == "zh" else "window", f"{progress.window.start} .. {progress.window.end}")]
         atomic_write_bytes(output, xlsx_bytes(sheets, meta))
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="New or empty folder for the data repository.", file_okay=False)],
+    lang: LangOpt = None,
+) -> None:
+    """Create a fresh data repository: the shipped plan, empty ledgers with headers, CI and pre-commit files."""
+    from .ledger import display_path
+    from .project import init_project
+
+    lg = _lang(lang)
+    with user_errors(lg):
+        written = init_project(folder)
+    for path in written:
+        sys.stdout.write(display_path(path) + "\n")
+    _say(f"已创建 {display_path(folder)}，下一步：cd {display_path(folder)} && ipdemo import 导出文件.xlsx" if lg == "zh"
+         else f"created {display_path(folder)}; next: cd {display_path(folder)} && ipdemo import EXPORT.xlsx")
+
+
+class SummaryFormat(str, Enum):
+    markdown = "markdown"
+    html = "html"
+    text = "text"
+
+
+@app.command()
+def summary(
+    week: Annotated[Optional[str], typer.Option("--week", "-w", help="ISO week YYYY-Www (default: the last complete week, within the plan).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Summarise the seven days ending on this date (YYYY-MM-DD).")] = None,
+    format: Annotated[SummaryFormat, typer.Option("--format", "-f", help="markdown, html (with charts) or text.")] = SummaryFormat.markdown,
+    output: OutputOpt = None,
+    targets: TargetsOpt = Path("targets.yaml"),
+    lang: LangOpt = None,
+) -> None:
+    """The weekly digest for cron: records of the week, movement, status changes, risks, stale ledgers,
+    data problems and imports. Same data and options give the same bytes.
+    """
+    from datetime import date
+
+    from .dataset import load_dataset
+    from .render import summary as R
+    from .summary import build, default_week, parse_week, week_ending
+
+    lg = _lang(lang)
+    with user_errors(lg):
+        if week is not None and as_of is not None:
+            raise UsageError("week_and_as_of")
+        plan = _load(targets)
+        if output is not None:
+            from .store import refuse_protected
+
+            refuse_protected(plan, output)
+        when = _parse_date(as_of, "--as-of")
+        chosen = parse_week(week) if week else week_ending(when) if when else default_week(plan, date.today())
+        data = load_dataset(plan)
+        digest = build(plan, data, chosen)
+        if format == SummaryFormat.markdown:
+            text = R.as_markdown(digest, lg)
+        elif format == SummaryFormat.text:
+            text = R.as_text(digest, lg)
+        else:
+            from .progress import Window, compute
+            from .render.charts import all_charts
+
+            progress = compute(plan, data, Window(plan.plan.start, min(chosen.end, plan.plan.end)))
+            text = R.as_html(digest, lg, all_charts(plan, data, progress, lg))
+        _write(text, output, plan)
 
 
 @app.command("import")

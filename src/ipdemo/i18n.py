@@ -273,6 +273,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "有 {count} 行无效数据未计入统计（{where}）。运行 ipdemo validate 查看详情",
         "{count} invalid rows were left out of the figures ({where}). Run ipdemo validate for details",
     ),
+    "bad_week": ("--week {value!r} 应为 YYYY-Www，如 2023-W39", "--week {value!r} must be YYYY-Www, e.g. 2023-W39"),
+    "week_and_as_of": ("--week 与 --as-of 只能用一个", "use --week or --as-of, not both"),
     "init_not_empty": (
         "{path} 已存在且非空；请指定新的或空的目录",
         "{path} exists and is not empty; choose a new or empty folder",

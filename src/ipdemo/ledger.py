@@ -42,7 +42,7 @@ def display_path(path: Path) -> str:
         rel = os.path.relpath(path)
     except ValueError:
         return str(path)
-    return str(path) if rel.startswith("..") else rel
+    return str(path) if rel.startswith("..") or rel == "." else rel
 
 
 def read_table(path: Path, columns: list[str] | None = None, data: bytes | None = None) -> Table:

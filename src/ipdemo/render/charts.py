@@ -1,0 +1,124 @@
+"""Charts as inline SVG made by matplotlib, text kept as text (searchable, crisp, CJK by the
+browser's fonts), no network. Deterministic: fixed hashsalt and no creation date in the SVG.
+"""
+
+from __future__ import annotations
+
+import io
+from ..dataset import Dataset
+from ..plan import Plan
+from ..progress import Progress, by_town
+from ..summary import burn_up
+
+CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
+             "DejaVu Sans", "sans-serif"]
+COLOURS = {"actual": "#0969da", "plan": "#8c959f", "phase": "#d0d7de", "asof": "#cf222e", "target": "#1a7f37"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "ipdemo", "font.family": "sans-serif",
+                         "font.sans-serif": CJK_FONTS, "axes.unicode_minus": False, "font.size": 9})
+    return plt
+
+
+def _svg(fig) -> str:
+    import logging
+    import warnings
+
+    # Text stays text in the SVG and the browser draws it with its CJK fonts; matplotlib only
+    # measures it, and warns when the machine has no CJK font for that.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    out = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "ipdemo"})
+    _pyplot().close(fig)
+    text = out.getvalue()
+    text = text[text.index("<svg"):]  # drop the XML prolog and doctype: inline in HTML
+    start, end = text.find(" <metadata>"), text.find("</metadata>")
+    if start >= 0 and end > start:  # RDF boilerplate: nothing a reader needs
+        text = text[:start] + text[end + len("</metadata>"):]
+    return text
+
+
+def name_of(item, lang: str) -> str:
+    return item.name if lang == "zh" else (item.name_en or item.name)
+
+
+def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[dict]:
+    """Per cumulative indicator: actual over time vs the straight line to the target, phase
+    boundaries and the as-of date marked."""
+    plt = _pyplot()
+    charts = []
+    end = progress.window.end
+    for item in progress.indicators:
+        if item.kind != "cumulative" or item.target is None:
+            continue
+        days, values = burn_up(plan, data, item.id, end)
+        fig, ax = plt.subplots(figsize=(4.2, 2.4))
+        ax.plot(days, values, color=COLOURS["actual"], linewidth=1.8, label="实际" if lang == "zh" else "actual")
+        ax.plot([plan.plan.start, plan.plan.end], [0, item.target], color=COLOURS["plan"], linestyle="--",
+                linewidth=1, label="序时目标" if lang == "zh" else "pro-rata target")
+        for phase in plan.phases[1:]:
+            ax.axvline(phase.start, color=COLOURS["phase"], linewidth=1)
+        ax.axvline(end, color=COLOURS["asof"], linewidth=1, linestyle=":")
+        ax.set_title(f"{name_of(item, lang)}（{item.unit}）" if lang == "zh" else f"{name_of(item, lang)} ({item.unit})")
+        ax.set_xlim(plan.plan.start, plan.plan.end)
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper left", frameon=False, fontsize=7)
+        ax.tick_params(labelsize=7)
+        fig.autofmt_xdate()
+        caption = (f"{name_of(item, lang)}：截至 {end} 完成 {item.percent}%" if lang == "zh"
+                   else f"{name_of(item, lang)}: {item.percent}% by {end}")
+        charts.append({"id": f"burnup-{item.id}", "svg": _svg(fig), "caption": caption})
+    return charts
+
+
+def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dict:
+    """Towns side by side: each town's share of the main volume indicators."""
+    plt = _pyplot()
+    rows = [r for r in by_town(plan, data, progress.window) if r["kind"] == "cumulative" and r["district"]]
+    rows = rows[:4]
+    towns = plan.town_index.names
+    fig, ax = plt.subplots(figsize=(8.5, 3.0))
+    width = 0.8 / max(1, len(rows))
+    for k, row in enumerate(rows):
+        shares = [100 * (row["towns"][t] or 0) / row["district"] for t in towns]
+        ax.bar([i + k * width for i in range(len(towns))], shares, width=width,
+               label=row["name"] if lang == "zh" else (row["name_en"] or row["name"]))
+    ax.set_xticks([i + width * (len(rows) - 1) / 2 for i in range(len(towns))])
+    ax.set_xticklabels(towns if lang == "zh" else [t.name_en or t.name for t in plan.towns], rotation=20, fontsize=7)
+    ax.set_ylabel("占全区 %" if lang == "zh" else "% of district")
+    ax.legend(frameon=False, fontsize=7)
+    ax.set_title("各区镇对比" if lang == "zh" else "Towns side by side")
+    return {"id": "towns", "svg": _svg(fig), "caption": "各区镇占全区比例" if lang == "zh" else "each town's share"}
+
+
+def annual_charts(plan: Plan, progress: Progress, lang: str) -> list[dict]:
+    """Annual targets: a bar per year, the year's target as a tick."""
+    plt = _pyplot()
+    charts = []
+    for item in progress.indicators:
+        if item.kind != "annual" or not item.years:
+            continue
+        fig, ax = plt.subplots(figsize=(4.2, 2.4))
+        labels = [str(y.year) for y in item.years]
+        ax.bar(labels, [y.actual or 0 for y in item.years], color=COLOURS["actual"])
+        ax.scatter(labels, [y.target or 0 for y in item.years], marker="_", s=900, color=COLOURS["target"], zorder=3,
+                   label="年度目标" if lang == "zh" else "year target")
+        ax.set_title(f"{name_of(item, lang)}（{item.unit}/年）" if lang == "zh" else f"{name_of(item, lang)} per year")
+        ax.legend(frameon=False, fontsize=7)
+        charts.append({"id": f"annual-{item.id}", "svg": _svg(fig),
+                       "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years)})
+    return charts
+
+
+def all_charts(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[dict]:
+    return burn_ups(plan, data, progress, lang) + [towns_chart(plan, data, progress, lang)] + \
+        annual_charts(plan, progress, lang)
+

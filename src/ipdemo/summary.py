@@ -1,0 +1,174 @@
+"""The weekly digest: what was recorded in a week, how every indicator moved, what is at risk,
+which ledgers went stale in which town, data problems, and imports made. Pure data, no terminal.
+
+Deterministic: it depends only on the ledgers, the journal and the chosen week (never on the
+clock, except to pick the default week).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import Problem, UsageError
+from .plan import Plan
+from .progress import IndicatorProgress, Window, compute
+from .store import read_journal
+
+RISKY = ("at_risk", "behind")
+
+
+@dataclass(frozen=True)
+class Week:
+    year: int
+    number: int
+    start: date  # Monday
+    end: date  # Sunday, or the as-of date
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+
+def parse_week(text: str) -> Week:
+    try:
+        year, number = text.upper().split("-W")
+        start = date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise UsageError("bad_week", value=text) from None
+    return Week(int(year), int(number), start, start + timedelta(days=6))
+
+
+def week_ending(day: date) -> Week:
+    """The seven days ending on `day` (for --as-of)."""
+    iso = day.isocalendar()
+    return Week(iso.year, iso.week, day - timedelta(days=6), day)
+
+
+def default_week(plan: Plan, today: date) -> Week:
+    """The last complete ISO week before today, moved inside the plan period."""
+    monday = today - timedelta(days=today.weekday()) - timedelta(days=7)
+    day = min(max(monday, plan.plan.start), plan.plan.end)
+    iso = day.isocalendar()
+    week = parse_week(f"{iso.year}-W{iso.week:02d}")
+    return week
+
+
+@dataclass
+class Movement:
+    indicator: IndicatorProgress
+    before: float | None
+    status_before: str | None
+
+    @property
+    def delta(self) -> float | None:
+        after = self.indicator.actual
+        if after is None or self.before is None or isinstance(after, str):
+            return None
+        return round(after - self.before, 6)
+
+
+@dataclass
+class Stale:
+    ledger: str
+    town: str
+    last: date | None
+    days: int | None
+    limit: int
+
+
+@dataclass
+class Summary:
+    plan: Plan
+    week: Week
+    records: dict[str, dict[str, int]]  # ledger → town → records dated in the week
+    movements: list[Movement]
+    stale: list[Stale]
+    errors: int
+    warnings: int
+    first_problems: list[Problem]
+    imports: list[dict] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[Movement]:
+        return [m for m in self.movements if m.status_before != m.indicator.status]
+
+    @property
+    def risky(self) -> list[Movement]:
+        return [m for m in self.movements if m.indicator.status in RISKY]
+
+
+def record_date_field(plan: Plan, ledger: str) -> str | None:
+    """The date a record is 'recorded' on: the ledger's first date field (filed_on, held_on …)."""
+    return next((n for n, f in plan.ledgers[ledger].fields.items() if f.type == "date"), None)
+
+
+def build(plan: Plan, data: Dataset, week: Week) -> Summary:
+    end = min(week.end, plan.plan.end)
+    if end < plan.plan.start:
+        raise UsageError("as_of_before_start", as_of=week.end, start=plan.plan.start)
+    now = compute(plan, data, Window(plan.plan.start, end))
+    previous_end = week.start - timedelta(days=1)
+    if previous_end >= plan.plan.start:
+        before = {i.id: i for i in compute(plan, data, Window(plan.plan.start, previous_end)).indicators}
+    else:
+        before = {}
+    movements = [Movement(i, before[i.id].actual if i.id in before else 0,
+                          before[i.id].status if i.id in before else None) for i in now.indicators]
+    records, stale = {}, []
+    for name, frame in data.frames.items():
+        column = record_date_field(plan, name)
+        if column is None or column not in frame.columns:
+            continue
+        days = pd.to_datetime(frame[column].where(frame[column] != ""), format="%Y-%m-%d", errors="coerce")
+        in_week = days.between(pd.Timestamp(week.start), pd.Timestamp(week.end)).to_numpy(dtype=bool)
+        towns = frame["town"] if "town" in frame.columns else pd.Series([""] * len(frame))
+        counts = towns[in_week].value_counts()
+        records[name] = {t: int(counts.get(t, 0)) for t in plan.town_index.names if counts.get(t, 0)}
+        limit = plan.ledgers[name].stale_after_days
+        if limit:
+            stale += _stale(plan, name, towns, days, week.end, limit)
+    imports = [e for e in read_journal(plan.data_dir) if _in_week(e.get("time"), week)]
+    problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
+    return Summary(plan, week, records, movements, stale,
+                   sum(p.severity == "error" for p in data.problems),
+                   sum(p.severity == "warning" for p in data.problems), problems[:5], imports)
+
+
+def _stale(plan: Plan, ledger: str, towns: pd.Series, days: pd.Series, end: date, limit: int) -> list[Stale]:
+    out = []
+    upto = days <= pd.Timestamp(end)
+    last = days[upto.to_numpy(dtype=bool)].groupby(towns[upto.to_numpy(dtype=bool)]).max()
+    for town in plan.town_index.names:
+        seen = last.get(town)
+        seen_day = seen.date() if seen is not None and not pd.isna(seen) else None
+        gap = (end - seen_day).days if seen_day else None
+        if gap is None or gap > limit:
+            out.append(Stale(ledger, town, seen_day, gap, limit))
+    return out
+
+
+def _in_week(stamp: str | None, week: Week) -> bool:
+    if not stamp:
+        return False
+    try:
+        day = datetime.fromisoformat(stamp).date()
+    except ValueError:
+        return False
+    return week.start <= day <= week.end
+
+
+def burn_up(plan: Plan, data: Dataset, ind_id: str, end: date, step_days: int = 7) -> tuple[list[date], list[float]]:
+    """Cumulative actual of one indicator at each week end from the plan start to `end`."""
+    from .progress import Facts
+
+    facts = Facts(plan, data, plan.indicator(ind_id))
+    days = [plan.plan.start + timedelta(days=d) for d in range(0, (end - plan.plan.start).days + 1, step_days)]
+    if days[-1] != end:
+        days.append(end)
+    values = [facts.level(d) for d in days]
+    return days, [v if v is not None else np.nan for v in values]

@@ -1,0 +1,176 @@
+"""`ipdemo summary`, HTML charts, and the files for data repositories (init, CI, pre-commit)."""
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+import yaml
+
+from ipdemo.plan import load_plan
+from ipdemo.summary import default_week, parse_week, week_ending
+
+from .conftest import ROOT, VALID_ROWS, make_project
+from .test_progress import ROWS
+from .test_report_cli import assert_self_contained
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copy(ROOT / "targets.yaml", root / "targets.yaml")
+    shutil.copytree(ROOT / "data", root / "data")
+    return root
+
+
+def test_week_parsing_and_defaults():
+    plan = load_plan(ROOT / "targets.yaml")
+    week = parse_week("2023-W39")
+    assert (week.start, week.end) == (date(2023, 9, 25), date(2023, 10, 1))
+    assert default_week(plan, date(2026, 11, 25)).label == "2023-W52"  # capped to the plan end
+    assert default_week(plan, date(2022, 3, 9)).label == "2022-W09"    # the last complete week
+    assert default_week(plan, date(2020, 1, 1)).label == "2021-W22"    # before the plan: its first week
+    assert week_ending(date(2022, 3, 9)).start == date(2022, 3, 3)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "text", "html"])
+def test_same_data_same_bytes(invoke, shipped, fmt):
+    first = invoke(["summary", "--week", "2023-W39", "--format", fmt], cwd=shipped)
+    second = invoke(["summary", "--week", "2023-W39", "--format", fmt], cwd=shipped)
+    assert first.exit_code == 0 and first.stdout == second.stdout and len(first.stdout) > 500
+
+
+def test_summary_content(invoke, tmp_path):
+    root = make_project(tmp_path / "p", ROWS)
+    text = invoke(["summary", "--week", "2022-W17", "--lang", "en"], cwd=root).stdout  # 2022-04-25 .. 05-01
+    assert text.startswith("# IP weekly summary 2022-W17 (2022-04-25 .. 2022-05-01)")
+    # The 4·26 campaign is the one record of the week.
+    records = text.split("## Records this week")[1].split("##")[0]
+    assert re.search(r"\| Events\s+\|\s+1 \|", records)
+    movement = text.split("## Movement")[1].split("##")[0]
+    assert re.search(r"\| plaza_promotions\s+\| Plaza IP campaigns\s+\|\s+1 \|\s+2 \|\s+1 \|", movement)
+    assert "## Stale ledgers" in text and "never" in text
+    assert "0 errors, 0 warnings" in text
+
+
+def test_imports_of_the_week_come_from_the_journal(invoke, tmp_path):
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    src = root / "in.csv"
+    src.write_text("申请号,授权公告日\n202110182616.5,2023-03-01\n", encoding="utf-8")
+    assert invoke(["import", str(src), "--ledger", "patents"], cwd=root).exit_code == 0
+    today = date.today().isoformat()
+    text = invoke(["summary", "--as-of", today, "--lang", "en"], cwd=root).stdout
+    imports = text.split("## Imports this week")[1]
+    assert "in.csv" in imports and "patents" in imports
+
+
+def test_summary_bad_options(invoke, shipped):
+    assert invoke(["summary", "--week", "2023-39"], cwd=shipped).exit_code == 2
+    assert invoke(["summary", "--week", "2023-W39", "--as-of", "2023-09-30"], cwd=shipped).exit_code == 2
+    assert invoke(["summary", "--as-of", "2020-01-01"], cwd=shipped).exit_code == 2
+
+
+def test_html_escapes_ledger_text(invoke, tmp_path):
+    rows = {**ROWS, "outputs": ROWS["outputs"] + [{**VALID_ROWS["outputs"], "output_id": "X1", "kind": "agency_branch",
+                                                  "title": "<script>alert(1)</script>", "achieved_on": "2022-04-27"}]}
+    root = make_project(tmp_path / "p", rows)
+    bad = root / "data" / "patents.csv"
+    bad.write_text(bad.read_text(encoding="utf-8-sig").replace("一种光纤预制棒的制备方法", "<script>alert(1)</script>", 1),
+                   encoding="utf-8-sig")
+    # An invalid row's text reaches the page through the data-problems section.
+    bad.write_text(bad.read_text(encoding="utf-8-sig") + "<b>x</b>,<script>alert(2)</script>\n", encoding="utf-8-sig")
+    html = invoke(["summary", "--week", "2022-W17", "--format", "html"], cwd=root).stdout
+    assert "<script>" not in html and "<b>x</b>" not in html
+    assert_self_contained(html)
+
+
+def test_html_charts_present(invoke, shipped):
+    html = invoke(["report", "--phase", "2", "--format", "html"], cwd=shipped).stdout
+    ids = re.findall(r'<figure id="([^"]+)">', html)
+    assert "burnup-patent_applications" in ids and "towns" in ids and "annual-plaza_promotions" in ids
+    assert html.count("<svg") == len(ids) == 15  # 12 burn-ups, towns, 2 annual
+    assert "专利申请量" in html.split('id="burnup-patent_applications"')[1].split("</figure>")[0]  # text kept as text
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(chromium() is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)")
+def test_html_renders_in_a_browser_with_charts_not_blank(invoke, shipped, tmp_path):
+    from PIL import Image
+
+    page = tmp_path / "summary.html"
+    assert invoke(["summary", "--week", "2023-W39", "--format", "html", "--output", str(page)], cwd=shipped).exit_code == 0
+    profile = tempfile.mkdtemp()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}"]
+    dom = subprocess.run([chromium(), *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0 and dom.stdout.count("<svg") == 15 and "本周新增记录" in dom.stdout
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium(), *flags, "--window-size=1300,8000", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    image = Image.open(shot).convert("L")
+    # The chart area (below the tables) is not blank: many distinct grey levels, plenty of ink.
+    lower = image.crop((0, 3000, 1300, 6000))
+    histogram = lower.histogram()
+    ink = sum(histogram[:200])
+    assert len([h for h in histogram if h]) > 20 and ink > 10_000
+
+
+def test_pre_commit_hook_points_at_a_real_command():
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "ipdemo-validate")
+    scripts = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    program, *args = hook["entry"].split()
+    assert program in scripts and args == ["validate"] and hook["pass_filenames"] is False
+    assert re.match(hook["files"], "data/patents.csv") and re.match(hook["files"], "targets.yaml")
+
+
+@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
+def test_ci_files_are_valid_yaml_and_run_validate(name):
+    text = (ROOT / "docs" / "ci" / name).read_text(encoding="utf-8")
+    assert yaml.safe_load(text) and "ipdemo validate --format" in text
+    packaged = ROOT / "src" / "ipdemo" / "templates" / "project" / name
+    assert packaged.read_text(encoding="utf-8") == text  # init ships the same file
+
+
+def test_packaged_plan_is_the_shipped_plan():
+    assert (ROOT / "src" / "ipdemo" / "templates" / "targets.yaml").read_bytes() == (ROOT / "targets.yaml").read_bytes()
+
+
+def test_systemd_and_cron_run_summary():
+    assert "OnCalendar=Mon" in (ROOT / "docs" / "ci" / "ipdemo-summary.timer").read_text(encoding="utf-8")
+    assert "ipdemo summary" in (ROOT / "docs" / "ci" / "ipdemo-summary.service").read_text(encoding="utf-8")
+    cron = [l for l in (ROOT / "docs" / "ci" / "crontab").read_text(encoding="utf-8").splitlines() if l and l[0] != "#"]
+    assert len(cron) == 1 and cron[0].split()[:5] == ["0", "8", "*", "*", "1"] and "ipdemo summary" in cron[0]
+
+
+def test_init_creates_a_valid_project(invoke, tmp_path):
+    target = tmp_path / "new"
+    result = invoke(["init", str(target)])
+    assert result.exit_code == 0
+    for name in ("targets.yaml", "data/patents.csv", ".github/workflows/ipdemo.yml", ".gitlab-ci.yml",
+                 ".pre-commit-config.yaml", ".gitignore"):
+        assert (target / name).exists(), name
+    assert (target / "data" / "patents.csv").read_bytes().startswith(b"\xef\xbb\xbfapplication_no,")
+    assert invoke(["validate"], cwd=target).exit_code == 0
+    report = json.loads(invoke(["report", "--format", "json"], cwd=target).stdout)
+    assert all(i["actual"] in (0, None) for i in report["indicators"] if i["kind"] != "trend")
+    again = invoke(["init", str(target)])
+    assert again.exit_code == 2 and "Traceback" not in again.stderr
+
+
+def test_junit_has_a_testcase_per_ledger_and_check(invoke, tmp_path):
+    root = make_project(tmp_path / "p", {"patents": [{**VALID_ROWS["patents"], "title": "", "town": "某镇"}]})
+    xml = ET.fromstring(invoke(["validate", "--format", "junit"], cwd=root).stdout)
+    suites = {s.get("name"): s for s in xml.iter("testsuite")}
+    assert len(suites) == 11  # targets.yaml + 10 ledgers
+    cases = {c.get("name") for c in suites["data/patents.csv"].iter("testcase")}
+    assert cases == {"required", "unknown_town"}
