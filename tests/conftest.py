@@ -88,3 +88,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     The empty lock file is left out: it carries no data, and removing a flock file is racy."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != ".ipdemo.lock"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never read or write the user's ledger cache."""
+    import os
+
+    os.environ["IPDEMO_CACHE_DIR"] = str(tmp_path_factory.mktemp("ipdemo-cache"))

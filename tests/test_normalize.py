@@ -1,6 +1,5 @@
 """Every normalisation rule for incoming values."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -1,7 +1,6 @@
 """The progress engine against hand-computed expectations on small ledgers."""
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest

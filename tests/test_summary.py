@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import tempfile
 from datetime import date
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest

@@ -170,12 +170,11 @@ def validate(
         problems = exc.problems
         plan = None
     if plan is not None:
+        from .dataset import load_dataset
         from .ledger import display_path
-        from .validate import validate_project
 
         with user_errors(lg):
-            result = validate_project(plan)
-        problems = result.problems
+            problems = load_dataset(plan).problems
         files = [display_path(plan.source)] + [display_path(plan.ledger_path(n)) for n in plan.ledgers]
     else:
         files = [str(targets)]

@@ -6,7 +6,6 @@ Codes also appear in `validate --format json` so that scripts can key on them.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 LANGS = ("zh", "en")
 

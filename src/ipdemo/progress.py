@@ -71,47 +71,45 @@ class Facts:
         self.start_day = day_number(plan.plan.start)
         self.stock = any(m.aggregate == "stock" for m in ind.measures)
         self.distinct = any(m.aggregate == "distinct" for m in ind.measures)
-        frames = [self._rows(data, m) for m in ind.measures]
-        self.rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        per = next((m.per_population for m in ind.measures if m.per_population), None)
-        self.per_population = per
+        self.per_population = next((m.per_population for m in ind.measures if m.per_population), None)
+        parts = [self._rows(data, m) for m in ind.measures]
+        self.rows = {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
 
-    def _rows(self, data: Dataset, m: Measure) -> pd.DataFrame:
+    def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
         frame = data.frames.get(m.ledger)
-        if frame is None or frame.empty:
-            return pd.DataFrame({"day": pd.Series([], dtype="int64"), "town": pd.Series([], dtype="str"),
-                                 "value": pd.Series([], dtype="float64"), "key": pd.Series([], dtype="str"),
-                                 "end": pd.Series([], dtype="float64")})
-        mask = np.ones(len(frame), dtype=bool)
+        n = 0 if frame is None else len(frame)
+        mask = np.ones(n, dtype=bool)
         for fname, wanted in m.where.items():
             allowed = [wanted] if isinstance(wanted, str) else list(wanted)
             mask &= frame[fname].isin(allowed).to_numpy(dtype=bool)
-        sub = frame[mask]
-        days = _days(sub[m.date]) if m.date else np.full(len(sub), self.start_day, dtype=np.float64)
+        days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
         if m.aggregate == "sum":
-            values = pd.to_numeric(sub[m.field], errors="coerce").fillna(0).to_numpy(dtype=float)
+            values = pd.to_numeric(frame[m.field], errors="coerce").fillna(0).to_numpy(dtype=float)[mask]
             values = values * unit_factor(self.plan, m.ledger, m.field, self.ind.unit)
         else:
-            values = np.ones(len(sub))
-        key = sub[m.field] if m.aggregate == "distinct" else pd.Series([""] * len(sub), dtype="str", index=sub.index)
-        ends = _days(sub[m.until]) if m.until and m.until in sub.columns else np.full(len(sub), np.nan)
-        town = sub["town"] if "town" in sub.columns else pd.Series([""] * len(sub), dtype="str", index=sub.index)
-        out = pd.DataFrame({"day": days, "town": town.to_numpy(), "value": values, "key": key.to_numpy(), "end": ends})
-        return out[~np.isnan(days)]
+            values = np.ones(len(days))
+        key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.full(len(days), "", dtype=object)
+        ends = data.days(m.ledger, m.until)[mask] if m.until and frame is not None and m.until in frame.columns \
+            else np.full(len(days), np.nan)
+        town = data.column(m.ledger, "town")[mask]
+        dated = ~np.isnan(days)
+        return {"day": days[dated], "town": town[dated], "value": values[dated], "key": key[dated], "end": ends[dated]}
 
     @cache
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
-        rows = self.rows if town is None else self.rows[self.rows["town"] == town]
+        keep = np.ones(len(self.rows["day"]), dtype=bool) if town is None else self.rows["town"] == town
         if not self.stock:
-            rows = rows[rows["day"] >= self.start_day]  # flows count inside the plan period only
-            if self.distinct:  # each key counts once, on its first day in the period
-                rows = rows.sort_values("day", kind="stable").drop_duplicates("key")
-        rows = rows.sort_values("day", kind="stable")
-        days = rows["day"].to_numpy(dtype=np.int64)
-        cum = np.cumsum(rows["value"].to_numpy(dtype=float))
-        ends = np.sort(rows["end"].to_numpy(dtype=float))
-        return days, cum, ends[~np.isnan(ends)]
+            keep &= self.rows["day"] >= self.start_day  # flows count inside the plan period only
+        days, values, ends = self.rows["day"][keep], self.rows["value"][keep], self.rows["end"][keep]
+        order = np.argsort(days, kind="stable")
+        days, values = days[order], values[order]
+        if self.distinct and len(days):  # each key counts once, on its first day in the period
+            _, first = np.unique(self.rows["key"][keep][order], return_index=True)
+            first.sort()
+            days, values = days[first], values[first]
+        ends = np.sort(ends)
+        return days.astype(np.int64), np.cumsum(values), ends[~np.isnan(ends)]
 
     def level(self, on: date, town: str | None = None) -> float | None:
         """Cumulative flow from plan start to `on`, or the stock on `on` (per population if asked)."""
@@ -144,14 +142,6 @@ class Facts:
         if town is None:
             return self.plan.plan.population
         return next((t.population for t in self.plan.towns if t.name == town), None)
-
-
-def _days(values: pd.Series) -> np.ndarray:
-    parsed = pd.to_datetime(values.where(values != ""), format="%Y-%m-%d", errors="coerce")
-    out = np.full(len(values), np.nan)
-    ok = parsed.notna().to_numpy()
-    out[ok] = (parsed[ok].to_numpy().astype("datetime64[D]").astype(np.int64))
-    return out
 
 
 @dataclass

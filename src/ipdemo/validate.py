@@ -6,7 +6,7 @@ on incoming rows that validate uses on stored ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -36,44 +36,16 @@ class LedgerCheck:
         return self.table.frame[~self.invalid]
 
 
-@dataclass
-class Validation:
-    problems: list[Problem] = field(default_factory=list)
-    ledgers: dict[str, LedgerCheck] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-
-def validate_project(plan: Plan, ledgers: list[str] | None = None) -> Validation:
-    """Read and check every ledger (or the named ones)."""
-    result = Validation()
-    for name in ledgers or list(plan.ledgers):
-        check = check_ledger_file(plan, name)
-        result.ledgers[name] = check
-        result.problems += check.problems
-    return result
-
-
-def check_ledger_file(plan: Plan, name: str) -> LedgerCheck:
+def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> LedgerCheck:
     path = plan.ledger_path(name)
     spec = plan.ledgers[name]
-    if not path.exists():
+    if data is None and not path.exists():
         empty = Table(path, list(spec.fields), _empty_frame(spec), np.array([], dtype=np.int64))
         problem = Problem(display_path(path), None, None, "ledger_missing",
                           params={"path": display_path(path)})
         return LedgerCheck(name, empty, [problem], np.zeros(0, dtype=bool))
     try:
-        table = read_table(path)
+        table = read_table(path, data=data)
     except LedgerError as exc:
         problem = Problem(display_path(path), 1, None, exc.code, params=exc.params)
         empty = Table(path, list(spec.fields), _empty_frame(spec), np.array([], dtype=np.int64))

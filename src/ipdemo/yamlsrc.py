@@ -19,7 +19,8 @@ Path = tuple[Any, ...]
 
 def load_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     """Parse `text`; return the data and a map from key path to 1-based line."""
-    loader = yaml.SafeLoader(text)
+    # libyaml's safe loader when present (10x faster), else the pure-Python one: both safe.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
