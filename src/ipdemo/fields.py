@@ -48,16 +48,36 @@ class Finding:
 
 
 def _ascii_matrix(values: pd.Series, width: int) -> np.ndarray:
-    """Rows of equal-length ASCII strings as an (n, width) uint8 matrix, without a Python loop."""
+    """Rows of equal-length ASCII strings as an (n, width) uint8 matrix, without a Python loop.
+
+    Arrow keeps the characters of a string column in one contiguous buffer, so equal-length
+    values are already that matrix: read it in place (no per-value Python objects)."""
+    import pyarrow as pa
+
+    arr = pa.array(values, type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1]
+    if len(arr) and arr.null_count == 0 and np.all(np.diff(offsets) == width):
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+        return data[offsets[0]: offsets[-1]].reshape(-1, width)
     return np.frombuffer("".join(values.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
+CNIPA_CHECK = np.frombuffer(b"0123456789X", dtype=np.uint8)
+
+
+def _cnipa_remainders(matrix: np.ndarray, width: int) -> np.ndarray:
+    """Σ dᵢwᵢ mod 11 over the first `width` digit columns of an ASCII matrix."""
+    digits = matrix[:, :width].astype(np.int32) - 48
+    return (digits @ CNIPA_WEIGHTS[:width].astype(np.int32)) % 11
 
 
 def cnipa_check_char(bodies: pd.Series, width: int) -> np.ndarray:
     """Check characters for digit strings of one width (12 new, 8 old): Σ dᵢwᵢ mod 11, 10 → X."""
     if bodies.empty:
         return np.array([], dtype=object)
-    digits = _ascii_matrix(bodies, width).astype(np.int64) - 48
-    remainder = (digits * CNIPA_WEIGHTS[:width]).sum(axis=1) % 11
+    remainder = _cnipa_remainders(_ascii_matrix(bodies, width), width)
     return np.array(list("0123456789X"), dtype=object)[remainder]
 
 
@@ -65,13 +85,18 @@ def check_cnipa(values: pd.Series) -> list[Finding]:
     new = values.str.match(CNIPA_NEW).to_numpy(dtype=bool)
     old = values.str.match(CNIPA_OLD).to_numpy(dtype=bool)
     findings = [Finding(~(new | old), "bad_cnipa_no")]
+    wrong = np.zeros(len(values), dtype=bool)
     expected = pd.Series(index=values.index, dtype=object)
     for mask, width in ((new, 12), (old, 8)):
-        if mask.any():
-            sub = values[mask]
-            expected[mask] = cnipa_check_char(sub.str.slice(0, width), width)
-    shaped = new | old
-    wrong = shaped & (values.str.slice(-1).to_numpy(dtype=object) != expected.to_numpy())
+        if not mask.any():
+            continue
+        # Whole values (digits, '.', check) as one uint8 matrix: compare bytes, no Python objects.
+        matrix = _ascii_matrix(values[mask], width + 2)
+        computed = CNIPA_CHECK[_cnipa_remainders(matrix, width)]
+        bad = computed != matrix[:, width + 1]
+        rows = np.flatnonzero(mask)[bad]
+        wrong[rows] = True
+        expected.iloc[rows] = [chr(c) for c in computed[bad]]
     findings.append(Finding(wrong, "cnipa_check", extra={"expected": expected}))
     return findings
 
@@ -142,13 +167,23 @@ def check_decimal(values: pd.Series) -> list[Finding]:
 
 
 def parse_iso_dates(values: pd.Series) -> pd.Series:
-    """ISO dates to datetime64; malformed or impossible (2021-02-30) → NaT."""
-    iso = values.where(values.str.match(ISO_DATE))
-    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+    """ISO dates to datetime64; malformed or impossible (2021-02-30) → NaT.
+
+    Arrow's strptime (multi-threaded C++) with errors as nulls; the regex keeps it to the strict
+    YYYY-MM-DD shape (strptime alone would accept 2021-6-1)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    iso = pa.array(values.where(values.str.match(ISO_DATE)), type=pa.string())
+    parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls impossible days over (2021-02-30 → 2021-03-02): the day must survive parsing.
+    exact = pc.equal(pc.day(parsed), pc.cast(pc.utf8_slice_codeunits(iso, 8, 10), pa.int64()))
+    parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type))
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index).astype("datetime64[s]")
 
 
-def check_date(values: pd.Series, earliest: date, latest: date) -> list[Finding]:
-    parsed = parse_iso_dates(values)
+def check_date(values: pd.Series, earliest: date, latest: date, parsed: pd.Series | None = None) -> list[Finding]:
+    parsed = parse_iso_dates(values) if parsed is None else parsed
     bad = parsed.isna().to_numpy(dtype=bool)
     out_of_range = (~bad) & ~parsed.between(pd.Timestamp(earliest), pd.Timestamp(latest)).to_numpy(dtype=bool)
     today = pd.Timestamp(date.today())

@@ -124,6 +124,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法识别 {path} 的编码（猜测：{guess}）。请另存为 UTF-8 CSV，或用 --encoding 指定",
         "cannot tell the encoding of {path} (guess: {guess}). Save it as UTF-8 CSV or pass --encoding",
     ),
+    "bad_csv": (
+        "{path} 第 {line} 行无法按 CSV 读取：{reason}",
+        "{path} line {line} cannot be read as CSV: {reason}",
+    ),
+    "too_many_columns": (
+        "{path} 第 {line} 行有超过 {limit} 列，不像表格导出。请检查文件",
+        "{path} line {line} has more than {limit} columns; this is not a table export. Check the file",
+    ),
+    "duplicate_mapping": (
+        "{path}：列 {first!r} 与 {second!r} 都对应字段 {field}，无法判断用哪一列。请删除其中一列",
+        "{path}: columns {first!r} and {second!r} both map to field {field}; remove one of them",
+    ),
+    "unknown_ledger_option": (
+        "--ledger {ledger!r} 不存在；可用：{known}",
+        "--ledger {ledger!r} does not exist; use one of: {known}",
+    ),
     "bad_xlsx": ("无法打开 Excel 文件 {path}：{reason}", "cannot open the Excel file {path}: {reason}"),
     "unknown_sheet": (
         "{path} 中没有工作表 {sheet!r}；已有：{known}",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from contextlib import nullcontext
 import re
 import unicodedata
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import normalize as N
-from .errors import InputFileError, LedgerError, Problem, RowsRejected
+from .errors import InputFileError, LedgerError, Problem, RowsRejected, UsageError
 from .ledger import BOM, display_path, read_table
 from .plan import LedgerSpec, Plan
 from .sources import Source, read_source
@@ -98,7 +99,8 @@ def split_unit(plan: Plan, header: str) -> tuple[str, str | None]:
     return header, None
 
 
-def map_headers(plan: Plan, spec: LedgerSpec, header: list[str]) -> dict[str, tuple[int, str | None]]:
+def map_headers(plan: Plan, spec: LedgerSpec, header: list[str], source: str = "", strict: bool = True
+                ) -> dict[str, tuple[int, str | None]]:
     """canonical field → (source column index, unit written in the header)."""
     table = header_table(plan, spec)
     found: dict[str, tuple[int, str | None]] = {}
@@ -107,6 +109,10 @@ def map_headers(plan: Plan, spec: LedgerSpec, header: list[str]) -> dict[str, tu
         if name is None:
             base, unit = split_unit(plan, cell)
             name = table.get(header_key(base))
+        if name is not None and name in found and strict:
+            # Two columns for one field (申请号 twice, or 申请号 and 专利号): which is right is a guess.
+            raise InputFileError("duplicate_mapping", path=source, field=name, first=header[found[name][0]],
+                                 second=cell)
         if name is not None and name not in found:
             found[name] = (index, unit)
     return found
@@ -116,7 +122,7 @@ def guess_ledger(plan: Plan, header: list[str], filename: str) -> str:
     """The ledger whose headers the file carries best, its key included; file name breaks ties."""
     scored = []
     for name, spec in plan.ledgers.items():
-        mapped = map_headers(plan, spec, header)
+        mapped = map_headers(plan, spec, header, strict=False)  # a doubled column is reported later
         if not all(k in mapped for k in spec.key):
             continue
         named = name in filename.lower() or spec.name in filename
@@ -136,6 +142,7 @@ def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
     def score(cells: list[str]) -> int:
         return max(sum(1 for c in cells if c and (header_key(c) in t or header_key(split_unit(plan, c)[0]) in t))
                    for t in tables)
+
     return score
 
 
@@ -144,8 +151,8 @@ def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
 def incoming_frame(plan: Plan, ledger: str, source: Source) -> tuple[pd.DataFrame, list[Problem], list[Problem]]:
     """Canonical, normalised text columns (unmapped fields empty), plus errors and warnings."""
     spec = plan.ledgers[ledger]
-    mapping = map_headers(plan, spec, source.header)
     shown = source.display
+    mapping = map_headers(plan, spec, source.header, shown)
     missing_keys = [k for k in spec.key if k not in mapping]
     if missing_keys:
         raise InputFileError("missing_key_column", path=shown, ledger=ledger, columns=", ".join(missing_keys),
@@ -278,9 +285,9 @@ def serialise(table: pd.DataFrame) -> bytes:
 
 def import_file(plan: Plan, path: Path, ledger: str | None = None, sheet: str | None = None,
                 encoding: str | None = None, dry_run: bool = False, skip_invalid: bool = False,
-                lock_timeout: float = 60.0) -> ImportResult:
+                lock_timeout: float | None = None) -> ImportResult:
     if ledger is not None and ledger not in plan.ledgers:
-        raise InputFileError("ledger_unknown", path=display_path(path), known=", ".join(plan.ledgers))
+        raise UsageError("unknown_ledger_option", ledger=ledger, known=", ".join(plan.ledgers))
     source = read_source(path, header_score(plan, ledger), sheet, encoding)
     name = ledger or guess_ledger(plan, source.header, path.name)
     spec = plan.ledgers[name]
@@ -288,6 +295,8 @@ def import_file(plan: Plan, path: Path, ledger: str | None = None, sheet: str | 
     result = ImportResult(name, source.display, sha256_bytes(source.data), source.encoding, source.sheet,
                           warnings=warnings, dry_run=dry_run)
     ledger_path = plan.ledger_path(name)
+    if lock_timeout is None:
+        lock_timeout = float(os.environ.get("IPDEMO_LOCK_TIMEOUT", "60"))
     # A dry run only reads, so it takes no lock and creates no lock file.
     with (nullcontext() if dry_run else data_lock(plan.data_dir, lock_timeout)):
         stored, order = _stored(plan, name, ledger_path)

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .errors import InputFileError
+from .errors import InputFileError, UsageError
 from .ledger import display_path
 
 HEADER_SEARCH_ROWS = 15
@@ -46,12 +46,12 @@ def read_source(path: Path, score: Callable[[list[str]], int], sheet: str | None
     except OSError as exc:
         raise InputFileError("ledger_unreadable", path=display_path(path), reason=exc.strerror) from None
     if path.suffix.lower() in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
-        records, sheet_name = _xlsx_records(path, data, sheet)
+        records, sheet_name = _xlsx_records(path, data, sheet, score)
         return _build(path, data, None, sheet_name, records, score)
     if sheet is not None:
-        raise InputFileError("sheet_for_csv", path=display_path(path))
+        raise UsageError("sheet_for_csv", path=display_path(path))
     text, used = decode(path, data, encoding)
-    return _build(path, data, used, None, _csv_records(text), score)
+    return _build(path, data, used, None, _csv_records(text, path), score)
 
 
 def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -82,18 +82,37 @@ def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     raise InputFileError("undecodable", path=shown, guess=guess)
 
 
-def _csv_records(text: str) -> list[list[str]]:
+FIELD_LIMIT = 64 * 1024 * 1024  # one cell may be large (a pasted document), not unbounded
+
+
+def _csv_records(text: str, path: Path) -> list[list[str]]:
     sample = text[:20_000]
     try:
         dialect = csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else ",", delimiters=",\t;|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    # strict=False: a stray quote inside a field is kept as text, as Excel does.
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    _check_width(text, delimiter, path)
+    csv.field_size_limit(FIELD_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as exc:  # e.g. a field over the limit, a NUL in a quoted field
+        raise InputFileError("bad_csv", path=display_path(path), line=reader.line_num, reason=str(exc)) from None
 
 
-def _xlsx_records(path: Path, data: bytes, sheet: str | None) -> tuple[list[list[str]], str]:
+MAX_COLUMNS = 1000
+
+
+def _check_width(text: str, delimiter: str, path: Path) -> None:
+    """Refuse a line with absurdly many fields before the parser turns it into millions of cells."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > 8 * MAX_COLUMNS and line.count(delimiter) >= MAX_COLUMNS:
+            raise InputFileError("too_many_columns", path=display_path(path), line=number, limit=MAX_COLUMNS)
+
+
+def _xlsx_records(path: Path, data: bytes, sheet: str | None, score: Callable[[list[str]], int]
+                  ) -> tuple[list[list[str]], str]:
     from openpyxl import load_workbook
 
     try:
@@ -102,7 +121,8 @@ def _xlsx_records(path: Path, data: bytes, sheet: str | None) -> tuple[list[list
         raise InputFileError("bad_xlsx", path=display_path(path), reason=str(exc)[:200]) from None
     try:
         if sheet is None:
-            ws = book.worksheets[0]
+            # The first sheet with a recognisable header (a cover or notes sheet is skipped).
+            ws = next((w for w in book.worksheets if _sheet_score(w, score) > 0), book.worksheets[0])
         elif sheet in book.sheetnames:
             ws = book[sheet]
         else:
@@ -112,6 +132,11 @@ def _xlsx_records(path: Path, data: bytes, sheet: str | None) -> tuple[list[list
         return records, ws.title
     finally:
         book.close()
+
+
+def _sheet_score(ws, score: Callable[[list[str]], int]) -> int:
+    rows = ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
+    return max((score([_cell(v) for v in row]) for row in rows), default=0)
 
 
 def _cell(value: object) -> str:

@@ -99,6 +99,8 @@ def check_frame(plan: Plan, name: str, frame: pd.DataFrame, lines: np.ndarray, s
         problems.extend(Problem(shown, int(lines[i]), fname, code, severity, params(i)) for i in rows)
 
     stripped = {f: frame[f].str.strip() for f in spec.fields if f in frame.columns}
+    # Each date column is parsed once, for its own check and the cross-field checks.
+    dates = {f: F.parse_iso_dates(stripped[f]) for f, fs in spec.fields.items() if fs.type == "date"}
     for fname, fspec in spec.fields.items():
         values = stripped[fname]
         empty = (values == "").to_numpy(dtype=bool)
@@ -109,20 +111,20 @@ def check_frame(plan: Plan, name: str, frame: pd.DataFrame, lines: np.ndarray, s
             continue
         sub = values[present]
         positions = np.flatnonzero(present)
-        for finding in _findings(plan, fspec, sub):
+        for finding in _findings(plan, fspec, sub, dates[fname][present] if fname in dates else None):
             if not finding.mask.any():
                 continue
             full = np.zeros(n, dtype=bool)
             full[positions[finding.mask]] = True
             emit(full, fname, finding.code, finding.severity,
                  _params(plan, fspec, frame[fname], finding, positions))
-    problems += _cross_checks(plan, spec, stripped, lines, shown, invalid)
+    problems += _cross_checks(plan, spec, stripped, dates, lines, shown, invalid)
     problems += _duplicate_keys(spec, stripped, lines, shown, invalid)
     problems.sort(key=lambda p: (p.line or 0))
     return problems, invalid
 
 
-def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series) -> list[F.Finding]:
+def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None) -> list[F.Finding]:
     kind = fspec.type
     if kind == "cnipa_application_no":
         return F.check_cnipa(values)
@@ -139,7 +141,7 @@ def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series) -> list[F.Finding
     if kind == "decimal":
         return F.check_decimal(values)
     if kind == "date":
-        return F.check_date(values, plan.dates.earliest, plan.dates.latest)
+        return F.check_date(values, plan.dates.earliest, plan.dates.latest, parsed)
     if kind == "enum":
         return F.check_enum(values, list(fspec.values or {}))
     if kind == "town":
@@ -154,7 +156,8 @@ def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: F.Finding,
     index = plan.town_index
 
     def params(i: int) -> dict:
-        value = column.iloc[i]
+        # Personal fields (trainee names) never appear in messages: the line says where to look.
+        value = "***" if fspec.personal else column.iloc[i]
         out: dict = {"value": value}
         for key, series in finding.extra.items():
             out[key] = series.iloc[where[i]]
@@ -173,21 +176,24 @@ def _check_town(plan: Plan, values: pd.Series) -> list[F.Finding]:
     """Canonical names pass; an alias is an error naming the canonical name; else unknown."""
     index = plan.town_index
     canonical = values.isin(index.names).to_numpy(dtype=bool)
-    resolved = values.map({v: index.canonical(v) for v in values[~canonical].unique()})
+    resolved = pd.Series(index=values.index, dtype=object)
+    if not canonical.all():  # look up only the few non-canonical spellings
+        odd = values[~canonical]
+        resolved[~canonical] = odd.map({v: index.canonical(v) for v in odd.unique()}).to_numpy(dtype=object)
     alias = ~canonical & resolved.notna().to_numpy(dtype=bool)
     return [F.Finding(alias, "town_alias", extra={"canonical": resolved}),
             F.Finding(~canonical & ~alias, "unknown_town")]
 
 
-def _cross_checks(plan: Plan, spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray,
-                  shown: str, invalid: np.ndarray) -> list[Problem]:
+def _cross_checks(plan: Plan, spec: LedgerSpec, values: dict[str, pd.Series], dates: dict[str, pd.Series],
+                  lines: np.ndarray, shown: str, invalid: np.ndarray) -> list[Problem]:
     problems: list[Problem] = []
     for check in spec.checks:
         a, b = values.get(check.field), values.get(check.other)
         if a is None or b is None:
             continue
         if check.rule == "not_before":
-            first, second = F.parse_iso_dates(a), F.parse_iso_dates(b)
+            first, second = dates[check.field], dates[check.other]
             mask = (first < second).to_numpy(dtype=bool)
             for i in np.flatnonzero(mask):
                 invalid[i] = True

@@ -1,0 +1,252 @@
+"""A corpus of malformed inputs for import, validate and targets.yaml, generated here.
+
+For every one: exit 1 or 2, a message naming the file (and the line where there is one), no
+traceback, and the ledgers byte-identical afterwards. Inputs that are merely unusual (`;` or tab
+delimiters, quoted newlines, extra columns, formula-looking text) must import correctly instead:
+they are in ACCEPTED below.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import VALID_ROWS, make_project, snapshot
+
+HEADER = ["申请号", "发明名称", "申请人", "申请日", "专利类型", "授权公告日", "所属区镇"]
+GOOD = ["202410182616.9", "一种装置", "某公司", "2024-01-05", "发明", "", "平望"]
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def row(**changes: str) -> list[str]:
+    values = dict(zip(HEADER, GOOD))
+    values.update(changes)
+    return [values[h] for h in HEADER]
+
+
+def xlsx_bytes(build) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    build(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _image_sheet(book):
+    from openpyxl.drawing.image import Image as XLImage
+    from PIL import Image
+
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(row(**{"申请日": "2021-02-30"}))
+    picture = io.BytesIO()
+    Image.new("RGB", (20, 20), "red").save(picture, format="PNG")
+    sheet.add_image(XLImage(picture), "J2")
+
+
+def _merged(book):
+    sheet = book.active
+    sheet.append(["吴江区专利台账"])
+    sheet.merge_cells("A1:G1")
+    sheet.append(HEADER)
+    sheet.append(row(**{"专利类型": "发明创造"}))
+
+
+def _two_sheets(book):
+    book.active.append(["说明：第二页是数据"])
+    data = book.create_sheet("数据")
+    data.append(HEADER)
+    data.append(row())
+
+
+# name: (file name, bytes, extra CLI args, expected exit, text that must appear in stderr)
+BAD_IMPORTS = {
+    "empty file": ("a.csv", b"", [], 1, "is empty"),
+    "header only": ("a.csv", csv_bytes([HEADER]), [], 0, None),  # nothing to do is not an error
+    "blank lines only": ("a.csv", b"\n\n\r\n\n", [], 1, "is empty"),
+    "binary garbage with NUL": ("a.csv", bytes(range(256)) * 40, [], 1, "not a text CSV"),
+    "binary garbage no NUL": ("a.csv", bytes(range(128, 256)) * 300, [], 1, "a.csv"),
+    "truncated UTF-8": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": "一种装置"})])[:-8] + "装".encode()[:2], [], 1,
+                        "a.csv"),
+    "GBK mislabelled as UTF-8": ("a.csv", csv_bytes([HEADER, row()], encoding="gbk"), ["--encoding", "utf-8"], 1,
+                                 "cannot read a.csv as utf-8"),
+    "unknown encoding name": ("a.csv", csv_bytes([HEADER, row()]), ["--encoding", "klingon"], 1, "klingon"),
+    "UTF-16 without BOM": ("a.csv", "申请号,发明名称\n1,2\n".encode("utf-16-le"), [], 1, "not a text CSV"),
+    "NUL byte in a row": ("a.csv", csv_bytes([HEADER, row()]) + b"2024,\x00x\n", [], 1, "not a text CSV"),
+    "missing key column": ("a.csv", csv_bytes([HEADER[1:], row()[1:]]), ["--ledger", "patents"], 1,
+                           "lacks the key column application_no"),
+    "no ledger matches": ("a.csv", csv_bytes([["甲", "乙"], ["1", "2"]]), [], 1, "Pass --ledger"),
+    "duplicate key header": ("a.csv", csv_bytes([HEADER + ["申请号"], row() + ["202410182616.9"]]), [], 1,
+                             "both map to field application_no"),
+    "alias and canonical both": ("a.csv", csv_bytes([HEADER + ["application_no"], row() + ["x"]]), [], 1,
+                                 "both map to field application_no"),
+    "ragged row": ("a.csv", csv_bytes([HEADER, row(), row() + ["extra", "cells"]]), [], 1, "a.csv:3:"),
+    "50 MB single line": ("a.csv", b"x," * (25 * 1024 * 1024), [], 1, "a.csv"),
+    "a 70 MB field": ("a.csv", csv_bytes([HEADER]) + b'"' + b"y" * (70 * 1024 * 1024) + b'"\n', [], 1, "line"),
+    "impossible date": ("a.csv", csv_bytes([HEADER, row(**{"申请日": "2021-02-30"})]), [], 1, "a.csv:2: filed_on"),
+    "far-future date": ("a.csv", csv_bytes([HEADER, row(**{"申请日": "2999-01-01"})]), [], 1, "outside the sane range"),
+    "ancient date": ("a.csv", csv_bytes([HEADER, row(**{"申请日": "1900-01-01"})]), [], 1, "outside the sane range"),
+    "day-first date": ("a.csv", csv_bytes([HEADER, row(**{"申请日": "05/01/2024"})]), [], 1, "ambiguous"),
+    "swapped columns": ("a.csv", csv_bytes([HEADER, row(**{"申请号": "2024-01-05", "申请日": "202410182616.9"})]), [], 1,
+                        "a.csv:2: application_no"),
+    "bad check digit": ("a.csv", csv_bytes([HEADER, row(**{"申请号": "202410182616.8"})]), [], 1, "check character"),
+    "type digit disagrees": ("a.csv", csv_bytes([HEADER, row(**{"专利类型": "外观设计"})]), [], 1, "type digit"),
+    "unknown enum label": ("a.csv", csv_bytes([HEADER, row(**{"专利类型": "发明创造"})]), [], 1, "not an allowed value"),
+    "unknown town": ("a.csv", csv_bytes([HEADER, row(**{"所属区镇": "盛泽街道"})]), [], 1, "closest known"),
+    "granted before filed": ("a.csv", csv_bytes([HEADER, row(**{"授权公告日": "2023-01-01"})]), [], 1, "earlier than"),
+    "duplicate keys in file": ("a.csv", csv_bytes([HEADER, row(), row()]), [], 1, "duplicate key"),
+    "missing required value": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": ""})]), [], 1, "required field is empty"),
+    "control characters": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": "bad\x07bell"})]), [], 1, "control characters"),
+    "negative amount": ("loans.csv", csv_bytes([["合同编号", "企业名称", "统一社会信用代码", "所属区镇", "贷款银行", "金额", "放款日期"],
+                                               ["L1", "某公司", "91320509MA1MK3YW4P", "平望", "某行", "-500", "2022-01-01"]]),
+                        [], 1, "must not be negative"),
+    "amount not a number": ("loans.csv", csv_bytes([["合同编号", "企业名称", "统一社会信用代码", "所属区镇", "贷款银行", "金额", "放款日期"],
+                                                   ["L1", "某公司", "91320509MA1MK3YW4P", "平望", "某行", "五百万", "2022-01-01"]]),
+                            [], 1, "is not a number"),
+    "bad credit code": ("loans.csv", csv_bytes([["合同编号", "企业名称", "统一社会信用代码", "所属区镇", "贷款银行", "金额", "放款日期"],
+                                               ["L1", "某公司", "9132050IOSVZ", "平望", "某行", "500", "2022-01-01"]]),
+                        [], 1, "credit code"),
+    "corrupt xlsx": ("a.xlsx", b"PK\x03\x04" + b"\x00" * 200, [], 1, "cannot open the Excel file a.xlsx"),
+    "csv named xlsx": ("a.xlsx", csv_bytes([HEADER, row()]), [], 1, "a.xlsx"),
+    "zip that is not a workbook": ("a.xlsx", (lambda: (lambda b: (zipfile.ZipFile(b, "w").writestr("x.txt", "hi"),
+                                                                  b.getvalue())[1])(io.BytesIO()))(), [], 1, "a.xlsx"),
+    "xlsx unknown sheet": ("a.xlsx", xlsx_bytes(_two_sheets), ["--sheet", "第三页"], 1, "has no sheet '第三页'"),
+    "xlsx merged title, bad enum": ("a.xlsx", xlsx_bytes(_merged), [], 1, "a.xlsx:3: type"),
+    "xlsx with an image, bad date": ("a.xlsx", xlsx_bytes(_image_sheet), [], 1, "a.xlsx:2: filed_on"),
+    "sheet option on csv": ("a.csv", csv_bytes([HEADER, row()]), ["--sheet", "x"], 2, "has no sheets"),
+    "unknown ledger option": ("a.csv", csv_bytes([HEADER, row()]), ["--ledger", "patent"], 2, "does not exist"),
+}
+
+ACCEPTED = {
+    "semicolon delimiter": ("a.csv", csv_bytes([HEADER, row()], delimiter=";")),
+    "tab delimiter": ("a.tsv", csv_bytes([HEADER, row()], delimiter="\t")),
+    "quoted newline in a title": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": "第一行\n第二行"})])),
+    "extra columns": ("a.csv", csv_bytes([HEADER + ["备注"], row() + ["无"]])),
+    "formula-looking text": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": '=HYPERLINK("http://x","y")'})])),
+    "xlsx with two sheets, data on the second": ("a.xlsx", xlsx_bytes(_two_sheets)),
+}
+
+
+@pytest.fixture
+def proj(tmp_path):
+    return make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
+
+
+def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "IPDEMO_LOCK_TIMEOUT": "10"}
+    return subprocess.run([sys.executable, "-m", "ipdemo", *args, "--lang", "en"], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("case", list(BAD_IMPORTS), ids=list(BAD_IMPORTS))
+def test_bad_import(proj, case):
+    name, data, extra, code, expected = BAD_IMPORTS[case]
+    (proj / name).write_bytes(data)
+    before = snapshot(proj / "data")
+    result = run_cli(["import", name, *extra], proj)
+    assert result.returncode == code, (case, result.stdout, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr + result.stdout
+    if expected:
+        assert expected in result.stderr, (case, result.stderr[-2000:])
+    if code == 1:  # a data problem names the file; a command-line problem names the option
+        assert name in result.stderr
+    after = snapshot(proj / "data")
+    if code == 0:  # a successful import is journaled, even when it changes nothing
+        after.pop("journal.jsonl")
+    assert after == before
+
+
+@pytest.mark.parametrize("case", list(ACCEPTED), ids=list(ACCEPTED))
+def test_unusual_but_fine_import(proj, case):
+    name, data = ACCEPTED[case]
+    (proj / name).write_bytes(data)
+    result = run_cli(["import", name, "--format", "json"], proj)
+    assert result.returncode == 0, (case, result.stderr[-2000:])
+    assert '"added": 1' in result.stdout
+
+
+LEDGER_CASES = {
+    "GBK ledger": (",".join(VALID_ROWS["patents"]) + "\n" + ",".join(VALID_ROWS["patents"].values()) + "\n").encode("gbk"),
+    "binary ledger": bytes(range(256)) * 10,
+    "truncated UTF-8 ledger": (",".join(VALID_ROWS["patents"]) + "\n一种").encode()[:-1],
+    "empty ledger file": b"",
+    "NUL in ledger": (",".join(VALID_ROWS["patents"]) + "\n" + ",".join(VALID_ROWS["patents"].values()) + "\x00\n").encode(),
+    "ragged ledger": (",".join(VALID_ROWS["patents"]) + "\n" + ",".join(VALID_ROWS["patents"].values()) + ",extra\n").encode(),
+    "duplicate header in ledger": (",".join(VALID_ROWS["patents"]) + ",title\n" + ",".join(VALID_ROWS["patents"].values())
+                                   + ",x\n").encode(),
+    "missing key column in ledger": ("title,town\n题,平望镇\n").encode(),
+}
+
+
+@pytest.mark.parametrize("case", list(LEDGER_CASES), ids=list(LEDGER_CASES))
+def test_bad_ledger_validate(proj, case):
+    path = proj / "data" / "patents.csv"
+    path.write_bytes(LEDGER_CASES[case])
+    before = snapshot(proj / "data")
+    result = run_cli(["validate"], proj)
+    assert result.returncode == 1, (case, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "data/patents.csv:" in result.stdout
+    report = run_cli(["report", "--format", "json"], proj)  # a broken ledger never crashes a report
+    assert report.returncode == 0 and "Traceback" not in report.stderr
+    assert snapshot(proj / "data") == before
+
+
+SHIPPED = (Path(__file__).resolve().parent.parent / "targets.yaml").read_text(encoding="utf-8")
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+PLAN_CASES = {
+    "syntax error": (SHIPPED.replace("  start: 2021-06-01\n", "  start: [2021-06-01\n"), "YAML syntax error"),
+    "tab indentation": (SHIPPED.replace("  id: wujiang", "\tid: wujiang"), "YAML syntax error"),
+    "unknown key": (SHIPPED.replace("    target: 30000\n", "    taregt: 30000\n"), "unknown key"),
+    "python object tag": (SHIPPED.replace("  region: 吴江区\n", "  region: !!python/object/apply:os.system ['id']\n"),
+                          "not allowed"),
+    "billion laughs": (BOMB, "billion-laughs"),
+    "overlapping phases": (SHIPPED.replace("start: 2022-01-01, end: 2023-09-30", "start: 2021-12-01, end: 2023-09-30"),
+                           "must start the day after"),
+    "unknown ledger": (SHIPPED.replace("ledger: trademarks,", "ledger: trademark,"), "does not exist"),
+    "empty file": ("", "must be a mapping"),
+    "a list at the top": ("- 1\n- 2\n", "must be a mapping"),
+    "wrong type": (SHIPPED.replace("    target: 30000\n", "    target: lots\n"), "valid number"),
+    "negative target": (SHIPPED.replace("    target: 30000\n", "    target: -5\n"), "greater than or equal to 0"),
+    "missing section": (SHIPPED.split("\nphases:")[0] + "\n", "phases"),
+    "duplicate key": (SHIPPED.replace("  outputs:\n    name: 工作成果", "  patents:\n    name: 工作成果"), "duplicate key"),
+    "binary file": (None, "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", list(PLAN_CASES), ids=list(PLAN_CASES))
+def test_bad_targets(proj, case):
+    text, expected = PLAN_CASES[case]
+    if text is None:
+        (proj / "targets.yaml").write_bytes(bytes(range(256)))
+    else:
+        (proj / "targets.yaml").write_text(text, encoding="utf-8")
+    before = snapshot(proj / "data")
+    for args in (["validate"], ["report"], ["import", "x.csv"]):
+        (proj / "x.csv").write_bytes(csv_bytes([HEADER, row()]))
+        result = run_cli(args, proj)
+        assert result.returncode == 1, (case, args, result.stderr)
+        assert "Traceback" not in result.stderr + result.stdout
+        shown = result.stdout + result.stderr
+        assert expected in shown, (case, args, shown[-1500:])
+        assert "targets.yaml" in shown
+    assert snapshot(proj / "data") == before
+
+
+def test_corpus_is_large_enough():
+    assert len(BAD_IMPORTS) + len(LEDGER_CASES) + len(PLAN_CASES) >= 40
