@@ -65,6 +65,15 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "proj", {k: [v] for k, v in VALID_ROWS.items()})
 
 
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory) -> Path:
+    """A copy of the shipped plan and synthetic data."""
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copy(ROOT / "targets.yaml", root / "targets.yaml")
+    shutil.copytree(ROOT / "data", root / "data")
+    return root
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

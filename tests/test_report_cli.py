@@ -2,12 +2,11 @@
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, make_project, snapshot
+from .conftest import make_project, snapshot
 from .test_progress import ROWS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -16,14 +15,6 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.fixture
 def small(tmp_path):
     return make_project(tmp_path / "p", ROWS)
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shipped")
-    shutil.copy(ROOT / "targets.yaml", root / "targets.yaml")
-    shutil.copytree(ROOT / "data", root / "data")
-    return root
 
 
 def golden(name: str, text: str) -> None:

@@ -19,14 +19,6 @@ from .test_progress import ROWS
 from .test_report_cli import assert_self_contained
 
 
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shipped")
-    shutil.copy(ROOT / "targets.yaml", root / "targets.yaml")
-    shutil.copytree(ROOT / "data", root / "data")
-    return root
-
-
 def test_week_parsing_and_defaults():
     plan = load_plan(ROOT / "targets.yaml")
     week = parse_week("2023-W39")

@@ -195,34 +195,31 @@ def validate(
     raise typer.Exit(1 if errors else 0)
 
 
+ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table, markdown, csv or json.")]
+
+
 @app.command()
-def indicators(
-    format: Annotated[ListFormat, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = ListFormat.table,
-    targets: TargetsOpt = Path("targets.yaml"),
-    lang: LangOpt = None,
-) -> None:
+def indicators(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"),
+               lang: LangOpt = None) -> None:
     """List the plan's indicators: id, name, kind, target and what they count."""
-    from .render import listing
-
-    lg = _lang(lang)
-    with user_errors(lg):
-        plan = _load(targets)
-    _show(listing.indicators_grid(plan, lg), format, {"indicators": listing.indicators_json(plan)})
+    _listing("indicators", format, targets, lang)
 
 
 @app.command()
-def towns(
-    format: Annotated[ListFormat, typer.Option("--format", "-f", help="table, markdown, csv or json.")] = ListFormat.table,
-    targets: TargetsOpt = Path("targets.yaml"),
-    lang: LangOpt = None,
-) -> None:
+def towns(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"),
+          lang: LangOpt = None) -> None:
     """List the towns (区镇) with their aliases."""
+    _listing("towns", format, targets, lang)
+
+
+def _listing(what: str, format: ListFormat, targets: Path, lang: Lang | None) -> None:
     from .render import listing
 
     lg = _lang(lang)
     with user_errors(lg):
         plan = _load(targets)
-    _show(listing.towns_grid(plan, lg), format, {"towns": listing.towns_json(plan)})
+    grid = getattr(listing, f"{what}_grid")(plan, lg)
+    _show(grid, format, {what: getattr(listing, f"{what}_json")(plan)})
 
 
 def _parse_date(value: str | None, option: str):

@@ -124,29 +124,29 @@ def check_frame(plan: Plan, name: str, frame: pd.DataFrame, lines: np.ndarray, s
     return problems, invalid
 
 
+# Field type → its vectorised checks (each takes the non-empty values of one column).
+CHECKS = {
+    "cnipa_application_no": F.check_cnipa,
+    "uscc": F.check_uscc,
+    "software_copyright_no": F.check_software_no,
+    "trademark_no": F.check_trademark_no,
+    "nice_class": F.check_nice_class,
+    "integer": F.check_integer,
+    "decimal": F.check_decimal,
+}
+
+
 def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None) -> list[F.Finding]:
     kind = fspec.type
-    if kind == "cnipa_application_no":
-        return F.check_cnipa(values)
-    if kind == "uscc":
-        return F.check_uscc(values)
-    if kind == "software_copyright_no":
-        return F.check_software_no(values)
-    if kind == "trademark_no":
-        return F.check_trademark_no(values)
-    if kind == "nice_class":
-        return F.check_nice_class(values)
-    if kind == "integer":
-        return F.check_integer(values)
-    if kind == "decimal":
-        return F.check_decimal(values)
+    if kind in CHECKS:
+        return CHECKS[kind](values)
     if kind == "date":
         return F.check_date(values, plan.dates.earliest, plan.dates.latest, parsed)
     if kind == "enum":
         return F.check_enum(values, list(fspec.values or {}))
     if kind == "town":
         return _check_town(plan, values)
-    return F.check_text(values)
+    return F.check_text(values)  # text, id
 
 
 def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: F.Finding,
