@@ -156,13 +156,20 @@ def period_grid(rows: list[dict], lang: str, freq: str) -> Grid:
 
 def rich_progress(progress: Progress, lang: str):
     """Terminal table: a bar per indicator, colour by status (rich drops colour off a TTY)."""
+    from rich.cells import cell_len
     from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text
 
     grid = progress_grid(progress, lang)
     table = Table(title=grid.title, header_style="bold")
-    for key, label in zip(grid.keys, grid.header):
+    # People read names, not ids (JSON, CSV and markdown keep the ids): the name is never cut.
+    shown = [k for k in grid.keys if k != "id"]
+    for key in shown:
+        label = grid.header[grid.keys.index(key)]
+        if key == "name":
+            table.add_column(label, no_wrap=True, min_width=max(cell_len(str(r[1])) for r in grid.rows))
+            continue
         table.add_column(label, justify="right" if key in ("actual", "percent", "expected", "phase_increment",
                                                            "needed_per_week", "share") else "left")
         if key == "percent":
@@ -170,6 +177,8 @@ def rich_progress(progress: Progress, lang: str):
     for i, row in zip(progress.indicators, grid.rows):
         cells = []
         for key, value in zip(grid.keys, row):
+            if key == "id":
+                continue
             if key == "status":
                 cells.append(Text(str(value), style=STATUS_STYLE.get(i.status or "", "")))
             else:
