@@ -35,20 +35,41 @@ class Dataset:
                 self._memo[key] = np.full(len(frame), "", dtype=object)
         return self._memo[key]
 
+    def town_codes(self, ledger: str) -> np.ndarray:
+        """Each row's town as its index in the plan's town list (-1 for none), computed once.
+
+        Small integers compare far faster than a million Python strings."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        key = ("towns", ledger)
+        if key not in self._memo:
+            frame = self.frames.get(ledger)
+            if frame is None or "town" not in frame.columns:
+                self._memo[key] = np.full(0 if frame is None else len(frame), -1, dtype=np.int32)
+            else:
+                codes = pc.index_in(pa.array(frame["town"], type=pa.string()),
+                                    value_set=pa.array(self.plan.town_index.names, type=pa.string()))
+                self._memo[key] = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        return self._memo[key]
+
     def days(self, ledger: str, name: str) -> np.ndarray:
-        """A date column as float day numbers since 1970 (NaN when empty), parsed once."""
+        """A date column as float day numbers since 1970 (NaN when empty), parsed once.
+
+        Rows here passed validation, so dates are ISO already: Arrow's strptime is enough."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         key = ("days", ledger, name)
         if key not in self._memo:
             frame = self.frames.get(ledger)
             if frame is None or name not in frame.columns:
                 self._memo[key] = np.full(0 if frame is None else len(frame), np.nan)
             else:
-                values = frame[name]
-                parsed = pd.to_datetime(values.where(values != ""), format="%Y-%m-%d", errors="coerce")
-                out = np.full(len(values), np.nan)
-                ok = parsed.notna().to_numpy()
-                out[ok] = parsed[ok].to_numpy().astype("datetime64[D]").astype(np.int64)
-                self._memo[key] = out
+                parsed = pc.strptime(pa.array(frame[name], type=pa.string()), format="%Y-%m-%d", unit="s",
+                                     error_is_null=True)
+                days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
+                self._memo[key] = pc.fill_null(pc.cast(days, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
         return self._memo[key]
 
     @property

@@ -91,14 +91,18 @@ class Facts:
         key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.full(len(days), "", dtype=object)
         ends = data.days(m.ledger, m.until)[mask] if m.until and frame is not None and m.until in frame.columns \
             else np.full(len(days), np.nan)
-        town = data.column(m.ledger, "town")[mask]
+        town = data.town_codes(m.ledger)[mask]
         dated = ~np.isnan(days)
         return {"day": days[dated], "town": town[dated], "value": values[dated], "key": key[dated], "end": ends[dated]}
 
     @cache
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
-        keep = np.ones(len(self.rows["day"]), dtype=bool) if town is None else self.rows["town"] == town
+        if town is None:
+            keep = np.ones(len(self.rows["day"]), dtype=bool)
+        else:
+            names = self.plan.town_index.names
+            keep = self.rows["town"] == (names.index(town) if town in names else -2)
         if not self.stock:
             keep &= self.rows["day"] >= self.start_day  # flows count inside the plan period only
         days, values, ends = self.rows["day"][keep], self.rows["value"][keep], self.rows["end"][keep]
