@@ -503,4 +503,4 @@ def main() -> None:
         sys.exit(130)
 
 
-__all__ = ["app", "main", "UsageError"]
+__all__ = ["app", "main"]
