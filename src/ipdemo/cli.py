@@ -409,11 +409,9 @@ def summary(
         elif format == SummaryFormat.text:
             text = R.as_text(digest, lg)
         else:
-            from .progress import Window, compute
             from .render.charts import all_charts
 
-            progress = compute(plan, data, Window(plan.plan.start, min(chosen.end, plan.plan.end)))
-            text = R.as_html(digest, lg, all_charts(plan, data, progress, lg))
+            text = R.as_html(digest, lg, all_charts(plan, data, digest.progress, lg))
         _write(text, output, plan)
 
 

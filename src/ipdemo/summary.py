@@ -16,7 +16,7 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import Problem, UsageError
 from .plan import Plan
-from .progress import IndicatorProgress, Window, compute
+from .progress import IndicatorProgress, Progress, Window, compute
 from .store import read_journal
 
 RISKY = ("at_risk", "behind")
@@ -92,6 +92,7 @@ class Summary:
     warnings: int
     first_problems: list[Problem]
     imports: list[dict] = field(default_factory=list)
+    progress: Progress | None = None  # at the week's end, for charts
 
     @property
     def changed(self) -> list[Movement]:
@@ -136,7 +137,7 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
     return Summary(plan, week, records, movements, stale,
                    sum(p.severity == "error" for p in data.problems),
-                   sum(p.severity == "warning" for p in data.problems), problems[:5], imports)
+                   sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now)
 
 
 def _stale(plan: Plan, ledger: str, towns: pd.Series, days: pd.Series, end: date, limit: int) -> list[Stale]:
