@@ -142,7 +142,6 @@ def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
     def score(cells: list[str]) -> int:
         return max(sum(1 for c in cells if c and (header_key(c) in t or header_key(split_unit(plan, c)[0]) in t))
                    for t in tables)
-
     return score
 
 

@@ -23,7 +23,6 @@ FieldType = Literal[
     "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no",
 ]
 Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
-STATUSES = ("achieved", "on_track", "at_risk", "behind")
 
 
 class _Model(BaseModel):

@@ -40,10 +40,6 @@ class Window:
     end: date
     phase: Phase | None = None
 
-    @property
-    def phase_start(self) -> date | None:
-        return self.phase.start if self.phase else None
-
 
 def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
                 today: date | None = None) -> Window:
@@ -203,7 +199,6 @@ class Progress:
     town: str | None
     indicators: list[IndicatorProgress]
     invalid_rows: int = 0
-    invalid_where: str = ""
 
     def as_dict(self) -> dict:
         p = self.window.phase
@@ -251,7 +246,7 @@ def elapsed_share(start: date, end: date, on: date) -> float:
 
 def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) -> Progress:
     results = [indicator_progress(plan, Facts(plan, data, ind), ind, window, town) for ind in plan.indicators]
-    return Progress(plan, window, town, results, data.invalid_count, data.where_invalid())
+    return Progress(plan, window, town, results, data.invalid_count)
 
 
 def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,

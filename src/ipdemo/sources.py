@@ -18,7 +18,6 @@ from .errors import InputFileError, UsageError
 from .ledger import display_path
 
 HEADER_SEARCH_ROWS = 15
-CHINESE_ENCODINGS = {"gb2312", "gbk", "gb18030", "hz", "big5", "cp936"}
 
 
 @dataclass

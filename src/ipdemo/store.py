@@ -32,14 +32,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except FileNotFoundError:
-        return None
-
-
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically; on failure raise WriteError and change nothing."""
     path = Path(path)

@@ -83,8 +83,8 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
                        problems, invalid)
 
 
-def check_frame(plan: Plan, name: str, frame: pd.DataFrame, lines: np.ndarray, shown: str,
-                key_label: Callable[[pd.Series], str] | None = None) -> tuple[list[Problem], np.ndarray]:
+def check_frame(plan: Plan, name: str, frame: pd.DataFrame, lines: np.ndarray, shown: str
+                ) -> tuple[list[Problem], np.ndarray]:
     """Every field, cross-field and key check on a frame of canonical string columns."""
     spec = plan.ledgers[name]
     n = len(frame)
