@@ -189,6 +189,10 @@ LEDGER_CASES = {
     "duplicate header in ledger": (",".join(VALID_ROWS["patents"]) + ",title\n" + ",".join(VALID_ROWS["patents"].values())
                                    + ",x\n").encode(),
     "missing key column in ledger": ("title,town\n题,平望镇\n").encode(),
+    # Python's \d matches full-width digits; the checks must not take them for ASCII ones.
+    "full-width digit in a stored number": (",".join(VALID_ROWS["patents"]) + "\n"
+                                            + ",".join(VALID_ROWS["patents"].values()).replace("2", "２", 1)
+                                            + "\n").encode(),
 }
 
 

@@ -17,8 +17,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-CNIPA_NEW = r"^\d{4}[12389]\d{7}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
-CNIPA_OLD = r"^\d{2}[123]\d{5}\.[0-9X]$"  # before: YY T NNNNN . C
+CNIPA_NEW = r"^[0-9]{4}[12389][0-9]{7}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
+CNIPA_OLD = r"^[0-9]{2}[123][0-9]{5}\.[0-9X]$"  # before: YY T NNNNN . C
 CNIPA_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
 # Type digit → the patent type it implies (8, 9: PCT applications entering China).
 CNIPA_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention",
@@ -31,10 +31,10 @@ _USCC_VALUE = np.full(256, -1, dtype=np.int64)
 for _i, _c in enumerate(USCC_ALPHABET):
     _USCC_VALUE[ord(_c)] = _i
 
-SOFTWARE_NO = r"^(\d{4})SR(\d+)$"
-TRADEMARK_NO = r"^(?:G\d{4,}|\d{1,9}A?)$"
+SOFTWARE_NO = r"^([0-9]{4})SR([0-9]+)$"
+TRADEMARK_NO = r"^(?:G[0-9]{4,}|[0-9]{1,9}A?)$"
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 @dataclass
@@ -69,8 +69,11 @@ CNIPA_CHECK = np.frombuffer(b"0123456789X", dtype=np.uint8)
 
 def _cnipa_remainders(matrix: np.ndarray, width: int) -> np.ndarray:
     """Σ dᵢwᵢ mod 11 over the first `width` digit columns of an ASCII matrix."""
-    digits = matrix[:, :width].astype(np.int32) - 48
-    return (digits @ CNIPA_WEIGHTS[:width].astype(np.int32)) % 11
+    # Column by column in int16 (the sum is at most 12·9·9): much faster than an int matmul.
+    total = np.zeros(len(matrix), dtype=np.int16)
+    for k in range(width):
+        total += (matrix[:, k].astype(np.int16) - 48) * np.int16(CNIPA_WEIGHTS[k])
+    return total % 11
 
 
 def cnipa_check_char(bodies: pd.Series, width: int) -> np.ndarray:
@@ -144,18 +147,18 @@ def check_trademark_no(values: pd.Series) -> list[Finding]:
 
 
 def check_nice_class(values: pd.Series) -> list[Finding]:
-    number = pd.to_numeric(values.where(values.str.match(r"^\d{1,2}$")), errors="coerce")
+    number = pd.to_numeric(values.where(values.str.match(r"^[0-9]{1,2}$")), errors="coerce")
     ok = number.between(1, 45)
     return [Finding(~ok.to_numpy(dtype=bool), "bad_nice_class")]
 
 
 def check_integer(values: pd.Series) -> list[Finding]:
-    return [Finding(~values.str.match(r"^\d+$").to_numpy(dtype=bool), "bad_integer")]
+    return [Finding(~values.str.match(r"^[0-9]+$").to_numpy(dtype=bool), "bad_integer")]
 
 
 def parse_decimal(values: pd.Series) -> pd.Series:
     """Plain decimals ('12.5', '-3'); anything else → NaN."""
-    plain = values.where(values.str.match(r"^-?\d+(?:\.\d+)?$"))
+    plain = values.where(values.str.match(r"^-?[0-9]+(?:\.[0-9]+)?$"))
     return pd.to_numeric(plain, errors="coerce")
 
 
