@@ -67,6 +67,7 @@ def read_table(path: Path, columns: list[str] | None = None, data: bytes | None 
     names, problems = _dedupe(header, shown)
     wanted = [c for c in (columns or names) if c in names]
     body = memoryview(data)[start:]
+    # Checked before parsing: pyarrow cannot hand a ragged row with broken UTF-8 to its handler.
     if not _is_utf8(body):
         raise not_utf8(path, data)
     quoted = data.find(b'"', start) >= 0  # without any quote, no newline sits inside a value: faster parse
@@ -77,7 +78,7 @@ def read_table(path: Path, columns: list[str] | None = None, data: bytes | None 
     if ragged:
         frame, lines, problems_rows = _read_exact(bytes(body), names, wanted, shown)
         problems += problems_rows
-    elif data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(frame):
+    elif quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(frame):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
         if wanted != names:
             full, _, _ = _read_fast(body, names, names, quoted)

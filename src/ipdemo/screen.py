@@ -1,0 +1,346 @@
+"""A fast first pass over a ledger: clear the rows that certainly pass every row-local check.
+
+`check_frame` then runs the full checks (the ones that word the messages) only on the rest, so
+a clean 1M-row ledger is judged from its raw bytes instead of through a dozen regex and string
+kernels per column. The promise is one-sided: a row this pass clears has no problem the full
+checks would find; a row it flags may still turn out fine (leading spaces, a curly quote at the
+end of a title, an unusual but legal shape). tests/test_screen.py holds it to that promise.
+
+Everything works on Arrow's buffers: each string column is an offsets array and one byte buffer,
+so "is every value 14 bytes of digits with a '.' at 12" is a few numpy comparisons.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from . import fields as F
+from .plan import FieldSpec, LedgerSpec, Plan
+
+_DIGIT_LO, _DIGIT_HI = ord("0"), ord("9")
+NO_DAY = np.iinfo(np.int64).min  # day number of a value that is not a clean date
+
+
+class Column:
+    """A string column as raw UTF-8: where each value starts, how long it is, and the bytes."""
+
+    def __init__(self, values: pd.Series):
+        import pyarrow as pa
+
+        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        self.n = len(arr)
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + self.n + 1]
+        self.start = offsets[:-1]
+        self.length = np.diff(offsets)
+        data = arr.buffers()[2]
+        self.data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+        self.span = (int(offsets[0]), int(offsets[-1])) if self.n else (0, 0)
+        self.null = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(self.n, bool)
+        self.empty = (self.length == 0) & ~self.null
+
+    def byte(self, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Byte k of each value in rows, or of every value (k < 0 counts from the end).
+        The caller ensures the values are long enough."""
+        start = self.start if rows is None else self.start[rows]
+        if k < 0:
+            start = start + (self.length if rows is None else self.length[rows])
+        return self.data[start + k]
+
+    def fixed(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows whose value is `width` bytes, their bytes as an (m, width) matrix)."""
+        rows = np.flatnonzero(self.length == width)
+        if len(rows) == self.n and self.n:  # every value that wide: the buffer already is the matrix
+            lo, hi = self.span
+            return rows, self.data[lo:hi].reshape(-1, width)
+        matrix = np.empty((len(rows), width), dtype=np.uint8)
+        starts = self.start[rows]
+        for k in range(width):
+            matrix[:, k] = self.data[starts + k]
+        return rows, matrix
+
+    def per_value(self, byte_mask: np.ndarray) -> np.ndarray:
+        """How many bytes of each value have byte_mask set (byte_mask covers the whole buffer)."""
+        out = np.zeros(self.n, dtype=np.int64)
+        rows = np.flatnonzero(self.length > 0)
+        if len(rows):
+            # reduceat sums from one start to the next (the last to the end of what it is given);
+            # empty values are left out, as reduceat would give them their neighbour's byte.
+            out[rows] = np.add.reduceat(byte_mask[:self.span[1]], self.start[rows], dtype=np.int64)
+        return out
+
+    def rows_with(self, byte_mask: np.ndarray) -> np.ndarray:
+        """True for values containing at least one byte where byte_mask is set."""
+        out = np.zeros(self.n, dtype=bool)
+        lo, hi = self.span
+        hits = np.flatnonzero(byte_mask[lo:hi]) + lo
+        if len(hits):
+            out[np.searchsorted(self.start, hits, side="right") - 1] = True
+        return out
+
+    def untrimmed(self) -> np.ndarray:
+        """Values that may begin or end with whitespace (ASCII or Unicode, as str.strip sees it).
+
+        Over-approximates: any edge byte ≤ 0x20 and any edge character from the blocks where
+        Unicode spaces live (U+0080-00BF, U+1000-2FFF, U+3000) counts."""
+        out = np.zeros(self.n, dtype=bool)
+        rows = np.flatnonzero(self.length > 0)
+        if not len(rows):
+            return out
+        every = None if len(rows) == self.n else rows  # gather without an index when none is empty
+        first, last = self.byte(0, every), self.byte(-1, every)
+        suspect = (first <= 0x20) | (last <= 0x20) | np.isin(first, (0xC2, 0xE1, 0xE2))
+        wide = first == 0xE3  # U+3000 ideographic space is E3 80 80; other E3 characters are fine
+        if wide.any():
+            w = rows[wide]
+            suspect[wide] |= (self.byte(1, w) == 0x80) & (self.byte(2, w) == 0x80)
+        tail = (last >= 0x80) & (self.length[rows] >= 2)
+        if tail.any():
+            t = rows[tail]
+            lead2 = self.byte(-2, t)
+            hit = lead2 == 0xC2
+            three = self.length[t] >= 3
+            if three.any():
+                lead3 = np.zeros(len(t), dtype=np.uint8)
+                lead3[three] = self.byte(-3, t[three])
+                hit |= np.isin(lead3, (0xE1, 0xE2)) | ((lead3 == 0xE3) & (lead2 == 0x80) & (last[tail] == 0x80))
+            suspect[tail] |= hit
+        out[rows] = suspect
+        return out
+
+
+def _digits(matrix: np.ndarray) -> np.ndarray:
+    return (matrix >= _DIGIT_LO) & (matrix <= _DIGIT_HI)
+
+
+def _number(matrix: np.ndarray) -> np.ndarray:
+    """Decimal value of an all-digit matrix, row by row."""
+    out = np.zeros(len(matrix), dtype=np.int64)
+    for k in range(matrix.shape[1]):
+        out = out * 10 + (matrix[:, k].astype(np.int64) - _DIGIT_LO)
+    return out
+
+
+def day_number(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of valid civil dates (the proleptic Gregorian calendar)."""
+    y = year - (month <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _ordinal(d: date) -> int:
+    return d.toordinal() - date(1970, 1, 1).toordinal()
+
+
+def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, day numbers) for a date column: clean values are YYYY-MM-DD, real, in range, not
+    after today. Day numbers are NO_DAY where a value is not clean."""
+    clean = np.zeros(col.n, dtype=bool)
+    days = np.full(col.n, NO_DAY, dtype=np.int64)
+    rows, m = col.fixed(10)
+    if not len(rows):
+        return clean, days
+    shape = _digits(m[:, [0, 1, 2, 3, 5, 6, 8, 9]]).all(axis=1) & (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
+    year, month, day = _number(m[:, 0:4]), _number(m[:, 5:7]), _number(m[:, 8:10])
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
+    month_days = month_days + ((month == 2) & leap)
+    real = shape & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days) & (year >= 1)
+    number = np.where(real, day_number(year, month, day), 0)
+    ok = real & (number >= _ordinal(earliest)) & (number <= _ordinal(min(latest, today)))
+    clean[rows[ok]] = True
+    days[rows[ok]] = number[ok]
+    return clean, days
+
+
+def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, type digit) for CNIPA application numbers: right shape and right check character."""
+    clean = np.zeros(col.n, dtype=bool)
+    digit = np.zeros(col.n, dtype=np.uint8)
+    # New numbers: YYYY T NNNNNNN . C (14 bytes); old: YY T NNNNN . C (10 bytes).
+    for width, type_at, types in ((12, 4, b"12389"), (8, 2, b"123")):
+        rows, m = col.fixed(width + 2)
+        if not len(rows):
+            continue
+        ok = _digits(m[:, :width]).all(axis=1) & np.isin(m[:, type_at], np.frombuffer(types, np.uint8))
+        ok &= m[:, width] == ord(".")
+        computed = F.CNIPA_CHECK[F._cnipa_remainders(np.where(ok[:, None], m, _DIGIT_LO), width)]
+        ok &= computed == m[:, width + 1]
+        clean[rows[ok]] = True
+        digit[rows[ok]] = m[ok, type_at]
+    return clean, digit
+
+
+def _uscc(col: Column) -> np.ndarray:
+    clean = np.zeros(col.n, dtype=bool)
+    rows, m = col.fixed(18)
+    if len(rows):
+        values = F._USCC_VALUE[m]
+        ok = (values >= 0).all(axis=1)
+        remainder = (31 - (np.where(values[:, :17] < 0, 0, values[:, :17]) * F.USCC_WEIGHTS).sum(axis=1) % 31) % 31
+        ok &= remainder == values[:, 17]
+        clean[rows[ok]] = True
+    return clean
+
+
+def _software_no(col: Column) -> np.ndarray:
+    """YYYYSR + 6 digits before 2019, 7 digits from 2019."""
+    clean = np.zeros(col.n, dtype=bool)
+    for serial in (6, 7):
+        rows, m = col.fixed(6 + serial)
+        if not len(rows):
+            continue
+        ok = _digits(m[:, :4]).all(axis=1) & (m[:, 4] == ord("S")) & (m[:, 5] == ord("R"))
+        ok &= _digits(m[:, 6:]).all(axis=1)
+        year = _number(np.where(ok[:, None], m[:, :4], _DIGIT_LO))
+        ok &= (year >= 2019) if serial == 7 else (year < 2019)
+        clean[rows[ok]] = True
+    return clean
+
+
+def _non_digits(col: Column) -> np.ndarray:
+    data = col.data
+    return col.per_value((data < _DIGIT_LO) | (data > _DIGIT_HI))
+
+
+def _trademark_no(col: Column) -> np.ndarray:
+    """G + 4 or more digits (international), or 1-9 digits with an optional trailing A."""
+    other = _non_digits(col)
+    n = col.length
+    clean = np.zeros(col.n, dtype=bool)
+    clean |= (other == 0) & (n >= 1) & (n <= 9)
+    one = np.flatnonzero((other == 1) & (n >= 2))
+    if len(one):
+        first, last = col.byte(0, one), col.byte(-1, one)
+        clean[one] = ((last == ord("A")) & (n[one] <= 10)) | ((first == ord("G")) & (n[one] >= 5))
+    return clean
+
+
+def _integer(col: Column) -> np.ndarray:
+    return (_non_digits(col) == 0) & (col.length >= 1)
+
+
+def _decimal(col: Column) -> np.ndarray:
+    """Digits with at most one '.' between digits; anything else (signs, exponents) looks closer."""
+    other = _non_digits(col)
+    clean = (other == 0) & (col.length >= 1)
+    one = np.flatnonzero((other == 1) & (col.length >= 3))
+    if len(one):
+        dots = col.per_value(col.data == ord("."))[one]
+        first, last = col.byte(0, one), col.byte(-1, one)
+        clean[one] = (dots == 1) & (first != ord(".")) & (last != ord("."))
+    return clean
+
+
+def _nice_class(col: Column) -> np.ndarray:
+    clean = np.zeros(col.n, dtype=bool)
+    for width in (1, 2):
+        rows, m = col.fixed(width)
+        if len(rows):
+            ok = _digits(m).all(axis=1)
+            number = _number(np.where(ok[:, None], m, _DIGIT_LO))
+            clean[rows[ok & (number >= 1) & (number <= 45)]] = True
+    return clean
+
+
+def _members(col_values: pd.Series, allowed: list[str]) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(col_values, type=pa.large_string(), from_pandas=True)
+    found = pc.is_in(arr, value_set=pa.array(allowed, type=pa.large_string()))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def _control(col: Column) -> np.ndarray:
+    data = col.data[col.span[0]:col.span[1]]
+    if not len(data) or (data.min() >= 0x20 and not (data == 0x7F).any()):  # the usual answer, fast
+        return np.zeros(col.n, dtype=bool)
+    data = col.data
+    bad = ((data < 0x20) & (data != 0x09) & (data != 0x0A) & (data != 0x0D)) | (data == 0x7F)
+    return col.rows_with(bad)
+
+
+TYPE_CHECKS = {
+    "uscc": _uscc,
+    "software_copyright_no": _software_no,
+    "trademark_no": _trademark_no,
+    "nice_class": _nice_class,
+    "integer": _integer,
+    "decimal": _decimal,
+}
+
+
+def suspect_rows(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, today: date | None = None) -> np.ndarray:
+    """True for every row the full checks must look at (all but the certainly clean).
+
+    Duplicate keys are not row-local and are not screened here."""
+    today = today or date.today()
+    n = len(frame)
+    suspect = np.zeros(n, dtype=bool)
+    days: dict[str, np.ndarray] = {}
+    type_digits: dict[str, np.ndarray] = {}
+    for name, fspec in spec.fields.items():
+        if name not in frame.columns:
+            if fspec.required or name in spec.key:
+                suspect[:] = True
+            continue
+        col = Column(frame[name])
+        suspect |= col.null | col.untrimmed()
+        if fspec.required or name in spec.key:
+            suspect |= col.empty
+        suspect |= ~col.empty & ~_clean(plan, fspec, name, frame[name], col, today, days, type_digits)
+    for check in spec.checks:
+        if check.field not in frame.columns or check.other not in frame.columns:
+            continue
+        if check.rule == "not_before":
+            first, second = days.get(check.field), days.get(check.other)
+            if first is None or second is None:  # not date fields: let the full checks decide
+                suspect[:] = True
+                continue
+            suspect |= (first < second) & (first != NO_DAY) & (second != NO_DAY)
+        elif check.rule == "cnipa_type":
+            suspect |= _type_mismatch(type_digits.get(check.field), frame[check.other])
+    return suspect
+
+
+def _clean(plan: Plan, fspec: FieldSpec, name: str, values: pd.Series, col: Column, today: date,
+           days: dict, type_digits: dict) -> np.ndarray:
+    kind = fspec.type
+    if kind == "date":
+        clean, days[name] = dates(col, plan.dates.earliest, plan.dates.latest, today)
+        return clean
+    if kind == "cnipa_application_no":
+        clean, type_digits[name] = _cnipa(col)
+        return clean
+    if kind in TYPE_CHECKS:
+        return TYPE_CHECKS[kind](col)
+    if kind == "enum":
+        return _members(values, list(fspec.values or {}))
+    if kind == "town":
+        return _members(values, plan.town_index.names)
+    return ~_control(col)  # text, id
+
+
+def _type_mismatch(digits: np.ndarray | None, types: pd.Series) -> np.ndarray:
+    """Rows whose application number's type digit implies another patent type than stated."""
+    if digits is None:
+        return np.zeros(len(types), dtype=bool)
+    implied_names = ["", *dict.fromkeys(F.CNIPA_TYPE_DIGITS.values())]
+    code = np.zeros(256, dtype=np.int64)
+    for d, kind in F.CNIPA_TYPE_DIGITS.items():
+        code[ord(d)] = implied_names.index(kind)
+    implied = code[digits]
+    stated = np.zeros(len(types), dtype=np.int64)
+    for k, kind in enumerate(implied_names[1:], start=1):
+        stated[_members(types, [kind])] = k
+    stated_empty = Column(types).empty
+    # Same rule as the full check: a number that implies a type, a stated type, and they differ.
+    return (implied > 0) & ~stated_empty & (implied != stated)

@@ -1,0 +1,178 @@
+"""The screen's one-sided promise: a row it clears has no problem the full checks would find.
+
+Checked by comparing check_frame with and without the screen on generated ledgers that mix
+valid values with near misses (edge spaces of every kind, control characters, wrong check
+characters, impossible dates, aliases), plus exhaustive tests of the byte-level pieces.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ipdemo import fields as F
+from ipdemo import screen as S
+from ipdemo.plan import load_plan
+from ipdemo.validate import check_frame
+
+from .conftest import ROOT
+
+PLAN = load_plan(ROOT / "targets.yaml")
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TODAY = date.today()
+
+# Every character Python's str.strip or Arrow's utf8_trim_whitespace removes, and some that look similar.
+EDGES = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680", "\u2000", "\u200a",
+         "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff", "\u3001", "\u300a", "\u201d", "…"]
+NOISE = list("0123456789X.-ASRGax") + ["Ａ", "１", "\x00", "\x07", "\x7f", "镇", "\u3000", " "]
+
+
+def _cnipa(rng_digits: str) -> str:
+    body = pd.Series([rng_digits])
+    return rng_digits + "." + F.cnipa_check_char(body, len(rng_digits))[0]
+
+
+def _uscc(body: str) -> str:
+    return body + F.uscc_check_char(pd.Series([body]))[0]
+
+
+def valid_values(plan, spec) -> st.SearchStrategy[str]:
+    """Values of one field that should pass (so the screen has rows to clear)."""
+    kind = spec.type
+    if kind == "date":
+        days = (TODAY - date(2019, 1, 1)).days
+        return st.integers(0, days).map(lambda d: (date(2019, 1, 1) + timedelta(d)).isoformat())
+    if kind == "cnipa_application_no":
+        new = st.tuples(st.sampled_from(["2019", "2021", "2023"]), st.sampled_from("12389"),
+                        st.text("0123456789", min_size=7, max_size=7)).map(lambda t: _cnipa("".join(t)))
+        old = st.tuples(st.sampled_from(["98", "02"]), st.sampled_from("123"),
+                        st.text("0123456789", min_size=5, max_size=5)).map(lambda t: _cnipa("".join(t)))
+        return st.one_of(new, old)
+    if kind == "uscc":
+        return st.text(F.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc)
+    if kind == "software_copyright_no":
+        return st.one_of(st.tuples(st.integers(2010, 2018), st.text("0123456789", min_size=6, max_size=6)),
+                         st.tuples(st.integers(2019, 2024), st.text("0123456789", min_size=7, max_size=7))
+                         ).map(lambda t: f"{t[0]}SR{t[1]}")
+    if kind == "trademark_no":
+        return st.one_of(st.integers(1, 999_999_999).map(str), st.integers(1, 99_999_999).map(lambda n: f"{n}A"),
+                         st.integers(1000, 9_999_999).map(lambda n: f"G{n}"))
+    if kind == "nice_class":
+        return st.integers(1, 45).map(str)
+    if kind == "integer":
+        return st.integers(0, 10**6).map(str)
+    if kind == "decimal":
+        return st.one_of(st.integers(0, 10**6).map(str), st.floats(0, 1e6).map(lambda x: f"{x:.2f}"))
+    if kind == "enum":
+        return st.sampled_from(list(spec.values or {}) + [label for labels in (spec.values or {}).values()
+                                                          for label in labels][:2])
+    if kind == "town":
+        aliases = [a for t in plan.towns for a in t.aliases][:3]
+        return st.sampled_from(plan.town_index.names + aliases)
+    return st.text(alphabet=st.sampled_from(list("一种装置方法吴江科技有限公司ABC 12-·“”《》")), min_size=1, max_size=12)
+
+
+def near_miss(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    edge = st.sampled_from(EDGES)
+    noise = st.sampled_from(NOISE)
+    return st.one_of(
+        st.tuples(edge, valid).map("".join),
+        st.tuples(valid, edge).map("".join),
+        st.tuples(valid, st.integers(0, 20), noise).map(lambda t: t[0][:t[1]] + t[2] + t[0][t[1] + 1:]),
+        st.tuples(valid, st.integers(0, 20), noise).map(lambda t: t[0][:t[1]] + t[2] + t[0][t[1]:]),
+        valid.map(lambda v: v[:-1]),
+        st.tuples(st.integers(0, 2100), st.integers(0, 13), st.integers(0, 32)).map(
+            lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"),
+        st.text(st.sampled_from(NOISE + EDGES), max_size=16),
+        st.just(""),
+    )
+
+
+def ledger_rows(name: str) -> st.SearchStrategy[pd.DataFrame]:
+    spec = PLAN.ledgers[name]
+    columns = {}
+    for fname, fspec in spec.fields.items():
+        valid = valid_values(PLAN, fspec)
+        columns[fname] = st.one_of(valid, valid, near_miss(valid))
+    row = st.fixed_dictionaries(columns)
+    return st.lists(row, min_size=1, max_size=12).map(
+        lambda rows: pd.DataFrame(rows, columns=list(spec.fields), dtype="str"))
+
+
+def outcome(problems, invalid):
+    return [(p.line, p.field, p.code, p.severity, sorted((k, str(v)) for k, v in p.params.items()))
+            for p in problems], invalid.tolist()
+
+
+@pytest.mark.parametrize("name", list(PLAN.ledgers))
+def test_screened_checks_equal_full_checks(name):
+    @SETTINGS
+    @given(ledger_rows(name))
+    def check(frame):
+        lines = np.arange(2, len(frame) + 2)
+        full = check_frame(PLAN, name, frame, lines, "x.csv", screen=False)
+        screened = check_frame(PLAN, name, frame, lines, "x.csv", screen=True)
+        assert outcome(*screened) == outcome(*full)
+        # And the stronger promise behind it: cleared rows have no row-local problem at all.
+        cleared = ~S.suspect_rows(PLAN, PLAN.ledgers[name], frame)
+        flagged = {p.line for p in full[0] if p.code != "duplicate_key"}
+        assert not flagged & set(lines[cleared].tolist())
+
+    check()
+
+
+def test_the_screen_clears_clean_rows():
+    """Not a vacuous promise: well-formed rows are cleared, so the fast path is taken."""
+    from .conftest import VALID_ROWS
+
+    for name, row in VALID_ROWS.items():
+        frame = pd.DataFrame([row], dtype="str")
+        assert not S.suspect_rows(PLAN, PLAN.ledgers[name], frame).any(), name
+
+
+def test_the_screen_works_on_slices():
+    frame = pd.DataFrame({"v": [" a", "b", "c ", "d", "", "e"]}, dtype="str")
+    whole = S.Column(frame["v"]).untrimmed()
+    for start in range(len(frame)):
+        assert S.Column(frame["v"].iloc[start:]).untrimmed().tolist() == whole[start:].tolist()
+    assert whole.tolist() == [True, False, True, False, False, False]
+
+
+def test_untrimmed_catches_every_space_python_or_arrow_strips():
+    chars = [chr(c) for c in range(0x3100) if not 0xD800 <= c < 0xE000] + ["\ufeff", "\U0001F600"]
+    values = [v for c in chars for v in (c + "甲", "甲" + c, c + "ab", "ab" + c, c)]
+    series = pd.Series(values, dtype="str")
+    arrow_trimmed = pc.utf8_trim_whitespace(pa.array(values)).to_pylist()
+    must = np.array([v != v.strip() or v != t for v, t in zip(values, arrow_trimmed)])
+    found = S.Column(series).untrimmed()
+    assert not (must & ~found).any(), [values[i] for i in np.flatnonzero(must & ~found)][:10]
+    # Not simply flagging everything: ordinary text (Chinese, ASCII, CJK punctuation) is clear.
+    ordinary = pd.Series(["一种光纤预制棒", "《吴江》", "ABC-12", "光缆系统V1.0", "a、b。", "（有限公司）"], dtype="str")
+    assert not S.Column(ordinary).untrimmed().any()
+
+
+def test_day_numbers_match_the_calendar():
+    days = np.arange(date(1, 1, 1).toordinal(), date(2100, 12, 31).toordinal() + 1, 97)
+    civil = [date.fromordinal(int(d)) for d in days]
+    got = S.day_number(np.array([d.year for d in civil]), np.array([d.month for d in civil]),
+                       np.array([d.day for d in civil]))
+    assert got.tolist() == [d.toordinal() - date(1970, 1, 1).toordinal() for d in civil]
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet=string.digits + "AG.-x 年", max_size=12), min_size=1, max_size=30))
+def test_shape_checks_agree_with_the_regexes(values):
+    series = pd.Series(values, dtype="str")
+    col = S.Column(series)
+    assert S._trademark_no(col).tolist() == series.str.fullmatch(F.TRADEMARK_NO[1:-1]).tolist()
+    assert S._integer(col).tolist() == series.str.fullmatch(r"\d+").tolist()
+    plain = series.str.fullmatch(r"\d+(?:\.\d+)?").tolist()
+    assert S._decimal(col).tolist() == plain
