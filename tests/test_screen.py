@@ -146,9 +146,15 @@ def test_the_screen_works_on_slices():
     assert whole.tolist() == [True, False, True, False, False, False]
 
 
+def test_the_whitespace_list_is_what_python_and_arrow_strip():
+    chars = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000]
+    arrow = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
+    assert {c for c, t in zip(chars, arrow) if c != t or c.strip() != c} == set(S.WHITESPACE)
+
+
 def test_untrimmed_catches_every_space_python_or_arrow_strips():
     chars = [chr(c) for c in range(0x3100) if not 0xD800 <= c < 0xE000] + ["\ufeff", "\U0001F600"]
-    values = [v for c in chars for v in (c + "甲", "甲" + c, c + "ab", "ab" + c, c)]
+    values = [v for c in chars for v in (c + "甲", "甲" + c, c + "ab", "ab" + c, c, "a" + c + "b", c + c)]
     series = pd.Series(values, dtype="str")
     arrow_trimmed = pc.utf8_trim_whitespace(pa.array(values)).to_pylist()
     must = np.array([v != v.strip() or v != t for v, t in zip(values, arrow_trimmed)])
@@ -159,12 +165,22 @@ def test_untrimmed_catches_every_space_python_or_arrow_strips():
     assert not S.Column(ordinary).untrimmed().any()
 
 
-def test_day_numbers_match_the_calendar():
-    days = np.arange(date(1, 1, 1).toordinal(), date(2100, 12, 31).toordinal() + 1, 97)
-    civil = [date.fromordinal(int(d)) for d in days]
-    got = S.day_number(np.array([d.year for d in civil]), np.array([d.month for d in civil]),
-                       np.array([d.day for d in civil]))
-    assert got.tolist() == [d.toordinal() - date(1970, 1, 1).toordinal() for d in civil]
+def test_dates_are_clean_exactly_when_real_and_in_range():
+    def real(y, m, d):
+        try:
+            return date(y, m, d)
+        except ValueError:
+            return None
+
+    texts = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 1, 1900, 1985, 2000, 2021, 2023, 2024, 2100, 9999)
+             for m in range(0, 14) for d in range(0, 33)]
+    earliest, latest, today = date(1985, 4, 1), date(2099, 12, 31), date(2024, 3, 1)
+    clean, packed = S.dates(S.Column(pd.Series(texts, dtype="str")), earliest, latest, today)
+    for text, ok, value in zip(texts, clean, packed):
+        d = real(*map(int, text.split("-")))
+        assert ok == (d is not None and earliest <= d <= today), text
+        if ok:
+            assert value == int(text.replace("-", ""))
 
 
 @SETTINGS

@@ -45,7 +45,7 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") or rel == "." else rel
 
 
-def read_table(path: Path, columns: list[str] | None = None, data: bytes | None = None) -> Table:
+def read_table(path: Path, data: bytes | None = None) -> Table:
     """Read a UTF-8 CSV (BOM optional). Raises LedgerError if it is not UTF-8 or unreadable."""
     if data is None:
         try:
@@ -55,7 +55,7 @@ def read_table(path: Path, columns: list[str] | None = None, data: bytes | None 
     start = len(BOM) if data.startswith(BOM) else 0  # offsets, not slices: no copy of a big file
     shown = display_path(path)
     if not data[start:start + 65536].strip() and not data[start:].strip():
-        empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns or []})
+        empty = pd.DataFrame()
         return Table(path, [], empty, np.array([], dtype=np.int64),
                      [Problem(shown, 1, None, "empty_file")])
     end_of_header = data.find(b"\n", start)
@@ -65,26 +65,19 @@ def read_table(path: Path, columns: list[str] | None = None, data: bytes | None 
         raise not_utf8(path, data) from None
     header = next(csv.reader([text_head.rstrip("\r")]), [])
     names, problems = _dedupe(header, shown)
-    wanted = [c for c in (columns or names) if c in names]
     body = memoryview(data)[start:]
-    # Checked before parsing: pyarrow cannot hand a ragged row with broken UTF-8 to its handler.
-    if not _is_utf8(body):
-        raise not_utf8(path, data)
     quoted = data.find(b'"', start) >= 0  # without any quote, no newline sits inside a value: faster parse
     try:
-        frame, lines, ragged = _read_fast(body, names, wanted, quoted)
+        # Both readers check UTF-8: pyarrow in every string column, the exact one by decoding.
+        frame, lines, ragged = _read_fast(body, names, quoted)
+        if ragged:
+            frame, lines, problems_rows = _read_exact(bytes(body), names, shown)
+            problems += problems_rows
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
-    if ragged:
-        frame, lines, problems_rows = _read_exact(bytes(body), names, wanted, shown)
-        problems += problems_rows
-    elif quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(frame):
+    if not ragged and quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(frame):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
-        if wanted != names:
-            full, _, _ = _read_fast(body, names, names, quoted)
-        else:
-            full = frame
-        lines = _lines_with_newlines(full)
+        lines = _lines_with_newlines(frame)
     # Blank lines are not records. A blank line has an empty first field: look closer only there.
     first_empty = (frame.iloc[:, 0] == "").to_numpy(dtype=bool) if len(frame.columns) else np.zeros(0, bool)
     if first_empty.any():
@@ -92,18 +85,6 @@ def read_table(path: Path, columns: list[str] | None = None, data: bytes | None 
         if blank.any():
             frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
     return Table(path, names, frame, lines, problems)
-
-
-def _is_utf8(body: memoryview) -> bool:
-    """Arrow's vectorised UTF-8 validation: much faster than decoding the whole file in Python."""
-    import pyarrow as pa
-
-    try:
-        pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(np.array([0, len(body)], dtype=np.int32)),
-                                                pa.py_buffer(body)]).cast(pa.string())
-    except (pa.ArrowInvalid, OverflowError):
-        return False
-    return True
 
 
 def not_utf8(path: Path, data: bytes) -> LedgerError:
@@ -129,34 +110,27 @@ def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
-def _read_fast(body: bytes | memoryview, names: list[str], wanted: list[str], quoted: bool = True
+def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True
                ) -> tuple[pd.DataFrame, np.ndarray, bool]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
-
-    ragged: list[object] = []
-
-    def on_invalid(row: object) -> str:
-        ragged.append(row)
-        return "skip"
 
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)),
             read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False,
-                                             invalid_row_handler=on_invalid),
+            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                include_columns=wanted, quoted_strings_can_be_null=False),
+                quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise UnicodeDecodeError("utf-8", b"", 0, 1, str(exc)) from None
-        # Anything else pyarrow cannot parse: let the exact reader say where.
-        return pd.DataFrame(columns=wanted), np.array([], dtype=np.int64), True
+        # A ragged row, or anything else pyarrow cannot parse: let the exact reader say where.
+        return pd.DataFrame(columns=names), np.array([], dtype=np.int64), True
     frame = table.to_pandas()
-    return frame, np.arange(2, len(frame) + 2, dtype=np.int64), bool(ragged)
+    return frame, np.arange(2, len(frame) + 2, dtype=np.int64), False
 
 
 def _lines_with_newlines(frame: pd.DataFrame) -> np.ndarray:
@@ -167,12 +141,11 @@ def _lines_with_newlines(frame: pd.DataFrame) -> np.ndarray:
     return np.arange(2, len(frame) + 2, dtype=np.int64) + before
 
 
-def _read_exact(body: bytes, names: list[str], wanted: list[str], shown: str
+def _read_exact(body: bytes, names: list[str], shown: str
                 ) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
     """Slow path for malformed files: csv module, physical line numbers, ragged rows reported."""
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
     next(reader, None)
-    index = [names.index(c) for c in wanted]
     rows: list[list[str]] = []
     lines: list[int] = []
     problems: list[Problem] = []
@@ -185,9 +158,9 @@ def _read_exact(body: bytes, names: list[str], wanted: list[str], shown: str
             problems.append(Problem(shown, start, None, "ragged_row",
                                     params={"found": len(record), "expected": len(names)}))
         else:
-            rows.append([record[i] for i in index])
+            rows.append(record)
             lines.append(start)
         start = reader.line_num + 1
-    frame = pd.DataFrame(rows, columns=wanted, dtype="str") if rows else \
-        pd.DataFrame({c: pd.Series([], dtype="str") for c in wanted})
+    frame = pd.DataFrame(rows, columns=names, dtype="str") if rows else \
+        pd.DataFrame({c: pd.Series([], dtype="str") for c in names})
     return frame, np.array(lines, dtype=np.int64), problems

@@ -21,7 +21,8 @@ from . import fields as F
 from .plan import FieldSpec, LedgerSpec, Plan
 
 _DIGIT_LO, _DIGIT_HI = ord("0"), ord("9")
-NO_DAY = np.iinfo(np.int64).min  # day number of a value that is not a clean date
+NO_DAY = np.iinfo(np.int64).min  # what dates() gives a value that is not a clean date
+MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: no month 0
 
 
 class Column:
@@ -83,34 +84,48 @@ class Column:
         return out
 
     def untrimmed(self) -> np.ndarray:
-        """Values that may begin or end with whitespace (ASCII or Unicode, as str.strip sees it).
+        """Values that may begin or end with whitespace, as str.strip or Arrow's trim sees it.
 
-        Over-approximates: any edge byte ≤ 0x20 and any edge character from the blocks where
-        Unicode spaces live (U+0080-00BF, U+1000-2FFF, U+3000) counts."""
+        Any edge byte up to 0x20 counts (controls included: they fail elsewhere anyway); a
+        non-ASCII edge character counts when its bytes are one of WHITESPACE's."""
         out = np.zeros(self.n, dtype=bool)
         rows = np.flatnonzero(self.length > 0)
         if not len(rows):
             return out
         every = None if len(rows) == self.n else rows  # gather without an index when none is empty
         first, last = self.byte(0, every), self.byte(-1, every)
-        suspect = (first <= 0x20) | (last <= 0x20) | np.isin(first, (0xC2, 0xE1, 0xE2))
-        wide = first == 0xE3  # U+3000 ideographic space is E3 80 80; other E3 characters are fine
-        if wide.any():
-            w = rows[wide]
-            suspect[wide] |= (self.byte(1, w) == 0x80) & (self.byte(2, w) == 0x80)
-        tail = (last >= 0x80) & (self.length[rows] >= 2)
-        if tail.any():
-            t = rows[tail]
-            lead2 = self.byte(-2, t)
-            hit = lead2 == 0xC2
-            three = self.length[t] >= 3
-            if three.any():
-                lead3 = np.zeros(len(t), dtype=np.uint8)
-                lead3[three] = self.byte(-3, t[three])
-                hit |= np.isin(lead3, (0xE1, 0xE2)) | ((lead3 == 0xE3) & (lead2 == 0x80) & (last[tail] == 0x80))
-            suspect[tail] |= hit
+        suspect = (first <= 0x20) | (last <= 0x20)
+        lead = np.flatnonzero(_WS_LEAD[first])  # rare: most text starts with ASCII or U+4E00..
+        if len(lead):
+            r = rows[lead]
+            two = first[lead].astype(np.int64) << 8 | self.byte(1, r)
+            three = np.zeros(len(r), dtype=np.int64)
+            wide = first[lead] >= 0xE0  # a three-byte character: its third byte exists
+            three[wide] = two[wide] << 8 | self.byte(2, r[wide])
+            suspect[lead] |= np.isin(two, _WS_2) | np.isin(three, _WS_3)
+        tail = np.flatnonzero(_WS_LAST[last] & (self.length[rows] >= 2))
+        if len(tail):
+            r = rows[tail]
+            two = self.byte(-2, r).astype(np.int64) << 8 | last[tail]
+            three = np.zeros(len(r), dtype=np.int64)
+            long = self.length[r] >= 3
+            three[long] = self.byte(-3, r[long]).astype(np.int64) << 16 | two[long]
+            suspect[tail] |= np.isin(two, _WS_2) | np.isin(three, _WS_3)
         out[rows] = suspect
         return out
+
+
+# Every non-ASCII character Python's str.strip or Arrow's utf8_trim_whitespace removes
+# (tests/test_screen.py checks this list against both, over all of Unicode).
+WHITESPACE = "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+             "\u2028\u2029\u202f\u205f\u3000"
+_WS_BYTES = [c.encode() for c in WHITESPACE]
+_WS_2 = np.array([int.from_bytes(b, "big") for b in _WS_BYTES if len(b) == 2])
+_WS_3 = np.array([int.from_bytes(b, "big") for b in _WS_BYTES if len(b) == 3])
+_WS_LEAD = np.zeros(256, dtype=bool)
+_WS_LEAD[[b[0] for b in _WS_BYTES]] = True
+_WS_LAST = np.zeros(256, dtype=bool)
+_WS_LAST[[b[-1] for b in _WS_BYTES]] = True
 
 
 def _digits(matrix: np.ndarray) -> np.ndarray:
@@ -121,43 +136,35 @@ def _number(matrix: np.ndarray) -> np.ndarray:
     """Decimal value of an all-digit matrix, row by row."""
     out = np.zeros(len(matrix), dtype=np.int64)
     for k in range(matrix.shape[1]):
-        out = out * 10 + (matrix[:, k].astype(np.int64) - _DIGIT_LO)
+        out *= 10
+        out += matrix[:, k]
+        out -= _DIGIT_LO
     return out
 
 
-def day_number(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of valid civil dates (the proleptic Gregorian calendar)."""
-    y = year - (month <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-def _ordinal(d: date) -> int:
-    return d.toordinal() - date(1970, 1, 1).toordinal()
+def _packed(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
 
 
 def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.ndarray, np.ndarray]:
-    """(clean, day numbers) for a date column: clean values are YYYY-MM-DD, real, in range, not
-    after today. Day numbers are NO_DAY where a value is not clean."""
+    """(clean, yyyymmdd) for a date column: clean values are YYYY-MM-DD, real, in range and not
+    after today. yyyymmdd as an integer orders like the date; NO_DAY where a value is not clean."""
     clean = np.zeros(col.n, dtype=bool)
-    days = np.full(col.n, NO_DAY, dtype=np.int64)
+    packed = np.full(col.n, NO_DAY, dtype=np.int64)
     rows, m = col.fixed(10)
     if not len(rows):
-        return clean, days
-    shape = _digits(m[:, [0, 1, 2, 3, 5, 6, 8, 9]]).all(axis=1) & (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
-    year, month, day = _number(m[:, 0:4]), _number(m[:, 5:7]), _number(m[:, 8:10])
+        return clean, packed
+    digits = m[:, [0, 1, 2, 3, 5, 6, 8, 9]]
+    shape = _digits(digits).all(axis=1) & (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
+    value = _number(np.where(shape[:, None], digits, _DIGIT_LO))
+    year, month, day = value // 10000, value // 100 % 100, value % 100
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
-    month_days = month_days + ((month == 2) & leap)
-    real = shape & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days) & (year >= 1)
-    number = np.where(real, day_number(year, month, day), 0)
-    ok = real & (number >= _ordinal(earliest)) & (number <= _ordinal(min(latest, today)))
+    month_days = MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok = shape & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    ok &= (value >= _packed(earliest)) & (value <= _packed(min(latest, today)))
     clean[rows[ok]] = True
-    days[rows[ok]] = number[ok]
-    return clean, days
+    packed[rows[ok]] = value[ok]
+    return clean, packed
 
 
 def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:

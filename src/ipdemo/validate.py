@@ -258,8 +258,8 @@ def _duplicate_keys(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.nd
 
 
 def _all_distinct(values: pd.Series) -> bool:
-    """Arrow's hash count: a quarter of the time pandas takes to find no duplicate in 1M keys."""
+    """Arrow's hash unique: faster than pandas (and than Arrow's count_distinct) on 1M keys."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.count_distinct(pa.array(values, type=pa.large_string(), from_pandas=True)).as_py() == len(values)
+    return len(pc.unique(pa.array(values, from_pandas=True))) == len(values)
