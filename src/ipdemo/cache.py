@@ -18,7 +18,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
 
 from . import __version__
 from .errors import Problem
@@ -50,29 +50,24 @@ def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, s
     return prefix, f"{prefix}-{digest.hexdigest()[:32]}"
 
 
-def load(folder: Path, key: str) -> tuple[pd.DataFrame, list[Problem], list[int]] | None:
-    import pyarrow as pa
-
+def load(folder: Path, key: str) -> tuple[pa.Table, list[Problem], list[int]] | None:
     table_path, meta_path = folder / f"{key}.arrow", folder / f"{key}.json"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         with pa.memory_map(str(table_path)) as source:
-            frame = pa.ipc.open_file(source).read_all().to_pandas()
+            table = pa.ipc.open_file(source).read_all()
     except (OSError, ValueError, pa.ArrowException):
         return None
     problems = [Problem(p["file"], p["line"], p["field"], p["code"], p["severity"], p["params"]) for p in meta["problems"]]
-    return frame, problems, meta["invalid_lines"]
+    return table, problems, meta["invalid_lines"]
 
 
-def store(folder: Path, prefix: str, key: str, frame: pd.DataFrame, problems: list[Problem],
+def store(folder: Path, prefix: str, key: str, table: pa.Table, problems: list[Problem],
           invalid_lines: list[int]) -> None:
-    import pyarrow as pa
-
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{prefix}-*"):  # one entry per ledger file: drop superseded ones
             old.unlink(missing_ok=True)
-        table = pa.Table.from_pandas(frame, preserve_index=False)
         tmp = folder / f".{key}.arrow.tmp"
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)

@@ -6,51 +6,68 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import Problem
 from .plan import Plan
 from . import cache
 from .validate import check_ledger_file
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @dataclass
 class Dataset:
     plan: Plan
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # valid rows only, text columns
+    tables: dict[str, pa.Table] = field(default_factory=dict)  # valid rows only, string columns
     invalid: dict[str, list[int]] = field(default_factory=dict)  # ledger -> lines left out
     problems: list[Problem] = field(default_factory=list)
 
     _memo: dict = field(default_factory=dict, repr=False)
 
+    def frame(self, ledger: str) -> pd.DataFrame:
+        """A ledger's valid rows as a pandas DataFrame (for code that wants one; converts once)."""
+        key = ("frame", ledger)
+        if key not in self._memo:
+            self._memo[key] = self.tables[ledger].to_pandas()
+        return self._memo[key]
+
+    def has(self, ledger: str, name: str) -> bool:
+        table = self.tables.get(ledger)
+        return table is not None and name in table.column_names
+
+    def rows(self, ledger: str) -> int:
+        table = self.tables.get(ledger)
+        return 0 if table is None else table.num_rows
+
+    def strings(self, ledger: str, name: str) -> pa.ChunkedArray:
+        """A ledger column as Arrow strings ('' where the ledger lacks the column)."""
+        if self.has(ledger, name):
+            return self.tables[ledger].column(name)
+        return pa.chunked_array([pa.array([""] * self.rows(ledger), type=pa.string())])
+
     def column(self, ledger: str, name: str) -> np.ndarray:
         """A ledger column as an object array ('' where the ledger lacks it), computed once."""
         key = ("text", ledger, name)
         if key not in self._memo:
-            frame = self.frames.get(ledger)
-            if frame is None:
-                self._memo[key] = np.array([], dtype=object)
-            elif name in frame.columns:
-                self._memo[key] = frame[name].to_numpy(dtype=object)
-            else:
-                self._memo[key] = np.full(len(frame), "", dtype=object)
+            self._memo[key] = self.strings(ledger, name).to_numpy(zero_copy_only=False).astype(object)
         return self._memo[key]
 
     def town_codes(self, ledger: str) -> np.ndarray:
         """Each row's town as its index in the plan's town list (-1 for none), computed once.
 
         Small integers compare far faster than a million Python strings."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         key = ("towns", ledger)
         if key not in self._memo:
-            frame = self.frames.get(ledger)
-            if frame is None or "town" not in frame.columns:
-                self._memo[key] = np.full(0 if frame is None else len(frame), -1, dtype=np.int32)
+            if not self.has(ledger, "town"):
+                self._memo[key] = np.full(self.rows(ledger), -1, dtype=np.int32)
             else:
-                codes = pc.index_in(pa.array(frame["town"], type=pa.string()),
+                codes = pc.index_in(self.strings(ledger, "town"),
                                     value_set=pa.array(self.plan.town_index.names, type=pa.string()))
                 self._memo[key] = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int32)
         return self._memo[key]
@@ -59,17 +76,12 @@ class Dataset:
         """A date column as float day numbers since 1970 (NaN when empty), parsed once.
 
         Rows here passed validation, so dates are ISO already: Arrow's strptime is enough."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         key = ("days", ledger, name)
         if key not in self._memo:
-            frame = self.frames.get(ledger)
-            if frame is None or name not in frame.columns:
-                self._memo[key] = np.full(0 if frame is None else len(frame), np.nan)
+            if not self.has(ledger, name):
+                self._memo[key] = np.full(self.rows(ledger), np.nan)
             else:
-                parsed = pc.strptime(pa.array(frame[name], type=pa.string()), format="%Y-%m-%d", unit="s",
-                                     error_is_null=True)
+                parsed = pc.strptime(self.strings(ledger, name), format="%Y-%m-%d", unit="s", error_is_null=True)
                 days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
                 self._memo[key] = pc.fill_null(pc.cast(days, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
         return self._memo[key]
@@ -96,13 +108,13 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
     # outside the GIL: check them side by side, then gather in plan order.
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1) or 1) as pool:
         results = list(pool.map(lambda name: checked_ledger(plan, name), names))
-    for name, (frame, problems, invalid) in zip(names, results):
-        data.frames[name], data.invalid[name] = frame, invalid
+    for name, (table, problems, invalid) in zip(names, results):
+        data.tables[name], data.invalid[name] = table, invalid
         data.problems += problems
     return data
 
 
-def checked_ledger(plan: Plan, name: str) -> tuple[pd.DataFrame, list[Problem], list[int]]:
+def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem], list[int]]:
     """(valid rows, problems, lines of invalid rows) of one ledger."""
     path = plan.ledger_path(name)
     folder = cache.cache_dir()
@@ -116,7 +128,7 @@ def checked_ledger(plan: Plan, name: str) -> tuple[pd.DataFrame, list[Problem], 
         if hit is not None:
             return hit
     check = check_ledger_file(plan, name, content)
-    result = (check.valid_frame.reset_index(drop=True), check.problems,
+    result = (check.valid_rows, check.problems,
               [int(n) for n in check.table.lines[check.invalid]])
     if key is not None:
         cache.store(folder, key[0], key[1], *result)

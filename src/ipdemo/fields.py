@@ -6,7 +6,8 @@ ledger checks in about a second.
 
 References: CNIPA application numbers, ZC 0006-2003; credit codes, GB 32100-2015.
 python-stdnum's cn.uscc is not used: it is per value (too slow at 1M rows) and rejects codes whose
-first 8 characters are not all digits, which legal codes may have.
+first 8 characters are not all digits, which legal codes may have. The identifier arithmetic
+itself lives in codes.py (numpy only), shared with the screen.
 """
 
 from __future__ import annotations
@@ -17,19 +18,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-CNIPA_NEW = r"^[0-9]{4}[12389][0-9]{7}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
-CNIPA_OLD = r"^[0-9]{2}[123][0-9]{5}\.[0-9X]$"  # before: YY T NNNNN . C
-CNIPA_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
-# Type digit → the patent type it implies (8, 9: PCT applications entering China).
-CNIPA_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention",
-                     "9": "utility_model"}
-
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
-USCC_SHAPE = r"^[0-9A-HJ-NP-RTUWXY]{18}$"
-USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
-_USCC_VALUE = np.full(256, -1, dtype=np.int64)
-for _i, _c in enumerate(USCC_ALPHABET):
-    _USCC_VALUE[ord(_c)] = _i
+from .codes import (CNIPA_CHECK, CNIPA_NEW, CNIPA_OLD, CNIPA_TYPE_DIGITS, CNIPA_WEIGHTS,  # noqa: F401
+                    USCC_ALPHABET, USCC_SHAPE, USCC_WEIGHTS, USCC_VALUE, cnipa_remainders)
 
 SOFTWARE_NO = r"^([0-9]{4})SR([0-9]+)$"
 TRADEMARK_NO = r"^(?:G[0-9]{4,}|[0-9]{1,9}A?)$"
@@ -64,23 +54,11 @@ def _ascii_matrix(values: pd.Series, width: int) -> np.ndarray:
     return np.frombuffer("".join(values.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, width)
 
 
-CNIPA_CHECK = np.frombuffer(b"0123456789X", dtype=np.uint8)
-
-
-def _cnipa_remainders(matrix: np.ndarray, width: int) -> np.ndarray:
-    """Σ dᵢwᵢ mod 11 over the first `width` digit columns of an ASCII matrix."""
-    # Column by column in int16 (the sum is at most 12·9·9): much faster than an int matmul.
-    total = np.zeros(len(matrix), dtype=np.int16)
-    for k in range(width):
-        total += (matrix[:, k].astype(np.int16) - 48) * np.int16(CNIPA_WEIGHTS[k])
-    return total % 11
-
-
 def cnipa_check_char(bodies: pd.Series, width: int) -> np.ndarray:
     """Check characters for digit strings of one width (12 new, 8 old): Σ dᵢwᵢ mod 11, 10 → X."""
     if bodies.empty:
         return np.array([], dtype=object)
-    remainder = _cnipa_remainders(_ascii_matrix(bodies, width), width)
+    remainder = cnipa_remainders(_ascii_matrix(bodies, width), width)
     return np.array(list("0123456789X"), dtype=object)[remainder]
 
 
@@ -95,7 +73,7 @@ def check_cnipa(values: pd.Series) -> list[Finding]:
             continue
         # Whole values (digits, '.', check) as one uint8 matrix: compare bytes, no Python objects.
         matrix = _ascii_matrix(values[mask], width + 2)
-        computed = CNIPA_CHECK[_cnipa_remainders(matrix, width)]
+        computed = CNIPA_CHECK[cnipa_remainders(matrix, width)]
         bad = computed != matrix[:, width + 1]
         rows = np.flatnonzero(mask)[bad]
         wrong[rows] = True
@@ -118,7 +96,7 @@ def uscc_check_char(bodies: pd.Series) -> np.ndarray:
     """Check characters for the first 17 characters of credit codes (GB 32100-2015)."""
     if bodies.empty:
         return np.array([], dtype=object)
-    values = _USCC_VALUE[_ascii_matrix(bodies, 17)]
+    values = USCC_VALUE[_ascii_matrix(bodies, 17)]
     remainder = (31 - (values * USCC_WEIGHTS).sum(axis=1) % 31) % 31
     return np.array(list(USCC_ALPHABET), dtype=object)[remainder]
 

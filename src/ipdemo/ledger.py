@@ -1,7 +1,8 @@
-"""Read ledger CSVs into string DataFrames that remember each row's line in the file.
+"""Read ledger CSVs into string tables that remember each row's line in the file.
 
-Fast path: pyarrow's multi-threaded CSV reader, every column as text. A file with ragged rows
-(wrong field count) is re-read with the csv module, which knows physical line numbers, so every
+Fast path: pyarrow's multi-threaded CSV reader, every column as text, kept as an Arrow table
+(pandas is imported only by the code that wants a DataFrame). A file with ragged rows (wrong
+field count) is re-read with the csv module, which knows physical line numbers, so every
 problem can still name its line. Writing lives in store.py.
 """
 
@@ -11,25 +12,36 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import LedgerError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
 class Table:
-    """A CSV read as text: header as in the file, one str column each, editor line per row."""
+    """A CSV read as text: header as in the file, one string column each, editor line per row."""
 
     path: Path
     header: list[str]
-    frame: pd.DataFrame
+    arrow: pa.Table
     lines: np.ndarray
     problems: list[Problem] = field(default_factory=list)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame of str columns (for import's merge)."""
+        return self.arrow.to_pandas()
 
     @property
     def display(self) -> str:
@@ -55,8 +67,7 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
     start = len(BOM) if data.startswith(BOM) else 0  # offsets, not slices: no copy of a big file
     shown = display_path(path)
     if not data[start:start + 65536].strip() and not data[start:].strip():
-        empty = pd.DataFrame()
-        return Table(path, [], empty, np.array([], dtype=np.int64),
+        return Table(path, [], pa.table({}), np.array([], dtype=np.int64),
                      [Problem(shown, 1, None, "empty_file")])
     end_of_header = data.find(b"\n", start)
     try:
@@ -69,22 +80,28 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
     quoted = data.find(b'"', start) >= 0  # without any quote, no newline sits inside a value: faster parse
     try:
         # Both readers check UTF-8: pyarrow in every string column, the exact one by decoding.
-        frame, lines, ragged = _read_fast(body, names, quoted)
+        arrow, lines, ragged = _read_fast(body, names, quoted)
         if ragged:
-            frame, lines, problems_rows = _read_exact(bytes(body), names, shown)
+            arrow, lines, problems_rows = _read_exact(bytes(body), names, shown)
             problems += problems_rows
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
-    if not ragged and quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(frame):
+    if not ragged and quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
-        lines = _lines_with_newlines(frame)
+        lines = _lines_with_newlines(arrow)
     # Blank lines are not records. A blank line has an empty first field: look closer only there.
-    first_empty = (frame.iloc[:, 0] == "").to_numpy(dtype=bool) if len(frame.columns) else np.zeros(0, bool)
-    if first_empty.any():
-        blank = first_empty & (frame == "").all(axis=1).to_numpy()
+    if arrow.num_columns and arrow.num_rows:
+        blank = _empty(arrow.column(0))
         if blank.any():
-            frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
-    return Table(path, names, frame, lines, problems)
+            for column in arrow.columns[1:]:
+                blank &= _empty(column)
+            if blank.any():
+                arrow, lines = arrow.filter(pa.array(~blank)), lines[~blank]
+    return Table(path, names, arrow, lines, problems)
+
+
+def _empty(column: pa.ChunkedArray) -> np.ndarray:
+    return pc.equal(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False)
 
 
 def not_utf8(path: Path, data: bytes) -> LedgerError:
@@ -111,8 +128,7 @@ def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
 
 
 def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True
-               ) -> tuple[pd.DataFrame, np.ndarray, bool]:
-    import pyarrow as pa
+               ) -> tuple[pa.Table, np.ndarray, bool]:
     import pyarrow.csv as pacsv
 
     try:
@@ -128,21 +144,24 @@ def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True
         if "UTF8" in str(exc):
             raise UnicodeDecodeError("utf-8", b"", 0, 1, str(exc)) from None
         # A ragged row, or anything else pyarrow cannot parse: let the exact reader say where.
-        return pd.DataFrame(columns=names), np.array([], dtype=np.int64), True
-    frame = table.to_pandas()
-    return frame, np.arange(2, len(frame) + 2, dtype=np.int64), False
+        return _string_table(names, []), np.array([], dtype=np.int64), True
+    return table, np.arange(2, table.num_rows + 2, dtype=np.int64), False
 
 
-def _lines_with_newlines(frame: pd.DataFrame) -> np.ndarray:
-    extra = np.zeros(len(frame), dtype=np.int64)
-    for column in frame.columns:
-        extra += frame[column].str.count("\n").to_numpy(dtype=np.int64)
+def _string_table(names: list[str], rows: list[list[str]]) -> pa.Table:
+    return pa.table({n: pa.array([r[i] for r in rows], type=pa.string()) for i, n in enumerate(names)})
+
+
+def _lines_with_newlines(table: pa.Table) -> np.ndarray:
+    extra = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        extra += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
     before = np.concatenate([[0], np.cumsum(extra)[:-1]]) if len(extra) else extra
-    return np.arange(2, len(frame) + 2, dtype=np.int64) + before
+    return np.arange(2, table.num_rows + 2, dtype=np.int64) + before
 
 
 def _read_exact(body: bytes, names: list[str], shown: str
-                ) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+                ) -> tuple[pa.Table, np.ndarray, list[Problem]]:
     """Slow path for malformed files: csv module, physical line numbers, ragged rows reported."""
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
     next(reader, None)
@@ -161,6 +180,4 @@ def _read_exact(body: bytes, names: list[str], shown: str
             rows.append(record)
             lines.append(start)
         start = reader.line_num + 1
-    frame = pd.DataFrame(rows, columns=names, dtype="str") if rows else \
-        pd.DataFrame({c: pd.Series([], dtype="str") for c in names})
-    return frame, np.array(lines, dtype=np.int64), problems
+    return _string_table(names, rows), np.array(lines, dtype=np.int64), problems

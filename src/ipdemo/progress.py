@@ -20,7 +20,8 @@ from datetime import date, timedelta
 from functools import cache
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .dataset import Dataset
 from .errors import UsageError
@@ -59,6 +60,13 @@ def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
     return Window(start, min(as_of, end), chosen)
 
 
+def _amounts(values: pa.ChunkedArray) -> np.ndarray:
+    """Validated decimal strings as floats; empty (an optional amount left blank) counts 0."""
+    blank = pc.equal(pc.utf8_length(values), 0)
+    numbers = pc.cast(pc.if_else(blank, "0", values), pa.float64())
+    return numbers.to_numpy(zero_copy_only=False)
+
+
 class Facts:
     """One indicator's dated amounts, as cumulative step functions per town (or district)."""
 
@@ -72,20 +80,20 @@ class Facts:
         self.rows = {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
 
     def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
-        frame = data.frames.get(m.ledger)
-        n = 0 if frame is None else len(frame)
+        n = data.rows(m.ledger)
         mask = np.ones(n, dtype=bool)
         for fname, wanted in m.where.items():
             allowed = [wanted] if isinstance(wanted, str) else list(wanted)
-            mask &= frame[fname].isin(allowed).to_numpy(dtype=bool)
+            found = pc.is_in(data.strings(m.ledger, fname), value_set=pa.array(allowed, type=pa.string()))
+            mask &= found.to_numpy(zero_copy_only=False)
         days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
         if m.aggregate == "sum":
-            values = pd.to_numeric(frame[m.field], errors="coerce").fillna(0).to_numpy(dtype=float)[mask]
+            values = _amounts(data.strings(m.ledger, m.field))[mask]
             values = values * unit_factor(self.plan, m.ledger, m.field, self.ind.unit)
         else:
             values = np.ones(len(days))
         key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.full(len(days), "", dtype=object)
-        ends = data.days(m.ledger, m.until)[mask] if m.until and frame is not None and m.until in frame.columns \
+        ends = data.days(m.ledger, m.until)[mask] if m.until and data.has(m.ledger, m.until) \
             else np.full(len(days), np.nan)
         town = data.town_codes(m.ledger)[mask]
         dated = ~np.isnan(days)

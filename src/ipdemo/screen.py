@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from . import fields as F
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import codes as C
 from .plan import FieldSpec, LedgerSpec, Plan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DIGIT_LO, _DIGIT_HI = ord("0"), ord("9")
 NO_DAY = np.iinfo(np.int64).min  # what dates() gives a value that is not a clean date
@@ -28,14 +34,16 @@ MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # in
 class Column:
     """A string column as raw UTF-8: where each value starts, how long it is, and the bytes."""
 
-    def __init__(self, values: pd.Series):
-        import pyarrow as pa
-
-        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+    def __init__(self, values: pa.Array | pa.ChunkedArray | pd.Series):
+        arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
+        if arr.type not in (pa.string(), pa.large_string()):
+            arr = arr.cast(pa.large_string())
+        self.array = arr
         self.n = len(arr)
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + self.n + 1]
+        width = np.int64 if arr.type == pa.large_string() else np.int32
+        offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset: arr.offset + self.n + 1].astype(np.int64)
         self.start = offsets[:-1]
         self.length = np.diff(offsets)
         data = arr.buffers()[2]
@@ -178,7 +186,7 @@ def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:
             continue
         ok = _digits(m[:, :width]).all(axis=1) & np.isin(m[:, type_at], np.frombuffer(types, np.uint8))
         ok &= m[:, width] == ord(".")
-        computed = F.CNIPA_CHECK[F._cnipa_remainders(np.where(ok[:, None], m, _DIGIT_LO), width)]
+        computed = C.CNIPA_CHECK[C.cnipa_remainders(np.where(ok[:, None], m, _DIGIT_LO), width)]
         ok &= computed == m[:, width + 1]
         clean[rows[ok]] = True
         digit[rows[ok]] = m[ok, type_at]
@@ -189,9 +197,9 @@ def _uscc(col: Column) -> np.ndarray:
     clean = np.zeros(col.n, dtype=bool)
     rows, m = col.fixed(18)
     if len(rows):
-        values = F._USCC_VALUE[m]
+        values = C.USCC_VALUE[m]
         ok = (values >= 0).all(axis=1)
-        remainder = (31 - (np.where(values[:, :17] < 0, 0, values[:, :17]) * F.USCC_WEIGHTS).sum(axis=1) % 31) % 31
+        remainder = (31 - (np.where(values[:, :17] < 0, 0, values[:, :17]) * C.USCC_WEIGHTS).sum(axis=1) % 31) % 31
         ok &= remainder == values[:, 17]
         clean[rows[ok]] = True
     return clean
@@ -257,12 +265,8 @@ def _nice_class(col: Column) -> np.ndarray:
     return clean
 
 
-def _members(col_values: pd.Series, allowed: list[str]) -> np.ndarray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(col_values, type=pa.large_string(), from_pandas=True)
-    found = pc.is_in(arr, value_set=pa.array(allowed, type=pa.large_string()))
+def _members(col: Column, allowed: list[str]) -> np.ndarray:
+    found = pc.is_in(col.array, value_set=pa.array(allowed, type=col.array.type))
     return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
@@ -285,27 +289,33 @@ TYPE_CHECKS = {
 }
 
 
-def suspect_rows(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, today: date | None = None) -> np.ndarray:
+def suspect_rows(plan: Plan, spec: LedgerSpec, frame: pa.Table | pd.DataFrame, today: date | None = None
+                 ) -> np.ndarray:
     """True for every row the full checks must look at (all but the certainly clean).
 
     Duplicate keys are not row-local and are not screened here."""
     today = today or date.today()
     n = len(frame)
+    present = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+
+    def column(name: str) -> Column:
+        return Column(frame.column(name) if isinstance(frame, pa.Table) else frame[name])
+
     suspect = np.zeros(n, dtype=bool)
     days: dict[str, np.ndarray] = {}
     type_digits: dict[str, np.ndarray] = {}
     for name, fspec in spec.fields.items():
-        if name not in frame.columns:
+        if name not in present:
             if fspec.required or name in spec.key:
                 suspect[:] = True
             continue
-        col = Column(frame[name])
+        col = column(name)
         suspect |= col.null | col.untrimmed()
         if fspec.required or name in spec.key:
             suspect |= col.empty
-        suspect |= ~col.empty & ~_clean(plan, fspec, name, frame[name], col, today, days, type_digits)
+        suspect |= ~col.empty & ~_clean(plan, fspec, name, col, today, days, type_digits)
     for check in spec.checks:
-        if check.field not in frame.columns or check.other not in frame.columns:
+        if check.field not in present or check.other not in present:
             continue
         if check.rule == "not_before":
             first, second = days.get(check.field), days.get(check.other)
@@ -314,11 +324,11 @@ def suspect_rows(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, today: date 
                 continue
             suspect |= (first < second) & (first != NO_DAY) & (second != NO_DAY)
         elif check.rule == "cnipa_type":
-            suspect |= _type_mismatch(type_digits.get(check.field), frame[check.other])
+            suspect |= _type_mismatch(type_digits.get(check.field), column(check.other))
     return suspect
 
 
-def _clean(plan: Plan, fspec: FieldSpec, name: str, values: pd.Series, col: Column, today: date,
+def _clean(plan: Plan, fspec: FieldSpec, name: str, col: Column, today: date,
            days: dict, type_digits: dict) -> np.ndarray:
     kind = fspec.type
     if kind == "date":
@@ -330,24 +340,24 @@ def _clean(plan: Plan, fspec: FieldSpec, name: str, values: pd.Series, col: Colu
     if kind in TYPE_CHECKS:
         return TYPE_CHECKS[kind](col)
     if kind == "enum":
-        return _members(values, list(fspec.values or {}))
+        return _members(col, list(fspec.values or {}))
     if kind == "town":
-        return _members(values, plan.town_index.names)
+        return _members(col, plan.town_index.names)
     return ~_control(col)  # text, id
 
 
-def _type_mismatch(digits: np.ndarray | None, types: pd.Series) -> np.ndarray:
+def _type_mismatch(digits: np.ndarray | None, types: Column) -> np.ndarray:
     """Rows whose application number's type digit implies another patent type than stated."""
     if digits is None:
-        return np.zeros(len(types), dtype=bool)
-    implied_names = ["", *dict.fromkeys(F.CNIPA_TYPE_DIGITS.values())]
+        return np.zeros(types.n, dtype=bool)
+    implied_names = ["", *dict.fromkeys(C.CNIPA_TYPE_DIGITS.values())]
     code = np.zeros(256, dtype=np.int64)
-    for d, kind in F.CNIPA_TYPE_DIGITS.items():
+    for d, kind in C.CNIPA_TYPE_DIGITS.items():
         code[ord(d)] = implied_names.index(kind)
     implied = code[digits]
-    stated = np.zeros(len(types), dtype=np.int64)
+    stated = np.zeros(types.n, dtype=np.int64)
     for k, kind in enumerate(implied_names[1:], start=1):
         stated[_members(types, [kind])] = k
-    stated_empty = Column(types).empty
+    stated_empty = types.empty
     # Same rule as the full check: a number that implies a type, a stated type, and they differ.
     return (implied > 0) & ~stated_empty & (implied != stated)

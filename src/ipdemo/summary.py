@@ -121,10 +121,11 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
     movements = [Movement(i, before[i.id].actual if i.id in before else 0,
                           before[i.id].status if i.id in before else None) for i in now.indicators]
     records, stale = {}, []
-    for name, frame in data.frames.items():
+    for name in data.tables:
         column = record_date_field(plan, name)
-        if column is None or column not in frame.columns:
+        if column is None or not data.has(name, column):
             continue
+        frame = data.frame(name)
         days = pd.to_datetime(frame[column].where(frame[column] != ""), format="%Y-%m-%d", errors="coerce")
         in_week = days.between(pd.Timestamp(week.start), pd.Timestamp(week.end)).to_numpy(dtype=bool)
         towns = frame["town"] if "town" in frame.columns else pd.Series([""] * len(frame))
