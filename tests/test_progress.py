@@ -174,6 +174,18 @@ def test_invalid_rows_are_left_out(tmp_path):
     assert progress.indicators[0].actual == 1
 
 
+def test_valid_rows_with_edge_spaces_count_like_their_stripped_selves(tmp_path):
+    """The checks strip values before judging them, so the counts must strip them too."""
+    spaced = {**patent("202110000001", "2021-06-01"), "town": " 平望镇", "filed_on": "2021-06-01 ", "type": "invention "}
+    root = make_project(tmp_path / "p", {"patents": [spaced, patent("202110000009", "2021-07-01")]})
+    plan = load_plan(root / "targets.yaml")
+    data = load_dataset(plan)
+    assert data.invalid_count == 0
+    progress = compute(plan, data, make_window(plan))
+    assert progress.indicators[0].actual == 2
+    assert compute(plan, data, make_window(plan), town="平望镇").indicators[0].actual == 1
+
+
 # --- a second, different plan, by YAML alone ------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -192,3 +192,16 @@ def test_shape_checks_agree_with_the_regexes(values):
     assert S._integer(col).tolist() == series.str.fullmatch(r"\d+").tolist()
     plain = series.str.fullmatch(r"\d+(?:\.\d+)?").tolist()
     assert S._decimal(col).tolist() == plain
+
+
+def test_day_numbers_match_the_calendar_and_arrow():
+    days = np.arange(date(1, 1, 1).toordinal(), date(9999, 12, 31).toordinal() + 1, 97)
+    civil = [date.fromordinal(int(d)) for d in days]
+    texts = [d.isoformat() for d in civil] + ["", "2021-02-30", "2021-6-1", " 2021-06-01", "2021-13-01"]
+    got = S.day_numbers(pa.array(texts, type=pa.string()))
+    epoch = date(1970, 1, 1).toordinal()
+    assert got[:len(civil)].tolist() == [float(d.toordinal() - epoch) for d in civil]
+    assert np.isnan(got[len(civil):]).all()
+    parsed = pc.strptime(pa.array(texts[:len(civil)]), format="%Y-%m-%d", unit="s")
+    arrow = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
+    assert got[:len(civil)].tolist() == arrow.astype(float).tolist()

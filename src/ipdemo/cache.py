@@ -26,6 +26,10 @@ from .ledger import display_path
 from .plan import Plan
 
 
+# Bumped whenever what an entry holds changes meaning (2: Arrow tables, valid values stripped).
+FORMAT = 2
+
+
 def cache_dir() -> Path | None:
     if os.environ.get("IPDEMO_NO_CACHE"):
         return None
@@ -38,7 +42,7 @@ def cache_dir() -> Path | None:
 def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, str]:
     """(prefix for this ledger file, full key for this content and schema)."""
     schema = {
-        "version": __version__, "today": date.today().isoformat(),
+        "version": __version__, "format": FORMAT, "today": date.today().isoformat(),
         "ledger": plan.ledgers[name].model_dump(mode="json"),
         "towns": [t.model_dump(mode="json") for t in plan.towns],
         "dates": plan.dates.model_dump(mode="json"),

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from .errors import Problem
 from .plan import Plan
 from . import cache
+from .screen import day_numbers
 from .validate import check_ledger_file
 
 if TYPE_CHECKING:
@@ -75,15 +76,13 @@ class Dataset:
     def days(self, ledger: str, name: str) -> np.ndarray:
         """A date column as float day numbers since 1970 (NaN when empty), parsed once.
 
-        Rows here passed validation, so dates are ISO already: Arrow's strptime is enough."""
+        Rows here passed validation, so dates are ISO already: read straight from the bytes."""
         key = ("days", ledger, name)
         if key not in self._memo:
             if not self.has(ledger, name):
                 self._memo[key] = np.full(self.rows(ledger), np.nan)
             else:
-                parsed = pc.strptime(self.strings(ledger, name), format="%Y-%m-%d", unit="s", error_is_null=True)
-                days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
-                self._memo[key] = pc.fill_null(pc.cast(days, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+                self._memo[key] = day_numbers(self.strings(ledger, name))
         return self._memo[key]
 
     @property

@@ -92,7 +92,8 @@ class Facts:
             values = values * unit_factor(self.plan, m.ledger, m.field, self.ind.unit)
         else:
             values = np.ones(len(days))
-        key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.full(len(days), "", dtype=object)
+        # Keys matter only for distinct counts; elsewhere a zero byte each is cheaper than 1M ''.
+        key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.zeros(len(days), dtype=np.int8)
         ends = data.days(m.ledger, m.until)[mask] if m.until and data.has(m.ledger, m.until) \
             else np.full(len(days), np.nan)
         town = data.town_codes(m.ledger)[mask]

@@ -162,9 +162,13 @@ def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.nd
     rows, m = col.fixed(10)
     if not len(rows):
         return clean, packed
-    digits = m[:, [0, 1, 2, 3, 5, 6, 8, 9]]
-    shape = _digits(digits).all(axis=1) & (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
-    value = _number(np.where(shape[:, None], digits, _DIGIT_LO))
+    shape = (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
+    value = np.zeros(len(rows), dtype=np.int32)
+    for k in (0, 1, 2, 3, 5, 6, 8, 9):
+        digit = m[:, k] - np.uint8(_DIGIT_LO)  # uint8: anything below '0' wraps past 9
+        shape &= digit <= 9
+        value *= 10
+        value += digit
     year, month, day = value // 10000, value // 100 % 100, value % 100
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_days = MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
@@ -173,6 +177,28 @@ def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.nd
     clean[rows[ok]] = True
     packed[rows[ok]] = value[ok]
     return clean, packed
+
+
+def day_numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Days since 1970-01-01 of YYYY-MM-DD strings, as floats; NaN for anything else (empty too).
+
+    Read from the bytes like the screen's date check: several times faster than strptime."""
+    col = Column(values)
+    clean, packed = dates(col, date(1, 1, 1), date(9999, 12, 31), date(9999, 12, 31))
+    out = np.full(col.n, np.nan)
+    v = packed[clean]
+    out[clean] = civil_days(v // 10000, v // 100 % 100, v % 100)
+    return out
+
+
+def civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of valid proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
 
 
 def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:

@@ -33,10 +33,19 @@ class LedgerCheck:
     table: Table
     problems: list[Problem]
     invalid: np.ndarray  # True where a row has at least one error
+    tidy: bool = True  # no value has edge spaces (the screen cleared every row)
 
     @property
     def valid_rows(self) -> pa.Table:
-        return self.table.arrow.filter(pa.array(~self.invalid))
+        """The rows without errors; values stripped as the checks strip them before judging."""
+        import pyarrow.compute as pc
+
+        rows = self.table.arrow.filter(pa.array(~self.invalid))
+        if not self.tidy:
+            for i, name in enumerate(rows.column_names):
+                if S.Column(rows.column(i)).untrimmed().any():
+                    rows = rows.set_column(i, name, pc.utf8_trim_whitespace(rows.column(i)))
+        return rows
 
 
 def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> LedgerCheck:
@@ -78,24 +87,28 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     for fname in spec.fields:
         if fname not in arrow.column_names:
             arrow = arrow.append_column(fname, pa.array([""] * arrow.num_rows, type=pa.string()))
-    row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown)
+    suspects = S.suspect_rows(plan, spec, arrow)
+    row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, suspects=suspects)
     problems += row_problems
     if any(p.code == "missing_column" and p.severity == "error" for p in problems):
         invalid[:] = True
     return LedgerCheck(name, Table(table.path, table.header, arrow, table.lines, table.problems),
-                       problems, invalid)
+                       problems, invalid, tidy=not suspects.any())
 
 
 def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str,
-                screen: bool = True) -> tuple[list[Problem], np.ndarray]:
+                screen: bool = True, suspects: np.ndarray | None = None) -> tuple[list[Problem], np.ndarray]:
     """Every field, cross-field and key check on a table of canonical string columns.
 
-    screen=False checks every row the slow way (tests compare the two)."""
+    suspects: the screen's verdict, when the caller has it already. screen=False checks every
+    row the slow way (tests compare the two)."""
     spec = plan.ledgers[name]
     n = len(frame)
     invalid = np.zeros(n, dtype=bool)
     problems: list[Problem] = []
-    rows = np.flatnonzero(S.suspect_rows(plan, spec, frame)) if screen else np.arange(n)
+    if suspects is None:
+        suspects = S.suspect_rows(plan, spec, frame) if screen else np.ones(n, dtype=bool)
+    rows = np.flatnonzero(suspects)
     if len(rows):
         from . import rules
 
