@@ -1,7 +1,7 @@
 """ipdemo side by side with what a user would otherwise pick, on the same data, in one run.
 
     pip install duckdb frictionless          # the peers (not ipdemo dependencies)
-    python benchmarks/run.py [--rows 1000000] [--repeat 3] [--frictionless-rows 200000]
+    python benchmarks/run.py [--rows 1000000] [--repeat 3] [--frictionless-rows N]
 
 Generates N patent rows (plus proportional trademarks and software copyrights, and the small
 ledgers) with valid identifiers, then prints, for each task, the median wall time over --repeat
@@ -162,10 +162,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--frictionless-rows", type=int, default=200_000,
-                        help="frictionless is slow: compare on the first N rows (0 to skip)")
+    parser.add_argument("--frictionless-rows", type=int, default=None,
+                        help="compare with frictionless on the first N rows (default: all; 0 to skip)")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.frictionless_rows is None:
+        args.frictionless_rows = args.rows
     if args.build:
         build(args.build, args.rows, args.frictionless_rows)
         return

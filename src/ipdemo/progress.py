@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -100,21 +100,29 @@ class Facts:
         dated = ~np.isnan(days)
         return {"day": days[dated], "town": town[dated], "value": values[dated], "key": key[dated], "end": ends[dated]}
 
+    @cached_property
+    def _by_day(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row order by day, town code and day of each row in that order), shared by all towns."""
+        order = np.argsort(self.rows["day"], kind="stable")
+        return order, self.rows["town"][order], self.rows["day"][order]
+
     @cache
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
+        # One stable sort by day for all towns: a town's rows, taken in that order, are sorted too.
+        order, towns, days = self._by_day
         if town is None:
-            keep = np.ones(len(self.rows["day"]), dtype=bool)
+            keep = np.ones(len(order), dtype=bool)
         else:
             names = self.plan.town_index.names
-            keep = self.rows["town"] == (names.index(town) if town in names else -2)
+            keep = towns == (names.index(town) if town in names else -2)
         if not self.stock:
-            keep &= self.rows["day"] >= self.start_day  # flows count inside the plan period only
-        days, values, ends = self.rows["day"][keep], self.rows["value"][keep], self.rows["end"][keep]
-        order = np.argsort(days, kind="stable")
-        days, values = days[order], values[order]
+            keep &= days >= self.start_day  # flows count inside the plan period only
+        order = order[keep]
+        days, values = self.rows["day"][order], self.rows["value"][order]
+        ends = self.rows["end"][order]
         if self.distinct and len(days):  # each key counts once, on its first day in the period
-            _, first = np.unique(self.rows["key"][keep][order], return_index=True)
+            _, first = np.unique(self.rows["key"][order], return_index=True)
             first.sort()
             days, values = days[first], values[first]
         ends = np.sort(ends)
