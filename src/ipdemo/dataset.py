@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import Problem
+from . import arrays as A
 from .plan import Plan
 from . import cache
 from .screen import day_numbers
@@ -50,13 +51,13 @@ class Dataset:
         """A ledger column as Arrow strings ('' where the ledger lacks the column)."""
         if self.has(ledger, name):
             return self.tables[ledger].column(name)
-        return pa.chunked_array([pa.array([""] * self.rows(ledger), type=pa.string())])
+        return pa.chunked_array([A.strings([""] * self.rows(ledger))])
 
     def column(self, ledger: str, name: str) -> np.ndarray:
         """A ledger column as an object array ('' where the ledger lacks it), computed once."""
         key = ("text", ledger, name)
         if key not in self._memo:
-            self._memo[key] = self.strings(ledger, name).to_numpy(zero_copy_only=False).astype(object)
+            self._memo[key] = np.array(self.strings(ledger, name).to_pylist(), dtype=object)
         return self._memo[key]
 
     def town_codes(self, ledger: str) -> np.ndarray:
@@ -69,8 +70,8 @@ class Dataset:
                 self._memo[key] = np.full(self.rows(ledger), -1, dtype=np.int32)
             else:
                 codes = pc.index_in(self.strings(ledger, "town"),
-                                    value_set=pa.array(self.plan.town_index.names, type=pa.string()))
-                self._memo[key] = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+                                    value_set=A.strings(self.plan.town_index.names, self.strings(ledger, "town").type))
+                self._memo[key] = A.to_numpy(codes, null=-1).astype(np.int32)
         return self._memo[key]
 
     def days(self, ledger: str, name: str) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import arrays as A
 from .dataset import Dataset
 from .errors import UsageError
 from .plan import Indicator, Measure, Phase, Plan, unit_factor
@@ -62,9 +63,9 @@ def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
 
 def _amounts(values: pa.ChunkedArray) -> np.ndarray:
     """Validated decimal strings as floats; empty (an optional amount left blank) counts 0."""
-    blank = pc.equal(pc.utf8_length(values), 0)
-    numbers = pc.cast(pc.if_else(blank, "0", values), pa.float64())
-    return numbers.to_numpy(zero_copy_only=False)
+    blank = A.bools(A.lengths(values) == 0)
+    numbers = pc.cast(pc.if_else(blank, A.string("0", values.type), values), pa.float64())
+    return A.to_numpy(numbers)
 
 
 class Facts:
@@ -84,8 +85,8 @@ class Facts:
         mask = np.ones(n, dtype=bool)
         for fname, wanted in m.where.items():
             allowed = [wanted] if isinstance(wanted, str) else list(wanted)
-            found = pc.is_in(data.strings(m.ledger, fname), value_set=pa.array(allowed, type=pa.string()))
-            mask &= found.to_numpy(zero_copy_only=False)
+            column = data.strings(m.ledger, fname)
+            mask &= A.to_numpy(pc.is_in(column, value_set=A.strings(allowed, column.type)), null=False)
         days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
         if m.aggregate == "sum":
             values = _amounts(data.strings(m.ledger, m.field))[mask]

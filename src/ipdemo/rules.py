@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import fields as F
+from .codes import CNIPA_TYPE_DIGITS
 from .errors import Problem
 from .plan import FieldSpec, LedgerSpec, Plan
 
@@ -132,7 +133,7 @@ def _cross_checks(plan: Plan, spec: LedgerSpec, values: dict[str, pd.Series], da
                     "other_value": b.iloc[i]}))
         elif check.rule == "cnipa_type":
             digit = F.cnipa_type_digit(a)
-            implied = digit.map(F.CNIPA_TYPE_DIGITS)
+            implied = digit.map(CNIPA_TYPE_DIGITS)
             mask = (implied.notna() & (b != "") & (implied != b)).to_numpy(dtype=bool)
             for i in np.flatnonzero(mask):
                 invalid[i] = True

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import codes as C
+from . import arrays as A
 from .plan import FieldSpec, LedgerSpec, Plan
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class Column:
         data = arr.buffers()[2]
         self.data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
         self.span = (int(offsets[0]), int(offsets[-1])) if self.n else (0, 0)
-        self.null = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(self.n, bool)
+        self.null = A.to_numpy(arr.is_null()) if arr.null_count else np.zeros(self.n, bool)
         self.empty = (self.length == 0) & ~self.null
 
     def byte(self, k: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -292,8 +293,8 @@ def _nice_class(col: Column) -> np.ndarray:
 
 
 def _members(col: Column, allowed: list[str]) -> np.ndarray:
-    found = pc.is_in(col.array, value_set=pa.array(allowed, type=col.array.type))
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    found = pc.is_in(col.array, value_set=A.strings(allowed, col.array.type))
+    return A.to_numpy(found, null=False)
 
 
 def _control(col: Column) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import screen as S
+from . import arrays as A
 from .errors import LedgerError, Problem
 from .ledger import Table, display_path, read_table
 from .plan import LedgerSpec, Plan
@@ -40,7 +41,7 @@ class LedgerCheck:
         """The rows without errors; values stripped as the checks strip them before judging."""
         import pyarrow.compute as pc
 
-        rows = self.table.arrow.filter(pa.array(~self.invalid))
+        rows = self.table.arrow.filter(A.bools(~self.invalid))
         if not self.tidy:
             for i, name in enumerate(rows.column_names):
                 if S.Column(rows.column(i)).untrimmed().any():
@@ -66,7 +67,7 @@ def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> Ledge
 
 
 def _empty_table(spec: LedgerSpec) -> pa.Table:
-    return pa.table({c: pa.array([], type=pa.string()) for c in spec.fields})
+    return pa.table({c: A.strings([]) for c in spec.fields})
 
 
 def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
@@ -86,7 +87,7 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     arrow = table.arrow
     for fname in spec.fields:
         if fname not in arrow.column_names:
-            arrow = arrow.append_column(fname, pa.array([""] * arrow.num_rows, type=pa.string()))
+            arrow = arrow.append_column(fname, A.strings([""] * arrow.num_rows))
     suspects = S.suspect_rows(plan, spec, arrow)
     row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, suspects=suspects)
     problems += row_problems
@@ -151,5 +152,5 @@ def _all_distinct(columns: list) -> bool:
     # look alike, which sends the check to the exact path, never past a real duplicate.
     joined = parts[0].array if len(parts) == 1 else \
         pc.binary_join_element_wise(*[p.array.cast(pa.large_string()) for p in parts],
-                                    pa.scalar("\x1f", pa.large_string()))
+                                    A.string("\x1f", pa.large_string()))
     return len(pc.unique(joined)) == parts[0].n

@@ -1,0 +1,83 @@
+"""Arrow arrays to and from numpy and Python lists, built from buffers.
+
+pyarrow imports pandas (~0.2 s) the first time pa.array, pa.scalar or Array.to_numpy meets a
+Python or numpy object, to check whether it is a pandas one. A report on clean data needs none
+of pandas, so the hot paths build and read arrays through these helpers instead, and a test
+(tests/test_startup.py) checks that pandas stays out of the process.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+
+_NUMPY = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
+          pa.uint8(): np.uint8, pa.uint16(): np.uint16, pa.uint32(): np.uint32, pa.uint64(): np.uint64,
+          pa.float32(): np.float32, pa.float64(): np.float64}
+
+
+def strings(values: Iterable[str], type: pa.DataType = pa.string()) -> pa.Array:
+    """A string (or large_string) array of the given Python strings."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64 if type == pa.large_string() else np.int32)
+    if encoded:
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(type, len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+
+
+def string(value: str, type: pa.DataType = pa.string()) -> pa.Scalar:
+    return strings([value], type)[0]
+
+
+def bools(mask: np.ndarray) -> pa.Array:
+    """A boolean array of a numpy mask (bit-packed, as Arrow keeps booleans)."""
+    mask = np.asarray(mask, dtype=bool)
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
+
+
+def lengths(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Byte length of each value of a string column (0 for nulls)."""
+    return np.concatenate([np.diff(_offsets(c)) for c in _chunks(values)] or [np.zeros(0, np.int64)])
+
+
+def to_numpy(values: pa.Array | pa.ChunkedArray, null: object = None) -> np.ndarray:
+    """A boolean or numeric column as a writable numpy array; nulls become `null` (required if
+    there are any)."""
+    parts = [_chunk_to_numpy(c, null) for c in _chunks(values)]
+    if not parts:
+        return np.zeros(0, dtype=bool if pa.types.is_boolean(values.type) else _NUMPY[values.type])
+    return np.concatenate(parts)
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(values.chunks) if isinstance(values, pa.ChunkedArray) else [values]
+
+
+def _offsets(chunk: pa.Array) -> np.ndarray:
+    width = np.int64 if chunk.type == pa.large_string() else np.int32
+    n = len(chunk)
+    if n == 0:
+        return np.zeros(1, dtype=np.int64)
+    return np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset: chunk.offset + n + 1].astype(np.int64)
+
+
+def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little", count=offset + n)[offset:] \
+        .astype(bool)
+
+
+def _chunk_to_numpy(chunk: pa.Array, null: object) -> np.ndarray:
+    n = len(chunk)
+    if pa.types.is_boolean(chunk.type):
+        out = _bits(chunk.buffers()[1], chunk.offset, n) if n else np.zeros(0, dtype=bool)
+    else:
+        dtype = _NUMPY[chunk.type]
+        out = np.frombuffer(chunk.buffers()[1], dtype=dtype)[chunk.offset: chunk.offset + n].copy() if n \
+            else np.zeros(0, dtype=dtype)
+    if chunk.null_count:
+        if null is None:
+            raise ValueError("the array has nulls: say what they become")
+        out[~_bits(chunk.buffers()[0], chunk.offset, n)] = null
+    return out
