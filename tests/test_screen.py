@@ -205,3 +205,30 @@ def test_day_numbers_match_the_calendar_and_arrow():
     parsed = pc.strptime(pa.array(texts[:len(civil)]), format="%Y-%m-%d", unit="s")
     arrow = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
     assert got[:len(civil)].tolist() == arrow.astype(float).tolist()
+
+
+@pytest.mark.parametrize("name", ["patents", "trademarks"])
+def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monkeypatch):
+    monkeypatch.setattr(S, "PARALLEL_ROWS", 0)  # take the threaded path even for a few rows
+
+    @SETTINGS
+    @given(ledger_rows(name))
+    def check(frame):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        batched = pa.Table.from_batches(table.to_batches(max_chunksize=3))
+        expected = S.suspect_rows(PLAN, PLAN.ledgers[name], frame)
+        assert S.suspect_rows(PLAN, PLAN.ledgers[name], batched).tolist() == expected.tolist()
+        days = S.day_numbers(batched.column("filed_on"))
+        assert np.array_equal(days, S.day_numbers(pa.array(frame["filed_on"].tolist())), equal_nan=True)
+
+    check()
+    # Mostly clean rows, so an out-of-order batch would show.
+    from .conftest import VALID_ROWS
+
+    rows = [dict(VALID_ROWS[name]) for _ in range(8)]
+    rows[1]["filed_on"] = "2021-02-30"
+    table = pa.Table.from_pylist(rows)
+    batched = pa.Table.from_batches(table.to_batches(max_chunksize=3))
+    assert np.flatnonzero(S.suspect_rows(PLAN, PLAN.ledgers[name], batched)).tolist() == [1]
+    days = S.day_numbers(batched.column("filed_on"))
+    assert np.isnan(days[1]) and not np.isnan(np.delete(days, 1)).any()

@@ -41,7 +41,9 @@ class LedgerCheck:
         """The rows without errors; values stripped as the checks strip them before judging."""
         import pyarrow.compute as pc
 
-        rows = self.table.arrow.filter(A.bools(~self.invalid))
+        rows = self.table.arrow
+        if self.invalid.any():  # filtering copies every column: only when something goes
+            rows = rows.filter(A.bools(~self.invalid))
         if not self.tidy:
             for i, name in enumerate(rows.column_names):
                 if S.Column(rows.column(i)).untrimmed().any():
