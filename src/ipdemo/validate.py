@@ -8,6 +8,7 @@ rest. A clean ledger is therefore checked without pandas ever being imported.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
@@ -90,8 +91,9 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     for fname in spec.fields:
         if fname not in arrow.column_names:
             arrow = arrow.append_column(fname, A.strings([""] * arrow.num_rows))
-    suspects = S.suspect_rows(plan, spec, arrow)
-    row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, suspects=suspects)
+    screened = screen_rows(plan, spec, arrow)
+    suspects = screened[0]
+    row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, screened=screened)
     problems += row_problems
     if any(p.code == "missing_column" and p.severity == "error" for p in problems):
         invalid[:] = True
@@ -99,27 +101,40 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
                        problems, invalid, tidy=not suspects.any())
 
 
+def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> tuple[np.ndarray, bool]:
+    """(rows the full checks must see, whether the keys are certainly distinct), side by side:
+    the key test is one Arrow hash pass that would otherwise wait for the screen."""
+    keys = [_column(frame, k) for k in spec.key if k in _columns(frame)]
+    if len(frame) < S.PARALLEL_ROWS:
+        return S.suspect_rows(plan, spec, frame), _all_distinct(keys)
+    with ThreadPoolExecutor(1) as pool:
+        distinct = pool.submit(_all_distinct, keys)
+        return S.suspect_rows(plan, spec, frame), distinct.result()
+
+
 def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str,
-                screen: bool = True, suspects: np.ndarray | None = None) -> tuple[list[Problem], np.ndarray]:
+                screen: bool = True, screened: tuple[np.ndarray, bool] | None = None
+                ) -> tuple[list[Problem], np.ndarray]:
     """Every field, cross-field and key check on a table of canonical string columns.
 
-    suspects: the screen's verdict, when the caller has it already. screen=False checks every
+    screened: screen_rows' verdict, when the caller has it already. screen=False checks every
     row the slow way (tests compare the two)."""
     spec = plan.ledgers[name]
     n = len(frame)
     invalid = np.zeros(n, dtype=bool)
     problems: list[Problem] = []
-    if suspects is None:
-        suspects = S.suspect_rows(plan, spec, frame) if screen else np.ones(n, dtype=bool)
+    if screened is None:
+        screened = screen_rows(plan, spec, frame) if screen else (np.ones(n, dtype=bool), False)
+    suspects, distinct = screened
     rows = np.flatnonzero(suspects)
     if len(rows):
         from . import rules
 
         problems, invalid[rows] = rules.row_checks(plan, spec, _pandas(frame, rows), lines[rows], shown)
-    keys = [k for k in spec.key if k in _columns(frame)]
-    if not _all_distinct([_column(frame, k) for k in keys]):
+    if not distinct:
         from . import rules
 
+        keys = [k for k in spec.key if k in _columns(frame)]
         stripped = {k: _pandas(frame, None)[k].str.strip() for k in keys}
         problems += rules.duplicate_keys(spec, stripped, lines, shown, invalid)
     problems.sort(key=lambda p: (p.line or 0))
