@@ -222,7 +222,7 @@ def main() -> None:
                                             Path(tmp) / "subset", 1)
             ipdemo_small = measure(f"ipdemo validate ({n:,} rows)", [*ipdemo, "validate"], Path(tmp) / "small",
                                    args.repeat, cold)
-        else:
+        elif args.frictionless_rows:
             print("  frictionless not run (pip install frictionless)")
         print("ratios (ipdemo / peer; below 1 = ipdemo faster):")
         by = {r["task"]: r for r in rows}
