@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 import pyarrow as pa
 
-from . import screen as S
 from . import arrays as A
+from . import screen as S
 from .errors import LedgerError, Problem
 from .ledger import Table, display_path, read_table
 from .plan import LedgerSpec, Plan
