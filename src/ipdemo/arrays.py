@@ -39,7 +39,7 @@ def bools(mask: np.ndarray) -> pa.Array:
 
 def lengths(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Byte length of each value of a string column (0 for nulls)."""
-    return np.concatenate([np.diff(_offsets(c)) for c in _chunks(values)] or [np.zeros(0, np.int64)])
+    return np.concatenate([np.diff(offsets(c)) for c in _chunks(values)] or [np.zeros(0, np.int64)])
 
 
 def to_numpy(values: pa.Array | pa.ChunkedArray, null: object = None) -> np.ndarray:
@@ -55,7 +55,8 @@ def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
     return list(values.chunks) if isinstance(values, pa.ChunkedArray) else [values]
 
 
-def _offsets(chunk: pa.Array) -> np.ndarray:
+def offsets(chunk: pa.Array) -> np.ndarray:
+    """Where each value of a string array starts, plus where the last ends, as int64."""
     width = np.int64 if chunk.type == pa.large_string() else np.int32
     n = len(chunk)
     if n == 0:

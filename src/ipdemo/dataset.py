@@ -69,8 +69,8 @@ class Dataset:
             if not self.has(ledger, "town"):
                 self._memo[key] = np.full(self.rows(ledger), -1, dtype=np.int32)
             else:
-                codes = pc.index_in(self.strings(ledger, "town"),
-                                    value_set=A.strings(self.plan.town_index.names, self.strings(ledger, "town").type))
+                towns = self.strings(ledger, "town")
+                codes = pc.index_in(towns, value_set=A.strings(self.plan.town_index.names, towns.type))
                 self._memo[key] = A.to_numpy(codes, null=-1).astype(np.int32)
         return self._memo[key]
 

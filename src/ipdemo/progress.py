@@ -120,7 +120,7 @@ class Facts:
     @cache
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
-        # One stable sort by day for all towns: a town's rows, taken in that order, are sorted too.
+        # Orders shared by all towns (see _by_day, _by_town): no sort per town.
         if town is None:
             order = self._by_day
         else:

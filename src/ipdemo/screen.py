@@ -15,15 +15,14 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import codes as C
 from . import arrays as A
+from . import codes as C
 from .plan import FieldSpec, LedgerSpec, Plan
 
 if TYPE_CHECKING:
@@ -46,8 +45,7 @@ class Column:
             arr = arr.cast(pa.large_string())
         self.array = arr
         self.n = len(arr)
-        width = np.int64 if arr.type == pa.large_string() else np.int32
-        offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset: arr.offset + self.n + 1].astype(np.int64)
+        offsets = A.offsets(arr)
         self.start = offsets[:-1]
         self.length = np.diff(offsets)
         data = arr.buffers()[2]
@@ -355,20 +353,16 @@ def _suspect_rows(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.DataF
     suspect = np.zeros(n, dtype=bool)
     days: dict[str, np.ndarray] = {}
     type_digits: dict[str, np.ndarray] = {}
-
-    def field_suspects(name: str) -> np.ndarray:
-        fspec = spec.fields[name]
+    for name, fspec in spec.fields.items():
+        needed = fspec.required or name in spec.key
+        if name not in present:
+            suspect[:] |= needed
+            continue
         col = column(name)
-        out = col.null | col.untrimmed()
-        if fspec.required or name in spec.key:
-            out |= col.empty
-        return out | (~col.empty & ~_clean(plan, fspec, name, col, today, days, type_digits))
-
-    if any(name not in present and (f.required or name in spec.key) for name, f in spec.fields.items()):
-        suspect[:] = True
-    for name in spec.fields:
-        if name in present:
-            suspect |= field_suspects(name)
+        suspect |= col.null | col.untrimmed()
+        if needed:
+            suspect |= col.empty
+        suspect |= ~col.empty & ~_clean(plan, fspec, name, col, today, days, type_digits)
     for check in spec.checks:
         if check.field not in present or check.other not in present:
             continue
