@@ -14,14 +14,19 @@ from ipdemo.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-# One valid row per ledger (real identifiers where the issue names them).
+ADDRESS = "江苏省苏州市吴江区吴江经济技术开发区长安路88号"
+
+# One valid row per ledger (real identifiers where the issue names them), every column of the
+# shipped plan present (optional ones may be empty), so a project validates without warnings.
 VALID_ROWS: dict[str, dict[str, str]] = {
     "patents": {"application_no": "202110182616.5", "title": "一种光纤预制棒的制备方法", "applicant": "吴江恒通光电科技有限公司",
-                "town": "吴江开发区", "type": "invention", "filed_on": "2021-06-10", "granted_on": "2022-08-01"},
+                "applicant_address": ADDRESS, "town": "吴江开发区", "type": "invention", "filed_on": "2021-06-10",
+                "granted_on": "2022-08-01", "legal_status": "", "status_on": ""},
     "software_copyrights": {"registration_no": "2021SR0805085", "title": "光缆生产管理系统V1.0", "owner": "吴江恒通光电科技有限公司",
                             "town": "吴江开发区", "registered_on": "2021-07-01"},
-    "trademarks": {"application_no": "56781234", "mark": "恒通", "applicant": "吴江恒通光电科技有限公司", "town": "平望镇",
-                   "nice_class": "9", "filed_on": "2021-07-01", "registered_on": ""},
+    "trademarks": {"application_no": "56781234", "mark": "恒通", "applicant": "吴江恒通光电科技有限公司",
+                   "applicant_address": ADDRESS, "town": "平望镇", "nice_class": "9", "filed_on": "2021-07-01",
+                   "registered_on": "", "expires_on": "", "status": ""},
     "enterprise_programs": {"credit_code": "91320509MA1MK3YW4P", "program": "standardization", "enterprise": "吴江恒通光电科技有限公司",
                             "town": "吴江开发区", "started_on": "2021-09-01"},
     "pledge_loans": {"contract_no": "WJZY2021-0001", "enterprise": "吴江恒通光电科技有限公司", "credit_code": "913205096829757874",
@@ -36,6 +41,9 @@ VALID_ROWS: dict[str, dict[str, str]] = {
                            "town": "桃源镇", "insurer": "人保", "kind": "专利执行保险", "issued_on": "2022-03-01", "coverage": "100"},
     "outputs": {"output_id": "CG001", "kind": "leading_group", "title": "成立领导小组", "town": "", "level": "district",
                 "achieved_on": "2021-06-25", "evidence": "文件"},
+    "organisations": {"name": "吴江恒通光电科技有限公司", "credit_code": "91320509MA1MK3YW4P", "located": "inside",
+                      "town": "吴江开发区", "address": ADDRESS, "former_names": "", "evidence": "sample",
+                      "seen_on": "2021-06-01"},
 }
 
 

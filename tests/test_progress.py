@@ -1,5 +1,6 @@
 """The progress engine against hand-computed expectations on small ledgers."""
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -9,7 +10,7 @@ from ipdemo.dataset import load_dataset
 from ipdemo.errors import UsageError
 from ipdemo.fields import cnipa_check_char
 from ipdemo.plan import load_plan
-from ipdemo.progress import compute, make_window
+from ipdemo.progress import by_town, compute, make_window
 
 from .conftest import FIXTURES, VALID_ROWS, make_project
 
@@ -236,3 +237,183 @@ def test_other_plan_extra_ledger(other):
     plan, data = other
     r = {i.id: i for i in compute(plan, data, make_window(plan)).indicators}["gi_products"]
     assert r.actual == 2 and r.status == "achieved"
+
+
+# --- until_where: a lapse known on status_on ends a patent ------------------------------------
+
+def density(count: int) -> float:
+    return round(count / 1545023 * 10000, 6)
+
+
+def status_patent(body, granted, status, status_on, filed="2021-01-04"):
+    return {**patent(body, filed, granted), "legal_status": status, "status_on": status_on}
+
+
+LAPSES = {"patents": [
+    status_patent("202110000011", "2022-01-10", "lapsed", "2023-03-01"),       # counted 2022-01-10 .. 2023-02-28
+    status_patent("202110000012", "2021-12-01", "valid", "2021-12-01"),        # a valid status never ends it
+    status_patent("202110000013", "", "refused", "2022-06-01"),                # never granted: never counted
+    status_patent("202110000014", "2021-03-01", "abandoned", "2020-12-01"),    # ended before the grant: never
+    status_patent("202110000015", "2021-05-01", "expired", "2024-01-05"),      # ends after the window
+]}
+
+
+@pytest.fixture(scope="module")
+def lapses(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("lapses") / "p", LAPSES)
+    plan = load_plan(root / "targets.yaml")
+    return plan, load_dataset(plan)
+
+
+def test_lapsed_invention_counts_until_its_status_date(lapses):
+    assert result(lapses, "invention_density", as_of=date(2023, 2, 28)).actual == density(3)
+    assert result(lapses, "invention_density", as_of=date(2023, 3, 1)).actual == density(2)
+
+
+def test_valid_status_refused_and_ended_before_grant(lapses):
+    r = result(lapses, "invention_density")
+    # The plan start baseline: the 2021-05-01 grant only (2021-03-01 was abandoned before its grant).
+    assert r.baseline == density(1)
+    # 2021: + the valid 2021-12-01 grant; 2022: + the 2022-01-10 grant; 2023: it lapsed on 03-01.
+    assert [y.actual for y in r.years] == [density(2), density(3), density(2)]
+    assert r.actual == density(2)  # 2021-12-01 (valid) and 2021-05-01 (expires 2024): the refusal never
+
+
+def test_until_without_until_where_ends_every_dated_row(tmp_path):
+    """Today's behaviour of `until` alone: any status date ends the record, the valid one too."""
+    root = make_project(tmp_path / "p", LAPSES)
+    yaml_path = root / "targets.yaml"
+    text = yaml_path.read_text(encoding="utf-8")
+    cut = "      until_where: {legal_status: [ended, lapsed, expired, abandoned, invalidated]}\n"
+    assert cut in text
+    yaml_path.write_text(text.replace(cut, ""), encoding="utf-8")
+    plan = load_plan(yaml_path)
+    r = result((plan, load_dataset(plan)), "invention_density")
+    assert r.actual == density(1)  # only the 2021-05-01 grant: its status date lies after the window
+
+
+def test_shipped_density_leaves_out_known_lapses(shipped):
+    """Cross-check on the shipped data, computed from the CSV independently of the engine."""
+    frame = pd.read_csv(shipped / "data" / "patents.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    inventions = frame[(frame["type"] == "invention") & (frame["granted_on"] != "")]
+    end = "2023-12-31"
+    ended = inventions["legal_status"].isin(["ended", "lapsed", "expired", "abandoned", "invalidated"]) & \
+        (inventions["status_on"] <= end)
+    granted = inventions["granted_on"] <= end
+    assert (granted & ended).sum() > 0  # the sample has lapses by the plan end
+    plan = load_plan(shipped / "targets.yaml")
+    r = result((plan, load_dataset(plan, ["patents"])), "invention_density", as_of=date(2023, 12, 31))
+    assert r.actual == density(int((granted & ~ended).sum()))
+
+
+# --- 未划分区镇: records inside the district whose town is not yet known ------------------------
+
+def tm(number, town, nice="9", filed="2022-01-01"):
+    return {**VALID_ROWS["trademarks"], "application_no": number, "town": town, "nice_class": nice, "filed_on": filed}
+
+
+UNPLACED = {
+    "patents": [
+        patent("202110000021", "2021-07-01", "2022-07-01"),                            # 吴江开发区
+        patent("202110000022", "2021-08-01", "2022-08-01", town=""),                   # unassigned
+        patent("202220000023", "2022-02-01", town="", kind="utility_model"),           # unassigned
+        patent("202230000024", "2022-03-01", town="七都镇", kind="design"),
+    ],
+    "trademarks": [tm("56780001", ""), tm("56780002", "平望镇"), tm("56780002", "", nice="25")],
+    "software_copyrights": [{**VALID_ROWS["software_copyrights"], "town": ""}],
+    "events": [{**VALID_ROWS["events"], "event_id": "E1"}],
+    "outputs": [{**VALID_ROWS["outputs"], "output_id": "O1"}],  # district-level: no town by design
+}
+
+
+@pytest.fixture(scope="module")
+def unplaced(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("unplaced") / "p", UNPLACED)
+    plan = load_plan(root / "targets.yaml")
+    return root, plan, load_dataset(plan)
+
+
+def test_unassigned_rows_count_in_the_district_and_their_own_column(unplaced):
+    _, plan, data = unplaced
+    assert data.invalid_count == 0
+    rows = {r["id"]: r for r in by_town(plan, data, make_window(plan))}
+    expected = {"patent_applications": (4, 2), "patent_grants": (2, 1), "trademark_applications": (3, 2),
+                "software_copyrights": (1, 1)}
+    for ident, (district, unassigned) in expected.items():
+        row = rows[ident]
+        assert (row["district"], row["unassigned"]) == (district, unassigned), ident
+        assert sum(row["towns"].values()) + row["unassigned"] == row["district"], ident
+    assert rows["patent_applications"]["towns"]["吴江开发区"] == 1 and rows["patent_applications"]["towns"]["七都镇"] == 1
+    # Ledgers whose town is required, or empty by design (district-level outputs): no such column.
+    assert rows["plaza_promotions"]["unassigned"] is None and rows["leading_group"]["unassigned"] is None
+    assert rows["invention_density"]["unassigned"] is None  # per population: a place without one
+    assert rows["patent_applications"]["allocations"] is None
+
+
+def test_cumulative_counts_add_up_on_shipped_data(shipped):
+    plan = load_plan(shipped / "targets.yaml")
+    data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+    for row in by_town(plan, data, make_window(plan, 2)):
+        if row["kind"] == "cumulative" and row["unassigned"] is not None:
+            assert sum(row["towns"].values()) + row["unassigned"] == pytest.approx(row["district"]), row["id"]
+            assert row["unassigned"] == 0  # the shipped data places every record
+
+
+def test_one_town_report_ignores_unassigned_rows(unplaced):
+    _, plan, data = unplaced
+    town = {i.id: i for i in compute(plan, data, make_window(plan), "吴江开发区").indicators}
+    assert town["patent_applications"].actual == 1 and town["patent_applications"].share == 25.0
+    assert town["trademark_applications"].actual == 0
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "csv", "json", "html", "table"])
+def test_unassigned_column_in_every_format(invoke, unplaced, fmt):
+    root = unplaced[0]
+    zh = invoke(["report", "--by", "town", "--format", fmt], cwd=root)
+    en = invoke(["report", "--by", "town", "--format", fmt, "--lang", "en"], cwd=root)
+    assert zh.exit_code == 0 and en.exit_code == 0, zh.stderr
+    if fmt == "json":
+        row = next(r for r in json.loads(zh.stdout)["breakdown"] if r["id"] == "patent_applications")
+        assert row["unassigned"] == 2 and "" not in row["towns"]
+    elif fmt == "csv":
+        header, *lines = zh.stdout.splitlines()
+        assert header.endswith(",桃源镇,unassigned")
+        assert next(l for l in lines if l.startswith("patent_applications,")).endswith(",0,2")
+    else:
+        assert "未划分区镇" in zh.stdout and "Town unassigned" in en.stdout
+
+
+def test_unassigned_column_in_xlsx(invoke, unplaced, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "towns.xlsx"
+    assert invoke(["report", "--by", "town", "--format", "xlsx", "--output", str(out)], cwd=unplaced[0]).exit_code == 0
+    sheet = load_workbook(out)["按区镇"]
+    header = [c.value for c in sheet[2]]
+    assert header[-2:] == ["桃源镇", "未划分区镇"]
+    row = next([c.value for c in r] for r in sheet.iter_rows(min_row=3) if r[0].value == "patent_applications")
+    assert row[-1] == 2
+
+
+def test_no_unassigned_column_when_every_record_is_placed(invoke, shipped):
+    text = invoke(["report", "--by", "town", "--format", "markdown"], cwd=shipped).stdout
+    assert "未划分区镇" not in text and "桃源镇" in text
+
+
+# --- the shipped sample: the enterprise register and addresses ---------------------------------
+
+def test_sample_addresses_agree_with_towns(shipped):
+    plan = load_plan(shipped / "targets.yaml")
+    register = pd.read_csv(shipped / "data" / "organisations.csv", dtype=str, keep_default_na=False,
+                           encoding="utf-8-sig")
+    assert (register["located"] == "inside").all() and register["name"].is_unique
+    places = [(place, town.name) for town in plan.towns for place in town.places]
+
+    def town_of(address: str) -> str:
+        rest = address.split("吴江区", 1)[1]
+        return min((rest.find(p), -len(p), t) for p, t in places if p in rest)[2]
+
+    assert [town_of(a) for a in register["address"]] == list(register["town"])
+    patents = pd.read_csv(shipped / "data" / "patents.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    address = dict(zip(register["name"], register["address"]))
+    assert (patents["applicant_address"] == patents["applicant"].map(address)).all()

@@ -162,6 +162,6 @@ def test_junit_has_a_testcase_per_ledger_and_check(invoke, tmp_path):
     root = make_project(tmp_path / "p", {"patents": [{**VALID_ROWS["patents"], "title": "", "town": "某镇"}]})
     xml = ET.fromstring(invoke(["validate", "--format", "junit"], cwd=root).stdout)
     suites = {s.get("name"): s for s in xml.iter("testsuite")}
-    assert len(suites) == 11  # targets.yaml + 10 ledgers
+    assert len(suites) == 12  # targets.yaml + 11 ledgers (10 + the enterprise register)
     cases = {c.get("name") for c in suites["data/patents.csv"].iter("testcase")}
     assert cases == {"required", "unknown_town"}

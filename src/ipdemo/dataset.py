@@ -1,4 +1,11 @@
-"""The ledgers a computation needs, read once, checked, invalid rows set aside."""
+"""The ledgers a computation needs, read once, checked, invalid rows set aside.
+
+Invariants: tables hold valid rows only, values stripped as the checks strip them; a town value
+in them is a canonical town name or empty. Town codes (`town_codes`) say which: a town's index in
+the plan's list, UNASSIGNED_CODE for an empty town in a ledger whose town is `required: warning`
+(inside the district, town not yet known: 未划分区镇), NO_TOWN_CODE for a record that has no town by
+design (a district-level output, a ledger without a town field).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,9 @@ from .validate import check_ledger_file
 
 if TYPE_CHECKING:
     import pandas as pd
+
+UNASSIGNED_CODE = -1  # town code: inside the district, town not yet known (未划分区镇)
+NO_TOWN_CODE = -2  # town code: no town by design (district-level record, ledger without towns)
 
 
 @dataclass
@@ -61,18 +71,26 @@ class Dataset:
         return self._memo[key]
 
     def town_codes(self, ledger: str) -> np.ndarray:
-        """Each row's town as its index in the plan's town list (-1 for none), computed once.
+        """Each row's town as its index in the plan's town list, computed once; an empty town is
+        UNASSIGNED_CODE where the ledger allows it (`unassignable`), else NO_TOWN_CODE.
 
         Small integers compare far faster than a million Python strings."""
         key = ("towns", ledger)
         if key not in self._memo:
+            empty = UNASSIGNED_CODE if self.unassignable(ledger) else NO_TOWN_CODE
             if not self.has(ledger, "town"):
-                self._memo[key] = np.full(self.rows(ledger), -1, dtype=np.int32)
+                self._memo[key] = np.full(self.rows(ledger), NO_TOWN_CODE, dtype=np.int32)
             else:
                 towns = self.strings(ledger, "town")
                 codes = pc.index_in(towns, value_set=A.strings(self.plan.town_index.names, towns.type))
-                self._memo[key] = A.to_numpy(codes, null=-1).astype(np.int32)
+                self._memo[key] = A.to_numpy(codes, null=empty).astype(np.int32)
         return self._memo[key]
+
+    def unassignable(self, ledger: str) -> bool:
+        """True when an empty town in this ledger means 'inside, town not yet known' (未划分区镇):
+        its town field says `required: warning`. Elsewhere an empty town is no town at all."""
+        spec = self.plan.ledgers[ledger].fields.get("town")
+        return spec is not None and spec.type == "town" and spec.required == "warning"
 
     def days(self, ledger: str, name: str) -> np.ndarray:
         """A date column as float day numbers since 1970 (NaN when empty), parsed once.

@@ -9,7 +9,14 @@ Definitions (README "How progress is counted" says the same in prose):
   targets.yaml (on_track ≥ 0.95, at_risk ≥ 0.80, else behind); after the plan end, unmet = behind.
 - annual: each calendar year against its own target; a year the plan covers in part (2021:
   June..December) gets a prorated target, rounded up (targets.yaml `partial_year`).
-- stock (and trend): a level on a date (valid inventions: granted on or before it), not a flow.
+- stock (and trend): a level on a date, not a flow: a record counts from its `date` until its
+  `until` date (that day excluded). With `until_where`, only rows matching it have an end (a
+  lapse known on status_on ends a patent; a `valid` status dated the same way does not). An end
+  before the start means the record never counts.
+- towns: a record counts in its town; an empty town in a ledger whose town is `required:
+  warning` is UNASSIGNED (未划分区镇): it counts in every district total and in by_town's
+  `unassigned`, so towns + unassigned = district for counts and sums. A record with no town by
+  design (a district-level output) counts in the district only.
 """
 
 from __future__ import annotations
@@ -24,11 +31,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import arrays as A
-from .dataset import Dataset
+from .dataset import NO_TOWN_CODE, UNASSIGNED_CODE, Dataset
 from .errors import UsageError
 from .plan import Indicator, Measure, Phase, Plan, unit_factor
 
 EPOCH = date(1970, 1, 1)
+# The town argument that selects records inside the district whose town is not yet known
+# (未划分区镇). No plan town is named '' and --town never resolves to it.
+UNASSIGNED = ""
 RANK = {"achieved": 0, "on_track": 1, "at_risk": 2, "behind": 3}
 
 
@@ -61,6 +71,29 @@ def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
     return Window(start, min(as_of, end), chosen)
 
 
+def _matching(data: Dataset, ledger: str, conditions: dict[str, str | list[str]]) -> np.ndarray:
+    """Rows whose every named field holds one of the wanted values (a `where`); a field the
+    ledger lacks matches no row."""
+    mask = np.ones(data.rows(ledger), dtype=bool)
+    for fname, wanted in conditions.items():
+        allowed = [wanted] if isinstance(wanted, str) else list(wanted)
+        column = data.strings(ledger, fname)
+        mask &= A.to_numpy(pc.is_in(column, value_set=A.strings(allowed, column.type)), null=False)
+    return mask
+
+
+def _ends(data: Dataset, m: Measure, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each selected row's end day (NaN: none): its `until` date, on rows matching `until_where`
+    only; an end before the start is moved to the start (the record never counts)."""
+    if not m.until or not data.has(m.ledger, m.until):
+        return np.full(len(starts), np.nan)
+    ends = data.days(m.ledger, m.until)
+    if m.until_where:
+        ends = np.where(_matching(data, m.ledger, m.until_where), ends, np.nan)
+    ends = ends[mask]
+    return np.where(ends < starts, starts, ends)
+
+
 def _amounts(values: pa.ChunkedArray) -> np.ndarray:
     """Validated decimal strings as floats; empty (an optional amount left blank) counts 0."""
     blank = A.bools(A.lengths(values) == 0)
@@ -77,16 +110,13 @@ class Facts:
         self.stock = any(m.aggregate == "stock" for m in ind.measures)
         self.distinct = any(m.aggregate == "distinct" for m in ind.measures)
         self.per_population = next((m.per_population for m in ind.measures if m.per_population), None)
+        # Whether any of its ledgers may hold records whose town is not yet known (未划分区镇).
+        self.unassignable = any(data.unassignable(m.ledger) for m in ind.measures)
         parts = [self._rows(data, m) for m in ind.measures]
         self.rows = {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
 
     def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
-        n = data.rows(m.ledger)
-        mask = np.ones(n, dtype=bool)
-        for fname, wanted in m.where.items():
-            allowed = [wanted] if isinstance(wanted, str) else list(wanted)
-            column = data.strings(m.ledger, fname)
-            mask &= A.to_numpy(pc.is_in(column, value_set=A.strings(allowed, column.type)), null=False)
+        mask = _matching(data, m.ledger, m.where)
         days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
         if m.aggregate == "sum":
             values = _amounts(data.strings(m.ledger, m.field))[mask]
@@ -95,8 +125,7 @@ class Facts:
             values = np.ones(len(days))
         # Keys matter only for distinct counts; elsewhere a zero byte each is cheaper than 1M ''.
         key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.zeros(len(days), dtype=np.int8)
-        ends = data.days(m.ledger, m.until)[mask] if m.until and data.has(m.ledger, m.until) \
-            else np.full(len(days), np.nan)
+        ends = _ends(data, m, mask, days)
         town = data.town_codes(m.ledger)[mask]
         dated = ~np.isnan(days)
         return {"day": days[dated], "town": town[dated], "value": values[dated], "key": key[dated], "end": ends[dated]}
@@ -114,23 +143,22 @@ class Facts:
         count = len(self.plan.town_index.names)
         towns = self.rows["town"][order].astype(np.int8 if count < 127 else np.int32)
         grouped = np.argsort(towns, kind="stable")  # stable: each town's rows stay in day order
-        bounds = np.searchsorted(towns[grouped], np.arange(-1, count + 1))
+        bounds = np.searchsorted(towns[grouped], np.arange(NO_TOWN_CODE, count + 1))
         return order[grouped], bounds
 
     @cache
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
         # Orders shared by all towns (see _by_day, _by_town): no sort per town.
+        code = None if town is None else self._town_code(town)
         if town is None:
             order = self._by_day
+        elif code is None:
+            order = self._by_day[:0]
         else:
-            names = self.plan.town_index.names
-            if town not in names:
-                order = self._by_day[:0]
-            else:
-                grouped, bounds = self._by_town
-                code = names.index(town) + 1  # bounds start at code -1 (no town)
-                order = grouped[bounds[code]:bounds[code + 1]]
+            grouped, bounds = self._by_town
+            at = code - NO_TOWN_CODE  # bounds start at the lowest code
+            order = grouped[bounds[at]:bounds[at + 1]]
         if not self.stock:
             order = order[self.rows["day"][order] >= self.start_day]  # flows count inside the plan period only
         days, values = self.rows["day"][order], self.rows["value"][order]
@@ -141,6 +169,13 @@ class Facts:
             days, values = days[first], values[first]
         ends = np.sort(ends)
         return days.astype(np.int64), np.cumsum(values), ends[~np.isnan(ends)]
+
+    def _town_code(self, town: str | None) -> int | None:
+        """The code of a plan town, or of UNASSIGNED where the ledgers allow it; None otherwise."""
+        if town == UNASSIGNED:
+            return UNASSIGNED_CODE if self.unassignable else None
+        names = self.plan.town_index.names
+        return names.index(town) if town in names else None
 
     def level(self, on: date, town: str | None = None) -> float | None:
         """Cumulative flow from plan start to `on`, or the stock on `on` (per population if asked)."""
@@ -445,7 +480,9 @@ def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str |
 # --- breakdowns ---------------------------------------------------------------------------
 
 def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
-    """Indicator × town matrix of actuals (and district totals)."""
+    """Indicator × town matrix of actuals, the district totals, and `unassigned`: the records
+    whose town is not yet known (未划分区镇) — a number where the indicator's ledgers allow such
+    records (0 when there are none), else None. Towns + unassigned = district for counts and sums."""
     rows = []
     for ind in plan.indicators:
         facts = Facts(plan, data, ind)
@@ -454,9 +491,16 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
             towns[name] = indicator_progress(plan, facts, ind, window, name).actual
         district = indicator_progress(plan, facts, ind, window)
         rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
-                     "district": district.actual, "towns": towns,
+                     "district": district.actual, "towns": towns, "unassigned": _unassigned(plan, facts, ind, window),
                      "allocations": dict(ind.allocations.towns) or None})
     return rows
+
+
+def _unassigned(plan: Plan, facts: Facts, ind: Indicator, window: Window) -> float | None:
+    """The indicator's actual over the records whose town is not yet known, read as a town's is."""
+    if not facts.unassignable or (ind.kind == "milestone" and ind.per_town):
+        return None  # a per-town milestone counts plan towns; unassigned is no town to complete
+    return indicator_progress(plan, facts, ind, window, UNASSIGNED).actual
 
 
 def by_phase(plan: Plan, data: Dataset, window: Window) -> list[dict]:

@@ -5,6 +5,11 @@ check character; credit codes are in region 320509. Volumes follow the plan's sc
 outcome is mixed on purpose (some targets met, some behind, a milestone missed, a milestone late)
 so that reports have something to say. `scale` multiplies the volume ledgers (patents,
 trademarks, software copyrights) for benchmarks.
+
+Two random streams: `default_rng(seed)` draws every column the ledgers have always had, in the
+same order, so their figures never move; `default_rng(seed + 1)` draws only what was added later
+(addresses, legal status). New columns are otherwise derived from existing ones. Every company
+is in the enterprise register (`organisations`) with an address in its own town.
 """
 
 from __future__ import annotations
@@ -34,6 +39,17 @@ _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗�
 _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华")
 _BANKS = ["中国工商银行吴江分行", "中国农业银行吴江分行", "中国银行吴江分行", "中国建设银行吴江分行",
           "江苏银行吴江支行", "苏州银行吴江支行", "吴江农村商业银行"]
+# Address words per town: each is one of the town's `places` in targets.yaml, so an address
+# places the company in its own town. Roads name no place.
+_TOWN_PLACES = {
+    "吴江开发区": ["吴江经济技术开发区", "江陵街道", "同里镇"],
+    "汾湖高新区（黎里镇）": ["汾湖高新区", "黎里镇", "芦墟镇"],
+    "吴江高新区（盛泽镇）": ["盛泽镇"],
+    "东太湖度假区（太湖新城）": ["太湖新城", "松陵街道", "横扇街道"],
+    "平望镇": ["平望镇"], "七都镇": ["七都镇"], "震泽镇": ["震泽镇"], "桃源镇": ["桃源镇"],
+}
+_ROADS = ["人民路", "中山路", "新华路", "兴业路", "创业路", "科技路", "工业大道", "长安路", "富民路", "友谊路", "振兴路"]
+DATA_CUTOFF = np.datetime64("2024-03-31")  # the date of the latest export: nothing later is known
 _INSURERS = ["中国人民财产保险吴江支公司", "中国平安财产保险苏州分公司", "太平洋财产保险吴江支公司"]
 
 
@@ -66,6 +82,16 @@ def _enterprises(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return frame.drop_duplicates("credit_code").drop_duplicates("enterprise").reset_index(drop=True)
 
 
+def _addresses(extra: np.random.Generator, towns: pd.Series) -> pd.Series:
+    """A registered address in each company's own town: 江苏省苏州市吴江区盛泽镇兴业路N号."""
+    n = len(towns)
+    pick = extra.random(n)
+    places = [_TOWN_PLACES[t][int(u * len(_TOWN_PLACES[t]))] for t, u in zip(towns, pick)]
+    roads = _pick(extra, _ROADS, n)
+    numbers = extra.integers(1, 1000, n)
+    return pd.Series([f"江苏省苏州市吴江区{p}{r}{k}号" for p, r, k in zip(places, roads, numbers)], dtype="str")
+
+
 def _application_numbers(rng: np.random.Generator, filed: np.ndarray, type_digit: np.ndarray) -> pd.Series:
     years = filed.astype("datetime64[Y]").astype(int) + 1970
     n = len(filed)
@@ -74,7 +100,7 @@ def _application_numbers(rng: np.random.Generator, filed: np.ndarray, type_digit
     return body + "." + pd.Series(cnipa_check_char(body, 12), dtype="str")
 
 
-def patents(rng: np.random.Generator, companies: pd.DataFrame, scale: float) -> pd.DataFrame:
+def patents(rng: np.random.Generator, companies: pd.DataFrame, scale: float, extra: np.random.Generator) -> pd.DataFrame:
     in_plan = int(33_400 * scale)
     before = int(7_000 * scale)
     filed = np.concatenate([_dates(rng, before, date(2019, 1, 1), date(2021, 5, 31)),
@@ -89,16 +115,39 @@ def patents(rng: np.random.Generator, companies: pd.DataFrame, scale: float) -> 
     rate = np.array([0.42, 0.62, 0.80])[kind]
     lag = np.array([700, 300, 190])[kind] + rng.normal(0, 70, n).astype(np.int64)
     granted = filed + np.maximum(lag, 90)
-    known = (rng.random(n) < rate) & (granted <= np.datetime64("2024-03-31"))
+    grantable = rng.random(n) < rate
+    known = grantable & (granted <= DATA_CUTOFF)
     who = companies.iloc[rng.integers(0, len(companies), n)].reset_index(drop=True)
     titles = "一种" + pd.Series(_pick(rng, _TITLE_A, n)) + pd.Series(_pick(rng, _TITLE_B, n))
     titles = titles.where(types != "design", pd.Series(_pick(rng, _TITLE_A, n)) + "（外观）")
     frame = pd.DataFrame({
         "application_no": _application_numbers(rng, filed, digit),
-        "title": titles, "applicant": who["enterprise"], "town": who["town"], "type": types,
-        "filed_on": _iso(filed), "granted_on": _iso(granted).where(known, ""),
+        "title": titles, "applicant": who["enterprise"], "applicant_address": who["address"], "town": who["town"],
+        "type": types, "filed_on": _iso(filed), "granted_on": _iso(granted).where(known, ""),
     })
+    status, status_on = _legal_status(extra, kind, granted, known, grantable)
+    frame["legal_status"], frame["status_on"] = status, status_on
     return frame.sort_values("filed_on", kind="stable").reset_index(drop=True)
+
+
+def _legal_status(extra: np.random.Generator, kind: np.ndarray, granted: np.ndarray, known: np.ndarray,
+                  grantable: np.ndarray) -> tuple[np.ndarray, pd.Series]:
+    """Legal status as of the data cut-off and the date it became known (status_on).
+
+    Granted: valid since the grant, or — a few by type, most for unpaid annual fees — lapsed or
+    abandoned 1..3 years after it. Not granted: refused or withdrawn where a grant would have
+    come by the cut-off, else pending (no date)."""
+    n = len(kind)
+    ends = extra.random(n) < np.array([0.06, 0.10, 0.12])[kind]
+    ended_on = granted + extra.integers(365, 1100, n)
+    lapsed = known & ends & (ended_on <= DATA_CUTOFF)
+    decided = ~grantable & (granted <= DATA_CUTOFF)
+    status = np.full(n, "pending", dtype=object)
+    status[known] = "valid"
+    status[lapsed] = np.where(extra.random(int(lapsed.sum())) < 0.85, "lapsed", "abandoned")
+    status[decided] = np.where(extra.random(int(decided.sum())) < 0.6, "refused", "withdrawn")
+    dated = np.where(lapsed, ended_on, granted)
+    return status, _iso(dated).where(known | decided, "")
 
 
 def software_copyrights(rng: np.random.Generator, companies: pd.DataFrame, scale: float) -> pd.DataFrame:
@@ -116,22 +165,42 @@ def software_copyrights(rng: np.random.Generator, companies: pd.DataFrame, scale
 
 
 def trademarks(rng: np.random.Generator, companies: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """Applications, one class each; the register's term (10 years from registration) and status
+    words derived from the dates: 已注册, 驳回 (no registration by when it would have come), 申请中."""
     n = int(21_300 * scale)
     filed = _dates(rng, n, PLAN_START, PLAN_END, growth=0.1)
     numbers = (rng.permutation(20_000_000)[:n] + 50_000_000).astype(str)
     divisional = rng.random(n) < 0.01
     numbers = np.where(divisional, np.char.add(numbers, "A"), numbers)
     registered = filed + 270 + rng.integers(0, 120, n)
-    known = (rng.random(n) < 0.72) & (registered <= np.datetime64("2024-03-31"))
+    registrable = rng.random(n) < 0.72
+    known = registrable & (registered <= DATA_CUTOFF)
     classes = rng.choice([25, 24, 9, 35, 7, 42, 11, 20, 3, 30], n,
                          p=[0.2, 0.18, 0.14, 0.12, 0.1, 0.08, 0.06, 0.05, 0.04, 0.03])
     who = companies.iloc[rng.integers(0, len(companies), n)].reset_index(drop=True)
     frame = pd.DataFrame({
         "application_no": numbers,
         "mark": pd.Series(_pick(rng, _PREFIX, n)) + pd.Series(_pick(rng, _MIDDLE, n)),
-        "applicant": who["enterprise"], "town": who["town"], "nice_class": classes.astype(str),
-        "filed_on": _iso(filed), "registered_on": _iso(registered).where(known, "")})
+        "applicant": who["enterprise"], "applicant_address": who["address"], "town": who["town"],
+        "nice_class": classes.astype(str), "filed_on": _iso(filed), "registered_on": _iso(registered).where(known, ""),
+        "expires_on": _iso(_term_end(registered)).where(known, ""),
+        "status": np.where(known, "已注册", np.where(registered <= DATA_CUTOFF, "驳回", "申请中"))})
     return frame.sort_values("filed_on", kind="stable").reset_index(drop=True)
+
+
+def _term_end(registered: np.ndarray) -> np.ndarray:
+    """A registration's term ends the day before its tenth anniversary (29 Feb → 28 Feb)."""
+    days = pd.to_datetime(pd.Series(registered))
+    return ((days + pd.DateOffset(years=10)) - pd.Timedelta(days=1)).to_numpy().astype("datetime64[D]")
+
+
+def organisations(companies: pd.DataFrame) -> pd.DataFrame:
+    """The enterprise register: every generated company, inside the district, in its town."""
+    n = len(companies)
+    return pd.DataFrame({
+        "name": companies["enterprise"], "credit_code": companies["credit_code"], "located": ["inside"] * n,
+        "town": companies["town"], "address": companies["address"], "former_names": [""] * n,
+        "evidence": ["sample"] * n, "seen_on": [str(DATA_CUTOFF)] * n})
 
 
 def enterprise_programs(rng: np.random.Generator, companies: pd.DataFrame) -> pd.DataFrame:
@@ -240,10 +309,12 @@ def outputs() -> pd.DataFrame:
 
 
 def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame]:
-    """All ten ledgers as string frames with canonical columns."""
+    """All eleven ledgers as string frames with canonical columns."""
     rng = np.random.default_rng(seed)
+    extra = np.random.default_rng(seed + 1)  # columns added later only: `rng` draws as it always did
     companies = _enterprises(rng, max(3000, int(3000 * scale)))
-    pats = patents(rng, companies, scale)
+    companies["address"] = _addresses(extra, companies["town"])
+    pats = patents(rng, companies, scale, extra)
     return {
         "patents": pats,
         "software_copyrights": software_copyrights(rng, companies, scale),
@@ -255,6 +326,7 @@ def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame
         "trainees": trainees(rng, companies),
         "insurance_policies": insurance_policies(rng, companies),
         "outputs": outputs(),
+        "organisations": organisations(companies),
     }
 
 

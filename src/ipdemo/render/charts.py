@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from ..dataset import Dataset
+from ..i18n import message
 from ..plan import Plan
 from ..progress import Progress, by_town
 from ..summary import burn_up
@@ -80,19 +81,25 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
 
 
 def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dict:
-    """Towns side by side: each town's share of the main volume indicators."""
+    """Towns side by side: each town's share of the main volume indicators; records whose town
+    is not yet known (未划分区镇) as a last group, only when there are any."""
     plt = _pyplot()
     rows = [r for r in by_town(plan, data, progress.window) if r["kind"] == "cumulative" and r["district"]]
     rows = rows[:4]
-    towns = plan.town_index.names
+    names = plan.town_index.names
+    labels = names if lang == "zh" else [t.name_en or t.name for t in plan.towns]
+    extra = any(r["unassigned"] for r in rows)
+    if extra:
+        labels = [*labels, message("town_unassigned_column", lang)]
     fig, ax = plt.subplots(figsize=(8.5, 3.0))
     width = 0.8 / max(1, len(rows))
     for k, row in enumerate(rows):
-        shares = [100 * (row["towns"][t] or 0) / row["district"] for t in towns]
-        ax.bar([i + k * width for i in range(len(towns))], shares, width=width,
+        values = [row["towns"][t] for t in names] + ([row["unassigned"]] if extra else [])
+        shares = [100 * (v or 0) / row["district"] for v in values]
+        ax.bar([i + k * width for i in range(len(values))], shares, width=width,
                label=row["name"] if lang == "zh" else (row["name_en"] or row["name"]))
-    ax.set_xticks([i + width * (len(rows) - 1) / 2 for i in range(len(towns))])
-    ax.set_xticklabels(towns if lang == "zh" else [t.name_en or t.name for t in plan.towns], rotation=20, fontsize=7)
+    ax.set_xticks([i + width * (len(rows) - 1) / 2 for i in range(len(labels))])
+    ax.set_xticklabels(labels, rotation=20, fontsize=7)
     ax.set_ylabel("占全区 %" if lang == "zh" else "% of district")
     ax.legend(frameon=False, fontsize=7)
     ax.set_title("各区镇对比" if lang == "zh" else "Towns side by side")

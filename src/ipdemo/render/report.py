@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import message
 from ..progress import IndicatorProgress, Progress
 from .grid import Grid, cell_text
 
@@ -115,11 +116,20 @@ def progress_csv_grid(progress: Progress) -> Grid:
     return Grid(keys, keys, rows)
 
 
+def has_unassigned(rows: list[dict]) -> bool:
+    """Whether any indicator counts records whose town is not yet known (未划分区镇)."""
+    return any(r.get("unassigned") for r in rows)
+
+
 def town_grid(rows: list[dict], towns: list[str], lang: str) -> Grid:
-    keys = ["id", "name", "unit", "district", *towns]
-    header = [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"], LABELS[lang]["district"], *towns]
+    """Indicator × town; a 未划分区镇 column after the plan's towns only when some indicator
+    counts records whose town is not yet known (key `unassigned`, as in the JSON)."""
+    extra = has_unassigned(rows)
+    keys = ["id", "name", "unit", "district", *towns] + (["unassigned"] if extra else [])
+    header = [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"], LABELS[lang]["district"], *towns] + \
+        ([message("town_unassigned_column", lang)] if extra else [])
     body = [[r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"], r["district"],
-             *[r["towns"][t] for t in towns]] for r in rows]
+             *[r["towns"][t] for t in towns]] + ([r.get("unassigned")] if extra else []) for r in rows]
     return Grid(keys, header, body, title="按区镇" if lang == "zh" else "by town")
 
 
