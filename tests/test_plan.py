@@ -28,7 +28,9 @@ def test_shipped_plan_has_every_spec_target():
     assert len(plan.towns) == 8 and plan.plan.population == 1545023
     assert set(plan.ledgers) == {"patents", "software_copyrights", "trademarks", "enterprise_programs",
                                  "pledge_loans", "industrialization_projects", "events", "trainees",
-                                 "insurance_policies", "outputs"}
+                                 "insurance_policies", "outputs", "organisations"}
+    assert plan.placement.register_ledger == "organisations" and plan.ledgers["trademarks"].key == ["application_no",
+                                                                                                    "nice_class"]
     targets = {i.id: i.target for i in plan.indicators}
     assert targets["patent_applications"] == 30000 and targets["pledge_loans"] == 5
     assert plan.indicator("pledge_loans").unit == "亿元"
@@ -182,3 +184,19 @@ def test_missing_plan_file(tmp_path):
 def test_kind_needs_its_fields(tmp_path):
     problems = load_edited(tmp_path, "    min: 2\n    max: 4\n", "    min: 2\n")
     assert problems and "needs max" in problems[0].message("en")
+
+
+def test_placement_mistakes_are_caught_with_their_line(tmp_path):
+    text = SHIPPED.replace("  register: organisations", "  register: enterprises")
+    text = text.replace("places: [平望镇, 梅堰, 平望]", "places: [平望镇, 梅堰, 平望, 盛泽镇]")
+    text = text.replace("place: {address: applicant_address, organisation: applicant}\n    # Exports",
+                        "place: {address: applicant_adress, organisation: applicant}\n    # Exports")
+    path = tmp_path / "targets.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    codes = {(p.code, p.field) for p in caught.value.problems}
+    assert ("unknown_ledger", "register") in codes  # no such ledger
+    assert ("alias_clash", "places") in codes  # 盛泽镇 would place in two towns
+    assert ("unknown_field", "place") in codes  # the misspelt address field
+    assert all(p.line for p in caught.value.problems)

@@ -417,50 +417,72 @@ def summary(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="Export to import: CSV (UTF-8, GBK/GB18030, UTF-16) or XLSX.",
-                                         exists=True, dir_okay=False, readable=True)],
+    files: Annotated[list[Path], typer.Argument(help="Exports to import: CSV (UTF-8, GBK/GB18030, UTF-16), XLSX, XLS or an HTML table saved as .xls. Several files for one ledger are joined on its key.",
+                                                exists=True, dir_okay=False, readable=True, show_default=False)],
     ledger: Annotated[Optional[str], typer.Option("--ledger", "-l", help="Target ledger (default: guessed from headers and file name).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE: a constant column (e.g. --set owner=吴江某某科技有限公司); repeatable.")] = None,
+    exported_on: Annotated[Optional[str], typer.Option("--exported-on", help="The export's date, YYYY-MM-DD (default: from the file name, a title line, or the latest date in the file).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be added and updated; write nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1).")] = False,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name (default: the first).")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Sheet name of a workbook (default: the first with a recognisable header).")] = None,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Force the CSV encoding (default: detected).")] = None,
     format: Annotated[ImportFormat, typer.Option("--format", "-f", help="text or json.")] = ImportFormat.text,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
-    """Bring an export into a ledger: new keys added, known keys updated, nothing lost or duplicated.
+    """Bring exports into a ledger: new keys added, known keys updated, nothing lost or duplicated.
 
-    Any invalid row: nothing is written and every bad row is listed (exit 1). Writes are atomic,
-    locked and journaled in data/journal.jsonl.
+    Rows with no town are placed by the first applicant's address, else the enterprise register;
+    rows outside the district or of another patent office are skipped and counted; rows that
+    cannot be placed go to FILE.unplaced.csv to complete. Any invalid row: nothing is written and
+    every bad row is listed (exit 1). Writes are atomic, locked and journaled in data/journal.jsonl.
+
+    \b
+    Examples:
+      ipdemo import 专利检索导出_20231015.xlsx
+      ipdemo import 商标基本信息.csv 商标申请人.csv        # the open-data pair, joined
+      ipdemo import 软著登记.xlsx --set owner=吴江某某科技有限公司
+      ipdemo import 导出.xls --dry-run --exported-on 2023-10-15
     """
     from .errors import RowsRejected
-    from .importer import import_file
+    from .importer import Options, import_files
     from .render import imports as R
 
     lg = _lang(lang)
     with user_errors(lg):
         plan = _load(targets)
+        options = Options(ledger, sheet, encoding, _parse_sets(set_ or []), _parse_date(exported_on, "--exported-on"),
+                          dry_run, skip_invalid)
         try:
-            with _busy(lg, file):
-                result = import_file(plan, file, ledger, sheet, encoding, dry_run, skip_invalid)
+            with _busy(lg, files[0]):
+                results = import_files(plan, files, options)
         except RowsRejected as exc:
             if format == ImportFormat.json:
-                _write(R.rejected_json(exc, file, lg), None)
+                _write(R.rejected_json(exc, files[0], lg), None)
                 raise typer.Exit(1) from None
             raise
     if format == ImportFormat.json:
-        _write(R.as_json(result, lg), None)
+        _write(R.as_json(results, plan, lg), None)
     else:
-        _write(R.as_text(result, plan, lg), None)
-        if result.warnings:
-            from .render.problems import as_text
+        from .render.problems import as_text
 
-            _say(as_text(result.warnings[:50], lg))
-        if result.errors:
-            from .render.problems import as_text
+        for result in results:
+            _write(R.as_text(result, plan, lg), None)
+            if result.warnings:
+                _say(as_text(result.warnings[:50], lg))
+            if result.errors:
+                _say(as_text(result.errors[:200], lg))
+    raise typer.Exit(1 if any(r.errors for r in results) else 0)
 
-            _say(as_text(result.errors[:200], lg))
-    raise typer.Exit(1 if result.errors else 0)
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, constant = value.partition("=")
+        if not sep or not name.strip():
+            raise UsageError("bad_set_option", value=value)
+        out[name.strip()] = constant.strip()
+    return out
 
 
 @contextmanager

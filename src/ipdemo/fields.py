@@ -163,12 +163,13 @@ def parse_iso_dates(values: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index).astype("datetime64[s]")
 
 
-def check_date(values: pd.Series, earliest: date, latest: date, parsed: pd.Series | None = None) -> list[Finding]:
+def check_date(values: pd.Series, earliest: date, latest: date, parsed: pd.Series | None = None,
+               future_ok: bool = False) -> list[Finding]:
     parsed = parse_iso_dates(values) if parsed is None else parsed
     bad = parsed.isna().to_numpy(dtype=bool)
     out_of_range = (~bad) & ~parsed.between(pd.Timestamp(earliest), pd.Timestamp(latest)).to_numpy(dtype=bool)
     today = pd.Timestamp(date.today())
-    future = (~bad) & ~out_of_range & (parsed > today).to_numpy(dtype=bool)
+    future = (~bad) & ~out_of_range & (parsed > today).to_numpy(dtype=bool) & (not future_ok)
     return [
         Finding(bad, "bad_date"),
         Finding(out_of_range, "date_out_of_range"),

@@ -162,6 +162,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "列 {column!r} 无法对应到台账字段，已忽略（可在 targets.yaml 的 aliases 中添加）",
         "column {column!r} matches no ledger field and is ignored (add it to aliases in targets.yaml)",
     ),
+    "unmapped_columns": (
+        "未使用的列（台账不需要或无法对应，已忽略；需要时可在 targets.yaml 的 aliases 中添加）：{columns}",
+        "columns not used (not needed by the ledger or not recognised; add aliases in targets.yaml "
+        "if needed): {columns}",
+    ),
     "ambiguous_date": (
         "日期 {value!r} 有歧义（日/月顺序不明），请写成 YYYY-MM-DD",
         "date {value!r} is ambiguous (day/month order); write it as YYYY-MM-DD",
@@ -290,9 +295,95 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "bad_week": ("--week {value!r} 应为 YYYY-Www，如 2023-W39", "--week {value!r} must be YYYY-Www, e.g. 2023-W39"),
     "week_and_as_of": ("--week 与 --as-of 只能用一个", "use --week or --as-of, not both"),
+    # --- import of real exports -----------------------------------------------------------
+    "town_unassigned": (
+        "区镇未划分（地址只写到区，未写明区镇）：计入全区合计；可在导入文件中补上区镇后重新导入",
+        "town not assigned (the address names the district but no town): counted in district totals; "
+        "add the town in the file and import it again",
+    ),
+    "empty_field": ("字段为空", "field is empty"),
+    "set_unknown_field": (
+        "--set 的字段 {field!r} 不属于台账 {ledger}（可用：{known}）",
+        "--set field {field!r} is not a field of ledger {ledger} (known: {known})",
+    ),
+    "bad_set_option": (
+        "--set {value!r} 应写成 字段=值，如 --set owner=吴江某某科技有限公司",
+        "--set {value!r} must be FIELD=VALUE, e.g. --set owner=Some Co., Ltd.",
+    ),
+    "held_no_address": (
+        "无地址，企业名录中也查不到该权利人：请填写所属区镇后重新导入",
+        "no address, and the owner is not in the enterprise register: fill in the town and import again",
+    ),
+    "held_address_unplaced": (
+        "地址无法判断是否在本区：请填写所属区镇（区外的行可删除）后重新导入",
+        "the address does not tell whether it is in the district: fill in the town (delete rows that "
+        "are outside) and import again",
+    ),
     "init_not_empty": (
         "{path} 已存在且非空；请指定新的或空的目录",
         "{path} exists and is not empty; choose a new or empty folder",
+    ),
+    # --- engine ---------------------------------------------------------------------------
+    "town_unassigned_column": ("未划分区镇", "Town unassigned"),
+    # --- readers ----------------------------------------------------------------------------
+    "sheet_for_html": (
+        "{path} 是网页表格（HTML），没有工作表；去掉 --sheet",
+        "{path} is a web-page table (HTML) and has no sheets; drop --sheet",
+    ),
+    "unsupported_format": (
+        "无法读取 {path}：{format} 格式不受支持。请在 Excel/WPS 中另存为 .xlsx 或 CSV",
+        "cannot read {path}: the {format} format is not supported. Save it as .xlsx or CSV in Excel/WPS",
+    ),
+    "zip_not_workbook": (
+        "无法打开 Excel 文件 {path}：这是 zip 压缩包，不是工作簿",
+        "cannot open the Excel file {path}: it is a zip archive, not a workbook",
+    ),
+    "workbook_is_text": (
+        "{path} 的扩展名是 Excel 工作簿，但内容是纯文本（CSV？）。请把扩展名改为 .csv 后再导入",
+        "{path} is named as an Excel workbook but holds plain text (CSV?). Rename it to .csv and import it",
+    ),
+    "workbook_truncated": (
+        "无法打开 Excel 文件 {path}：文件不完整（下载或复制中断？）。请重新下载或导出",
+        "cannot open the Excel file {path}: it ends too early (an interrupted download or copy?). "
+        "Download or export it again",
+    ),
+    "workbook_encrypted": (
+        "无法打开 Excel 文件 {path}：文件设有打开密码。请在 Excel/WPS 中取消密码后另存",
+        "cannot open the Excel file {path}: it is password-protected. Remove the password in Excel/WPS and save again",
+    ),
+    "workbook_too_large": (
+        "拒绝读取 {path}：解压后有 {size}，超过上限 {limit}，不像表格导出",
+        "refusing {path}: it unpacks to {size}, over the limit of {limit}; this is not a table export",
+    ),
+    "workbook_bomb": (
+        "拒绝读取 {path}：其中 {member} 压缩比异常（{ratio}:1，解压后 {size}），疑似压缩炸弹",
+        "refusing {path}: member {member} is compressed {ratio}:1 ({size} unpacked), a likely zip bomb",
+    ),
+    "workbook_dtd": (
+        "拒绝读取 {path}：其中的 XML 含有 DTD（<!DOCTYPE>/<!ENTITY>），正常工作簿不会有。请重新导出",
+        "refusing {path}: its XML contains a DTD (<!DOCTYPE>/<!ENTITY>), which real workbooks never have. "
+        "Export it again",
+    ),
+    "workbook_bad_cells": (
+        "无法打开 Excel 文件 {path}：单元格地址（r=…）无法识别。请在 Excel/WPS 中另存后再导入",
+        "cannot open the Excel file {path}: its cell references (r=…) are unreadable. Save it again in Excel/WPS",
+    ),
+    "too_many_rows": (
+        "{path} 超过 {limit} 行，不像表格导出。请分批导出",
+        "{path} has more than {limit} rows; this is not a table export. Export it in parts",
+    ),
+    "sheet_too_large": (
+        "{path} 的数据区域有 {rows} 行 × {columns} 列，超过 {limit} 个单元格的上限（远处是否有零散内容？）",
+        "{path} spans {rows} rows × {columns} columns, over the limit of {limit} cells "
+        "(is there a stray value far from the table?)",
+    ),
+    "html_too_large": (
+        "拒绝读取 {path}：网页表格有 {size}，超过上限 {limit}",
+        "refusing {path}: the web-page table is {size}, over the limit of {limit}",
+    ),
+    "html_no_table": (
+        "{path} 是网页（HTML），但其中没有表格。请重新导出，或另存为 .xlsx / CSV",
+        "{path} is a web page (HTML) with no table in it. Export it again, or save it as .xlsx / CSV",
     ),
 }
 

@@ -1,13 +1,18 @@
-"""Import an export into a ledger: map headers, normalise, merge by key, check, write safely.
+"""Import exports into a ledger: prepare each file, merge by key, check, write safely.
 
 The order matters for safety and for correct checks:
-1. read and normalise the source (outside the lock: slow, touches nothing);
+1. read and prepare every source (incoming.py: map headers, normalise, fold publications, set
+   aside other offices and outside-the-district rows, place towns) outside the lock;
 2. under the data-folder lock, re-read the ledger and merge: an incoming empty value never
-   blanks a stored one, so a file that only carries (application_no, granted_on) can update;
+   blanks a stored one, and a value set by a newer export is never replaced by an older one;
 3. check the *merged* rows with the same rules as `validate` (a row is judged as it would be
    stored), naming the source row as the user's spreadsheet numbers it;
 4. any invalid row: nothing is written (or, with skip_invalid, the good rows are and the bad ones
-   go to a reject file); else journal first, then replace the ledger atomically.
+   go to a reject file); else journal first, then replace the ledger atomically. Organisations
+   placed by address or credit code are then added to the enterprise register.
+
+Files given together for one ledger are joined on its key before the merge (basic information
+plus owners; two exports of the same records): where they disagree, the newer export wins.
 """
 
 from __future__ import annotations
@@ -16,26 +21,23 @@ import csv
 import io
 import os
 from contextlib import nullcontext
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from . import normalize as N
-from .errors import InputFileError, LedgerError, Problem, RowsRejected, UsageError
+from .errors import LedgerError, Problem, RowsRejected, UsageError
+from .incoming import LOCATED, REASON, Prepared, guess_ledger, header_score, parse_sets, prepare
 from .ledger import BOM, display_path, read_table
 from .plan import LedgerSpec, Plan
+from .provenance import set_on, value_dates
 from .sources import Source, read_source
 from .store import append_journal, atomic_write_bytes, data_lock, sha256_bytes
 from .validate import check_frame
 
 KEY_SEP = "\x1f"
-UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
 
 
 @dataclass
@@ -44,6 +46,17 @@ class Change:
     field: str
     old: str
     new: str
+
+
+@dataclass
+class Kept:
+    """An incoming value not applied because a newer export set the stored one."""
+
+    key: str
+    field: str
+    stored: str
+    incoming: str
+    stored_on: str  # the export date of the stored value
 
 
 @dataclass
@@ -64,122 +77,46 @@ class ImportResult:
     reject_file: str | None = None
     dry_run: bool = False
     written: bool = False
+    exported_on: str | None = None
+    exported_how: str | None = None
+    folded: int = 0  # publication rows folded into one record per application
+    other_office: int = 0  # another patent office's numbers: skipped
+    outside: int = 0  # outside the district: skipped
+    held: int = 0  # cannot be placed: written to held_file to complete
+    held_file: str | None = None
+    unassigned: int = 0  # inside the district, town not known: imported with an empty town
+    skipped_rows: list[dict] = field(default_factory=list)  # totals and footers of the sheet
+    kept_newer: list[Kept] = field(default_factory=list)
+    register_added: int = 0
+    register_conflicts: list[dict] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
 
-    def as_dict(self, lang: str = "zh") -> dict:
-        return {"ledger": self.ledger, "source": self.source, "sha256": self.sha256, "encoding": self.encoding,
-                "sheet": self.sheet, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected, "dry_run": self.dry_run, "written": self.written,
+    @property
+    def transfers(self) -> list[Change]:
+        return [c for c in self.changes if c.field in self._identity]
+
+    _identity: tuple[str, ...] = ()
+
+    def as_dict(self, lang: str = "zh", personal: tuple[str, ...] = ()) -> dict:
+        def change(c: Change) -> dict:
+            hidden = c.field in personal
+            return {"key": c.key, "field": c.field, "old": "***" if hidden else c.old,
+                    "new": "***" if hidden else c.new}
+
+        return {"ledger": self.ledger, "source": self.source, "sources": self.sources, "sha256": self.sha256,
+                "encoding": self.encoding, "sheet": self.sheet, "exported_on": self.exported_on,
+                "exported_on_from": self.exported_how, "added": self.added, "updated": self.updated,
+                "unchanged": self.unchanged, "rejected": self.rejected, "outside": self.outside,
+                "other_office": self.other_office, "held": self.held, "held_file": self.held_file,
+                "unassigned": self.unassigned, "folded_publications": self.folded,
+                "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
                 "reject_file": self.reject_file,
+                "transfers": [change(c) for c in self.transfers],
+                "kept_newer": [k.__dict__ for k in self.kept_newer],
+                "register": {"added": self.register_added, "conflicts": self.register_conflicts},
                 "errors": [p.as_dict(lang) for p in self.errors],
                 "warnings": [p.as_dict(lang) for p in self.warnings],
-                "changes": [c.__dict__ for c in self.changes]}
-
-
-# --- header mapping ------------------------------------------------------------------------
-
-def header_key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
-
-
-def header_table(plan: Plan, spec: LedgerSpec) -> dict[str, str]:
-    """Every accepted spelling of a header → canonical field name."""
-    table: dict[str, str] = {}
-    for name, f in spec.fields.items():
-        for spelling in [name, f.label or "", *f.aliases]:
-            if spelling:
-                table.setdefault(header_key(spelling), name)
-    return table
-
-
-def split_unit(plan: Plan, header: str) -> tuple[str, str | None]:
-    """'金额（万元）' → ('金额', '万元') when the bracket holds a known unit."""
-    match = UNIT_IN_HEADER.match(unicodedata.normalize("NFKC", header).strip())
-    if match and match.group(2) in plan.units:
-        return match.group(1), match.group(2)
-    return header, None
-
-
-def map_headers(plan: Plan, spec: LedgerSpec, header: list[str], source: str = "", strict: bool = True
-                ) -> dict[str, tuple[int, str | None]]:
-    """canonical field → (source column index, unit written in the header)."""
-    table = header_table(plan, spec)
-    found: dict[str, tuple[int, str | None]] = {}
-    for index, cell in enumerate(header):
-        name, unit = table.get(header_key(cell)), None
-        if name is None:
-            base, unit = split_unit(plan, cell)
-            name = table.get(header_key(base))
-        if name is not None and name in found and strict:
-            # Two columns for one field (申请号 twice, or 申请号 and 专利号): which is right is a guess.
-            raise InputFileError("duplicate_mapping", path=source, field=name, first=header[found[name][0]],
-                                 second=cell)
-        if name is not None and name not in found:
-            found[name] = (index, unit)
-    return found
-
-
-def guess_ledger(plan: Plan, header: list[str], filename: str) -> str:
-    """The ledger whose headers the file carries best, its key included; file name breaks ties."""
-    scored = []
-    for name, spec in plan.ledgers.items():
-        mapped = map_headers(plan, spec, header, strict=False)  # a doubled column is reported later
-        if not all(k in mapped for k in spec.key):
-            continue
-        named = name in filename.lower() or spec.name in filename
-        scored.append((len(mapped) / len(spec.fields), named, name))
-    if not scored:
-        raise InputFileError("ledger_unknown", path=filename, known=", ".join(plan.ledgers))
-    scored.sort(reverse=True)
-    if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
-        tied = [s[2] for s in scored if s[:2] == scored[0][:2]]
-        raise InputFileError("ledger_ambiguous", path=filename, candidates=", ".join(tied))
-    return scored[0][2]
-
-
-def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
-    tables = [header_table(plan, plan.ledgers[ledger])] if ledger else \
-        [header_table(plan, spec) for spec in plan.ledgers.values()]
-    def score(cells: list[str]) -> int:
-        return max(sum(1 for c in cells if c and (header_key(c) in t or header_key(split_unit(plan, c)[0]) in t))
-                   for t in tables)
-    return score
-
-
-# --- normalising ---------------------------------------------------------------------------
-
-def incoming_frame(plan: Plan, ledger: str, source: Source) -> tuple[pd.DataFrame, list[Problem], list[Problem]]:
-    """Canonical, normalised text columns (unmapped fields empty), plus errors and warnings."""
-    spec = plan.ledgers[ledger]
-    shown = source.display
-    mapping = map_headers(plan, spec, source.header, shown)
-    missing_keys = [k for k in spec.key if k not in mapping]
-    if missing_keys:
-        raise InputFileError("missing_key_column", path=shown, ledger=ledger, columns=", ".join(missing_keys),
-                             accepted=_accepted(spec, missing_keys[0]))
-    used = {index for index, _ in mapping.values()}
-    warnings = [Problem(shown, source.header_row, h, "unmapped_column", "warning", {"column": h})
-                for i, h in enumerate(source.header) if i not in used and h]
-    errors: list[Problem] = list(source.problems)
-    columns = {}
-    n = len(source.frame)
-    for name, f in spec.fields.items():
-        if name not in mapping:
-            columns[name] = pd.Series([""] * n, dtype="str")
-            continue
-        index, unit = mapping[name]
-        factor = 1.0
-        if unit and f.unit and unit != f.unit:
-            factor = plan.units[unit].factor / plan.units[f.unit].factor
-        values, ambiguous = N.normalise_field(plan, f, source.frame[str(index)].reset_index(drop=True), factor)
-        columns[name] = values
-        for i in np.flatnonzero(ambiguous):
-            errors.append(Problem(shown, int(source.rows[i]), name, "ambiguous_date", params={"value": values.iloc[i]}))
-    return pd.DataFrame(columns), errors, warnings
-
-
-def _accepted(spec: LedgerSpec, name: str) -> str:
-    f = spec.fields[name]
-    return "、".join([name, *([f.label] if f.label else []), *f.aliases])
+                "changes": [change(c) for c in self.changes]}
 
 
 # --- merging -------------------------------------------------------------------------------
@@ -282,56 +219,330 @@ def serialise(table: pd.DataFrame) -> bytes:
 
 # --- the whole import ----------------------------------------------------------------------
 
+@dataclass
+class Options:
+    """What the user asked of one `ipdemo import`."""
+
+    ledger: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    sets: dict[str, str] = field(default_factory=dict)  # --set FIELD=VALUE: a constant column
+    exported_on: date | None = None
+    dry_run: bool = False
+    skip_invalid: bool = False
+    lock_timeout: float | None = None
+
+
 def import_file(plan: Plan, path: Path, ledger: str | None = None, sheet: str | None = None,
                 encoding: str | None = None, dry_run: bool = False, skip_invalid: bool = False,
                 lock_timeout: float | None = None) -> ImportResult:
-    if ledger is not None and ledger not in plan.ledgers:
-        raise UsageError("unknown_ledger_option", ledger=ledger, known=", ".join(plan.ledgers))
-    source = read_source(path, header_score(plan, ledger), sheet, encoding)
-    name = ledger or guess_ledger(plan, source.header, path.name)
+    """One file into its ledger (see import_files)."""
+    options = Options(ledger, sheet, encoding, dry_run=dry_run, skip_invalid=skip_invalid, lock_timeout=lock_timeout)
+    return import_files(plan, [path], options)[0]
+
+
+def import_files(plan: Plan, paths: list[Path], options: Options) -> list[ImportResult]:
+    """Every file prepared first (nothing is written if one cannot be read), then one import per
+    ledger: files for the same ledger are joined on its key."""
+    if options.ledger is not None and options.ledger not in plan.ledgers:
+        raise UsageError("unknown_ledger_option", ledger=options.ledger, known=", ".join(plan.ledgers))
+    register = load_register(plan)
+    groups: dict[str, list[Prepared]] = {}
+    for path in paths:
+        source = read_source(path, header_score(plan, options.ledger), options.sheet, options.encoding)
+        name = options.ledger or guess_ledger(plan, source.header, path.name)
+        sets = parse_sets(plan, name, options.sets)
+        lookup = register if name != plan.placement.register_ledger else None
+        groups.setdefault(name, []).append(prepare(plan, name, source, sets, options.exported_on, lookup))
+    return [_land(plan, name, group, options) for name, group in groups.items()]
+
+
+def load_register(plan: Plan):
+    """The enterprise register as a lookup, or None when the plan has none."""
+    name = plan.placement.register_ledger
+    if name is None:
+        return None
+    from .placement import Register
+
+    stored, _ = _stored(plan, name, plan.ledger_path(name))
+    return Register.from_frame(plan, stored)
+
+
+@dataclass
+class Joined:
+    """The rows of every source for one ledger, one row per key across files."""
+
+    frame: pd.DataFrame
+    origin: np.ndarray  # which source each row came from (its first appearance)
+    lines: np.ndarray  # that source's row number
+    exported: np.ndarray  # ISO export date of the newest source that gave the row
+    located: np.ndarray | None = None  # placement note: inside / outside / '' (unknown)
+    reasons: np.ndarray | None = None  # why an unknown row could not be placed
+
+    def subset(self, mask: np.ndarray) -> Joined:
+        return Joined(self.frame[mask].reset_index(drop=True), self.origin[mask], self.lines[mask],
+                      self.exported[mask], None if self.located is None else self.located[mask],
+                      None if self.reasons is None else self.reasons[mask])
+
+
+def join_sources(spec: LedgerSpec, group: list[Prepared]) -> Joined:
+    """Rows of several files joined on the key: per field the newest export's non-empty value.
+    A key repeated inside one file is not joined: the checks report it as a duplicate."""
+    joined = _joined(spec, group)
+    if LOCATED in joined.frame.columns:
+        joined.located = joined.frame.pop(LOCATED).to_numpy(dtype=object)
+        joined.reasons = joined.frame.pop(REASON).to_numpy(dtype=object)
+    return joined
+
+
+def _joined(spec: LedgerSpec, group: list[Prepared]) -> Joined:
+    if len(group) == 1:
+        p = group[0]
+        return Joined(p.frame.copy(), np.zeros(len(p.frame), dtype=np.int64), p.rows,
+                      np.full(len(p.frame), p.exported.iso(), dtype=object))
+    parts = []
+    for i, p in enumerate(group):
+        part = p.frame.copy()
+        part["__origin"], part["__line"], part["__date"] = i, p.rows, p.exported.iso()
+        part["__position"] = np.arange(len(part)) + sum(len(q.frame) for q in group[:i])
+        parts.append(part)
+    rows = pd.concat(parts, ignore_index=True)
+    fields = [c for c in rows.columns if not c.startswith("__") or c in (LOCATED, REASON)]
+    rows[fields] = rows[fields].fillna("")
+    rows["__key"] = keys_of(rows, spec.key)
+    repeated = rows.duplicated(["__key", "__origin"], keep=False).to_numpy()
+    join = rows[~repeated].sort_values("__date", kind="stable")
+    grouped = join.replace({f: {"": np.nan} for f in fields}).groupby("__key", sort=False)
+    joined = grouped[fields].last()
+    joined["__position"] = grouped["__position"].min()
+    joined["__date"] = grouped["__date"].max()
+    first = join.sort_values("__position").drop_duplicates("__key").set_index("__key")
+    joined["__origin"], joined["__line"] = first["__origin"], first["__line"]
+    joined = joined.reset_index(drop=True)
+    alone = rows[repeated][fields + ["__position", "__date", "__origin", "__line"]]
+    out = pd.concat([joined, alone], ignore_index=True).sort_values("__position", kind="stable")
+    frame = out[fields].fillna("").astype("str").reset_index(drop=True)
+    return Joined(frame, out["__origin"].to_numpy(dtype=np.int64), out["__line"].to_numpy(dtype=np.int64),
+                  out["__date"].to_numpy(dtype=object))
+
+
+def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> ImportResult:
     spec = plan.ledgers[name]
-    incoming, errors, warnings = incoming_frame(plan, name, source)
-    result = ImportResult(name, source.display, sha256_bytes(source.data), source.encoding, source.sheet,
-                          warnings=warnings, dry_run=dry_run)
+    first = group[0].source
+    joined = join_sources(spec, group)
+    result = ImportResult(name, ", ".join(p.source.display for p in group), sha256_bytes(first.data),
+                          first.encoding, first.sheet, dry_run=options.dry_run,
+                          sources=[p.source.display for p in group])
+    result._identity = tuple(f for f, fs in spec.fields.items() if fs.identity)
+    newest = max(group, key=lambda p: p.exported.day).exported
+    result.exported_on, result.exported_how = newest.iso(), newest.how
+    errors: list[Problem] = [e for p in group for e in p.errors]
+    result.warnings = [w for p in group for w in p.warnings]
+    for p in group:
+        result.folded += p.folded
+        result.other_office += p.other_office
+        result.skipped_rows += [{"file": p.source.display, "row": s.row, "kind": s.kind, "text": s.text}
+                                for s in getattr(p.source, "skipped", [])]
     ledger_path = plan.ledger_path(name)
-    if lock_timeout is None:
-        lock_timeout = float(os.environ.get("IPDEMO_LOCK_TIMEOUT", "60"))
+    timeout = options.lock_timeout
+    if timeout is None:
+        timeout = float(os.environ.get("IPDEMO_LOCK_TIMEOUT", "60"))
     # A dry run only reads, so it takes no lock and creates no lock file.
-    with (nullcontext() if dry_run else data_lock(plan.data_dir, lock_timeout)):
+    with (nullcontext() if options.dry_run else data_lock(plan.data_dir, timeout)):
         stored, order = _stored(plan, name, ledger_path)
-        merged, where = merge(stored, incoming, spec)
-        problems, invalid = check_frame(plan, name, merged, source.rows, source.display)
+        merged, where = merge(stored, joined.frame, spec)
+        outside, unplaced, held = _set_aside(joined, where, result)
+        if outside.any():  # outside rows are not the district's: not even checked
+            inside = ~outside
+            joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
+            unplaced = unplaced[inside]
+        incoming = joined.frame
+        result.kept_newer = newer_wins(plan, name, spec, stored, merged, where, joined.exported)
+        date_statuses(spec, stored, incoming, merged, where, joined.exported)
+        problems, invalid = _check(plan, name, merged, joined, group)
         errors += [p for p in problems if p.severity == "error"]
-        result.warnings += [p for p in problems if p.severity == "warning"]
-        bad_lines = {p.line for p in errors}
-        invalid |= np.isin(source.rows, list(bad_lines))
-        result.errors = sorted(errors, key=lambda p: p.line or 0)
-        result.rejected = int(invalid.sum()) + sum(1 for p in source.problems)
-        if result.errors and not skip_invalid:
+        # An unassigned town is said once in the summary (unassigned), not once per row.
+        result.warnings += [p for p in problems if p.severity == "warning" and p.code != "town_unassigned"]
+        for i, p in enumerate(group):  # rows named by a problem of their own source (ragged, ambiguous date)
+            lines = [e.line for e in errors if e.file == p.source.display]
+            if lines:
+                invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
+        result.errors = sorted(errors, key=lambda p: (p.file, p.line or 0))
+        result.rejected = int(invalid.sum()) + sum(len(p.source.problems) for p in group)
+        if result.errors and not options.skip_invalid:
             raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
-                               path=source.display, ledger=name)
-        keep = ~invalid
+                               path=result.source, ledger=name)
+        keep = ~invalid & ~unplaced  # held rows were checked (a bad one fails the import) but wait
+        if "town" in spec.fields:
+            result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
         table, changes, new_keys, unchanged = apply(stored, merged[keep].reset_index(drop=True),
                                                     where[keep], spec, order)
         result.added, result.updated = len(new_keys), len({c.key for c in changes})
         result.unchanged, result.changes, result.new_keys = unchanged, changes, new_keys
-        if dry_run:
+        if options.dry_run:
+            _preview_register(plan, group, result)
             return result
         if result.errors:
-            result.reject_file = _write_rejects(source, invalid, result.errors)
+            result.reject_file = ", ".join(_write_rejects(p.source, result.errors) for p in group
+                                           if any(e.file == p.source.display for e in result.errors))
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
         append_journal(plan.data_dir, {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import",
-            "ledger": name, "source": path.name, "source_sha256": result.sha256,
+            "ledger": name, "source": ", ".join(p.source.path.name for p in group), "source_sha256": result.sha256,
+            "exported_on": result.exported_on,
             "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
             "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
-            "rejected": result.rejected, "new_keys": new_keys[:1000], "new_keys_total": len(new_keys),
+            "rejected": result.rejected, "outside": result.outside, "other_office": result.other_office,
+            "held": result.held, "new_keys": new_keys, "new_keys_total": len(new_keys),
             "changes": [c.__dict__ for c in changes]})
         if data != before:
             atomic_write_bytes(ledger_path, data)
             result.written = True
+        _update_register(plan, group, result)
+    result.held_file = ", ".join(write_held(plan, spec, group[i], lines, reasons)
+                                 for i, (lines, reasons) in held.items()) or None
     return result
+
+
+def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult
+               ) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.ndarray, list[str]]]]:
+    """New keys placed outside the district are counted and skipped; new keys that cannot be
+    placed are held (per source: row numbers and reasons). A key the ledger holds keeps its town.
+    Returns the outside rows, the unplaced rows and the held rows per source."""
+    if joined.located is None:
+        none = np.zeros(len(where), dtype=bool)
+        return none, none, {}
+    new = where < 0
+    outside = new & (joined.located == "outside")
+    unknown = new & (joined.located == "")
+    result.outside, result.held = int(outside.sum()), int(unknown.sum())
+    held: dict[int, tuple[np.ndarray, list[str]]] = {}
+    for origin in np.unique(joined.origin[unknown]):
+        rows = unknown & (joined.origin == origin)
+        held[int(origin)] = (joined.lines[rows], list(joined.reasons[rows]))
+    return outside, unknown, held
+
+
+def _check(plan: Plan, name: str, merged: pd.DataFrame, joined: Joined, group: list[Prepared]
+           ) -> tuple[list[Problem], np.ndarray]:
+    """The checks, source by source, so each problem names its own file and row."""
+    if len(group) == 1:
+        return check_frame(plan, name, merged, joined.lines, group[0].source.display)
+    problems: list[Problem] = []
+    invalid = np.zeros(len(merged), dtype=bool)
+    for i, p in enumerate(group):
+        rows = np.flatnonzero(joined.origin == i)
+        found, bad = check_frame(plan, name, merged.iloc[rows].reset_index(drop=True), joined.lines[rows],
+                                 p.source.display)
+        problems += found
+        invalid[rows] = bad
+    return problems, invalid
+
+
+def newer_wins(plan: Plan, name: str, spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataFrame,
+               where: np.ndarray, exported: np.ndarray) -> list[Kept]:
+    """Put back every stored value that a newer export set than the one now incoming."""
+    matched = np.flatnonzero(where >= 0)
+    if not len(matched):
+        return []
+    diffs: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+    for fname in spec.fields:
+        if fname in spec.key or fname not in stored.columns:
+            continue
+        new = merged[fname].to_numpy(dtype=object)[matched]
+        old = _take(stored[fname], where[matched])
+        rows = np.flatnonzero(new != old)
+        if len(rows):
+            diffs.append((fname, matched[rows], old[rows], new[rows]))
+    if not diffs:
+        return []
+    keys = keys_of(merged, spec.key).str.replace(KEY_SEP, "/").to_numpy(dtype=object)
+    dates = value_dates(plan.data_dir, name, {keys[i] for _, rows, _, _ in diffs for i in rows})
+    kept: list[Kept] = []
+    for fname, rows, old, new in diffs:
+        column = merged[fname].to_numpy(dtype=object)
+        for i, before, after in zip(rows, old, new):
+            stored_on = set_on(dates, keys[i], fname)
+            if stored_on and stored_on > exported[i]:
+                column[i] = before
+                kept.append(Kept(keys[i], fname, before, after, stored_on))
+        merged[fname] = pd.Series(column, dtype="str")
+    return kept
+
+
+def date_statuses(spec: LedgerSpec, stored: pd.DataFrame, incoming: pd.DataFrame, merged: pd.DataFrame,
+                  where: np.ndarray, exported: np.ndarray) -> None:
+    """A status that appears or changes is dated by the export that says it, unless the export
+    dates it itself; an unchanged status keeps the date it first became known."""
+    for status, dated in spec.status_dates.items():
+        if status not in merged.columns or dated not in merged.columns:
+            continue
+        previous = np.full(len(merged), "", dtype=object)
+        matched = where >= 0
+        if matched.any() and status in stored.columns:
+            previous[matched] = _take(stored[status], where[matched])
+        now = merged[status].to_numpy(dtype=object)
+        fresh = (now != "") & (now != previous) & (incoming[dated] == "").to_numpy(dtype=bool)
+        if fresh.any():
+            column = merged[dated].to_numpy(dtype=object)
+            column[fresh] = exported[fresh]
+            merged[dated] = pd.Series(column, dtype="str")
+
+
+# --- the register, held rows, rejects ------------------------------------------------------
+
+def _learned(plan: Plan, group: list[Prepared], register):
+    """What the register would learn from this import's rows placed by address or credit code."""
+    frames = [p.learn.assign(evidence=p.source.path.name, seen_on=p.exported.iso())
+              for p in group if p.learn is not None and len(p.learn)]
+    if register is None or not frames:
+        return None
+    from .placement import Placed
+
+    rows = pd.concat(frames, ignore_index=True)
+    placed = Placed(located=rows["located"].to_numpy(dtype=object), town=rows["town"],
+                    how=np.full(len(rows), "address", dtype=object))
+    return register.learn(rows["name"], rows["credit_code"], rows["address"], placed,
+                          evidence=", ".join(dict.fromkeys(rows["evidence"])), seen_on=max(rows["seen_on"]))
+
+
+def _conflicts(learned) -> list[dict]:
+    return [c.__dict__ if hasattr(c, "__dict__") else dict(c) for c in learned.conflicts]
+
+
+def _preview_register(plan: Plan, group: list[Prepared], result: ImportResult) -> None:
+    learned = _learned(plan, group, load_register(plan))
+    if learned is not None:
+        result.register_added = len(learned.entries)
+        result.register_conflicts = _conflicts(learned)
+
+
+def _update_register(plan: Plan, group: list[Prepared], result: ImportResult) -> None:
+    """New organisations join the register (under the same lock); conflicts are only reported."""
+    name = plan.placement.register_ledger
+    if name is None or result.ledger == name:
+        return
+    learned = _learned(plan, group, load_register(plan))
+    if learned is None:
+        return
+    result.register_conflicts = _conflicts(learned)
+    if not len(learned.entries):
+        return
+    path = plan.ledger_path(name)
+    stored, order = _stored(plan, name, path)
+    entries = learned.entries.reindex(columns=list(plan.ledgers[name].fields), fill_value="").astype("str")
+    table = pd.concat([stored.reindex(columns=order, fill_value=""), entries.reindex(columns=order, fill_value="")],
+                      ignore_index=True)
+    before = path.read_bytes() if path.exists() else b""
+    data = serialise(table)
+    append_journal(plan.data_dir, {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import", "ledger": name,
+        "source": result.source, "exported_on": result.exported_on, "before_sha256": sha256_bytes(before) if before else None,
+        "after_sha256": sha256_bytes(data), "added": len(entries), "updated": 0, "unchanged": 0, "rejected": 0,
+        "new_keys": entries["name"].tolist(), "new_keys_total": len(entries), "changes": []})
+    atomic_write_bytes(path, data)
+    result.register_added = len(entries)
 
 
 def _stored(plan: Plan, name: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -349,17 +560,45 @@ def _stored(plan: Plan, name: str, path: Path) -> tuple[pd.DataFrame, list[str]]
     return frame, order
 
 
-def _write_rejects(source: Source, invalid: np.ndarray, errors: list[Problem]) -> str:
+def _source_rows(source: Source, numbers: np.ndarray) -> pd.DataFrame:
+    """The source's rows with these row numbers, as they came, under unique header names."""
+    picked = np.isin(source.rows, numbers)
+    frame = source.frame[picked].copy()
+    names: list[str] = []
+    for i, h in enumerate(source.header[: len(frame.columns)]):
+        label = h or f"列{i + 1}"
+        names.append(label if label not in names else f"{label}_{i + 1}")
+    frame.columns = names
+    frame.insert(0, "row", source.rows[picked])
+    return frame.reset_index(drop=True)
+
+
+def write_held(plan: Plan, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str]) -> str:
+    """Rows that cannot be placed, as they came, beside the source, with a town column to fill
+    and the reason: complete it and import it again."""
+    from .i18n import message
+
+    source = prepared.source
+    frame = _source_rows(source, lines)
+    reasons = dict(zip(lines.tolist(), why))
+    town_label = spec.fields["town"].label or "town"
+    if town_label not in frame.columns:
+        frame[town_label] = ""
+    frame["reason"] = [message(f"held_{reasons[int(n)]}", "zh") for n in frame["row"]]
+    target = source.path.with_name(source.path.stem + ".unplaced.csv")
+    atomic_write_bytes(target, serialise(frame.astype("str")))
+    return display_path(target)
+
+
+def _write_rejects(source: Source, errors: list[Problem]) -> str:
     """Bad rows, as they came, beside the source, with the row number and the reasons."""
     reasons: dict[int, list[str]] = {}
     for p in errors:
-        reasons.setdefault(p.line or 0, []).append(f"{p.field or ''}: {p.message('zh')} / {p.message('en')}")
-    rows = np.flatnonzero(invalid)
-    frame = source.frame.iloc[rows].copy()
-    frame.columns = source.header[: len(frame.columns)]
-    frame.insert(0, "row", source.rows[rows])
-    frame["reason"] = ["; ".join(reasons.get(int(n), [])) for n in source.rows[rows]]
-    ragged = [p for p in source.problems if p.line not in set(source.rows[rows].tolist())]
+        if p.file == source.display:
+            reasons.setdefault(p.line or 0, []).append(f"{p.field or ''}: {p.message('zh')} / {p.message('en')}")
+    frame = _source_rows(source, np.array(sorted(reasons), dtype=np.int64))
+    frame["reason"] = ["; ".join(reasons.get(int(n), [])) for n in frame["row"]]
+    ragged = [p for p in source.problems if p.line not in set(frame["row"].tolist())]
     if ragged:
         extra = pd.DataFrame({"row": [p.line for p in ragged], "reason": [p.message("zh") for p in ragged]})
         frame = pd.concat([frame, extra], ignore_index=True).fillna("")

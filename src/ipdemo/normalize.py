@@ -30,6 +30,12 @@ def nfkc(values: pd.Series) -> pd.Series:
     return out.str.replace(ZERO_WIDTH, "", regex=True).str.strip()
 
 
+def tidy(values: pd.Series) -> pd.Series:
+    """Free text (titles, names, addresses) is kept as written: only invisible characters go and
+    the edges are trimmed (full-width brackets in an official name stay full-width)."""
+    return values.str.replace(ZERO_WIDTH, "", regex=True).str.strip()
+
+
 def cnipa(values: pd.Series) -> pd.Series:
     """'CN 202110182616.5', 'ZL2021101826165' → '202110182616.5'."""
     out = values.str.upper().str.replace(r"\s+", "", regex=True)
@@ -126,10 +132,21 @@ def dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def mapping(values: pd.Series, table: dict[str, str]) -> pd.Series:
-    """Replace known spellings (case- and width-insensitive keys) by their canonical value."""
+    """Replace known spellings (case- and width-insensitive keys) by their canonical value.
+
+    A value listing several states or events ('公开;实质审查;授权;未缴年费专利权终止', as patent
+    exports write a legal history) takes the last part that is known: the current one."""
     keys = values.str.replace(r"\s+", "", regex=True).str.casefold()
     mapped = keys.map(table)
+    listed = mapped.isna() & keys.str.contains(r"[;；,，|/、]", regex=True)
+    if listed.any():
+        mapped[listed] = keys[listed].map(lambda k: _last_known(k, table))
     return mapped.where(mapped.notna(), values).astype("str")
+
+
+def _last_known(text: str, table: dict[str, str]) -> str | None:
+    known = [table[part] for part in re.split(r"[;；,，|/、]", text) if part in table]
+    return known[-1] if known else None
 
 
 def enum_table(spec: FieldSpec) -> dict[str, str]:
@@ -158,9 +175,11 @@ def unit_suffixes(plan: Plan, unit: str | None) -> dict[str, float]:
 def normalise_field(plan: Plan, spec: FieldSpec, values: pd.Series, factor: float = 1.0
                     ) -> tuple[pd.Series, np.ndarray]:
     """(normalised values, ambiguous mask) for one incoming column."""
-    values = nfkc(values)
     none = np.zeros(len(values), dtype=bool)
     kind = spec.type
+    if kind == "text":
+        return tidy(values), none
+    values = nfkc(values)
     if kind == "date":
         return dates(values)
     if kind == "cnipa_application_no":

@@ -54,7 +54,21 @@ class Town(_Model):
     name: str
     name_en: str = ""
     aliases: list[str] = []
+    # Address keywords that place a record in this town: the town itself, its streets, zones and
+    # old names (松陵镇). Matched in the address after the district's name, earliest first.
+    places: list[str] = []
     population: int | None = Field(default=None, gt=0)
+
+
+class Placement(_Model):
+    """How a record with no town column is placed: by its first applicant's address, else by the
+    enterprise register (exact organisation name or credit code)."""
+
+    district: list[str] = []  # the district's names in addresses, old ones too (吴江区, 吴江市)
+    parents: list[str] = []  # what an address may name above the district (中国, 江苏省, 苏州市)
+    region_codes: list[str] = []  # credit-code digits 3..8 that mean the district (320509)
+    # The enterprise register ledger (YAML key `register`; `register` is taken in pydantic).
+    register_ledger: str | None = Field(default=None, alias="register")
 
 
 class Unit(_Model):
@@ -74,18 +88,41 @@ class DateBounds(_Model):
 
 class FieldSpec(_Model):
     type: FieldType
-    required: bool = False
     label: str | None = None
     aliases: list[str] = []
     values: dict[str, list[str]] | None = None  # enum: canonical value -> Chinese labels
     unit: str | None = None
     personal: bool = False  # never printed in reports unless asked
+    # True: an empty value is an error; "warning": allowed but reported (a town not yet known).
+    required: bool | Literal["warning"] = False
+    # Several source columns may map to it: per row the first non-empty one, in alias order,
+    # wins (当前申请人 before 原始申请人). Without it two such columns are an error.
+    coalesce: bool = False
+    identity: bool = False  # who the record belongs to: a change is shown as a transfer
+    future: bool = False  # a date that may lie ahead (expiry, term end): no warning
 
 
 class CheckSpec(_Model):
     rule: Literal["not_before", "cnipa_type"]
     field: str
     other: str
+
+
+class PlaceSpec(_Model):
+    """Which fields of a ledger place a record when its town column is empty or absent."""
+
+    address: str | None = None  # the (first) applicant's address
+    organisation: str | None = None  # applicant / owner: the first of several co-applicants
+    credit_code: str | None = None
+
+
+class PublicationSpec(_Model):
+    """Patent exports list publications: one row per publication (A, then B), with a kind code.
+    Rows of one application become one record; a grant publication's date fills `grant`."""
+
+    number: list[str]  # headers of the publication number (公开（公告）号)
+    date: list[str]  # headers of the publication date
+    grant: str  # the date field a grant publication fills (granted_on)
 
 
 class LedgerSpec(_Model):
@@ -96,6 +133,13 @@ class LedgerSpec(_Model):
     fields: dict[str, FieldSpec] = Field(min_length=1)
     checks: list[CheckSpec] = []
     stale_after_days: int | None = Field(default=None, gt=0)
+    place: PlaceSpec | None = None
+    publications: PublicationSpec | None = None
+    # A header whose cells hold a date range ('2022年04月14日至2032年04月13日') → two date fields.
+    split: dict[str, list[str]] = {}
+    # Fields whose values are the date an export says something (legal status) became known:
+    # filled with the export's date when the row carries the value it dates.
+    status_dates: dict[str, str] = {}
 
 
 class Measure(_Model):
@@ -105,6 +149,8 @@ class Measure(_Model):
     aggregate: Literal["count", "distinct", "sum", "stock"] = "count"
     field: str | None = None
     until: str | None = None
+    # Count `until` only on rows matching this (a lapse known on status_on ends the record).
+    until_where: dict[str, str | list[str]] = {}
     per_population: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
@@ -169,6 +215,7 @@ class Plan(_Model):
     dates: DateBounds = DateBounds()
     units: dict[str, Unit] = {}
     towns: list[Town] = Field(min_length=1)
+    placement: Placement = Placement()
     ledgers: dict[str, LedgerSpec] = Field(min_length=1)
     indicators: list[Indicator] = Field(min_length=1)
 
@@ -282,6 +329,7 @@ def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
         add(("towns",), "alias_clash", "towns", alias=spelling, first=first, second=second)
     for name, ledger in plan.ledgers.items():
         _check_ledger(plan, name, ledger, add)
+    _check_placement(plan, add)
     for i, ind in enumerate(plan.indicators):
         _check_indicator(plan, i, ind, add)
     return out
@@ -331,6 +379,50 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
         if spec.unit is not None and spec.unit not in plan.units:
             add(base + ("fields", fname, "unit"), "unknown_unit", fname, unit=spec.unit,
                 known=", ".join(plan.units))
+    named: list[tuple[tuple, str, tuple[str, ...] | None]] = []
+    if ledger.place is not None:
+        named += [(("place", part), getattr(ledger.place, part), None)
+                  for part in ("address", "organisation", "credit_code")]
+    if ledger.publications is not None:
+        named.append((("publications", "grant"), ledger.publications.grant, ("date",)))
+    for header, targets in ledger.split.items():
+        named += [(("split", header), target, ("date",)) for target in targets]
+    for status, dated in ledger.status_dates.items():
+        named += [(("status_dates", status), status, None), (("status_dates", status), dated, ("date",))]
+    for path, field, types in named:
+        spec = ledger.fields.get(field) if field else None
+        if field and spec is None:
+            add(base + path, "unknown_field", path[0], where=f"ledgers.{name}.{path[0]}", ledger=name,
+                field=field, known=known)
+        elif spec is not None and types and spec.type not in types:
+            add(base + path, "field_type", path[0], where=f"ledgers.{name}.{path[0]}", field=field,
+                expected="/".join(types), actual=spec.type)
+
+
+REGISTER_FIELDS = {"name": "text", "credit_code": "uscc", "town": "town", "located": "enum"}
+
+
+def _check_placement(plan: Plan, add) -> None:
+    owner: dict[str, str] = {}
+    for i, town in enumerate(plan.towns):
+        for place in town.places:
+            key = town_key(place)
+            if owner.get(key, town.name) != town.name:
+                add(("towns", i, "places"), "alias_clash", "places", alias=place, first=owner[key], second=town.name)
+            owner.setdefault(key, town.name)
+    register = plan.placement.register_ledger
+    if register is None:
+        return
+    spec = plan.ledgers.get(register)
+    if spec is None:
+        add(("placement", "register"), "unknown_ledger", "register", indicator="placement", ledger=register,
+            known=", ".join(plan.ledgers))
+        return
+    for field, kind in REGISTER_FIELDS.items():
+        have = spec.fields.get(field)
+        if have is None or have.type != kind:
+            add(("placement", "register"), "field_type", "register", where=f"ledgers.{register}", field=field,
+                expected=kind, actual=have.type if have else "—")
 
 
 def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
@@ -380,8 +472,9 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
 
     need(m.date, "date", ("date",))
     need(m.until, "until", ("date",))
+
     value_spec = need(m.field, "field", ("decimal", "integer") if m.aggregate == "sum" else None)
-    for fname, wanted in m.where.items():
+    for fname, wanted in [*m.where.items(), *m.until_where.items()]:
         spec = need(fname, "where")
         if spec is not None and spec.values:
             for value in [wanted] if isinstance(wanted, str) else wanted:

@@ -37,8 +37,11 @@ def row_checks(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndar
     for fname, fspec in spec.fields.items():
         values = stripped[fname]
         empty = (values == "").to_numpy(dtype=bool)
-        if fspec.required or fname in spec.key:
+        if fspec.required is True or fname in spec.key:
             emit(empty, fname, "required", "error", lambda i: {})
+        elif fspec.required == "warning":
+            emit(empty, fname, "town_unassigned" if fspec.type == "town" else "empty_field", "warning",
+                 lambda i: {})
         present = ~empty
         if not present.any():
             continue
@@ -72,7 +75,7 @@ def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series
     if kind in CHECKS:
         return CHECKS[kind](values)
     if kind == "date":
-        return F.check_date(values, plan.dates.earliest, plan.dates.latest, parsed)
+        return F.check_date(values, plan.dates.earliest, plan.dates.latest, parsed, future_ok=fspec.future)
     if kind == "enum":
         return F.check_enum(values, list(fspec.values or {}))
     if kind == "town":

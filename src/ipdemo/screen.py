@@ -381,7 +381,9 @@ def _clean(plan: Plan, fspec: FieldSpec, name: str, col: Column, today: date,
            days: dict, type_digits: dict) -> np.ndarray:
     kind = fspec.type
     if kind == "date":
-        clean, days[name] = dates(col, plan.dates.earliest, plan.dates.latest, today)
+        # A date that may lie ahead (expiry) is clean up to the latest sane date.
+        limit = plan.dates.latest if fspec.future else today
+        clean, days[name] = dates(col, plan.dates.earliest, plan.dates.latest, limit)
         return clean
     if kind == "cnipa_application_no":
         clean, type_digits[name] = _cnipa(col)

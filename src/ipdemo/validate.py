@@ -85,7 +85,7 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
         for fname, fspec in spec.fields.items():
             if fname not in table.header:
                 problems.append(Problem(shown, 1, fname, "missing_column",
-                                        "error" if fspec.required or fname in spec.key else "warning",
+                                        "error" if fspec.required is True or fname in spec.key else "warning",
                                         {"column": fname, "expected": ", ".join(spec.fields)}))
     arrow = table.arrow
     for fname in spec.fields:

@@ -1,0 +1,384 @@
+"""One export file, made ready to merge: headers mapped, values normalised, publications folded,
+other offices' numbers set aside, towns placed.
+
+Nothing here writes or locks. Every source row is accounted for: folded into its application's
+record, skipped as another office's (counted), or kept with a placement note — inside (town
+known or not), outside, or unknown with the reason — that the importer acts on once it knows
+which keys the ledger already holds. No row disappears without being counted.
+
+Invariants:
+- a town column, when the row has a value in it, wins over any placement;
+- only an address, a credit code or the enterprise register place a row (never a firm's name
+  read as words, never a natural person's name, never a fuzzy match);
+- free text (titles, names, addresses) is kept as written: only identifiers, codes, dates,
+  amounts, enums and towns are normalised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import normalize as N
+from . import publications as P
+from .errors import InputFileError, Problem, UsageError
+from .plan import LedgerSpec, Plan
+from .provenance import ExportDate, export_date
+from .sources import Source
+
+UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
+# Placement notes travel with the rows (through joins) until the importer, under the lock, knows
+# which keys are new: a known key keeps its stored town, a new one outside or unplaced is set aside.
+LOCATED, REASON = "__located", "__reason"
+SOURCE_MARK = re.compile(r"^\[[^\]]{1,4}\]")  # PatSnap's '[标]' before standardised names
+
+
+@dataclass
+class Column:
+    index: int  # position in the source
+    unit: str | None  # a unit written in the header (金额（元）)
+    rank: int  # the spelling's position in the field's alias list: lower wins when coalescing
+
+
+@dataclass
+class Prepared:
+    """One source's rows as canonical text columns, with what was set aside and why."""
+
+    ledger: str
+    source: Source
+    frame: pd.DataFrame
+    rows: np.ndarray  # spreadsheet row number of each kept record
+    exported: ExportDate
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    folded: int = 0  # publication rows folded into their application's record
+    other_office: int = 0
+    placed: pd.Series | None = None  # how each kept row's town was found
+    learn: pd.DataFrame | None = None  # rows placed by address or credit code: the register learns from them
+
+
+# --- headers -------------------------------------------------------------------------------
+
+def header_key(text: str) -> str:
+    return SOURCE_MARK.sub("", "".join(unicodedata.normalize("NFKC", text).split())).casefold()
+
+
+def header_table(spec: LedgerSpec) -> dict[str, tuple[str, int]]:
+    """Every accepted spelling of a header → (canonical field name, rank of the spelling)."""
+    table: dict[str, tuple[str, int]] = {}
+    for name, f in spec.fields.items():
+        for rank, spelling in enumerate([name, f.label or "", *f.aliases]):
+            if spelling:
+                table.setdefault(header_key(spelling), (name, rank))
+    return table
+
+
+def split_unit(plan: Plan, header: str) -> tuple[str, str | None]:
+    """'金额（万元）' → ('金额', '万元') when the bracket holds a known unit."""
+    match = UNIT_IN_HEADER.match(unicodedata.normalize("NFKC", header).strip())
+    if match and match.group(2) in plan.units:
+        return match.group(1), match.group(2)
+    return header, None
+
+
+def map_headers(plan: Plan, spec: LedgerSpec, header: list[str], source: str = "", strict: bool = True
+                ) -> dict[str, list[Column]]:
+    """canonical field → its source columns, best spelling first. Two columns for a field that
+    does not coalesce is an error (which is right would be a guess)."""
+    table = header_table(spec)
+    found: dict[str, list[Column]] = {}
+    for index, cell in enumerate(header):
+        hit, unit = table.get(header_key(cell)), None
+        if hit is None:
+            base, unit = split_unit(plan, cell)
+            hit = table.get(header_key(base))
+        if hit is None:
+            continue
+        name, rank = hit
+        columns = found.setdefault(name, [])
+        if columns and strict and not spec.fields[name].coalesce:
+            raise InputFileError("duplicate_mapping", path=source, field=name, first=header[columns[0].index],
+                                 second=cell)
+        columns.append(Column(index, unit, rank))
+    for columns in found.values():
+        columns.sort(key=lambda c: c.rank)
+    return found
+
+
+def find_column(header: list[str], spellings: list[str]) -> int | None:
+    """The first column whose header is one of `spellings` (in their order of preference)."""
+    keys = [header_key(cell) for cell in header]
+    for spelling in spellings:
+        if header_key(spelling) in keys:
+            return keys.index(header_key(spelling))
+    return None
+
+
+def guess_ledger(plan: Plan, header: list[str], filename: str) -> str:
+    """The ledger whose headers the file carries best, its key included; file name breaks ties."""
+    scored = []
+    for name, spec in plan.ledgers.items():
+        mapped = map_headers(plan, spec, header, strict=False)
+        if not all(k in mapped for k in spec.key):
+            continue
+        named = name in filename.lower() or spec.name in filename
+        scored.append((len(mapped) / len(spec.fields), named, name))
+    if not scored:
+        raise InputFileError("ledger_unknown", path=filename, known=", ".join(plan.ledgers))
+    scored.sort(reverse=True)
+    if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
+        tied = [s[2] for s in scored if s[:2] == scored[0][:2]]
+        raise InputFileError("ledger_ambiguous", path=filename, candidates=", ".join(tied))
+    return scored[0][2]
+
+
+def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
+    specs = [plan.ledgers[ledger]] if ledger else list(plan.ledgers.values())
+    tables = [header_table(spec) for spec in specs]
+    extra = [{header_key(h) for spec in specs for h in _extra_headers(spec)}]
+
+    def score(cells: list[str]) -> int:
+        keys = [(header_key(c), header_key(split_unit(plan, c)[0])) for c in cells if c]
+        return max(sum(1 for k, base in keys if k in t or base in t) for t in tables + extra)
+    return score
+
+
+def _extra_headers(spec: LedgerSpec) -> list[str]:
+    """Headers a ledger reads that are not its fields (publication columns, split ranges)."""
+    out = list(spec.split)
+    if spec.publications is not None:
+        out += spec.publications.number + spec.publications.date
+    return out
+
+
+# --- one source ----------------------------------------------------------------------------
+
+def parse_sets(plan: Plan, ledger: str, sets: dict[str, str]) -> dict[str, str]:
+    spec = plan.ledgers[ledger]
+    unknown = [f for f in sets if f not in spec.fields]
+    if unknown:
+        raise UsageError("set_unknown_field", field=unknown[0], ledger=ledger, known=", ".join(spec.fields))
+    return sets
+
+
+def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], exported_option: date | None,
+            register=None) -> Prepared:
+    """Map, normalise, fold, set aside and place one source's rows (see the module docstring)."""
+    spec = plan.ledgers[ledger]
+    shown = source.display
+    mapping = map_headers(plan, spec, source.header, shown)
+    split_columns = {h: find_column(source.header, [h]) for h in spec.split}
+    provided = set(mapping) | set(sets) | {t for h, i in split_columns.items() if i is not None for t in spec.split[h]}
+    missing_keys = [k for k in spec.key if k not in provided]
+    if missing_keys:
+        raise InputFileError("missing_key_column", path=shown, ledger=ledger, columns=", ".join(missing_keys),
+                             accepted=_accepted(spec, missing_keys[0]))
+    frame, errors = _normalised(plan, spec, source, mapping, split_columns, sets)
+    used = {c.index for columns in mapping.values() for c in columns} | \
+        {i for i in split_columns.values() if i is not None}
+    prepared = Prepared(ledger, source, frame, source.rows.copy(), ExportDate(date.today(), "today"), errors)
+    if spec.publications is not None:
+        used |= _fold(plan, spec, source, prepared)
+    prepared.warnings = _unmapped(source, used)
+    dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
+    prepared.exported = export_date(source.path.name, getattr(source, "title_lines", []) or [], dated,
+                                    exported_option)
+    _derive_type(spec, prepared)
+    _skip_other_offices(spec, prepared)
+    if spec.place is not None and "town" in spec.fields and "town" not in sets:
+        _place(plan, spec, prepared, register)
+    if ledger == plan.placement.register_ledger:
+        _locate_register_rows(plan, prepared)
+    return prepared
+
+
+def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str, list[Column]],
+                split_columns: dict[str, int | None], sets: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
+    n = len(source.frame)
+    shown = source.display
+    errors: list[Problem] = list(source.problems)
+    unit_line = getattr(source, "unit", None)
+    columns: dict[str, pd.Series] = {}
+    for name, f in spec.fields.items():
+        if name in sets:
+            raw = pd.Series([sets[name]] * n, dtype="str")
+            unit = None
+        elif name in mapping:
+            raw, unit = _coalesced(source, mapping[name])
+        else:
+            columns[name] = pd.Series([""] * n, dtype="str")
+            continue
+        if unit is None and f.unit and unit_line in plan.units:  # 单位：万元 above the header
+            unit = unit_line
+        factor = 1.0
+        if unit and f.unit and unit != f.unit:
+            factor = plan.units[unit].factor / plan.units[f.unit].factor
+        values, ambiguous = N.normalise_field(plan, f, raw, factor)
+        columns[name] = values
+        for i in np.flatnonzero(ambiguous):
+            errors.append(Problem(shown, int(source.rows[i]), name, "ambiguous_date", params={"value": values.iloc[i]}))
+    for header, index in split_columns.items():
+        if index is None:
+            continue
+        parts = source.frame[str(index)].reset_index(drop=True).str.split(r"\s*(?:至|—|--|~|～)\s*", n=1, regex=True)
+        for k, target in enumerate(spec.split[header][:2]):
+            if target in sets:
+                continue
+            part = parts.str[k].fillna("").astype("str")
+            values, _ = N.normalise_field(plan, spec.fields[target], part)
+            columns[target] = columns[target].where(columns[target] != "", values)
+    return pd.DataFrame(columns), errors
+
+
+def _coalesced(source: Source, columns: list[Column]) -> tuple[pd.Series, str | None]:
+    """Per row the first non-empty of the field's columns, best spelling first."""
+    first = source.frame[str(columns[0].index)].reset_index(drop=True)
+    for other in columns[1:]:
+        values = source.frame[str(other.index)].reset_index(drop=True)
+        first = first.where(first.str.strip() != "", values)
+    return first, columns[0].unit
+
+
+def _accepted(spec: LedgerSpec, name: str) -> str:
+    f = spec.fields[name]
+    return "、".join([name, *([f.label] if f.label else []), *f.aliases])
+
+
+def _unmapped(source: Source, used: set[int]) -> list[Problem]:
+    """One warning naming every column the ledger does not read (not one per column)."""
+    names = [h for i, h in enumerate(source.header) if i not in used and h]
+    if not names:
+        return []
+    return [Problem(source.display, source.header_row, None, "unmapped_columns", "warning",
+                    {"columns": "、".join(names)})]
+
+
+def _fold(plan: Plan, spec: LedgerSpec, source: Source, prepared: Prepared) -> set[int]:
+    """Publication rows → one record per application; returns the source columns it read."""
+    pubs = spec.publications
+    number_at = find_column(source.header, pubs.number)
+    date_at = find_column(source.header, pubs.date)
+    if number_at is None:
+        return set()
+    numbers = source.frame[str(number_at)].reset_index(drop=True)
+    if date_at is not None:
+        dates, _ = N.dates(N.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+    else:
+        dates = pd.Series([""] * len(numbers), dtype="str")
+    folded = P.fold_publications(prepared.frame, spec.key, numbers, dates, pubs.grant)
+    prepared.frame = folded.frame
+    prepared.rows = prepared.rows[folded.first]
+    prepared.folded = folded.folded
+    return {i for i in (number_at, date_at) if i is not None}
+
+
+def _derive_type(spec: LedgerSpec, prepared: Prepared) -> None:
+    """A patent type the export does not state comes from the application number's type digit."""
+    for check in spec.checks:
+        if check.rule != "cnipa_type":
+            continue
+        stated = prepared.frame[check.other]
+        if (stated == "").any():
+            implied = P.type_from_number(prepared.frame[check.field])
+            prepared.frame[check.other] = stated.where(stated != "", implied)
+
+
+def _skip_other_offices(spec: LedgerSpec, prepared: Prepared) -> None:
+    """Family members filed at other offices (WO…, US…, PCT/…) are counted and set aside."""
+    numbers = [name for name, f in spec.fields.items() if f.type == "cnipa_application_no" and name in spec.key]
+    if not numbers:
+        return
+    other = P.other_office_mask(prepared.frame[numbers[0]])
+    if other.any():
+        prepared.other_office = int(other.sum())
+        keep(prepared, ~other)
+
+
+def keep(prepared: Prepared, mask: np.ndarray) -> None:
+    """Keep only the masked rows (frame, row numbers and placement notes stay aligned)."""
+    prepared.frame = prepared.frame[mask].reset_index(drop=True)
+    prepared.rows = prepared.rows[mask]
+    if prepared.placed is not None:
+        prepared.placed = prepared.placed[mask].reset_index(drop=True)
+
+
+# --- placement -----------------------------------------------------------------------------
+
+def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
+    """Rows with no town: by the first applicant's address, else the enterprise register, else
+    the credit code's region. Each row is noted inside / outside / unknown (LOCATED) with the
+    reason an unknown one could not be placed (REASON); the importer decides what to set aside."""
+    from . import placement as PL
+
+    frame, place = prepared.frame, spec.place
+    n = len(frame)
+    need = (frame["town"] == "").to_numpy(dtype=bool)
+    located = np.where(need, PL.UNKNOWN, PL.INSIDE).astype(object)
+    how = np.where(need, "", "town").astype(object)
+    town = frame["town"].copy()
+    addresses = PL.first_address(frame[place.address]) if place.address else pd.Series([""] * n, dtype="str")
+    names = PL.first_party(frame[place.organisation]) if place.organisation else pd.Series([""] * n, dtype="str")
+    codes = frame[place.credit_code] if place.credit_code else None
+    steps = [("address", lambda rows: PL.place_addresses(plan, addresses[rows]))]
+    if register is not None:
+        steps.append(("register", lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
+    if codes is not None:
+        steps.append(("credit_code", lambda rows: _by_code(plan, codes[rows])))
+    for label, step in steps:
+        rows = np.flatnonzero(located == PL.UNKNOWN)
+        if not len(rows):
+            break
+        placed = step(pd.Index(rows))
+        found = np.asarray(placed.located, dtype=object) != PL.UNKNOWN
+        located[rows[found]] = np.asarray(placed.located, dtype=object)[found]
+        town.iloc[rows[found]] = placed.town.to_numpy(dtype=object)[found]
+        how[rows[found]] = label
+    learned = np.isin(how, ["address", "credit_code"]) & (names != "").to_numpy(dtype=bool)
+    if learned.any():
+        prepared.learn = pd.DataFrame({
+            "name": names[learned].to_numpy(dtype=object), "address": addresses[learned].to_numpy(dtype=object),
+            "credit_code": (codes[learned] if codes is not None else pd.Series([""] * int(learned.sum()))).to_numpy(dtype=object),
+            "located": located[learned], "town": town[learned].to_numpy(dtype=object)}).astype("str")
+    prepared.frame["town"] = town.astype("str")
+    reasons = np.where((addresses == "").to_numpy(dtype=bool), "no_address", "address_unplaced")
+    prepared.frame[LOCATED] = pd.Series(located, dtype="str")
+    prepared.frame[REASON] = pd.Series(np.where(located == PL.UNKNOWN, reasons, ""), dtype="str")
+    prepared.placed = pd.Series(how, dtype="str")
+
+
+def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:
+    """A list of organisations need not say 区内/区外: a town means inside; else the address,
+    else the credit code's region decides; what none of them tells stays empty (an error)."""
+    from . import placement as PL
+
+    frame = prepared.frame
+    empty = (frame["located"] == "").to_numpy(dtype=bool)
+    if not empty.any():
+        return
+    located = frame["located"].to_numpy(dtype=object)
+    town = frame["town"].to_numpy(dtype=object)
+    located[empty & (town != "")] = PL.INSIDE
+    rows = np.flatnonzero(located == "")
+    if len(rows):
+        placed = PL.place_addresses(plan, PL.first_address(frame["address"].iloc[rows]))
+        by_address = np.asarray(placed.located, dtype=object)
+        located[rows] = by_address
+        town[rows] = np.where(town[rows] == "", placed.town.to_numpy(dtype=object), town[rows])
+    rows = np.flatnonzero(located == "")
+    if len(rows):
+        located[rows] = PL.credit_located(plan, frame["credit_code"].iloc[rows])
+    frame["located"], frame["town"] = pd.Series(located, dtype="str"), pd.Series(town, dtype="str")
+
+
+def _by_code(plan: Plan, codes: pd.Series):
+    from . import placement as PL
+
+    located = PL.credit_located(plan, codes)
+    return PL.Placed(located=located, town=pd.Series([""] * len(codes), dtype="str"),
+                     how=np.full(len(codes), "credit_code", dtype=object))
