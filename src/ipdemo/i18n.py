@@ -302,6 +302,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "add the town in the file and import it again",
     ),
     "empty_field": ("字段为空", "field is empty"),
+    "excel_scientific": (
+        "{value!r} 是 Excel 改写的科学计数法：编号的后几位数字已丢失，无法还原。请用原始导出文件导入，"
+        "或在 Excel 中先把该列设为“文本”格式再粘贴/导出（不要用 Excel 打开 CSV 后再保存）",
+        "{value!r} is Excel's scientific notation: the identifier's last digits are gone and cannot be "
+        "recovered. Import the original export, or format the column as text in Excel before pasting or "
+        "exporting (do not open the CSV in Excel and save it again)",
+    ),
+    "row_counter_key": (
+        "台账 {ledger} 的主键 {field} 不能对应“序号”之类的行号列：序号只是行号，不是记录的编号",
+        "the key {field} of ledger {ledger} must not map to a row counter such as 序号: it numbers rows, "
+        "it identifies nothing",
+    ),
     "set_unknown_field": (
         "--set 的字段 {field!r} 不属于台账 {ledger}（可用：{known}）",
         "--set field {field!r} is not a field of ledger {ledger} (known: {known})",

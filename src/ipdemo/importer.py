@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import identity
 from .errors import LedgerError, Problem, RowsRejected, UsageError
 from .incoming import LOCATED, REASON, Prepared, guess_ledger, header_score, parse_sets, prepare
 from .ledger import BOM, display_path, read_table
@@ -85,6 +86,8 @@ class ImportResult:
     held: int = 0  # cannot be placed: written to held_file to complete
     held_file: str | None = None
     unassigned: int = 0  # inside the district, town not known: imported with an empty town
+    recognised: int = 0  # rows found to be a stored record under another identity (two sources)
+    same_record: int = 0  # rows of this import that were one record (a trainee signing twice)
     skipped_rows: list[dict] = field(default_factory=list)  # totals and footers of the sheet
     kept_newer: list[Kept] = field(default_factory=list)
     register_added: int = 0
@@ -108,7 +111,8 @@ class ImportResult:
                 "exported_on_from": self.exported_how, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "rejected": self.rejected, "outside": self.outside,
                 "other_office": self.other_office, "held": self.held, "held_file": self.held_file,
-                "unassigned": self.unassigned, "folded_publications": self.folded,
+                "unassigned": self.unassigned, "folded_publications": self.folded, "recognised": self.recognised,
+                "same_record": self.same_record,
                 "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
                 "reject_file": self.reject_file,
                 "transfers": [change(c) for c in self.transfers],
@@ -350,6 +354,8 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     # A dry run only reads, so it takes no lock and creates no lock file.
     with (nullcontext() if options.dry_run else data_lock(plan.data_dir, timeout)):
         stored, order = _stored(plan, name, ledger_path)
+        if identity.applies(spec):
+            stored, joined = _recognise(spec, stored, joined, result)
         merged, where = merge(stored, joined.frame, spec)
         outside, unplaced, held = _set_aside(joined, where, result)
         if outside.any():  # outside rows are not the district's: not even checked
@@ -377,6 +383,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
         table, changes, new_keys, unchanged = apply(stored, merged[keep].reset_index(drop=True),
                                                     where[keep], spec, order)
+        changes = result.changes + changes  # keys linked by _recognise come first
         result.added, result.updated = len(new_keys), len({c.key for c in changes})
         result.unchanged, result.changes, result.new_keys = unchanged, changes, new_keys
         if options.dry_run:
@@ -403,6 +410,18 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     result.held_file = ", ".join(write_held(plan, spec, group[i], lines, reasons)
                                  for i, (lines, reasons) in held.items()) or None
     return result
+
+
+def _recognise(spec: LedgerSpec, stored: pd.DataFrame, joined: Joined, result: ImportResult
+               ) -> tuple[pd.DataFrame, Joined]:
+    """Rows without their key, or under another source's key: see identity.py."""
+    linked = identity.link(spec, stored, joined.frame)
+    kept = joined.subset(np.isin(np.arange(len(joined.frame)), linked.first))
+    kept.frame = linked.incoming
+    key = spec.key[0]
+    result.changes = [Change(r.new, key, r.old, r.new) for r in linked.renamed]
+    result.recognised, result.same_record = linked.recognised, linked.folded
+    return linked.stored, kept
 
 
 def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult

@@ -176,7 +176,8 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     split_columns = {h: find_column(source.header, [h]) for h in spec.split}
     provided = set(mapping) | set(sets) | {t for h, i in split_columns.items() if i is not None for t in spec.split[h]}
     missing_keys = [k for k in spec.key if k not in provided]
-    if missing_keys:
+    identified = any(all(f in provided or f in spec.title_dates for f in fields) for fields in spec.identify)
+    if missing_keys and not identified:
         raise InputFileError("missing_key_column", path=shown, ledger=ledger, columns=", ".join(missing_keys),
                              accepted=_accepted(spec, missing_keys[0]))
     frame, errors = _normalised(plan, spec, source, mapping, split_columns, sets)
@@ -190,6 +191,7 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     prepared.exported = export_date(source.path.name, getattr(source, "title_lines", []) or [], dated,
                                     exported_option)
     _derive_type(spec, prepared)
+    _title_dates(plan, spec, prepared, mapping, sets)
     _skip_other_offices(spec, prepared)
     if spec.place is not None and "town" in spec.fields and "town" not in sets:
         _place(plan, spec, prepared, register)
@@ -287,6 +289,35 @@ def _derive_type(spec: LedgerSpec, prepared: Prepared) -> None:
         if (stated == "").any():
             implied = P.type_from_number(prepared.frame[check.field])
             prepared.frame[check.other] = stated.where(stated != "", implied)
+
+
+def _title_dates(plan: Plan, spec: LedgerSpec, prepared: Prepared, mapping: dict, sets: dict[str, str]) -> None:
+    """A date the sheet states once in a title line (培训时间：2023年9月12日—14日) fills a field that
+    has no column: the first date after one of the field's title words."""
+    for name, words in spec.title_dates.items():
+        if name in mapping or name in sets:
+            continue
+        for line in getattr(prepared.source, "title_lines", []) or []:
+            found = _date_after(line, words)
+            if found:
+                prepared.frame[name] = found
+                break
+
+
+def _date_after(line: str, words: list[str]) -> str | None:
+    text = unicodedata.normalize("NFKC", line)
+    for word in words:
+        at = text.find(word)
+        if at < 0:
+            continue
+        match = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text[at + len(word):])
+        if match:
+            y, m, d = (int(g) for g in match.groups())
+            try:
+                return date(y, m, d).isoformat()
+            except ValueError:
+                return None
+    return None
 
 
 def _skip_other_offices(spec: LedgerSpec, prepared: Prepared) -> None:

@@ -140,6 +140,14 @@ class LedgerSpec(_Model):
     # Fields whose values are the date an export says something (legal status) became known:
     # filled with the export's date when the row carries the value it dates.
     status_dates: dict[str, str] = {}
+    # How to recognise a record whose key is missing, or the same record arriving from another
+    # source under another key: field sets, most reliable first (质押登记号; else credit code +
+    # amount + date). A record first seen without its key gets a stable `auto-…` key, replaced
+    # by the real one when a source that carries it matches.
+    identify: list[list[str]] = []
+    # A field the sheet does not carry per row but states in a title line
+    # (培训时间：2023年9月12日—14日 → trained_on 2023-09-12): field → the title's words.
+    title_dates: dict[str, list[str]] = {}
 
 
 class Measure(_Model):
@@ -389,6 +397,13 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
         named += [(("split", header), target, ("date",)) for target in targets]
     for status, dated in ledger.status_dates.items():
         named += [(("status_dates", status), status, None), (("status_dates", status), dated, ("date",))]
+    for j, fields in enumerate(ledger.identify):
+        named += [(("identify", j), f, None) for f in fields]
+    named += [(("title_dates", f), f, ("date",)) for f in ledger.title_dates]
+    for key in ledger.key:  # 序号 counts rows; it never identifies a record
+        aliases = ledger.fields[key].aliases if key in ledger.fields else []
+        if any(town_key(a) in ROW_COUNTERS for a in [key, *aliases]):
+            add(base + ("fields", key, "aliases"), "row_counter_key", key, ledger=name, field=key)
     for path, field, types in named:
         spec = ledger.fields.get(field) if field else None
         if field and spec is None:
@@ -399,6 +414,7 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
                 expected="/".join(types), actual=spec.type)
 
 
+ROW_COUNTERS = {"序号", "行号", "no.", "no"}
 REGISTER_FIELDS = {"name": "text", "credit_code": "uscc", "town": "town", "located": "enum"}
 
 

@@ -70,7 +70,26 @@ CHECKS = {
 }
 
 
+# Identifiers that Excel turns into numbers when a CSV is opened and saved again: 202321000001
+# becomes 2.02321E+11 and the digits after the sixth are gone for good.
+IDENTIFIER_TYPES = {"cnipa_application_no", "uscc", "software_copyright_no", "trademark_no", "id"}
+EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?E\+?[0-9]+$"
+
+
 def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None) -> list[F.Finding]:
+    found = _type_findings(plan, fspec, values, parsed)
+    if fspec.type not in IDENTIFIER_TYPES:
+        return found
+    damaged = values.str.match(EXCEL_SCIENTIFIC, case=False).to_numpy(dtype=bool)
+    if not damaged.any():
+        return found
+    # Excel's damage is the one problem worth naming: the shape error would only confuse.
+    rest = [F.Finding(f.mask & ~damaged, f.code, f.severity, f.extra) for f in found]
+    return [F.Finding(damaged, "excel_scientific"), *rest]
+
+
+def _type_findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None
+                   ) -> list[F.Finding]:
     kind = fspec.type
     if kind in CHECKS:
         return CHECKS[kind](values)

@@ -315,7 +315,7 @@ def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame
     companies = _enterprises(rng, max(3000, int(3000 * scale)))
     companies["address"] = _addresses(extra, companies["town"])
     pats = patents(rng, companies, scale, extra)
-    return {
+    frames = {
         "patents": pats,
         "software_copyrights": software_copyrights(rng, companies, scale),
         "trademarks": trademarks(rng, companies, scale),
@@ -328,6 +328,19 @@ def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame
         "outputs": outputs(),
         "organisations": organisations(companies),
     }
+    for name, columns in OPTIONAL_EMPTY.items():  # fields the sample leaves blank, present as columns
+        for column in columns:
+            frames[name][column] = ""
+    return frames
+
+
+# Optional fields of targets.yaml the synthetic ledgers carry as empty columns (so validate sees
+# every column it knows).
+OPTIONAL_EMPTY = {
+    "pledge_loans": ["pledge_no", "collateral", "pledged_rights", "due_on", "first_loan"],
+    "trainees": ["phone"],
+    "insurance_policies": ["premium", "ends_on", "patents_insured", "subsidy"],
+}
 
 
 def write(frames: dict[str, pd.DataFrame], folder: Path) -> None:

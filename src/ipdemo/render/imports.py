@@ -22,6 +22,8 @@ TEXT = {
                 "latest_in_file": "取自文件中最晚的日期", "today": "文件未注明，按今天"},
         "folded": "  同一申请的多条公开（公告）记录已合并：{n} 行",
         "outside": "  区外 {n} 行未导入",
+        "recognised": "  与台账中已有记录为同一笔（另一来源、另一编号）：{n} 行，未重复计数",
+        "same_record": "  同一记录的重复行已合并（如同一人多日签到）：{n} 行",
         "other_office": "  其他专利局（WO/US/PCT 等）{n} 行未导入",
         "unassigned": "  区内但未写明区镇 {n} 行：已导入，计入全区合计，区镇待划分（未划分区镇）",
         "held": "  无法判断归属 {n} 行未导入，已写入 {file}：补上所属区镇后重新导入",
@@ -41,6 +43,9 @@ TEXT = {
                 "latest_in_file": "the latest date in the file", "today": "not stated: today"},
         "folded": "  publications of one application folded into one record: {n} rows",
         "outside": "  outside the district: {n} rows not imported",
+        "recognised": "  the same record as one already stored (another source, another number): {n} rows, "
+                      "not counted twice",
+        "same_record": "  repeated rows of one record folded (e.g. one person signing on two days): {n} rows",
         "other_office": "  other patent offices (WO/US/PCT…): {n} rows not imported",
         "unassigned": "  inside the district with no town named: {n} rows imported, counted in district "
                       "totals, town unassigned",
@@ -65,7 +70,8 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     if result.exported_on:
         lines.append(words["exported"].format(date=result.exported_on, how=words["how"][result.exported_how]))
     counts = [("folded", result.folded), ("other_office", result.other_office), ("outside", result.outside),
-              ("unassigned", result.unassigned), ("kept", len(result.kept_newer)),
+              ("unassigned", result.unassigned), ("recognised", result.recognised),
+              ("same_record", result.same_record), ("kept", len(result.kept_newer)),
               ("transfers", len(result.transfers)), ("register", result.register_added)]
     lines += [words[label].format(n=n) for label, n in counts if n]
     if result.held:
