@@ -154,3 +154,18 @@ def test_excel_scientific_notation_is_named_as_excel_damage(invoke, proj):
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "Excel" in result.stderr and "scientific" in result.stderr and "text" in result.stderr
     assert (proj / "data" / "patents.csv").read_bytes() == before
+
+
+def test_a_date_excel_saved_as_a_serial_is_converted_and_said(invoke, proj):
+    src = write_csv(proj / "专利清单.csv", [
+        ["申请号", "发明名称", "申请人", "申请日", "专利类型", "所属区镇"],
+        ["202320000031.2", "一种装置", "吴江甲纺织有限公司", "45123", "实用新型", "盛泽镇"],
+    ])
+    from ipdemo.fields import cnipa_check_char
+
+    number = "202320000031." + cnipa_check_char(pd.Series(["202320000031"]), 12)[0]
+    src.write_text(src.read_text(encoding="utf-8-sig").replace("202320000031.2", number), encoding="utf-8-sig")
+    result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    assert "45123 is an Excel date serial number, read as 2023-07-16" in result.stderr
+    assert ledger(proj, "patents")[0]["filed_on"] == "2023-07-16"

@@ -309,6 +309,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "recovered. Import the original export, or format the column as text in Excel before pasting or "
         "exporting (do not open the CSV in Excel and save it again)",
     ),
+    "excel_serial_date": (
+        "{value} 是 Excel 的日期序列号，已按 Excel 1900 日期系统换算为 {date}；请核对（最好导入原始文件）",
+        "{value} is an Excel date serial number, read as {date} (Excel's 1900 date system); please check "
+        "it (better: import the original file)",
+    ),
     "row_counter_key": (
         "台账 {ledger} 的主键 {field} 不能对应“序号”之类的行号列：序号只是行号，不是记录的编号",
         "the key {field} of ledger {ledger} must not map to a row counter such as 序号: it numbers rows, "

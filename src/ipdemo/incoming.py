@@ -180,13 +180,14 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     if missing_keys and not identified:
         raise InputFileError("missing_key_column", path=shown, ledger=ledger, columns=", ".join(missing_keys),
                              accepted=_accepted(spec, missing_keys[0]))
-    frame, errors = _normalised(plan, spec, source, mapping, split_columns, sets)
+    frame, problems = _normalised(plan, spec, source, mapping, split_columns, sets)
+    errors = [p for p in problems if p.severity == "error"]
     used = {c.index for columns in mapping.values() for c in columns} | \
         {i for i in split_columns.values() if i is not None}
     prepared = Prepared(ledger, source, frame, source.rows.copy(), ExportDate(date.today(), "today"), errors)
     if spec.publications is not None:
         used |= _fold(plan, spec, source, prepared)
-    prepared.warnings = _unmapped(source, used)
+    prepared.warnings = _unmapped(source, used) + [p for p in problems if p.severity == "warning"]
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, getattr(source, "title_lines", []) or [], dated,
                                     exported_option)
@@ -225,6 +226,8 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
         columns[name] = values
         for i in np.flatnonzero(ambiguous):
             errors.append(Problem(shown, int(source.rows[i]), name, "ambiguous_date", params={"value": values.iloc[i]}))
+        if f.type == "date" and source.encoding is not None:  # text files only: a workbook has real dates
+            errors += _serial_dates(shown, source.rows, name, raw, values)
     for header, index in split_columns.items():
         if index is None:
             continue
@@ -236,6 +239,14 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
             values, _ = N.normalise_field(plan, spec.fields[target], part)
             columns[target] = columns[target].where(columns[target] != "", values)
     return pd.DataFrame(columns), errors
+
+
+def _serial_dates(shown: str, rows: np.ndarray, name: str, raw: pd.Series, values: pd.Series) -> list[Problem]:
+    """A date Excel saved as its serial number (45123) in a CSV: converted by Excel's 1900 date
+    system, and said, so that a file from a 1904-system Mac can be caught."""
+    serial = raw.str.strip().str.match(r"^\d{5}(?:\.0+)?$").to_numpy(dtype=bool)
+    return [Problem(shown, int(rows[i]), name, "excel_serial_date", "warning",
+                    {"value": raw.iloc[i].strip(), "date": values.iloc[i]}) for i in np.flatnonzero(serial)]
 
 
 def _coalesced(source: Source, columns: list[Column]) -> tuple[pd.Series, str | None]:
