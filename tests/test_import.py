@@ -123,7 +123,7 @@ def test_skip_invalid_writes_good_rows_and_a_reject_file(invoke, proj):
     assert [r["application_no"] for r in ledger_rows(proj)] == [VALID_ROWS["patents"]["application_no"], cn("202410000001")]
     with open(proj / "in.rejected.csv", encoding="utf-8-sig") as fh:
         rejected = list(csv.DictReader(fh))
-    assert len(rejected) == 1 and rejected[0]["row"] == "3" and "required field is empty" in rejected[0]["reason"]
+    assert len(rejected) == 1 and rejected[0]["原行号"] == "3" and "required field is empty" in rejected[0]["原因"]
     assert rejected[0]["申请号"] == cn("202410000003")
 
 

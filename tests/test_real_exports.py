@@ -234,7 +234,7 @@ def test_patsnap_skips_other_offices_and_shows_transfers(invoke, proj):
         ("吴江庚智能有限公司", "七都镇", "invention", "valid")
     later = write_csv(proj / "PatSnap_20240601.csv", PATSNAP_HEADER, patsnap_rows("吴江壬科技有限公司"))
     dry = invoke(["import", str(later), "--dry-run"], cwd=proj)
-    assert dry.exit_code == 0 and "⇄ " + PS1 + " applicant: '吴江庚智能有限公司' → '吴江壬科技有限公司'" in dry.stdout
+    assert dry.exit_code == 0 and "⇄ " + PS1 + " 申请人: '吴江庚智能有限公司' → '吴江壬科技有限公司'" in dry.stdout
     out = run_import(invoke, proj, str(later))
     assert out["transfers"] == [{"key": PS1, "field": "applicant", "old": "吴江庚智能有限公司", "new": "吴江壬科技有限公司"}]
 
@@ -373,3 +373,76 @@ def test_a_register_list_needs_no_inside_column(invoke, proj):
     stored = {r["name"]: (r["located"], r["town"]) for r in ledger(proj, "organisations")}
     assert stored == {"吴江甲有限公司": ("inside", "七都镇"), "吴江乙有限公司": ("inside", "平望镇"),
                       "苏州丙有限公司": ("outside", "")}
+
+
+# --- found by a new user's trial ------------------------------------------------------------
+
+def test_an_older_export_fills_what_a_newer_one_left_blank(invoke, proj):
+    """A newer CNIPA file has no legal status; an older incoPat file that has one still fills it."""
+    run_import(invoke, proj, str(write_xlsx(proj / "著录项目_20240601.xlsx", CNIPA_HEADER, cnipa_rows())))
+    rows = incopat_rows()
+    for row in rows:
+        row[2] = A1  # the same application as the CNIPA file's first record
+    older = write_csv(proj / "incoPat导出_2023-06-30.csv", INCOPAT_HEADER, rows[2:3])
+    out = run_import(invoke, proj, str(older))
+    assert {k["field"] for k in out["kept_newer"]} == {"title", "applicant", "applicant_address", "town", "granted_on",
+                                                      "filed_on"}
+    row = by_key(ledger(proj, "patents"))[A1]
+    assert row["title"] == "一种真丝面料的染色方法"  # the newer export's title stays
+    assert (row["legal_status"], row["status_on"]) == ("lapsed", "2023-06-30")
+    assert row["granted_on"] == "2024-05-10"  # the newer export's grant date stays
+
+
+def test_a_partly_completed_unplaced_file_goes_back_in_and_the_rest_is_held_again(invoke, proj):
+    header = ["登记号", "软件全称", "著作权人", "登记日期"]
+    src = write_csv(proj / "公告.csv", header, [["2023SR1234569", "个人记账软件", "王建国", "2023-08-03"],
+                                               ["2023SR1234570", "未知公司软件", "吴江未登记有限公司", "2023-08-04"]])
+    assert run_import(invoke, proj, str(src))["held"] == 2
+    held = proj / "公告.unplaced.csv"
+    with open(held, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:1] == ["原行号"] and "原因" in rows[0]
+    rows[0]["所属区镇"] = "平望镇"
+    with open(held, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    completed = held.read_bytes()
+    result = invoke(["import", str(held)], cwd=proj)
+    assert result.exit_code == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "原行号" not in result.stderr  # ipdemo's own columns are not "unused columns"
+    assert [r["registration_no"] for r in ledger(proj, "software_copyrights")] == ["2023SR1234569"]
+    assert (proj / "公告.unplaced.unplaced.csv").exists()  # the still-blank row, held again
+    # Importing the original again never overwrites the copy the user completed.
+    run_import(invoke, proj, str(src))
+    assert held.read_bytes() == completed
+
+
+def test_a_file_without_a_required_column_says_so_once_with_the_fix(invoke, proj):
+    header = ["序号", "软件名称", "版本号", "登记号", "登记批准日期"]
+    src = write_csv(proj / "某公司_软件著作权.csv", header, [["1", "a", "V1", "2022SR0100001", "2022-03-01"],
+                                                        ["2", "b", "V1", "2022SR0100002", "2022-04-01"]])
+    result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
+    assert result.exit_code == 1
+    assert len([line for line in result.stderr.splitlines() if "owner" in line]) == 1  # said once
+    assert "--set owner=" in result.stderr and "2 new records" in result.stderr
+    out = run_import(invoke, proj, str(src), "--set", "著作权人=吴江恒通光电科技有限公司")  # the label works too
+    assert out["held"] == 2  # an owner the register does not know: held, not guessed
+
+
+def test_rejected_rows_teach_the_register_nothing(invoke, proj):
+    rows = cnipa_rows()[:1] + [["9", "CN" + cn("202310000009"), "2023.13.45", "CN116000009A", "2023.10.20", "坏日期",
+                                "D06P", "吴江坏日期有限公司", "甲", "江苏省苏州市吴江区震泽镇1号", "215200", ""]]
+    src = write_xlsx(proj / "著录项目_20240601.xlsx", CNIPA_HEADER, rows)
+    result = invoke(["import", str(src), "--skip-invalid"], cwd=proj)
+    assert result.exit_code == 1
+    names = {r["name"] for r in ledger(proj, "organisations")}
+    assert "吴江甲纺织有限公司" in names and "吴江坏日期有限公司" not in names
+
+
+def test_json_answers_even_when_the_file_cannot_be_mapped(invoke, proj):
+    src = write_csv(proj / "x.csv", ["发明名称"], [["一种装置"]])
+    result = invoke(["import", str(src), "--ledger", "patents", "--format", "json"], cwd=proj)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["written"] is False and data["code"] == "missing_key_column"

@@ -297,9 +297,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "week_and_as_of": ("--week 与 --as-of 只能用一个", "use --week or --as-of, not both"),
     # --- import of real exports -----------------------------------------------------------
     "town_unassigned": (
-        "区镇未划分（地址只写到区，未写明区镇）：计入全区合计；可在导入文件中补上区镇后重新导入",
-        "town not assigned (the address names the district but no town): counted in district totals; "
-        "add the town in the file and import it again",
+        "区镇未划分（来源只表明在本区，未写明区镇）：计入全区合计；在导入文件中补上区镇后重新导入，或直接在台账中填写",
+        "town not assigned (the source places the record in the district but names no town): counted in "
+        "district totals; add the town in the file and import it again, or fill it in the ledger",
     ),
     "empty_field": ("字段为空", "field is empty"),
     "excel_scientific": (
@@ -308,6 +308,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{value!r} is Excel's scientific notation: the identifier's last digits are gone and cannot be "
         "recovered. Import the original export, or format the column as text in Excel before pasting or "
         "exporting (do not open the CSV in Excel and save it again)",
+    ),
+    "required_column_missing": (
+        "文件中没有“{label}”（{field}）列，{count} 条新记录因此缺少必填值：补上该列，或用 --set {field}=… "
+        "为整个文件指定同一个值，或与含该列的文件一起导入（ipdemo import A.csv B.csv）",
+        "the file has no {label} ({field}) column, so {count} new records lack a required value: add the "
+        "column, or give one value for the whole file with --set {field}=…, or import it together with "
+        "the file that has it (ipdemo import A.csv B.csv)",
     ),
     "excel_serial_date": (
         "{value} 是 Excel 的日期序列号，已按 Excel 1900 日期系统换算为 {date}；请核对（最好导入原始文件）",
@@ -402,6 +409,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 是网页（HTML），但其中没有表格。请重新导出，或另存为 .xlsx / CSV",
         "{path} is a web page (HTML) with no table in it. Export it again, or save it as .xlsx / CSV",
     ),
+    # --- hard to break ---
+    "lock_lost": (
+        "数据锁 {path} 在写入期间被删除或替换，另一个进程可能同时在写。未做任何修改，请重新运行",
+        "the data lock {path} was removed or replaced while held; another process may be writing. "
+        "Nothing was changed; run it again",
+    ),
+    "data_changed": (
+        "{path} 在本次导入读取之后被其他进程修改（数据锁文件被删除了吗？）。未做任何修改，请重新导入",
+        "{path} was changed by another process after this import read it (was the lock file removed?). "
+        "Nothing was changed; run the import again",
+    ),
+    "data_dir_not_folder": (
+        "数据文件夹 {path} 不是文件夹（见 targets.yaml 的 plan.data_dir）",
+        "the data folder {path} is not a folder (see plan.data_dir in targets.yaml)",
+    ),
+    "stdout_failed": ("无法写入标准输出：{reason}", "cannot write to standard output: {reason}"),
+    "os_failed": ("无法完成：{reason}{path}", "could not finish: {reason}{path}"),
+    "number_too_large": ("{value} 超出合理范围（上限 {limit}）", "{value} is beyond any plausible value (limit {limit})"),
+    "text_too_long": ("文本长 {length} 个字符，超过上限 {limit}", "text is {length} characters long, over the limit of {limit}"),
+    "ledger_left_out": (
+        "{problem}；报告按空台账计算（加 --strict 则报错）",
+        "{problem}; the report counts it as empty (--strict makes this an error)",
+    ),
+    "strict_ledger_left_out": ("{problem}（--strict）", "{problem} (--strict)"),
 }
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import identity
 from .errors import LedgerError, Problem, RowsRejected, UsageError
-from .incoming import LOCATED, REASON, Prepared, guess_ledger, header_score, parse_sets, prepare
+from .incoming import LOCATED, OWN_COLUMNS, REASON, REASON_COLUMN, ROW_COLUMN, Prepared, guess_ledger, header_score, parse_sets, prepare
 from .ledger import BOM, display_path, read_table
 from .plan import LedgerSpec, Plan
 from .provenance import set_on, value_dates
@@ -373,11 +373,13 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             lines = [e.line for e in errors if e.file == p.source.display]
             if lines:
                 invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
-        result.errors = sorted(errors, key=lambda p: (p.file, p.line or 0))
+        errors = sorted(errors, key=lambda p: (p.file, p.line or 0))
+        result.errors = missing_columns_said_once(spec, group, errors)
         result.rejected = int(invalid.sum()) + sum(len(p.source.problems) for p in group)
         if result.errors and not options.skip_invalid:
             raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
                                path=result.source, ledger=name)
+        rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
         keep = ~invalid & ~unplaced  # held rows were checked (a bad one fails the import) but wait
         if "town" in spec.fields:
             result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
@@ -387,11 +389,14 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         result.added, result.updated = len(new_keys), len({c.key for c in changes})
         result.unchanged, result.changes, result.new_keys = unchanged, changes, new_keys
         if options.dry_run:
-            _preview_register(plan, group, result)
+            _preview_register(plan, group, result, rejected_lines)
             return result
-        if result.errors:
-            result.reject_file = ", ".join(_write_rejects(p.source, result.errors) for p in group
-                                           if any(e.file == p.source.display for e in result.errors))
+        if errors:
+            result.reject_file = ", ".join(_write_rejects(p.source, errors) for p in group
+                                           if any(e.file == p.source.display for e in errors))
+        # Held rows are written out before the ledger changes: a failure here changes nothing.
+        result.held_file = ", ".join(write_held(plan, spec, group[i], lines, reasons)
+                                     for i, (lines, reasons) in held.items()) or None
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
         append_journal(plan.data_dir, {
@@ -406,10 +411,27 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         if data != before:
             atomic_write_bytes(ledger_path, data)
             result.written = True
-        _update_register(plan, group, result)
-    result.held_file = ", ".join(write_held(plan, spec, group[i], lines, reasons)
-                                 for i, (lines, reasons) in held.items()) or None
+        _update_register(plan, group, result, rejected_lines)
     return result
+
+
+def missing_columns_said_once(spec: LedgerSpec, group: list[Prepared], errors: list[Problem]) -> list[Problem]:
+    """'Required field is empty' on every row of a file that has no such column at all is said
+    once, with what to do (add the column, --set, or import it with the file that has it)."""
+    out: list[Problem] = []
+    counts: dict[tuple[str, str], int] = {}
+    for problem in errors:
+        source = next((p for p in group if p.source.display == problem.file), None)
+        if problem.code == "required" and source is not None and problem.field not in source.provided:
+            counts[(problem.file, problem.field)] = counts.get((problem.file, problem.field), 0) + 1
+            continue
+        out.append(problem)
+    for (file, fname), count in counts.items():
+        source = next(p for p in group if p.source.display == file)
+        label = spec.fields[fname].label or fname
+        out.insert(0, Problem(file, source.source.header_row, fname, "required_column_missing",
+                              params={"label": label, "field": fname, "count": count}))
+    return out
 
 
 def _recognise(spec: LedgerSpec, stored: pd.DataFrame, joined: Joined, result: ImportResult
@@ -471,7 +493,7 @@ def newer_wins(plan: Plan, name: str, spec: LedgerSpec, stored: pd.DataFrame, me
             continue
         new = merged[fname].to_numpy(dtype=object)[matched]
         old = _take(stored[fname], where[matched])
-        rows = np.flatnonzero(new != old)
+        rows = np.flatnonzero((new != old) & (old != ""))  # filling a blank never rolls anything back
         if len(rows):
             diffs.append((fname, matched[rows], old[rows], new[rows]))
     if not diffs:
@@ -511,10 +533,17 @@ def date_statuses(spec: LedgerSpec, stored: pd.DataFrame, incoming: pd.DataFrame
 
 # --- the register, held rows, rejects ------------------------------------------------------
 
-def _learned(plan: Plan, group: list[Prepared], register):
-    """What the register would learn from this import's rows placed by address or credit code."""
-    frames = [p.learn.assign(evidence=p.source.path.name, seen_on=p.exported.iso())
-              for p in group if p.learn is not None and len(p.learn)]
+def _learned(plan: Plan, group: list[Prepared], register, rejected: set[tuple[str, int]]):
+    """What the register would learn from this import's rows placed by address or credit code
+    (rows rejected as invalid teach it nothing)."""
+    frames = []
+    for p in group:
+        if p.learn is None or not len(p.learn):
+            continue
+        fine = [(p.source.display, int(n)) not in rejected for n in p.learn["__line"]]
+        frames.append(p.learn[fine].drop(columns="__line").assign(evidence=p.source.path.name,
+                                                                  seen_on=p.exported.iso()))
+    frames = [f for f in frames if len(f)]
     if register is None or not frames:
         return None
     from .placement import Placed
@@ -530,19 +559,19 @@ def _conflicts(learned) -> list[dict]:
     return [c.__dict__ if hasattr(c, "__dict__") else dict(c) for c in learned.conflicts]
 
 
-def _preview_register(plan: Plan, group: list[Prepared], result: ImportResult) -> None:
-    learned = _learned(plan, group, load_register(plan))
+def _preview_register(plan: Plan, group: list[Prepared], result: ImportResult, rejected: set) -> None:
+    learned = _learned(plan, group, load_register(plan), rejected)
     if learned is not None:
         result.register_added = len(learned.entries)
         result.register_conflicts = _conflicts(learned)
 
 
-def _update_register(plan: Plan, group: list[Prepared], result: ImportResult) -> None:
+def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, rejected: set) -> None:
     """New organisations join the register (under the same lock); conflicts are only reported."""
     name = plan.placement.register_ledger
     if name is None or result.ledger == name:
         return
-    learned = _learned(plan, group, load_register(plan))
+    learned = _learned(plan, group, load_register(plan), rejected)
     if learned is None:
         return
     result.register_conflicts = _conflicts(learned)
@@ -580,7 +609,8 @@ def _stored(plan: Plan, name: str, path: Path) -> tuple[pd.DataFrame, list[str]]
 
 
 def _source_rows(source: Source, numbers: np.ndarray) -> pd.DataFrame:
-    """The source's rows with these row numbers, as they came, under unique header names."""
+    """The source's rows with these row numbers, as they came, under unique header names, with
+    their row number first (ipdemo's own columns from an earlier round are dropped)."""
     picked = np.isin(source.rows, numbers)
     frame = source.frame[picked].copy()
     names: list[str] = []
@@ -588,8 +618,22 @@ def _source_rows(source: Source, numbers: np.ndarray) -> pd.DataFrame:
         label = h or f"列{i + 1}"
         names.append(label if label not in names else f"{label}_{i + 1}")
     frame.columns = names
-    frame.insert(0, "row", source.rows[picked])
+    frame = frame.drop(columns=[c for c in names if c in OWN_COLUMNS])
+    frame.insert(0, ROW_COLUMN, source.rows[picked])
     return frame.reset_index(drop=True)
+
+
+def _beside(source: Source, suffix: str, data: bytes) -> Path:
+    """A file beside the source for the user to work on: never over one that holds something
+    else (a copy the user completed): then the next free name."""
+    target = source.path.with_name(source.path.stem + suffix)
+    n = 1
+    while target.exists() and target.read_bytes() != data:
+        n += 1
+        target = source.path.with_name(f"{source.path.stem}{suffix[:-4]}-{n}.csv")
+    if not target.exists():
+        atomic_write_bytes(target, data)
+    return target
 
 
 def write_held(plan: Plan, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str]) -> str:
@@ -603,10 +647,8 @@ def write_held(plan: Plan, spec: LedgerSpec, prepared: Prepared, lines: np.ndarr
     town_label = spec.fields["town"].label or "town"
     if town_label not in frame.columns:
         frame[town_label] = ""
-    frame["reason"] = [message(f"held_{reasons[int(n)]}", "zh") for n in frame["row"]]
-    target = source.path.with_name(source.path.stem + ".unplaced.csv")
-    atomic_write_bytes(target, serialise(frame.astype("str")))
-    return display_path(target)
+    frame[REASON_COLUMN] = [message(f"held_{reasons[int(n)]}", "zh") for n in frame[ROW_COLUMN]]
+    return display_path(_beside(source, ".unplaced.csv", serialise(frame.astype("str"))))
 
 
 def _write_rejects(source: Source, errors: list[Problem]) -> str:
@@ -616,10 +658,10 @@ def _write_rejects(source: Source, errors: list[Problem]) -> str:
         if p.file == source.display:
             reasons.setdefault(p.line or 0, []).append(f"{p.field or ''}: {p.message('zh')} / {p.message('en')}")
     frame = _source_rows(source, np.array(sorted(reasons), dtype=np.int64))
-    frame["reason"] = ["; ".join(reasons.get(int(n), [])) for n in frame["row"]]
-    ragged = [p for p in source.problems if p.line not in set(frame["row"].tolist())]
+    frame[REASON_COLUMN] = ["; ".join(reasons.get(int(n), [])) for n in frame[ROW_COLUMN]]
+    ragged = [p for p in source.problems if p.line not in set(frame[ROW_COLUMN].tolist())]
     if ragged:
-        extra = pd.DataFrame({"row": [p.line for p in ragged], "reason": [p.message("zh") for p in ragged]})
+        extra = pd.DataFrame({ROW_COLUMN: [p.line for p in ragged], REASON_COLUMN: [p.message("zh") for p in ragged]})
         frame = pd.concat([frame, extra], ignore_index=True).fillna("")
     target = source.path.with_name(source.path.stem + ".rejected.csv")
     atomic_write_bytes(target, serialise(frame.astype("str")))

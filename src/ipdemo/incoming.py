@@ -36,6 +36,10 @@ UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
 # Placement notes travel with the rows (through joins) until the importer, under the lock, knows
 # which keys are new: a known key keeps its stored town, a new one outside or unplaced is set aside.
 LOCATED, REASON = "__located", "__reason"
+# Columns ipdemo adds to the files it writes beside a source (held and rejected rows): ignored
+# without a warning when such a file comes back completed.
+ROW_COLUMN, REASON_COLUMN = "原行号", "原因"
+OWN_COLUMNS = {ROW_COLUMN, REASON_COLUMN, "row", "reason"}
 SOURCE_MARK = re.compile(r"^\[[^\]]{1,4}\]")  # PatSnap's '[标]' before standardised names
 
 
@@ -60,6 +64,7 @@ class Prepared:
     folded: int = 0  # publication rows folded into their application's record
     other_office: int = 0
     placed: pd.Series | None = None  # how each kept row's town was found
+    provided: set[str] = field(default_factory=set)  # fields the file gives (a column, --set, a title)
     learn: pd.DataFrame | None = None  # rows placed by address or credit code: the register learns from them
 
 
@@ -160,11 +165,17 @@ def _extra_headers(spec: LedgerSpec) -> list[str]:
 # --- one source ----------------------------------------------------------------------------
 
 def parse_sets(plan: Plan, ledger: str, sets: dict[str, str]) -> dict[str, str]:
+    """--set FIELD=VALUE, FIELD as the ledger names it or by any header it accepts (著作权人)."""
     spec = plan.ledgers[ledger]
-    unknown = [f for f in sets if f not in spec.fields]
-    if unknown:
-        raise UsageError("set_unknown_field", field=unknown[0], ledger=ledger, known=", ".join(spec.fields))
-    return sets
+    table = header_table(spec)
+    out: dict[str, str] = {}
+    for given, value in sets.items():
+        hit = table.get(header_key(given))
+        if hit is None:
+            known = "、".join(f"{name}（{f.label}）" if f.label else name for name, f in spec.fields.items())
+            raise UsageError("set_unknown_field", field=given, ledger=ledger, known=known)
+        out[hit[0]] = value
+    return out
 
 
 def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], exported_option: date | None,
@@ -185,6 +196,7 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     used = {c.index for columns in mapping.values() for c in columns} | \
         {i for i in split_columns.values() if i is not None}
     prepared = Prepared(ledger, source, frame, source.rows.copy(), ExportDate(date.today(), "today"), errors)
+    prepared.provided = set(provided)
     if spec.publications is not None:
         used |= _fold(plan, spec, source, prepared)
     prepared.warnings = _unmapped(source, used) + [p for p in problems if p.severity == "warning"]
@@ -265,7 +277,7 @@ def _accepted(spec: LedgerSpec, name: str) -> str:
 
 def _unmapped(source: Source, used: set[int]) -> list[Problem]:
     """One warning naming every column the ledger does not read (not one per column)."""
-    names = [h for i, h in enumerate(source.header) if i not in used and h]
+    names = [h for i, h in enumerate(source.header) if i not in used and h and h not in OWN_COLUMNS]
     if not names:
         return []
     return [Problem(source.display, source.header_row, None, "unmapped_columns", "warning",
@@ -312,6 +324,7 @@ def _title_dates(plan: Plan, spec: LedgerSpec, prepared: Prepared, mapping: dict
             found = _date_after(line, words)
             if found:
                 prepared.frame[name] = found
+                prepared.provided.add(name)
                 break
 
 
@@ -386,7 +399,8 @@ def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
         prepared.learn = pd.DataFrame({
             "name": names[learned].to_numpy(dtype=object), "address": addresses[learned].to_numpy(dtype=object),
             "credit_code": (codes[learned] if codes is not None else pd.Series([""] * int(learned.sum()))).to_numpy(dtype=object),
-            "located": located[learned], "town": town[learned].to_numpy(dtype=object)}).astype("str")
+            "located": located[learned], "town": town[learned].to_numpy(dtype=object),
+            "__line": prepared.rows[learned]}).astype("str")
     prepared.frame["town"] = town.astype("str")
     reasons = np.where((addresses == "").to_numpy(dtype=bool), "no_address", "address_unplaced")
     prepared.frame[LOCATED] = pd.Series(located, dtype="str")

@@ -27,6 +27,7 @@ TEXT = {
         "other_office": "  其他专利局（WO/US/PCT 等）{n} 行未导入",
         "unassigned": "  区内但未写明区镇 {n} 行：已导入，计入全区合计，区镇待划分（未划分区镇）",
         "held": "  无法判断归属 {n} 行未导入，已写入 {file}：补上所属区镇后重新导入",
+        "held_dry": "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
         "skipped": "  跳过表格中的合计/表尾 {n} 行：{rows}",
         "kept": "  较早的导出不覆盖较新的数据：{n} 个值保持不变",
         "transfers": "  权利人变更 {n} 件",
@@ -50,6 +51,7 @@ TEXT = {
         "unassigned": "  inside the district with no town named: {n} rows imported, counted in district "
                       "totals, town unassigned",
         "held": "  cannot be placed: {n} rows not imported, written to {file}: fill in the town and import it again",
+        "held_dry": "  cannot be placed: {n} rows (a real import writes them to *.unplaced.csv to complete)",
         "skipped": "  totals/footer lines of the sheet skipped: {n} rows: {rows}",
         "kept": "  an older export does not overwrite newer data: {n} values kept",
         "transfers": "  change of applicant/owner: {n}",
@@ -75,7 +77,8 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
               ("transfers", len(result.transfers)), ("register", result.register_added)]
     lines += [words[label].format(n=n) for label, n in counts if n]
     if result.held:
-        lines.append(words["held"].format(n=result.held, file=result.held_file or "—"))
+        held = words["held_dry"] if result.dry_run else words["held"]
+        lines.append(held.format(n=result.held, file=result.held_file or "—"))
     if result.skipped_rows:
         rows = "、".join(str(s["row"]) for s in result.skipped_rows[:10])
         lines.append(words["skipped"].format(n=len(result.skipped_rows), rows=rows))
@@ -84,7 +87,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
         lines.append(words["conflicts"].format(n=len(result.register_conflicts), items=items))
     personal = _personal(plan, result.ledger)
     if result.dry_run:
-        lines += _changes(result, personal)
+        lines += _changes(result, personal, _Words(plan, result.ledger, lang))
     if result.reject_file:
         lines.append(words["rejects"].format(file=result.reject_file))
     return "\n".join(lines) + "\n"
@@ -94,19 +97,41 @@ def _personal(plan: Plan, ledger: str) -> tuple[str, ...]:
     return tuple(f for f, spec in plan.ledgers[ledger].fields.items() if spec.personal)
 
 
-def _shown(change: Change, personal: tuple[str, ...]) -> str:
+class _Words:
+    """How a change names a field and an enum value: the ledger's Chinese label and the value's
+    first Chinese label in zh; the canonical names in en."""
+
+    def __init__(self, plan: Plan, ledger: str, lang: str):
+        self.fields = plan.ledgers[ledger].fields
+        self.zh = lang != "en"
+
+    def field(self, name: str) -> str:
+        spec = self.fields.get(name)
+        return spec.label if self.zh and spec is not None and spec.label else name
+
+    def value(self, name: str, value: str) -> str:
+        spec = self.fields.get(name)
+        if self.zh and spec is not None and spec.values and spec.values.get(value):
+            return spec.values[value][0]
+        return value
+
+
+def _shown(change: Change, personal: tuple[str, ...], words: _Words) -> str:
+    label = words.field(change.field)
     if change.field in personal:
-        return f"{change.key} {change.field}: *** → ***"
-    return f"{change.key} {change.field}: {change.old!r} → {change.new!r}"
+        return f"{change.key} {label}: *** → ***"
+    return f"{change.key} {label}: {words.value(change.field, change.old)!r} → {words.value(change.field, change.new)!r}"
 
 
-def _changes(result: ImportResult, personal: tuple[str, ...]) -> list[str]:
+def _changes(result: ImportResult, personal: tuple[str, ...], words: _Words) -> list[str]:
     transfers = result.transfers
     others = [c for c in result.changes if c not in transfers]
-    lines = [f"  ⇄ {_shown(c, personal)}" for c in transfers[:SHOW_CHANGES]]
-    lines += [f"  ~ {_shown(c, personal)}" for c in others[:SHOW_CHANGES]]
+    lines = [f"  ⇄ {_shown(c, personal, words)}" for c in transfers[:SHOW_CHANGES]]
+    lines += [f"  ~ {_shown(c, personal, words)}" for c in others[:SHOW_CHANGES]]
     lines += [f"  + {key}" for key in result.new_keys[:SHOW_CHANGES]]
-    lines += [f"  = {k.key} {k.field}: {k.stored!r} ({k.stored_on}) ≠ {k.incoming!r}" for k in result.kept_newer[:SHOW_CHANGES]]
+    for k in result.kept_newer[:SHOW_CHANGES]:
+        stored, incoming = words.value(k.field, k.stored), words.value(k.field, k.incoming)
+        lines.append(f"  = {k.key} {words.field(k.field)}: {stored!r} ({k.stored_on}) ≠ {incoming!r}")
     hidden = sum(max(0, n - SHOW_CHANGES) for n in (len(transfers), len(others), len(result.new_keys),
                                                     len(result.kept_newer)))
     if hidden:
@@ -126,3 +151,10 @@ def rejected_json(exc, file: Path, lang: str) -> str:
     return json.dumps({"ledger": exc.params.get("ledger"), "source": display_path(file), "added": 0, "updated": 0, "unchanged": 0,
                        "rejected": exc.params.get("count", len(errors)), "written": False,
                        "message": exc.render(lang), "errors": errors}, ensure_ascii=False, indent=2) + "\n"
+
+
+def failed_json(exc, files: list[Path], lang: str) -> str:
+    """The import JSON when a file could not be read or mapped: nothing written, and why."""
+    return json.dumps({"ledger": None, "sources": [display_path(f) for f in files], "written": False,
+                       "code": exc.code, "message": exc.render(lang), "errors": []},
+                      ensure_ascii=False, indent=2) + "\n"
