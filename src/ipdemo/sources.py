@@ -1,36 +1,69 @@
-"""Read an export as it comes: CSV in UTF-8 (BOM or not), UTF-16 or GBK/GB18030, any common
-delimiter, or XLSX; find the header row under any title rows; number rows as a spreadsheet does.
+"""Read an export as it comes and hand the importer its data rows as text.
+
+Formats are recognised by content (readers.sniff), not by the file name: CSV in UTF-8 (BOM or
+not), UTF-16 or GBK/GB18030 with any common delimiter; XLSX/XLSM, BIFF .xls and ODS workbooks
+(python-calamine); HTML tables saved as .xls by web systems. A text file named .xls is read as
+CSV (web systems do that too); a text file named .xlsx/.ods is refused as a contradiction.
+
+Government spreadsheets are taken as they circulate: the header is the row among the first
+HEADER_SEARCH_ROWS that best matches known header names (`score`); rows above it are title
+lines (kept in `title_lines`, a `单位：万元` among them gives `unit`); blank spacer rows are dropped;
+total rows (合计 / 小计 / 总计 / 累计 / 共计 in the first or second cell, or the first non-empty
+one) and footer lines (填表人：… 审核人：… 联系电话：… at the start of the first non-empty cell,
+plus the sparse lines that follow one) are not data and are listed in `skipped`.
+
+Invariants: `frame` has one text column per header cell ("0", "1", …); `rows[i]` is the row
+number of frame row i as the spreadsheet (or CSV record count) numbers it; every failure is an
+InputFileError / UsageError naming the file.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
-from dataclasses import dataclass
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputFileError, UsageError
+from .errors import InputFileError, Problem, UsageError
 from .ledger import display_path
+from .readers import (HEADER_SEARCH_ROWS, MAX_COLUMNS, MAX_ROWS, WORKBOOK_SUFFIXES, Grid, broken_zip, cell_text,
+                      read_html, read_workbook, sniff)
 
-HEADER_SEARCH_ROWS = 15
+__all__ = ["Source", "SkippedRow", "read_source", "decode", "HEADER_SEARCH_ROWS", "MAX_COLUMNS"]
+
+
+@dataclass
+class SkippedRow:
+    """A row below the header that is not a record."""
+
+    row: int  # spreadsheet row number
+    kind: str  # "total" | "footer"
+    text: str  # the row's non-empty cells, joined by a space
 
 
 @dataclass
 class Source:
     path: Path
     data: bytes
-    encoding: str | None  # None for xlsx
+    encoding: str | None  # None for workbooks
     sheet: str | None
     header: list[str]
     frame: pd.DataFrame  # columns "0", "1", … as text, one per header cell
     rows: np.ndarray  # spreadsheet row number of each record
     header_row: int
     problems: list  # ragged rows
+    title_lines: list[str] = field(default_factory=list)  # non-empty rows above the header, as text
+    unit: str | None = None  # "万元" from a `单位：万元` title line
+    skipped: list[SkippedRow] = field(default_factory=list)  # total rows and footer lines
+    format: str = "csv"  # "csv" | "xlsx" | "xls" | "ods" | "html"
 
     @property
     def display(self) -> str:
@@ -40,17 +73,38 @@ class Source:
 def read_source(path: Path, score: Callable[[list[str]], int], sheet: str | None = None,
                 encoding: str | None = None) -> Source:
     """`score(cells)` says how header-like a row is (known header names it contains)."""
+    shown = display_path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError("ledger_unreadable", path=display_path(path), reason=exc.strerror) from None
-    if path.suffix.lower() in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
-        records, sheet_name = _xlsx_records(path, data, sheet, score)
-        return _build(path, data, None, sheet_name, records, score)
+        raise InputFileError("ledger_unreadable", path=shown, reason=exc.strerror) from None
+    with _gc_paused():
+        return _build(path, data, _grid(path, data, score, sheet, encoding), score)
+
+
+def _grid(path: Path, data: bytes, score: Callable[[list[str]], int], sheet: str | None,
+          encoding: str | None) -> Grid:
+    shown = display_path(path)
+    kind = sniff(data)
+    if kind in ("xlsx", "xls", "ods"):
+        return read_workbook(kind, data, shown, sheet, score)
+    if kind == "html":
+        if sheet is not None:
+            raise UsageError("sheet_for_html", path=shown)
+        return read_html(data, shown, encoding, score)
+    if kind in ("xlsb", "xml2003"):
+        raise InputFileError("unsupported_format", path=shown,
+                             format={"xlsb": ".xlsb", "xml2003": "XML Spreadsheet 2003"}[kind])
+    if kind == "broken_zip":
+        raise broken_zip(data, shown, ValueError("not a zip file"))
+    if kind == "zip":
+        raise InputFileError("zip_not_workbook", path=shown)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        raise InputFileError("workbook_is_text", path=shown)
     if sheet is not None:
-        raise UsageError("sheet_for_csv", path=display_path(path))
+        raise UsageError("sheet_for_csv", path=shown)
     text, used = decode(path, data, encoding)
-    return _build(path, data, used, None, _csv_records(text, path), score)
+    return Grid(_csv_records(text, path), 1, None, used, "csv")
 
 
 def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -100,9 +154,6 @@ def _csv_records(text: str, path: Path) -> list[list[str]]:
         raise InputFileError("bad_csv", path=display_path(path), line=reader.line_num, reason=str(exc)) from None
 
 
-MAX_COLUMNS = 1000
-
-
 def _check_width(text: str, delimiter: str, path: Path) -> None:
     """Refuse a line with absurdly many fields before the parser turns it into millions of cells."""
     for number, line in enumerate(text.split("\n"), start=1):
@@ -110,52 +161,95 @@ def _check_width(text: str, delimiter: str, path: Path) -> None:
             raise InputFileError("too_many_columns", path=display_path(path), line=number, limit=MAX_COLUMNS)
 
 
-def _xlsx_records(path: Path, data: bytes, sheet: str | None, score: Callable[[list[str]], int]
-                  ) -> tuple[list[list[str]], str]:
-    from openpyxl import load_workbook
+# --- what is not a record --------------------------------------------------------------------
 
+_TOTAL = re.compile(r"(?:全区|全市|全县|全镇|全部|本页|本表|本期|本月|本季度?|本年|全年|各区镇)?"
+                    r"(?:合计|小计|总计|累计|共计)(?:[:：].*|[（(].*)?")
+_FOOTER = re.compile(r"(?:填表|填报|审核|审批|复核|联系电话|联系方式|联系人|电话[:：]|日期[:：]|签字|签名|签章|盖章|"
+                     r"[（(]盖章|负责人|单位负责人|统计负责人|部门负责人|分管领导|主管领导|制表|经办人|报送单位|报送日期|"
+                     r"备注[:：]|附注|注[:：]|说明[:：]|注[0-9０-９一二三])")
+_MARK_INITIALS = frozenset("全本各合小总累共填审复联电日签盖（(负单统部分主制经报备附注说")
+_MARK_OR_SPACE = _MARK_INITIALS | frozenset(" \t\r\n\u3000\xa0\ufeff")
+# `单位：万元`, also after `填报单位：XX` on the same line; 填报单位 / 工作单位 … are not units.
+_UNIT = re.compile(r"(?<![填报制表作属用送])单位\s*[:：]\s*((?:人民币)?(?:十|百|千|万|十万|百万|千万|亿)?"
+                   r"(?:元|美元|港元|欧元)(?:人民币)?|人次|件|个|项|家|人|户|次|亩|吨|%|‰)(?![\w])")
+TAIL_CELLS = 2  # after a footer line, a line with at most this many cells is footer too (a date, 盖章)
+
+
+def _squeezed(cell: str) -> str:
+    return "".join(cell.split())
+
+
+def _text(value: object) -> str:
+    return value if value.__class__ is str else cell_text(value)
+
+
+def _filled(value: object) -> bool:
+    if value.__class__ is str:
+        return bool(value) and not value.isspace()
+    return value is not None
+
+
+def _first_filled(record: list) -> object | None:
+    for cell in record:
+        if _filled(cell):
+            return cell
+    return None
+
+
+def _may_be_marked(record: list, first: object) -> bool:
+    """Cheap pre-test: could `_row_kind` find a total or a footer marker in this row?"""
+    for cell in (first, record[0], record[1] if len(record) > 1 else ""):
+        if cell.__class__ is str and cell.lstrip()[:1] in _MARK_INITIALS:
+            return True
+    return False
+
+
+def _row_kind(record: list, first: object) -> str | None:
+    """"total", "footer" or None (a record); `first` is the first non-empty cell."""
+    candidates = {_squeezed(_text(c)) for c in (first, record[0], record[1] if len(record) > 1 else "")}
+    if any(c and _TOTAL.fullmatch(c) for c in candidates):
+        return "total"
+    if _FOOTER.match(_squeezed(_text(first))):
+        return "footer"
+    return None
+
+
+def find_unit(lines: list[str]) -> str | None:
+    """The unit a title line declares (`单位：万元`, `金额单位:元`), else None."""
+    for line in lines:
+        match = _UNIT.search(line)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _joined(record: list) -> str:
+    return " ".join(_text(c).strip() for c in record if _filled(c))
+
+
+# --- the source ------------------------------------------------------------------------------
+
+@contextmanager
+def _gc_paused():
+    """Reading allocates millions of small acyclic objects; the cyclic collector would walk them
+    again and again (it doubles the cost of building the rows). Nothing here creates cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise InputFileError("bad_xlsx", path=display_path(path), reason=str(exc)[:200]) from None
-    try:
-        if sheet is None:
-            # The first sheet with a recognisable header (a cover or notes sheet is skipped).
-            ws = next((w for w in book.worksheets if _sheet_score(w, score) > 0), book.worksheets[0])
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise InputFileError("unknown_sheet", path=display_path(path), sheet=sheet,
-                                 known="、".join(book.sheetnames))
-        records = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        return records, ws.title
+        yield
     finally:
-        book.close()
+        if enabled:
+            gc.enable()
 
 
-def _sheet_score(ws, score: Callable[[list[str]], int]) -> int:
-    rows = ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
-    return max((score([_cell(v) for v in row]) for row in rows), default=0)
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _build(path: Path, data: bytes, encoding: str | None, sheet: str | None, records: list[list[str]],
-           score: Callable[[list[str]], int]) -> Source:
-    from .errors import Problem
-
+def _build(path: Path, data: bytes, grid: Grid, score: Callable[[list[str]], int]) -> Source:
     shown = display_path(path)
-    head = [(i, r) for i, r in enumerate(records[:HEADER_SEARCH_ROWS]) if any(c.strip() for c in r)]
+    records = grid.rows
+    if len(records) > MAX_ROWS:
+        raise InputFileError("too_many_rows", path=shown, limit=f"{MAX_ROWS:,}")
+    head = [(i, [_text(c) for c in r]) for i, r in enumerate(records[:HEADER_SEARCH_ROWS])
+            if _first_filled(r) is not None]
     if not head:
         raise InputFileError("empty_input", path=shown)
     best_index, best_row = max(head, key=lambda item: (score(item[1]), -item[0]))
@@ -165,20 +259,72 @@ def _build(path: Path, data: bytes, encoding: str | None, sheet: str | None, rec
     while header and not header[-1]:
         header.pop()
     width = len(header)
-    body = records[best_index + 1:]
-    numbers, cells, problems = [], [], []
-    for offset, record in enumerate(body):
-        row_number = best_index + 2 + offset
-        if not any(c.strip() for c in record):
-            continue
-        if len(record) > width and any(c.strip() for c in record[width:]):
-            problems.append(Problem(shown, row_number, None, "ragged_row",
-                                    params={"found": len(record), "expected": width}))
-            continue
-        cells.append((record + [""] * width)[:width])
-        numbers.append(row_number)
-    columns = [str(i) for i in range(width)]
-    frame = pd.DataFrame(cells, columns=columns, dtype="str") if cells else \
-        pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
-    return Source(path, data, encoding, sheet, header, frame, np.array(numbers, dtype=np.int64), best_index + 1,
-                  problems)
+    titles = [_joined(r) for r in records[:best_index] if _first_filled(r) is not None]
+    body = _Body(shown, width, grid.first_row + best_index + 1)
+    for offset, record in enumerate(records[best_index + 1:]):
+        body.add(offset, record)
+    return Source(path, data, grid.encoding, grid.sheet, header, body.frame(), np.array(body.numbers, dtype=np.int64),
+                  grid.first_row + best_index, body.problems, titles, find_unit(titles), body.skipped, grid.format)
+
+
+@dataclass
+class _Body:
+    """The rows below the header, sorted into records, skipped rows and ragged rows."""
+
+    shown: str
+    width: int
+    first_number: int  # row number of the first row below the header
+    numbers: list[int] = field(default_factory=list)
+    kept: list[list] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)
+    in_footer: bool = False
+
+    def add(self, offset: int, record: list) -> None:
+        if not self.in_footer and len(record) == self.width and _plain(record):
+            self.kept.append(record)
+            self.numbers.append(self.first_number + offset)
+            return
+        first = _first_filled(record)
+        if first is None:
+            return  # a blank spacer row
+        number = self.first_number + offset
+        kind = _row_kind(record, first) if _may_be_marked(record, first) else None
+        if kind is None and self.in_footer and self.width > TAIL_CELLS + 1 and \
+                sum(1 for c in record if _filled(c)) <= TAIL_CELLS:
+            kind = "footer"
+        self.in_footer = kind == "footer"
+        if kind is not None:
+            self.skipped.append(SkippedRow(number, kind, _joined(record)))
+        elif len(record) > self.width and any(_filled(c) for c in record[self.width:]):
+            self.problems.append(Problem(self.shown, number, None, "ragged_row",
+                                         params={"found": len(record), "expected": self.width}))
+        else:
+            self.kept.append(record if len(record) >= self.width else record + [""] * (self.width - len(record)))
+            self.numbers.append(number)
+
+    def frame(self) -> pd.DataFrame:
+        """One text column per header cell; cells beyond the header (all blank) are dropped."""
+        columns = list(zip(*self.kept))[: self.width] if self.kept else [()] * self.width
+        return pd.DataFrame({str(i): pd.Series(_texts(column), dtype="str") for i, column in enumerate(columns)})
+
+
+def _plain(record: list) -> bool:
+    """The common case, decided cheaply: the row starts with a value that is neither blank nor
+    possibly a total or footer marker, and its second cell cannot be a total either."""
+    head = record[0]
+    if head.__class__ is str and (not head or head[0] in _MARK_OR_SPACE):
+        return False
+    if head is None or len(record) < 2:
+        return head is not None
+    second = record[1]
+    return second.__class__ is not str or not second or second[0] not in _MARK_OR_SPACE
+
+
+def _texts(column: tuple) -> tuple | list:
+    kinds = set(map(type, column))
+    if kinds <= {str}:
+        return column
+    if kinds <= {str, dt.date}:  # date cells: the common non-text column, without a call per cell
+        return [v if v.__class__ is str else v.isoformat() for v in column]
+    return [v if v.__class__ is str else cell_text(v) for v in column]

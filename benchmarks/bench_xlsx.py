@@ -1,0 +1,146 @@
+"""XLSX reading benchmark: a 100k-row patents export (Chinese headers, date cells) read four ways,
+and the whole `ipdemo import` of it into an empty data folder.
+
+    python benchmarks/bench_xlsx.py [--rows 100000] [--repeat 3]
+
+The workbook is written once with openpyxl (write_only) and cached under the temp folder. Prints
+the median wall time of each reader side by side. Run on demand; nothing here is asserted, and
+no test depends on these timings (the machine is noisy: ±20% between runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+HEADER = ["申请号", "发明名称", "申请人", "所属区镇", "专利类型", "申请日", "授权公告日"]
+TYPE_LABELS = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+
+
+def workbook(rows: int) -> Path:
+    """The cached export: sample patents as an export office would send them."""
+    path = Path(tempfile.gettempdir()) / "ipdemo-bench" / f"patents-{rows}.xlsx"
+    if path.exists():
+        return path
+    from openpyxl import Workbook
+
+    from ipdemo import sample
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = sample.generate(scale=rows / 40_000 + 0.1)["patents"].head(rows)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("专利")
+    sheet.append(HEADER)
+    for r in frame.itertuples(index=False):
+        sheet.append([r.application_no, r.title, r.applicant, r.town, TYPE_LABELS[r.type],
+                      dt.date.fromisoformat(r.filed_on), dt.date.fromisoformat(r.granted_on) if r.granted_on else None])
+    partial = path.with_suffix(".partial")
+    book.save(partial)
+    partial.replace(path)
+    return path
+
+
+def median_time(action: Callable[[], object], repeat: int) -> float:
+    walls = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        walls.append(time.perf_counter() - start)
+    return statistics.median(walls)
+
+
+def calamine_alone(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    with CalamineWorkbook.from_path(str(path)) as book:
+        return len(book.get_sheet_by_index(0).to_python())
+
+
+def openpyxl_alone(path: Path) -> int:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return sum(1 for _ in book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def pandas_calamine(path: Path) -> int:
+    import pandas as pd
+
+    return len(pd.read_excel(path, engine="calamine"))
+
+
+def ipdemo_reader(path: Path, targets: Path) -> int:
+    from ipdemo.incoming import header_score
+    from ipdemo.plan import load_plan
+    from ipdemo.sources import read_source
+
+    source = read_source(path, header_score(load_plan(targets), "patents"))
+    return len(source.frame)
+
+
+def whole_import(path: Path, root: Path, repeat: int) -> tuple[float, str]:
+    """`ipdemo import` in a child process, each run into a freshly initialised data folder."""
+    walls, out = [], ""
+    for run in range(repeat):
+        project = root / f"run{run}"
+        subprocess.run([sys.executable, "-m", "ipdemo", "init", str(project)], check=True, capture_output=True)
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "ipdemo", "import", str(path), "--targets",
+                               str(project / "targets.yaml"), "--ledger", "patents", "--format", "json", "--lang", "en"],
+                              capture_output=True, text=True, env={**os.environ, "IPDEMO_NO_CACHE": "1"})
+        walls.append(time.perf_counter() - start)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"import failed: {proc.stderr[-2000:]}")
+        out = proc.stdout or proc.stderr
+    return statistics.median(walls), out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    path = workbook(args.rows)
+    print(f"{path} ({path.stat().st_size / 1e6:.1f} MB, {args.rows:,} rows), median of {args.repeat}:", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        subprocess.run([sys.executable, "-m", "ipdemo", "init", str(root / "plan")], check=True, capture_output=True)
+        readers = {
+            "python-calamine alone (to_python)": lambda: calamine_alone(path),
+            "openpyxl read_only alone": lambda: openpyxl_alone(path),
+            'pandas.read_excel(engine="calamine")': lambda: pandas_calamine(path),
+            "ipdemo.sources.read_source": lambda: ipdemo_reader(path, root / "plan" / "targets.yaml"),
+        }
+        rows = []
+        for label, action in readers.items():
+            rows.append((label, median_time(action, args.repeat)))
+            print(f"  {label:<40} {rows[-1][1]:7.2f} s", flush=True)
+        wall, out = whole_import(path, root, args.repeat)
+        rows.append(("ipdemo import (CLI, empty data folder)", wall))
+        print(f"  {rows[-1][0]:<40} {wall:7.2f} s", flush=True)
+    print()
+    print(f"| {'task':<40} | {'median s':>8} |")
+    print(f"|{'-' * 42}|{'-' * 10}|")
+    for label, seconds in rows:
+        print(f"| {label:<40} | {seconds:8.2f} |")
+    try:
+        summary = json.loads(out)
+        print(f"\nimport: added {summary.get('added')}, rejected {summary.get('rejected')}")
+    except (json.JSONDecodeError, AttributeError):
+        print(f"\nimport output: {out[:500]}")
+
+
+if __name__ == "__main__":
+    main()
