@@ -20,13 +20,20 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (with its 1900 leap-ye
 
 
 def nfkc(values: pd.Series) -> pd.Series:
-    """Full-width → half-width, NBSP → space, zero-width characters removed, trimmed."""
-    uniques = values.unique()
-    if len(uniques) < len(values) // 2:  # map over distinct values: exports repeat a lot
-        table = {v: unicodedata.normalize("NFKC", v) for v in uniques}
-        out = values.map(table)
-    else:
-        out = pd.Series([unicodedata.normalize("NFKC", v) for v in values], index=values.index, dtype="str")
+    """Full-width → half-width, NBSP → space, zero-width characters removed, trimmed.
+
+    ASCII is its own NFKC form: only the distinct values with other characters are normalised
+    (an identifier column of 100k distinct ASCII numbers costs one vectorised test)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = np.asarray(pc.string_is_ascii(pa.array(values, type=pa.string())).to_numpy(zero_copy_only=False))
+    out = values
+    if not plain.all():
+        other = values[~plain]
+        table = {v: unicodedata.normalize("NFKC", v) for v in other.unique()}
+        out = values.copy()
+        out[~plain] = other.map(table)
     return out.str.replace(ZERO_WIDTH, "", regex=True).str.strip()
 
 
@@ -112,7 +119,8 @@ def dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     Excel serial numbers (20000..80000). Day-first or two-digit years (01/06/2021, 6/1/21) are
     ambiguous: flagged so the row is rejected with a message, never guessed.
     """
-    text = values.str.replace(r"[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", "", regex=True).str.strip()
+    # Only a real time of day is dropped: '2022-01-01 25:61' keeps it and is rejected as a bad date.
+    text = values.str.replace(r"[T\s](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$", "", regex=True).str.strip()
     if text.str.match(r"^\d{4}-\d{2}-\d{2}$").all():  # already ISO: the usual case for clean exports
         return text, np.zeros(len(text), dtype=bool)
     ymd = _extract(text, r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?$")
@@ -135,13 +143,18 @@ def mapping(values: pd.Series, table: dict[str, str]) -> pd.Series:
     """Replace known spellings (case- and width-insensitive keys) by their canonical value.
 
     A value listing several states or events ('公开;实质审查;授权;未缴年费专利权终止', as patent
-    exports write a legal history) takes the last part that is known: the current one."""
-    keys = values.str.replace(r"\s+", "", regex=True).str.casefold()
-    mapped = keys.map(table)
-    listed = mapped.isna() & keys.str.contains(r"[;；,，|/、]", regex=True)
-    if listed.any():
-        mapped[listed] = keys[listed].map(lambda k: _last_known(k, table))
-    return mapped.where(mapped.notna(), values).astype("str")
+    exports write a legal history) takes the last part that is known: the current one.
+    Works on the distinct values (an enum or town column has a handful)."""
+    codes, uniques = pd.factorize(values)
+    out = np.empty(len(uniques), dtype=object)
+    for i, value in enumerate(uniques):
+        key = "".join(str(value).split()).casefold()
+        found = table.get(key)
+        if found is None and re.search(r"[;；,，|/、]", key):
+            found = _last_known(key, table)
+        out[i] = value if found is None else found
+    result = out[codes] if len(codes) else np.array([], dtype=object)
+    return pd.Series(result, index=values.index, dtype="str")
 
 
 def _last_known(text: str, table: dict[str, str]) -> str | None:

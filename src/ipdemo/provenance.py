@@ -63,7 +63,8 @@ def export_date(name: str, title_lines: list[str], dated_columns: list[pd.Series
             if found is not None:
                 return ExportDate(found, "title")
     today = today or date.today()
-    candidates = {v for column in dated_columns for v in column[column.str.match(r"^\d{4}-\d{2}-\d{2}$")]}
+    iso = [column[column.str.match(r"^\d{4}-\d{2}-\d{2}$")] for column in dated_columns]
+    candidates = pd.unique(pd.concat(iso, ignore_index=True)) if iso else []
     for value in sorted(candidates, reverse=True):  # the latest real date not after today
         try:
             day = date.fromisoformat(value)

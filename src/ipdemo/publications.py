@@ -30,8 +30,9 @@ OTHER_OFFICE = r"^(?:PCT/|(?!CN|ZL)[A-Z]{2}[0-9/])"
 
 def _plain(values: pd.Series) -> pd.Series:
     """Upper case, half-width, no spaces: for matching only, never stored."""
-    uniques = {v: "".join(unicodedata.normalize("NFKC", v).split()).upper() for v in values.unique()}
-    return values.map(uniques).astype("str")
+    codes, uniques = pd.factorize(values)
+    plain = np.array(["".join(unicodedata.normalize("NFKC", str(v)).split()).upper() for v in uniques], dtype=object)
+    return pd.Series(plain[codes] if len(codes) else [], index=values.index, dtype="str")
 
 
 def grant_mask(numbers: pd.Series) -> np.ndarray:
@@ -41,8 +42,9 @@ def grant_mask(numbers: pd.Series) -> np.ndarray:
 
 
 def other_office_mask(numbers: pd.Series) -> np.ndarray:
-    """True for application numbers of another patent office (WO, US, EP, PCT/…)."""
-    return _plain(numbers).str.match(OTHER_OFFICE).to_numpy(dtype=bool)
+    """True for application numbers of another patent office (WO, US, EP, PCT/…). The numbers
+    are normalised already (normalize.cnipa: upper case, no spaces)."""
+    return numbers.str.match(OTHER_OFFICE).to_numpy(dtype=bool)
 
 
 def type_from_number(numbers: pd.Series) -> pd.Series:
