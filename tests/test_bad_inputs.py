@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
 import zipfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,16 @@ def _two_sheets(book):
     data.append(row())
 
 
+LOAN_HEADER = ["合同编号", "企业名称", "统一社会信用代码", "所属区镇", "贷款银行", "金额", "放款日期"]
+NEXT_YEAR = (date.today() + timedelta(days=366)).isoformat()
+
+
+def loan(**changes: str) -> list[str]:
+    values = dict(zip(LOAN_HEADER, ["L1", "某公司", "91320509MA1MK3YW4P", "平望", "某行", "500", "2022-01-01"]))
+    values.update(changes)
+    return [values[h] for h in LOAN_HEADER]
+
+
 # name: (file name, bytes, extra CLI args, expected exit, text that must appear in stderr)
 BAD_IMPORTS = {
     "empty file": ("a.csv", b"", [], 1, "is empty"),
@@ -127,8 +139,34 @@ BAD_IMPORTS = {
     "xlsx unknown sheet": ("a.xlsx", xlsx_bytes(_two_sheets), ["--sheet", "第三页"], 1, "has no sheet '第三页'"),
     "xlsx merged title, bad enum": ("a.xlsx", xlsx_bytes(_merged), [], 1, "a.xlsx:3: type"),
     "xlsx with an image, bad date": ("a.xlsx", xlsx_bytes(_image_sheet), [], 1, "a.xlsx:2: filed_on"),
+    # Nonsense that used to pass (issue 14.7): amounts beyond any unit, future event dates, huge text.
+    "amount of 1 and 320 zeros": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"金额": "1" + "0" * 320})]), [], 1,
+                                  "is beyond any plausible value"),
+    "amount over 1e12 万元": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"金额": "2000000000000"})]), [], 1,
+                            "is beyond any plausible value"),
+    "amount 1e320": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"金额": "1e320"})]), [], 1, "is not a number"),
+    "amount inf": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"金额": "inf"})]), [], 1, "is not a number"),
+    "amount NaN": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"金额": "NaN"})]), [], 1, "is not a number"),
+    "filing date next year": ("a.csv", csv_bytes([HEADER, row(**{"申请日": NEXT_YEAR})]), [], 1,
+                              f"a.csv:2: filed_on: error: date {NEXT_YEAR} is after today"),
+    "loan issued next year": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"放款日期": NEXT_YEAR})]), [], 1,
+                              "is after today"),
+    "a 100,000-character title": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": "题" * 100_000})]), [], 1,
+                                  "text is 100,000 characters long, over the limit of 2,000"),
+    "a 2,001-character applicant": ("a.csv", csv_bytes([HEADER, row(**{"申请人": "x" * 2001})]), [], 1,
+                                    "a.csv:2: applicant: error: text is 2,001 characters long"),
     "sheet option on csv": ("a.csv", csv_bytes([HEADER, row()]), ["--sheet", "x"], 2, "has no sheets"),
     "unknown ledger option": ("a.csv", csv_bytes([HEADER, row()]), ["--ledger", "patent"], 2, "does not exist"),
+}
+
+# Accepted as they should be: a future date in a field that may lie ahead, text at the limit.
+ACCEPTED_TOO = {
+    "trademark expiring in ten years": ("t.csv", csv_bytes([
+        ["申请号", "商标名称", "申请人", "所属区镇", "国际分类", "申请日期", "注册日期", "专用权截止日期"],
+        ["56781299", "恒通", "吴江恒通光电科技有限公司", "平望", "9", "2021-07-01", "2022-01-07",
+         (date.today() + timedelta(days=3650)).isoformat()]])),
+    "a 2,000-character title": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": "题" * 2000})])),
+    "amount of exactly 1e12": ("loans.csv", csv_bytes([LOAN_HEADER, loan(**{"金额": "1000000000000"})])),
 }
 
 ACCEPTED = {
@@ -138,6 +176,7 @@ ACCEPTED = {
     "extra columns": ("a.csv", csv_bytes([HEADER + ["备注"], row() + ["无"]])),
     "formula-looking text": ("a.csv", csv_bytes([HEADER, row(**{"发明名称": '=HYPERLINK("http://x","y")'})])),
     "xlsx with two sheets, data on the second": ("a.xlsx", xlsx_bytes(_two_sheets)),
+    **ACCEPTED_TOO,
 }
 
 
@@ -254,3 +293,79 @@ def test_bad_targets(proj, case):
 
 def test_corpus_is_large_enough():
     assert len(BAD_IMPORTS) + len(LEDGER_CASES) + len(PLAN_CASES) >= 40
+
+
+def test_impossible_time_part_is_rejected(proj):
+    """Issue 14.7: `2022-01-01 25:61` is no time; the value must be rejected, not cut to its date."""
+    (proj / "a.csv").write_bytes(csv_bytes([HEADER, row(**{"申请日": "2022-01-01 25:61"})]))
+    before = snapshot(proj / "data")
+    result = run_cli(["import", "a.csv"], proj)
+    assert result.returncode == 1 and "a.csv:2: filed_on" in result.stderr
+    assert snapshot(proj / "data") == before
+
+
+def strict_json(text: str):
+    """json.loads that refuses Infinity and NaN, as every strict JSON parser does."""
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+NONSENSE_LEDGERS = {  # ledger → (changes to its valid row, field that must be named)
+    "pledge_loans": ({"amount": "1" + "0" * 320}, "amount"),
+    "insurance_policies": ({"coverage": "1e320"}, "coverage"),
+    "events": ({"participants": "9" * 400}, "participants"),
+    "patents": ({"filed_on": NEXT_YEAR, "granted_on": ""}, "filed_on"),
+    "software_copyrights": ({"title": "软" * 5000}, "title"),
+}
+
+
+@pytest.mark.parametrize("ledger", list(NONSENSE_LEDGERS))
+def test_nonsense_in_a_ledger_is_invalid_and_json_stays_json(tmp_path, ledger):
+    """Issue 14.7: values written into a ledger by hand are judged like imported ones, and no
+    figure a report prints is Infinity or NaN."""
+    changes, field = NONSENSE_LEDGERS[ledger]
+    root = make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
+    from .conftest import write_ledger
+
+    write_ledger(root / "data" / f"{ledger}.csv", [{**VALID_ROWS[ledger], **changes}])
+    result = run_cli(["validate", "--format", "json"], root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    problems = strict_json(result.stdout)["errors"]
+    assert [(p["file"], p["line"], p["field"]) for p in problems] == [(f"data/{ledger}.csv", 2, field)]
+    for args in (["report", "--format", "json"], ["report", "--format", "json", "--by", "year"]):
+        report = run_cli(args, root)
+        assert report.returncode == 0, report.stderr
+        strict_json(report.stdout)
+    assert run_cli(["report", "--strict"], root).returncode == 1
+
+
+def test_json_never_carries_infinity_or_nan():
+    from ipdemo.render.grid import to_json
+    import numpy as np
+
+    payload = {"a": float("inf"), "b": [float("nan"), -float("inf"), 1.5], "c": np.float64("inf"), "d": np.int64(2)}
+    assert strict_json(to_json(payload)) == {"a": None, "b": [None, None, 1.5], "c": None, "d": 2}
+
+
+@pytest.mark.parametrize("broken", ["missing", "unreadable", "data_dir is a file"])
+def test_a_missing_ledger_is_never_a_silent_zero(proj, broken):
+    """Issue 14.9: a report over a missing ledger names it: a warning, or exit 1 with --strict."""
+    ledger = proj / "data" / "patents.csv"
+    named = "data/patents.csv"
+    if broken == "missing":
+        ledger.unlink()
+    elif broken == "unreadable":
+        ledger.write_bytes(bytes(range(256)) * 4)
+    else:
+        plan = proj / "targets.yaml"
+        plan.write_text(plan.read_text(encoding="utf-8").replace("data_dir: data", "data_dir: targets.yaml"),
+                        encoding="utf-8")
+        named = "the data folder targets.yaml is not a folder"
+    strict = run_cli(["report", "--strict"], proj)
+    assert strict.returncode == 1 and named in strict.stderr and "(--strict)" in strict.stderr
+    assert "Traceback" not in strict.stderr and strict.stdout == ""
+    loose = run_cli(["report", "--format", "json"], proj)
+    assert loose.returncode == 0 and named in loose.stderr and "the report counts it as empty" in loose.stderr
+    strict_json(loose.stdout)

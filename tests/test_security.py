@@ -2,10 +2,11 @@
 data in messages, --output never overwrites the data."""
 
 import json
+import re
 
 from ipdemo.render.grid import neutralise
 
-from .conftest import VALID_ROWS, make_project, snapshot
+from .conftest import VALID_ROWS, make_project, snapshot, write_ledger
 
 
 def test_neutralise_formula_cells():
@@ -50,8 +51,41 @@ def test_reports_never_print_trainee_names(invoke, tmp_path):
 def test_output_never_overwrites_data(invoke, tmp_path):
     root = make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
     before = snapshot(root)
-    for target in ("data/patents.csv", "targets.yaml", "data/journal.jsonl", "./data/../data/events.csv"):
+    for target in ("data/patents.csv", "targets.yaml", "data/journal.jsonl", "./data/../data/events.csv",
+                   "data/.ipdemo.lock"):
         for args in (["report", "--format", "csv"], ["summary"]):
             result = invoke([*args, "--output", target, "--lang", "en"], cwd=root)
             assert result.exit_code == 2 and "refusing to overwrite" in result.stderr
     assert snapshot(root) == before
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_markdown_summary_escapes_ledger_values(invoke, tmp_path):
+    """Issue 14.10: nothing from a ledger or the journal reaches a markdown viewer as HTML or
+    a link, and a `|` or a newline in a file name never breaks a table."""
+    root = make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
+    write_ledger(root / "data" / "events.csv", [{**VALID_ROWS["events"], "title": HOSTILE + "[x](javascript:alert(1))\x07"}])
+    entry = {"time": "2022-05-04T08:00:00+00:00", "event": "import", "ledger": "events",
+             "source": "a|b\n| c <script>.csv", "before_sha256": None, "after_sha256": None, "added": 1, "updated": 0}
+    (root / "data" / "journal.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    for lang in ("zh", "en"):
+        text = invoke(["summary", "--week", "2022-W18", "--lang", lang], cwd=root).stdout
+        assert not re.search(r"(?<!\\)(<img|<script|\]\(javascript)", text)
+        assert "\\<img src=x onerror=alert(1)\\>" in text  # shown, as text
+        table = text.split("## " + ("本周导入" if lang == "zh" else "Imports this week"))[1].strip().splitlines()
+        assert len(table) == 3 and all(line.startswith("|") for line in table)
+        assert {len(re.findall(r"(?<!\\)\|", line)) for line in table} == {6}  # 5 columns on every line
+    html = invoke(["summary", "--week", "2022-W18", "--format", "html"], cwd=root).stdout
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_markdown_escaping_keeps_text_readable():
+    from ipdemo.render.grid import Grid, md_escape, to_markdown
+
+    assert md_escape("一种真丝围巾（外观）_v2 *新* 50%") == "一种真丝围巾（外观）_v2 *新* 50%"
+    assert md_escape("a|b\r\nc") == "a\\|b c"
+    grid = Grid(["k", "n"], ["key", "n"], [["x|y", 1], ["<b>", 2]])
+    lines = to_markdown(grid).splitlines()
+    assert lines[2].startswith("| x\\|y") and "\\<b\\>" in lines[3]

@@ -2,9 +2,10 @@
 
 Never stale by construction: the key is a hash of the ledger's *content* (sha256 of its bytes,
 read every time), the ledger's schema and the town list from targets.yaml, the date bounds,
-today's date (the 'date in the future' warning depends on it) and the ipdemo version. Anything
+today's date (the 'date in the future' error depends on it) and the ipdemo version. Anything
 that could change the result changes the key. Entries are Arrow IPC files (valid rows) plus JSON
-(problems, invalid lines), written atomically; a damaged entry is ignored and rebuilt.
+(problems, invalid lines), written atomically; a damaged entry is ignored and rebuilt. An
+entry is never more readable than its ledger (personal data stays as private as the ledger).
 
 Location: $IPDEMO_CACHE_DIR, else $XDG_CACHE_HOME/ipdemo, else ~/.cache/ipdemo.
 IPDEMO_NO_CACHE=1 turns it off. A cache that cannot be written is silently skipped.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pyarrow as pa
 
 from . import __version__
 from .errors import Problem
+from .i18n import MESSAGES
 from .ledger import display_path
 from .plan import Plan
 
@@ -55,32 +58,82 @@ def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, s
 
 
 def load(folder: Path, key: str) -> tuple[pa.Table, list[Problem], list[int]] | None:
+    """The entry for `key`, or None when it is absent or damaged in any way (unreadable, not
+    Arrow, JSON that parses but lacks keys or has the wrong shapes): it is then rebuilt."""
     table_path, meta_path = folder / f"{key}.arrow", folder / f"{key}.json"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         with pa.memory_map(str(table_path)) as source:
             table = pa.ipc.open_file(source).read_all()
-    except (OSError, ValueError, pa.ArrowException):
+        problems = [Problem(str(p["file"]), p["line"], p["field"], str(p["code"]), str(p["severity"]),
+                            dict(p["params"])) for p in meta["problems"]]
+        invalid = [int(n) for n in meta["invalid_lines"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
-    problems = [Problem(p["file"], p["line"], p["field"], p["code"], p["severity"], p["params"]) for p in meta["problems"]]
-    return table, problems, meta["invalid_lines"]
+    if any(p.code not in MESSAGES or p.severity not in ("error", "warning") for p in problems):
+        return None
+    return table, problems, invalid
 
 
 def store(folder: Path, prefix: str, key: str, table: pa.Table, problems: list[Problem],
-          invalid_lines: list[int]) -> None:
+          invalid_lines: list[int], source: Path | None = None) -> None:
+    """Write an entry (atomically, file by file). Its files are never more readable than the
+    ledger `source` they copy (a 0600 ledger gives 0600 entries); temp files are removed when
+    anything fails."""
+    temps: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{prefix}-*"):  # one entry per ledger file: drop superseded ones
-            old.unlink(missing_ok=True)
-        tmp = folder / f".{key}.arrow.tmp"
+        mode = _entry_mode(source)
+        for old in [*folder.glob(f"{prefix}-*"), *folder.glob(f".{prefix}-*.tmp")]:
+            old.unlink(missing_ok=True)  # one entry per ledger file: drop superseded ones, and orphans
+        tag = f"{os.getpid()}.{os.urandom(3).hex()}"
+        tmp = folder / f".{key}.{tag}.arrow.tmp"
+        temps.append(tmp)
+        _create(tmp, mode, source)
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         os.replace(tmp, folder / f"{key}.arrow")
         meta = {"problems": [{"file": p.file, "line": p.line, "field": p.field, "code": p.code,
                               "severity": p.severity, "params": p.params} for p in problems],
                 "invalid_lines": invalid_lines}
-        tmp = folder / f".{key}.json.tmp"
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8")
+        tmp = folder / f".{key}.{tag}.json.tmp"
+        temps.append(tmp)
+        _create(tmp, mode, source)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(meta, ensure_ascii=False, default=str))
         os.replace(tmp, folder / f"{key}.json")
-    except (OSError, pa.ArrowException):
-        return  # a cache is an optimisation: never an error
+    except (OSError, ValueError, pa.ArrowException):
+        for tmp in temps:  # a cache is an optimisation: never an error, and never litter
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _entry_mode(source: Path | None) -> int:
+    """The ledger's read/write bits (never execute, never more than the ledger allows)."""
+    if source is None:
+        return 0o600
+    try:
+        return stat.S_IMODE(os.stat(source).st_mode) & 0o666 | 0o600
+    except OSError:
+        return 0o600
+
+
+def _create(path: Path, mode: int, source: Path | None) -> None:
+    """An empty file with at most `mode` (and the umask); group bits only when it has the
+    ledger's group (else they would open it to another group)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        st = os.fstat(fd)
+        if hasattr(os, "fchmod") and (source is None or st.st_gid != _gid(source)):
+            os.fchmod(fd, stat.S_IMODE(st.st_mode) & ~0o070)
+    finally:
+        os.close(fd)
+
+
+def _gid(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_gid
+    except OSError:
+        return None

@@ -24,6 +24,7 @@ from . import arrays as A
 from .plan import Plan
 from . import cache
 from .screen import day_numbers
+from .store import read_committed
 from .validate import check_ledger_file
 
 if TYPE_CHECKING:
@@ -122,6 +123,15 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
     """Every (or the named) ledger, checked; from the cache when the content is unchanged."""
     names = ledgers if ledgers is not None else list(plan.ledgers)
     data = Dataset(plan)
+    if plan.data_dir.exists() and not plan.data_dir.is_dir():  # data_dir: targets.yaml
+        from .ledger import display_path
+        from .validate import _empty_table
+
+        shown = display_path(plan.data_dir)
+        data.problems.append(Problem(shown, None, None, "data_dir_not_folder", params={"path": shown}))
+        for name in names:
+            data.tables[name], data.invalid[name] = _empty_table(plan.ledgers[name]), []
+        return data
     # Ledgers are independent, and the work (Arrow parsing, numpy over whole columns) runs
     # outside the GIL: check them side by side, then gather in plan order.
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1) or 1) as pool:
@@ -137,7 +147,7 @@ def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem], list
     path = plan.ledger_path(name)
     folder = cache.cache_dir()
     try:
-        content = path.read_bytes()
+        content = read_committed(path)  # never a half-written hard-linked ledger
     except OSError:
         content = None  # missing or unreadable: check_ledger_file reports it
     key = cache.entry_key(plan, name, path, content) if folder is not None and content is not None else None
@@ -149,5 +159,5 @@ def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem], list
     result = (check.valid_rows, check.problems,
               [int(n) for n in check.table.lines[check.invalid]])
     if key is not None:
-        cache.store(folder, key[0], key[1], *result)
+        cache.store(folder, key[0], key[1], *result, source=path)
     return result

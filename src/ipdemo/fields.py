@@ -25,6 +25,13 @@ SOFTWARE_NO = r"^([0-9]{4})SR([0-9]+)$"
 TRADEMARK_NO = r"^(?:G[0-9]{4,}|[0-9]{1,9}A?)$"
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Bounds that no real record reaches. A number: 1e12 in the field's unit (10^12 万元 is a
+# thousand times the world's yearly output; 10^12 people or items is none of the plan's counts):
+# beyond it is a slip of the keyboard or an attack (1e320 is `inf` in a float and breaks JSON).
+MAX_NUMBER = 1e12
+# A text value: titles, names, addresses and evidence notes are far shorter; 2,000 characters
+# leaves room for a long compound name or a list of co-applicants and stops a megabyte "title".
+MAX_TEXT = 2000
 
 
 @dataclass
@@ -131,7 +138,13 @@ def check_nice_class(values: pd.Series) -> list[Finding]:
 
 
 def check_integer(values: pd.Series) -> list[Finding]:
-    return [Finding(~values.str.match(r"^[0-9]+$").to_numpy(dtype=bool), "bad_integer")]
+    whole = values.str.match(r"^[0-9]+$").to_numpy(dtype=bool)
+    return [Finding(~whole, "bad_integer"), _too_large(pd.to_numeric(values.where(whole), errors="coerce"))]
+
+
+def _too_large(number: pd.Series) -> Finding:
+    big = (number > MAX_NUMBER).to_numpy(dtype=bool)
+    return Finding(big, "number_too_large", extra={"limit": pd.Series(f"{MAX_NUMBER:,.0f}", index=number.index)})
 
 
 def parse_decimal(values: pd.Series) -> pd.Series:
@@ -144,7 +157,7 @@ def check_decimal(values: pd.Series) -> list[Finding]:
     number = parse_decimal(values)
     bad = number.isna().to_numpy(dtype=bool)
     negative = (number < 0).to_numpy(dtype=bool)
-    return [Finding(bad, "bad_number"), Finding(negative, "negative")]
+    return [Finding(bad, "bad_number"), Finding(negative, "negative"), _too_large(number)]
 
 
 def parse_iso_dates(values: pd.Series) -> pd.Series:
@@ -169,11 +182,13 @@ def check_date(values: pd.Series, earliest: date, latest: date, parsed: pd.Serie
     bad = parsed.isna().to_numpy(dtype=bool)
     out_of_range = (~bad) & ~parsed.between(pd.Timestamp(earliest), pd.Timestamp(latest)).to_numpy(dtype=bool)
     today = pd.Timestamp(date.today())
+    # Filing, grant, registration, issue, event dates cannot lie ahead: an error. Fields that may
+    # (expiry, term end) say `future: true` in targets.yaml.
     future = (~bad) & ~out_of_range & (parsed > today).to_numpy(dtype=bool) & (not future_ok)
     return [
         Finding(bad, "bad_date"),
         Finding(out_of_range, "date_out_of_range"),
-        Finding(future, "date_in_future", severity="warning"),
+        Finding(future, "date_in_future"),
     ]
 
 
@@ -182,4 +197,8 @@ def check_enum(values: pd.Series, allowed: list[str]) -> list[Finding]:
 
 
 def check_text(values: pd.Series) -> list[Finding]:
-    return [Finding(values.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool), "bad_text")]
+    length = values.str.len()
+    long = (length > MAX_TEXT).to_numpy(dtype=bool)
+    return [Finding(values.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool), "bad_text"),
+            Finding(long, "text_too_long", extra={"length": length.map("{:,}".format),
+                                                  "limit": pd.Series(f"{MAX_TEXT:,}", index=values.index)})]

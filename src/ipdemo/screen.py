@@ -271,8 +271,14 @@ def _trademark_no(col: Column) -> np.ndarray:
     return clean
 
 
+# Values this long may exceed fields.MAX_NUMBER / MAX_TEXT: the full checks look (bytes ≥ characters,
+# and 12 bytes of digits are below 1e12, so a value within these lengths is certainly within bounds).
+NUMBER_BYTES = 12
+TEXT_BYTES = 2000
+
+
 def _integer(col: Column) -> np.ndarray:
-    return (_non_digits(col) == 0) & (col.length >= 1)
+    return (_non_digits(col) == 0) & (col.length >= 1) & (col.length <= NUMBER_BYTES)
 
 
 def _decimal(col: Column) -> np.ndarray:
@@ -284,7 +290,7 @@ def _decimal(col: Column) -> np.ndarray:
         dots = col.per_value(col.data == ord("."))[one]
         first, last = col.byte(0, one), col.byte(-1, one)
         clean[one] = (dots == 1) & (first != ord(".")) & (last != ord("."))
-    return clean
+    return clean & (col.length <= NUMBER_BYTES)
 
 
 def _nice_class(col: Column) -> np.ndarray:
@@ -394,7 +400,7 @@ def _clean(plan: Plan, fspec: FieldSpec, name: str, col: Column, today: date,
         return _members(col, list(fspec.values or {}))
     if kind == "town":
         return _members(col, plan.town_index.names)
-    return ~_control(col)  # text, id
+    return ~_control(col) & (col.length <= TEXT_BYTES)  # text, id
 
 
 def _type_mismatch(digits: np.ndarray | None, types: Column) -> np.ndarray:

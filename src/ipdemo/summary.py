@@ -17,7 +17,7 @@ from .dataset import Dataset
 from .errors import Problem, UsageError
 from .plan import Plan
 from .progress import IndicatorProgress, Progress, Window, compute
-from .store import read_journal
+from .store import landed, read_committed, read_journal, sha256_bytes
 
 RISKY = ("at_risk", "behind")
 
@@ -134,11 +134,28 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
         limit = plan.ledgers[name].stale_after_days
         if limit:
             stale += _stale(plan, name, towns, days, week.end, limit)
-    imports = [e for e in read_journal(plan.data_dir) if _in_week(e.get("time"), week)]
+    imports = [e for e in landed_imports(plan) if _in_week(e.get("time"), week)]
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
     return Summary(plan, week, records, movements, stale,
                    sum(p.severity == "error" for p in data.problems),
                    sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now)
+
+
+def landed_imports(plan: Plan) -> list[dict]:
+    """The journal's entries whose ledger change landed. An import journals its intent before it
+    replaces the ledger; one cut short there (full disk, kill, a lost race) left the ledger as it
+    was, and its `after_sha256` never became the ledger's hash: it is not an import that happened."""
+    def current(name: str):
+        if name not in plan.ledgers:
+            return False  # a ledger the plan no longer has: cannot be checked, kept
+        try:
+            return sha256_bytes(read_committed(plan.ledger_path(name)))
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return False
+
+    return landed(read_journal(plan.data_dir), current)
 
 
 def _stale(plan: Plan, ledger: str, towns: pd.Series, days: pd.Series, end: date, limit: int) -> list[Stale]:

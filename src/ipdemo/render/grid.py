@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,15 +52,33 @@ def _is_number(text: str) -> bool:
     return True
 
 
+# Characters that let a value become markup in a markdown viewer: HTML (< >), links and
+# images ([ ]), a cell boundary (|), and the escape itself. Each is written backslash-escaped,
+# which CommonMark renders as the character itself.
+MARKDOWN_SPECIAL = re.compile(r"([\\<>\[\]|`])")
+LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """A value on one line: a newline inside a cell would end the table row."""
+    return LINE_BREAKS.sub(" ", text)
+
+
+def md_escape(text: str) -> str:
+    """Ledger text as literal markdown: never HTML, a link or a broken table."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
+
+
 def to_markdown(grid: Grid) -> str:
     from tabulate import tabulate  # wide-character aware with wcwidth installed
 
-    rows = [[cell_text(v) for v in row] for row in grid.rows]
+    rows = [[md_escape(cell_text(v)) for v in row] for row in grid.rows]
     numeric = [any(isinstance(r[c], (int, float)) and not isinstance(r[c], bool) for r in grid.rows)
                for c in range(len(grid.header))]
     align = ["right" if n else "left" for n in numeric]
-    body = tabulate(rows, headers=grid.header, tablefmt="pipe", disable_numparse=True, colalign=align)
-    return (f"## {grid.title}\n\n" if grid.title else "") + body + "\n"
+    body = tabulate(rows, headers=[md_escape(str(h)) for h in grid.header], tablefmt="pipe",
+                    disable_numparse=True, colalign=align)
+    return (f"## {md_escape(grid.title)}\n\n" if grid.title else "") + body + "\n"
 
 
 def to_csv(grid: Grid) -> str:
@@ -71,7 +91,21 @@ def to_csv(grid: Grid) -> str:
 
 
 def to_json(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n"
+    """JSON as the standard defines it: an infinite or undefined number (which a float can
+    become) is null, never the `Infinity` / `NaN` that JSON parsers reject."""
+    return json.dumps(finite(payload), ensure_ascii=False, indent=2, default=str, allow_nan=False) + "\n"
+
+
+def finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # a numpy scalar or array
+        return finite(value.tolist())
+    return value
 
 
 def to_rich(grid: Grid):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..summary import Summary
-from .grid import Grid, cell_text, to_markdown
+from .grid import Grid, cell_text, md_escape, one_line, to_markdown
 from .report import STATUS, name_of
 
 T = {
@@ -76,13 +76,13 @@ def heading(s: Summary, lang: str) -> str:
 
 
 def as_markdown(s: Summary, lang: str) -> str:
-    parts = [f"# {heading(s, lang)}\n", f"{s.plan.plan.name if lang == 'zh' else (s.plan.plan.name_en or s.plan.plan.name)}\n"]
+    parts = [f"# {heading(s, lang)}\n", f"{md_escape(s.plan.plan.name if lang == 'zh' else (s.plan.plan.name_en or s.plan.plan.name))}\n"]
     for title, body in sections(s, lang):
         parts.append(f"## {title}\n")
         if isinstance(body, Grid):
             parts.append(to_markdown(body) if body.rows else f"{T[lang]['none']}\n")
         else:
-            parts.append("\n".join(f"- {line}" for line in body) + "\n")
+            parts.append("\n".join(f"- {md_escape(line)}" for line in body) + "\n")
     return "\n".join(parts)
 
 
@@ -93,10 +93,10 @@ def as_text(s: Summary, lang: str) -> str:
     for title, body in sections(s, lang):
         parts += [title, "-" * len(title.encode("gbk", "replace")) if lang == "zh" else "-" * len(title)]
         if isinstance(body, Grid):
-            parts.append(tabulate([[cell_text(v) for v in r] for r in body.rows], headers=body.header,
+            parts.append(tabulate([[one_line(cell_text(v)) for v in r] for r in body.rows], headers=body.header,
                                   tablefmt="simple", disable_numparse=True) if body.rows else T[lang]["none"])
         else:
-            parts += body
+            parts += [one_line(line) for line in body]
         parts.append("")
     return "\n".join(parts) + "\n"
 
