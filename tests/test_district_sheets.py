@@ -169,3 +169,14 @@ def test_a_date_excel_saved_as_a_serial_is_converted_and_said(invoke, proj):
     assert result.exit_code == 0, result.stderr
     assert "45123 is an Excel date serial number, read as 2023-07-16" in result.stderr
     assert ledger(proj, "patents")[0]["filed_on"] == "2023-07-16"
+
+
+def test_validate_warns_about_one_loan_stored_twice(invoke, proj):
+    from .conftest import VALID_ROWS, write_ledger
+
+    loan = dict(VALID_ROWS["pledge_loans"], credit_code=FIRM_A, amount="500", issued_on="2023-07-12")
+    twin = dict(loan, contract_no="JSYH-2023-0712-01", enterprise="吴江甲纺织有限公司（银行口径）")
+    write_ledger(proj / "data" / "pledge_loans.csv", [loan, twin])
+    report = json.loads(invoke(["validate", "--format", "json"], cwd=proj).stdout)
+    found = [w for w in report["warnings"] if w["code"] == "probable_duplicate"]
+    assert [(w["line"], w["field"]) for w in found] == [(3, "contract_no")] and "2" in found[0]["message"]

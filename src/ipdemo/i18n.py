@@ -321,6 +321,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{value} is an Excel date serial number, read as {date} (Excel's 1900 date system); please check "
         "it (better: import the original file)",
     ),
+    "probable_duplicate": (
+        "与第 {other_line} 行可能是同一条记录（{fields} 相同，编号不同）：核实后删除一行，或保留（确为两笔）",
+        "probably the same record as line {other_line} ({fields} agree, the keys differ): check and delete "
+        "one, or keep both if they really are two",
+    ),
     "row_counter_key": (
         "台账 {ledger} 的主键 {field} 不能对应“序号”之类的行号列：序号只是行号，不是记录的编号",
         "the key {field} of ledger {ledger} must not map to a row counter such as 序号: it numbers rows, "
@@ -433,6 +438,100 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{problem}; the report counts it as empty (--strict makes this an error)",
     ),
     "strict_ledger_left_out": ("{problem}（--strict）", "{problem} (--strict)"),
+    # --- any plan ---
+    "plan_missing_key": ("{where}：缺少必填项", "{where}: field required"),
+    "plan_unknown_key": (
+        "{where}：未知的键（拼写错误？docs/targets.md 列出全部键）",
+        "{where}: unknown key (typo? docs/targets.md lists every key)",
+    ),
+    "plan_wrong_type": ("{where}：应为{expected_zh}，而不是 {value!r}", "{where}: should be {expected_en}, not {value!r}"),
+    "plan_bound": ("{where}：应{op_zh} {limit}（现为 {value}）", "{where}: must be {op_en} {limit} (it is {value})"),
+    "plan_too_short": ("{where}：至少需要 {min} 项", "{where}: needs at least {min} item(s)"),
+    "plan_pattern": ("{where}：{value!r} 格式不对（应匹配 {pattern}）", "{where}: {value!r} does not match {pattern}"),
+    "plan_kind_needs": ("{where}：kind {kind} 需要 {missing}", "{where}: kind {kind} needs {missing}"),
+    "plan_min_max": ("{where}：min {min} 大于 max {max}", "{where}: min {min} is greater than max {max}"),
+    "plan_measure_needs": ("{where}：aggregate {aggregate} 需要 {missing}", "{where}: aggregate {aggregate} needs {missing}"),
+    "plan_population": ("{where}：人口应大于 0", "{where}: a population must be greater than 0"),
+    "plan_towns_per_town": (
+        "指标 {indicator}：towns 只用于 per_town 的节点（milestone）指标",
+        "indicator {indicator}: towns applies to per_town milestones only",
+    ),
+    "plan_until_flow": (
+        "指标 {indicator}（kind: {kind}）是流量：until/until_where 只用于存量（kind: stock 或 trend，或 aggregate: stock）",
+        "indicator {indicator} (kind: {kind}) is a flow: until/until_where apply to levels only "
+        "(kind: stock or trend, or aggregate: stock)",
+    ),
+    "plan_density_needs_population": (
+        "指标 {indicator}：单位 {unit} 是密度单位（dimension: density），measure 需要 per_population",
+        "indicator {indicator}: {unit} is a density unit (dimension: density); the measure needs per_population",
+    ),
+    "plan_population_needs_density": (
+        "指标 {indicator} 按人口计算（per_population），单位 {unit} 应为密度单位（dimension: density）",
+        "indicator {indicator} is per population (per_population): its unit {unit} must be a density unit "
+        "(dimension: density)",
+    ),
+    "plan_unit_not_count": (
+        "指标 {indicator} 统计记录数，单位 {unit}（dimension: {dimension}）不适用；应为计数单位（dimension: count）",
+        "indicator {indicator} counts records: unit {unit} (dimension: {dimension}) cannot apply; "
+        "use a count unit (dimension: count)",
+    ),
+    "plan_town_name": (
+        "{where} 中的 {value!r} 不是本计划的规范名称；最接近的是 {closest!r}",
+        "{where}: {value!r} is not a name of this plan's towns; the closest is {closest!r}",
+    ),
+    "no_phases": (
+        "本计划未划分阶段，不能使用 {option}；可用 --as-of 指定日期",
+        "this plan has no phases, so {option} cannot be used; use --as-of DATE",
+    ),
+    "report_share_column": ("占{whole}%", "share of {whole} %"),
+    "area_unassigned_column": ("未划分{area}", "{Area} unassigned"),
+    "report_by_area": ("按{area}", "by {area}"),
+    "report_area_count": ("（{count} 个{area}）", " ({count} {areas})"),
+    "report_baseline_title": ("基期：计划开始（{start}）前，截至 {as_of}", "baseline before the plan starts ({start}), as of {as_of}"),
+    "milestone_done_before_start": (
+        "{date} 已完成（计划开始前），计为完成；如应在计划期内完成，请核对日期",
+        "done {date}, before the plan started: counted as done; check the date if it belongs in the plan period",
+    ),
+    "chart_share_axis": ("占{whole} %", "% of {whole}"),
+    "chart_areas_title": ("各{area}对比", "{Areas} side by side"),
+    "chart_share_caption": ("各{area}占{whole}比例", "each {area}'s share of the {whole}"),
+    "listing_every_area": ("各{area}", "every {area}"),
+    # --- phase 3 ---
+    "evidence_missing": (
+        "佐证材料 {value!r} 不存在（记录 {key}）；请放到项目文件夹中，或改写为文号",
+        "evidence file {value!r} does not exist (record {key}); put it in the project folder or write a document number",
+    ),
+    "evidence_outside": (
+        "佐证材料 {value!r} 不在项目文件夹内，不能归档（记录 {key}）；请写相对于 targets.yaml 所在文件夹的路径",
+        "evidence file {value!r} is outside the project folder and cannot be archived (record {key}); "
+        "write a path relative to the folder of targets.yaml",
+    ),
+    "archive_written": (
+        "已写入 {path}：台账 {ledgers} 个，佐证材料文件 {files} 个，文号等依据 {references} 条，缺失 {missing} 条",
+        "wrote {path}: {ledgers} ledgers, {files} evidence files, {references} document references, {missing} missing",
+    ),
+    "webhook_missing": (
+        "未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = \"…\"",
+        "no {robot_en} robot configured: set the environment variable {variable}, or write [{target}] webhook = \"…\" "
+        "in {file} beside targets.yaml",
+    ),
+    "webhook_bad_url": (
+        "{robot}机器人的 webhook 地址（来自 {source}）不是 http(s):// 地址",
+        "the {robot_en} robot's webhook (from {source}) is not an http(s):// address",
+    ),
+    "secrets_file_bad": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),
+    "robot_refused": (
+        "{robot}机器人拒绝了消息：错误码 {errcode}，{reason}",
+        "the {robot_en} robot refused the message: error {errcode}, {reason}",
+    ),
+    "robot_unreachable": (
+        "无法把周报发送到{robot}（{host}），已尝试 {attempts} 次：{reason}",
+        "could not deliver the summary to {robot_en} ({host}) after {attempts} attempts: {reason}",
+    ),
+    "digest_too_large": ("周报摘要无法压缩到{robot}的长度限制内", "the digest cannot be made to fit {robot_en}'s limit"),
+    "summary_written": ("周报已写入 {path}", "summary written to {path}"),
+    "summary_sent": ("已发送到{robot}群（{size} 字节{cut}）", "sent to the {robot_en} group ({size} bytes{cut})"),
+    "summary_sent_cut": ("，已截断", ", cut to fit"),
 }
 
 

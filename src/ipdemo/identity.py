@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .plan import LedgerSpec
+
+if TYPE_CHECKING:  # pandas only where import needs it: validate on clean data never loads it
+    import pandas as pd
 
 AUTO = "auto-"
 
@@ -74,6 +77,8 @@ def _tuples(frame: pd.DataFrame, fields: list[str]) -> list[tuple[str, ...]]:
 
 def link(spec: LedgerSpec, stored: pd.DataFrame, incoming: pd.DataFrame) -> Linked:
     """Fill missing keys and link placeholders (see the module docstring)."""
+    import pandas as pd
+
     key = spec.key[0]
     stored = stored.copy()
     stored_keys = stored[key].to_numpy(dtype=object).copy()
@@ -119,6 +124,8 @@ def _match(indexes: list[dict], values: list[tuple[str, ...]]) -> int | None:
 
 
 def _fold_placeholders(result: Linked, incoming: pd.DataFrame, key: str) -> None:
+    import pandas as pd
+
     keys = incoming[key].to_numpy(dtype=object)
     repeated = pd.Series(keys).str.startswith(AUTO).to_numpy(dtype=bool) & pd.Series(keys).duplicated(keep=False).to_numpy()
     result.incoming = incoming.reset_index(drop=True)
@@ -141,18 +148,23 @@ def _fold_placeholders(result: Linked, incoming: pd.DataFrame, key: str) -> None
     result.folded = int((~keep).sum())
 
 
-def probable_duplicates(spec: LedgerSpec, frame: pd.DataFrame) -> list[tuple[int, int, list[str]]]:
-    """Pairs of rows (positions) with different keys but the same identity: (first, other, fields)."""
+def probable_duplicates(spec: LedgerSpec, columns: dict[str, list[str]]) -> list[tuple[int, int, list[str]]]:
+    """Rows (positions) that are one record by an identity field set under two keys: (first,
+    other, the fields). `columns`: the ledger's values as lists, by field."""
     if not applies(spec):
         return []
     pairs: list[tuple[int, int, list[str]]] = []
     seen: set[int] = set()
+    keys = columns.get(spec.key[0], [])
     for fields in spec.identify:
-        if not all(f in frame.columns for f in fields):
+        if not all(f in columns for f in fields):
             continue
-        for rows in _index(frame, fields).values():
-            for other in rows[1:]:
-                if other not in seen:
-                    pairs.append((rows[0], other, fields))
-                    seen.add(other)
+        first: dict[tuple[str, ...], int] = {}
+        for row, values in enumerate(zip(*(columns[f] for f in fields))):
+            if not all(values):
+                continue
+            j = first.setdefault(tuple(v.strip() for v in values), row)
+            if j != row and row not in seen and keys[j] != keys[row]:
+                pairs.append((j, row, fields))
+                seen.add(row)
     return pairs

@@ -94,11 +94,25 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     screened = screen_rows(plan, spec, arrow)
     suspects = screened[0]
     row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, screened=screened)
-    problems += row_problems
+    problems += row_problems + _probable_duplicates(spec, arrow, table.lines, shown)
     if any(p.code == "missing_column" and p.severity == "error" for p in problems):
         invalid[:] = True
     return LedgerCheck(name, Table(table.path, table.header, arrow, table.lines, table.problems),
                        problems, invalid, tidy=not suspects.any())
+
+
+def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, shown: str) -> list[Problem]:
+    """One record stored twice under two keys (a loan from the district's sheet and the bank's
+    statement before they were linked): a warning naming both lines."""
+    from . import identity
+
+    if not identity.applies(spec) or not arrow.num_rows:
+        return []
+    wanted = {spec.key[0], *(f for fields in spec.identify for f in fields)}
+    columns = {f: arrow.column(f).to_pylist() for f in wanted if f in arrow.column_names}
+    return [Problem(shown, int(lines[other]), spec.key[0], "probable_duplicate", "warning",
+                    {"other_line": int(lines[first]), "fields": "、".join(fields)})
+            for first, other, fields in identity.probable_duplicates(spec, columns)]
 
 
 def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> tuple[np.ndarray, bool]:
