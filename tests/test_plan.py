@@ -142,7 +142,7 @@ def test_enum_filter_value_must_exist(tmp_path):
 def test_unknown_key_is_reported_with_line(tmp_path):
     problems = load_edited(tmp_path, "    target: 30000\n", "    taregt: 30000\n")
     codes = [p.code for p in problems]
-    assert codes and set(codes) == {"schema"}
+    assert codes and set(codes) == {"plan_unknown_key"}
     assert any("taregt" in (p.field or "") and p.line == line_of("    target: 30000\n") for p in problems)
 
 
@@ -200,3 +200,119 @@ def test_placement_mistakes_are_caught_with_their_line(tmp_path):
     assert ("alias_clash", "places") in codes  # 盛泽镇 would place in two towns
     assert ("unknown_field", "place") in codes  # the misspelt address field
     assert all(p.line for p in caught.value.problems)
+
+
+# --- any plan: units that can apply, town names, phases optional, errors in the user's words ------
+
+OTHER = ROOT / "tests" / "fixtures" / "other_plan" / "targets.yaml"
+OTHER_TEXT = OTHER.read_text(encoding="utf-8")
+
+
+def other_problems(tmp_path: Path, old: str, new: str) -> list:
+    assert old in OTHER_TEXT, old
+    path = tmp_path / "targets.yaml"
+    path.write_text(OTHER_TEXT.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    return info.value.problems
+
+
+def test_a_plan_without_phases_loads():
+    plan = load_plan(OTHER)
+    assert plan.phases == [] and plan.plan.population == {2023: 20000, 2024: 20000, 2025: 25000}
+    assert [t.name for t in plan.towns if t.nominal] == ["金门县"]
+
+
+@pytest.mark.parametrize("old, new, code", [
+    # a money unit on a count of records
+    ("    unit: 万件\n    target: 0.05\n", "    unit: 万元\n    target: 0.05\n", "plan_unit_not_count"),
+    # a density unit without per_population
+    ("    unit: 件\n    target: 4\n", "    unit: 件/万人\n    target: 4\n", "plan_density_needs_population"),
+    # per_population in a count unit
+    ("    unit: 件/万人\n    target: 2\n", "    unit: 件\n    target: 2\n", "plan_population_needs_density"),
+    # a summed amount of money in a count unit (as before: the field's unit cannot convert)
+    ("    unit: 亿元\n    target: 0.01\n", "    unit: 件\n    target: 0.01\n", "unit_mismatch"),
+])
+def test_a_unit_that_cannot_apply_is_a_plan_error(tmp_path, old, new, code):
+    problems = other_problems(tmp_path, old, new)
+    assert code in [p.code for p in problems]
+    found = next(p for p in problems if p.code == code)
+    assert found.line is not None and found.message("zh") != found.message("en")
+
+
+@pytest.mark.parametrize("spelling, closest", [("东城", "东城区"), ("东成区", "东城区")])
+def test_town_names_in_where_are_checked(tmp_path, spelling, closest):
+    problems = other_problems(tmp_path, "measure: {ledger: geographical_indications, date: approved_on}",
+                              f"measure: {{ledger: geographical_indications, date: approved_on, where: {{town: {spelling}}}}}")
+    assert [p.code for p in problems] == ["plan_town_name"]
+    assert problems[0].params["closest"] == closest and closest in problems[0].message("zh")
+    assert problems[0].line == OTHER_TEXT[:OTHER_TEXT.index("measure: {ledger: geographical_indications")].count("\n") + 1
+
+
+def test_milestone_towns_are_checked_and_only_for_per_town(tmp_path):
+    problems = other_problems(tmp_path, "towns: [东城区, 西城区]", "towns: [东城区, 西成区]")
+    assert [(p.code, p.params["closest"]) for p in problems] == [("plan_town_name", "西城区")]
+    problems = other_problems(tmp_path, "    target: 2\n    measure: {ledger: geographical_indications",
+                              "    target: 2\n    towns: [东城区]\n    measure: {ledger: geographical_indications")
+    assert [p.code for p in problems] == ["plan_towns_per_town"]
+
+
+def test_until_on_a_flow_is_a_plan_error(tmp_path):
+    problems = other_problems(tmp_path, "      - {ledger: trademarks, date: filed_on}",
+                              "      - {ledger: trademarks, date: filed_on, until: expires_on}")
+    assert [p.code for p in problems] == ["plan_until_flow"]
+
+
+PYDANTIC_ENGLISH = ("Input should", "Field required", "Value error", "Extra inputs", "String should")
+
+
+@pytest.mark.parametrize("old, new, code, zh, en", [
+    ("  start: 2021-06-01\n", "", "plan_missing_key", "plan.start：缺少必填项", "plan.start: field required"),
+    ("    target: 30000\n", "    target: lots\n", "plan_wrong_type", "应为数字", "should be a valid number"),
+    ("    target: 30000\n", "    target: -5\n", "plan_bound", "应大于或等于 0", "greater than or equal to 0"),
+    ("    target: 30000\n", "    taregt: 30000\n", "plan_unknown_key", "未知的键", "unknown key"),
+    ("    kind: cumulative\n    unit: 件\n    target: 30000\n", "    kind: cumulativ\n    unit: 件\n    target: 30000\n",
+     "plan_wrong_type", "应为以下之一", "should be one of"),
+    ("    min: 2\n    max: 4\n", "    min: 2\n", "plan_kind_needs", "需要 max", "needs max"),
+    ("  population: 1545023", "  population: {2020: 0}", "plan_population", "人口应大于 0", "greater than 0"),
+])
+def test_plan_errors_are_worded_in_the_users_language(tmp_path, invoke, old, new, code, zh, en):
+    problems = load_edited(tmp_path, old, new)
+    assert problems[0].code == code
+    assert zh in problems[0].message("zh") and en in problems[0].message("en")
+    result = invoke(["validate"], cwd=tmp_path)
+    assert result.exit_code == 1 and zh in result.stdout + result.stderr
+    assert not any(words in result.stdout + result.stderr for words in PYDANTIC_ENGLISH), result.stdout
+
+
+def test_docs_targets_md_names_every_key_and_its_example_loads(tmp_path):
+    """docs/targets.md is enough to write a plan: every key of every model is in it, and its
+    complete example loads and reports."""
+    import re
+
+    from pydantic import BaseModel
+
+    from ipdemo import plan as P
+
+    doc = (ROOT / "docs" / "targets.md").read_text(encoding="utf-8")
+    models = [m for m in vars(P).values() if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel]
+    keys = {f.alias or name for m in models for name, f in m.model_fields.items() if name != "source"}
+    missing = sorted(k for k in keys if not re.search(rf"`{k}`|\b{k}:", doc))
+    assert not missing, missing
+    for kind in ("cumulative", "annual", "range", "milestone", "trend", "stock"):
+        assert f"`{kind}`" in doc
+    example = doc.split("## A complete small plan")[1].split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "targets.yaml").write_text(example, encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "applications.csv").write_text(
+        "application_no,town,filed_on\n202510000001.4,城东街道,2025-03-01\n", encoding="utf-8")
+    plan = load_plan(tmp_path / "targets.yaml")
+    assert plan.words("zh").area == "街道" and plan.phases == []
+    from ipdemo.dataset import load_dataset
+    from ipdemo.progress import compute, make_window
+    from datetime import date
+
+    data = load_dataset(plan)
+    assert data.problems == []
+    got = {i.id: i for i in compute(plan, data, make_window(plan, None, date(2025, 6, 30))).indicators}
+    assert got["applications"].actual == 1 and got["applications_per_10k"].actual == 0.2

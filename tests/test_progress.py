@@ -1,6 +1,8 @@
 """The progress engine against hand-computed expectations on small ledgers."""
 
 import json
+import math
+import shutil
 from datetime import date
 
 import pandas as pd
@@ -9,8 +11,8 @@ import pytest
 from ipdemo.dataset import load_dataset
 from ipdemo.errors import UsageError
 from ipdemo.fields import cnipa_check_char
-from ipdemo.plan import load_plan
-from ipdemo.progress import by_town, compute, make_window
+from ipdemo.plan import load_plan, unit_scale
+from ipdemo.progress import by_period, by_phase, by_town, compute, make_window
 
 from .conftest import FIXTURES, VALID_ROWS, make_project
 
@@ -89,11 +91,12 @@ def test_grants_count_by_grant_date_even_if_filed_before(plan_and_data):
 
 def test_expected_is_target_times_elapsed_days(plan_and_data):
     r = result(plan_and_data, "patent_applications", as_of=date(2022, 6, 30))
-    assert r.expected == round(30000 * 395 / TOTAL_DAYS, 2)
+    # Counts are whole records: expected rounded (12552.97 → 12553), the weekly rate rounded up.
+    assert r.expected == 12553 == round(30000 * 395 / TOTAL_DAYS)
     assert r.percent == round(100 * 1 / 30000, 1)
     assert r.status == "behind"
     weeks_left = (date(2023, 12, 31) - date(2022, 6, 30)).days / 7
-    assert r.needed_per_week == round((30000 - 1) / weeks_left, 2)
+    assert r.needed_per_week == 383 == math.ceil((30000 - 1) / weeks_left)  # 382.5…
 
 
 def test_unit_conversion_wan_to_yi(plan_and_data):
@@ -160,7 +163,9 @@ def test_window_errors(plan_and_data):
     with pytest.raises(UsageError):
         make_window(plan, 4)
     with pytest.raises(UsageError):
-        make_window(plan, None, date(2021, 5, 31))
+        make_window(plan, 3, date(2023, 9, 1))  # before the phase's start
+    baseline = make_window(plan, None, date(2021, 5, 31))  # before the plan: the baseline view
+    assert baseline.baseline and baseline.end == date(2021, 5, 31)
     assert make_window(plan, None, None, today=date(2026, 11, 25)).end == date(2023, 12, 31)
     assert make_window(plan, 3, date(2023, 11, 1)).end == date(2023, 11, 1)
 
@@ -188,55 +193,214 @@ def test_valid_rows_with_edge_spaces_count_like_their_stripped_selves(tmp_path):
 
 
 # --- a second, different plan, by YAML alone ------------------------------------------------
+# tests/fixtures/other_plan: 2024-01-01 .. 2026-12-31 (1096 days), no phases, counties, a nominal
+# county, a population per year (2023, 2024: 20000; 2025 on: 25000). Every figure below is
+# worked out by hand from its CSVs (the comments say which rows).
+
+OTHER = FIXTURES / "other_plan"
+MID = date(2026, 6, 30)  # 912 of 1096 days elapsed
+MID_SHARE = 912 / 1096
+
 
 @pytest.fixture(scope="module")
 def other():
-    plan = load_plan(FIXTURES / "other_plan" / "targets.yaml")
+    plan = load_plan(OTHER / "targets.yaml")
     return plan, load_dataset(plan)
 
 
-def test_other_plan_validates_clean(other):
-    _, data = other
+def other_result(other, ident, as_of=MID, town=None):
+    return result(other, ident, as_of=as_of, town=town)
+
+
+def test_other_plan_validates_clean_without_phases(other):
+    plan, data = other
     assert data.problems == [] and data.invalid_count == 0
+    assert plan.phases == [] and plan.reported_towns == ["东城区", "西城区", "南山县"]
+    assert plan.words("zh").area == "县（市、区）" and plan.words("en").areas == "counties"
+
+
+def test_other_plan_count_in_wan_jian(other):
+    """400 registrations in the period (10 in 2023 do not count) → 0.04 万件, not 400 万件."""
+    r = other_result(other, "copyright_registrations")
+    assert (r.unit, r.actual, r.target, r.percent) == ("万件", 0.04, 0.05, 80.0)
+    assert r.expected == 0.0416  # 0.05 × 912/1096 = 0.041606 万件: 416 whole records
+    assert r.status == "on_track"  # 0.04 / 0.041606 = 0.96
+    assert r.needed_per_week == 0.0004  # 100 records over 26.3 weeks: 3.8 → 4 a week
+    plan, _ = other
+    ind = plan.indicator("copyright_registrations")
+    assert 820100 * unit_scale(plan, ind, ind.measures[0]) == pytest.approx(82.01)
+
+
+def test_stock_in_wan_jian_scales_like_a_count(tmp_path):
+    """One rule for every kind: a stock of records in 万件 counts in 万 too."""
+    root = copy_other(tmp_path, lambda text: text.replace(
+        "    unit: 件\n    target: 4\n", "    unit: 万件\n    target: 0.0004\n"))
+    plan = load_plan(root / "targets.yaml")
+    r = result((plan, load_dataset(plan)), "trademark_stock", as_of=MID)
+    assert (r.actual, r.baseline, r.target) == (0.0003, 0.0001, 0.0004)
 
 
 def test_other_plan_stock_with_expiry(other):
-    plan, data = other
-    end = {i.id: i for i in compute(plan, data, make_window(plan)).indicators}
-    assert end["trademark_stock"].actual == 3 and end["trademark_stock"].status == "behind"
-    early = {i.id: i for i in compute(plan, data, make_window(plan, 1)).indicators}
-    assert early["trademark_stock"].actual == 1
-    assert early["trademark_stock"].expected == round(1 + 4 * 182 / 731, 2)
+    # Valid on a date: registered by then, not expired. 70000000 (2023) is the baseline;
+    # 70000001 and 70000004 register in 2024; 70000002 is valid 2025-02-01 .. 2025-07-31.
+    assert other_result(other, "trademark_stock", as_of=date(2025, 6, 30)).status == "achieved"  # 4 of 4
+    r = other_result(other, "trademark_stock")
+    assert (r.actual, r.baseline, r.percent) == (3, 1, 75.0)
+    assert r.expected == 3  # 1 + 3 × 912/1096 = 3.50 → 3 whole records (rounded half up: 3.496)
+    assert r.status == "at_risk" and r.needed_per_week == 1  # 3 / 3.496 = 0.86; 1 more in 26 weeks
 
 
-def test_other_plan_ratio_more_than(other):
-    plan, data = other
-    r = {i.id: i for i in compute(plan, data, make_window(plan)).indicators}["hv_invention_density"]
-    assert r.actual == 1.5 and r.status == "behind"  # 3 valid high-value inventions / 20000 × 10000
-    town = {i.id: i for i in compute(plan, data, make_window(plan), "东城区").indicators}["hv_invention_density"]
-    assert town.actual == round(2 / 12000 * 10000, 6) and town.share is None
+def test_other_plan_ratio_uses_the_population_of_each_year(other):
+    # Valid high-value inventions: 1 in 2023 (baseline, ÷ 20000), 2 at the end of 2024 (÷ 20000),
+    # 3 at the end of 2025 (one lapsed 2025-03-01; ÷ 25000), 4 by mid-2026 (÷ 25000, the latest figure).
+    values = [other_result(other, "hv_invention_density", as_of=d).actual
+              for d in (date(2024, 12, 31), date(2025, 12, 31), MID)]
+    assert values == [1.0, 1.2, 1.6]
+    r = other_result(other, "hv_invention_density")
+    assert r.baseline == 0.5 and r.percent == 80.0 and r.status == "on_track"
+    assert r.expected == 1.75  # 0.5 + 1.5 × 912/1096 = 1.748
+    east = other_result(other, "hv_invention_density", town="东城区")
+    assert east.actual == round(2 / 12000 * 10000, 6) and east.share is None
+    assert other_result(other, "hv_invention_density", as_of=date(2024, 12, 31), town="西城区").actual == 0
+    assert other_result(other, "hv_invention_density", as_of=date(2025, 12, 31), town="西城区").actual == 1.0
+    assert other_result(other, "hv_invention_density", town="南山县").actual is None  # no population
+
+
+def test_more_than_at_equality_is_not_achieved(other):
+    """突破 2: 5 valid / 25000 × 10000 = 2.0 on 2026-10-31 equals the target, which is not passing it."""
+    r = other_result(other, "hv_invention_density", as_of=date(2026, 10, 31))
+    assert (r.actual, r.percent) == (2.0, 100.0)
+    assert r.status == "on_track"  # not achieved; ahead of 0.5 + 1.5 × 1035/1096 = 1.92
+    assert r.needed_per_week == 0.05  # one more record (0.4 per 10,000) in 61 days: 0.046 → 0.05
+    assert other_result(other, "hv_invention_density", as_of=date(2026, 12, 31)).status == "behind"
+    loans = other_result(other, "pledge_loans", as_of=date(2025, 12, 31))  # 40 + 60 万元 = 0.01 亿元
+    assert (loans.actual, loans.percent) == (0.01, 100.0) and loans.status != "achieved"
+    assert loans.needed_per_week > 0
+    assert other_result(other, "pledge_loans").status == "achieved"  # 0.014 亿元 by mid-2026
+
+
+def test_stock_of_distinct_organisations_alive_on_the_date(other):
+    # A: certified 2021, renewed 2024-11-01 (one firm, two certificates); B: 2022, revoked
+    # 2025-03-15; C: 2024-08-01; D: 2025-09-01; E: 2020 (never ended).
+    levels = [other_result(other, "high_tech_enterprises", as_of=d).actual
+              for d in (date(2024, 10, 31), date(2024, 11, 1), date(2025, 6, 30), MID)]
+    assert levels == [4, 4, 3, 4]  # A, B, C, E; A once on the renewal day; B revoked; + D
+    r = other_result(other, "high_tech_enterprises")
+    assert r.baseline == 3  # A, B, E were alive the day before the plan started
+    assert r.expected == 5 and r.status == "at_risk"  # 3 + 2 × 912/1096 = 4.66; 4 / 4.66 = 0.86
+    assert other_result(other, "high_tech_enterprises", town="东城区").actual == 3  # A, C, E
 
 
 def test_other_plan_total_over_two_ledgers_and_allocations(other):
-    plan, data = other
-    r = {i.id: i for i in compute(plan, data, make_window(plan)).indicators}["ip_applications"]
-    assert r.actual == 7 and r.target == 8
-    east = {i.id: i for i in compute(plan, data, make_window(plan), "东城区").indicators}["ip_applications"]
-    west = {i.id: i for i in compute(plan, data, make_window(plan), "西城区").indicators}["ip_applications"]
-    assert (east.actual, east.target, east.percent, east.status) == (4, 5, 80.0, "behind")
-    assert (west.actual, west.target, west.status) == (3, 3, "achieved")
+    r = other_result(other, "ip_applications")
+    assert r.actual == 8 and r.status == "achieved"  # 5 patents + 3 trademarks filed in the period
+    east = other_result(other, "ip_applications", town="东城区")
+    west = other_result(other, "ip_applications", town="西城区")
+    assert (east.actual, east.target, east.percent, east.status) == (3, 5, 60.0, "at_risk")
+    assert (west.actual, west.target, west.status) == (2, 3, "at_risk")
 
 
 def test_other_plan_distinct_counts_each_key_once(other):
-    plan, data = other
-    end = {i.id: i for i in compute(plan, data, make_window(plan, 2)).indicators}["member_enterprises"]
-    assert end.actual == 2 and end.phase_increment == 1
+    assert other_result(other, "member_enterprises", as_of=date(2025, 12, 31)).actual == 2
 
 
-def test_other_plan_extra_ledger(other):
+def test_milestone_before_the_plan_reads_done(other):
+    r = other_result(other, "leading_group")
+    assert r.done_on == date(2023, 11, 20) and r.done_before_start and r.status == "achieved"
+    assert r.actual == 1 and not r.late
+
+
+def test_per_town_milestone_limited_to_named_towns(other):
+    at_due = other_result(other, "ip_offices", as_of=date(2024, 12, 31))
+    assert (at_due.target, at_due.actual, at_due.towns_missing) == (2, 1, ["西城区"])  # 南山县 is not asked
+    assert at_due.status == "behind"
+    r = other_result(other, "ip_offices")
+    assert (r.actual, r.status, r.late) == (2, "achieved", True)
+    assert other_result(other, "ip_offices", town="南山县").target is None
+    plans = other_result(other, "county_plans")  # every county but the nominal 金门县
+    assert (plans.target, plans.actual, plans.done_on) == (3, 3, date(2025, 6, 1))
+
+
+def test_baseline_view_before_the_plan(other):
     plan, data = other
-    r = {i.id: i for i in compute(plan, data, make_window(plan)).indicators}["gi_products"]
-    assert r.actual == 2 and r.status == "achieved"
+    window = make_window(plan, None, date(2023, 12, 31))
+    got = {i.id: i for i in compute(plan, data, window).indicators}
+    assert (got["trademark_stock"].actual, got["high_tech_enterprises"].actual) == (1, 3)
+    assert got["hv_invention_density"].actual == 0.5
+    assert got["copyright_registrations"].actual == 0 and got["ip_applications"].actual == 0  # flows: 0
+    assert all(i.status is None for i in got.values())
+    assert got["leading_group"].actual == 1 and got["leading_group"].done_before_start
+    levels = compute(plan, data, window).as_dict()["baseline"]
+    assert levels == {"on": "2023-12-31", "levels": {"trademark_stock": 1, "hv_invention_density": 0.5,
+                                                      "high_tech_enterprises": 3}}
+
+
+def test_nominal_county_only_in_breakdowns_with_records(other, tmp_path):
+    plan, data = other
+    rows = by_town(plan, data, make_window(plan, None, MID))
+    assert list(rows[0]["towns"]) == ["东城区", "西城区", "南山县"]
+    gi = next(r for r in rows if r["id"] == "gi_products")
+    assert sum(gi["towns"].values()) == gi["district"] == 2
+    root = copy_other(tmp_path)
+    path = root / "data" / "geographical_indications.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") + "G3,高粱,金门县,2025-06-01\n", encoding="utf-8-sig")
+    plan = load_plan(root / "targets.yaml")
+    rows = by_town(plan, load_dataset(plan), make_window(plan, None, MID))
+    assert list(rows[0]["towns"]) == ["东城区", "西城区", "南山县", "金门县"]
+    assert next(r for r in rows if r["id"] == "gi_products")["towns"]["金门县"] == 1
+
+
+def test_no_phases_is_a_usage_error(other):
+    plan, data = other
+    with pytest.raises(UsageError) as caught:
+        make_window(plan, 1)
+    assert caught.value.code == "no_phases"
+    with pytest.raises(UsageError):
+        by_phase(plan, data, make_window(plan, None, MID))
+
+
+def copy_other(tmp_path, edit=None):
+    root = tmp_path / "other"
+    shutil.copytree(OTHER, root)
+    if edit is not None:
+        path = root / "targets.yaml"
+        path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return root
+
+
+# --- per-town milestones by phase and by year (the Wujiang plan) -----------------------------
+
+STAFF = {"outputs": [
+    *[{**VALID_ROWS["outputs"], "output_id": f"S{i}", "kind": "town_ip_staff", "town": town, "achieved_on": day}
+      for i, (town, day) in enumerate([
+          ("吴江开发区", "2021-07-01"), ("汾湖高新区（黎里镇）", "2021-08-01"), ("吴江高新区（盛泽镇）", "2021-09-01"),
+          ("东太湖度假区（太湖新城）", "2021-10-01"), ("平望镇", "2021-11-01"), ("七都镇", "2021-12-01"),
+          ("平望镇", "2022-02-01"),  # a second record for a town already done: still 1 town
+          ("震泽镇", "2022-03-01"), ("桃源镇", "2022-04-01")])],
+    {**VALID_ROWS["outputs"], "output_id": "L1", "kind": "leading_group", "achieved_on": "2022-01-15"},
+]}
+
+
+@pytest.fixture(scope="module")
+def staff(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("staff") / "p", STAFF)
+    plan = load_plan(root / "targets.yaml")
+    return plan, load_dataset(plan)
+
+
+def test_per_town_milestone_by_phase_counts_towns_done(staff):
+    plan, data = staff
+    rows = {r["id"]: r for r in by_phase(plan, data, make_window(plan))}
+    assert [(p["increment"], p["total"]) for p in rows["town_ip_staff"]["phases"]] == [(6, 6), (2, 8), (0, 8)]
+    assert result(staff, "town_ip_staff", phase=2).actual == 8  # as the main report says
+    assert [p["total"] for p in rows["leading_group"]["phases"]] == [0, 1, 1]
+
+
+def test_per_town_milestone_by_year_counts_towns_not_records(staff):
+    plan, data = staff
+    rows = {r["id"]: r for r in by_period(plan, data, make_window(plan), "year")}
+    series = rows["town_ip_staff"]["series"]
+    assert [(s["increment"], s["total"]) for s in series] == [(6, 6), (2, 8), (0, 8)]  # records: 6, 3, 0
 
 
 # --- until_where: a lapse known on status_on ends a patent ------------------------------------

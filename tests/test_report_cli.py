@@ -71,7 +71,7 @@ def test_unknown_town_is_exit_2_with_suggestions(invoke, small):
     assert "unknown town '七都街道'; closest known: 七都镇" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--as-of", "2021-13-01"], ["--as-of", "2021-05-01"], ["--phase", "9"], ["--phase", "0"],
+@pytest.mark.parametrize("args", [["--as-of", "2021-13-01"], ["--phase", "3", "--as-of", "2023-09-01"], ["--phase", "9"], ["--phase", "0"],
                                   ["--format", "pdf"], ["--by", "week"], ["--bogus"]])
 def test_bad_options_exit_2(invoke, small, args):
     result = invoke(["report", *args], cwd=small)
@@ -171,3 +171,141 @@ def test_shipped_table_lines_up(invoke, shipped):
     lines = invoke(["report", "--phase", "2"], cwd=shipped).stdout.splitlines()
     table = [line for line in lines if line.startswith(("┃", "│"))]
     assert len(table) == 23 and len({wcswidth(line) for line in table}) == 1
+
+
+# --- any plan: tests/fixtures/other_plan through the command line ----------------------------
+
+OTHER = Path(__file__).parent / "fixtures" / "other_plan"
+
+
+@pytest.fixture
+def other(tmp_path):
+    import shutil
+
+    shutil.copytree(OTHER, tmp_path / "other")
+    return tmp_path / "other"
+
+
+@pytest.mark.parametrize("args, option", [(["--phase", "1"], "--phase"), (["--by", "phase"], "--by phase")])
+def test_no_phases_gives_a_clear_usage_error(invoke, other, args, option):
+    result = invoke(["report", *args, "--lang", "en"], cwd=other)
+    assert result.exit_code == 2 and f"this plan has no phases, so {option} cannot be used" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert invoke(["report", "--format", "json"], cwd=other).exit_code == 0  # without them it reports
+
+
+def test_baseline_before_the_plan_start(invoke, other):
+    result = invoke(["report", "--as-of", "2023-12-31", "--format", "json"], cwd=other)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["before_start"] is True and data["as_of"] == "2023-12-31"
+    assert data["baseline"]["levels"] == {"trademark_stock": 1, "hv_invention_density": 0.5, "high_tech_enterprises": 3}
+    by_id = {i["id"]: i for i in data["indicators"]}
+    assert by_id["ip_applications"]["actual"] == 0 and by_id["trademark_stock"]["actual"] == 1
+    assert all(i["status"] is None for i in data["indicators"])
+    text = invoke(["report", "--as-of", "2023-12-31", "--format", "markdown"], cwd=other).stdout
+    assert "基期：计划开始（2024-01-01）前，截至 2023-12-31" in text
+
+
+def test_baseline_of_the_wujiang_plan_and_baseline_in_every_report(invoke, small):
+    data = json.loads(invoke(["report", "--as-of", "2021-05-31", "--format", "json"], cwd=small).stdout)
+    density = next(i for i in data["indicators"] if i["id"] == "invention_density")
+    assert data["before_start"] and density["actual"] == density["baseline"] == 0  # granted 2021-12-31 and later
+    assert next(i for i in data["indicators"] if i["id"] == "patent_applications")["actual"] == 0
+    later = json.loads(invoke(["report", "--format", "json"], cwd=small).stdout)
+    assert later["baseline"] == {"on": "2021-05-31", "levels": {"invention_density": 0}}
+
+
+def test_plan_words_in_every_renderer(invoke, other, tmp_path):
+    args = ["report", "--as-of", "2026-06-30", "--by", "town"]
+    markdown = invoke([*args, "--format", "markdown"], cwd=other).stdout
+    assert "## 按县（市、区）" in markdown and "| 全市 " in markdown.replace("|   全市 ", "| 全市 ")
+    assert "区镇" not in markdown and "全区" not in markdown and "金门县" not in markdown  # nominal, no records
+    english = invoke([*args, "--format", "markdown", "--lang", "en"], cwd=other).stdout
+    assert "## by county" in english and " city " in english and "| district" not in english
+    table = invoke(args, cwd=other).stdout
+    assert "全市" in table and "按县（市、区）" in table
+    payload = json.loads(invoke([*args, "--format", "json"], cwd=other).stdout)
+    assert payload["words"] == {"area": "县（市、区）", "whole": "全市", "area_en": "county", "areas_en": "counties",
+                                "whole_en": "city"}
+    html = invoke([*args, "--format", "html"], cwd=other).stdout
+    assert "按县（市、区）" in html and "各县（市、区）对比" in html and "占全市" in html and "区镇" not in html
+    town = invoke(["report", "--as-of", "2026-06-30", "--town", "东城", "--format", "markdown"], cwd=other).stdout
+    assert "占全市%" in town
+    out = tmp_path / "r.xlsx"
+    assert invoke([*args, "--format", "xlsx", "--output", str(out)], cwd=other).exit_code == 0
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    assert book.sheetnames == ["进度", "按县（市、区）", "说明"]
+    assert [c.value for c in book["按县（市、区）"][2]][3:] == ["全市", "东城区", "西城区", "南山县"]
+    milestones = invoke(["report", "--as-of", "2026-06-30", "--format", "markdown"], cwd=other).stdout
+    assert "（2 个县（市、区））" in milestones
+
+
+def test_more_than_is_shown_in_the_target_column(invoke, other):
+    text = invoke(["report", "--as-of", "2026-10-31", "--format", "markdown", "--lang", "en"], cwd=other).stdout
+    line = next(l for l in text.splitlines() if l.startswith("| hv_invention_density"))
+    assert "\\> 2 件/万人" in line and "| 100 " in line.replace("|       100 ", "| 100 ") and "achieved" not in line
+    rows = invoke(["report", "--as-of", "2026-10-31", "--format", "csv"], cwd=other).stdout
+    assert "hv_invention_density,每万人口高价值发明专利拥有量,stock,件/万人,more_than,2," in rows
+
+
+def test_milestone_before_the_plan_has_a_hint(invoke, other):
+    text = invoke(["report", "--as-of", "2026-06-30", "--format", "markdown", "--lang", "en"], cwd=other).stdout
+    line = next(l for l in text.splitlines() if l.startswith("| leading_group"))
+    assert "done 2023-11-20, before the plan started" in line and "not done" not in line
+
+
+def run_module(args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-W", "default", "-m", "ipdemo", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_a_plan_of_stocks_gets_burn_ups_and_no_empty_towns_chart(other):
+    import re
+
+    import yaml
+
+    path = other / "targets.yaml"
+    plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plan["indicators"] = [i for i in plan["indicators"] if i["id"] == "hv_invention_density"]
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    result = run_module(["report", "--as-of", "2026-06-30", "--format", "html"], other)
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r'<figure id="([^"]+)">', result.stdout) == ["burnup-hv_invention_density"]
+    assert result.stderr == ""  # no "No artists with labels found to put in legend"
+
+
+def test_stock_burn_ups_in_a_full_plan(invoke, other):
+    import re
+
+    html = invoke(["report", "--as-of", "2026-06-30", "--format", "html"], cwd=other).stdout
+    ids = re.findall(r'<figure id="([^"]+)">', html)
+    assert {"burnup-trademark_stock", "burnup-high_tech_enterprises", "burnup-copyright_registrations", "towns"} <= set(ids)
+
+
+def test_future_expiry_dates_are_valid_end_to_end(other):
+    """`future: true` on expires_on: the 2033/2034 expiry dates raise nothing, in validate and report."""
+    check = run_module(["validate", "--lang", "en"], other)
+    assert check.returncode == 0 and "after today" not in check.stdout + check.stderr
+    report = run_module(["report", "--format", "json"], other)
+    assert report.returncode == 0 and report.stderr == ""
+    path = other / "targets.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("future: true, ", ""), encoding="utf-8")
+    flagged = run_module(["validate", "--lang", "en", "--format", "json"], other)
+    dates = [p for p in json.loads(flagged.stdout)["errors"] + json.loads(flagged.stdout)["warnings"]
+             if p["code"] == "date_in_future"]
+    assert len(dates) == 3 and {p["field"] for p in dates} == {"expires_on"}
+
+
+def test_counts_are_whole_on_the_shipped_data(invoke, shipped):
+    data = json.loads(invoke(["report", "--phase", "2", "--format", "json"], cwd=shipped).stdout)
+    apps = next(i for i in data["indicators"] if i["id"] == "patent_applications")
+    assert apps["expected"] == 27076 and apps["needed_per_week"] == 54  # 27,076.27 and 53.18 before
+    for item in data["indicators"]:
+        if item["unit"] in ("件", "家", "个", "项", "次", "名", "单"):
+            assert all(float(item[k]).is_integer() for k in ("expected", "needed_per_week") if item[k] is not None), item

@@ -1,19 +1,30 @@
 """The plan: pydantic models of targets.yaml, loading, and the checks of the plan itself.
 
 Nothing about a particular district lives in code. A new indicator, ledger, district or
-allocation is a YAML edit; `check_plan` makes sure the edit is consistent.
+allocation is a YAML edit; `check_plan` makes sure the edit is consistent. docs/targets.md
+documents every key.
+
+Invariants of a loaded plan (load_plan raises PlanError otherwise, every problem worded in
+both languages through i18n, never pydantic's English):
+- phases, when given, tile the plan period; a plan may have none;
+- every indicator's unit can apply to what it measures (`unit_scale` is then the one rule that
+  puts ledger values of any kind into the indicator's unit): records are counted in a count
+  unit, sums share their field's dimension, per-population measures use a density unit;
+- town names in `where`, `towns` and allocations are the plan's canonical names.
 """
 
 from __future__ import annotations
 
 import difflib
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import PlanError, Problem
 from .yamlsrc import line_of, load_yaml
@@ -30,6 +41,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A population: one number, or one per year ({2021: 1545023, 2022: 1560000}).
+Population = int | dict[int, int]
+
+
+def population_in(population: Population | None, year: int) -> int | None:
+    """The figure for `year`: that year's, else the latest earlier year's, else the earliest."""
+    if population is None or isinstance(population, int):
+        return population
+    known = sorted(population)
+    earlier = [y for y in known if y <= year]
+    return population[earlier[-1] if earlier else known[0]] if known else None
+
+
+@dataclass(frozen=True)
+class Words:
+    """What the plan calls its parts, in one language: area (区镇 / 县（市、区） / 街道; town /
+    county), areas (its plural in English), whole (全区 / 全市; district / city)."""
+
+    area: str
+    areas: str
+    whole: str
+
+
 class PlanInfo(_Model):
     id: str
     name: str
@@ -38,8 +72,19 @@ class PlanInfo(_Model):
     region_code: str | None = None
     start: date
     end: date
-    population: int | None = Field(default=None, gt=0)
+    population: Population | None = None
     data_dir: str = "data"
+    # What the plan's units and its whole are called (reports, charts, column labels).
+    area_word: str = "区镇"
+    area_word_en: str = "town"
+    areas_word_en: str = ""  # plural; default: area_word_en + "s"
+    whole_word: str = "全区"
+    whole_word_en: str = "district"
+
+    @model_validator(mode="after")
+    def _positive(self) -> PlanInfo:
+        _check_population(self.population)
+        return self
 
 
 class Phase(_Model):
@@ -57,7 +102,21 @@ class Town(_Model):
     # Address keywords that place a record in this town: the town itself, its streets, zones and
     # old names (松陵镇). Matched in the address after the district's name, earliest first.
     places: list[str] = []
-    population: int | None = Field(default=None, gt=0)
+    population: Population | None = None
+    # A unit the plan names but does not administer (金门县): left out of staleness, per-town
+    # milestones and town breakdowns (shown there only when it has records).
+    nominal: bool = False
+
+    @model_validator(mode="after")
+    def _positive(self) -> Town:
+        _check_population(self.population)
+        return self
+
+
+def _check_population(population: Population | None) -> None:
+    values = [population] if isinstance(population, int) else list((population or {}).values())
+    if any(v <= 0 for v in values):
+        raise PydanticCustomError("plan_population", "population must be greater than 0")
 
 
 class Placement(_Model):
@@ -164,9 +223,11 @@ class Measure(_Model):
     @model_validator(mode="after")
     def _needs(self) -> Measure:
         if self.aggregate in ("distinct", "sum") and not self.field:
-            raise ValueError(f"aggregate {self.aggregate} needs `field`")
+            raise PydanticCustomError("plan_measure_needs", "aggregate {aggregate} needs {missing}",
+                                      {"aggregate": self.aggregate, "missing": "field"})
         if self.aggregate == "stock" and not self.date:
-            raise ValueError("aggregate stock needs `date` (the date a record starts counting)")
+            raise PydanticCustomError("plan_measure_needs", "aggregate {aggregate} needs {missing}",
+                                      {"aggregate": self.aggregate, "missing": "date"})
         return self
 
 
@@ -187,6 +248,7 @@ class Indicator(_Model):
     max: float | None = Field(default=None, ge=0)
     due: date | None = None  # milestone: done by; stock: the level reached by (default plan end)
     per_town: bool = False
+    towns: list[str] = []  # per_town milestone: only these towns (default: every town not nominal)
     comparison: Literal["at_least", "more_than"] = "at_least"  # 达到/以上 vs 突破
     direction: Literal["rising", "falling"] | None = None
     partial_year: Literal["prorate", "full", "skip"] | None = None
@@ -201,9 +263,11 @@ class Indicator(_Model):
         }[self.kind]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
-            raise ValueError(f"kind {self.kind} needs {', '.join(missing)}")
+            raise PydanticCustomError("plan_kind_needs", "kind {kind} needs {missing}",
+                                      {"kind": self.kind, "missing": ", ".join(missing)})
         if self.kind == "range" and self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            raise PydanticCustomError("plan_min_max", "min {min} is greater than max {max}",
+                                      {"min": _num(self.min), "max": _num(self.max)})
         return self
 
     @property
@@ -214,10 +278,15 @@ class Indicator(_Model):
     def ledgers(self) -> list[str]:
         return list(dict.fromkeys(m.ledger for m in self.measures))
 
+    @property
+    def is_level(self) -> bool:
+        """A level on a date (stock, trend, or any `aggregate: stock`), not a flow since the start."""
+        return self.kind in ("stock", "trend") or any(m.aggregate == "stock" for m in self.measures)
+
 
 class Plan(_Model):
     plan: PlanInfo
-    phases: list[Phase] = Field(min_length=1)
+    phases: list[Phase] = []  # optional: a plan without phases reports by date only
     status: StatusThresholds = StatusThresholds()
     partial_year: Literal["prorate", "full", "skip"] = "prorate"
     dates: DateBounds = DateBounds()
@@ -246,6 +315,27 @@ class Plan(_Model):
     @cached_property
     def town_index(self) -> TownIndex:
         return TownIndex(self.towns)
+
+    @property
+    def reported_towns(self) -> list[str]:
+        """Towns shown in breakdowns, staleness and per-town milestones: all but nominal ones."""
+        return [t.name for t in self.towns if not t.nominal]
+
+    def words(self, lang: str) -> Words:
+        """What this plan calls its areas and its whole, in `lang` (区镇 / 全区 by default)."""
+        info = self.plan
+        if lang != "en":
+            return Words(info.area_word, info.area_word, info.whole_word)
+        plural = info.areas_word_en or (info.area_word_en[:-1] + "ies" if info.area_word_en.endswith("y")
+                                        else info.area_word_en + "s")
+        return Words(info.area_word_en, plural, info.whole_word_en)
+
+    def population(self, town: str | None, on: date) -> int | None:
+        """The population of the whole (town None) or a town, for the year of `on`."""
+        if town is None:
+            return population_in(self.plan.population, on.year)
+        found = next((t.population for t in self.towns if t.name == town), None)
+        return population_in(found, on.year)
 
 
 def town_key(name: str) -> str:
@@ -302,24 +392,76 @@ def load_plan(path: Path) -> Plan:
     try:
         plan = Plan.model_validate({**data, "source": path.resolve()})
     except ValidationError as exc:
-        problems = [_schema_problem(err, lines, filename) for err in exc.errors()]
-        raise PlanError("schema", problems=problems, reason=problems[0].params["reason"]) from None
+        found: dict[str | None, Problem] = {}
+        for err in exc.errors():  # a union reports once per branch: keep the first per place
+            problem = _schema_problem(err, lines, filename)
+            found.setdefault(problem.field, problem)
+        problems = list(found.values())
+        raise PlanError(problems[0].code, problems=problems, **problems[0].params) from None
     problems = [p for p in check_plan(plan, lines) if p.severity == "error"]
     if problems:
-        raise PlanError("schema", problems=problems, reason=problems[0].message("en"))
+        raise PlanError(problems[0].code, problems=problems, **problems[0].params)
     return plan
 
 
+# pydantic error types → (i18n code, what was expected in zh, in en). Anything not listed keeps
+# pydantic's own words under the `schema` code (rare: they need a hand-made YAML structure).
+_NUMBER = ("数字", "a valid number")
+SCHEMA_TYPES: dict[str, tuple[str, str]] = {
+    "int_parsing": ("整数", "a valid whole number"), "int_type": ("整数", "a valid whole number"),
+    "int_from_float": ("整数", "a valid whole number"), "float_parsing": _NUMBER, "float_type": _NUMBER,
+    "bool_parsing": ("布尔值 true 或 false", "true or false"), "bool_type": ("布尔值 true 或 false", "true or false"),
+    "string_type": ("文本", "text"), "list_type": ("列表 [..]", "a list [..]"),
+    "dict_type": ("映射（键: 值）", "a mapping (key: value)"), "model_type": ("映射（键: 值）", "a mapping (key: value)"),
+    "model_attributes_type": ("映射（键: 值）", "a mapping (key: value)"),
+    "date_parsing": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"), "date_type": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
+    "date_from_datetime_parsing": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
+    "date_from_datetime_inexact": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
+}
+SCHEMA_BOUNDS = {"greater_than": ("大于", "greater than", "gt"),
+                 "greater_than_equal": ("大于或等于", "greater than or equal to", "ge"),
+                 "less_than": ("小于", "less than", "lt"), "less_than_equal": ("小于或等于", "less than or equal to", "le")}
+# Location parts that name a pydantic union branch, not a YAML key ('int', 'list[Measure]', 'Measure').
+_BRANCHES = {"int", "float", "str", "bool", "date", "none"}
+
+
 def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
+    """One pydantic error as a Problem whose message i18n words in both languages."""
     loc = tuple(err["loc"])
-    # Drop pydantic's union branch names (e.g. 'Measure', 'list[Measure]') from the location.
-    path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper())))
+    path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper() or p in _BRANCHES)))
     where = ".".join(str(p) for p in path) or "(top)"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key (typo?) / 未知的键"
-    reason = f"{where}: {msg}"
-    return Problem(filename, line_of(lines, path), where, "schema", params={"reason": reason})
+    kind, ctx = err["type"], err.get("ctx") or {}
+    value = err.get("input")
+    shown = value if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+    params: dict[str, Any] = {"where": where}
+    if kind == "missing":
+        code = "plan_missing_key"
+    elif kind == "extra_forbidden":
+        code = "plan_unknown_key"
+    elif kind in SCHEMA_TYPES:
+        code = "plan_wrong_type"
+        params.update(expected_zh=SCHEMA_TYPES[kind][0], expected_en=SCHEMA_TYPES[kind][1], value=shown)
+    elif kind == "literal_error":
+        code = "plan_wrong_type"
+        allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
+        params.update(expected_zh=f"以下之一：{allowed}", expected_en=f"one of {allowed}", value=shown)
+    elif kind in SCHEMA_BOUNDS:
+        zh, en, key = SCHEMA_BOUNDS[kind]
+        code = "plan_bound"
+        params.update(op_zh=zh, op_en=en, limit=_num(ctx.get(key, ctx.get("limit_value", ""))), value=shown)
+    elif kind == "too_short":
+        code = "plan_too_short"
+        params.update(min=ctx.get("min_length", 1))
+    elif kind == "string_pattern_mismatch":
+        code = "plan_pattern"
+        params.update(value=shown, pattern=ctx.get("pattern", ""))
+    elif kind.startswith("plan_"):  # our own validators (PydanticCustomError): params in ctx
+        code = kind
+        params.update(ctx)
+    else:
+        code = "schema"
+        params["reason"] = f"{where}: {err['msg']}"
+    return Problem(filename, line_of(lines, path), where, code, params=params)
 
 
 def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
@@ -344,6 +486,8 @@ def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
 
 
 def _check_phases(plan: Plan, add) -> None:
+    if not plan.phases:  # phases are optional
+        return
     phases = sorted(plan.phases, key=lambda p: p.start)
     for i, p in enumerate(plan.phases):
         if p.start > p.end:
@@ -461,6 +605,11 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
         if town not in plan.town_index.names:
             add(base + ("allocations", "towns", town), "allocation_unknown_town", "allocations",
                 indicator=ind.id, town=town)
+    for k, town in enumerate(ind.towns):
+        _check_town_name(plan, town, base + ("towns", k), "towns", f"indicator {ind.id} towns", add)
+    if ind.towns and not (ind.kind == "milestone" and ind.per_town):
+        add(base + ("towns",), "plan_towns_per_town", "towns", indicator=ind.id)
+    _check_unit(plan, ind, base, add)
     limit = ind.target if ind.kind != "range" else ind.max
     for label, alloc in (("towns", towns), ("years", ind.allocations.years)):
         if alloc and limit is not None and ind.kind != "annual" and sum(alloc.values()) > limit + 1e-9:
@@ -468,6 +617,34 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
                 indicator=ind.id, total=_num(sum(alloc.values())), target=_num(limit))
     if any(m.per_population for m in measures) and plan.plan.population is None:
         add(base + ("measure",), "population_missing", "measure", indicator=ind.id)
+    if not ind.is_level and any(m.until or m.until_where for m in measures):
+        add(base + ("measure",), "plan_until_flow", "until", indicator=ind.id, kind=ind.kind)
+
+
+def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
+    """The indicator's unit must be able to apply: counted records in a count unit, a density
+    unit exactly when the measure is per population (sums: see _check_measure)."""
+    unit = plan.units.get(ind.unit)
+    if unit is None:
+        return
+    path = base + ("unit",)
+    per_population = any(m.per_population for m in ind.measures)
+    if unit.dimension == "density" and not per_population:
+        add(path, "plan_density_needs_population", "unit", indicator=ind.id, unit=ind.unit)
+    elif per_population and unit.dimension != "density":
+        add(path, "plan_population_needs_density", "unit", indicator=ind.id, unit=ind.unit)
+    elif not per_population and unit.dimension != "count" and \
+            (ind.kind == "milestone" or any(m.aggregate != "sum" for m in ind.measures)):
+        add(path, "plan_unit_not_count", "unit", indicator=ind.id, unit=ind.unit, dimension=unit.dimension)
+
+
+def _check_town_name(plan: Plan, value: str, path: tuple, at: str, where: str, add) -> None:
+    """A town named in the plan must be spelt as the plan spells it (not an alias, not a typo):
+    else a problem naming the closest town."""
+    if value in plan.town_index.names:
+        return
+    closest = plan.town_index.canonical(value) or plan.town_index.suggest(value, 1)[0]
+    add(path, "plan_town_name", at, where=where, value=value, closest=closest)
 
 
 def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, path: tuple, add) -> None:
@@ -490,13 +667,18 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
     need(m.until, "until", ("date",))
 
     value_spec = need(m.field, "field", ("decimal", "integer") if m.aggregate == "sum" else None)
-    for fname, wanted in [*m.where.items(), *m.until_where.items()]:
-        spec = need(fname, "where")
-        if spec is not None and spec.values:
-            for value in [wanted] if isinstance(wanted, str) else wanted:
-                if value not in spec.values:
-                    add(path + ("where", fname), "enum_value_unknown", "where", where=where,
-                        value=value, field=fname, allowed=", ".join(spec.values))
+    for key, conditions in (("where", m.where), ("until_where", m.until_where)):
+        for fname, wanted in conditions.items():
+            spec = need(fname, key)
+            values = [wanted] if isinstance(wanted, str) else wanted
+            if spec is not None and spec.values:
+                for value in values:
+                    if value not in spec.values:
+                        add(path + (key, fname), "enum_value_unknown", key, where=where,
+                            value=value, field=fname, allowed=", ".join(spec.values))
+            elif spec is not None and spec.type == "town":
+                for value in values:
+                    _check_town_name(plan, value, path + (key, fname), key, f"{where} {key}", add)
     if m.aggregate == "sum" and value_spec is not None and ind.unit in plan.units:
         field_unit = value_spec.unit or ind.unit
         a, b = plan.units.get(field_unit), plan.units[ind.unit]
@@ -505,10 +687,27 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
                 field=m.field, field_unit=field_unit)
 
 
-def unit_factor(plan: Plan, ledger: str, field: str, unit: str) -> float:
-    """Multiply a ledger field's values by this to express them in `unit` (万元 → 亿元: 1e-4)."""
-    field_unit = plan.ledgers[ledger].fields[field].unit or unit
-    return plan.units[field_unit].factor / plan.units[unit].factor
+def unit_scale(plan: Plan, ind: Indicator, m: Measure) -> float:
+    """The one rule for every kind: multiply a measure's raw values by this to express them in the
+    indicator's unit. A counted record (count, distinct, stock) is 1 of the count base unit; a
+    summed value is in its field's unit (the indicator's when the field has none); the result is
+    divided by the indicator unit's factor. 820100 records → 82.01 万件 (factor 10000); 25000 万元
+    → 2.5 亿元. A density divides by the population afterwards (progress.Facts)."""
+    if m.aggregate == "sum" and m.field:
+        field_unit = plan.ledgers[m.ledger].fields[m.field].unit or ind.unit
+        raw = plan.units[field_unit].factor
+    else:
+        raw = 1.0
+    return raw / plan.units[ind.unit].factor
+
+
+def record_quantum(plan: Plan, ind: Indicator) -> float | None:
+    """One counted record in the indicator's unit (1 件, 0.0001 万件): expected values and weekly
+    rates of counts are whole records. None for sums and densities (they are not whole)."""
+    unit = plan.units[ind.unit]
+    if unit.dimension != "count" or any(m.aggregate == "sum" or m.per_population for m in ind.measures):
+        return None
+    return 1.0 / unit.factor
 
 
 def _num(x: float) -> int | float:

@@ -2,21 +2,34 @@
 
 Definitions (README "How progress is counted" says the same in prose):
 - window: plan start .. window end (end of phase N, or --as-of, default today capped at plan end);
-  both bounds inclusive; anything dated outside never counts.
-- actual: cumulative over the window, in the indicator's unit (ledger 万元 → plan 亿元).
-- expected: target × elapsed share of the plan period, by days (elapsed includes the end day).
-- status: achieved when the target is met; otherwise actual / expected against the thresholds in
-  targets.yaml (on_track ≥ 0.95, at_risk ≥ 0.80, else behind); after the plan end, unmet = behind.
+  both bounds inclusive; anything dated outside never counts. A window ending before the plan
+  start is the BASELINE view: levels on that date, flows 0, no status.
+- units: one rule for every kind (plan.unit_scale): a counted record is 1 of the count base
+  unit, a summed value is in its field's unit; both are divided by the indicator unit's factor
+  (820100 records → 82.01 万件). Densities then divide by the population of the date's year.
+- actual: cumulative over the window, in the indicator's unit; a level (stock, trend) is the
+  level on the window end, whenever its records started.
+- expected: target × elapsed share of the plan period, by days (elapsed includes the end day);
+  a level goes from its baseline (the day before the start) to the target. Counts are whole
+  records: expected is rounded to a whole record, the rate needed per week rounded up.
+- status: achieved when the target is met (`more_than`: passed; equal is not enough); otherwise
+  actual / expected against the thresholds in targets.yaml (on_track ≥ 0.95, at_risk ≥ 0.80,
+  else behind); after the due date, unmet = behind.
 - annual: each calendar year against its own target; a year the plan covers in part (2021:
   June..December) gets a prorated target, rounded up (targets.yaml `partial_year`).
 - stock (and trend): a level on a date, not a flow: a record counts from its `date` until its
   `until` date (that day excluded). With `until_where`, only rows matching it have an end (a
   lapse known on status_on ends a patent; a `valid` status dated the same way does not). An end
-  before the start means the record never counts.
+  before the start means the record never counts. With `aggregate: distinct` a key (an
+  organisation) counts once on a date when any of its records is alive then.
+- milestones: done on the first matching record's date, also before the plan start (then done
+  before the plan); per-town milestones count the towns done (the indicator's `towns`, else
+  every town not nominal).
 - towns: a record counts in its town; an empty town in a ledger whose town is `required:
   warning` is UNASSIGNED (未划分区镇): it counts in every district total and in by_town's
   `unassigned`, so towns + unassigned = district for counts and sums. A record with no town by
-  design (a district-level output) counts in the district only.
+  design (a district-level output) counts in the district only. A nominal town is left out of
+  breakdowns unless it has records.
 """
 
 from __future__ import annotations
@@ -33,13 +46,14 @@ import pyarrow.compute as pc
 from . import arrays as A
 from .dataset import NO_TOWN_CODE, UNASSIGNED_CODE, Dataset
 from .errors import UsageError
-from .plan import Indicator, Measure, Phase, Plan, unit_factor
+from .plan import Indicator, Measure, Phase, Plan, record_quantum, unit_scale
 
 EPOCH = date(1970, 1, 1)
 # The town argument that selects records inside the district whose town is not yet known
 # (未划分区镇). No plan town is named '' and --town never resolves to it.
 UNASSIGNED = ""
 RANK = {"achieved": 0, "on_track": 1, "at_risk": 2, "behind": 3}
+DAY = timedelta(days=1)
 
 
 def day_number(d: date) -> int:
@@ -52,13 +66,21 @@ class Window:
     end: date
     phase: Phase | None = None
 
+    @property
+    def baseline(self) -> bool:
+        """The window ends before the plan starts: levels on that date, flows 0, no status."""
+        return self.end < self.start
+
 
 def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
                 today: date | None = None) -> Window:
-    """Plan start → end of phase N, or --as-of (default today), capped at the plan end."""
+    """Plan start → end of phase N, or --as-of (default today), capped at the plan end. An
+    --as-of before the plan start gives the baseline window (levels on that date)."""
     start, end = plan.plan.start, plan.plan.end
     chosen = None
     if phase is not None:
+        if not plan.phases:
+            raise UsageError("no_phases", option="--phase")
         chosen = plan.phase(phase)
         if chosen is None:
             raise UsageError("unknown_phase", phase=phase, known=", ".join(str(p.id) for p in plan.phases))
@@ -66,8 +88,8 @@ def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
         as_of = chosen.end if chosen else min(today or date.today(), end)
     elif chosen is not None:
         as_of = min(as_of, chosen.end)
-    if as_of < start or (chosen is not None and as_of < chosen.start):
-        raise UsageError("as_of_before_start", as_of=as_of, start=chosen.start if chosen else start)
+    if chosen is not None and as_of < chosen.start:
+        raise UsageError("as_of_before_start", as_of=as_of, start=chosen.start)
     return Window(start, min(as_of, end), chosen)
 
 
@@ -102,14 +124,17 @@ def _amounts(values: pa.ChunkedArray) -> np.ndarray:
 
 
 class Facts:
-    """One indicator's dated amounts, as cumulative step functions per town (or district)."""
+    """One indicator's dated amounts, as step functions per town (or district): the cumulative
+    amount started by each day and, for levels, the cumulative amount ended by each day."""
 
     def __init__(self, plan: Plan, data: Dataset, ind: Indicator):
         self.plan, self.ind = plan, ind
         self.start_day = day_number(plan.plan.start)
-        self.stock = any(m.aggregate == "stock" for m in ind.measures)
+        self.stock = ind.is_level
         self.distinct = any(m.aggregate == "distinct" for m in ind.measures)
         self.per_population = next((m.per_population for m in ind.measures if m.per_population), None)
+        # Flows count inside the plan period only; levels and milestones see every record.
+        self.from_start = not self.stock and ind.kind != "milestone"
         # Whether any of its ledgers may hold records whose town is not yet known (未划分区镇).
         self.unassignable = any(data.unassignable(m.ledger) for m in ind.measures)
         parts = [self._rows(data, m) for m in ind.measures]
@@ -120,9 +145,9 @@ class Facts:
         days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
         if m.aggregate == "sum":
             values = _amounts(data.strings(m.ledger, m.field))[mask]
-            values = values * unit_factor(self.plan, m.ledger, m.field, self.ind.unit)
         else:
             values = np.ones(len(days))
+        values = values * unit_scale(self.plan, self.ind, m)
         # Keys matter only for distinct counts; elsewhere a zero byte each is cheaper than 1M ''.
         key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.zeros(len(days), dtype=np.int8)
         ends = _ends(data, m, mask, days)
@@ -146,29 +171,39 @@ class Facts:
         bounds = np.searchsorted(towns[grouped], np.arange(NO_TOWN_CODE, count + 1))
         return order[grouped], bounds
 
-    @cache
-    def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(sorted days, cumulative amount at each, sorted end days) for the district or a town."""
-        # Orders shared by all towns (see _by_day, _by_town): no sort per town.
-        code = None if town is None else self._town_code(town)
+    def _order(self, town: str | None) -> np.ndarray:
+        """The rows of the district (None) or a town, in day order."""
         if town is None:
-            order = self._by_day
-        elif code is None:
-            order = self._by_day[:0]
-        else:
-            grouped, bounds = self._by_town
-            at = code - NO_TOWN_CODE  # bounds start at the lowest code
-            order = grouped[bounds[at]:bounds[at + 1]]
-        if not self.stock:
-            order = order[self.rows["day"][order] >= self.start_day]  # flows count inside the plan period only
-        days, values = self.rows["day"][order], self.rows["value"][order]
-        ends = self.rows["end"][order]
-        if self.distinct and len(days):  # each key counts once, on its first day in the period
-            _, first = np.unique(self.rows["key"][order], return_index=True)
-            first.sort()
-            days, values = days[first], values[first]
-        ends = np.sort(ends)
-        return days.astype(np.int64), np.cumsum(values), ends[~np.isnan(ends)]
+            return self._by_day
+        code = self._town_code(town)
+        if code is None:
+            return self._by_day[:0]
+        grouped, bounds = self._by_town
+        at = code - NO_TOWN_CODE  # bounds start at the lowest code
+        return grouped[bounds[at]:bounds[at + 1]]
+
+    @cache
+    def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted start days, cumulative amount started by each, sorted end days, cumulative
+        amount ended by each) for the district or a town. Flows have no ends."""
+        order = self._order(town)
+        if self.from_start:
+            order = order[self.rows["day"][order] >= self.start_day]
+        days, values, ends = self.rows["day"][order], self.rows["value"][order], self.rows["end"][order]
+        if self.distinct and len(days):
+            if self.stock:  # a key is alive while any of its records is
+                days, ends = _alive_spans(days, ends, self.rows["key"][order])
+                values = np.ones(len(days))
+                by_start = np.argsort(days, kind="stable")  # spans come in key order
+                days, ends = days[by_start], ends[by_start]
+            else:  # each key counts once, on its first day in the period
+                _, first = np.unique(self.rows["key"][order], return_index=True)
+                first.sort()
+                days, values, ends = days[first], values[first], ends[first]
+        ended = ~np.isnan(ends)  # flows have none: an empty sort
+        end_order = np.argsort(ends[ended], kind="stable")
+        return (days.astype(np.int64), np.cumsum(values),
+                ends[ended][end_order].astype(np.int64), np.cumsum(values[ended][end_order]))
 
     def _town_code(self, town: str | None) -> int | None:
         """The code of a plan town, or of UNASSIGNED where the ledgers allow it; None otherwise."""
@@ -177,16 +212,20 @@ class Facts:
         names = self.plan.town_index.names
         return names.index(town) if town in names else None
 
-    def level(self, on: date, town: str | None = None) -> float | None:
-        """Cumulative flow from plan start to `on`, or the stock on `on` (per population if asked)."""
-        days, cum, ends = self.steps(town)
+    def raw_level(self, on: date, town: str | None = None) -> float:
+        """Started minus ended by `on`, in the indicator's unit (before any population)."""
+        days, cum, ends, ended = self.steps(town)
         d = day_number(on)
         i = int(np.searchsorted(days, d, side="right"))
-        value = float(cum[i - 1]) if i else 0.0
-        if self.stock:
-            value -= float(np.searchsorted(ends, d, side="right"))
+        j = int(np.searchsorted(ends, d, side="right"))
+        return (float(cum[i - 1]) if i else 0.0) - (float(ended[j - 1]) if j else 0.0)
+
+    def level(self, on: date, town: str | None = None) -> float | None:
+        """Cumulative flow from plan start to `on`, or the level on `on` (per population of the
+        year of `on`, if asked; None when that population is unknown)."""
+        value = self.raw_level(on, town)
         if self.per_population:
-            population = self._population(town)
+            population = self.plan.population(town, on)
             if population is None:
                 return None
             value = value / population * self.per_population
@@ -195,19 +234,39 @@ class Facts:
     def between(self, start: date, end: date, town: str | None = None) -> float | None:
         """Increment over [start, end], both inclusive."""
         hi = self.level(end, town)
-        lo = self.level(start - timedelta(days=1), town)
+        lo = self.level(start - DAY, town)
         return None if hi is None or lo is None else hi - lo
 
     def first_day(self, town: str | None, until: date) -> date | None:
-        days, _, _ = self.steps(town)
+        days = self.steps(town)[0]
         if len(days) == 0 or days[0] > day_number(until):
             return None
         return EPOCH + timedelta(days=int(days[0]))
 
-    def _population(self, town: str | None) -> int | None:
-        if town is None:
-            return self.plan.plan.population
-        return next((t.population for t in self.plan.towns if t.name == town), None)
+    def series(self, start: date, end: date, step_days: int = 7) -> tuple[list[date], list[float | None]]:
+        """The district's level (or cumulative flow) every `step_days` from `start`, and on `end`."""
+        days = [start + timedelta(days=d) for d in range(0, max(0, (end - start).days) + 1, step_days)]
+        if not days or days[-1] != end:
+            days.append(end)
+        return days, [self.level(d) for d in days]
+
+
+def _alive_spans(days: np.ndarray, ends: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per key, the union of its records' [day, end) spans, as (starts, ends) of the merged spans
+    (NaN end: still alive). Vectorised: sort by key then day; a running maximum of the ends, offset
+    per key so keys never mix, says where a record starts a new span."""
+    _, group = np.unique(keys, return_inverse=True)
+    order = np.lexsort((days, group))
+    g, d = group[order].astype(np.float64), days[order]
+    open_end = 1e6  # beyond any day number (2099-12-31 is 47,482): "no end yet"
+    e = np.where(np.isnan(ends[order]), open_end, ends[order])
+    running = np.maximum.accumulate(g * 2 * open_end + e) - g * 2 * open_end
+    new = np.ones(len(d), dtype=bool)
+    new[1:] = (g[1:] != g[:-1]) | (d[1:] > running[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, len(d) - 1)
+    span_ends = running[last]
+    return d[first], np.where(span_ends >= open_end, np.nan, span_ends)
 
 
 @dataclass
@@ -233,6 +292,7 @@ class IndicatorProgress:
     min: float | None = None
     max: float | None = None
     due: date | None = None
+    comparison: str = "at_least"
     actual: float | None = None
     percent: float | None = None
     expected: float | None = None
@@ -243,8 +303,9 @@ class IndicatorProgress:
     share: float | None = None  # with --town: the town's share of the district figure, %
     done_on: date | None = None
     late: bool = False
+    done_before_start: bool = False  # a milestone reached before the plan started
     above_max: bool = False
-    baseline: float | None = None
+    baseline: float | None = None  # levels: the level on the day before the plan start
     years: list[YearResult] = field(default_factory=list)
     towns_done: list[str] = field(default_factory=list)
     towns_missing: list[str] = field(default_factory=list)
@@ -268,13 +329,22 @@ class Progress:
 
     def as_dict(self) -> dict:
         p = self.window.phase
+        start = self.plan.plan.start
+        zh, en = self.plan.words("zh"), self.plan.words("en")
         return {
             "plan": self.plan.plan.id, "plan_name": self.plan.plan.name,
             "as_of": self.window.end.isoformat(),
             "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()},
+            "before_start": self.window.baseline,
             "phase": {"id": p.id, "name": p.name, "name_en": p.name_en, "start": p.start.isoformat(),
                       "end": p.end.isoformat()} if p else None,
             "town": self.town,
+            "words": {"area": zh.area, "whole": zh.whole, "area_en": en.area, "areas_en": en.areas,
+                      "whole_en": en.whole},
+            # Where the plan started: every level (stock, trend) on the day before the start.
+            "baseline": {"on": (start - DAY).isoformat(),
+                         "levels": {i.id: i.baseline for i in self.indicators if i.kind in ("stock", "trend")
+                                    or i.baseline is not None}},
             "invalid_rows": self.invalid_rows,
             "indicators": [i.as_dict() for i in self.indicators],
         }
@@ -293,8 +363,43 @@ def _pct(actual: float | None, target: float | None) -> float | None:
     return _r(100 * actual / target, 1)
 
 
+def _expected(x: float, quantum: float | None) -> float | None:
+    """Expected-to-date: whole records for counts (half up), else two decimals."""
+    if quantum is None:
+        return _r(x, 2)
+    return _r(math.floor(x / quantum + 0.5 + 1e-9) * quantum)
+
+
+def _rate(x: float, quantum: float | None) -> float | None:
+    """A rate needed: rounded UP, to whole records for counts, else to 0.01 (two significant
+    digits when smaller, so that a needed rate never shows as 0)."""
+    if x <= 0:
+        return 0
+    if quantum is not None:
+        return _r(math.ceil(x / quantum - 1e-9) * quantum)
+    return _r(math.ceil(x * 100 - 1e-9) / 100, 2) if x >= 0.01 else _r(float(f"{x:.2g}"), 8)
+
+
 def meets(ind: Indicator, actual: float, target: float) -> bool:
-    return actual > target if ind.comparison == "more_than" else actual >= target - 1e-9
+    """达到 (at_least): actual ≥ target; 突破 (more_than): actual > target — equal is not enough."""
+    return actual > target + 1e-9 if ind.comparison == "more_than" else actual >= target - 1e-9
+
+
+def pass_step(plan: Plan, ind: Indicator, town: str | None, on: date) -> float:
+    """What must be added beyond the target to pass it (`more_than`): one record (one record per
+    population for densities), or one of the summed field's units."""
+    step = min(unit_scale(plan, ind, m) for m in ind.measures)
+    per = next((m.per_population for m in ind.measures if m.per_population), None)
+    population = plan.population(town, on) if per else None
+    return step / population * per if per and population else step
+
+
+def remaining(plan: Plan, ind: Indicator, actual: float, target: float, town: str | None, on: date) -> float:
+    """How much is still needed to meet the target (0 when met)."""
+    if meets(ind, actual, target):
+        return 0.0
+    extra = pass_step(plan, ind, town, on) if ind.comparison == "more_than" else 0.0
+    return max(0.0, target - actual) + extra
 
 
 def pace(plan: Plan, actual: float, expected: float) -> str:
@@ -318,7 +423,7 @@ def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) 
 def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,
                        town: str | None = None) -> IndicatorProgress:
     out = IndicatorProgress(ind.id, ind.name, ind.name_en, ind.kind, ind.unit, ind.plan_text,
-                            min=ind.min, max=ind.max, due=ind.due)
+                            min=ind.min, max=ind.max, due=ind.due, comparison=ind.comparison)
     handler = {"cumulative": _flow, "stock": _flow, "range": _flow, "annual": _annual,
                "milestone": _milestone, "trend": _trend}[ind.kind]
     handler(plan, facts, ind, window, town, out)
@@ -348,31 +453,33 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
     if ind.kind == "range" and town is not None:
         out.min = out.max = None
     out.target = _r(target)  # a range's target is its minimum; max is reported beside it
+    base = facts.level(plan.plan.start - DAY, town) if facts.stock else 0.0
+    if facts.stock:
+        out.baseline = _r(base)
     if actual is None or target is None:
         return
-    due = ind.due if ind.kind == "stock" and ind.due else plan.plan.end
-    share = elapsed_share(plan.plan.start, due, window.end)
-    if ind.kind == "stock":
-        base = facts.level(plan.plan.start - timedelta(days=1), town) or 0.0
-        out.baseline = _r(base)
-        expected = base + (target - base) * share
-    else:
-        expected = target * share
-    out.expected = _r(expected, 2)
     out.percent = _pct(actual, target)
     if ind.kind == "range" and ind.max is not None and town is None and actual > ind.max:
         out.above_max = True
+    if window.baseline:  # before the plan: levels and targets, nothing is due yet
+        return
+    due = ind.due if ind.kind == "stock" and ind.due else plan.plan.end
+    share = elapsed_share(plan.plan.start, due, window.end)
+    base = base or 0.0
+    expected = base + (target - base) * share
+    quantum = record_quantum(plan, ind)
+    out.expected = _expected(expected, quantum)
     if meets(ind, actual, target):
         out.status = "achieved"
     else:
         out.status = "behind" if window.end >= due else pace(plan, actual, expected)
     weeks_left = (due - window.end).days / 7
     if weeks_left > 0:
-        out.needed_per_week = _r(max(0.0, target - actual) / weeks_left, 2)
+        out.needed_per_week = _rate(remaining(plan, ind, actual, target, town, window.end) / weeks_left, quantum)
         elapsed_days = (window.end - plan.plan.start).days + 1
-        if ind.kind != "stock":
+        if not facts.stock:
             total_days = (due - plan.plan.start).days + 1
-            out.projection = _r(actual / elapsed_days * total_days, 2)
+            out.projection = _expected(actual / elapsed_days * total_days, quantum)
 
 
 def year_spans(plan: Plan, until: date) -> list[tuple[int, date, date]]:
@@ -403,6 +510,10 @@ def annual_target(plan: Plan, ind: Indicator, year: int, start: date, end: date,
 def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
             out: IndicatorProgress) -> None:
     base = _town_target(ind, town, ind.target)
+    out.target = _r(base)
+    if window.baseline:  # no year of the plan has begun
+        out.actual = 0
+        return
     statuses = []
     for year, start, end in year_spans(plan, window.end):
         upto = min(end, window.end)
@@ -419,21 +530,32 @@ def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str 
             statuses.append(status)
         out.years.append(YearResult(year, start, end, _r(target), _r(actual), _pct(actual, target), status))
     current = out.years[-1]
-    out.actual, out.target, out.percent = current.actual, _r(base), current.percent
+    out.actual, out.percent = current.actual, current.percent
+    quantum = record_quantum(plan, ind)
     if current.target is not None and current.actual is not None:
-        out.expected = _r(current.target * elapsed_share(current.start, current.end, window.end), 2)
+        out.expected = _expected(current.target * elapsed_share(current.start, current.end, window.end), quantum)
         weeks_left = (current.end - window.end).days / 7
         if weeks_left > 0:
-            out.needed_per_week = _r(max(0.0, current.target - current.actual) / weeks_left, 2)
-            out.projection = _r(current.actual / elapsed_share(current.start, current.end, window.end), 2)
+            needed = remaining(plan, ind, current.actual, current.target, town, window.end)
+            out.needed_per_week = _rate(needed / weeks_left, quantum)
+            out.projection = _expected(current.actual / elapsed_share(current.start, current.end, window.end),
+                                       quantum)
     out.status = max(statuses, key=RANK.__getitem__) if statuses else None
+
+
+def milestone_towns(plan: Plan, ind: Indicator) -> list[str]:
+    """The towns a per-town milestone asks of: its `towns`, else every town not nominal."""
+    return list(ind.towns) or plan.reported_towns
 
 
 def _milestone(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
                out: IndicatorProgress) -> None:
     due = ind.due or plan.plan.end
     if ind.per_town:
-        towns = [town] if town else plan.town_index.names
+        asked = milestone_towns(plan, ind)
+        towns = asked if town is None else [t for t in asked if t == town]
+        if not towns:  # a town the milestone does not ask of
+            return
         late = False
         for name in towns:
             done = facts.first_day(name, window.end)
@@ -458,19 +580,22 @@ def _milestone(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: s
         out.percent = 100.0 if out.done_on else 0.0
         out.late = bool(out.done_on and out.done_on > due)
         complete = out.done_on is not None
+    out.done_before_start = bool(out.done_on and out.done_on < plan.plan.start)
+    if window.baseline:
+        return
     out.expected = out.target if window.end >= due else None
     out.status = "achieved" if complete else ("behind" if window.end >= due else "on_track")
 
 
 def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
            out: IndicatorProgress) -> None:
-    base = facts.level(plan.plan.start - timedelta(days=1), town)
+    base = facts.level(plan.plan.start - DAY, town)
     out.baseline = _r(base)
     for year, start, end in year_spans(plan, window.end):
         value = facts.level(min(end, window.end), town)
         out.years.append(YearResult(year, start, end, None, _r(value), None, None))
     out.actual = _r(facts.level(window.end, town))
-    if out.actual is None or base is None:
+    if out.actual is None or base is None or window.baseline:
         return
     rising = out.actual > base if ind.direction == "rising" else out.actual < base
     final = window.end >= plan.plan.end
@@ -482,7 +607,8 @@ def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str |
 def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
     """Indicator × town matrix of actuals, the district totals, and `unassigned`: the records
     whose town is not yet known (未划分区镇) — a number where the indicator's ledgers allow such
-    records (0 when there are none), else None. Towns + unassigned = district for counts and sums."""
+    records (0 when there are none), else None. Towns + unassigned = district for counts and sums.
+    Nominal towns appear only when some indicator has a figure for them."""
     rows = []
     for ind in plan.indicators:
         facts = Facts(plan, data, ind)
@@ -493,7 +619,17 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
         rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
                      "district": district.actual, "towns": towns, "unassigned": _unassigned(plan, facts, ind, window),
                      "allocations": dict(ind.allocations.towns) or None})
+    shown = shown_towns(plan, rows)
+    for row in rows:
+        row["towns"] = {name: row["towns"][name] for name in shown}
     return rows
+
+
+def shown_towns(plan: Plan, rows: list[dict]) -> list[str]:
+    """The towns a breakdown shows: every town not nominal, and a nominal one with records."""
+    nominal = {t.name for t in plan.towns if t.nominal}
+    return [name for name in plan.town_index.names
+            if name not in nominal or any(r["towns"].get(name) for r in rows)]
 
 
 def _unassigned(plan: Plan, facts: Facts, ind: Indicator, window: Window) -> float | None:
@@ -503,8 +639,24 @@ def _unassigned(plan: Plan, facts: Facts, ind: Indicator, window: Window) -> flo
     return indicator_progress(plan, facts, ind, window, UNASSIGNED).actual
 
 
+def _total(plan: Plan, facts: Facts, ind: Indicator, end: date) -> float | None:
+    """The running total on `end` as the main report reads it: a milestone's towns done (or
+    1 / 0), else the cumulative flow or the level."""
+    if ind.kind == "milestone":
+        return indicator_progress(plan, facts, ind, Window(plan.plan.start, end)).actual
+    return _r(facts.level(end))
+
+
+def _increment(plan: Plan, facts: Facts, ind: Indicator, start: date, end: date) -> float | None:
+    hi, lo = _total(plan, facts, ind, end), _total(plan, facts, ind, start - DAY)
+    return None if hi is None or lo is None else _r(hi - lo)
+
+
 def by_phase(plan: Plan, data: Dataset, window: Window) -> list[dict]:
-    """Each phase's own increment and the running total at its end (phases begun by the window end)."""
+    """Each phase's own increment and the running total at its end (phases begun by the window
+    end); per-town milestones count towns done, as the main report does."""
+    if not plan.phases:
+        raise UsageError("no_phases", option="--by phase")
     rows = []
     for ind in plan.indicators:
         facts = Facts(plan, data, ind)
@@ -513,12 +665,8 @@ def by_phase(plan: Plan, data: Dataset, window: Window) -> list[dict]:
             if p.start > window.end:
                 continue
             end = min(p.end, window.end)
-            if ind.kind == "milestone":
-                done = facts.first_day(None, end)
-                phases.append({"phase": p.id, "increment": None, "total": 1 if done else 0})
-                continue
-            phases.append({"phase": p.id, "increment": _r(facts.between(p.start, end)),
-                           "total": _r(facts.level(end))})
+            phases.append({"phase": p.id, "increment": _increment(plan, facts, ind, p.start, end),
+                           "total": _total(plan, facts, ind, end)})
         rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "phases": phases})
     return rows
 
@@ -541,17 +689,15 @@ def periods(window: Window, freq: str) -> list[tuple[str, date, date]]:
 
 
 def by_period(plan: Plan, data: Dataset, window: Window, freq: str) -> list[dict]:
-    """A series per indicator: each year's or month's increment and the running total."""
+    """A series per indicator: each year's or month's increment and the running total (levels:
+    the level at each period's end, no increment; milestones: towns done, as the main report)."""
     spans = periods(window, freq)
     rows = []
     for ind in plan.indicators:
         facts = Facts(plan, data, ind)
         series = []
         for label, start, end in spans:
-            if ind.kind in ("trend", "stock"):
-                series.append({"period": label, "increment": None, "total": _r(facts.level(end))})
-            else:
-                series.append({"period": label, "increment": _r(facts.between(start, end)),
-                               "total": _r(facts.level(end))})
+            increment = None if ind.kind in ("trend", "stock") else _increment(plan, facts, ind, start, end)
+            series.append({"period": label, "increment": increment, "total": _total(plan, facts, ind, end)})
         rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "series": series})
     return rows

@@ -1,15 +1,23 @@
 """Charts as inline SVG made by matplotlib, text kept as text (searchable, crisp, CJK by the
 browser's fonts), no network. Deterministic: fixed hashsalt and no creation date in the SVG.
+
+A chart is drawn only when it has something to show (no empty towns chart); matplotlib's
+warnings never reach stderr (the charts are data, messages are the CLI's). Labels use the
+plan's words for its areas and its whole.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Iterator
+
 from ..dataset import Dataset
 from ..i18n import message
 from ..plan import Plan
-from ..progress import Progress, by_town
-from ..summary import burn_up
+from ..progress import Facts, Progress, by_town
 
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
              "DejaVu Sans", "sans-serif"]
@@ -27,9 +35,23 @@ def _pyplot():
     return plt
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """matplotlib's UserWarnings (no labelled artists, missing glyphs) stay out of stderr."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        yield
+
+
+def _legend(ax, **options) -> None:
+    """A legend only when something is labelled (else matplotlib warns)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=7, **options)
+
+
 def _svg(fig) -> str:
     import logging
-    import warnings
 
     # Text stays text in the SVG and the browser draws it with its CJK fonts; matplotlib only
     # measures it, and warns when the machine has no CJK font for that.
@@ -52,26 +74,32 @@ def name_of(item, lang: str) -> str:
 
 
 def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[dict]:
-    """Per cumulative indicator: actual over time vs the straight line to the target, phase
-    boundaries and the as-of date marked."""
+    """Per cumulative or stock indicator with a target: the actual (a stock: its level) over
+    time against the straight line to the target (a stock's starts at its baseline and ends at
+    its due date), phase boundaries and the as-of date marked."""
     plt = _pyplot()
     charts = []
     end = progress.window.end
+    start = plan.plan.start
     for item in progress.indicators:
-        if item.kind != "cumulative" or item.target is None:
+        if item.kind not in ("cumulative", "stock") or item.target is None:
             continue
-        days, values = burn_up(plan, data, item.id, end)
+        ind = plan.indicator(item.id)
+        days, values = Facts(plan, data, ind).series(start, end)
+        due = ind.due if item.kind == "stock" and ind.due else plan.plan.end
+        base = item.baseline or 0
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
-        ax.plot(days, values, color=COLOURS["actual"], linewidth=1.8, label="实际" if lang == "zh" else "actual")
-        ax.plot([plan.plan.start, plan.plan.end], [0, item.target], color=COLOURS["plan"], linestyle="--",
+        ax.plot(days, [v if v is not None else float("nan") for v in values], color=COLOURS["actual"],
+                linewidth=1.8, label="实际" if lang == "zh" else "actual")
+        ax.plot([start - timedelta(days=1), due], [base, item.target], color=COLOURS["plan"], linestyle="--",
                 linewidth=1, label="序时目标" if lang == "zh" else "pro-rata target")
         for phase in plan.phases[1:]:
             ax.axvline(phase.start, color=COLOURS["phase"], linewidth=1)
         ax.axvline(end, color=COLOURS["asof"], linewidth=1, linestyle=":")
         ax.set_title(f"{name_of(item, lang)}（{item.unit}）" if lang == "zh" else f"{name_of(item, lang)} ({item.unit})")
-        ax.set_xlim(plan.plan.start, plan.plan.end)
+        ax.set_xlim(start, plan.plan.end)
         ax.set_ylim(bottom=0)
-        ax.legend(loc="upper left", frameon=False, fontsize=7)
+        _legend(ax, loc="upper left")
         ax.tick_params(labelsize=7)
         fig.autofmt_xdate()
         caption = (f"{name_of(item, lang)}：截至 {end} 完成 {item.percent}%" if lang == "zh"
@@ -80,17 +108,30 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
     return charts
 
 
-def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dict:
+def _shareable(plan: Plan, row: dict) -> bool:
+    """A volume whose towns add up to the whole: cumulative or stock counts and sums, not ratios."""
+    ind = plan.indicator(row["id"])
+    return row["kind"] in ("cumulative", "stock") and bool(row["district"]) and \
+        not any(m.per_population for m in ind.measures)
+
+
+def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dict | None:
     """Towns side by side: each town's share of the main volume indicators; records whose town
-    is not yet known (未划分区镇) as a last group, only when there are any."""
+    is not yet known (未划分区镇) as a last group, only when there are any. None when no
+    indicator has a volume to share out (no empty chart)."""
+    rows = [r for r in by_town(plan, data, progress.window) if _shareable(plan, r)][:4]
+    if not rows:
+        return None
+    from .report import unassigned_label
+
     plt = _pyplot()
-    rows = [r for r in by_town(plan, data, progress.window) if r["kind"] == "cumulative" and r["district"]]
-    rows = rows[:4]
-    names = plan.town_index.names
-    labels = names if lang == "zh" else [t.name_en or t.name for t in plan.towns]
+    words = plan.words(lang)
+    names = list(rows[0]["towns"])
+    english = {t.name: t.name_en or t.name for t in plan.towns}
+    labels = names if lang == "zh" else [english[n] for n in names]
     extra = any(r["unassigned"] for r in rows)
     if extra:
-        labels = [*labels, message("town_unassigned_column", lang)]
+        labels = [*labels, unassigned_label(plan, lang)]
     fig, ax = plt.subplots(figsize=(8.5, 3.0))
     width = 0.8 / max(1, len(rows))
     for k, row in enumerate(rows):
@@ -100,10 +141,11 @@ def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dic
                label=row["name"] if lang == "zh" else (row["name_en"] or row["name"]))
     ax.set_xticks([i + width * (len(rows) - 1) / 2 for i in range(len(labels))])
     ax.set_xticklabels(labels, rotation=20, fontsize=7)
-    ax.set_ylabel("占全区 %" if lang == "zh" else "% of district")
-    ax.legend(frameon=False, fontsize=7)
-    ax.set_title("各区镇对比" if lang == "zh" else "Towns side by side")
-    return {"id": "towns", "svg": _svg(fig), "caption": "各区镇占全区比例" if lang == "zh" else "each town's share"}
+    ax.set_ylabel(message("chart_share_axis", lang, whole=words.whole))
+    _legend(ax)
+    ax.set_title(message("chart_areas_title", lang, area=words.area, Areas=words.areas.capitalize()))
+    return {"id": "towns", "svg": _svg(fig),
+            "caption": message("chart_share_caption", lang, area=words.area, whole=words.whole)}
 
 
 def annual_charts(plan: Plan, progress: Progress, lang: str) -> list[dict]:
@@ -119,13 +161,16 @@ def annual_charts(plan: Plan, progress: Progress, lang: str) -> list[dict]:
         ax.scatter(labels, [y.target or 0 for y in item.years], marker="_", s=900, color=COLOURS["target"], zorder=3,
                    label="年度目标" if lang == "zh" else "year target")
         ax.set_title(f"{name_of(item, lang)}（{item.unit}/年）" if lang == "zh" else f"{name_of(item, lang)} per year")
-        ax.legend(frameon=False, fontsize=7)
+        _legend(ax)
         charts.append({"id": f"annual-{item.id}", "svg": _svg(fig),
                        "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years)})
     return charts
 
 
 def all_charts(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[dict]:
-    return burn_ups(plan, data, progress, lang) + [towns_chart(plan, data, progress, lang)] + \
-        annual_charts(plan, progress, lang)
-
+    """Every chart of a report or summary page; none for a baseline view (nothing has run yet)."""
+    if progress.window.baseline:
+        return []
+    with _quiet():
+        towns = towns_chart(plan, data, progress, lang)
+        return burn_ups(plan, data, progress, lang) + ([towns] if towns else []) + annual_charts(plan, progress, lang)

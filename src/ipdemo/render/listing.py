@@ -1,7 +1,8 @@
-"""Grids for `ipdemo indicators` and `ipdemo towns`."""
+"""Grids for `ipdemo indicators` and `ipdemo towns`, in the plan's words for its areas."""
 
 from __future__ import annotations
 
+from ..i18n import message
 from ..plan import Indicator, Plan
 from .grid import Grid
 
@@ -13,15 +14,17 @@ KIND_LABEL = {
 }
 
 
-def target_text(ind: Indicator, lang: str) -> str:
+def target_text(ind: Indicator, lang: str, plan: Plan | None = None) -> str:
     def n(x: float | None) -> str:
         return "" if x is None else (f"{int(x):,}" if float(x).is_integer() else f"{x:,}")
 
     if ind.kind == "range":
         return f"{n(ind.min)}..{n(ind.max)} {ind.unit}"
     if ind.kind == "milestone":
+        area = plan.words(lang).area if plan else ("区镇" if lang == "zh" else "town")
+        every = "、".join(ind.towns) if ind.towns else message("listing_every_area", lang, area=area)
         return (f"{ind.due} 前" if lang == "zh" else f"by {ind.due}") + \
-            (("（各区镇）" if lang == "zh" else " (every town)") if ind.per_town else "")
+            ((f"（{every}）" if lang == "zh" else f" ({every})") if ind.per_town else "")
     if ind.kind == "trend":
         return {"rising": "上升", "falling": "下降"}[ind.direction or "rising"] if lang == "zh" else ind.direction or ""
     text = f"{n(ind.target)} {ind.unit}"
@@ -35,7 +38,7 @@ def target_text(ind: Indicator, lang: str) -> str:
 def indicators_grid(plan: Plan, lang: str) -> Grid:
     zh = lang == "zh"
     header = ["编号", "指标", "类型", "目标", "台账"] if zh else ["id", "indicator", "kind", "target", "ledger"]
-    rows = [[i.id, i.name if zh else (i.name_en or i.name), KIND_LABEL[lang][i.kind], target_text(i, lang),
+    rows = [[i.id, i.name if zh else (i.name_en or i.name), KIND_LABEL[lang][i.kind], target_text(i, lang, plan),
              ", ".join(i.ledgers)] for i in plan.indicators]
     return Grid(["id", "name", "kind", "target", "ledger"], header, rows,
                 title=plan.plan.name if zh else (plan.plan.name_en or plan.plan.name))
@@ -47,7 +50,7 @@ def indicators_json(plan: Plan) -> list[dict]:
 
 def towns_grid(plan: Plan, lang: str) -> Grid:
     zh = lang == "zh"
-    header = ["区镇", "英文名", "别名"] if zh else ["town", "English", "aliases"]
+    header = [plan.words(lang).area, "英文名", "别名"] if zh else [plan.words(lang).area, "English", "aliases"]
     rows = [[t.name, t.name_en, "、".join(t.aliases)] for t in plan.towns]
     return Grid(["name", "name_en", "aliases"], header, rows)
 

@@ -1,8 +1,14 @@
-"""`ipdemo report` views: the progress grid and the --by breakdowns, in Chinese or English."""
+"""`ipdemo report` views: the progress grid and the --by breakdowns, in Chinese or English.
+
+Every label that names the plan's areas or its whole comes from the plan's own words
+(`Plan.words`: 区镇 / 县（市、区） / 街道, 全区 / 全市), so table, markdown, CSV, HTML and XLSX say
+what the plan says. Pure: grids in, grids out; the CLI prints them.
+"""
 
 from __future__ import annotations
 
 from ..i18n import message
+from ..plan import Plan
 from ..progress import IndicatorProgress, Progress
 from .grid import Grid, cell_text
 
@@ -24,36 +30,50 @@ LABELS = {
 }
 
 
+def labels(plan: Plan, lang: str) -> dict[str, str]:
+    """Column labels in `lang`, the whole and share columns in the plan's words."""
+    words = plan.words(lang)
+    return {**LABELS[lang], "district": words.whole, "share": message("report_share_column", lang, whole=words.whole)}
+
+
+def unassigned_label(plan: Plan, lang: str) -> str:
+    """未划分区镇 / Town unassigned, in the plan's word for its areas."""
+    area = plan.words(lang).area
+    return message("area_unassigned_column", lang, area=area, Area=area[:1].upper() + area[1:])
+
+
 def name_of(item, lang: str) -> str:
     return item.name if lang == "zh" else (item.name_en or item.name)
 
 
 def title(progress: Progress, lang: str) -> str:
     plan = progress.plan.plan
-    name = plan.name if lang == "zh" else (plan.name_en or plan.name)
+    zh = lang == "zh"
+    name = plan.name if zh else (plan.name_en or plan.name)
     w = progress.window
     parts = [name]
-    if lang == "zh":
-        parts.append(f"统计区间 {w.start} 至 {w.end}")
-        if w.phase:
-            parts.append(f"第{w.phase.id}阶段（{w.phase.name}）")
-        if progress.town:
-            parts.append(progress.town)
+    if w.baseline:
+        parts.append(message("report_baseline_title", lang, start=w.start, as_of=w.end))
     else:
-        parts.append(f"{w.start} .. {w.end}")
-        if w.phase:
-            parts.append(f"phase {w.phase.id} ({w.phase.name_en or w.phase.name})")
-        if progress.town:
-            parts.append(progress.town)
+        parts.append(f"统计区间 {w.start} 至 {w.end}" if zh else f"{w.start} .. {w.end}")
+    if w.phase:
+        parts.append(f"第{w.phase.id}阶段（{w.phase.name}）" if zh else
+                     f"phase {w.phase.id} ({w.phase.name_en or w.phase.name})")
+    if progress.town:
+        parts.append(progress.town)
     return " · ".join(parts)
 
 
-def target_cell(i: IndicatorProgress, lang: str) -> str:
+def target_cell(i: IndicatorProgress, lang: str, plan: Plan | None = None) -> str:
+    """The target as the plan states it: '30,000 件', '> 6 件' (突破: more than), '2..4 个', a due date."""
     zh = lang == "zh"
     if i.kind == "milestone":
         text = (f"{i.due} 前" if zh else f"by {i.due}") if i.due else ""
         if i.target and i.target > 1:
-            text += f"（{cell_text(i.target)} 个区镇）" if zh else f" ({cell_text(i.target)} towns)"
+            words = plan.words(lang) if plan else None
+            text += message("report_area_count", lang, count=cell_text(i.target),
+                            area=words.area if words else ("区镇" if zh else "town"),
+                            areas=words.areas if words else "towns")
         return text
     if i.kind == "trend":
         return "上升" if zh else "rising"
@@ -61,7 +81,8 @@ def target_cell(i: IndicatorProgress, lang: str) -> str:
         return f"{cell_text(i.min)}..{cell_text(i.max)} {i.unit}"
     if i.target is None:
         return "—"
-    return f"{cell_text(i.target)} {i.unit}" + (("/年" if zh else "/yr") if i.kind == "annual" else "")
+    more = "> " if i.comparison == "more_than" else ""
+    return f"{more}{cell_text(i.target)} {i.unit}" + (("/年" if zh else "/yr") if i.kind == "annual" else "")
 
 
 def note_cell(i: IndicatorProgress, lang: str) -> str:
@@ -73,6 +94,8 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
     if i.kind == "milestone":
         if i.towns_missing:
             return ("未完成：" if zh else "missing: ") + "、".join(i.towns_missing)
+        if i.done_before_start:
+            return message("milestone_done_before_start", lang, date=i.done_on)
         if i.done_on:
             late = ("（逾期）" if zh else " (late)") if i.late else ""
             return (f"{i.done_on} 完成" if zh else f"done {i.done_on}") + late
@@ -82,6 +105,8 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
             " → ".join(f"{y.year}: {cell_text(y.actual)}" for y in i.years)
     if i.above_max:
         return "超过上限" if zh else "above max"
+    if i.kind == "stock" and i.baseline is not None:
+        return (f"期初 {cell_text(i.baseline)}" if zh else f"start {cell_text(i.baseline)}")
     return ""
 
 
@@ -100,18 +125,20 @@ def progress_grid(progress: Progress, lang: str) -> Grid:
     keys += ["needed_per_week", "note"]
     rows = []
     for i in progress.indicators:
-        values = {"id": i.id, "name": name_of(i, lang), "target": target_cell(i, lang), "actual": actual_cell(i, lang),
+        values = {"id": i.id, "name": name_of(i, lang), "target": target_cell(i, lang, progress.plan),
+                  "actual": actual_cell(i, lang),
                   "percent": i.percent, "expected": i.expected, "status": STATUS[lang][i.status],
                   "phase_increment": i.phase_increment, "share": i.share, "needed_per_week": i.needed_per_week,
                   "note": note_cell(i, lang)}
         rows.append([values[k] for k in keys])
-    return Grid(keys, [LABELS[lang][k] for k in keys], rows, title=title(progress, lang))
+    return Grid(keys, [labels(progress.plan, lang)[k] for k in keys], rows, title=title(progress, lang))
 
 
 def progress_csv_grid(progress: Progress) -> Grid:
     """Machine-friendly: numbers as numbers, canonical keys, one row per indicator."""
-    keys = ["id", "name", "kind", "unit", "target", "min", "max", "due", "actual", "percent", "expected", "status",
-            "phase_increment", "needed_per_week", "projection", "share", "done_on", "late"]
+    keys = ["id", "name", "kind", "unit", "comparison", "target", "min", "max", "due", "actual", "percent",
+            "expected", "status", "phase_increment", "needed_per_week", "projection", "share", "baseline",
+            "done_on", "late", "done_before_start"]
     rows = [[i.as_dict()[k] for k in keys] for i in progress.indicators]
     return Grid(keys, keys, rows)
 
@@ -121,16 +148,18 @@ def has_unassigned(rows: list[dict]) -> bool:
     return any(r.get("unassigned") for r in rows)
 
 
-def town_grid(rows: list[dict], towns: list[str], lang: str) -> Grid:
-    """Indicator × town; a 未划分区镇 column after the plan's towns only when some indicator
-    counts records whose town is not yet known (key `unassigned`, as in the JSON)."""
+def town_grid(rows: list[dict], lang: str, plan: Plan) -> Grid:
+    """Indicator × town (the towns by_town shows); a 未划分区镇 column after them only when some
+    indicator counts records whose town is not yet known (key `unassigned`, as in the JSON)."""
     extra = has_unassigned(rows)
+    towns = list(rows[0]["towns"]) if rows else []
+    label = labels(plan, lang)
     keys = ["id", "name", "unit", "district", *towns] + (["unassigned"] if extra else [])
-    header = [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"], LABELS[lang]["district"], *towns] + \
-        ([message("town_unassigned_column", lang)] if extra else [])
+    header = [label["id"], label["name"], label["unit"], label["district"], *towns] + \
+        ([unassigned_label(plan, lang)] if extra else [])
     body = [[r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"], r["district"],
              *[r["towns"][t] for t in towns]] + ([r.get("unassigned")] if extra else []) for r in rows]
-    return Grid(keys, header, body, title="按区镇" if lang == "zh" else "by town")
+    return Grid(keys, header, body, title=message("report_by_area", lang, area=plan.words(lang).area))
 
 
 def phase_grid(rows: list[dict], phases, lang: str) -> Grid:
