@@ -266,7 +266,7 @@ PLAN_CASES = {
     "a list at the top": ("- 1\n- 2\n", "must be a mapping"),
     "wrong type": (SHIPPED.replace("    target: 30000\n", "    target: lots\n"), "valid number"),
     "negative target": (SHIPPED.replace("    target: 30000\n", "    target: -5\n"), "greater than or equal to 0"),
-    "missing section": (SHIPPED.split("\nphases:")[0] + "\n", "phases"),
+    "missing section": (SHIPPED.split("\nphases:")[0] + "\n", "towns"),  # phases are optional
     "duplicate key": (SHIPPED.replace("  outputs:\n    name: 工作成果", "  patents:\n    name: 工作成果"), "duplicate key"),
     "binary file": (None, "not UTF-8"),
 }

@@ -165,3 +165,17 @@ def test_junit_has_a_testcase_per_ledger_and_check(invoke, tmp_path):
     assert len(suites) == 12  # targets.yaml + 11 ledgers (10 + the enterprise register)
     cases = {c.get("name") for c in suites["data/patents.csv"].iter("testcase")}
     assert cases == {"required", "unknown_town"}
+
+
+def test_as_of_week_is_labelled_by_its_dates_when_it_spans_two_iso_weeks():
+    week = week_ending(date(2024, 12, 31))  # a Tuesday: 12-25..12-31 is not ISO week 2025-W01
+    assert week.label == "2024-12-25..2024-12-31"
+    assert week_ending(date(2023, 10, 1)).label == "2023-W39"  # a Sunday: exactly one ISO week
+    assert parse_week("2025-W01").label == "2025-W01"
+
+
+def test_counts_are_worded_in_the_singular_when_there_is_one(invoke, tmp_path):
+    rows = {"patents": [dict(VALID_ROWS["patents"], filed_on="2021-13-01")]}
+    root = make_project(tmp_path / "p", rows)
+    result = invoke(["validate", "--lang", "en"], cwd=root)
+    assert "invalid: 1 error, " in result.stderr and "1 errors" not in result.stderr

@@ -47,6 +47,7 @@ class ReportFormat(str, Enum):
     json = "json"
     html = "html"
     xlsx = "xlsx"
+    docx = "docx"  # the 自查报告 (render/docx.py)
 
 
 class By(str, Enum):
@@ -88,11 +89,16 @@ def _say(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
+WARNING_LABEL = {"zh": "警告", "en": "Warning"}
+_CURRENT_LANG: list[str] = []  # the command's language, for failures outside user_errors
+
+
 @contextmanager
 def user_errors(lang: str) -> Iterator[None]:
     """Turn IpdemoError into `错误: …` on stderr and its exit code; no traceback."""
     from .render.problems import as_text
 
+    _CURRENT_LANG[:] = [lang]
     try:
         yield
     except IpdemoError as exc:
@@ -114,8 +120,13 @@ def _load(targets: Path):
 def _write(text: str, output: Path | None, plan=None) -> None:
     """Data to stdout, or atomically to --output (never over a ledger or targets.yaml)."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # `> /dev/full`, a disk that filled up, a closed terminal
+            _stdout_failed(exc)
         return
     from .store import atomic_write_bytes, refuse_protected
 
@@ -128,7 +139,36 @@ def _print_table(renderable) -> None:
     from rich.console import Console
 
     tty = sys.stdout.isatty()
-    Console(width=None if tty else 1000, soft_wrap=not tty).print(renderable)
+    try:
+        Console(width=None if tty else 1000, soft_wrap=not tty).print(renderable)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _stdout_failed(exc)
+
+
+def _stdout_failed(exc: OSError) -> None:
+    """Standard output cannot be written: one line on stderr, exit 1, and nothing more tried
+    on stdout (Python would flush its buffer again at exit and print a traceback-like note)."""
+    from .i18n import message
+
+    _quiet_stdout()
+    lang = _CURRENT_LANG[0] if _CURRENT_LANG else default_lang()
+    _say(f"{ERROR_LABEL[lang]}: {message('stdout_failed', lang, reason=exc.strerror or str(exc))}")
+    raise typer.Exit(1)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the final flush cannot fail again."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real descriptor (a test runner's stream)
+        pass
 
 
 def _version(value: bool) -> None:
@@ -173,8 +213,11 @@ def validate(
         from .dataset import load_dataset
         from .ledger import display_path
 
+        from .archive import missing_evidence
+
         with user_errors(lg):
-            problems = load_dataset(plan).problems
+            data = load_dataset(plan)
+            problems = data.problems + missing_evidence(plan, data)  # evidence files that are not there
         files = [display_path(plan.source)] + [display_path(plan.ledger_path(n)) for n in plan.ledgers]
     else:
         files = [str(targets)]
@@ -188,10 +231,13 @@ def validate(
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if format == ValidateFormat.text:
+        from .i18n import count_of
+
         if lg == "zh":
-            _say(f"{'有效' if not errors else '无效'}：{errors} 个错误，{warnings} 个警告")
+            _say(f"{'有效' if not errors else '无效'}：{count_of(errors, 'error')}，{count_of(warnings, 'warning')}")
         else:
-            _say(f"{'valid' if not errors else 'invalid'}: {errors} errors, {warnings} warnings")
+            _say(f"{'valid' if not errors else 'invalid'}: {count_of(errors, 'error', 'en')}, "
+                 f"{count_of(warnings, 'warning', 'en')}")
     raise typer.Exit(1 if errors else 0)
 
 
@@ -242,6 +288,26 @@ def _resolve_town(plan, value: str | None) -> str | None:
     return town
 
 
+def _warn_unusable(data, lang: str, strict: bool) -> None:
+    """A ledger that is missing or cannot be read counts as empty: never silently. Said on stderr,
+    or (--strict) an error naming every such file. File-level problems sit on no row (line None)
+    or on the header (line 1)."""
+    from .errors import LedgerError
+    from .i18n import message
+
+    texts = []
+    for p in data.problems:
+        if p.severity == "error" and (p.line is None or p.line <= 1):
+            text = p.message(lang)
+            texts.append(text if p.file in text else f"{p.file}: {text}")
+    if not texts:
+        return
+    if strict:
+        raise LedgerError("strict_ledger_left_out", problem="; ".join(texts))
+    for text in texts:
+        _say(f"{WARNING_LABEL[lang]}: {message('ledger_left_out', lang, problem=text)}")
+
+
 def _warn_invalid(data, lang: str, strict: bool) -> None:
     from .errors import RowsRejected
     from .i18n import message
@@ -255,7 +321,7 @@ def _warn_invalid(data, lang: str, strict: bool) -> None:
 @app.command()
 def report(
     phase: Annotated[Optional[int], typer.Option("--phase", "-p", help="Count from the plan start to the end of phase N.", min=1)] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Window end YYYY-MM-DD (default: today, capped at the plan end).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Window end YYYY-MM-DD (default: today, capped at the plan end); before the plan start: the baseline.")] = None,
     town: Annotated[Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted.")] = None,
     by: Annotated[Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month.")] = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, csv, json, html or xlsx.")] = ReportFormat.table,
@@ -285,12 +351,13 @@ def report(
 
             refuse_protected(plan, output)
         data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+        _warn_unusable(data, lg, strict)
         _warn_invalid(data, lg, strict)
         progress = compute(plan, data, window, place)
         breakdown, grid = None, None
         if by == By.town:
             breakdown = by_town(plan, data, window)
-            grid = R.town_grid(breakdown, plan.town_index.names, lg)
+            grid = R.town_grid(breakdown, lg, plan)
         elif by == By.phase:
             breakdown = by_phase(plan, data, window)
             grid = R.phase_grid(breakdown, plan.phases, lg)
@@ -337,6 +404,13 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         meta = f"{plan.plan.region} · {progress.window.start} – {progress.window.end}"
         charts = all_charts(plan, data, progress, lang) if progress.town is None else []
         _write(html_page(R.title(progress, lang), meta, sections, lang, charts), output, plan)
+    elif format == ReportFormat.docx:
+        if output is None:
+            raise UsageError("format_needs_output", format="docx")
+        from .render.docx import report_docx
+        from .store import atomic_write_bytes
+
+        atomic_write_bytes(output, report_docx(plan, data, progress, lang, town_rows=breakdown if by == By.town else None))
     else:
         from .render.document import xlsx_bytes
         from .store import atomic_write_bytes
@@ -373,12 +447,20 @@ class SummaryFormat(str, Enum):
     text = "text"
 
 
+class SendTarget(str, Enum):  # group robots (notify.py)
+    wecom = "wecom"
+    dingtalk = "dingtalk"
+    feishu = "feishu"
+
+
 @app.command()
 def summary(
     week: Annotated[Optional[str], typer.Option("--week", "-w", help="ISO week YYYY-Www (default: the last complete week, within the plan).")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Summarise the seven days ending on this date (YYYY-MM-DD).")] = None,
     format: Annotated[SummaryFormat, typer.Option("--format", "-f", help="markdown, html (with charts) or text.")] = SummaryFormat.markdown,
     output: OutputOpt = None,
+    send: Annotated[Optional[SendTarget], typer.Option("--send", help="Also post a short digest to a group robot: wecom (企业微信), dingtalk (钉钉) or feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written to --output (default 周报-YYYY-Www.EXT) first.")] = None,
+    link: Annotated[Optional[str], typer.Option("--link", help="With --send: the URL where the full summary is published (default: its file name).")] = None,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -412,7 +494,71 @@ def summary(
             from .render.charts import all_charts
 
             text = R.as_html(digest, lg, all_charts(plan, data, digest.progress, lg))
-        _write(text, output, plan)
+        if send is None:
+            _write(text, output, plan)
+        else:
+            _send_summary(send.value, digest, text, output, format.value, link, plan, lg)
+
+
+SUMMARY_EXT = {"markdown": "md", "html": "html", "text": "txt"}
+
+
+def _send_summary(target: str, digest, text: str, output: Path | None, format: str, link: str | None,
+                  plan, lang: str) -> None:
+    """--send: the full summary goes to disk first (--output, else 周报-YYYY-Www.EXT), then the
+    short digest to the robot; a failure to deliver leaves the file and exits 1."""
+    from .i18n import message
+    from .ledger import display_path
+    from .notify import D, ROBOTS, digest as short_digest, endpoint, full_line, send, title
+
+    path = output or Path(f"{'周报' if lang == 'zh' else 'summary'}-{digest.week.label}.{SUMMARY_EXT[format]}")
+    _write(text, path, plan)
+    _say(message("summary_written", lang, path=display_path(path)))
+    point = endpoint(target, plan.source.parent)
+    full = link or path.name
+    note = D[lang]["cut"].format(full=full_line(full, lang))
+    done = send(point, title(digest, lang), short_digest(digest, lang, full, target), note)
+    robot = ROBOTS[target]
+    _say(message("summary_sent", lang, robot=robot.name_zh, robot_en=robot.name_en, size=done.bytes,
+                 cut=message("summary_sent_cut", lang) if done.truncated else ""))
+
+
+@app.command()
+def archive(
+    output: Annotated[Path, typer.Argument(help="The zip to write, e.g. 归档.zip.", dir_okay=False, show_default=False)],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Figures and file dates as of YYYY-MM-DD (default: today, capped at the plan end).")] = None,
+    personal: Annotated[bool, typer.Option("--personal", help="Keep personal fields (trainees' names, phones) in the ledgers.")] = False,
+    targets: TargetsOpt = Path("targets.yaml"),
+    lang: LangOpt = None,
+) -> None:
+    """The acceptance archive (归档): every ledger as an xlsx 台账, the 自查报告, the evidence files
+    records point to (a folder per indicator) and manifest.csv. Written atomically; the same data
+    and --as-of give the same bytes. A missing evidence file is a warning and a manifest row.
+    """
+    from .archive import build_archive, write_archive
+    from .dataset import load_dataset
+    from .i18n import message
+    from .ledger import display_path
+    from .progress import compute, make_window
+    from .render.docx import report_docx
+    from .store import refuse_protected
+
+    lg = _lang(lang)
+    with user_errors(lg):
+        plan = _load(targets)
+        refuse_protected(plan, output)
+        window = make_window(plan, None, _parse_date(as_of, "--as-of"))
+        data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+        _warn_unusable(data, lg, False)
+        _warn_invalid(data, lg, False)
+        report = report_docx(plan, data, compute(plan, data, window), lg)
+        result = build_archive(plan, report, window.end, lg, personal)
+        for problem in result.warnings:
+            _say(f"{WARNING_LABEL[lg]}: {problem.file}:{problem.line}: {problem.message(lg)}")
+        write_archive(result, output)
+    _say(message("archive_written", lg, path=display_path(output), ledgers=result.count("ledger"),
+                 files=len({r["file"] for r in result.manifest if r["status"] == "file"}),
+                 references=result.count("reference"), missing=result.count("missing") + result.count("outside")))
 
 
 @app.command("import")
@@ -460,6 +606,10 @@ def import_(
             if format == ImportFormat.json:
                 _write(R.rejected_json(exc, files[0], lg), None)
                 raise typer.Exit(1) from None
+            raise
+        except IpdemoError as exc:  # a file that cannot be read: JSON readers get an answer too
+            if format == ImportFormat.json:
+                _write(R.failed_json(exc, files, lg), None)
             raise
     if format == ImportFormat.json:
         _write(R.as_json(results, plan, lg), None)
@@ -513,7 +663,40 @@ def _show(grid, format: ListFormat, payload: dict) -> None:
         _write(G.to_json(payload), None)
 
 
+# Stand-ins for characters an output encoding may lack (GBK when output is redirected on
+# Chinese Windows, or PYTHONIOENCODING=gbk): ✓ has no GBK code, √ has.
+FALLBACK = {"✓": "√", "✔": "√", "✗": "×", "✘": "×", "•": "·", "→": "->", "≥": ">=", "≤": "<=",
+            "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "—": "-", "–": "-", "\u00a0": " "}
+
+
+def _fallback(exc: UnicodeError):
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        alt = FALLBACK.get(ch, "?")
+        try:
+            alt.encode(exc.encoding)
+        except (UnicodeError, LookupError):
+            alt = "?"
+        out.append(alt)
+    return "".join(out), exc.end
+
+
+def _tolerant_streams() -> None:
+    """stdout and stderr write what their encoding cannot carry as a stand-in, never a crash."""
+    import codecs
+
+    codecs.register_error("ipdemo-fallback", _fallback)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="ipdemo-fallback")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def main() -> None:
+    _tolerant_streams()
     try:
         app()
     except BrokenPipeError:  # `ipdemo report | head`: not an error
@@ -521,6 +704,31 @@ def main() -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+    except SystemExit as exc:
+        _final_flush(exc)
+        raise
+    except OSError as exc:  # the last resort: an environment failure is a message, not a traceback
+        from .i18n import message
+
+        lang = _CURRENT_LANG[0] if _CURRENT_LANG else default_lang()
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        _say(f"{ERROR_LABEL[lang]}: {message('os_failed', lang, reason=exc.strerror or str(exc), path=where)}")
+        _quiet_stdout()
+        sys.exit(1)
+
+
+def _final_flush(ending: SystemExit) -> None:
+    """What is still buffered for stdout goes now, while a failure can still be said."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except OSError as exc:
+        try:
+            _stdout_failed(exc)
+        except typer.Exit:
+            if not ending.code:
+                ending.code = 1
 
 
 __all__ = ["app", "main"]

@@ -542,6 +542,17 @@ def message(code: str, lang: str = "zh", **params: object) -> str:
     return template.format(**params)
 
 
+# Counted nouns: Chinese takes a measure word, English a plural s ("1 error", "2 errors").
+COUNTED: dict[str, tuple[str, str]] = {"error": ("个错误", "error"), "warning": ("个警告", "warning")}
+
+
+def count_of(n: int, what: str, lang: str = "zh") -> str:
+    zh, en = COUNTED[what]
+    if lang == "en":
+        return f"{n} {en}" + ("" if n == 1 else "s")
+    return f"{n} {zh}"
+
+
 def default_lang() -> str:
     """The language when --lang is not given: $IPDEMO_LANG, else Chinese."""
     lang = os.environ.get("IPDEMO_LANG", "zh")

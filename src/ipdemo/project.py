@@ -45,7 +45,7 @@ def init_project(folder: Path) -> list[Path]:
     templates = resources.files("ipdemo") / "templates"
     files: dict[Path, bytes] = {
         folder / "targets.yaml": (templates / "targets.yaml").read_bytes(),
-        folder / ".gitignore": b"data/.ipdemo.lock\n*.rejected.csv\n",
+        folder / ".gitignore": b"data/.ipdemo.lock\n*.rejected.csv\n*.unplaced.csv\n.ipdemo-secrets.toml\n",
         folder / ".github" / "workflows" / "ipdemo.yml": (templates / "project" / "github-actions.yml").read_bytes(),
         folder / ".gitlab-ci.yml": (templates / "project" / "gitlab-ci.yml").read_bytes(),
         folder / ".pre-commit-config.yaml": PRE_COMMIT.encode("utf-8"),

@@ -31,7 +31,11 @@ class Week:
 
     @property
     def label(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
+        """The ISO week (2023-W39) when the seven days are one; else the dates (--as-of on a
+        Tuesday spans two ISO weeks: 2024-12-25..2024-12-31 is not 2025-W01)."""
+        if self.start.isoweekday() == 1 and self.end == self.start + timedelta(days=6):
+            return f"{self.year}-W{self.number:02d}"
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
 def parse_week(text: str) -> Week:
@@ -162,7 +166,7 @@ def _stale(plan: Plan, ledger: str, towns: pd.Series, days: pd.Series, end: date
     out = []
     upto = days <= pd.Timestamp(end)
     last = days[upto.to_numpy(dtype=bool)].groupby(towns[upto.to_numpy(dtype=bool)]).max()
-    for town in plan.town_index.names:
+    for town in plan.reported_towns:  # a nominal town is never stale
         seen = last.get(town)
         seen_day = seen.date() if seen is not None and not pd.isna(seen) else None
         gap = (end - seen_day).days if seen_day else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import count_of
 from ..summary import Summary
 from .grid import Grid, cell_text, md_escape, one_line, to_markdown
 from .report import STATUS, name_of
@@ -13,7 +14,7 @@ T = {
            "needed": "每周需完成", "stale": "台账更新滞后", "town": "区镇", "last": "最近记录", "days": "天数",
            "limit": "允许天数", "problems": "数据问题", "imports": "本周导入", "time": "时间", "source": "来源",
            "added": "新增", "updated": "更新", "none": "无", "never": "从未",
-           "problem_line": "共 {errors} 个错误，{warnings} 个警告（运行 ipdemo validate 查看全部）"},
+           "problem_line": "共 {errors}，{warnings}（运行 ipdemo validate 查看全部）"},
     "en": {"title": "IP weekly summary", "records": "Records this week", "ledger": "ledger", "total": "total",
            "movement": "Movement", "indicator": "indicator", "before": "last week", "after": "this week",
            "delta": "change", "percent": "percent", "status": "status", "changed": "Status changes",
@@ -21,7 +22,7 @@ T = {
            "town": "town", "last": "last record", "days": "days", "limit": "limit", "problems": "Data problems",
            "imports": "Imports this week", "time": "time", "source": "source", "added": "added",
            "updated": "updated", "none": "none", "never": "never",
-           "problem_line": "{errors} errors, {warnings} warnings (ipdemo validate lists them all)"},
+           "problem_line": "{errors}, {warnings} (ipdemo validate lists them all)"},
 }
 
 
@@ -50,7 +51,8 @@ def sections(s: Summary, lang: str) -> list[tuple[str, Grid | list[str]]]:
                                  [t["ledger"], t["town"], t["last"], t["days"], t["limit"]],
                                  [[_ledger_name(s, x.ledger, lang), x.town, str(x.last) if x.last else t["never"],
                                    x.days, x.limit] for x in s.stale])))
-    lines = [t["problem_line"].format(errors=s.errors, warnings=s.warnings)]
+    counts = {"errors": count_of(s.errors, "error", lang), "warnings": count_of(s.warnings, "warning", lang)}
+    lines = [t["problem_line"].format(**counts)]
     lines += [f"{p.file}:{p.line or ''} {p.field or ''} {p.message(lang)}" for p in s.first_problems]
     out.append((t["problems"], lines))
     out.append((t["imports"], Grid(["time", "ledger", "source", "added", "updated"],
