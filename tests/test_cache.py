@@ -27,9 +27,30 @@ def report(invoke, root):
 def test_cache_is_written_and_used(invoke, tmp_path, cached):
     root = make_project(tmp_path / "p", ROWS)
     first = report(invoke, root)
-    entries = sorted(p.suffix for p in cached.iterdir())
-    assert entries.count(".arrow") == 10 and entries.count(".json") == 10
+    entries = sorted(p.name for p in cached.iterdir())
+    ledgers = 10  # the ledgers the report counts from (the register is not one of them)
+    assert sum(e.endswith(".json") for e in entries) == ledgers
+    assert sum(e.endswith(".problems.arrow") for e in entries) == ledgers
+    assert sum(e.endswith(".arrow") for e in entries) == 2 * ledgers
     assert report(invoke, root) == first
+
+
+def test_a_warm_report_never_reads_the_row_problems(invoke, tmp_path, cached, monkeypatch):
+    """Cached warnings cost nothing until someone asks for them (validate, summary)."""
+    from ipdemo import cache
+
+    rows = {"patents": [dict(VALID_ROWS["patents"], town="")]}  # a row warning: town unassigned
+    root = make_project(tmp_path / "p", rows)
+    report(invoke, root)  # cold: builds the cache
+    reads = []
+    real = cache.StoredProblems.load
+    monkeypatch.setattr(cache.StoredProblems, "load", lambda self, file_level=False: reads.append(file_level)
+                        or real(self, file_level))
+    report(invoke, root)
+    assert reads and all(reads)  # only the file-level problems were read
+    reads.clear()
+    warnings = json.loads(invoke(["validate", "--format", "json"], cwd=root).stdout)["warnings"]
+    assert [w["code"] for w in warnings] == ["town_unassigned"] and False in reads
 
 
 def test_figures_identical_with_and_without_cache(invoke, tmp_path, cached, monkeypatch):

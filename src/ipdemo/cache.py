@@ -3,8 +3,10 @@
 Never stale by construction: the key is a hash of the ledger's *content* (sha256 of its bytes,
 read every time), the ledger's schema and the town list from targets.yaml, the date bounds,
 today's date (the 'date in the future' error depends on it) and the ipdemo version. Anything
-that could change the result changes the key. Entries are Arrow IPC files (valid rows) plus JSON
-(problems, invalid lines), written atomically; a damaged entry is ignored and rebuilt. An
+that could change the result changes the key. Entries are Arrow IPC files — the valid rows, and
+the problems as columns (a million warnings cost a few column buffers, not a million JSON
+objects, and are read only when someone asks for them) — plus a small JSON (invalid lines),
+written atomically; a damaged entry is ignored and rebuilt. An
 entry is never more readable than its ledger (personal data stays as private as the ledger).
 
 Location: $IPDEMO_CACHE_DIR, else $XDG_CACHE_HOME/ipdemo, else ~/.cache/ipdemo.
@@ -20,17 +22,59 @@ import stat
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from . import __version__
+from . import arrays as A
 from .errors import Problem
 from .i18n import MESSAGES
 from .ledger import display_path
 from .plan import Plan
 
 
-# Bumped whenever what an entry holds changes meaning (2: Arrow tables, valid values stripped).
-FORMAT = 2
+# Bumped whenever what an entry holds changes meaning (2: Arrow tables, valid values stripped;
+# 3: problems as an Arrow table).
+FORMAT = 3
+PROBLEM_COLUMNS = ("file", "line", "field", "code", "severity", "params")
+
+
+class StoredProblems:
+    """A cache entry's problems, read from their Arrow file only when asked for."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _table(self) -> pa.Table:
+        with pa.memory_map(str(self.path)) as source:
+            return pa.ipc.open_file(source).read_all()
+
+    def load(self, file_level: bool = False) -> list[Problem]:
+        """Every problem, or (file_level) only those on no row or on the header line."""
+        table = self._table()
+        if file_level:
+            table = table.filter(A.bools(A.to_numpy(table.column("line")) <= 1))
+        columns = {name: table.column(name).to_pylist() for name in PROBLEM_COLUMNS}
+        return [Problem(f, None if ln < 0 else ln, fd or None, c, sv, json.loads(pm) if pm else {})
+                for f, ln, fd, c, sv, pm in zip(*(columns[n] for n in PROBLEM_COLUMNS), strict=True)]
+
+
+def problems_table(problems: list[Problem]) -> pa.Table:
+    """Problems as columns (no line: -1; no field: ''); repeated texts dictionary-encoded.
+    Built from buffers (arrays.py): building Arrow arrays from Python objects loads pandas."""
+    def text(values: list) -> pa.Array:
+        return A.strings(values).dictionary_encode()
+
+    lines = np.array([-1 if p.line is None else p.line for p in problems], dtype=np.int64)
+    return pa.table({
+        "file": text([p.file for p in problems]),
+        "line": pa.Array.from_buffers(pa.int64(), len(lines), [None, pa.py_buffer(lines)]),
+        "field": text([p.field or "" for p in problems]),
+        "code": text([p.code for p in problems]),
+        "severity": text([p.severity for p in problems]),
+        "params": A.strings([json.dumps(p.params, ensure_ascii=False, default=str) if p.params else ""
+                             for p in problems]),
+    })
 
 
 def cache_dir() -> Path | None:
@@ -57,22 +101,33 @@ def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, s
     return prefix, f"{prefix}-{digest.hexdigest()[:32]}"
 
 
-def load(folder: Path, key: str) -> tuple[pa.Table, list[Problem], list[int]] | None:
+def load(folder: Path, key: str) -> tuple[pa.Table, StoredProblems, list[int]] | None:
     """The entry for `key`, or None when it is absent or damaged in any way (unreadable, not
-    Arrow, JSON that parses but lacks keys or has the wrong shapes): it is then rebuilt."""
+    Arrow, JSON that parses but lacks keys or has the wrong shapes, unknown problem codes): it
+    is then rebuilt."""
     table_path, meta_path = folder / f"{key}.arrow", folder / f"{key}.json"
+    problems_path = folder / f"{key}.problems.arrow"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         with pa.memory_map(str(table_path)) as source:
             table = pa.ipc.open_file(source).read_all()
-        problems = [Problem(str(p["file"]), p["line"], p["field"], str(p["code"]), str(p["severity"]),
-                            dict(p["params"])) for p in meta["problems"]]
         invalid = [int(n) for n in meta["invalid_lines"]]
+        with pa.memory_map(str(problems_path)) as source:
+            stored = pa.ipc.open_file(source)
+            codes = stored.schema.names
+            if tuple(codes) != PROBLEM_COLUMNS or stored.num_record_batches and not _known(stored.read_all()):
+                return None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
-    if any(p.code not in MESSAGES or p.severity not in ("error", "warning") for p in problems):
-        return None
-    return table, problems, invalid
+    return table, StoredProblems(problems_path), invalid
+
+
+def _known(problems: pa.Table) -> bool:
+    """Every code has a message and every severity is one of the two (else the entry is from
+    something else: rebuild it)."""
+    codes = set(problems.column("code").unique().to_pylist()) if problems.num_rows else set()
+    severities = set(problems.column("severity").unique().to_pylist()) if problems.num_rows else set()
+    return codes <= set(MESSAGES) and severities <= {"error", "warning"}
 
 
 def store(folder: Path, prefix: str, key: str, table: pa.Table, problems: list[Problem],
@@ -93,9 +148,14 @@ def store(folder: Path, prefix: str, key: str, table: pa.Table, problems: list[P
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         os.replace(tmp, folder / f"{key}.arrow")
-        meta = {"problems": [{"file": p.file, "line": p.line, "field": p.field, "code": p.code,
-                              "severity": p.severity, "params": p.params} for p in problems],
-                "invalid_lines": invalid_lines}
+        found = problems_table(problems)
+        tmp = folder / f".{key}.{tag}.problems.arrow.tmp"
+        temps.append(tmp)
+        _create(tmp, mode, source)
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, found.schema) as writer:
+            writer.write_table(found)
+        os.replace(tmp, folder / f"{key}.problems.arrow")
+        meta = {"invalid_lines": invalid_lines, "problems": len(problems)}
         tmp = folder / f".{key}.{tag}.json.tmp"
         temps.append(tmp)
         _create(tmp, mode, source)

@@ -296,10 +296,9 @@ def _warn_unusable(data, lang: str, strict: bool) -> None:
     from .i18n import message
 
     texts = []
-    for p in data.problems:
-        if p.severity == "error" and (p.line is None or p.line <= 1):
-            text = p.message(lang)
-            texts.append(text if p.file in text else f"{p.file}: {text}")
+    for p in data.file_problems():  # never reads the cached row warnings
+        text = p.message(lang)
+        texts.append(text if p.file in text else f"{p.file}: {text}")
     if not texts:
         return
     if strict:

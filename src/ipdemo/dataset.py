@@ -39,9 +39,23 @@ class Dataset:
     plan: Plan
     tables: dict[str, pa.Table] = field(default_factory=dict)  # valid rows only, string columns
     invalid: dict[str, list[int]] = field(default_factory=dict)  # ledger -> lines left out
-    problems: list[Problem] = field(default_factory=list)
+    found: list[Problem] = field(default_factory=list)  # problems of ledgers checked just now
+    stored: list[cache.StoredProblems] = field(default_factory=list)  # cached ones, read on demand
 
     _memo: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem, in plan order of the ledgers (cached ones read now, once)."""
+        if "problems" not in self._memo:
+            self._memo["problems"] = self.found + [p for s in self.stored for p in s.load()]
+        return self._memo["problems"]
+
+    def file_problems(self) -> list[Problem]:
+        """Errors on no row or on the header (a missing or unreadable ledger): what a report
+        must say without reading a million row warnings."""
+        found = self.found + [p for s in self.stored for p in s.load(file_level=True)]
+        return [p for p in found if p.severity == "error" and (p.line is None or p.line <= 1)]
 
     def frame(self, ledger: str) -> pd.DataFrame:
         """A ledger's valid rows as a pandas DataFrame (for code that wants one; converts once)."""
@@ -128,7 +142,7 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
         from .validate import _empty_table
 
         shown = display_path(plan.data_dir)
-        data.problems.append(Problem(shown, None, None, "data_dir_not_folder", params={"path": shown}))
+        data.found.append(Problem(shown, None, None, "data_dir_not_folder", params={"path": shown}))
         for name in names:
             data.tables[name], data.invalid[name] = _empty_table(plan.ledgers[name]), []
         return data
@@ -136,14 +150,17 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
     # outside the GIL: check them side by side, then gather in plan order.
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1) or 1) as pool:
         results = list(pool.map(lambda name: checked_ledger(plan, name), names))
-    for name, (table, problems, invalid) in zip(names, results):
+    for name, (table, problems, invalid) in zip(names, results, strict=True):
         data.tables[name], data.invalid[name] = table, invalid
-        data.problems += problems
+        if isinstance(problems, cache.StoredProblems):
+            data.stored.append(problems)
+        else:
+            data.found += problems
     return data
 
 
-def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem], list[int]]:
-    """(valid rows, problems, lines of invalid rows) of one ledger."""
+def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem] | cache.StoredProblems, list[int]]:
+    """(valid rows, problems — or, from the cache, where to read them —, lines of invalid rows)."""
     path = plan.ledger_path(name)
     folder = cache.cache_dir()
     try:
