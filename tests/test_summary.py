@@ -179,3 +179,17 @@ def test_counts_are_worded_in_the_singular_when_there_is_one(invoke, tmp_path):
     root = make_project(tmp_path / "p", rows)
     result = invoke(["validate", "--lang", "en"], cwd=root)
     assert "invalid: 1 error, " in result.stderr and "1 errors" not in result.stderr
+
+
+def test_init_starts_from_another_plan(invoke, tmp_path):
+    other = ROOT / "tests" / "fixtures" / "other_plan" / "targets.yaml"
+    result = invoke(["init", str(tmp_path / "city"), "--plan", str(other)])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "city" / "targets.yaml").read_bytes() == other.read_bytes()
+    plan = load_plan(tmp_path / "city" / "targets.yaml")
+    assert all(plan.ledger_path(name).exists() for name in plan.ledgers)
+    assert invoke(["validate"], cwd=tmp_path / "city").exit_code == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("plan: {}\n", encoding="utf-8")
+    assert invoke(["init", str(tmp_path / "x"), "--plan", str(broken)]).exit_code == 1
+    assert not (tmp_path / "x").exists()  # nothing written for a plan that does not load

@@ -425,6 +425,7 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="New or empty folder for the data repository.", file_okay=False)],
+    plan_from: Annotated[Optional[Path], typer.Option("--plan", help="Start from this targets.yaml (another district's or city's plan) instead of the shipped Wujiang plan.", exists=True, dir_okay=False)] = None,
     lang: LangOpt = None,
 ) -> None:
     """Create a fresh data repository: the shipped plan, empty ledgers with headers, CI and pre-commit files."""
@@ -433,7 +434,7 @@ def init(
 
     lg = _lang(lang)
     with user_errors(lg):
-        written = init_project(folder)
+        written = init_project(folder, plan_from)
     for path in written:
         sys.stdout.write(display_path(path) + "\n")
     _say(f"已创建 {display_path(folder)}，下一步：cd {display_path(folder)} && ipdemo import 导出文件.xlsx" if lg == "zh"

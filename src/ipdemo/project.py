@@ -38,13 +38,20 @@ README = """\
 """
 
 
-def init_project(folder: Path) -> list[Path]:
-    """Create the project in `folder` (new or empty); return the files written."""
+def init_project(folder: Path, plan_from: Path | None = None) -> list[Path]:
+    """Create the project in `folder` (new or empty) for the shipped plan, or for the plan in
+    `plan_from` (another district's or city's targets.yaml: checked before anything is
+    written); return the files written."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UsageError("init_not_empty", path=display_path(folder))
     templates = resources.files("ipdemo") / "templates"
+    if plan_from is not None:
+        load_plan(plan_from)  # a plan that does not load creates nothing
+        plan_bytes = plan_from.read_bytes()
+    else:
+        plan_bytes = (templates / "targets.yaml").read_bytes()
     files: dict[Path, bytes] = {
-        folder / "targets.yaml": (templates / "targets.yaml").read_bytes(),
+        folder / "targets.yaml": plan_bytes,
         folder / ".gitignore": b"data/.ipdemo.lock\n*.rejected.csv\n*.unplaced.csv\n.ipdemo-secrets.toml\n",
         folder / ".github" / "workflows" / "ipdemo.yml": (templates / "project" / "github-actions.yml").read_bytes(),
         folder / ".gitlab-ci.yml": (templates / "project" / "gitlab-ci.yml").read_bytes(),
