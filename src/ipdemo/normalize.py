@@ -119,6 +119,12 @@ def dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     Excel serial numbers (20000..80000). Day-first or two-digit years (01/06/2021, 6/1/21) are
     ambiguous: flagged so the row is rejected with a message, never guessed.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    iso_or_empty = pc.match_substring_regex(pa.array(values, type=pa.string()), r"^(?:\d{4}-\d{2}-\d{2})?$")
+    if len(values) and pc.all(iso_or_empty).as_py():  # date cells and clean exports: nothing to do
+        return values, np.zeros(len(values), dtype=bool)
     # Only a real time of day is dropped: '2022-01-01 25:61' keeps it and is rejected as a bad date.
     text = values.str.replace(r"[T\s](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$", "", regex=True).str.strip()
     if text.str.match(r"^\d{4}-\d{2}-\d{2}$").all():  # already ISO: the usual case for clean exports
