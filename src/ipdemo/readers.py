@@ -509,6 +509,16 @@ _GB_NAMES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "euc-cn",
 def decode_html(data: bytes, shown: str, encoding: str | None) -> tuple[str, str]:
     """The page as text and the charset used: --encoding, a BOM, the declared charset (GB2312 and
     GBK read as their superset GB18030), UTF-8, then GB18030."""
+    declared = _declared_charset(data)
+    found = decode_text(data, shown, encoding, [c for c in dict.fromkeys([declared, "utf-8", "gb18030"]) if c])
+    if found is None:
+        raise InputFileError("undecodable", path=shown, guess=declared or "utf-8")
+    return found
+
+
+def decode_text(data: bytes, shown: str, encoding: str | None, candidates: list[str]) -> tuple[str, str] | None:
+    """(text, encoding): the one asked for (an error if it fails), else a BOM's, else the first
+    of `candidates` that decodes; None when none does."""
     if encoding:
         try:
             return data.decode(encoding), encoding
@@ -518,15 +528,12 @@ def decode_html(data: bytes, shown: str, encoding: str | None) -> tuple[str, str
         candidates = ["utf-8-sig"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates = ["utf-16"]
-    else:
-        declared = _declared_charset(data)
-        candidates = [c for c in dict.fromkeys([declared, "utf-8", "gb18030"]) if c]
     for name in candidates:
         try:
             return data.decode(name), name
         except (UnicodeDecodeError, LookupError):
             continue
-    raise InputFileError("undecodable", path=shown, guess=candidates[0])
+    return None
 
 
 def _declared_charset(data: bytes) -> str | None:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .errors import InputFileError, Problem, UsageError
 from .ledger import display_path
-from .readers import (HEADER_SEARCH_ROWS, MAX_COLUMNS, MAX_ROWS, WORKBOOK_SUFFIXES, Grid, broken_zip, cell_text,
+from .readers import (HEADER_SEARCH_ROWS, decode_text, MAX_COLUMNS, MAX_ROWS, WORKBOOK_SUFFIXES, Grid, broken_zip, cell_text,
                       read_html, read_workbook, sniff)
 
 __all__ = ["Source", "SkippedRow", "read_source", "decode", "HEADER_SEARCH_ROWS", "MAX_COLUMNS"]
@@ -110,24 +110,12 @@ def _grid(path: Path, data: bytes, score: Callable[[list[str]], int], sheet: str
 def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """Text and the encoding used: BOMs first, then strict UTF-8, then GB18030 (a GBK superset)."""
     shown = display_path(path)
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputFileError("bad_encoding", path=shown, encoding=encoding, reason=str(exc)[:120]) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        if b"\x00" in data[:65536]:
-            raise InputFileError("binary_file", path=shown)
-        candidates = ["utf-8", "gb18030"]
-    for name in candidates:
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
+    bom = data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    if not encoding and not bom and b"\x00" in data[:65536]:
+        raise InputFileError("binary_file", path=shown)
+    found = decode_text(data, shown, encoding, ["utf-8", "gb18030"])
+    if found is not None:
+        return found
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
