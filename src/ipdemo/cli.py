@@ -20,7 +20,20 @@ from .i18n import default_lang
 
 app = typer.Typer(
     name="ipdemo",
-    help="知识产权强省建设区域示范创建工作计划 KPI 跟踪 — track the IP plan's targets from CSV ledgers.",
+    help="""知识产权强省建设区域示范创建工作计划 KPI 跟踪 — track the IP plan's targets from CSV ledgers.
+
+    Run it in the folder that holds targets.yaml (or give --targets). Output is Chinese unless
+    --lang en or IPDEMO_LANG=en. Exit 0 good, 1 invalid data or targets, 2 a wrong command line.
+    Each command's options and examples: ipdemo COMMAND --help.
+
+    \b
+    Examples:
+      ipdemo init 吴江知识产权台账                   # a new data repository
+      ipdemo import 专利检索导出_20231015.xlsx
+      ipdemo validate
+      ipdemo report --phase 2
+      ipdemo summary --format html --output 周报.html
+    """,
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -70,11 +83,11 @@ class ValidateFormat(str, Enum):
 
 
 # Options shared by every command, defined once.
-TargetsOpt = Annotated[Path, typer.Option("--targets", "-t", help="targets.yaml of the plan (default: ./targets.yaml).",
+TargetsOpt = Annotated[Path, typer.Option("--targets", "-t", help="targets.yaml of the plan (default: ./targets.yaml); ledgers are in its data/ folder.",
                                           dir_okay=False, show_default=False)]
-LangOpt = Annotated[Optional[Lang], typer.Option("--lang", help="Output language (default zh, or $IPDEMO_LANG).",
+LangOpt = Annotated[Optional[Lang], typer.Option("--lang", help="Output language, zh or en (default: $IPDEMO_LANG, else zh).",
                                                  show_default=False)]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout (atomically).",
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE, atomically (default: standard output).",
                                                    dir_okay=False)]
 
 ERROR_LABEL = {"zh": "错误", "en": "Error"}
@@ -187,13 +200,21 @@ def _root(
 
 @app.command()
 def validate(
-    format: Annotated[ValidateFormat, typer.Option("--format", "-f", help="text, json, github (annotations) or junit (XML).")] = ValidateFormat.text,
+    format: Annotated[ValidateFormat, typer.Option("--format", "-f", help="text, json, github (::error annotations) or junit (XML).")] = ValidateFormat.text,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
     """Check targets.yaml and every ledger; list every problem with file, line and field.
 
-    Exit 0 when valid (warnings allowed), 1 when anything is invalid.
+    Exit 0 when valid (warnings allowed), 1 when anything is invalid. Lines are numbered as an
+    editor numbers them (header = line 1).
+
+    \b
+    Examples:
+      ipdemo validate                                # data/patents.csv:12: application_no: 错误: …
+      ipdemo validate --format json > 校验结果.json   # {"valid", "errors", "warnings"}
+      ipdemo validate --format github                # annotations in GitHub Actions
+      ipdemo validate --format junit > 校验结果.xml   # JUnit XML for GitLab CI
     """
     from .errors import PlanError
     from .render import problems as R
@@ -247,14 +268,30 @@ ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table
 @app.command()
 def indicators(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"),
                lang: LangOpt = None) -> None:
-    """List the plan's indicators: id, name, kind, target and what they count."""
+    """List the plan's indicators: id, name, kind, target and what they count.
+
+    \b
+    Examples:
+      ipdemo indicators
+      ipdemo indicators --format csv > 指标.csv
+      ipdemo indicators --format json --lang en
+    """
     _listing("indicators", format, targets, lang)
 
 
 @app.command()
 def towns(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"),
           lang: LangOpt = None) -> None:
-    """List the towns (区镇) with their aliases."""
+    """List the towns (区镇) with their aliases.
+
+    report --town takes a name or an alias; imports turn aliases into the name.
+
+    \b
+    Examples:
+      ipdemo towns
+      ipdemo towns --format markdown
+      ipdemo towns --targets 苏州市/targets.yaml --format json
+    """
     _listing("towns", format, targets, lang)
 
 
@@ -319,19 +356,27 @@ def _warn_invalid(data, lang: str, strict: bool) -> None:
 
 @app.command()
 def report(
-    phase: Annotated[Optional[int], typer.Option("--phase", "-p", help="Count from the plan start to the end of phase N.", min=1)] = None,
+    phase: Annotated[Optional[int], typer.Option("--phase", "-p", help="Count from the plan start to the end of phase N (default: up to --as-of).", min=1)] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Window end YYYY-MM-DD (default: today, capped at the plan end); before the plan start: the baseline.")] = None,
-    town: Annotated[Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted.")] = None,
-    by: Annotated[Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month.")] = None,
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, csv, json, html or xlsx.")] = ReportFormat.table,
+    town: Annotated[Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted (default: the whole district).")] = None,
+    by: Annotated[Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month (default: none).")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, csv, json, html, xlsx or docx (the 自查报告); xlsx and docx need --output.")] = ReportFormat.table,
     output: OutputOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any ledger row is invalid, instead of leaving it out.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any ledger row is invalid (default: leave such rows out, with a warning).")] = False,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
     """Progress against every target: actual, percent, expected-to-date, status, pace needed.
 
     Invalid ledger rows are left out of the figures with a warning (or exit 1 with --strict).
+
+    \b
+    Examples:
+      ipdemo report --phase 2                        # plan start → end of phase 2
+      ipdemo report --as-of 2023-06-30 --by town
+      ipdemo report --town 盛泽 --format markdown    # one town; aliases accepted
+      ipdemo report --by year --format xlsx --output 进度.xlsx
+      ipdemo report --format docx --output 自查报告.docx --as-of 2023-12-31
     """
     from .dataset import load_dataset
     from .progress import by_period, by_phase, by_town, compute, make_window
@@ -424,11 +469,21 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="New or empty folder for the data repository.", file_okay=False)],
+    folder: Annotated[Path, typer.Argument(help="New or empty folder for the data repository (created if missing).", file_okay=False)],
     plan_from: Annotated[Optional[Path], typer.Option("--plan", help="Start from this targets.yaml (another district's or city's plan) instead of the shipped Wujiang plan.", exists=True, dir_okay=False)] = None,
     lang: LangOpt = None,
 ) -> None:
-    """Create a fresh data repository: the shipped plan, empty ledgers with headers, CI and pre-commit files."""
+    """Create a fresh data repository: the shipped plan, empty ledgers with headers, CI and pre-commit files.
+
+    Writes targets.yaml, data/ with a CSV per ledger, .gitignore, a GitHub Actions workflow, a
+    GitLab CI job and a pre-commit config that runs ipdemo validate; lists the files written.
+
+    \b
+    Examples:
+      ipdemo init 吴江知识产权台账
+      ipdemo init 相城区台账 --plan 相城区/targets.yaml     # another district's plan
+      ipdemo init 台账 --lang en
+    """
     from .ledger import display_path
     from .project import init_project
 
@@ -456,16 +511,26 @@ class SendTarget(str, Enum):  # group robots (notify.py)
 @app.command()
 def summary(
     week: Annotated[Optional[str], typer.Option("--week", "-w", help="ISO week YYYY-Www (default: the last complete week, within the plan).")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Summarise the seven days ending on this date (YYYY-MM-DD).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Summarise the seven days ending on this date, YYYY-MM-DD (default: use --week).")] = None,
     format: Annotated[SummaryFormat, typer.Option("--format", "-f", help="markdown, html (with charts) or text.")] = SummaryFormat.markdown,
     output: OutputOpt = None,
-    send: Annotated[Optional[SendTarget], typer.Option("--send", help="Also post a short digest to a group robot: wecom (企业微信), dingtalk (钉钉) or feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written to --output (default 周报-YYYY-Www.EXT) first.")] = None,
+    send: Annotated[Optional[SendTarget], typer.Option("--send", help="Also post a short digest to a group robot (default: none): wecom (企业微信), dingtalk (钉钉) or feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written to --output (default 周报-YYYY-Www.EXT) first.")] = None,
     link: Annotated[Optional[str], typer.Option("--link", help="With --send: the URL where the full summary is published (default: its file name).")] = None,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
-    """The weekly digest for cron: records of the week, movement, status changes, risks, stale ledgers,
-    data problems and imports. Same data and options give the same bytes.
+    """The weekly digest for cron: records, movement, status changes, risks, stale ledgers, imports.
+
+    One ISO week: records dated in it per ledger and town, each indicator's movement since the
+    week before, status changes, what is at risk or behind with the weekly rate needed, stale
+    ledgers, data problems and the week's imports. The same data and options give the same bytes.
+
+    \b
+    Examples:
+      ipdemo summary                                 # the last complete week, markdown
+      ipdemo summary --week 2023-W39 --format html --output 周报.html
+      ipdemo summary --as-of 2023-09-30 --format text
+      ipdemo summary --format html --send wecom --link https://intranet.example/周报.html
     """
     from datetime import date
 
@@ -527,13 +592,21 @@ def _send_summary(target: str, digest, text: str, output: Path | None, format: s
 def archive(
     output: Annotated[Path, typer.Argument(help="The zip to write, e.g. 归档.zip.", dir_okay=False, show_default=False)],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Figures and file dates as of YYYY-MM-DD (default: today, capped at the plan end).")] = None,
-    personal: Annotated[bool, typer.Option("--personal", help="Keep personal fields (trainees' names, phones) in the ledgers.")] = False,
+    personal: Annotated[bool, typer.Option("--personal", help="Keep personal fields (trainees' names, phones) in the ledgers (default: left out).")] = False,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
-    """The acceptance archive (归档): every ledger as an xlsx 台账, the 自查报告, the evidence files
-    records point to (a folder per indicator) and manifest.csv. Written atomically; the same data
-    and --as-of give the same bytes. A missing evidence file is a warning and a manifest row.
+    """The acceptance archive (归档): the ledgers as xlsx 台账, the 自查报告, evidence, manifest.csv.
+
+    One zip: every ledger as an xlsx 台账, the 自查报告 (docx), the evidence files records point to
+    (a folder per indicator) and manifest.csv. Written atomically; the same data and --as-of give
+    the same bytes. A missing evidence file is a warning and a manifest row.
+
+    \b
+    Examples:
+      ipdemo archive 归档.zip --as-of 2023-12-31
+      ipdemo archive 验收材料/归档_20231231.zip --as-of 2023-12-31 --personal
+      ipdemo archive archive.zip --lang en
     """
     from .archive import build_archive, write_archive
     from .dataset import load_dataset
@@ -566,13 +639,13 @@ def import_(
     files: Annotated[list[Path], typer.Argument(help="Exports to import: CSV (UTF-8, GBK/GB18030, UTF-16), XLSX, XLS or an HTML table saved as .xls. Several files for one ledger are joined on its key.",
                                                 exists=True, dir_okay=False, readable=True, show_default=False)],
     ledger: Annotated[Optional[str], typer.Option("--ledger", "-l", help="Target ledger (default: guessed from headers and file name).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE: a constant column (e.g. --set owner=吴江某某科技有限公司); repeatable.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE: a constant column (e.g. --set owner=吴江某某科技有限公司); repeatable (default: none).")] = None,
     exported_on: Annotated[Optional[str], typer.Option("--exported-on", help="The export's date, YYYY-MM-DD (default: from the file name, a title line, or the latest date in the file).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be added and updated; write nothing.")] = False,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be added and updated (old → new); write nothing (default: write).")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1). Default: write nothing if any row is invalid.")] = False,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Sheet name of a workbook (default: the first with a recognisable header).")] = None,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Force the CSV encoding (default: detected).")] = None,
-    format: Annotated[ImportFormat, typer.Option("--format", "-f", help="text or json.")] = ImportFormat.text,
+    format: Annotated[ImportFormat, typer.Option("--format", "-f", help="text, or json: one object with the counts (added, updated, rejected, …) and errors.")] = ImportFormat.text,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -588,6 +661,7 @@ def import_(
       ipdemo import 专利检索导出_20231015.xlsx
       ipdemo import 商标基本信息.csv 商标申请人.csv        # the open-data pair, joined
       ipdemo import 软著登记.xlsx --set owner=吴江某某科技有限公司
+      ipdemo import 质押贷款.xlsx --sheet 质押贷款 --ledger pledge_loans
       ipdemo import 导出.xls --dry-run --exported-on 2023-10-15
     """
     from .errors import RowsRejected
