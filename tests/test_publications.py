@@ -36,7 +36,8 @@ def test_type_from_number():
 
 
 def test_fold_keeps_latest_values_and_the_grant_date():
-    frame = pd.DataFrame({"application_no": ["A", "B", "A"], "title": ["old title", "b", ""],
+    A, B = "202110000001.1", "202120000002.2"
+    frame = pd.DataFrame({"application_no": [A, B, A], "title": ["old title", "b", ""],
                           "applicant": ["甲", "乙", "丙"], "granted_on": ["", "", ""]}, dtype="str")
     numbers = S("CN1000001A", "CN2000001U", "CN1000001B")
     dates = S("2021-10-01", "2022-01-05", "2022-09-09")
@@ -44,12 +45,21 @@ def test_fold_keeps_latest_values_and_the_grant_date():
     assert folded.folded == 1 and folded.first.tolist() == [0, 1]
     rows = folded.frame.to_dict("records")
     # A: the B row is newer (its applicant), the A row fills the title the B row left empty.
-    assert rows[0] == {"application_no": "A", "title": "old title", "applicant": "丙", "granted_on": "2022-09-09"}
-    assert rows[1] == {"application_no": "B", "title": "b", "applicant": "乙", "granted_on": "2022-01-05"}
+    assert rows[0] == {"application_no": A, "title": "old title", "applicant": "丙", "granted_on": "2022-09-09"}
+    assert rows[1] == {"application_no": B, "title": "b", "applicant": "乙", "granted_on": "2022-01-05"}
+
+
+def test_rows_without_a_usable_number_never_fold():
+    """Empty or Excel-mangled numbers say nothing about the application: each row stays alone."""
+    frame = pd.DataFrame({"application_no": ["2.02321E+11", "2.02321E+11", "", ""], "granted_on": [""] * 4},
+                         dtype="str")
+    numbers = S("CN1000001U", "CN1000002U", "CN1000003U", "CN1000004U")
+    folded = P.fold_publications(frame, ["application_no"], numbers, S(*["2022-01-01"] * 4), "granted_on")
+    assert folded.folded == 0 and len(folded.frame) == 4
 
 
 def test_a_stated_grant_date_wins_over_the_publication():
-    frame = pd.DataFrame({"application_no": ["A"], "granted_on": ["2022-09-01"]}, dtype="str")
+    frame = pd.DataFrame({"application_no": ["202110000001.1"], "granted_on": ["2022-09-01"]}, dtype="str")
     folded = P.fold_publications(frame, ["application_no"], S("CN1000001B"), S("2022-09-09"), "granted_on")
     assert folded.frame["granted_on"].tolist() == ["2022-09-01"]
 

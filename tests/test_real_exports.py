@@ -385,10 +385,11 @@ def test_an_older_export_fills_what_a_newer_one_left_blank(invoke, proj):
         row[2] = A1  # the same application as the CNIPA file's first record
     older = write_csv(proj / "incoPat导出_2023-06-30.csv", INCOPAT_HEADER, rows[2:3])
     out = run_import(invoke, proj, str(older))
-    assert {k["field"] for k in out["kept_newer"]} == {"title", "applicant", "applicant_address", "town", "granted_on",
+    assert {k["field"] for k in out["kept_newer"]} == {"title", "applicant", "applicant_address", "granted_on",
                                                       "filed_on"}
     row = by_key(ledger(proj, "patents"))[A1]
     assert row["title"] == "一种真丝面料的染色方法"  # the newer export's title stays
+    assert row["town"] == SHENGZE  # a known key keeps its town whatever another address says
     assert (row["legal_status"], row["status_on"]) == ("lapsed", "2023-06-30")
     assert row["granted_on"] == "2024-05-10"  # the newer export's grant date stays
 
@@ -446,3 +447,41 @@ def test_json_answers_even_when_the_file_cannot_be_mapped(invoke, proj):
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["written"] is False and data["code"] == "missing_key_column"
+
+
+def test_a_value_a_newer_export_confirmed_is_not_rolled_back(invoke, proj):
+    """January says valid, October says valid again, then June (older than October) says lapsed:
+    October's word stands."""
+    def export(name: str, status: str, simple: str):
+        return write_csv(proj / name, INCOPAT_HEADER, incopat_rows(lapsed_status=status, simple=simple)[2:3])
+
+    run_import(invoke, proj, str(export("k_20230101.csv", "授权", "有效")))
+    assert run_import(invoke, proj, str(export("k_20231001.csv", "授权", "有效")))["unchanged"] == 1
+    out = run_import(invoke, proj, str(export("k_20230601.csv", "未缴年费专利权终止", "失效")))
+    assert out["updated"] == 0 and [k["field"] for k in out["kept_newer"]] == ["legal_status"]
+    assert by_key(ledger(proj, "patents"))[LAPSED]["legal_status"] == "valid"
+
+
+def test_files_for_two_ledgers_are_all_or_nothing(invoke, proj):
+    patents = write_xlsx(proj / "著录项目_20240601.xlsx", CNIPA_HEADER, cnipa_rows())
+    bad = write_csv(proj / "软著.csv", ["登记号", "软件名称", "著作权人", "登记日期", "所属区镇"],
+                    [["2023SR1234567", "a", "吴江甲纺织有限公司", "2023-13-45", "平望镇"]])
+    before = (proj / "data" / "patents.csv").read_bytes()
+    result = invoke(["import", str(patents), str(bad)], cwd=proj)
+    assert result.exit_code == 1 and (proj / "data" / "patents.csv").read_bytes() == before
+
+
+def test_the_held_file_uses_the_sources_own_town_column(invoke, proj):
+    src = write_csv(proj / "h_20231005.csv", ["申请号", "发明名称", "申请人", "申请日", "专利类型", "区镇"],
+                    [[cn("202310000041"), "一种装置", "吴江无名有限公司", "2023-10-01", "发明", ""]])
+    assert run_import(invoke, proj, str(src))["held"] == 1
+    held = proj / "h_20231005.unplaced.csv"
+    with open(held, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert "所属区镇" not in rows[0]  # the file's own 区镇 column is the one to fill
+    rows[0]["区镇"] = "震泽镇"
+    with open(held, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert run_import(invoke, proj, str(held))["added"] == 1

@@ -18,6 +18,7 @@ plus owners; two exports of the same records): where they disagree, the newer ex
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from contextlib import nullcontext
@@ -30,7 +31,8 @@ import pandas as pd
 
 from . import identity
 from .errors import LedgerError, Problem, RowsRejected, UsageError
-from .incoming import LOCATED, OWN_COLUMNS, REASON, REASON_COLUMN, ROW_COLUMN, Prepared, guess_ledger, header_score, parse_sets, prepare
+from .incoming import (HOW, LOCATED, OWN_COLUMNS, REASON, REASON_COLUMN, ROW_COLUMN, Prepared, guess_ledger,
+                       header_key, header_score, header_table, parse_sets, prepare)
 from .ledger import BOM, display_path, read_table
 from .plan import LedgerSpec, Plan
 from .provenance import set_on, value_dates
@@ -258,6 +260,12 @@ def import_files(plan: Plan, paths: list[Path], options: Options) -> list[Import
         sets = parse_sets(plan, name, options.sets)
         lookup = register if name != plan.placement.register_ledger else None
         groups.setdefault(name, []).append(prepare(plan, name, source, sets, options.exported_on, lookup))
+    if len(groups) > 1 and not options.dry_run and not options.skip_invalid:
+        # Files for several ledgers: all or nothing across them too. Every ledger is checked
+        # first (a dry run raises on any invalid row) before the first one is written.
+        trial = dataclasses.replace(options, dry_run=True)
+        for name, group in groups.items():
+            _land(plan, name, group, trial)
     return [_land(plan, name, group, options) for name, group in groups.items()]
 
 
@@ -282,11 +290,14 @@ class Joined:
     exported: np.ndarray  # ISO export date of the newest source that gave the row
     located: np.ndarray | None = None  # placement note: inside / outside / '' (unknown)
     reasons: np.ndarray | None = None  # why an unknown row could not be placed
+    how: np.ndarray | None = None  # where the town came from: town (the file's column), address…
 
     def subset(self, mask: np.ndarray) -> Joined:
+        def part(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[mask]
+
         return Joined(self.frame[mask].reset_index(drop=True), self.origin[mask], self.lines[mask],
-                      self.exported[mask], None if self.located is None else self.located[mask],
-                      None if self.reasons is None else self.reasons[mask])
+                      self.exported[mask], part(self.located), part(self.reasons), part(self.how))
 
 
 def join_sources(spec: LedgerSpec, group: list[Prepared]) -> Joined:
@@ -296,6 +307,7 @@ def join_sources(spec: LedgerSpec, group: list[Prepared]) -> Joined:
     if LOCATED in joined.frame.columns:
         joined.located = joined.frame.pop(LOCATED).to_numpy(dtype=object)
         joined.reasons = joined.frame.pop(REASON).to_numpy(dtype=object)
+        joined.how = joined.frame.pop(HOW).to_numpy(dtype=object)
     return joined
 
 
@@ -311,7 +323,7 @@ def _joined(spec: LedgerSpec, group: list[Prepared]) -> Joined:
         part["__position"] = np.arange(len(part)) + sum(len(q.frame) for q in group[:i])
         parts.append(part)
     rows = pd.concat(parts, ignore_index=True)
-    fields = [c for c in rows.columns if not c.startswith("__") or c in (LOCATED, REASON)]
+    fields = [c for c in rows.columns if not c.startswith("__") or c in (LOCATED, REASON, HOW)]
     rows[fields] = rows[fields].fillna("")
     rows["__key"] = keys_of(rows, spec.key)
     repeated = rows.duplicated(["__key", "__origin"], keep=False).to_numpy()
@@ -357,6 +369,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         if identity.applies(spec):
             stored, joined = _recognise(spec, stored, joined, result)
         merged, where = merge(stored, joined.frame, spec)
+        keep_stored_towns(stored, merged, where, joined)
         outside, unplaced, held = _set_aside(joined, where, result)
         if outside.any():  # outside rows are not the district's: not even checked
             inside = ~outside
@@ -386,6 +399,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         table, changes, new_keys, unchanged = apply(stored, merged[keep].reset_index(drop=True),
                                                     where[keep], spec, order)
         changes = result.changes + changes  # keys linked by _recognise come first
+        confirmed = confirmed_values(spec, stored, merged[keep].reset_index(drop=True), where[keep])
         result.added, result.updated = len(new_keys), len({c.key for c in changes})
         result.unchanged, result.changes, result.new_keys = unchanged, changes, new_keys
         if options.dry_run:
@@ -406,7 +420,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
             "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
             "rejected": result.rejected, "outside": result.outside, "other_office": result.other_office,
-            "held": result.held, "new_keys": new_keys, "new_keys_total": len(new_keys),
+            "held": result.held, "new_keys": new_keys, "new_keys_total": len(new_keys), "confirmed": confirmed,
             "changes": [c.__dict__ for c in changes]})
         if data != before:
             atomic_write_bytes(ledger_path, data)
@@ -444,6 +458,42 @@ def _recognise(spec: LedgerSpec, stored: pd.DataFrame, joined: Joined, result: I
     result.changes = [Change(r.new, key, r.old, r.new) for r in linked.renamed]
     result.recognised, result.same_record = linked.recognised, linked.folded
     return linked.stored, kept
+
+
+def confirmed_values(spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray
+                     ) -> dict[str, list[str]]:
+    """Keys whose status or owner this export says again, unchanged, per field: the journal
+    dates them by this export, so an older export cannot roll back what a newer one confirmed.
+    (Only these fields: a full list for every field would make the journal as big as the data.)"""
+    tracked = [f for f in spec.fields if f in spec.status_dates or spec.fields[f].identity]
+    matched = np.flatnonzero(where >= 0)
+    out: dict[str, list[str]] = {}
+    if not tracked or not len(matched):
+        return out
+    keys = keys_of(merged, spec.key).str.replace(KEY_SEP, "/").to_numpy(dtype=object)
+    for fname in tracked:
+        if fname not in stored.columns:
+            continue
+        new = merged[fname].to_numpy(dtype=object)[matched]
+        old = _take(stored[fname], where[matched])
+        same = matched[(new == old) & (new != "")]
+        if len(same):
+            out[fname] = keys[same].tolist()
+    return out
+
+
+def keep_stored_towns(stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray, joined: Joined) -> None:
+    """A key the ledger holds keeps its stored town: a town worked out from an address or the
+    register only fills an empty one; only the file's own town column may change it."""
+    if joined.how is None or "town" not in stored.columns:
+        return
+    derived = np.flatnonzero((where >= 0) & (joined.how != "town"))
+    if not len(derived):
+        return
+    old = _take(stored["town"], where[derived])
+    column = merged["town"].to_numpy(dtype=object)
+    column[derived[old != ""]] = old[old != ""]
+    merged["town"] = pd.Series(column, dtype="str")
 
 
 def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult
@@ -644,9 +694,10 @@ def write_held(plan: Plan, spec: LedgerSpec, prepared: Prepared, lines: np.ndarr
     source = prepared.source
     frame = _source_rows(source, lines)
     reasons = dict(zip(lines.tolist(), why))
-    town_label = spec.fields["town"].label or "town"
-    if town_label not in frame.columns:
-        frame[town_label] = ""
+    # The user fills the file's own town column when it has one (区镇 is an alias): a second
+    # column for the same field could not be imported back.
+    if not any(header_table(spec).get(header_key(c), ("",))[0] == "town" for c in frame.columns):
+        frame[spec.fields["town"].label or "town"] = ""
     frame[REASON_COLUMN] = [message(f"held_{reasons[int(n)]}", "zh") for n in frame[ROW_COLUMN]]
     return display_path(_beside(source, ".unplaced.csv", serialise(frame.astype("str"))))
 
@@ -663,6 +714,4 @@ def _write_rejects(source: Source, errors: list[Problem]) -> str:
     if ragged:
         extra = pd.DataFrame({ROW_COLUMN: [p.line for p in ragged], REASON_COLUMN: [p.message("zh") for p in ragged]})
         frame = pd.concat([frame, extra], ignore_index=True).fillna("")
-    target = source.path.with_name(source.path.stem + ".rejected.csv")
-    atomic_write_bytes(target, serialise(frame.astype("str")))
-    return display_path(target)
+    return display_path(_beside(source, ".rejected.csv", serialise(frame.astype("str"))))

@@ -35,7 +35,7 @@ from .sources import Source
 UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
 # Placement notes travel with the rows (through joins) until the importer, under the lock, knows
 # which keys are new: a known key keeps its stored town, a new one outside or unplaced is set aside.
-LOCATED, REASON = "__located", "__reason"
+LOCATED, REASON, HOW = "__located", "__reason", "__how"
 # Columns ipdemo adds to the files it writes beside a source (held and rejected rows): ignored
 # without a warning when such a file comes back completed.
 ROW_COLUMN, REASON_COLUMN = "原行号", "原因"
@@ -406,6 +406,7 @@ def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
     prepared.frame[LOCATED] = pd.Series(located, dtype="str")
     prepared.frame[REASON] = pd.Series(np.where(located == PL.UNKNOWN, reasons, ""), dtype="str")
     prepared.placed = pd.Series(how, dtype="str")
+    prepared.frame[HOW] = prepared.placed
 
 
 def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:

@@ -76,12 +76,17 @@ def export_date(name: str, title_lines: list[str], dated_columns: list[pd.Series
 
 
 def value_dates(folder: Path, ledger: str, keys: set[str]) -> dict[tuple[str, str], str]:
-    """(key, field) → the export date of the import that last set that stored value, for the
-    given keys. Keys are written as the journal writes them (parts joined by '/'); '*' as field
-    means every field (the import added the record)."""
+    """(key, field) → the date of the newest export that set or confirmed that stored value, for
+    the given keys. Keys are written as the journal writes them (parts joined by '/'); '*' as
+    field means every field (an export added the record)."""
     out: dict[tuple[str, str], str] = {}
     if not keys:
         return out
+
+    def saw(key: str, field: str, when: str) -> None:
+        if when > out.get((key, field), ""):
+            out[(key, field)] = when
+
     for entry in read_journal(folder):
         if entry.get("event") != "import" or entry.get("ledger") != ledger:
             continue
@@ -90,13 +95,18 @@ def value_dates(folder: Path, ledger: str, keys: set[str]) -> dict[tuple[str, st
             continue
         for key in entry.get("new_keys", []):
             if key in keys:
-                out[(key, "*")] = when
+                saw(key, "*", when)
         for change in entry.get("changes", []):
             if change.get("key") in keys:
-                out[(change["key"], change["field"])] = when
+                saw(change["key"], change["field"], when)
+        for field, confirmed in (entry.get("confirmed") or {}).items():
+            for key in confirmed:
+                if key in keys:
+                    saw(key, field, when)
     return out
 
 
 def set_on(dates: dict[tuple[str, str], str], key: str, field: str) -> str | None:
-    """The export date of a stored value: its own change, else the record's addition."""
-    return dates.get((key, field)) or dates.get((key, "*"))
+    """The export date of a stored value: the newest export that added the record, changed the
+    value or said it again."""
+    return max(dates.get((key, field), ""), dates.get((key, "*"), "")) or None

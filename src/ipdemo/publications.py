@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .codes import CNIPA_TYPE_DIGITS
+from .codes import CNIPA_NEW, CNIPA_OLD, CNIPA_TYPE_DIGITS
 
 GRANT_KINDS = frozenset("BCUSYD")
 # CN + serial + kind letter (+ an optional digit: B1, A8); older numbers may carry no CN.
@@ -77,6 +77,10 @@ def fold_publications(frame: pd.DataFrame, key: list[str], numbers: pd.Series, d
     from_publication = pd.Series(np.where(grant, dates.to_numpy(dtype=object), ""), index=work.index, dtype="str")
     work[grant_field] = work[grant_field].where(stated, from_publication)
     keys = work[key].astype("str").agg("\x1f".join, axis=1) if len(key) > 1 else work[key[0]]
+    # Only well-formed application numbers fold: an empty or Excel-mangled number (2.02321E+11)
+    # says nothing about which application a row is, so each such row stays alone (and fails).
+    usable = keys.str.match(f"(?:{CNIPA_NEW})|(?:{CNIPA_OLD})").to_numpy(dtype=bool)
+    keys = keys.where(usable, pd.Series([f"\x00row{i}" for i in range(n)], index=keys.index, dtype="str"))
     if not keys.duplicated().any():
         return Collapsed(work, np.arange(n), 0)
     order = np.lexsort((dates.to_numpy(dtype=object).astype(str), keys.to_numpy(dtype=object).astype(str)))

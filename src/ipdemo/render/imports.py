@@ -30,6 +30,7 @@ TEXT = {
         "held_dry": "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
         "skipped": "  跳过表格中的合计/表尾 {n} 行：{rows}",
         "kept": "  较早的导出不覆盖较新的数据：{n} 个值保持不变",
+        "kept_guess": "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",
         "transfers": "  权利人变更 {n} 件",
         "register": "  企业名录新增 {n} 家",
         "conflicts": "  企业名录冲突 {n} 处（未修改名录，请核实）：{items}",
@@ -54,6 +55,7 @@ TEXT = {
         "held_dry": "  cannot be placed: {n} rows (a real import writes them to *.unplaced.csv to complete)",
         "skipped": "  totals/footer lines of the sheet skipped: {n} rows: {rows}",
         "kept": "  an older export does not overwrite newer data: {n} values kept",
+        "kept_guess": "  (the export date was inferred; if the file is newer, import it again with --exported-on)",
         "transfers": "  change of applicant/owner: {n}",
         "register": "  enterprise register: {n} organisations added",
         "conflicts": "  enterprise register conflicts: {n} (register unchanged, please check): {items}",
@@ -76,6 +78,8 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
               ("same_record", result.same_record), ("kept", len(result.kept_newer)),
               ("transfers", len(result.transfers)), ("register", result.register_added)]
     lines += [words[label].format(n=n) for label, n in counts if n]
+    if result.kept_newer and result.exported_how in ("latest_in_file", "today"):
+        lines.append(words["kept_guess"])
     if result.held:
         held = words["held_dry"] if result.dry_run else words["held"]
         lines.append(held.format(n=result.held, file=result.held_file or "—"))
