@@ -332,7 +332,7 @@ def test_cli_digest_cut_to_the_limit(invoke, shipped, tmp_path, robot, monkeypat
 
 def test_cron_examples_send_the_summary():
     root = Path(__file__).resolve().parent.parent / "docs" / "ci"
-    cron = [l for l in (root / "crontab").read_text(encoding="utf-8").splitlines() if l and l[0] != "#"]
+    cron = [line for line in (root / "crontab").read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
     assert len(cron) == 1 and "--send wecom" in cron[0] and "--output" in cron[0]
     service = (root / "ipdemo-summary.service").read_text(encoding="utf-8")
     assert "--send wecom" in service and "EnvironmentFile=-" in service

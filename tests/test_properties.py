@@ -13,7 +13,7 @@ from ipdemo.plan import load_plan
 from .conftest import ROOT
 
 PLAN = load_plan(ROOT / "targets.yaml")
-FIELDS = [(ledger, name, spec) for ledger, l in PLAN.ledgers.items() for name, spec in l.fields.items()]
+FIELDS = [(ledger, name, spec) for ledger, spec_ in PLAN.ledgers.items() for name, spec in spec_.fields.items()]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text shaped like real exports: digits, dates, Chinese, full-width and odd spaces.

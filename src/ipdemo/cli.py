@@ -394,7 +394,7 @@ def report(
             from .store import refuse_protected
 
             refuse_protected(plan, output)
-        data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+        data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
         _warn_unusable(data, lg, strict)
         _warn_invalid(data, lg, strict)
         progress = compute(plan, data, window, place)
@@ -621,7 +621,7 @@ def archive(
         plan = _load(targets)
         refuse_protected(plan, output)
         window = make_window(plan, None, _parse_date(as_of, "--as-of"))
-        data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+        data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
         _warn_unusable(data, lg, False)
         _warn_invalid(data, lg, False)
         report = report_docx(plan, data, compute(plan, data, window), lg)

@@ -280,7 +280,9 @@ MAX_RELS_BYTES = 4 << 20  # the workbook's relationships: a line per sheet
 def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     """Which members calamine may read as sheets: the workbook's relationships say; when they
     cannot be followed exactly (missing, odd paths), every member counts."""
-    everything: Callable[[str], bool] = lambda name: True
+    def everything(name: str) -> bool:
+        return True
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
