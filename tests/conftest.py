@@ -43,6 +43,8 @@ VALID_ROWS: dict[str, dict[str, str]] = {
                            "premium": "", "ends_on": "", "patents_insured": "", "subsidy": ""},
     "outputs": {"output_id": "CG001", "kind": "leading_group", "title": "成立领导小组", "town": "", "level": "district",
                 "achieved_on": "2021-06-25", "evidence": "文件"},
+    "task_progress": {"task": "t5_1", "reported_on": "2021-06-25", "status": "done", "done": "成立领导小组",
+                      "evidence": "吴政办〔2021〕67号", "town": ""},
     "organisations": {"name": "吴江恒通光电科技有限公司", "credit_code": "91320509MA1MK3YW4P", "located": "inside",
                       "town": "吴江开发区", "address": ADDRESS, "former_names": "", "evidence": "sample",
                       "seen_on": "2021-06-01"},

@@ -92,7 +92,7 @@ def test_contents_and_layout(invoke, archived, tmp_path):
 
         document = docx.Document(io.BytesIO(zf.read("自查报告.docx")))
         assert document.paragraphs[0].text.replace("\n", "").endswith("自查报告")
-    assert "已写入" in result.stderr and "台账 11 个" in result.stderr and "缺失 2 条" in result.stderr
+    assert "已写入" in result.stderr and "台账 12 个" in result.stderr and "缺失 2 条" in result.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp file left
 
 
@@ -191,7 +191,7 @@ def test_missing_evidence_for_validate(archived):
 def test_the_register_is_not_evidence(archived):
     """organisations.evidence names the import a firm was placed from, not a document."""
     plan = load_plan(archived / "targets.yaml")
-    assert {r.ledger for r in evidence_refs(plan)} == {"outputs"}
+    assert {r.ledger for r in evidence_refs(plan)} == {"outputs", "task_progress"}
 
 
 @pytest.mark.parametrize("value, status", [
@@ -214,4 +214,4 @@ def test_shipped_data_archives(invoke, shipped, tmp_path):
         patents = load_workbook(io.BytesIO(zf.read("台账/专利.xlsx")), read_only=True)
         count = sum(1 for _ in patents.active.iter_rows(values_only=True)) - 1
     assert count == sum(1 for _ in open(shipped / "data" / "patents.csv", encoding="utf-8-sig")) - 1
-    assert sum(r["status"] == "reference" for r in rows) == 18  # every output's 文号 / 材料
+    assert sum(r["status"] == "reference" for r in rows) == 18 + 11  # every output's and task entry's 文号 / 材料

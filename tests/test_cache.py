@@ -28,7 +28,7 @@ def test_cache_is_written_and_used(invoke, tmp_path, cached):
     root = make_project(tmp_path / "p", ROWS)
     first = report(invoke, root)
     entries = sorted(p.name for p in cached.iterdir())
-    ledgers = 10  # the ledgers the report counts from (the register is not one of them)
+    ledgers = 11  # the ledgers the report counts from, and the tasks' (the register is not one of them)
     assert sum(e.endswith(".json") for e in entries) == ledgers
     assert sum(e.endswith(".problems.arrow") for e in entries) == ledgers
     assert sum(e.endswith(".arrow") for e in entries) == 2 * ledgers

@@ -28,7 +28,7 @@ def test_shipped_plan_has_every_spec_target():
     assert len(plan.towns) == 8 and plan.plan.population == 1545023
     assert set(plan.ledgers) == {"patents", "software_copyrights", "trademarks", "enterprise_programs",
                                  "pledge_loans", "industrialization_projects", "events", "trainees",
-                                 "insurance_policies", "outputs", "organisations"}
+                                 "insurance_policies", "outputs", "task_progress", "organisations"}
     assert plan.placement.register_ledger == "organisations" and plan.ledgers["trademarks"].key == ["application_no",
                                                                                                     "nice_class"]
     targets = {i.id: i.target for i in plan.indicators}

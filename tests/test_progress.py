@@ -516,7 +516,7 @@ def test_unassigned_rows_count_in_the_district_and_their_own_column(unplaced):
 
 def test_cumulative_counts_add_up_on_shipped_data(shipped):
     plan = load_plan(shipped / "targets.yaml")
-    data = load_dataset(plan, sorted({l for i in plan.indicators for l in i.ledgers}))
+    data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
     for row in by_town(plan, data, make_window(plan, 2)):
         if row["kind"] == "cumulative" and row["unassigned"] is not None:
             assert sum(row["towns"].values()) + row["unassigned"] == pytest.approx(row["district"]), row["id"]
@@ -542,7 +542,7 @@ def test_unassigned_column_in_every_format(invoke, unplaced, fmt):
     elif fmt == "csv":
         header, *lines = zh.stdout.splitlines()
         assert header.endswith(",桃源镇,unassigned")
-        assert next(l for l in lines if l.startswith("patent_applications,")).endswith(",0,2")
+        assert next(row for row in lines if row.startswith("patent_applications,")).endswith(",0,2")
     else:
         assert "未划分区镇" in zh.stdout and "Town unassigned" in en.stdout
 

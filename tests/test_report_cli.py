@@ -114,7 +114,7 @@ def test_xlsx_needs_output_and_keeps_numbers(invoke, small):
     from openpyxl import load_workbook
 
     book = load_workbook(out)
-    assert book.sheetnames == ["进度", "按区镇", "说明"]
+    assert book.sheetnames == ["进度", "按区镇", "重点任务", "说明"]
     sheet = book["进度"]
     header = [c.value for c in sheet[2]]
     row = [c.value for c in sheet[3]]
@@ -169,8 +169,11 @@ def test_shipped_table_lines_up(invoke, shipped):
     from wcwidth import wcswidth
 
     lines = invoke(["report", "--phase", "2"], cwd=shipped).stdout.splitlines()
-    table = [line for line in lines if line.startswith(("┃", "│"))]
+    tasks = next(n for n, line in enumerate(lines) if "重点任务推进情况" in line)  # the second table: tasks
+    table = [line for line in lines[:tasks] if line.startswith(("┃", "│"))]
     assert len(table) == 23 and len({wcswidth(line) for line in table}) == 1
+    table = [line for line in lines[tasks:] if line.startswith(("┃", "│"))]
+    assert len(table) == 40 and len({wcswidth(line) for line in table}) == 1
 
 
 # --- any plan: tests/fixtures/other_plan through the command line ----------------------------
@@ -245,7 +248,7 @@ def test_plan_words_in_every_renderer(invoke, other, tmp_path):
 
 def test_more_than_is_shown_in_the_target_column(invoke, other):
     text = invoke(["report", "--as-of", "2026-10-31", "--format", "markdown", "--lang", "en"], cwd=other).stdout
-    line = next(l for l in text.splitlines() if l.startswith("| hv_invention_density"))
+    line = next(row for row in text.splitlines() if row.startswith("| hv_invention_density"))
     assert "\\> 2 件/万人" in line and "| 100 " in line.replace("|       100 ", "| 100 ") and "achieved" not in line
     rows = invoke(["report", "--as-of", "2026-10-31", "--format", "csv"], cwd=other).stdout
     assert "hv_invention_density,每万人口高价值发明专利拥有量,stock,件/万人,more_than,2," in rows
@@ -253,7 +256,7 @@ def test_more_than_is_shown_in_the_target_column(invoke, other):
 
 def test_milestone_before_the_plan_has_a_hint(invoke, other):
     text = invoke(["report", "--as-of", "2026-06-30", "--format", "markdown", "--lang", "en"], cwd=other).stdout
-    line = next(l for l in text.splitlines() if l.startswith("| leading_group"))
+    line = next(row for row in text.splitlines() if row.startswith("| leading_group"))
     assert "done 2023-11-20, before the plan started" in line and "not done" not in line
 
 

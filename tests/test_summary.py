@@ -139,7 +139,7 @@ def test_packaged_plan_is_the_shipped_plan():
 def test_systemd_and_cron_run_summary():
     assert "OnCalendar=Mon" in (ROOT / "docs" / "ci" / "ipdemo-summary.timer").read_text(encoding="utf-8")
     assert "ipdemo summary" in (ROOT / "docs" / "ci" / "ipdemo-summary.service").read_text(encoding="utf-8")
-    cron = [l for l in (ROOT / "docs" / "ci" / "crontab").read_text(encoding="utf-8").splitlines() if l and l[0] != "#"]
+    cron = [line for line in (ROOT / "docs" / "ci" / "crontab").read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
     assert len(cron) == 1 and cron[0].split()[:5] == ["0", "8", "*", "*", "1"] and "ipdemo summary" in cron[0]
 
 
@@ -162,7 +162,7 @@ def test_junit_has_a_testcase_per_ledger_and_check(invoke, tmp_path):
     root = make_project(tmp_path / "p", {"patents": [{**VALID_ROWS["patents"], "title": "", "town": "某镇"}]})
     xml = ET.fromstring(invoke(["validate", "--format", "junit"], cwd=root).stdout)
     suites = {s.get("name"): s for s in xml.iter("testsuite")}
-    assert len(suites) == 12  # targets.yaml + 11 ledgers (10 + the enterprise register)
+    assert len(suites) == 13  # targets.yaml + 12 ledgers (10 + task progress + the enterprise register)
     cases = {c.get("name") for c in suites["data/patents.csv"].iter("testcase")}
     assert cases == {"required", "unknown_town"}
 

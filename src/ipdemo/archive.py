@@ -6,8 +6,10 @@ Layout (zh; en uses ledgers/, evidence/, self-inspection-report.docx):
     自查报告.docx
     台账/<台账名称>.xlsx                     one sheet per ledger, Chinese headers, frozen header row
     佐证材料/<指标名称>/<path as recorded>   (or 佐证材料/<台账名称>/… when no indicator counts the row)
+    佐证材料/<任务条目>/<path as recorded>   a task's progress entry (三（五）一是; en: the task id)
 
-Evidence: a record's `evidence` field (in a ledger that some indicator counts) names a file when
+Evidence: a record's `evidence` field (in a ledger that some indicator counts, or the ledger of
+task progress — its manifest rows name the task in `indicator`) names a file when
 it looks like a path (a separator, or a name with an extension); it is then a path relative to
 the project folder (the folder of targets.yaml) and, when it exists inside that folder, copied.
 Anything else (吴政办〔2021〕67号, 营业执照) is a document reference: listed, not copied. A path that
@@ -70,9 +72,10 @@ class EvidenceRef:
 
 
 def evidence_ledgers(plan: Plan) -> list[str]:
-    """Ledgers that some indicator counts and that have an evidence field (the enterprise
-    register's `evidence` names an import source, not a document: it is not counted)."""
-    counted = {m.ledger for ind in plan.indicators for m in ind.measures}
+    """Ledgers that some indicator counts, or that record the progress of tasks, and that have an
+    evidence field (the enterprise register's `evidence` names an import source, not a document:
+    it is not counted)."""
+    counted = {m.ledger for ind in plan.indicators for m in ind.measures} | {name for name, _ in plan.task_fields}
     return [name for name, spec in plan.ledgers.items()
             if name in counted and any(f in spec.fields for f in EVIDENCE_FIELDS)]
 
@@ -121,8 +124,10 @@ def _values(cell) -> list[str]:
 
 
 def _supports(plan: Plan, ledger: str, row: dict) -> tuple[str, ...]:
-    """The indicators whose measures on this ledger match the row's `where`."""
-    out = []
+    """The indicators whose measures on this ledger match the row's `where`; for a task's progress
+    entry, the task it reports on."""
+    tasks = {t.id for t in plan.tasks}
+    out = [str(row.get(f) or "") for name, f in plan.task_fields if name == ledger and row.get(f) in tasks]
     for ind in plan.indicators:
         for m in ind.measures:
             if m.ledger != ledger:
@@ -369,6 +374,9 @@ def _add(arc: Archive, entry: Entry, *, ledger: str, key: str, status: str) -> N
 
 
 def _folder(plan: Plan, ref: EvidenceRef, lang: str) -> str:
+    if ref.indicators and any(ref.ledger == name for name, _ in plan.task_fields):
+        task = plan.task(ref.indicators[0])
+        return _safe((task.ref or task.id) if lang == "zh" else task.id)
     if ref.indicators:
         ind = plan.indicator(ref.indicators[0])
         return _safe(ind.name if lang == "zh" else ind.id)

@@ -113,10 +113,10 @@ def load(folder: Path, key: str) -> tuple[pa.Table, StoredProblems, list[int]] |
             table = pa.ipc.open_file(source).read_all()
         invalid = [int(n) for n in meta["invalid_lines"]]
         with pa.memory_map(str(problems_path)) as source:
-            stored = pa.ipc.open_file(source)
-            codes = stored.schema.names
-            if tuple(codes) != PROBLEM_COLUMNS or stored.num_record_batches and not _known(stored.read_all()):
-                return None
+            found = pa.ipc.open_file(source).read_all()  # memory-mapped: columns, no Python objects
+        if tuple(found.schema.names) != PROBLEM_COLUMNS or type(meta["problems"]) is not int \
+                or meta["problems"] != found.num_rows or not _known(found):
+            return None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
     return table, StoredProblems(problems_path), invalid

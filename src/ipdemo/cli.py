@@ -423,11 +423,11 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         if output is None:
             _print_table(G.to_rich(main))
             return
-        _write(G.to_markdown(main), output, plan)
+        _write(G.to_markdown(main) + ("" if grid else R.tasks_markdown(progress, lang)), output, plan)
     elif format == ReportFormat.markdown:
         text = f"# {R.title(progress, lang)}\n\n" + G.to_markdown(main if grid else
                                                                   G.Grid(main.keys, main.header, main.rows))
-        _write(text, output, plan)
+        _write(text + ("" if grid else R.tasks_markdown(progress, lang)), output, plan)
     elif format == ReportFormat.csv:
         _write(G.to_csv(grid or R.progress_csv_grid(progress)), output, plan)
     elif format == ReportFormat.json:
@@ -445,6 +445,7 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         sections = [Section(main_grid, [i.status for i in progress.indicators])]
         if grid is not None:
             sections.append(Section(grid))
+        sections += R.task_sections(progress, lang)
         meta = f"{plan.plan.region} · {progress.window.start} – {progress.window.end}"
         charts = all_charts(plan, data, progress, lang) if progress.town is None else []
         _write(html_page(R.title(progress, lang), meta, sections, lang, charts), output, plan)
@@ -462,6 +463,7 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         sheets = [("进度" if lang == "zh" else "progress", R.progress_grid(progress, lang))]
         if grid is not None:
             sheets.append((grid.title, grid))
+        sheets += R.task_sheets(progress, lang)
         meta = [("计划" if lang == "zh" else "plan", plan.plan.name),
                 ("统计区间" if lang == "zh" else "window", f"{progress.window.start} .. {progress.window.end}")]
         atomic_write_bytes(output, xlsx_bytes(sheets, meta))

@@ -532,6 +532,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary_written": ("周报已写入 {path}", "summary written to {path}"),
     "summary_sent": ("已发送到{robot}群（{size} 字节{cut}）", "sent to the {robot_en} group ({size} bytes{cut})"),
     "summary_sent_cut": ("，已截断", ", cut to fit"),
+    # --- tasks ---
+    "plan_task_phase": (
+        "任务 {task} 的 due_phase {phase} 不是本计划的阶段；可用：{known}",
+        "task {task}: due_phase {phase} is not a phase of this plan; use one of: {known}",
+    ),
+    "plan_task_indicator": (
+        "任务 {task} 关联的指标 {indicator!r} 不存在；最接近的有：{closest}",
+        "task {task} links indicator {indicator!r}, which does not exist; closest: {closest}",
+    ),
+    "plan_task_field_no_tasks": (
+        "台账 {ledger} 的字段 {field} 为 task 类型，但 targets.yaml 中没有 tasks",
+        "ledger {ledger}: field {field} is of type task, but targets.yaml has no tasks",
+    ),
+    "plan_task_statuses": (
+        "台账 {ledger} 的 status 取值应为 {expected}，实际为 {values}",
+        "ledger {ledger}: status must have the values {expected}, not {values}",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ both languages through i18n, never pydantic's English):
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ from .yamlsrc import line_of, load_yaml
 
 FieldType = Literal[
     "text", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
-    "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no",
+    "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no", "task",
 ]
 Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
 
@@ -159,6 +160,9 @@ class FieldSpec(_Model):
     coalesce: bool = False
     identity: bool = False  # who the record belongs to: a change is shown as a transfer
     future: bool = False  # a date that may lie ahead (expiry, term end): no warning
+    # Set by loading, never written: `type: task` in targets.yaml is loaded as an enum whose values
+    # are the plan's task ids (each with its `ref`, 三（一）二是, as a label), marked "tasks" here.
+    values_from: Literal["tasks"] | None = None
 
 
 class CheckSpec(_Model):
@@ -284,6 +288,28 @@ class Indicator(_Model):
         return self.kind in ("stock", "trend") or any(m.aggregate == "stock" for m in self.measures)
 
 
+class Task(_Model):
+    """One qualitative task of the plan (三、重点任务 一是/二是…, 四、特色任务, 五、保障措施, the steps
+    of 六、工作步骤 that are tasks of their own). tasks.py follows its progress."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    ref: str = ""  # the plan's own numbering (三（一）二是); accepted for the id in ledgers
+    section: str
+    text: str  # the plan's words, verbatim
+    name: str = ""  # a short title; default: the text's first clause
+    lead: str = ""  # 牵头单位, only where the plan names one
+    partners: list[str] = []  # 配合单位
+    due_phase: int | None = None  # done by the end of this phase (default: the plan end)
+    indicators: list[str] = []  # the numeric indicators it shares (its status follows them when unreported)
+
+    @property
+    def title(self) -> str:
+        """The name, else the text's first clause (推进知识产权综合管理改革试点)."""
+        if self.name:
+            return self.name
+        return re.split(r"[，。；]", self.text.strip(), maxsplit=1)[0] or self.text
+
+
 class Plan(_Model):
     plan: PlanInfo
     phases: list[Phase] = []  # optional: a plan without phases reports by date only
@@ -295,9 +321,47 @@ class Plan(_Model):
     placement: Placement = Placement()
     ledgers: dict[str, LedgerSpec] = Field(min_length=1)
     indicators: list[Indicator] = Field(min_length=1)
+    tasks: list[Task] = []  # optional: the plan's qualitative tasks
 
     # Set by load_plan; not part of the YAML.
     source: Path = Path("targets.yaml")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _task_fields(cls, data: Any) -> Any:
+        """`type: task` → an enum of the task ids (labels: each task's `ref`), so that every
+        check, import and archive treats a task id as the enum value it is."""
+        if not isinstance(data, dict) or not isinstance(data.get("ledgers"), dict):
+            return data
+        tasks = data.get("tasks") if isinstance(data.get("tasks"), list) else []
+        values: dict[str, list[str]] = {}
+        for task in tasks:
+            if isinstance(task, dict) and isinstance(task.get("id"), str):
+                ref = task.get("ref")
+                values.setdefault(task["id"], [ref] if isinstance(ref, str) and ref else [])
+        ledgers = {}
+        for name, spec in data["ledgers"].items():
+            fields = spec.get("fields") if isinstance(spec, dict) else None
+            if isinstance(fields, dict) and any(isinstance(f, dict) and f.get("type") == "task" for f in fields.values()):
+                fields = {k: ({**f, "type": "enum", "values": values, "values_from": "tasks"}
+                              if isinstance(f, dict) and f.get("type") == "task" else f) for k, f in fields.items()}
+                spec = {**spec, "fields": fields}
+            ledgers[name] = spec
+        return {**data, "ledgers": ledgers}
+
+    def task(self, ident: str) -> Task:
+        return next(t for t in self.tasks if t.id == ident)
+
+    @property
+    def task_fields(self) -> list[tuple[str, str]]:
+        """(ledger, field) of every field that holds a task id (`type: task`)."""
+        return [(name, fname) for name, spec in self.ledgers.items()
+                for fname, fspec in spec.fields.items() if fspec.values_from == "tasks"]
+
+    def due_of(self, task: Task) -> date:
+        """The day a task is due: the end of its phase, else the plan end."""
+        phase = self.phase(task.due_phase) if task.due_phase is not None else None
+        return phase.end if phase is not None else self.plan.end
 
     @property
     def data_dir(self) -> Path:
@@ -482,7 +546,41 @@ def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
     _check_placement(plan, add)
     for i, ind in enumerate(plan.indicators):
         _check_indicator(plan, i, ind, add)
+    _check_tasks(plan, add)
     return out
+
+
+TASK_LEDGER_FIELDS = {"reported_on": ("date",), "status": ("enum",)}
+TASK_STATUSES = ("not_started", "in_progress", "done")
+
+
+def _check_tasks(plan: Plan, add) -> None:
+    """Tasks name known phases and indicators; a ledger of task progress has what tasks.py reads."""
+    ids = [i.id for i in plan.indicators]
+    for i, task in enumerate(plan.tasks):
+        base = ("tasks", i)
+        if task.due_phase is not None and plan.phase(task.due_phase) is None:
+            add(base + ("due_phase",), "plan_task_phase", "due_phase", task=task.id, phase=task.due_phase,
+                known=", ".join(str(p.id) for p in plan.phases) or "—")
+        for k, ident in enumerate(task.indicators):
+            if ident not in ids:
+                closest = difflib.get_close_matches(ident, ids, n=3, cutoff=0.0)
+                add(base + ("indicators", k), "plan_task_indicator", "indicators", task=task.id, indicator=ident,
+                    closest=", ".join(closest))
+    for name, fname in plan.task_fields:
+        path = ("ledgers", name, "fields", fname)
+        if not plan.tasks:
+            add(path, "plan_task_field_no_tasks", fname, ledger=name, field=fname)
+        spec = plan.ledgers[name]
+        for field, types in TASK_LEDGER_FIELDS.items():
+            have = spec.fields.get(field)
+            if have is None or have.type not in types:
+                add(("ledgers", name, "fields"), "field_type", field, where=f"ledgers.{name}", field=field,
+                    expected="/".join(types), actual=have.type if have else "—")
+        status = spec.fields.get("status")
+        if status is not None and status.type == "enum" and set(status.values or {}) != set(TASK_STATUSES):
+            add(("ledgers", name, "fields", "status"), "plan_task_statuses", "status", ledger=name,
+                values=", ".join(status.values or {}), expected=", ".join(TASK_STATUSES))
 
 
 def _check_phases(plan: Plan, add) -> None:
@@ -503,9 +601,9 @@ def _check_phases(plan: Plan, add) -> None:
 
 def _check_ids(plan: Plan, add) -> None:
     for what, items, attr in (("phase", plan.phases, "id"), ("indicator", plan.indicators, "id"),
-                              ("town", plan.towns, "name")):
+                              ("town", plan.towns, "name"), ("task", plan.tasks, "id")):
         seen: set = set()
-        section = {"phase": "phases", "indicator": "indicators", "town": "towns"}[what]
+        section = {"phase": "phases", "indicator": "indicators", "town": "towns", "task": "tasks"}[what]
         for i, item in enumerate(items):
             value = getattr(item, attr)
             if value in seen:
@@ -525,7 +623,7 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
                 add(base + ("checks", j), "unknown_field", "checks", where=f"ledgers.{name}.checks",
                     ledger=name, field=field, known=known)
     for fname, spec in ledger.fields.items():
-        if spec.type == "enum" and not spec.values:
+        if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
             add(base + ("fields", fname), "schema", fname,
                 reason=f"ledgers.{name}.fields.{fname}: an enum needs `values`")
         if spec.unit is not None and spec.unit not in plan.units:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -182,10 +182,17 @@ class Facts:
         at = code - NO_TOWN_CODE  # bounds start at the lowest code
         return grouped[bounds[at]:bounds[at + 1]]
 
-    @cache
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(sorted start days, cumulative amount started by each, sorted end days, cumulative
-        amount ended by each) for the district or a town. Flows have no ends."""
+        amount ended by each) for the district or a town. Flows have no ends. Computed once per
+        town and kept on this object (not functools.cache on the method, which would keep every
+        Facts alive for the life of the process)."""
+        memo = self.__dict__.setdefault("_steps_memo", {})
+        if town not in memo:
+            memo[town] = self._steps(town)
+        return memo[town]
+
+    def _steps(self, town: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         order = self._order(town)
         if self.from_start:
             order = order[self.rows["day"][order] >= self.start_day]
@@ -326,6 +333,9 @@ class Progress:
     town: str | None
     indicators: list[IndicatorProgress]
     invalid_rows: int = 0
+    # The plan's qualitative tasks on the window end (tasks.TaskState), overdue first; None with a
+    # town (tasks are the district's: a town report leaves them out).
+    tasks: list | None = None
 
     def as_dict(self) -> dict:
         p = self.window.phase
@@ -347,6 +357,7 @@ class Progress:
                                     or i.baseline is not None}},
             "invalid_rows": self.invalid_rows,
             "indicators": [i.as_dict() for i in self.indicators],
+            "tasks": None if self.tasks is None else [t.as_dict() for t in self.tasks],
         }
 
 
@@ -417,7 +428,13 @@ def elapsed_share(start: date, end: date, on: date) -> float:
 
 def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) -> Progress:
     results = [indicator_progress(plan, Facts(plan, data, ind), ind, window, town) for ind in plan.indicators]
-    return Progress(plan, window, town, results, data.invalid_count)
+    from . import tasks as T
+
+    # Tasks (tasks.py) are the district's: a town's report leaves them out. Their ledger is read
+    # (and checked, its invalid rows counted) whenever the plan has one.
+    entries = T.entries(plan, data)
+    tasks = T.states(plan, entries, window, results) if town is None else None
+    return Progress(plan, window, town, results, data.invalid_count, tasks)
 
 
 def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,

@@ -6,6 +6,7 @@ their cost is paid for problems, not for clean rows.
 
 from __future__ import annotations
 
+import difflib
 from typing import Callable
 
 import numpy as np
@@ -115,7 +116,11 @@ def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: F.Finding,
         for key, series in finding.extra.items():
             out[key] = series.iloc[where[i]]
         if finding.code == "bad_enum":
-            out["allowed"] = ", ".join(fspec.values or {})
+            allowed = list(fspec.values or {})
+            if len(allowed) > 12:  # a long list (task ids): the closest few, then how many more
+                close = difflib.get_close_matches(str(value), allowed, n=3, cutoff=0.0)
+                allowed = [*close, f"… (+{len(fspec.values or {}) - len(close)})"]
+            out["allowed"] = ", ".join(allowed)
         elif finding.code == "date_out_of_range":
             out.update(earliest=plan.dates.earliest, latest=plan.dates.latest)
         elif finding.code == "unknown_town":

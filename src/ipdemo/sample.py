@@ -243,7 +243,7 @@ def events(rng: np.random.Generator) -> pd.DataFrame:
     plaza = {"2021": ["2021-06-18", "2021-09-15", "2021-11-20"],
              "2022": ["2022-03-15", "2022-04-26", "2022-08-16", "2022-11-09"],
              "2023": ["2023-03-15", "2023-04-26", "2023-10-20"]}
-    for year, days in plaza.items():
+    for days in plaza.values():
         for d in days:
             title = {"03-15": "“3·15”知识产权广场宣传", "04-26": "“4·26”知识产权宣传周广场活动"}.get(d[5:], "知识产权大型广场宣传")
             rows.append(("plaza_promotion", title, d))
@@ -308,8 +308,33 @@ def outputs() -> pd.DataFrame:
         "level": [r[3] for r in rows], "achieved_on": [r[4] for r in rows], "evidence": [r[5] for r in rows]})
 
 
+def task_progress() -> pd.DataFrame:
+    """A handful of progress reports on the plan's tasks (targets.yaml `tasks`), written by hand
+    (no random stream: the other ledgers draw exactly as before). The story at the plan end: some
+    done, some in progress, and 三（五）一是 (the information platform, due by the end of phase 2)
+    still in progress: overdue. Tasks nobody reported on follow their indicators, or are not started."""
+    rows = [
+        ("t3_1_1", "2021-09-28", "in_progress", "印发知识产权综合管理改革试点工作方案", "吴市监〔2021〕52号", ""),
+        ("t3_1_1", "2022-12-20", "done", "建立知识产权协调议事机构联席会议制度，多部门联合推进机制运行", "联席会议纪要", ""),
+        ("t3_6_1", "2022-01-20", "done", "印发2022年度全区知识产权宣传培训计划", "吴市监〔2022〕5号", ""),
+        ("t3_3_3", "2022-03-15", "in_progress", "“正版正货”承诺活动启动，首批86家商户签署承诺书", "活动通知",
+         "吴江高新区（盛泽镇）"),
+        ("t3_5_1", "2022-05-20", "in_progress", "知识产权信息公共服务平台升级方案通过专家论证", "专家论证意见", ""),
+        ("t3_4_4", "2022-09-30", "in_progress", "开展知识产权密集型企业摸底，建立培育企业库", "培育企业名单", ""),
+        ("t3_3_3", "2023-04-26", "in_progress", "承诺活动扩大到各区镇商业街区，累计签署承诺书312份", "工作台账", ""),
+        ("t4_1_4", "2023-05-18", "in_progress", "推行“震泽蚕丝”地理标志产业化经营模式，授权使用企业增至15家", "工作台账", "震泽镇"),
+        ("t3_5_1", "2023-06-15", "in_progress", "平台升级改造完成招标，系统开发中", "招标文件", ""),
+        ("t3_4_4", "2023-08-25", "done", "认定首批区级知识产权密集型培育企业", "吴市监〔2023〕41号", ""),
+        ("t6_3", "2023-11-20", "in_progress", "对照工作计划开展自查，自查报告起草中", "自查工作通知", ""),
+    ]
+    rows.sort(key=lambda r: (r[1], r[0]))
+    return pd.DataFrame({
+        "task": [r[0] for r in rows], "reported_on": [r[1] for r in rows], "status": [r[2] for r in rows],
+        "done": [r[3] for r in rows], "evidence": [r[4] for r in rows], "town": [r[5] for r in rows]})
+
+
 def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame]:
-    """All eleven ledgers as string frames with canonical columns."""
+    """All twelve ledgers as string frames with canonical columns."""
     rng = np.random.default_rng(seed)
     extra = np.random.default_rng(seed + 1)  # columns added later only: `rng` draws as it always did
     companies = _enterprises(rng, max(3000, int(3000 * scale)))
@@ -326,6 +351,7 @@ def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame
         "trainees": trainees(rng, companies),
         "insurance_policies": insurance_policies(rng, companies),
         "outputs": outputs(),
+        "task_progress": task_progress(),
         "organisations": organisations(companies),
     }
     for name, columns in OPTIONAL_EMPTY.items():  # fields the sample leaves blank, present as columns

@@ -1,5 +1,6 @@
 """The weekly digest: what was recorded in a week, how every indicator moved, what is at risk,
-which ledgers went stale in which town, data problems, and imports made. Pure data, no terminal.
+the week's progress reports on the plan's tasks, which ledgers went stale in which town, data
+problems, and imports made. Pure data, no terminal.
 
 Deterministic: it depends only on the ledgers, the journal and the chosen week (never on the
 clock, except to pick the default week).
@@ -97,6 +98,8 @@ class Summary:
     first_problems: list[Problem]
     imports: list[dict] = field(default_factory=list)
     progress: Progress | None = None  # at the week's end, for charts
+    # Progress entries on the plan's tasks dated in the week (tasks.week_updates), oldest first.
+    task_updates: list[dict] = field(default_factory=list)
 
     @property
     def changed(self) -> list[Movement]:
@@ -140,9 +143,12 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
             stale += _stale(plan, name, towns, days, week.end, limit)
     imports = [e for e in landed_imports(plan) if _in_week(e.get("time"), week)]
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
+    from .tasks import week_updates
+
     return Summary(plan, week, records, movements, stale,
                    sum(p.severity == "error" for p in data.problems),
-                   sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now)
+                   sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now,
+                   week_updates(plan, data, week.start, week.end))
 
 
 def landed_imports(plan: Plan) -> list[dict]:

@@ -1,8 +1,9 @@
 """The self-inspection report (自查报告) as a Word document, laid out as GB/T 9704 asks.
 
 What it says: title; 基本情况 (plan, period, as-of date, data sources); 主要目标完成情况 (the
-engine's indicator table); 各区镇完成情况 (the engine's by-town breakdown); 重点任务推进情况 (from
-a list of tasks when one is given, else a sentence saying tasks are not yet tracked);
+engine's indicator table); 各区镇完成情况 (the engine's by-town breakdown); 重点任务推进情况 (the
+plan's tasks as tasks.py reads them on the as-of date — or a list given by the caller —, overdue
+first; a sentence when the plan has none);
 存在的问题 (indicators behind or at risk, missed or late milestones, invalid rows); 下一步工作
 (what each indicator behind now needs per week); charts as PNG images.
 
@@ -74,9 +75,12 @@ T = {
         "col_indicator": "指标", "col_unit": "单位", "col_district": "{whole}", "col_unassigned": "未划分{area}",
         "tasks_intro": "《计划》重点任务、特色任务和保障措施推进情况如下（逾期任务列前）。",
         "tasks_none": "《计划》重点任务、特色任务和保障措施的推进情况尚未纳入台账跟踪，请各牵头单位对照《计划》逐项补充推进情况及佐证材料。",
+        "tasks_town": "重点任务、特色任务和保障措施按{whole}跟踪，推进情况见{whole}自查报告。",
         "cols_tasks": ["序号", "任务", "牵头单位", "状态", "最新进展"],
-        "task_status": {"not_started": "未启动", "in_progress": "推进中", "done": "已完成"},
-        "overdue": "（逾期）",
+        "task_status": {"not_started": "未开始", "in_progress": "推进中", "done": "已完成"},
+        "overdue": "（逾期）", "late_done": "（逾期完成）",
+        "p_tasks": "（{n}）部分任务逾期未完成。",
+        "task_overdue": "{ref}“{title}”要求于{due}前完成，目前{status}。",
         "p_behind": "（一）部分指标进度滞后。",
         "behind_item": "{name}完成{actual}{unit}，完成率{percent}%，{status}（序时进度应完成{expected}{unit}）。",
         "behind_annual": "{name}{year}年完成{actual}{unit}，年度目标{target}{unit}，{status}。",
@@ -121,9 +125,12 @@ T = {
         "col_indicator": "Indicator", "col_unit": "Unit", "col_district": "{Whole}", "col_unassigned": "{Area} unassigned",
         "tasks_intro": "Progress on the Plan's tasks (overdue tasks first):",
         "tasks_none": "The Plan's qualitative tasks are not tracked in the ledgers yet; each lead unit should report its progress and evidence.",
+        "tasks_town": "The Plan's tasks are followed for the {whole}; see the {whole}'s report.",
         "cols_tasks": ["No.", "Task", "Lead unit", "Status", "Latest progress"],
         "task_status": {"not_started": "not started", "in_progress": "in progress", "done": "done"},
-        "overdue": " (overdue)",
+        "overdue": " (overdue)", "late_done": " (done late)",
+        "p_tasks": "({n}) Some tasks are overdue. ",
+        "task_overdue": "{ref} \"{title}\" was due by {due} and is {status}.",
         "p_behind": "(1) Some indicators are behind schedule. ",
         "behind_item": "{name}: {actual} {unit}, {percent}% of the target, {status} (expected by now: {expected} {unit}).",
         "behind_annual": "{name}: {actual} {unit} in {year} against {target} {unit}, {status}.",
@@ -185,6 +192,7 @@ class TaskLine:
     latest: str = ""  # what was done last
     updated_on: date | None = None
     overdue: bool = False
+    late: bool = False  # done after its due date
 
 
 def task_lines(tasks: Sequence[Any] | None) -> list[TaskLine]:
@@ -194,8 +202,19 @@ def task_lines(tasks: Sequence[Any] | None) -> list[TaskLine]:
         get = task.get if isinstance(task, Mapping) else (lambda k, d=None, t=task: getattr(t, k, d))
         out.append(TaskLine(str(get("id", "") or ""), str(get("title", "") or get("name", "") or ""),
                             str(get("lead", "") or ""), str(get("status", "") or ""), str(get("latest", "") or ""),
-                            get("updated_on", None), bool(get("overdue", False))))
+                            get("updated_on", None), bool(get("overdue", False)), bool(get("late", False))))
     return sorted(out, key=lambda t: not t.overdue)
+
+
+def plan_tasks(progress: Progress, lang: str) -> list[dict]:
+    """The engine's tasks (progress.tasks, ordered overdue first, then by status) as task_lines
+    reads them: the plan's numbering before the title, the latest entry's words — or, for a task
+    nobody reported on, what its linked indicators show."""
+    from .report import task_latest
+
+    return [{"id": x.id, "title": f"{x.ref} {x.title}".strip(), "lead": x.lead, "status": x.status,
+             "latest": task_latest(x, lang), "updated_on": x.updated_on, "overdue": x.overdue, "late": x.late}
+            for x in progress.tasks or []]
 
 
 # --- the document ---------------------------------------------------------------------------
@@ -257,11 +276,13 @@ def report_docx(plan: Plan, data: Dataset, progress: Progress, lang: str = "zh",
         _para(doc, t["towns_none"], lang)
 
     _heading(doc, t["h"][3], lang)
-    lines = task_lines(tasks)
+    lines = task_lines(tasks if tasks is not None else plan_tasks(progress, lang))
     if lines:
-        _para(doc, t["tasks_intro"], lang)
+        _para(doc, t["tasks_intro"] + (_task_counts(progress, lang) if tasks is None else ""), lang)
         _table(doc, t["cols_tasks"], [_task_row(n, task, lang) for n, task in enumerate(lines, 1)], lang,
                widths=[10, 52, 26, 18, 50])
+    elif tasks is None and progress.tasks is None and progress.plan.tasks:  # --town: tasks are the whole's
+        _para(doc, t["tasks_town"], lang)
     else:
         _para(doc, t["tasks_none"], lang)
 
@@ -405,7 +426,14 @@ def _task_row(n: int, task: TaskLine, lang: str) -> list[str]:
     latest = task.latest or "—"
     if task.updated_on:
         latest = f"{latest}（{task.updated_on}）" if lang == "zh" else f"{latest} ({task.updated_on})"
-    return [str(n), task.title, task.lead or "—", status + (t["overdue"] if task.overdue else ""), latest]
+    mark = t["overdue"] if task.overdue else t["late_done"] if task.late else ""
+    return [str(n), task.title, task.lead or "—", status + mark, latest]
+
+
+def _task_counts(progress: Progress, lang: str) -> str:
+    from .report import tasks_counts
+
+    return tasks_counts(progress, lang) if lang == "zh" else " " + tasks_counts(progress, lang)
 
 
 def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, str]]:
@@ -427,6 +455,12 @@ def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, st
             else:
                 texts.append(t["late"].format(name=name_of(i, lang), due=due, done=_date(i.done_on, lang)))
         out.append((t["p_milestones"].format(n=_ordinal(len(out) + 1, lang)), (" " if lang == "en" else "").join(texts)))
+    overdue = [x for x in progress.tasks or [] if x.overdue]
+    if overdue:
+        status = T[lang]["task_status"]
+        texts = [t["task_overdue"].format(ref=x.ref, title=x.title, due=_date(x.due, lang),
+                                          status=status.get(x.status, x.status)) for x in overdue]
+        out.append((t["p_tasks"].format(n=_ordinal(len(out) + 1, lang)), ("" if lang == "zh" else " ").join(texts)))
     if data.invalid_count:
         parts = [t["invalid_part"].format(file=data.plan.ledger_path(name).name, count=len(lines))
                  for name, lines in data.invalid.items() if lines]

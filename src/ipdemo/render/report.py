@@ -1,4 +1,5 @@
-"""`ipdemo report` views: the progress grid and the --by breakdowns, in Chinese or English.
+"""`ipdemo report` views: the progress grid, the --by breakdowns and the plan's tasks, in Chinese
+or English.
 
 Every label that names the plan's areas or its whole comes from the plan's own words
 (`Plan.words`: 区镇 / 县（市、区） / 街道, 全区 / 全市), so table, markdown, CSV, HTML and XLSX say
@@ -225,5 +226,130 @@ def rich_progress(progress: Progress, lang: str):
             if key == "percent":
                 done = min(100.0, float(i.percent or 0))
                 cells.append(ProgressBar(total=100, completed=done, width=12) if i.percent is not None else "")
+        table.add_row(*cells)
+    if progress.tasks:  # the plan's tasks below the indicators
+        from rich.console import Group
+
+        return Group(table, rich_tasks(progress, lang))
+    return table
+
+
+# --- tasks (tasks.py) ------------------------------------------------------------------------
+
+TASK_STATUS = {
+    "zh": {"not_started": "未开始", "in_progress": "推进中", "done": "已完成"},
+    "en": {"not_started": "not started", "in_progress": "in progress", "done": "done"},
+}
+TASK_CLASS = {"done": "achieved", "in_progress": "on_track", "not_started": None}  # HTML row colours
+TASK_LABELS = {
+    "zh": {"title": "重点任务推进情况（逾期在前）", "id": "编号", "ref": "条目", "task": "任务", "lead": "牵头单位",
+           "due": "完成时限", "status": "状态", "updated_on": "最近报送", "latest": "最新进展", "overdue": "（逾期）",
+           "late": "（逾期完成）", "from": "据指标：", "percent": "完成率{percent}%",
+           "counts": "共{total}项：已完成{done}项，推进中{in_progress}项，未开始{not_started}项；逾期{overdue}项。",
+           "sheet": "重点任务"},
+    "en": {"title": "Tasks (overdue first)", "id": "id", "ref": "item", "task": "task", "lead": "lead unit",
+           "due": "due", "status": "status", "updated_on": "last report", "latest": "latest progress",
+           "overdue": " (overdue)", "late": " (done late)", "from": "from indicators: ", "percent": "{percent}% of target",
+           "counts": "{total} tasks: {done} done, {in_progress} in progress, {not_started} not started; {overdue} overdue.",
+           "sheet": "tasks"},
+}
+
+
+def task_status_cell(task, lang: str) -> str:
+    """已完成 / 推进中（逾期） / 已完成（逾期完成）: the status in the ledger's words."""
+    t = TASK_LABELS[lang]
+    text = TASK_STATUS[lang].get(task.status, task.status)
+    return text + (t["overdue"] if task.overdue else t["late"] if task.late else "")
+
+
+def derived_text(task, lang: str) -> str:
+    """An unreported task's linked indicators as the report reads them: 据指标：成立示范工作领导小组
+    已完成（2021-06-25完成）."""
+    t = TASK_LABELS[lang]
+    sep, inner = ("；", "，") if lang == "zh" else ("; ", ", ")
+    parts = []
+    for d in task.derived:
+        name = d["name"] if lang == "zh" else (d["name_en"] or d["name"])
+        status = STATUS[lang][d["status"]]
+        if d["done_on"]:
+            status += f"（{d['done_on']}）" if lang == "zh" else f" ({d['done_on']})"
+        elif d["percent"] is not None and d["kind"] != "milestone":
+            status += inner + t["percent"].format(percent=cell_text(d["percent"]))
+        parts.append(f"{name} {status}")
+    return t["from"] + sep.join(parts) if parts else ""
+
+
+def task_latest(task, lang: str) -> str:
+    """What the latest entry says, or what the linked indicators show."""
+    return task.latest or (derived_text(task, lang) if task.source == "indicators" else "")
+
+
+def tasks_grid(progress: Progress, lang: str) -> Grid | None:
+    """The plan's tasks as the engine ordered them (overdue first, then by status); None when
+    there are none to show (a plan without tasks, or a town's report)."""
+    if not progress.tasks:
+        return None
+    t = TASK_LABELS[lang]
+    keys = ["id", "ref", "task", "lead", "due", "status", "updated_on", "latest"]
+    rows = [[x.id, x.ref, x.title, x.lead, str(x.due), task_status_cell(x, lang),
+             str(x.updated_on) if x.updated_on else None, task_latest(x, lang) or None] for x in progress.tasks]
+    return Grid(keys, [t[k] for k in keys], rows, title=t["title"])
+
+
+def tasks_counts(progress: Progress, lang: str) -> str:
+    from ..tasks import counts
+
+    items = progress.tasks or []
+    return TASK_LABELS[lang]["counts"].format(total=len(items), **counts(items))
+
+
+def tasks_markdown(progress: Progress, lang: str) -> str:
+    """The tasks section of `report --format markdown` ('' when there is none): a heading, the
+    counts, the table."""
+    from .grid import md_escape, to_markdown
+
+    grid = tasks_grid(progress, lang)
+    if grid is None:
+        return ""
+    title, grid.title = grid.title, ""
+    return f"\n## {md_escape(title)}\n\n{md_escape(tasks_counts(progress, lang))}\n\n{to_markdown(grid)}"
+
+
+def task_sections(progress: Progress, lang: str) -> list:
+    """The tasks as an HTML section (rows coloured by status, overdue in red); [] when none."""
+    from .document import Section
+
+    grid = tasks_grid(progress, lang)
+    if grid is None:
+        return []
+    return [Section(grid, ["behind" if x.overdue else TASK_CLASS.get(x.status) for x in progress.tasks])]
+
+
+def task_sheets(progress: Progress, lang: str) -> list[tuple[str, Grid]]:
+    """The tasks as an XLSX sheet; [] when none."""
+    grid = tasks_grid(progress, lang)
+    return [] if grid is None else [(TASK_LABELS[lang]["sheet"], grid)]
+
+
+def rich_tasks(progress: Progress, lang: str):
+    """Terminal table of the tasks, overdue in red."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = tasks_grid(progress, lang)
+    table = Table(title=grid.title, caption=tasks_counts(progress, lang), header_style="bold")
+    shown = [k for k in grid.keys if k not in ("id", "due")]
+    for key in shown:
+        table.add_column(grid.header[grid.keys.index(key)], overflow="fold")
+    styles = {"done": "green", "in_progress": "cyan", "not_started": ""}
+    for x, row in zip(progress.tasks, grid.rows):
+        cells = []
+        for key, value in zip(grid.keys, row):
+            if key not in shown:
+                continue
+            if key == "status":
+                cells.append(Text(str(value), style="bold red" if x.overdue else styles.get(x.status, "")))
+            else:
+                cells.append(cell_text(value))
         table.add_row(*cells)
     return table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..i18n import count_of
 from ..summary import Summary
 from .grid import Grid, cell_text, md_escape, one_line, to_markdown
-from .report import STATUS, name_of
+from .report import STATUS, TASK_STATUS, name_of
 
 T = {
     "zh": {"title": "知识产权工作周报", "records": "本周新增记录", "ledger": "台账", "total": "合计",
@@ -13,7 +13,9 @@ T = {
            "percent": "完成率%", "status": "状态", "changed": "状态变化", "risky": "需关注（有风险 / 滞后）",
            "needed": "每周需完成", "stale": "台账更新滞后", "town": "区镇", "last": "最近记录", "days": "天数",
            "limit": "允许天数", "problems": "数据问题", "imports": "本周导入", "time": "时间", "source": "来源",
-           "added": "新增", "updated": "更新", "none": "无", "never": "从未",
+           "added": "新增", "updated": "更新", "none": "无", "never": "从未", "tasks": "本周任务进展",
+           "item": "条目", "task": "任务", "date": "日期", "task_status": "进展状态", "done": "工作进展",
+           "evidence": "佐证材料",
            "problem_line": "共 {errors}，{warnings}（运行 ipdemo validate 查看全部）"},
     "en": {"title": "IP weekly summary", "records": "Records this week", "ledger": "ledger", "total": "total",
            "movement": "Movement", "indicator": "indicator", "before": "last week", "after": "this week",
@@ -21,7 +23,9 @@ T = {
            "risky": "Needs attention (at risk / behind)", "needed": "needed / week", "stale": "Stale ledgers",
            "town": "town", "last": "last record", "days": "days", "limit": "limit", "problems": "Data problems",
            "imports": "Imports this week", "time": "time", "source": "source", "added": "added",
-           "updated": "updated", "none": "none", "never": "never",
+           "updated": "updated", "none": "none", "never": "never", "tasks": "Task progress this week",
+           "item": "item", "task": "task", "date": "date", "task_status": "status", "done": "progress",
+           "evidence": "evidence",
            "problem_line": "{errors}, {warnings} (ipdemo validate lists them all)"},
 }
 
@@ -47,6 +51,14 @@ def sections(s: Summary, lang: str) -> list[tuple[str, Grid | list[str]]]:
                                  [t["indicator"], "", t["percent"], t["status"], t["needed"]],
                                  [[m.indicator.id, name_of(m.indicator, lang), m.indicator.percent,
                                    STATUS[lang][m.indicator.status], m.indicator.needed_per_week] for m in s.risky])))
+    if s.plan.tasks:  # the week's progress reports on the plan's tasks
+        status = TASK_STATUS[lang]
+        out.append((t["tasks"], Grid(["task", "ref", "title", "reported_on", "status", "done", "evidence", "town"],
+                                     ["", t["item"], t["task"], t["date"], t["task_status"], t["done"], t["evidence"],
+                                      t["town"]],
+                                     [[u["task"], u["ref"], u["title"], u["reported_on"], status.get(u["status"], u["status"]),
+                                       u["done"] or None, u["evidence"] or None, u["town"] or None]
+                                      for u in s.task_updates])))
     out.append((t["stale"], Grid(["ledger", "town", "last", "days", "limit"],
                                  [t["ledger"], t["town"], t["last"], t["days"], t["limit"]],
                                  [[_ledger_name(s, x.ledger, lang), x.town, str(x.last) if x.last else t["never"],
