@@ -39,6 +39,8 @@ from pathlib import Path, PurePosixPath
 from .errors import Problem, WriteError
 from .ledger import display_path
 from .plan import Plan
+from .render.document import sheet_name, text_width
+from .store import fsync_dir
 
 EVIDENCE_FIELDS = ("evidence",)
 NUMERIC_TYPES = ("integer", "decimal", "nice_class")
@@ -193,14 +195,14 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
               if lang == "zh" and spec.fields[f].type == "enum" else {} for f in columns]
     records = [{f: labels[c].get(row.get(f), row.get(f)) for c, f in enumerate(columns)} for row in records] \
         if any(labels) else records
-    widths = [_text_width(h) for h in header]
+    widths = [_first_line_width(h) for h in header]
     for row in records[:WIDTH_SAMPLE]:
         for c, f in enumerate(columns):
-            widths[c] = max(widths[c], _text_width(str(row.get(f) or "")))
+            widths[c] = max(widths[c], _first_line_width(str(row.get(f) or "")))
     book = Workbook(write_only=True)
     chunks = [records[i:i + XLSX_MAX_ROWS] for i in range(0, len(records), XLSX_MAX_ROWS)] or [[]]
     for n, chunk in enumerate(chunks):
-        title = _sheet_name((spec.name if lang == "zh" else name) + (f" ({n + 1})" if n else ""))
+        title = sheet_name((spec.name if lang == "zh" else name) + (f" ({n + 1})" if n else ""))
         sheet = book.create_sheet(title)
         sheet.freeze_panes = "A2"
         for c, width in enumerate(widths, start=1):
@@ -259,20 +261,6 @@ def _number(text: str) -> int | float | None:
     if value != value or value in (float("inf"), float("-inf")):
         return None
     return int(value) if re.fullmatch(r"-?\d+", cleaned) and abs(value) < 2 ** 53 else value
-
-
-def _text_width(text: str) -> int:
-    from wcwidth import wcswidth
-
-    text = text.splitlines()[0] if text else ""
-    w = wcswidth(text)
-    return w if w >= 0 else len(text)
-
-
-def _sheet_name(name: str) -> str:
-    for bad in "[]:*?/\\":
-        name = name.replace(bad, " ")
-    return name[:31] or "sheet"
 
 
 # --- reproducible zips ----------------------------------------------------------------------
@@ -399,6 +387,10 @@ def manifest_csv(arc: Archive) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")  # BOM: Excel reads it as UTF-8
 
 
+def _first_line_width(text: str) -> int:
+    return text_width(text.splitlines()[0] if text else "")
+
+
 def _csv_safe(text: str) -> str:
     from .render.grid import neutralise
 
@@ -436,13 +428,4 @@ def write_archive(arc: Archive, output: Path) -> None:
         except OSError:
             pass
         raise WriteError("write_failed", path=shown, reason=exc.strerror or str(exc)) from None
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    fsync_dir(folder)

@@ -238,7 +238,7 @@ def _replace(real: Path, data: bytes, old: os.stat_result | None) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp_name, real)
         tmp_name = None
-        _fsync_dir(folder)
+        fsync_dir(folder)
     finally:
         if tmp_name is not None:
             try:
@@ -272,7 +272,7 @@ def _write_in_place(real: Path, data: bytes, old: os.stat_result) -> None:
             pass
         raise
     os.unlink(backup)
-    _fsync_dir(real.parent)
+    fsync_dir(real.parent)
 
 
 def _overwrite(path: Path, data: bytes) -> None:
@@ -296,7 +296,7 @@ def _recover(real: Path) -> None:
     try:
         _overwrite(real, backup.read_bytes())
         os.unlink(backup)
-        _fsync_dir(real.parent)
+        fsync_dir(real.parent)
     except OSError as exc:
         raise WriteError("write_failed", path=display_path(real), reason=exc.strerror or str(exc)) from None
 
@@ -318,7 +318,7 @@ def read_committed(path: Path) -> bytes:
     return real.read_bytes()
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

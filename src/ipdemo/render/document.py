@@ -35,7 +35,7 @@ def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]]) -> b
     book = Workbook()
     book.remove(book.active)
     for name, grid in sheets:
-        sheet = book.create_sheet(_sheet_name(name))
+        sheet = book.create_sheet(sheet_name(name))
         if grid.title:
             sheet.append([neutralise(grid.title)])
             sheet["A1"].font = Font(bold=True, size=12)
@@ -46,7 +46,7 @@ def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]]) -> b
         for row in grid.rows:
             sheet.append([_xlsx_value(v) for v in row])
         for index, label in enumerate(grid.header, start=1):
-            width = max([_width(label)] + [_width(cell_text(r[index - 1])) for r in grid.rows])
+            width = max([text_width(label)] + [text_width(cell_text(r[index - 1])) for r in grid.rows])
             sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
         sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
         for row in sheet.iter_rows(min_row=header_row + 1):
@@ -70,14 +70,14 @@ def _xlsx_value(value):
     return neutralise(str(value))
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     from wcwidth import wcswidth
 
     w = wcswidth(text)
     return w if w >= 0 else len(text)
 
 
-def _sheet_name(name: str) -> str:
+def sheet_name(name: str) -> str:
     for bad in "[]:*?/\\":
         name = name.replace(bad, " ")
     return name[:31] or "sheet"
