@@ -142,19 +142,13 @@ def store(folder: Path, prefix: str, key: str, table: pa.Table, problems: list[P
         for old in [*folder.glob(f"{prefix}-*"), *folder.glob(f".{prefix}-*.tmp")]:
             old.unlink(missing_ok=True)  # one entry per ledger file: drop superseded ones, and orphans
         tag = f"{os.getpid()}.{os.urandom(3).hex()}"
-        tmp = folder / f".{key}.{tag}.arrow.tmp"
-        temps.append(tmp)
-        _create(tmp, mode, source)
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        os.replace(tmp, folder / f"{key}.arrow")
-        found = problems_table(problems)
-        tmp = folder / f".{key}.{tag}.problems.arrow.tmp"
-        temps.append(tmp)
-        _create(tmp, mode, source)
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, found.schema) as writer:
-            writer.write_table(found)
-        os.replace(tmp, folder / f"{key}.problems.arrow")
+        for name, content in ((f"{key}.arrow", table), (f"{key}.problems.arrow", problems_table(problems))):
+            tmp = folder / f".{name}.{tag}.tmp"
+            temps.append(tmp)
+            _create(tmp, mode, source)
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, content.schema) as writer:
+                writer.write_table(content)
+            os.replace(tmp, folder / name)
         meta = {"invalid_lines": invalid_lines, "problems": len(problems)}
         tmp = folder / f".{key}.{tag}.json.tmp"
         temps.append(tmp)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import IpdemoError
+from .i18n import count_of
 from .render.grid import cell_text
 from .render.report import STATUS, name_of
 from .summary import Summary
@@ -147,13 +148,13 @@ D = {
     "zh": {"title": "知识产权工作周报 {label}", "span": "{start} 至 {end}", "headline": "主要指标",
            "overall": "{total} 项指标：已完成 {achieved}，正常推进 {on_track}，有风险 {at_risk}，滞后 {behind}",
            "records": "本周新增记录", "changed": "状态变化", "risky": "需关注（有风险 / 滞后）",
-           "needed": "每周需完成 {rate}", "problems": "数据问题：{errors} 个错误，{warnings} 个警告",
+           "needed": "每周需完成 {rate}", "problems": "数据问题：{errors}，{warnings}",
            "stale": "台账更新滞后：{count} 处", "none": "无", "full": "全文：{full}", "full_file": "全文见 {full}",
            "cut": "……（内容过长已截断，{full}）", "cut_plain": "……（内容过长已截断）", "sep": "，", "items": "、"},
     "en": {"title": "IP weekly summary {label}", "span": "{start} .. {end}", "headline": "Headline figures",
            "overall": "{total} indicators: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
            "records": "Records this week", "changed": "Status changes", "risky": "Needs attention (at risk / behind)",
-           "needed": "needs {rate} a week", "problems": "Data problems: {errors} errors, {warnings} warnings",
+           "needed": "needs {rate} a week", "problems": "Data problems: {errors}, {warnings}",
            "stale": "Stale ledgers: {count}", "none": "none", "full": "Full summary: {full}", "full_file": "Full summary: {full}",
            "cut": "… (cut to fit; {full})", "cut_plain": "… (cut to fit)", "sep": ", ", "items": ", "},
 }
@@ -214,7 +215,8 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
             parts.append(d["needed"].format(rate=f"{cell_text(i.needed_per_week)} {_md(i.unit)}"))
         risky.append(parts[0] + ("：" if lang == "zh" else ": ") + d["sep"].join(parts[1:]))
     blocks.append(_section(d["risky"], risky or [d["none"]], flavour))
-    tail = [d["problems"].format(errors=summary.errors, warnings=summary.warnings)]
+    tail = [d["problems"].format(errors=count_of(summary.errors, "error", lang),
+                                 warnings=count_of(summary.warnings, "warning", lang))]
     if summary.stale:
         tail.append(d["stale"].format(count=len(summary.stale)))
     blocks.append("\n".join(tail) if flavour != "dingtalk" else "\n\n".join(tail))
