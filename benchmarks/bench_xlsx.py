@@ -82,9 +82,9 @@ def pandas_calamine(path: Path) -> int:
 
 
 def ipdemo_reader(path: Path, targets: Path) -> int:
-    from ipdemo.incoming import header_score
-    from ipdemo.plan import load_plan
-    from ipdemo.sources import read_source
+    from ipdemo.ingest.incoming import header_score
+    from ipdemo.ingest.sources import read_source
+    from ipdemo.plan.model import load_plan
 
     source = read_source(path, header_score(load_plan(targets), "patents"))
     return len(source.frame)
@@ -121,7 +121,7 @@ def main() -> None:
             "python-calamine alone (to_python)": lambda: calamine_alone(path),
             "openpyxl read_only alone": lambda: openpyxl_alone(path),
             'pandas.read_excel(engine="calamine")': lambda: pandas_calamine(path),
-            "ipdemo.sources.read_source": lambda: ipdemo_reader(path, root / "plan" / "targets.yaml"),
+            "ipdemo.ingest.sources.read_source": lambda: ipdemo_reader(path, root / "plan" / "targets.yaml"),
         }
         rows = []
         for label, action in readers.items():

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ipdemo.archive import classify, evidence_refs, missing_evidence
-from ipdemo.dataset import load_dataset
-from ipdemo.plan import load_plan
+from ipdemo.deliver.archive import classify, evidence_refs, missing_evidence
+from ipdemo.engine.dataset import load_dataset
+from ipdemo.plan.model import load_plan
 
 from .conftest import VALID_ROWS, make_project
 

@@ -342,8 +342,9 @@ def test_nonsense_in_a_ledger_is_invalid_and_json_stays_json(tmp_path, ledger):
 
 
 def test_json_never_carries_infinity_or_nan():
-    from ipdemo.render.grid import to_json
     import numpy as np
+
+    from ipdemo.render.grid import to_json
 
     payload = {"a": float("inf"), "b": [float("nan"), -float("inf"), 1.5], "c": np.float64("inf"), "d": np.int64(2)}
     assert strict_json(to_json(payload)) == {"a": None, "b": [None, None, 1.5], "c": None, "d": 2}

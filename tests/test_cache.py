@@ -7,7 +7,7 @@ import time
 import pytest
 
 from .conftest import VALID_ROWS, make_project, write_ledger
-from .test_progress import ROWS
+from .helpers import ROWS
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_cache_is_written_and_used(invoke, tmp_path, cached):
 
 def test_a_warm_report_never_reads_the_row_problems(invoke, tmp_path, cached, monkeypatch):
     """Cached warnings cost nothing until someone asks for them (validate, summary)."""
-    from ipdemo import cache
+    from ipdemo.engine import cache
 
     rows = {"patents": [dict(VALID_ROWS["patents"], town="")]}  # a row warning: town unassigned
     root = make_project(tmp_path / "p", rows)

@@ -21,10 +21,10 @@ docx = pytest.importorskip("docx")
 from docx.oxml.ns import qn  # noqa: E402
 from docx.shared import Pt  # noqa: E402
 
-from ipdemo.dataset import load_dataset  # noqa: E402
-from ipdemo.plan import load_plan  # noqa: E402
-from ipdemo.progress import compute, make_window  # noqa: E402
-from ipdemo.render import docx as D  # noqa: E402
+from ipdemo.engine.dataset import load_dataset  # noqa: E402
+from ipdemo.engine.progress import compute, make_window  # noqa: E402
+from ipdemo.plan.model import load_plan  # noqa: E402
+from ipdemo.render import docx as docx_render  # noqa: E402
 from ipdemo.render.grid import cell_text  # noqa: E402
 from ipdemo.render.report import STATUS  # noqa: E402
 
@@ -114,7 +114,7 @@ def test_indicator_table_equals_the_engine(report_zh, engine):
 
 
 def test_towns_table_from_the_breakdown(report_zh, engine):
-    from ipdemo.progress import by_town
+    from ipdemo.engine.progress import by_town
 
     plan, data, progress = engine
     rows = {r["id"]: r for r in by_town(plan, data, progress.window)}
@@ -207,7 +207,7 @@ def test_docx_needs_output(shipped, invoke):
 
 def test_english_document(engine):
     plan, data, progress = engine
-    document = docx.Document(io.BytesIO(D.report_docx(plan, data, progress, "en", charts=False)))
+    document = docx.Document(io.BytesIO(docx_render.report_docx(plan, data, progress, "en", charts=False)))
     assert list(sections_of(document)) == ["1. Overview", "2. Main targets", "3. Towns", "4. Key tasks",
                                            "5. Problems", "6. Next steps"]
     assert document.paragraphs[0].text.startswith("Self-inspection report: Wujiang District")
@@ -223,7 +223,7 @@ def test_tasks_listed_overdue_first(engine):
               "latest": "印发试点方案", "updated_on": date(2023, 9, 1)},
              {"id": "T2", "title": "配齐区镇知识产权管理人员", "lead": "各区镇", "status": "not_started",
               "overdue": True}]
-    document = docx.Document(io.BytesIO(D.report_docx(plan, data, progress, "zh", tasks=tasks, charts=False)))
+    document = docx.Document(io.BytesIO(docx_render.report_docx(plan, data, progress, "zh", tasks=tasks, charts=False)))
     body = sections_of(document)["四、重点任务推进情况"]
     table = next(b for b in body if not hasattr(b, "text"))
     rows = [[c.text for c in r.cells] for r in table.rows]
@@ -236,15 +236,15 @@ def test_empty_project_has_no_empty_section(project):
     plan = load_plan(project / "targets.yaml")
     data = load_dataset(plan)
     progress = compute(plan, data, make_window(plan, None, date(2021, 6, 30)))
-    document = docx.Document(io.BytesIO(D.report_docx(plan, data, progress, "zh", charts=False)))
+    document = docx.Document(io.BytesIO(docx_render.report_docx(plan, data, progress, "zh", charts=False)))
     for heading, body in sections_of(document).items():
         assert any(getattr(b, "text", "").strip() or not hasattr(b, "text") for b in body), heading
 
 
 def test_title_breaks_at_a_word():
-    assert D.title_lines("吴江区知识产权强省建设区域示范创建工作自查报告", "zh") == \
+    assert docx_render.title_lines("吴江区知识产权强省建设区域示范创建工作自查报告", "zh") == \
         ["吴江区知识产权强省建设", "区域示范创建工作自查报告"]
-    assert D.title_lines("短标题自查报告", "zh") == ["短标题自查报告"]
+    assert docx_render.title_lines("短标题自查报告", "zh") == ["短标题自查报告"]
 
 
 # --- charts and fonts ---------------------------------------------------------------------------
@@ -254,10 +254,10 @@ def _cjk(text: str) -> bool:
 
 
 def test_charts_without_a_cjk_font_are_labelled_in_english(engine):
-    from ipdemo.progress import by_town
+    from ipdemo.engine.progress import by_town
 
     plan, data, progress = engine
-    charts = D.charts(plan, data, progress, by_town(plan, data, progress.window), "zh", font=None)
+    charts = docx_render.charts(plan, data, progress, by_town(plan, data, progress.window), "zh", font=None)
     assert set(charts) == {"percent", "burnup", "towns"}
     texts = [t for chart in charts.values() for t in chart.texts]
     assert texts and not any(_cjk(t) for t in texts)  # no tofu: nothing CJK drawn without a CJK font
@@ -268,13 +268,13 @@ def test_charts_with_a_cjk_font_draw_chinese_it_covers(engine):
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    from ipdemo.progress import by_town
+    from ipdemo.engine.progress import by_town
 
-    font = D.find_cjk_font()
+    font = docx_render.find_cjk_font()
     if font is None:
         pytest.skip("no CJK font on this machine (.ci/run installs fonts-noto-cjk)")
     plan, data, progress = engine
-    charts = D.charts(plan, data, progress, by_town(plan, data, progress.window), "zh", font=font)
+    charts = docx_render.charts(plan, data, progress, by_town(plan, data, progress.window), "zh", font=font)
     texts = [t for chart in charts.values() for t in chart.texts]
     assert any("专利申请量" in t for t in texts)
     path = font_manager.findfont(font_manager.FontProperties(family=[font]), fallback_to_default=False)
@@ -285,18 +285,18 @@ def test_charts_with_a_cjk_font_draw_chinese_it_covers(engine):
 def test_font_finder_fallbacks(monkeypatch):
     from matplotlib import font_manager
 
-    D.find_cjk_font.cache_clear()
+    docx_render.find_cjk_font.cache_clear()
     try:
-        monkeypatch.setattr(D, "CJK_PREFERRED", [])
-        found = D.find_cjk_font()  # any font that covers the probe, or None
+        monkeypatch.setattr(docx_render, "CJK_PREFERRED", [])
+        found = docx_render.find_cjk_font()  # any font that covers the probe, or None
         if found is not None:
             path = font_manager.findfont(font_manager.FontProperties(family=[found]), fallback_to_default=False)
-            assert D._covers(path, D.CJK_PROBE)
-        D.find_cjk_font.cache_clear()
+            assert docx_render._covers(path, docx_render.CJK_PROBE)
+        docx_render.find_cjk_font.cache_clear()
         monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
-        assert D.find_cjk_font() is None
+        assert docx_render.find_cjk_font() is None
     finally:
-        D.find_cjk_font.cache_clear()
+        docx_render.find_cjk_font.cache_clear()
 
 
 # --- rendering --------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from ipdemo import store
+from ipdemo.data import store
 
 from .conftest import VALID_ROWS, make_project, snapshot
-from .test_import import cn, export
+from .helpers import cn, export
 
 
 @pytest.fixture
@@ -124,10 +124,10 @@ def test_lock_left_by_a_killed_process_is_recovered(proj):
 
 from datetime import date  # noqa: E402
 
-from ipdemo import importer  # noqa: E402
-from ipdemo.store import read_journal  # noqa: E402
+from ipdemo.data.store import read_journal  # noqa: E402
+from ipdemo.ingest import importer  # noqa: E402
 
-from .test_import import ledger_rows  # noqa: E402
+from .helpers import ledger_rows  # noqa: E402
 
 
 def run_cli(args, cwd, **env):

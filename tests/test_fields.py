@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from ipdemo import fields as F
+from ipdemo.checks import fields
 
 
 def flagged(findings, code):
@@ -14,7 +14,7 @@ def flagged(findings, code):
 
 @pytest.mark.parametrize("number", ["201710601862.3", "202110182616.5", "201830072131.X", "95115608.X"])
 def test_real_cnipa_numbers_pass(number):
-    findings = F.check_cnipa(pd.Series([number]))
+    findings = fields.check_cnipa(pd.Series([number]))
     assert not any(f.mask.any() for f in findings)
 
 
@@ -29,27 +29,27 @@ def test_real_cnipa_numbers_pass(number):
     ("202110182616.x", "bad_cnipa_no"),     # lower-case x
 ])
 def test_broken_cnipa_numbers_fail(number, code):
-    assert flagged(F.check_cnipa(pd.Series([number])), code) == [True]
+    assert flagged(fields.check_cnipa(pd.Series([number])), code) == [True]
 
 
 def test_cnipa_expected_check_char_is_reported():
-    findings = F.check_cnipa(pd.Series(["202110182616.4"]))
+    findings = fields.check_cnipa(pd.Series(["202110182616.4"]))
     assert next(f for f in findings if f.code == "cnipa_check").extra["expected"].tolist() == ["5"]
 
 
 def test_cnipa_type_digit_new_old_and_pct():
-    digits = F.cnipa_type_digit(pd.Series(["202110182616.5", "95115608.X", "201880000001.1", "junk"]))
+    digits = fields.cnipa_type_digit(pd.Series(["202110182616.5", "95115608.X", "201880000001.1", "junk"]))
     assert digits.tolist()[:3] == ["1", "1", "8"]
     assert pd.isna(digits.iloc[3])
 
 
 @pytest.mark.parametrize("code", ["91320509MA1MK3YW4P", "913205096829757874"])
 def test_real_credit_codes_pass(code):
-    assert not any(f.mask.any() for f in F.check_uscc(pd.Series([code])))
+    assert not any(f.mask.any() for f in fields.check_uscc(pd.Series([code])))
 
 
 def test_credit_code_shape_is_error_check_char_is_warning():
-    findings = F.check_uscc(pd.Series(["91320509MA1MK3YW4Q", "9132050", "91320509MA1MK3YW4I", "91320509ma1mk3yw4p"]))
+    findings = fields.check_uscc(pd.Series(["91320509MA1MK3YW4Q", "9132050", "91320509MA1MK3YW4I", "91320509ma1mk3yw4p"]))
     shape = next(f for f in findings if f.code == "bad_uscc")
     check = next(f for f in findings if f.code == "uscc_check")
     assert shape.mask.tolist() == [False, True, True, True]
@@ -61,8 +61,8 @@ def test_credit_code_shape_is_error_check_char_is_warning():
 def test_credit_code_with_letters_in_first_eight_is_accepted():
     # python-stdnum rejects these; GB 32100 allows letters in the registration-authority part.
     body = "Y1320509MA1MK3YW4"
-    code = body + F.uscc_check_char(pd.Series([body]))[0]
-    assert not any(f.mask.any() for f in F.check_uscc(pd.Series([code])))
+    code = body + fields.uscc_check_char(pd.Series([body]))[0]
+    assert not any(f.mask.any() for f in fields.check_uscc(pd.Series([code])))
 
 
 @pytest.mark.parametrize("number, ok", [
@@ -72,40 +72,40 @@ def test_credit_code_with_letters_in_first_eight_is_accepted():
     ("SR0805085", False), ("2021sr0805085", False),
 ])
 def test_software_copyright_numbers(number, ok):
-    assert F.check_software_no(pd.Series([number]))[0].mask.tolist() == [not ok]
+    assert fields.check_software_no(pd.Series([number]))[0].mask.tolist() == [not ok]
 
 
 @pytest.mark.parametrize("number, ok", [("12345678", True), ("12345678A", True), ("G1234567", True),
                                         ("A123", False), ("12-345", False), ("", False)])
 def test_trademark_numbers(number, ok):
-    assert F.check_trademark_no(pd.Series([number]))[0].mask.tolist() == [not ok]
+    assert fields.check_trademark_no(pd.Series([number]))[0].mask.tolist() == [not ok]
 
 
 def test_nice_class_bounds():
-    assert F.check_nice_class(pd.Series(["1", "45", "0", "46", "9.0", "x"]))[0].mask.tolist() == \
+    assert fields.check_nice_class(pd.Series(["1", "45", "0", "46", "9.0", "x"]))[0].mask.tolist() == \
         [False, False, True, True, True, True]
 
 
 def test_dates_strict_impossible_range_and_future():
     values = pd.Series(["2021-06-01", "2021-02-30", "2021/6/1", "1900-01-01", "2098-01-01"])
-    findings = F.check_date(values, date(1985, 4, 1), date(2099, 12, 31))
+    findings = fields.check_date(values, date(1985, 4, 1), date(2099, 12, 31))
     assert flagged(findings, "bad_date") == [False, True, True, False, False]
     assert flagged(findings, "date_out_of_range") == [False, False, False, True, False]
     assert flagged(findings, "date_in_future") == [False, False, False, False, True]
 
 
 def test_decimals():
-    findings = F.check_decimal(pd.Series(["12.5", "-3", "1,000", "abc", "0"]))
+    findings = fields.check_decimal(pd.Series(["12.5", "-3", "1,000", "abc", "0"]))
     assert flagged(findings, "bad_number") == [False, False, True, True, False]
     assert flagged(findings, "negative") == [False, True, False, False, False]
 
 
 def test_control_characters_in_text():
-    assert F.check_text(pd.Series(["ok", "bad\x00nul", "tab\tok"]))[0].mask.tolist() == [False, True, False]
+    assert fields.check_text(pd.Series(["ok", "bad\x00nul", "tab\tok"]))[0].mask.tolist() == [False, True, False]
 
 
 def test_vectorised_checks_are_column_operations_at_scale():
     # 200k identical-shape rows: a correctness check at size, not a timing.
     values = pd.Series(["202110182616.5"] * 200_000)
-    findings = F.check_cnipa(values)
+    findings = fields.check_cnipa(values)
     assert sum(int(f.mask.sum()) for f in findings) == 0

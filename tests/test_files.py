@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ipdemo import cache, store
+from ipdemo.data import store
+from ipdemo.engine import cache
 
 from .conftest import VALID_ROWS, make_project
-from .test_import import cn, export, ledger_rows
+from .helpers import cn, export, ledger_rows
 
 ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")
 
@@ -170,7 +171,7 @@ def test_cache_never_widens_access(invoke, proj, tmp_path, monkeypatch, umask):
     os.chmod(proj / "data" / "patents.csv", 0o644)
     assert invoke(["report"], cwd=proj).exit_code == 0
     key = cache.entry_key
-    from ipdemo.plan import load_plan
+    from ipdemo.plan.model import load_plan
 
     plan = load_plan(proj / "targets.yaml")
     modes = {}
@@ -182,7 +183,7 @@ def test_cache_never_widens_access(invoke, proj, tmp_path, monkeypatch, umask):
 
 def test_cache_cleans_up_after_a_failed_write(invoke, proj, tmp_path, monkeypatch):
     """A full disk while writing an entry leaves no temp file; orphans of a killed run go too."""
-    from ipdemo.plan import load_plan
+    from ipdemo.plan.model import load_plan
 
     folder = tmp_path / "cache"
     monkeypatch.setenv("IPDEMO_CACHE_DIR", str(folder))

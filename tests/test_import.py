@@ -12,31 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipdemo.fields import cnipa_check_char
-from ipdemo.store import read_journal
+from ipdemo.checks.fields import cnipa_check_char
+from ipdemo.data.store import read_journal
 
 from .conftest import VALID_ROWS, make_project, snapshot
-
-HEADER_ZH = ["申请号", "发明名称", "申请人", "申请日", "专利类型", "授权公告日", "所属区镇"]
-
-
-def cn(body: str) -> str:
-    return body + "." + cnipa_check_char(pd.Series([body]), 12)[0]
-
-
-def export(path: Path, rows: list[list[str]], header=HEADER_ZH, encoding="utf-8", title: str | None = None):
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        if title:
-            fh.write(title + "\n")
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def ledger_rows(project: Path, name: str = "patents") -> list[dict]:
-    with open(project / "data" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+from .helpers import HEADER_ZH, cn, export, ledger_rows
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ipdemo import notify
-from ipdemo.notify import NotifyError, Endpoint, ROBOTS, build_request, endpoint, fit, send
+from ipdemo.deliver import notify
+from ipdemo.deliver.notify import ROBOTS, Endpoint, NotifyError, build_request, endpoint, fit, send
 
 OK = {"wecom": {"errcode": 0, "errmsg": "ok"}, "dingtalk": {"errcode": 0, "errmsg": "ok"},
       "feishu": {"code": 0, "msg": "success", "data": {}}}

@@ -14,11 +14,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipdemo.placement import (
-    BY_ADDRESS, BY_CREDIT_CODE, BY_REGISTER, INSIDE, OUTSIDE, UNKNOWN, Conflict, Placed, Register, credit_located,
-    first_address, first_party, is_organisation, organisation_key, place_addresses, place_credit_codes,
+from ipdemo.ingest.placement import (
+    BY_ADDRESS,
+    BY_CREDIT_CODE,
+    BY_REGISTER,
+    INSIDE,
+    OUTSIDE,
+    UNKNOWN,
+    Conflict,
+    Placed,
+    Register,
+    credit_located,
+    first_address,
+    first_party,
+    is_organisation,
+    organisation_key,
+    place_addresses,
+    place_credit_codes,
 )
-from ipdemo.plan import load_plan
+from ipdemo.plan.model import load_plan
 
 TARGETS = Path(__file__).resolve().parent.parent / "targets.yaml"
 

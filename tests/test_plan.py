@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ipdemo.errors import PlanError
-from ipdemo.plan import load_plan
+from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT
 
@@ -292,10 +292,10 @@ def test_docs_targets_md_names_every_key_and_its_example_loads(tmp_path):
 
     from pydantic import BaseModel
 
-    from ipdemo import plan as P
+    from ipdemo.plan import model
 
     doc = (ROOT / "docs" / "targets.md").read_text(encoding="utf-8")
-    models = [m for m in vars(P).values() if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel]
+    models = [m for m in vars(model).values() if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel]
     keys = {f.alias or name for m in models for name, f in m.model_fields.items() if name != "source"}
     missing = sorted(k for k in keys if not re.search(rf"`{k}`|\b{k}:", doc))
     assert not missing, missing
@@ -308,9 +308,10 @@ def test_docs_targets_md_names_every_key_and_its_example_loads(tmp_path):
         "application_no,town,filed_on\n202510000001.4,城东街道,2025-03-01\n", encoding="utf-8")
     plan = load_plan(tmp_path / "targets.yaml")
     assert plan.words("zh").area == "街道" and plan.phases == []
-    from ipdemo.dataset import load_dataset
-    from ipdemo.progress import compute, make_window
     from datetime import date
+
+    from ipdemo.engine.dataset import load_dataset
+    from ipdemo.engine.progress import compute, make_window
 
     data = load_dataset(plan)
     assert data.problems == []

@@ -6,9 +6,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipdemo import normalize as N
-from ipdemo.importer import apply, merge
-from ipdemo.plan import load_plan
+from ipdemo.ingest import normalize
+from ipdemo.ingest.importer import apply, merge
+from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT
 
@@ -25,8 +25,8 @@ messy = st.text(alphabet=st.sampled_from(list("0123456789-/.年月日CNZLX万元
 @given(st.lists(messy, min_size=1, max_size=8), st.sampled_from(FIELDS))
 def test_normalising_is_idempotent(values, field):
     _, _, spec = field
-    once = N.normalise_field(PLAN, spec, pd.Series(values, dtype="str"))[0]
-    twice = N.normalise_field(PLAN, spec, once)[0]
+    once = normalize.normalise_field(PLAN, spec, pd.Series(values, dtype="str"))[0]
+    twice = normalize.normalise_field(PLAN, spec, once)[0]
     assert twice.tolist() == once.tolist()
 
 
@@ -34,7 +34,7 @@ def test_normalising_is_idempotent(values, field):
 @given(st.lists(messy, min_size=1, max_size=8))
 def test_dates_are_iso_or_left_for_validation(values):
     """A date comes out as YYYY-MM-DD, or as (a trimmed part of) what came in: never invented."""
-    out, _ = N.dates(pd.Series(values, dtype="str"))
+    out, _ = normalize.dates(pd.Series(values, dtype="str"))
     for raw, new in zip(values, out):
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", new) or new in raw
 

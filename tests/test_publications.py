@@ -7,8 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from ipdemo import publications as P
-from ipdemo.provenance import date_in_text, export_date
+from ipdemo.ingest import publications
+from ipdemo.ingest.provenance import date_in_text, export_date
 
 
 def S(*values: str) -> pd.Series:
@@ -18,20 +18,20 @@ def S(*values: str) -> pd.Series:
 def test_grant_kind_codes():
     numbers = S("CN113000148B", "CN113000148A", "CN215000001U", "CN306000001S", "CN1234567C", "CN2345678Y",
                 "CN3456789D", "cn 113000148 b", "CN113000148A8", "", "113000148B", "WO2022123456A1")
-    assert P.grant_mask(numbers).tolist() == [True, False, True, True, True, True, True, True, False, False,
+    assert publications.grant_mask(numbers).tolist() == [True, False, True, True, True, True, True, True, False, False,
                                               True, False]
 
 
 def test_other_offices():
     numbers = S("WO2022123456", "PCT/CN2022/123456", "US18/123,456", "EP3912345", "JP2022-123456",
                 "CN202110182616.5", "ZL202110182616.5", "202110182616.5", "", "2.02321E+11")
-    assert P.other_office_mask(numbers).tolist() == [True, True, True, True, True, False, False, False, False, False]
+    assert publications.other_office_mask(numbers).tolist() == [True, True, True, True, True, False, False, False, False, False]
 
 
 def test_type_from_number():
     numbers = S("202110182616.5", "202120182616.X", "202130182616.1", "202180182616.2", "202190182616.3",
                 "00123456.7", "02212345.X", "junk", "")
-    assert P.type_from_number(numbers).tolist() == ["invention", "utility_model", "design", "invention",
+    assert publications.type_from_number(numbers).tolist() == ["invention", "utility_model", "design", "invention",
                                                     "utility_model", "invention", "utility_model", "", ""]
 
 
@@ -41,7 +41,7 @@ def test_fold_keeps_latest_values_and_the_grant_date():
                           "applicant": ["甲", "乙", "丙"], "granted_on": ["", "", ""]}, dtype="str")
     numbers = S("CN1000001A", "CN2000001U", "CN1000001B")
     dates = S("2021-10-01", "2022-01-05", "2022-09-09")
-    folded = P.fold_publications(frame, ["application_no"], numbers, dates, "granted_on")
+    folded = publications.fold_publications(frame, ["application_no"], numbers, dates, "granted_on")
     assert folded.folded == 1 and folded.first.tolist() == [0, 1]
     rows = folded.frame.to_dict("records")
     # A: the B row is newer (its applicant), the A row fills the title the B row left empty.
@@ -54,13 +54,13 @@ def test_rows_without_a_usable_number_never_fold():
     frame = pd.DataFrame({"application_no": ["2.02321E+11", "2.02321E+11", "", ""], "granted_on": [""] * 4},
                          dtype="str")
     numbers = S("CN1000001U", "CN1000002U", "CN1000003U", "CN1000004U")
-    folded = P.fold_publications(frame, ["application_no"], numbers, S(*["2022-01-01"] * 4), "granted_on")
+    folded = publications.fold_publications(frame, ["application_no"], numbers, S(*["2022-01-01"] * 4), "granted_on")
     assert folded.folded == 0 and len(folded.frame) == 4
 
 
 def test_a_stated_grant_date_wins_over_the_publication():
     frame = pd.DataFrame({"application_no": ["202110000001.1"], "granted_on": ["2022-09-01"]}, dtype="str")
-    folded = P.fold_publications(frame, ["application_no"], S("CN1000001B"), S("2022-09-09"), "granted_on")
+    folded = publications.fold_publications(frame, ["application_no"], S("CN1000001B"), S("2022-09-09"), "granted_on")
     assert folded.frame["granted_on"].tolist() == ["2022-09-01"]
 
 

@@ -1,4 +1,4 @@
-"""The file readers (ipdemo.sources / ipdemo.readers): formats by content, hard limits, and
+"""The file readers (ipdemo.ingest.sources / ipdemo.ingest.readers): formats by content, hard limits, and
 government spreadsheets as they circulate. Every fixture file is built here."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ipdemo.errors import InputFileError, UsageError
-from ipdemo.sources import SkippedRow, read_source
+from ipdemo.ingest.sources import SkippedRow, read_source
 
 KNOWN = {"申请号", "发明名称", "申请人", "申请日", "专利类型", "授权公告日", "所属区镇", "序号", "企业名称", "贷款金额", "放款日期",
          "合同编号", "统一社会信用代码", "贷款银行", "金额（元）"}
@@ -310,7 +310,7 @@ def test_format_on_the_last_cell_of_the_sheet(tmp_path):
 
 def _read_in_child(path: Path) -> str:
     """Read in a child limited to 2 GiB of address space: a regression aborts the child, not pytest."""
-    code = ("import resource, sys; from pathlib import Path; from ipdemo.sources import read_source\n"
+    code = ("import resource, sys; from pathlib import Path; from ipdemo.ingest.sources import read_source\n"
             "from ipdemo.errors import IpdemoError\n"
             "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
             "try:\n    read_source(Path(sys.argv[1]), lambda cells: 0); print('read')\n"

@@ -11,22 +11,16 @@ import csv
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from ipdemo.fields import cnipa_check_char
-from ipdemo.store import read_journal
+from ipdemo.data.store import read_journal
 
 from .conftest import make_project
+from .helpers import cn
 
 SHENGZE = "吴江高新区（盛泽镇）"
 TAIHU = "东太湖度假区（太湖新城）"
 KAIFA = "吴江开发区"
-
-
-def cn(body: str) -> str:
-    """A valid application number (check character computed) for a 12-digit body."""
-    return body + "." + cnipa_check_char(pd.Series([body]), 12)[0]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8-sig",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import make_project, snapshot
-from .test_progress import ROWS
+from .helpers import ROWS, assert_self_contained
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -138,15 +138,6 @@ def test_html_is_self_contained_and_escaped(invoke, small):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'charset="utf-8"' in html and "<svg" in html
     assert_self_contained(html)
-
-
-def assert_self_contained(html: str) -> None:
-    """Nothing is fetched: no external src/href, stylesheet links, imports or url() loads."""
-    import re
-
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
-    assert "<link" not in html and "@import" not in html and not re.search(r"url\(\s*['\"]?https?:", html)
-    assert "<script" not in html
 
 
 @pytest.mark.parametrize("phase", [1, 2, 3])

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipdemo import fields as F
-from ipdemo import screen as S
-from ipdemo.plan import load_plan
-from ipdemo.validate import check_frame
+from ipdemo.checks import fields
+from ipdemo.checks import screen as screening
+from ipdemo.checks.validate import check_frame
+from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT
 
@@ -37,11 +37,11 @@ NOISE = list("0123456789X.-ASRGax") + ["Ａ", "１", "\x00", "\x07", "\x7f", "�
 
 def _cnipa(rng_digits: str) -> str:
     body = pd.Series([rng_digits])
-    return rng_digits + "." + F.cnipa_check_char(body, len(rng_digits))[0]
+    return rng_digits + "." + fields.cnipa_check_char(body, len(rng_digits))[0]
 
 
 def _uscc(body: str) -> str:
-    return body + F.uscc_check_char(pd.Series([body]))[0]
+    return body + fields.uscc_check_char(pd.Series([body]))[0]
 
 
 def valid_values(plan, spec) -> st.SearchStrategy[str]:
@@ -57,7 +57,7 @@ def valid_values(plan, spec) -> st.SearchStrategy[str]:
                         st.text("0123456789", min_size=5, max_size=5)).map(lambda t: _cnipa("".join(t)))
         return st.one_of(new, old)
     if kind == "uscc":
-        return st.text(F.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc)
+        return st.text(fields.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc)
     if kind == "software_copyright_no":
         return st.one_of(st.tuples(st.integers(2010, 2018), st.text("0123456789", min_size=6, max_size=6)),
                          st.tuples(st.integers(2019, 2024), st.text("0123456789", min_size=7, max_size=7))
@@ -122,7 +122,7 @@ def test_screened_checks_equal_full_checks(name):
         screened = check_frame(PLAN, name, frame, lines, "x.csv", screen=True)
         assert outcome(*screened) == outcome(*full)
         # And the stronger promise behind it: cleared rows have no row-local problem at all.
-        cleared = ~S.suspect_rows(PLAN, PLAN.ledgers[name], frame)
+        cleared = ~screening.suspect_rows(PLAN, PLAN.ledgers[name], frame)
         flagged = {p.line for p in full[0] if p.code != "duplicate_key"}
         assert not flagged & set(lines[cleared].tolist())
 
@@ -135,21 +135,21 @@ def test_the_screen_clears_clean_rows():
 
     for name, row in VALID_ROWS.items():
         frame = pd.DataFrame([row], dtype="str")
-        assert not S.suspect_rows(PLAN, PLAN.ledgers[name], frame).any(), name
+        assert not screening.suspect_rows(PLAN, PLAN.ledgers[name], frame).any(), name
 
 
 def test_the_screen_works_on_slices():
     frame = pd.DataFrame({"v": [" a", "b", "c ", "d", "", "e"]}, dtype="str")
-    whole = S.Column(frame["v"]).untrimmed()
+    whole = screening.Column(frame["v"]).untrimmed()
     for start in range(len(frame)):
-        assert S.Column(frame["v"].iloc[start:]).untrimmed().tolist() == whole[start:].tolist()
+        assert screening.Column(frame["v"].iloc[start:]).untrimmed().tolist() == whole[start:].tolist()
     assert whole.tolist() == [True, False, True, False, False, False]
 
 
 def test_the_whitespace_list_is_what_python_and_arrow_strip():
     chars = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000]
     arrow = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
-    assert {c for c, t in zip(chars, arrow) if c != t or c.strip() != c} == set(S.WHITESPACE)
+    assert {c for c, t in zip(chars, arrow) if c != t or c.strip() != c} == set(screening.WHITESPACE)
 
 
 def test_untrimmed_catches_every_space_python_or_arrow_strips():
@@ -158,11 +158,11 @@ def test_untrimmed_catches_every_space_python_or_arrow_strips():
     series = pd.Series(values, dtype="str")
     arrow_trimmed = pc.utf8_trim_whitespace(pa.array(values)).to_pylist()
     must = np.array([v != v.strip() or v != t for v, t in zip(values, arrow_trimmed)])
-    found = S.Column(series).untrimmed()
+    found = screening.Column(series).untrimmed()
     assert not (must & ~found).any(), [values[i] for i in np.flatnonzero(must & ~found)][:10]
     # Not simply flagging everything: ordinary text (Chinese, ASCII, CJK punctuation) is clear.
     ordinary = pd.Series(["一种光纤预制棒", "《吴江》", "ABC-12", "光缆系统V1.0", "a、b。", "（有限公司）"], dtype="str")
-    assert not S.Column(ordinary).untrimmed().any()
+    assert not screening.Column(ordinary).untrimmed().any()
 
 
 def test_dates_are_clean_exactly_when_real_and_in_range():
@@ -175,7 +175,7 @@ def test_dates_are_clean_exactly_when_real_and_in_range():
     texts = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 1, 1900, 1985, 2000, 2021, 2023, 2024, 2100, 9999)
              for m in range(0, 14) for d in range(0, 33)]
     earliest, latest, today = date(1985, 4, 1), date(2099, 12, 31), date(2024, 3, 1)
-    clean, packed = S.dates(S.Column(pd.Series(texts, dtype="str")), earliest, latest, today)
+    clean, packed = screening.dates(screening.Column(pd.Series(texts, dtype="str")), earliest, latest, today)
     for text, ok, value in zip(texts, clean, packed):
         d = real(*map(int, text.split("-")))
         assert ok == (d is not None and earliest <= d <= today), text
@@ -187,18 +187,18 @@ def test_dates_are_clean_exactly_when_real_and_in_range():
 @given(st.lists(st.text(alphabet=string.digits + "AG.-x 年", max_size=12), min_size=1, max_size=30))
 def test_shape_checks_agree_with_the_regexes(values):
     series = pd.Series(values, dtype="str")
-    col = S.Column(series)
-    assert S._trademark_no(col).tolist() == series.str.fullmatch(F.TRADEMARK_NO[1:-1]).tolist()
-    assert S._integer(col).tolist() == series.str.fullmatch(r"\d+").tolist()
+    col = screening.Column(series)
+    assert screening._trademark_no(col).tolist() == series.str.fullmatch(fields.TRADEMARK_NO[1:-1]).tolist()
+    assert screening._integer(col).tolist() == series.str.fullmatch(r"\d+").tolist()
     plain = series.str.fullmatch(r"\d+(?:\.\d+)?").tolist()
-    assert S._decimal(col).tolist() == plain
+    assert screening._decimal(col).tolist() == plain
 
 
 def test_day_numbers_match_the_calendar_and_arrow():
     days = np.arange(date(1, 1, 1).toordinal(), date(9999, 12, 31).toordinal() + 1, 97)
     civil = [date.fromordinal(int(d)) for d in days]
     texts = [d.isoformat() for d in civil] + ["", "2021-02-30", "2021-6-1", " 2021-06-01", "2021-13-01"]
-    got = S.day_numbers(pa.array(texts, type=pa.string()))
+    got = screening.day_numbers(pa.array(texts, type=pa.string()))
     epoch = date(1970, 1, 1).toordinal()
     assert got[:len(civil)].tolist() == [float(d.toordinal() - epoch) for d in civil]
     assert np.isnan(got[len(civil):]).all()
@@ -209,17 +209,17 @@ def test_day_numbers_match_the_calendar_and_arrow():
 
 @pytest.mark.parametrize("name", ["patents", "trademarks"])
 def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monkeypatch):
-    monkeypatch.setattr(S, "PARALLEL_ROWS", 0)  # take the threaded path even for a few rows
+    monkeypatch.setattr(screening, "PARALLEL_ROWS", 0)  # take the threaded path even for a few rows
 
     @SETTINGS
     @given(ledger_rows(name))
     def check(frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         batched = pa.Table.from_batches(table.to_batches(max_chunksize=3))
-        expected = S.suspect_rows(PLAN, PLAN.ledgers[name], frame)
-        assert S.suspect_rows(PLAN, PLAN.ledgers[name], batched).tolist() == expected.tolist()
-        days = S.day_numbers(batched.column("filed_on"))
-        assert np.array_equal(days, S.day_numbers(pa.array(frame["filed_on"].tolist())), equal_nan=True)
+        expected = screening.suspect_rows(PLAN, PLAN.ledgers[name], frame)
+        assert screening.suspect_rows(PLAN, PLAN.ledgers[name], batched).tolist() == expected.tolist()
+        days = screening.day_numbers(batched.column("filed_on"))
+        assert np.array_equal(days, screening.day_numbers(pa.array(frame["filed_on"].tolist())), equal_nan=True)
 
     check()
     # Mostly clean rows, so an out-of-order batch would show.
@@ -229,6 +229,6 @@ def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monke
     rows[1]["filed_on"] = "2021-02-30"
     table = pa.Table.from_pylist(rows)
     batched = pa.Table.from_batches(table.to_batches(max_chunksize=3))
-    assert np.flatnonzero(S.suspect_rows(PLAN, PLAN.ledgers[name], batched)).tolist() == [1]
-    days = S.day_numbers(batched.column("filed_on"))
+    assert np.flatnonzero(screening.suspect_rows(PLAN, PLAN.ledgers[name], batched)).tolist() == [1]
+    days = screening.day_numbers(batched.column("filed_on"))
     assert np.isnan(days[1]) and not np.isnan(np.delete(days, 1)).any()

@@ -1,7 +1,7 @@
 """Start-up stays light: pandas (~0.2 s to import) is never loaded to report on clean data.
 
 pyarrow imports pandas by itself when it builds an array from Python or numpy objects, so this
-guards every path a report on clean ledgers takes (arrays.py explains the workaround). Timings
+guards every path a report on clean ledgers takes (data/arrays.py explains the workaround). Timings
 are measured in benchmarks/, never here."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_clean_data_never_loads_pandas(shipped, tmp_path, args):
 
 
 def test_problems_still_load_pandas_to_word_them(tmp_path):
-    """The probe can fail: a ledger with a bad row takes the pandas path (rules.py)."""
+    """The probe can fail: a ledger with a bad row takes the pandas path (checks/rules.py)."""
     from .conftest import VALID_ROWS, make_project
 
     root = make_project(tmp_path / "p", {"patents": [{**VALID_ROWS["patents"], "filed_on": "2021-02-30"}]})

@@ -11,12 +11,11 @@ from xml.etree import ElementTree as ET
 import pytest
 import yaml
 
-from ipdemo.plan import load_plan
-from ipdemo.summary import default_week, parse_week, week_ending
+from ipdemo.engine.summary import default_week, parse_week, week_ending
+from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT, VALID_ROWS, make_project
-from .test_progress import ROWS
-from .test_report_cli import assert_self_contained
+from .helpers import ROWS, assert_self_contained
 
 
 def test_week_parsing_and_defaults():

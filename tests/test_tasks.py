@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from ipdemo.dataset import load_dataset
+from ipdemo.engine.dataset import load_dataset
+from ipdemo.engine.progress import IndicatorProgress, compute, make_window
+from ipdemo.engine.tasks import Entry, ordered, state
 from ipdemo.errors import PlanError
-from ipdemo.plan import load_plan
-from ipdemo.progress import IndicatorProgress, compute, make_window
-from ipdemo.render import report as R
-from ipdemo.tasks import Entry, ordered, state
+from ipdemo.plan.model import load_plan
+from ipdemo.render import report
 
 from .conftest import FIXTURES, ROOT, VALID_ROWS, make_project
 
@@ -287,25 +287,25 @@ def test_report_json_lists_tasks_overdue_first(invoke, shipped):
 
 def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     plan, data, progress = shipped_progress(shipped)
-    markdown = R.tasks_markdown(progress, "zh")
+    markdown = report.tasks_markdown(progress, "zh")
     lines = [line for line in markdown.splitlines() if line.startswith("| t")]
     assert "## 重点任务推进情况（逾期在前）" in markdown and "逾期1项" in markdown
     assert lines[0].startswith("| t3_5_1 ") and "推进中（逾期）" in lines[0]
     assert "五（一）" in markdown and "据指标：成立示范工作领导小组 已完成（2021-06-25）" in markdown
-    english = R.tasks_markdown(progress, "en")
+    english = report.tasks_markdown(progress, "en")
     assert "in progress (overdue)" in english and "from indicators: Leading group set up achieved (2021-06-25)" in english
     table = invoke(["report", "--as-of", "2023-12-31"], cwd=shipped).stdout
     tasks = table[table.index("重点任务推进情况"):]
     assert tasks.index("推进中（逾期）") < tasks.index("未开始") < tasks.index("推进中 ") < tasks.index("已完成 ")
     from ipdemo.render.document import html_page, xlsx_bytes
 
-    sections = R.task_sections(progress, "zh")
+    sections = report.task_sections(progress, "zh")
     assert sections[0].classes[0] == "behind" and sections[0].classes[-1] == "achieved"  # overdue red, done green
     html = html_page("t", "m", sections, "zh")
     assert "<h2>重点任务推进情况（逾期在前）</h2>" in html and html.index("推进中（逾期）") < html.index("未开始")
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(xlsx_bytes(R.task_sheets(progress, "zh"), [])))
+    book = load_workbook(io.BytesIO(xlsx_bytes(report.task_sheets(progress, "zh"), [])))
     rows = list(book["重点任务"].iter_rows(values_only=True))
     assert rows[1][:3] == ("编号", "条目", "任务") and rows[2][0] == "t3_5_1"
 

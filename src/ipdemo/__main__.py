@@ -1,3 +1,3 @@
-from .cli import main
+from ipdemo.cli import main
 
 main()

@@ -14,9 +14,9 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
-from . import __version__
-from .errors import IpdemoError, UsageError
-from .i18n import default_lang
+from ipdemo import __version__
+from ipdemo.errors import IpdemoError, UsageError
+from ipdemo.i18n import default_lang
 
 app = typer.Typer(
     name="ipdemo",
@@ -109,7 +109,7 @@ _CURRENT_LANG: list[str] = []  # the command's language, for failures outside us
 @contextmanager
 def user_errors(lang: str) -> Iterator[None]:
     """Turn IpdemoError into `错误: …` on stderr and its exit code; no traceback."""
-    from .render.problems import as_text
+    from ipdemo.render.problems import as_text
 
     _CURRENT_LANG[:] = [lang]
     try:
@@ -125,7 +125,7 @@ def user_errors(lang: str) -> Iterator[None]:
 
 
 def _load(targets: Path):
-    from .plan import load_plan
+    from ipdemo.plan.model import load_plan
 
     return load_plan(targets)
 
@@ -141,7 +141,7 @@ def _write(text: str, output: Path | None, plan=None) -> None:
         except OSError as exc:  # `> /dev/full`, a disk that filled up, a closed terminal
             _stdout_failed(exc)
         return
-    from .store import atomic_write_bytes, refuse_protected
+    from ipdemo.data.store import atomic_write_bytes, refuse_protected
 
     if plan is not None:
         refuse_protected(plan, output)
@@ -164,7 +164,7 @@ def _print_table(renderable) -> None:
 def _stdout_failed(exc: OSError) -> None:
     """Standard output cannot be written: one line on stderr, exit 1, and nothing more tried
     on stdout (Python would flush its buffer again at exit and print a traceback-like note)."""
-    from .i18n import message
+    from ipdemo.i18n import message
 
     _quiet_stdout()
     lang = _CURRENT_LANG[0] if _CURRENT_LANG else default_lang()
@@ -216,8 +216,8 @@ def validate(
       ipdemo validate --format github                # annotations in GitHub Actions
       ipdemo validate --format junit > 校验结果.xml   # JUnit XML for GitLab CI
     """
-    from .errors import PlanError
-    from .render import problems as R
+    from ipdemo.errors import PlanError
+    from ipdemo.render import problems as problem_render
 
     lg = _lang(lang)
     problems = []
@@ -231,10 +231,9 @@ def validate(
         problems = exc.problems
         plan = None
     if plan is not None:
-        from .dataset import load_dataset
-        from .ledger import display_path
-
-        from .archive import missing_evidence
+        from ipdemo.data.ledger import display_path
+        from ipdemo.deliver.archive import missing_evidence
+        from ipdemo.engine.dataset import load_dataset
 
         with user_errors(lg):
             data = load_dataset(plan)
@@ -243,16 +242,16 @@ def validate(
     else:
         files = [str(targets)]
     render = {
-        ValidateFormat.text: lambda: R.as_text(problems, lg),
-        ValidateFormat.json: lambda: R.as_json(problems, lg),
-        ValidateFormat.github: lambda: R.as_github(problems, lg),
-        ValidateFormat.junit: lambda: R.as_junit(problems, files, lg),
+        ValidateFormat.text: lambda: problem_render.as_text(problems, lg),
+        ValidateFormat.json: lambda: problem_render.as_json(problems, lg),
+        ValidateFormat.github: lambda: problem_render.as_github(problems, lg),
+        ValidateFormat.junit: lambda: problem_render.as_junit(problems, files, lg),
     }[format]
     sys.stdout.write(render())
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if format == ValidateFormat.text:
-        from .i18n import count_of
+        from ipdemo.i18n import count_of
 
         if lg == "zh":
             _say(f"{'有效' if not errors else '无效'}：{count_of(errors, 'error')}，{count_of(warnings, 'warning')}")
@@ -296,7 +295,7 @@ def towns(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("
 
 
 def _listing(what: str, format: ListFormat, targets: Path, lang: Lang | None) -> None:
-    from .render import listing
+    from ipdemo.render import listing
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -329,8 +328,8 @@ def _warn_unusable(data, lang: str, strict: bool) -> None:
     """A ledger that is missing or cannot be read counts as empty: never silently. Said on stderr,
     or (--strict) an error naming every such file. File-level problems sit on no row (line None)
     or on the header (line 1)."""
-    from .errors import LedgerError
-    from .i18n import message
+    from ipdemo.errors import LedgerError
+    from ipdemo.i18n import message
 
     texts = []
     for p in data.file_problems():  # never reads the cached row warnings
@@ -345,8 +344,8 @@ def _warn_unusable(data, lang: str, strict: bool) -> None:
 
 
 def _warn_invalid(data, lang: str, strict: bool) -> None:
-    from .errors import RowsRejected
-    from .i18n import message
+    from ipdemo.errors import RowsRejected
+    from ipdemo.i18n import message
 
     if data.invalid_count:
         if strict:
@@ -378,9 +377,9 @@ def report(
       ipdemo report --by year --format xlsx --output 进度.xlsx
       ipdemo report --format docx --output 自查报告.docx --as-of 2023-12-31
     """
-    from .dataset import load_dataset
-    from .progress import by_period, by_phase, by_town, compute, make_window
-    from .render import report as R
+    from ipdemo.engine.dataset import load_dataset
+    from ipdemo.engine.progress import by_period, by_phase, by_town, compute, make_window
+    from ipdemo.render import report as report_render
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -391,7 +390,7 @@ def report(
         if format == ReportFormat.xlsx and output is None:
             raise UsageError("format_needs_output", format="xlsx")
         if output is not None:
-            from .store import refuse_protected
+            from ipdemo.data.store import refuse_protected
 
             refuse_protected(plan, output)
         data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
@@ -401,69 +400,68 @@ def report(
         breakdown, grid = None, None
         if by == By.town:
             breakdown = by_town(plan, data, window)
-            grid = R.town_grid(breakdown, lg, plan)
+            grid = report_render.town_grid(breakdown, lg, plan)
         elif by == By.phase:
             breakdown = by_phase(plan, data, window)
-            grid = R.phase_grid(breakdown, plan.phases, lg)
+            grid = report_render.phase_grid(breakdown, plan.phases, lg)
         elif by in (By.year, By.month):
             breakdown = by_period(plan, data, window, by.value)
-            grid = R.period_grid(breakdown, lg, by.value)
+            grid = report_render.period_grid(breakdown, lg, by.value)
         _render_report(progress, breakdown, grid, by, format, output, lg, plan, data)
 
 
 def _render_report(progress, breakdown, grid, by, format, output, lang, plan, data) -> None:
-    from .render import grid as G
-    from .render import report as R
+    from ipdemo.render import grid as grids
+    from ipdemo.render import report as report_render
 
-    main = grid or R.progress_grid(progress, lang)
+    main = grid or report_render.progress_grid(progress, lang)
     if format == ReportFormat.table:
         if output is None and grid is None:
-            _print_table(R.rich_progress(progress, lang))
+            _print_table(report_render.rich_progress(progress, lang))
             return
         if output is None:
-            _print_table(G.to_rich(main))
+            _print_table(grids.to_rich(main))
             return
-        _write(G.to_markdown(main) + ("" if grid else R.tasks_markdown(progress, lang)), output, plan)
+        _write(grids.to_markdown(main) + ("" if grid else report_render.tasks_markdown(progress, lang)), output, plan)
     elif format == ReportFormat.markdown:
-        text = f"# {R.title(progress, lang)}\n\n" + G.to_markdown(main if grid else
-                                                                  G.Grid(main.keys, main.header, main.rows))
-        _write(text + ("" if grid else R.tasks_markdown(progress, lang)), output, plan)
+        text = f"# {report_render.title(progress, lang)}\n\n" + grids.to_markdown(main if grid else
+                                                                  grids.Grid(main.keys, main.header, main.rows))
+        _write(text + ("" if grid else report_render.tasks_markdown(progress, lang)), output, plan)
     elif format == ReportFormat.csv:
-        _write(G.to_csv(grid or R.progress_csv_grid(progress)), output, plan)
+        _write(grids.to_csv(grid or report_render.progress_csv_grid(progress)), output, plan)
     elif format == ReportFormat.json:
         payload = progress.as_dict()
         if by is not None:
             payload["by"], payload["breakdown"] = by.value, breakdown
-        _write(G.to_json(payload), output, plan)
+        _write(grids.to_json(payload), output, plan)
     elif format == ReportFormat.html:
-        from .render.document import Section, html_page
+        from ipdemo.render.charts import all_charts
+        from ipdemo.render.document import Section, html_page
 
-        from .render.charts import all_charts
-
-        main_grid = R.progress_grid(progress, lang)
+        main_grid = report_render.progress_grid(progress, lang)
         main_grid.title = ""  # the page title says it
         sections = [Section(main_grid, [i.status for i in progress.indicators])]
         if grid is not None:
             sections.append(Section(grid))
-        sections += R.task_sections(progress, lang)
+        sections += report_render.task_sections(progress, lang)
         meta = f"{plan.plan.region} · {progress.window.start} – {progress.window.end}"
         charts = all_charts(plan, data, progress, lang) if progress.town is None else []
-        _write(html_page(R.title(progress, lang), meta, sections, lang, charts), output, plan)
+        _write(html_page(report_render.title(progress, lang), meta, sections, lang, charts), output, plan)
     elif format == ReportFormat.docx:
         if output is None:
             raise UsageError("format_needs_output", format="docx")
-        from .render.docx import report_docx
-        from .store import atomic_write_bytes
+        from ipdemo.data.store import atomic_write_bytes
+        from ipdemo.render.docx import report_docx
 
         atomic_write_bytes(output, report_docx(plan, data, progress, lang, town_rows=breakdown if by == By.town else None))
     else:
-        from .render.document import xlsx_bytes
-        from .store import atomic_write_bytes
+        from ipdemo.data.store import atomic_write_bytes
+        from ipdemo.render.document import xlsx_bytes
 
-        sheets = [("进度" if lang == "zh" else "progress", R.progress_grid(progress, lang))]
+        sheets = [("进度" if lang == "zh" else "progress", report_render.progress_grid(progress, lang))]
         if grid is not None:
             sheets.append((grid.title, grid))
-        sheets += R.task_sheets(progress, lang)
+        sheets += report_render.task_sheets(progress, lang)
         meta = [("计划" if lang == "zh" else "plan", plan.plan.name),
                 ("统计区间" if lang == "zh" else "window", f"{progress.window.start} .. {progress.window.end}")]
         atomic_write_bytes(output, xlsx_bytes(sheets, meta))
@@ -486,8 +484,8 @@ def init(
       ipdemo init 相城区台账 --plan 相城区/targets.yaml     # another district's plan
       ipdemo init 台账 --lang en
     """
-    from .ledger import display_path
-    from .project import init_project
+    from ipdemo.data.ledger import display_path
+    from ipdemo.project import init_project
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -536,9 +534,9 @@ def summary(
     """
     from datetime import date
 
-    from .dataset import load_dataset
-    from .render import summary as R
-    from .summary import build, default_week, parse_week, week_ending
+    from ipdemo.engine.dataset import load_dataset
+    from ipdemo.engine.summary import build, default_week, parse_week, week_ending
+    from ipdemo.render import summary as summary_render
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -546,7 +544,7 @@ def summary(
             raise UsageError("week_and_as_of")
         plan = _load(targets)
         if output is not None:
-            from .store import refuse_protected
+            from ipdemo.data.store import refuse_protected
 
             refuse_protected(plan, output)
         when = _parse_date(as_of, "--as-of")
@@ -554,13 +552,13 @@ def summary(
         data = load_dataset(plan)
         digest = build(plan, data, chosen)
         if format == SummaryFormat.markdown:
-            text = R.as_markdown(digest, lg)
+            text = summary_render.as_markdown(digest, lg)
         elif format == SummaryFormat.text:
-            text = R.as_text(digest, lg)
+            text = summary_render.as_text(digest, lg)
         else:
-            from .render.charts import all_charts
+            from ipdemo.render.charts import all_charts
 
-            text = R.as_html(digest, lg, all_charts(plan, data, digest.progress, lg))
+            text = summary_render.as_html(digest, lg, all_charts(plan, data, digest.progress, lg))
         if send is None:
             _write(text, output, plan)
         else:
@@ -574,9 +572,10 @@ def _send_summary(target: str, digest, text: str, output: Path | None, format: s
                   plan, lang: str) -> None:
     """--send: the full summary goes to disk first (--output, else 周报-YYYY-Www.EXT), then the
     short digest to the robot; a failure to deliver leaves the file and exits 1."""
-    from .i18n import message
-    from .ledger import display_path
-    from .notify import D, ROBOTS, digest as short_digest, endpoint, full_line, send, title
+    from ipdemo.data.ledger import display_path
+    from ipdemo.deliver.notify import ROBOTS, D, endpoint, full_line, send, title
+    from ipdemo.deliver.notify import digest as short_digest
+    from ipdemo.i18n import message
 
     path = output or Path(f"{'周报' if lang == 'zh' else 'summary'}-{digest.week.label}.{SUMMARY_EXT[format]}")
     _write(text, path, plan)
@@ -610,13 +609,13 @@ def archive(
       ipdemo archive 验收材料/归档_20231231.zip --as-of 2023-12-31 --personal
       ipdemo archive archive.zip --lang en
     """
-    from .archive import build_archive, write_archive
-    from .dataset import load_dataset
-    from .i18n import message
-    from .ledger import display_path
-    from .progress import compute, make_window
-    from .render.docx import report_docx
-    from .store import refuse_protected
+    from ipdemo.data.ledger import display_path
+    from ipdemo.data.store import refuse_protected
+    from ipdemo.deliver.archive import build_archive, write_archive
+    from ipdemo.engine.dataset import load_dataset
+    from ipdemo.engine.progress import compute, make_window
+    from ipdemo.i18n import message
+    from ipdemo.render.docx import report_docx
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -666,9 +665,9 @@ def import_(
       ipdemo import 质押贷款.xlsx --sheet 质押贷款 --ledger pledge_loans
       ipdemo import 导出.xls --dry-run --exported-on 2023-10-15
     """
-    from .errors import RowsRejected
-    from .importer import Options, import_files
-    from .render import imports as R
+    from ipdemo.errors import RowsRejected
+    from ipdemo.ingest.importer import Options, import_files
+    from ipdemo.render import imports as import_render
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -680,20 +679,20 @@ def import_(
                 results = import_files(plan, files, options)
         except RowsRejected as exc:
             if format == ImportFormat.json:
-                _write(R.rejected_json(exc, files[0], lg), None)
+                _write(import_render.rejected_json(exc, files[0], lg), None)
                 raise typer.Exit(1) from None
             raise
         except IpdemoError as exc:  # a file that cannot be read: JSON readers get an answer too
             if format == ImportFormat.json:
-                _write(R.failed_json(exc, files, lg), None)
+                _write(import_render.failed_json(exc, files, lg), None)
             raise
     if format == ImportFormat.json:
-        _write(R.as_json(results, plan, lg), None)
+        _write(import_render.as_json(results, plan, lg), None)
     else:
-        from .render.problems import as_text
+        from ipdemo.render.problems import as_text
 
         for result in results:
-            _write(R.as_text(result, plan, lg), None)
+            _write(import_render.as_text(result, plan, lg), None)
             if result.warnings:
                 _say(as_text(result.warnings[:50], lg))
             if result.errors:
@@ -727,16 +726,16 @@ def _busy(lang: str, file: Path) -> Iterator[None]:
 
 
 def _show(grid, format: ListFormat, payload: dict) -> None:
-    from .render import grid as G
+    from ipdemo.render import grid as grids
 
     if format == ListFormat.table:
-        _print_table(G.to_rich(grid))
+        _print_table(grids.to_rich(grid))
     elif format == ListFormat.markdown:
-        _write(G.to_markdown(grid), None)
+        _write(grids.to_markdown(grid), None)
     elif format == ListFormat.csv:
-        _write(G.to_csv(grid), None)
+        _write(grids.to_csv(grid), None)
     else:
-        _write(G.to_json(payload), None)
+        _write(grids.to_json(payload), None)
 
 
 # Stand-ins for characters an output encoding may lack (GBK when output is redirected on
@@ -784,7 +783,7 @@ def main() -> None:
         _final_flush(exc)
         raise
     except OSError as exc:  # the last resort: an environment failure is a message, not a traceback
-        from .i18n import message
+        from ipdemo.i18n import message
 
         lang = _CURRENT_LANG[0] if _CURRENT_LANG else default_lang()
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""

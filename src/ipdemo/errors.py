@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .i18n import message
+from ipdemo.i18n import message
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import UsageError
-from .ledger import BOM, display_path
-from .plan import load_plan
-from .store import atomic_write_bytes
+from ipdemo.data.ledger import BOM, display_path
+from ipdemo.data.store import atomic_write_bytes
+from ipdemo.errors import UsageError
+from ipdemo.plan.model import load_plan
 
 PRE_COMMIT = """\
 # Runs `ipdemo validate` before every commit that touches the plan or a ledger.

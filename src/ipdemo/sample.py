@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .fields import cnipa_check_char, uscc_check_char
+from ipdemo.checks.fields import cnipa_check_char, uscc_check_char
 
 PLAN_START, PLAN_END = date(2021, 6, 1), date(2023, 12, 31)
 TOWNS = ["吴江开发区", "汾湖高新区（黎里镇）", "吴江高新区（盛泽镇）", "东太湖度假区（太湖新城）",

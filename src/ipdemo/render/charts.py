@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Iterator
 
-from ..dataset import Dataset
-from ..i18n import message
-from ..plan import Plan
-from ..progress import Facts, Progress, by_town
+from ipdemo.engine.dataset import Dataset
+from ipdemo.engine.progress import Facts, Progress, by_town
+from ipdemo.i18n import message
+from ipdemo.plan.model import Plan
 
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
              "DejaVu Sans", "sans-serif"]
@@ -122,7 +122,7 @@ def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dic
     rows = [r for r in by_town(plan, data, progress.window) if _shareable(plan, r)][:4]
     if not rows:
         return None
-    from .report import unassigned_label
+    from ipdemo.render.report import unassigned_label
 
     plt = _pyplot()
     words = plan.words(lang)

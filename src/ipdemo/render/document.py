@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from .grid import Grid, cell_text, neutralise
+from ipdemo.render.grid import Grid, cell_text, neutralise
 
 
 @dataclass

@@ -31,11 +31,11 @@ from datetime import date, datetime, time
 from functools import cache
 from typing import Any
 
-from ..dataset import Dataset
-from ..plan import Plan
-from ..progress import IndicatorProgress, Progress, by_town
-from .grid import cell_text
-from .report import STATUS, has_unassigned, target_cell
+from ipdemo.engine.dataset import Dataset
+from ipdemo.engine.progress import IndicatorProgress, Progress, by_town
+from ipdemo.plan.model import Plan
+from ipdemo.render.grid import cell_text
+from ipdemo.render.report import STATUS, has_unassigned, target_cell
 
 RISKY = ("at_risk", "behind")
 DPI = 170
@@ -210,7 +210,7 @@ def plan_tasks(progress: Progress, lang: str) -> list[dict]:
     """The engine's tasks (progress.tasks, ordered overdue first, then by status) as task_lines
     reads them: the plan's numbering before the title, the latest entry's words — or, for a task
     nobody reported on, what its linked indicators show."""
-    from .report import task_latest
+    from ipdemo.render.report import task_latest
 
     return [{"id": x.id, "title": f"{x.ref} {x.title}".strip(), "lead": x.lead, "status": x.status,
              "latest": task_latest(x, lang), "updated_on": x.updated_on, "overdue": x.overdue, "late": x.late}
@@ -301,7 +301,7 @@ def report_docx(plan: Plan, data: Dataset, progress: Progress, lang: str = "zh",
     _properties(doc, plan, as_of, lang)
     out = io.BytesIO()
     doc.save(out)
-    from ..archive import restamp
+    from ipdemo.render.reproducible import restamp
 
     return restamp(out.getvalue(), as_of)
 
@@ -431,7 +431,7 @@ def _task_row(n: int, task: TaskLine, lang: str) -> list[str]:
 
 
 def _task_counts(progress: Progress, lang: str) -> str:
-    from .report import tasks_counts
+    from ipdemo.render.report import tasks_counts
 
     return tasks_counts(progress, lang) if lang == "zh" else " " + tasks_counts(progress, lang)
 
@@ -911,7 +911,7 @@ def _percent_chart(plan, data, progress, rows, lang, ascii_only):
 def _burnup_chart(plan, data, progress, rows, lang, ascii_only):
     from matplotlib import dates
 
-    from ..summary import burn_up
+    from ipdemo.engine.summary import burn_up
 
     items = [i for i in progress.indicators if i.kind == "cumulative" and i.target][:4]
     if not items:

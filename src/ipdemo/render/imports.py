@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..importer import Change, ImportResult
-from ..ledger import display_path
-from ..plan import Plan
+from ipdemo.data.ledger import display_path
+from ipdemo.ingest.importer import Change, ImportResult
+from ipdemo.plan.model import Plan
 
 SHOW_CHANGES = 50
 

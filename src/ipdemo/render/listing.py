@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..i18n import message
-from ..plan import Indicator, Plan
-from .grid import Grid
+from ipdemo.i18n import message
+from ipdemo.plan.model import Indicator, Plan
+from ipdemo.render.grid import Grid
 
 KIND_LABEL = {
     "zh": {"cumulative": "累计", "annual": "年度", "range": "区间", "milestone": "节点", "trend": "趋势",

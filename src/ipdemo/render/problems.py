@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
-from ..errors import Problem
+from ipdemo.errors import Problem
 
 SEVERITY = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
 

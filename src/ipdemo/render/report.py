@@ -8,10 +8,10 @@ what the plan says. Pure: grids in, grids out; the CLI prints them.
 
 from __future__ import annotations
 
-from ..i18n import message
-from ..plan import Plan
-from ..progress import IndicatorProgress, Progress
-from .grid import Grid, cell_text
+from ipdemo.engine.progress import IndicatorProgress, Progress
+from ipdemo.i18n import message
+from ipdemo.plan.model import Plan
+from ipdemo.render.grid import Grid, cell_text
 
 STATUS = {
     "zh": {"achieved": "已完成", "on_track": "正常推进", "at_risk": "有风险", "behind": "滞后", None: "—"},
@@ -297,7 +297,7 @@ def tasks_grid(progress: Progress, lang: str) -> Grid | None:
 
 
 def tasks_counts(progress: Progress, lang: str) -> str:
-    from ..tasks import counts
+    from ipdemo.engine.tasks import counts
 
     items = progress.tasks or []
     return TASK_LABELS[lang]["counts"].format(total=len(items), **counts(items))
@@ -306,7 +306,7 @@ def tasks_counts(progress: Progress, lang: str) -> str:
 def tasks_markdown(progress: Progress, lang: str) -> str:
     """The tasks section of `report --format markdown` ('' when there is none): a heading, the
     counts, the table."""
-    from .grid import md_escape, to_markdown
+    from ipdemo.render.grid import md_escape, to_markdown
 
     grid = tasks_grid(progress, lang)
     if grid is None:
@@ -317,7 +317,7 @@ def tasks_markdown(progress: Progress, lang: str) -> str:
 
 def task_sections(progress: Progress, lang: str) -> list:
     """The tasks as an HTML section (rows coloured by status, overdue in red); [] when none."""
-    from .document import Section
+    from ipdemo.render.document import Section
 
     grid = tasks_grid(progress, lang)
     if grid is None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..i18n import count_of
-from ..summary import Summary
-from .grid import Grid, cell_text, md_escape, one_line, to_markdown
-from .report import STATUS, TASK_STATUS, name_of
+from ipdemo.engine.summary import Summary
+from ipdemo.i18n import count_of
+from ipdemo.render.grid import Grid, cell_text, md_escape, one_line, to_markdown
+from ipdemo.render.report import STATUS, TASK_STATUS, name_of
 
 T = {
     "zh": {"title": "知识产权工作周报", "records": "本周新增记录", "ledger": "台账", "total": "合计",
@@ -116,7 +116,7 @@ def as_text(s: Summary, lang: str) -> str:
 
 
 def as_html(s: Summary, lang: str, charts: list[dict]) -> str:
-    from .document import Section, html_page
+    from ipdemo.render.document import Section, html_page
 
     grids = []
     for title, body in sections(s, lang):

@@ -32,10 +32,21 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .errors import InputFileError, Problem, UsageError
-from .ledger import display_path
-from .readers import (HEADER_SEARCH_ROWS, decode_text, MAX_COLUMNS, MAX_ROWS, WORKBOOK_SUFFIXES, Grid, broken_zip, cell_text,
-                      read_html, read_workbook, sniff)
+from ipdemo.data.ledger import display_path
+from ipdemo.errors import InputFileError, Problem, UsageError
+from ipdemo.ingest.readers import (
+    HEADER_SEARCH_ROWS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    WORKBOOK_SUFFIXES,
+    Grid,
+    broken_zip,
+    cell_text,
+    decode_text,
+    read_html,
+    read_workbook,
+    sniff,
+)
 
 __all__ = ["Source", "SkippedRow", "read_source", "decode", "HEADER_SEARCH_ROWS", "MAX_COLUMNS"]
 

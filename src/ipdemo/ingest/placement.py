@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .codes import USCC_SHAPE
-from .plan import Plan
+from ipdemo.checks.codes import USCC_SHAPE
+from ipdemo.plan.model import Plan
 
 INSIDE, OUTSIDE, UNKNOWN = "inside", "outside", ""
 BY_ADDRESS, BY_CREDIT_CODE, BY_REGISTER, NOT_PLACED = "address", "credit_code", "register", ""

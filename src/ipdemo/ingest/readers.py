@@ -31,7 +31,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .errors import InputFileError
+from ipdemo.errors import InputFileError
 
 HEADER_SEARCH_ROWS = 15
 

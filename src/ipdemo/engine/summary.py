@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
-from .errors import Problem, UsageError
-from .plan import Plan
-from .progress import IndicatorProgress, Progress, Window, compute
-from .store import landed, read_committed, read_journal, sha256_bytes
+from ipdemo.data.store import landed, read_committed, read_journal, sha256_bytes
+from ipdemo.engine.dataset import Dataset
+from ipdemo.engine.progress import IndicatorProgress, Progress, Window, compute
+from ipdemo.errors import Problem, UsageError
+from ipdemo.plan.model import Plan
 
 RISKY = ("at_risk", "behind")
 
@@ -143,7 +143,7 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
             stale += _stale(plan, name, towns, days, week.end, limit)
     imports = [e for e in landed_imports(plan) if _in_week(e.get("time"), week)]
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
-    from .tasks import week_updates
+    from ipdemo.engine.tasks import week_updates
 
     return Summary(plan, week, records, movements, stale,
                    sum(p.severity == "error" for p in data.problems),
@@ -193,7 +193,7 @@ def _in_week(stamp: str | None, week: Week) -> bool:
 
 def burn_up(plan: Plan, data: Dataset, ind_id: str, end: date, step_days: int = 7) -> tuple[list[date], list[float]]:
     """Cumulative actual of one indicator at each week end from the plan start to `end`."""
-    from .progress import Facts
+    from ipdemo.engine.progress import Facts
 
     facts = Facts(plan, data, plan.indicator(ind_id))
     days = [plan.plan.start + timedelta(days=d) for d in range(0, (end - plan.plan.start).days + 1, step_days)]

@@ -29,16 +29,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import identity
-from .errors import LedgerError, Problem, RowsRejected, UsageError
-from .incoming import (HOW, LOCATED, OWN_COLUMNS, REASON, REASON_COLUMN, ROW_COLUMN, Prepared, guess_ledger,
-                       header_key, header_score, header_table, parse_sets, prepare)
-from .ledger import BOM, display_path, read_table
-from .plan import LedgerSpec, Plan
-from .provenance import set_on, value_dates
-from .sources import Source, read_source
-from .store import append_journal, atomic_write_bytes, data_lock, sha256_bytes
-from .validate import check_frame
+from ipdemo.checks import identity
+from ipdemo.checks.validate import check_frame
+from ipdemo.data.ledger import BOM, display_path, read_table
+from ipdemo.data.store import append_journal, atomic_write_bytes, data_lock, sha256_bytes
+from ipdemo.errors import LedgerError, Problem, RowsRejected, UsageError
+from ipdemo.ingest.incoming import (
+    HOW,
+    LOCATED,
+    OWN_COLUMNS,
+    REASON,
+    REASON_COLUMN,
+    ROW_COLUMN,
+    Prepared,
+    guess_ledger,
+    header_key,
+    header_score,
+    header_table,
+    parse_sets,
+    prepare,
+)
+from ipdemo.ingest.provenance import set_on, value_dates
+from ipdemo.ingest.sources import Source, read_source
+from ipdemo.plan.model import LedgerSpec, Plan
 
 KEY_SEP = "\x1f"
 
@@ -274,7 +287,7 @@ def load_register(plan: Plan):
     name = plan.placement.register_ledger
     if name is None:
         return None
-    from .placement import Register
+    from ipdemo.ingest.placement import Register
 
     stored, _ = _stored(plan, name, plan.ledger_path(name))
     return Register.from_frame(plan, stored)
@@ -596,7 +609,7 @@ def _learned(plan: Plan, group: list[Prepared], register, rejected: set[tuple[st
     frames = [f for f in frames if len(f)]
     if register is None or not frames:
         return None
-    from .placement import Placed
+    from ipdemo.ingest.placement import Placed
 
     rows = pd.concat(frames, ignore_index=True)
     placed = Placed(located=rows["located"].to_numpy(dtype=object), town=rows["town"],
@@ -689,7 +702,7 @@ def _beside(source: Source, suffix: str, data: bytes) -> Path:
 def write_held(plan: Plan, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str]) -> str:
     """Rows that cannot be placed, as they came, beside the source, with a town column to fill
     and the reason: complete it and import it again."""
-    from .i18n import message
+    from ipdemo.i18n import message
 
     source = prepared.source
     frame = _source_rows(source, lines)

@@ -20,8 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import LedgerError, Problem
-from . import arrays as A
+from ipdemo.data import arrays
+from ipdemo.errors import LedgerError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,12 +97,12 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
             for column in arrow.columns[1:]:
                 blank &= _empty(column)
             if blank.any():
-                arrow, lines = arrow.filter(A.bools(~blank)), lines[~blank]
+                arrow, lines = arrow.filter(arrays.bools(~blank)), lines[~blank]
     return Table(path, names, arrow, lines, problems)
 
 
 def _empty(column: pa.ChunkedArray) -> np.ndarray:
-    return A.lengths(column) == 0
+    return arrays.lengths(column) == 0
 
 
 def not_utf8(path: Path, data: bytes) -> LedgerError:
@@ -156,7 +156,7 @@ def _string_table(names: list[str], rows: list[list[str]]) -> pa.Table:
 def _lines_with_newlines(table: pa.Table) -> np.ndarray:
     extra = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        extra += A.to_numpy(pc.count_substring(column, "\n")).astype(np.int64)
+        extra += arrays.to_numpy(pc.count_substring(column, "\n")).astype(np.int64)
     before = np.concatenate([[0], np.cumsum(extra)[:-1]]) if len(extra) else extra
     return np.arange(2, table.num_rows + 2, dtype=np.int64) + before
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 import pyarrow as pa
 
-from . import arrays as A
-from . import screen as S
-from .errors import LedgerError, Problem
-from .ledger import Table, display_path, read_table
-from .plan import LedgerSpec, Plan
+from ipdemo.checks import screen as screening
+from ipdemo.data import arrays
+from ipdemo.data.ledger import Table, display_path, read_table
+from ipdemo.errors import LedgerError, Problem
+from ipdemo.plan.model import LedgerSpec, Plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,10 +44,10 @@ class LedgerCheck:
 
         rows = self.table.arrow
         if self.invalid.any():  # filtering copies every column: only when something goes
-            rows = rows.filter(A.bools(~self.invalid))
+            rows = rows.filter(arrays.bools(~self.invalid))
         if not self.tidy:
             for i, name in enumerate(rows.column_names):
-                if S.Column(rows.column(i)).untrimmed().any():
+                if screening.Column(rows.column(i)).untrimmed().any():
                     rows = rows.set_column(i, name, pc.utf8_trim_whitespace(rows.column(i)))
         return rows
 
@@ -70,7 +70,7 @@ def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> Ledge
 
 
 def _empty_table(spec: LedgerSpec) -> pa.Table:
-    return pa.table({c: A.strings([]) for c in spec.fields})
+    return pa.table({c: arrays.strings([]) for c in spec.fields})
 
 
 def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
@@ -90,7 +90,7 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     arrow = table.arrow
     for fname in spec.fields:
         if fname not in arrow.column_names:
-            arrow = arrow.append_column(fname, A.strings([""] * arrow.num_rows))
+            arrow = arrow.append_column(fname, arrays.strings([""] * arrow.num_rows))
     screened = screen_rows(plan, spec, arrow)
     suspects = screened[0]
     row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, screened=screened)
@@ -104,7 +104,7 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
 def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, shown: str) -> list[Problem]:
     """One record stored twice under two keys (a loan from the district's sheet and the bank's
     statement before they were linked): a warning naming both lines."""
-    from . import identity
+    from ipdemo.checks import identity
 
     if not identity.applies(spec) or not arrow.num_rows:
         return []
@@ -119,11 +119,11 @@ def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> tuple[np.ndarray, 
     """(rows the full checks must see, whether the keys are certainly distinct), side by side:
     the key test is one Arrow hash pass that would otherwise wait for the screen."""
     keys = [_column(frame, k) for k in spec.key if k in _columns(frame)]
-    if len(frame) < S.PARALLEL_ROWS:
-        return S.suspect_rows(plan, spec, frame), _all_distinct(keys)
+    if len(frame) < screening.PARALLEL_ROWS:
+        return screening.suspect_rows(plan, spec, frame), _all_distinct(keys)
     with ThreadPoolExecutor(1) as pool:
         distinct = pool.submit(_all_distinct, keys)
-        return S.suspect_rows(plan, spec, frame), distinct.result()
+        return screening.suspect_rows(plan, spec, frame), distinct.result()
 
 
 def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str,
@@ -142,11 +142,11 @@ def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: st
     suspects, distinct = screened
     rows = np.flatnonzero(suspects)
     if len(rows):
-        from . import rules
+        from ipdemo.checks import rules
 
         problems, invalid[rows] = rules.row_checks(plan, spec, _pandas(frame, rows), lines[rows], shown)
     if not distinct:
-        from . import rules
+        from ipdemo.checks import rules
 
         keys = [k for k in spec.key if k in _columns(frame)]
         stripped = {k: _pandas(frame, None)[k].str.strip() for k in keys}
@@ -176,12 +176,12 @@ def _all_distinct(columns: list) -> bool:
     closer). Arrow's hash unique: faster than pandas (and than Arrow's count_distinct)."""
     import pyarrow.compute as pc
 
-    parts = [S.Column(c) for c in columns]
+    parts = [screening.Column(c) for c in columns]
     if not parts or any((p.empty | p.null | p.untrimmed()).any() for p in parts):
         return False
     # Composite keys joined by a unit separator: a value containing it could only make two keys
     # look alike, which sends the check to the exact path, never past a real duplicate.
     joined = parts[0].array if len(parts) == 1 else \
         pc.binary_join_element_wise(*[p.array.cast(pa.large_string()) for p in parts],
-                                    A.string("\x1f", pa.large_string()))
+                                    arrays.string("\x1f", pa.large_string()))
     return len(pc.unique(joined)) == parts[0].n

@@ -25,12 +25,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import normalize as N
-from . import publications as P
-from .errors import InputFileError, Problem, UsageError
-from .plan import LedgerSpec, Plan
-from .provenance import ExportDate, export_date
-from .sources import Source
+from ipdemo.errors import InputFileError, Problem, UsageError
+from ipdemo.ingest import normalize, publications
+from ipdemo.ingest.provenance import ExportDate, export_date
+from ipdemo.ingest.sources import Source
+from ipdemo.plan.model import LedgerSpec, Plan
 
 UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
 # Placement notes travel with the rows (through joins) until the importer, under the lock, knows
@@ -234,7 +233,7 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
         factor = 1.0
         if unit and f.unit and unit != f.unit:
             factor = plan.units[unit].factor / plan.units[f.unit].factor
-        values, ambiguous = N.normalise_field(plan, f, raw, factor)
+        values, ambiguous = normalize.normalise_field(plan, f, raw, factor)
         columns[name] = values
         for i in np.flatnonzero(ambiguous):
             errors.append(Problem(shown, int(source.rows[i]), name, "ambiguous_date", params={"value": values.iloc[i]}))
@@ -248,7 +247,7 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
             if target in sets:
                 continue
             part = parts.str[k].fillna("").astype("str")
-            values, _ = N.normalise_field(plan, spec.fields[target], part)
+            values, _ = normalize.normalise_field(plan, spec.fields[target], part)
             columns[target] = columns[target].where(columns[target] != "", values)
     return pd.DataFrame(columns), errors
 
@@ -293,10 +292,10 @@ def _fold(plan: Plan, spec: LedgerSpec, source: Source, prepared: Prepared) -> s
         return set()
     numbers = source.frame[str(number_at)].reset_index(drop=True)
     if date_at is not None:
-        dates, _ = N.dates(N.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        dates, _ = normalize.dates(normalize.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
     else:
         dates = pd.Series([""] * len(numbers), dtype="str")
-    folded = P.fold_publications(prepared.frame, spec.key, numbers, dates, pubs.grant)
+    folded = publications.fold_publications(prepared.frame, spec.key, numbers, dates, pubs.grant)
     prepared.frame = folded.frame
     prepared.rows = prepared.rows[folded.first]
     prepared.folded = folded.folded
@@ -310,7 +309,7 @@ def _derive_type(spec: LedgerSpec, prepared: Prepared) -> None:
             continue
         stated = prepared.frame[check.other]
         if (stated == "").any():
-            implied = P.type_from_number(prepared.frame[check.field])
+            implied = publications.type_from_number(prepared.frame[check.field])
             prepared.frame[check.other] = stated.where(stated != "", implied)
 
 
@@ -349,7 +348,7 @@ def _skip_other_offices(spec: LedgerSpec, prepared: Prepared) -> None:
     numbers = [name for name, f in spec.fields.items() if f.type == "cnipa_application_no" and name in spec.key]
     if not numbers:
         return
-    other = P.other_office_mask(prepared.frame[numbers[0]])
+    other = publications.other_office_mask(prepared.frame[numbers[0]])
     if other.any():
         prepared.other_office = int(other.sum())
         keep(prepared, ~other)
@@ -369,28 +368,28 @@ def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
     """Rows with no town: by the first applicant's address, else the enterprise register, else
     the credit code's region. Each row is noted inside / outside / unknown (LOCATED) with the
     reason an unknown one could not be placed (REASON); the importer decides what to set aside."""
-    from . import placement as PL
+    from ipdemo.ingest import placement
 
     frame, place = prepared.frame, spec.place
     n = len(frame)
     need = (frame["town"] == "").to_numpy(dtype=bool)
-    located = np.where(need, PL.UNKNOWN, PL.INSIDE).astype(object)
+    located = np.where(need, placement.UNKNOWN, placement.INSIDE).astype(object)
     how = np.where(need, "", "town").astype(object)
     town = frame["town"].copy()
-    addresses = PL.first_address(frame[place.address]) if place.address else pd.Series([""] * n, dtype="str")
-    names = PL.first_party(frame[place.organisation]) if place.organisation else pd.Series([""] * n, dtype="str")
+    addresses = placement.first_address(frame[place.address]) if place.address else pd.Series([""] * n, dtype="str")
+    names = placement.first_party(frame[place.organisation]) if place.organisation else pd.Series([""] * n, dtype="str")
     codes = frame[place.credit_code] if place.credit_code else None
-    steps = [("address", lambda rows: PL.place_addresses(plan, addresses[rows]))]
+    steps = [("address", lambda rows: placement.place_addresses(plan, addresses[rows]))]
     if register is not None:
         steps.append(("register", lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
     if codes is not None:
         steps.append(("credit_code", lambda rows: _by_code(plan, codes[rows])))
     for label, step in steps:
-        rows = np.flatnonzero(located == PL.UNKNOWN)
+        rows = np.flatnonzero(located == placement.UNKNOWN)
         if not len(rows):
             break
         placed = step(pd.Index(rows))
-        found = np.asarray(placed.located, dtype=object) != PL.UNKNOWN
+        found = np.asarray(placed.located, dtype=object) != placement.UNKNOWN
         located[rows[found]] = np.asarray(placed.located, dtype=object)[found]
         town.iloc[rows[found]] = placed.town.to_numpy(dtype=object)[found]
         how[rows[found]] = label
@@ -404,7 +403,7 @@ def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
     prepared.frame["town"] = town.astype("str")
     reasons = np.where((addresses == "").to_numpy(dtype=bool), "no_address", "address_unplaced")
     prepared.frame[LOCATED] = pd.Series(located, dtype="str")
-    prepared.frame[REASON] = pd.Series(np.where(located == PL.UNKNOWN, reasons, ""), dtype="str")
+    prepared.frame[REASON] = pd.Series(np.where(located == placement.UNKNOWN, reasons, ""), dtype="str")
     prepared.placed = pd.Series(how, dtype="str")
     prepared.frame[HOW] = prepared.placed
 
@@ -412,7 +411,7 @@ def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
 def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:
     """A list of organisations need not say 区内/区外: a town means inside; else the address,
     else the credit code's region decides; what none of them tells stays empty (an error)."""
-    from . import placement as PL
+    from ipdemo.ingest import placement
 
     frame = prepared.frame
     empty = (frame["located"] == "").to_numpy(dtype=bool)
@@ -420,22 +419,22 @@ def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:
         return
     located = frame["located"].to_numpy(dtype=object)
     town = frame["town"].to_numpy(dtype=object)
-    located[empty & (town != "")] = PL.INSIDE
+    located[empty & (town != "")] = placement.INSIDE
     rows = np.flatnonzero(located == "")
     if len(rows):
-        placed = PL.place_addresses(plan, PL.first_address(frame["address"].iloc[rows]))
+        placed = placement.place_addresses(plan, placement.first_address(frame["address"].iloc[rows]))
         by_address = np.asarray(placed.located, dtype=object)
         located[rows] = by_address
         town[rows] = np.where(town[rows] == "", placed.town.to_numpy(dtype=object), town[rows])
     rows = np.flatnonzero(located == "")
     if len(rows):
-        located[rows] = PL.credit_located(plan, frame["credit_code"].iloc[rows])
+        located[rows] = placement.credit_located(plan, frame["credit_code"].iloc[rows])
     frame["located"], frame["town"] = pd.Series(located, dtype="str"), pd.Series(town, dtype="str")
 
 
 def _by_code(plan: Plan, codes: pd.Series):
-    from . import placement as PL
+    from ipdemo.ingest import placement
 
-    located = PL.credit_located(plan, codes)
-    return PL.Placed(located=located, town=pd.Series([""] * len(codes), dtype="str"),
+    located = placement.credit_located(plan, codes)
+    return placement.Placed(located=located, town=pd.Series([""] * len(codes), dtype="str"),
                      how=np.full(len(codes), "credit_code", dtype=object))

@@ -25,13 +25,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from . import __version__
-from . import arrays as A
-from .errors import Problem
-from .i18n import MESSAGES
-from .ledger import display_path
-from .plan import Plan
-
+from ipdemo import __version__
+from ipdemo.data import arrays
+from ipdemo.data.ledger import display_path
+from ipdemo.errors import Problem
+from ipdemo.i18n import MESSAGES
+from ipdemo.plan.model import Plan
 
 # Bumped whenever what an entry holds changes meaning (2: Arrow tables, valid values stripped;
 # 3: problems as an Arrow table).
@@ -53,7 +52,7 @@ class StoredProblems:
         """Every problem, or (file_level) only those on no row or on the header line."""
         table = self._table()
         if file_level:
-            table = table.filter(A.bools(A.to_numpy(table.column("line")) <= 1))
+            table = table.filter(arrays.bools(arrays.to_numpy(table.column("line")) <= 1))
         columns = {name: table.column(name).to_pylist() for name in PROBLEM_COLUMNS}
         return [Problem(f, None if ln < 0 else ln, fd or None, c, sv, json.loads(pm) if pm else {})
                 for f, ln, fd, c, sv, pm in zip(*(columns[n] for n in PROBLEM_COLUMNS), strict=True)]
@@ -63,7 +62,7 @@ def problems_table(problems: list[Problem]) -> pa.Table:
     """Problems as columns (no line: -1; no field: ''); repeated texts dictionary-encoded.
     Built from buffers (arrays.py): building Arrow arrays from Python objects loads pandas."""
     def text(values: list) -> pa.Array:
-        return A.strings(values).dictionary_encode()
+        return arrays.strings(values).dictionary_encode()
 
     lines = np.array([-1 if p.line is None else p.line for p in problems], dtype=np.int64)
     return pa.table({
@@ -72,7 +71,7 @@ def problems_table(problems: list[Problem]) -> pa.Table:
         "field": text([p.field or "" for p in problems]),
         "code": text([p.code for p in problems]),
         "severity": text([p.severity for p in problems]),
-        "params": A.strings([json.dumps(p.params, ensure_ascii=False, default=str) if p.params else ""
+        "params": arrays.strings([json.dumps(p.params, ensure_ascii=False, default=str) if p.params else ""
                              for p in problems]),
     })
 

@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import arrays as A
-from . import codes as C
-from .plan import FieldSpec, LedgerSpec, Plan
+from ipdemo.checks import codes
+from ipdemo.data import arrays
+from ipdemo.plan.model import FieldSpec, LedgerSpec, Plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,13 +45,13 @@ class Column:
             arr = arr.cast(pa.large_string())
         self.array = arr
         self.n = len(arr)
-        offsets = A.offsets(arr)
+        offsets = arrays.offsets(arr)
         self.start = offsets[:-1]
         self.length = np.diff(offsets)
         data = arr.buffers()[2]
         self.data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
         self.span = (int(offsets[0]), int(offsets[-1])) if self.n else (0, 0)
-        self.null = A.to_numpy(arr.is_null()) if arr.null_count else np.zeros(self.n, bool)
+        self.null = arrays.to_numpy(arr.is_null()) if arr.null_count else np.zeros(self.n, bool)
         self.empty = (self.length == 0) & ~self.null
 
     def byte(self, k: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -219,7 +219,7 @@ def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:
             continue
         ok = _digits(m[:, :width]).all(axis=1) & np.isin(m[:, type_at], np.frombuffer(types, np.uint8))
         ok &= m[:, width] == ord(".")
-        computed = C.CNIPA_CHECK[C.cnipa_remainders(np.where(ok[:, None], m, _DIGIT_LO), width)]
+        computed = codes.CNIPA_CHECK[codes.cnipa_remainders(np.where(ok[:, None], m, _DIGIT_LO), width)]
         ok &= computed == m[:, width + 1]
         clean[rows[ok]] = True
         digit[rows[ok]] = m[ok, type_at]
@@ -230,9 +230,9 @@ def _uscc(col: Column) -> np.ndarray:
     clean = np.zeros(col.n, dtype=bool)
     rows, m = col.fixed(18)
     if len(rows):
-        values = C.USCC_VALUE[m]
+        values = codes.USCC_VALUE[m]
         ok = (values >= 0).all(axis=1)
-        remainder = (31 - (np.where(values[:, :17] < 0, 0, values[:, :17]) * C.USCC_WEIGHTS).sum(axis=1) % 31) % 31
+        remainder = (31 - (np.where(values[:, :17] < 0, 0, values[:, :17]) * codes.USCC_WEIGHTS).sum(axis=1) % 31) % 31
         ok &= remainder == values[:, 17]
         clean[rows[ok]] = True
     return clean
@@ -259,7 +259,7 @@ def _non_digits(col: Column) -> np.ndarray:
 
 
 def _trademark_no(col: Column) -> np.ndarray:
-    """G + 4 or more digits (international), or 1-9 digits with an optional trailing A."""
+    """G + 4 or more digits (international), or 1-9 digits with an optional trailing arrays."""
     other = _non_digits(col)
     n = col.length
     clean = np.zeros(col.n, dtype=bool)
@@ -305,8 +305,8 @@ def _nice_class(col: Column) -> np.ndarray:
 
 
 def _members(col: Column, allowed: list[str]) -> np.ndarray:
-    found = pc.is_in(col.array, value_set=A.strings(allowed, col.array.type))
-    return A.to_numpy(found, null=False)
+    found = pc.is_in(col.array, value_set=arrays.strings(allowed, col.array.type))
+    return arrays.to_numpy(found, null=False)
 
 
 def _control(col: Column) -> np.ndarray:
@@ -407,9 +407,9 @@ def _type_mismatch(digits: np.ndarray | None, types: Column) -> np.ndarray:
     """Rows whose application number's type digit implies another patent type than stated."""
     if digits is None:
         return np.zeros(types.n, dtype=bool)
-    implied_names = ["", *dict.fromkeys(C.CNIPA_TYPE_DIGITS.values())]
+    implied_names = ["", *dict.fromkeys(codes.CNIPA_TYPE_DIGITS.values())]
     code = np.zeros(256, dtype=np.int64)
-    for d, kind in C.CNIPA_TYPE_DIGITS.items():
+    for d, kind in codes.CNIPA_TYPE_DIGITS.items():
         code[ord(d)] = implied_names.index(kind)
     implied = code[digits]
     stated = np.zeros(types.n, dtype=np.int64)

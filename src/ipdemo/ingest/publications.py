@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .codes import CNIPA_NEW, CNIPA_OLD, CNIPA_TYPE_DIGITS
+from ipdemo.checks.codes import CNIPA_NEW, CNIPA_OLD, CNIPA_TYPE_DIGITS
 
 GRANT_KINDS = frozenset("BCUSYD")
 # CN + serial + kind letter (+ an optional digit: B1, A8); older numbers may carry no CN.

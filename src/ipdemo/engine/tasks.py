@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .plan import Plan, Task
+from ipdemo.plan.model import Plan, Task
 
 if TYPE_CHECKING:
-    from .dataset import Dataset
-    from .progress import IndicatorProgress, Window
+    from ipdemo.engine.dataset import Dataset
+    from ipdemo.engine.progress import IndicatorProgress, Window
 
 STATUSES = ("not_started", "in_progress", "done")
 ORDER = {"not_started": 0, "in_progress": 1, "done": 2}
@@ -174,8 +174,8 @@ def ensure_loaded(plan: Plan, data: Dataset, ledger: str) -> None:
     """Check and add a ledger the caller's Dataset lacks (its rows, invalid lines, problems)."""
     if ledger in data.tables:
         return
-    from . import cache
-    from .dataset import checked_ledger
+    from ipdemo.engine import cache
+    from ipdemo.engine.dataset import checked_ledger
 
     table, problems, invalid = checked_ledger(plan, ledger)
     data.tables[ledger], data.invalid[ledger] = table, invalid

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from .errors import PlanError, Problem
+from ipdemo.errors import PlanError, Problem
 
 NODE_LIMIT = 200_000
 

@@ -13,7 +13,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .plan import FieldSpec, Plan
+from ipdemo.plan.model import FieldSpec, Plan
 
 ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (with its 1900 leap-year bug absorbed)

@@ -18,8 +18,16 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .codes import CNIPA_CHECK, CNIPA_NEW, CNIPA_OLD, USCC_ALPHABET, USCC_SHAPE, USCC_VALUE, USCC_WEIGHTS, \
-    cnipa_remainders
+from ipdemo.checks.codes import (
+    CNIPA_CHECK,
+    CNIPA_NEW,
+    CNIPA_OLD,
+    USCC_ALPHABET,
+    USCC_SHAPE,
+    USCC_VALUE,
+    USCC_WEIGHTS,
+    cnipa_remainders,
+)
 
 SOFTWARE_NO = r"^([0-9]{4})SR([0-9]+)$"
 TRADEMARK_NO = r"^(?:G[0-9]{4,}|[0-9]{1,9}A?)$"

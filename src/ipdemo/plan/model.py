@@ -27,8 +27,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import PlanError, Problem
-from .yamlsrc import line_of, load_yaml
+from ipdemo.errors import PlanError, Problem
+from ipdemo.plan.yaml_source import line_of, load_yaml
 
 FieldType = Literal[
     "text", "id", "date", "town", "enum", "integer", "decimal", "nice_class",

@@ -43,10 +43,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import arrays as A
-from .dataset import NO_TOWN_CODE, UNASSIGNED_CODE, Dataset
-from .errors import UsageError
-from .plan import Indicator, Measure, Phase, Plan, record_quantum, unit_scale
+from ipdemo.data import arrays
+from ipdemo.engine.dataset import NO_TOWN_CODE, UNASSIGNED_CODE, Dataset
+from ipdemo.errors import UsageError
+from ipdemo.plan.model import Indicator, Measure, Phase, Plan, record_quantum, unit_scale
 
 EPOCH = date(1970, 1, 1)
 # The town argument that selects records inside the district whose town is not yet known
@@ -100,7 +100,7 @@ def _matching(data: Dataset, ledger: str, conditions: dict[str, str | list[str]]
     for fname, wanted in conditions.items():
         allowed = [wanted] if isinstance(wanted, str) else list(wanted)
         column = data.strings(ledger, fname)
-        mask &= A.to_numpy(pc.is_in(column, value_set=A.strings(allowed, column.type)), null=False)
+        mask &= arrays.to_numpy(pc.is_in(column, value_set=arrays.strings(allowed, column.type)), null=False)
     return mask
 
 
@@ -118,9 +118,9 @@ def _ends(data: Dataset, m: Measure, mask: np.ndarray, starts: np.ndarray) -> np
 
 def _amounts(values: pa.ChunkedArray) -> np.ndarray:
     """Validated decimal strings as floats; empty (an optional amount left blank) counts 0."""
-    blank = A.bools(A.lengths(values) == 0)
-    numbers = pc.cast(pc.if_else(blank, A.string("0", values.type), values), pa.float64())
-    return A.to_numpy(numbers)
+    blank = arrays.bools(arrays.lengths(values) == 0)
+    numbers = pc.cast(pc.if_else(blank, arrays.string("0", values.type), values), pa.float64())
+    return arrays.to_numpy(numbers)
 
 
 class Facts:
@@ -428,12 +428,12 @@ def elapsed_share(start: date, end: date, on: date) -> float:
 
 def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) -> Progress:
     results = [indicator_progress(plan, Facts(plan, data, ind), ind, window, town) for ind in plan.indicators]
-    from . import tasks as T
+    from ipdemo.engine import tasks as task_states
 
     # Tasks (tasks.py) are the district's: a town's report leaves them out. Their ledger is read
     # (and checked, its invalid rows counted) whenever the plan has one.
-    entries = T.entries(plan, data)
-    tasks = T.states(plan, entries, window, results) if town is None else None
+    entries = task_states.entries(plan, data)
+    tasks = task_states.states(plan, entries, window, results) if town is None else None
     return Progress(plan, window, town, results, data.invalid_count, tasks)
 
 

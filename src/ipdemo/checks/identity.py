@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .plan import LedgerSpec
+from ipdemo.plan.model import LedgerSpec
 
 if TYPE_CHECKING:  # pandas only where import needs it: validate on clean data never loads it
     import pandas as pd

@@ -12,10 +12,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import fields as F
-from .codes import CNIPA_TYPE_DIGITS
-from .errors import Problem
-from .plan import FieldSpec, LedgerSpec, Plan
+from ipdemo.checks import fields
+from ipdemo.checks.codes import CNIPA_TYPE_DIGITS
+from ipdemo.errors import Problem
+from ipdemo.plan.model import FieldSpec, LedgerSpec, Plan
 
 
 def row_checks(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndarray, shown: str
@@ -34,7 +34,7 @@ def row_checks(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndar
 
     stripped = {f: frame[f].str.strip() for f in spec.fields if f in frame.columns}
     # Each date column is parsed once, for its own check and the cross-field checks.
-    dates = {f: F.parse_iso_dates(stripped[f]) for f, fs in spec.fields.items() if fs.type == "date"}
+    dates = {f: fields.parse_iso_dates(stripped[f]) for f, fs in spec.fields.items() if fs.type == "date"}
     for fname, fspec in spec.fields.items():
         values = stripped[fname]
         empty = (values == "").to_numpy(dtype=bool)
@@ -61,13 +61,13 @@ def row_checks(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndar
 
 # Field type → its vectorised checks (each takes the non-empty values of one column).
 CHECKS = {
-    "cnipa_application_no": F.check_cnipa,
-    "uscc": F.check_uscc,
-    "software_copyright_no": F.check_software_no,
-    "trademark_no": F.check_trademark_no,
-    "nice_class": F.check_nice_class,
-    "integer": F.check_integer,
-    "decimal": F.check_decimal,
+    "cnipa_application_no": fields.check_cnipa,
+    "uscc": fields.check_uscc,
+    "software_copyright_no": fields.check_software_no,
+    "trademark_no": fields.check_trademark_no,
+    "nice_class": fields.check_nice_class,
+    "integer": fields.check_integer,
+    "decimal": fields.check_decimal,
 }
 
 
@@ -77,7 +77,7 @@ IDENTIFIER_TYPES = {"cnipa_application_no", "uscc", "software_copyright_no", "tr
 EXCEL_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?E\+?[0-9]+$"
 
 
-def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None) -> list[F.Finding]:
+def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None) -> list[fields.Finding]:
     found = _type_findings(plan, fspec, values, parsed)
     if fspec.type not in IDENTIFIER_TYPES:
         return found
@@ -85,25 +85,25 @@ def _findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series
     if not damaged.any():
         return found
     # Excel's damage is the one problem worth naming: the shape error would only confuse.
-    rest = [F.Finding(f.mask & ~damaged, f.code, f.severity, f.extra) for f in found]
-    return [F.Finding(damaged, "excel_scientific"), *rest]
+    rest = [fields.Finding(f.mask & ~damaged, f.code, f.severity, f.extra) for f in found]
+    return [fields.Finding(damaged, "excel_scientific"), *rest]
 
 
 def _type_findings(plan: Plan, fspec: FieldSpec, values: pd.Series, parsed: pd.Series | None = None
-                   ) -> list[F.Finding]:
+                   ) -> list[fields.Finding]:
     kind = fspec.type
     if kind in CHECKS:
         return CHECKS[kind](values)
     if kind == "date":
-        return F.check_date(values, plan.dates.earliest, plan.dates.latest, parsed, future_ok=fspec.future)
+        return fields.check_date(values, plan.dates.earliest, plan.dates.latest, parsed, future_ok=fspec.future)
     if kind == "enum":
-        return F.check_enum(values, list(fspec.values or {}))
+        return fields.check_enum(values, list(fspec.values or {}))
     if kind == "town":
         return _check_town(plan, values)
-    return F.check_text(values)  # text, id
+    return fields.check_text(values)  # text, id
 
 
-def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: F.Finding,
+def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: fields.Finding,
             positions: np.ndarray) -> Callable[[int], dict]:
     """Message parameters for row i (a position in the whole frame)."""
     where = {int(p): k for k, p in enumerate(positions)}
@@ -130,7 +130,7 @@ def _params(plan: Plan, fspec: FieldSpec, column: pd.Series, finding: F.Finding,
     return params
 
 
-def _check_town(plan: Plan, values: pd.Series) -> list[F.Finding]:
+def _check_town(plan: Plan, values: pd.Series) -> list[fields.Finding]:
     """Canonical names pass; an alias is an error naming the canonical name; else unknown."""
     index = plan.town_index
     canonical = values.isin(index.names).to_numpy(dtype=bool)
@@ -139,8 +139,8 @@ def _check_town(plan: Plan, values: pd.Series) -> list[F.Finding]:
         odd = values[~canonical]
         resolved[~canonical] = odd.map({v: index.canonical(v) for v in odd.unique()}).to_numpy(dtype=object)
     alias = ~canonical & resolved.notna().to_numpy(dtype=bool)
-    return [F.Finding(alias, "town_alias", extra={"canonical": resolved}),
-            F.Finding(~canonical & ~alias, "unknown_town")]
+    return [fields.Finding(alias, "town_alias", extra={"canonical": resolved}),
+            fields.Finding(~canonical & ~alias, "unknown_town")]
 
 
 def _cross_checks(plan: Plan, spec: LedgerSpec, values: dict[str, pd.Series], dates: dict[str, pd.Series],
@@ -159,7 +159,7 @@ def _cross_checks(plan: Plan, spec: LedgerSpec, values: dict[str, pd.Series], da
                     "field": check.field, "value": a.iloc[i], "other": check.other,
                     "other_value": b.iloc[i]}))
         elif check.rule == "cnipa_type":
-            digit = F.cnipa_type_digit(a)
+            digit = fields.cnipa_type_digit(a)
             implied = digit.map(CNIPA_TYPE_DIGITS)
             mask = (implied.notna() & (b != "") & (implied != b)).to_numpy(dtype=bool)
             for i in np.flatnonzero(mask):

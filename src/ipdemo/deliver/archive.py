@@ -36,17 +36,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 
-from .errors import Problem, WriteError
-from .ledger import display_path
-from .plan import Plan
-from .render.document import sheet_name, text_width
-from .store import fsync_dir
+from ipdemo.data.ledger import display_path
+from ipdemo.data.store import fsync_dir
+from ipdemo.errors import Problem, WriteError
+from ipdemo.plan.model import Plan
+from ipdemo.render.document import sheet_name, text_width
+from ipdemo.render.reproducible import FILE_MODE, restamp, zip_entry
 
 EVIDENCE_FIELDS = ("evidence",)
 NUMERIC_TYPES = ("integer", "decimal", "nice_class")
 XLSX_MAX_ROWS = 1_048_576 - 1  # one header row
 WIDTH_SAMPLE = 2000  # rows looked at to size a column
-FILE_MODE = 0o644
 MANIFEST_FIELDS = ["file", "sha256", "ledger", "key", "indicator", "evidence", "status"]
 # A value that names a file: a path separator, or a name ending in an extension with a letter.
 LOOKS_LIKE_PATH = re.compile(r"[\\/]|\.[A-Za-z][A-Za-z0-9]{0,7}$")
@@ -159,9 +159,9 @@ def _problem(plan: Plan, ref: EvidenceRef) -> Problem:
 
 def _raw(plan: Plan, name: str):
     """The ledger as stored (every row, with its line), or None when there is none."""
-    from .errors import LedgerError
-    from .ledger import read_table
-    from .store import read_committed
+    from ipdemo.data.ledger import read_table
+    from ipdemo.data.store import read_committed
+    from ipdemo.errors import LedgerError
 
     path = plan.ledger_path(name)
     try:
@@ -263,37 +263,6 @@ def _number(text: str) -> int | float | None:
     return int(value) if re.fullmatch(r"-?\d+", cleaned) and abs(value) < 2 ** 53 else value
 
 
-# --- reproducible zips ----------------------------------------------------------------------
-
-CORE_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
-
-
-def zip_time(when: date) -> tuple[int, int, int, int, int, int]:
-    return (max(when.year, 1980), when.month, when.day, 0, 0, 0)
-
-
-def _info(name: str, when: date) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=zip_time(when))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3  # unix, whichever system wrote it
-    info.external_attr = (0o100000 | FILE_MODE) << 16
-    return info
-
-
-def restamp(data: bytes, when: date) -> bytes:
-    """An OOXML package (docx, xlsx) made reproducible: members in their order, stamped with
-    `when`, and the core properties' created/modified dates set to it (libraries write 'now')."""
-    stamp = datetime.combine(when, time()).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            blob = source.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                blob = CORE_DATES.sub(lambda m: m.group(1) + stamp + m.group(3), blob)
-            target.writestr(_info(item.filename, when), blob, compresslevel=6)
-    return out.getvalue()
-
-
 # --- the archive ----------------------------------------------------------------------------
 
 @dataclass
@@ -392,7 +361,7 @@ def _first_line_width(text: str) -> int:
 
 
 def _csv_safe(text: str) -> str:
-    from .render.grid import neutralise
+    from ipdemo.render.grid import neutralise
 
     return neutralise(text)
 
@@ -411,7 +380,7 @@ def write_archive(arc: Archive, output: Path) -> None:
         with os.fdopen(fd, "wb") as fh:
             with zipfile.ZipFile(fh, "w") as target:
                 for entry in entries:
-                    info = _info(entry.name, arc.when)
+                    info = zip_entry(entry.name, arc.when)
                     if entry.data is not None:
                         target.writestr(info, entry.data, compresslevel=6)
                     else:

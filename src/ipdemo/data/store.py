@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import LockTimeout, PlanError, UsageError, WriteError
-from .ledger import display_path
+from ipdemo.data.ledger import display_path
+from ipdemo.errors import LockTimeout, PlanError, UsageError, WriteError
 
 LOCK_NAME = ".ipdemo.lock"
 JOURNAL_NAME = "journal.jsonl"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import read_journal
+from ipdemo.data.store import read_journal
 
 # 20231015, 2023-10-15, 2023_10_15, 2023.10.15, 2023年10月15日 inside a file name or title.
 DATE_IN_TEXT = re.compile(r"(?<![0-9])(20[0-9]{2})(?:([01][0-9])([0-3][0-9])|[-_.年/]([01]?[0-9])[-_.月/]([0-3]?[0-9])日?)(?![0-9])")

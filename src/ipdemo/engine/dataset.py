@@ -12,20 +12,19 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import Problem
-from . import arrays as A
-from .plan import Plan
-from . import cache
-from .screen import day_numbers
-from .store import read_committed
-from .validate import check_ledger_file
+from ipdemo.checks.screen import day_numbers
+from ipdemo.checks.validate import check_ledger_file
+from ipdemo.data import arrays
+from ipdemo.data.store import read_committed
+from ipdemo.engine import cache
+from ipdemo.errors import Problem
+from ipdemo.plan.model import Plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,7 +75,7 @@ class Dataset:
         """A ledger column as Arrow strings ('' where the ledger lacks the column)."""
         if self.has(ledger, name):
             return self.tables[ledger].column(name)
-        return pa.chunked_array([A.strings([""] * self.rows(ledger))])
+        return pa.chunked_array([arrays.strings([""] * self.rows(ledger))])
 
     def column(self, ledger: str, name: str) -> np.ndarray:
         """A ledger column as an object array ('' where the ledger lacks it), computed once."""
@@ -97,8 +96,8 @@ class Dataset:
                 self._memo[key] = np.full(self.rows(ledger), NO_TOWN_CODE, dtype=np.int32)
             else:
                 towns = self.strings(ledger, "town")
-                codes = pc.index_in(towns, value_set=A.strings(self.plan.town_index.names, towns.type))
-                self._memo[key] = A.to_numpy(codes, null=empty).astype(np.int32)
+                codes = pc.index_in(towns, value_set=arrays.strings(self.plan.town_index.names, towns.type))
+                self._memo[key] = arrays.to_numpy(codes, null=empty).astype(np.int32)
         return self._memo[key]
 
     def unassignable(self, ledger: str) -> bool:
@@ -138,8 +137,8 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
     names = ledgers if ledgers is not None else list(plan.ledgers)
     data = Dataset(plan)
     if plan.data_dir.exists() and not plan.data_dir.is_dir():  # data_dir: targets.yaml
-        from .ledger import display_path
-        from .validate import _empty_table
+        from ipdemo.checks.validate import _empty_table
+        from ipdemo.data.ledger import display_path
 
         shown = display_path(plan.data_dir)
         data.found.append(Problem(shown, None, None, "data_dir_not_folder", params={"path": shown}))

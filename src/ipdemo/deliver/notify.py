@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import IpdemoError
-from .i18n import count_of
-from .render.grid import cell_text
-from .render.report import STATUS, name_of
-from .summary import Summary
+from ipdemo.engine.summary import Summary
+from ipdemo.errors import IpdemoError
+from ipdemo.i18n import count_of
+from ipdemo.render.grid import cell_text
+from ipdemo.render.report import STATUS, name_of
 
 SECRETS_FILE = ".ipdemo-secrets.toml"
 TIMEOUT = 10.0  # seconds, each request
@@ -111,7 +111,7 @@ def read_secrets(path: Path) -> dict:
     a file of KEY=VALUE lines (.env style, values unquoted) is read too."""
     import tomllib
 
-    from .ledger import display_path
+    from ipdemo.data.ledger import display_path
 
     try:
         text = path.read_text(encoding="utf-8-sig")
