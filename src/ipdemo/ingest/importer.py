@@ -396,7 +396,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         # An unassigned town is said once in the summary (unassigned), not once per row.
         result.warnings += [p for p in problems if p.severity == "warning" and p.code != "town_unassigned"]
         for i, p in enumerate(group):  # rows named by a problem of their own source (ragged, ambiguous date)
-            lines = [e.line for e in errors if e.file == p.source.display]
+            lines = [e.line for e in errors if e.file == p.source.display and e.line is not None]
             if lines:
                 invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
         errors = sorted(errors, key=lambda p: (p.file, p.line or 0))
@@ -422,7 +422,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             result.reject_file = ", ".join(_write_rejects(p.source, errors) for p in group
                                            if any(e.file == p.source.display for e in errors))
         # Held rows are written out before the ledger changes: a failure here changes nothing.
-        result.held_file = ", ".join(write_held(plan, spec, group[i], lines, reasons)
+        result.held_file = ", ".join(write_held(spec, group[i], lines, reasons)
                                      for i, (lines, reasons) in held.items()) or None
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
@@ -449,7 +449,8 @@ def missing_columns_said_once(spec: LedgerSpec, group: list[Prepared], errors: l
     counts: dict[tuple[str, str], int] = {}
     for problem in errors:
         source = next((p for p in group if p.source.display == problem.file), None)
-        if problem.code == "required" and source is not None and problem.field not in source.provided:
+        if (problem.code == "required" and source is not None and problem.field is not None
+                and problem.field not in source.provided):
             counts[(problem.file, problem.field)] = counts.get((problem.file, problem.field), 0) + 1
             continue
         out.append(problem)
@@ -514,7 +515,7 @@ def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult
     """New keys placed outside the district are counted and skipped; new keys that cannot be
     placed are held (per source: row numbers and reasons). A key the ledger holds keeps its town.
     Returns the outside rows, the unplaced rows and the held rows per source."""
-    if joined.located is None:
+    if joined.located is None or joined.reasons is None:  # set together by the placement step
         none = np.zeros(len(where), dtype=bool)
         return none, none, {}
     new = where < 0
@@ -596,7 +597,7 @@ def date_statuses(spec: LedgerSpec, stored: pd.DataFrame, incoming: pd.DataFrame
 
 # --- the register, held rows, rejects ------------------------------------------------------
 
-def _learned(plan: Plan, group: list[Prepared], register, rejected: set[tuple[str, int]]):
+def _learned(group: list[Prepared], register, rejected: set[tuple[str, int]]):
     """What the register would learn from this import's rows placed by address or credit code
     (rows rejected as invalid teach it nothing)."""
     frames = []
@@ -623,7 +624,7 @@ def _conflicts(learned) -> list[dict]:
 
 
 def _preview_register(plan: Plan, group: list[Prepared], result: ImportResult, rejected: set) -> None:
-    learned = _learned(plan, group, load_register(plan), rejected)
+    learned = _learned(group, load_register(plan), rejected)
     if learned is not None:
         result.register_added = len(learned.entries)
         result.register_conflicts = _conflicts(learned)
@@ -634,7 +635,7 @@ def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, re
     name = plan.placement.register_ledger
     if name is None or result.ledger == name:
         return
-    learned = _learned(plan, group, load_register(plan), rejected)
+    learned = _learned(group, load_register(plan), rejected)
     if learned is None:
         return
     result.register_conflicts = _conflicts(learned)
@@ -699,7 +700,7 @@ def _beside(source: Source, suffix: str, data: bytes) -> Path:
     return target
 
 
-def write_held(plan: Plan, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str]) -> str:
+def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str]) -> str:
     """Rows that cannot be placed, as they came, beside the source, with a town column to fill
     and the reason: complete it and import it again."""
     from ipdemo.i18n import message

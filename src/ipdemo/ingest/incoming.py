@@ -29,7 +29,7 @@ from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
 from ipdemo.ingest.provenance import ExportDate, export_date
 from ipdemo.ingest.sources import Source
-from ipdemo.plan.model import LedgerSpec, Plan
+from ipdemo.plan.model import LedgerSpec, PlaceSpec, Plan, PublicationSpec
 
 UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
 # Placement notes travel with the rows (through joins) until the importer, under the lock, knows
@@ -197,16 +197,16 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     prepared = Prepared(ledger, source, frame, source.rows.copy(), ExportDate(date.today(), "today"), errors)
     prepared.provided = set(provided)
     if spec.publications is not None:
-        used |= _fold(plan, spec, source, prepared)
+        used |= _fold(spec.publications, spec, source, prepared)
     prepared.warnings = _unmapped(source, used) + [p for p in problems if p.severity == "warning"]
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
-    prepared.exported = export_date(source.path.name, getattr(source, "title_lines", []) or [], dated,
+    prepared.exported = export_date(source.path.name, source.title_lines, dated,
                                     exported_option)
     _derive_type(spec, prepared)
-    _title_dates(plan, spec, prepared, mapping, sets)
+    _title_dates(spec, prepared, mapping, sets)
     _skip_other_offices(spec, prepared)
     if spec.place is not None and "town" in spec.fields and "town" not in sets:
-        _place(plan, spec, prepared, register)
+        _place(plan, spec.place, prepared, register)
     if ledger == plan.placement.register_ledger:
         _locate_register_rows(plan, prepared)
     return prepared
@@ -283,9 +283,8 @@ def _unmapped(source: Source, used: set[int]) -> list[Problem]:
                     {"columns": "、".join(names)})]
 
 
-def _fold(plan: Plan, spec: LedgerSpec, source: Source, prepared: Prepared) -> set[int]:
+def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Prepared) -> set[int]:
     """Publication rows → one record per application; returns the source columns it read."""
-    pubs = spec.publications
     number_at = find_column(source.header, pubs.number)
     date_at = find_column(source.header, pubs.date)
     if number_at is None:
@@ -313,7 +312,7 @@ def _derive_type(spec: LedgerSpec, prepared: Prepared) -> None:
             prepared.frame[check.other] = stated.where(stated != "", implied)
 
 
-def _title_dates(plan: Plan, spec: LedgerSpec, prepared: Prepared, mapping: dict, sets: dict[str, str]) -> None:
+def _title_dates(spec: LedgerSpec, prepared: Prepared, mapping: dict, sets: dict[str, str]) -> None:
     """A date the sheet states once in a title line (培训时间：2023年9月12日—14日) fills a field that
     has no column: the first date after one of the field's title words."""
     for name, words in spec.title_dates.items():
@@ -364,13 +363,13 @@ def keep(prepared: Prepared, mask: np.ndarray) -> None:
 
 # --- placement -----------------------------------------------------------------------------
 
-def _place(plan: Plan, spec: LedgerSpec, prepared: Prepared, register) -> None:
+def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     """Rows with no town: by the first applicant's address, else the enterprise register, else
     the credit code's region. Each row is noted inside / outside / unknown (LOCATED) with the
     reason an unknown one could not be placed (REASON); the importer decides what to set aside."""
     from ipdemo.ingest import placement
 
-    frame, place = prepared.frame, spec.place
+    frame = prepared.frame
     n = len(frame)
     need = (frame["town"] == "").to_numpy(dtype=bool)
     located = np.where(need, placement.UNKNOWN, placement.INSIDE).astype(object)
