@@ -24,7 +24,9 @@ def report(invoke, root):
     return {i["id"]: i["actual"] for i in json.loads(result.stdout)["indicators"]}
 
 
-def test_cache_is_written_and_used(invoke, tmp_path, cached):
+def test_cache_is_written_and_used(invoke, tmp_path, cached, monkeypatch):
+    from ipdemo.engine import dataset
+
     root = make_project(tmp_path / "p", ROWS)
     first = report(invoke, root)
     entries = sorted(p.name for p in cached.iterdir())
@@ -32,7 +34,25 @@ def test_cache_is_written_and_used(invoke, tmp_path, cached):
     assert sum(e.endswith(".json") for e in entries) == ledgers
     assert sum(e.endswith(".problems.arrow") for e in entries) == ledgers
     assert sum(e.endswith(".arrow") for e in entries) == 2 * ledgers
+    checked = []  # the second report checks no ledger: every one comes from the cache
+    real = dataset.check_ledger_file
+    monkeypatch.setattr(dataset, "check_ledger_file", lambda *args: checked.append(args[1]) or real(*args))
     assert report(invoke, root) == first
+    assert checked == []
+
+
+def test_the_cache_test_fails_when_the_cache_always_misses(invoke, tmp_path, cached, monkeypatch):
+    """The check above can fail: with every lookup a miss, each ledger is checked again."""
+    from ipdemo.engine import cache, dataset
+
+    root = make_project(tmp_path / "p", ROWS)
+    report(invoke, root)
+    checked = []
+    real = dataset.check_ledger_file
+    monkeypatch.setattr(dataset, "check_ledger_file", lambda *args: checked.append(args[1]) or real(*args))
+    monkeypatch.setattr(cache, "load", lambda folder, key: None)
+    report(invoke, root)
+    assert "patents" in checked and len(checked) == 11
 
 
 def test_a_warm_report_never_reads_the_row_problems(invoke, tmp_path, cached, monkeypatch):

@@ -167,13 +167,13 @@ def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem] | cac
     except OSError:
         content = None  # missing or unreadable: check_ledger_file reports it
     key = cache.entry_key(plan, name, path, content) if folder is not None and content is not None else None
-    if key is not None:
+    if folder is not None and key is not None:
         hit = cache.load(folder, key[1])
         if hit is not None:
             return hit
     check = check_ledger_file(plan, name, content)
     result = (check.valid_rows, check.problems,
               [int(n) for n in check.table.lines[check.invalid]])
-    if key is not None:
+    if folder is not None and key is not None:
         cache.store(folder, key[0], key[1], *result, source=path)
     return result

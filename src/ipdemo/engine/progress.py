@@ -38,6 +38,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -143,13 +144,14 @@ class Facts:
     def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
         mask = _matching(data, m.ledger, m.where)
         days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
+        field = m.field or ""  # the plan check requires a field for sum and distinct
         if m.aggregate == "sum":
-            values = _amounts(data.strings(m.ledger, m.field))[mask]
+            values = _amounts(data.strings(m.ledger, field))[mask]
         else:
             values = np.ones(len(days))
         values = values * unit_scale(self.plan, self.ind, m)
         # Keys matter only for distinct counts; elsewhere a zero byte each is cheaper than 1M ''.
-        key = data.column(m.ledger, m.field)[mask] if m.aggregate == "distinct" else np.zeros(len(days), dtype=np.int8)
+        key = data.column(m.ledger, field)[mask] if m.aggregate == "distinct" else np.zeros(len(days), dtype=np.int8)
         ends = _ends(data, m, mask, days)
         town = data.town_codes(m.ledger)[mask]
         dated = ~np.isnan(days)
@@ -626,7 +628,7 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
     whose town is not yet known (未划分区镇) — a number where the indicator's ledgers allow such
     records (0 when there are none), else None. Towns + unassigned = district for counts and sums.
     Nominal towns appear only when some indicator has a figure for them."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ind in plan.indicators:
         facts = Facts(plan, data, ind)
         towns = {}

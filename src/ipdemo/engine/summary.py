@@ -72,7 +72,7 @@ class Movement:
     @property
     def delta(self) -> float | None:
         after = self.indicator.actual
-        if after is None or self.before is None or isinstance(after, str):
+        if after is None or self.before is None:
             return None
         return round(after - self.before, 6)
 

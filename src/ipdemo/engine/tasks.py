@@ -116,8 +116,8 @@ def _derive(out: TaskState, linked: list[IndicatorProgress]) -> None:
     started = [bool(i.actual) or bool(i.towns_done) for i in linked]
     out.source = "indicators"
     out.status = "done" if all(done) else ("in_progress" if any(done) or any(started) else "not_started")
-    days = [i.done_on for i in linked]
-    if out.status == "done" and all(days):  # milestones: done when the last of them was
+    days = [i.done_on for i in linked if i.done_on is not None]
+    if out.status == "done" and days and len(days) == len(linked):  # milestones: done when the last was
         out.done_on = max(days)
     out.derived = [{"id": i.id, "name": i.name, "name_en": i.name_en, "kind": i.kind, "status": i.status,
                     "actual": i.actual, "target": i.target, "unit": i.unit, "percent": i.percent,
