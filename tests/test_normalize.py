@@ -1,10 +1,13 @@
-"""Every normalisation rule for incoming values."""
+"""Every normalisation rule for incoming values: the field types' (checks/fields.py) as the import applies them."""
 
 
 import pandas as pd
 import pytest
 
+from ipdemo.checks import fields
+from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.ingest import normalize
+from ipdemo.plan.model import FieldSpec
 from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT
@@ -14,7 +17,7 @@ S = lambda *values: pd.Series(list(values), dtype="str")  # noqa: E731
 
 
 def test_nfkc_full_width_and_invisible_spaces():
-    out = normalize.nfkc(S("２０２１１０１８２６１６．５", "\u00a0盛泽\u200b ", "（黎里镇）", "\ufeffＡＢＣ", " a\u3000b "))
+    out = fields.nfkc(S("２０２１１０１８２６１６．５", "\u00a0盛泽\u200b ", "（黎里镇）", "\ufeffＡＢＣ", " a\u3000b "))
     assert out.tolist() == ["202110182616.5", "盛泽", "(黎里镇)", "ABC", "a b"]
 
 
@@ -24,7 +27,7 @@ def test_nfkc_full_width_and_invisible_spaces():
     ("201830072131x", "201830072131.X"), ("95115608X", "95115608.X"), ("202110182616.5", "202110182616.5"),
 ])
 def test_cnipa_numbers(raw, clean):
-    assert normalize.cnipa(normalize.nfkc(S(raw))).tolist() == [clean]
+    assert fields.cnipa(fields.nfkc(S(raw))).tolist() == [clean]
 
 
 @pytest.mark.parametrize("raw, iso", [
@@ -34,18 +37,18 @@ def test_cnipa_numbers(raw, clean):
     ("2021 年 6 月 1 日", "2021-06-01"),
 ])
 def test_date_spellings(raw, iso):
-    out, ambiguous = normalize.dates(S(raw))
+    out, ambiguous = fields.dates(S(raw))
     assert out.tolist() == [iso] and not ambiguous.any()
 
 
 @pytest.mark.parametrize("raw", ["01/06/2021", "6/1/2021", "1.6.21", "06-01-2021"])
 def test_day_first_dates_are_ambiguous(raw):
-    _, ambiguous = normalize.dates(S(raw))
+    _, ambiguous = fields.dates(S(raw))
     assert ambiguous.tolist() == [True]
 
 
 def test_bad_dates_are_left_for_validation():
-    out, ambiguous = normalize.dates(S("2021-02-30", "soon", ""))
+    out, ambiguous = fields.dates(S("2021-02-30", "soon", ""))
     assert out.tolist() == ["2021-02-30", "soon", ""] and not ambiguous.any()
 
 
@@ -103,3 +106,12 @@ def test_normalising_twice_changes_nothing():
             raw = S("CN２０２１１０１８２６１６５", "2021/6/1", "盛泽", "发明", "1,000元", "第9类", " x ")
             once = normalize.normalise_field(PLAN, spec, raw)[0]
             assert normalize.normalise_field(PLAN, spec, once)[0].tolist() == once.tolist()
+
+
+def test_every_type_normalises_and_flags_nothing_but_dates():
+    raw = S(" CN２０２１１０１８２６１６５ ", "01/06/2021", "盛泽", "1,000元", "")
+    for kind in FIELD_TYPES:
+        spec = FieldSpec(type=kind, values={"invention": ["发明"]} if kind in ("enum", "task") else None)
+        out, ambiguous = normalize.normalise_field(PLAN, spec, raw)
+        assert len(out) == len(raw) and out.iloc[-1] == "" and not out.str.startswith(" ").any(), kind
+        assert ambiguous.tolist() == [False, kind == "date", False, False, False], kind

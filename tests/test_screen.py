@@ -1,7 +1,8 @@
 """The screen's one-sided promise: a row it clears has no problem the full checks would find.
 
-Checked by comparing check_frame with and without the screen on generated ledgers that mix
-valid values with near misses (edge spaces of every kind, control characters, wrong check
+Checked by comparing check_frame (screen, then the worded checks on what it left) with
+check_every_row (the worded checks on every row) on generated ledgers that mix valid values of
+every field type with near misses (edge spaces of every kind, control characters, wrong check
 characters, impossible dates, aliases), plus exhaustive tests of the byte-level pieces.
 """
 
@@ -18,16 +19,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipdemo.checks import fields
+from ipdemo.checks import fields, validate
 from ipdemo.checks import screen as screening
-from ipdemo.checks.validate import check_frame
-from ipdemo.plan.model import load_plan
+from ipdemo.checks.field_types import FIELD_TYPES, FieldContext
+from ipdemo.checks.validate import check_every_row, check_frame, suspect_rows
+from ipdemo.plan.model import FieldSpec, load_plan
 
 from .conftest import ROOT
 
 PLAN = load_plan(ROOT / "targets.yaml")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TODAY = date.today()
+FIELD = FieldContext(PLAN, FieldSpec(type="text"))  # for the kernels that read nothing of their field
 
 # Every character Python's str.strip or Arrow's utf8_trim_whitespace removes, and some that look similar.
 EDGES = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680", "\u2000", "\u200a",
@@ -44,40 +47,69 @@ def _uscc(body: str) -> str:
     return body + fields.uscc_check_char(pd.Series([body]))[0]
 
 
-def valid_values(plan, spec) -> st.SearchStrategy[str]:
-    """Values of one field that should pass (so the screen has rows to clear)."""
-    kind = spec.type
-    if kind == "date":
-        days = (TODAY - date(2019, 1, 1)).days
-        return st.integers(0, days).map(lambda d: (date(2019, 1, 1) + timedelta(d)).isoformat())
-    if kind == "cnipa_application_no":
-        new = st.tuples(st.sampled_from(["2019", "2021", "2023"]), st.sampled_from("12389"),
-                        st.text("0123456789", min_size=7, max_size=7)).map(lambda t: _cnipa("".join(t)))
-        old = st.tuples(st.sampled_from(["98", "02"]), st.sampled_from("123"),
-                        st.text("0123456789", min_size=5, max_size=5)).map(lambda t: _cnipa("".join(t)))
-        return st.one_of(new, old)
-    if kind == "uscc":
-        return st.text(fields.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc)
-    if kind == "software_copyright_no":
-        return st.one_of(st.tuples(st.integers(2010, 2018), st.text("0123456789", min_size=6, max_size=6)),
-                         st.tuples(st.integers(2019, 2024), st.text("0123456789", min_size=7, max_size=7))
-                         ).map(lambda t: f"{t[0]}SR{t[1]}")
-    if kind == "trademark_no":
-        return st.one_of(st.integers(1, 999_999_999).map(str), st.integers(1, 99_999_999).map(lambda n: f"{n}A"),
-                         st.integers(1000, 9_999_999).map(lambda n: f"G{n}"))
-    if kind == "nice_class":
-        return st.integers(1, 45).map(str)
-    if kind == "integer":
-        return st.integers(0, 10**6).map(str)
-    if kind == "decimal":
-        return st.one_of(st.integers(0, 10**6).map(str), st.floats(0, 1e6).map(lambda x: f"{x:.2f}"))
-    if kind == "enum":
-        return st.sampled_from(list(spec.values or {}) + [label for labels in (spec.values or {}).values()
-                                                          for label in labels][:2])
-    if kind == "town":
-        aliases = [a for t in plan.towns for a in t.aliases][:3]
-        return st.sampled_from(plan.town_index.names + aliases)
+def _dates(plan, spec) -> st.SearchStrategy[str]:
+    days = (TODAY - date(2019, 1, 1)).days
+    return st.integers(0, days).map(lambda d: (date(2019, 1, 1) + timedelta(d)).isoformat())
+
+
+def _cnipa_numbers(plan, spec) -> st.SearchStrategy[str]:
+    new = st.tuples(st.sampled_from(["2019", "2021", "2023"]), st.sampled_from("12389"),
+                    st.text("0123456789", min_size=7, max_size=7)).map(lambda t: _cnipa("".join(t)))
+    old = st.tuples(st.sampled_from(["98", "02"]), st.sampled_from("123"),
+                    st.text("0123456789", min_size=5, max_size=5)).map(lambda t: _cnipa("".join(t)))
+    return st.one_of(new, old)
+
+
+def _software_numbers(plan, spec) -> st.SearchStrategy[str]:
+    return st.one_of(st.tuples(st.integers(2010, 2018), st.text("0123456789", min_size=6, max_size=6)),
+                     st.tuples(st.integers(2019, 2024), st.text("0123456789", min_size=7, max_size=7))
+                     ).map(lambda t: f"{t[0]}SR{t[1]}")
+
+
+def _trademark_numbers(plan, spec) -> st.SearchStrategy[str]:
+    return st.one_of(st.integers(1, 999_999_999).map(str), st.integers(1, 99_999_999).map(lambda n: f"{n}A"),
+                     st.integers(1000, 9_999_999).map(lambda n: f"G{n}"))
+
+
+def _enum_values(plan, spec) -> st.SearchStrategy[str]:
+    return st.sampled_from(list(spec.values or {}) + [label for labels in (spec.values or {}).values()
+                                                      for label in labels][:2])
+
+
+def _towns(plan, spec) -> st.SearchStrategy[str]:
+    aliases = [a for t in plan.towns for a in t.aliases][:3]
+    return st.sampled_from(plan.town_index.names + aliases)
+
+
+def _text(plan, spec) -> st.SearchStrategy[str]:
     return st.text(alphabet=st.sampled_from(list("一种装置方法吴江科技有限公司ABC 12-·“”《》")), min_size=1, max_size=12)
+
+
+# Field type → values that should pass (so the screen has rows to clear). One per type in
+# field_types.FIELD_TYPES (a test says so): a new type is screened against its own values.
+VALID_VALUES = {
+    "text": _text,
+    "id": _text,
+    "date": _dates,
+    "town": _towns,
+    "enum": _enum_values,
+    "task": _enum_values,
+    "integer": lambda plan, spec: st.integers(0, 10**6).map(str),
+    "decimal": lambda plan, spec: st.one_of(st.integers(0, 10**6).map(str), st.floats(0, 1e6).map(lambda x: f"{x:.2f}")),
+    "nice_class": lambda plan, spec: st.integers(1, 45).map(str),
+    "cnipa_application_no": _cnipa_numbers,
+    "uscc": lambda plan, spec: st.text(fields.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc),
+    "software_copyright_no": _software_numbers,
+    "trademark_no": _trademark_numbers,
+}
+
+
+def valid_values(plan, spec) -> st.SearchStrategy[str]:
+    return VALID_VALUES[spec.type](plan, spec)
+
+
+def test_every_field_type_has_valid_values():
+    assert set(VALID_VALUES) == set(FIELD_TYPES)
 
 
 def near_miss(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -112,19 +144,30 @@ def outcome(problems, invalid):
             for p in problems], invalid.tolist()
 
 
+ANY_TYPE = {"required", "not_before", "cnipa_type_mismatch", "duplicate_key"}  # rules.py's own
+
+
+def declared(spec, problem) -> bool:
+    """The problem's code is one its field type's entry names (or one every type may have)."""
+    ftype = FIELD_TYPES[spec.fields[problem.field].type]
+    own = {*ftype.messages, ftype.empty_code, *(["excel_scientific"] if ftype.identifier else [])}
+    return problem.code in ANY_TYPE | own
+
+
 @pytest.mark.parametrize("name", list(PLAN.ledgers))
 def test_screened_checks_equal_full_checks(name):
     @SETTINGS
     @given(ledger_rows(name))
     def check(frame):
         lines = np.arange(2, len(frame) + 2)
-        full = check_frame(PLAN, name, frame, lines, "x.csv", screen=False)
-        screened = check_frame(PLAN, name, frame, lines, "x.csv", screen=True)
+        full = check_every_row(PLAN, name, frame, lines, "x.csv")
+        screened = check_frame(PLAN, name, frame, lines, "x.csv")
         assert outcome(*screened) == outcome(*full)
         # And the stronger promise behind it: cleared rows have no row-local problem at all.
-        cleared = ~screening.suspect_rows(PLAN, PLAN.ledgers[name], frame)
+        cleared = ~suspect_rows(PLAN, PLAN.ledgers[name], frame)
         flagged = {p.line for p in full[0] if p.code != "duplicate_key"}
         assert not flagged & set(lines[cleared].tolist())
+        assert all(declared(PLAN.ledgers[name], p) for p in full[0])
 
     check()
 
@@ -135,7 +178,7 @@ def test_the_screen_clears_clean_rows():
 
     for name, row in VALID_ROWS.items():
         frame = pd.DataFrame([row], dtype="str")
-        assert not screening.suspect_rows(PLAN, PLAN.ledgers[name], frame).any(), name
+        assert not suspect_rows(PLAN, PLAN.ledgers[name], frame).any(), name
 
 
 def test_the_screen_works_on_slices():
@@ -188,10 +231,11 @@ def test_dates_are_clean_exactly_when_real_and_in_range():
 def test_shape_checks_agree_with_the_regexes(values):
     series = pd.Series(values, dtype="str")
     col = screening.Column(series)
-    assert screening._trademark_no(col).tolist() == series.str.fullmatch(fields.TRADEMARK_NO[1:-1]).tolist()
-    assert screening._integer(col).tolist() == series.str.fullmatch(r"\d+").tolist()
+    assert screening.screen_trademark_no(col, FIELD).clean.tolist() == \
+        series.str.fullmatch(fields.TRADEMARK_NO[1:-1]).tolist()
+    assert screening.screen_integer(col, FIELD).clean.tolist() == series.str.fullmatch(r"\d+").tolist()
     plain = series.str.fullmatch(r"\d+(?:\.\d+)?").tolist()
-    assert screening._decimal(col).tolist() == plain
+    assert screening.screen_decimal(col, FIELD).clean.tolist() == plain
 
 
 def test_day_numbers_match_the_calendar_and_arrow():
@@ -209,15 +253,15 @@ def test_day_numbers_match_the_calendar_and_arrow():
 
 @pytest.mark.parametrize("name", ["patents", "trademarks"])
 def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monkeypatch):
-    monkeypatch.setattr(screening, "PARALLEL_ROWS", 0)  # take the threaded path even for a few rows
+    monkeypatch.setattr(validate, "PARALLEL_ROWS", 0)  # take the threaded path even for a few rows
 
     @SETTINGS
     @given(ledger_rows(name))
     def check(frame):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         batched = pa.Table.from_batches(table.to_batches(max_chunksize=3))
-        expected = screening.suspect_rows(PLAN, PLAN.ledgers[name], frame)
-        assert screening.suspect_rows(PLAN, PLAN.ledgers[name], batched).tolist() == expected.tolist()
+        expected = suspect_rows(PLAN, PLAN.ledgers[name], frame)
+        assert suspect_rows(PLAN, PLAN.ledgers[name], batched).tolist() == expected.tolist()
         days = screening.day_numbers(batched.column("filed_on"))
         assert np.array_equal(days, screening.day_numbers(pa.array(frame["filed_on"].tolist())), equal_nan=True)
 
@@ -229,6 +273,6 @@ def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monke
     rows[1]["filed_on"] = "2021-02-30"
     table = pa.Table.from_pylist(rows)
     batched = pa.Table.from_batches(table.to_batches(max_chunksize=3))
-    assert np.flatnonzero(screening.suspect_rows(PLAN, PLAN.ledgers[name], batched)).tolist() == [1]
+    assert np.flatnonzero(suspect_rows(PLAN, PLAN.ledgers[name], batched)).tolist() == [1]
     days = screening.day_numbers(batched.column("filed_on"))
     assert np.isnan(days[1]) and not np.isnan(np.delete(days, 1)).any()

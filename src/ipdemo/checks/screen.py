@@ -1,19 +1,20 @@
-"""A fast first pass over a ledger: clear the rows that certainly pass every row-local check.
+"""The byte side of every field type: kernels that clear the values certainly clean.
 
-`check_frame` then runs the full checks (the ones that word the messages) only on the rest, so
-a clean 1M-row ledger is judged from its raw bytes instead of through a dozen regex and string
-kernels per column. The promise is one-sided: a row this pass clears has no problem the full
-checks would find; a row it flags may still turn out fine (leading spaces, a curly quote at the
-end of a title, an unusual but legal shape). tests/test_screen.py holds it to that promise.
+The screen (validate.screen_rows) runs each field's kernel, as field_types.py names it, on the
+raw bytes of its column; the worded checks (rules.py) then look only at the rows it could not
+clear, so a clean 1M-row ledger is judged from its raw bytes instead of through a dozen regex and
+string kernels per column. The promise is one-sided: a value a kernel clears has no problem the
+worded checks would find; a value it leaves may still turn out fine (leading spaces, a curly quote
+at the end of a title, an unusual but legal shape). tests/test_screen.py holds it to that promise.
 
+Every kernel has one signature, (Column, field context) → Screened, and needs no pandas.
 Everything works on Arrow's buffers: each string column is an offsets array and one byte buffer,
 so "is every value 14 bytes of digits with a '.' at 12" is a few numpy comparisons.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -23,13 +24,13 @@ import pyarrow.compute as pc
 
 from ipdemo.checks import codes
 from ipdemo.data import arrays
-from ipdemo.plan.model import FieldSpec, LedgerSpec, Plan
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ipdemo.checks.field_types import FieldContext
+
 _DIGIT_LO, _DIGIT_HI = ord("0"), ord("9")
-PARALLEL_ROWS = 200_000  # below this, threads cost more than they save
 NO_DAY = np.iinfo(np.int64).min  # what dates() gives a value that is not a clean date
 MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # index 0: no month 0
 
@@ -208,8 +209,26 @@ def civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarr
     return starts[(year - first) * 12 + month - 1] + day - 1
 
 
-def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:
-    """(clean, type digit) for CNIPA application numbers: right shape and right check character."""
+@dataclass(frozen=True)
+class Screened:
+    """A kernel's verdict on one column, and what the cross-field screens read from it."""
+
+    clean: np.ndarray  # True where a non-empty value certainly passes its type's checks
+    days: np.ndarray | None = None  # a date: yyyymmdd where clean, NO_DAY elsewhere (not_before)
+    type_digits: np.ndarray | None = None  # a CNIPA number: its type digit where clean (cnipa_type)
+
+
+def screen_date(col: Column, field: FieldContext) -> Screened:
+    """Real YYYY-MM-DD dates in the plan's range, not after today (a date that may lie ahead,
+    an expiry, is clean up to the latest sane date)."""
+    bounds = field.plan.dates
+    limit = bounds.latest if field.spec.future else field.today
+    clean, days = dates(col, bounds.earliest, bounds.latest, limit)
+    return Screened(clean, days=days)
+
+
+def screen_cnipa(col: Column, field: FieldContext) -> Screened:
+    """CNIPA application numbers of the right shape with the right check character."""
     clean = np.zeros(col.n, dtype=bool)
     digit = np.zeros(col.n, dtype=np.uint8)
     # New numbers: YYYY T NNNNNNN . C (14 bytes); old: YY T NNNNN . C (10 bytes).
@@ -223,10 +242,10 @@ def _cnipa(col: Column) -> tuple[np.ndarray, np.ndarray]:
         ok &= computed == m[:, width + 1]
         clean[rows[ok]] = True
         digit[rows[ok]] = m[ok, type_at]
-    return clean, digit
+    return Screened(clean, type_digits=digit)
 
 
-def _uscc(col: Column) -> np.ndarray:
+def screen_uscc(col: Column, field: FieldContext) -> Screened:
     clean = np.zeros(col.n, dtype=bool)
     rows, m = col.fixed(18)
     if len(rows):
@@ -235,10 +254,10 @@ def _uscc(col: Column) -> np.ndarray:
         remainder = (31 - (np.where(values[:, :17] < 0, 0, values[:, :17]) * codes.USCC_WEIGHTS).sum(axis=1) % 31) % 31
         ok &= remainder == values[:, 17]
         clean[rows[ok]] = True
-    return clean
+    return Screened(clean)
 
 
-def _software_no(col: Column) -> np.ndarray:
+def screen_software_no(col: Column, field: FieldContext) -> Screened:
     """YYYYSR + 6 digits before 2019, 7 digits from 2019."""
     clean = np.zeros(col.n, dtype=bool)
     for serial in (6, 7):
@@ -250,7 +269,7 @@ def _software_no(col: Column) -> np.ndarray:
         year = _number(np.where(ok[:, None], m[:, :4], _DIGIT_LO))
         ok &= (year >= 2019) if serial == 7 else (year < 2019)
         clean[rows[ok]] = True
-    return clean
+    return Screened(clean)
 
 
 def _non_digits(col: Column) -> np.ndarray:
@@ -258,8 +277,8 @@ def _non_digits(col: Column) -> np.ndarray:
     return col.per_value((data < _DIGIT_LO) | (data > _DIGIT_HI))
 
 
-def _trademark_no(col: Column) -> np.ndarray:
-    """G + 4 or more digits (international), or 1-9 digits with an optional trailing arrays."""
+def screen_trademark_no(col: Column, field: FieldContext) -> Screened:
+    """G + 4 or more digits (international), or 1-9 digits with an optional trailing A."""
     other = _non_digits(col)
     n = col.length
     clean = np.zeros(col.n, dtype=bool)
@@ -268,7 +287,7 @@ def _trademark_no(col: Column) -> np.ndarray:
     if len(one):
         first, last = col.byte(0, one), col.byte(-1, one)
         clean[one] = ((last == ord("A")) & (n[one] <= 10)) | ((first == ord("G")) & (n[one] >= 5))
-    return clean
+    return Screened(clean)
 
 
 # Values this long may exceed fields.MAX_NUMBER / MAX_TEXT: the full checks look (bytes ≥ characters,
@@ -277,11 +296,11 @@ NUMBER_BYTES = 12
 TEXT_BYTES = 2000
 
 
-def _integer(col: Column) -> np.ndarray:
-    return (_non_digits(col) == 0) & (col.length >= 1) & (col.length <= NUMBER_BYTES)
+def screen_integer(col: Column, field: FieldContext) -> Screened:
+    return Screened((_non_digits(col) == 0) & (col.length >= 1) & (col.length <= NUMBER_BYTES))
 
 
-def _decimal(col: Column) -> np.ndarray:
+def screen_decimal(col: Column, field: FieldContext) -> Screened:
     """Digits with at most one '.' between digits; anything else (signs, exponents) looks closer."""
     other = _non_digits(col)
     clean = (other == 0) & (col.length >= 1)
@@ -290,21 +309,36 @@ def _decimal(col: Column) -> np.ndarray:
         dots = col.per_value(col.data == ord("."))[one]
         first, last = col.byte(0, one), col.byte(-1, one)
         clean[one] = (dots == 1) & (first != ord(".")) & (last != ord("."))
-    return clean & (col.length <= NUMBER_BYTES)
+    return Screened(clean & (col.length <= NUMBER_BYTES))
 
 
-def _nice_class(col: Column) -> np.ndarray:
+def screen_nice_class(col: Column, field: FieldContext) -> Screened:
     clean = np.zeros(col.n, dtype=bool)
     for width in (1, 2):
         rows, m = col.fixed(width)
         if len(rows):
-            ok = _digits(m).all(axis=1)
+            ok = np.asarray(_digits(m).all(axis=1))  # an array, as the type checker cannot tell
             number = _number(np.where(ok[:, None], m, _DIGIT_LO))
             clean[rows[ok & (number >= 1) & (number <= 45)]] = True
-    return clean
+    return Screened(clean)
 
 
-def _members(col: Column, allowed: list[str]) -> np.ndarray:
+def screen_enum(col: Column, field: FieldContext) -> Screened:
+    return Screened(members(col, list(field.spec.values or {})))
+
+
+def screen_town(col: Column, field: FieldContext) -> Screened:
+    """Canonical town names (an alias is worded: write the canonical name)."""
+    return Screened(members(col, field.plan.town_index.names))
+
+
+def screen_text(col: Column, field: FieldContext) -> Screened:
+    """No control characters, and short enough to be certainly within fields.MAX_TEXT."""
+    return Screened(~_control(col) & (col.length <= TEXT_BYTES))
+
+
+def members(col: Column, allowed: list[str]) -> np.ndarray:
+    """True for values that are one of `allowed`."""
     found = pc.is_in(col.array, value_set=arrays.strings(allowed, col.array.type))
     return arrays.to_numpy(found, null=False)
 
@@ -318,95 +352,8 @@ def _control(col: Column) -> np.ndarray:
     return col.rows_with(bad)
 
 
-TYPE_CHECKS = {
-    "uscc": _uscc,
-    "software_copyright_no": _software_no,
-    "trademark_no": _trademark_no,
-    "nice_class": _nice_class,
-    "integer": _integer,
-    "decimal": _decimal,
-}
-
-
-def suspect_rows(plan: Plan, spec: LedgerSpec, frame: pa.Table | pd.DataFrame, today: date | None = None
-                 ) -> np.ndarray:
-    """True for every row the full checks must look at (all but the certainly clean).
-
-    Duplicate keys are not row-local and are not screened here. Every other check is, so an
-    Arrow table is screened batch by batch as the CSV reader made it: no column is copied into
-    one piece, and a big ledger's batches share the cores (numpy releases the GIL)."""
-    today = today or date.today()
-    if not isinstance(frame, pa.Table):
-        return _suspect_rows(plan, spec, frame, today)
-    batches = frame.to_batches()
-    workers = min(len(batches), os.cpu_count() or 1) if frame.num_rows >= PARALLEL_ROWS else 1
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda batch: _suspect_rows(plan, spec, batch, today), batches))
-    else:
-        parts = [_suspect_rows(plan, spec, batch, today) for batch in batches]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
-
-
-def _suspect_rows(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.DataFrame, today: date) -> np.ndarray:
-    n = len(frame)
-    arrow = isinstance(frame, pa.RecordBatch)
-    present = set(frame.schema.names if arrow else frame.columns)
-
-    def column(name: str) -> Column:
-        return Column(frame.column(name) if arrow else frame[name])
-
-    suspect = np.zeros(n, dtype=bool)
-    days: dict[str, np.ndarray] = {}
-    type_digits: dict[str, np.ndarray] = {}
-    for name, fspec in spec.fields.items():
-        needed = fspec.required or name in spec.key
-        if name not in present:
-            suspect[:] |= needed
-            continue
-        col = column(name)
-        suspect |= col.null | col.untrimmed()
-        if needed:
-            suspect |= col.empty
-        suspect |= ~col.empty & ~_clean(plan, fspec, name, col, today, days, type_digits)
-    for check in spec.checks:
-        if check.field not in present or check.other not in present:
-            continue
-        if check.rule == "not_before":
-            first, second = days.get(check.field), days.get(check.other)
-            if first is None or second is None:  # not date fields: let the full checks decide
-                suspect[:] = True
-                continue
-            suspect |= (first < second) & (first != NO_DAY) & (second != NO_DAY)
-        elif check.rule == "cnipa_type":
-            suspect |= _type_mismatch(type_digits.get(check.field), column(check.other))
-    return suspect
-
-
-def _clean(plan: Plan, fspec: FieldSpec, name: str, col: Column, today: date,
-           days: dict, type_digits: dict) -> np.ndarray:
-    kind = fspec.type
-    if kind == "date":
-        # A date that may lie ahead (expiry) is clean up to the latest sane date.
-        limit = plan.dates.latest if fspec.future else today
-        clean, days[name] = dates(col, plan.dates.earliest, plan.dates.latest, limit)
-        return clean
-    if kind == "cnipa_application_no":
-        clean, type_digits[name] = _cnipa(col)
-        return clean
-    if kind in TYPE_CHECKS:
-        return TYPE_CHECKS[kind](col)
-    if kind == "enum":
-        return _members(col, list(fspec.values or {}))
-    if kind == "town":
-        return _members(col, plan.town_index.names)
-    return ~_control(col) & (col.length <= TEXT_BYTES)  # text, id
-
-
-def _type_mismatch(digits: np.ndarray | None, types: Column) -> np.ndarray:
+def type_mismatch(digits: np.ndarray, types: Column) -> np.ndarray:
     """Rows whose application number's type digit implies another patent type than stated."""
-    if digits is None:
-        return np.zeros(types.n, dtype=bool)
     implied_names = ["", *dict.fromkeys(codes.CNIPA_TYPE_DIGITS.values())]
     code = np.zeros(256, dtype=np.int64)
     for d, kind in codes.CNIPA_TYPE_DIGITS.items():
@@ -414,7 +361,6 @@ def _type_mismatch(digits: np.ndarray | None, types: Column) -> np.ndarray:
     implied = code[digits]
     stated = np.zeros(types.n, dtype=np.int64)
     for k, kind in enumerate(implied_names[1:], start=1):
-        stated[_members(types, [kind])] = k
-    stated_empty = types.empty
+        stated[members(types, [kind])] = k
     # Same rule as the full check: a number that implies a type, a stated type, and they differ.
-    return (implied > 0) & ~stated_empty & (implied != stated)
+    return (implied > 0) & ~types.empty & (implied != stated)

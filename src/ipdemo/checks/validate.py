@@ -1,21 +1,31 @@
 """Check ledgers against their schema in targets.yaml. Returns data, never prints.
 
 `check_frame` works on any string table (Arrow) or frame (pandas) with canonical columns, so
-import uses the same rules on incoming rows that validate uses on stored ones. The screen
-clears the rows that certainly pass from their raw bytes; rules.py words the problems of the
-rest. A clean ledger is therefore checked without pandas ever being imported.
+import uses the same rules on incoming rows that validate uses on stored ones. It runs in two
+passes, both driven by the field types' table (field_types.py):
+
+- the screen (`screen_rows`): each field's byte kernel (screen.py) clears the values certainly
+  clean, from their raw bytes. A type without a kernel clears nothing.
+- the worded checks (rules.py), only on the rows the screen could not clear.
+
+The screen's promise (tests/test_screen.py): a row it clears has no problem the worded checks
+would find, so `check_frame` finds exactly what `check_every_row` finds. A clean ledger is
+therefore checked without pandas ever being imported.
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import pyarrow as pa
 
 from ipdemo.checks import screen as screening
+from ipdemo.checks.field_types import FIELD_TYPES, FieldContext
 from ipdemo.data import arrays
 from ipdemo.data.ledger import Table, display_path, read_table
 from ipdemo.errors import LedgerError, Problem
@@ -24,6 +34,7 @@ from ipdemo.plan.model import LedgerSpec, Plan
 if TYPE_CHECKING:
     import pandas as pd
 
+PARALLEL_ROWS = 200_000  # below this, threads cost more than they save
 Rows = Union[pa.Table, "pd.DataFrame"]
 
 
@@ -35,7 +46,7 @@ class LedgerCheck:
     table: Table
     problems: list[Problem]
     invalid: np.ndarray  # True where a row has at least one error
-    tidy: bool = True  # no value has edge spaces (the screen cleared every row)
+    screen_cleared_all: bool = True  # the screen cleared every row: no value has edge spaces to strip
 
     @property
     def valid_rows(self) -> pa.Table:
@@ -45,7 +56,7 @@ class LedgerCheck:
         rows = self.table.arrow
         if self.invalid.any():  # filtering copies every column: only when something goes
             rows = rows.filter(arrays.bools(~self.invalid))
-        if not self.tidy:
+        if not self.screen_cleared_all:
             for i, name in enumerate(rows.column_names):
                 if screening.Column(rows.column(i)).untrimmed().any():
                     rows = rows.set_column(i, name, pc.utf8_trim_whitespace(rows.column(i)))
@@ -92,13 +103,12 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
         if fname not in arrow.column_names:
             arrow = arrow.append_column(fname, arrays.strings([""] * arrow.num_rows))
     screened = screen_rows(plan, spec, arrow)
-    suspects = screened[0]
     row_problems, invalid = check_frame(plan, name, arrow, table.lines, shown, screened=screened)
     problems += row_problems + _probable_duplicates(spec, arrow, table.lines, shown)
     if any(p.code == "missing_column" and p.severity == "error" for p in problems):
         invalid[:] = True
     return LedgerCheck(name, Table(table.path, table.header, arrow, table.lines, table.problems),
-                       problems, invalid, tidy=not suspects.any())
+                       problems, invalid, screen_cleared_all=not screened.suspects.any())
 
 
 def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, shown: str) -> list[Problem]:
@@ -115,37 +125,125 @@ def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, s
             for first, other, fields in identity.probable_duplicates(spec, columns)]
 
 
-def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> tuple[np.ndarray, bool]:
-    """(rows the full checks must see, whether the keys are certainly distinct), side by side:
-    the key test is one Arrow hash pass that would otherwise wait for the screen."""
+# --- the screen ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Screening:
+    """The screen's verdict on a table."""
+
+    suspects: np.ndarray  # True for the rows the worded checks must see
+    keys_distinct: bool  # no key twice and none empty or untrimmed: no duplicate-key check needed
+
+
+def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> Screening:
+    """The suspect rows and whether the keys are certainly distinct, side by side: the key test
+    is one Arrow hash pass that would otherwise wait for the screen."""
     keys = [_column(frame, k) for k in spec.key if k in _columns(frame)]
-    if len(frame) < screening.PARALLEL_ROWS:
-        return screening.suspect_rows(plan, spec, frame), _all_distinct(keys)
+    if len(frame) < PARALLEL_ROWS:
+        return Screening(suspect_rows(plan, spec, frame), _all_distinct(keys))
     with ThreadPoolExecutor(1) as pool:
         distinct = pool.submit(_all_distinct, keys)
-        return screening.suspect_rows(plan, spec, frame), distinct.result()
+        return Screening(suspect_rows(plan, spec, frame), distinct.result())
 
+
+def suspect_rows(plan: Plan, spec: LedgerSpec, frame: Rows, today: date | None = None) -> np.ndarray:
+    """True for every row the worded checks must look at (all but the certainly clean).
+
+    Duplicate keys are not row-local and are not screened here. Every other check is, so an
+    Arrow table is screened batch by batch as the CSV reader made it: no column is copied into
+    one piece, and a big ledger's batches share the cores (numpy releases the GIL)."""
+    today = today or date.today()
+    if not isinstance(frame, pa.Table):
+        return _suspect_batch(plan, spec, frame, today)
+    batches = frame.to_batches()
+    workers = min(len(batches), os.cpu_count() or 1) if frame.num_rows >= PARALLEL_ROWS else 1
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda batch: _suspect_batch(plan, spec, batch, today), batches))
+    else:
+        parts = [_suspect_batch(plan, spec, batch, today) for batch in batches]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _suspect_batch(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.DataFrame, today: date
+                   ) -> np.ndarray:
+    present = set(frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns)
+    suspect = np.zeros(len(frame), dtype=bool)
+    columns: dict[str, screening.Column] = {}
+    screened: dict[str, screening.Screened] = {}
+    for name, fspec in spec.fields.items():
+        needed = fspec.required or name in spec.key
+        if name not in present:
+            suspect[:] |= needed
+            continue
+        col = columns[name] = screening.Column(_column(frame, name))
+        suspect |= col.null | col.untrimmed()
+        if needed:
+            suspect |= col.empty
+        screened[name] = _screen_field(col, FieldContext(plan, fspec, today))
+        suspect |= ~col.empty & ~screened[name].clean
+    return suspect | _cross_suspects(spec, columns, screened, len(frame))
+
+
+def _screen_field(col: screening.Column, field: FieldContext) -> screening.Screened:
+    """The field type's kernel. Safe by default: a type without a kernel (or without an entry in
+    FIELD_TYPES) clears nothing, and its values all go to the worded checks."""
+    ftype = FIELD_TYPES.get(field.spec.type)
+    if ftype is None or ftype.screen is None:
+        return screening.Screened(np.zeros(col.n, dtype=bool))
+    return ftype.screen(col, field)
+
+
+def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],
+                    screened: dict[str, screening.Screened], n: int) -> np.ndarray:
+    """Rows a cross-field check may flag. A kernel that did not give what a check reads (a date
+    check on a field without parsed days) leaves every row to the worded check."""
+    suspect = np.zeros(n, dtype=bool)
+    for check in spec.checks:
+        if check.field not in columns or check.other not in columns:
+            continue
+        if check.rule == "not_before":
+            first, second = screened[check.field].days, screened[check.other].days
+            if first is None or second is None:
+                return np.ones(n, dtype=bool)
+            suspect |= (first < second) & (first != screening.NO_DAY) & (second != screening.NO_DAY)
+        elif check.rule == "cnipa_type":
+            digits = screened[check.field].type_digits
+            if digits is None:
+                return np.ones(n, dtype=bool)
+            suspect |= screening.type_mismatch(digits, columns[check.other])
+    return suspect
+
+
+# --- the worded checks ---------------------------------------------------------------------------
 
 def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str,
-                screen: bool = True, screened: tuple[np.ndarray, bool] | None = None
-                ) -> tuple[list[Problem], np.ndarray]:
-    """Every field, cross-field and key check on a table of canonical string columns.
-
-    screened: screen_rows' verdict, when the caller has it already. screen=False checks every
-    row the slow way (tests compare the two)."""
+                screened: Screening | None = None) -> tuple[list[Problem], np.ndarray]:
+    """Every field, cross-field and key check on a table of canonical string columns: the screen
+    first (or its verdict, `screened`, when the caller has it already), then the worded checks on
+    the rows it could not clear. Returns (problems, True where a row has an error)."""
     spec = plan.ledgers[name]
-    n = len(frame)
-    invalid = np.zeros(n, dtype=bool)
+    return _worded(plan, spec, frame, lines, shown, screened or screen_rows(plan, spec, frame))
+
+
+def check_every_row(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str
+                    ) -> tuple[list[Problem], np.ndarray]:
+    """check_frame without the screen: every row through the worded checks. Tests compare the
+    two to hold the screen to its promise."""
+    nothing_cleared = Screening(np.ones(len(frame), dtype=bool), keys_distinct=False)
+    return _worded(plan, plan.ledgers[name], frame, lines, shown, nothing_cleared)
+
+
+def _worded(plan: Plan, spec: LedgerSpec, frame: Rows, lines: np.ndarray, shown: str, screened: Screening
+            ) -> tuple[list[Problem], np.ndarray]:
+    invalid = np.zeros(len(frame), dtype=bool)
     problems: list[Problem] = []
-    if screened is None:
-        screened = screen_rows(plan, spec, frame) if screen else (np.ones(n, dtype=bool), False)
-    suspects, distinct = screened
-    rows = np.flatnonzero(suspects)
+    rows = np.flatnonzero(screened.suspects)
     if len(rows):
         from ipdemo.checks import rules
 
         problems, invalid[rows] = rules.row_checks(plan, spec, _pandas(frame, rows), lines[rows], shown)
-    if not distinct:
+    if not screened.keys_distinct:
         from ipdemo.checks import rules
 
         keys = [k for k in spec.key if k in _columns(frame)]
@@ -159,8 +257,8 @@ def _columns(frame: Rows) -> list[str]:
     return frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
 
 
-def _column(frame: Rows, name: str):
-    return frame.column(name) if isinstance(frame, pa.Table) else frame[name]
+def _column(frame: Rows | pa.RecordBatch, name: str):
+    return frame.column(name) if isinstance(frame, (pa.Table, pa.RecordBatch)) else frame[name]
 
 
 def _pandas(frame: Rows, rows: np.ndarray | None) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ipdemo.checks import fields
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
 from ipdemo.ingest.provenance import ExportDate, export_date
@@ -291,7 +292,7 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
         return set()
     numbers = source.frame[str(number_at)].reset_index(drop=True)
     if date_at is not None:
-        dates, _ = normalize.dates(normalize.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        dates, _ = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
     else:
         dates = pd.Series([""] * len(numbers), dtype="str")
     folded = publications.fold_publications(prepared.frame, spec.key, numbers, dates, pubs.grant)

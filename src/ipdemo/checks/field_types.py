@@ -1,0 +1,110 @@
+"""Every field type in one table: how its values are normalised, screened, checked and worded.
+
+A field type (plan/model.py's FieldType: date, uscc, town…) has one entry in FIELD_TYPES, and
+everything that treats values by their type looks it up there: the import's normalisation
+(ingest/normalize.py), the byte screen (validate.screen_rows, running screen.py's kernels) and
+the worded checks (rules.py, running fields.py's functions). Adding a type means one entry here
+and its functions in fields.py (and, for speed, a kernel in screen.py).
+
+Invariants (tests/test_field_types.py):
+- FIELD_TYPES has exactly one entry per member of plan/model.py's FieldType.
+- The screen is safe by default: a type without a screen kernel clears nothing, so every
+  non-empty value of it goes to the worded checks. A forgotten kernel is slow, never wrong.
+- Every message code an entry names is worded in i18n.py.
+- Importing this module does not import pandas: the screen reads the table on clean data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Callable
+
+from ipdemo.checks import fields, screen
+from ipdemo.plan.model import FieldSpec, Plan
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class FieldContext:
+    """What a type's functions may need besides the values themselves."""
+
+    plan: Plan  # date bounds, towns, units
+    spec: FieldSpec  # enum values, unit, whether a date may lie ahead
+    today: date = field(default_factory=date.today)  # a date after it is in the future
+    # On import: what a plain number of the column is worth in the field's unit (a column headed
+    # 金额（元） into a 万元 field: 1e-4).
+    unit_factor: float = 1.0
+
+
+Screen = Callable[[screen.Column, FieldContext], screen.Screened]
+Check = Callable[["pd.Series", FieldContext], list[fields.Finding]]
+Normalise = Callable[["pd.Series", FieldContext], fields.Normalised]
+Params = Callable[[str, str, FieldContext], dict[str, object]]  # (code, value, field) → extra params
+Spellings = Callable[[FieldContext], dict[str, str]]  # folded spelling → canonical value
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """One field type: its functions and the messages its check words."""
+
+    name: str
+    normalise: Normalise  # incoming values → the stored spelling (ambiguous ones flagged)
+    check: Check  # stripped, non-empty values → Findings (rules.py words them)
+    messages: tuple[str, ...]  # the codes `check` emits, each worded in i18n.py
+    screen: Screen | None = None  # raw bytes → the values certainly clean; None clears nothing
+    params: Params | None = None  # message parameters beyond the value (an enum's allowed values)
+    spellings: Spellings | None = None  # other spellings of canonical values, mapped on import
+    identifier: bool = False  # Excel may have made it 2.02E+11: said before any shape error
+    empty_code: str = "empty_field"  # the warning for an empty value of a `required: warning` field
+
+
+TEXT_MESSAGES = ("bad_text", "text_too_long")
+
+FIELD_TYPES: dict[str, FieldType] = {
+    "text": FieldType(
+        "text", normalise=fields.normalise_text, check=fields.check_text, messages=TEXT_MESSAGES,
+        screen=screen.screen_text),
+    "id": FieldType(
+        "id", normalise=fields.normalise_nfkc, check=fields.check_text, messages=TEXT_MESSAGES,
+        screen=screen.screen_text, identifier=True),
+    "date": FieldType(
+        "date", normalise=fields.normalise_date, check=fields.check_date,
+        messages=("bad_date", "date_out_of_range", "date_in_future"),
+        screen=screen.screen_date, params=fields.date_params),
+    "town": FieldType(
+        "town", normalise=fields.normalise_nfkc, check=fields.check_town,
+        messages=("town_alias", "unknown_town"), screen=screen.screen_town, params=fields.town_params,
+        spellings=fields.town_spellings, empty_code="town_unassigned"),
+    "enum": FieldType(
+        "enum", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=("bad_enum",),
+        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings),
+    # `type: task` is loaded as an enum of the plan's task ids (plan/model.py); a spec made
+    # directly with it is one too.
+    "task": FieldType(
+        "task", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=("bad_enum",),
+        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings),
+    "integer": FieldType(
+        "integer", normalise=fields.normalise_integer, check=fields.check_integer,
+        messages=("bad_integer", "number_too_large"), screen=screen.screen_integer),
+    "decimal": FieldType(
+        "decimal", normalise=fields.normalise_decimal, check=fields.check_decimal,
+        messages=("bad_number", "negative", "number_too_large"), screen=screen.screen_decimal),
+    "nice_class": FieldType(
+        "nice_class", normalise=fields.normalise_nice_class, check=fields.check_nice_class,
+        messages=("bad_nice_class",), screen=screen.screen_nice_class),
+    "cnipa_application_no": FieldType(
+        "cnipa_application_no", normalise=fields.normalise_cnipa, check=fields.check_cnipa,
+        messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True),
+    "uscc": FieldType(
+        "uscc", normalise=fields.normalise_code, check=fields.check_uscc,
+        messages=("bad_uscc", "uscc_check"), screen=screen.screen_uscc, identifier=True),
+    "software_copyright_no": FieldType(
+        "software_copyright_no", normalise=fields.normalise_code, check=fields.check_software_no,
+        messages=("bad_software_no",), screen=screen.screen_software_no, identifier=True),
+    "trademark_no": FieldType(
+        "trademark_no", normalise=fields.normalise_trademark, check=fields.check_trademark_no,
+        messages=("bad_trademark_no",), screen=screen.screen_trademark_no, identifier=True),
+}

@@ -1,0 +1,115 @@
+"""The field types' table (checks/field_types.py): complete, worded, and safe for a new type.
+
+A type the plan allows has an entry; a type whose entry has no screen kernel is never cleared
+by the screen, so its invalid values still reach the worded checks (slow, never wrong).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from typing import get_args
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ipdemo.checks import fields
+from ipdemo.checks.field_types import FIELD_TYPES, FieldType
+from ipdemo.checks.validate import check_every_row, check_frame, suspect_rows
+from ipdemo.i18n import MESSAGES
+from ipdemo.plan.model import FieldType as PlanFieldType
+from ipdemo.plan.model import load_plan
+
+from .conftest import ROOT, VALID_ROWS
+
+PLAN = load_plan(ROOT / "targets.yaml")
+
+
+def test_every_type_the_plan_allows_has_one_entry():
+    assert set(FIELD_TYPES) == set(get_args(PlanFieldType))
+    assert all(ftype.name == kind for kind, ftype in FIELD_TYPES.items())
+
+
+def test_every_message_an_entry_names_is_worded():
+    for ftype in FIELD_TYPES.values():
+        codes = [*ftype.messages, ftype.empty_code, *(["excel_scientific"] if ftype.identifier else [])]
+        assert all(code in MESSAGES for code in codes), ftype.name
+
+
+def test_the_table_is_read_without_pandas():
+    """The screen reads the table on clean data, which must not load pandas (test_startup.py)."""
+    probe = "import sys, ipdemo.checks.validate, ipdemo.checks.field_types; print('pandas' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
+def frame(ledger: str, field: str, values: list[str]) -> pd.DataFrame:
+    """Valid rows of a ledger, each with its own key, differing in one field."""
+    rows = [{**VALID_ROWS[ledger], field: v} for v in values]
+    return pd.DataFrame(rows, dtype="str")
+
+
+def lines_of(rows: pd.DataFrame) -> np.ndarray:
+    return np.arange(2, len(rows) + 2)
+
+
+def test_a_type_without_a_screen_clears_nothing(monkeypatch):
+    codes = ["91320509MA1MK3YW4P", "913205096829757874", "9132050", "91320509MA1MK3YW4I", ""]
+    rows = frame("enterprise_programs", "credit_code", codes)
+    spec = PLAN.ledgers["enterprise_programs"]
+    with_kernel = suspect_rows(PLAN, spec, rows)
+
+    monkeypatch.setitem(FIELD_TYPES, "uscc", dataclasses.replace(FIELD_TYPES["uscc"], screen=None))
+    without = suspect_rows(PLAN, spec, rows)
+    # The kernel cleared the valid codes; without it every non-empty code is suspect (the empty
+    # one is too: the field is required).
+    assert not with_kernel[0] and not with_kernel[1]
+    assert without.all()
+    problems, invalid = check_frame(PLAN, "enterprise_programs", rows, lines_of(rows), "x.csv")
+    assert (problems, invalid.tolist()) == _as_lists(check_every_row(PLAN, "enterprise_programs", rows,
+                                                                     lines_of(rows), "x.csv"))
+    worded = {(p.line, p.code) for p in problems if p.field == "credit_code"}
+    assert worded == {(4, "bad_uscc"), (5, "bad_uscc"), (6, "required")}
+
+
+def _as_lists(found):
+    problems, invalid = found
+    return problems, invalid.tolist()
+
+
+def _isbn(values: pd.Series, field) -> list[fields.Finding]:
+    """A type added without a screen kernel: 13 digits."""
+    return [fields.Finding(~values.str.fullmatch(r"[0-9]{13}").to_numpy(dtype=bool), "bad_number")]
+
+
+@pytest.fixture
+def isbn_events(monkeypatch):
+    """The events ledger with `participants` of a new type, registered without a screen kernel."""
+    monkeypatch.setitem(FIELD_TYPES, "isbn", FieldType("isbn", normalise=fields.normalise_nfkc, check=_isbn,
+                                                       messages=("bad_number",)))
+    spec = PLAN.ledgers["events"]
+    retyped = spec.fields["participants"].model_copy(update={"type": "isbn"})
+    monkeypatch.setitem(PLAN.ledgers, "events",
+                        spec.model_copy(update={"fields": {**spec.fields, "participants": retyped}}))
+
+
+def test_a_new_type_without_a_screen_is_worded_by_its_own_check(isbn_events):
+    rows = frame("events", "participants", ["9787111213826", "300", "", "97871112138x6"])
+    rows["event_id"] = [f"HD-{i}" for i in range(len(rows))]
+    spec = PLAN.ledgers["events"]
+    # Every row with a value is suspect, valid or not; the row without one is cleared.
+    assert suspect_rows(PLAN, spec, rows).tolist() == [True, True, False, True]
+    problems, invalid = check_frame(PLAN, "events", rows, lines_of(rows), "x.csv")
+    assert [(p.line, p.field, p.code) for p in problems] == [(3, "participants", "bad_number"),
+                                                            (5, "participants", "bad_number")]
+    assert invalid.tolist() == [False, True, False, True]
+    assert (problems, invalid.tolist()) == _as_lists(check_every_row(PLAN, "events", rows, lines_of(rows), "x.csv"))
+
+
+def test_a_type_without_an_entry_is_not_cleared_either(isbn_events, monkeypatch):
+    monkeypatch.delitem(FIELD_TYPES, "isbn")
+    rows = frame("events", "participants", ["9787111213826", ""])
+    rows["event_id"] = ["HD-1", "HD-2"]
+    assert suspect_rows(PLAN, PLAN.ledgers["events"], rows).tolist() == [True, False]
