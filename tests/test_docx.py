@@ -26,7 +26,7 @@ from ipdemo.engine.progress import compute, make_window  # noqa: E402
 from ipdemo.plan.model import load_plan  # noqa: E402
 from ipdemo.render import docx as docx_render  # noqa: E402
 from ipdemo.render.grid import cell_text  # noqa: E402
-from ipdemo.render.report import STATUS  # noqa: E402
+from ipdemo.render.report import status_text  # noqa: E402
 
 AS_OF = "2023-09-30"
 HEADINGS_ZH = ["一、基本情况", "二、主要目标完成情况", "三、各区镇完成情况", "四、重点任务推进情况",
@@ -110,7 +110,7 @@ def test_indicator_table_equals_the_engine(report_zh, engine):
         else:
             assert cells[3] == cell_text(ind.actual)
         assert cells[4] == cell_text(ind.percent)
-        assert cells[5] == STATUS["zh"][ind.status]
+        assert cells[5] == status_text(ind.status, "zh")
 
 
 def test_towns_table_from_the_breakdown(report_zh, engine):

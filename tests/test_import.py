@@ -104,6 +104,7 @@ def test_skip_invalid_writes_good_rows_and_a_reject_file(invoke, proj):
     with open(proj / "in.rejected.csv", encoding="utf-8-sig") as fh:
         rejected = list(csv.DictReader(fh))
     assert len(rejected) == 1 and rejected[0]["原行号"] == "3" and "required field is empty" in rejected[0]["原因"]
+    assert "必填" not in rejected[0]["原因"]  # in the command's language (--lang en), one language only
     assert rejected[0]["申请号"] == cn("202410000003")
 
 
@@ -255,3 +256,12 @@ def test_concurrent_imports_all_land(tmp_path):
     keys = [r["application_no"] for r in ledger_rows(root)]
     assert len(keys) == 12001 and len(set(keys)) == 12001  # every row exactly once
     assert len([e for e in read_journal(root / "data") if e["event"] == "import"]) == 4
+
+
+def test_rejected_rows_are_explained_in_chinese_by_default(invoke, proj):
+    src = export(proj / "in.csv", [[cn("202410000003"), "", "某公司", "2024-01-05", "发明", "", "盛泽"]])
+    result = invoke(["import", str(src), "--skip-invalid"], cwd=proj)
+    assert result.exit_code == 1
+    with open(proj / "in.rejected.csv", encoding="utf-8-sig") as fh:
+        reason = next(csv.DictReader(fh))["原因"]
+    assert "必填字段为空" in reason and "required" not in reason

@@ -320,7 +320,7 @@ def test_fit_cuts_on_a_character_boundary():
 
 def test_cli_digest_cut_to_the_limit(invoke, shipped, tmp_path, robot, monkeypatch):
     monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url())
-    monkeypatch.setitem(ROBOTS, "wecom", notify.Robot("wecom", "企业微信", "WeCom", "IPDEMO_WECOM_WEBHOOK", None, 600, "content"))
+    monkeypatch.setitem(ROBOTS, "wecom", notify.Robot("wecom", "IPDEMO_WECOM_WEBHOOK", None, 600, "content"))
     result = invoke(["summary", "--week", "2023-W39", "--output", str(tmp_path / "周报.md"), "--send", "wecom",
                      "--targets", str(shipped / "targets.yaml")], cwd=tmp_path)
     assert result.exit_code == 0, result.stderr

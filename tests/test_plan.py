@@ -9,7 +9,7 @@ from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT
 
-SPEC_IDS = [
+PLAN_IDS = [
     "patent_applications", "patent_grants", "software_copyrights", "trademark_applications",
     "standardization_enterprises", "strategy_enterprises", "patent_databases", "pledge_loans",
     "industrialization_projects", "plaza_promotions", "trained_professionals", "industry_reports",
@@ -21,7 +21,7 @@ SHIPPED = (ROOT / "targets.yaml").read_text(encoding="utf-8")
 
 def test_shipped_plan_has_every_spec_target():
     plan = load_plan(ROOT / "targets.yaml")
-    assert [i.id for i in plan.indicators] == SPEC_IDS
+    assert [i.id for i in plan.indicators] == PLAN_IDS
     assert (plan.plan.start.isoformat(), plan.plan.end.isoformat()) == ("2021-06-01", "2023-12-31")
     assert [(p.start.isoformat(), p.end.isoformat()) for p in plan.phases] == [
         ("2021-06-01", "2021-12-31"), ("2022-01-01", "2023-09-30"), ("2023-10-01", "2023-12-31")]
@@ -172,13 +172,41 @@ def test_billion_laughs_is_refused(tmp_path):
 
 def test_duplicate_yaml_key(tmp_path):
     problems = load_edited(tmp_path, "  outputs:\n    name: 工作成果", "  patents:\n    name: 工作成果")
-    assert problems[0].code == "schema" and "duplicate key" in problems[0].message("en")
+    assert problems[0].code == "yaml_duplicate_key" and problems[0].message("en") == "duplicate key 'patents'"
+    assert problems[0].message("zh") == "重复的键 'patents'"  # one language a line, never "x / 中文"
 
 
 def test_missing_plan_file(tmp_path):
     with pytest.raises(PlanError) as info:
         load_plan(tmp_path / "nope.yaml")
     assert info.value.code == "plan_missing"
+
+
+def test_unreadable_plan_files_have_their_own_codes(tmp_path):
+    """Issue 16: not ledger_unreadable (a plan is no ledger), and one language a line."""
+    path = tmp_path / "targets.yaml"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert info.value.code == "plan_not_utf8" and info.value.problems[0].code == "plan_not_utf8"
+    assert info.value.render("en") == f"{path} is not UTF-8. Save it as UTF-8 in an editor"
+    assert info.value.render("zh").startswith(f"{path} 不是 UTF-8 编码")
+    with pytest.raises(PlanError) as info:
+        load_plan(tmp_path)  # a folder: the OS refuses to read it
+    assert info.value.code == "plan_unreadable"
+
+
+def test_schema_problems_are_worded_in_one_language(tmp_path):
+    """pydantic's English never stands inside a Chinese line, nor Chinese inside an English one."""
+    wrong = load_edited(tmp_path, "    target: 30000\n", "    target: lots\n")[0]
+    assert wrong.code == "plan_wrong_type"
+    assert wrong.message("zh").endswith("应为数字，而不是 'lots'") and "valid" not in wrong.message("zh")
+    assert wrong.message("en").endswith("should be a valid number, not 'lots'")
+    bound = load_edited(tmp_path, "    target: 30000\n", "    target: -5\n")[0]
+    assert bound.message("zh").endswith("应大于或等于 0（现为 -5）")
+    assert bound.message("en").endswith("must be greater than or equal to 0 (it is -5)")
+    kind = load_edited(tmp_path, "累计申请专利30000件\n    kind: cumulative\n", "累计申请专利30000件\n    kind: often\n")[0]
+    assert "以下之一：" in kind.message("zh") and "one of" in kind.message("en")
 
 
 def test_kind_needs_its_fields(tmp_path):

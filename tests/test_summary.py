@@ -192,3 +192,15 @@ def test_init_starts_from_another_plan(invoke, tmp_path):
     broken.write_text("plan: {}\n", encoding="utf-8")
     assert invoke(["init", str(tmp_path / "x"), "--plan", str(broken)]).exit_code == 1
     assert not (tmp_path / "x").exists()  # nothing written for a plan that does not load
+
+
+def test_a_burn_up_before_the_plan_starts_is_empty_and_on_the_start_day_one_point(tmp_path):
+    from ipdemo.engine.dataset import load_dataset
+    from ipdemo.engine.summary import burn_up
+
+    root = make_project(tmp_path / "p", ROWS)
+    plan = load_plan(root / "targets.yaml")
+    data = load_dataset(plan)
+    assert burn_up(plan, data, "patent_applications", date(2021, 5, 31)) == ([], [])
+    days, values = burn_up(plan, data, "patent_applications", date(2021, 6, 1))
+    assert days == [date(2021, 6, 1)] and values == [1]  # ROWS: one application filed on the first day

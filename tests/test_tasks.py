@@ -305,7 +305,7 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     assert "<h2>重点任务推进情况（逾期在前）</h2>" in html and html.index("推进中（逾期）") < html.index("未开始")
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(xlsx_bytes(report.task_sheets(progress, "zh"), [])))
+    book = load_workbook(io.BytesIO(xlsx_bytes(report.task_sheets(progress, "zh"), [], "说明")))
     rows = list(book["重点任务"].iter_rows(values_only=True))
     assert rows[1][:3] == ("编号", "条目", "任务") and rows[2][0] == "t3_5_1"
 

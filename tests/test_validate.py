@@ -216,3 +216,12 @@ def test_missing_targets_is_exit_1_with_fix(invoke, tmp_path):
     result = invoke(["validate", "--lang", "en"], cwd=tmp_path)
     assert result.exit_code == 1
     assert "targets.yaml not found" in result.stderr and "ipdemo init" in result.stderr
+
+
+@pytest.mark.parametrize("lang, word", [("zh", "二进制（不是文本）"), ("en", "binary (not text)")])
+def test_a_binary_ledger_is_named_binary_in_the_readers_language(invoke, tmp_path, lang, word):
+    proj = make_project(tmp_path / "p")
+    (proj / "data" / "patents.csv").write_bytes(bytes(range(256)) * 64)  # no text encoding fits
+    result = invoke(["validate", "--lang", lang], cwd=proj)
+    assert result.exit_code == 1 and word in result.stdout, result.stdout
+    assert ("二进制" in result.stdout) == (lang == "zh")

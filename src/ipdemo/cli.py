@@ -2,6 +2,7 @@
 
 Heavy libraries (pandas, pyarrow) are imported inside commands so `ipdemo --help` stays fast.
 Stdout carries data; stderr carries messages. Exit 0 good, 1 invalid data, 2 bad command line.
+Messages and labels come from i18n; help texts are English (with the Chinese names of things).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typer
 
 from ipdemo import __version__
 from ipdemo.errors import IpdemoError, UsageError
-from ipdemo.i18n import default_lang
+from ipdemo.i18n import default_lang, label, message
 
 app = typer.Typer(
     name="ipdemo",
@@ -90,8 +91,6 @@ LangOpt = Annotated[Optional[Lang], typer.Option("--lang", help="Output language
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE, atomically (default: standard output).",
                                                    dir_okay=False)]
 
-ERROR_LABEL = {"zh": "错误", "en": "Error"}
-
 
 def _lang(lang: Lang | None) -> str:
     return lang.value if lang else default_lang()
@@ -102,7 +101,6 @@ def _say(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
-WARNING_LABEL = {"zh": "警告", "en": "Warning"}
 _CURRENT_LANG: list[str] = []  # the command's language, for failures outside user_errors
 
 
@@ -115,7 +113,7 @@ def user_errors(lang: str) -> Iterator[None]:
     try:
         yield
     except IpdemoError as exc:
-        _say(f"{ERROR_LABEL[lang]}: {exc.render(lang)}")
+        _say(f"{label('cli.error', lang)}: {exc.render(lang)}")
         if exc.problems:
             shown = exc.problems[:200]
             _say(as_text(shown, lang))
@@ -164,11 +162,9 @@ def _print_table(renderable) -> None:
 def _stdout_failed(exc: OSError) -> None:
     """Standard output cannot be written: one line on stderr, exit 1, and nothing more tried
     on stdout (Python would flush its buffer again at exit and print a traceback-like note)."""
-    from ipdemo.i18n import message
-
     _quiet_stdout()
     lang = _CURRENT_LANG[0] if _CURRENT_LANG else default_lang()
-    _say(f"{ERROR_LABEL[lang]}: {message('stdout_failed', lang, reason=exc.strerror or str(exc))}")
+    _say(f"{label('cli.error', lang)}: {message('stdout_failed', lang, reason=exc.strerror or str(exc))}")
     raise typer.Exit(1)
 
 
@@ -253,11 +249,8 @@ def validate(
     if format == ValidateFormat.text:
         from ipdemo.i18n import count_of
 
-        if lg == "zh":
-            _say(f"{'有效' if not errors else '无效'}：{count_of(errors, 'error')}，{count_of(warnings, 'warning')}")
-        else:
-            _say(f"{'valid' if not errors else 'invalid'}: {count_of(errors, 'error', 'en')}, "
-                 f"{count_of(warnings, 'warning', 'en')}")
+        _say(message("validate_invalid" if errors else "validate_valid", lg, errors=count_of(errors, "error", lg),
+                     warnings=count_of(warnings, "warning", lg)))
     raise typer.Exit(1 if errors else 0)
 
 
@@ -297,11 +290,13 @@ def towns(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("
 def _listing(what: str, format: ListFormat, targets: Path, lang: Lang | None) -> None:
     from ipdemo.render import listing
 
+    views = {"indicators": (listing.indicators_grid, listing.indicators_json),
+             "towns": (listing.towns_grid, listing.towns_json)}
+    grid_of, json_of = views[what]
     lg = _lang(lang)
     with user_errors(lg):
         plan = _load(targets)
-    grid = getattr(listing, f"{what}_grid")(plan, lg)
-    _show(grid, format, {what: getattr(listing, f"{what}_json")(plan)})
+    _show(grid_of(plan, lg), format, {what: json_of(plan)})
 
 
 def _parse_date(value: str | None, option: str):
@@ -329,7 +324,6 @@ def _warn_unusable(data, lang: str, strict: bool) -> None:
     or (--strict) an error naming every such file. File-level problems sit on no row (line None)
     or on the header (line 1)."""
     from ipdemo.errors import LedgerError
-    from ipdemo.i18n import message
 
     texts = []
     for p in data.file_problems():  # never reads the cached row warnings
@@ -340,12 +334,11 @@ def _warn_unusable(data, lang: str, strict: bool) -> None:
     if strict:
         raise LedgerError("strict_ledger_left_out", problem="; ".join(texts))
     for text in texts:
-        _say(f"{WARNING_LABEL[lang]}: {message('ledger_left_out', lang, problem=text)}")
+        _say(f"{label('cli.warning', lang)}: {message('ledger_left_out', lang, problem=text)}")
 
 
 def _warn_invalid(data, lang: str, strict: bool) -> None:
     from ipdemo.errors import RowsRejected
-    from ipdemo.i18n import message
 
     if data.invalid_count:
         if strict:
@@ -403,7 +396,7 @@ def report(
             grid = report_render.town_grid(breakdown, lg, plan)
         elif by == By.phase:
             breakdown = by_phase(plan, data, window)
-            grid = report_render.phase_grid(breakdown, plan.phases, lg)
+            grid = report_render.phase_grid(breakdown, lg)
         elif by in (By.year, By.month):
             breakdown = by_period(plan, data, window, by.value)
             grid = report_render.period_grid(breakdown, lg, by.value)
@@ -458,13 +451,13 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         from ipdemo.data.store import atomic_write_bytes
         from ipdemo.render.document import xlsx_bytes
 
-        sheets = [("进度" if lang == "zh" else "progress", report_render.progress_grid(progress, lang))]
+        sheets = [(label("xlsx.progress_sheet", lang), report_render.progress_grid(progress, lang))]
         if grid is not None:
             sheets.append((grid.title, grid))
         sheets += report_render.task_sheets(progress, lang)
-        meta = [("计划" if lang == "zh" else "plan", plan.plan.name),
-                ("统计区间" if lang == "zh" else "window", f"{progress.window.start} .. {progress.window.end}")]
-        atomic_write_bytes(output, xlsx_bytes(sheets, meta))
+        about = [(label("xlsx.plan", lang), plan.plan.name),
+                 (label("xlsx.window", lang), f"{progress.window.start} .. {progress.window.end}")]
+        atomic_write_bytes(output, xlsx_bytes(sheets, about, label("xlsx.about_sheet", lang)))
 
 
 @app.command()
@@ -492,8 +485,7 @@ def init(
         written = init_project(folder, plan_from)
     for path in written:
         sys.stdout.write(display_path(path) + "\n")
-    _say(f"已创建 {display_path(folder)}，下一步：cd {display_path(folder)} && ipdemo import 导出文件.xlsx" if lg == "zh"
-         else f"created {display_path(folder)}; next: cd {display_path(folder)} && ipdemo import EXPORT.xlsx")
+    _say(message("init_done", lg, folder=display_path(folder)))
 
 
 class SummaryFormat(str, Enum):
@@ -558,7 +550,8 @@ def summary(
         else:
             from ipdemo.render.charts import all_charts
 
-            text = summary_render.as_html(digest, lg, all_charts(plan, data, digest.progress, lg))
+            charts = all_charts(plan, data, digest.progress, lg) if digest.progress is not None else []
+            text = summary_render.as_html(digest, lg, charts)
         if send is None:
             _write(text, output, plan)
         else:
@@ -573,19 +566,16 @@ def _send_summary(target: str, digest, text: str, output: Path | None, format: s
     """--send: the full summary goes to disk first (--output, else 周报-YYYY-Www.EXT), then the
     short digest to the robot; a failure to deliver leaves the file and exits 1."""
     from ipdemo.data.ledger import display_path
-    from ipdemo.deliver.notify import ROBOTS, D, endpoint, full_line, send, title
+    from ipdemo.deliver.notify import ROBOTS, cut_note, endpoint, send, title
     from ipdemo.deliver.notify import digest as short_digest
-    from ipdemo.i18n import message
 
-    path = output or Path(f"{'周报' if lang == 'zh' else 'summary'}-{digest.week.label}.{SUMMARY_EXT[format]}")
+    path = output or Path(label("cli.summary_file", lang, week=digest.week.label, ext=SUMMARY_EXT[format]))
     _write(text, path, plan)
     _say(message("summary_written", lang, path=display_path(path)))
     point = endpoint(target, plan.source.parent)
     full = link or path.name
-    note = D[lang]["cut"].format(full=full_line(full, lang))
-    done = send(point, title(digest, lang), short_digest(digest, lang, full, target), note)
-    robot = ROBOTS[target]
-    _say(message("summary_sent", lang, robot=robot.name_zh, robot_en=robot.name_en, size=done.bytes,
+    done = send(point, title(digest, lang), short_digest(digest, lang, full, target), cut_note(full, lang))
+    _say(message("summary_sent", lang, robot=ROBOTS[target].term, size=done.bytes,
                  cut=message("summary_sent_cut", lang) if done.truncated else ""))
 
 
@@ -614,7 +604,6 @@ def archive(
     from ipdemo.deliver.archive import build_archive, write_archive
     from ipdemo.engine.dataset import load_dataset
     from ipdemo.engine.progress import compute, make_window
-    from ipdemo.i18n import message
     from ipdemo.render.docx import report_docx
 
     lg = _lang(lang)
@@ -628,7 +617,7 @@ def archive(
         report = report_docx(plan, data, compute(plan, data, window), lg)
         result = build_archive(plan, report, window.end, lg, personal)
         for problem in result.warnings:
-            _say(f"{WARNING_LABEL[lg]}: {problem.file}:{problem.line}: {problem.message(lg)}")
+            _say(f"{label('cli.warning', lg)}: {problem.file}:{problem.line}: {problem.message(lg)}")
         write_archive(result, output)
     _say(message("archive_written", lg, path=display_path(output), ledgers=result.count("ledger"),
                  files=len({r["file"] for r in result.manifest if r["status"] == "file"}),
@@ -673,7 +662,7 @@ def import_(
     with user_errors(lg):
         plan = _load(targets)
         options = Options(ledger, sheet, encoding, _parse_sets(set_ or []), _parse_date(exported_on, "--exported-on"),
-                          dry_run, skip_invalid)
+                          dry_run, skip_invalid, lang=lg)
         try:
             with _busy(lg, files[0]):
                 results = import_files(plan, files, options)
@@ -720,8 +709,7 @@ def _busy(lang: str, file: Path) -> Iterator[None]:
         return
     from rich.console import Console
 
-    label = "正在导入…" if lang == "zh" else "importing…"
-    with Console(stderr=True).status(f"{label} {file.name}"):
+    with Console(stderr=True).status(f"{label('cli.importing', lang)} {file.name}"):
         yield
 
 
@@ -764,9 +752,12 @@ def _tolerant_streams() -> None:
 
     codecs.register_error("ipdemo-fallback", _fallback)
     for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper's (a test runner's stream may lack it)
+        if reconfigure is None:
+            continue
         try:
-            stream.reconfigure(errors="ipdemo-fallback")
-        except (AttributeError, ValueError, OSError):
+            reconfigure(errors="ipdemo-fallback")
+        except (ValueError, OSError):
             pass
 
 
@@ -783,11 +774,9 @@ def main() -> None:
         _final_flush(exc)
         raise
     except OSError as exc:  # the last resort: an environment failure is a message, not a traceback
-        from ipdemo.i18n import message
-
         lang = _CURRENT_LANG[0] if _CURRENT_LANG else default_lang()
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        _say(f"{ERROR_LABEL[lang]}: {message('os_failed', lang, reason=exc.strerror or str(exc), path=where)}")
+        _say(f"{label('cli.error', lang)}: {message('os_failed', lang, reason=exc.strerror or str(exc), path=where)}")
         _quiet_stdout()
         sys.exit(1)
 

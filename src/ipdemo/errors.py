@@ -8,7 +8,8 @@ JSON, GitHub annotations or JUnit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from ipdemo.i18n import message
@@ -23,7 +24,8 @@ class Problem:
     field: str | None
     code: str
     severity: str = "error"  # "error" | "warning"
-    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # dataclasses.field: the attribute `field` above shadows the name inside the class body
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def message(self, lang: str = "zh") -> str:
         return message(self.code, lang, **self.params)

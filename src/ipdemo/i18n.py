@@ -1,11 +1,33 @@
-"""Every user-facing message, in Chinese (default) and English, keyed by a stable code.
+"""Every user-visible word, in Chinese (default) and English, side by side: the one place to
+translate ipdemo.
 
-Codes also appear in `validate --format json` so that scripts can key on them.
+Two tables of one shape, key: (中文, English):
+- MESSAGES: errors, problems and notices, keyed by a stable code. Codes also appear in
+  `validate --format json`, so scripts can key on them;
+- LABELS: the words of the views, keyed "group.name": column headers, status and kind names,
+  titles, chart labels, the 自查报告 (docx.*), the group-robot digest (digest.*), file and folder
+  names of the archive, and the words load_plan uses to explain a wrong value (plan_type.*).
+Lookups: message(code, lang, **params), label(key, lang, **params), count_of(n, what, lang),
+localized(zh, en, lang) for the plan's own bilingual texts (name / name_en), sentences() and
+numeral() for the little grammar that differs.
+
+Invariants (tests/test_i18n.py):
+- every key has a non-empty Chinese and English text, and both use the same {placeholders}
+  (the few that differ on purpose are listed in the test with the reason);
+- templates are str.format templates; `{area!c}` capitalises the value's first letter (an
+  English sentence starting with a plan's word); a parameter given as a Term is worded in the
+  reader's language (core code raises before it knows the language);
+- no other module of src/ipdemo holds Chinese words for users (the test scans them; data such as
+  recognised header aliases, town names, regexes that read exports, and font names are allowed
+  explicitly), and renderers never branch on the language for wording.
+This module imports nothing heavy: it is the bottom layer.
 """
 
 from __future__ import annotations
 
 import os
+import string
+from collections.abc import Iterable
 
 LANGS = ("zh", "en")
 
@@ -95,7 +117,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} is not UTF-8 (it looks like {encoding}, as Excel saves 'CSV'). "
         "Fix: bring it in with ipdemo import, or re-save it in Excel as 'CSV UTF-8 (Comma delimited)'",
     ),
-    "ledger_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),
+    "ledger_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),  # a ledger CSV
+    "file_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),  # a file given to import
     "missing_column": (
         "缺少列 {column}（应有：{expected}）",
         "column {column} is missing (expected: {expected})",
@@ -158,10 +181,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 缺少台账 {ledger} 的主键列 {columns}（可用的列名：{accepted}）",
         "{path} lacks the key column {columns} of ledger {ledger} (accepted headers: {accepted})",
     ),
-    "unmapped_column": (
-        "列 {column!r} 无法对应到台账字段，已忽略（可在 targets.yaml 的 aliases 中添加）",
-        "column {column!r} matches no ledger field and is ignored (add it to aliases in targets.yaml)",
-    ),
     "unmapped_columns": (
         "未使用的列（台账不需要或无法对应，已忽略；需要时可在 targets.yaml 的 aliases 中添加）：{columns}",
         "columns not used (not needed by the ledger or not recognised; add aliases in targets.yaml "
@@ -196,7 +215,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "YAML aliases expand to more than {limit} nodes (a billion-laughs file?)",
     ),
     "yaml_not_mapping": ("顶层应为映射（键: 值）", "the top level must be a mapping (key: value)"),
-    "schema": ("{reason}", "{reason}"),
+    "yaml_duplicate_key": ("重复的键 {key!r}", "duplicate key {key!r}"),
+    "plan_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),
+    "plan_not_utf8": (
+        "{path} 不是 UTF-8 编码。请在编辑器中另存为 UTF-8",
+        "{path} is not UTF-8. Save it as UTF-8 in an editor",
+    ),
     "phase_gap": (
         "阶段 {prev} 结束于 {prev_end}，阶段 {next} 应从次日开始，实际为 {next_start}",
         "phase {prev} ends {prev_end}; phase {next} must start the day after, not {next_start}",
@@ -348,12 +372,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the address does not tell whether it is in the district: fill in the town (delete rows that "
         "are outside) and import again",
     ),
+    "init_done": (
+        "已创建 {folder}，下一步：cd {folder} && ipdemo import 导出文件.xlsx",
+        "created {folder}; next: cd {folder} && ipdemo import EXPORT.xlsx",
+    ),
+    "validate_valid": ("有效：{errors}，{warnings}", "valid: {errors}, {warnings}"),
+    "validate_invalid": ("无效：{errors}，{warnings}", "invalid: {errors}, {warnings}"),
     "init_not_empty": (
         "{path} 已存在且非空；请指定新的或空的目录",
         "{path} exists and is not empty; choose a new or empty folder",
     ),
-    # --- engine ---------------------------------------------------------------------------
-    "town_unassigned_column": ("未划分区镇", "Town unassigned"),
     # --- readers ----------------------------------------------------------------------------
     "sheet_for_html": (
         "{path} 是网页表格（HTML），没有工作表；去掉 --sheet",
@@ -444,14 +472,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{where}：未知的键（拼写错误？docs/targets.md 列出全部键）",
         "{where}: unknown key (typo? docs/targets.md lists every key)",
     ),
-    "plan_wrong_type": ("{where}：应为{expected_zh}，而不是 {value!r}", "{where}: should be {expected_en}, not {value!r}"),
-    "plan_bound": ("{where}：应{op_zh} {limit}（现为 {value}）", "{where}: must be {op_en} {limit} (it is {value})"),
+    "plan_wrong_type": ("{where}：应为{expected}，而不是 {value!r}", "{where}: should be {expected}, not {value!r}"),
+    "plan_bound": ("{where}：应{op} {limit}（现为 {value}）", "{where}: must be {op} {limit} (it is {value})"),
     "plan_too_short": ("{where}：至少需要 {min} 项", "{where}: needs at least {min} item(s)"),
     "plan_pattern": ("{where}：{value!r} 格式不对（应匹配 {pattern}）", "{where}: {value!r} does not match {pattern}"),
     "plan_kind_needs": ("{where}：kind {kind} 需要 {missing}", "{where}: kind {kind} needs {missing}"),
     "plan_min_max": ("{where}：min {min} 大于 max {max}", "{where}: min {min} is greater than max {max}"),
     "plan_measure_needs": ("{where}：aggregate {aggregate} 需要 {missing}", "{where}: aggregate {aggregate} needs {missing}"),
     "plan_population": ("{where}：人口应大于 0", "{where}: a population must be greater than 0"),
+    "plan_enum_needs_values": ("{where}：enum 类型的字段需要 values", "{where}: an enum needs `values`"),
+    "plan_invalid": ("{where}：取值不符合要求（{type}）", "{where}: not a valid value ({type})"),
     "plan_towns_per_town": (
         "指标 {indicator}：towns 只用于 per_town 的节点（milestone）指标",
         "indicator {indicator}: towns applies to per_town milestones only",
@@ -484,16 +514,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this plan has no phases, so {option} cannot be used; use --as-of DATE",
     ),
     "report_share_column": ("占{whole}%", "share of {whole} %"),
-    "area_unassigned_column": ("未划分{area}", "{Area} unassigned"),
+    "area_unassigned_column": ("未划分{area}", "{area!c} unassigned"),
     "report_by_area": ("按{area}", "by {area}"),
-    "report_area_count": ("（{count} 个{area}）", " ({count} {areas})"),
+    "report_area_count": ("（{count} 个{areas}）", " ({count} {areas})"),
     "report_baseline_title": ("基期：计划开始（{start}）前，截至 {as_of}", "baseline before the plan starts ({start}), as of {as_of}"),
     "milestone_done_before_start": (
         "{date} 已完成（计划开始前），计为完成；如应在计划期内完成，请核对日期",
         "done {date}, before the plan started: counted as done; check the date if it belongs in the plan period",
     ),
     "chart_share_axis": ("占{whole} %", "% of {whole}"),
-    "chart_areas_title": ("各{area}对比", "{Areas} side by side"),
+    "chart_areas_title": ("各{areas}对比", "{areas!c} side by side"),
     "chart_share_caption": ("各{area}占{whole}比例", "each {area}'s share of the {whole}"),
     "listing_every_area": ("各{area}", "every {area}"),
     # --- phase 3 ---
@@ -512,25 +542,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "webhook_missing": (
         "未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = \"…\"",
-        "no {robot_en} robot configured: set the environment variable {variable}, or write [{target}] webhook = \"…\" "
+        "no {robot} robot configured: set the environment variable {variable}, or write [{target}] webhook = \"…\" "
         "in {file} beside targets.yaml",
     ),
     "webhook_bad_url": (
         "{robot}机器人的 webhook 地址（来自 {source}）不是 http(s):// 地址",
-        "the {robot_en} robot's webhook (from {source}) is not an http(s):// address",
+        "the {robot} robot's webhook (from {source}) is not an http(s):// address",
     ),
     "secrets_file_bad": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),
     "robot_refused": (
         "{robot}机器人拒绝了消息：错误码 {errcode}，{reason}",
-        "the {robot_en} robot refused the message: error {errcode}, {reason}",
+        "the {robot} robot refused the message: error {errcode}, {reason}",
     ),
     "robot_unreachable": (
         "无法把周报发送到{robot}（{host}），已尝试 {attempts} 次：{reason}",
-        "could not deliver the summary to {robot_en} ({host}) after {attempts} attempts: {reason}",
+        "could not deliver the summary to {robot} ({host}) after {attempts} attempts: {reason}",
     ),
-    "digest_too_large": ("周报摘要无法压缩到{robot}的长度限制内", "the digest cannot be made to fit {robot_en}'s limit"),
+    "digest_too_large": ("周报摘要无法压缩到{robot}的长度限制内", "the digest cannot be made to fit {robot}'s limit"),
     "summary_written": ("周报已写入 {path}", "summary written to {path}"),
-    "summary_sent": ("已发送到{robot}群（{size} 字节{cut}）", "sent to the {robot_en} group ({size} bytes{cut})"),
+    "summary_sent": ("已发送到{robot}群（{size} 字节{cut}）", "sent to the {robot} group ({size} bytes{cut})"),
     "summary_sent_cut": ("，已截断", ", cut to fit"),
     # --- tasks ---
     "plan_task_phase": (
@@ -552,15 +582,434 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def message(code: str, lang: str = "zh", **params: object) -> str:
-    """The message for `code` in `lang`, formatted with `params`."""
-    zh, en = MESSAGES[code]
-    template = en if lang == "en" else zh
-    return template.format(**params)
-
+# The words of the views: "group.name": (中文, English). Groups follow the layers: words shared
+# by several views first, then one group per view (cli, listing, report, summary, imports,
+# charts, the docx 自查报告, the group-robot digest, the archive), then the words load_plan uses.
+LABELS: dict[str, tuple[str, str]] = {
+    # --- punctuation and small grammar ------------------------------------------------------
+    "punct.list": ("、", ", "),  # names in a row: 盛泽镇、七都镇 / A, B
+    "punct.comma": ("，", ", "),
+    "punct.semicolon": ("；", "; "),
+    "punct.labelled": ("{name}：{text}", "{name}: {text}"),
+    "punct.paren": ("（{text}）", " ({text})"),
+    # --- statuses and kinds (engine values) ---------------------------------------------------
+    "status.achieved": ("已完成", "achieved"),
+    "status.on_track": ("正常推进", "on track"),
+    "status.at_risk": ("有风险", "at risk"),
+    "status.behind": ("滞后", "behind"),
+    "status.none": ("—", "—"),  # no status (nothing to measure yet)
+    "task_status.not_started": ("未开始", "not started"),
+    "task_status.in_progress": ("推进中", "in progress"),
+    "task_status.done": ("已完成", "done"),
+    "kind.cumulative": ("累计", "cumulative"),
+    "kind.annual": ("年度", "annual"),
+    "kind.range": ("区间", "range"),
+    "kind.milestone": ("节点", "milestone"),
+    "kind.trend": ("趋势", "trend"),
+    "kind.stock": ("存量", "stock"),
+    "trend.rising": ("上升", "rising"),
+    "trend.falling": ("下降", "falling"),
+    "severity.error": ("错误", "error"),
+    "severity.warning": ("警告", "warning"),
+    # --- cli ------------------------------------------------------------------------------------
+    "cli.error": ("错误", "Error"),  # 错误: … on stderr
+    "cli.warning": ("警告", "Warning"),
+    "cli.importing": ("正在导入…", "importing…"),  # the spinner of a big import
+    "cli.summary_file": ("周报-{week}.{ext}", "summary-{week}.{ext}"),  # summary --send without --output
+    "xlsx.progress_sheet": ("进度", "progress"),
+    "xlsx.about_sheet": ("说明", "about"),
+    "xlsx.plan": ("计划", "plan"),
+    "xlsx.window": ("统计区间", "window"),
+    # --- ipdemo indicators / towns ------------------------------------------------------------
+    "listing.id": ("编号", "id"),
+    "listing.indicator": ("指标", "indicator"),
+    "listing.kind": ("类型", "kind"),
+    "listing.target": ("目标", "target"),
+    "listing.ledger": ("台账", "ledger"),
+    "listing.name_en": ("英文名", "English"),
+    "listing.aliases": ("别名", "aliases"),
+    "listing.per_year": ("{text} / 年", "{text} a year"),
+    "listing.more_than": ("突破 {text}", "more than {text}"),
+    # --- ipdemo report ----------------------------------------------------------------------------
+    "report.id": ("编号", "id"),
+    "report.name": ("指标", "indicator"),
+    "report.target": ("目标", "target"),
+    "report.actual": ("实际", "actual"),
+    "report.percent": ("完成率%", "percent"),
+    "report.expected": ("序时目标", "expected"),
+    "report.status": ("状态", "status"),
+    "report.phase_increment": ("本阶段新增", "phase increment"),
+    "report.needed_per_week": ("每周需完成", "needed / week"),
+    "report.note": ("说明", "note"),
+    "report.unit": ("单位", "unit"),
+    "report.total": ("累计", "total"),
+    "report.window": ("统计区间 {start} 至 {end}", "{start} .. {end}"),
+    "report.phase": ("第{id}阶段（{name}）", "phase {id} ({name})"),
+    "report.due_by": ("{due} 前", "by {due}"),
+    "report.per_year": ("{text}/年", "{text}/yr"),
+    "report.done": ("已完成", "done"),
+    "report.not_done": ("未完成", "not done"),
+    "report.done_on": ("{date} 完成", "done {date}"),
+    "report.late": ("（逾期）", " (late)"),
+    "report.towns_missing": ("未完成：{towns}", "missing: {towns}"),
+    "report.start_level": ("期初 {value}", "start {value}"),
+    "report.above_max": ("超过上限", "above max"),
+    "report.phase_increment_n": ("第{phase}阶段新增", "phase {phase} increment"),
+    "report.phase_total_n": ("第{phase}阶段末累计", "phase {phase} total"),
+    "report.by_phase": ("按阶段", "by phase"),
+    "report.by_year": ("按年度", "by year"),
+    "report.by_month": ("按月", "by month"),
+    # the plan's tasks (report, summary, docx)
+    "task.title": ("重点任务推进情况（逾期在前）", "Tasks (overdue first)"),
+    "task.id": ("编号", "id"),
+    "task.ref": ("条目", "item"),
+    "task.task": ("任务", "task"),
+    "task.lead": ("牵头单位", "lead unit"),
+    "task.due": ("完成时限", "due"),
+    "task.status": ("状态", "status"),
+    "task.updated_on": ("最近报送", "last report"),
+    "task.latest": ("最新进展", "latest progress"),
+    "task.overdue": ("（逾期）", " (overdue)"),
+    "task.late": ("（逾期完成）", " (done late)"),
+    "task.from": ("据指标：{items}", "from indicators: {items}"),
+    "task.percent": ("完成率{percent}%", "{percent}% of target"),
+    "task.counts": (
+        "共{total}项：已完成{done}项，推进中{in_progress}项，未开始{not_started}项；逾期{overdue}项。",
+        "{total} tasks: {done} done, {in_progress} in progress, {not_started} not started; {overdue} overdue.",
+    ),
+    "task.sheet": ("重点任务", "tasks"),
+    # --- ipdemo summary -----------------------------------------------------------------------------
+    "summary.heading": ("知识产权工作周报 {week}（{start} 至 {end}）", "IP weekly summary {week} ({start} .. {end})"),
+    "summary.records": ("本周新增记录", "Records this week"),
+    "summary.ledger": ("台账", "ledger"),
+    "summary.total": ("合计", "total"),
+    "summary.movement": ("指标变动", "Movement"),
+    "summary.indicator": ("指标", "indicator"),
+    "summary.before": ("上周末", "last week"),
+    "summary.after": ("本周末", "this week"),
+    "summary.delta": ("变动", "change"),
+    "summary.percent": ("完成率%", "percent"),
+    "summary.status": ("状态", "status"),
+    "summary.changed": ("状态变化", "Status changes"),
+    "summary.risky": ("需关注（有风险 / 滞后）", "Needs attention (at risk / behind)"),
+    "summary.needed": ("每周需完成", "needed / week"),
+    "summary.stale": ("台账更新滞后", "Stale ledgers"),
+    "summary.town": ("区镇", "town"),
+    "summary.last": ("最近记录", "last record"),
+    "summary.days": ("天数", "days"),
+    "summary.limit": ("允许天数", "limit"),
+    "summary.problems": ("数据问题", "Data problems"),
+    "summary.imports": ("本周导入", "Imports this week"),
+    "summary.time": ("时间", "time"),
+    "summary.source": ("来源", "source"),
+    "summary.added": ("新增", "added"),
+    "summary.updated": ("更新", "updated"),
+    "summary.none": ("无", "none"),
+    "summary.never": ("从未", "never"),
+    "summary.tasks": ("本周任务进展", "Task progress this week"),
+    "summary.item": ("条目", "item"),
+    "summary.task": ("任务", "task"),
+    "summary.date": ("日期", "date"),
+    "summary.task_status": ("进展状态", "status"),
+    "summary.done": ("工作进展", "progress"),
+    "summary.evidence": ("佐证材料", "evidence"),
+    "summary.problem_line": (
+        "共 {errors}，{warnings}（运行 ipdemo validate 查看全部）",
+        "{errors}, {warnings} (ipdemo validate lists them all)",
+    ),
+    # --- ipdemo import ------------------------------------------------------------------------------
+    "imports.head": (
+        "{source} → {ledger}（{name}）：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}",
+        "{source} → {ledger} ({name}): added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}",
+    ),
+    "imports.dry": ("（试运行，未写入）", " (dry run, nothing written)"),
+    "imports.exported": ("  导出日期 {date}（{how}）", "  exported on {date} ({how})"),
+    "imports.how.option": ("--exported-on", "--exported-on"),
+    "imports.how.file_name": ("取自文件名", "from the file name"),
+    "imports.how.title": ("取自标题行", "from a title line"),
+    "imports.how.latest_in_file": ("取自文件中最晚的日期", "the latest date in the file"),
+    "imports.how.today": ("文件未注明，按今天", "not stated: today"),
+    "imports.folded": (
+        "  同一申请的多条公开（公告）记录已合并：{n} 行",
+        "  publications of one application folded into one record: {n} rows",
+    ),
+    "imports.outside": ("  区外 {n} 行未导入", "  outside the district: {n} rows not imported"),
+    "imports.recognised": (
+        "  与台账中已有记录为同一笔（另一来源、另一编号）：{n} 行，未重复计数",
+        "  the same record as one already stored (another source, another number): {n} rows, not counted twice",
+    ),
+    "imports.same_record": (
+        "  同一记录的重复行已合并（如同一人多日签到）：{n} 行",
+        "  repeated rows of one record folded (e.g. one person signing on two days): {n} rows",
+    ),
+    "imports.other_office": ("  其他专利局（WO/US/PCT 等）{n} 行未导入", "  other patent offices (WO/US/PCT…): {n} rows not imported"),
+    "imports.unassigned": (
+        "  区内但未写明区镇 {n} 行：已导入，计入全区合计，区镇待划分（未划分区镇）",
+        "  inside the district with no town named: {n} rows imported, counted in district totals, town unassigned",
+    ),
+    "imports.held": (
+        "  无法判断归属 {n} 行未导入，已写入 {file}：补上所属区镇后重新导入",
+        "  cannot be placed: {n} rows not imported, written to {file}: fill in the town and import it again",
+    ),
+    "imports.held_dry": (
+        "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
+        "  cannot be placed: {n} rows (a real import writes them to *.unplaced.csv to complete)",
+    ),
+    "imports.skipped": ("  跳过表格中的合计/表尾 {n} 行：{rows}", "  totals/footer lines of the sheet skipped: {n} rows: {rows}"),
+    "imports.kept": ("  较早的导出不覆盖较新的数据：{n} 个值保持不变", "  an older export does not overwrite newer data: {n} values kept"),
+    "imports.kept_guess": (
+        "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",
+        "  (the export date was inferred; if the file is newer, import it again with --exported-on)",
+    ),
+    "imports.transfers": ("  权利人变更 {n} 件", "  change of applicant/owner: {n}"),
+    "imports.register": ("  企业名录新增 {n} 家", "  enterprise register: {n} organisations added"),
+    "imports.conflicts": (
+        "  企业名录冲突 {n} 处（未修改名录，请核实）：{items}",
+        "  enterprise register conflicts: {n} (register unchanged, please check): {items}",
+    ),
+    "imports.rejects": ("无效行已写入 {file}", "invalid rows written to {file}"),
+    # --- charts (HTML pages; the docx draws its own) ----------------------------------------------
+    "chart.actual": ("实际", "actual"),
+    "chart.pro_rata": ("序时目标", "pro-rata target"),
+    "chart.year_target": ("年度目标", "year target"),
+    "chart.burnup_title": ("{name}（{unit}）", "{name} ({unit})"),
+    "chart.burnup_caption": ("{name}：截至 {end} 完成 {percent}%", "{name}: {percent}% by {end}"),
+    "chart.annual_title": ("{name}（{unit}/年）", "{name} per year"),
+    # --- the 自查报告 (render/docx.py), GB/T 9704 ---------------------------------------------------
+    # {area}, {areas}, {whole}: the plan's words (区镇 / 全区 by default; town, towns, district).
+    "docx.title": ("{stem}自查报告", "Self-inspection report: {plan}"),  # stem: the plan's name without 计划
+    "docx.as_of": ("（统计截至{date}）", "(figures as of {date})"),
+    "docx.town_as_of": ("（{town}）{as_of}", "({town}) {as_of}"),  # report --town
+    "docx.intro": (
+        "根据《{plan}》（以下简称《计划》）要求，{office}对照《计划》开展自查，现将示范创建工作有关情况报告如下。",
+        "As the {plan} (the Plan) requires, {office} has checked its work against the Plan. "
+        "This report sets out the findings.",
+    ),
+    "docx.office": ("{region}知识产权局", "the district IP office"),
+    "docx.date": ("{y}年{m}月{d}日", "{y:04}-{m:02}-{d:02}"),
+    "docx.heading_basic": ("一、基本情况", "1. Overview"),
+    "docx.heading_targets": ("二、主要目标完成情况", "2. Main targets"),
+    "docx.heading_areas": ("三、各{areas}完成情况", "3. {areas!c}"),
+    "docx.heading_tasks": ("四、重点任务推进情况", "4. Key tasks"),
+    "docx.heading_problems": ("五、存在的问题", "5. Problems"),
+    "docx.heading_next": ("六、下一步工作", "6. Next steps"),
+    "docx.basic_plan": (
+        "《计划》实施期为{start}至{end}，分{phases}{count}个阶段开展。",
+        "The Plan runs from {start} to {end} in {count} phases: {phases}.",
+    ),
+    "docx.basic_plan_phase": ("{name}（{start}至{end}）", "{name} ({start} to {end})"),
+    "docx.basic_window": ("本报告统计区间为{start}至{end}{phase}，数据截至{end}。", "This report covers {start} to {end}{phase}."),
+    "docx.basic_phase": ("（第{id}阶段：{name}）", " (phase {id}: {name})"),
+    "docx.basic_sources": (
+        "数据来源：{sources}台账。以上台账均经 ipdemo 逐条校验，未通过校验的记录不计入统计。",
+        "Data sources: {sources}. Every record was checked by ipdemo; records that fail the checks are not counted.",
+    ),
+    "docx.source": ("{name}（有效记录{rows}条）", "{name} ({rows} valid records)"),
+    "docx.no_source": ("数据来源：尚无台账数据。", "Data sources: no ledger data yet."),
+    "docx.summary": (
+        "《计划》共设{total}项指标。截至{end}，已完成{achieved}项，正常推进{on_track}项，有风险{at_risk}项，"
+        "滞后{behind}项{other}。各项指标完成情况见表1。",
+        "The Plan sets {total} targets. By {end}: {achieved} achieved, {on_track} on track, {at_risk} at risk, "
+        "{behind} behind{other}. Table 1 lists them.",
+    ),
+    "docx.summary_other": ("，暂无法评价{count}项", ", {count} not yet assessable"),
+    "docx.table1": ("表1  主要目标完成情况", "Table 1  Main targets"),
+    "docx.table2": ("表2  各{areas}主要指标完成情况", "Table 2  {areas!c}"),
+    "docx.col_no": ("序号", "No."),
+    "docx.col_indicator": ("指标", "Indicator"),
+    "docx.col_target": ("目标", "Target"),
+    "docx.col_actual": ("完成", "Actual"),
+    "docx.col_percent": ("完成率（%）", "Percent"),
+    "docx.col_status": ("状态", "Status"),
+    "docx.col_district": ("{whole}", "{whole!c}"),
+    "docx.col_task": ("任务", "Task"),
+    "docx.col_lead": ("牵头单位", "Lead unit"),
+    "docx.col_latest": ("最新进展", "Latest progress"),
+    "docx.notes": ("注：{notes}。", "Notes: {notes}."),
+    "docx.annual_note": ("{year}年{actual}/{target}", "{year}: {actual}/{target}"),
+    "docx.trend_start": ("期初{value}", "start {value}"),
+    "docx.trend_year": ("{year}年{actual}", "{year}: {actual}"),
+    "docx.done_on": ("{date}完成", "done {date}"),
+    "docx.above_max": ("超过上限", "above the maximum"),
+    "docx.indicator_unit": ("{name}（{unit}）", "{name} ({unit})"),
+    "docx.towns_intro": (
+        "《计划》未向各{area}分解目标，下表列示各{area}实际完成数（单位同表1）{extra}。",
+        "The Plan sets no {area} targets; the table shows what each {area} achieved (units as in Table 1){extra}.",
+    ),
+    "docx.towns_unassigned": (
+        "；“{unassigned}”为尚未确定所属{area}的记录",
+        "; \"{unassigned}\" counts records whose {area} is not yet known",
+    ),
+    "docx.towns_none": ("暂无可按{area}统计的指标。", "No indicator can be broken down by {area} yet."),
+    "docx.tasks_intro": (
+        "《计划》重点任务、特色任务和保障措施推进情况如下（逾期任务列前）。",
+        "Progress on the Plan's tasks (overdue tasks first):",
+    ),
+    "docx.tasks_none": (
+        "《计划》重点任务、特色任务和保障措施的推进情况尚未纳入台账跟踪，请各牵头单位对照《计划》逐项补充推进情况及佐证材料。",
+        "The Plan's qualitative tasks are not tracked in the ledgers yet; each lead unit should report its progress "
+        "and evidence.",
+    ),
+    "docx.tasks_town": (
+        "重点任务、特色任务和保障措施按{whole}跟踪，推进情况见{whole}自查报告。",
+        "The Plan's tasks are followed for the {whole}; see the {whole}'s report.",
+    ),
+    "docx.p_behind": ("（一）部分指标进度滞后。", "(1) Some indicators are behind schedule. "),
+    "docx.p_milestones": ("（{n}）部分节点任务未按期完成。", "({n}) Some milestones were missed or late. "),
+    "docx.p_tasks": ("（{n}）部分任务逾期未完成。", "({n}) Some tasks are overdue. "),
+    "docx.p_data": ("（{n}）台账数据质量有待提高。", "({n}) Ledger data needs attention. "),
+    "docx.behind_item": (
+        "{name}完成{actual}{unit}，完成率{percent}%，{status}（序时进度应完成{expected}{unit}）。",
+        "{name}: {actual} {unit}, {percent}% of the target, {status} (expected by now: {expected} {unit}).",
+    ),
+    "docx.behind_annual": (
+        "{name}{year}年完成{actual}{unit}，年度目标{target}{unit}，{status}。",
+        "{name}: {actual} {unit} in {year} against {target} {unit}, {status}.",
+    ),
+    "docx.behind_plain": ("{name}{status}。", "{name}: {status}."),
+    "docx.missed": ("{name}要求于{due}前完成，目前尚未完成{towns}。", "{name} was due by {due} and is not done{towns}."),
+    "docx.missed_towns": ("（未完成：{towns}）", " (missing: {towns})"),
+    "docx.late": ("{name}要求于{due}前完成，实际于{done}完成，晚于要求时间。", "{name} was due by {due} and was done on {done}, late."),
+    "docx.task_overdue": ("{ref}“{title}”要求于{due}前完成，目前{status}。", "{ref} \"{title}\" was due by {due} and is {status}."),
+    "docx.invalid": (
+        "共有{count}条记录未通过校验，未计入统计（{where}），需核实更正。",
+        "{count} records fail the checks and are not counted ({where}).",
+    ),
+    "docx.invalid_part": ("{file} {count}条", "{file}: {count}"),
+    "docx.invalid_sep": ("，", "; "),  # between the files of docx.invalid
+    "docx.p_none": (
+        "经自查，各项指标均按序时进度推进，节点任务按期完成，台账数据均通过校验，未发现明显问题。",
+        "No problems found: every indicator is on schedule, milestones were met, and every record passes the checks.",
+    ),
+    "docx.next_intro": ("针对上述问题，下一步重点做好以下工作：", "Next steps:"),
+    "docx.next_item": (
+        "{name}：距目标尚差{gap}{unit}，剩余{weeks}周，每周需完成{rate}{unit}。",
+        "{name}: {gap} {unit} short of the target with {weeks} weeks left: {rate} {unit} a week.",
+    ),
+    "docx.next_item_done_due": ("{name}：已过要求完成时间，须尽快完成并补充佐证材料。", "{name}: past its due date; finish it and file the evidence."),
+    "docx.next_none": (
+        "各项指标进度正常，下一步将继续按《计划》推进各项工作，巩固示范创建成果。",
+        "Every indicator is on schedule; work continues as the Plan sets out.",
+    ),
+    "docx.next_close": (
+        "同时，收集整理各项工作佐证材料并归档，做好知识产权强省建设示范检查验收准备工作。",
+        "Collect and file the evidence for every task, ready for the inspection.",
+    ),
+    "docx.figure": ("图{n}  {caption}", "Figure {n}  {caption}"),
+    "docx.fig_percent": ("主要指标完成率", "Percent of target"),
+    "docx.fig_burnup": ("主要数量指标累计完成情况", "Main volume targets over time"),
+    "docx.fig_towns": ("各{area}占{whole}比例", "Each {area}'s share of the {whole}"),
+    "docx.chart_percent_axis": (
+        "完成率（%），虚线为目标，点线为序时进度",
+        "percent of target (dashed: target; dotted: time elapsed)",
+    ),
+    "docx.chart_burnup_title": ("{name}（{unit}）", "{name}"),
+    # --- the group-robot digest (deliver/notify.py) ---------------------------------------------
+    "encoding.binary": ("二进制（不是文本）", "binary (not text)"),
+    "robot.wecom": ("企业微信", "WeCom"),
+    "robot.dingtalk": ("钉钉", "DingTalk"),
+    "robot.feishu": ("飞书", "Feishu"),
+    "digest.title": ("知识产权工作周报 {week}", "IP weekly summary {week}"),
+    "digest.heading": ("{title}（{start} 至 {end}）", "{title} ({start} .. {end})"),
+    "digest.headline": ("主要指标", "Headline figures"),
+    "digest.overall": (
+        "{total} 项指标：已完成 {achieved}，正常推进 {on_track}，有风险 {at_risk}，滞后 {behind}",
+        "{total} indicators: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
+    ),
+    "digest.headline_item": (
+        "{name}：{actual}/{target} {unit}{delta}，{percent}%，{status}",
+        "{name}: {actual}/{target} {unit}{delta}, {percent}%, {status}",
+    ),
+    "digest.records": ("本周新增记录", "Records this week"),
+    "digest.changed": ("状态变化", "Status changes"),
+    "digest.risky": ("需关注（有风险 / 滞后）", "Needs attention (at risk / behind)"),
+    "digest.needed": ("每周需完成 {rate}", "needs {rate} a week"),
+    "digest.problems": ("数据问题：{errors}，{warnings}", "Data problems: {errors}, {warnings}"),
+    "digest.stale": ("台账更新滞后：{count} 处", "Stale ledgers: {count}"),
+    "digest.none": ("无", "none"),
+    "digest.full": ("全文：{full}", "Full summary: {full}"),
+    "digest.full_file": ("全文见 {full}", "Full summary: {full}"),
+    "digest.cut": ("……（内容过长已截断，{full}）", "… (cut to fit; {full})"),
+    # --- the archive (deliver/archive.py): names inside the zip -----------------------------------
+    "archive.report_file": ("自查报告.docx", "self-inspection-report.docx"),
+    "archive.ledgers_folder": ("台账", "ledgers"),
+    "archive.evidence_folder": ("佐证材料", "evidence"),
+    # --- what load_plan expected, in plan_wrong_type and plan_bound -------------------------------
+    "plan_type.whole_number": ("整数", "a valid whole number"),
+    "plan_type.number": ("数字", "a valid number"),
+    "plan_type.bool": ("布尔值 true 或 false", "true or false"),
+    "plan_type.text": ("文本", "text"),
+    "plan_type.list": ("列表 [..]", "a list [..]"),
+    "plan_type.mapping": ("映射（键: 值）", "a mapping (key: value)"),
+    "plan_type.date": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
+    "plan_type.one_of": ("以下之一：{allowed}", "one of {allowed}"),
+    "plan_bound.gt": ("大于", "greater than"),
+    "plan_bound.ge": ("大于或等于", "greater than or equal to"),
+    "plan_bound.lt": ("小于", "less than"),
+    "plan_bound.le": ("小于或等于", "less than or equal to"),
+}
 
 # Counted nouns: Chinese takes a measure word, English a plural s ("1 error", "2 errors").
 COUNTED: dict[str, tuple[str, str]] = {"error": ("个错误", "error"), "warning": ("个警告", "warning")}
+
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+class Term:
+    """A LABELS key given as a message parameter, worded in the reader's language when the message
+    is: core code raises before it knows the language (robot=Term("robot.wecom") → 企业微信 / WeCom)."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        return label(self.key, lang, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Term({self.key!r})"
+
+
+class _Formatter(string.Formatter):
+    """str.format plus `!c`: the value with its first letter capitalised ({area!c} → Town)."""
+
+    def convert_field(self, value: object, conversion: str | None) -> object:
+        if conversion == "c":
+            text = str(value)
+            return text[:1].upper() + text[1:]
+        return super().convert_field(value, conversion)
+
+
+_FORMATTER = _Formatter()
+
+
+def _fill(template: str, lang: str, params: dict[str, object]) -> str:
+    values = {k: v.text(lang) if isinstance(v, Term) else v for k, v in params.items()}
+    if "!c" in template:
+        return _FORMATTER.vformat(template, (), values)
+    return template.format(**values)
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def message(code: str, lang: str = "zh", **params: object) -> str:
+    """The message for `code` in `lang`, formatted with `params`."""
+    return _fill(_pick(MESSAGES[code], lang), lang, params)
+
+
+def label(key: str, lang: str = "zh", **params: object) -> str:
+    """The words of a view for `key` in `lang`, formatted with `params` (LABELS)."""
+    return _fill(_pick(LABELS[key], lang), lang, params)
+
+
+def localized(zh: str, en: str | None, lang: str = "zh") -> str:
+    """One of the plan's own texts in `lang`: its English (name_en …) when asked for and given,
+    else its Chinese."""
+    return en if lang == "en" and en else zh
 
 
 def count_of(n: int, what: str, lang: str = "zh") -> str:
@@ -568,6 +1017,16 @@ def count_of(n: int, what: str, lang: str = "zh") -> str:
     if lang == "en":
         return f"{n} {en}" + ("" if n == 1 else "s")
     return f"{n} {zh}"
+
+
+def sentences(parts: Iterable[str], lang: str = "zh") -> str:
+    """Sentences one after another: Chinese runs them together, English puts a space between."""
+    return (" " if lang == "en" else "").join(parts)
+
+
+def numeral(n: int, lang: str = "zh") -> str:
+    """The number of a list item: 一 … 十 in Chinese (（一）, （二）), digits in English."""
+    return CHINESE_NUMERALS[n - 1] if lang != "en" and 1 <= n <= len(CHINESE_NUMERALS) else str(n)
 
 
 def default_lang() -> str:

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from ipdemo.data import arrays
 from ipdemo.errors import LedgerError, Problem
+from ipdemo.i18n import Term
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,8 +110,8 @@ def not_utf8(path: Path, data: bytes) -> LedgerError:
     from charset_normalizer import from_bytes  # only needed on this error path
 
     best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best is not None else "binary / 二进制"
-    return LedgerError("ledger_not_utf8", path=display_path(path), encoding=encoding.upper())
+    encoding = best.encoding.upper() if best is not None else Term("encoding.binary")
+    return LedgerError("ledger_not_utf8", path=display_path(path), encoding=encoding)
 
 
 def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:

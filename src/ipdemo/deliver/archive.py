@@ -20,7 +20,8 @@ Invariants:
   inside) stamped with the as-of date, permissions 0644, creator system fixed, OOXML core
   properties dated on the as-of day;
 - written atomically (a temp file beside OUT, fsync, rename): OUT is the old file or the new one;
-- the core never prints: it returns data and Problem warnings, or raises ipdemo.errors exceptions.
+- the core never prints: it returns data and Problem warnings, or raises ipdemo.errors exceptions;
+- names inside the zip are i18n labels (archive.*); the ledgers' labels are the plan's own (zh).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from ipdemo.data.ledger import display_path
 from ipdemo.data.store import fsync_dir
 from ipdemo.errors import Problem, WriteError
+from ipdemo.i18n import label, localized
 from ipdemo.plan.model import Plan
 from ipdemo.render.document import sheet_name, text_width
 from ipdemo.render.reproducible import FILE_MODE, restamp, zip_entry
@@ -51,10 +53,6 @@ MANIFEST_FIELDS = ["file", "sha256", "ledger", "key", "indicator", "evidence", "
 # A value that names a file: a path separator, or a name ending in an extension with a letter.
 LOOKS_LIKE_PATH = re.compile(r"[\\/]|\.[A-Za-z][A-Za-z0-9]{0,7}$")
 SPLIT = re.compile(r"[;；\n]+")
-NAMES = {
-    "zh": {"report": "自查报告.docx", "ledgers": "台账", "evidence": "佐证材料"},
-    "en": {"report": "self-inspection-report.docx", "ledgers": "ledgers", "evidence": "evidence"},
-}
 
 
 # --- evidence -------------------------------------------------------------------------------
@@ -189,10 +187,12 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
     columns = [f for f, fs in spec.fields.items() if personal or not fs.personal]
     records = table.arrow.select([c for c in columns if c in table.arrow.column_names]).to_pylist() \
         if table is not None and table.arrow.num_columns else []
-    header = [(spec.fields[f].label or f) if lang == "zh" else f for f in columns]
+    header = [localized(spec.fields[f].label or f, f, lang) for f in columns]
     types = [spec.fields[f].type for f in columns]
-    labels = [{code: words[0] for code, words in (spec.fields[f].values or {}).items() if words}
-              if lang == "zh" and spec.fields[f].type == "enum" else {} for f in columns]
+    # enum codes shown as their first Chinese label (zh); English shows the codes themselves
+    labels = [{code: shown for code, words in (spec.fields[f].values or {}).items()
+               if words and (shown := localized(words[0], code, lang)) != code}
+              if spec.fields[f].type == "enum" else {} for f in columns]
     records = [{f: labels[c].get(row.get(f), row.get(f)) for c, f in enumerate(columns)} for row in records] \
         if any(labels) else records
     widths = [_first_line_width(h) for h in header]
@@ -202,7 +202,7 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
     book = Workbook(write_only=True)
     chunks = [records[i:i + XLSX_MAX_ROWS] for i in range(0, len(records), XLSX_MAX_ROWS)] or [[]]
     for n, chunk in enumerate(chunks):
-        title = sheet_name((spec.name if lang == "zh" else name) + (f" ({n + 1})" if n else ""))
+        title = sheet_name(localized(spec.name, name, lang) + (f" ({n + 1})" if n else ""))
         sheet = book.create_sheet(title)
         sheet.freeze_panes = "A2"
         for c, width in enumerate(widths, start=1):
@@ -274,6 +274,8 @@ class Entry:
     def digest(self) -> str:
         if self.data is not None:
             return hashlib.sha256(self.data).hexdigest()
+        if self.source is None:
+            raise ValueError(f"archive entry {self.name} has neither data nor a source file")
         h = hashlib.sha256()
         with open(self.source, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -295,13 +297,13 @@ class Archive:
 def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh",
                   personal: bool = False) -> Archive:
     """What goes in the zip, with the manifest and the warnings (nothing written yet)."""
-    names = NAMES[lang]
     arc = Archive(when)
     if report is not None:
-        _add(arc, Entry(names["report"], data=report), ledger="", key="", status="report")
+        _add(arc, Entry(label("archive.report_file", lang), data=report), ledger="", key="", status="report")
+    ledgers, evidence = label("archive.ledgers_folder", lang), label("archive.evidence_folder", lang)
     for name, spec in plan.ledgers.items():
-        label = _safe(spec.name if lang == "zh" else name)
-        _add(arc, Entry(f"{names['ledgers']}/{label}.xlsx", data=ledger_xlsx(plan, name, when, personal, lang)),
+        book = _safe(localized(spec.name, name, lang))
+        _add(arc, Entry(f"{ledgers}/{book}.xlsx", data=ledger_xlsx(plan, name, when, personal, lang)),
              ledger=name, key="", status="ledger")
     root = plan.source.parent.resolve()
     copied: dict[str, str] = {}
@@ -309,9 +311,9 @@ def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh"
         indicators = ";".join(ref.indicators)
         row = {"ledger": ref.ledger, "key": ref.key, "indicator": indicators, "evidence": ref.value,
                "status": ref.status, "file": "", "sha256": ""}
-        if ref.status == "file":
+        if ref.status == "file" and ref.path is not None:
             folder = _folder(plan, ref, lang)
-            member = f"{names['evidence']}/{folder}/{PurePosixPath(*ref.path.relative_to(root).parts)}"
+            member = f"{evidence}/{folder}/{PurePosixPath(*ref.path.relative_to(root).parts)}"
             if member not in copied:
                 entry = Entry(member, source=ref.path)
                 arc.entries.append(entry)
@@ -333,12 +335,12 @@ def _add(arc: Archive, entry: Entry, *, ledger: str, key: str, status: str) -> N
 def _folder(plan: Plan, ref: EvidenceRef, lang: str) -> str:
     if ref.indicators and any(ref.ledger == name for name, _ in plan.task_fields):
         task = plan.task(ref.indicators[0])
-        return _safe((task.ref or task.id) if lang == "zh" else task.id)
+        return _safe(localized(task.ref or task.id, task.id, lang))
     if ref.indicators:
         ind = plan.indicator(ref.indicators[0])
-        return _safe(ind.name if lang == "zh" else ind.id)
+        return _safe(localized(ind.name, ind.id, lang))
     spec = plan.ledgers[ref.ledger]
-    return _safe(spec.name if lang == "zh" else ref.ledger)
+    return _safe(localized(spec.name, ref.ledger, lang))
 
 
 def _safe(name: str) -> str:
@@ -383,7 +385,7 @@ def write_archive(arc: Archive, output: Path) -> None:
                     info = zip_entry(entry.name, arc.when)
                     if entry.data is not None:
                         target.writestr(info, entry.data, compresslevel=6)
-                    else:
+                    elif entry.source is not None:
                         with open(entry.source, "rb") as src, target.open(info, "w", force_zip64=True) as dst:
                             for block in iter(lambda: src.read(1 << 20), b""):
                                 dst.write(block)

@@ -12,7 +12,8 @@ Invariants:
 - HTTP with the standard library only, a timeout on every request; network errors and 5xx
   answers are retried a bounded number of times with growing pauses; a robot's refusal
   (errcode / code ≠ 0, or a 4xx) is not retried;
-- no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code.
+- no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code;
+  the digest's words and the robots' names are i18n labels (digest.*, robot.*).
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError
-from ipdemo.i18n import count_of
+from ipdemo.i18n import Term, count_of, label, localized
 from ipdemo.render.grid import cell_text
-from ipdemo.render.report import STATUS, name_of
+from ipdemo.render.report import name_of, status_text
 
 SECRETS_FILE = ".ipdemo-secrets.toml"
 TIMEOUT = 10.0  # seconds, each request
@@ -50,22 +52,25 @@ class NotifyError(IpdemoError):
 
 @dataclass(frozen=True)
 class Robot:
-    id: str
-    name_zh: str
-    name_en: str
+    id: str  # its name is the label robot.<id> (企业微信 / WeCom)
     url_variable: str
     secret_variable: str | None
     limit: int  # bytes
     limit_on: str  # "content" (the markdown text) or "body" (the whole request)
 
+    @property
+    def term(self) -> Term:
+        """The robot's name as a message parameter, worded in the reader's language."""
+        return Term(f"robot.{self.id}")
+
     def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        return self.term.text(lang)
 
 
 ROBOTS = {
-    "wecom": Robot("wecom", "企业微信", "WeCom", "IPDEMO_WECOM_WEBHOOK", None, 4096, "content"),
-    "dingtalk": Robot("dingtalk", "钉钉", "DingTalk", "IPDEMO_DINGTALK_WEBHOOK", "IPDEMO_DINGTALK_SECRET", 20000, "body"),
-    "feishu": Robot("feishu", "飞书", "Feishu", "IPDEMO_FEISHU_WEBHOOK", "IPDEMO_FEISHU_SECRET", 20000, "body"),
+    "wecom": Robot("wecom", "IPDEMO_WECOM_WEBHOOK", None, 4096, "content"),
+    "dingtalk": Robot("dingtalk", "IPDEMO_DINGTALK_WEBHOOK", "IPDEMO_DINGTALK_SECRET", 20000, "body"),
+    "feishu": Robot("feishu", "IPDEMO_FEISHU_WEBHOOK", "IPDEMO_FEISHU_SECRET", 20000, "body"),
 }
 
 
@@ -83,25 +88,26 @@ class Endpoint:
 
 # --- configuration --------------------------------------------------------------------------
 
-def endpoint(target: str, folder: Path, env: dict[str, str] | None = None) -> Endpoint:
+def endpoint(target: str, folder: Path, env: Mapping[str, str] | None = None) -> Endpoint:
     """The robot's webhook and secret: the environment first, then the secrets file in `folder`."""
     robot = ROBOTS[target]
-    env = os.environ if env is None else env
+    variables: Mapping[str, str] = os.environ if env is None else env
     path = folder / SECRETS_FILE
     settings = read_secrets(path) if path.is_file() else {}
-    table = settings.get(target) if isinstance(settings.get(target), dict) else {}
-    url, source = env.get(robot.url_variable, "").strip(), robot.url_variable
+    found = settings.get(target)
+    table: dict[str, Any] = found if isinstance(found, dict) else {}
+    url, source = variables.get(robot.url_variable, "").strip(), robot.url_variable
     if not url:
         url = str(table.get("webhook") or settings.get(robot.url_variable) or "").strip()
         source = SECRETS_FILE
     if not url:
-        raise NotifyError("webhook_missing", robot=robot.name_zh, robot_en=robot.name_en, variable=robot.url_variable,
-                          file=SECRETS_FILE, target=target)
+        raise NotifyError("webhook_missing", robot=robot.term, variable=robot.url_variable, file=SECRETS_FILE,
+                          target=target)
     if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).netloc:
-        raise NotifyError("webhook_bad_url", robot=robot.name_zh, robot_en=robot.name_en, source=source)
+        raise NotifyError("webhook_bad_url", robot=robot.term, source=source)
     secret = None
     if robot.secret_variable:
-        secret = env.get(robot.secret_variable, "").strip() or \
+        secret = variables.get(robot.secret_variable, "").strip() or \
             str(table.get("secret") or settings.get(robot.secret_variable) or "").strip() or None
     return Endpoint(robot, url, secret, source)
 
@@ -144,20 +150,6 @@ def _dotenv(text: str) -> dict[str, str] | None:
 
 # --- the digest -----------------------------------------------------------------------------
 
-D = {
-    "zh": {"title": "知识产权工作周报 {label}", "span": "{start} 至 {end}", "headline": "主要指标",
-           "overall": "{total} 项指标：已完成 {achieved}，正常推进 {on_track}，有风险 {at_risk}，滞后 {behind}",
-           "records": "本周新增记录", "changed": "状态变化", "risky": "需关注（有风险 / 滞后）",
-           "needed": "每周需完成 {rate}", "problems": "数据问题：{errors}，{warnings}",
-           "stale": "台账更新滞后：{count} 处", "none": "无", "full": "全文：{full}", "full_file": "全文见 {full}",
-           "cut": "……（内容过长已截断，{full}）", "cut_plain": "……（内容过长已截断）", "sep": "，", "items": "、"},
-    "en": {"title": "IP weekly summary {label}", "span": "{start} .. {end}", "headline": "Headline figures",
-           "overall": "{total} indicators: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
-           "records": "Records this week", "changed": "Status changes", "risky": "Needs attention (at risk / behind)",
-           "needed": "needs {rate} a week", "problems": "Data problems: {errors}, {warnings}",
-           "stale": "Stale ledgers: {count}", "none": "none", "full": "Full summary: {full}", "full_file": "Full summary: {full}",
-           "cut": "… (cut to fit; {full})", "cut_plain": "… (cut to fit)", "sep": ", ", "items": ", "},
-}
 MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
@@ -167,58 +159,56 @@ def _md(text: str) -> str:
 
 
 def title(summary: Summary, lang: str) -> str:
-    return D[lang]["title"].format(label=summary.week.label)
+    return label("digest.title", lang, week=summary.week.label)
 
 
 def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
     """The short digest as the robot's markdown: headline figures, records of the week, status
     changes, what is at risk with the weekly rate it needs, data problems, where the full
     summary is. `full` is a URL (made a link) or a file name."""
-    d = D[lang]
+    def d(key: str, **params: object) -> str:
+        return label(f"digest.{key}", lang, **params)
+
     w = summary.week
     blocks: list[str] = []
-    head = f"{title(summary, lang)}（{d['span'].format(start=w.start, end=w.end)}）" if lang == "zh" else \
-        f"{title(summary, lang)} ({d['span'].format(start=w.start, end=w.end)})"
+    head = d("heading", title=title(summary, lang), start=w.start, end=w.end)
     blocks.append(f"**{_md(head)}**" if flavour == "feishu" else f"### {_md(head)}")
     plan = summary.plan.plan
-    blocks.append(_md(plan.name if lang == "zh" else (plan.name_en or plan.name)))
+    blocks.append(_md(localized(plan.name, plan.name_en, lang)))
     indicators = [m.indicator for m in summary.movements]
     counts = {s: sum(i.status == s for i in indicators) for s in ("achieved", "on_track", "at_risk", "behind")}
-    lines = [d["overall"].format(total=len(indicators), **counts)]
+    lines = [d("overall", total=len(indicators), **counts)]
     for m in [m for m in summary.movements if m.indicator.kind == "cumulative" and m.indicator.target][:HEADLINES]:
         i = m.indicator
-        delta = f"（+{cell_text(m.delta)}）" if lang == "zh" and m.delta else (f" (+{cell_text(m.delta)})" if m.delta else "")
-        lines.append(f"{_md(name_of(i, lang))}：{cell_text(i.actual)}/{cell_text(i.target)} {_md(i.unit)}{delta}，"
-                     f"{cell_text(i.percent)}%，{_status(i.status, lang, flavour)}" if lang == "zh" else
-                     f"{_md(name_of(i, lang))}: {cell_text(i.actual)}/{cell_text(i.target)} {_md(i.unit)}{delta}, "
-                     f"{cell_text(i.percent)}%, {_status(i.status, lang, flavour)}")
-    blocks.append(_section(d["headline"], lines, flavour))
+        delta = label("punct.paren", lang, text=f"+{cell_text(m.delta)}") if m.delta else ""
+        lines.append(d("headline_item", name=_md(name_of(i, lang)), actual=cell_text(i.actual), target=cell_text(i.target),
+                       unit=_md(i.unit), delta=delta, percent=cell_text(i.percent),
+                       status=_status(i.status, lang, flavour)))
+    blocks.append(_section(d("headline"), lines, flavour))
     records = []
     for ledger, counts_by_town in summary.records.items():
         total = sum(counts_by_town.values())
         if total:
             spec = summary.plan.ledgers[ledger]
-            records.append(f"{_md(spec.name if lang == 'zh' else (spec.name_en or ledger))} {cell_text(total)}")
-    blocks.append(f"**{d['records']}**：{d['items'].join(records) or d['none']}" if lang == "zh" else
-                  f"**{d['records']}**: {d['items'].join(records) or d['none']}")
-    changed = [f"{_md(name_of(m.indicator, lang))}：{STATUS[lang][m.status_before]} → {_status(m.indicator.status, lang, flavour)}"
-               if lang == "zh" else
-               f"{_md(name_of(m.indicator, lang))}: {STATUS[lang][m.status_before]} → {_status(m.indicator.status, lang, flavour)}"
+            records.append(f"{_md(localized(spec.name, spec.name_en or ledger, lang))} {cell_text(total)}")
+    blocks.append(label("punct.labelled", lang, name=f"**{d('records')}**",
+                        text=label("punct.list", lang).join(records) or d("none")))
+    changed = [label("punct.labelled", lang, name=_md(name_of(m.indicator, lang)),
+                     text=f"{status_text(m.status_before, lang)} → {_status(m.indicator.status, lang, flavour)}")
                for m in summary.changed]
-    blocks.append(_section(d["changed"], changed or [d["none"]], flavour))
+    blocks.append(_section(d("changed"), changed or [d("none")], flavour))
     risky = []
     for m in summary.risky:
         i = m.indicator
-        parts = [_md(name_of(i, lang))] + ([f"{cell_text(i.percent)}%"] if i.percent is not None else []) + \
-            [_status(i.status, lang, flavour)]
+        parts = ([f"{cell_text(i.percent)}%"] if i.percent is not None else []) + [_status(i.status, lang, flavour)]
         if i.needed_per_week:
-            parts.append(d["needed"].format(rate=f"{cell_text(i.needed_per_week)} {_md(i.unit)}"))
-        risky.append(parts[0] + ("：" if lang == "zh" else ": ") + d["sep"].join(parts[1:]))
-    blocks.append(_section(d["risky"], risky or [d["none"]], flavour))
-    tail = [d["problems"].format(errors=count_of(summary.errors, "error", lang),
-                                 warnings=count_of(summary.warnings, "warning", lang))]
+            parts.append(d("needed", rate=f"{cell_text(i.needed_per_week)} {_md(i.unit)}"))
+        risky.append(label("punct.labelled", lang, name=_md(name_of(i, lang)), text=label("punct.comma", lang).join(parts)))
+    blocks.append(_section(d("risky"), risky or [d("none")], flavour))
+    tail = [d("problems", errors=count_of(summary.errors, "error", lang),
+              warnings=count_of(summary.warnings, "warning", lang))]
     if summary.stale:
-        tail.append(d["stale"].format(count=len(summary.stale)))
+        tail.append(d("stale", count=len(summary.stale)))
     blocks.append("\n".join(tail) if flavour != "dingtalk" else "\n\n".join(tail))
     if full:
         blocks.append(full_line(full, lang))
@@ -226,14 +216,18 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
 
 
 def full_line(full: str, lang: str) -> str:
-    d = D[lang]
     if re.match(r"https?://", full):
-        return d["full"].format(full=f"[{_md(full.rsplit('/', 1)[-1] or full)}]({full.replace(')', '%29')})")
-    return d["full_file"].format(full=_md(full))
+        return label("digest.full", lang, full=f"[{_md(full.rsplit('/', 1)[-1] or full)}]({full.replace(')', '%29')})")
+    return label("digest.full_file", lang, full=_md(full))
+
+
+def cut_note(full: str, lang: str) -> str:
+    """What a digest cut to fit the robot's limit ends with: where the full summary is."""
+    return label("digest.cut", lang, full=full_line(full, lang))
 
 
 def _status(status: str | None, lang: str, flavour: str) -> str:
-    text = STATUS[lang][status]
+    text = status_text(status, lang)
     if flavour == "wecom" and status in ("at_risk", "behind"):
         return f'<font color="warning">{text}</font>'
     return f"**{text}**" if status in ("at_risk", "behind") else text
@@ -297,7 +291,7 @@ def build_request(point: Endpoint, heading: str, text: str, note: str, now: floa
         if len(body) <= robot.limit:
             return Request(_signed_url(point, now), body, content)
         budget -= len(body) - robot.limit + 16
-    raise NotifyError("digest_too_large", robot=robot.name_zh, robot_en=robot.name_en)  # pragma: no cover
+    raise NotifyError("digest_too_large", robot=robot.term)  # pragma: no cover
 
 
 def _json(payload: dict) -> bytes:
@@ -365,13 +359,11 @@ def send(point: Endpoint, heading: str, text: str, note: str, *, timeout: float 
         if outcome[0] == "ok":
             return Delivery(robot.id, attempt, len(request.body), request.content != text)
         if outcome[0] == "refused":
-            raise NotifyError("robot_refused", robot=robot.name_zh, robot_en=robot.name_en, errcode=outcome[1],
-                              reason=outcome[2])
+            raise NotifyError("robot_refused", robot=robot.term, errcode=outcome[1], reason=outcome[2])
         reason = outcome[1]
         if attempt < attempts:
             sleep(backoff * 2 ** (attempt - 1))
-    raise NotifyError("robot_unreachable", robot=robot.name_zh, robot_en=robot.name_en, host=point.host,
-                      attempts=attempts, reason=reason)
+    raise NotifyError("robot_unreachable", robot=robot.term, host=point.host, attempts=attempts, reason=reason)
 
 
 def _post(request: Request, timeout: float) -> tuple:

@@ -250,6 +250,7 @@ class Options:
     dry_run: bool = False
     skip_invalid: bool = False
     lock_timeout: float | None = None
+    lang: str = "zh"  # the language of the reasons in the files written beside the import
 
 
 def import_file(plan: Plan, path: Path, ledger: str | None = None, sheet: str | None = None,
@@ -419,10 +420,10 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             _preview_register(plan, group, result, rejected_lines)
             return result
         if errors:
-            result.reject_file = ", ".join(_write_rejects(p.source, errors) for p in group
+            result.reject_file = ", ".join(_write_rejects(p.source, errors, options.lang) for p in group
                                            if any(e.file == p.source.display for e in errors))
         # Held rows are written out before the ledger changes: a failure here changes nothing.
-        result.held_file = ", ".join(write_held(spec, group[i], lines, reasons)
+        result.held_file = ", ".join(write_held(spec, group[i], lines, reasons, options.lang)
                                      for i, (lines, reasons) in held.items()) or None
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
@@ -700,7 +701,7 @@ def _beside(source: Source, suffix: str, data: bytes) -> Path:
     return target
 
 
-def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str]) -> str:
+def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str], lang: str = "zh") -> str:
     """Rows that cannot be placed, as they came, beside the source, with a town column to fill
     and the reason: complete it and import it again."""
     from ipdemo.i18n import message
@@ -712,20 +713,21 @@ def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: lis
     # column for the same field could not be imported back.
     if not any(header_table(spec).get(header_key(c), ("",))[0] == "town" for c in frame.columns):
         frame[spec.fields["town"].label or "town"] = ""
-    frame[REASON_COLUMN] = [message(f"held_{reasons[int(n)]}", "zh") for n in frame[ROW_COLUMN]]
+    frame[REASON_COLUMN] = [message(f"held_{reasons[int(n)]}", lang) for n in frame[ROW_COLUMN]]
     return display_path(_beside(source, ".unplaced.csv", serialise(frame.astype("str"))))
 
 
-def _write_rejects(source: Source, errors: list[Problem]) -> str:
-    """Bad rows, as they came, beside the source, with the row number and the reasons."""
+def _write_rejects(source: Source, errors: list[Problem], lang: str) -> str:
+    """Bad rows, as they came, beside the source, with the row number and the reasons (in the
+    command's language; the column names stay, so the file can be imported back)."""
     reasons: dict[int, list[str]] = {}
     for p in errors:
         if p.file == source.display:
-            reasons.setdefault(p.line or 0, []).append(f"{p.field or ''}: {p.message('zh')} / {p.message('en')}")
+            reasons.setdefault(p.line or 0, []).append(f"{p.field or ''}: {p.message(lang)}")
     frame = _source_rows(source, np.array(sorted(reasons), dtype=np.int64))
     frame[REASON_COLUMN] = ["; ".join(reasons.get(int(n), [])) for n in frame[ROW_COLUMN]]
     ragged = [p for p in source.problems if p.line not in set(frame[ROW_COLUMN].tolist())]
     if ragged:
-        extra = pd.DataFrame({ROW_COLUMN: [p.line for p in ragged], REASON_COLUMN: [p.message("zh") for p in ragged]})
+        extra = pd.DataFrame({ROW_COLUMN: [p.line for p in ragged], REASON_COLUMN: [p.message(lang) for p in ragged]})
         frame = pd.concat([frame, extra], ignore_index=True).fillna("")
     return display_path(_beside(source, ".rejected.csv", serialise(frame.astype("str"))))

@@ -88,7 +88,7 @@ def read_source(path: Path, score: Callable[[list[str]], int], sheet: str | None
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError("ledger_unreadable", path=shown, reason=exc.strerror) from None
+        raise InputFileError("file_unreadable", path=shown, reason=exc.strerror) from None
     with _gc_paused():
         return _build(path, data, _grid(path, data, score, sheet, encoding), score)
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
+from ipdemo.i18n import Term
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
 FieldType = Literal[
@@ -117,7 +118,13 @@ class Town(_Model):
 def _check_population(population: Population | None) -> None:
     values = [population] if isinstance(population, int) else list((population or {}).values())
     if any(v <= 0 for v in values):
-        raise PydanticCustomError("plan_population", "population must be greater than 0")
+        raise _plan_error("plan_population")
+
+
+def _plan_error(code: str, **params: Any) -> PydanticCustomError:
+    """A validator's finding as its i18n code and params: load_plan words it in the reader's
+    language (pydantic's own message template is just the code; it is never shown)."""
+    return PydanticCustomError(code, code, params)
 
 
 class Placement(_Model):
@@ -227,11 +234,9 @@ class Measure(_Model):
     @model_validator(mode="after")
     def _needs(self) -> Measure:
         if self.aggregate in ("distinct", "sum") and not self.field:
-            raise PydanticCustomError("plan_measure_needs", "aggregate {aggregate} needs {missing}",
-                                      {"aggregate": self.aggregate, "missing": "field"})
+            raise _plan_error("plan_measure_needs", aggregate=self.aggregate, missing="field")
         if self.aggregate == "stock" and not self.date:
-            raise PydanticCustomError("plan_measure_needs", "aggregate {aggregate} needs {missing}",
-                                      {"aggregate": self.aggregate, "missing": "date"})
+            raise _plan_error("plan_measure_needs", aggregate=self.aggregate, missing="date")
         return self
 
 
@@ -267,11 +272,9 @@ class Indicator(_Model):
         }[self.kind]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
-            raise PydanticCustomError("plan_kind_needs", "kind {kind} needs {missing}",
-                                      {"kind": self.kind, "missing": ", ".join(missing)})
+            raise _plan_error("plan_kind_needs", kind=self.kind, missing=", ".join(missing))
         if self.kind == "range" and self.min is not None and self.max is not None and self.min > self.max:
-            raise PydanticCustomError("plan_min_max", "min {min} is greater than max {max}",
-                                      {"min": _num(self.min), "max": _num(self.max)})
+            raise _plan_error("plan_min_max", min=_num(self.min), max=_num(self.max))
         return self
 
     @property
@@ -333,7 +336,8 @@ class Plan(_Model):
         check, import and archive treats a task id as the enum value it is."""
         if not isinstance(data, dict) or not isinstance(data.get("ledgers"), dict):
             return data
-        tasks = data.get("tasks") if isinstance(data.get("tasks"), list) else []
+        found = data.get("tasks")
+        tasks = found if isinstance(found, list) else []
         values: dict[str, list[str]] = {}
         for task in tasks:
             if isinstance(task, dict) and isinstance(task.get("id"), str):
@@ -445,10 +449,10 @@ def load_plan(path: Path) -> Plan:
     except FileNotFoundError:
         raise PlanError("plan_missing", path=filename) from None
     except UnicodeDecodeError:
-        problem = Problem(filename, None, None, "yaml_syntax", params={"reason": "not UTF-8 / 非 UTF-8 编码"})
-        raise PlanError("yaml_syntax", problems=[problem], reason="not UTF-8 / 非 UTF-8 编码") from None
+        problem = Problem(filename, None, None, "plan_not_utf8", params={"path": filename})
+        raise PlanError("plan_not_utf8", problems=[problem], path=filename) from None
     except OSError as exc:
-        raise PlanError("ledger_unreadable", path=filename, reason=exc.strerror) from None
+        raise PlanError("plan_unreadable", path=filename, reason=exc.strerror) from None
     data, lines = load_yaml(text, filename)
     if not isinstance(data, dict):
         problem = Problem(filename, 1, None, "yaml_not_mapping")
@@ -468,23 +472,18 @@ def load_plan(path: Path) -> Plan:
     return plan
 
 
-# pydantic error types → (i18n code, what was expected in zh, in en). Anything not listed keeps
-# pydantic's own words under the `schema` code (rare: they need a hand-made YAML structure).
-_NUMBER = ("数字", "a valid number")
-SCHEMA_TYPES: dict[str, tuple[str, str]] = {
-    "int_parsing": ("整数", "a valid whole number"), "int_type": ("整数", "a valid whole number"),
-    "int_from_float": ("整数", "a valid whole number"), "float_parsing": _NUMBER, "float_type": _NUMBER,
-    "bool_parsing": ("布尔值 true 或 false", "true or false"), "bool_type": ("布尔值 true 或 false", "true or false"),
-    "string_type": ("文本", "text"), "list_type": ("列表 [..]", "a list [..]"),
-    "dict_type": ("映射（键: 值）", "a mapping (key: value)"), "model_type": ("映射（键: 值）", "a mapping (key: value)"),
-    "model_attributes_type": ("映射（键: 值）", "a mapping (key: value)"),
-    "date_parsing": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"), "date_type": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
-    "date_from_datetime_parsing": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
-    "date_from_datetime_inexact": ("日期 YYYY-MM-DD", "a date YYYY-MM-DD"),
+# pydantic error types → the i18n label of what was expected (plan_wrong_type). A type not listed
+# here is `plan_invalid`, named by pydantic's error type (rare: it needs a hand-made YAML structure).
+SCHEMA_TYPES: dict[str, str] = {
+    "int_parsing": "plan_type.whole_number", "int_type": "plan_type.whole_number",
+    "int_from_float": "plan_type.whole_number", "float_parsing": "plan_type.number", "float_type": "plan_type.number",
+    "bool_parsing": "plan_type.bool", "bool_type": "plan_type.bool", "string_type": "plan_type.text",
+    "list_type": "plan_type.list", "dict_type": "plan_type.mapping", "model_type": "plan_type.mapping",
+    "model_attributes_type": "plan_type.mapping", "date_parsing": "plan_type.date", "date_type": "plan_type.date",
+    "date_from_datetime_parsing": "plan_type.date", "date_from_datetime_inexact": "plan_type.date",
 }
-SCHEMA_BOUNDS = {"greater_than": ("大于", "greater than", "gt"),
-                 "greater_than_equal": ("大于或等于", "greater than or equal to", "ge"),
-                 "less_than": ("小于", "less than", "lt"), "less_than_equal": ("小于或等于", "less than or equal to", "le")}
+# pydantic bound errors → the key of the bound in their context (and of its i18n label plan_bound.<key>).
+SCHEMA_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 # Location parts that name a pydantic union branch, not a YAML key ('int', 'list[Measure]', 'Measure').
 _BRANCHES = {"int", "float", "str", "bool", "date", "none"}
 
@@ -504,15 +503,15 @@ def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
         code = "plan_unknown_key"
     elif kind in SCHEMA_TYPES:
         code = "plan_wrong_type"
-        params.update(expected_zh=SCHEMA_TYPES[kind][0], expected_en=SCHEMA_TYPES[kind][1], value=shown)
+        params.update(expected=Term(SCHEMA_TYPES[kind]), value=shown)
     elif kind == "literal_error":
         code = "plan_wrong_type"
         allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
-        params.update(expected_zh=f"以下之一：{allowed}", expected_en=f"one of {allowed}", value=shown)
+        params.update(expected=Term("plan_type.one_of", allowed=allowed), value=shown)
     elif kind in SCHEMA_BOUNDS:
-        zh, en, key = SCHEMA_BOUNDS[kind]
+        key = SCHEMA_BOUNDS[kind]
         code = "plan_bound"
-        params.update(op_zh=zh, op_en=en, limit=_num(ctx.get(key, ctx.get("limit_value", ""))), value=shown)
+        params.update(op=Term(f"plan_bound.{key}"), limit=_num(ctx.get(key, ctx.get("limit_value", ""))), value=shown)
     elif kind == "too_short":
         code = "plan_too_short"
         params.update(min=ctx.get("min_length", 1))
@@ -523,8 +522,8 @@ def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
         code = kind
         params.update(ctx)
     else:
-        code = "schema"
-        params["reason"] = f"{where}: {err['msg']}"
+        code = "plan_invalid"
+        params["type"] = kind
     return Problem(filename, line_of(lines, path), where, code, params=params)
 
 
@@ -624,8 +623,7 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
                     ledger=name, field=field, known=known)
     for fname, spec in ledger.fields.items():
         if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
-            add(base + ("fields", fname), "schema", fname,
-                reason=f"ledgers.{name}.fields.{fname}: an enum needs `values`")
+            add(base + ("fields", fname), "plan_enum_needs_values", fname, where=f"ledgers.{name}.fields.{fname}")
         if spec.unit is not None and spec.unit not in plan.units:
             add(base + ("fields", fname, "unit"), "unknown_unit", fname, unit=spec.unit,
                 known=", ".join(plan.units))
@@ -647,13 +645,13 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
         if any(town_key(a) in ROW_COUNTERS for a in [key, *aliases]):
             add(base + ("fields", key, "aliases"), "row_counter_key", key, ledger=name, field=key)
     for path, field, types in named:
-        spec = ledger.fields.get(field) if field else None
-        if field and spec is None:
+        named_spec = ledger.fields.get(field) if field else None
+        if field and named_spec is None:
             add(base + path, "unknown_field", path[0], where=f"ledgers.{name}.{path[0]}", ledger=name,
                 field=field, known=known)
-        elif spec is not None and types and spec.type not in types:
+        elif named_spec is not None and types and named_spec.type not in types:
             add(base + path, "field_type", path[0], where=f"ledgers.{name}.{path[0]}", field=field,
-                expected="/".join(types), actual=spec.type)
+                expected="/".join(types), actual=named_spec.type)
 
 
 ROW_COUNTERS = {"序号", "行号", "no.", "no"}

@@ -29,7 +29,7 @@ def load_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
         duplicates: list[Problem] = []
         _index(node, (), lines, duplicates, filename, [0])
         if duplicates:
-            raise PlanError("schema", problems=duplicates, reason=duplicates[0].params["reason"])
+            raise PlanError("yaml_duplicate_key", problems=duplicates, key=duplicates[0].params["key"])
         data = loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
@@ -61,9 +61,8 @@ def _index(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
             if key in keys:
-                reason = f"duplicate key {key!r} / 重复的键 {key!r}"
-                duplicates.append(Problem(filename, key_node.start_mark.line + 1, str(key), "schema",
-                                          params={"reason": reason}))
+                duplicates.append(Problem(filename, key_node.start_mark.line + 1, str(key), "yaml_duplicate_key",
+                                          params={"key": key}))
             keys.add(key)
             _index(value_node, path + (_scalar_key(key_node),), lines, duplicates, filename, seen)
             lines[path + (_scalar_key(key_node),)] = key_node.start_mark.line + 1

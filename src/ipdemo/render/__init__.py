@@ -1,1 +1,4 @@
-"""Renderers: turn core results into text, markdown, CSV, JSON, HTML or XLSX. No core logic."""
+"""Renderers: turn core results into text, markdown, CSV, JSON, HTML or XLSX. No core logic.
+
+Every word they write is an i18n label or message (tests/test_i18n.py): no inline Chinese, and no
+`lang == "zh"` choosing words."""

@@ -2,8 +2,8 @@
 browser's fonts), no network. Deterministic: fixed hashsalt and no creation date in the SVG.
 
 A chart is drawn only when it has something to show (no empty towns chart); matplotlib's
-warnings never reach stderr (the charts are data, messages are the CLI's). Labels use the
-plan's words for its areas and its whole.
+warnings never reach stderr (the charts are data, messages are the CLI's). Labels are i18n
+labels (chart.*) in the plan's words for its areas and its whole.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Iterator
 
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import Facts, Progress, by_town
-from ipdemo.i18n import message
+from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Plan
+from ipdemo.render.report import name_of, unassigned_label
 
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
              "DejaVu Sans", "sans-serif"]
@@ -69,10 +70,6 @@ def _svg(fig) -> str:
     return text
 
 
-def name_of(item, lang: str) -> str:
-    return item.name if lang == "zh" else (item.name_en or item.name)
-
-
 def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[dict]:
     """Per cumulative or stock indicator with a target: the actual (a stock: its level) over
     time against the straight line to the target (a stock's starts at its baseline and ends at
@@ -90,20 +87,19 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
         base = item.baseline or 0
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
         ax.plot(days, [v if v is not None else float("nan") for v in values], color=COLOURS["actual"],
-                linewidth=1.8, label="实际" if lang == "zh" else "actual")
+                linewidth=1.8, label=label("chart.actual", lang))
         ax.plot([start - timedelta(days=1), due], [base, item.target], color=COLOURS["plan"], linestyle="--",
-                linewidth=1, label="序时目标" if lang == "zh" else "pro-rata target")
+                linewidth=1, label=label("chart.pro_rata", lang))
         for phase in plan.phases[1:]:
             ax.axvline(phase.start, color=COLOURS["phase"], linewidth=1)
         ax.axvline(end, color=COLOURS["asof"], linewidth=1, linestyle=":")
-        ax.set_title(f"{name_of(item, lang)}（{item.unit}）" if lang == "zh" else f"{name_of(item, lang)} ({item.unit})")
+        ax.set_title(label("chart.burnup_title", lang, name=name_of(item, lang), unit=item.unit))
         ax.set_xlim(start, plan.plan.end)
         ax.set_ylim(bottom=0)
         _legend(ax, loc="upper left")
         ax.tick_params(labelsize=7)
         fig.autofmt_xdate()
-        caption = (f"{name_of(item, lang)}：截至 {end} 完成 {item.percent}%" if lang == "zh"
-                   else f"{name_of(item, lang)}: {item.percent}% by {end}")
+        caption = label("chart.burnup_caption", lang, name=name_of(item, lang), end=end, percent=item.percent)
         charts.append({"id": f"burnup-{item.id}", "svg": _svg(fig), "caption": caption})
     return charts
 
@@ -122,33 +118,31 @@ def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dic
     rows = [r for r in by_town(plan, data, progress.window) if _shareable(plan, r)][:4]
     if not rows:
         return None
-    from ipdemo.render.report import unassigned_label
-
     plt = _pyplot()
     words = plan.words(lang)
     names = list(rows[0]["towns"])
-    english = {t.name: t.name_en or t.name for t in plan.towns}
-    labels = names if lang == "zh" else [english[n] for n in names]
+    english = {t.name: t.name_en for t in plan.towns}
+    ticks = [localized(n, english.get(n), lang) for n in names]
     extra = any(r["unassigned"] for r in rows)
     if extra:
-        labels = [*labels, unassigned_label(plan, lang)]
+        ticks = [*ticks, unassigned_label(plan, lang)]
     fig, ax = plt.subplots(figsize=(8.5, 3.0))
     width = 0.8 / max(1, len(rows))
     for k, row in enumerate(rows):
         values = [row["towns"][t] for t in names] + ([row["unassigned"]] if extra else [])
         shares = [100 * (v or 0) / row["district"] for v in values]
         ax.bar([i + k * width for i in range(len(values))], shares, width=width,
-               label=row["name"] if lang == "zh" else (row["name_en"] or row["name"]))
-    ax.set_xticks([i + width * (len(rows) - 1) / 2 for i in range(len(labels))])
-    ax.set_xticklabels(labels, rotation=20, fontsize=7)
+               label=localized(row["name"], row["name_en"], lang))
+    ax.set_xticks([i + width * (len(rows) - 1) / 2 for i in range(len(ticks))])
+    ax.set_xticklabels(ticks, rotation=20, fontsize=7)
     ax.set_ylabel(message("chart_share_axis", lang, whole=words.whole))
     _legend(ax)
-    ax.set_title(message("chart_areas_title", lang, area=words.area, Areas=words.areas.capitalize()))
+    ax.set_title(message("chart_areas_title", lang, areas=words.areas))
     return {"id": "towns", "svg": _svg(fig),
             "caption": message("chart_share_caption", lang, area=words.area, whole=words.whole)}
 
 
-def annual_charts(plan: Plan, progress: Progress, lang: str) -> list[dict]:
+def annual_charts(progress: Progress, lang: str) -> list[dict]:
     """Annual targets: a bar per year, the year's target as a tick."""
     plt = _pyplot()
     charts = []
@@ -156,11 +150,11 @@ def annual_charts(plan: Plan, progress: Progress, lang: str) -> list[dict]:
         if item.kind != "annual" or not item.years:
             continue
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
-        labels = [str(y.year) for y in item.years]
-        ax.bar(labels, [y.actual or 0 for y in item.years], color=COLOURS["actual"])
-        ax.scatter(labels, [y.target or 0 for y in item.years], marker="_", s=900, color=COLOURS["target"], zorder=3,
-                   label="年度目标" if lang == "zh" else "year target")
-        ax.set_title(f"{name_of(item, lang)}（{item.unit}/年）" if lang == "zh" else f"{name_of(item, lang)} per year")
+        years = [str(y.year) for y in item.years]
+        ax.bar(years, [y.actual or 0 for y in item.years], color=COLOURS["actual"])
+        ax.scatter(years, [y.target or 0 for y in item.years], marker="_", s=900, color=COLOURS["target"], zorder=3,
+                   label=label("chart.year_target", lang))
+        ax.set_title(label("chart.annual_title", lang, name=name_of(item, lang), unit=item.unit))
         _legend(ax)
         charts.append({"id": f"annual-{item.id}", "svg": _svg(fig),
                        "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years)})
@@ -173,4 +167,4 @@ def all_charts(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list
         return []
     with _quiet():
         towns = towns_chart(plan, data, progress, lang)
-        return burn_ups(plan, data, progress, lang) + ([towns] if towns else []) + annual_charts(plan, progress, lang)
+        return burn_ups(plan, data, progress, lang) + ([towns] if towns else []) + annual_charts(progress, lang)

@@ -26,8 +26,9 @@ def html_page(title: str, meta: str, sections: list[Section], lang: str, charts:
         title=title, meta=meta, grids=grids, lang=lang, charts=charts or [], text=cell_text)
 
 
-def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]]) -> bytes:
-    """A workbook a sheet per view; numbers stay numbers; formula-like text is neutralised."""
+def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]], meta_sheet: str) -> bytes:
+    """A workbook a sheet per view, then `meta` (plan, window) on a sheet named `meta_sheet`;
+    numbers stay numbers; formula-like text is neutralised."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -52,7 +53,7 @@ def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]]) -> b
         for row in sheet.iter_rows(min_row=header_row + 1):
             for cell in row:
                 cell.alignment = Alignment(vertical="top")
-    info = book.create_sheet("说明")
+    info = book.create_sheet(sheet_name(meta_sheet))
     for key, value in meta:
         info.append([key, neutralise(value)])
     info.column_dimensions["A"].width = 16

@@ -1,5 +1,6 @@
 """What `ipdemo import` prints: a summary per ledger, what was set aside and why, the changes
-on a dry run (transfers of ownership first), or JSON. Personal fields are masked everywhere."""
+on a dry run (transfers of ownership first), or JSON. Personal fields are masked everywhere.
+Words from i18n (LABELS imports.*)."""
 
 from __future__ import annotations
 
@@ -7,93 +8,45 @@ import json
 from pathlib import Path
 
 from ipdemo.data.ledger import display_path
+from ipdemo.i18n import label, localized
 from ipdemo.ingest.importer import Change, ImportResult
 from ipdemo.plan.model import Plan
 
 SHOW_CHANGES = 50
-
-# Labels of the summary, per language (the numbers go in their order).
-TEXT = {
-    "zh": {
-        "head": "{source} → {ledger}（{name}）：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}",
-        "dry": "（试运行，未写入）",
-        "exported": "  导出日期 {date}（{how}）",
-        "how": {"option": "--exported-on", "file_name": "取自文件名", "title": "取自标题行",
-                "latest_in_file": "取自文件中最晚的日期", "today": "文件未注明，按今天"},
-        "folded": "  同一申请的多条公开（公告）记录已合并：{n} 行",
-        "outside": "  区外 {n} 行未导入",
-        "recognised": "  与台账中已有记录为同一笔（另一来源、另一编号）：{n} 行，未重复计数",
-        "same_record": "  同一记录的重复行已合并（如同一人多日签到）：{n} 行",
-        "other_office": "  其他专利局（WO/US/PCT 等）{n} 行未导入",
-        "unassigned": "  区内但未写明区镇 {n} 行：已导入，计入全区合计，区镇待划分（未划分区镇）",
-        "held": "  无法判断归属 {n} 行未导入，已写入 {file}：补上所属区镇后重新导入",
-        "held_dry": "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
-        "skipped": "  跳过表格中的合计/表尾 {n} 行：{rows}",
-        "kept": "  较早的导出不覆盖较新的数据：{n} 个值保持不变",
-        "kept_guess": "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",
-        "transfers": "  权利人变更 {n} 件",
-        "register": "  企业名录新增 {n} 家",
-        "conflicts": "  企业名录冲突 {n} 处（未修改名录，请核实）：{items}",
-        "rejects": "无效行已写入 {file}",
-    },
-    "en": {
-        "head": "{source} → {ledger} ({name}): added {added}, updated {updated}, unchanged {unchanged}, "
-                "rejected {rejected}",
-        "dry": " (dry run, nothing written)",
-        "exported": "  exported on {date} ({how})",
-        "how": {"option": "--exported-on", "file_name": "from the file name", "title": "from a title line",
-                "latest_in_file": "the latest date in the file", "today": "not stated: today"},
-        "folded": "  publications of one application folded into one record: {n} rows",
-        "outside": "  outside the district: {n} rows not imported",
-        "recognised": "  the same record as one already stored (another source, another number): {n} rows, "
-                      "not counted twice",
-        "same_record": "  repeated rows of one record folded (e.g. one person signing on two days): {n} rows",
-        "other_office": "  other patent offices (WO/US/PCT…): {n} rows not imported",
-        "unassigned": "  inside the district with no town named: {n} rows imported, counted in district "
-                      "totals, town unassigned",
-        "held": "  cannot be placed: {n} rows not imported, written to {file}: fill in the town and import it again",
-        "held_dry": "  cannot be placed: {n} rows (a real import writes them to *.unplaced.csv to complete)",
-        "skipped": "  totals/footer lines of the sheet skipped: {n} rows: {rows}",
-        "kept": "  an older export does not overwrite newer data: {n} values kept",
-        "kept_guess": "  (the export date was inferred; if the file is newer, import it again with --exported-on)",
-        "transfers": "  change of applicant/owner: {n}",
-        "register": "  enterprise register: {n} organisations added",
-        "conflicts": "  enterprise register conflicts: {n} (register unchanged, please check): {items}",
-        "rejects": "invalid rows written to {file}",
-    },
-}
+# The counted lines of the summary, in their order: (ImportResult attribute or count, label imports.<key>).
+COUNTS = ("folded", "other_office", "outside", "unassigned", "recognised", "same_record", "kept", "transfers",
+          "register")
 
 
 def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
-    words = TEXT["en" if lang == "en" else "zh"]
+    def t(key: str, **params: object) -> str:
+        return label(f"imports.{key}", lang, **params)
+
     spec = plan.ledgers[result.ledger]
-    name = spec.name if lang != "en" else (spec.name_en or result.ledger)
-    line = words["head"].format(source=result.source, ledger=result.ledger, name=name, added=result.added,
-                                updated=result.updated, unchanged=result.unchanged, rejected=result.rejected)
-    lines = [line + (words["dry"] if result.dry_run else "")]
+    line = t("head", source=result.source, ledger=result.ledger, name=localized(spec.name, spec.name_en or result.ledger, lang),
+             added=result.added, updated=result.updated, unchanged=result.unchanged, rejected=result.rejected)
+    lines = [line + (t("dry") if result.dry_run else "")]
     if result.exported_on:
-        lines.append(words["exported"].format(date=result.exported_on, how=words["how"][result.exported_how]))
-    counts = [("folded", result.folded), ("other_office", result.other_office), ("outside", result.outside),
-              ("unassigned", result.unassigned), ("recognised", result.recognised),
-              ("same_record", result.same_record), ("kept", len(result.kept_newer)),
-              ("transfers", len(result.transfers)), ("register", result.register_added)]
-    lines += [words[label].format(n=n) for label, n in counts if n]
+        lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
+    counts = {"folded": result.folded, "other_office": result.other_office, "outside": result.outside,
+              "unassigned": result.unassigned, "recognised": result.recognised, "same_record": result.same_record,
+              "kept": len(result.kept_newer), "transfers": len(result.transfers), "register": result.register_added}
+    lines += [t(key, n=counts[key]) for key in COUNTS if counts[key]]
     if result.kept_newer and result.exported_how in ("latest_in_file", "today"):
-        lines.append(words["kept_guess"])
+        lines.append(t("kept_guess"))
     if result.held:
-        held = words["held_dry"] if result.dry_run else words["held"]
-        lines.append(held.format(n=result.held, file=result.held_file or "—"))
+        lines.append(t("held_dry" if result.dry_run else "held", n=result.held, file=result.held_file or "—"))
     if result.skipped_rows:
         rows = "、".join(str(s["row"]) for s in result.skipped_rows[:10])
-        lines.append(words["skipped"].format(n=len(result.skipped_rows), rows=rows))
+        lines.append(t("skipped", n=len(result.skipped_rows), rows=rows))
     if result.register_conflicts:
         items = "；".join(str(c.get("name", "")) for c in result.register_conflicts[:5])
-        lines.append(words["conflicts"].format(n=len(result.register_conflicts), items=items))
+        lines.append(t("conflicts", n=len(result.register_conflicts), items=items))
     personal = _personal(plan, result.ledger)
     if result.dry_run:
         lines += _changes(result, personal, _Words(plan, result.ledger, lang))
     if result.reject_file:
-        lines.append(words["rejects"].format(file=result.reject_file))
+        lines.append(t("rejects", file=result.reject_file))
     return "\n".join(lines) + "\n"
 
 
@@ -103,28 +56,27 @@ def _personal(plan: Plan, ledger: str) -> tuple[str, ...]:
 
 class _Words:
     """How a change names a field and an enum value: the ledger's Chinese label and the value's
-    first Chinese label in zh; the canonical names in en."""
+    first Chinese label in zh; the canonical names in en (the plan's data is Chinese only)."""
 
     def __init__(self, plan: Plan, ledger: str, lang: str):
         self.fields = plan.ledgers[ledger].fields
-        self.zh = lang != "en"
+        self.lang = lang
 
     def field(self, name: str) -> str:
         spec = self.fields.get(name)
-        return spec.label if self.zh and spec is not None and spec.label else name
+        return localized(spec.label if spec is not None and spec.label else name, name, self.lang)
 
     def value(self, name: str, value: str) -> str:
         spec = self.fields.get(name)
-        if self.zh and spec is not None and spec.values and spec.values.get(value):
-            return spec.values[value][0]
-        return value
+        chinese = spec.values[value][0] if spec is not None and spec.values and spec.values.get(value) else value
+        return localized(chinese, value, self.lang)
 
 
 def _shown(change: Change, personal: tuple[str, ...], words: _Words) -> str:
-    label = words.field(change.field)
+    name = words.field(change.field)
     if change.field in personal:
-        return f"{change.key} {label}: *** → ***"
-    return f"{change.key} {label}: {words.value(change.field, change.old)!r} → {words.value(change.field, change.new)!r}"
+        return f"{change.key} {name}: *** → ***"
+    return f"{change.key} {name}: {words.value(change.field, change.old)!r} → {words.value(change.field, change.new)!r}"
 
 
 def _changes(result: ImportResult, personal: tuple[str, ...], words: _Words) -> list[str]:

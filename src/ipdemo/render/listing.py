@@ -2,46 +2,37 @@
 
 from __future__ import annotations
 
-from ipdemo.i18n import message
+from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Indicator, Plan
 from ipdemo.render.grid import Grid
 
-KIND_LABEL = {
-    "zh": {"cumulative": "累计", "annual": "年度", "range": "区间", "milestone": "节点", "trend": "趋势",
-           "stock": "存量"},
-    "en": {"cumulative": "cumulative", "annual": "annual", "range": "range", "milestone": "milestone",
-           "trend": "trend", "stock": "stock"},
-}
 
-
-def target_text(ind: Indicator, lang: str, plan: Plan | None = None) -> str:
+def target_text(ind: Indicator, lang: str, plan: Plan) -> str:
     def n(x: float | None) -> str:
         return "" if x is None else (f"{int(x):,}" if float(x).is_integer() else f"{x:,}")
 
     if ind.kind == "range":
         return f"{n(ind.min)}..{n(ind.max)} {ind.unit}"
     if ind.kind == "milestone":
-        area = plan.words(lang).area if plan else ("区镇" if lang == "zh" else "town")
-        every = "、".join(ind.towns) if ind.towns else message("listing_every_area", lang, area=area)
-        return (f"{ind.due} 前" if lang == "zh" else f"by {ind.due}") + \
-            ((f"（{every}）" if lang == "zh" else f" ({every})") if ind.per_town else "")
+        every = "、".join(ind.towns) if ind.towns else message("listing_every_area", lang, area=plan.words(lang).area)
+        return label("report.due_by", lang, due=ind.due) + (label("punct.paren", lang, text=every) if ind.per_town else "")
     if ind.kind == "trend":
-        return {"rising": "上升", "falling": "下降"}[ind.direction or "rising"] if lang == "zh" else ind.direction or ""
+        return label(f"trend.{ind.direction or 'rising'}", lang)
     text = f"{n(ind.target)} {ind.unit}"
     if ind.kind == "annual":
-        text += " / 年" if lang == "zh" else " a year"
+        text = label("listing.per_year", lang, text=text)
     if ind.comparison == "more_than":
-        text = ("突破 " if lang == "zh" else "more than ") + text
+        text = label("listing.more_than", lang, text=text)
     return text
 
 
 def indicators_grid(plan: Plan, lang: str) -> Grid:
-    zh = lang == "zh"
-    header = ["编号", "指标", "类型", "目标", "台账"] if zh else ["id", "indicator", "kind", "target", "ledger"]
-    rows = [[i.id, i.name if zh else (i.name_en or i.name), KIND_LABEL[lang][i.kind], target_text(i, lang, plan),
+    keys = ["id", "name", "kind", "target", "ledger"]
+    header = [label(key, lang) for key in ("listing.id", "listing.indicator", "listing.kind", "listing.target",
+                                           "listing.ledger")]
+    rows = [[i.id, localized(i.name, i.name_en, lang), label(f"kind.{i.kind}", lang), target_text(i, lang, plan),
              ", ".join(i.ledgers)] for i in plan.indicators]
-    return Grid(["id", "name", "kind", "target", "ledger"], header, rows,
-                title=plan.plan.name if zh else (plan.plan.name_en or plan.plan.name))
+    return Grid(keys, header, rows, title=localized(plan.plan.name, plan.plan.name_en, lang))
 
 
 def indicators_json(plan: Plan) -> list[dict]:
@@ -49,8 +40,7 @@ def indicators_json(plan: Plan) -> list[dict]:
 
 
 def towns_grid(plan: Plan, lang: str) -> Grid:
-    zh = lang == "zh"
-    header = [plan.words(lang).area, "英文名", "别名"] if zh else [plan.words(lang).area, "English", "aliases"]
+    header = [plan.words(lang).area, label("listing.name_en", lang), label("listing.aliases", lang)]
     rows = [[t.name, t.name_en, "、".join(t.aliases)] for t in plan.towns]
     return Grid(["name", "name_en", "aliases"], header, rows)
 

@@ -7,8 +7,7 @@ from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from ipdemo.errors import Problem
-
-SEVERITY = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
+from ipdemo.i18n import label
 
 
 def where(p: Problem) -> str:
@@ -20,7 +19,7 @@ def as_text(problems: list[Problem], lang: str) -> str:
     lines = []
     for p in problems:
         field = f" {p.field}:" if p.field else ""
-        lines.append(f"{where(p)}:{field} {SEVERITY[lang][p.severity]}: {p.message(lang)}")
+        lines.append(f"{where(p)}:{field} {label('severity.' + p.severity, lang)}: {p.message(lang)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

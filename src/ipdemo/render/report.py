@@ -3,117 +3,113 @@ or English.
 
 Every label that names the plan's areas or its whole comes from the plan's own words
 (`Plan.words`: 区镇 / 县（市、区） / 街道, 全区 / 全市), so table, markdown, CSV, HTML and XLSX say
-what the plan says. Pure: grids in, grids out; the CLI prints them.
+what the plan says. Every other word is an i18n label (report.*, task.*, status.*, task_status.*).
+Pure: grids in, grids out; the CLI prints them.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ipdemo.engine.progress import IndicatorProgress, Progress
-from ipdemo.i18n import message
+from ipdemo.engine.tasks import STATUSES
+from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Plan
 from ipdemo.render.grid import Grid, cell_text
 
-STATUS = {
-    "zh": {"achieved": "已完成", "on_track": "正常推进", "at_risk": "有风险", "behind": "滞后", None: "—"},
-    "en": {"achieved": "achieved", "on_track": "on track", "at_risk": "at risk", "behind": "behind", None: "—"},
-}
 STATUS_STYLE = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "behind": "bold red"}
+COLUMNS = ("id", "name", "target", "actual", "percent", "expected", "status", "phase_increment", "needed_per_week",
+           "note", "unit", "total")  # labels report.<key>; `district` and `share` are the plan's words
 
-LABELS = {
-    "zh": {"id": "编号", "name": "指标", "target": "目标", "actual": "实际", "percent": "完成率%",
-           "expected": "序时目标", "status": "状态", "phase_increment": "本阶段新增", "needed_per_week": "每周需完成",
-           "projection": "期末预计", "note": "说明", "unit": "单位", "district": "全区", "share": "占全区%",
-           "total": "累计", "increment": "新增"},
-    "en": {"id": "id", "name": "indicator", "target": "target", "actual": "actual", "percent": "percent",
-           "expected": "expected", "status": "status", "phase_increment": "phase increment",
-           "needed_per_week": "needed / week", "projection": "projected", "note": "note", "unit": "unit",
-           "district": "district", "share": "share %", "total": "total", "increment": "increment"},
-}
+
+def status_text(status: str | None, lang: str) -> str:
+    """已完成 / on track / — (no status yet)."""
+    return label(f"status.{status or 'none'}", lang)
+
+
+def task_status_text(status: str, lang: str) -> str:
+    """未开始 / in progress / done; a status in the user's own words as it is."""
+    return label(f"task_status.{status}", lang) if status in STATUSES else status
 
 
 def labels(plan: Plan, lang: str) -> dict[str, str]:
     """Column labels in `lang`, the whole and share columns in the plan's words."""
     words = plan.words(lang)
-    return {**LABELS[lang], "district": words.whole, "share": message("report_share_column", lang, whole=words.whole)}
+    return {**{key: label(f"report.{key}", lang) for key in COLUMNS}, "district": words.whole,
+            "share": message("report_share_column", lang, whole=words.whole)}
 
 
 def unassigned_label(plan: Plan, lang: str) -> str:
     """未划分区镇 / Town unassigned, in the plan's word for its areas."""
-    area = plan.words(lang).area
-    return message("area_unassigned_column", lang, area=area, Area=area[:1].upper() + area[1:])
+    return message("area_unassigned_column", lang, area=plan.words(lang).area)
 
 
-def name_of(item, lang: str) -> str:
-    return item.name if lang == "zh" else (item.name_en or item.name)
+def name_of(item: Any, lang: str) -> str:
+    """An indicator's (or anything with name / name_en) name in `lang`."""
+    return localized(item.name, item.name_en, lang)
 
 
 def title(progress: Progress, lang: str) -> str:
     plan = progress.plan.plan
-    zh = lang == "zh"
-    name = plan.name if zh else (plan.name_en or plan.name)
     w = progress.window
-    parts = [name]
+    parts = [localized(plan.name, plan.name_en, lang)]
     if w.baseline:
         parts.append(message("report_baseline_title", lang, start=w.start, as_of=w.end))
     else:
-        parts.append(f"统计区间 {w.start} 至 {w.end}" if zh else f"{w.start} .. {w.end}")
+        parts.append(label("report.window", lang, start=w.start, end=w.end))
     if w.phase:
-        parts.append(f"第{w.phase.id}阶段（{w.phase.name}）" if zh else
-                     f"phase {w.phase.id} ({w.phase.name_en or w.phase.name})")
+        parts.append(label("report.phase", lang, id=w.phase.id, name=localized(w.phase.name, w.phase.name_en, lang)))
     if progress.town:
         parts.append(progress.town)
     return " · ".join(parts)
 
 
-def target_cell(i: IndicatorProgress, lang: str, plan: Plan | None = None) -> str:
+def target_cell(i: IndicatorProgress, lang: str, plan: Plan) -> str:
     """The target as the plan states it: '30,000 件', '> 6 件' (突破: more than), '2..4 个', a due date."""
-    zh = lang == "zh"
     if i.kind == "milestone":
-        text = (f"{i.due} 前" if zh else f"by {i.due}") if i.due else ""
+        text = label("report.due_by", lang, due=i.due) if i.due else ""
         if i.target and i.target > 1:
-            words = plan.words(lang) if plan else None
-            text += message("report_area_count", lang, count=cell_text(i.target),
-                            area=words.area if words else ("区镇" if zh else "town"),
-                            areas=words.areas if words else "towns")
+            text += message("report_area_count", lang, count=cell_text(i.target), areas=plan.words(lang).areas)
         return text
     if i.kind == "trend":
-        return "上升" if zh else "rising"
+        return label("trend.rising", lang)
     if i.kind == "range" and i.max is not None:
         return f"{cell_text(i.min)}..{cell_text(i.max)} {i.unit}"
     if i.target is None:
         return "—"
     more = "> " if i.comparison == "more_than" else ""
-    return f"{more}{cell_text(i.target)} {i.unit}" + (("/年" if zh else "/yr") if i.kind == "annual" else "")
+    text = f"{more}{cell_text(i.target)} {i.unit}"
+    return label("report.per_year", lang, text=text) if i.kind == "annual" else text
 
 
 def note_cell(i: IndicatorProgress, lang: str) -> str:
-    zh = lang == "zh"
     if i.kind == "annual":
-        marks = {"achieved": "✓", "behind": "✗"}
+        marks: dict[str | None, str] = {"achieved": "✓", "behind": "✗"}
         return " · ".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}{marks.get(y.status, '')}"
                           for y in i.years)
     if i.kind == "milestone":
         if i.towns_missing:
-            return ("未完成：" if zh else "missing: ") + "、".join(i.towns_missing)
+            return label("report.towns_missing", lang, towns="、".join(i.towns_missing))
         if i.done_before_start:
             return message("milestone_done_before_start", lang, date=i.done_on)
         if i.done_on:
-            late = ("（逾期）" if zh else " (late)") if i.late else ""
-            return (f"{i.done_on} 完成" if zh else f"done {i.done_on}") + late
-        return "未完成" if zh else "not done"
+            late = label("report.late", lang) if i.late else ""
+            return label("report.done_on", lang, date=i.done_on) + late
+        return label("report.not_done", lang)
     if i.kind == "trend":
-        return (f"期初 {cell_text(i.baseline)} → " if zh else f"start {cell_text(i.baseline)} → ") + \
+        return label("report.start_level", lang, value=cell_text(i.baseline)) + " → " + \
             " → ".join(f"{y.year}: {cell_text(y.actual)}" for y in i.years)
     if i.above_max:
-        return "超过上限" if zh else "above max"
+        return label("report.above_max", lang)
     if i.kind == "stock" and i.baseline is not None:
-        return (f"期初 {cell_text(i.baseline)}" if zh else f"start {cell_text(i.baseline)}")
+        return label("report.start_level", lang, value=cell_text(i.baseline))
     return ""
 
 
-def actual_cell(i: IndicatorProgress, lang: str):
+def actual_cell(i: IndicatorProgress, lang: str) -> Any:
+    """The actual figure; a single milestone says 已完成 / 未完成."""
     if i.kind == "milestone" and (i.target or 0) <= 1:
-        return ("已完成" if lang == "zh" else "done") if i.actual else ("未完成" if lang == "zh" else "not done")
+        return label("report.done" if i.actual else "report.not_done", lang)
     return i.actual
 
 
@@ -128,7 +124,7 @@ def progress_grid(progress: Progress, lang: str) -> Grid:
     for i in progress.indicators:
         values = {"id": i.id, "name": name_of(i, lang), "target": target_cell(i, lang, progress.plan),
                   "actual": actual_cell(i, lang),
-                  "percent": i.percent, "expected": i.expected, "status": STATUS[lang][i.status],
+                  "percent": i.percent, "expected": i.expected, "status": status_text(i.status, lang),
                   "phase_increment": i.phase_increment, "share": i.share, "needed_per_week": i.needed_per_week,
                   "note": note_cell(i, lang)}
         rows.append([values[k] for k in keys])
@@ -154,49 +150,53 @@ def town_grid(rows: list[dict], lang: str, plan: Plan) -> Grid:
     indicator counts records whose town is not yet known (key `unassigned`, as in the JSON)."""
     extra = has_unassigned(rows)
     towns = list(rows[0]["towns"]) if rows else []
-    label = labels(plan, lang)
+    names = labels(plan, lang)
     keys = ["id", "name", "unit", "district", *towns] + (["unassigned"] if extra else [])
-    header = [label["id"], label["name"], label["unit"], label["district"], *towns] + \
+    header = [names["id"], names["name"], names["unit"], names["district"], *towns] + \
         ([unassigned_label(plan, lang)] if extra else [])
-    body = [[r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"], r["district"],
+    body = [[r["id"], localized(r["name"], r["name_en"], lang), r["unit"], r["district"],
              *[r["towns"][t] for t in towns]] + ([r.get("unassigned")] if extra else []) for r in rows]
     return Grid(keys, header, body, title=message("report_by_area", lang, area=plan.words(lang).area))
 
 
-def phase_grid(rows: list[dict], phases, lang: str) -> Grid:
+def phase_grid(rows: list[dict], lang: str) -> Grid:
     ids = sorted({p["phase"] for r in rows for p in r["phases"]})
-    keys, header = ["id", "name", "unit"], [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"]]
+    keys = ["id", "name", "unit"]
+    header = [label("report.id", lang), label("report.name", lang), label("report.unit", lang)]
     for pid in ids:
         keys += [f"phase{pid}_increment", f"phase{pid}_total"]
-        header += ([f"第{pid}阶段新增", f"第{pid}阶段末累计"] if lang == "zh" else
-                   [f"phase {pid} increment", f"phase {pid} total"])
+        header += [label("report.phase_increment_n", lang, phase=pid), label("report.phase_total_n", lang, phase=pid)]
     body = []
     for r in rows:
         by = {p["phase"]: p for p in r["phases"]}
-        line = [r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"]]
+        line = [r["id"], localized(r["name"], r["name_en"], lang), r["unit"]]
         for pid in ids:
             line += [by[pid]["increment"], by[pid]["total"]]
         body.append(line)
-    return Grid(keys, header, body, title="按阶段" if lang == "zh" else "by phase")
+    return Grid(keys, header, body, title=label("report.by_phase", lang))
+
+
+PERIOD_TITLES = {"year": "report.by_year", "month": "report.by_month"}
 
 
 def period_grid(rows: list[dict], lang: str, freq: str) -> Grid:
-    labels = [s["period"] for s in rows[0]["series"]] if rows else []
-    keys = ["id", "name", "unit", *labels, "total"]
-    header = [LABELS[lang]["id"], LABELS[lang]["name"], LABELS[lang]["unit"], *labels, LABELS[lang]["total"]]
+    periods = [s["period"] for s in rows[0]["series"]] if rows else []
+    keys = ["id", "name", "unit", *periods, "total"]
+    header = [label("report.id", lang), label("report.name", lang), label("report.unit", lang), *periods,
+              label("report.total", lang)]
     body = []
     for r in rows:
         series = r["series"]
         values = [s["increment"] if s["increment"] is not None else s["total"] for s in series]
-        body.append([r["id"], r["name"] if lang == "zh" else (r["name_en"] or r["name"]), r["unit"], *values,
+        body.append([r["id"], localized(r["name"], r["name_en"], lang), r["unit"], *values,
                      series[-1]["total"] if series else None])
-    titles = {"year": ("按年度", "by year"), "month": ("按月", "by month")}[freq]
-    return Grid(keys, header, body, title=titles[0] if lang == "zh" else titles[1])
+    return Grid(keys, header, body, title=label(PERIOD_TITLES[freq], lang))
 
 
 def rich_progress(progress: Progress, lang: str):
     """Terminal table: a bar per indicator, colour by status (rich drops colour off a TTY)."""
     from rich.cells import cell_len
+    from rich.console import RenderableType
     from rich.progress_bar import ProgressBar
     from rich.table import Table
     from rich.text import Text
@@ -206,16 +206,16 @@ def rich_progress(progress: Progress, lang: str):
     # People read names, not ids (JSON, CSV and markdown keep the ids): the name is never cut.
     shown = [k for k in grid.keys if k != "id"]
     for key in shown:
-        label = grid.header[grid.keys.index(key)]
+        heading = grid.header[grid.keys.index(key)]
         if key == "name":
-            table.add_column(label, no_wrap=True, min_width=max(cell_len(str(r[1])) for r in grid.rows))
+            table.add_column(heading, no_wrap=True, min_width=max(cell_len(str(r[1])) for r in grid.rows))
             continue
-        table.add_column(label, justify="right" if key in ("actual", "percent", "expected", "phase_increment",
+        table.add_column(heading, justify="right" if key in ("actual", "percent", "expected", "phase_increment",
                                                            "needed_per_week", "share") else "left")
         if key == "percent":
             table.add_column("", width=12)
     for i, row in zip(progress.indicators, grid.rows):
-        cells = []
+        cells: list[RenderableType] = []
         for key, value in zip(grid.keys, row):
             if key == "id":
                 continue
@@ -227,56 +227,38 @@ def rich_progress(progress: Progress, lang: str):
                 done = min(100.0, float(i.percent or 0))
                 cells.append(ProgressBar(total=100, completed=done, width=12) if i.percent is not None else "")
         table.add_row(*cells)
-    if progress.tasks:  # the plan's tasks below the indicators
+    tasks = rich_tasks(progress, lang)
+    if tasks is not None:  # the plan's tasks below the indicators
         from rich.console import Group
 
-        return Group(table, rich_tasks(progress, lang))
+        return Group(table, tasks)
     return table
 
 
 # --- tasks (tasks.py) ------------------------------------------------------------------------
 
-TASK_STATUS = {
-    "zh": {"not_started": "未开始", "in_progress": "推进中", "done": "已完成"},
-    "en": {"not_started": "not started", "in_progress": "in progress", "done": "done"},
-}
 TASK_CLASS = {"done": "achieved", "in_progress": "on_track", "not_started": None}  # HTML row colours
-TASK_LABELS = {
-    "zh": {"title": "重点任务推进情况（逾期在前）", "id": "编号", "ref": "条目", "task": "任务", "lead": "牵头单位",
-           "due": "完成时限", "status": "状态", "updated_on": "最近报送", "latest": "最新进展", "overdue": "（逾期）",
-           "late": "（逾期完成）", "from": "据指标：", "percent": "完成率{percent}%",
-           "counts": "共{total}项：已完成{done}项，推进中{in_progress}项，未开始{not_started}项；逾期{overdue}项。",
-           "sheet": "重点任务"},
-    "en": {"title": "Tasks (overdue first)", "id": "id", "ref": "item", "task": "task", "lead": "lead unit",
-           "due": "due", "status": "status", "updated_on": "last report", "latest": "latest progress",
-           "overdue": " (overdue)", "late": " (done late)", "from": "from indicators: ", "percent": "{percent}% of target",
-           "counts": "{total} tasks: {done} done, {in_progress} in progress, {not_started} not started; {overdue} overdue.",
-           "sheet": "tasks"},
-}
+TASK_COLUMNS = ("id", "ref", "task", "lead", "due", "status", "updated_on", "latest")  # labels task.<key>
 
 
 def task_status_cell(task, lang: str) -> str:
     """已完成 / 推进中（逾期） / 已完成（逾期完成）: the status in the ledger's words."""
-    t = TASK_LABELS[lang]
-    text = TASK_STATUS[lang].get(task.status, task.status)
-    return text + (t["overdue"] if task.overdue else t["late"] if task.late else "")
+    mark = label("task.overdue", lang) if task.overdue else label("task.late", lang) if task.late else ""
+    return task_status_text(task.status, lang) + mark
 
 
 def derived_text(task, lang: str) -> str:
     """An unreported task's linked indicators as the report reads them: 据指标：成立示范工作领导小组
     已完成（2021-06-25完成）."""
-    t = TASK_LABELS[lang]
-    sep, inner = ("；", "，") if lang == "zh" else ("; ", ", ")
     parts = []
     for d in task.derived:
-        name = d["name"] if lang == "zh" else (d["name_en"] or d["name"])
-        status = STATUS[lang][d["status"]]
+        status = status_text(d["status"], lang)
         if d["done_on"]:
-            status += f"（{d['done_on']}）" if lang == "zh" else f" ({d['done_on']})"
+            status += label("punct.paren", lang, text=d["done_on"])
         elif d["percent"] is not None and d["kind"] != "milestone":
-            status += inner + t["percent"].format(percent=cell_text(d["percent"]))
-        parts.append(f"{name} {status}")
-    return t["from"] + sep.join(parts) if parts else ""
+            status += label("punct.comma", lang) + label("task.percent", lang, percent=cell_text(d["percent"]))
+        parts.append(f"{localized(d['name'], d['name_en'], lang)} {status}")
+    return label("task.from", lang, items=label("punct.semicolon", lang).join(parts)) if parts else ""
 
 
 def task_latest(task, lang: str) -> str:
@@ -289,18 +271,17 @@ def tasks_grid(progress: Progress, lang: str) -> Grid | None:
     there are none to show (a plan without tasks, or a town's report)."""
     if not progress.tasks:
         return None
-    t = TASK_LABELS[lang]
-    keys = ["id", "ref", "task", "lead", "due", "status", "updated_on", "latest"]
     rows = [[x.id, x.ref, x.title, x.lead, str(x.due), task_status_cell(x, lang),
              str(x.updated_on) if x.updated_on else None, task_latest(x, lang) or None] for x in progress.tasks]
-    return Grid(keys, [t[k] for k in keys], rows, title=t["title"])
+    return Grid(list(TASK_COLUMNS), [label(f"task.{key}", lang) for key in TASK_COLUMNS], rows,
+                title=label("task.title", lang))
 
 
 def tasks_counts(progress: Progress, lang: str) -> str:
     from ipdemo.engine.tasks import counts
 
     items = progress.tasks or []
-    return TASK_LABELS[lang]["counts"].format(total=len(items), **counts(items))
+    return label("task.counts", lang, total=len(items), **counts(items))
 
 
 def tasks_markdown(progress: Progress, lang: str) -> str:
@@ -322,28 +303,31 @@ def task_sections(progress: Progress, lang: str) -> list:
     grid = tasks_grid(progress, lang)
     if grid is None:
         return []
-    return [Section(grid, ["behind" if x.overdue else TASK_CLASS.get(x.status) for x in progress.tasks])]
+    return [Section(grid, ["behind" if x.overdue else TASK_CLASS.get(x.status) for x in progress.tasks or []])]
 
 
 def task_sheets(progress: Progress, lang: str) -> list[tuple[str, Grid]]:
     """The tasks as an XLSX sheet; [] when none."""
     grid = tasks_grid(progress, lang)
-    return [] if grid is None else [(TASK_LABELS[lang]["sheet"], grid)]
+    return [] if grid is None else [(label("task.sheet", lang), grid)]
 
 
 def rich_tasks(progress: Progress, lang: str):
-    """Terminal table of the tasks, overdue in red."""
+    """Terminal table of the tasks, overdue in red; None when there are none to show."""
+    from rich.console import RenderableType
     from rich.table import Table
     from rich.text import Text
 
     grid = tasks_grid(progress, lang)
+    if grid is None or not progress.tasks:
+        return None
     table = Table(title=grid.title, caption=tasks_counts(progress, lang), header_style="bold")
     shown = [k for k in grid.keys if k not in ("id", "due")]
     for key in shown:
         table.add_column(grid.header[grid.keys.index(key)], overflow="fold")
     styles = {"done": "green", "in_progress": "cyan", "not_started": ""}
     for x, row in zip(progress.tasks, grid.rows):
-        cells = []
+        cells: list[RenderableType] = []
         for key, value in zip(grid.keys, row):
             if key not in shown:
                 continue
