@@ -7,8 +7,7 @@ import pytest
 from ipdemo.checks import fields
 from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.ingest import normalize
-from ipdemo.plan.model import FieldSpec
-from ipdemo.plan.model import load_plan
+from ipdemo.plan.model import FieldSpec, load_plan
 
 from .conftest import ROOT
 

@@ -14,10 +14,10 @@ from ipdemo.errors import PlanError, Problem
 
 NODE_LIMIT = 200_000
 
-Path = tuple[Any, ...]
+KeyPath = tuple[Any, ...]  # where a value sits in the YAML: ("ledgers", "patents", "fields", 0)
 
 
-def load_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
+def load_yaml(text: str, filename: str) -> tuple[Any, dict[KeyPath, int]]:
     """Parse `text`; return the data and a map from key path to 1-based line."""
     # libyaml's safe loader when present (10x faster), else the pure-Python one: both safe.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
@@ -25,7 +25,7 @@ def load_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        lines: dict[Path, int] = {}
+        lines: dict[KeyPath, int] = {}
         duplicates: list[Problem] = []
         _index(node, (), lines, duplicates, filename, [0])
         if duplicates:
@@ -48,7 +48,7 @@ def load_yaml(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     return data, lines
 
 
-def _index(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[Problem],
+def _index(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], duplicates: list[Problem],
            filename: str, seen: list[int]) -> None:
     seen[0] += 1
     if seen[0] > NODE_LIMIT:
@@ -81,7 +81,7 @@ def _scalar_key(node: yaml.Node) -> Any:
     return node.value if isinstance(node, yaml.ScalarNode) else id(node)
 
 
-def line_of(lines: dict[Path, int], path: Path) -> int | None:
+def line_of(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
     """The line of the deepest known prefix of `path`."""
     for n in range(len(path), -1, -1):
         line = lines.get(tuple(path[:n]))
