@@ -113,3 +113,17 @@ def test_a_type_without_an_entry_is_not_cleared_either(isbn_events, monkeypatch)
     rows = frame("events", "participants", ["9787111213826", ""])
     rows["event_id"] = ["HD-1", "HD-2"]
     assert suspect_rows(PLAN, PLAN.ledgers["events"], rows).tolist() == [True, False]
+
+
+@pytest.mark.parametrize("ledger, field", [("pledge_loans", "contract_no"), ("pledge_loans", "pledge_no"),
+                                           ("events", "event_id"), ("patents", "application_no"),
+                                           ("trademarks", "application_no"), ("pledge_loans", "credit_code")])
+def test_an_identifier_excel_turned_into_a_number_is_never_cleared(ledger, field):
+    """`2.02321E+11` is what Excel shows for a long number: the screen leaves it to the worded check,
+    which names Excel's damage, whatever the identifier's kernel would say of its shape."""
+    values = ["2.02321E+11", "2.02321e+11", "3E+17", "ZL-E2021"]
+    rows = frame(ledger, field, values)
+    problems, invalid = check_frame(PLAN, ledger, rows, lines_of(rows), "x.csv")
+    damaged = {p.line for p in problems if p.field == field and p.code == "excel_scientific"}
+    assert damaged == {2, 3, 4}
+    assert (problems, invalid.tolist()) == _as_lists(check_every_row(PLAN, ledger, rows, lines_of(rows), "x.csv"))

@@ -218,10 +218,15 @@ def test_missing_targets_is_exit_1_with_fix(invoke, tmp_path):
     assert "targets.yaml not found" in result.stderr and "ipdemo init" in result.stderr
 
 
-@pytest.mark.parametrize("lang, word", [("zh", "二进制（不是文本）"), ("en", "binary (not text)")])
-def test_a_binary_ledger_is_named_binary_in_the_readers_language(invoke, tmp_path, lang, word):
+@pytest.mark.parametrize("lang, word", [("zh", "不是文本文件"), ("en", "is not a text file")])
+def test_a_binary_ledger_is_named_binary_in_the_readers_language_also_from_the_cache(invoke, tmp_path, monkeypatch,
+                                                                                    lang, word):
+    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("IPDEMO_NO_CACHE", raising=False)
     proj = make_project(tmp_path / "p")
     (proj / "data" / "patents.csv").write_bytes(bytes(range(256)) * 64)  # no text encoding fits
-    result = invoke(["validate", "--lang", lang], cwd=proj)
-    assert result.exit_code == 1 and word in result.stdout, result.stdout
-    assert ("二进制" in result.stdout) == (lang == "zh")
+    first = invoke(["validate", "--lang", lang], cwd=proj)
+    assert first.exit_code == 1 and word in first.stdout, first.stdout
+    assert ("文本" in first.stdout) == (lang == "zh")
+    again = invoke(["validate", "--lang", lang], cwd=proj)  # the problem now comes from the cache
+    assert again.stdout == first.stdout

@@ -117,6 +117,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} is not UTF-8 (it looks like {encoding}, as Excel saves 'CSV'). "
         "Fix: bring it in with ipdemo import, or re-save it in Excel as 'CSV UTF-8 (Comma delimited)'",
     ),
+    "ledger_binary": (
+        "{path} 不是文本文件（看起来是二进制数据，例如改了扩展名的 Excel 工作簿）。"
+        "修复：用 ipdemo import 导入原文件，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
+        "{path} is not a text file (it looks like binary data, e.g. an Excel workbook renamed to .csv). "
+        "Fix: bring the original in with ipdemo import, or save it in Excel as 'CSV UTF-8 (Comma delimited)'",
+    ),
     "ledger_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),  # a ledger CSV
     "file_unreadable": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),  # a file given to import
     "missing_column": (
@@ -905,7 +911,6 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "docx.chart_burnup_title": ("{name}（{unit}）", "{name}"),
     # --- the group-robot digest (deliver/notify.py) ---------------------------------------------
-    "encoding.binary": ("二进制（不是文本）", "binary (not text)"),
     "robot.wecom": ("企业微信", "WeCom"),
     "robot.dingtalk": ("钉钉", "DingTalk"),
     "robot.feishu": ("飞书", "Feishu"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Union
 
@@ -191,7 +191,20 @@ def _screen_field(col: screening.Column, field: FieldContext) -> screening.Scree
     ftype = FIELD_TYPES.get(field.spec.type)
     if ftype is None or ftype.screen is None:
         return screening.Screened(np.zeros(col.n, dtype=bool))
-    return ftype.screen(col, field)
+    screened = ftype.screen(col, field)
+    if ftype.identifier:  # what Excel made of a long number (2.02321E+11) is worded, never cleared
+        screened = replace(screened, clean=screened.clean & ~_maybe_scientific(col))
+    return screened
+
+
+def _maybe_scientific(col: screening.Column) -> np.ndarray:
+    """Values that start with a digit and hold an E or e: the rows rules.EXCEL_SCIENTIFIC may match."""
+    letter = (col.data == ord("E")) | (col.data == ord("e"))
+    digit_first = np.zeros(col.n, dtype=bool)
+    filled = np.flatnonzero(col.length > 0)
+    first = col.byte(0, filled)
+    digit_first[filled] = (first >= ord("0")) & (first <= ord("9"))
+    return digit_first & col.rows_with(letter)
 
 
 def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],

@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 
 from ipdemo.data import arrays
 from ipdemo.errors import LedgerError, Problem
-from ipdemo.i18n import Term
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,8 +109,9 @@ def not_utf8(path: Path, data: bytes) -> LedgerError:
     from charset_normalizer import from_bytes  # only needed on this error path
 
     best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding.upper() if best is not None else Term("encoding.binary")
-    return LedgerError("ledger_not_utf8", path=display_path(path), encoding=encoding)
+    if best is None:  # no text encoding fits
+        return LedgerError("ledger_binary", path=display_path(path))
+    return LedgerError("ledger_not_utf8", path=display_path(path), encoding=best.encoding.upper())
 
 
 def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
