@@ -20,7 +20,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "ipdemo"
 LAYERS = {
-    "__init__": 0, "i18n": 0, "errors": 1,
+    "__init__": 0, "__version__": 0, "i18n": 0, "errors": 1,
     "plan": 2, "data": 3, "checks": 4, "ingest": 5, "engine": 5, "render": 6, "deliver": 7,
     "project": 8, "sample": 8, "cli": 9, "__main__": 10,
 }
@@ -35,7 +35,9 @@ def layer_of(module: str) -> str:
 def imports_of(path: Path) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "ipdemo":
+        if isinstance(node, ast.ImportFrom) and node.module == "ipdemo":  # from ipdemo import cli
+            found += [(node.lineno, f"ipdemo.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "ipdemo":
             found.append((node.lineno, node.module))
         elif isinstance(node, ast.ImportFrom) and node.level:
             raise AssertionError(f"{path}:{node.lineno}: relative import; write `from ipdemo.… import …`")
@@ -50,20 +52,31 @@ def test_every_module_belongs_to_a_layer():
         assert name in LAYERS, f"{path}: add its folder to LAYERS in {__file__} and to README's layout map"
 
 
-def test_each_folder_imports_only_from_the_folders_below_it():
+def upward_imports(package: Path) -> list[str]:
     upward = []
-    for path in PACKAGE.rglob("*.py"):
-        own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+    for path in package.rglob("*.py"):
+        own = path.relative_to(package).parts[0].removesuffix(".py")
         for line, module in imports_of(path):
             other = layer_of(module)
             if other != own and LAYERS[other] >= LAYERS[own]:
-                upward.append(f"{path.relative_to(PACKAGE)}:{line} imports {module} ({own} may not use {other})")
+                upward.append(f"{path.relative_to(package)}:{line} imports {module} ({own} may not use {other})")
+    return upward
+
+
+def test_each_folder_imports_only_from_the_folders_below_it():
+    upward = upward_imports(PACKAGE)
     assert not upward, "\n".join(upward)
 
 
 def test_the_layer_check_can_fail(tmp_path):
-    """The check reads real import statements: an upward import is seen."""
-    sample = tmp_path / "bad.py"
-    sample.write_text("def f():\n    from ipdemo.cli import app\n", encoding="utf-8")
-    assert imports_of(sample) == [(2, "ipdemo.cli")]
-    assert LAYERS[layer_of("ipdemo.cli")] > LAYERS["checks"]
+    """The whole check on a small package: upward imports in both spellings are seen, a downward
+    one and a version import are not."""
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "bad.py").write_text("def f():\n    from ipdemo.cli import app\n", encoding="utf-8")
+    (tmp_path / "checks" / "worse.py").write_text("from ipdemo import __version__, render\n", encoding="utf-8")
+    (tmp_path / "render").mkdir()
+    (tmp_path / "render" / "fine.py").write_text("from ipdemo.checks import screen\n", encoding="utf-8")
+    assert sorted(upward_imports(tmp_path)) == [
+        "checks/bad.py:2 imports ipdemo.cli (checks may not use cli)",
+        "checks/worse.py:1 imports ipdemo.render (checks may not use render)",
+    ]

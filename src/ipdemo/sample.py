@@ -225,7 +225,7 @@ def pledge_loans(rng: np.random.Generator, companies: pd.DataFrame) -> pd.DataFr
         "lender": _pick(rng, _BANKS, n), "amount": [f"{a:.0f}" for a in amount], "issued_on": _iso(issued)})
 
 
-def industrialization_projects(rng: np.random.Generator, companies: pd.DataFrame, pats: pd.DataFrame) -> pd.DataFrame:
+def industrialization_projects(rng: np.random.Generator, pats: pd.DataFrame) -> pd.DataFrame:
     n = 36
     approved = np.sort(_dates(rng, n, date(2021, 9, 1), date(2023, 11, 30)))
     granted = pats[(pats["type"] == "invention") & (pats["granted_on"] != "")]
@@ -346,7 +346,7 @@ def generate(seed: int = 20210601, scale: float = 1.0) -> dict[str, pd.DataFrame
         "trademarks": trademarks(rng, companies, scale),
         "enterprise_programs": enterprise_programs(rng, companies),
         "pledge_loans": pledge_loans(rng, companies),
-        "industrialization_projects": industrialization_projects(rng, companies, pats),
+        "industrialization_projects": industrialization_projects(rng, pats),
         "events": events(rng),
         "trainees": trainees(rng, companies),
         "insurance_policies": insurance_policies(rng, companies),

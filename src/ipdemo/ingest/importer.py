@@ -253,14 +253,6 @@ class Options:
     lang: str = "zh"  # the language of the reasons in the files written beside the import
 
 
-def import_file(plan: Plan, path: Path, ledger: str | None = None, sheet: str | None = None,
-                encoding: str | None = None, dry_run: bool = False, skip_invalid: bool = False,
-                lock_timeout: float | None = None) -> ImportResult:
-    """One file into its ledger (see import_files)."""
-    options = Options(ledger, sheet, encoding, dry_run=dry_run, skip_invalid=skip_invalid, lock_timeout=lock_timeout)
-    return import_files(plan, [path], options)[0]
-
-
 def import_files(plan: Plan, paths: list[Path], options: Options) -> list[ImportResult]:
     """Every file prepared first (nothing is written if one cannot be read), then one import per
     ledger: files for the same ledger are joined on its key."""
@@ -372,7 +364,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         result.folded += p.folded
         result.other_office += p.other_office
         result.skipped_rows += [{"file": p.source.display, "row": s.row, "kind": s.kind, "text": s.text}
-                                for s in getattr(p.source, "skipped", [])]
+                                for s in p.source.skipped]
     ledger_path = plan.ledger_path(name)
     timeout = options.lock_timeout
     if timeout is None:

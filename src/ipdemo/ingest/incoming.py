@@ -218,7 +218,7 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
     n = len(source.frame)
     shown = source.display
     errors: list[Problem] = list(source.problems)
-    unit_line = getattr(source, "unit", None)
+    unit_line = source.unit
     columns: dict[str, pd.Series] = {}
     for name, f in spec.fields.items():
         if name in sets:
@@ -319,7 +319,7 @@ def _title_dates(spec: LedgerSpec, prepared: Prepared, mapping: dict, sets: dict
     for name, words in spec.title_dates.items():
         if name in mapping or name in sets:
             continue
-        for line in getattr(prepared.source, "title_lines", []) or []:
+        for line in prepared.source.title_lines:
             found = _date_after(line, words)
             if found:
                 prepared.frame[name] = found

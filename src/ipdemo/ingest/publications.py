@@ -43,7 +43,7 @@ def grant_mask(numbers: pd.Series) -> np.ndarray:
 
 def other_office_mask(numbers: pd.Series) -> np.ndarray:
     """True for application numbers of another patent office (WO, US, EP, PCT/…). The numbers
-    are normalised already (normalize.cnipa: upper case, no spaces)."""
+    are normalised already (checks/fields.normalise_cnipa: upper case, no spaces)."""
     return numbers.str.match(OTHER_OFFICE).to_numpy(dtype=bool)
 
 
