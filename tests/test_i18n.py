@@ -144,25 +144,68 @@ def _name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
+def wrappers(tree: ast.AST) -> dict[str, tuple[str, str]]:
+    """Local shorthands such as `def t(key, **params): return label(f"docx.{key}", lang, **params)`:
+    name → (the lookup they call, the key prefix they add)."""
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef) or not node.args.args:
+            continue
+        for inner in ast.walk(node):
+            if not (isinstance(inner, ast.Return) and isinstance(inner.value, ast.Call) and inner.value.args):
+                continue
+            call, first = inner.value, inner.value.args[0]
+            if (_name(call.func) in ("label", "message") and isinstance(first, ast.JoinedStr)
+                    and len(first.values) == 2 and isinstance(first.values[0], ast.Constant)
+                    and isinstance(first.values[1], ast.FormattedValue)
+                    and isinstance(first.values[1].value, ast.Name)
+                    and first.values[1].value.id == node.args.args[0].arg):
+                found[node.name] = (_name(call.func), first.values[0].value)
+    return found
+
+
+def named_keys(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """(line, table, key) for every constant code or label key a call names, also through wrappers."""
+    shorthands = wrappers(tree)
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name, first = _name(node.func), node.args[0]
+        code, prefix = None, ""
+        function = isinstance(node.func, ast.Name)  # message(…), not a Problem's .message("zh")
+        if function and name in shorthands:
+            lookup, prefix = shorthands[name]
+            code, name = first, lookup
+        elif function and name in ("message", "label", "Term") or name in ERRORS:
+            code = first
+        elif name == "Problem" and len(node.args) >= 4:
+            code = node.args[3]
+        if isinstance(code, ast.Constant) and isinstance(code.value, str):
+            out.append((node.lineno, "labels" if name in ("label", "Term") else "messages", prefix + code.value))
+    return out
+
+
 def test_every_code_and_key_named_in_the_source_exists():
     missing = []
     for rel, tree in modules():
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not node.args:
-                continue
-            name, first = _name(node.func), node.args[0]
-            code = None
-            function = isinstance(node.func, ast.Name)  # message(…), not a Problem's .message("zh")
-            if function and name in ("message", "label", "Term") or name in ERRORS:
-                code = first
-            elif name == "Problem" and len(node.args) >= 4:
-                code = node.args[3]
-            if not (isinstance(code, ast.Constant) and isinstance(code.value, str)):
-                continue
-            table = LABELS if name in ("label", "Term") else MESSAGES
-            if code.value not in table:
-                missing.append(f"{rel}:{node.lineno}: {code.value}")
+        for line, table, key in named_keys(tree):
+            if key not in (LABELS if table == "labels" else MESSAGES):
+                missing.append(f"{rel}:{line}: {key}")
     assert not missing, "codes or label keys that i18n does not have:\n" + "\n".join(missing)
+
+
+def test_keys_named_through_a_shorthand_are_checked_too():
+    """The check above can fail for a misspelt key given to a local shorthand."""
+    tree = ast.parse(
+        "def render(lang):\n"
+        "    def t(key, **params):\n"
+        "        return label(f'docx.{key}', lang, **params)\n"
+        "    return t('heading_basik')\n")
+    assert named_keys(tree) == [(4, "labels", "docx.heading_basik")]
+    assert "docx.heading_basik" not in LABELS
+    shipped = ast.parse((SRC / "render" / "docx.py").read_text(encoding="utf-8"))
+    assert sum(key.startswith("docx.") for _, _, key in named_keys(shipped)) > 40  # t(...) calls are seen
 
 
 def test_every_value_shown_by_name_has_a_label():
@@ -183,6 +226,9 @@ def test_every_value_shown_by_name_has_a_label():
     assert hows >= {"option", "file_name", "title", "latest_in_file", "today"}
     keys += [f"imports.how.{h}" for h in hows]
     assert [k for k in keys if k not in LABELS] == []
+    from ipdemo.ingest.incoming import HELD_REASONS
+
+    assert [f"held_{r}" for r in HELD_REASONS if f"held_{r}" not in MESSAGES] == []
 
 
 # --- no Chinese words outside i18n.py -------------------------------------------------------------

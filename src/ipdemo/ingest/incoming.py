@@ -32,6 +32,11 @@ from ipdemo.ingest.provenance import ExportDate, export_date
 from ipdemo.ingest.sources import Source
 from ipdemo.plan.model import LedgerSpec, PlaceSpec, Plan, PublicationSpec
 
+# Why a row could not be placed (message held_<reason> words it in the file beside the import).
+HELD_NO_ADDRESS = "no_address"
+HELD_ADDRESS_UNPLACED = "address_unplaced"
+HELD_REASONS = (HELD_NO_ADDRESS, HELD_ADDRESS_UNPLACED)
+
 UNIT_IN_HEADER = re.compile(r"^(.*?)[（(]\s*([^（）()]+?)\s*[）)]$")
 # Placement notes travel with the rows (through joins) until the importer, under the lock, knows
 # which keys are new: a known key keeps its stored town, a new one outside or unplaced is set aside.
@@ -401,7 +406,7 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
             "located": located[learned], "town": town[learned].to_numpy(dtype=object),
             "__line": prepared.rows[learned]}).astype("str")
     prepared.frame["town"] = town.astype("str")
-    reasons = np.where((addresses == "").to_numpy(dtype=bool), "no_address", "address_unplaced")
+    reasons = np.where((addresses == "").to_numpy(dtype=bool), HELD_NO_ADDRESS, HELD_ADDRESS_UNPLACED)
     prepared.frame[LOCATED] = pd.Series(located, dtype="str")
     prepared.frame[REASON] = pd.Series(np.where(located == placement.UNKNOWN, reasons, ""), dtype="str")
     prepared.placed = pd.Series(how, dtype="str")
