@@ -5,6 +5,7 @@ import math
 import shutil
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -542,3 +543,26 @@ def test_sample_addresses_agree_with_towns(shipped):
     patents = pd.read_csv(shipped / "data" / "patents.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     address = dict(zip(register["name"], register["address"]))
     assert (patents["applicant_address"] == patents["applicant"].map(address)).all()
+
+
+@pytest.mark.parametrize("span", [1, 30, 1000, 65535, 70000])
+def test_the_fast_day_order_is_the_stable_order(span):
+    """_day_order takes a 16-bit radix sort over spans below 65,536 days: the very order of a
+    stable argsort of the days, ties kept in row order."""
+    from ipdemo.engine.progress import _day_order
+
+    rng = np.random.default_rng(span)
+    days = (18000 + rng.integers(0, span, 50_000)).astype(np.float64)
+    assert np.array_equal(_day_order(days), np.argsort(days, kind="stable"))
+
+
+def test_one_facts_per_indicator_is_shared_by_the_report_and_its_breakdown(plan_and_data):
+    from ipdemo.engine import progress
+
+    plan, data = plan_and_data
+    window = make_window(plan, None, None)
+    compute(plan, data, window)
+    built = dict(data.derived["facts"])
+    by_town(plan, data, window)
+    assert data.derived["facts"] == built and all(data.derived["facts"][k] is built[k] for k in built)
+    assert progress.facts_of(data, plan.indicators[0]) is built[plan.indicators[0].id]

@@ -42,6 +42,7 @@ class Dataset:
     stored: list[cache.StoredProblems] = field(default_factory=list)  # cached ones, read on demand
 
     _memo: dict = field(default_factory=dict, repr=False)
+    derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
 
     @property
     def problems(self) -> list[Problem]:

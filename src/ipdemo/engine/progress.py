@@ -160,7 +160,7 @@ class Facts:
     @cached_property
     def _by_day(self) -> np.ndarray:
         """Row order by day (stable), shared by the district and every town."""
-        return np.argsort(self.rows["day"], kind="stable")
+        return _day_order(self.rows["day"])
 
     @cached_property
     def _by_town(self) -> tuple[np.ndarray, np.ndarray]:
@@ -428,8 +428,29 @@ def elapsed_share(start: date, end: date, on: date) -> float:
     return min(1.0, max(0.0, ((on - start).days + 1) / ((end - start).days + 1)))
 
 
+def facts_of(data: Dataset, ind: Indicator) -> Facts:
+    """One Facts per indicator and dataset, shared by the report, its breakdowns, the charts and
+    the summary (a report with --by town used to build every indicator's rows twice). It lives
+    as long as the dataset does: both describe the same ledgers as read once."""
+    memo = data.derived.setdefault("facts", {})
+    if ind.id not in memo:
+        memo[ind.id] = Facts(data.plan, data, ind)
+    return memo[ind.id]
+
+
+def _day_order(days: np.ndarray) -> np.ndarray:
+    """Stable order of whole day numbers. Over a span below 65,536 days (179 years) the offsets
+    fit in 16 bits, and numpy's stable sort of 16-bit integers is a radix sort: same order, ~3×
+    faster on a million rows than sorting the float days."""
+    if len(days) > 1000:
+        low, high = days.min(), days.max()
+        if high - low < 65536:
+            return np.argsort((days - low).astype(np.uint16), kind="stable")
+    return np.argsort(days, kind="stable")
+
+
 def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) -> Progress:
-    results = [indicator_progress(plan, Facts(plan, data, ind), ind, window, town) for ind in plan.indicators]
+    results = [indicator_progress(plan, facts_of(data, ind), ind, window, town) for ind in plan.indicators]
     from ipdemo.engine import tasks as task_states
 
     # Tasks (tasks.py) are the district's: a town's report leaves them out. Their ledger is read
@@ -630,7 +651,7 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
     Nominal towns appear only when some indicator has a figure for them."""
     rows: list[dict[str, Any]] = []
     for ind in plan.indicators:
-        facts = Facts(plan, data, ind)
+        facts = facts_of(data, ind)
         towns = {}
         for name in plan.town_index.names:
             towns[name] = indicator_progress(plan, facts, ind, window, name).actual
@@ -678,7 +699,7 @@ def by_phase(plan: Plan, data: Dataset, window: Window) -> list[dict]:
         raise UsageError("no_phases", option="--by phase")
     rows = []
     for ind in plan.indicators:
-        facts = Facts(plan, data, ind)
+        facts = facts_of(data, ind)
         phases = []
         for p in plan.phases:
             if p.start > window.end:
@@ -713,7 +734,7 @@ def by_period(plan: Plan, data: Dataset, window: Window, freq: str) -> list[dict
     spans = periods(window, freq)
     rows = []
     for ind in plan.indicators:
-        facts = Facts(plan, data, ind)
+        facts = facts_of(data, ind)
         series = []
         for label, start, end in spans:
             increment = None if ind.kind in ("trend", "stock") else _increment(plan, facts, ind, start, end)

@@ -194,12 +194,12 @@ def _in_week(stamp: str | None, week: Week) -> bool:
 def burn_up(plan: Plan, data: Dataset, ind_id: str, end: date, step_days: int = 7) -> tuple[list[date], list[float]]:
     """Cumulative actual of one indicator at each week end from the plan start to `end`; nothing
     when `end` is before the start (a report as of a day before the plan has no curve yet)."""
-    from ipdemo.engine.progress import Facts
+    from ipdemo.engine.progress import facts_of
 
     if end < plan.plan.start:
         return [], []
 
-    facts = Facts(plan, data, plan.indicator(ind_id))
+    facts = facts_of(data, plan.indicator(ind_id))
     days = [plan.plan.start + timedelta(days=d) for d in range(0, (end - plan.plan.start).days + 1, step_days)]
     if days[-1] != end:
         days.append(end)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Iterator
 
 from ipdemo.engine.dataset import Dataset
-from ipdemo.engine.progress import Facts, Progress, by_town
+from ipdemo.engine.progress import Progress, by_town, facts_of
 from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Plan
 from ipdemo.render.report import name_of, unassigned_label
@@ -82,7 +82,7 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
         if item.kind not in ("cumulative", "stock") or item.target is None:
             continue
         ind = plan.indicator(item.id)
-        days, values = Facts(plan, data, ind).series(start, end)
+        days, values = facts_of(data, ind).series(start, end)
         due = ind.due if item.kind == "stock" and ind.due else plan.plan.end
         base = item.baseline or 0
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
