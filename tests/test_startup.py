@@ -13,7 +13,12 @@ import sys
 import pytest
 
 PROBE = """
-import runpy, sys
+import os, runpy, sys
+
+def leave(code):  # the command ends the process with os._exit (cli.main); end it here instead
+    raise SystemExit(code)
+
+os._exit = leave
 sys.argv = ["ipdemo", *sys.argv[1:]]
 try:
     runpy.run_module("ipdemo", run_name="__main__")

@@ -7,6 +7,7 @@ Messages and labels come from i18n; help texts are English (with the Chinese nam
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -762,6 +763,31 @@ def _tolerant_streams() -> None:
 
 
 def main() -> None:
+    """The console command. It ends the process itself once the command is done and its output
+    flushed (os._exit): Python's own shutdown can otherwise abort a finished run with SIGABRT
+    ("terminate called without an active exception") while Arrow's native thread pool is torn
+    down (apache/arrow#34314). Everything ipdemo writes is complete by then: files are written
+    atomically and synced, the lock is released when the command returns."""
+    try:
+        _run()
+    except SystemExit as exc:
+        _leave(exc.code)
+    _leave(0)
+
+
+def _leave(code: object) -> None:
+    if isinstance(code, str):  # sys.exit("text"): Python would print it
+        _say(code)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or failing: _final_flush has said what it could
+            pass
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+
+
+def _run() -> None:
     _tolerant_streams()
     try:
         app()

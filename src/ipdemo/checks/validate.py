@@ -198,13 +198,16 @@ def _screen_field(col: screening.Column, field: FieldContext) -> screening.Scree
 
 
 def _maybe_scientific(col: screening.Column) -> np.ndarray:
-    """Values that start with a digit and hold an E or e: the rows rules.EXCEL_SCIENTIFIC may match."""
-    letter = (col.data == ord("E")) | (col.data == ord("e"))
+    """Values made only of digits, '.', '+' and an E or e, starting with a digit: every row
+    rules.EXCEL_SCIENTIFIC may match (a credit code with other letters is not one of them)."""
+    data = col.data
+    letter = (data == ord("E")) | (data == ord("e"))
+    number = ((data >= ord("0")) & (data <= ord("9"))) | (data == ord(".")) | (data == ord("+")) | letter
     digit_first = np.zeros(col.n, dtype=bool)
     filled = np.flatnonzero(col.length > 0)
     first = col.byte(0, filled)
     digit_first[filled] = (first >= ord("0")) & (first <= ord("9"))
-    return digit_first & col.rows_with(letter)
+    return digit_first & col.rows_with(letter) & ~col.rows_with(~number)
 
 
 def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],
