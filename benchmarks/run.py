@@ -11,6 +11,8 @@ runs and the peak RSS of the process, and the ratio ipdemo / peer:
 - report --phase 2 (json)  vs DuckDB SQL over the same CSVs, and a plain pandas script
 - report --by town         vs DuckDB GROUP BY town
 - import 100k rows (half updates, half new) into the N-row ledger
+- the same two reports on a second shape: the N-row patents ledger among the other ledgers as
+  shipped, against DuckDB on that folder; and `ipdemo --help` against `python -c "import pandas"`
 
 ipdemo runs cold (IPDEMO_NO_CACHE=1) for a fair comparison; the warm-cache report is shown too.
 Nothing is asserted: figures depend on the machine. Record them in README / docs/scale.md.
@@ -140,7 +142,8 @@ def build(folder: Path, rows: int, subset_rows: int) -> None:
     shutil.copy(ROOT / "targets.yaml", folder / "targets.yaml")
     patents = frames["patents"]
     half = 50_000
-    updates = patents.sample(min(half, len(patents)), random_state=1)
+    exported = ["application_no", "title", "applicant", "town", "type", "filed_on", "granted_on"]
+    updates = patents.sample(min(half, len(patents)), random_state=1)[exported]
     bodies = pd.Series([f"20233{i:07d}" for i in range(9_000_000, 9_000_000 + half)], dtype="str")
     new = pd.DataFrame({"application_no": bodies + "." + pd.Series(cnipa_check_char(bodies, 12), dtype="str"),
                         "title": "一种新型装置", "applicant": "吴江某某科技有限公司", "town": "平望镇",
@@ -148,6 +151,11 @@ def build(folder: Path, rows: int, subset_rows: int) -> None:
     export = pd.concat([updates.assign(granted_on="2023-11-30"), new])
     export.columns = ["申请号", "发明名称", "申请人", "所属区镇", "专利类型", "申请日", "授权公告日"]
     export.to_csv(folder / "export.csv", index=False, encoding="gbk")
+    # The second shape: the big patents ledger among the other ledgers as shipped.
+    alone = folder.parent / "patents_only"
+    shutil.copytree(ROOT / "data", alone / "data")
+    shutil.copy(ROOT / "targets.yaml", alone / "targets.yaml")
+    shutil.copy(folder / "data" / "patents.csv", alone / "data" / "patents.csv")
     if subset_rows:
         sub = folder.parent / "subset"
         sub.mkdir()
@@ -203,6 +211,12 @@ def main() -> None:
         rows.append(measure("ipdemo import 100k (50k new, 50k updates)",
                             [*ipdemo, "import", str(base / "export.csv"), "--ledger", "patents"], work, args.repeat,
                             cold, prepare=fresh_copy))
+        alone = Path(tmp) / "patents_only"
+        print(f"ipdemo, {args.rows:,} patents among the other ledgers as shipped:")
+        rows.append(measure("ipdemo report --phase 2 --format json [patents only]",
+                            [*ipdemo, "report", "--phase", "2", "--format", "json"], alone, args.repeat, cold))
+        rows.append(measure("ipdemo report --by town --format json [patents only]",
+                            [*ipdemo, "report", "--by", "town", "--format", "json"], alone, args.repeat, cold))
         print("peers:")
         data = str(base / "data")
         peers = {}
@@ -211,8 +225,13 @@ def main() -> None:
             peers["report"] = measure("duckdb SQL (report --phase 2 figures)", [PY, "-c", DUCKDB_REPORT, data], base,
                                       args.repeat)
             peers["by_town"] = measure("duckdb SQL GROUP BY town", [PY, "-c", DUCKDB_BY_TOWN, data], base, args.repeat)
+            peers["report_alone"] = measure("duckdb SQL (report figures) [patents only]",
+                                            [PY, "-c", DUCKDB_REPORT, str(alone / "data")], alone, args.repeat)
+            peers["by_town_alone"] = measure("duckdb SQL GROUP BY town [patents only]",
+                                             [PY, "-c", DUCKDB_BY_TOWN, str(alone / "data")], alone, args.repeat)
         else:
             print("  duckdb not installed: pip install duckdb")
+        peers["import_pandas"] = measure("python -c 'import pandas'", [PY, "-c", "import pandas"], base, args.repeat)
         peers["pandas"] = measure("plain pandas script (report figures)", [PY, "-c", PANDAS_REPORT, data], base, args.repeat)
         frictionless = shutil.which("frictionless") or str(Path(PY).parent / "frictionless")
         if args.frictionless_rows and Path(frictionless).exists():
@@ -230,6 +249,11 @@ def main() -> None:
         if "report" in peers:
             print(f"  report / duckdb          {report / peers['report']['median_s']:6.2f}")
             print(f"  report --by town / duckdb {by['ipdemo report --by town --format json']['median_s'] / peers['by_town']['median_s']:6.2f}")
+            alone_report = by["ipdemo report --phase 2 --format json [patents only]"]["median_s"]
+            alone_town = by["ipdemo report --by town --format json [patents only]"]["median_s"]
+            print(f"  [patents only] report / duckdb          {alone_report / peers['report_alone']['median_s']:6.2f}")
+            print(f"  [patents only] report --by town / duckdb {alone_town / peers['by_town_alone']['median_s']:6.2f}")
+        print(f"  ipdemo --help / import pandas {by['ipdemo --help']['median_s'] / peers['import_pandas']['median_s']:6.2f}")
         print(f"  report / pandas script   {report / peers['pandas']['median_s']:6.2f}")
         if "frictionless" in peers:
             print(f"  frictionless / validate  {peers['frictionless']['median_s'] / ipdemo_small['median_s']:6.1f}x "
