@@ -127,3 +127,40 @@ def test_an_identifier_excel_turned_into_a_number_is_never_cleared(ledger, field
     damaged = {p.line for p in problems if p.field == field and p.code == "excel_scientific"}
     assert damaged == {2, 3, 4}
     assert (problems, invalid.tolist()) == _as_lists(check_every_row(PLAN, ledger, rows, lines_of(rows), "x.csv"))
+
+
+EDGE_SPACES = [" ", "\t", "\u3000", "\xa0", "\u2028", "\ufeff", "\x1f"]
+
+
+def _valid_examples() -> dict[str, list[tuple[str, str, str]]]:
+    """(ledger, field, valid value) per field type, from the shipped plan's valid rows."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for ledger, spec in PLAN.ledgers.items():
+        for name, fspec in spec.fields.items():
+            value = VALID_ROWS.get(ledger, {}).get(name, "")
+            if value:
+                found.setdefault(fspec.type, []).append((ledger, name, value))
+    return found
+
+
+def test_a_type_that_skips_the_edge_pass_never_clears_a_value_with_an_edge_space():
+    """The screen skips its edge-whitespace pass for these types: their kernels must leave such a
+    value suspect (else it would be stored untrimmed and fall out of the counts)."""
+    examples = _valid_examples()
+    marked = [name for name, ftype in FIELD_TYPES.items() if ftype.screen_rejects_edges]
+    covered = [t for t in marked if t in examples]
+    assert {"date", "town", "enum", "cnipa_application_no", "uscc"} <= set(covered)
+    for kind in covered:
+        for ledger, field, value in examples[kind][:2]:
+            padded = [value] + [e + value for e in EDGE_SPACES] + [value + e for e in EDGE_SPACES]
+            rows = frame(ledger, field, padded)
+            suspect = suspect_rows(PLAN, PLAN.ledgers[ledger], rows)
+            assert not suspect[0], (kind, field, value)
+            assert suspect[1:].all(), (kind, field, [v for v, s in zip(padded, suspect) if not s])
+
+
+def test_the_edge_test_can_fail(monkeypatch):
+    """Marking text (whose kernel only looks for control characters) lets ' title' through."""
+    monkeypatch.setitem(FIELD_TYPES, "text", dataclasses.replace(FIELD_TYPES["text"], screen_rejects_edges=True))
+    rows = frame("patents", "title", [" 一种装置"])
+    assert not suspect_rows(PLAN, PLAN.ledgers["patents"], rows)[0]

@@ -11,6 +11,8 @@ Invariants (tests/test_field_types.py):
 - The screen is safe by default: a type without a screen kernel clears nothing, so every
   non-empty value of it goes to the worded checks. A forgotten kernel is slow, never wrong.
 - Every message code an entry names is worded in i18n.py.
+- A type marked screen_rejects_edges has a kernel that clears no value with edge whitespace
+  (tests/test_screen.py's differential tests pad valid values with every kind of whitespace).
 - Importing this module does not import pandas: the screen reads the table on clean data.
 """
 
@@ -59,6 +61,9 @@ class FieldType:
     spellings: Spellings | None = None  # other spellings of canonical values, mapped on import
     identifier: bool = False  # Excel may have made it 2.02E+11: said before any shape error
     empty_code: str = "empty_field"  # the warning for an empty value of a `required: warning` field
+    # The screen never clears a value of this type with whitespace at an edge (its shape or its
+    # list of values has none), so the separate edge-whitespace pass is not needed for it.
+    screen_rejects_edges: bool = False
 
 
 TEXT_MESSAGES = ("bad_text", "text_too_long")
@@ -73,38 +78,38 @@ FIELD_TYPES: dict[str, FieldType] = {
     "date": FieldType(
         "date", normalise=fields.normalise_date, check=fields.check_date,
         messages=("bad_date", "date_out_of_range", "date_in_future"),
-        screen=screen.screen_date, params=fields.date_params),
+        screen=screen.screen_date, params=fields.date_params, screen_rejects_edges=True),
     "town": FieldType(
         "town", normalise=fields.normalise_nfkc, check=fields.check_town,
         messages=("town_alias", "unknown_town"), screen=screen.screen_town, params=fields.town_params,
-        spellings=fields.town_spellings, empty_code="town_unassigned"),
+        spellings=fields.town_spellings, empty_code="town_unassigned", screen_rejects_edges=True),
     "enum": FieldType(
         "enum", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=("bad_enum",),
-        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings),
+        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings, screen_rejects_edges=True),
     # `type: task` is loaded as an enum of the plan's task ids (plan/model.py); a spec made
     # directly with it is one too.
     "task": FieldType(
         "task", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=("bad_enum",),
-        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings),
+        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings, screen_rejects_edges=True),
     "integer": FieldType(
         "integer", normalise=fields.normalise_integer, check=fields.check_integer,
-        messages=("bad_integer", "number_too_large"), screen=screen.screen_integer),
+        messages=("bad_integer", "number_too_large"), screen=screen.screen_integer, screen_rejects_edges=True),
     "decimal": FieldType(
         "decimal", normalise=fields.normalise_decimal, check=fields.check_decimal,
         messages=("bad_number", "negative", "number_too_large"), screen=screen.screen_decimal),
     "nice_class": FieldType(
         "nice_class", normalise=fields.normalise_nice_class, check=fields.check_nice_class,
-        messages=("bad_nice_class",), screen=screen.screen_nice_class),
+        messages=("bad_nice_class",), screen=screen.screen_nice_class, screen_rejects_edges=True),
     "cnipa_application_no": FieldType(
         "cnipa_application_no", normalise=fields.normalise_cnipa, check=fields.check_cnipa,
-        messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True),
+        messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True, screen_rejects_edges=True),
     "uscc": FieldType(
         "uscc", normalise=fields.normalise_code, check=fields.check_uscc,
-        messages=("bad_uscc", "uscc_check"), screen=screen.screen_uscc, identifier=True),
+        messages=("bad_uscc", "uscc_check"), screen=screen.screen_uscc, identifier=True, screen_rejects_edges=True),
     "software_copyright_no": FieldType(
         "software_copyright_no", normalise=fields.normalise_code, check=fields.check_software_no,
-        messages=("bad_software_no",), screen=screen.screen_software_no, identifier=True),
+        messages=("bad_software_no",), screen=screen.screen_software_no, identifier=True, screen_rejects_edges=True),
     "trademark_no": FieldType(
         "trademark_no", normalise=fields.normalise_trademark, check=fields.check_trademark_no,
-        messages=("bad_trademark_no",), screen=screen.screen_trademark_no, identifier=True),
+        messages=("bad_trademark_no",), screen=screen.screen_trademark_no, identifier=True, screen_rejects_edges=True),
 }

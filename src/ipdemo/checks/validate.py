@@ -177,7 +177,8 @@ def _suspect_batch(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.Data
             suspect[:] |= needed
             continue
         col = columns[name] = screening.Column(_column(frame, name))
-        suspect |= col.null | col.untrimmed()
+        ftype = FIELD_TYPES.get(fspec.type)
+        suspect |= col.null if ftype is not None and ftype.screen_rejects_edges else col.null | col.untrimmed()
         if needed:
             suspect |= col.empty
         screened[name] = _screen_field(col, FieldContext(plan, fspec, today))

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 BOM = b"\xef\xbb\xbf"
 
+BLOCK_SIZE = 1 << 23  # CSV parse blocks: 8 MB parsed faster than 16 (benchmarks), and batches stay large
+
 
 @dataclass
 class Table:
@@ -136,7 +138,7 @@ def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=False,

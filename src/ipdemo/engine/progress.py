@@ -210,7 +210,7 @@ class Facts:
                 first.sort()
                 days, values, ends = days[first], values[first], ends[first]
         ended = ~np.isnan(ends)  # flows have none: an empty sort
-        end_order = np.argsort(ends[ended], kind="stable")
+        end_order = _day_order(ends[ended])
         return (days.astype(np.int64), np.cumsum(values),
                 ends[ended][end_order].astype(np.int64), np.cumsum(values[ended][end_order]))
 
