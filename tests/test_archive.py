@@ -215,3 +215,18 @@ def test_shipped_data_archives(invoke, shipped, tmp_path):
         count = sum(1 for _ in patents.active.iter_rows(values_only=True)) - 1
     assert count == sum(1 for _ in open(shipped / "data" / "patents.csv", encoding="utf-8-sig")) - 1
     assert sum(r["status"] == "reference" for r in rows) == 18 + 11  # every output's and task entry's 文号 / 材料
+
+
+def test_a_control_character_in_an_invalid_row_is_shown_not_a_crash(invoke, tmp_path):
+    """An invalid row keeps its place in the archive's workbook; a character an XLSX cannot hold
+    is shown as \\x07 instead of failing the whole archive."""
+    rows = {"patents": [{**VALID_ROWS["patents"], "title": "一种\x07装置"}]}
+    root = make_project(tmp_path / "p", rows)
+    out = tmp_path / "a.zip"
+    result = invoke(["archive", str(out), "--as-of", "2023-09-30"], cwd=root)
+    assert result.exit_code == 0, result.stderr
+    with zipfile.ZipFile(out) as zf:
+        sheet = load_workbook(io.BytesIO(zf.read("台账/专利.xlsx"))).active
+    header = [c.value for c in sheet[1]]
+    row = {h: c.value for h, c in zip(header, sheet[2])}
+    assert row["发明名称"] == "一种\\x07装置"

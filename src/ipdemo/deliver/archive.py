@@ -233,7 +233,7 @@ def _header_cell(sheet, text: str):
 def _cell(sheet, value, kind: str):
     from openpyxl.cell import WriteOnlyCell
 
-    text = "" if value is None else str(value)
+    text = _xml_safe("" if value is None else str(value))
     if text == "":
         return None
     if kind in NUMERIC_TYPES:
@@ -356,6 +356,15 @@ def manifest_csv(arc: Archive) -> bytes:
     for row in arc.manifest:
         writer.writerow({k: _csv_safe(row[k]) for k in MANIFEST_FIELDS})
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")  # BOM: Excel reads it as UTF-8
+
+
+# Characters an XLSX cannot hold (XML 1.0 forbids them). An invalid ledger row may carry one (a
+# bad_text problem); the archive's sheet shows it as \x07 instead of failing.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_safe(text: str) -> str:
+    return XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _first_line_width(text: str) -> int:
