@@ -20,11 +20,17 @@ from .helpers import ROWS, patent
 TOTAL_DAYS = 944  # 2021-06-01 .. 2023-12-31 inclusive
 
 
+def loaded(tmp_path_factory, name: str, rows: dict):
+    """A project with these ledger rows: (its folder, the plan, the checked dataset)."""
+    root = make_project(tmp_path_factory.mktemp(name) / "p", rows)
+    plan = load_plan(root / "targets.yaml")
+    return root, plan, load_dataset(plan)
+
+
 @pytest.fixture(scope="module")
 def plan_and_data(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("engine") / "p", ROWS)
-    plan = load_plan(root / "targets.yaml")
-    return plan, load_dataset(plan)
+    _, plan, data = loaded(tmp_path_factory, "engine", ROWS)
+    return plan, data
 
 
 def result(plan_and_data, ident, phase=None, as_of=None, town=None):
@@ -345,9 +351,8 @@ STAFF = {"outputs": [
 
 @pytest.fixture(scope="module")
 def staff(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("staff") / "p", STAFF)
-    plan = load_plan(root / "targets.yaml")
-    return plan, load_dataset(plan)
+    _, plan, data = loaded(tmp_path_factory, "staff", STAFF)
+    return plan, data
 
 
 def test_per_town_milestone_by_phase_counts_towns_done(staff):
@@ -386,9 +391,8 @@ LAPSES = {"patents": [
 
 @pytest.fixture(scope="module")
 def lapses(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("lapses") / "p", LAPSES)
-    plan = load_plan(root / "targets.yaml")
-    return plan, load_dataset(plan)
+    _, plan, data = loaded(tmp_path_factory, "lapses", LAPSES)
+    return plan, data
 
 
 def test_lapsed_invention_counts_until_its_status_date(lapses):
@@ -454,9 +458,7 @@ UNPLACED = {
 
 @pytest.fixture(scope="module")
 def unplaced(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("unplaced") / "p", UNPLACED)
-    plan = load_plan(root / "targets.yaml")
-    return root, plan, load_dataset(plan)
+    return loaded(tmp_path_factory, "unplaced", UNPLACED)
 
 
 def test_unassigned_rows_count_in_the_district_and_their_own_column(unplaced):

@@ -203,6 +203,8 @@ def _maybe_scientific(col: screening.Column) -> np.ndarray:
     rules.EXCEL_SCIENTIFIC may match (a credit code with other letters is not one of them)."""
     data = col.data
     letter = (data == ord("E")) | (data == ord("e"))
+    if not letter.any():  # the usual identifier column (CNIPA numbers): one pass, nothing to see
+        return np.zeros(col.n, dtype=bool)
     number = ((data >= ord("0")) & (data <= ord("9"))) | (data == ord(".")) | (data == ord("+")) | letter
     digit_first = np.zeros(col.n, dtype=bool)
     filled = np.flatnonzero(col.length > 0)
