@@ -568,3 +568,9 @@ def test_one_facts_per_indicator_is_shared_by_the_report_and_its_breakdown(plan_
     by_town(plan, data, window)
     assert data.derived["facts"] == built and all(data.derived["facts"][k] is built[k] for k in built)
     assert progress.facts_of(data, plan.indicators[0]) is built[plan.indicators[0].id]
+
+
+def test_a_report_takes_the_dates_the_screen_read(plan_and_data):
+    """Not a vacuous fast path: the dataset keeps the screen's dates for the engine to reuse."""
+    _, data = plan_and_data
+    assert {"filed_on", "granted_on"} <= set(data.screened_days["patents"])

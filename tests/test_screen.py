@@ -276,3 +276,84 @@ def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monke
     assert np.flatnonzero(suspect_rows(PLAN, PLAN.ledgers[name], batched)).tolist() == [1]
     days = screening.day_numbers(batched.column("filed_on"))
     assert np.isnan(days[1]) and not np.isnan(np.delete(days, 1)).any()
+
+
+def _distinct_by_python(values: list[str]) -> bool:
+    return len(set(values)) == len(values) and all(v and v == v.strip() for v in values)
+
+
+# CNIPA numbers that share digits but differ in the check character, the width or one digit,
+# and values that only look like them: the integer codes must keep every one of them apart.
+LOOKALIKE_KEYS = ["202310000001.1", "202310000001.X", "202310000001.2", "02310001.1", "202310000010.1",
+                  "20231000001.1", "202310000001.", "202310000001,1", " 202310000001.1", "", "Ｘ"]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(_cnipa_numbers(PLAN, None), st.sampled_from(LOOKALIKE_KEYS)), min_size=1, max_size=12),
+       st.randoms(use_true_random=False))
+def test_the_key_test_finds_repeated_cnipa_numbers_as_a_hash_would(values, rnd):
+    """The key test sorts CNIPA numbers as integers: its verdict equals a plain set's, with
+    repeats placed anywhere and values the codes cannot hold (which fall back to hashing)."""
+    values = values + [rnd.choice(values)] * rnd.randint(0, 1)
+    rnd.shuffle(values)
+    for ftype in (FIELD_TYPES["cnipa_application_no"], None):
+        key = [validate.KeyPart(pa.array(values), ftype)]
+        assert validate._all_distinct(key) == _distinct_by_python(values), (values, ftype)
+
+
+@SETTINGS
+@given(st.lists(_cnipa_numbers(PLAN, None), min_size=1, max_size=20))
+def test_cnipa_key_codes_are_one_to_one(values):
+    codes = screening.cnipa_key_codes(screening.Column(pa.array(values)))
+    assert codes is not None
+    assert len(set(codes.tolist())) == len(set(values))
+    pairs = set(zip(codes.tolist(), values))
+    assert len(pairs) == len(set(values))  # each value one code, each code one value
+
+
+@pytest.mark.parametrize("odd", LOOKALIKE_KEYS[5:] + [None])
+def test_cnipa_key_codes_refuse_anything_not_shaped_like_a_number(odd):
+    column = screening.Column(pa.array(["202310000001.1", odd], type=pa.string()))
+    assert screening.cnipa_key_codes(column) is None
+
+
+def test_the_key_test_sorts_cnipa_numbers_without_hashing(monkeypatch):
+    """Not a vacuous fast path: a clean patents key never reaches Arrow's hash."""
+    def no_hashing(*args, **kwargs):
+        raise AssertionError("hashed")
+
+    monkeypatch.setattr(pc, "unique", no_hashing)
+    numbers = [_cnipa(f"2023100{n:05d}") for n in range(50)]
+    assert validate._all_distinct([validate.KeyPart(pa.array(numbers), FIELD_TYPES["cnipa_application_no"])])
+    assert not validate._all_distinct([validate.KeyPart(pa.array(numbers + numbers[:1]),
+                                                        FIELD_TYPES["cnipa_application_no"])])
+
+
+DATED = [name for name, spec in PLAN.ledgers.items() if any(f.type == "date" for f in spec.fields.values())]
+
+
+@pytest.mark.parametrize("name", DATED)
+def test_dates_the_screen_read_equal_dates_parsed_again(name):
+    """A report reads dates from the screen's yyyymmdd numbers where it cleared them and parses
+    the rest (trimmed values, dates with a warning): the same day numbers as parsing them all."""
+    from pathlib import Path
+
+    from ipdemo.data.ledger import Table
+    from ipdemo.engine.dataset import CheckedLedger, Dataset
+
+    dates = [f for f, spec in PLAN.ledgers[name].fields.items() if spec.type == "date"]
+
+    @SETTINGS
+    @given(ledger_rows(name))
+    def check(frame):
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        lines = np.arange(2, len(frame) + 2)
+        checked = validate.check_table(PLAN, name, Table(Path("x.csv"), list(frame.columns), arrow, lines))
+        data = Dataset(PLAN)
+        data.add(name, CheckedLedger(checked.valid_rows, checked.problems, [], checked.valid_days))
+        assert set(data.screened_days[name]) == set(dates)
+        for field in dates:
+            again = screening.day_numbers(data.strings(name, field))
+            assert np.array_equal(data.days(name, field), again, equal_nan=True)
+
+    check()

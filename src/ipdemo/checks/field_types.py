@@ -26,6 +26,7 @@ from ipdemo.checks import fields, screen
 from ipdemo.plan.model import FieldSpec, Plan
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -46,6 +47,7 @@ Check = Callable[["pd.Series", FieldContext], list[fields.Finding]]
 Normalise = Callable[["pd.Series", FieldContext], fields.Normalised]
 Params = Callable[[str, str, FieldContext], dict[str, object]]  # (code, value, field) → extra params
 Spellings = Callable[[FieldContext], dict[str, str]]  # folded spelling → canonical value
+KeyCodes = Callable[[screen.Column], "np.ndarray | None"]  # values → one int64 each, or None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class FieldType:
     # The screen never clears a value of this type with whitespace at an edge (its shape or its
     # list of values has none), so the separate edge-whitespace pass is not needed for it.
     screen_rejects_edges: bool = False
+    # Each value as one int64, one to one with its bytes, or None when some value does not fit:
+    # the key test then sorts numbers instead of hashing strings.
+    key_codes: KeyCodes | None = None
 
 
 TEXT_MESSAGES = ("bad_text", "text_too_long")
@@ -102,7 +107,8 @@ FIELD_TYPES: dict[str, FieldType] = {
         messages=("bad_nice_class",), screen=screen.screen_nice_class, screen_rejects_edges=True),
     "cnipa_application_no": FieldType(
         "cnipa_application_no", normalise=fields.normalise_cnipa, check=fields.check_cnipa,
-        messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True, screen_rejects_edges=True),
+        messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True, screen_rejects_edges=True,
+        key_codes=screen.cnipa_key_codes),
     "uscc": FieldType(
         "uscc", normalise=fields.normalise_code, check=fields.check_uscc,
         messages=("bad_uscc", "uscc_check"), screen=screen.screen_uscc, identifier=True, screen_rejects_edges=True),

@@ -198,6 +198,20 @@ def day_numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+def screened_day_numbers(packed: np.ndarray, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """day_numbers(values), from what the screen read already: `packed` holds the yyyymmdd of
+    every value the date kernel cleared (NO_DAY elsewhere). Only the others (empty, or valid but
+    not cleared: a date with a warning, a value that was trimmed) are parsed from their text."""
+    out = np.full(len(packed), np.nan)
+    clean = packed != NO_DAY
+    read = packed[clean]
+    out[clean] = civil_days(read // 10000, read // 100 % 100, read % 100)
+    rest = np.flatnonzero(~clean & (arrays.lengths(values) > 0))
+    if len(rest):
+        out[rest] = day_numbers(values.take(arrays.indices(rest)))
+    return out
+
+
 def civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of valid dates: a table of month starts over the years present,
     then one lookup and an add per row (cheaper than calendar arithmetic on every row)."""
@@ -243,6 +257,43 @@ def screen_cnipa(col: Column, field: FieldContext) -> Screened:
         clean[rows[ok]] = True
         digit[rows[ok]] = m[ok, type_at]
     return Screened(clean, type_digits=digit)
+
+
+# CNIPA numbers as int64 codes: the 12 (or 8) digits, then the check character (0-9, X as 10);
+# old 8-digit numbers above every new one.
+_CHECK_VALUE = np.full(256, -1, dtype=np.int64)
+_CHECK_VALUE[_DIGIT_LO:_DIGIT_HI + 1] = np.arange(10)
+_CHECK_VALUE[ord("X")] = 10
+_OLD_NUMBERS_FROM = 10**12 * 11
+
+
+def cnipa_key_codes(col: Column) -> np.ndarray | None:
+    """Each value as one int64, one to one with its bytes, when every value has a CNIPA number's
+    shape (12 or 8 digits, '.', a digit or X); None when any value has not (empty, padded, a
+    letter…), and the caller hashes the strings instead. Distinct codes are distinct values and
+    equal codes equal values, so a sort of the codes finds repeated keys (several times faster
+    than hashing a million strings). The check character is kept, not verified: a wrong one is
+    the screen's business."""
+    if col.null.any():
+        return None
+    codes = np.empty(col.n, dtype=np.int64)
+    coded = 0
+    for width, offset in ((12, 0), (8, _OLD_NUMBERS_FROM)):
+        rows, matrix = col.fixed(width + 2)
+        if not len(rows):
+            continue
+        by_position = np.ascontiguousarray(matrix.T)  # one contiguous row per byte position
+        digits = by_position[:width] - np.uint8(_DIGIT_LO)  # uint8: anything below '0' wraps past 9
+        check = _CHECK_VALUE[by_position[width + 1]]
+        if (digits > 9).any() or (by_position[width] != ord(".")).any() or (check < 0).any():
+            return None
+        value = np.zeros(len(rows), dtype=np.int64)
+        for k in range(width):
+            value *= 10
+            value += digits[k]
+        codes[rows] = value * 11 + check + offset
+        coded += len(rows)
+    return codes if coded == col.n else None
 
 
 def screen_uscc(col: Column, field: FieldContext) -> Screened:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Union
 
@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from ipdemo.checks import screen as screening
-from ipdemo.checks.field_types import FIELD_TYPES, FieldContext
+from ipdemo.checks.field_types import FIELD_TYPES, FieldContext, FieldType
 from ipdemo.data import arrays
 from ipdemo.data.ledger import Table, display_path, read_table
 from ipdemo.errors import LedgerError, Problem
@@ -47,6 +47,9 @@ class LedgerCheck:
     problems: list[Problem]
     invalid: np.ndarray  # True where a row has at least one error
     screen_cleared_all: bool = True  # the screen cleared every row: no value has edge spaces to strip
+    # Date field → yyyymmdd per row where the screen read a clean date, screen.NO_DAY elsewhere:
+    # the dates of the valid rows need not be parsed a second time (valid_days).
+    days: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def valid_rows(self) -> pa.Table:
@@ -61,6 +64,14 @@ class LedgerCheck:
                 if screening.Column(rows.column(i)).untrimmed().any():
                     rows = rows.set_column(i, name, pc.utf8_trim_whitespace(rows.column(i)))
         return rows
+
+    @property
+    def valid_days(self) -> dict[str, np.ndarray]:
+        """`days`, for the rows of valid_rows."""
+        if not self.invalid.any():
+            return self.days
+        keep = ~self.invalid
+        return {name: packed[keep] for name, packed in self.days.items()}
 
 
 def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> LedgerCheck:
@@ -108,7 +119,7 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     if any(p.code == "missing_column" and p.severity == "error" for p in problems):
         invalid[:] = True
     return LedgerCheck(name, Table(table.path, table.header, arrow, table.lines, table.problems),
-                       problems, invalid, screen_cleared_all=not screened.suspects.any())
+                       problems, invalid, screen_cleared_all=not screened.suspects.any(), days=screened.days)
 
 
 def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, shown: str) -> list[Problem]:
@@ -133,21 +144,39 @@ class Screening:
 
     suspects: np.ndarray  # True for the rows the worded checks must see
     keys_distinct: bool  # no key twice and none empty or untrimmed: no duplicate-key check needed
+    # Date field → yyyymmdd per row where its kernel read a clean date, screen.NO_DAY elsewhere.
+    days: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowScreen:
+    """The row-local part of the screen's verdict, for a table or one batch of it."""
+
+    suspects: np.ndarray
+    days: dict[str, np.ndarray]  # as Screening.days
 
 
 def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> Screening:
     """The suspect rows and whether the keys are certainly distinct, side by side: the key test
     is one Arrow hash pass that would otherwise wait for the screen."""
-    keys = [_column(frame, k) for k in spec.key if k in _columns(frame)]
+    present = _columns(frame)
+    keys = [KeyPart(_column(frame, k), FIELD_TYPES.get(spec.fields[k].type)) for k in spec.key if k in present]
     if len(frame) < PARALLEL_ROWS:
-        return Screening(suspect_rows(plan, spec, frame), _all_distinct(keys))
+        rows = screen_row_local(plan, spec, frame)
+        return Screening(rows.suspects, _all_distinct(keys), rows.days)
     with ThreadPoolExecutor(1) as pool:
         distinct = pool.submit(_all_distinct, keys)
-        return Screening(suspect_rows(plan, spec, frame), distinct.result())
+        rows = screen_row_local(plan, spec, frame)
+        return Screening(rows.suspects, distinct.result(), rows.days)
 
 
 def suspect_rows(plan: Plan, spec: LedgerSpec, frame: Rows, today: date | None = None) -> np.ndarray:
-    """True for every row the worded checks must look at (all but the certainly clean).
+    """True for every row the worded checks must look at (all but the certainly clean)."""
+    return screen_row_local(plan, spec, frame, today).suspects
+
+
+def screen_row_local(plan: Plan, spec: LedgerSpec, frame: Rows, today: date | None = None) -> RowScreen:
+    """The suspect rows, and the dates the kernels read on the way.
 
     Duplicate keys are not row-local and are not screened here. Every other check is, so an
     Arrow table is screened batch by batch as the CSV reader made it: no column is copied into
@@ -162,11 +191,14 @@ def suspect_rows(plan: Plan, spec: LedgerSpec, frame: Rows, today: date | None =
             parts = list(pool.map(lambda batch: _suspect_batch(plan, spec, batch, today), batches))
     else:
         parts = [_suspect_batch(plan, spec, batch, today) for batch in batches]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+    if not parts:
+        return RowScreen(np.zeros(0, dtype=bool), {})
+    return RowScreen(np.concatenate([part.suspects for part in parts]),
+                     {name: np.concatenate([part.days[name] for part in parts]) for name in parts[0].days})
 
 
 def _suspect_batch(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.DataFrame, today: date
-                   ) -> np.ndarray:
+                   ) -> RowScreen:
     present = set(frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns)
     suspect = np.zeros(len(frame), dtype=bool)
     columns: dict[str, screening.Column] = {}
@@ -183,7 +215,8 @@ def _suspect_batch(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.Data
             suspect |= col.empty
         screened[name] = _screen_field(col, FieldContext(plan, fspec, today))
         suspect |= ~col.empty & ~screened[name].clean
-    return suspect | _cross_suspects(spec, columns, screened, len(frame))
+    days = {name: verdict.days for name, verdict in screened.items() if verdict.days is not None}
+    return RowScreen(suspect | _cross_suspects(spec, columns, screened, len(frame)), days)
 
 
 def _screen_field(col: screening.Column, field: FieldContext) -> screening.Screened:
@@ -288,12 +321,26 @@ def _pandas(frame: Rows, rows: np.ndarray | None) -> pd.DataFrame:
     return frame if rows is None or len(rows) == len(frame) else frame.iloc[rows]
 
 
-def _all_distinct(columns: list) -> bool:
+@dataclass(frozen=True)
+class KeyPart:
+    """One column of a ledger's key, and its field type (None: a type the table does not know)."""
+
+    values: pa.ChunkedArray | pa.Array | pd.Series
+    ftype: FieldType | None
+
+
+def _all_distinct(key: list[KeyPart]) -> bool:
     """No key twice, and no key part empty or with edge spaces (else rules.duplicate_keys looks
-    closer). Arrow's hash unique: faster than pandas (and than Arrow's count_distinct)."""
+    closer). A one-part key whose type codes its values as integers (CNIPA numbers) is sorted as
+    numbers; any other, Arrow's hash unique (faster than pandas and than Arrow's count_distinct)."""
     import pyarrow.compute as pc
 
-    parts = [screening.Column(c) for c in columns]
+    parts = [screening.Column(part.values) for part in key]
+    if len(key) == 1 and key[0].ftype is not None and key[0].ftype.key_codes is not None:
+        codes = key[0].ftype.key_codes(parts[0])  # None unless every value has the type's shape
+        if codes is not None:  # shaped values are never empty or padded
+            ordered = np.sort(codes)
+            return not bool((ordered[1:] == ordered[:-1]).any())
     if not parts or any((p.empty | p.null | p.untrimmed()).any() for p in parts):
         return False
     # Composite keys joined by a unit separator: a value containing it could only make two keys

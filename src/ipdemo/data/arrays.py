@@ -37,6 +37,12 @@ def bools(mask: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
 
 
+def indices(rows: np.ndarray) -> pa.Array:
+    """An int64 array of row numbers, for take()."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(rows), [None, pa.py_buffer(rows)])
+
+
 def lengths(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Byte length of each value of a string column (0 for nulls)."""
     return np.concatenate([np.diff(offsets(c)) for c in _chunks(values)] or [np.zeros(0, np.int64)])

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ipdemo.checks.screen import day_numbers
+from ipdemo.checks.screen import day_numbers, screened_day_numbers
 from ipdemo.checks.validate import check_ledger_file
 from ipdemo.data import arrays
 from ipdemo.data.store import read_committed
@@ -43,6 +43,19 @@ class Dataset:
 
     _memo: dict = field(default_factory=dict, repr=False)
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
+    # ledger → date field → yyyymmdd of each valid row as the screen read it (see `days`)
+    screened_days: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def add(self, ledger: str, checked: CheckedLedger) -> None:
+        """Take in one checked ledger: its valid rows, the lines left out, its problems."""
+        self.tables[ledger], self.invalid[ledger] = checked.rows, checked.invalid_lines
+        if checked.days:
+            self.screened_days[ledger] = checked.days
+        if isinstance(checked.problems, cache.StoredProblems):
+            self.stored.append(checked.problems)
+        else:
+            self.found += checked.problems
+        self._memo.pop("problems", None)
 
     @property
     def problems(self) -> list[Problem]:
@@ -110,11 +123,15 @@ class Dataset:
     def days(self, ledger: str, name: str) -> np.ndarray:
         """A date column as float day numbers since 1970 (NaN when empty), parsed once.
 
-        Rows here passed validation, so dates are ISO already: read straight from the bytes."""
+        Rows here passed validation, so dates are ISO already: read straight from the bytes, or,
+        where the screen read them on the way in, from its yyyymmdd numbers."""
         key = ("days", ledger, name)
         if key not in self._memo:
+            screened = self.screened_days.get(ledger, {}).get(name)
             if not self.has(ledger, name):
                 self._memo[key] = np.full(self.rows(ledger), np.nan)
+            elif screened is not None:
+                self._memo[key] = screened_day_numbers(screened, self.strings(ledger, name))
             else:
                 self._memo[key] = day_numbers(self.strings(ledger, name))
         return self._memo[key]
@@ -150,17 +167,23 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
     # outside the GIL: check them side by side, then gather in plan order.
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1) or 1) as pool:
         results = list(pool.map(lambda name: checked_ledger(plan, name), names))
-    for name, (table, problems, invalid) in zip(names, results, strict=True):
-        data.tables[name], data.invalid[name] = table, invalid
-        if isinstance(problems, cache.StoredProblems):
-            data.stored.append(problems)
-        else:
-            data.found += problems
+    for name, checked in zip(names, results, strict=True):
+        data.add(name, checked)
     return data
 
 
-def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem] | cache.StoredProblems, list[int]]:
-    """(valid rows, problems — or, from the cache, where to read them —, lines of invalid rows)."""
+@dataclass(frozen=True)
+class CheckedLedger:
+    """One ledger, checked now or taken from the cache."""
+
+    rows: pa.Table  # the valid rows
+    problems: list[Problem] | cache.StoredProblems  # from the cache: where to read them
+    invalid_lines: list[int]  # lines of the rows left out
+    days: dict[str, np.ndarray] = field(default_factory=dict)  # Dataset.screened_days (not cached)
+
+
+def checked_ledger(plan: Plan, name: str) -> CheckedLedger:
+    """The ledger's valid rows and its problems, from the cache when its content is unchanged."""
     path = plan.ledger_path(name)
     folder = cache.cache_dir()
     try:
@@ -171,10 +194,10 @@ def checked_ledger(plan: Plan, name: str) -> tuple[pa.Table, list[Problem] | cac
     if folder is not None and key is not None:
         hit = cache.load(folder, key[1])
         if hit is not None:
-            return hit
+            return CheckedLedger(*hit)
     check = check_ledger_file(plan, name, content)
-    result = (check.valid_rows, check.problems,
-              [int(n) for n in check.table.lines[check.invalid]])
+    result = CheckedLedger(check.valid_rows, check.problems, [int(n) for n in check.table.lines[check.invalid]],
+                           check.valid_days)
     if folder is not None and key is not None:
-        cache.store(folder, key[0], key[1], *result, source=path)
+        cache.store(folder, key[0], key[1], result.rows, check.problems, result.invalid_lines, source=path)
     return result

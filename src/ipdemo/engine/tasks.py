@@ -174,16 +174,9 @@ def ensure_loaded(plan: Plan, data: Dataset, ledger: str) -> None:
     """Check and add a ledger the caller's Dataset lacks (its rows, invalid lines, problems)."""
     if ledger in data.tables:
         return
-    from ipdemo.engine import cache
     from ipdemo.engine.dataset import checked_ledger
 
-    table, problems, invalid = checked_ledger(plan, ledger)
-    data.tables[ledger], data.invalid[ledger] = table, invalid
-    if isinstance(problems, cache.StoredProblems):
-        data.stored.append(problems)
-    else:
-        data.found += problems
-    data._memo.pop("problems", None)
+    data.add(ledger, checked_ledger(plan, ledger))
 
 
 def week_updates(plan: Plan, data: Dataset, start: date, end: date) -> list[dict]:
