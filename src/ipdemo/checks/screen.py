@@ -158,13 +158,14 @@ def _packed(d: date) -> int:
 
 
 def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.ndarray, np.ndarray]:
-    """(clean, yyyymmdd) for a date column: clean values are YYYY-MM-DD, real, in range and not
-    after today. yyyymmdd as an integer orders like the date; NO_DAY where a value is not clean."""
+    """(clean, day numbers) for a date column: clean values are YYYY-MM-DD, real, in range and
+    not after today; their day numbers count from 1970-01-01 (and order like the dates). NO_DAY
+    where a value is not clean."""
     clean = np.zeros(col.n, dtype=bool)
-    packed = np.full(col.n, NO_DAY, dtype=np.int64)
+    days = np.full(col.n, NO_DAY, dtype=np.int64)
     rows, m = col.fixed(10)
     if not len(rows):
-        return clean, packed
+        return clean, days
     shape = (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
     value = np.zeros(len(rows), dtype=np.int32)
     for k in (0, 1, 2, 3, 5, 6, 8, 9):
@@ -177,9 +178,10 @@ def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.nd
     month_days = MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
     ok = shape & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
     ok &= (value >= _packed(earliest)) & (value <= _packed(min(latest, today)))
-    clean[rows[ok]] = True
-    packed[rows[ok]] = value[ok]
-    return clean, packed
+    at = rows[ok]
+    clean[at] = True
+    days[at] = civil_days(year[ok], month[ok], day[ok])
+    return clean, days
 
 
 def day_numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -189,24 +191,24 @@ def day_numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     parts = []
     for chunk in chunks:  # chunk by chunk: no copy of the column into one piece
-        col = Column(chunk)
-        clean, packed = dates(col, date(1, 1, 1), date(9999, 12, 31), date(9999, 12, 31))
-        out = np.full(col.n, np.nan)
-        v = packed[clean]
-        out[clean] = civil_days(v // 10000, v // 100 % 100, v % 100)
-        parts.append(out)
+        _, days = dates(Column(chunk), date(1, 1, 1), date(9999, 12, 31), date(9999, 12, 31))
+        parts.append(_floats(days))
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def screened_day_numbers(packed: np.ndarray, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """day_numbers(values), from what the screen read already: `packed` holds the yyyymmdd of
+def _floats(days: np.ndarray) -> np.ndarray:
+    """Day numbers as floats, NaN for NO_DAY."""
+    out = days.astype(np.float64)
+    out[days == NO_DAY] = np.nan
+    return out
+
+
+def screened_day_numbers(days: np.ndarray, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """day_numbers(values), from what the screen read already: `days` holds the day numbers of
     every value the date kernel cleared (NO_DAY elsewhere). Only the others (empty, or valid but
     not cleared: a date with a warning, a value that was trimmed) are parsed from their text."""
-    out = np.full(len(packed), np.nan)
-    clean = packed != NO_DAY
-    read = packed[clean]
-    out[clean] = civil_days(read // 10000, read // 100 % 100, read % 100)
-    rest = np.flatnonzero(~clean & (arrays.lengths(values) > 0))
+    out = _floats(days)
+    rest = np.flatnonzero((days == NO_DAY) & (arrays.lengths(values) > 0))
     if len(rest):
         out[rest] = day_numbers(values.take(arrays.indices(rest)))
     return out
@@ -228,7 +230,7 @@ class Screened:
     """A kernel's verdict on one column, and what the cross-field screens read from it."""
 
     clean: np.ndarray  # True where a non-empty value certainly passes its type's checks
-    days: np.ndarray | None = None  # a date: yyyymmdd where clean, NO_DAY elsewhere (not_before)
+    days: np.ndarray | None = None  # a date: its day number where clean, NO_DAY elsewhere (not_before)
     type_digits: np.ndarray | None = None  # a CNIPA number: its type digit where clean (cnipa_type)
 
 

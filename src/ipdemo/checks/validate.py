@@ -47,7 +47,7 @@ class LedgerCheck:
     problems: list[Problem]
     invalid: np.ndarray  # True where a row has at least one error
     screen_cleared_all: bool = True  # the screen cleared every row: no value has edge spaces to strip
-    # Date field → yyyymmdd per row where the screen read a clean date, screen.NO_DAY elsewhere:
+    # Date field → day number per row where the screen read a clean date, screen.NO_DAY elsewhere:
     # the dates of the valid rows need not be parsed a second time (valid_days).
     days: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -71,7 +71,7 @@ class LedgerCheck:
         if not self.invalid.any():
             return self.days
         keep = ~self.invalid
-        return {name: packed[keep] for name, packed in self.days.items()}
+        return {name: days[keep] for name, days in self.days.items()}
 
 
 def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> LedgerCheck:
@@ -144,7 +144,7 @@ class Screening:
 
     suspects: np.ndarray  # True for the rows the worded checks must see
     keys_distinct: bool  # no key twice and none empty or untrimmed: no duplicate-key check needed
-    # Date field → yyyymmdd per row where its kernel read a clean date, screen.NO_DAY elsewhere.
+    # Date field → day number per row where its kernel read a clean date, screen.NO_DAY elsewhere.
     days: dict[str, np.ndarray] = field(default_factory=dict)
 
 

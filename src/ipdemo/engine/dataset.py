@@ -43,7 +43,7 @@ class Dataset:
 
     _memo: dict = field(default_factory=dict, repr=False)
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
-    # ledger → date field → yyyymmdd of each valid row as the screen read it (see `days`)
+    # ledger → date field → day number of each valid row as the screen read it (see `days`)
     screened_days: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def add(self, ledger: str, checked: CheckedLedger) -> None:
@@ -124,7 +124,7 @@ class Dataset:
         """A date column as float day numbers since 1970 (NaN when empty), parsed once.
 
         Rows here passed validation, so dates are ISO already: read straight from the bytes, or,
-        where the screen read them on the way in, from its yyyymmdd numbers."""
+        where the screen read them on the way in, from its day numbers."""
         key = ("days", ledger, name)
         if key not in self._memo:
             screened = self.screened_days.get(ledger, {}).get(name)

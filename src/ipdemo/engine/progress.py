@@ -105,7 +105,7 @@ def _matching(data: Dataset, ledger: str, conditions: dict[str, str | list[str]]
     return mask
 
 
-def _ends(data: Dataset, m: Measure, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _ends(data: Dataset, m: Measure, pick: np.ndarray | None, starts: np.ndarray) -> np.ndarray:
     """Each selected row's end day (NaN: none): its `until` date, on rows matching `until_where`
     only; an end before the start is moved to the start (the record never counts)."""
     if not m.until or not data.has(m.ledger, m.until):
@@ -113,8 +113,13 @@ def _ends(data: Dataset, m: Measure, mask: np.ndarray, starts: np.ndarray) -> np
     ends = data.days(m.ledger, m.until)
     if m.until_where:
         ends = np.where(_matching(data, m.ledger, m.until_where), ends, np.nan)
-    ends = ends[mask]
+    ends = _take(ends, pick)
     return np.where(ends < starts, starts, ends)
+
+
+def _take(values: np.ndarray, pick: np.ndarray | None) -> np.ndarray:
+    """The picked rows of a column (None: every row, no copy)."""
+    return values if pick is None else values[pick]
 
 
 def _amounts(values: pa.ChunkedArray) -> np.ndarray:
@@ -142,20 +147,26 @@ class Facts:
         self.rows = {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
 
     def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
-        mask = _matching(data, m.ledger, m.where)
-        days = data.days(m.ledger, m.date)[mask] if m.date else np.full(int(mask.sum()), float(self.start_day))
+        """The measure's rows that match its `where` and have a date, as columns. One selection
+        for every column, and none at all when every row counts (a million-row ledger's counts)."""
+        days = data.days(m.ledger, m.date) if m.date else None
+        keep = _matching(data, m.ledger, m.where) if m.where else None
+        if days is not None:
+            dated = ~np.isnan(days)
+            keep = dated if keep is None else keep & dated
+        pick = None if keep is None or keep.all() else np.flatnonzero(keep)
+        count = data.rows(m.ledger) if pick is None else len(pick)
+        day = _take(days, pick) if days is not None else np.full(count, float(self.start_day))
         field = m.field or ""  # the plan check requires a field for sum and distinct
         if m.aggregate == "sum":
-            values = _amounts(data.strings(m.ledger, field))[mask]
+            values = _take(_amounts(data.strings(m.ledger, field)), pick)
         else:
-            values = np.ones(len(days))
+            values = np.ones(count)
         values = values * unit_scale(self.plan, self.ind, m)
         # Keys matter only for distinct counts; elsewhere a zero byte each is cheaper than 1M ''.
-        key = data.column(m.ledger, field)[mask] if m.aggregate == "distinct" else np.zeros(len(days), dtype=np.int8)
-        ends = _ends(data, m, mask, days)
-        town = data.town_codes(m.ledger)[mask]
-        dated = ~np.isnan(days)
-        return {"day": days[dated], "town": town[dated], "value": values[dated], "key": key[dated], "end": ends[dated]}
+        key = _take(data.column(m.ledger, field), pick) if m.aggregate == "distinct" else np.zeros(count, dtype=np.int8)
+        return {"day": day, "town": _take(data.town_codes(m.ledger), pick), "value": values, "key": key,
+                "end": _ends(data, m, pick, day)}
 
     @cached_property
     def _by_day(self) -> np.ndarray:
@@ -194,11 +205,19 @@ class Facts:
             memo[town] = self._steps(town)
         return memo[town]
 
+    @cached_property
+    def _has_ends(self) -> bool:
+        """Whether any row has an end day (flows never do)."""
+        return not np.isnan(self.rows["end"]).all()
+
     def _steps(self, town: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         order = self._order(town)
-        if self.from_start:
-            order = order[self.rows["day"][order] >= self.start_day]
-        days, values, ends = self.rows["day"][order], self.rows["value"][order], self.rows["end"][order]
+        days = self.rows["day"][order]
+        if self.from_start:  # rows in day order: the plan start is a cut, not a filter
+            cut = int(np.searchsorted(days, self.start_day, side="left"))
+            order, days = order[cut:], days[cut:]
+        values = self.rows["value"][order]
+        ends = self.rows["end"][order] if self._has_ends else np.full(len(days), np.nan)
         if self.distinct and len(days):
             if self.stock:  # a key is alive while any of its records is
                 days, ends = _alive_spans(days, ends, self.rows["key"][order])
