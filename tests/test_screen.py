@@ -277,55 +277,89 @@ def test_screening_an_arrow_table_batch_by_batch_gives_the_same_rows(name, monke
     assert np.isnan(days[1]) and not np.isnan(np.delete(days, 1)).any()
 
 
-def _distinct_by_python(values: list[str]) -> bool:
-    return len(set(values)) == len(values) and all(v and v == v.strip() for v in values)
+def _distinct_by_python(rows: list[tuple[str, ...]]) -> bool:
+    return len(set(rows)) == len(rows) and all(v and v == v.strip() for row in rows for v in row)
 
 
-# CNIPA numbers that share digits but differ in the check character, the width or one digit,
-# and values that only look like them: the integer codes must keep every one of them apart.
+# Values that share digits but differ in a check character, a width, a leading zero, a form
+# (G…, …A) or one digit, and values that only look like them: the integer codes must keep every
+# one apart, and send what they cannot hold to the hash.
 LOOKALIKE_KEYS = ["202310000001.1", "202310000001.X", "202310000001.2", "02310001.1", "202310000010.1",
                   "20231000001.1", "202310000001.", "202310000001,1", " 202310000001.1", "", "Ｘ"]
+LOOKALIKE_TRADEMARKS = ["123", "0123", "123A", "G123", "G1234", "1234", "12", "A", "G", "GA", "123 ", "1A3",
+                        "1234567890123456", "１２３"]
+LOOKALIKE_CLASSES = ["1", "01", "9", "45", "10", "0", "", " 9", "x"]
+KEY_PARTS = {
+    "patents": [st.one_of(_cnipa_numbers(PLAN, None), st.sampled_from(LOOKALIKE_KEYS))],
+    "trademarks": [st.one_of(_trademark_numbers(PLAN, None), st.sampled_from(LOOKALIKE_TRADEMARKS)),
+                   st.one_of(st.integers(1, 45).map(str), st.sampled_from(LOOKALIKE_CLASSES))],
+}
+
+
+@pytest.mark.parametrize("name", list(KEY_PARTS))
+def test_the_key_test_finds_repeated_keys_as_a_hash_would(name):
+    """Keys of coded types (CNIPA and trademark numbers, Nice classes) are sorted as integers:
+    the verdict equals a plain set's, with repeats anywhere and values the codes cannot hold
+    (which fall back to hashing)."""
+    spec = PLAN.ledgers[name]
+
+    @SETTINGS
+    @given(st.lists(st.tuples(*KEY_PARTS[name]), min_size=1, max_size=12), st.randoms(use_true_random=False))
+    def check(rows, rnd):
+        rows = rows + [rnd.choice(rows)] * rnd.randint(0, 1)
+        rnd.shuffle(rows)
+        for typed in (True, False):
+            key = [validate.KeyPart(pa.array([row[i] for row in rows]),
+                                    FIELD_TYPES[spec.fields[part].type] if typed else None)
+                   for i, part in enumerate(spec.key)]
+            assert validate._all_distinct(key) == _distinct_by_python(rows), (rows, typed)
+
+    check()
 
 
 @SETTINGS
-@given(st.lists(st.one_of(_cnipa_numbers(PLAN, None), st.sampled_from(LOOKALIKE_KEYS)), min_size=1, max_size=12),
-       st.randoms(use_true_random=False))
-def test_the_key_test_finds_repeated_cnipa_numbers_as_a_hash_would(values, rnd):
-    """The key test sorts CNIPA numbers as integers: its verdict equals a plain set's, with
-    repeats placed anywhere and values the codes cannot hold (which fall back to hashing)."""
-    values = values + [rnd.choice(values)] * rnd.randint(0, 1)
-    rnd.shuffle(values)
-    for ftype in (FIELD_TYPES["cnipa_application_no"], None):
-        key = [validate.KeyPart(pa.array(values), ftype)]
-        assert validate._all_distinct(key) == _distinct_by_python(values), (values, ftype)
+@given(st.lists(_cnipa_numbers(PLAN, None), min_size=1, max_size=20),
+       st.lists(st.one_of(_trademark_numbers(PLAN, None), st.sampled_from(LOOKALIKE_TRADEMARKS[:6])), min_size=1,
+                max_size=20),
+       st.lists(st.text("0123456789", min_size=1, max_size=15), min_size=1, max_size=20))
+def test_key_codes_are_one_to_one(cnipa, trademarks, digits):
+    for coder, values in ((screening.cnipa_key_codes, cnipa), (screening.trademark_key_codes, trademarks),
+                          (screening.digit_key_codes, digits)):
+        codes = coder(screening.Column(pa.array(values)))
+        assert codes is not None and (codes >= 0).all()
+        pairs = set(zip(codes.tolist(), values))
+        assert len(pairs) == len(set(values)) == len(set(codes.tolist()))  # each value one code, each code one value
 
 
-@SETTINGS
-@given(st.lists(_cnipa_numbers(PLAN, None), min_size=1, max_size=20))
-def test_cnipa_key_codes_are_one_to_one(values):
-    codes = screening.cnipa_key_codes(screening.Column(pa.array(values)))
-    assert codes is not None
-    assert len(set(codes.tolist())) == len(set(values))
-    pairs = set(zip(codes.tolist(), values))
-    assert len(pairs) == len(set(values))  # each value one code, each code one value
+@pytest.mark.parametrize(("coder", "odd"), [(screening.cnipa_key_codes, v) for v in LOOKALIKE_KEYS[5:] + [None]]
+                         + [(screening.trademark_key_codes, v) for v in LOOKALIKE_TRADEMARKS[7:] + [None]]
+                         + [(screening.digit_key_codes, v) for v in ["", " 9", "x", "1234567890123456", None]])
+def test_key_codes_refuse_anything_not_shaped_like_their_type(coder, odd):
+    column = screening.Column(pa.array(["202310000001.1" if coder is screening.cnipa_key_codes else "123", odd],
+                                       type=pa.string()))
+    assert coder(column) is None
 
 
-@pytest.mark.parametrize("odd", LOOKALIKE_KEYS[5:] + [None])
-def test_cnipa_key_codes_refuse_anything_not_shaped_like_a_number(odd):
-    column = screening.Column(pa.array(["202310000001.1", odd], type=pa.string()))
-    assert screening.cnipa_key_codes(column) is None
-
-
-def test_the_key_test_sorts_cnipa_numbers_without_hashing(monkeypatch):
-    """Not a vacuous fast path: a clean patents key never reaches Arrow's hash."""
+def test_the_key_test_sorts_coded_keys_without_hashing(monkeypatch):
+    """Not a vacuous fast path: a clean patents key, and a clean trademarks key (number and class),
+    never reach Arrow's hash."""
     def no_hashing(*args, **kwargs):
         raise AssertionError("hashed")
 
     monkeypatch.setattr(pc, "unique", no_hashing)
+    cnipa = FIELD_TYPES["cnipa_application_no"]
     numbers = [_cnipa(f"2023100{n:05d}") for n in range(50)]
-    assert validate._all_distinct([validate.KeyPart(pa.array(numbers), FIELD_TYPES["cnipa_application_no"])])
-    assert not validate._all_distinct([validate.KeyPart(pa.array(numbers + numbers[:1]),
-                                                        FIELD_TYPES["cnipa_application_no"])])
+    assert validate._all_distinct([validate.KeyPart(pa.array(numbers), cnipa)])
+    assert not validate._all_distinct([validate.KeyPart(pa.array(numbers + numbers[:1]), cnipa)])
+    marks = ["123", "123", "G123", "123A", "0123"]
+    classes = ["9", "35", "9", "9", "9"]
+    key = [validate.KeyPart(pa.array(marks), FIELD_TYPES["trademark_no"]),
+           validate.KeyPart(pa.array(classes), FIELD_TYPES["nice_class"])]
+    assert validate._all_distinct(key)
+    key[1] = validate.KeyPart(pa.array(["9", "35", "9", "9", "35"]), FIELD_TYPES["nice_class"])
+    assert validate._all_distinct(key)
+    key[0] = validate.KeyPart(pa.array(["123", "123", "G123", "123A", "123"]), FIELD_TYPES["trademark_no"])
+    assert not validate._all_distinct(key)
 
 
 DATED = [name for name, spec in PLAN.ledgers.items() if any(f.type == "date" for f in spec.fields.values())]

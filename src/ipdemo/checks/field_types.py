@@ -104,7 +104,8 @@ FIELD_TYPES: dict[str, FieldType] = {
         messages=("bad_number", "negative", "number_too_large"), screen=screen.screen_decimal),
     "nice_class": FieldType(
         "nice_class", normalise=fields.normalise_nice_class, check=fields.check_nice_class,
-        messages=("bad_nice_class",), screen=screen.screen_nice_class, screen_rejects_edges=True),
+        messages=("bad_nice_class",), screen=screen.screen_nice_class, screen_rejects_edges=True,
+        key_codes=screen.digit_key_codes),
     "cnipa_application_no": FieldType(
         "cnipa_application_no", normalise=fields.normalise_cnipa, check=fields.check_cnipa,
         messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True, screen_rejects_edges=True,
@@ -117,5 +118,6 @@ FIELD_TYPES: dict[str, FieldType] = {
         messages=("bad_software_no",), screen=screen.screen_software_no, identifier=True, screen_rejects_edges=True),
     "trademark_no": FieldType(
         "trademark_no", normalise=fields.normalise_trademark, check=fields.check_trademark_no,
-        messages=("bad_trademark_no",), screen=screen.screen_trademark_no, identifier=True, screen_rejects_edges=True),
+        messages=("bad_trademark_no",), screen=screen.screen_trademark_no, identifier=True, screen_rejects_edges=True,
+        key_codes=screen.trademark_key_codes),
 }

@@ -303,6 +303,45 @@ def cnipa_key_codes(col: Column) -> np.ndarray | None:
     return codes if coded == col.n else None
 
 
+def digit_key_codes(col: Column) -> np.ndarray | None:
+    """Each value as one int64, one to one, when every value is 1 to 15 ASCII digits: the number
+    × 16 + its length ('07' and '7' stay apart). None when any value is anything else."""
+    if col.null.any():
+        return None
+    return _digit_codes(col.data, col.start, col.length)
+
+
+def trademark_key_codes(col: Column) -> np.ndarray | None:
+    """digit_key_codes for trademark numbers, which may also be G + digits (international) or
+    digits + A: × 3 + the form (0 plain, 1 with A, 2 with G). None for anything else."""
+    if col.null.any() or not col.n or (col.length == 0).any():
+        return None
+    g = col.byte(0) == ord("G")
+    a = ~g & (col.byte(-1) == ord("A"))
+    codes = _digit_codes(col.data, col.start + g, col.length - g - a)
+    return None if codes is None else codes * 3 + a + 2 * g
+
+
+def _digit_codes(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray | None:
+    """(number × 16 + length) of the digit runs data[start:start + length]; None unless every run
+    is 1 to 15 digits long and all digits."""
+    if not len(length):
+        return np.zeros(0, dtype=np.int64)
+    if length.min() < 1 or length.max() > 15:
+        return None
+    value = np.zeros(len(length), dtype=np.int64)
+    for k in range(int(length.max())):
+        rows = np.flatnonzero(length > k) if k >= length.min() else None  # None: every run is longer
+        digit = data[start + k if rows is None else start[rows] + k] - np.uint8(_DIGIT_LO)  # wraps past 9
+        if (digit > 9).any():
+            return None
+        if rows is None:
+            value = value * 10 + digit
+        else:
+            value[rows] = value[rows] * 10 + digit
+    return value * 16 + length
+
+
 def screen_uscc(col: Column, field: FieldContext) -> Screened:
     clean = np.zeros(col.n, dtype=bool)
     rows, m = col.fixed(18)

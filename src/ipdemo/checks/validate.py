@@ -329,18 +329,36 @@ class KeyPart:
     ftype: FieldType | None
 
 
+def _key_codes(key: list[KeyPart], parts: list[screening.Column]) -> np.ndarray | None:
+    """The whole key of each row as one int64, one to one, when every part's type codes every one
+    of its values (FieldType.key_codes) and the codes fit in 62 bits together; else None."""
+    total: np.ndarray | None = None
+    bound = 1
+    for part, col in zip(key, parts, strict=True):
+        coder = part.ftype.key_codes if part.ftype is not None else None
+        codes = coder(col) if coder is not None else None
+        if codes is None:
+            return None
+        limit = int(codes.max()) + 1 if len(codes) else 1
+        if bound * limit >= 2**62:
+            return None
+        total = codes if total is None else total * limit + codes
+        bound *= limit
+    return total
+
+
 def _all_distinct(key: list[KeyPart]) -> bool:
     """No key twice, and no key part empty or with edge spaces (else rules.duplicate_keys looks
-    closer). A one-part key whose type codes its values as integers (CNIPA numbers) is sorted as
-    numbers; any other, Arrow's hash unique (faster than pandas and than Arrow's count_distinct)."""
+    closer). A key whose parts' types code their values as integers (CNIPA and trademark numbers,
+    Nice classes) is sorted as numbers; any other goes through Arrow's hash unique (faster than
+    pandas and than Arrow's count_distinct)."""
     import pyarrow.compute as pc
 
     parts = [screening.Column(part.values) for part in key]
-    if len(key) == 1 and key[0].ftype is not None and key[0].ftype.key_codes is not None:
-        codes = key[0].ftype.key_codes(parts[0])  # None unless every value has the type's shape
-        if codes is not None:  # shaped values are never empty or padded
-            ordered = np.sort(codes)
-            return not bool((ordered[1:] == ordered[:-1]).any())
+    codes = _key_codes(key, parts)
+    if codes is not None:  # every part coded: no value empty or padded
+        ordered = np.sort(codes)
+        return not bool((ordered[1:] == ordered[:-1]).any())
     if not parts or any((p.empty | p.null | p.untrimmed()).any() for p in parts):
         return False
     # Composite keys joined by a unit separator: a value containing it could only make two keys
