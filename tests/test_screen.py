@@ -390,3 +390,13 @@ def test_dates_the_screen_read_equal_dates_parsed_again(name):
             assert np.array_equal(data.days(name, field), again, equal_nan=True)
 
     check()
+
+
+def test_month_starts_are_the_calendars_over_every_year():
+    """The date kernel's month-start table, computed for all years at once, against the calendar."""
+    starts = screening.month_starts(1, 9999)
+    epoch = date(1970, 1, 1).toordinal()
+    expected = [date(y, m, 1).toordinal() - epoch for y in range(1, 10000) for m in range(1, 13)]
+    assert starts[:-1].tolist() == expected and len(starts) == len(expected) + 1
+    assert starts[-1] == date(9999, 12, 31).toordinal() - epoch + 1  # "January 10000": the end of the table
+    assert screening.month_starts(2020, 2021).tolist() == expected[2019 * 12:2021 * 12 + 1]

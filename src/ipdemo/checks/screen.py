@@ -14,6 +14,7 @@ so "is every value 14 bytes of digits with a '.' at 12" is a few numpy compariso
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -157,35 +158,56 @@ def _number(matrix: np.ndarray) -> np.ndarray:
     return out
 
 
-def _packed(d: date) -> int:
-    return d.year * 10000 + d.month * 100 + d.day
-
-
 def dates(col: Column, earliest: date, latest: date, today: date) -> tuple[np.ndarray, np.ndarray]:
     """(clean, day numbers) for a date column: clean values are YYYY-MM-DD, real, in range and
     not after today; their day numbers count from 1970-01-01 (and order like the dates). NO_DAY
     where a value is not clean."""
     clean = np.zeros(col.n, dtype=bool)
     days = np.full(col.n, NO_DAY, dtype=np.int64)
+    last_day = min(latest, today)
     rows, m = col.fixed(10)
-    if not len(rows):
+    if not len(rows) or last_day < earliest:
         return clean, days
-    shape = (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
-    value = np.zeros(len(rows), dtype=np.int32)
-    for k in (0, 1, 2, 3, 5, 6, 8, 9):
-        digit = m[:, k] - np.uint8(_DIGIT_LO)  # uint8: anything below '0' wraps past 9
-        shape &= digit <= 9
-        value *= 10
-        value += digit
-    year, month, day = value // 10000, value // 100 % 100, value % 100
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
-    ok = shape & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
-    ok &= (value >= _packed(earliest)) & (value <= _packed(min(latest, today)))
-    at = rows[ok]
-    clean[at] = True
-    days[at] = civil_days(year[ok], month[ok], day[ok])
+    ok = (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
+    digit = {k: m[:, k] - np.uint8(_DIGIT_LO) for k in (0, 1, 2, 3, 5, 6, 8, 9)}  # uint8: below '0' wraps past 9
+    for d in digit.values():
+        ok &= d <= 9
+    year = ((digit[0].astype(np.int32) * 10 + digit[1]) * 10 + digit[2]) * 10 + digit[3]
+    month = digit[5].astype(np.int32) * 10 + digit[6]
+    day = digit[8].astype(np.int32) * 10 + digit[9]
+    # Only the years in range can hold a clean date: one month-start table over them gives each
+    # date's day number and its month's length (the next month's start minus its own).
+    ok &= (month >= 1) & (month <= 12) & (year >= earliest.year) & (year <= last_day.year)
+    starts = month_starts(earliest.year, last_day.year)
+    at = np.where(ok, (year - earliest.year) * 12 + month - 1, 0)
+    first = starts[at]
+    ok &= (day >= 1) & (day <= starts[at + 1] - first)
+    number = first + day - 1
+    ok &= (number >= _day(earliest)) & (number <= _day(last_day))
+    clean[rows[ok]] = True
+    days[rows[ok]] = number[ok]
     return clean, days
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+_MONTH_OFFSETS = np.cumsum(MONTH_DAYS[:12])  # days before each month of a common year
+
+
+def _day(d: date) -> int:
+    return d.toordinal() - _EPOCH
+
+
+@functools.lru_cache(maxsize=16)
+def month_starts(first: int, last: int) -> np.ndarray:
+    """Day numbers (since 1970-01-01) of the first of every month from January of year `first`
+    to January of year `last + 1`, computed for all the years at once (Gregorian calendar)."""
+    years = np.arange(first, last + 2, dtype=np.int64)
+    before = years - 1
+    new_year = 365 * before + before // 4 - before // 100 + before // 400 + 1 - _EPOCH
+    leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
+    starts = new_year[:, None] + _MONTH_OFFSETS[None, :] + (leap[:, None] & (np.arange(12) >= 2))
+    starts.flags.writeable = False  # shared by every call with the same years
+    return starts.ravel()[:(last - first + 1) * 12 + 1]
 
 
 def day_numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -216,17 +238,6 @@ def screened_day_numbers(days: np.ndarray, values: pa.ChunkedArray | pa.Array) -
     if len(rest):
         out[rest] = day_numbers(values.take(arrays.indices(rest)))
     return out
-
-
-def civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of valid dates: a table of month starts over the years present,
-    then one lookup and an add per row (cheaper than calendar arithmetic on every row)."""
-    if not len(year):
-        return np.zeros(0, dtype=np.int64)
-    first, last = int(year.min()), int(year.max())
-    epoch = date(1970, 1, 1).toordinal()
-    starts = np.array([date(y, m, 1).toordinal() - epoch for y in range(first, last + 1) for m in range(1, 13)])
-    return starts[(year - first) * 12 + month - 1] + day - 1
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ class Dataset:
                 towns = self.strings(ledger, "town")
                 codes = pc.index_in(towns, value_set=arrays.strings(self.plan.town_index.names, towns.type))
                 self._memo[key] = arrays.to_numpy(codes, null=empty).astype(np.int32)
+            self._memo[key].flags.writeable = False  # shared by every indicator that reads it
         return self._memo[key]
 
     def unassignable(self, ledger: str) -> bool:
@@ -134,6 +135,7 @@ class Dataset:
                 self._memo[key] = screened_day_numbers(screened, self.strings(ledger, name))
             else:
                 self._memo[key] = day_numbers(self.strings(ledger, name))
+            self._memo[key].flags.writeable = False  # shared by every indicator that reads it
         return self._memo[key]
 
     @property

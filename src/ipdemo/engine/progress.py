@@ -144,7 +144,9 @@ class Facts:
         # Whether any of its ledgers may hold records whose town is not yet known (未划分区镇).
         self.unassignable = any(data.unassignable(m.ledger) for m in ind.measures)
         parts = [self._rows(data, m) for m in ind.measures]
-        self.rows = {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
+        # One measure (most indicators): its columns as they are, no copy.
+        self.rows = parts[0] if len(parts) == 1 else \
+            {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
 
     def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
         """The measure's rows that match its `where` and have a date, as columns. One selection
