@@ -157,8 +157,9 @@ class RowScreen:
 
 
 def screen_rows(plan: Plan, spec: LedgerSpec, frame: Rows) -> Screening:
-    """The suspect rows and whether the keys are certainly distinct, side by side: the key test
-    is one Arrow hash pass that would otherwise wait for the screen."""
+    """The suspect rows (and the dates read on the way), and whether the keys are certainly
+    distinct, side by side: the key test (a sort of integer codes, or an Arrow hash pass) would
+    otherwise wait for the screen."""
     present = _columns(frame)
     keys = [KeyPart(_column(frame, k), FIELD_TYPES.get(spec.fields[k].type)) for k in spec.key if k in present]
     if len(frame) < PARALLEL_ROWS:
