@@ -47,7 +47,6 @@ DATA_NAMES = {
     ("render/docx.py", "TITLE_BREAKS"): "words after which a Chinese title may break a line",
     ("render/docx.py", "PLAN_WORD"): "the last word (计划) of a plan's name, replaced by 自查报告 in the title",
     ("plan/model.py", "ROW_COUNTERS"): "headers that number rows (序号), never a key",
-    ("project.py", "README"): "the README written into a new data repository",
     ("ingest/provenance.py", "TITLE_DATE_WORDS"): "the words before an export's date in a title line (导出, 截至)",
     ("ingest/sources.py", "_MARK_INITIALS"): "first characters of the totals and footer rows of exports (合计, 填表人)",
 }

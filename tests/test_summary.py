@@ -157,6 +157,18 @@ def test_init_creates_a_valid_project(invoke, tmp_path):
     assert again.exit_code == 2 and "Traceback" not in again.stderr
 
 
+def test_init_writes_its_readme_in_the_asked_language_naming_the_plan(invoke, tmp_path):
+    other = ROOT / "tests" / "fixtures" / "other_plan" / "targets.yaml"
+    plan = load_plan(other)
+    assert invoke(["init", str(tmp_path / "zh"), "--plan", str(other)]).exit_code == 0
+    assert invoke(["init", str(tmp_path / "en"), "--plan", str(other), "--lang", "en"]).exit_code == 0
+    zh = (tmp_path / "zh" / "README.md").read_text(encoding="utf-8")
+    en = (tmp_path / "en" / "README.md").read_text(encoding="utf-8")
+    assert zh.startswith(f"# {plan.plan.name} — 数据仓库") and plan.words("zh").areas in zh
+    assert en.startswith(f"# {plan.plan.name_en or plan.plan.name} — data repository")
+    assert plan.words("en").areas in en and not any("\u4e00" <= c <= "\u9fff" for c in en)
+
+
 def test_junit_has_a_testcase_per_ledger_and_check(invoke, tmp_path):
     root = make_project(tmp_path / "p", {"patents": [{**VALID_ROWS["patents"], "title": "", "town": "某镇"}]})
     xml = ET.fromstring(invoke(["validate", "--format", "junit"], cwd=root).stdout)

@@ -483,7 +483,7 @@ def init(
 
     lg = _lang(lang)
     with user_errors(lg):
-        written = init_project(folder, plan_from)
+        written = init_project(folder, plan_from, lg)
     for path in written:
         sys.stdout.write(display_path(path) + "\n")
     _say(message("init_done", lg, folder=display_path(folder)))

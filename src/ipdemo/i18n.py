@@ -592,6 +592,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
 # by several views first, then one group per view (cli, listing, report, summary, imports,
 # charts, the docx 自查报告, the group-robot digest, the archive), then the words load_plan uses.
 LABELS: dict[str, tuple[str, str]] = {
+    # --- the README `ipdemo init` writes into a new data repository ------------------------------
+    "init.readme": (
+        "# {plan} — 数据仓库\n\n"
+        "- `targets.yaml`：工作计划（阶段、{areas}、台账、指标）\n"
+        "- `data/*.csv`：各台账（UTF-8 带 BOM，日期 YYYY-MM-DD）\n\n"
+        "常用命令：\n\n"
+        "    ipdemo import 导出文件.xlsx       # 导入导出数据（自动识别台账、编码、表头）\n"
+        "    ipdemo validate                   # 检查数据\n"
+        "    ipdemo report --phase 2           # 进度报告\n"
+        "    ipdemo summary --format html -o 周报.html\n",
+        "# {plan} — data repository\n\n"
+        "- `targets.yaml`: the plan (phases, {areas}, ledgers, targets)\n"
+        "- `data/*.csv`: the ledgers (UTF-8 with a BOM, dates YYYY-MM-DD)\n\n"
+        "Common commands:\n\n"
+        "    ipdemo import EXPORT.xlsx         # import an export (ledger, encoding and header recognised)\n"
+        "    ipdemo validate                   # check the data\n"
+        "    ipdemo report --phase 2           # progress report\n"
+        "    ipdemo summary --format html -o weekly.html\n",
+    ),
     # --- punctuation and small grammar ------------------------------------------------------
     "punct.list": ("、", ", "),  # names in a row: 盛泽镇、七都镇 / A, B
     "punct.comma": ("，", ", "),

@@ -8,6 +8,7 @@ from pathlib import Path
 from ipdemo.data.ledger import BOM, display_path
 from ipdemo.data.store import atomic_write_bytes
 from ipdemo.errors import UsageError
+from ipdemo.i18n import label, localized
 from ipdemo.plan.model import load_plan
 
 PRE_COMMIT = """\
@@ -23,25 +24,10 @@ repos:
         files: ^(targets\\.yaml|data/.*\\.csv)$
 """
 
-README = """\
-# 知识产权强省建设区域示范 — 数据仓库
-
-- `targets.yaml`：工作计划（阶段、区镇、台账、指标）
-- `data/*.csv`：各台账（UTF-8 带 BOM，日期 YYYY-MM-DD）
-
-常用命令：
-
-    ipdemo import 导出文件.xlsx       # 导入导出数据（自动识别台账、编码、表头）
-    ipdemo validate                   # 检查数据
-    ipdemo report --phase 2           # 进度报告
-    ipdemo summary --format html -o 周报.html
-"""
-
-
-def init_project(folder: Path, plan_from: Path | None = None) -> list[Path]:
+def init_project(folder: Path, plan_from: Path | None = None, lang: str = "zh") -> list[Path]:
     """Create the project in `folder` (new or empty) for the shipped plan, or for the plan in
     `plan_from` (another district's or city's targets.yaml: checked before anything is
-    written); return the files written."""
+    written); return the files written. Its README is in `lang` and names the plan."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UsageError("init_not_empty", path=display_path(folder))
     templates = resources.files("ipdemo") / "templates"
@@ -56,12 +42,15 @@ def init_project(folder: Path, plan_from: Path | None = None) -> list[Path]:
         folder / ".github" / "workflows" / "ipdemo.yml": (templates / "project" / "github-actions.yml").read_bytes(),
         folder / ".gitlab-ci.yml": (templates / "project" / "gitlab-ci.yml").read_bytes(),
         folder / ".pre-commit-config.yaml": PRE_COMMIT.encode("utf-8"),
-        folder / "README.md": README.encode("utf-8"),
     }
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
     plan = load_plan(folder / "targets.yaml")
+    readme = label("init.readme", lang, plan=localized(plan.plan.name, plan.plan.name_en, lang),
+                   areas=plan.words(lang).areas)
+    files[folder / "README.md"] = readme.encode("utf-8")
+    atomic_write_bytes(folder / "README.md", files[folder / "README.md"])
     plan.data_dir.mkdir(parents=True, exist_ok=True)
     for name, spec in plan.ledgers.items():
         path = plan.ledger_path(name)
