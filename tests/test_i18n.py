@@ -101,8 +101,8 @@ def test_both_languages_use_the_same_placeholders(table):
     wrong = {key: (sorted(placeholders(zh)), sorted(placeholders(en))) for key, (zh, en) in TABLES[table].items()
              if placeholders(zh) != placeholders(en) and key not in PLACEHOLDER_EXCEPTIONS}
     assert not wrong, f"{table}: zh and en use different placeholders: {wrong}"
-    for key, (zh, en) in TABLES[table].items():  # only str.format's conversions, and !c
-        assert conversions(zh) | conversions(en) <= {"r", "s", "a", "c"}, key
+    for key, (zh, en) in TABLES[table].items():  # only str.format's conversions, and !c !p (i18n._Formatter)
+        assert conversions(zh) | conversions(en) <= {"r", "s", "a", "c", "p"}, key
 
 
 def test_placeholder_exceptions_are_still_needed():
@@ -330,3 +330,18 @@ def test_no_wording_chosen_by_comparing_the_language():
 def test_layout_allow_list_is_still_needed():
     used = {(rel, func) for rel, func, _ in lang_comparisons()}
     assert [entry for entry in LAYOUT_LANG_CHECKS if entry not in used] == []
+
+
+def test_english_counts_agree_with_their_nouns():
+    """{n} row{n!p}: one row, two rows; Chinese has no plural and ignores it."""
+    assert message("rows_rejected", "en", count=1, path="x.csv").startswith("x.csv: 1 invalid row;")
+    assert message("rows_rejected", "en", count=2, path="x.csv").startswith("x.csv: 2 invalid rows;")
+    assert label("imports.outside", "en", n=1).strip() == "outside the district: 1 row not imported"
+    assert label("imports.outside", "en", n=3).strip() == "outside the district: 3 rows not imported"
+    assert label("imports.outside", "zh", n=1).strip() == "区外 1 行未导入"
+    pattern = re.compile(r"\{(\w+)\} (rows|values|records|ledgers|tasks|phases|targets|indicators|attempts)\b")
+    never_one = {"too_many_rows": "a limit far above 1", "sheet_too_large": "a sheet's size over a limit",
+                 "docx.towns_intro": "{area} is the plan's word for its areas, not a count"}
+    left = {key: en for table in (MESSAGES, LABELS) for key, (_, en) in table.items()
+            if pattern.search(en) and key not in never_one}
+    assert not left, f"counts before a plural noun without {{n!p}}: {sorted(left)}"

@@ -84,7 +84,7 @@ def test_all_or_nothing_lists_every_bad_row(invoke, proj):
     ])
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
-    assert "3 rows" not in result.stderr and "2 rows of in.csv are invalid; nothing was written" in result.stderr
+    assert "3 rows" not in result.stderr and "in.csv: 2 invalid rows; nothing was written" in result.stderr
     assert "in.csv:3: application_no: error:" in result.stderr
     for field in ("title", "filed_on", "town"):
         assert f"in.csv:4: {field}: error:" in result.stderr

@@ -202,7 +202,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "rows_rejected": (
         "{path} 中有 {count} 行无效，未写入任何数据。修正后重新导入，或用 --skip-invalid 只导入有效行",
-        "{count} rows of {path} are invalid; nothing was written. Fix them and import again, "
+        "{path}: {count} invalid row{count!p}; nothing was written. Fix them and import again, "
         "or use --skip-invalid to import the valid rows only",
     ),
     # --- targets.yaml ------------------------------------------------------------------
@@ -544,7 +544,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "archive_written": (
         "已写入 {path}：台账 {ledgers} 个，佐证材料文件 {files} 个，文号等依据 {references} 条，缺失 {missing} 条",
-        "wrote {path}: {ledgers} ledgers, {files} evidence files, {references} document references, {missing} missing",
+        "wrote {path}: {ledgers} ledger{ledgers!p}, {files} evidence file{files!p}, {references} document reference{references!p}, {missing} missing",
     ),
     "webhook_missing": (
         "未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = \"…\"",
@@ -562,7 +562,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "robot_unreachable": (
         "无法把周报发送到{robot}（{host}），已尝试 {attempts} 次：{reason}",
-        "could not deliver the summary to {robot} ({host}) after {attempts} attempts: {reason}",
+        "could not deliver the summary to {robot} ({host}) after {attempts} attempt{attempts!p}: {reason}",
     ),
     "digest_too_large": ("周报摘要无法压缩到{robot}的长度限制内", "the digest cannot be made to fit {robot}'s limit"),
     "summary_written": ("周报已写入 {path}", "summary written to {path}"),
@@ -700,7 +700,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "task.percent": ("完成率{percent}%", "{percent}% of target"),
     "task.counts": (
         "共{total}项：已完成{done}项，推进中{in_progress}项，未开始{not_started}项；逾期{overdue}项。",
-        "{total} tasks: {done} done, {in_progress} in progress, {not_started} not started; {overdue} overdue.",
+        "{total} task{total!p}: {done} done, {in_progress} in progress, {not_started} not started; {overdue} overdue.",
     ),
     "task.sheet": ("重点任务", "tasks"),
     # --- ipdemo summary -----------------------------------------------------------------------------
@@ -756,38 +756,38 @@ LABELS: dict[str, tuple[str, str]] = {
     "imports.how.today": ("文件未注明，按今天", "not stated: today"),
     "imports.folded": (
         "  同一申请的多条公开（公告）记录已合并：{n} 行",
-        "  publications of one application folded into one record: {n} rows",
+        "  publications of one application folded into one record: {n} row{n!p}",
     ),
-    "imports.outside": ("  区外 {n} 行未导入", "  outside the district: {n} rows not imported"),
+    "imports.outside": ("  区外 {n} 行未导入", "  outside the district: {n} row{n!p} not imported"),
     "imports.recognised": (
         "  与台账中已有记录为同一笔（另一来源、另一编号）：{n} 行，未重复计数",
-        "  the same record as one already stored (another source, another number): {n} rows, not counted twice",
+        "  the same record as one already stored (another source, another number): {n} row{n!p}, not counted twice",
     ),
     "imports.same_record": (
         "  同一记录的重复行已合并（如同一人多日签到）：{n} 行",
-        "  repeated rows of one record folded (e.g. one person signing on two days): {n} rows",
+        "  repeated rows of one record folded (e.g. one person signing on two days): {n} row{n!p}",
     ),
-    "imports.other_office": ("  其他专利局（WO/US/PCT 等）{n} 行未导入", "  other patent offices (WO/US/PCT…): {n} rows not imported"),
+    "imports.other_office": ("  其他专利局（WO/US/PCT 等）{n} 行未导入", "  other patent offices (WO/US/PCT…): {n} row{n!p} not imported"),
     "imports.unassigned": (
         "  区内但未写明区镇 {n} 行：已导入，计入全区合计，区镇待划分（未划分区镇）",
-        "  inside the district with no town named: {n} rows imported, counted in district totals, town unassigned",
+        "  inside the district with no town named: {n} row{n!p} imported, counted in district totals, town unassigned",
     ),
     "imports.held": (
         "  无法判断归属 {n} 行未导入，已写入 {file}：补上所属区镇后重新导入",
-        "  cannot be placed: {n} rows not imported, written to {file}: fill in the town and import it again",
+        "  cannot be placed: {n} row{n!p} not imported, written to {file}: fill in the town and import it again",
     ),
     "imports.held_dry": (
         "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
-        "  cannot be placed: {n} rows (a real import writes them to *.unplaced.csv to complete)",
+        "  cannot be placed: {n} row{n!p} (a real import writes them to *.unplaced.csv to complete)",
     ),
-    "imports.skipped": ("  跳过表格中的合计/表尾 {n} 行：{rows}", "  totals/footer lines of the sheet skipped: {n} rows: {rows}"),
-    "imports.kept": ("  较早的导出不覆盖较新的数据：{n} 个值保持不变", "  an older export does not overwrite newer data: {n} values kept"),
+    "imports.skipped": ("  跳过表格中的合计/表尾 {n} 行：{rows}", "  totals/footer lines of the sheet skipped: {n} row{n!p}: {rows}"),
+    "imports.kept": ("  较早的导出不覆盖较新的数据：{n} 个值保持不变", "  an older export does not overwrite newer data: {n} value{n!p} kept"),
     "imports.kept_guess": (
         "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",
         "  (the export date was inferred; if the file is newer, import it again with --exported-on)",
     ),
     "imports.transfers": ("  权利人变更 {n} 件", "  change of applicant/owner: {n}"),
-    "imports.register": ("  企业名录新增 {n} 家", "  enterprise register: {n} organisations added"),
+    "imports.register": ("  企业名录新增 {n} 家", "  enterprise register: {n} organisation{n!p} added"),
     "imports.conflicts": (
         "  企业名录冲突 {n} 处（未修改名录，请核实）：{items}",
         "  enterprise register conflicts: {n} (register unchanged, please check): {items}",
@@ -820,7 +820,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.heading_next": ("六、下一步工作", "6. Next steps"),
     "docx.basic_plan": (
         "《计划》实施期为{start}至{end}，分{phases}{count}个阶段开展。",
-        "The Plan runs from {start} to {end} in {count} phases: {phases}.",
+        "The Plan runs from {start} to {end} in {count} phase{count!p}: {phases}.",
     ),
     "docx.basic_plan_phase": ("{name}（{start}至{end}）", "{name} ({start} to {end})"),
     "docx.basic_window": ("本报告统计区间为{start}至{end}{phase}，数据截至{end}。", "This report covers {start} to {end}{phase}."),
@@ -834,7 +834,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.summary": (
         "《计划》共设{total}项指标。截至{end}，已完成{achieved}项，正常推进{on_track}项，有风险{at_risk}项，"
         "滞后{behind}项{other}。各项指标完成情况见表1。",
-        "The Plan sets {total} targets. By {end}: {achieved} achieved, {on_track} on track, {at_risk} at risk, "
+        "The Plan sets {total} target{total!p}. By {end}: {achieved} achieved, {on_track} on track, {at_risk} at risk, "
         "{behind} behind{other}. Table 1 lists them.",
     ),
     "docx.summary_other": ("，暂无法评价{count}项", ", {count} not yet assessable"),
@@ -898,7 +898,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.task_overdue": ("{ref}“{title}”要求于{due}前完成，目前{status}。", "{ref} \"{title}\" was due by {due} and is {status}."),
     "docx.invalid": (
         "共有{count}条记录未通过校验，未计入统计（{where}），需核实更正。",
-        "{count} records fail the checks and are not counted ({where}).",
+        "Records that fail the checks are not counted: {count} ({where}).",
     ),
     "docx.invalid_part": ("{file} {count}条", "{file}: {count}"),
     "docx.invalid_sep": ("，", "; "),  # between the files of docx.invalid
@@ -938,7 +938,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "digest.headline": ("主要指标", "Headline figures"),
     "digest.overall": (
         "{total} 项指标：已完成 {achieved}，正常推进 {on_track}，有风险 {at_risk}，滞后 {behind}",
-        "{total} indicators: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
+        "{total} indicator{total!p}: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
     ),
     "digest.headline_item": (
         "{name}：{actual}/{target} {unit}{delta}，{percent}%，{status}",
@@ -997,12 +997,15 @@ class Term:
 
 
 class _Formatter(string.Formatter):
-    """str.format plus `!c`: the value with its first letter capitalised ({area!c} → Town)."""
+    """str.format plus `!c`: the value with its first letter capitalised ({area!c} → Town), and
+    `!p`: an English plural ending for a count ({n} row{n!p} → 1 row, 2 rows)."""
 
     def convert_field(self, value: object, conversion: str | None) -> object:
         if conversion == "c":
             text = str(value)
             return text[:1].upper() + text[1:]
+        if conversion == "p":
+            return "" if value == 1 else "s"
         return super().convert_field(value, conversion)
 
 
@@ -1011,7 +1014,7 @@ _FORMATTER = _Formatter()
 
 def _fill(template: str, lang: str, params: dict[str, object]) -> str:
     values = {k: v.text(lang) if isinstance(v, Term) else v for k, v in params.items()}
-    if "!c" in template:
+    if "!c" in template or "!p" in template:
         return _FORMATTER.vformat(template, (), values)
     return template.format(**values)
 
