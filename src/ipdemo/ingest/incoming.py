@@ -384,11 +384,12 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     addresses = placement.first_address(frame[place.address]) if place.address else pd.Series([""] * n, dtype="str")
     names = placement.first_party(frame[place.organisation]) if place.organisation else pd.Series([""] * n, dtype="str")
     codes = frame[place.credit_code] if place.credit_code else None
-    steps = [("address", lambda rows: placement.place_addresses(plan, addresses[rows]))]
+    steps = [(placement.BY_ADDRESS, lambda rows: placement.place_addresses(plan, addresses[rows]))]
     if register is not None:
-        steps.append(("register", lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
+        steps.append((placement.BY_REGISTER,
+                      lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
     if codes is not None:
-        steps.append(("credit_code", lambda rows: _by_code(plan, codes[rows])))
+        steps.append((placement.BY_CREDIT_CODE, lambda rows: placement.place_credit_codes(plan, codes[rows])))
     for label, step in steps:
         rows = np.flatnonzero(located == placement.UNKNOWN)
         if not len(rows):
@@ -398,7 +399,7 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
         located[rows[found]] = np.asarray(placed.located, dtype=object)[found]
         town.iloc[rows[found]] = placed.town.to_numpy(dtype=object)[found]
         how[rows[found]] = label
-    learned = np.isin(how, ["address", "credit_code"]) & (names != "").to_numpy(dtype=bool)
+    learned = np.isin(how, [placement.BY_ADDRESS, placement.BY_CREDIT_CODE]) & (names != "").to_numpy(dtype=bool)
     if learned.any():
         prepared.learn = pd.DataFrame({
             "name": names[learned].to_numpy(dtype=object), "address": addresses[learned].to_numpy(dtype=object),
@@ -435,11 +436,3 @@ def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:
     if len(rows):
         located[rows] = placement.credit_located(plan, frame["credit_code"].iloc[rows])
     frame["located"], frame["town"] = pd.Series(located, dtype="str"), pd.Series(town, dtype="str")
-
-
-def _by_code(plan: Plan, codes: pd.Series):
-    from ipdemo.ingest import placement
-
-    located = placement.credit_located(plan, codes)
-    return placement.Placed(located=located, town=pd.Series([""] * len(codes), dtype="str"),
-                     how=np.full(len(codes), "credit_code", dtype=object))
