@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import stat
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -100,7 +101,16 @@ def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, s
     return prefix, f"{prefix}-{digest.hexdigest()[:32]}"
 
 
-def load(folder: Path, key: str) -> tuple[pa.Table, StoredProblems, list[int]] | None:
+@dataclass(frozen=True)
+class Entry:
+    """A cached ledger check: the valid rows, where the problems are, the lines left out."""
+
+    rows: pa.Table
+    problems: StoredProblems
+    invalid_lines: list[int]
+
+
+def load(folder: Path, key: str) -> Entry | None:
     """The entry for `key`, or None when it is absent or damaged in any way (unreadable, not
     Arrow, JSON that parses but lacks keys or has the wrong shapes, unknown problem codes): it
     is then rebuilt."""
@@ -118,7 +128,7 @@ def load(folder: Path, key: str) -> tuple[pa.Table, StoredProblems, list[int]] |
             return None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
-    return table, StoredProblems(problems_path), invalid
+    return Entry(table, StoredProblems(problems_path), invalid)
 
 
 def _known(problems: pa.Table) -> bool:

@@ -196,7 +196,7 @@ def checked_ledger(plan: Plan, name: str) -> CheckedLedger:
     if folder is not None and key is not None:
         hit = cache.load(folder, key[1])
         if hit is not None:
-            return CheckedLedger(*hit)
+            return CheckedLedger(hit.rows, hit.problems, hit.invalid_lines)
     check = check_ledger_file(plan, name, content)
     result = CheckedLedger(check.valid_rows, check.problems, [int(n) for n in check.table.lines[check.invalid]],
                            check.valid_days)
