@@ -22,7 +22,12 @@ TOTAL_DAYS = 944  # 2021-06-01 .. 2023-12-31 inclusive
 
 def loaded(tmp_path_factory, name: str, rows: dict):
     """A project with these ledger rows: (its folder, the plan, the checked dataset)."""
-    root = make_project(tmp_path_factory.mktemp(name) / "p", rows)
+    return loaded_at(tmp_path_factory.mktemp(name) / "p", rows)
+
+
+def loaded_at(root, rows: dict):
+    """loaded(), in a folder of the caller's."""
+    make_project(root, rows)
     plan = load_plan(root / "targets.yaml")
     return root, plan, load_dataset(plan)
 
@@ -574,3 +579,20 @@ def test_a_report_takes_the_dates_the_screen_read(plan_and_data):
     """Not a vacuous fast path: the dataset keeps the screen's dates for the engine to reuse."""
     _, data = plan_and_data
     assert {"filed_on", "granted_on"} <= set(data.screened_days["patents"])
+
+
+def test_a_ledger_added_again_replaces_what_was_worked_out_from_the_old_copy(tmp_path):
+    """Dataset.add drops the day numbers, town codes and indicator facts of the copy it replaces."""
+    from ipdemo.engine.dataset import CheckedLedger, checked_ledger
+    from ipdemo.engine.progress import facts_of
+
+    rows = {"patents": [patent("202110000001", "2021-06-01"), patent("202110000009", "2021-07-01")]}
+    _, plan, data = loaded_at(tmp_path / "p", rows)
+    assert len(data.days("patents", "filed_on")) == 2 and len(data.town_codes("patents")) == 2
+    before = facts_of(data, plan.indicators[0])
+    checked = checked_ledger(plan, "patents")
+    data.add("patents", CheckedLedger(checked.rows.slice(0, 1), checked.problems, [], {
+        name: days[:1] for name, days in checked.days.items()}))
+    assert len(data.days("patents", "filed_on")) == 1 and len(data.town_codes("patents")) == 1
+    assert facts_of(data, plan.indicators[0]) is not before
+    assert compute(plan, data, make_window(plan)).indicators[0].actual == 1

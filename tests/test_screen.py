@@ -367,7 +367,7 @@ DATED = [name for name, spec in PLAN.ledgers.items() if any(f.type == "date" for
 
 @pytest.mark.parametrize("name", DATED)
 def test_dates_the_screen_read_equal_dates_parsed_again(name):
-    """A report reads dates from the screen's yyyymmdd numbers where it cleared them and parses
+    """A report reads dates from the screen's day numbers where it cleared them and parses
     the rest (trimmed values, dates with a warning): the same day numbers as parsing them all."""
     from pathlib import Path
 
@@ -400,3 +400,16 @@ def test_month_starts_are_the_calendars_over_every_year():
     assert starts[:-1].tolist() == expected and len(starts) == len(expected) + 1
     assert starts[-1] == date(9999, 12, 31).toordinal() - epoch + 1  # "January 10000": the end of the table
     assert screening.month_starts(2020, 2021).tolist() == expected[2019 * 12:2021 * 12 + 1]
+
+
+def test_a_key_too_wide_for_one_integer_is_hashed_and_still_judged_right():
+    """Two CNIPA numbers per key need ~86 bits: the codes give up (no int64 overflow) and the
+    hash decides."""
+    cnipa = FIELD_TYPES["cnipa_application_no"]
+    first = [_cnipa("202310000001"), _cnipa("202310000002"), _cnipa("202310000001")]
+    second = [_cnipa("202320000001"), _cnipa("202320000001"), _cnipa("202320000002")]
+    key = [validate.KeyPart(pa.array(first), cnipa), validate.KeyPart(pa.array(second), cnipa)]
+    assert validate._key_codes(key, [screening.Column(part.values) for part in key]) is None
+    assert validate._all_distinct(key)
+    key[1] = validate.KeyPart(pa.array([second[0], second[1], second[0]]), cnipa)
+    assert not validate._all_distinct(key)

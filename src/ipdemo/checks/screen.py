@@ -294,7 +294,7 @@ def cnipa_key_codes(col: Column) -> np.ndarray | None:
     the screen's business."""
     if col.null.any():
         return None
-    codes = np.empty(col.n, dtype=np.int64)
+    keys = np.empty(col.n, dtype=np.int64)
     coded = 0
     for width, offset in ((12, 0), (8, _OLD_NUMBERS_FROM)):
         rows, matrix = col.fixed(width + 2)
@@ -309,9 +309,9 @@ def cnipa_key_codes(col: Column) -> np.ndarray | None:
         for k in range(width):
             value *= 10
             value += digits[k]
-        codes[rows] = value * 11 + check + offset
+        keys[rows] = value * 11 + check + offset
         coded += len(rows)
-    return codes if coded == col.n else None
+    return keys if coded == col.n else None
 
 
 def digit_key_codes(col: Column) -> np.ndarray | None:
@@ -329,8 +329,8 @@ def trademark_key_codes(col: Column) -> np.ndarray | None:
         return None
     g = col.byte(0) == ord("G")
     a = ~g & (col.byte(-1) == ord("A"))
-    codes = _digit_codes(col.data, col.start + g, col.length - g - a)
-    return None if codes is None else codes * 3 + a + 2 * g
+    digits = _digit_codes(col.data, col.start + g, col.length - g - a)
+    return None if digits is None else digits * 3 + a + 2 * g
 
 
 def _digit_codes(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray | None:

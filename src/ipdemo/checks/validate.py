@@ -337,13 +337,13 @@ def _key_codes(key: list[KeyPart], parts: list[screening.Column]) -> np.ndarray 
     bound = 1
     for part, col in zip(key, parts, strict=True):
         coder = part.ftype.key_codes if part.ftype is not None else None
-        codes = coder(col) if coder is not None else None
-        if codes is None:
+        coded = coder(col) if coder is not None else None
+        if coded is None:
             return None
-        limit = int(codes.max()) + 1 if len(codes) else 1
-        if bound * limit >= 2**62:
+        limit = int(coded.max()) + 1 if len(coded) else 1
+        if bound * limit >= 2**62:  # Python integers: the test itself cannot overflow
             return None
-        total = codes if total is None else total * limit + codes
+        total = coded if total is None else total * limit + coded
         bound *= limit
     return total
 
@@ -356,9 +356,9 @@ def _all_distinct(key: list[KeyPart]) -> bool:
     import pyarrow.compute as pc
 
     parts = [screening.Column(part.values) for part in key]
-    codes = _key_codes(key, parts)
-    if codes is not None:  # every part coded: no value empty or padded
-        ordered = np.sort(codes)
+    coded = _key_codes(key, parts)
+    if coded is not None:  # every part coded: no value empty or padded
+        ordered = np.sort(coded)
         return not bool((ordered[1:] == ordered[:-1]).any())
     if not parts or any((p.empty | p.null | p.untrimmed()).any() for p in parts):
         return False

@@ -47,10 +47,15 @@ class Dataset:
     screened_days: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def add(self, ledger: str, checked: CheckedLedger) -> None:
-        """Take in one checked ledger: its valid rows, the lines left out, its problems."""
+        """Take in one checked ledger: its valid rows, the lines left out, its problems. What was
+        worked out from an earlier copy of it (day numbers, town codes, engine results) goes."""
         self.tables[ledger], self.invalid[ledger] = checked.rows, checked.invalid_lines
+        self.screened_days.pop(ledger, None)
         if checked.days:
             self.screened_days[ledger] = checked.days
+        for key in [k for k in self._memo if isinstance(k, tuple) and len(k) > 1 and k[1] == ledger]:
+            del self._memo[key]
+        self.derived.clear()
         if isinstance(checked.problems, cache.StoredProblems):
             self.stored.append(checked.problems)
         else:
@@ -96,6 +101,7 @@ class Dataset:
         key = ("text", ledger, name)
         if key not in self._memo:
             self._memo[key] = np.array(self.strings(ledger, name).to_pylist(), dtype=object)
+            self._memo[key].flags.writeable = False  # shared by every indicator that reads it
         return self._memo[key]
 
     def town_codes(self, ledger: str) -> np.ndarray:
