@@ -68,39 +68,53 @@ from read_csv('{d}/patents.csv', all_varchar=true, header=true) group by town or
 print(json.dumps(duckdb.sql(q).fetchall()))
 """
 
-# What `report --by town --format json` prints, as SQL: every indicator's figure for the district
-# up to the plan end, and by town (the narrow query above reads the patents ledger only, which
-# leaves out the other ledgers ipdemo reads, checks and counts for the same report).
+# What `report --by town --format json` prints, as SQL over the same CSVs: for the district and
+# each town (grouping sets), every indicator's figure up to the plan end: flows from the plan
+# start, annual targets year by year, milestones as their first date, distinct counts as such,
+# the invention stock at each year end; and it reads the two ledgers the report reads besides
+# (task progress, the enterprise register). The narrow query above reads the patents ledger only.
 DUCKDB_BY_TOWN_SAME = """
 import duckdb, json, sys
 d = sys.argv[1]
 csv = lambda n: f"read_csv('{d}/{n}.csv', all_varchar=true, header=true)"
 s, e = "'2021-06-01'", "'2023-12-31'"
 inside = lambda c: f"{c} between {s} and {e}"
+sets = "group by grouping sets ((town), ())"
+ended = "legal_status in ('ended', 'lapsed', 'expired', 'abandoned', 'invalidated')"
+stock = lambda on: (f"count(*) filter (where type = 'invention' and granted_on <= '{on}'"
+                    f" and not ({ended} and coalesce(status_on, '9999-12-31') <= '{on}'))")
+years = "group by grouping sets ((town, substr(held_on, 1, 4)), (substr(held_on, 1, 4)))"
 q = f'''
 select 'patents', town, count(*) filter (where {inside('filed_on')}), count(*) filter (where {inside('granted_on')}),
-       count(*) filter (where type = 'invention' and granted_on <> '' and granted_on <= {e}
-                        and not (legal_status in ('ended', 'lapsed', 'expired', 'abandoned', 'invalidated')
-                                 and status_on <> '' and status_on <= {e}))
-  from {csv('patents')} group by all
-union all select 'software', town, count(*) filter (where {inside('registered_on')}), null, null
-  from {csv('software_copyrights')} group by all
-union all select 'trademarks', town, count(*) filter (where {inside('filed_on')}), null, null
-  from {csv('trademarks')} group by all
-union all select 'programs ' || program, town, count(distinct credit_code) filter (where {inside('started_on')}),
-       count(*) filter (where {inside('started_on')}), null from {csv('enterprise_programs')} group by all
-union all select 'loans', town, sum(cast(amount as double)) filter (where {inside('issued_on')}) / 10000, null, null
-  from {csv('pledge_loans')} group by all
-union all select 'projects', town, count(*) filter (where {inside('approved_on')}), null, null
-  from {csv('industrialization_projects')} group by all
-union all select 'events ' || kind, town, count(*) filter (where {inside('held_on')}), null, null
-  from {csv('events')} group by all
-union all select 'trainees', town, count(distinct trainee_id) filter (where {inside('trained_on')}), null, null
-  from {csv('trainees')} group by all
-union all select 'insurance', town, count(*) filter (where {inside('issued_on')}), null, null
-  from {csv('insurance_policies')} group by all
-union all select 'outputs ' || kind || ' ' || level, town, count(*) filter (where achieved_on <= {e}), null, null
-  from {csv('outputs')} group by all
+       {stock('2021-05-31')}, {stock('2021-12-31')}, {stock('2022-12-31')}, {stock('2023-12-31')}
+  from {csv('patents')} {sets}
+union all select 'software', town, count(*) filter (where {inside('registered_on')}), null, null, null, null, null
+  from {csv('software_copyrights')} {sets}
+union all select 'trademarks', town, count(*) filter (where {inside('filed_on')}), null, null, null, null, null
+  from {csv('trademarks')} {sets}
+union all select 'programs', town,
+       count(distinct credit_code) filter (where program = 'standardization' and {inside('started_on')}),
+       count(distinct credit_code) filter (where program = 'strategy_plan' and {inside('started_on')}),
+       count(*) filter (where program = 'patent_database' and {inside('started_on')}), null, null, null
+  from {csv('enterprise_programs')} {sets}
+union all select 'loans', town, sum(cast(amount as double)) filter (where {inside('issued_on')}) / 10000,
+       null, null, null, null, null from {csv('pledge_loans')} {sets}
+union all select 'projects', town, count(*) filter (where {inside('approved_on')}), null, null, null, null, null
+  from {csv('industrialization_projects')} {sets}
+union all select 'plaza ' || coalesce(substr(held_on, 1, 4), ''), town,
+       count(*) filter (where kind = 'plaza_promotion' and {inside('held_on')}), null, null, null, null, null
+  from {csv('events')} {years}
+union all select 'insurance ' || coalesce(substr(issued_on, 1, 4), ''), town,
+       count(*) filter (where {inside('issued_on')}), null, null, null, null, null
+  from {csv('insurance_policies')} {years.replace('held_on', 'issued_on')}
+union all select 'trainees', town, count(distinct trainee_id) filter (where {inside('trained_on')}),
+       null, null, null, null, null from {csv('trainees')} {sets}
+union all select 'outputs ' || kind || ' ' || coalesce(level, ''), town, count(*) filter (where {inside('achieved_on')}),
+       min(achieved_on) filter (where achieved_on <= {e}), null, null, null, null
+  from {csv('outputs')} group by grouping sets ((town, kind, level), (kind, level))
+union all select 'tasks', null, count(*), count(distinct task), max(reported_on), null, null, null
+  from {csv('task_progress')}
+union all select 'register', null, count(*), null, null, null, null, null from {csv('organisations')}
 order by 1, 2
 '''
 print(json.dumps(duckdb.sql(q).fetchall(), default=str))
