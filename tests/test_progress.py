@@ -572,7 +572,24 @@ def test_one_facts_per_indicator_is_shared_by_the_report_and_its_breakdown(plan_
     built = dict(data.derived["facts"])
     by_town(plan, data, window)
     assert data.derived["facts"] == built and all(data.derived["facts"][k] is built[k] for k in built)
-    assert progress.facts_of(data, plan.indicators[0]) is built[plan.indicators[0].id]
+    first = plan.indicators[0]
+    assert progress.facts_of(data, first) is next(facts for (ident, _), facts in built.items() if ident == first.id)
+
+
+def test_a_ledger_loaded_on_demand_keeps_the_facts_of_indicators_that_do_not_read_it(tmp_path):
+    """As the report command loads: the indicators' ledgers first; the task-progress ledger when
+    the tasks need it, in the middle of compute. The breakdown after it builds no facts again."""
+    from ipdemo.engine import progress
+
+    _, plan, _ = loaded_at(tmp_path / "p", ROWS)
+    data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
+    assert "task_progress" not in data.tables
+    window = make_window(plan, None, None)
+    compute(plan, data, window)
+    assert "task_progress" in data.tables  # loaded by the tasks, after some facts were built
+    built = {id(facts) for facts in data.derived["facts"].values()}
+    by_town(plan, data, window)
+    assert {id(progress.facts_of(data, ind)) for ind in plan.indicators} == built
 
 
 def test_a_report_takes_the_dates_the_screen_read(plan_and_data):

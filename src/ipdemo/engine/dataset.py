@@ -43,19 +43,21 @@ class Dataset:
 
     _memo: dict = field(default_factory=dict, repr=False)
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
+    versions: dict[str, int] = field(default_factory=dict)  # ledger → times added: derived results name theirs
     # ledger → date field → day number of each valid row as the screen read it (see `days`)
     screened_days: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def add(self, ledger: str, checked: CheckedLedger) -> None:
         """Take in one checked ledger: its valid rows, the lines left out, its problems. What was
-        worked out from an earlier copy of it (day numbers, town codes, engine results) goes."""
+        worked out from an earlier copy of it goes (day numbers, town codes), and engine results
+        that name its version are not used again."""
         self.tables[ledger], self.invalid[ledger] = checked.rows, checked.invalid_lines
+        self.versions[ledger] = self.versions.get(ledger, 0) + 1
         self.screened_days.pop(ledger, None)
         if checked.days:
             self.screened_days[ledger] = checked.days
         for key in [k for k in self._memo if isinstance(k, tuple) and len(k) > 1 and k[1] == ledger]:
             del self._memo[key]
-        self.derived.clear()
         if isinstance(checked.problems, cache.StoredProblems):
             self.stored.append(checked.problems)
         else:

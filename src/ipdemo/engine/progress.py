@@ -452,11 +452,13 @@ def elapsed_share(start: date, end: date, on: date) -> float:
 def facts_of(data: Dataset, ind: Indicator) -> Facts:
     """One Facts per indicator and dataset, shared by the report, its breakdowns, the charts and
     the summary (a report with --by town used to build every indicator's rows twice). It lives
-    as long as the dataset does: both describe the same ledgers as read once."""
+    as long as the dataset does, under the versions of the ledgers it read: a ledger added later
+    (tasks load theirs on demand) or again gives new facts for the indicators that read it only."""
     memo = data.derived.setdefault("facts", {})
-    if ind.id not in memo:
-        memo[ind.id] = Facts(data.plan, data, ind)
-    return memo[ind.id]
+    key = (ind.id, tuple(data.versions.get(name, 0) for name in ind.ledgers))
+    if key not in memo:
+        memo[key] = Facts(data.plan, data, ind)
+    return memo[key]
 
 
 def _day_order(days: np.ndarray) -> np.ndarray:
