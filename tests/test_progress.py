@@ -603,13 +603,17 @@ def test_a_ledger_added_again_replaces_what_was_worked_out_from_the_old_copy(tmp
     from ipdemo.engine.dataset import CheckedLedger, checked_ledger
     from ipdemo.engine.progress import facts_of
 
-    rows = {"patents": [patent("202110000001", "2021-06-01"), patent("202110000009", "2021-07-01")]}
+    rows = {"patents": [patent("202110000001", "2021-06-01"), patent("202110000009", "2021-07-01"),
+                        {**patent("202110000010", "2021-07-02"), "title": ""}]}
     _, plan, data = loaded_at(tmp_path / "p", rows)
+    assert len(data.problems) == 1
     assert len(data.days("patents", "filed_on")) == 2 and len(data.town_codes("patents")) == 2
     before = facts_of(data, plan.indicators[0])
     checked = checked_ledger(plan, "patents")
     data.add("patents", CheckedLedger(checked.rows.slice(0, 1), checked.problems, [], {
         name: days[:1] for name, days in checked.days.items()}))
     assert len(data.days("patents", "filed_on")) == 1 and len(data.town_codes("patents")) == 1
+    assert len(data.problems) == 1  # the new copy's problem, not the old one's as well
     assert facts_of(data, plan.indicators[0]) is not before
+    assert sum(1 for ident, _ in data.derived["facts"] if ident == plan.indicators[0].id) == 1  # the old ones go
     assert compute(plan, data, make_window(plan)).indicators[0].actual == 1

@@ -90,7 +90,7 @@ def test_invalid_rows_warn_or_fail_with_strict(invoke, small):
     path.write_text(path.read_text(encoding="utf-8-sig").replace("七都镇", "某某镇"), encoding="utf-8-sig")
     result = invoke(["report", "--lang", "en"], cwd=small)
     assert result.exit_code == 0
-    assert "1 invalid rows were left out of the figures (patents.csv: 7)" in result.stderr
+    assert "invalid rows left out of the figures: 1 (patents.csv: 7)" in result.stderr
     strict = invoke(["report", "--strict", "--lang", "en"], cwd=small)
     assert strict.exit_code == 1 and "ipdemo validate" in strict.stderr
 

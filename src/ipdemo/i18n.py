@@ -317,11 +317,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "strict_invalid_rows": (
         "台账中有 {count} 行无效（--strict）。运行 ipdemo validate 查看",
-        "{count} ledger rows are invalid (--strict). Run ipdemo validate to see them",
+        "invalid ledger rows (--strict): {count}. Run ipdemo validate to see them",
     ),
     "invalid_rows_left_out": (
         "有 {count} 行无效数据未计入统计（{where}）。运行 ipdemo validate 查看详情",
-        "{count} invalid rows were left out of the figures ({where}). Run ipdemo validate for details",
+        "invalid rows left out of the figures: {count} ({where}). Run ipdemo validate for details",
     ),
     "bad_week": ("--week {value!r} 应为 YYYY-Www，如 2023-W39", "--week {value!r} must be YYYY-Www, e.g. 2023-W39"),
     "week_and_as_of": ("--week 与 --as-of 只能用一个", "use --week or --as-of, not both"),
@@ -342,7 +342,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "required_column_missing": (
         "文件中没有“{label}”（{field}）列，{count} 条新记录因此缺少必填值：补上该列，或用 --set {field}=… "
         "为整个文件指定同一个值，或与含该列的文件一起导入（ipdemo import A.csv B.csv）",
-        "the file has no {label} ({field}) column, so {count} new records lack a required value: add the "
+        "the file has no {label} ({field}) column, so new records lack a required value ({count}): add the "
         "column, or give one value for the whole file with --set {field}=…, or import it together with "
         "the file that has it (ipdemo import A.csv B.csv)",
     ),
@@ -829,7 +829,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "数据来源：{sources}台账。以上台账均经 ipdemo 逐条校验，未通过校验的记录不计入统计。",
         "Data sources: {sources}. Every record was checked by ipdemo; records that fail the checks are not counted.",
     ),
-    "docx.source": ("{name}（有效记录{rows}条）", "{name} ({rows} valid records)"),
+    "docx.source": ("{name}（有效记录{rows}条）", "{name} (valid records: {rows})"),
     "docx.no_source": ("数据来源：尚无台账数据。", "Data sources: no ledger data yet."),
     "docx.summary": (
         "《计划》共设{total}项指标。截至{end}，已完成{achieved}项，正常推进{on_track}项，有风险{at_risk}项，"
@@ -909,7 +909,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.next_intro": ("针对上述问题，下一步重点做好以下工作：", "Next steps:"),
     "docx.next_item": (
         "{name}：距目标尚差{gap}{unit}，剩余{weeks}周，每周需完成{rate}{unit}。",
-        "{name}: {gap} {unit} short of the target with {weeks} weeks left: {rate} {unit} a week.",
+        "{name}: {gap} {unit} short of the target, weeks left: {weeks}; {rate} {unit} a week needed.",
     ),
     "docx.next_item_done_due": ("{name}：已过要求完成时间，须尽快完成并补充佐证材料。", "{name}: past its due date; finish it and file the evidence."),
     "docx.next_none": (

@@ -43,14 +43,19 @@ class Dataset:
 
     _memo: dict = field(default_factory=dict, repr=False)
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
-    versions: dict[str, int] = field(default_factory=dict)  # ledger → times added: derived results name theirs
+    versions: dict[str, int] = field(default_factory=dict, repr=False)  # ledger → times added: derived results name theirs
+    added: dict[str, CheckedLedger] = field(default_factory=dict, repr=False)  # ledger → what add() took in
     # ledger → date field → day number of each valid row as the screen read it (see `days`)
     screened_days: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def add(self, ledger: str, checked: CheckedLedger) -> None:
-        """Take in one checked ledger: its valid rows, the lines left out, its problems. What was
-        worked out from an earlier copy of it goes (day numbers, town codes), and engine results
-        that name its version are not used again."""
+        """Take in one checked ledger: its valid rows, the lines left out, its problems. An earlier
+        copy of it goes with what was worked out from it (its problems, day numbers, town codes),
+        and engine results that name its version are not used again."""
+        earlier = self.added.get(ledger)
+        if earlier is not None:
+            self._drop_problems(earlier)
+        self.added[ledger] = checked
         self.tables[ledger], self.invalid[ledger] = checked.rows, checked.invalid_lines
         self.versions[ledger] = self.versions.get(ledger, 0) + 1
         self.screened_days.pop(ledger, None)
@@ -63,6 +68,13 @@ class Dataset:
         else:
             self.found += checked.problems
         self._memo.pop("problems", None)
+
+    def _drop_problems(self, checked: CheckedLedger) -> None:
+        if isinstance(checked.problems, cache.StoredProblems):
+            self.stored = [s for s in self.stored if s is not checked.problems]
+        else:
+            gone = {id(p) for p in checked.problems}
+            self.found = [p for p in self.found if id(p) not in gone]
 
     @property
     def problems(self) -> list[Problem]:

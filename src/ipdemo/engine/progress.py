@@ -457,6 +457,8 @@ def facts_of(data: Dataset, ind: Indicator) -> Facts:
     memo = data.derived.setdefault("facts", {})
     key = (ind.id, tuple(data.versions.get(name, 0) for name in ind.ledgers))
     if key not in memo:
+        for older in [k for k in memo if k[0] == ind.id]:  # facts of ledgers since replaced
+            del memo[older]
         memo[key] = Facts(data.plan, data, ind)
     return memo[key]
 
