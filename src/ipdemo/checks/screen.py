@@ -300,16 +300,10 @@ def cnipa_key_codes(col: Column) -> np.ndarray | None:
         rows, matrix = col.fixed(width + 2)
         if not len(rows):
             continue
-        by_position = np.ascontiguousarray(matrix.T)  # one contiguous row per byte position
-        digits = by_position[:width] - np.uint8(_DIGIT_LO)  # uint8: anything below '0' wraps past 9
-        check = _CHECK_VALUE[by_position[width + 1]]
-        if (digits > 9).any() or (by_position[width] != ord(".")).any() or (check < 0).any():
+        check = _CHECK_VALUE[matrix[:, width + 1]]
+        if not _digits(matrix[:, :width]).all() or (matrix[:, width] != ord(".")).any() or (check < 0).any():
             return None
-        value = np.zeros(len(rows), dtype=np.int64)
-        for k in range(width):
-            value *= 10
-            value += digits[k]
-        keys[rows] = value * 11 + check + offset
+        keys[rows] = _number(matrix[:, :width]) * 11 + check + offset
         coded += len(rows)
     return keys if coded == col.n else None
 

@@ -45,8 +45,6 @@ class Dataset:
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
     versions: dict[str, int] = field(default_factory=dict, repr=False)  # ledger → times added: derived results name theirs
     added: dict[str, CheckedLedger] = field(default_factory=dict, repr=False)  # ledger → what add() took in
-    # ledger → date field → day number of each valid row as the screen read it (see `days`)
-    screened_days: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def add(self, ledger: str, checked: CheckedLedger) -> None:
         """Take in one checked ledger: its valid rows, the lines left out, its problems. An earlier
@@ -58,9 +56,6 @@ class Dataset:
         self.added[ledger] = checked
         self.tables[ledger], self.invalid[ledger] = checked.rows, checked.invalid_lines
         self.versions[ledger] = self.versions.get(ledger, 0) + 1
-        self.screened_days.pop(ledger, None)
-        if checked.days:
-            self.screened_days[ledger] = checked.days
         for key in [k for k in self._memo if isinstance(k, tuple) and len(k) > 1 and k[1] == ledger]:
             del self._memo[key]
         if isinstance(checked.problems, cache.StoredProblems):
@@ -75,6 +70,11 @@ class Dataset:
         else:
             gone = {id(p) for p in checked.problems}
             self.found = [p for p in self.found if id(p) not in gone]
+
+    @property
+    def screened_days(self) -> dict[str, dict[str, np.ndarray]]:
+        """Ledger → date field → day number of each valid row as the screen read it (see `days`)."""
+        return {ledger: checked.days for ledger, checked in self.added.items() if checked.days}
 
     @property
     def problems(self) -> list[Problem]:
@@ -148,7 +148,8 @@ class Dataset:
         where the screen read them on the way in, from its day numbers."""
         key = ("days", ledger, name)
         if key not in self._memo:
-            screened = self.screened_days.get(ledger, {}).get(name)
+            checked = self.added.get(ledger)
+            screened = checked.days.get(name) if checked is not None else None
             if not self.has(ledger, name):
                 self._memo[key] = np.full(self.rows(ledger), np.nan)
             elif screened is not None:
