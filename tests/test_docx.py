@@ -318,3 +318,23 @@ def test_renders_headless_to_pages(report_zh, tmp_path):
     pages = sorted(tmp_path.glob("page-*.png"))
     assert 4 <= len(pages) <= 12
     assert pages[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_record_counts_stop_at_the_as_of_day(shipped):
+    """The 数据来源 line counts the records that existed on the as-of day (the earliest of a
+    record's dates on or before it), not every row the ledger holds today: an early report showed
+    the final report's 40,400 patents. Hand check: patents filed by then, counted from the CSV."""
+    import csv
+
+    plan = load_plan(shipped / "targets.yaml")
+    data = load_dataset(plan)
+    early = date(2022, 3, 31)
+    progress = compute(plan, data, make_window(plan, None, early))
+    with open(shipped / "data" / "patents.csv", encoding="utf-8-sig", newline="") as handle:
+        filed = [row["filed_on"] for row in csv.DictReader(handle)]
+    expected = sum(1 for day in filed if day and date.fromisoformat(day) <= early)
+    assert 0 < expected < len(filed)
+    assert data.rows_by("patents", early) == expected
+    text = "".join(docx_render._basic(plan, data, progress, "zh"))
+    assert f"专利（有效记录{expected:,}条）" in text
+    assert f"{len(filed):,}" not in text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -158,6 +159,17 @@ class Dataset:
                 self._memo[key] = day_numbers(self.strings(ledger, name))
             self._memo[key].flags.writeable = False  # shared by every indicator that reads it
         return self._memo[key]
+
+    def rows_by(self, ledger: str, end: date) -> int:
+        """Valid rows that existed by `end`: the earliest of a row's dates is on or before it.
+        A row with no date at all (a register entry) is counted: nothing says it came later."""
+        dated = [name for name, spec in self.plan.ledgers[ledger].fields.items() if spec.type == "date"]
+        if not dated or self.rows(ledger) == 0:
+            return self.rows(ledger)
+        with np.errstate(invalid="ignore"):
+            earliest = np.fmin.reduce([self.days(ledger, name) for name in dated])
+        limit = end.toordinal() - date(1970, 1, 1).toordinal()
+        return int(np.count_nonzero(np.isnan(earliest) | (earliest <= limit)))
 
     @property
     def invalid_count(self) -> int:

@@ -249,7 +249,7 @@ def _basic(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[str
     for name, spec in plan.ledgers.items():
         if name in data.tables:
             sources.append(t("source", name=localized(spec.name, spec.name_en or name, lang),
-                             rows=_num(data.tables[name].num_rows)))
+                             rows=_num(data.rows_by(name, w.end))))
     out.append(t("basic_sources", sources=sep.join(sources)) if sources else t("no_source"))
     return out
 
