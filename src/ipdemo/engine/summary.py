@@ -100,6 +100,7 @@ class Summary:
     progress: Progress | None = None  # at the week's end, for charts
     # Progress entries on the plan's tasks dated in the week (tasks.week_updates), oldest first.
     task_updates: list[dict] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)  # ledger → held rows not yet imported
 
     @property
     def changed(self) -> list[Movement]:
@@ -141,14 +142,39 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
         limit = plan.ledgers[name].stale_after_days
         if limit:
             stale += _stale(plan, name, towns, days, week.end, limit)
-    imports = [e for e in landed_imports(plan) if _in_week(e.get("time"), week)]
+    landed_entries = landed_imports(plan)
+    imports = [e for e in landed_entries if _in_week(e.get("time"), week)]
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
     from ipdemo.engine.tasks import week_updates
 
     return Summary(plan, week, records, movements, stale,
                    sum(p.severity == "error" for p in data.problems),
                    sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now,
-                   week_updates(plan, data, week.start, week.end))
+                   week_updates(plan, data, week.start, week.end), waiting_rows(plan, data, landed_entries))
+
+
+def waiting_rows(plan: Plan, data: Dataset, entries: list[dict]) -> dict[str, int]:
+    """Per ledger, the rows imports held for the clerk (`held_keys` in the journal) whose key the
+    ledger still does not hold: they wait in FILE.unplaced.csv for a town. A held row that was
+    completed and imported, or placed by a later export, no longer waits."""
+    held: dict[str, set[str]] = {}
+    for entry in entries:
+        name = entry.get("ledger")
+        if entry.get("held_keys") and name in plan.ledgers:
+            held.setdefault(name, set()).update(entry["held_keys"])
+    out: dict[str, int] = {}
+    for name, keys in held.items():
+        spec = plan.ledgers[name]
+        stored: set[str] = set()
+        if name in data.tables and all(data.has(name, k) for k in spec.key):
+            frame = data.frame(name)
+            joined = frame[spec.key[0]].astype(str)
+            for k in spec.key[1:]:
+                joined = joined + "/" + frame[k].astype(str)
+            stored = set(joined)
+        if len(keys - stored):
+            out[name] = len(keys - stored)
+    return out
 
 
 def landed_imports(plan: Plan) -> list[dict]:
