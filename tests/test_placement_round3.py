@@ -302,3 +302,24 @@ def test_the_weekly_summary_counts_rows_waiting_for_a_town(invoke, copyright_pro
     write_rows(held, rows)
     run_import(invoke, proj, str(held))  # four confirmed; the person's row waits again
     assert "计算机软件著作权：1 条记录待确认区镇" in waiting()
+
+
+def test_rows_the_clerk_deletes_or_a_deleted_file_no_longer_wait(invoke, copyright_project):
+    proj = copyright_project
+    src = copy_in(proj, "copyright_owners_suffix_brackets.csv")
+    run_import(invoke, proj, str(src))
+    held = proj / "copyright_owners_suffix_brackets.unplaced.csv"
+
+    def waiting() -> str:
+        return invoke(["summary", "--as-of", "2023-09-10", "--format", "text"], cwd=proj).stdout
+
+    rows = read_rows(held)
+    kept = [r for r in rows if r["著作权人"] != "王建国"]  # the clerk finds him outside: row deleted
+    kept[0]["所属区镇"] = kept[0]["建议区镇"]
+    write_rows(held, kept)
+    assert run_import(invoke, proj, str(held))["held"] == 3
+    assert "计算机软件著作权：3 条记录待确认区镇" in waiting()
+    again = proj / "copyright_owners_suffix_brackets.unplaced.unplaced.csv"
+    assert again.exists()
+    again.unlink()  # the clerk gives up on the rest
+    assert "待确认区镇" not in waiting()

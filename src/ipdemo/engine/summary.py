@@ -154,27 +154,40 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
 
 
 def waiting_rows(plan: Plan, data: Dataset, entries: list[dict]) -> dict[str, int]:
-    """Per ledger, the rows imports held for the clerk (`held_keys` in the journal) whose key the
-    ledger still does not hold: they wait in FILE.unplaced.csv for a town. A held row that was
-    completed and imported, or placed by a later export, no longer waits."""
-    held: dict[str, set[str]] = {}
+    """Per ledger, the rows that wait in a FILE.unplaced.csv for the clerk. Replaying the journal:
+    an import records the keys it held under each file it wrote (`held_keys`); importing such a
+    file again settles its rows (those still blank are recorded again under the next file); a
+    file the clerk deleted holds nothing. Keys the ledger holds by now (completed, or placed by a
+    later export) no longer wait."""
+    files: dict[str, tuple[str, list[str]]] = {}  # held file → (ledger, keys)
     for entry in entries:
-        name = entry.get("ledger")
-        if entry.get("held_keys") and name in plan.ledgers:
-            held.setdefault(name, set()).update(entry["held_keys"])
+        for source in entry.get("sources") or []:
+            files.pop(source, None)
+        held = entry.get("held_keys")
+        if isinstance(held, dict) and entry.get("ledger") in plan.ledgers:
+            for path, keys in held.items():
+                files[path] = (entry["ledger"], list(keys))
+    waiting: dict[str, set[str]] = {}
+    for path, (name, keys) in files.items():
+        if keys and (plan.source.parent / path).exists():  # recorded from the project folder
+            waiting.setdefault(name, set()).update(keys)
     out: dict[str, int] = {}
-    for name, keys in held.items():
-        spec = plan.ledgers[name]
-        stored: set[str] = set()
-        if name in data.tables and all(data.has(name, k) for k in spec.key):
-            frame = data.frame(name)
-            joined = frame[spec.key[0]].astype(str)
-            for k in spec.key[1:]:
-                joined = joined + "/" + frame[k].astype(str)
-            stored = set(joined)
-        if len(keys - stored):
-            out[name] = len(keys - stored)
+    for name, keys in waiting.items():
+        left = keys - _stored_keys(plan, data, name)
+        if left:
+            out[name] = len(left)
     return out
+
+
+def _stored_keys(plan: Plan, data: Dataset, name: str) -> set[str]:
+    spec = plan.ledgers[name]
+    if name not in data.tables or not all(data.has(name, k) for k in spec.key):
+        return set()
+    frame = data.frame(name)
+    joined = frame[spec.key[0]].astype(str)
+    for k in spec.key[1:]:
+        joined = joined + "/" + frame[k].astype(str)
+    return set(joined)
 
 
 def landed_imports(plan: Plan) -> list[dict]:

@@ -417,8 +417,9 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
                                            if any(e.file == p.source.display for e in errors))
         # Held rows are written out before the ledger changes: a failure here changes nothing.
         suggest = Suggester(plan) if held else None
-        result.held_file = ", ".join(write_held(spec, group[i], lines, reasons, options.lang, suggest)
-                                     for i, (lines, reasons) in held.items()) or None
+        held_files = {i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
+                      for i, (lines, reasons) in held.items()}
+        result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
         append_journal(plan.data_dir, {
@@ -428,7 +429,9 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
             "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
             "rejected": result.rejected, "outside": result.outside, "other_office": result.other_office,
-            "held": result.held, "held_keys": held_keys(spec, joined.frame[unplaced]),
+            "held": result.held, "sources": [_from_project(plan, p.source.path) for p in group],
+            "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & (joined.origin == i)])
+                          for i, path in held_files.items()},
             "new_keys": new_keys, "new_keys_total": len(new_keys), "confirmed": confirmed,
             "changes": [c.__dict__ for c in changes]})
         if data != before:
@@ -720,9 +723,15 @@ def _beside(source: Source, suffix: str, data: bytes) -> Path:
     return target
 
 
+def _from_project(plan: Plan, path: Path) -> str:
+    """A file's path as the journal records it: relative to the project folder (targets.yaml's),
+    so that the record survives the folder being moved."""
+    return os.path.relpath(path.resolve(), plan.source.parent.resolve())
+
+
 def held_keys(spec: LedgerSpec, frame: pd.DataFrame) -> list[str]:
-    """The keys of the held rows, as the journal records them: `ipdemo summary` counts those the
-    ledger does not hold yet as rows waiting for the clerk."""
+    """The keys of the rows held in one file, as the journal records them (under the file's
+    path from the project folder): `ipdemo summary` counts those still waiting (engine.summary.waiting_rows)."""
     return keys_of(frame, spec.key).str.replace(KEY_SEP, "/").tolist() if len(frame) else []
 
 
@@ -767,7 +776,7 @@ class Suggester:
 
 
 def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str], lang: str = "zh",
-               suggest: Suggester | None = None) -> str:
+               suggest: Suggester | None = None) -> Path:
     """Rows that cannot be placed, as they came, beside the source, with a town column to fill,
     the reason, and the best suggestion (建议区镇 + 建议依据, never imported): the clerk confirms a
     suggestion by copying it into the town column, completes the rest and imports the file again."""
@@ -785,7 +794,7 @@ def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: lis
     if suggest is not None:
         ordered = frame[ROW_COLUMN].to_numpy(dtype=np.int64)
         frame[SUGGESTED_COLUMN], frame[BASIS_COLUMN] = suggest.columns(spec, prepared, ordered, lang)
-    return display_path(_beside(source, ".unplaced.csv", serialise(frame.astype("str"))))
+    return _beside(source, ".unplaced.csv", serialise(frame.astype("str")))
 
 
 def _write_rejects(source: Source, errors: list[Problem], lang: str) -> str:

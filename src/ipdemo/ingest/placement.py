@@ -37,6 +37,22 @@ Address rules (see `place_addresses`), in order:
    is written in Latin letters only (unless it names China: then unknown, as the plan's place
    names are Chinese).
 5. Otherwise unknown.
+
+Postcodes and region codes (`place_postcodes`; evidence where the address places nothing and the
+register does not know the organisation): a postcode in the district's block (placement.postcodes)
+is inside, in a town only when one town alone lists it (towns[].postcodes); a shared postcode
+(the city's general one) decides nothing; any other well-formed postcode is outside. Without a
+postcode, a province / city / district code: the district's own is inside, one above it decides
+nothing, another (or a foreign country code) is outside. A row placed so teaches the register
+nothing (a postcode is the row's, not proof of where the firm is).
+
+Applicant / owner lists (`same_parties`) are compared as ordered lists of names, blind to the
+separator, spacing and width: 'A; B' and 'A；B' are the same parties, no transfer.
+
+Suggestions for held rows (`suggest_towns`) are only ever written beside the import for the
+clerk to confirm: the register on a looser key (`loose_key`: company form and brackets aside),
+the one town the firm's other records carry, a place word in the firm's name. None of them is
+applied to a record.
 """
 
 from __future__ import annotations
