@@ -248,7 +248,7 @@ def test_held_rows_carry_a_marked_suggestion(invoke, copyright_project):
     proj = copyright_project
     src = copy_in(proj, "copyright_owners_suffix_brackets.csv")
     out = run_import(invoke, proj, str(src))
-    assert (out["ledger"], out["added"], out["held"]) == ("software_copyrights", 1, 5)
+    assert (out["ledger"], out["added"], out["held"], out["suggested"]) == ("software_copyrights", 1, 5, 4)
     held = read_rows(proj / "copyright_owners_suffix_brackets.unplaced.csv")
     got = {r["著作权人"]: (r["所属区镇"], r["建议区镇"]) for r in held}
     assert got == {"苏州甲软件有限公司": ("", SHENGZE),          # register: 股份有限公司
@@ -264,7 +264,8 @@ def test_held_rows_carry_a_marked_suggestion(invoke, copyright_project):
 def test_a_suggestion_is_never_imported_until_the_clerk_copies_it(invoke, copyright_project):
     proj = copyright_project
     src = copy_in(proj, "copyright_owners_suffix_brackets.csv")
-    run_import(invoke, proj, str(src))
+    said = invoke(["import", str(src)], cwd=proj)
+    assert said.exit_code == 0 and "其中 4 行已预填建议区镇" in said.stdout + said.stderr
     held = proj / "copyright_owners_suffix_brackets.unplaced.csv"
     again = run_import(invoke, proj, str(held))  # sent back untouched: still held, nothing added
     assert (again["added"], again["held"]) == (0, 5)

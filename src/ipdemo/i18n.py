@@ -814,6 +814,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "  enterprise register conflicts: {n} (register unchanged, please check): {items}",
     ),
     "imports.rejects": ("无效行已写入 {file}", "invalid rows written to {file}"),
+    "imports.suggested": (
+        "  其中 {n} 行已预填建议区镇（建议区镇列，仅供核对；确认后填入所属区镇再导入）",
+        "  {n} of them carry a suggested town (建议区镇 column, a suggestion only: copy it into the town "
+        "column to confirm, then import)",
+    ),
     # --- charts (HTML pages; the docx draws its own) ----------------------------------------------
     "chart.actual": ("实际", "actual"),
     "chart.pro_rata": ("序时目标", "pro-rata target"),

@@ -100,6 +100,7 @@ class ImportResult:
     outside: int = 0  # outside the district: skipped
     held: int = 0  # cannot be placed: written to held_file to complete
     held_file: str | None = None
+    suggested: int = 0  # held rows written with a suggested town (建议区镇) for the clerk to confirm
     unassigned: int = 0  # inside the district, town not known: imported with an empty town
     recognised: int = 0  # rows found to be a stored record under another identity (two sources)
     same_record: int = 0  # rows of this import that were one record (a trainee signing twice)
@@ -126,6 +127,7 @@ class ImportResult:
                 "exported_on_from": self.exported_how, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "rejected": self.rejected, "outside": self.outside,
                 "other_office": self.other_office, "held": self.held, "held_file": self.held_file,
+                "suggested": self.suggested,
                 "unassigned": self.unassigned, "folded_publications": self.folded, "recognised": self.recognised,
                 "same_record": self.same_record,
                 "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
@@ -419,6 +421,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         suggest = Suggester(plan) if held else None
         held_files = {i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
                       for i, (lines, reasons) in held.items()}
+        result.suggested = suggest.made if suggest is not None else 0
         result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
@@ -743,6 +746,7 @@ class Suggester:
         self.plan = plan
         self.register = load_register(plan)
         self._known: dict[str, set[str]] | None = None
+        self.made = 0  # rows given a suggestion
 
     def known(self) -> dict[str, set[str]]:
         from ipdemo.ingest.placement import firm_towns
@@ -771,6 +775,7 @@ class Suggester:
         picked = pd.Series([names[i] if i >= 0 else "" for i in at], dtype=object)
         found = suggest_towns(self.plan, picked, self.register, self.known())
         towns = [s.town if s is not None else "" for s in found]
+        self.made += sum(1 for s in found if s is not None)
         basis = [message(f"suggested_by_{s.basis}", lang, name=s.detail) if s is not None else "" for s in found]
         return towns, basis
 
