@@ -205,6 +205,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}: {count} invalid row{count!p}; nothing was written. Fix them and import again, "
         "or use --skip-invalid to import the valid rows only",
     ),
+    # --- place -----------------------------------------------------------------------------
+    "suggested_by_register": (
+        "企业名录中的“{name}”（仅公司形式、括号或空格写法不同，请核对后将建议区镇填入所属区镇）",
+        "the enterprise register's '{name}' (differs only in company form, brackets or spacing; check it, "
+        "then copy the suggested town into the town column)",
+    ),
+    "suggested_by_ledger": (
+        "“{name}”在台账中其他记录的区镇（请核对后将建议区镇填入所属区镇）",
+        "the town of '{name}' in its other records in the ledgers (check it, then copy the suggested town "
+        "into the town column)",
+    ),
+    "suggested_by_name": (
+        "企业名称“{name}”中的地名，仅为推测（名称不能证明所在地，请核实后再填入所属区镇）",
+        "a place word in the name '{name}', a guess only (a name does not prove where a firm is: verify "
+        "before copying it into the town column)",
+    ),
     # --- targets.yaml ------------------------------------------------------------------
     "plan_missing": (
         "找不到 {path}。在项目目录中运行，或用 --targets 指定；ipdemo init DIR 可新建项目",
@@ -742,6 +758,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "共 {errors}，{warnings}（运行 ipdemo validate 查看全部）",
         "{errors}, {warnings} (ipdemo validate lists them all)",
     ),
+    "summary.waiting": (
+        "{ledger}：{n} 条记录待确认区镇（见导入时生成的 .unplaced.csv 文件，填写所属区镇后重新导入）",
+        "{ledger}: {n} record{n!p} waiting for a town (in the .unplaced.csv files written by the imports: "
+        "fill in the town and import them again)",
+    ),
     # --- ipdemo import ------------------------------------------------------------------------------
     "imports.head": (
         "{source} → {ledger}（{name}）：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}",
@@ -793,6 +814,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "  enterprise register conflicts: {n} (register unchanged, please check): {items}",
     ),
     "imports.rejects": ("无效行已写入 {file}", "invalid rows written to {file}"),
+    "imports.suggested": (
+        "  其中 {n} 行已预填建议区镇（建议区镇列，仅供核对；确认后填入所属区镇再导入）",
+        "  {n} of them carry a suggested town (建议区镇 column, a suggestion only: copy it into the town "
+        "column to confirm, then import)",
+    ),
     # --- charts (HTML pages; the docx draws its own) ----------------------------------------------
     "chart.actual": ("实际", "actual"),
     "chart.pro_rata": ("序时目标", "pro-rata target"),

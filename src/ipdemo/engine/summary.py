@@ -100,6 +100,7 @@ class Summary:
     progress: Progress | None = None  # at the week's end, for charts
     # Progress entries on the plan's tasks dated in the week (tasks.week_updates), oldest first.
     task_updates: list[dict] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)  # ledger → held rows not yet imported
 
     @property
     def changed(self) -> list[Movement]:
@@ -141,14 +142,52 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
         limit = plan.ledgers[name].stale_after_days
         if limit:
             stale += _stale(plan, name, towns, days, week.end, limit)
-    imports = [e for e in landed_imports(plan) if _in_week(e.get("time"), week)]
+    landed_entries = landed_imports(plan)
+    imports = [e for e in landed_entries if _in_week(e.get("time"), week)]
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
     from ipdemo.engine.tasks import week_updates
 
     return Summary(plan, week, records, movements, stale,
                    sum(p.severity == "error" for p in data.problems),
                    sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now,
-                   week_updates(plan, data, week.start, week.end))
+                   week_updates(plan, data, week.start, week.end), waiting_rows(plan, data, landed_entries))
+
+
+def waiting_rows(plan: Plan, data: Dataset, entries: list[dict]) -> dict[str, int]:
+    """Per ledger, the rows that wait in a FILE.unplaced.csv for the clerk. Replaying the journal:
+    an import records the keys it held under each file it wrote (`held_keys`); importing such a
+    file again settles its rows (those still blank are recorded again under the next file); a
+    file the clerk deleted holds nothing. Keys the ledger holds by now (completed, or placed by a
+    later export) no longer wait."""
+    files: dict[str, tuple[str, list[str]]] = {}  # held file → (ledger, keys)
+    for entry in entries:
+        for source in entry.get("sources") or []:
+            files.pop(source, None)
+        held = entry.get("held_keys")
+        if isinstance(held, dict) and entry.get("ledger") in plan.ledgers:
+            for path, keys in held.items():
+                files[path] = (entry["ledger"], list(keys))
+    waiting: dict[str, set[str]] = {}
+    for path, (name, keys) in files.items():
+        if keys and (plan.source.parent / path).exists():  # recorded from the project folder
+            waiting.setdefault(name, set()).update(keys)
+    out: dict[str, int] = {}
+    for name, keys in waiting.items():
+        left = keys - _stored_keys(plan, data, name)
+        if left:
+            out[name] = len(left)
+    return out
+
+
+def _stored_keys(plan: Plan, data: Dataset, name: str) -> set[str]:
+    spec = plan.ledgers[name]
+    if name not in data.tables or not all(data.has(name, k) for k in spec.key):
+        return set()
+    frame = data.frame(name)
+    joined = frame[spec.key[0]].astype(str)
+    for k in spec.key[1:]:
+        joined = joined + "/" + frame[k].astype(str)
+    return set(joined)
 
 
 def landed_imports(plan: Plan) -> list[dict]:

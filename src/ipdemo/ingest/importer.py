@@ -100,6 +100,7 @@ class ImportResult:
     outside: int = 0  # outside the district: skipped
     held: int = 0  # cannot be placed: written to held_file to complete
     held_file: str | None = None
+    suggested: int = 0  # held rows written with a suggested town (建议区镇) for the clerk to confirm
     unassigned: int = 0  # inside the district, town not known: imported with an empty town
     recognised: int = 0  # rows found to be a stored record under another identity (two sources)
     same_record: int = 0  # rows of this import that were one record (a trainee signing twice)
@@ -126,6 +127,7 @@ class ImportResult:
                 "exported_on_from": self.exported_how, "added": self.added, "updated": self.updated,
                 "unchanged": self.unchanged, "rejected": self.rejected, "outside": self.outside,
                 "other_office": self.other_office, "held": self.held, "held_file": self.held_file,
+                "suggested": self.suggested,
                 "unassigned": self.unassigned, "folded_publications": self.folded, "recognised": self.recognised,
                 "same_record": self.same_record,
                 "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
@@ -376,6 +378,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             stored, joined = _recognise(spec, stored, joined, result)
         merged, where = merge(stored, joined.frame, spec)
         keep_stored_towns(stored, merged, where, joined)
+        keep_stored_parties(spec, stored, merged, where)
         outside, unplaced, held = _set_aside(joined, where, result)
         if outside.any():  # outside rows are not the district's: not even checked
             inside = ~outside
@@ -415,8 +418,11 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             result.reject_file = ", ".join(_write_rejects(p.source, errors, options.lang) for p in group
                                            if any(e.file == p.source.display for e in errors))
         # Held rows are written out before the ledger changes: a failure here changes nothing.
-        result.held_file = ", ".join(write_held(spec, group[i], lines, reasons, options.lang)
-                                     for i, (lines, reasons) in held.items()) or None
+        suggest = Suggester(plan) if held else None
+        held_files = {i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
+                      for i, (lines, reasons) in held.items()}
+        result.suggested = suggest.made if suggest is not None else 0
+        result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
         before = ledger_path.read_bytes() if ledger_path.exists() else b""
         data = serialise(table) if (result.added or result.updated or not before) else before
         append_journal(plan.data_dir, {
@@ -426,7 +432,10 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
             "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
             "rejected": result.rejected, "outside": result.outside, "other_office": result.other_office,
-            "held": result.held, "new_keys": new_keys, "new_keys_total": len(new_keys), "confirmed": confirmed,
+            "held": result.held, "sources": [_from_project(plan, p.source.path) for p in group],
+            "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & (joined.origin == i)])
+                          for i, path in held_files.items()},
+            "new_keys": new_keys, "new_keys_total": len(new_keys), "confirmed": confirmed,
             "changes": [c.__dict__ for c in changes]})
         if data != before:
             atomic_write_bytes(ledger_path, data)
@@ -501,6 +510,30 @@ def keep_stored_towns(stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndar
     column = merged["town"].to_numpy(dtype=object)
     column[derived[old != ""]] = old[old != ""]
     merged["town"] = pd.Series(column, dtype="str")
+
+
+def keep_stored_parties(spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray) -> None:
+    """A list of applicants/owners that names the same parties as the stored one, only with other
+    separators, spacing or width ('A; B' → 'A；B'), is no change and no transfer: the stored
+    value stays as it was written."""
+    from ipdemo.ingest.placement import same_parties
+
+    matched = np.flatnonzero(where >= 0)
+    if not len(matched):
+        return
+    for fname, fs in spec.fields.items():
+        if not fs.identity or fname not in stored.columns:
+            continue
+        old = _take(stored[fname], where[matched])
+        new = merged[fname].to_numpy(dtype=object)[matched]
+        differs = np.flatnonzero(new != old)
+        if not len(differs):
+            continue
+        same = differs[same_parties(old[differs], new[differs])]
+        if len(same):
+            column = merged[fname].to_numpy(dtype=object)
+            column[matched[same]] = old[same]
+            merged[fname] = pd.Series(column, dtype="str")
 
 
 def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult
@@ -693,10 +726,67 @@ def _beside(source: Source, suffix: str, data: bytes) -> Path:
     return target
 
 
-def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str], lang: str = "zh") -> str:
-    """Rows that cannot be placed, as they came, beside the source, with a town column to fill
-    and the reason: complete it and import it again."""
+def _from_project(plan: Plan, path: Path) -> str:
+    """A file's path as the journal records it: relative to the project folder (targets.yaml's),
+    so that the record survives the folder being moved."""
+    return os.path.relpath(path.resolve(), plan.source.parent.resolve())
+
+
+def held_keys(spec: LedgerSpec, frame: pd.DataFrame) -> list[str]:
+    """The keys of the rows held in one file, as the journal records them (under the file's
+    path from the project folder): `ipdemo summary` counts those still waiting (engine.summary.waiting_rows)."""
+    return keys_of(frame, spec.key).str.replace(KEY_SEP, "/").tolist() if len(frame) else []
+
+
+class Suggester:
+    """Town suggestions for held rows (placement.suggest_towns): the register, and the towns the
+    ledgers already give each firm (read once, only when some row is held)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.register = load_register(plan)
+        self._known: dict[str, set[str]] | None = None
+        self.made = 0  # rows given a suggestion
+
+    def known(self) -> dict[str, set[str]]:
+        from ipdemo.ingest.placement import firm_towns
+
+        if self._known is None:
+            self._known = {}
+            for name, spec in self.plan.ledgers.items():
+                organisation = spec.place.organisation if spec.place is not None else None
+                if organisation is None or "town" not in spec.fields or not self.plan.ledger_path(name).exists():
+                    continue
+                stored, _ = _stored(self.plan, name, self.plan.ledger_path(name))
+                for key, towns in firm_towns(stored[organisation], stored["town"]).items():
+                    self._known.setdefault(key, set()).update(towns)
+        return self._known
+
+    def columns(self, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, lang: str) -> tuple[list[str], list[str]]:
+        """Per held line: the suggested town ('' when none) and where it came from."""
+        from ipdemo.i18n import message
+        from ipdemo.ingest.placement import suggest_towns
+
+        organisation = spec.place.organisation if spec.place is not None else None
+        if organisation is None:
+            return [""] * len(lines), [""] * len(lines)
+        at = pd.Index(prepared.rows).get_indexer(lines)
+        names = prepared.frame[organisation].to_numpy(dtype=object)
+        picked = pd.Series([names[i] if i >= 0 else "" for i in at], dtype=object)
+        found = suggest_towns(self.plan, picked, self.register, self.known())
+        towns = [s.town if s is not None else "" for s in found]
+        self.made += sum(1 for s in found if s is not None)
+        basis = [message(f"suggested_by_{s.basis}", lang, name=s.detail) if s is not None else "" for s in found]
+        return towns, basis
+
+
+def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str], lang: str = "zh",
+               suggest: Suggester | None = None) -> Path:
+    """Rows that cannot be placed, as they came, beside the source, with a town column to fill,
+    the reason, and the best suggestion (建议区镇 + 建议依据, never imported): the clerk confirms a
+    suggestion by copying it into the town column, completes the rest and imports the file again."""
     from ipdemo.i18n import message
+    from ipdemo.ingest.placement import BASIS_COLUMN, SUGGESTED_COLUMN
 
     source = prepared.source
     frame = _source_rows(source, lines)
@@ -706,7 +796,10 @@ def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: lis
     if not any(header_table(spec).get(header_key(c), ("",))[0] == "town" for c in frame.columns):
         frame[spec.fields["town"].label or "town"] = ""
     frame[REASON_COLUMN] = [message(f"held_{reasons[int(n)]}", lang) for n in frame[ROW_COLUMN]]
-    return display_path(_beside(source, ".unplaced.csv", serialise(frame.astype("str"))))
+    if suggest is not None:
+        ordered = frame[ROW_COLUMN].to_numpy(dtype=np.int64)
+        frame[SUGGESTED_COLUMN], frame[BASIS_COLUMN] = suggest.columns(spec, prepared, ordered, lang)
+    return _beside(source, ".unplaced.csv", serialise(frame.astype("str")))
 
 
 def _write_rejects(source: Source, errors: list[Problem], lang: str) -> str:

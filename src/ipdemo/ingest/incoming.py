@@ -28,6 +28,7 @@ import pandas as pd
 from ipdemo.checks import fields
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
+from ipdemo.ingest.placement import BASIS_COLUMN, SUGGESTED_COLUMN
 from ipdemo.ingest.provenance import ExportDate, export_date
 from ipdemo.ingest.sources import Source
 from ipdemo.plan.model import LedgerSpec, PlaceSpec, Plan, PublicationSpec
@@ -44,7 +45,8 @@ LOCATED, REASON, HOW = "__located", "__reason", "__how"
 # Columns ipdemo adds to the files it writes beside a source (held and rejected rows): ignored
 # without a warning when such a file comes back completed.
 ROW_COLUMN, REASON_COLUMN = "原行号", "原因"
-OWN_COLUMNS = {ROW_COLUMN, REASON_COLUMN, "row", "reason"}
+# The suggested town of a held row is never read as its town: the clerk copies it to confirm.
+OWN_COLUMNS = {ROW_COLUMN, REASON_COLUMN, "row", "reason", SUGGESTED_COLUMN, BASIS_COLUMN}
 SOURCE_MARK = re.compile(r"^\[[^\]]{1,4}\]")  # PatSnap's '[标]' before standardised names
 
 
@@ -104,6 +106,8 @@ def map_headers(plan: Plan, spec: LedgerSpec, header: list[str], source: str = "
     table = header_table(spec)
     found: dict[str, list[Column]] = {}
     for index, cell in enumerate(header):
+        if cell in OWN_COLUMNS:
+            continue
         hit, unit = table.get(header_key(cell)), None
         if hit is None:
             base, unit = split_unit(plan, cell)
@@ -204,6 +208,8 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     prepared.provided = set(provided)
     if spec.publications is not None:
         used |= _fold(spec.publications, spec, source, prepared)
+    if spec.place is not None:
+        used |= {i for i in _evidence_columns(plan, source.header).values() if i is not None}
     prepared.warnings = _unmapped(source, used) + [p for p in problems if p.severity == "warning"]
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, source.title_lines, dated,
@@ -388,6 +394,11 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     if register is not None:
         steps.append((placement.BY_REGISTER,
                       lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
+    postcodes, regions = _postcode_evidence(plan, prepared, addresses)
+    if postcodes is not None:
+        steps.append((placement.BY_POSTCODE,
+                      lambda rows: placement.place_postcodes(plan, postcodes[rows],
+                                                             None if regions is None else regions[rows])))
     if codes is not None:
         steps.append((placement.BY_CREDIT_CODE, lambda rows: placement.place_credit_codes(plan, codes[rows])))
     for label, step in steps:
@@ -412,6 +423,40 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     prepared.frame[REASON] = pd.Series(np.where(located == placement.UNKNOWN, reasons, ""), dtype="str")
     prepared.placed = pd.Series(how, dtype="str")
     prepared.frame[HOW] = prepared.placed
+
+
+def _evidence_columns(plan: Plan, header: list[str]) -> dict[str, int | None]:
+    """The source columns of the postcode and the province / city code (placement headers)."""
+    spec = plan.placement
+    return {"postcode": find_column(header, spec.postcode_headers) if spec.postcode_headers else None,
+            "region_code": find_column(header, spec.region_headers) if spec.region_headers else None}
+
+
+def _postcode_evidence(plan: Plan, prepared: Prepared, addresses: pd.Series
+                       ) -> tuple[pd.Series | None, pd.Series | None]:
+    """Per kept row: its postcode (the column, else one written before the address) and its
+    province / city code; (None, None) when the file has neither."""
+    from ipdemo.ingest import placement
+
+    source = prepared.source
+    at = pd.Index(source.rows).get_indexer(prepared.rows)  # kept rows (folded, filtered) in the source
+
+    def column(index: int | None) -> pd.Series | None:
+        if index is None:
+            return None
+        values = source.frame[str(index)].reset_index(drop=True).to_numpy(dtype=object)
+        return pd.Series(np.where(at >= 0, values[np.maximum(at, 0)], ""), dtype=object)
+
+    found = _evidence_columns(plan, source.header)
+    postcodes, regions = column(found.get("postcode")), column(found.get("region_code"))
+    leading = placement.leading_postcode(addresses).reset_index(drop=True)
+    if postcodes is None:
+        postcodes = leading if (leading != "").any() else None
+    else:
+        postcodes = postcodes.where(postcodes.astype(str).str.strip() != "", leading)
+    if postcodes is None and regions is not None:
+        postcodes = pd.Series([""] * len(regions), dtype=object)
+    return postcodes, regions
 
 
 def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:

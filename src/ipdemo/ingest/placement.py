@@ -24,7 +24,8 @@ Address rules (see `place_addresses`), in order:
    a bare 吴江路 is Shanghai's).
 3. The town is chosen among the keywords from the district's name on (or from the start):
    a. explicit keywords (ending in 镇/乡/街道/区/新城: 松陵镇, 汾湖高新区, 东太湖度假区) beat
-      bare names (同里, 盛泽); among each kind the earliest wins, and at one position the longest;
+      bare names (同里, 盛泽); at one position the longest wins; when the keywords of the winning
+      kind name two different towns (吴江区松陵镇…盛泽镇…) the town stays '' (unassigned);
    b. a bare name is void when it is part of a road (up to 3 characters then 路/街/道/巷/弄/桥:
       同里湖路, 江陵西路, 盛泽大道) or of another unit (桃源县);
    c. right after the district's name, a keyword with the district's stem dropped also counts
@@ -36,6 +37,22 @@ Address rules (see `place_addresses`), in order:
    is written in Latin letters only (unless it names China: then unknown, as the plan's place
    names are Chinese).
 5. Otherwise unknown.
+
+Postcodes and region codes (`place_postcodes`; evidence where the address places nothing and the
+register does not know the organisation): a postcode in the district's block (placement.postcodes)
+is inside, in a town only when one town alone lists it (towns[].postcodes); a shared postcode
+(the city's general one) decides nothing; any other well-formed postcode is outside. Without a
+postcode, a province / city / district code: the district's own is inside, one above it decides
+nothing, another (or a foreign country code) is outside. A row placed so teaches the register
+nothing (a postcode is the row's, not proof of where the firm is).
+
+Applicant / owner lists (`same_parties`) are compared as ordered lists of names, blind to the
+separator, spacing and width: 'A; B' and 'A；B' are the same parties, no transfer.
+
+Suggestions for held rows (`suggest_towns`) are only ever written beside the import for the
+clerk to confirm: the register on a looser key (`loose_key`: company form and brackets aside),
+the one town the firm's other records carry, a place word in the firm's name. None of them is
+applied to a record.
 """
 
 from __future__ import annotations
@@ -53,6 +70,7 @@ from ipdemo.plan.model import Plan
 
 INSIDE, OUTSIDE, UNKNOWN = "inside", "outside", ""
 BY_ADDRESS, BY_CREDIT_CODE, BY_REGISTER, NOT_PLACED = "address", "credit_code", "register", ""
+BY_POSTCODE = "postcode"  # the applicant's postcode or province / city code (no address)
 
 REGISTER_COLUMNS = ["name", "credit_code", "located", "town", "address", "former_names", "evidence",
                     "seen_on"]
@@ -61,6 +79,8 @@ REGISTER_COLUMNS = ["name", "credit_code", "located", "town", "address", "former
 # separator: CNIPA lists parties with ';', while '、' occurs inside addresses (1号、3号) and in
 # some organisation names.
 _PARTY_SEPARATOR = re.compile(r"\s*[;；|｜]\s*")
+# Comparing two lists of parties (is this a transfer?): '、' too, since both sides split alike.
+_LIST_SEPARATOR = re.compile(r"[;；|｜、]")
 _INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
                         r"\u2060-\u206f\ufeff\ufff9-\ufffb]+")
 _POSTCODE = re.compile(r"^[(\[]?\d{6}[)\]]?(?!\d)")
@@ -238,6 +258,20 @@ def first_address(values: pd.Series) -> pd.Series:
     return first_party(values)
 
 
+def _party_list(text: str) -> tuple[str, ...]:
+    return tuple(k for k in (_match_form(part) for part in _LIST_SEPARATOR.split(text)) if k)
+
+
+def same_parties(old: pd.Series | Iterable, new: pd.Series | Iterable) -> np.ndarray:
+    """True where two lists of applicants/owners name the same parties in the same order, blind
+    to the separator ('; ' ';' '；' '|' '、'), spacing and full/half width: 'A; B' = 'A；B' =
+    'A、B'. A reordering or another name is a difference (the first party is the one counted)."""
+    before, after = _as_str(old), _as_str(new)
+    keys_before = _per_value(before, _party_list)
+    keys_after = _per_value(after, _party_list)
+    return np.fromiter((a == b for a, b in zip(keys_before, keys_after)), dtype=bool, count=len(before))
+
+
 # ---------------------------------------------------------------------------------------------
 # Addresses
 
@@ -289,19 +323,24 @@ class _Gazetteer:
 
     def town_from(self, text: str, start: int, district_end: int | None) -> tuple[bool, str]:
         """(a keyword was found, the town) among the keywords of text[start:] (rules 3a–c)."""
-        best_bare: str | None = None
+        explicit: list[str] = []
+        bare: list[str] = []
         if district_end is not None and self.remainder is not None:
             hit = self.remainder.match(text, district_end)
             if hit:
-                return True, self.remainders[hit.group(0)].town
+                explicit.append(self.remainders[hit.group(0)].town)
         for hit in self.keyword_at.finditer(text, start):
             key = hit.group(1)
             kw = self.keywords[key]
             if kw.explicit:
-                return True, kw.town
-            if best_bare is None and not _BARE_VOID_AFTER.match(text, hit.start() + len(key)):
-                best_bare = kw.town
-        return (best_bare is not None), best_bare or ""
+                explicit.append(kw.town)
+            elif not _BARE_VOID_AFTER.match(text, hit.start() + len(key)):
+                bare.append(kw.town)
+        named = explicit or bare
+        if not named:
+            return False, ""
+        # Two towns' areas named (吴江区松陵镇…盛泽镇…): which is meant would be a guess.
+        return True, named[0] if len(set(named)) == 1 else ""
 
     def place(self, address: str) -> tuple[str, str]:
         """(located, town) of one address."""
@@ -369,6 +408,92 @@ def place_addresses(plan: Plan, addresses: pd.Series) -> Placed:
         located[i], towns[i] = gazetteer.place(address)
     how = np.where(located != UNKNOWN, BY_ADDRESS, NOT_PLACED).astype(object)
     return Placed(located[codes], pd.Series(towns[codes], index=series.index, dtype=object), how[codes])
+
+
+# ---------------------------------------------------------------------------------------------
+# Postcodes and province / city codes (evidence where the address is missing)
+
+_POSTCODE_SHAPE = re.compile(r"^[0-8]\d{5}$")
+_LEADING_POSTCODE = re.compile(r"^[(\[]?(\d{6})[)\]]?(?!\d)")
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def _postcode_of(text: str) -> str:
+    """The first party's 6-digit postcode (215228, '215228;310012'), or ''."""
+    value = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _first(text)))
+    value = value[:-2] if value.endswith(".0") else value  # a number a spreadsheet wrote as 215228.0
+    return value if _POSTCODE_SHAPE.match(value) and value != "000000" else ""
+
+
+def leading_postcode(addresses: pd.Series) -> pd.Series:
+    """The postcode some exports write before the address ('215228 江苏省…'), or ''."""
+    def lead(text: str) -> str:
+        hit = _LEADING_POSTCODE.match(_INVISIBLE.sub("", unicodedata.normalize("NFKC", _first(text))))
+        return hit.group(1) if hit else ""
+
+    series = _as_str(addresses)
+    return pd.Series(_per_value(series, lead), index=series.index, dtype=object)
+
+
+def _town_postcodes(plan: Plan) -> dict[str, str]:
+    """Postcode → town, for postcodes exactly one town lists (one listed twice places no town)."""
+    owners: dict[str, set[str]] = {}
+    for town in plan.towns:
+        for code in town.postcodes:
+            owners.setdefault(code.strip(), set()).add(town.name)
+    return {code: next(iter(towns)) for code, towns in owners.items() if len(towns) == 1}
+
+
+def _postcode_place(plan: Plan) -> Callable[[str], tuple[str, str]]:
+    spec = plan.placement
+    inside = tuple(p.strip() for p in spec.postcodes if p.strip())
+    shared = {p.strip() for p in spec.shared_postcodes}
+    towns = _town_postcodes(plan)
+
+    def place(text: str) -> tuple[str, str]:
+        code = _postcode_of(text)
+        if not code or not inside or code in shared:
+            return UNKNOWN, ""
+        if code.startswith(inside):
+            return INSIDE, towns.get(code, "")
+        return OUTSIDE, ""
+    return place
+
+
+def _region_place(region_codes: list[str]) -> Callable[[str], str]:
+    """A province / city / district code (国省代码 32, 3205, 320509; '江苏;32'): inside when it is
+    the district's, unknown when it is an area above it (the province, the city), outside for
+    another area or a foreign country code (US, JP)."""
+    def located(text: str) -> str:
+        value = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _first(text))).upper()
+        if _COUNTRY_CODE.match(value):
+            return UNKNOWN if value == "CN" else OUTSIDE
+        digits = "".join(re.findall(r"\d+", value))
+        if len(digits) not in (2, 4, 6) or not region_codes:
+            return UNKNOWN
+        region = digits.ljust(6, "0")
+        if region in region_codes:
+            return INSIDE
+        if any(_is_ancestor(region, mine) for mine in region_codes):
+            return UNKNOWN
+        return OUTSIDE
+    return located
+
+
+def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None) -> Placed:
+    """Rows placed by their postcode (the district's block → inside; the city's shared code →
+    unknown; any other → outside), else by a province / city code. A postcode names a town only
+    when one town alone lists it; a region code names none."""
+    codes = _as_str(postcodes)
+    by_code = _per_value(codes, _postcode_place(plan))
+    located = np.array([r[0] for r in by_code], dtype=object) if len(by_code) else np.empty(0, dtype=object)
+    town = np.array([r[1] for r in by_code], dtype=object) if len(by_code) else np.empty(0, dtype=object)
+    if regions is not None:
+        by_region = _per_value(_as_str(regions), _region_place(_region_codes(plan)))
+        take = (located == UNKNOWN) & (by_region != UNKNOWN)
+        located = np.where(take, by_region, located).astype(object)
+    how = np.where(located != UNKNOWN, BY_POSTCODE, NOT_PLACED).astype(object)
+    return Placed(located, pd.Series(town, index=codes.index, dtype=object), how)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,6 +635,17 @@ class Register:
         self._conflicts.append(Conflict(spelling, known.located, known.town, entry.located, entry.town,
                                         entry.evidence))
 
+    def loose_towns(self) -> dict[str, dict[str, str]]:
+        """loose_key → {town: a name as the register writes it} of the inside entries with a town
+        (for suggestions only; several towns under one key suggest nothing)."""
+        out: dict[str, dict[str, str]] = {}
+        for key, entry in self._by_name.items():
+            if entry is not None and entry.located == INSIDE and entry.town:
+                loose = loose_key(key)
+                if loose:
+                    out.setdefault(loose, {}).setdefault(entry.town, entry.name)
+        return out
+
     def conflicts(self) -> list[Conflict]:
         """Names (or codes) the register lists with disagreeing places: they place nothing."""
         return list(self._conflicts)
@@ -638,3 +774,72 @@ def _located_spellings(plan: Plan) -> dict[str, str]:
             for spelling in located.values.get(canonical, []):
                 out.setdefault(_match_form(spelling), canonical)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Suggestions for held rows (never applied: the clerk confirms by copying them)
+
+# Columns of the FILE.unplaced.csv that ipdemo writes: a suggested town and where it came from.
+# Neither is read back as a town: the clerk copies a suggestion into the town column to confirm it.
+SUGGESTED_COLUMN, BASIS_COLUMN = "建议区镇", "建议依据"
+SUGGESTED_BY_REGISTER, SUGGESTED_BY_LEDGER, SUGGESTED_BY_NAME = "register", "ledger", "name"
+
+_BRACKETS = re.compile(r"[()\[\]{}<>]")
+_FIRM_FORM = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|股份公司|公司)$")
+
+
+def loose_key(name: str) -> str:
+    """A looser matching key than `organisation_key`, for suggestions only: brackets dropped and
+    the company form (有限公司, 股份有限公司, 有限责任公司…) cut off the end. '' when too short."""
+    key = _FIRM_FORM.sub("", _BRACKETS.sub("", _match_form(name)))
+    return key if len(key) >= 2 else ""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A town to suggest for a held row, and where it came from (a SUGGESTED_BY_* and the name
+    matched, or the place word found)."""
+
+    town: str
+    basis: str
+    detail: str
+
+
+def firm_towns(names: pd.Series, towns: pd.Series) -> dict[str, set[str]]:
+    """loose key of each (first) organisation → the towns its records carry."""
+    out: dict[str, set[str]] = {}
+    first = first_party(names)
+    for name, town in zip(first.to_numpy(dtype=object), _as_str(towns).to_numpy(dtype=object)):
+        key = loose_key(name) if town and _is_organisation(name) else ""
+        if key:
+            out.setdefault(key, set()).add(town)
+    return out
+
+
+def suggest_towns(plan: Plan, names: pd.Series, register: Register | None,
+                  known: dict[str, set[str]]) -> list[Suggestion | None]:
+    """For each held row's (first) organisation, in order of trust: the register entry whose name
+    differs only in company form, brackets or spacing; the one town the same firm's other records
+    carry in the ledgers; a place word of exactly one town in the firm's name. None when there
+    is no single answer, and always for natural persons."""
+    loose = register.loose_towns() if register is not None else {}
+    gazetteer = _Gazetteer(plan)
+    first = first_party(names)
+
+    def one(name: str) -> Suggestion | None:
+        if not _is_organisation(name):
+            return None
+        key = loose_key(name)
+        found = loose.get(key, {})
+        if len(found) == 1:
+            town, matched = next(iter(found.items()))
+            return Suggestion(town, SUGGESTED_BY_REGISTER, matched)
+        towns = known.get(key, set())
+        if len(towns) == 1:
+            return Suggestion(next(iter(towns)), SUGGESTED_BY_LEDGER, name)
+        named, town = gazetteer.town_from(_match_form(name), 0, None)
+        if named and town:
+            return Suggestion(town, SUGGESTED_BY_NAME, name)
+        return None
+
+    return list(_per_value(first, one))

@@ -104,6 +104,9 @@ class Town(_Model):
     # Address keywords that place a record in this town: the town itself, its streets, zones and
     # old names (松陵镇). Matched in the address after the district's name, earliest first.
     places: list[str] = []
+    # Postcodes used in this town only: a row with no address but one of these is placed here.
+    # A postcode two towns list (or the district's main one) places no town.
+    postcodes: list[str] = []
     population: Population | None = None
     # A unit the plan names but does not administer (金门县): left out of staleness, per-town
     # milestones and town breakdowns (shown there only when it has records).
@@ -134,6 +137,15 @@ class Placement(_Model):
     district: list[str] = []  # the district's names in addresses, old ones too (吴江区, 吴江市)
     parents: list[str] = []  # what an address may name above the district (中国, 江苏省, 苏州市)
     region_codes: list[str] = []  # credit-code digits 3..8 that mean the district (320509)
+    # Postcodes: a row with no usable address is inside when its postcode starts with one of
+    # `postcodes` (2152), placed nowhere when it is one of `shared_postcodes` (215000, the city's
+    # general code, written by firms anywhere in it), and outside for any other postcode.
+    postcodes: list[str] = []
+    shared_postcodes: list[str] = []
+    # Headers (not fields: nothing is stored) of the applicant's postcode and of a province / city
+    # / district code (国省代码 32, 3205, 320509), read by every ledger that places its records.
+    postcode_headers: list[str] = []
+    region_headers: list[str] = []
     # The enterprise register ledger (YAML key `register`; `register` is taken in pydantic).
     register_ledger: str | None = Field(default=None, alias="register")
 

@@ -36,6 +36,8 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
         lines.append(t("kept_guess"))
     if result.held:
         lines.append(t("held_dry" if result.dry_run else "held", n=result.held, file=result.held_file or "—"))
+        if result.suggested:
+            lines.append(t("suggested", n=result.suggested))
     if result.skipped_rows:
         rows = "、".join(str(s["row"]) for s in result.skipped_rows[:10])
         lines.append(t("skipped", n=len(result.skipped_rows), rows=rows))

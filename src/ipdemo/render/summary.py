@@ -46,6 +46,7 @@ def sections(s: Summary, lang: str) -> list[tuple[str, Grid | list[str]]]:
                                    x.days, x.limit] for x in s.stale])))
     lines = [t("problem_line", errors=count_of(s.errors, "error", lang), warnings=count_of(s.warnings, "warning", lang))]
     lines += [f"{p.file}:{p.line or ''} {p.field or ''} {p.message(lang)}" for p in s.first_problems]
+    lines += [t("waiting", ledger=_ledger_name(s, name, lang), n=n) for name, n in s.waiting.items()]
     out.append((t("problems"), lines))
     out.append((t("imports"), Grid(["time", "ledger", "source", "added", "updated"],
                                    [t("time"), t("ledger"), t("source"), t("added"), t("updated")],
