@@ -260,6 +260,21 @@ def test_non_ascii_in_the_query_is_sent_percent_encoded(invoke, project, tmp_pat
     never_shown(result, tmp_path)
 
 
+@pytest.mark.parametrize("proxy", ["http://user:PROXY-PASSWORD@127.0.0.1:abc", "ftp://user:PROXY-PASSWORD@127.0.0.1/",
+                                   "socks5://user:PROXY-PASSWORD@127.0.0.1:9"])
+def test_a_bad_proxy_setting_is_a_message(invoke, project, tmp_path, monkeypatch, proxy):
+    """The environment's proxy address is an address too: no traceback, its password not shown."""
+    with Hostile(lambda r: answer(200)) as robot:
+        monkeypatch.setenv("ALL_PROXY", proxy)
+        monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url())
+        result = run(invoke, project, tmp_path)
+    if result.exit_code == 0:  # socks5 with socksio installed: the proxy is fine, and 127.0.0.1 bypasses it
+        assert proxy.startswith("socks5") and robot.requests
+    else:
+        assert result.exit_code == 1 and "代理" in error_line(result) and "key=***" in error_line(result)
+    never_shown(result, tmp_path, secrets=(SECRET, "PROXY-PASSWORD"))
+
+
 # --- item 7: a total deadline ---------------------------------------------------------------------
 
 def trickle(request: dict) -> Iterable[bytes | float]:

@@ -505,6 +505,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{robot} at {url} answered with a redirect ({status}) to {location}; a message is never re-sent to "
         "another address. Check the webhook",
     ),
+    "robot_proxy_bad": (
+        "无法把周报发送到{robot}（{url}）：环境变量中的代理设置（HTTP_PROXY、HTTPS_PROXY、ALL_PROXY）无法使用：{reason}",
+        "could not deliver the summary to {robot} ({url}): the proxy set in the environment (HTTP_PROXY, "
+        "HTTPS_PROXY, ALL_PROXY) cannot be used: {reason}",
+    ),
     "robot_unconfirmed": (
         "无法确认{robot}（{url}）是否收到了周报：{reason}。消息可能已经送达：请先查看群消息，再决定是否重发",
         "cannot confirm that {robot} ({url}) received the summary: {reason}. It may have been delivered: "

@@ -497,6 +497,7 @@ ENDS = {
     "refused": "robot_refused",  # errcode / code ≠ 0, or a 4xx: the robot said no
     "redirect": "robot_redirected",  # a 3xx: not followed, nothing re-sent anywhere
     "unsure": "robot_unconfirmed",  # may have been delivered: never called refused, never sent twice
+    "proxy": "robot_proxy_bad",  # the environment's proxy setting cannot be used: nothing sent
 }
 
 
@@ -560,10 +561,14 @@ async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answ
         if event.endswith("send_request_body.started") and getattr(info.get("request"), "method", b"") == b"POST":
             sent = True  # (a proxy's CONNECT is not the message)
 
+    try:  # the proxies of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are read here
+        client = httpx.AsyncClient(timeout=budget, follow_redirects=False, trust_env=True,
+                                   verify=ssl.create_default_context())  # the system's CAs, as urllib
+    except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a bad proxy address; socks without socksio
+        return Answer("proxy", {"reason": clean(str(exc), secrets)})
     try:
         async with asyncio.timeout(budget):  # the total: httpx's own timeouts are per read
-            async with httpx.AsyncClient(timeout=budget, follow_redirects=False, trust_env=True,
-                                         verify=ssl.create_default_context()) as client:  # the system's CAs
+            async with client:
                 async with client.stream("POST", request.url, content=request.body, headers=HEADERS,
                                          extensions={"trace": trace}) as response:
                     raw = bytearray()
