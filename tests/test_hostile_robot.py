@@ -443,3 +443,13 @@ def test_a_secrets_file_others_can_read_or_change_is_warned_about(invoke, projec
         assert not warning, result.stderr
     assert len(robot.requests) == 1  # a warning, not a refusal
     never_shown(result, tmp_path)
+
+
+def test_the_secrets_files_mode_is_said_when_its_address_is_wrong_too(invoke, project, tmp_path):
+    secrets = project / notify.SECRETS_FILE
+    secrets.write_text(f'[wecom]\nwebhook = "http://127.0.0.1:abc/send?key={SECRET}"\n', encoding="utf-8")
+    secrets.chmod(0o666)
+    result = run(invoke, project, tmp_path)
+    assert result.exit_code == 1
+    assert "端口" in error_line(result) and "chmod 600" in result.stderr
+    never_shown(result, tmp_path)

@@ -130,7 +130,11 @@ def endpoint(target: str, folder: Path, env: Mapping[str, str] | None = None) ->
         secret = variables.get(robot.secret_variable, "").strip() or \
             str(table.get("secret") or settings.get(robot.secret_variable) or "").strip() or None
     point = Endpoint(robot, url, secret, source, warnings)
-    check_url(point)
+    try:
+        check_url(point)
+    except NotifyError as exc:
+        exc.problems.extend(warnings)  # the file's mode is worth saying when the address is wrong too
+        raise
     return point
 
 
