@@ -522,8 +522,8 @@ def send(point: Endpoint, heading: str, text: str, note: str, *, timeout: float 
     reason: object = ""
     made = 0
     while made < attempts:
-        budget = min(timeout, ends - time.monotonic())  # the first attempt always; a retry only whole
-        if budget <= 0 or made and budget < timeout:
+        budget = min(timeout, ends - time.monotonic())  # a retry is made only when it fits (below)
+        if budget <= 0:
             break
         request = build_request(target, heading, text, note, clock())  # fresh signature each time
         made += 1
