@@ -116,8 +116,8 @@ def test_lookups():
     assert message("bad_number", "en", value="x") == "'x' is not a number"
     assert message("area_unassigned_column", "en", area="county") == "County unassigned"  # {area!c}
     assert message("area_unassigned_column", "zh", area="县（市、区）") == "未划分县（市、区）"
-    assert message("robot_refused", "zh", robot=Term("robot.wecom"), errcode=1, reason="x") == \
-        "企业微信机器人拒绝了消息：错误码 1，x"
+    assert message("robot_refused", "zh", robot=Term("robot.wecom"), errcode=1, reason="x", url="u") == \
+        "企业微信机器人拒绝了消息：错误码 1，x（地址 u）"
     assert message("plan_wrong_type", "en", where="a", expected=Term("plan_type.one_of", allowed="x, y"),
                    value=1) == "a: should be one of x, y, not 1"
     assert label("docx.date", "zh", y=2023, m=6, d=3) == "2023年6月3日"

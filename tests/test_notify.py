@@ -237,7 +237,7 @@ def test_unreachable_retries_with_backoff_then_fails(robot):
         send(point, "t", "text", "note", attempts=3, backoff=0.5, timeout=2, sleep=pauses.append)
     assert caught.value.code == "robot_unreachable"
     assert pauses == [0.5, 1.0]
-    assert caught.value.params["host"] == f"127.0.0.1:{port}" and "key=K" not in caught.value.render("en")
+    assert caught.value.params["url"] == f"http://127.0.0.1:{port}/send?key=***" and "key=K" not in caught.value.render("en")
 
 
 def test_missing_configuration_says_what_to_set(invoke, project, tmp_path, robot):

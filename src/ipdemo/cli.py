@@ -574,6 +574,8 @@ def _send_summary(target: str, digest, text: str, output: Path | None, format: s
     _write(text, path, plan)
     _say(message("summary_written", lang, path=display_path(path)))
     point = endpoint(target, plan.source.parent)
+    for problem in point.warnings:  # a secrets file others can read or change
+        _say(f"{label('cli.warning', lang)}: {problem.message(lang)}")
     full = link or path.name
     done = send(point, title(digest, lang), short_digest(digest, lang, full, target), cut_note(full, lang))
     _say(message("summary_sent", lang, robot=ROBOTS[target].term, size=done.bytes,

@@ -488,6 +488,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{problem}; the report counts it as empty (--strict makes this an error)",
     ),
     "strict_ledger_left_out": ("{problem}（--strict）", "{problem} (--strict)"),
+    # --- robot ---
+    "webhook_space": (
+        "{robot}机器人的 webhook 地址 {url}（来自 {source}）第 {position} 个字符是空格、制表符或不可见字符；"
+        "常见原因是同一行地址后面的注释（… # 说明）：请把注释放到单独一行",
+        "the {robot} robot's webhook {url} (from {source}) has a space, tab or invisible character at position "
+        "{position}; usually a comment after the address on the same line (… # note): put it on a line of its own",
+    ),
+    "webhook_userinfo": (
+        "{robot}机器人的 webhook 地址 {url}（来自 {source}）在主机名前含用户名或密码（…@）；"
+        "机器人的密钥写在地址的查询参数中，请删去 @ 及其前面的部分",
+        "the {robot} robot's webhook {url} (from {source}) has a user name or password before the host (…@); "
+        "a robot's key goes in the query: remove the part up to and including @",
+    ),
+    "webhook_bad_port": (
+        "{robot}机器人的 webhook 地址 {url}（来自 {source}）的端口不是 1 到 65535 之间的数字",
+        "the {robot} robot's webhook {url} (from {source}) has a port that is not a number from 1 to 65535",
+    ),
+    "webhook_bad_host": (
+        "{robot}机器人的 webhook 地址 {url}（来自 {source}）的主机名无效（方括号不配对，或含无法编码的字符）",
+        "the {robot} robot's webhook {url} (from {source}) has no valid host name "
+        "(unmatched [ ], or characters a domain name cannot hold)",
+    ),
+    "secrets_file_open": (
+        "{path} 的权限是 {mode}，其他用户可以读取或改写其中的机器人地址和密钥；请运行 chmod 600 {path}",
+        "{path} has mode {mode}: other users can read or change the robots' addresses and keys in it; "
+        "run chmod 600 {path}",
+    ),
+    "robot_redirected": (
+        "{robot}的地址 {url} 答复重定向（{status}）到 {location}；发送请求不跟随重定向，消息没有发到那里。"
+        "请核对 webhook 地址",
+        "{robot} at {url} answered with a redirect ({status}) to {location}; a message is never re-sent to "
+        "another address. Check the webhook",
+    ),
+    "robot_proxy_bad": (
+        "无法把周报发送到{robot}（{url}）：环境变量中的代理设置（HTTP_PROXY、HTTPS_PROXY、ALL_PROXY）无法使用：{reason}",
+        "could not deliver the summary to {robot} ({url}): the proxy set in the environment (HTTP_PROXY, "
+        "HTTPS_PROXY, ALL_PROXY) cannot be used: {reason}",
+    ),
+    "robot_unconfirmed": (
+        "无法确认{robot}（{url}）是否收到了周报：{reason}。消息可能已经送达：请先查看群消息，再决定是否重发",
+        "cannot confirm that {robot} ({url}) received the summary: {reason}. It may have been delivered: "
+        "look in the group before sending it again",
+    ),
     # --- any plan ---
     "plan_missing_key": ("{where}：缺少必填项", "{where}: field required"),
     "plan_unknown_key": (
@@ -568,17 +611,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "in {file} beside targets.yaml",
     ),
     "webhook_bad_url": (
-        "{robot}机器人的 webhook 地址（来自 {source}）不是 http(s):// 地址",
-        "the {robot} robot's webhook (from {source}) is not an http(s):// address",
+        "{robot}机器人的 webhook 地址 {url}（来自 {source}）不是 http(s):// 地址",
+        "the {robot} robot's webhook {url} (from {source}) is not an http(s):// address",
     ),
     "secrets_file_bad": ("无法读取 {path}：{reason}", "cannot read {path}: {reason}"),
     "robot_refused": (
-        "{robot}机器人拒绝了消息：错误码 {errcode}，{reason}",
-        "the {robot} robot refused the message: error {errcode}, {reason}",
+        "{robot}机器人拒绝了消息：错误码 {errcode}，{reason}（地址 {url}）",
+        "the {robot} robot refused the message: error {errcode}, {reason} (address {url})",
     ),
     "robot_unreachable": (
-        "无法把周报发送到{robot}（{host}），已尝试 {attempts} 次：{reason}",
-        "could not deliver the summary to {robot} ({host}) after {attempts} attempt{attempts!p}: {reason}",
+        "无法把周报发送到{robot}（{url}），已尝试 {attempts} 次：{reason}",
+        "could not deliver the summary to {robot} ({url}) after {attempts} attempt{attempts!p}: {reason}",
     ),
     "digest_too_large": ("周报摘要无法压缩到{robot}的长度限制内", "the digest cannot be made to fit {robot}'s limit"),
     "summary_written": ("周报已写入 {path}", "summary written to {path}"),
@@ -980,6 +1023,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "digest.full": ("全文：{full}", "Full summary: {full}"),
     "digest.full_file": ("全文见 {full}", "Full summary: {full}"),
     "digest.cut": ("……（内容过长已截断，{full}）", "… (cut to fit; {full})"),
+    "robot_reason.deadline": ("{seconds} 秒内没有收到完整的答复", "no complete answer within {seconds} s"),
+    "robot_reason.too_large": ("答复超过 {limit} MB，未读完", "the answer is over {limit} MB"),
+    "robot_reason.unreadable": ("答复（{status}）不是机器人的答复格式：{said}", "the answer ({status}) is not the robot's: {said}"),
     # --- the archive (deliver/archive.py): names inside the zip -----------------------------------
     "archive.report_file": ("自查报告.docx", "self-inspection-report.docx"),
     "archive.ledgers_folder": ("台账", "ledgers"),

@@ -5,45 +5,60 @@ Invariants:
 - the webhook address and signing secret come from the environment (IPDEMO_WECOM_WEBHOOK,
   IPDEMO_DINGTALK_WEBHOOK + IPDEMO_DINGTALK_SECRET, IPDEMO_FEISHU_WEBHOOK + IPDEMO_FEISHU_SECRET)
   or from `.ipdemo-secrets.toml` beside targets.yaml (TOML, or KEY=VALUE lines) — never from
-  targets.yaml — and are never shown: messages name the robot and the host only;
+  targets.yaml; a secrets file others can read or write is used with a warning (chmod 600);
+- secrets never reach a message: the address is parsed and checked before anything is sent
+  (check_url) and shown only masked (masked(): query values, long path segments and user:password
+  replaced by ***); what a server or the network says is cleaned (clean(): the secrets scrubbed,
+  addresses masked, control characters shown as escapes, one line, at most 300 characters);
 - a message always fits the robot's documented limit (WeCom: markdown content ≤ 4096 bytes;
   DingTalk: request body ≤ 20000 bytes; Feishu: request body ≤ 20 KB), cut at a line or else a
   UTF-8 character boundary, and then says where the full digest is;
-- HTTP with the standard library only, a timeout on every request; network errors and 5xx
-  answers are retried a bounded number of times with growing pauses; a robot's refusal
-  (errcode / code ≠ 0, or a 4xx) is not retried;
+- HTTP with httpx: one request lasts at most TIMEOUT seconds in all (an asyncio deadline around
+  connect, send and the capped read of the answer — not only per read), the whole call with its
+  retries and pauses at most DEADLINE; redirects are never followed (a POST is not re-sent
+  anywhere else); an answer is read up to ANSWER_LIMIT bytes;
+- only what cannot have been delivered is retried (no connection, 5xx), with growing pauses; a
+  robot's refusal (errcode / code ≠ 0, or a 4xx) is not retried; an answer that may follow a
+  delivery but cannot be read (a stall or a drop after the message was sent, an answer too large
+  or not the robot's JSON) is reported as unconfirmed — never as refused — and not retried;
 - no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code;
   the digest's words and the robots' names are i18n labels (digest.*, robot.*).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import os
 import re
+import stat
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ipdemo.engine.summary import Summary
-from ipdemo.errors import IpdemoError
+from ipdemo.errors import IpdemoError, Problem
 from ipdemo.i18n import Term, count_of, label, localized
 from ipdemo.render.grid import cell_text
 from ipdemo.render.report import name_of, status_text
 
 SECRETS_FILE = ".ipdemo-secrets.toml"
-TIMEOUT = 10.0  # seconds, each request
+SECRETS_OPEN = stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH  # bits of a secrets file that earn a warning
+TIMEOUT = 10.0  # seconds, one request in all: connect, send, the whole answer
+DEADLINE = 60.0  # seconds, the whole call: every attempt and every pause
 ATTEMPTS = 4  # the first try and three retries
 BACKOFF = 1.0  # seconds before the first retry; doubled each time
+ANSWER_LIMIT = 1 << 20  # bytes of an answer read (a robot's is under 1 KB; a success of 64 KiB is read whole)
 HEADLINES = 4  # indicators shown with their figures (the plan's first volume targets)
+MASK = "***"
+SHOWN_SEGMENT = 12  # a path segment longer than this is a token (Feishu's hook id): masked
+SHOWN_TEXT = 300  # characters of a server's or the network's words shown
 
 
 class NotifyError(IpdemoError):
@@ -80,20 +95,27 @@ class Endpoint:
     url: str
     secret: str | None
     source: str  # where the address came from: a variable name or the secrets file
+    warnings: tuple[Problem, ...] = ()  # about the secrets file (readable or writable by others)
 
     @property
-    def host(self) -> str:
-        return urllib.parse.urlsplit(self.url).netloc or "?"
+    def shown(self) -> str:
+        """The address as messages show it: the key masked."""
+        return masked(self.url)
+
+    def secrets(self) -> list[str]:
+        """Every string of the address or the signing secret that must never be shown."""
+        return secret_parts(self.url) + ([self.secret] if self.secret else [])
 
 
 # --- configuration --------------------------------------------------------------------------
 
 def endpoint(target: str, folder: Path, env: Mapping[str, str] | None = None) -> Endpoint:
-    """The robot's webhook and secret: the environment first, then the secrets file in `folder`."""
+    """The robot's webhook and secret: the environment first, then the secrets file in `folder`.
+    The address is checked here, before anything is sent (check_url)."""
     robot = ROBOTS[target]
     variables: Mapping[str, str] = os.environ if env is None else env
     path = folder / SECRETS_FILE
-    settings = read_secrets(path) if path.is_file() else {}
+    settings, warnings = (read_secrets(path), secrets_file_warnings(path)) if path.is_file() else ({}, ())
     found = settings.get(target)
     table: dict[str, Any] = found if isinstance(found, dict) else {}
     url, source = variables.get(robot.url_variable, "").strip(), robot.url_variable
@@ -103,13 +125,17 @@ def endpoint(target: str, folder: Path, env: Mapping[str, str] | None = None) ->
     if not url:
         raise NotifyError("webhook_missing", robot=robot.term, variable=robot.url_variable, file=SECRETS_FILE,
                           target=target)
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).netloc:
-        raise NotifyError("webhook_bad_url", robot=robot.term, source=source)
     secret = None
     if robot.secret_variable:
         secret = variables.get(robot.secret_variable, "").strip() or \
             str(table.get("secret") or settings.get(robot.secret_variable) or "").strip() or None
-    return Endpoint(robot, url, secret, source)
+    point = Endpoint(robot, url, secret, source, warnings)
+    try:
+        check_url(point)
+    except NotifyError as exc:
+        exc.problems.extend(warnings)  # the file's mode is worth saying when the address is wrong too
+        raise
+    return point
 
 
 def read_secrets(path: Path) -> dict:
@@ -132,7 +158,27 @@ def read_secrets(path: Path) -> dict:
         return parsed
 
 
+def secrets_file_warnings(path: Path) -> tuple[Problem, ...]:
+    """A warning when others may read the secrets file or change it (group/world-writable, or
+    world-readable): anyone who can write it can send the office's digest to their own robot.
+    POSIX only (Windows has no such mode bits)."""
+    from ipdemo.data.ledger import display_path
+
+    if os.name != "posix":  # pragma: no cover
+        return ()
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return ()
+    if not mode & SECRETS_OPEN:
+        return ()
+    shown = display_path(path)
+    return (Problem(shown, None, None, "secrets_file_open", "warning", {"path": shown, "mode": f"{mode:04o}"}),)
+
+
 def _dotenv(text: str) -> dict[str, str] | None:
+    """KEY=VALUE lines as .env files write them: `export` allowed, values quoted or not, and an
+    unquoted value ends at ` #` (a comment on the same line, as in python-dotenv)."""
     out = {}
     for line in text.splitlines():
         line = line.strip()
@@ -142,10 +188,108 @@ def _dotenv(text: str) -> dict[str, str] | None:
         if not match:
             return None
         value = match.group(2).strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        out[match.group(1)] = value
+        quoted = re.fullmatch(r"(['\"])(.*)\1\s*(?:#.*)?", value)
+        out[match.group(1)] = quoted.group(2) if quoted else re.split(r"\s#", value, maxsplit=1)[0].rstrip()
     return out
+
+
+# --- the address: checked before use, shown masked ------------------------------------------
+
+def check_url(point: Endpoint) -> str:
+    """The address as it will be requested (an IDN host in punycode, non-ASCII in the path or
+    query percent-encoded as UTF-8), or NotifyError saying what is wrong — before anything is
+    sent, with the address masked and no part of it quoted."""
+    import httpx
+
+    raw = point.url
+
+    def bad(code: str, **params: Any) -> NotifyError:
+        return NotifyError(code, robot=point.robot.term, source=point.source, url=point.shown, **params)
+
+    for index, char in enumerate(raw):
+        if char == " " or not char.isprintable():  # a tab, a newline, an invisible or control character
+            raise bad("webhook_space", position=index + 1)
+    try:
+        split = urllib.parse.urlsplit(raw)
+    except ValueError:  # "[::1" without its "]"
+        raise bad("webhook_bad_host") from None
+    if split.scheme.lower() not in ("http", "https"):
+        raise bad("webhook_bad_url")
+    if "@" in split.netloc:
+        raise bad("webhook_userinfo")
+    try:
+        split.port  # noqa: B018 (urllib checks the port when it is read)
+    except ValueError:
+        raise bad("webhook_bad_port") from None
+    if not split.hostname:
+        raise bad("webhook_bad_host")
+    try:
+        return str(httpx.URL(raw))
+    except (httpx.InvalidURL, ValueError):  # an IDN label IDNA cannot encode (UnicodeError is a ValueError)
+        raise bad("webhook_bad_host") from None
+
+
+def masked(url: str) -> str:
+    """`url` with its secrets replaced by ***: every query value, path segments longer than
+    SHOWN_SEGMENT characters (tokens), user:password, a port that is no number; no fragment.
+    Never raises, whatever the text."""
+    try:
+        split = urllib.parse.urlsplit(url)
+    except ValueError:
+        split = None
+    if split is None or not split.netloc:  # not an address at all (a bare key?): nothing of it shown
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        return printable(f"{scheme[:10]}://{MASK}" if scheme else MASK)
+    host = split.netloc.rpartition("@")[2]
+    name, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+    if colon and not port.isdigit():
+        host = f"{name}:{MASK}"
+    if "@" in split.netloc:
+        host = f"{MASK}@{host}"
+    path = "/".join(MASK if len(part) > SHOWN_SEGMENT else part for part in split.path.split("/"))
+    query = "&".join(_shown_pair(pair) for pair in split.query.split("&") if pair)
+    scheme = f"{split.scheme}://" if split.scheme else ""
+    return printable(scheme + host + path + (f"?{query}" if query else ""))
+
+
+def _shown_pair(pair: str) -> str:
+    """`name=***`: a query's names are shown when short, its values never (nor a bare token)."""
+    name, equals, _ = pair.partition("=")
+    return f"{name if len(name) <= SHOWN_SEGMENT else MASK}={MASK}" if equals else MASK
+
+
+def secret_parts(url: str) -> list[str]:
+    """What masked() hides, as found in the text: to scrub from what servers say."""
+    found: list[str] = []
+    try:
+        split = urllib.parse.urlsplit(url)
+    except ValueError:
+        return [url]
+    found += split.netloc.rpartition("@")[0].split(":") if "@" in split.netloc else []
+    found += [part for part in split.path.split("/") if len(part) > SHOWN_SEGMENT]
+    found += [pair.partition("=")[2] or pair for pair in split.query.split("&")]
+    found += [urllib.parse.unquote(part) for part in found]
+    return [part for part in found if len(part) >= 4]
+
+
+def printable(text: str) -> str:
+    """Control, format and separator characters as escapes (\\x1b, \\n, \\u202e): an answer
+    cannot move the cursor, colour the terminal or start a line that looks like ipdemo's."""
+    return "".join(ch if ch == " " or ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def clean(text: str, secrets: list[str]) -> str:
+    """What a server or the network said, fit to show: the secrets (also URL-encoded) replaced by
+    ***, addresses masked, control characters escaped, at most SHOWN_TEXT characters."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+            text = text.replace(form, MASK)
+    text = URL_IN_TEXT.sub(lambda match: masked(match.group()), text)
+    text = printable(text.strip())
+    return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + "…"
 
 
 # --- the digest -----------------------------------------------------------------------------
@@ -343,72 +487,149 @@ class Delivery:
     truncated: bool
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What one request came to: "ok", or a kind that ENDS names, or "retry" (nothing can have
+    been delivered: no connection, a 5xx)."""
+
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# The answers that end a call, and the error each is: none of them is retried.
+ENDS = {
+    "refused": "robot_refused",  # errcode / code ≠ 0, or a 4xx: the robot said no
+    "redirect": "robot_redirected",  # a 3xx: not followed, nothing re-sent anywhere
+    "unsure": "robot_unconfirmed",  # may have been delivered: never called refused, never sent twice
+    "proxy": "robot_proxy_bad",  # the environment's proxy setting cannot be used: nothing sent
+}
+
+
 def send(point: Endpoint, heading: str, text: str, note: str, *, timeout: float | None = None,
-         attempts: int | None = None, backoff: float | None = None, clock: Callable[[], float] = time.time,
-         sleep: Callable[[float], None] = time.sleep) -> Delivery:
-    """Post the digest; retry network errors and 5xx (pauses of backoff, 2×, 4× …); raise
-    NotifyError on a refusal or when every attempt failed. Defaults: TIMEOUT, ATTEMPTS, BACKOFF."""
+         attempts: int | None = None, backoff: float | None = None, deadline: float | None = None,
+         clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> Delivery:
+    """Post the digest; retry what cannot have been delivered (pauses of backoff, 2×, 4× …) while
+    a pause and a whole request still fit before the deadline; raise NotifyError on anything
+    else. Each request lasts at most `timeout` seconds in all, the whole call at most `deadline`.
+    Defaults: TIMEOUT, ATTEMPTS, BACKOFF, DEADLINE."""
     timeout = TIMEOUT if timeout is None else timeout
     attempts = ATTEMPTS if attempts is None else attempts
     backoff = BACKOFF if backoff is None else backoff
+    ends = time.monotonic() + (DEADLINE if deadline is None else deadline)
     robot = point.robot
-    reason = ""
-    for attempt in range(1, attempts + 1):
-        request = build_request(point, heading, text, note, clock())  # fresh signature each time
-        outcome = _post(request, timeout)
-        if outcome[0] == "ok":
-            return Delivery(robot.id, attempt, len(request.body), request.content != text)
-        if outcome[0] == "refused":
-            raise NotifyError("robot_refused", robot=robot.term, errcode=outcome[1], reason=outcome[2])
-        reason = outcome[1]
-        if attempt < attempts:
-            sleep(backoff * 2 ** (attempt - 1))
-    raise NotifyError("robot_unreachable", robot=robot.term, host=point.host, attempts=attempts, reason=reason)
+    target = Endpoint(robot, check_url(point), point.secret, point.source)  # checked before anything is sent
+    secrets = point.secrets() + target.secrets()
+    reason: object = ""
+    made = 0
+    while made < attempts:
+        budget = min(timeout, ends - time.monotonic())  # a retry is made only when it fits (below)
+        if budget <= 0:
+            break
+        request = build_request(target, heading, text, note, clock())  # fresh signature each time
+        made += 1
+        answer = _post(request, budget, secrets)
+        if answer.kind == "ok":
+            return Delivery(robot.id, made, len(request.body), request.content != text)
+        if answer.kind in ENDS:
+            raise NotifyError(ENDS[answer.kind], robot=robot.term, url=point.shown, **answer.params)
+        reason = answer.params["reason"]
+        pause = backoff * 2 ** (made - 1)
+        if made == attempts or time.monotonic() + pause + timeout > ends:
+            break
+        sleep(pause)
+    raise NotifyError("robot_unreachable", robot=robot.term, url=point.shown, attempts=made, reason=reason)
 
 
-def _post(request: Request, timeout: float) -> tuple:
-    """('ok',) | ('refused', code, message) | ('retry', reason)."""
-    req = urllib.request.Request(request.url, data=request.body, method="POST",
-                                 headers={"Content-Type": "application/json; charset=utf-8",
-                                          "User-Agent": "ipdemo"})
+HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "ipdemo",
+           "Accept-Encoding": "identity"}  # an answer is read as sent: no decompression bomb
+
+
+def _post(request: Request, budget: float, secrets: list[str]) -> Answer:
+    """One POST within `budget` seconds in all, redirects not followed, the answer read up to
+    ANSWER_LIMIT bytes."""
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO line prints the address with the key
+    return asyncio.run(_exchange(request, budget, secrets))
+
+
+async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answer:
+    import ssl
+
+    import httpx
+
+    sent = False  # the message's body has started out: from then on it may be delivered
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        nonlocal sent
+        if event.endswith("send_request_body.started") and getattr(info.get("request"), "method", b"") == b"POST":
+            sent = True  # (a proxy's CONNECT is not the message)
+
+    try:  # the proxies of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are read here
+        client = httpx.AsyncClient(timeout=budget, follow_redirects=False, trust_env=True,
+                                   verify=ssl.create_default_context())  # the system's CAs, as urllib
+    except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a bad proxy address; socks without socksio
+        return Answer("proxy", {"reason": clean(str(exc), secrets)})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as answer:
-            status, raw = answer.status, answer.read(65536)
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, _read(exc)
-    except (urllib.error.URLError, OSError) as exc:  # refused, reset, DNS, timeout
-        reason = getattr(exc, "reason", None) or exc
-        return ("retry", str(reason))
+        async with asyncio.timeout(budget):  # the total: httpx's own timeouts are per read
+            async with client:
+                async with client.stream("POST", request.url, content=request.body, headers=HEADERS,
+                                         extensions={"trace": trace}) as response:
+                    raw = bytearray()
+                    async for chunk in response.aiter_raw():
+                        raw += chunk
+                        if len(raw) > ANSWER_LIMIT:
+                            return Answer("unsure", {"reason": Term("robot_reason.too_large", limit=ANSWER_LIMIT >> 20)})
+    except TimeoutError:
+        late = Term("robot_reason.deadline", seconds=cell_text(budget))
+        return Answer("unsure" if sent else "retry", {"reason": late})
+    except (httpx.HTTPError, OSError) as exc:  # refused, reset, DNS, TLS, a broken answer
+        return Answer("unsure" if sent else "retry", {"reason": clean(_why(exc), secrets)})
+    return _judge(response.status_code, bytes(raw), response.headers.get("location", ""), secrets)
+
+
+def _why(exc: BaseException) -> str:
+    """The words of the first cause (httpx's "All connection attempts failed" wraps "Connection
+    refused")."""
+    for _ in range(10):  # a chain is short; never follow a cycle
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    if isinstance(exc, OSError) and exc.errno and exc.errno > 0:
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__
+
+
+def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer:
+    """The answer to a request that was read whole."""
+    if 300 <= status < 400:
+        return Answer("redirect", {"status": status, "location": masked(location) if location else "?"})
     if status >= 500:
-        return ("retry", f"HTTP {status}")
-    code, message = _answer(raw)
+        return Answer("retry", {"reason": f"HTTP {status}"})
+    code, said = _answer(raw)
+    said = clean(said, secrets)
     if status >= 400:
-        return ("refused", code if code not in (None, 0) else status, message or f"HTTP {status}")
-    if code is None:
-        return ("refused", status, message or "not a JSON answer")
-    return ("ok",) if code == 0 else ("refused", code, message)
-
-
-def _read(exc: urllib.error.HTTPError) -> bytes:
-    try:
-        return exc.read(65536)
-    except OSError:
-        return b""
+        return Answer("refused", {"errcode": code if code not in (None, 0) else status, "reason": said or f"HTTP {status}"})
+    if code is None or status < 200:
+        return Answer("unsure", {"reason": Term("robot_reason.unreadable", status=status, said=said or "-")})
+    return Answer("ok") if code == 0 else Answer("refused", {"errcode": code, "reason": said or "-"})
 
 
 def _answer(raw: bytes) -> tuple[int | None, str]:
     """(code, message) from WeCom/DingTalk {"errcode", "errmsg"} or Feishu {"code", "msg"}
-    (older Feishu: {"StatusCode", "StatusMessage"})."""
+    (older Feishu: {"StatusCode", "StatusMessage"}); (None, text) when there is none."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None, raw[:200].decode("utf-8", "replace").strip()
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[… nested too deep
+        return None, raw[:200].decode("utf-8", "replace")
     if not isinstance(data, dict):
         return None, ""
     for code_key, msg_key in (("errcode", "errmsg"), ("code", "msg"), ("StatusCode", "StatusMessage")):
         if code_key in data:
+            said = str(data.get(msg_key) or "")[:SHOWN_TEXT * 2]
             try:
-                return int(data[code_key]), str(data.get(msg_key) or "")
-            except (TypeError, ValueError):
-                return None, str(data.get(msg_key) or "")
+                return int(data[code_key]), said
+            except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 is inf
+                return None, said
     return None, ""
