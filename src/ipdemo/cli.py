@@ -228,13 +228,15 @@ def validate(
         problems = exc.problems
         plan = None
     if plan is not None:
+        from ipdemo.checks.evidence import evidence_problems
         from ipdemo.data.ledger import display_path
-        from ipdemo.deliver.archive import missing_evidence
+        from ipdemo.engine.cache import cache_dir
         from ipdemo.engine.dataset import load_dataset
 
         with user_errors(lg):
             data = load_dataset(plan)
-            problems = data.problems + missing_evidence(plan, data)  # evidence files that are not there
+            # evidence files the archive will not hold: missing, or refused (outside the evidence folders)
+            problems = data.problems + evidence_problems(plan, list(data.tables), [d for d in [cache_dir()] if d])
         files = [display_path(plan.source)] + [display_path(plan.ledger_path(n)) for n in plan.ledgers]
     else:
         files = [str(targets)]
@@ -592,7 +594,8 @@ def archive(
 
     One zip: every ledger as an xlsx 台账, the 自查报告 (docx), the evidence files records point to
     (a folder per indicator) and manifest.csv. Written atomically; the same data and --as-of give
-    the same bytes. A missing evidence file is a warning and a manifest row.
+    the same bytes. Evidence is copied only from the plan's evidence folders (plan.evidence_dirs,
+    佐证材料/ as shipped); a missing or refused file is a warning and a manifest row.
 
     \b
     Examples:
@@ -622,7 +625,7 @@ def archive(
         write_archive(result, output)
     _say(message("archive_written", lg, path=display_path(output), ledgers=result.count("ledger"),
                  files=len({r["file"] for r in result.manifest if r["status"] == "file"}),
-                 references=result.count("reference"), missing=result.count("missing") + result.count("outside")))
+                 references=result.count("reference"), missing=result.count("missing"), refused=result.count("refused")))
 
 
 @app.command("import")
