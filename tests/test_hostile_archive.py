@@ -110,7 +110,8 @@ def test_the_issue_reproduction_leaks_nothing(invoke, tmp_path):
                      "t3_1_1,2023-09-03,推进中,c,.git/config\nt3_1_1,2023-09-04,推进中,d,data/journal.jsonl\n",
                      encoding="utf-8")
     imported = invoke(["import", str(sheet)], cwd=root)
-    assert imported.exit_code == 0, imported.stderr
+    assert imported.exit_code == 0, imported.stderr  # a lead unit's sheet still imports, flagged:
+    assert imported.stderr.count("拒绝归档") == 4 and "data/task_progress.csv:2: evidence" in imported.stderr
     stored = (root / "data" / "task_progress.csv").read_text(encoding="utf-8-sig")
     for value in (".ipdemo-secrets.toml", "data/trainees.csv", ".git/config", "data/journal.jsonl"):
         assert value in stored  # the cell as written

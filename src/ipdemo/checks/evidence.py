@@ -166,9 +166,10 @@ def evidence_ledgers(plan: Plan) -> list[str]:
             if name in counted and any(f in spec.fields for f in EVIDENCE_FIELDS)]
 
 
-def evidence_refs(plan: Plan, ledgers: list[str] | None = None, guarded: Iterable[Path] = ()) -> list[EvidenceRef]:
-    """Every evidence value of every record (valid or not), in ledger then line order."""
-    rules = Rules.of(plan, guarded)
+def evidence_refs(plan: Plan, ledgers: list[str] | None = None, rules: Rules | None = None) -> list[EvidenceRef]:
+    """Every evidence value of every record (valid or not), in ledger then line order, judged by
+    `rules` (default: the plan's, Rules.of)."""
+    rules = rules or Rules.of(plan)
     wanted = evidence_ledgers(plan)
     out = []
     for name in wanted if ledgers is None else [n for n in ledgers if n in wanted]:
@@ -241,7 +242,7 @@ def evidence_problems(plan: Plan, ledgers: list[str] | None = None, guarded: Ite
     """Warnings for `validate`: every evidence value that names a file the archive will not hold
     (refused or missing), with the ledger's line, field, and how to fix it."""
     rules = Rules.of(plan, guarded)
-    return [problem(plan, rules, ref) for ref in evidence_refs(plan, ledgers, guarded)
+    return [problem(plan, rules, ref) for ref in evidence_refs(plan, ledgers, rules)
             if ref.status in (MISSING, REFUSED)]
 
 

@@ -198,7 +198,7 @@ def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh"
     rules = Rules.of(plan, _guarded())
     members: dict[str, Path] = {}  # folded member name → the file it holds
     digests: dict[str, str] = {}
-    for ref in evidence_refs(plan, guarded=_guarded()):
+    for ref in evidence_refs(plan, rules=rules):
         row = {"ledger": ref.ledger, "key": ref.key, "indicator": ";".join(ref.indicators), "evidence": ref.value,
                "status": ref.status, "reason": ref.reason, "file": "", "sha256": ""}
         if ref.status == FILE and ref.path is not None and ref.relative is not None:
