@@ -1,7 +1,8 @@
 """`ipdemo archive OUT.zip`: ledgers as xlsx 台账, the 自查报告, evidence files, manifest.csv.
 
 Reproducible (two runs, same bytes), atomic, contents as promised, manifest hashes right,
-missing evidence warned and listed; `missing_evidence` for validate.
+missing evidence warned and listed; `evidence_problems` for validate. Hostile evidence paths:
+tests/test_hostile_archive.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ipdemo.deliver.archive import classify, evidence_refs, missing_evidence
+from ipdemo.checks.evidence import Rules, classify, evidence_problems, evidence_refs
 from ipdemo.engine.dataset import load_dataset
 from ipdemo.plan.model import load_plan
 
@@ -38,16 +39,16 @@ def archived(tmp_path) -> Path:
     rows = {k: [v] for k, v in VALID_ROWS.items()}
     rows["outputs"] = [
         outputs_row("CG001", "leading_group", "吴政办〔2021〕67号"),
-        outputs_row("CG013", "industry_report", "佐证/评审意见.pdf"),
-        outputs_row("CG016", "industry_report", "佐证/缺失.pdf"),
+        outputs_row("CG013", "industry_report", "佐证材料/评审意见.pdf"),
+        outputs_row("CG016", "industry_report", "佐证材料/缺失.pdf"),
         outputs_row("CG017", "high_value_center", "../外面.pdf"),
-        outputs_row("CG018", "high_value_center", "佐证/中心 认定.docx；佐证/评审意见.pdf", level="province"),
+        outputs_row("CG018", "high_value_center", "佐证材料/中心 认定.docx；佐证材料/评审意见.pdf", level="province"),
     ]
     rows["pledge_loans"] = [{**VALID_ROWS["pledge_loans"], "enterprise": "=HYPERLINK(\"x\")"}]
     root = make_project(tmp_path / "proj", rows)
-    (root / "佐证").mkdir()
-    (root / "佐证" / "评审意见.pdf").write_bytes(b"%PDF-1.4 review\n")
-    (root / "佐证" / "中心 认定.docx").write_bytes(b"PK fake docx")
+    (root / "佐证材料").mkdir()
+    (root / "佐证材料" / "评审意见.pdf").write_bytes(b"%PDF-1.4 review\n")
+    (root / "佐证材料" / "中心 认定.docx").write_bytes(b"PK fake docx")
     (tmp_path / "外面.pdf").write_bytes(b"outside")
     return root
 
@@ -80,19 +81,19 @@ def test_contents_and_layout(invoke, archived, tmp_path):
         assert names == sorted(names)
         expected_ledgers = {f"台账/{spec.name}.xlsx" for spec in plan.ledgers.values()}
         assert expected_ledgers <= set(names)
-        assert {"manifest.csv", "自查报告.docx", "佐证材料/主导领域产业分析报告/佐证/评审意见.pdf",
-                "佐证材料/省级高价值专利培育中心/佐证/中心 认定.docx",
-                "佐证材料/省级高价值专利培育中心/佐证/评审意见.pdf"} <= set(names)
+        assert {"manifest.csv", "自查报告.docx", "佐证材料/主导领域产业分析报告/佐证材料/评审意见.pdf",
+                "佐证材料/省级高价值专利培育中心/佐证材料/中心 认定.docx",
+                "佐证材料/省级高价值专利培育中心/佐证材料/评审意见.pdf"} <= set(names)
         assert not any("缺失" in n or "外面" in n for n in names)
         for info in zf.infolist():
             assert info.date_time == (2023, 9, 30, 0, 0, 0)
             assert (info.external_attr >> 16) & 0o777 == 0o644
-        assert zf.read("佐证材料/主导领域产业分析报告/佐证/评审意见.pdf") == b"%PDF-1.4 review\n"
+        assert zf.read("佐证材料/主导领域产业分析报告/佐证材料/评审意见.pdf") == b"%PDF-1.4 review\n"
         import docx
 
         document = docx.Document(io.BytesIO(zf.read("自查报告.docx")))
         assert document.paragraphs[0].text.replace("\n", "").endswith("自查报告")
-    assert "已写入" in result.stderr and "台账 12 个" in result.stderr and "缺失 2 条" in result.stderr
+    assert "已写入" in result.stderr and "台账 12 个" in result.stderr and "缺失 1 条，拒绝 1 条" in result.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp file left
 
 
@@ -101,7 +102,7 @@ def test_manifest_hashes_and_records(invoke, archived, tmp_path):
     assert run(invoke, archived, out).exit_code == 0
     with zipfile.ZipFile(out) as zf:
         rows = manifest(zf)
-        assert list(rows[0]) == ["file", "sha256", "ledger", "key", "indicator", "evidence", "status"]
+        assert list(rows[0]) == ["file", "sha256", "ledger", "key", "indicator", "evidence", "status", "reason"]
         for row in rows:
             if row["file"]:
                 assert hashlib.sha256(zf.read(row["file"])).hexdigest() == row["sha256"], row["file"]
@@ -111,17 +112,18 @@ def test_manifest_hashes_and_records(invoke, archived, tmp_path):
     assert by_value[("CG001", "吴政办〔2021〕67号")]["status"] == "reference"
     assert by_value[("CG001", "吴政办〔2021〕67号")]["file"] == ""
     assert by_value[("CG001", "吴政办〔2021〕67号")]["indicator"] == "leading_group"
-    assert by_value[("CG013", "佐证/评审意见.pdf")]["status"] == "file"
-    assert by_value[("CG016", "佐证/缺失.pdf")]["status"] == "missing"
-    assert by_value[("CG017", "../外面.pdf")]["status"] == "outside"
-    assert by_value[("CG018", "佐证/中心 认定.docx")]["indicator"] == "provincial_hv_centers"
-    assert by_value[("CG018", "佐证/评审意见.pdf")]["status"] == "file"  # one value of two: both kept
+    assert by_value[("CG013", "佐证材料/评审意见.pdf")]["status"] == "file"
+    assert by_value[("CG016", "佐证材料/缺失.pdf")]["status"] == "missing"
+    assert (by_value[("CG017", "../外面.pdf")]["status"], by_value[("CG017", "../外面.pdf")]["reason"]) == \
+        ("refused", "outside")
+    assert by_value[("CG018", "佐证材料/中心 认定.docx")]["indicator"] == "provincial_hv_centers"
+    assert by_value[("CG018", "佐证材料/评审意见.pdf")]["status"] == "file"  # one value of two: both kept
 
 
 def test_missing_evidence_is_warned(invoke, archived, tmp_path):
     result = run(invoke, archived, tmp_path / "a.zip")
     assert result.exit_code == 0
-    assert "data/outputs.csv:4: 佐证材料 '佐证/缺失.pdf' 不存在（记录 CG016）" in result.stderr
+    assert "data/outputs.csv:4: 佐证材料 '佐证材料/缺失.pdf' 不存在（记录 CG016）" in result.stderr
     assert "'../外面.pdf' 不在项目文件夹内" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -179,13 +181,13 @@ def test_refuses_a_ledger_and_unwritable_places(invoke, archived, tmp_path):
 
 def test_missing_evidence_for_validate(archived):
     plan = load_plan(archived / "targets.yaml")
-    problems = missing_evidence(plan, load_dataset(plan))
+    problems = evidence_problems(plan, list(load_dataset(plan).tables))
     assert [(p.code, p.line, p.field, p.severity) for p in problems] == [
         ("evidence_missing", 4, "evidence", "warning"), ("evidence_outside", 5, "evidence", "warning")]
     assert problems[0].file.endswith("outputs.csv")
-    assert "佐证/缺失.pdf" in problems[0].message("zh") and "CG016" in problems[0].message("en")
-    # only the ledgers loaded are looked at
-    assert missing_evidence(plan, load_dataset(plan, ["patents"])) == []
+    assert "佐证材料/缺失.pdf" in problems[0].message("zh") and "CG016" in problems[0].message("en")
+    # only the ledgers asked for are looked at
+    assert evidence_problems(plan, ["patents"]) == []
 
 
 def test_the_register_is_not_evidence(archived):
@@ -194,13 +196,15 @@ def test_the_register_is_not_evidence(archived):
     assert {r.ledger for r in evidence_refs(plan)} == {"outputs", "task_progress"}
 
 
-@pytest.mark.parametrize("value, status", [
-    ("吴政办〔2021〕67号", "reference"), ("营业执照", "reference"), ("苏知发〔2022〕", "reference"),
-    ("佐证/评审意见.pdf", "file"), ("评审意见.pdf", "missing"), ("docs\\x.pdf", "missing"),
-    ("/etc/passwd", "outside"), ("C:\\材料\\x.pdf", "outside"), ("../../x.pdf", "outside"),
+@pytest.mark.parametrize("value, status, reason", [
+    ("吴政办〔2021〕67号", "reference", ""), ("营业执照", "reference", ""), ("苏知发〔2022〕", "reference", ""),
+    ("佐证材料/评审意见.pdf", "file", ""), ("佐证材料\\评审意见.pdf", "file", ""), ("佐证材料/x.pdf", "missing", ""),
+    ("评审意见.pdf", "refused", "not_in_folder"), ("docs\\x.pdf", "refused", "not_in_folder"),
+    ("/etc/passwd", "refused", "outside"), ("C:\\材料\\x.pdf", "refused", "outside"), ("../../x.pdf", "refused", "outside"),
 ])
-def test_classify(archived, value, status):
-    assert classify(archived.resolve(), value)[0] == status
+def test_classify(archived, value, status, reason):
+    verdict = classify(Rules.of(load_plan(archived / "targets.yaml")), value)
+    assert (verdict.status, verdict.reason) == (status, reason)
 
 
 def test_shipped_data_archives(invoke, shipped, tmp_path):

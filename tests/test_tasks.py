@@ -343,16 +343,16 @@ def test_docx_lists_the_tasks(shipped):
 
 def test_archive_files_task_evidence_by_task(invoke, tmp_path):
     root = make_project(tmp_path / "p", {"task_progress": [task_row("t3_5_1", "2022-05-20", "in_progress", "论证",
-                                                                    "佐证/平台方案.pdf"),
+                                                                    "佐证材料/平台方案.pdf"),
                                                            task_row("t5_1", "2021-06-25", "done", "成立", "吴政办〔2021〕67号")]})
-    (root / "佐证").mkdir()
-    (root / "佐证" / "平台方案.pdf").write_bytes(b"%PDF-1.4 plan\n")
+    (root / "佐证材料").mkdir()
+    (root / "佐证材料" / "平台方案.pdf").write_bytes(b"%PDF-1.4 plan\n")
     out = tmp_path / "a.zip"
     assert invoke(["archive", str(out), "--as-of", "2023-12-31"], cwd=root).exit_code == 0
     with zipfile.ZipFile(out) as zf:
-        assert zf.read("佐证材料/三（五）一是/佐证/平台方案.pdf") == b"%PDF-1.4 plan\n"
+        assert zf.read("佐证材料/三（五）一是/佐证材料/平台方案.pdf") == b"%PDF-1.4 plan\n"
         manifest = zf.read("manifest.csv").decode("utf-8-sig")
-    assert "task_progress,t3_5_1|2022-05-20,t3_5_1,佐证/平台方案.pdf,file" in manifest
+    assert "task_progress,t3_5_1|2022-05-20,t3_5_1,佐证材料/平台方案.pdf,file," in manifest
     assert "task_progress,t5_1|2021-06-25,t5_1,吴政办〔2021〕67号,reference" in manifest
 
 

@@ -228,13 +228,15 @@ def validate(
         problems = exc.problems
         plan = None
     if plan is not None:
+        from ipdemo.checks.evidence import evidence_problems
         from ipdemo.data.ledger import display_path
-        from ipdemo.deliver.archive import missing_evidence
+        from ipdemo.engine.cache import cache_dir
         from ipdemo.engine.dataset import load_dataset
 
         with user_errors(lg):
             data = load_dataset(plan)
-            problems = data.problems + missing_evidence(plan, data)  # evidence files that are not there
+            # evidence files the archive will not hold: missing, or refused (outside the evidence folders)
+            problems = data.problems + evidence_problems(plan, list(data.tables), [d for d in [cache_dir()] if d])
         files = [display_path(plan.source)] + [display_path(plan.ledger_path(n)) for n in plan.ledgers]
     else:
         files = [str(targets)]
@@ -594,7 +596,8 @@ def archive(
 
     One zip: every ledger as an xlsx 台账, the 自查报告 (docx), the evidence files records point to
     (a folder per indicator) and manifest.csv. Written atomically; the same data and --as-of give
-    the same bytes. A missing evidence file is a warning and a manifest row.
+    the same bytes. Evidence is copied only from the plan's evidence folders (plan.evidence_dirs,
+    佐证材料/ as shipped); a missing or refused file is a warning and a manifest row.
 
     \b
     Examples:
@@ -624,7 +627,7 @@ def archive(
         write_archive(result, output)
     _say(message("archive_written", lg, path=display_path(output), ledgers=result.count("ledger"),
                  files=len({r["file"] for r in result.manifest if r["status"] == "file"}),
-                 references=result.count("reference"), missing=result.count("missing") + result.count("outside")))
+                 references=result.count("reference"), missing=result.count("missing"), refused=result.count("refused")))
 
 
 @app.command("import")
@@ -678,6 +681,8 @@ def import_(
             if format == ImportFormat.json:
                 _write(import_render.failed_json(exc, files, lg), None)
             raise
+    for result in results:  # the cells are kept as written; evidence the archive will refuse is flagged
+        result.warnings += _evidence_warnings(plan, result)
     if format == ImportFormat.json:
         _write(import_render.as_json(results, plan, lg), None)
     else:
@@ -690,6 +695,19 @@ def import_(
             if result.errors:
                 _say(as_text(result.errors[:200], lg))
     raise typer.Exit(1 if any(r.errors for r in results) else 0)
+
+
+def _evidence_warnings(plan, result) -> list:
+    """Evidence values of the records this import wrote that the archive will not hold (refused
+    or missing), as validate words them."""
+    from ipdemo.checks.evidence import evidence_ledgers, evidence_problems
+    from ipdemo.engine.cache import cache_dir
+
+    touched = set(result.new_keys) | {c.key for c in result.changes}
+    if not result.written or not touched or result.ledger not in evidence_ledgers(plan):
+        return []
+    problems = evidence_problems(plan, [result.ledger], [d for d in [cache_dir()] if d])
+    return [p for p in problems if str(p.params.get("key", "")).replace("|", "/") in touched]
 
 
 def _parse_sets(values: list[str]) -> dict[str, str]:

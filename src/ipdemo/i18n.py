@@ -593,17 +593,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "listing_every_area": ("各{area}", "every {area}"),
     # --- phase 3 ---
     "evidence_missing": (
-        "佐证材料 {value!r} 不存在（记录 {key}）；请放到项目文件夹中，或改写为文号",
-        "evidence file {value!r} does not exist (record {key}); put it in the project folder or write a document number",
+        "佐证材料 {value!r} 不存在（记录 {key}）；请把文件放到佐证材料文件夹 {folders} 中，或改写为文号",
+        "evidence file {value!r} does not exist (record {key}); put it in the evidence folder {folders} or write a document number",
     ),
     "evidence_outside": (
-        "佐证材料 {value!r} 不在项目文件夹内，不能归档（记录 {key}）；请写相对于 targets.yaml 所在文件夹的路径",
-        "evidence file {value!r} is outside the project folder and cannot be archived (record {key}); "
-        "write a path relative to the folder of targets.yaml",
+        "佐证材料 {value!r} 不在项目文件夹内，拒绝归档（记录 {key}）；请把文件复制到佐证材料文件夹 {folders} 中，并写相对于项目文件夹的路径",
+        "evidence file {value!r} is outside the project folder, refused for the archive (record {key}); "
+        "copy the file into the evidence folder {folders} and write its path relative to the project folder",
     ),
     "archive_written": (
-        "已写入 {path}：台账 {ledgers} 个，佐证材料文件 {files} 个，文号等依据 {references} 条，缺失 {missing} 条",
-        "wrote {path}: {ledgers} ledger{ledgers!p}, {files} evidence file{files!p}, {references} document reference{references!p}, {missing} missing",
+        "已写入 {path}：台账 {ledgers} 个，佐证材料文件 {files} 个，文号等依据 {references} 条，缺失 {missing} 条，拒绝 {refused} 条",
+        "wrote {path}: {ledgers} ledger{ledgers!p}, {files} evidence file{files!p}, {references} document reference{references!p}, {missing} missing, {refused} refused",
     ),
     "webhook_missing": (
         "未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = \"…\"",
@@ -627,6 +627,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary_written": ("周报已写入 {path}", "summary written to {path}"),
     "summary_sent": ("已发送到{robot}群（{size} 字节{cut}）", "sent to the {robot} group ({size} bytes{cut})"),
     "summary_sent_cut": ("，已截断", ", cut to fit"),
+    # --- evidence ---
+    "evidence_protected": (
+        "佐证材料 {value!r} 指向项目自身的受保护文件（数据文件夹、台账、导入日志、机器人密钥文件、版本库、隐藏文件或缓存），"
+        "拒绝归档（记录 {key}）；请把佐证文件本身放到佐证材料文件夹 {folders} 中，并写它的路径",
+        "evidence file {value!r} names a protected file of the project (the data folder, a ledger, the journal, the robots' "
+        "secrets file, the repository, a hidden file or the cache), refused for the archive (record {key}); put the "
+        "document itself in the evidence folder {folders} and write its path",
+    ),
+    "evidence_not_in_folder": (
+        "佐证材料 {value!r} 不在佐证材料文件夹 {folders} 中，拒绝归档（记录 {key}）；请把文件移入该文件夹，并写其路径",
+        "evidence file {value!r} is not in the evidence folder {folders}, refused for the archive (record {key}); "
+        "move the file into that folder and write its path",
+    ),
+    "evidence_symlink": (
+        "佐证材料 {value!r} 是指向佐证材料文件夹 {folders} 以外的链接，拒绝归档（记录 {key}）；请用文件本身替换链接",
+        "evidence file {value!r} is a link that leads out of the evidence folder {folders}, refused for the archive "
+        "(record {key}); replace the link with the file itself",
+    ),
+    "evidence_ignored": (
+        "佐证材料 {value!r} 被版本库的忽略规则排除，拒绝归档（记录 {key}）；请从忽略规则中移除它，或换一个文件",
+        "evidence file {value!r} is ignored by git (.gitignore), refused for the archive (record {key}); "
+        "remove it from the ignore rules or use another file",
+    ),
+    "plan_evidence_dir": (
+        "{where}：佐证材料文件夹 {value!r} 须是项目文件夹内的一个子文件夹（相对路径，不含 ..，不以 . 开头）",
+        "{where}: the evidence folder {value!r} must be a folder inside the project (a relative path, no .., "
+        "not starting with .)",
+    ),
     # --- tasks ---
     "plan_task_phase": (
         "任务 {task} 的 due_phase {phase} 不是本计划的阶段；可用：{known}",

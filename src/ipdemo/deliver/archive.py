@@ -2,18 +2,18 @@
 files that records point to, and a manifest, in one zip.
 
 Layout (zh; en uses ledgers/, evidence/, self-inspection-report.docx):
-    manifest.csv                          file, sha256, ledger, key, indicator, evidence, status
+    manifest.csv                          file, sha256, ledger, key, indicator, evidence, status, reason
     自查报告.docx
     台账/<台账名称>.xlsx                     one sheet per ledger, Chinese headers, frozen header row
     佐证材料/<指标名称>/<path as recorded>   (or 佐证材料/<台账名称>/… when no indicator counts the row)
     佐证材料/<任务条目>/<path as recorded>   a task's progress entry (三（五）一是; en: the task id)
 
 Evidence: a record's `evidence` field (in a ledger that some indicator counts, or the ledger of
-task progress — its manifest rows name the task in `indicator`) names a file when
-it looks like a path (a separator, or a name with an extension); it is then a path relative to
-the project folder (the folder of targets.yaml) and, when it exists inside that folder, copied.
-Anything else (吴政办〔2021〕67号, 营业执照) is a document reference: listed, not copied. A path that
-is missing, absolute or leads outside the project folder is a warning and a manifest row.
+task progress — its manifest rows name the task in `indicator`) is judged by checks/evidence.py:
+a file under one of the plan's evidence folders is copied; a document reference (吴政办〔2021〕67号)
+is listed; a missing file, or a path that module refuses (outside the evidence folders, a
+protected or hidden file, a link out of the folder, a file git ignores), is a warning and a
+manifest row (status `missing` / `refused`, `reason`), never opened.
 
 Invariants:
 - byte-for-byte reproducible: entries sorted, every entry (and every member of the xlsx and docx
@@ -21,7 +21,9 @@ Invariants:
   properties dated on the as-of day;
 - written atomically (a temp file beside OUT, fsync, rename): OUT is the old file or the new one;
 - the core never prints: it returns data and Problem warnings, or raises ipdemo.errors exceptions;
-- names inside the zip are i18n labels (archive.*); the ledgers' labels are the plan's own (zh).
+- names inside the zip are i18n labels (archive.*); the ledgers' labels are the plan's own (zh);
+  every name is safe to extract on Windows (`_safe`: no control or reserved characters, no device
+  names, no trailing dot or space, bounded lengths) and unique as Windows sees it (`_unique`).
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ import io
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 
+from ipdemo.checks.evidence import FILE, MISSING, REFUSED, EvidenceRef, Rules, evidence_refs, problem, stored_ledger
 from ipdemo.data.ledger import display_path
 from ipdemo.data.store import fsync_dir
 from ipdemo.errors import Problem, WriteError
@@ -45,131 +49,17 @@ from ipdemo.plan.model import Plan
 from ipdemo.render.document import sheet_name, text_width
 from ipdemo.render.reproducible import FILE_MODE, restamp, zip_entry
 
-EVIDENCE_FIELDS = ("evidence",)
 NUMERIC_TYPES = ("integer", "decimal", "nice_class")
 XLSX_MAX_ROWS = 1_048_576 - 1  # one header row
 WIDTH_SAMPLE = 2000  # rows looked at to size a column
-MANIFEST_FIELDS = ["file", "sha256", "ledger", "key", "indicator", "evidence", "status"]
-# A value that names a file: a path separator, or a name ending in an extension with a letter.
-LOOKS_LIKE_PATH = re.compile(r"[\\/]|\.[A-Za-z][A-Za-z0-9]{0,7}$")
-SPLIT = re.compile(r"[;；\n]+")
-
-
-# --- evidence -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class EvidenceRef:
-    """One value of a record's evidence field, and what it turned out to be."""
-
-    ledger: str
-    line: int | None
-    key: str
-    field: str
-    value: str
-    status: str  # file | reference | missing | outside
-    indicators: tuple[str, ...]  # ids of the indicators that count this record
-    path: Path | None = None  # the file, when status == "file"
-
-
-def evidence_ledgers(plan: Plan) -> list[str]:
-    """Ledgers that some indicator counts, or that record the progress of tasks, and that have an
-    evidence field (the enterprise register's `evidence` names an import source, not a document:
-    it is not counted)."""
-    counted = {m.ledger for ind in plan.indicators for m in ind.measures} | {name for name, _ in plan.task_fields}
-    return [name for name, spec in plan.ledgers.items()
-            if name in counted and any(f in spec.fields for f in EVIDENCE_FIELDS)]
-
-
-def evidence_refs(plan: Plan, ledgers: list[str] | None = None) -> list[EvidenceRef]:
-    """Every evidence value of every record, in ledger then line order."""
-    root = plan.source.parent.resolve()
-    wanted = evidence_ledgers(plan)
-    out = []
-    for name in wanted if ledgers is None else [n for n in ledgers if n in wanted]:
-        spec = plan.ledgers[name]
-        table = _raw(plan, name)
-        if table is None:
-            continue
-        records = table.arrow.to_pylist()
-        for line, row in zip(table.lines.tolist(), records):
-            key = "|".join(str(row.get(k) or "") for k in spec.key)
-            indicators = _supports(plan, name, row)
-            for fname in EVIDENCE_FIELDS:
-                for value in _values(row.get(fname)):
-                    status, path = classify(root, value)
-                    out.append(EvidenceRef(name, int(line), key, fname, value, status, indicators, path))
-    return out
-
-
-def classify(root: Path, value: str) -> tuple[str, Path | None]:
-    """('file', path) | ('missing', None) | ('outside', None) | ('reference', None)."""
-    if not LOOKS_LIKE_PATH.search(value):
-        return "reference", None
-    relative = Path(value.replace("\\", "/"))
-    if relative.is_absolute() or re.match(r"^[A-Za-z]:", value):
-        return "outside", None
-    try:
-        path = (root / relative).resolve()
-    except (OSError, RuntimeError):
-        return "missing", None
-    if not path.is_relative_to(root):
-        return "outside", None
-    return ("file", path) if path.is_file() else ("missing", None)
-
-
-def _values(cell) -> list[str]:
-    if cell is None:
-        return []
-    return [part.strip() for part in SPLIT.split(str(cell)) if part.strip()]
-
-
-def _supports(plan: Plan, ledger: str, row: dict) -> tuple[str, ...]:
-    """The indicators whose measures on this ledger match the row's `where`; for a task's progress
-    entry, the task it reports on."""
-    tasks = {t.id for t in plan.tasks}
-    out = [str(row.get(f) or "") for name, f in plan.task_fields if name == ledger and row.get(f) in tasks]
-    for ind in plan.indicators:
-        for m in ind.measures:
-            if m.ledger != ledger:
-                continue
-            if all(str(row.get(f) or "") in ([w] if isinstance(w, str) else list(w)) for f, w in m.where.items()):
-                out.append(ind.id)
-                break
-    return tuple(out)
-
-
-def missing_evidence(plan: Plan, data) -> list[Problem]:
-    """Warnings for records whose evidence names a file that is not there (or lies outside the
-    project folder), for `validate`: one Problem per value, with the ledger's line."""
-    ledgers = [name for name in data.tables if name in plan.ledgers] if data is not None else None
-    out = []
-    for ref in evidence_refs(plan, ledgers):
-        if ref.status in ("missing", "outside"):
-            out.append(_problem(plan, ref))
-    return out
-
-
-def _problem(plan: Plan, ref: EvidenceRef) -> Problem:
-    code = "evidence_missing" if ref.status == "missing" else "evidence_outside"
-    return Problem(display_path(plan.ledger_path(ref.ledger)), ref.line, ref.field, code, "warning",
-                   {"value": ref.value, "key": ref.key})
-
-
-def _raw(plan: Plan, name: str):
-    """The ledger as stored (every row, with its line), or None when there is none."""
-    from ipdemo.data.ledger import read_table
-    from ipdemo.data.store import read_committed
-    from ipdemo.errors import LedgerError
-
-    path = plan.ledger_path(name)
-    try:
-        content = read_committed(path)
-    except OSError:
-        return None
-    try:
-        return read_table(path, content)
-    except LedgerError:
-        return None
+MANIFEST_FIELDS = ["file", "sha256", "ledger", "key", "indicator", "evidence", "status", "reason"]
+# Names inside the zip, safe to extract on Windows: no control or reserved characters, no
+# reserved device names, no trailing dot or space, bounded lengths (a component, the whole name).
+UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*\u2028\u2029]')
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$",
+                            *(f"{d}{n}" for d in ("com", "lpt") for n in [*"0123456789", "¹", "²", "³"])})
+MAX_COMPONENT = 80  # characters of one folder or file name
+MAX_MEMBER = 200  # characters of a whole name: extracted paths stay under Windows' 260
 
 
 # --- ledgers as xlsx ------------------------------------------------------------------------
@@ -183,7 +73,7 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
     from openpyxl.utils import get_column_letter
 
     spec = plan.ledgers[name]
-    table = _raw(plan, name)
+    table = stored_ledger(plan, name)
     columns = [f for f, fs in spec.fields.items() if personal or not fs.personal]
     records = table.arrow.select([c for c in columns if c in table.arrow.column_names]).to_pylist() \
         if table is not None and table.arrow.num_columns else []
@@ -305,31 +195,39 @@ def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh"
         book = _safe(localized(spec.name, name, lang))
         _add(arc, Entry(f"{ledgers}/{book}.xlsx", data=ledger_xlsx(plan, name, when, personal, lang)),
              ledger=name, key="", status="ledger")
-    root = plan.source.parent.resolve()
-    copied: dict[str, str] = {}
-    for ref in evidence_refs(plan):
-        indicators = ";".join(ref.indicators)
-        row = {"ledger": ref.ledger, "key": ref.key, "indicator": indicators, "evidence": ref.value,
-               "status": ref.status, "file": "", "sha256": ""}
-        if ref.status == "file" and ref.path is not None:
-            folder = _folder(plan, ref, lang)
-            member = f"{evidence}/{folder}/{PurePosixPath(*ref.path.relative_to(root).parts)}"
-            if member not in copied:
+    rules = Rules.of(plan, _guarded())
+    members: dict[str, Path] = {}  # folded member name → the file it holds
+    digests: dict[str, str] = {}
+    for ref in evidence_refs(plan, rules=rules):
+        row = {"ledger": ref.ledger, "key": ref.key, "indicator": ";".join(ref.indicators), "evidence": ref.value,
+               "status": ref.status, "reason": ref.reason, "file": "", "sha256": ""}
+        if ref.status == FILE and ref.path is not None and ref.relative is not None:
+            member = _unique(members, evidence_member(evidence, _folder(plan, ref, lang), ref.relative),
+                             ref.path, ref.relative)
+            if member not in digests:
                 entry = Entry(member, source=ref.path)
                 arc.entries.append(entry)
-                copied[member] = entry.digest()
-            row["file"], row["sha256"] = member, copied[member]
-        elif ref.status in ("missing", "outside"):
-            arc.warnings.append(_problem(plan, ref))
+                digests[member] = entry.digest()
+            row["file"], row["sha256"] = member, digests[member]
+        elif ref.status in (MISSING, REFUSED):
+            arc.warnings.append(problem(plan, rules, ref))
         arc.manifest.append(row)
     arc.entries.sort(key=lambda e: e.name)
     return arc
 
 
+def _guarded() -> list[Path]:
+    """Folders never to copy from besides the plan's own: the cache of checked ledgers."""
+    from ipdemo.engine.cache import cache_dir
+
+    folder = cache_dir()
+    return [folder] if folder is not None else []
+
+
 def _add(arc: Archive, entry: Entry, *, ledger: str, key: str, status: str) -> None:
     arc.entries.append(entry)
     arc.manifest.append({"file": entry.name, "sha256": entry.digest(), "ledger": ledger, "key": key,
-                         "indicator": "", "evidence": "", "status": status})
+                         "indicator": "", "evidence": "", "status": status, "reason": ""})
 
 
 def _folder(plan: Plan, ref: EvidenceRef, lang: str) -> str:
@@ -343,10 +241,50 @@ def _folder(plan: Plan, ref: EvidenceRef, lang: str) -> str:
     return _safe(localized(spec.name, ref.ledger, lang))
 
 
+def evidence_member(top: str, folder: str, relative: PurePosixPath) -> str:
+    """佐证材料/<folder>/<path as recorded>, every part made safe; a name too long for Windows keeps
+    its file name and folds the recorded folders into one short name derived from them."""
+    parts = [_safe(p) for p in relative.parts]
+    member = "/".join([top, folder, *parts])
+    if len(member) > MAX_MEMBER:
+        member = "/".join([top, folder, f"~{_hash(relative.as_posix())}", parts[-1]])
+    return member
+
+
+def _unique(members: dict[str, Path], member: str, source: Path, relative: PurePosixPath) -> str:
+    """`member`, unless another file already holds that name as Windows sees it (case and Unicode
+    form aside): then the name with a mark derived from the recorded path. Deterministic for the
+    same records; the first file in ledger order keeps the plain name."""
+    size = 8
+    candidate = member
+    while members.setdefault(_folded(candidate), source) != source:
+        head, _, name = member.rpartition("/")
+        stem, dot, ext = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+        candidate = f"{head}/{stem}~{_hash(relative.as_posix(), size)}{dot}{ext}"
+        size += 4
+    return candidate
+
+
+def _folded(member: str) -> str:
+    return unicodedata.normalize("NFC", member).casefold()
+
+
+def _hash(text: str, size: int = 8) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:size]
+
+
 def _safe(name: str) -> str:
-    """A name usable as one folder or file name on Windows as well."""
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")
-    return cleaned or "_"
+    """A name usable as one folder or file name on Windows as well: reserved and control
+    characters → _, no trailing dot or space, no device name (CON, LPT1.txt), at most
+    MAX_COMPONENT characters (a longer one keeps its extension and a mark derived from it)."""
+    cleaned = UNSAFE_CHARS.sub("_", name).strip(" .") or "_"
+    if cleaned.split(".")[0].rstrip(" ").casefold() in RESERVED_NAMES:
+        cleaned = "_" + cleaned
+    if len(cleaned) > MAX_COMPONENT:
+        stem, dot, ext = cleaned.rpartition(".")
+        ext = dot + ext if stem and len(ext) <= 16 else ""
+        cleaned = cleaned[:MAX_COMPONENT - len(ext) - 9].rstrip(" .") + f"~{_hash(name)}" + ext
+    return cleaned
 
 
 def manifest_csv(arc: Archive) -> bytes:

@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
@@ -76,6 +76,8 @@ class PlanInfo(_Model):
     end: date
     population: Population | None = None
     data_dir: str = "data"
+    # Folders (relative to targets.yaml) that evidence files must lie in to be archived.
+    evidence_dirs: list[str] = ["evidence"]
     # What the plan's units and its whole are called (reports, charts, column labels).
     area_word: str = "区镇"
     area_word_en: str = "town"
@@ -87,6 +89,17 @@ class PlanInfo(_Model):
     def _positive(self) -> PlanInfo:
         _check_population(self.population)
         return self
+
+    @field_validator("evidence_dirs")
+    @classmethod
+    def _evidence_dirs_inside(cls, folders: list[str]) -> list[str]:
+        """An evidence folder is a folder of its own inside the project: relative, no `..`, not
+        the project folder itself, not hidden (.git)."""
+        for folder in folders:
+            parts = [p for p in folder.replace("\\", "/").split("/") if p not in ("", ".")]
+            if re.match(r"^(?:[\\/]|[A-Za-z]:)", folder) or not parts or any(p.startswith(".") for p in parts):
+                raise _plan_error("plan_evidence_dir", value=folder)
+        return folders
 
 
 class Phase(_Model):
