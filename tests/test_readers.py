@@ -260,6 +260,7 @@ def test_titled_district_ledger(tmp_path):
     assert records(source)[1][4:] == ["300.5", "2023-08-01"]
     assert source.rows.tolist() == [4, 6]
     assert source.skipped == [
+        SkippedRow(2, "footer", "填报单位：吴江区市场监管局  单位：万元"),  # a title line, listed as not data
         SkippedRow(7, "total", "合  计 800.5"),
         SkippedRow(8, "total", "小计 800.5"),
         SkippedRow(9, "footer", "填表人：张三  审核人：李四  联系电话：0512-63000000"),
@@ -284,7 +285,7 @@ def test_footer_words_inside_records_are_data(tmp_path):
     path.write_text("序号,企业名称,申请号\n1,联系人有限公司,2023\n2,合计科技,2024\n备注：以上为初步数据,,\n", encoding="utf-8")
     source = read(path)
     assert records(source) == [["1", "联系人有限公司", "2023"], ["2", "合计科技", "2024"]]
-    assert source.skipped == [SkippedRow(4, "footer", "备注：以上为初步数据")]
+    assert source.skipped == [SkippedRow(4, "note", "备注：以上为初步数据")]
 
 
 # --- limits: nothing a file says makes us allocate without bound --------------------------------

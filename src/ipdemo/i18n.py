@@ -780,7 +780,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
         "  cannot be placed: {n} row{n!p} (a real import writes them to *.unplaced.csv to complete)",
     ),
-    "imports.skipped": ("  跳过表格中的合计/表尾 {n} 行：{rows}", "  totals/footer lines of the sheet skipped: {n} row{n!p}: {rows}"),
+    "imports.skipped": ("  跳过表格中的非数据行 {n} 行：{items}", "  lines of the sheet that are not records skipped: {n} row{n!p}: {items}"),
+    "imports.skipped_kind.total": ("合计行 {rows}", "totals {rows}"),
+    "imports.skipped_kind.note": ("注释/来源说明 {rows}", "notes and sources {rows}"),
+    "imports.skipped_kind.footer": ("签字/表尾 {rows}", "signatures and footer {rows}"),
     "imports.kept": ("  较早的导出不覆盖较新的数据：{n} 个值保持不变", "  an older export does not overwrite newer data: {n} value{n!p} kept"),
     "imports.kept_guess": (
         "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",
