@@ -17,15 +17,21 @@ text fixture under tests/fixtures/exports/.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import shutil
+from calendar import monthrange
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ipdemo.checks.fields import uscc_check_char
 from ipdemo.ingest.incoming import header_score
+from ipdemo.ingest.provenance import date_in_text, export_date
 from ipdemo.ingest.sources import read_source
 from ipdemo.plan.model import load_plan
 
@@ -303,3 +309,126 @@ def test_rejected_rows_file_shows_the_values_of_a_row_longer_than_the_header(inv
     row = rejected[0]
     assert row["原行号"] == "3" and row["申请号"] == cn("202320000102") and row["发明名称"] == "一种织物定型机"
     assert row["列7"] == "多出的一格" and "7" in row["原因"]
+
+
+# --- 6. export dates from names and titles ----------------------------------------------------
+
+@pytest.mark.parametrize("text, day", [
+    ("专利清单_2023年1-10月.csv", date(2023, 10, 31)),
+    ("专利清单_2023年1月-10月", date(2023, 10, 31)),
+    ("专利清单（2023年1～2月）", date(2023, 2, 28)),
+    ("2024年1至2月", date(2024, 2, 29)),
+    ("质押融资台账_2023Q4.xlsx", date(2023, 12, 31)),
+    ("台账2023-Q3", date(2023, 9, 30)),
+    ("台账_2023q1", date(2023, 3, 31)),
+    ("吴江区知识产权质押融资台账（2023年第四季度）", date(2023, 12, 31)),
+    ("统计表（2023年第三季度）", date(2023, 9, 30)),
+    ("2023年二季度", date(2023, 6, 30)),
+    ("2023年第1季度", date(2023, 3, 31)),
+    ("2023年前三季度", date(2023, 9, 30)),
+    ("2023年度吴江区质押贷款统计表（第四季度）", date(2023, 12, 31)),
+    ("2023年上半年", date(2023, 6, 30)),
+    ("2023年下半年专利授权", date(2023, 12, 31)),
+    ("2023.10.01-2023.10.31", date(2023, 10, 31)),
+    ("20231001-20231031", date(2023, 10, 31)),
+    ("2023年10月1日至2023年10月31日", date(2023, 10, 31)),
+    ("培训时间：2023年9月12日—14日", date(2023, 9, 14)),
+    ("2023年9月28日—10月8日", date(2023, 10, 8)),
+    ("2023年10月", date(2023, 10, 31)),
+    ("专利_2023-02", date(2023, 2, 28)),
+    ("2023年度", date(2023, 12, 31)),
+    ("2023年末", date(2023, 12, 31)),
+    ("吴江区2021-2023年知识产权强省建设工作计划", None),  # the plan's years, not the data's period
+    ("2023年专利清单", None),
+    ("专利导出_20231015.xlsx", date(2023, 10, 15)),
+    ("导出日期：2023年9月1日", date(2023, 9, 1)),
+    ("incoPat导出_2023-06-30", date(2023, 6, 30)),
+    ("吴江区专利统计表", None),
+    ("申请号202310000001", None),
+    ("x_20231345", None),
+    ("2023年第五季度", None),
+    ("2023年13月", None),
+])
+def test_dates_and_periods_in_names_and_titles(text, day):
+    assert date_in_text(text) == day
+
+
+@given(year=st.integers(2000, 2099), first=st.integers(1, 12), data=st.data(),
+       dash=st.sampled_from(["-", "—", "～", "至", "到"]), with_month=st.booleans())
+def test_a_month_range_ends_on_the_last_day_of_its_last_month(year, first, data, dash, with_month):
+    last = data.draw(st.integers(first, 12))
+    text = f"专利清单_{year}年{first}{'月' if with_month else ''}{dash}{last}月.csv"
+    assert date_in_text(text) == date(year, last, monthrange(year, last)[1])
+
+
+@given(start=st.dates(date(2000, 1, 1), date(2099, 12, 31)), length=st.integers(0, 400),
+       style=st.sampled_from(["{:%Y.%m.%d}", "{:%Y%m%d}", "{:%Y-%m-%d}", "{d.year}年{d.month}月{d.day}日"]),
+       dash=st.sampled_from(["-", "—", "～", "至", " - "]))
+def test_a_day_range_ends_on_its_last_day(start, length, style, dash):
+    end = start + dt.timedelta(days=length)
+    if end.year > 2099:
+        return
+
+    def spell(d: date) -> str:
+        return style.format(d, d=d)
+
+    assert date_in_text(f"{spell(start)}{dash}{spell(end)}") == end
+
+
+@given(year=st.integers(2000, 2099), quarter=st.integers(1, 4),
+       style=st.sampled_from(["{y}Q{q}", "{y}年第{c}季度", "{y}年{c}季度", "{y}-Q{q}", "{y}年第{q}季度"]))
+def test_a_quarter_ends_on_its_last_day(year, quarter, style):
+    text = style.format(y=year, q=quarter, c="一二三四"[quarter - 1])
+    month = quarter * 3
+    assert date_in_text(text) == date(year, month, monthrange(year, month)[1])
+
+
+def S(*values: str) -> pd.Series:
+    return pd.Series(list(values), dtype="str")
+
+
+def test_a_title_date_beats_the_file_name_and_a_period_not_over_is_today():
+    dated = [S("2023-01-01")]
+    found = export_date("专利导出_20231015.xlsx", ["吴江区专利清单（截至2023年9月30日）"], dated)
+    assert (found.day, found.how) == (date(2023, 9, 30), "title")
+    found = export_date("台账.xlsx", ["吴江区知识产权质押融资台账", "（2023年第四季度）"], dated)
+    assert (found.day, found.how) == (date(2023, 12, 31), "title")
+    found = export_date("台账.xlsx", ["单位：万元"], dated)
+    assert found.how == "latest_in_file"
+    # A lone day in a title without an export word (a search query) does not date the export.
+    found = export_date("专利导出_20231115.xlsx", ["检索式：申请日>=20230101 AND 申请日<=20231031"], dated)
+    assert (found.day, found.how) == (date(2023, 11, 15), "file_name")
+    # A period that has not ended by today was exported by today, not at its end.
+    found = export_date("专利_2026年12月.csv", [], dated, today=date(2026, 12, 7))
+    assert (found.day, found.how) == (date(2026, 12, 7), "file_name")
+
+
+def test_month_range_in_the_file_name_is_the_export_date(invoke, proj):
+    """Today 专利清单_2023年1-10月.csv is read as 2023-01-10."""
+    src = write_csv(proj / "专利清单_2023年1-10月.csv", [PATENT_HEADER, *PATENT_ROWS])
+    out = run(invoke, proj, str(src))
+    assert (out["exported_on"], out["exported_on_from"]) == ("2023-10-31", "file_name")
+
+
+def test_a_quarterly_ledger_is_dated_by_its_title(invoke, proj):
+    """Today a ledger titled 2023年第四季度 gets today's date, silently."""
+    src = write_xlsx(proj / "江苏银行放款明细.xlsx", BANK_SHEET, BANK_MERGES)
+    result = invoke(["import", str(src)], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "导出日期 2023-12-31（取自标题行）" in result.stdout
+    assert "--exported-on" not in result.stderr
+    out = run(invoke, proj, str(src), "--dry-run")
+    assert (out["exported_on"], out["exported_on_from"]) == ("2023-12-31", "title")
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "导出日期"), ("en", "export date")])
+def test_an_export_date_guessed_as_today_is_a_warning_naming_the_option(invoke, proj, lang, words):
+    src = write_csv(proj / "盛泽镇企业名录.csv", [["企业名称", "统一社会信用代码", "地址"],
+                                                ["吴江甲纺织有限公司", FIRM_A, ADDRESS]])
+    result = invoke(["import", str(src), "--ledger", "organisations", "--lang", lang], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "--exported-on" in result.stderr and words in result.stderr.lower()
+    assert src.name in result.stderr
+    dated = invoke(["import", str(src), "--ledger", "organisations", "--exported-on", "2023-10-15", "--lang", lang],
+                   cwd=proj)
+    assert "--exported-on" not in dated.stderr

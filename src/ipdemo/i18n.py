@@ -325,6 +325,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "bad_week": ("--week {value!r} 应为 YYYY-Www，如 2023-W39", "--week {value!r} must be YYYY-Www, e.g. 2023-W39"),
     "week_and_as_of": ("--week 与 --as-of 只能用一个", "use --week or --as-of, not both"),
+    # --- readers ---
+    "exported_on_guessed": (
+        "文件名、标题行和数据中都没有导出日期，已按今天（{date}）记录。新旧数据以导出日期判断，"
+        "请用 --exported-on 指明实际导出日期后重新导入",
+        "the export date is stated neither in the file name, nor in a title line, nor in the data: today "
+        "({date}) is recorded. Newer data wins by this date: give the real one with --exported-on and import again",
+    ),
     # --- import of real exports -----------------------------------------------------------
     "town_unassigned": (
         "区镇未划分（来源只表明在本区，未写明区镇）：计入全区合计；在导入文件中补上区镇后重新导入，或直接在台账中填写",
