@@ -167,6 +167,19 @@ def test_a_record_whose_text_starts_with_a_note_word_stays_a_record(invoke, proj
     assert [(s["row"], s["kind"]) for s in out["skipped_rows"]] == [(5, "note")]
 
 
+def test_a_unit_stated_in_a_note_under_the_data_is_the_amounts_unit(invoke, proj):
+    """注：金额单位：元 under the data: the amounts are yuan, stored as the ledger's 万元."""
+    src = write_csv(proj / "放款明细.csv", [
+        ["借款合同编号", "借款人名称", "统一社会信用代码", "放款机构", "放款金额", "放款日"],
+        ["JSYH-2023-1012-01", "吴江甲纺织有限公司", FIRM_A, "江苏银行吴江支行", "5000000", "2023-10-12"],
+        ["JSYH-2023-1101-02", "吴江乙光电有限公司", FIRM_B, "江苏银行吴江支行", "3000000", "2023-11-01"],
+        ["注：金额单位：元"],
+    ])
+    out = run(invoke, proj, str(src))
+    assert out["added"] == 2 and [(s["row"], s["kind"]) for s in out["skipped_rows"]] == [(4, "note")]
+    assert [r["amount"] for r in ledger(proj, "pledge_loans")] == ["500", "300"]
+
+
 @pytest.mark.parametrize("line, kind", [
     (["数据来源：国家知识产权局", "", "", ""], "note"),
     (["数据来源于国家知识产权局专利检索系统"], "note"),
@@ -178,6 +191,7 @@ def test_a_record_whose_text_starts_with_a_note_word_stays_a_record(invoke, proj
     (["注1：不含港澳台"], "note"),
     (["注 ：不含个人申请"], "note"),
     (["说明：本表由系统导出"], "note"),
+    (["金额单位：万元"], "note"),
     (["备注：以上为初步数据"], "note"),
     (["", "", "备注：以上为初步数据", ""], "note"),
     (["制表：王五", "", "审核：赵六", "联系电话：0512-63000000"], "footer"),

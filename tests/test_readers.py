@@ -260,7 +260,6 @@ def test_titled_district_ledger(tmp_path):
     assert records(source)[1][4:] == ["300.5", "2023-08-01"]
     assert source.rows.tolist() == [4, 6]
     assert source.skipped == [
-        SkippedRow(2, "footer", "填报单位：吴江区市场监管局  单位：万元"),  # a title line, listed as not data
         SkippedRow(7, "total", "合  计 800.5"),
         SkippedRow(8, "total", "小计 800.5"),
         SkippedRow(9, "footer", "填表人：张三  审核人：李四  联系电话：0512-63000000"),

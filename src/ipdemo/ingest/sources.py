@@ -9,12 +9,14 @@ Government spreadsheets are taken as they circulate: the header is the row among
 HEADER_SEARCH_ROWS that best matches known header names (`score`), stacked with a group row above
 or a sub-header row below when together they name more known columns (序号 and 备注 merged down
 two rows, 贷款信息 spanning 金额 / 日期 below it: one header, in xlsx, xls, HTML and CSV alike);
-rows above it are title lines (kept in `title_lines`, a `单位：万元` among them gives `unit`);
+rows above it are title lines (kept in `title_lines`, a `单位：万元` among them gives `unit`, else
+a note line below the header does: 注：金额单位：万元);
 blank spacer rows are dropped; total rows (合计 / 小计 / 总计 / 累计 / 共计 in the first or second
 cell, or the first non-empty one), note and source lines (数据来源：… 统计时间：… 注：… 备注：…) and
 footer lines (填表人：… 审核人：… 联系电话：…) — a label at the start of the first non-empty cell,
 in any column, and little else in the row — plus the sparse lines that follow a note or footer are
-not data and are listed in `skipped` (note and footer lines above the header too).
+not data and are listed in `skipped` (note and footer lines above the header too, unless they
+give the unit).
 
 Invariants: `frame` has one text column per header cell ("0", "1", …); `rows[i]` is the row
 number of frame row i as the spreadsheet (or CSV record count) numbers it; every failure is an
@@ -76,7 +78,7 @@ class Source:
     header_row: int
     problems: list  # ragged rows
     title_lines: list[str] = field(default_factory=list)  # non-empty rows above the header, as text
-    unit: str | None = None  # "万元" from a `单位：万元` title line
+    unit: str | None = None  # "万元" from a `单位：万元` title line, else from a note line
     skipped: list[SkippedRow] = field(default_factory=list)  # total rows, note and footer lines
     format: str = "csv"  # "csv" | "xlsx" | "xls" | "ods" | "html"
     ragged: dict[int, list[str]] = field(default_factory=dict)  # the cells of each ragged row (problems)
@@ -174,12 +176,12 @@ _TOTAL = re.compile(r"(?:全区|全市|全县|全镇|全部|本页|本表|本期
 # Short words (注, 说明, 电话) only with a colon after them (注意力 is a trademark, 说明书 a title).
 _LABELS = {
     "note": re.compile(r"(?:(?:数据|资料|信息)来源|统计(?:时间|日期|口径|范围|期间|区间|截止)|数据截[至止]|截[至止]20\d\d|"
-                       r"填表说明|(?:备注|附注|注释|注|说明|来源)[0-9一二三四五六七八九十]{0,2}[:：、.．])"),
+                       r"填表说明|(?:金额|计量)?单位[:：]|(?:备注|附注|注释|注|说明|来源)[0-9一二三四五六七八九十]{0,2}[:：、.．])"),
     "footer": re.compile(r"(?:填表|填报|审核|审批|复核|联系电话|联系方式|联系人|电话[:：]|日期[:：]|签字|签名|签章|盖章|"
                          r"[（(]盖章|负责人|单位负责人|统计负责人|部门负责人|分管领导|主管领导|制表|经办人|报送单位|报送日期)"),
 }
 # The first characters of the words above and of _TOTAL: a row starting otherwise is a record.
-_MARK_INITIALS = frozenset("全本各合小总累共填审复联电日签盖（(负单统部分主制经报备附注说数资信截来")
+_MARK_INITIALS = frozenset("全本各合小总累共填审复联电日签盖（(负单统部分主制经报备附注说数资信截来金计")
 _MARK_OR_SPACE = _MARK_INITIALS | frozenset(" \t\r\n\u3000\xa0\ufeff")
 # `单位：万元`, also after `填报单位：XX` on the same line; 填报单位 / 工作单位 … are not units.
 _UNIT = re.compile(r"(?<![填报制表作属用送])单位\s*[:：]\s*((?:人民币)?(?:十|百|千|万|十万|百万|千万|亿)?"
@@ -295,14 +297,15 @@ def _build(path: Path, data: bytes, grid: Grid, score: Callable[[list[str]], int
         if first is not None:
             titles.append(_joined(records[index]))
             kind = _row_kind(records[index], first) if _may_be_marked(records[index], first) else None
-            if kind in ("note", "footer"):
+            if kind in ("note", "footer") and find_unit(titles[-1:]) is None:  # a unit line is read, not skipped
                 noted.append(SkippedRow(grid.first_row + index, kind, titles[-1]))
     body = _Body(shown, width, grid.first_row + bottom + 1, skipped=noted)
     for offset, record in enumerate(records[bottom + 1:]):
         body.add(offset, record)
+    notes = [s.text for s in body.skipped if s.kind == "note"]  # 注：金额单位：万元 under the data
     return Source(path, data, grid.encoding, grid.sheet, header, body.frame(), np.array(body.numbers, dtype=np.int64),
-                  grid.first_row + top, body.problems, titles, find_unit(titles), body.skipped, grid.format,
-                  body.ragged)
+                  grid.first_row + top, body.problems, titles, find_unit(titles) or find_unit(notes), body.skipped,
+                  grid.format, body.ragged)
 
 
 HEADER_ROWS = 3  # a header spans at most this many rows: a group row, the header, a sub-header row
