@@ -48,6 +48,8 @@ DATA_NAMES = {
     ("render/docx.py", "PLAN_WORD"): "the last word (计划) of a plan's name, replaced by 自查报告 in the title",
     ("plan/model.py", "ROW_COUNTERS"): "headers that number rows (序号), never a key",
     ("ingest/provenance.py", "TITLE_DATE_WORDS"): "the words before an export's date in a title line (导出, 截至)",
+    ("ingest/provenance.py", "PERIODS"): "how file names and titles spell dates and periods (2023年第四季度, 上半年)",
+    ("ingest/provenance.py", "QUARTER_NUMERALS"): "the numerals of quarters in titles (第四季度)",
     ("ingest/sources.py", "_MARK_INITIALS"): "first characters of the totals and footer rows of exports (合计, 填表人)",
 }
 # Single literals that are data, by file and value.

@@ -32,7 +32,7 @@ def test_gbk_export_with_title_row_and_messy_values(invoke, proj):
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout == ("专利导出.csv → patents (Patents): added 2, updated 0, unchanged 0, rejected 0\n"
-                             "  exported on 2024-01-05 (the latest date in the file)\n")
+                             "  exported on 2024-01-31 (from a title line)\n")  # （2024年1月）: its last day
     rows = ledger_rows(proj)
     expected = {"application_no": "202410182616.9", "title": "一种新装置", "applicant": "苏州某某有限公司",
                 "town": "吴江高新区（盛泽镇）", "type": "invention", "filed_on": "2024-01-05", "granted_on": ""}

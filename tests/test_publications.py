@@ -68,7 +68,7 @@ def test_dates_in_names_and_titles():
     assert date_in_text("专利导出_20231015.xlsx") == date(2023, 10, 15)
     assert date_in_text("incoPat导出_2023-06-30") == date(2023, 6, 30)
     assert date_in_text("导出日期：2023年9月1日") == date(2023, 9, 1)
-    assert date_in_text("统计表（2023年第三季度）") is None
+    assert date_in_text("统计表（2023年第三季度）") == date(2023, 9, 30)  # a period: its last day
     assert date_in_text("申请号202310000001") is None  # digits inside a longer number are no date
     assert date_in_text("x_20231345") is None  # not a real date
 

@@ -284,7 +284,7 @@ def test_footer_words_inside_records_are_data(tmp_path):
     path.write_text("序号,企业名称,申请号\n1,联系人有限公司,2023\n2,合计科技,2024\n备注：以上为初步数据,,\n", encoding="utf-8")
     source = read(path)
     assert records(source) == [["1", "联系人有限公司", "2023"], ["2", "合计科技", "2024"]]
-    assert source.skipped == [SkippedRow(4, "footer", "备注：以上为初步数据")]
+    assert source.skipped == [SkippedRow(4, "note", "备注：以上为初步数据")]
 
 
 # --- limits: nothing a file says makes us allocate without bound --------------------------------

@@ -636,7 +636,7 @@ def import_(
                                                 exists=True, dir_okay=False, readable=True, show_default=False)],
     ledger: Annotated[Optional[str], typer.Option("--ledger", "-l", help="Target ledger (default: guessed from headers and file name).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE: a constant column (e.g. --set owner=吴江某某科技有限公司); repeatable (default: none).")] = None,
-    exported_on: Annotated[Optional[str], typer.Option("--exported-on", help="The export's date, YYYY-MM-DD (default: from the file name, a title line, or the latest date in the file).")] = None,
+    exported_on: Annotated[Optional[str], typer.Option("--exported-on", help="The export's date, YYYY-MM-DD (default: from a title line, the file name, or the latest date in the file; a period such as 2023Q4 means its last day).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be added and updated (old → new); write nothing (default: write).")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1). Default: write nothing if any row is invalid.")] = False,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Sheet name of a workbook (default: the first with a recognisable header).")] = None,

@@ -341,6 +341,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "bad_week": ("--week {value!r} 应为 YYYY-Www，如 2023-W39", "--week {value!r} must be YYYY-Www, e.g. 2023-W39"),
     "week_and_as_of": ("--week 与 --as-of 只能用一个", "use --week or --as-of, not both"),
+    # --- readers ---
+    "exported_on_guessed": (
+        "文件名、标题行和数据中都没有导出日期，已按今天（{date}）记录。新旧数据以导出日期判断，"
+        "请用 --exported-on 指明实际导出日期后重新导入",
+        "the export date is stated neither in the file name, nor in a title line, nor in the data: today "
+        "({date}) is recorded. Newer data wins by this date: give the real one with --exported-on and import again",
+    ),
     # --- import of real exports -----------------------------------------------------------
     "town_unassigned": (
         "区镇未划分（来源只表明在本区，未写明区镇）：计入全区合计；在导入文件中补上区镇后重新导入，或直接在台账中填写",
@@ -872,7 +879,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
         "  cannot be placed: {n} row{n!p} (a real import writes them to *.unplaced.csv to complete)",
     ),
-    "imports.skipped": ("  跳过表格中的合计/表尾 {n} 行：{rows}", "  totals/footer lines of the sheet skipped: {n} row{n!p}: {rows}"),
+    "imports.skipped": ("  跳过表格中的非数据行 {n} 行：{items}", "  lines of the sheet that are not records skipped: {n} row{n!p}: {items}"),
+    "imports.skipped_kind.total": ("合计行 {rows}", "totals {rows}"),
+    "imports.skipped_kind.note": ("注释/来源说明 {rows}", "notes and sources {rows}"),
+    "imports.skipped_kind.footer": ("签字/表尾 {rows}", "signatures and footer {rows}"),
     "imports.kept": ("  较早的导出不覆盖较新的数据：{n} 个值保持不变", "  an older export does not overwrite newer data: {n} value{n!p} kept"),
     "imports.kept_guess": (
         "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",

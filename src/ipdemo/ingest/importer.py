@@ -703,14 +703,20 @@ def _source_rows(source: Source, numbers: np.ndarray) -> pd.DataFrame:
     their row number first (ipdemo's own columns from an earlier round are dropped)."""
     picked = np.isin(source.rows, numbers)
     frame = source.frame[picked].copy()
-    names: list[str] = []
-    for i, h in enumerate(source.header[: len(frame.columns)]):
-        label = h or f"列{i + 1}"
-        names.append(label if label not in names else f"{label}_{i + 1}")
+    names = _column_names(source.header[: len(frame.columns)])
     frame.columns = names
     frame = frame.drop(columns=[c for c in names if c in OWN_COLUMNS])
     frame.insert(0, ROW_COLUMN, source.rows[picked])
     return frame.reset_index(drop=True)
+
+
+def _column_names(header: list[str]) -> list[str]:
+    """Unique names for the columns of a file written beside a source: the header, 列N where blank."""
+    names: list[str] = []
+    for i, h in enumerate(header):
+        label = h or f"列{i + 1}"
+        names.append(label if label not in names else f"{label}_{i + 1}")
+    return names
 
 
 def _beside(source: Source, suffix: str, data: bytes) -> Path:
@@ -812,7 +818,11 @@ def _write_rejects(source: Source, errors: list[Problem], lang: str) -> str:
     frame = _source_rows(source, np.array(sorted(reasons), dtype=np.int64))
     frame[REASON_COLUMN] = ["; ".join(reasons.get(int(n), [])) for n in frame[ROW_COLUMN]]
     ragged = [p for p in source.problems if p.line not in set(frame[ROW_COLUMN].tolist())]
-    if ragged:
-        extra = pd.DataFrame({ROW_COLUMN: [p.line for p in ragged], REASON_COLUMN: [p.message(lang) for p in ragged]})
+    if ragged:  # a row longer than the header: its cells under the header's names, then 列N
+        width = max([len(source.header), *(len(source.ragged.get(p.line or 0, [])) for p in ragged)])
+        names = _column_names(source.header + [""] * (width - len(source.header)))
+        extra = pd.DataFrame([{**{n: v for n, v in zip(names, source.ragged.get(p.line or 0, [])) if n not in OWN_COLUMNS},
+                               ROW_COLUMN: p.line, REASON_COLUMN: p.message(lang)} for p in ragged])
         frame = pd.concat([frame, extra], ignore_index=True).fillna("")
+        frame = frame[[c for c in frame.columns if c != REASON_COLUMN] + [REASON_COLUMN]]
     return display_path(_beside(source, ".rejected.csv", serialise(frame.astype("str"))))

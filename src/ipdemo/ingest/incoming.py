@@ -29,7 +29,7 @@ from ipdemo.checks import fields
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
 from ipdemo.ingest.placement import BASIS_COLUMN, SUGGESTED_COLUMN
-from ipdemo.ingest.provenance import ExportDate, export_date
+from ipdemo.ingest.provenance import ExportDate, export_date, guessed
 from ipdemo.ingest.sources import Source
 from ipdemo.plan.model import LedgerSpec, PlaceSpec, Plan, PublicationSpec
 
@@ -214,6 +214,8 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, source.title_lines, dated,
                                     exported_option)
+    if (undated := guessed(prepared.exported, shown)) is not None:
+        prepared.warnings.append(undated)
     _derive_type(spec, prepared)
     _title_dates(spec, prepared, mapping, sets)
     _skip_other_offices(spec, prepared)

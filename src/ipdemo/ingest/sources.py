@@ -6,11 +6,17 @@ not), UTF-16 or GBK/GB18030 with any common delimiter; XLSX/XLSM, BIFF .xls and 
 CSV (web systems do that too); a text file named .xlsx/.ods is refused as a contradiction.
 
 Government spreadsheets are taken as they circulate: the header is the row among the first
-HEADER_SEARCH_ROWS that best matches known header names (`score`); rows above it are title
-lines (kept in `title_lines`, a `单位：万元` among them gives `unit`); blank spacer rows are dropped;
-total rows (合计 / 小计 / 总计 / 累计 / 共计 in the first or second cell, or the first non-empty
-one) and footer lines (填表人：… 审核人：… 联系电话：… at the start of the first non-empty cell,
-plus the sparse lines that follow one) are not data and are listed in `skipped`.
+HEADER_SEARCH_ROWS that best matches known header names (`score`), stacked with a group row above
+or a sub-header row below when together they name more known columns (序号 and 备注 merged down
+two rows, 贷款信息 spanning 金额 / 日期 below it: one header, in xlsx, xls, HTML and CSV alike);
+rows above it are title lines (kept in `title_lines`, a `单位：万元` among them gives `unit`, else
+a note line below the header does: 注：金额单位：万元);
+blank spacer rows are dropped; total rows (合计 / 小计 / 总计 / 累计 / 共计 in the first or second
+cell, or the first non-empty one), note and source lines (数据来源：… 统计时间：… 注：… 备注：…) and
+footer lines (填表人：… 审核人：… 联系电话：…) — a label at the start of the first non-empty cell,
+in any column, and little else in the row — plus the sparse lines that follow a note or footer are
+not data and are listed in `skipped` (note and footer lines above the header too, unless they
+give the unit).
 
 Invariants: `frame` has one text column per header cell ("0", "1", …); `rows[i]` is the row
 number of frame row i as the spreadsheet (or CSV record count) numbers it; every failure is an
@@ -56,7 +62,7 @@ class SkippedRow:
     """A row below the header that is not a record."""
 
     row: int  # spreadsheet row number
-    kind: str  # "total" | "footer"
+    kind: str  # "total" | "note" | "footer"
     text: str  # the row's non-empty cells, joined by a space
 
 
@@ -72,9 +78,10 @@ class Source:
     header_row: int
     problems: list  # ragged rows
     title_lines: list[str] = field(default_factory=list)  # non-empty rows above the header, as text
-    unit: str | None = None  # "万元" from a `单位：万元` title line
-    skipped: list[SkippedRow] = field(default_factory=list)  # total rows and footer lines
+    unit: str | None = None  # "万元" from a `单位：万元` title line, else from a note line
+    skipped: list[SkippedRow] = field(default_factory=list)  # total rows, note and footer lines
     format: str = "csv"  # "csv" | "xlsx" | "xls" | "ods" | "html"
+    ragged: dict[int, list[str]] = field(default_factory=dict)  # the cells of each ragged row (problems)
 
     @property
     def display(self) -> str:
@@ -164,10 +171,17 @@ def _check_width(text: str, delimiter: str, path: Path) -> None:
 
 _TOTAL = re.compile(r"(?:全区|全市|全县|全镇|全部|本页|本表|本期|本月|本季度?|本年|全年|各区镇)?"
                     r"(?:合计|小计|总计|累计|共计)(?:[:：].*|[（(].*)?")
-_FOOTER = re.compile(r"(?:填表|填报|审核|审批|复核|联系电话|联系方式|联系人|电话[:：]|日期[:：]|签字|签名|签章|盖章|"
-                     r"[（(]盖章|负责人|单位负责人|统计负责人|部门负责人|分管领导|主管领导|制表|经办人|报送单位|报送日期|"
-                     r"备注[:：]|附注|注[:：]|说明[:：]|注[0-9０-９一二三])")
-_MARK_INITIALS = frozenset("全本各合小总累共填审复联电日签盖（(负单统部分主制经报备附注说")
+# A line's label, at the start of a cell (spaces removed), by kind: a note or a source says where
+# the figures come from or how they were counted; a footer is who filled, checked and signed.
+# Short words (注, 说明, 电话) only with a colon after them (注意力 is a trademark, 说明书 a title).
+_LABELS = {
+    "note": re.compile(r"(?:(?:数据|资料|信息)来源|统计(?:时间|日期|口径|范围|期间|区间|截止)|数据截[至止]|截[至止]20\d\d|"
+                       r"填表说明|(?:金额|计量)?单位[:：]|(?:备注|附注|注释|注|说明|来源)[0-9一二三四五六七八九十]{0,2}[:：、.．])"),
+    "footer": re.compile(r"(?:填表|填报|审核|审批|复核|联系电话|联系方式|联系人|电话[:：]|日期[:：]|签字|签名|签章|盖章|"
+                         r"[（(]盖章|负责人|单位负责人|统计负责人|部门负责人|分管领导|主管领导|制表|经办人|报送单位|报送日期)"),
+}
+# The first characters of the words above and of _TOTAL: a row starting otherwise is a record.
+_MARK_INITIALS = frozenset("全本各合小总累共填审复联电日签盖（(负单统部分主制经报备附注说数资信截来金计")
 _MARK_OR_SPACE = _MARK_INITIALS | frozenset(" \t\r\n\u3000\xa0\ufeff")
 # `单位：万元`, also after `填报单位：XX` on the same line; 填报单位 / 工作单位 … are not units.
 _UNIT = re.compile(r"(?<![填报制表作属用送])单位\s*[:：]\s*((?:人民币)?(?:十|百|千|万|十万|百万|千万|亿)?"
@@ -197,21 +211,40 @@ def _first_filled(record: list) -> object | None:
 
 
 def _may_be_marked(record: list, first: object) -> bool:
-    """Cheap pre-test: could `_row_kind` find a total or a footer marker in this row?"""
+    """Cheap pre-test: could `_row_kind` find a total, a note or a footer marker in this row?"""
     for cell in (first, record[0], record[1] if len(record) > 1 else ""):
         if cell.__class__ is str and cell.lstrip()[:1] in _MARK_INITIALS:
             return True
     return False
 
 
+def _label(cell: object) -> str | None:
+    """The kind of label ("note", "footer") a cell starts with, else None."""
+    text = _squeezed(_text(cell))
+    if not text or text[0] not in _MARK_INITIALS:
+        return None
+    for kind, pattern in _LABELS.items():
+        if pattern.match(text):
+            return kind
+    return None
+
+
 def _row_kind(record: list, first: object) -> str | None:
-    """"total", "footer" or None (a record); `first` is the first non-empty cell."""
+    """"total", "note", "footer" or None (a record); `first` is the first non-empty cell.
+
+    A note or footer starts with its label, anywhere in the row (merged across it or not), and
+    holds little else: at most TAIL_CELLS other cells, or no more than it has labelled cells
+    (填报人： 王五 审核人： 赵六). A record whose first text starts like a label (截至2023年的…)
+    still has its number, date and name beside it."""
     candidates = {_squeezed(_text(c)) for c in (first, record[0], record[1] if len(record) > 1 else "")}
     if any(c and _TOTAL.fullmatch(c) for c in candidates):
         return "total"
-    if _FOOTER.match(_squeezed(_text(first))):
-        return "footer"
-    return None
+    kind = _label(first)
+    if kind is None:
+        return None
+    filled = [c for c in record if _filled(c)]
+    labelled = sum(1 for c in filled if _label(c) is not None)
+    return kind if len(filled) - labelled <= max(TAIL_CELLS, labelled) else None
 
 
 def find_unit(lines: list[str]) -> str | None:
@@ -247,23 +280,77 @@ def _build(path: Path, data: bytes, grid: Grid, score: Callable[[list[str]], int
     records = grid.rows
     if len(records) > MAX_ROWS:
         raise InputFileError("too_many_rows", path=shown, limit=f"{MAX_ROWS:,}")
-    head = [(i, [_text(c) for c in r]) for i, r in enumerate(records[:HEADER_SEARCH_ROWS])
-            if _first_filled(r) is not None]
+    head = {i: [_text(c) for c in r] for i, r in enumerate(records[:HEADER_SEARCH_ROWS]) if _first_filled(r) is not None}
     if not head:
         raise InputFileError("empty_input", path=shown)
-    best_index, best_row = max(head, key=lambda item: (score(item[1]), -item[0]))
-    if score(best_row) == 0:
-        best_index, best_row = head[0]
-    header = [c.strip() for c in best_row]
+    best = max(head, key=lambda i: (score(head[i]), -i))
+    if score(head[best]) == 0:
+        best = min(head)
+    top, bottom, header = _header_rows(head, best, score)
+    header = [c.strip() for c in header]
     while header and not header[-1]:
         header.pop()
     width = len(header)
-    titles = [_joined(r) for r in records[:best_index] if _first_filled(r) is not None]
-    body = _Body(shown, width, grid.first_row + best_index + 1)
-    for offset, record in enumerate(records[best_index + 1:]):
+    titles, noted = [], []
+    for index in range(top):
+        first = _first_filled(records[index])
+        if first is not None:
+            titles.append(_joined(records[index]))
+            kind = _row_kind(records[index], first) if _may_be_marked(records[index], first) else None
+            if kind in ("note", "footer") and find_unit(titles[-1:]) is None:  # a unit line is read, not skipped
+                noted.append(SkippedRow(grid.first_row + index, kind, titles[-1]))
+    body = _Body(shown, width, grid.first_row + bottom + 1, skipped=noted)
+    for offset, record in enumerate(records[bottom + 1:]):
         body.add(offset, record)
+    notes = [s.text for s in body.skipped if s.kind == "note"]  # 注：金额单位：万元 under the data
     return Source(path, data, grid.encoding, grid.sheet, header, body.frame(), np.array(body.numbers, dtype=np.int64),
-                  grid.first_row + best_index, body.problems, titles, find_unit(titles), body.skipped, grid.format)
+                  grid.first_row + top, body.problems, titles, find_unit(titles) or find_unit(notes), body.skipped,
+                  grid.format, body.ragged)
+
+
+HEADER_ROWS = 3  # a header spans at most this many rows: a group row, the header, a sub-header row
+
+
+def _header_rows(head: dict[int, list[str]], best: int, score: Callable[[list[str]], int]
+                ) -> tuple[int, int, list[str]]:
+    """(first row index, last row index, header): the best-scoring row, stacked with the row
+    above (a group row: 贷款信息 over 金额 and 日期, 序号 merged down) or below (the sub-header
+    row) while the stacked header names more known columns than either row alone. A record is
+    never stacked: its values would replace the header's names and score less."""
+    top = bottom = best
+    header = head[best]
+    while bottom - top + 1 < HEADER_ROWS:
+        if top - 1 in head and (stacked := _stacked(head[top - 1], header, score)) is not None:
+            top, header = top - 1, stacked
+        elif bottom + 1 in head and (stacked := _stacked(header, head[bottom + 1], score)) is not None:
+            bottom, header = bottom + 1, stacked
+        else:
+            break
+    return top, bottom, header
+
+
+def _stacked(upper: list[str], lower: list[str], score: Callable[[list[str]], int]) -> list[str] | None:
+    """One header from two rows, or None when together they are no better a header.
+
+    Column by column: a lower cell names its column, an upper cell over an empty lower one was
+    merged down (序号). A group label (the upper cell over a filled lower one, and the empty upper
+    cells right of it that a merge or colspan left) is put before the lower name when the two
+    together are a known header (申请人 over 名称 → 申请人名称), else dropped (贷款信息 over 金额)."""
+    stacked, group = [], ""
+    for index in range(max(len(upper), len(lower))):
+        above = upper[index].strip() if index < len(upper) else ""
+        below = lower[index].strip() if index < len(lower) else ""
+        if above:
+            group = above if below else ""
+        elif not below:
+            group = ""
+        if not below:
+            stacked.append(above)
+            continue
+        label = above or group
+        named = label + below
+        stacked.append(named if label and label != below and score([named]) > 0 else below)
+    return stacked if score(stacked) > max(score(upper), score(lower)) else None
 
 
 @dataclass
@@ -277,10 +364,11 @@ class _Body:
     kept: list[list] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
-    in_footer: bool = False
+    ragged: dict[int, list[str]] = field(default_factory=dict)  # row number → its cells, of a ragged row
+    tail: str | None = None  # "note" | "footer" after such a line: sparse lines that follow belong to it
 
     def add(self, offset: int, record: list) -> None:
-        if not self.in_footer and len(record) == self.width and _plain(record):
+        if self.tail is None and len(record) == self.width and _plain(record):
             self.kept.append(record)
             self.numbers.append(self.first_number + offset)
             return
@@ -289,15 +377,16 @@ class _Body:
             return  # a blank spacer row
         number = self.first_number + offset
         kind = _row_kind(record, first) if _may_be_marked(record, first) else None
-        if kind is None and self.in_footer and self.width > TAIL_CELLS + 1 and \
+        if kind is None and self.tail is not None and self.width > TAIL_CELLS + 1 and \
                 sum(1 for c in record if _filled(c)) <= TAIL_CELLS:
-            kind = "footer"
-        self.in_footer = kind == "footer"
+            kind = self.tail
+        self.tail = kind if kind in ("note", "footer") else None
         if kind is not None:
             self.skipped.append(SkippedRow(number, kind, _joined(record)))
         elif len(record) > self.width and any(_filled(c) for c in record[self.width:]):
             self.problems.append(Problem(self.shown, number, None, "ragged_row",
                                          params={"found": len(record), "expected": self.width}))
+            self.ragged[number] = [_text(c) for c in record]
         else:
             self.kept.append(record if len(record) >= self.width else record + [""] * (self.width - len(record)))
             self.numbers.append(number)

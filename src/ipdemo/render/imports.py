@@ -13,6 +13,8 @@ from ipdemo.ingest.importer import Change, ImportResult
 from ipdemo.plan.model import Plan
 
 SHOW_CHANGES = 50
+SHOW_SKIPPED = 10  # row numbers shown per kind of skipped line
+SKIPPED_KINDS = ("total", "note", "footer")  # sources.SkippedRow.kind, in the order they are said
 # The counted lines of the summary, in their order: (ImportResult attribute or count, label imports.<key>).
 COUNTS = ("folded", "other_office", "outside", "unassigned", "recognised", "same_record", "kept", "transfers",
           "register")
@@ -39,8 +41,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
         if result.suggested:
             lines.append(t("suggested", n=result.suggested))
     if result.skipped_rows:
-        rows = "、".join(str(s["row"]) for s in result.skipped_rows[:10])
-        lines.append(t("skipped", n=len(result.skipped_rows), rows=rows))
+        lines.append(t("skipped", n=len(result.skipped_rows), items=_skipped(result.skipped_rows, lang)))
     if result.register_conflicts:
         items = "；".join(str(c.get("name", "")) for c in result.register_conflicts[:5])
         lines.append(t("conflicts", n=len(result.register_conflicts), items=items))
@@ -50,6 +51,17 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     if result.reject_file:
         lines.append(t("rejects", file=result.reject_file))
     return "\n".join(lines) + "\n"
+
+
+def _skipped(rows: list[dict], lang: str) -> str:
+    """Which lines were skipped and why: the row numbers of each kind (the first few of each)."""
+    parts = []
+    for kind in SKIPPED_KINDS:
+        numbers = [str(s["row"]) for s in rows if s["kind"] == kind]
+        if numbers:
+            shown = label("punct.list", lang).join(numbers[:SHOW_SKIPPED]) + ("…" if len(numbers) > SHOW_SKIPPED else "")
+            parts.append(label(f"imports.skipped_kind.{kind}", lang, rows=shown))
+    return label("punct.semicolon", lang).join(parts)
 
 
 def _personal(plan: Plan, ledger: str) -> tuple[str, ...]:
