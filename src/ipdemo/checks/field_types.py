@@ -48,7 +48,7 @@ Normalise = Callable[["pd.Series", FieldContext], fields.Normalised]
 Params = Callable[[str, str, FieldContext], dict[str, object]]  # (code, value, field) → extra params
 Spellings = Callable[[FieldContext], dict[str, str]]  # folded spelling → canonical value
 KeyCodes = Callable[[screen.Column], "np.ndarray | None"]  # values → one int64 each, or None
-Lists = Callable[["pd.Series"], "pd.Series"]  # normalised values → the list of values each cell holds
+Lists = Callable[["pd.Series"], "pd.Series | None"]  # values → each cell's list of values (None: one each)
 
 
 @dataclass(frozen=True)

@@ -407,14 +407,16 @@ _CLASS_SEP = r"[\s;,、]++"
 MULTI_CLASS = rf"^{_ONE_CLASS}(?:{_CLASS_SEP}{_ONE_CLASS})+[\s;,、]*+$"
 
 
-def nice_class_lists(values: pd.Series) -> pd.Series:
+def nice_class_lists(values: pd.Series) -> pd.Series | None:
     """Each normalised value as the list of the classes it names: one for a plain value (empty
     or malformed ones too, left for the checks), several for a multi-class cell, each class once,
-    in the order written. Works on the distinct values."""
+    in the order written; None when no cell names several. Works on the distinct values."""
     import pandas as pd
 
     codes, uniques = pd.factorize(values)
     multi = pd.Series(uniques, dtype="str").str.match(MULTI_CLASS).to_numpy(dtype=bool)
+    if not multi.any():
+        return None
     lists = np.empty(len(uniques), dtype=object)
     for i, value in enumerate(uniques):
         if multi[i]:

@@ -318,9 +318,9 @@ def _one_record_per_value(spec: LedgerSpec, prepared: Prepared) -> None:
         if lists_of is None:
             continue
         lists = lists_of(prepared.frame[name])
-        counts = lists.map(len).to_numpy(dtype=np.int64)
-        if (counts == 1).all():
+        if lists is None:  # one value in every cell: the usual case, nothing to repeat
             continue
+        counts = lists.map(len).to_numpy(dtype=np.int64)
         repeat = np.repeat(np.arange(len(counts)), counts)
         frame = prepared.frame.iloc[repeat].reset_index(drop=True)
         frame[name] = pd.Series([v for values in lists for v in values], dtype="str")
