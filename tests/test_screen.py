@@ -55,7 +55,7 @@ def _dates(plan, spec) -> st.SearchStrategy[str]:
 def _cnipa_numbers(plan, spec) -> st.SearchStrategy[str]:
     new = st.tuples(st.sampled_from(["2019", "2021", "2023"]), st.sampled_from("12389"),
                     st.text("0123456789", min_size=7, max_size=7)).map(lambda t: _cnipa("".join(t)))
-    old = st.tuples(st.sampled_from(["98", "02"]), st.sampled_from("123"),
+    old = st.tuples(st.sampled_from(["98", "02", "03"]), st.sampled_from("12389"),
                     st.text("0123456789", min_size=5, max_size=5)).map(lambda t: _cnipa("".join(t)))
     return st.one_of(new, old)
 

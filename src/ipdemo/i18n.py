@@ -74,7 +74,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "patent application number {value!r}: the check character should be {expected}",
     ),
     "cnipa_type_mismatch": (
-        "申请号 {value!r} 的类型位 {digit} 表示{number_type}，与专利类型 {type!r} 不符",
+        "申请号 {value!r} 的类型位 {digit} 表示{number_label}，与专利类型“{type_label}”不符",
         "application number {value!r} has type digit {digit} ({number_type}), "
         "which disagrees with type {type!r}",
     ),
@@ -106,6 +106,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "duplicate key {key}, also on line {other_line}",
     ),
     "bad_text": ("{value!r} 含有控制字符", "{value!r} contains control characters"),
+    # --- codes ---
+    "unknown_value": (
+        "{value!r} 不在 targets.yaml 列出的取值中，已按原文保留，记录仍然有效（如需归类，请在 targets.yaml 中把它加为某个取值的标签）",
+        "{value!r} is not one of the values targets.yaml lists; kept as written, the record stands "
+        "(to classify it, add it to targets.yaml as a label of one of the values)",
+    ),
     # --- ledger files -----------------------------------------------------------------
     "ledger_missing": (
         "台账文件不存在：{path}（ipdemo init 可创建空台账）",

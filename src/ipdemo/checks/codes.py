@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-CNIPA_NEW = r"^[0-9]{4}[12389][0-9]{7}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
-CNIPA_OLD = r"^[0-9]{2}[123][0-9]{5}\.[0-9X]$"  # before: YY T NNNNN . C
-CNIPA_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
-# Type digit → the patent type it implies (8, 9: PCT applications entering China).
+# Type digit → the patent type it implies. 1 invention, 2 utility model, 3 design; 8 and 9 are PCT
+# international applications entering the Chinese national phase, 8 for an invention and 9 for a
+# utility model. Both forms of the number use the same digits (ZC 0006-2003 for the 12-digit
+# form; the 8-digit form before it: 03819495.3 is a 2003 PCT invention entry, type digit 8).
 CNIPA_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention",
                      "9": "utility_model"}
+_TYPES = "".join(CNIPA_TYPE_DIGITS)
+CNIPA_NEW = rf"^[0-9]{{4}}[{_TYPES}][0-9]{{7}}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
+CNIPA_OLD = rf"^[0-9]{{2}}[{_TYPES}][0-9]{{5}}\.[0-9X]$"  # before: YY T NNNNN . C
+# Check character: Σ dᵢwᵢ mod 11 over the digits before the dot (10 → X). The 8-digit form uses
+# the first eight weights 2..9; the 12-digit form 2..9 then 2..5.
+CNIPA_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 USCC_SHAPE = r"^[0-9A-HJ-NP-RTUWXY]{18}$"

@@ -48,6 +48,7 @@ Normalise = Callable[["pd.Series", FieldContext], fields.Normalised]
 Params = Callable[[str, str, FieldContext], dict[str, object]]  # (code, value, field) → extra params
 Spellings = Callable[[FieldContext], dict[str, str]]  # folded spelling → canonical value
 KeyCodes = Callable[[screen.Column], "np.ndarray | None"]  # values → one int64 each, or None
+Lists = Callable[["pd.Series"], "pd.Series | None"]  # values → each cell's list of values (None: one each)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class FieldType:
     # Each value as one int64, one to one with its bytes, or None when some value does not fit:
     # the key test then sorts numbers instead of hashing strings.
     key_codes: KeyCodes | None = None
+    # Several values in one cell (一标多类: '9;35;42'): each cell's values, on import. A key field
+    # of such a type gives one record per value, each numbered as the row it came from.
+    cell_values: Lists | None = None
 
 
 TEXT_MESSAGES = ("bad_text", "text_too_long")
@@ -89,12 +93,12 @@ FIELD_TYPES: dict[str, FieldType] = {
         messages=("town_alias", "unknown_town"), screen=screen.screen_town, params=fields.town_params,
         spellings=fields.town_spellings, empty_code="town_unassigned", screen_rejects_edges=True),
     "enum": FieldType(
-        "enum", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=("bad_enum",),
+        "enum", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=fields.ENUM_CODES,
         screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings, screen_rejects_edges=True),
     # `type: task` is loaded as an enum of the plan's task ids (plan/model.py); a spec made
     # directly with it is one too.
     "task": FieldType(
-        "task", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=("bad_enum",),
+        "task", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=fields.ENUM_CODES,
         screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings, screen_rejects_edges=True),
     "integer": FieldType(
         "integer", normalise=fields.normalise_integer, check=fields.check_integer,
@@ -105,7 +109,7 @@ FIELD_TYPES: dict[str, FieldType] = {
     "nice_class": FieldType(
         "nice_class", normalise=fields.normalise_nice_class, check=fields.check_nice_class,
         messages=("bad_nice_class",), screen=screen.screen_nice_class, screen_rejects_edges=True,
-        key_codes=screen.digit_key_codes),
+        key_codes=screen.digit_key_codes, cell_values=fields.nice_class_lists),
     "cnipa_application_no": FieldType(
         "cnipa_application_no", normalise=fields.normalise_cnipa, check=fields.check_cnipa,
         messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True, screen_rejects_edges=True,

@@ -60,6 +60,7 @@ MAX_NUMBER = 1e12
 # leaves room for a long compound name or a list of co-applicants and stops a megabyte "title".
 MAX_TEXT = 2000
 LONG_ENUM = 12  # a bad_enum message lists this many allowed values; beyond, the closest few
+ENUM_CODES = ("bad_enum", "unknown_value")  # an enum value outside its list: error, or warning (informative)
 
 ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
 EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 (with its 1900 leap-year bug absorbed)
@@ -248,7 +249,12 @@ def check_date(values: pd.Series, field: FieldContext) -> list[Finding]:
 
 
 def check_enum(values: pd.Series, field: FieldContext) -> list[Finding]:
-    return [Finding(~values.isin(list(field.spec.values or {})).to_numpy(dtype=bool), "bad_enum")]
+    """A value outside the list: an error, or for an informative field (a legal status as the
+    export words it) a warning, the value kept as written."""
+    unknown = ~values.isin(list(field.spec.values or {})).to_numpy(dtype=bool)
+    if field.spec.informative:
+        return [Finding(unknown, "unknown_value", severity="warning")]
+    return [Finding(unknown, "bad_enum")]
 
 
 def check_town(values: pd.Series, field: FieldContext) -> list[Finding]:
@@ -390,6 +396,35 @@ def unit_suffixes(field: FieldContext) -> dict[str, float]:
 def nice_class(values: pd.Series) -> pd.Series:
     """'第9类', '09', '9.0' → '9'."""
     return values.str.replace(r"^第?\s*0*(\d{1,2})(?:\.0+)?\s*类?$", r"\1", regex=True)
+
+
+# Several Nice classes in one cell (一标多类): 9;35;42 · 9、10 · 9,35 · 9 35 · 第9、35类 · 9类,35类 ·
+# 第9类、第35类 (full-width ；，already half-width after nfkc). Every part must be a class of one or
+# two digits, or the cell is left whole for the check to name as written.
+# (Possessive separators, and parts that cannot match a separator: linear time on any value.)
+_ONE_CLASS = r"(?:第\s*)?0*[0-9]{1,2}(?:\s*类)?"
+_CLASS_SEP = r"[\s;,、]++"
+MULTI_CLASS = rf"^{_ONE_CLASS}(?:{_CLASS_SEP}{_ONE_CLASS})+[\s;,、]*+$"
+
+
+def nice_class_lists(values: pd.Series) -> pd.Series | None:
+    """Each normalised value as the list of the classes it names: one for a plain value (empty
+    or malformed ones too, left for the checks), several for a multi-class cell, each class once,
+    in the order written; None when no cell names several. Works on the distinct values."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values)
+    multi = pd.Series(uniques, dtype="str").str.match(MULTI_CLASS).to_numpy(dtype=bool)
+    if not multi.any():
+        return None
+    lists = np.empty(len(uniques), dtype=object)
+    for i, value in enumerate(uniques):
+        if multi[i]:
+            numbers = pd.Series(re.findall(r"[0-9]+", value), dtype="str")
+            lists[i] = list(dict.fromkeys(nice_class(numbers)))
+        else:
+            lists[i] = [value]
+    return pd.Series(lists[codes] if len(codes) else [], index=values.index, dtype=object)
 
 
 def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:

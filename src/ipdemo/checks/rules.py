@@ -133,13 +133,24 @@ def _cross_checks(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndar
         elif check.rule == "cnipa_type":
             digit = fields.cnipa_type_digit(a)
             implied = digit.map(CNIPA_TYPE_DIGITS)
-            mask = (implied.notna() & (b != "") & (implied != b)).to_numpy(dtype=bool)
+            # A stated type that is none of the types a digit implies is the enum check's to word.
+            stated = b.isin(list(dict.fromkeys(CNIPA_TYPE_DIGITS.values())))
+            mask = (implied.notna() & stated & (implied != b)).to_numpy(dtype=bool)
+            words = _type_words(spec, check.other)
             for i in np.flatnonzero(mask):
                 invalid[i] = True
                 problems.append(Problem(shown, int(lines[i]), check.other, "cnipa_type_mismatch", "error", {
                     "value": a.iloc[i], "digit": digit.iloc[i], "number_type": implied.iloc[i],
-                    "type": b.iloc[i]}))
+                    "number_label": words.get(implied.iloc[i], implied.iloc[i]), "type": b.iloc[i],
+                    "type_label": words.get(b.iloc[i], b.iloc[i])}))
     return problems
+
+
+def _type_words(spec: LedgerSpec, field: str) -> dict[str, str]:
+    """Canonical enum value → the plan's first label for it (invention → 发明): what a Chinese
+    message calls the value (the English one names the canonical value)."""
+    values = spec.fields[field].values or {}
+    return {value: labels[0] for value, labels in values.items() if labels}
 
 
 def duplicate_keys(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str,

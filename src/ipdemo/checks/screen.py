@@ -262,12 +262,14 @@ def screen_cnipa(col: Column, field: FieldContext) -> Screened:
     """CNIPA application numbers of the right shape with the right check character."""
     clean = np.zeros(col.n, dtype=bool)
     digit = np.zeros(col.n, dtype=np.uint8)
-    # New numbers: YYYY T NNNNNNN . C (14 bytes); old: YY T NNNNN . C (10 bytes).
-    for width, type_at, types in ((12, 4, b"12389"), (8, 2, b"123")):
+    # New numbers: YYYY T NNNNNNN . C (14 bytes); old: YY T NNNNN . C (10 bytes). Both take the
+    # same type digits (codes.CNIPA_TYPE_DIGITS: 8 and 9 are PCT national-phase entries).
+    types = np.frombuffer("".join(codes.CNIPA_TYPE_DIGITS).encode(), np.uint8)
+    for width, type_at in ((12, 4), (8, 2)):
         rows, m = col.fixed(width + 2)
         if not len(rows):
             continue
-        ok = _digits(m[:, :width]).all(axis=1) & np.isin(m[:, type_at], np.frombuffer(types, np.uint8))
+        ok = _digits(m[:, :width]).all(axis=1) & np.isin(m[:, type_at], types)
         ok &= m[:, width] == ord(".")
         # Rows with other bytes than digits are not ok already, and their sums stay within int16.
         computed = codes.CNIPA_CHECK[codes.cnipa_remainders(m, width)]
@@ -464,5 +466,6 @@ def type_mismatch(digits: np.ndarray, types: Column) -> np.ndarray:
     # One lookup for every type: the stated type's index in implied_names (0: none of them).
     found = pc.index_in(types.array, value_set=arrays.strings(implied_names[1:], types.array.type))
     stated = arrays.to_numpy(found, null=-1).astype(np.int64) + 1
-    # Same rule as the full check: a number that implies a type, a stated type, and they differ.
-    return (implied > 0) & ~types.empty & (implied != stated)
+    # Same rule as the full check: a number that implies a type, a stated type that a number can
+    # imply (any other is the enum check's), and they differ.
+    return (implied > 0) & (stated > 0) & (implied != stated)

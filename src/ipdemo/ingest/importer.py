@@ -379,7 +379,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         merged, where = merge(stored, joined.frame, spec)
         keep_stored_towns(stored, merged, where, joined)
         keep_stored_parties(spec, stored, merged, where)
-        outside, unplaced, held = _set_aside(joined, where, result)
+        outside, unplaced = _set_aside(joined, where, result)
         if outside.any():  # outside rows are not the district's: not even checked
             inside = ~outside
             joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
@@ -390,19 +390,21 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         problems, invalid = _check(plan, name, merged, joined, group)
         errors += [p for p in problems if p.severity == "error"]
         # An unassigned town is said once in the summary (unassigned), not once per row.
-        result.warnings += [p for p in problems if p.severity == "warning" and p.code != "town_unassigned"]
+        result.warnings += _once([p for p in problems if p.severity == "warning" and p.code != "town_unassigned"])
         for i, p in enumerate(group):  # rows named by a problem of their own source (ragged, ambiguous date)
             lines = [e.line for e in errors if e.file == p.source.display and e.line is not None]
             if lines:
                 invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
-        errors = sorted(errors, key=lambda p: (p.file, p.line or 0))
+        errors = sorted(_once(errors), key=lambda p: (p.file, p.line or 0))
         result.errors = missing_columns_said_once(spec, group, errors)
-        result.rejected = int(invalid.sum()) + sum(len(p.source.problems) for p in group)
+        result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) for p in group)
         if result.errors and not options.skip_invalid:
             raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
                                path=result.source, ledger=name)
         rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
         keep = ~invalid & ~unplaced  # held rows were checked (a bad one fails the import) but wait
+        # A rejected row is in the reject file only: held are the valid rows that wait for a town.
+        held = _held(joined, unplaced & ~invalid, result)
         if "town" in spec.fields:
             result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
         table, changes, new_keys, unchanged = apply(stored, merged[keep].reset_index(drop=True),
@@ -433,7 +435,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
             "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
             "rejected": result.rejected, "outside": result.outside, "other_office": result.other_office,
             "held": result.held, "sources": [_from_project(plan, p.source.path) for p in group],
-            "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & (joined.origin == i)])
+            "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
                           for i, path in held_files.items()},
             "new_keys": new_keys, "new_keys_total": len(new_keys), "confirmed": confirmed,
             "changes": [c.__dict__ for c in changes]})
@@ -536,23 +538,46 @@ def keep_stored_parties(spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataF
             merged[fname] = pd.Series(column, dtype="str")
 
 
-def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult
-               ) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.ndarray, list[str]]]]:
+def _set_aside(joined: Joined, where: np.ndarray, result: ImportResult) -> tuple[np.ndarray, np.ndarray]:
     """New keys placed outside the district are counted and skipped; new keys that cannot be
-    placed are held (per source: row numbers and reasons). A key the ledger holds keeps its town.
-    Returns the outside rows, the unplaced rows and the held rows per source."""
+    placed wait (see _held). A key the ledger holds keeps its town. Returns the outside rows and
+    the unplaced rows."""
     if joined.located is None or joined.reasons is None:  # set together by the placement step
         none = np.zeros(len(where), dtype=bool)
-        return none, none, {}
+        return none, none
     new = where < 0
     outside = new & (joined.located == "outside")
     unknown = new & (joined.located == "")
-    result.outside, result.held = int(outside.sum()), int(unknown.sum())
-    held: dict[int, tuple[np.ndarray, list[str]]] = {}
-    for origin in np.unique(joined.origin[unknown]):
-        rows = unknown & (joined.origin == origin)
-        held[int(origin)] = (joined.lines[rows], list(joined.reasons[rows]))
-    return outside, unknown, held
+    result.outside = source_rows(joined, outside)
+    return outside, unknown
+
+
+def _held(joined: Joined, held: np.ndarray, result: ImportResult) -> dict[int, tuple[np.ndarray, list[str]]]:
+    """The held rows per source (row numbers and reasons), counted in result.held."""
+    result.held = source_rows(joined, held)
+    out: dict[int, tuple[np.ndarray, list[str]]] = {}
+    if joined.reasons is None:
+        return out
+    for origin in np.unique(joined.origin[held]):
+        rows = held & (joined.origin == origin)
+        out[int(origin)] = (joined.lines[rows], list(joined.reasons[rows]))
+    return out
+
+
+def source_rows(joined: Joined, mask: np.ndarray) -> int:
+    """How many rows of the sources the masked records come from: a row that lists several
+    classes (一标多类) is several records but one row of the file."""
+    if not mask.any():
+        return 0
+    return len(set(zip(joined.origin[mask].tolist(), joined.lines[mask].tolist())))
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """Each problem once: the records of one source row (一标多类) share its row's problems."""
+    seen: dict[tuple, Problem] = {}
+    for p in problems:
+        seen.setdefault((p.file, p.line, p.field, p.code, p.severity, repr(sorted(p.params.items()))), p)
+    return list(seen.values())
 
 
 def _check(plan: Plan, name: str, merged: pd.DataFrame, joined: Joined, group: list[Prepared]

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ipdemo.checks import fields
+from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
 from ipdemo.ingest.placement import BASIS_COLUMN, SUGGESTED_COLUMN
@@ -210,6 +211,7 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
         used |= _fold(spec.publications, spec, source, prepared)
     if spec.place is not None:
         used |= {i for i in _evidence_columns(plan, source.header).values() if i is not None}
+    _one_record_per_value(spec, prepared)
     prepared.warnings = _unmapped(source, used) + [p for p in problems if p.severity == "warning"]
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, source.title_lines, dated,
@@ -313,6 +315,25 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
     prepared.rows = prepared.rows[folded.first]
     prepared.folded = folded.folded
     return {i for i in (number_at, date_at) if i is not None}
+
+
+def _one_record_per_value(spec: LedgerSpec, prepared: Prepared) -> None:
+    """A key cell that holds several values (一标多类: '9;35;42' under 国际分类) gives one record
+    per value, keyed (number, class); each keeps the row number of the row it came from, so a
+    problem names that row, and importing the file again finds the same keys."""
+    for name in spec.key:
+        lists_of = FIELD_TYPES[spec.fields[name].type].cell_values
+        if lists_of is None:
+            continue
+        lists = lists_of(prepared.frame[name])
+        if lists is None:  # one value in every cell: the usual case, nothing to repeat
+            continue
+        counts = lists.map(len).to_numpy(dtype=np.int64)
+        repeat = np.repeat(np.arange(len(counts)), counts)
+        frame = prepared.frame.iloc[repeat].reset_index(drop=True)
+        frame[name] = pd.Series([v for values in lists for v in values], dtype="str")
+        prepared.frame = frame
+        prepared.rows = prepared.rows[repeat]
 
 
 def _derive_type(spec: LedgerSpec, prepared: Prepared) -> None:

@@ -23,9 +23,13 @@ from ipdemo.checks.codes import CNIPA_NEW, CNIPA_OLD, CNIPA_TYPE_DIGITS
 GRANT_KINDS = frozenset("BCUSYD")
 # CN + serial + kind letter (+ an optional digit: B1, A8); older numbers may carry no CN.
 KIND_CODE = r"^(?:CN)?[0-9]{6,12}([A-Z])[0-9]?$"
-# Another office's number: WO…, US…, EP…, 'PCT/CN2022/123456', 'US18/123,456' — two letters
-# that are not CN or ZL, or a PCT international application.
-OTHER_OFFICE = r"^(?:PCT/|(?!CN|ZL)[A-Z]{2}[0-9/])"
+# Another office's number: a PCT international application ('PCT/CN2022/123456'), or an office
+# code (two letters that are not CN or ZL) before the number, with up to two more letters where
+# the database writes them: US…, EP…, JP…, KR…, 'US18/123,456', incoPat's WO numbers with the
+# receiving office and year (WOCN19082039 = PCT/CN2019/082039), Brazil's kinds (BRPI0909960,
+# BRMU…), Taiwan's TWI…. A CNIPA number never starts with a letter once CN or ZL is gone
+# (checks/fields.normalise_cnipa), and NULL, N/A or a word have no digit where one is needed.
+OTHER_OFFICE = r"^(?:PCT/|(?!CN|ZL)[A-Z]{2}[A-Z]{0,2}[0-9/])"
 
 
 def _plain(values: pd.Series) -> pd.Series:

@@ -192,6 +192,10 @@ class FieldSpec(_Model):
     coalesce: bool = False
     identity: bool = False  # who the record belongs to: a change is shown as a transfer
     future: bool = False  # a date that may lie ahead (expiry, term end): no warning
+    # An enum that describes a record without identifying or counting it (a legal status as the
+    # export words it): a value outside the list is kept as written and warned about, never a
+    # reason to reject the record. The values listed are still mapped to their canonical names.
+    informative: bool = False
     # Set by loading, never written: `type: task` in targets.yaml is loaded as an enum whose values
     # are the plan's task ids (each with its `ref`, 三（一）二是, as a label), marked "tasks" here.
     values_from: Literal["tasks"] | None = None
