@@ -222,19 +222,18 @@ def fit(plan: Plan, name: str, header: list[str], filename: str, sets: dict[str,
     except UsageError:
         return None
     used = {c.index: f for f, columns in map_headers(plan, spec, header).items() for c in columns}
-    for split_header, targets in spec.split.items():
+    given = set(given_sets)
+    for split_header, targets in spec.split.items():  # 专用权期限 → registered_on, expires_on
         at = find_column(header, [split_header])
         if at is not None:
             used.setdefault(at, targets[0])
+            given |= set(targets)
     if spec.publications is not None:
         for spellings, target in ((spec.publications.number, spec.key[0]), (spec.publications.date, spec.publications.grant)):
             at = find_column(header, spellings)
             if at is not None:
                 used.setdefault(at, target)
-    given = set(used.values()) | set(given_sets)
-    for split_header, targets in spec.split.items():
-        if find_column(header, [split_header]) is not None:
-            given |= set(targets)
+    given |= set(used.values())
     identified = all(k in given for k in spec.key) or any(
         all(f in given or f in spec.title_dates for f in fields) for fields in spec.identify)
     measures = {i for i, f in used.items() if spec.fields[f].type in MEASURE_TYPES}

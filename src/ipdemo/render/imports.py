@@ -26,7 +26,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     line = t("head", source=result.source, ledger=result.ledger, name=localized(spec.name, spec.name_en or result.ledger, lang),
              added=result.added, updated=result.updated, unchanged=result.unchanged, rejected=result.rejected)
     lines = [line + (t("dry") if result.dry_run else "")]
-    lines += _why(result, t, lang)
+    lines += _why(result, plan, t, lang)
     if result.exported_on:
         lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
     counts = {"folded": result.folded, "other_office": result.other_office, "outside": result.outside,
@@ -51,7 +51,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _why(result: ImportResult, t, lang: str) -> list[str]:
+def _why(result: ImportResult, plan: Plan, t, lang: str) -> list[str]:
     """Which ledger and why (the columns that decided, or --ledger), and --set values that
     replaced a column of the file."""
     def listed(items: list[str]) -> str:
@@ -65,7 +65,10 @@ def _why(result: ImportResult, t, lang: str) -> list[str]:
             continue
         lines.append(t("chosen", columns=columns, measures=listed(choice["measures"])))
         if choice["others"]:
-            lines.append(t("chosen_others", others=listed(choice["others"])))
+            others = [name + label("punct.paren", lang, text=localized(plan.ledgers[name].name,
+                                                                         plan.ledgers[name].name_en or name, lang))
+                      for name in choice["others"]]
+            lines.append(t("chosen_others", others=listed(others)))
     for over in result.set_over:
         lines.append(t("set_over", field=over["field"], value=over["value"], columns=listed(over["columns"])))
     return lines
