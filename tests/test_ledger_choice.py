@@ -322,6 +322,10 @@ def test_job_title_is_not_read_as_the_training_role(invoke, proj):
     result = invoke(["import", str(src), "--ledger", "trainees", "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
     assert "--set role=" in result.stderr and "研发经理" not in result.stderr
+    refused = invoke(["import", str(src), "--format", "json"], cwd=proj)  # a refused import says why too
+    out = json.loads(refused.stdout)
+    assert refused.exit_code == 1 and out["ledger"] == "trainees" and out["ledger_chosen"]["by"] == "headers"
+    assert "职务" not in out["ledger_chosen"]["columns"]
 
 
 def test_set_wins_over_a_column_and_says_so(invoke, proj):

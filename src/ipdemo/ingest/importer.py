@@ -408,7 +408,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         result.rejected = int(invalid.sum()) + sum(len(p.source.problems) for p in group)
         if result.errors and not options.skip_invalid:
             raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
-                               path=result.source, ledger=name)
+                               path=result.source, ledger=name, chosen=result.choices)
         rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
         keep = ~invalid & ~unplaced  # held rows were checked (a bad one fails the import) but wait
         if "town" in spec.fields:

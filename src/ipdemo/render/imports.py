@@ -128,7 +128,9 @@ def as_json(results: list[ImportResult], plan: Plan, lang: str) -> str:
 def rejected_json(exc, file: Path, lang: str) -> str:
     """The import JSON when nothing was written because rows were invalid."""
     errors = [p.as_dict(lang) for p in exc.problems]
-    return json.dumps({"ledger": exc.params.get("ledger"), "source": display_path(file), "added": 0, "updated": 0, "unchanged": 0,
+    chosen = exc.params.get("chosen") or []
+    return json.dumps({"ledger": exc.params.get("ledger"), "ledger_chosen": chosen[0] if len(chosen) == 1 else chosen,
+                       "source": display_path(file), "added": 0, "updated": 0, "unchanged": 0,
                        "rejected": exc.params.get("count", len(errors)), "written": False,
                        "message": exc.render(lang), "errors": errors}, ensure_ascii=False, indent=2) + "\n"
 
