@@ -102,7 +102,7 @@ BAD_IMPORTS = {
     "missing key column": ("a.csv", csv_bytes([HEADER[1:], row()[1:]]), ["--ledger", "patents"], 1,
                            "lacks the key column application_no"),
     "no ledger matches": ("a.csv", csv_bytes([["甲", "乙"], ["1", "2"]]), [], 1, "Pass --ledger"),
-    "duplicate key header": ("a.csv", csv_bytes([HEADER + ["申请号"], row() + ["202410182616.9"]]), [], 1,
+    "duplicate key header": ("a.csv", csv_bytes([HEADER + ["申请号"], row() + ["202410182617.0"]]), [], 1,
                              "both map to field application_no"),
     "alias and canonical both": ("a.csv", csv_bytes([HEADER + ["application_no"], row() + ["x"]]), [], 1,
                                  "both map to field application_no"),

@@ -32,6 +32,8 @@ def test_gbk_export_with_title_row_and_messy_values(invoke, proj):
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout == ("专利导出.csv → patents (Patents): added 2, updated 0, unchanged 0, rejected 0\n"
+                             "  ledger chosen by the headers: it reads 申请号, 发明名称, 申请人, 申请日, 专利类型, "
+                             "授权公告日, 所属区镇 (amounts, counts, dates: 申请日, 授权公告日)\n"
                              "  exported on 2024-01-31 (from a title line)\n")  # （2024年1月）: its last day
     rows = ledger_rows(proj)
     expected = {"application_no": "202410182616.9", "title": "一种新装置", "applicant": "苏州某某有限公司",
@@ -171,7 +173,7 @@ def test_ledger_guess_unknown_and_ambiguous(invoke, proj):
     assert result.exit_code == 1 and "Pass --ledger" in result.stderr
     both = export(proj / "y.csv", [["2024", "x"]], header=["编号", "名称"])
     result = invoke(["import", str(both), "--lang", "en"], cwd=proj)
-    assert result.exit_code == 1 and "could belong to several ledgers" in result.stderr
+    assert result.exit_code == 2 and "could belong to several ledgers" in result.stderr
 
 
 def test_missing_key_column_with_ledger_given(invoke, proj):
@@ -185,10 +187,12 @@ def test_missing_file_is_exit_2(invoke, proj):
 
 
 def test_unmapped_columns_warn(invoke, proj):
-    src = export(proj / "in.csv", [[cn("202410000001"), "一种装置", "某公司", "2024-01-05", "发明", "", "盛泽", "备注"]],
-                 header=HEADER_ZH + ["备注"])
+    """Only the unused columns that look like another ledger's data are named (issue 21.10)."""
+    src = export(proj / "in.csv", [[cn("202410000001"), "一种装置", "某公司", "2024-01-05", "发明", "", "盛泽", "备注", "500"]],
+                 header=HEADER_ZH + ["备注", "贷款金额"])
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
-    assert result.exit_code == 0 and "columns not used" in result.stderr and "备注" in result.stderr
+    assert result.exit_code == 0 and "columns not imported: 贷款金额" in result.stderr and "pledge_loans" in result.stderr
+    assert "备注" not in result.stderr
 
 
 def test_new_ledger_file_is_created(invoke, tmp_path):

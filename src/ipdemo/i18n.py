@@ -167,10 +167,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 第 {line} 行有超过 {limit} 列，不像表格导出。请检查文件",
         "{path} line {line} has more than {limit} columns; this is not a table export. Check the file",
     ),
-    "duplicate_mapping": (
-        "{path}：列 {first!r} 与 {second!r} 都对应字段 {field}，无法判断用哪一列。请删除其中一列",
-        "{path}: columns {first!r} and {second!r} both map to field {field}; remove one of them",
-    ),
     "unknown_ledger_option": (
         "--ledger {ledger!r} 不存在；可用：{known}",
         "--ledger {ledger!r} does not exist; use one of: {known}",
@@ -185,18 +181,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法判断 {path} 属于哪个台账（缺少主键列）。用 --ledger 指定：{known}",
         "cannot tell which ledger {path} belongs to (no key column found). Pass --ledger, one of: {known}",
     ),
-    "ledger_ambiguous": (
-        "{path} 可能属于多个台账：{candidates}。用 --ledger 指定",
-        "{path} could belong to several ledgers: {candidates}. Pass --ledger",
-    ),
     "missing_key_column": (
         "{path} 缺少台账 {ledger} 的主键列 {columns}（可用的列名：{accepted}）",
         "{path} lacks the key column {columns} of ledger {ledger} (accepted headers: {accepted})",
-    ),
-    "unmapped_columns": (
-        "未使用的列（台账不需要或无法对应，已忽略；需要时可在 targets.yaml 的 aliases 中添加）：{columns}",
-        "columns not used (not needed by the ledger or not recognised; add aliases in targets.yaml "
-        "if needed): {columns}",
     ),
     "ambiguous_date": (
         "日期 {value!r} 有歧义（日/月顺序不明），请写成 YYYY-MM-DD",
@@ -416,6 +403,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "init_not_empty": (
         "{path} 已存在且非空；请指定新的或空的目录",
         "{path} exists and is not empty; choose a new or empty folder",
+    ),
+    # --- choose ---
+    "ledger_ambiguous": (
+        "{path} 可能属于多个台账：{candidates}，它们读取的列一样多。用 --ledger 指定其中一个",
+        "{path} could belong to several ledgers: {candidates}, which read as many of its columns. "
+        "Pass --ledger with one of them",
+    ),
+    "ledger_would_drop": (
+        "{path} 未导入：最接近的台账 {ledger} 不读取列 {columns}，而台账 {other} 读取这些列，导入 {ledger} 会丢失它们。"
+        "用 --ledger 指定：{candidates}",
+        "{path} not imported: the closest ledger, {ledger}, does not read the columns {columns}, which ledger "
+        "{other} reads; importing into {ledger} would lose them. Pass --ledger, one of: {candidates}",
+    ),
+    "duplicate_mapping": (
+        "列 {first!r} 与 {second!r} 都对应字段 {field}，本行两列的值不同（{a!r} 与 {b!r}），无法判断哪个正确。"
+        "请核对后改正或删去其中一列",
+        "columns {first!r} and {second!r} both map to field {field} and differ in this row ({a!r}, {b!r}); "
+        "which is right would be a guess. Correct one of them or remove it",
+    ),
+    "unmapped_columns": (
+        "未导入的列 {columns}：像是其他台账（{ledgers}）的数据。若文件应导入那个台账，请用 --ledger 指定后重新导入",
+        "columns not imported: {columns}; they look like data of another ledger ({ledgers}). If the file "
+        "belongs there, import it again with --ledger",
     ),
     # --- readers ----------------------------------------------------------------------------
     "sheet_for_html": (
@@ -905,6 +915,22 @@ LABELS: dict[str, tuple[str, str]] = {
         "  其中 {n} 行已预填建议区镇（建议区镇列，仅供核对；确认后填入所属区镇再导入）",
         "  {n} of them carry a suggested town (建议区镇 column, a suggestion only: copy it into the town "
         "column to confirm, then import)",
+    ),
+    "imports.chosen": (
+        "  按表头选定台账：读取列 {columns}（其中金额、数量、日期：{measures}）",
+        "  ledger chosen by the headers: it reads {columns} (amounts, counts, dates: {measures})",
+    ),
+    "imports.chosen_others": (
+        "  其他可能的台账读取得更少：{others}",
+        "  other ledgers that could take the file read less of it: {others}",
+    ),
+    "imports.chosen_option": (
+        "  台账由 --ledger 指定；读取列 {columns}",
+        "  ledger given by --ledger; it reads {columns}",
+    ),
+    "imports.set_over": (
+        "  --set {field}={value} 取代了文件中的列 {columns}",
+        "  --set {field}={value} replaces the file's column {columns}",
     ),
     # --- charts (HTML pages; the docx draws its own) ----------------------------------------------
     "chart.actual": ("实际", "actual"),

@@ -42,7 +42,7 @@ from ipdemo.ingest.incoming import (
     REASON_COLUMN,
     ROW_COLUMN,
     Prepared,
-    guess_ledger,
+    choose_ledger,
     header_key,
     header_score,
     header_table,
@@ -109,6 +109,9 @@ class ImportResult:
     register_added: int = 0
     register_conflicts: list[dict] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    choices: list[dict] = field(default_factory=list)  # per source: which ledger and why (Choice.as_dict)
+    set_over: list[dict] = field(default_factory=list)  # --set values that replaced a column of a file
+    unused_columns: list[str] = field(default_factory=list)  # headers the ledger does not read
 
     @property
     def transfers(self) -> list[Change]:
@@ -131,6 +134,8 @@ class ImportResult:
                 "unassigned": self.unassigned, "folded_publications": self.folded, "recognised": self.recognised,
                 "same_record": self.same_record,
                 "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
+                "ledger_chosen": self.choices[0] if len(self.choices) == 1 else self.choices,
+                "set_over_columns": self.set_over, "unused_columns": self.unused_columns,
                 "reject_file": self.reject_file,
                 "transfers": [change(c) for c in self.transfers],
                 "kept_newer": [k.__dict__ for k in self.kept_newer],
@@ -264,10 +269,13 @@ def import_files(plan: Plan, paths: list[Path], options: Options) -> list[Import
     groups: dict[str, list[Prepared]] = {}
     for path in paths:
         source = read_source(path, header_score(plan, options.ledger), options.sheet, options.encoding)
-        name = options.ledger or guess_ledger(plan, source.header, path.name)
+        choice = choose_ledger(plan, source.header, path.name, options.sets, options.ledger)
+        name = choice.ledger
         sets = parse_sets(plan, name, options.sets)
         lookup = register if name != plan.placement.register_ledger else None
-        groups.setdefault(name, []).append(prepare(plan, name, source, sets, options.exported_on, lookup))
+        prepared = prepare(plan, name, source, sets, options.exported_on, lookup)
+        prepared.choice = choice
+        groups.setdefault(name, []).append(prepared)
     if len(groups) > 1 and not options.dry_run and not options.skip_invalid:
         # Files for several ledgers: all or nothing across them too. Every ledger is checked
         # first (a dry run raises on any invalid row) before the first one is written.
@@ -362,6 +370,9 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     result.exported_on, result.exported_how = newest.iso(), newest.how
     errors: list[Problem] = [e for p in group for e in p.errors]
     result.warnings = [w for p in group for w in p.warnings]
+    result.choices = [dict(p.choice.as_dict(), file=p.source.display) for p in group if p.choice is not None]
+    result.set_over = [dict(s.as_dict(), file=p.source.display) for p in group for s in p.set_over]
+    result.unused_columns = list(dict.fromkeys(h for p in group for h in p.unused))
     for p in group:
         result.folded += p.folded
         result.other_office += p.other_office
@@ -400,7 +411,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) for p in group)
         if result.errors and not options.skip_invalid:
             raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
-                               path=result.source, ledger=name)
+                               path=result.source, ledger=name, chosen=result.choices)
         rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
         keep = ~invalid & ~unplaced  # held rows were checked (a bad one fails the import) but wait
         # A rejected row is in the reject file only: held are the valid rows that wait for a town.
@@ -430,6 +441,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         append_journal(plan.data_dir, {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import",
             "ledger": name, "source": ", ".join(p.source.path.name for p in group), "source_sha256": result.sha256,
+            "ledger_chosen": result.choices,
             "exported_on": result.exported_on,
             "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
             "added": result.added, "updated": result.updated, "unchanged": result.unchanged,

@@ -74,11 +74,32 @@ class Prepared:
     placed: pd.Series | None = None  # how each kept row's town was found
     provided: set[str] = field(default_factory=set)  # fields the file gives (a column, --set, a title)
     learn: pd.DataFrame | None = None  # rows placed by address or credit code: the register learns from them
+    choice: Choice | None = None  # which ledger and why
+    set_over: list[SetOver] = field(default_factory=list)  # --set values that replaced a column of the file
+    unused: list[str] = field(default_factory=list)  # headers of the columns the ledger does not read
+
+
+@dataclass
+class SetOver:
+    """A --set FIELD=VALUE given for a field the file also has a column for: the value wins."""
+
+    field: str
+    value: str
+    columns: list[str]  # the file's headers it replaced
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "value": self.value, "columns": self.columns}
 
 
 # --- headers -------------------------------------------------------------------------------
 
+# A language qualifier some exports add to a header (incoPat: `标题 (中文)`): the header without it
+# is looked up when the header as written is not known.
+CHINESE_QUALIFIER = re.compile(r"[（(]\s*中文\s*[）)]\s*$")
+
+
 def header_key(text: str) -> str:
+    """Headers compare blind to width (full/half-width brackets), spacing, case and a PatSnap [标]."""
     return SOURCE_MARK.sub("", "".join(unicodedata.normalize("NFKC", text).split())).casefold()
 
 
@@ -100,27 +121,33 @@ def split_unit(plan: Plan, header: str) -> tuple[str, str | None]:
     return header, None
 
 
-def map_headers(plan: Plan, spec: LedgerSpec, header: list[str], source: str = "", strict: bool = True
-                ) -> dict[str, list[Column]]:
-    """canonical field → its source columns, best spelling first. Two columns for a field that
-    does not coalesce is an error (which is right would be a guess)."""
+def lookup(plan: Plan, table: dict[str, tuple[str, int]], cell: str) -> tuple[tuple[str, int] | None, str | None]:
+    """A header cell → (its field and rank, or None; a unit written in it): as written, then
+    without a unit in brackets (金额（万元）), then without a language qualifier (标题 (中文))."""
+    hit = table.get(header_key(cell))
+    if hit is not None:
+        return hit, None
+    base, unit = split_unit(plan, cell)
+    hit = table.get(header_key(base))
+    if hit is not None:
+        return hit, unit
+    return table.get(header_key(CHINESE_QUALIFIER.sub("", unicodedata.normalize("NFKC", cell).strip()))), None
+
+
+def map_headers(plan: Plan, spec: LedgerSpec, header: list[str]) -> dict[str, list[Column]]:
+    """canonical field → its source columns, best spelling first. Several columns for a field that
+    does not coalesce are compared row by row when the values are read (`_coalesced`): identical
+    repeats (Patentics writes 申请日 three times) are fine, differing ones are that row's error."""
     table = header_table(spec)
     found: dict[str, list[Column]] = {}
     for index, cell in enumerate(header):
         if cell in OWN_COLUMNS:
             continue
-        hit, unit = table.get(header_key(cell)), None
-        if hit is None:
-            base, unit = split_unit(plan, cell)
-            hit = table.get(header_key(base))
+        hit, unit = lookup(plan, table, cell)
         if hit is None:
             continue
         name, rank = hit
-        columns = found.setdefault(name, [])
-        if columns and strict and not spec.fields[name].coalesce:
-            raise InputFileError("duplicate_mapping", path=source, field=name, first=header[columns[0].index],
-                                 second=cell)
-        columns.append(Column(index, unit, rank))
+        found.setdefault(name, []).append(Column(index, unit, rank))
     for columns in found.values():
         columns.sort(key=lambda c: c.rank)
     return found
@@ -135,32 +162,14 @@ def find_column(header: list[str], spellings: list[str]) -> int | None:
     return None
 
 
-def guess_ledger(plan: Plan, header: list[str], filename: str) -> str:
-    """The ledger whose headers the file carries best, its key included; file name breaks ties."""
-    scored = []
-    for name, spec in plan.ledgers.items():
-        mapped = map_headers(plan, spec, header, strict=False)
-        if not all(k in mapped for k in spec.key):
-            continue
-        named = name in filename.lower() or spec.name in filename
-        scored.append((len(mapped) / len(spec.fields), named, name))
-    if not scored:
-        raise InputFileError("ledger_unknown", path=filename, known=", ".join(plan.ledgers))
-    scored.sort(reverse=True)
-    if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
-        tied = [s[2] for s in scored if s[:2] == scored[0][:2]]
-        raise InputFileError("ledger_ambiguous", path=filename, candidates=", ".join(tied))
-    return scored[0][2]
-
-
 def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
     specs = [plan.ledgers[ledger]] if ledger else list(plan.ledgers.values())
     tables = [header_table(spec) for spec in specs]
-    extra = [{header_key(h) for spec in specs for h in _extra_headers(spec)}]
+    extra = {header_key(h): ("", 0) for spec in specs for h in _extra_headers(spec)}
 
     def score(cells: list[str]) -> int:
-        keys = [(header_key(c), header_key(split_unit(plan, c)[0])) for c in cells if c]
-        return max(sum(1 for k, base in keys if k in t or base in t) for t in tables + extra)
+        present = [c for c in cells if c]
+        return max(sum(1 for c in present if lookup(plan, t, c)[0] is not None) for t in [*tables, extra])
     return score
 
 
@@ -170,6 +179,116 @@ def _extra_headers(spec: LedgerSpec) -> list[str]:
     if spec.publications is not None:
         out += spec.publications.number + spec.publications.date
     return out
+
+
+# --- which ledger --------------------------------------------------------------------------
+
+# Field types whose columns carry what the plan counts by or sums (amounts, counts, dates): a file
+# whose such columns the chosen ledger would not read is never imported into it silently.
+MEASURE_TYPES = frozenset({"decimal", "integer", "date"})
+
+
+@dataclass
+class Fit:
+    """How one ledger would read a file: the columns it would use, and whether it finds the
+    records' identity (its key, or one of its `identify` sets; --set fields count)."""
+
+    ledger: str
+    used: dict[int, str]  # source column → the field it fills
+    measures: set[int]  # used columns of amounts, counts and dates
+    sets: list[str]  # fields given by --set
+    identified: bool
+    named: bool  # the file name names the ledger (a tie-breaker only)
+
+    def rank(self) -> tuple[int, int, bool]:
+        """More of the file's figures read, then more of its columns, then the file name."""
+        return len(self.measures), len(self.used) + len(self.sets), self.named
+
+
+@dataclass
+class Choice:
+    """Which ledger a file goes to and why: said by every import (text, JSON, the journal)."""
+
+    ledger: str
+    by: str  # "option" (--ledger) | "headers"
+    columns: list[str]  # the file's headers the ledger reads
+    measures: list[str]  # among them, the amounts, counts and dates
+    others: list[str] = field(default_factory=list)  # ledgers that could also take it (they read less)
+
+    def as_dict(self) -> dict:
+        return {"by": self.by, "columns": self.columns, "measures": self.measures, "others": self.others}
+
+
+def fit(plan: Plan, name: str, header: list[str], filename: str, sets: dict[str, str]) -> Fit | None:
+    """How ledger `name` would read these headers; None when a --set field is not one of its fields."""
+    spec = plan.ledgers[name]
+    try:
+        given_sets = parse_sets(plan, name, sets)
+    except UsageError:
+        return None
+    used = {c.index: f for f, columns in map_headers(plan, spec, header).items() for c in columns}
+    given = set(given_sets)
+    for split_header, targets in spec.split.items():  # 专用权期限 → registered_on, expires_on
+        at = find_column(header, [split_header])
+        if at is not None:
+            used.setdefault(at, targets[0])
+            given |= set(targets)
+    if spec.publications is not None:
+        for spellings, target in ((spec.publications.number, spec.key[0]), (spec.publications.date, spec.publications.grant)):
+            at = find_column(header, spellings)
+            if at is not None:
+                used.setdefault(at, target)
+    given |= set(used.values())
+    identified = all(k in given for k in spec.key) or any(
+        all(f in given or f in spec.title_dates for f in fields) for fields in spec.identify)
+    measures = {i for i, f in used.items() if spec.fields[f].type in MEASURE_TYPES}
+    named = name in filename.lower() or spec.name in filename
+    return Fit(name, used, measures, sorted(given_sets), identified, named)
+
+
+def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, str], option: str | None = None
+                  ) -> Choice:
+    """The ledger that reads the most of the file's figures, then of its columns. Never one that
+    would drop amount, count or date columns another ledger reads: then the user chooses."""
+    if option is not None:
+        chosen = fit(plan, option, header, filename, sets)
+        if chosen is None:  # an unknown --set field: parse_sets says which
+            parse_sets(plan, option, sets)
+        assert chosen is not None
+        return _choice(chosen, header, "option", [])
+    fits = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, sets)) is not None and f.identified]
+    if not fits:
+        without_sets = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, {})) is not None
+                        and f.identified]
+        if sets and without_sets:  # the headers name a ledger, the --set field is not one of its fields
+            parse_sets(plan, rank(without_sets)[0].ledger, sets)
+        raise InputFileError("ledger_unknown", path=filename, known=", ".join(plan.ledgers))
+    fits = rank(fits)
+    best = fits[0]
+    if len(fits) > 1 and fits[1].rank() == best.rank():
+        tied = [f for f in fits if f.rank() == best.rank()]
+        raise UsageError("ledger_ambiguous", path=filename, candidates=_candidates(tied))
+    for other in fits[1:]:
+        dropped = sorted(other.measures - set(best.used))
+        if dropped:
+            raise UsageError("ledger_would_drop", path=filename, ledger=best.ledger, other=other.ledger,
+                             columns="、".join(header[i] for i in dropped),
+                             candidates=_candidates([best, other]))
+    return _choice(best, header, "headers", [f.ledger for f in fits[1:]])
+
+
+def rank(fits: list[Fit]) -> list[Fit]:
+    """Best first (see Fit.rank)."""
+    return sorted(fits, key=Fit.rank, reverse=True)
+
+
+def _choice(chosen: Fit, header: list[str], by: str, others: list[str]) -> Choice:
+    columns = [header[i] for i in sorted(chosen.used)]
+    return Choice(chosen.ledger, by, columns, [header[i] for i in sorted(chosen.measures)], others)
+
+
+def _candidates(fits: list[Fit]) -> str:
+    return ", ".join(f.ledger for f in fits)
 
 
 # --- one source ----------------------------------------------------------------------------
@@ -193,7 +312,7 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     """Map, normalise, fold, set aside and place one source's rows (see the module docstring)."""
     spec = plan.ledgers[ledger]
     shown = source.display
-    mapping = map_headers(plan, spec, source.header, shown)
+    mapping = map_headers(plan, spec, source.header)
     split_columns = {h: find_column(source.header, [h]) for h in spec.split}
     provided = set(mapping) | set(sets) | {t for h, i in split_columns.items() if i is not None for t in spec.split[h]}
     missing_keys = [k for k in spec.key if k not in provided]
@@ -207,12 +326,14 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
         {i for i in split_columns.values() if i is not None}
     prepared = Prepared(ledger, source, frame, source.rows.copy(), ExportDate(date.today(), "today"), errors)
     prepared.provided = set(provided)
+    prepared.set_over = [SetOver(f, sets[f], [source.header[c.index] for c in mapping[f]]) for f in sets if f in mapping]
     if spec.publications is not None:
         used |= _fold(spec.publications, spec, source, prepared)
     if spec.place is not None:
         used |= {i for i in _evidence_columns(plan, source.header).values() if i is not None}
     _one_record_per_value(spec, prepared)
-    prepared.warnings = _unmapped(source, used) + [p for p in problems if p.severity == "warning"]
+    prepared.unused = [h for i, h in enumerate(source.header) if i not in used and h and h not in OWN_COLUMNS]
+    prepared.warnings = _unmapped(plan, ledger, source, used) + [p for p in problems if p.severity == "warning"]
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, source.title_lines, dated,
                                     exported_option)
@@ -241,6 +362,8 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
             unit = None
         elif name in mapping:
             raw, unit = _coalesced(source, mapping[name])
+            if len(mapping[name]) > 1 and not f.coalesce:
+                errors += _disagreeing(source, name, mapping[name])
         else:
             columns[name] = pd.Series([""] * n, dtype="str")
             continue
@@ -285,18 +408,57 @@ def _coalesced(source: Source, columns: list[Column]) -> tuple[pd.Series, str | 
     return first, columns[0].unit
 
 
+def _disagreeing(source: Source, name: str, columns: list[Column]) -> list[Problem]:
+    """Rows where two columns for one field hold different values (empty cells aside): which is
+    right would be a guess, so the row is an error naming both columns and values."""
+    def cells(column: Column) -> pd.Series:
+        return fields.nfkc(source.frame[str(column.index)].reset_index(drop=True)).str.strip()
+
+    first = cells(columns[0])
+    out: list[Problem] = []
+    for other in columns[1:]:
+        values = cells(other)
+        differ = ((first != values) & (first != "") & (values != "")).to_numpy(dtype=bool)
+        for i in np.flatnonzero(differ):
+            out.append(Problem(source.display, int(source.rows[i]), name, "duplicate_mapping",
+                               params={"field": name, "first": source.header[columns[0].index],
+                                       "second": source.header[other.index], "a": first.iloc[i], "b": values.iloc[i]}))
+    return out
+
+
 def _accepted(spec: LedgerSpec, name: str) -> str:
     f = spec.fields[name]
     return "、".join([name, *([f.label] if f.label else []), *f.aliases])
 
 
-def _unmapped(source: Source, used: set[int]) -> list[Problem]:
-    """One warning naming every column the ledger does not read (not one per column)."""
-    names = [h for i, h in enumerate(source.header) if i not in used and h and h not in OWN_COLUMNS]
-    if not names:
+def _unmapped(plan: Plan, ledger: str, source: Source, used: set[int]) -> list[Problem]:
+    """One warning naming the unused columns that look like another ledger's data (its key, an
+    identifying field, an amount, a count or a date): the one that matters is not lost among the
+    columns no ledger reads (序号, 备注, 发明人, IPC…)."""
+    elsewhere: dict[str, list[str]] = {}
+    for i, h in enumerate(source.header):
+        if i in used or not h or h in OWN_COLUMNS:
+            continue
+        owners = [name for name, spec in plan.ledgers.items() if name != ledger and _is_data_of(plan, spec, h)]
+        if owners:
+            elsewhere[h] = owners
+    if not elsewhere:
         return []
+    ledgers = list(dict.fromkeys(name for owners in elsewhere.values() for name in owners))
     return [Problem(source.display, source.header_row, None, "unmapped_columns", "warning",
-                    {"columns": "、".join(names)})]
+                    {"columns": "、".join(elsewhere), "ledgers": ", ".join(ledgers)})]
+
+
+def _is_data_of(plan: Plan, spec: LedgerSpec, header: str) -> bool:
+    """The header names a column ledger `spec` identifies its records by or counts with."""
+    if find_column([header], _extra_headers(spec)) is not None:
+        return True
+    hit, _ = lookup(plan, header_table(spec), header)
+    if hit is None:
+        return False
+    name = hit[0]
+    identifying = set(spec.key) | {f for fields in spec.identify for f in fields}
+    return name in identifying or spec.fields[name].type in MEASURE_TYPES
 
 
 def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Prepared) -> set[int]:

@@ -28,6 +28,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     line = t("head", source=result.source, ledger=result.ledger, name=localized(spec.name, spec.name_en or result.ledger, lang),
              added=result.added, updated=result.updated, unchanged=result.unchanged, rejected=result.rejected)
     lines = [line + (t("dry") if result.dry_run else "")]
+    lines += _why(result, plan, t, lang)
     if result.exported_on:
         lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
     counts = {"folded": result.folded, "other_office": result.other_office, "outside": result.outside,
@@ -62,6 +63,27 @@ def _skipped(rows: list[dict], lang: str) -> str:
             shown = label("punct.list", lang).join(numbers[:SHOW_SKIPPED]) + ("…" if len(numbers) > SHOW_SKIPPED else "")
             parts.append(label(f"imports.skipped_kind.{kind}", lang, rows=shown))
     return label("punct.semicolon", lang).join(parts)
+def _why(result: ImportResult, plan: Plan, t, lang: str) -> list[str]:
+    """Which ledger and why (the columns that decided, or --ledger), and --set values that
+    replaced a column of the file."""
+    def listed(items: list[str]) -> str:
+        return label("punct.list", lang).join(items) or "—"
+
+    lines: list[str] = []
+    for choice in result.choices:
+        columns = listed(choice["columns"])
+        if choice["by"] == "option":
+            lines.append(t("chosen_option", columns=columns))
+            continue
+        lines.append(t("chosen", columns=columns, measures=listed(choice["measures"])))
+        if choice["others"]:
+            others = [name + label("punct.paren", lang, text=localized(plan.ledgers[name].name,
+                                                                         plan.ledgers[name].name_en or name, lang))
+                      for name in choice["others"]]
+            lines.append(t("chosen_others", others=listed(others)))
+    for over in result.set_over:
+        lines.append(t("set_over", field=over["field"], value=over["value"], columns=listed(over["columns"])))
+    return lines
 
 
 def _personal(plan: Plan, ledger: str) -> tuple[str, ...]:
@@ -118,7 +140,9 @@ def as_json(results: list[ImportResult], plan: Plan, lang: str) -> str:
 def rejected_json(exc, file: Path, lang: str) -> str:
     """The import JSON when nothing was written because rows were invalid."""
     errors = [p.as_dict(lang) for p in exc.problems]
-    return json.dumps({"ledger": exc.params.get("ledger"), "source": display_path(file), "added": 0, "updated": 0, "unchanged": 0,
+    chosen = exc.params.get("chosen") or []
+    return json.dumps({"ledger": exc.params.get("ledger"), "ledger_chosen": chosen[0] if len(chosen) == 1 else chosen,
+                       "source": display_path(file), "added": 0, "updated": 0, "unchanged": 0,
                        "rejected": exc.params.get("count", len(errors)), "written": False,
                        "message": exc.render(lang), "errors": errors}, ensure_ascii=False, indent=2) + "\n"
 
