@@ -316,6 +316,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 超过 {limit}，不像计划文件（targets.yaml 通常只有几十 KB）",
         "{path} is over {limit}: not a plan file (targets.yaml is usually tens of kB)",
     ),
+    "text_xml_char": (
+        "第 {position} 个字符是不可见的 {char}，Excel 和 Word 文件无法容纳它（归档和报告会失败）。请在源文件或台账中删去它",
+        "character {position} is an invisible {char}, which Excel and Word files cannot hold (the archive and "
+        "reports would fail). Delete it in the source file or the ledger",
+    ),
+    "plan_max_length_type": (
+        "{where}：max_length 只适用于文本和编号字段（text、title、name、address、remark、id），不适用于 {type}",
+        "{where}: max_length applies to text and id fields only (text, title, name, address, remark, id), not to {type}",
+    ),
     "yaml_recursive": (
         "{where}：YAML 别名引用了它自己（如 x: &r [*r]），无法展开。请去掉这个别名",
         "{where}: a YAML alias refers to itself (like x: &r [*r]) and cannot be expanded. Remove the alias",
@@ -512,7 +521,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stdout_failed": ("无法写入标准输出：{reason}", "cannot write to standard output: {reason}"),
     "os_failed": ("无法完成：{reason}{path}", "could not finish: {reason}{path}"),
     "number_too_large": ("{value} 超出合理范围（上限 {limit}）", "{value} is beyond any plausible value (limit {limit})"),
-    "text_too_long": ("文本长 {length} 个字符，超过上限 {limit}", "text is {length} characters long, over the limit of {limit}"),
+    "text_too_long": (
+        "文本长 {length} 个字符，超过该字段的上限 {limit}。请核对是否误把多个单元格粘在一起；确需更长，在 targets.yaml 中调大该字段的 max_length",
+        "text is {length} characters long, over this field's limit of {limit}. Check that cells were not run together; "
+        "if it must be longer, raise the field's max_length in targets.yaml",
+    ),
     "ledger_left_out": (
         "{problem}；报告按空台账计算（加 --strict 则报错）",
         "{problem}; the report counts it as empty (--strict makes this an error)",

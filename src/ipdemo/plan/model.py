@@ -35,9 +35,11 @@ from ipdemo.i18n import Term
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
 FieldType = Literal[
-    "text", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
+    "text", "title", "name", "address", "remark", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
     "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no", "task",
 ]
+# The free-text types and ids: the ones with a length limit (checks/field_types.py max_length).
+TEXT_TYPES = ("text", "title", "name", "address", "remark", "id")
 Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
 
 
@@ -204,6 +206,8 @@ class FieldSpec(_Model):
     coalesce: bool = False
     identity: bool = False  # who the record belongs to: a change is shown as a transfer
     future: bool = False  # a date that may lie ahead (expiry, term end): no warning
+    # Free text and ids: the most characters a value may have (default: its type's, field_types.py).
+    max_length: TextLimit | None = None
     # Set by loading, never written: `type: task` in targets.yaml is loaded as an enum whose values
     # are the plan's task ids (each with its `ref`, 三（一）二是, as a label), marked "tasks" here.
     values_from: Literal["tasks"] | None = None
@@ -673,6 +677,9 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
                 add(base + ("checks", j), "unknown_field", "checks", where=f"ledgers.{name}.checks",
                     ledger=name, field=field, known=known)
     for fname, spec in ledger.fields.items():
+        if spec.max_length is not None and spec.type not in TEXT_TYPES:
+            add(base + ("fields", fname, "max_length"), "plan_max_length_type", fname,
+                where=f"ledgers.{name}.fields.{fname}", type=spec.type)
         if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
             add(base + ("fields", fname), "plan_enum_needs_values", fname, where=f"ledgers.{name}.fields.{fname}")
         if spec.unit is not None and spec.unit not in plan.units:
@@ -706,7 +713,7 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
 
 
 ROW_COUNTERS = {"序号", "行号", "no.", "no"}
-REGISTER_FIELDS = {"name": "text", "credit_code": "uscc", "town": "town", "located": "enum"}
+REGISTER_FIELDS = {"name": ("name", "text"), "credit_code": ("uscc",), "town": ("town",), "located": ("enum",)}
 
 
 def _check_placement(plan: Plan, add) -> None:
@@ -725,11 +732,11 @@ def _check_placement(plan: Plan, add) -> None:
         add(("placement", "register"), "unknown_ledger", "register", indicator="placement", ledger=register,
             known=", ".join(plan.ledgers))
         return
-    for field, kind in REGISTER_FIELDS.items():
+    for field, kinds in REGISTER_FIELDS.items():
         have = spec.fields.get(field)
-        if have is None or have.type != kind:
+        if have is None or have.type not in kinds:
             add(("placement", "register"), "field_type", "register", where=f"ledgers.{register}", field=field,
-                expected=kind, actual=have.type if have else "—")
+                expected="/".join(kinds), actual=have.type if have else "—")
 
 
 def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:

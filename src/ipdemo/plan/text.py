@@ -39,5 +39,9 @@ def escape_xml(text: str) -> str:
     """`text` with every character XML cannot hold written as a visible escape (\\uFFFE, \\x01)."""
     if XML_ILLEGAL.search(text) is None:  # the usual answer, one scan
         return text
-    return XML_ILLEGAL.sub(lambda m: f"\\u{ord(m.group()):04X}" if ord(m.group()) > 0xFF else f"\\x{ord(m.group()):02X}",
-                           text)
+    return XML_ILLEGAL.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04X}"
