@@ -160,7 +160,7 @@ def test_a_type_that_skips_the_edge_pass_never_clears_a_value_with_an_edge_space
 
 
 def test_the_edge_test_can_fail(monkeypatch):
-    """Marking text (whose kernel only looks for control characters) lets ' title' through."""
-    monkeypatch.setitem(FIELD_TYPES, "text", dataclasses.replace(FIELD_TYPES["text"], screen_rejects_edges=True))
+    """Marking title, a free-text type (whose kernel only looks for control characters), lets ' title' through."""
+    monkeypatch.setitem(FIELD_TYPES, "title", dataclasses.replace(FIELD_TYPES["title"], screen_rejects_edges=True))
     rows = frame("patents", "title", [" 一种装置"])
     assert not suspect_rows(PLAN, PLAN.ledgers["patents"], rows)[0]

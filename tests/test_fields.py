@@ -115,6 +115,8 @@ def test_control_characters_in_text():
 # A valid and an invalid value of every field type (the spec gives an enum its values).
 EXAMPLES = {
     "text": ("一种光纤预制棒的制备方法", "bad\x00nul"), "id": ("HD-001", "2.02321E+11"),
+    "title": ("一种光纤预制棒的制备方法", "题" * 201), "name": ("吴江恒通光电科技有限公司", "吴江\ufffe公司"),
+    "address": ("江苏省苏州市吴江区长安路88号", "长安路\uffff88号"), "remark": ("已完成调研", "bad\x00nul"),
     "date": ("2021-06-10", "2021-02-30"), "town": ("平望镇", "盛泽"), "enum": ("invention", "发明"),
     "task": ("invention", "t9"), "integer": ("300", "many"), "decimal": ("12.5", "-3"),
     "nice_class": ("9", "46"), "cnipa_application_no": ("202110182616.5", "202110182616.4"),

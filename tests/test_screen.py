@@ -89,6 +89,10 @@ def _text(plan, spec) -> st.SearchStrategy[str]:
 # field_types.FIELD_TYPES (a test says so): a new type is screened against its own values.
 VALID_VALUES = {
     "text": _text,
+    "title": _text,
+    "name": _text,
+    "address": _text,
+    "remark": _text,
     "id": _text,
     "date": _dates,
     "town": _towns,

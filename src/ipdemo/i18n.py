@@ -291,6 +291,61 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "指标 {indicator} 按人口计算，但 plan.population 未设置",
         "indicator {indicator} is per population, but plan.population is not set",
     ),
+    # --- plancheck ---
+    "plan_bad_date": (
+        "{where}：{value} 不是存在的日期。请写成真实的日期，年-月-日（如 2021-06-01）",
+        "{where}: {value} is not a date that exists. Write a real day as year-month-day (2021-06-01)",
+    ),
+    "plan_bad_number": (
+        "{where}：{value} 无法作为数字读取（位数过多）。请写一个合理的数字",
+        "{where}: {value} cannot be read as a number (too many digits). Write a plausible number",
+    ),
+    "plan_bad_value": (
+        "{where}：{value} 无法按其 YAML 标签（!!…）读取。请去掉标签，写一个普通的值",
+        "{where}: {value} cannot be read as its YAML tag (!!…) says. Remove the tag and write a plain value",
+    ),
+    "plan_value_too_long": (
+        "{where}：取值长 {length} 个字符，超过上限 {limit}",
+        "{where}: the value is {length} characters long, over the limit of {limit}",
+    ),
+    "plan_bad_char": (
+        "{where}：第 {position} 个字符 {char} 无法写入 Excel 或 Word 文件。请删去它（引号里的 \\u 或 \\x 转义）",
+        "{where}: character {position} ({char}) cannot be written to an Excel or Word file. "
+        "Remove it (a \\u or \\x escape in quotes)",
+    ),
+    "plan_date_range": (
+        "{where}：日期 {value} 不在 {earliest} 至 {latest} 之间",
+        "{where}: the date {value} is not between {earliest} and {latest}",
+    ),
+    "plan_period_order": (
+        "{where}：开始日期 {start} 晚于结束日期 {end}",
+        "{where}: the start {start} is after the end {end}",
+    ),
+    "plan_too_big": (
+        "{path} 超过 {limit}，不像计划文件（targets.yaml 通常只有几十 KB）",
+        "{path} is over {limit}: not a plan file (targets.yaml is usually tens of kB)",
+    ),
+    "text_xml_char": (
+        "第 {position} 个字符是不可见的 {char}，Excel 和 Word 文件无法容纳它（归档和报告会失败）。请在源文件或台账中删去它",
+        "character {position} is an invisible {char}, which Excel and Word files cannot hold (the archive and "
+        "reports would fail). Delete it in the source file or the ledger",
+    ),
+    "plan_max_length_type": (
+        "{where}：max_length 只适用于文本和编号字段（text、title、name、address、remark、id），不适用于 {type}",
+        "{where}: max_length applies to text and id fields only (text, title, name, address, remark, id), not to {type}",
+    ),
+    "yaml_recursive": (
+        "{where}：YAML 别名引用了它自己（如 x: &r [*r]），无法展开。请去掉这个别名",
+        "{where}: a YAML alias refers to itself (like x: &r [*r]) and cannot be expanded. Remove the alias",
+    ),
+    "yaml_too_deep": (
+        "YAML 嵌套超过 {limit} 层。计划文件只有几层，请检查括号和缩进",
+        "YAML nested more than {limit} levels deep. A plan has a few; check the brackets and indentation",
+    ),
+    "yaml_complex_key": (
+        "{where}：键必须是简单的文本，不能是列表或映射",
+        "{where}: a key must be plain text, not a list or a mapping",
+    ),
     # --- commands -----------------------------------------------------------------------
     "unknown_town_option": (
         "未知区镇 {value!r}；最接近的有：{suggestions}。ipdemo towns 列出全部区镇",
@@ -505,7 +560,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stdout_failed": ("无法写入标准输出：{reason}", "cannot write to standard output: {reason}"),
     "os_failed": ("无法完成：{reason}{path}", "could not finish: {reason}{path}"),
     "number_too_large": ("{value} 超出合理范围（上限 {limit}）", "{value} is beyond any plausible value (limit {limit})"),
-    "text_too_long": ("文本长 {length} 个字符，超过上限 {limit}", "text is {length} characters long, over the limit of {limit}"),
+    "text_too_long": (
+        "文本长 {length} 个字符，超过该字段的上限 {limit}。请核对是否误把多个单元格粘在一起；确需更长，在 targets.yaml 中调大该字段的 max_length",
+        "text is {length} characters long, over this field's limit of {limit}. Check that cells were not run together; "
+        "if it must be longer, raise the field's max_length in targets.yaml",
+    ),
     "ledger_left_out": (
         "{problem}；报告按空台账计算（加 --strict 则报错）",
         "{problem}; the report counts it as empty (--strict makes this an error)",
@@ -1113,6 +1172,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "plan_bound.ge": ("大于或等于", "greater than or equal to"),
     "plan_bound.lt": ("小于", "less than"),
     "plan_bound.le": ("小于或等于", "less than or equal to"),
+    "plan_type.finite_number": ("有限的数字（不能是 .inf、.nan 或超出范围的数）", "a finite number (not .inf, .nan or out of range)"),
 }
 
 # Counted nouns: Chinese takes a measure word, English a plural s ("1 error", "2 errors").

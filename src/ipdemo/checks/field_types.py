@@ -41,6 +41,13 @@ class FieldContext:
     # 金额（元） into a 万元 field: 1e-4).
     unit_factor: float = 1.0
 
+    @property
+    def max_length(self) -> int:
+        """The most characters a value may have: the field's `max_length` in targets.yaml, else its
+        type's default (FIELD_TYPES), else the one bound of any text."""
+        own = FIELD_TYPES[self.spec.type].max_length if self.spec.type in FIELD_TYPES else None
+        return self.spec.max_length or own or fields.MAX_TEXT
+
 
 Screen = Callable[[screen.Column, FieldContext], screen.Screened]
 Check = Callable[["pd.Series", FieldContext], list[fields.Finding]]
@@ -73,17 +80,30 @@ class FieldType:
     # Several values in one cell (一标多类: '9;35;42'): each cell's values, on import. A key field
     # of such a type gives one record per value, each numbered as the row it came from.
     cell_values: Lists | None = None
+    # Free text: the most characters a value may have unless its field says `max_length`.
+    max_length: int | None = None
 
 
-TEXT_MESSAGES = ("bad_text", "text_too_long")
+TEXT_MESSAGES = ("bad_text", "text_xml_char", "text_too_long")
+
+
+def _free_text(name: str, max_length: int) -> FieldType:
+    """A kind of free text, kept as written (only trimmed, invisible characters removed), with
+    its own default length: a title is short, a list of co-applicants' names longer, a remark longest."""
+    return FieldType(name, normalise=fields.normalise_text, check=fields.check_text, messages=TEXT_MESSAGES,
+                     screen=screen.screen_text, max_length=max_length)
+
 
 FIELD_TYPES: dict[str, FieldType] = {
-    "text": FieldType(
-        "text", normalise=fields.normalise_text, check=fields.check_text, messages=TEXT_MESSAGES,
-        screen=screen.screen_text),
+    # Free text, by kind; each default can be changed per field (`max_length` in targets.yaml).
+    "text": _free_text("text", fields.MAX_TEXT),  # any other text (a status as written, a phone)
+    "title": _free_text("title", 200),  # a patent's or software's title, an event's name (CNIPA: 25 characters, 40 at most)
+    "name": _free_text("name", 500),  # organisations and people, co-applicants included (…; …)
+    "address": _free_text("address", 500),  # an applicant's address, co-applicants' included
+    "remark": _free_text("remark", fields.MAX_TEXT),  # what was done, notes
     "id": FieldType(
         "id", normalise=fields.normalise_nfkc, check=fields.check_text, messages=TEXT_MESSAGES,
-        screen=screen.screen_text, identifier=True),
+        screen=screen.screen_text, identifier=True, max_length=200),
     "date": FieldType(
         "date", normalise=fields.normalise_date, check=fields.check_date,
         messages=("bad_date", "date_out_of_range", "date_in_future"),

@@ -42,6 +42,7 @@ from ipdemo.checks.codes import (
     cnipa_remainders,
 )
 from ipdemo.checks.screen import Column
+from ipdemo.plan.text import NONCHARACTERS_UTF8, char_name, first_xml_illegal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,8 +57,8 @@ ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # thousand times the world's yearly output; 10^12 people or items is none of the plan's counts):
 # beyond it is a slip of the keyboard or an attack (1e320 is `inf` in a float and breaks JSON).
 MAX_NUMBER = 1e12
-# A text value: titles, names, addresses and evidence notes are far shorter; 2,000 characters
-# leaves room for a long compound name or a list of co-applicants and stops a megabyte "title".
+# A text value of a field whose type sets no shorter default (field_types.py max_length, or the
+# field's own `max_length`): remarks and notes; stops a megabyte "title".
 MAX_TEXT = 2000
 LONG_ENUM = 12  # a bad_enum message lists this many allowed values; beyond, the closest few
 ENUM_CODES = ("bad_enum", "unknown_value")  # an enum value outside its list: error, or warning (informative)
@@ -273,13 +274,32 @@ def check_town(values: pd.Series, field: FieldContext) -> list[Finding]:
 
 
 def check_text(values: pd.Series, field: FieldContext) -> list[Finding]:
+    """No control characters, no character XML cannot hold (U+FFFE, U+FFFF: no xlsx or docx
+    could be written with it, plan/text.py), at most the field's max_length characters."""
     import pandas as pd
 
     length = values.str.len()
-    long = (length > MAX_TEXT).to_numpy(dtype=bool)
+    limit = field.max_length
+    long = (length > limit).to_numpy(dtype=bool)
     return [Finding(values.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool), "bad_text"),
+            _xml_chars(values),
             Finding(long, "text_too_long", extra={"length": length.map("{:,}".format),
-                                                  "limit": pd.Series(f"{MAX_TEXT:,}", index=values.index)})]
+                                                  "limit": pd.Series(f"{limit:,}", index=values.index)})]
+
+
+def _xml_chars(values: pd.Series) -> Finding:
+    """Values holding a non-character XML cannot hold, with the first one's position and name
+    (counted per value only for the rows that have one)."""
+    import pandas as pd
+
+    mask = values.str.contains(NONCHARACTERS_UTF8, regex=True).to_numpy(dtype=bool)
+    char = pd.Series("", index=values.index, dtype=object)
+    position = pd.Series(0, index=values.index, dtype=object)
+    for i in np.flatnonzero(mask):
+        value = values.iloc[i]
+        at = first_xml_illegal(value) or 0
+        char.iloc[i], position.iloc[i] = char_name(value[at]), at + 1
+    return Finding(mask, "text_xml_char", extra={"char": char, "position": position})
 
 
 # --- message parameters beyond the value: (code, value, field) → params ---------------------------

@@ -394,10 +394,10 @@ def screen_trademark_no(col: Column, field: FieldContext) -> Screened:
     return Screened(clean)
 
 
-# Values this long may exceed fields.MAX_NUMBER / MAX_TEXT: the full checks look (bytes ≥ characters,
-# and 12 bytes of digits are below 1e12, so a value within these lengths is certainly within bounds).
+# Values this long may exceed fields.MAX_NUMBER: the full checks look (12 bytes of digits are below
+# 1e12, so a value within this length is certainly within bounds). Text: the field's max_length in
+# bytes (bytes ≥ characters).
 NUMBER_BYTES = 12
-TEXT_BYTES = 2000
 
 
 def screen_integer(col: Column, field: FieldContext) -> Screened:
@@ -437,14 +437,29 @@ def screen_town(col: Column, field: FieldContext) -> Screened:
 
 
 def screen_text(col: Column, field: FieldContext) -> Screened:
-    """No control characters, and short enough to be certainly within fields.MAX_TEXT."""
-    return Screened(~_control(col) & (col.length <= TEXT_BYTES))
+    """No control characters, no U+FFFE / U+FFFF, and short enough to be certainly within the
+    field's max_length (bytes ≤ characters allowed: a character is at least one byte)."""
+    return Screened(~_control(col) & ~_noncharacters(col) & (col.length <= field.max_length))
 
 
 def members(col: Column, allowed: list[str]) -> np.ndarray:
     """True for values that are one of `allowed`."""
     found = pc.is_in(col.array, value_set=arrays.strings(allowed, col.array.type))
     return arrays.to_numpy(found, null=False)
+
+
+def _noncharacters(col: Column) -> np.ndarray:
+    """Rows holding U+FFFE or U+FFFF (UTF-8 EF BF BE, EF BF BF), which XML cannot hold."""
+    data = col.data[col.span[0]:col.span[1]]
+    if len(data) < 3:
+        return np.zeros(col.n, dtype=bool)
+    lead = np.flatnonzero(data[:-2] == 0xEF)
+    if not len(lead):  # no character from U+F000 up: the usual answer for Chinese text, fast
+        return np.zeros(col.n, dtype=bool)
+    hit = lead[(data[lead + 1] == 0xBF) & (data[lead + 2] >= 0xBE)]
+    bad = np.zeros(len(col.data), dtype=bool)
+    bad[hit + col.span[0]] = True
+    return col.rows_with(bad)
 
 
 def _control(col: Column) -> np.ndarray:

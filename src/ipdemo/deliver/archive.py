@@ -46,6 +46,7 @@ from ipdemo.data.store import fsync_dir
 from ipdemo.errors import Problem, WriteError
 from ipdemo.i18n import label, localized
 from ipdemo.plan.model import Plan
+from ipdemo.plan.text import escape_xml
 from ipdemo.render.document import sheet_name, text_width
 from ipdemo.render.reproducible import FILE_MODE, restamp, zip_entry
 
@@ -296,13 +297,10 @@ def manifest_csv(arc: Archive) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")  # BOM: Excel reads it as UTF-8
 
 
-# Characters an XLSX cannot hold (XML 1.0 forbids them). An invalid ledger row may carry one (a
-# bad_text problem); the archive's sheet shows it as \x07 instead of failing.
-XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def _xml_safe(text: str) -> str:
-    return XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Characters an XLSX cannot hold (plan/text.py): an invalid ledger row may carry one (validate
+    flags it); the archive's sheet shows it as \x07 or \uFFFE instead of failing."""
+    return escape_xml(text)
 
 
 def _first_line_width(text: str) -> int:

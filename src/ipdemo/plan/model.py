@@ -10,7 +10,10 @@ both languages through i18n, never pydantic's English):
 - every indicator's unit can apply to what it measures (`unit_scale` is then the one rule that
   puts ledger values of any kind into the indicator's unit): records are counted in a count
   unit, sums share their field's dimension, per-population measures use a density unit;
-- town names in `where`, `towns` and allocations are the plan's canonical names.
+- town names in `where`, `towns` and allocations are the plan's canonical names;
+- every number is finite and a number of its own kind (`.inf`, `.nan`, `1e400` and `true` are
+  refused where a number is expected) within bounds that keep the reports' arithmetic in range,
+  and every date lies in PLAN_EARLIEST..PLAN_LATEST (tests/test_hostile_plan.py).
 """
 
 from __future__ import annotations
@@ -22,9 +25,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
@@ -32,19 +44,47 @@ from ipdemo.i18n import Term
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
 FieldType = Literal[
-    "text", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
+    "text", "title", "name", "address", "remark", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
     "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no", "task",
 ]
+# The free-text types and ids: the ones with a length limit (checks/field_types.py max_length).
+TEXT_TYPES = ("text", "title", "name", "address", "remark", "id")
 Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
 
 
 class _Model(BaseModel):
-    # Unknown keys are errors: a typo in targets.yaml must not be silently ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Unknown keys are errors: a typo in targets.yaml must not be silently ignored. No number may
+    # be infinite or NaN (`.inf`, `.nan`, `1e400`): a report could not divide or round it.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+
+# Bounds of the plan's numbers and dates. Strict: a boolean is no number (`target: yes`), a
+# fraction no whole number. The bounds keep every figure a report derives finite and exact.
+MAX_PLAN_NUMBER = 1e12  # a target, min, max or allocation, in its unit (as a ledger amount's bound)
+MAX_POPULATION = 10**10  # more than the world's
+MAX_TEXT_LIMIT = 100_000  # the largest `max_length` a field may set
+PLAN_EARLIEST, PLAN_LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _plan_date(value: date) -> date:
+    if not PLAN_EARLIEST <= value <= PLAN_LATEST:
+        raise _plan_error("plan_date_range", value=value, earliest=PLAN_EARLIEST, latest=PLAN_LATEST)
+    return value
+
+
+Quantity = Annotated[float, Strict(), Field(ge=0, le=MAX_PLAN_NUMBER)]
+Ratio = Annotated[float, Strict(), Field(gt=0, le=1)]
+Factor = Annotated[float, Strict(), Field(ge=1e-6, le=MAX_PLAN_NUMBER)]
+People = Annotated[int, Strict(), Field(le=MAX_POPULATION)]  # > 0: _check_population words it
+PerPopulation = Annotated[int, Strict(), Field(gt=0, le=MAX_POPULATION)]
+Year = Annotated[int, Strict(), Field(ge=PLAN_EARLIEST.year, le=PLAN_LATEST.year)]
+PhaseId = Annotated[int, Strict(), Field(ge=1, le=99)]
+Days = Annotated[int, Strict(), Field(gt=0, le=36_600)]  # up to a century
+TextLimit = Annotated[int, Strict(), Field(gt=0, le=MAX_TEXT_LIMIT)]
+PlanDate = Annotated[date, AfterValidator(_plan_date)]
 
 # A population: one number, or one per year ({2021: 1545023, 2022: 1560000}).
-Population = int | dict[int, int]
+Population = People | dict[Year, People]
 
 
 def population_in(population: Population | None, year: int) -> int | None:
@@ -72,8 +112,8 @@ class PlanInfo(_Model):
     name_en: str = ""
     region: str = ""
     region_code: str | None = None
-    start: date
-    end: date
+    start: PlanDate
+    end: PlanDate
     population: Population | None = None
     data_dir: str = "data"
     # Folders (relative to targets.yaml) that evidence files must lie in to be archived.
@@ -88,6 +128,8 @@ class PlanInfo(_Model):
     @model_validator(mode="after")
     def _positive(self) -> PlanInfo:
         _check_population(self.population)
+        if self.start > self.end:
+            raise _plan_error("plan_period_order", start=self.start, end=self.end)
         return self
 
     @field_validator("evidence_dirs")
@@ -103,11 +145,11 @@ class PlanInfo(_Model):
 
 
 class Phase(_Model):
-    id: int
+    id: PhaseId
     name: str
     name_en: str = ""
-    start: date
-    end: date
+    start: PlanDate
+    end: PlanDate
 
 
 class Town(_Model):
@@ -165,17 +207,23 @@ class Placement(_Model):
 
 class Unit(_Model):
     dimension: str
-    factor: float = 1.0
+    factor: Factor = 1.0
 
 
 class StatusThresholds(_Model):
-    on_track: float = Field(default=0.95, gt=0)
-    at_risk: float = Field(default=0.80, gt=0)
+    on_track: Ratio = 0.95
+    at_risk: Ratio = 0.80
 
 
 class DateBounds(_Model):
-    earliest: date = date(1985, 4, 1)
-    latest: date = date(2099, 12, 31)
+    earliest: PlanDate = date(1985, 4, 1)
+    latest: PlanDate = date(2099, 12, 31)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateBounds:
+        if self.earliest > self.latest:
+            raise _plan_error("plan_period_order", start=self.earliest, end=self.latest)
+        return self
 
 
 class FieldSpec(_Model):
@@ -196,6 +244,8 @@ class FieldSpec(_Model):
     # export words it): a value outside the list is kept as written and warned about, never a
     # reason to reject the record. The values listed are still mapped to their canonical names.
     informative: bool = False
+    # Free text and ids: the most characters a value may have (default: its type's, field_types.py).
+    max_length: TextLimit | None = None
     # Set by loading, never written: `type: task` in targets.yaml is loaded as an enum whose values
     # are the plan's task ids (each with its `ref`, 三（一）二是, as a label), marked "tasks" here.
     values_from: Literal["tasks"] | None = None
@@ -231,7 +281,7 @@ class LedgerSpec(_Model):
     key: list[str] = Field(min_length=1)
     fields: dict[str, FieldSpec] = Field(min_length=1)
     checks: list[CheckSpec] = []
-    stale_after_days: int | None = Field(default=None, gt=0)
+    stale_after_days: Days | None = None
     place: PlaceSpec | None = None
     publications: PublicationSpec | None = None
     # A header whose cells hold a date range ('2022年04月14日至2032年04月13日') → two date fields.
@@ -258,7 +308,7 @@ class Measure(_Model):
     until: str | None = None
     # Count `until` only on rows matching this (a lapse known on status_on ends the record).
     until_where: dict[str, str | list[str]] = {}
-    per_population: int | None = Field(default=None, gt=0)
+    per_population: PerPopulation | None = None
 
     @model_validator(mode="after")
     def _needs(self) -> Measure:
@@ -270,8 +320,8 @@ class Measure(_Model):
 
 
 class Allocations(_Model):
-    towns: dict[str, float] = {}
-    years: dict[int, float] = {}
+    towns: dict[str, Quantity] = {}
+    years: dict[Year, Quantity] = {}
 
 
 class Indicator(_Model):
@@ -281,10 +331,10 @@ class Indicator(_Model):
     plan_text: str = ""
     kind: Kind
     unit: str = "个"
-    target: float | None = Field(default=None, ge=0)
-    min: float | None = Field(default=None, ge=0)
-    max: float | None = Field(default=None, ge=0)
-    due: date | None = None  # milestone: done by; stock: the level reached by (default plan end)
+    target: Quantity | None = None
+    min: Quantity | None = None
+    max: Quantity | None = None
+    due: PlanDate | None = None  # milestone: done by; stock: the level reached by (default plan end)
     per_town: bool = False
     towns: list[str] = []  # per_town milestone: only these towns (default: every town not nominal)
     comparison: Literal["at_least", "more_than"] = "at_least"  # 达到/以上 vs 突破
@@ -331,7 +381,7 @@ class Task(_Model):
     name: str = ""  # a short title; default: the text's first clause
     lead: str = ""  # 牵头单位, only where the plan names one
     partners: list[str] = []  # 配合单位
-    due_phase: int | None = None  # done by the end of this phase (default: the plan end)
+    due_phase: PhaseId | None = None  # done by the end of this phase (default: the plan end)
     indicators: list[str] = []  # the numeric indicators it shares (its status follows them when unreported)
 
     @property
@@ -470,18 +520,26 @@ class TownIndex:
         return seen[:n] or self.names[:n]
 
 
+MAX_PLAN_BYTES = 5_000_000  # the shipped plan is 50 kB
+
+
 def load_plan(path: Path) -> Plan:
     """Read and check targets.yaml; raise PlanError listing every problem with its line."""
     filename = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as fh:  # bounded: a plan is kilobytes, a stray file may be gigabytes
+            raw = fh.read(MAX_PLAN_BYTES + 1)
+        if len(raw) > MAX_PLAN_BYTES:
+            problem = Problem(filename, None, None, "plan_too_big", params={"path": filename, "limit": "5 MB"})
+            raise PlanError("plan_too_big", problems=[problem], path=filename, limit="5 MB")
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise PlanError("plan_missing", path=filename) from None
     except UnicodeDecodeError:
         problem = Problem(filename, None, None, "plan_not_utf8", params={"path": filename})
         raise PlanError("plan_not_utf8", problems=[problem], path=filename) from None
     except OSError as exc:
-        raise PlanError("plan_unreadable", path=filename, reason=exc.strerror) from None
+        raise PlanError("plan_unreadable", path=filename, reason=exc.strerror or str(exc)) from None
     data, lines = load_yaml(text, filename)
     if not isinstance(data, dict):
         problem = Problem(filename, 1, None, "yaml_not_mapping")
@@ -510,6 +568,7 @@ SCHEMA_TYPES: dict[str, str] = {
     "list_type": "plan_type.list", "dict_type": "plan_type.mapping", "model_type": "plan_type.mapping",
     "model_attributes_type": "plan_type.mapping", "date_parsing": "plan_type.date", "date_type": "plan_type.date",
     "date_from_datetime_parsing": "plan_type.date", "date_from_datetime_inexact": "plan_type.date",
+    "finite_number": "plan_type.finite_number",
 }
 # pydantic bound errors → the key of the bound in their context (and of its i18n label plan_bound.<key>).
 SCHEMA_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
@@ -520,11 +579,16 @@ _BRANCHES = {"int", "float", "str", "bool", "date", "none"}
 def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
     """One pydantic error as a Problem whose message i18n words in both languages."""
     loc = tuple(err["loc"])
-    path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper() or p in _BRANCHES)))
+    path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper() or p in _BRANCHES
+                                                              or p.startswith("constrained-"))))
     where = ".".join(str(p) for p in path) or "(top)"
     kind, ctx = err["type"], err.get("ctx") or {}
     value = err.get("input")
     shown = value if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+    if isinstance(shown, int) and not isinstance(shown, bool) and len(str(abs(shown))) > 15:
+        shown = f"{str(shown)[:12]}…({len(str(abs(shown)))})"  # a number of hundreds of digits
+    elif isinstance(shown, str) and len(shown) > 60:
+        shown = shown[:60] + "…"
     params: dict[str, Any] = {"where": where}
     if kind == "missing":
         code = "plan_missing_key"
@@ -651,6 +715,9 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
                 add(base + ("checks", j), "unknown_field", "checks", where=f"ledgers.{name}.checks",
                     ledger=name, field=field, known=known)
     for fname, spec in ledger.fields.items():
+        if spec.max_length is not None and spec.type not in TEXT_TYPES:
+            add(base + ("fields", fname, "max_length"), "plan_max_length_type", fname,
+                where=f"ledgers.{name}.fields.{fname}", type=spec.type)
         if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
             add(base + ("fields", fname), "plan_enum_needs_values", fname, where=f"ledgers.{name}.fields.{fname}")
         if spec.unit is not None and spec.unit not in plan.units:
@@ -684,7 +751,7 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
 
 
 ROW_COUNTERS = {"序号", "行号", "no.", "no"}
-REGISTER_FIELDS = {"name": "text", "credit_code": "uscc", "town": "town", "located": "enum"}
+REGISTER_FIELDS = {"name": ("name", "text"), "credit_code": ("uscc",), "town": ("town",), "located": ("enum",)}
 
 
 def _check_placement(plan: Plan, add) -> None:
@@ -703,11 +770,11 @@ def _check_placement(plan: Plan, add) -> None:
         add(("placement", "register"), "unknown_ledger", "register", indicator="placement", ledger=register,
             known=", ".join(plan.ledgers))
         return
-    for field, kind in REGISTER_FIELDS.items():
+    for field, kinds in REGISTER_FIELDS.items():
         have = spec.fields.get(field)
-        if have is None or have.type != kind:
+        if have is None or have.type not in kinds:
             add(("placement", "register"), "field_type", "register", where=f"ledgers.{register}", field=field,
-                expected=kind, actual=have.type if have else "—")
+                expected="/".join(kinds), actual=have.type if have else "—")
 
 
 def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
+from ipdemo.plan.text import escape_xml
 from ipdemo.render.grid import Grid, cell_text, neutralise
 
 
@@ -38,9 +39,9 @@ def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]], meta
     for name, grid in sheets:
         sheet = book.create_sheet(sheet_name(name))
         if grid.title:
-            sheet.append([neutralise(grid.title)])
+            sheet.append([neutralise(escape_xml(grid.title))])
             sheet["A1"].font = Font(bold=True, size=12)
-        sheet.append(grid.header)
+        sheet.append([escape_xml(h) for h in grid.header])
         header_row = sheet.max_row
         for cell in sheet[header_row]:
             cell.font = Font(bold=True)
@@ -55,7 +56,7 @@ def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]], meta
                 cell.alignment = Alignment(vertical="top")
     info = book.create_sheet(sheet_name(meta_sheet))
     for key, value in meta:
-        info.append([key, neutralise(value)])
+        info.append([escape_xml(key), neutralise(escape_xml(value))])
     info.column_dimensions["A"].width = 16
     info.column_dimensions["B"].width = 80
     out = io.BytesIO()
@@ -68,7 +69,8 @@ def _xlsx_value(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    return neutralise(str(value))
+    # A character XML cannot hold (a hand-edited ledger validate flagged) shown as \uFFFE, never a failure.
+    return neutralise(escape_xml(str(value)))
 
 
 def text_width(text: str) -> int:

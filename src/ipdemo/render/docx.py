@@ -38,6 +38,7 @@ from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import IndicatorProgress, Progress, by_town
 from ipdemo.i18n import label, localized, message, numeral, sentences
 from ipdemo.plan.model import Plan
+from ipdemo.plan.text import escape_xml
 from ipdemo.render.grid import cell_text
 from ipdemo.render.report import has_unassigned, name_of, status_text, target_cell, task_status_text
 
@@ -477,7 +478,7 @@ def _set_lang(rpr) -> None:
 def _run(paragraph, text: str, lang: str, role: str = "body", size: float | None = None, bold: bool = False):
     from docx.shared import Pt
 
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(escape_xml(text))  # every text goes through here: \uFFFE shown, never a failure
     latin, east = FONTS[lang][role]
     run.font.size = Pt(size or SIZES[lang]["body" if role in ("body", "sub") else role])
     run.font.bold = bold or None
