@@ -157,6 +157,27 @@ def test_init_creates_a_valid_project(invoke, tmp_path):
     assert again.exit_code == 2 and "Traceback" not in again.stderr
 
 
+def test_init_creates_the_evidence_folder_the_archive_reads(invoke, tmp_path):
+    """The archive copies evidence only from the plan's evidence folders: a new project has them,
+    so a file put there and named in a task-progress row is archived, not reported missing."""
+    import zipfile
+
+    target = tmp_path / "new"
+    assert invoke(["init", str(target)]).exit_code == 0
+    folder = target / "佐证材料"
+    assert folder.is_dir() and (folder / ".gitkeep").exists()
+    (folder / "方案.pdf").write_bytes(b"%PDF-1.4 evidence")
+    sheet = tmp_path / "任务进展.csv"
+    sheet.write_text("任务编号,报送日期,进展状态,工作进展,佐证材料\nt3_1_1,2023-09-01,推进中,印发方案,佐证材料/方案.pdf\n",
+                     encoding="utf-8")
+    assert invoke(["import", str(sheet)], cwd=target).exit_code == 0
+    out = tmp_path / "归档.zip"
+    result = invoke(["archive", str(out), "--as-of", "2023-12-31"], cwd=target)
+    assert result.exit_code == 0, result.stderr
+    names = zipfile.ZipFile(out).namelist()
+    assert any(name.endswith("方案.pdf") for name in names), names
+
+
 def test_init_writes_its_readme_in_the_asked_language_naming_the_plan(invoke, tmp_path):
     other = ROOT / "tests" / "fixtures" / "other_plan" / "targets.yaml"
     plan = load_plan(other)

@@ -52,6 +52,11 @@ def init_project(folder: Path, plan_from: Path | None = None, lang: str = "zh") 
     files[folder / "README.md"] = readme.encode("utf-8")
     atomic_write_bytes(folder / "README.md", files[folder / "README.md"])
     plan.data_dir.mkdir(parents=True, exist_ok=True)
+    for evidence in plan.plan.evidence_dirs:  # the archive copies evidence from these folders only
+        keep = folder / evidence / ".gitkeep"  # an empty folder is not kept by git
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(keep, b"")
+        files[keep] = b""
     for name, spec in plan.ledgers.items():
         path = plan.ledger_path(name)
         atomic_write_bytes(path, BOM + (",".join(spec.fields) + "\n").encode("utf-8"))
