@@ -242,6 +242,45 @@ def test_a_shared_string_reference_in_chinese(proj):
     assert "工作表 专利明细 的单元格 B2 引用了不存在的共享字符串 'abc'（工作簿共有 16 个）" in result.stderr
 
 
+def straddling_xlsx(cell: str, cut_after: str) -> bytes:
+    """A workbook whose sheet XML is read in two pieces (readers.SCAN_CHUNK), `cell` cut by the
+    boundary right after its text `cut_after`; every other cell a good shared-string reference."""
+    from ipdemo.ingest.readers import SCAN_CHUNK
+
+    rows = [f'<row r="{r}"><c r="A{r}" t="s"><v>{r % 16}</v></c><c r="B{r}"><v>{r * 7919}</v></c></row>'
+            for r in range(1, SCAN_CHUNK // 100)]
+    head = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+            '2006/main"><sheetData>' + "".join(rows)).encode()
+    start = SCAN_CHUNK - len(cut_after.encode())
+    assert start > len(head)
+    sheet = (head + b" " * (start - len(head)) + f'<row r="{SCAN_CHUNK}">{cell}</row>'.encode()
+             + b"</sheetData></worksheet>")
+    path = shared_strings_xlsx(Path(tempfile.mkdtemp()) / "a.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["xl/worksheets/sheet1.xml"] = sheet
+    out = Path(tempfile.mkdtemp()) / "b.xlsx"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.read_bytes()
+
+
+def test_a_cell_cut_by_the_scan_pieces_is_judged_whole():
+    """The pre-scan reads sheet XML in 16 MiB pieces: a cell cut by a boundary is carried over,
+    so a good reference cut after <v> is not taken for an empty one, and a bad one cut before
+    its <v> is still found."""
+    from ipdemo.errors import InputFileError
+    from ipdemo.ingest.readers import check_xlsx_extent
+
+    good = '<c r="A1" t="s"><v>3</v></c>'.replace("A1", "C9")
+    check_xlsx_extent(straddling_xlsx(good, '<c r="C9" t="s"><v>'), "good.xlsx")
+    bad = '<c r="C9" t="s"><v>abc</v></c>'
+    with pytest.raises(InputFileError) as caught:
+        check_xlsx_extent(straddling_xlsx(bad, '<c r="C9" t="s">'), "bad.xlsx")
+    assert caught.value.code == "workbook_bad_shared_string" and caught.value.params["cell"] == "C9"
+
+
 def test_a_huge_cell_in_a_workbook_is_refused_before_calamine(proj):
     """A 9 MiB shared string (incompressible enough to pass the zip-bomb ratio) in a column the
     ledger does not use: imported before, whole; now refused by the pre-scan."""

@@ -387,17 +387,14 @@ def check_xlsx_extent(data: bytes, shown: str) -> None:
     string 0: the wrong text, silently) are refused, naming the sheet and the cell.
     """
     texts = _TextRuns(shown)
-    strings = _shared_string_count(data, shown, texts)
     sheets = _sheet_members(data, shown)
-    bad_reference = _bad_reference(strings)
+    references = _SharedReferences(data, shown, _shared_string_count(data, shown, texts))
     for name, chunk in _members(data, shown, lambda name: _xml_member(name) and not _is_shared_strings(name)):
         if b"!" in chunk:
             _refuse_dtd(chunk, shown)
         texts.check(name, chunk)
-        if sheets(name) and (b'"s"' in chunk or b"'s'" in chunk):
-            found = bad_reference.search(chunk)
-            if found:
-                raise _bad_shared_string(data, shown, name, found, strings)
+        if sheets(name):
+            references.check(name, chunk)
     quick = _quick_extent(data, shown, sheets)
     if quick is not None and quick.columns <= MAX_COLUMNS and quick.rows * quick.columns <= MAX_CELLS:
         return
@@ -510,16 +507,81 @@ def _shared_string_count(data: bytes, shown: str, texts: _TextRuns) -> int:
         if b"!" in chunk:
             _refuse_dtd(chunk, shown)
         texts.check(name, chunk)
-        counts[name] = counts.get(name, 0) + len(_SI.findall(chunk))
+        found = len(_SI.findall(chunk)) if b":si" in chunk else chunk.count(b"<si")  # no other element starts so
+        counts[name] = counts.get(name, 0) + found
     return min(counts.values(), default=0)
+
+
+_CELL_OPEN = re.compile(rb'<' + _PREFIX + rb'c[\s/>]')
+_SHARED_OPEN = re.compile(rb'<' + _PREFIX + rb'c\s([^>]*?\bt\s*=\s*["\']s["\'][^>]*?)(?<!/)>')
+_CELL_END = re.compile(rb'</' + _PREFIX + rb'c>|<' + _PREFIX + rb'c\s[^>]*/>')
+MAX_SHARED_CELL = 1 << 20  # a shared-string cell holds an index (and at most a formula): more is not a cell
+
+
+@dataclass
+class _SharedReferences:
+    """Finds, piece by piece, a `t="s"` cell whose <v> is not an index into the shared strings.
+
+    Two patterns: `quick` is anchored on the literal `"s"` and passes the layout Excel, WPS,
+    LibreOffice and openpyxl write (`t="s"><v>12</v></c>`, the type the last attribute); every
+    other cell it stops at is judged by `general` (any attribute order, spaces, prefixes, leading
+    zeros, several <v>). A piece with `'s'` in it (single quotes) is searched with `general`
+    alone. A cell cut by the end of a piece is carried into the next one, so no cell escapes."""
+
+    data: bytes
+    shown: str
+    count: int
+    member: str | None = None
+    carry: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.general = _bad_reference(self.count)
+        self.quick = re.compile(rb'"s"(?!><v>(?:' + _below(self.count) + rb')</v></c>)')
+
+    def check(self, member: str, chunk: bytes) -> None:
+        if member != self.member:
+            self.member, self.carry = member, b""
+        text = self.carry + chunk if self.carry else chunk
+        start = _last_cell_start(text)
+        shared = _SHARED_OPEN.match(text, start) is not None
+        done = start if shared and not _CELL_END.search(text, start) else len(text)
+        self.carry = text[done:]
+        opened = _SHARED_OPEN.match(text, done)
+        if opened and len(self.carry) > MAX_SHARED_CELL:  # a shared-string cell longer than any: damaged
+            raise _bad_shared_string(self.data, self.shown, member, opened, self.count)
+        found = self._search(text, done)
+        if found:
+            raise _bad_shared_string(self.data, self.shown, member, found, self.count)
+
+    def _search(self, text: bytes, end: int) -> re.Match | None:
+        if b"'s'" in text:
+            return self.general.search(text, 0, end)
+        position = 0
+        while hit := self.quick.search(text, position, end):
+            found = self.general.match(text, text.rfind(b"<", 0, hit.start()), end)
+            if found:
+                return found
+            position = hit.end() + 1
+        return None
+
+
+def _last_cell_start(text: bytes) -> int:
+    """Where the last cell tag in `text` starts (len(text) when there is none)."""
+    if b":c" in text:  # a prefixed cell (<x:c …>) somewhere: the regular expression, once over the piece
+        starts = [match.start() for match in _CELL_OPEN.finditer(text)]
+        return starts[-1] if starts else len(text)
+    position = len(text)
+    while (position := text.rfind(b"<c", 0, position)) >= 0:
+        if text[position + 2: position + 3] in (b" ", b"\t", b"\n", b"\r", b">", b"/"):
+            return position
+    return len(text)
 
 
 def _bad_reference(count: int) -> re.Pattern[bytes]:
     """A `t="s"` cell with a <v> that is not an index below `count` (leading zeros allowed, as calamine
     reads them; an empty <v> is an empty cell). One search per piece, no Python work per cell."""
     valid = rb'(?:0*(?:' + _below(count) + rb'))?</' + _PREFIX + rb'v>'
-    return re.compile(rb'<' + _PREFIX + rb'c\s([^>]*?\bt\s*=\s*["\']s["\'][^>]*?)(?<!/)>'
-                      rb'(?:[^<]|<(?!/' + _PREFIX + rb'c>))*?'
+    return re.compile(_SHARED_OPEN.pattern + rb'(?:[^<]|<(?!/' + _PREFIX + rb'c>))*?'
                       rb'<' + _PREFIX + rb'v(?:\s[^>]*?)?(?<!/)>(?!' + valid + rb')')
 
 
