@@ -165,6 +165,15 @@ def test_a_field_over_the_cap_in_short_lines(proj):
     assert snapshot(proj / "data") == before
 
 
+def test_a_csv_of_empty_cells_stops_at_the_cell_cap(proj):
+    """Lines of 999 commas each pass the line and width caps, but 15,015 of them are 15 million
+    cells (a byte a cell, 8 bytes a cell in memory): the parse stops at MAX_CELLS."""
+    (proj / "a.csv").write_bytes(HEADER.encode() + (b"," * 999 + b"\n") * 15_015)
+    run = run_cli(["import", "a.csv"], proj)
+    refused(run, "a.csv", "passes the cell limit (15,000,000)")
+    assert run.peak_mb < RSS_BOUND_MB + 200, run.peak_mb
+
+
 def test_a_long_field_under_the_cap_imports(proj):
     """The caps leave room: a 500,000-character note (a patent's claims pasted whole) in a column
     the ledger does not use imports as before."""
