@@ -30,6 +30,7 @@ MAX_LINE_BYTES = 16 << 20  # one line of a CSV, import or ledger: a record of MA
 MAX_FIELD_CHARS = 1 << 20  # one CSV field or web-page cell: 32 times Excel's 32,767-character cell (a
                            # patent's claims pasted whole fit); text values are checked at 2,000 anyway
 PIECE = 1 << 22  # bytes asked for per read from a pipe or device (4 MiB)
+FILE_PIECE = 1 << 26  # from a regular file (64 MiB): most files in one read, a huge line stops after one piece
 HEAD = 1 << 16  # bytes a Limits function is shown
 
 
@@ -87,11 +88,12 @@ class _Pieces:
         self.run = 0  # bytes since the last separator
 
     def wanted(self) -> int:
-        """A regular file in one read (as read_bytes does) plus one byte to see it grow; a pipe, a
-        device or a file that grew in pieces; never more than one byte over the cap."""
+        """A regular file in pieces of FILE_PIECE (one read for most, as read_bytes does), plus one
+        byte to see it grow; a pipe, a device or a file that grew in pieces of PIECE; never more
+        than one byte over the cap."""
         left = self.limits.total + 1 - self.total
         if self.size is not None and self.total <= self.size:
-            return min(self.size - self.total + 1, left)
+            return min(self.size - self.total + 1, FILE_PIECE, left)
         return min(PIECE, left)
 
     def add(self, piece: bytes) -> None:
