@@ -11,7 +11,7 @@ strings is an error naming file, sheet and cell, never silently string 0.
 from __future__ import annotations
 
 import os
-import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,26 +37,35 @@ class Run:
     peak_mb: float  # the child's own peak resident memory
 
 
-def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> Run:
-    """ipdemo in a child process; its own peak RSS from wait4. The child's data segment is limited
-    (4 GiB) and it is killed after `timeout`, so a regression fails the test instead of the machine."""
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_DATA, (4 << 30, 4 << 30))
+# Runs ipdemo and writes the child's peak RSS (KiB) to argv[1]. The measuring is done here, in a
+# small process: a child forked from pytest would count pytest's own memory (Linux keeps the
+# peak of the image exec replaced). The data limit is inherited by ipdemo.
+WRAPPER = """
+import resource, subprocess, sys
+resource.setrlimit(resource.RLIMIT_DATA, (4 << 30, 4 << 30))
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen([sys.executable, "-m", "ipdemo", *args, "--lang", "en"], cwd=cwd, stdout=out,
-                                 stderr=err, stdin=subprocess.DEVNULL, preexec_fn=limit,
+
+def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> Run:
+    """ipdemo in a child process, with its own peak RSS. Its data segment is limited (4 GiB) and it
+    is killed after `timeout`, so a regression fails the test instead of the machine."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak = Path(folder) / "peak"
+        child = subprocess.Popen([sys.executable, "-c", WRAPPER, str(peak), sys.executable, "-m", "ipdemo", *args,
+                                  "--lang", "en"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                  env={**os.environ, "IPDEMO_LOCK_TIMEOUT": "10"})
-        timer = threading.Timer(timeout, child.kill)
-        timer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(child.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024)
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            out, err = child.communicate()
+        kib = int(peak.read_text()) if peak.exists() else 0
+        return Run(child.returncode, out.decode(), err.decode(), kib / 1024)
 
 
 def refused(run: Run, *expected: str) -> None:
