@@ -542,6 +542,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 是网页（HTML），但其中没有表格。请重新导出，或另存为 .xlsx / CSV",
         "{path} is a web page (HTML) with no table in it. Export it again, or save it as .xlsx / CSV",
     ),
+    # --- streams ---
+    "input_too_large": (
+        "拒绝读取 {path}：文件超过 {limit} 的上限，不像表格导出（是管道、设备或仍在增长的文件吗？）。请分批导出后逐个导入",
+        "refusing {path}: it is over the limit of {limit}; this is not a table export (a pipe, a device or a file "
+        "still growing?). Export it in parts and import each",
+    ),
+    "line_too_long": (
+        "拒绝读取 {path}：第 {line} 行超过 {limit} 的上限，不像表格导出（缺少换行，或不是 CSV？）。请检查文件或重新导出",
+        "refusing {path}: line {line} is over the limit of {limit}; this is not a table export (no line breaks, "
+        "or not a CSV?). Check the file or export it again",
+    ),
+    "field_too_large": (
+        "{path} 第 {line} 行有一个字段超过 {limit} 个字符的上限（引号不成对？）。请检查该行的引号，或删去这一列后再导入",
+        "{path} line {line} has a field over the limit of {limit} characters (an unbalanced quote?). "
+        "Check the quotes on that line, or delete that column and import again",
+    ),
+    "too_many_cells": (
+        "{path} 到第 {line} 行已超过 {limit} 个单元格或 {row_limit} 行的上限，不像表格导出。请分批导出",
+        "{path} passes the cell limit ({limit}) or the row limit ({row_limit}) by line {line}; this is not a table "
+        "export. Export it in parts",
+    ),
+    "workbook_text_too_large": (
+        "拒绝读取 {path}：工作簿中有一段超过 {limit} 的文本（一个单元格？），不像表格导出。"
+        "请在 Excel/WPS 中找到并删去这段内容后另存，再导入",
+        "refusing {path}: the workbook holds a text over the limit of {limit} (one cell?); this is not a table "
+        "export. Find and delete it in Excel/WPS, save, and import again",
+    ),
+    "html_text_too_large": (
+        "拒绝读取 {path}：网页表格第 {line} 行有一个单元格超过 {limit} 个字符的上限，不像表格导出。请检查文件或重新导出",
+        "refusing {path}: row {line} of the web-page table has a cell over the limit of {limit} characters; "
+        "this is not a table export. Check the file or export it again",
+    ),
+    "workbook_bad_shared_string": (
+        "无法读取 Excel 文件 {path}：工作表 {sheet} 的单元格 {cell} 引用了不存在的共享字符串 {value}"
+        "（工作簿共有 {count} 个）。文件已损坏或被改动：请在 Excel/WPS 中打开，另存后再导入",
+        "cannot read the Excel file {path}: cell {cell} of sheet {sheet} refers to shared string {value}, which "
+        "does not exist (the workbook has {count}). The file is damaged or was altered: open it in Excel/WPS, "
+        "save it again and import that",
+    ),
+    "ledger_too_large": (
+        "台账 {path} 超过 {limit} 的上限，未读取（是管道、设备或异常增长的文件吗？）。请检查该文件，必要时从备份恢复",
+        "ledger {path} is over the limit of {limit} and was not read (a pipe, a device or a file growing "
+        "without end?). Check the file; restore it from a backup or git if needed",
+    ),
+    "ledger_line_too_long": (
+        "台账 {path} 第 {line} 行超过 {limit} 的上限，未读取。请用文本编辑器检查该行，必要时从备份恢复",
+        "ledger {path} line {line} is over the limit of {limit}; the ledger was not read. Check that line in a "
+        "text editor; restore the file from a backup or git if needed",
+    ),
+    "ledger_field_too_large": (
+        "台账 {path} 第 {line} 行有一个字段超过 {limit} 个字符的上限（引号不成对？），未读取。请用文本编辑器检查该行的引号",
+        "ledger {path} line {line} has a field over the limit of {limit} characters (an unbalanced quote?); the "
+        "ledger was not read. Check the quotes on that line in a text editor",
+    ),
+    "ledger_bad_csv": (
+        "台账 {path} 第 {line} 行无法按 CSV 读取：{reason}。请用文本编辑器检查该行，必要时从备份恢复",
+        "ledger {path} line {line} cannot be read as CSV: {reason}. Check that line in a text editor; restore "
+        "the file from a backup or git if needed",
+    ),
     # --- hard to break ---
     "lock_lost": (
         "数据锁 {path} 在写入期间被删除或替换，另一个进程可能同时在写。未做任何修改，请重新运行",

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipdemo.data import arrays
+from ipdemo.data.capped import MAX_FIELD_CHARS, MAX_LINE_BYTES, FileTooLarge, Limits, read_capped
 from ipdemo.errors import LedgerError, Problem
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 BOM = b"\xef\xbb\xbf"
 
 BLOCK_SIZE = 1 << 23  # CSV parse blocks: 8 MB parsed faster than 16 (benchmarks), and batches stay large
+MAX_LEDGER_BYTES = 1 << 30  # a 1M-row patents ledger is ~150 MB; more than 1 GiB is not a ledger
+LEDGER_LIMITS = Limits(MAX_LEDGER_BYTES, MAX_LINE_BYTES)  # a FIFO or /dev/zero stops here too
 
 
 @dataclass
@@ -63,10 +66,7 @@ def display_path(path: Path) -> str:
 def read_table(path: Path, data: bytes | None = None) -> Table:
     """Read a UTF-8 CSV (BOM optional). Raises LedgerError if it is not UTF-8 or unreadable."""
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise LedgerError("ledger_unreadable", path=display_path(path), reason=exc.strerror) from None
+        data = read_ledger_bytes(path)
     start = len(BOM) if data.startswith(BOM) else 0  # offsets, not slices: no copy of a big file
     shown = display_path(path)
     if not data[start:start + 65536].strip() and not data[start:].strip():
@@ -101,6 +101,23 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
             if blank.any():
                 arrow, lines = arrow.filter(arrays.bools(~blank)), lines[~blank]
     return Table(path, names, arrow, lines, problems)
+
+
+def read_ledger_bytes(path: Path) -> bytes:
+    """A ledger's bytes under LEDGER_LIMITS; LedgerError when a cap is passed or the file is unreadable."""
+    try:
+        return read_capped(path, LEDGER_LIMITS)
+    except FileTooLarge as exc:
+        raise too_large(path, exc) from None
+    except OSError as exc:
+        raise LedgerError("ledger_unreadable", path=display_path(path), reason=exc.strerror or str(exc)) from None
+
+
+def too_large(path: Path, exc: FileTooLarge) -> LedgerError:
+    limit = f"{exc.limit / (1 << 20):,.0f} MiB"
+    if exc.line is None:
+        return LedgerError("ledger_too_large", path=display_path(path), limit=limit)
+    return LedgerError("ledger_line_too_long", path=display_path(path), line=exc.line, limit=limit)
 
 
 def _empty(column: pa.ChunkedArray) -> np.ndarray:
@@ -167,7 +184,18 @@ def _lines_with_newlines(table: pa.Table) -> np.ndarray:
 def _read_exact(body: bytes, names: list[str], shown: str
                 ) -> tuple[pa.Table, np.ndarray, list[Problem]]:
     """Slow path for malformed files: csv module, physical line numbers, ragged rows reported."""
+    csv.field_size_limit(MAX_FIELD_CHARS)  # process-wide: the same limit as imports, whoever ran first
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+    try:
+        return _exact_records(reader, names, shown)
+    except csv.Error as exc:
+        if str(exc).startswith("field larger than field limit"):
+            raise LedgerError("ledger_field_too_large", path=shown, line=reader.line_num,
+                              limit=f"{MAX_FIELD_CHARS:,}") from None
+        raise LedgerError("ledger_bad_csv", path=shown, line=reader.line_num, reason=str(exc)) from None
+
+
+def _exact_records(reader, names: list[str], shown: str) -> tuple[pa.Table, np.ndarray, list[Problem]]:
     next(reader, None)
     rows: list[list[str]] = []
     lines: list[int] = []

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ipdemo.data.ledger import display_path
+from ipdemo.data.capped import read_capped
+from ipdemo.data.ledger import LEDGER_LIMITS, display_path
 from ipdemo.errors import LockTimeout, PlanError, UsageError, WriteError
 
 LOCK_NAME = ".ipdemo.lock"
@@ -303,19 +304,20 @@ def _recover(real: Path) -> None:
 
 def read_committed(path: Path) -> bytes:
     """A file's last complete content: its rollback copy while an in-place write is under way
-    (or was interrupted), else the file. Raises OSError like read_bytes."""
+    (or was interrupted), else the file. Raises OSError like read_bytes; capped.FileTooLarge (an
+    OSError) over ledger.LEDGER_LIMITS."""
     real = Path(_real(path))
     backup = backup_path(real)
     for _ in range(3):
         try:
-            return backup.read_bytes()
+            return read_capped(backup, LEDGER_LIMITS)
         except FileNotFoundError:
             pass
         before = fingerprint(real)
-        data = real.read_bytes()
+        data = read_capped(real, LEDGER_LIMITS)
         if not backup.exists() and fingerprint(real) == before:
             return data
-    return real.read_bytes()
+    return read_capped(real, LEDGER_LIMITS)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -23,14 +23,17 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import posixpath
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 from typing import Callable, Iterator
 
+from ipdemo.data.capped import MAX_FIELD_CHARS, MAX_LINE_BYTES, Limits, long_run
 from ipdemo.errors import InputFileError
 
 HEADER_SEARCH_ROWS = 15
@@ -47,6 +50,10 @@ MAX_RATIO = 250              # deflate tops out near 1000:1 on repeated bytes; s
 RATIO_FLOOR = 16 << 20       # the ratio is only judged for members bigger than this
 MAX_HTML_BYTES = 256 << 20   # lxml needs ~10x the page in memory; a 100k-row page is ~40 MB
 SCAN_CHUNK = 16 << 20        # sheet XML is measured in pieces of this size, never held whole
+MAX_INPUT_BYTES = 1 << 30    # a file given to import, read piece by piece (a pipe, /dev/zero or a growing
+                             # file stops here): a 1M-row xlsx is ~80 MB, a 2M-row CSV (MAX_ROWS) ~500 MB
+MAX_XML_TEXT = 8 << 20       # bytes of one text in a workbook's XML (a cell, an attribute): a cell of
+                             # MAX_FIELD_CHARS characters fits even escaped (&quot; is 6 bytes a character)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -81,6 +88,17 @@ def sniff(data: bytes) -> str:
                 re.search(r"<(?:html|table|body|meta)\b", head):
             return "html"
     return "text"
+
+
+def input_limits(head: bytes) -> Limits:
+    """The caps for a file given to import, from its first bytes: a workbook MAX_INPUT_BYTES; a web
+    page MAX_HTML_BYTES; text also MAX_LINE_BYTES a line (in a workbook newlines mean nothing, and a
+    web page is often one long line)."""
+    if head.startswith((*ZIP_MAGIC, OLE_MAGIC)):
+        return Limits(MAX_INPUT_BYTES)
+    if sniff(head) == "text":
+        return Limits(MAX_INPUT_BYTES, MAX_LINE_BYTES)
+    return Limits(MAX_HTML_BYTES)
 
 
 def _text_head(data: bytes) -> str:
@@ -227,10 +245,10 @@ def check_zip(data: bytes, shown: str) -> None:
         raise broken_zip(data, shown, exc) from None
     total = sum(i.file_size for i in infos)
     if total > MAX_UNZIPPED:
-        raise InputFileError("workbook_too_large", path=shown, size=_mib(total), limit=_mib(MAX_UNZIPPED))
+        raise InputFileError("workbook_too_large", path=shown, size=mib(total), limit=mib(MAX_UNZIPPED))
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise InputFileError("workbook_bomb", path=shown, member=info.filename, size=_mib(info.file_size),
+            raise InputFileError("workbook_bomb", path=shown, member=info.filename, size=mib(info.file_size),
                                  ratio=info.file_size // max(info.compress_size, 1))
 
 
@@ -240,7 +258,7 @@ def broken_zip(data: bytes, shown: str, exc: BaseException) -> InputFileError:
     return InputFileError("bad_xlsx", path=shown, reason=str(exc)[:200] or type(exc).__name__)
 
 
-def _mib(size: int) -> str:
+def mib(size: int) -> str:
     return f"{size / (1 << 20):,.0f} MiB"
 
 
@@ -298,12 +316,17 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
         attributes = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group(1))}
         if not _SHEET_TYPE.search(attributes.get(b"Type", b"")):
             continue
-        target = attributes.get(b"Target", b"").decode("utf-8", errors="replace")
-        path = posixpath.normpath(target[1:] if target.startswith("/") else "xl/" + target)
+        path = _member_path(attributes.get(b"Target", b""))
         if path not in names:
             return everything
         sheets.add(path)
     return sheets.__contains__ if sheets else everything
+
+
+def _member_path(target: bytes) -> str:
+    """The zip member a relationship of the workbook points at."""
+    text = target.decode("utf-8", errors="replace")
+    return posixpath.normpath(text[1:] if text.startswith("/") else "xl/" + text)
 
 
 def _xml_member(name: str) -> bool:
@@ -358,11 +381,20 @@ def check_xlsx_extent(data: bytes, shown: str) -> None:
     below row 100,000; no 7-digit one: below 1,000,000). When that bound is too big, an exact
     pass counts only cells with content, so a format on XFD1048576 (`<c r="XFD1048576" s="1"/>`)
     costs nothing and is accepted, while a value there is refused.
+
+    In the same pass over the XML: a text over MAX_XML_TEXT (one huge cell) and a shared-string
+    reference that is not an index into the shared strings (calamine reads `abc` or 10^30 as
+    string 0: the wrong text, silently) are refused, naming the sheet and the cell.
     """
-    for _, chunk in _members(data, shown, _xml_member):
+    texts = _TextRuns(shown)
+    sheets = _sheet_members(data, shown)
+    references = _SharedReferences(data, shown, _shared_string_count(data, shown, texts))
+    for name, chunk in _members(data, shown, lambda name: _xml_member(name) and not _is_shared_strings(name)):
         if b"!" in chunk:
             _refuse_dtd(chunk, shown)
-    sheets = _sheet_members(data, shown)
+        texts.check(name, chunk)
+        if sheets(name):
+            references.check(name, chunk)
     quick = _quick_extent(data, shown, sheets)
     if quick is not None and quick.columns <= MAX_COLUMNS and quick.rows * quick.columns <= MAX_CELLS:
         return
@@ -440,6 +472,163 @@ def column_number(letters: bytes) -> int:
     return number if len(letters) <= 8 else 10 ** 12
 
 
+# --- texts and shared strings (xlsx) ------------------------------------------------------
+
+SHARED_STRINGS = "xl/sharedstrings.xml"  # where calamine reads them: this name, any case, \\ or /
+_PREFIX = rb'(?:[A-Za-z_][\w.-]*:)?'
+_SI = re.compile(rb'<' + _PREFIX + rb'si[\s/>]')  # <si/> is a string too (an empty one)
+_SHEET_TAG = re.compile(rb'<' + _PREFIX + rb'sheet\s([^>]*)>')
+
+
+@dataclass
+class _TextRuns:
+    """Refuses a text over MAX_XML_TEXT: bytes between two '<' (a cell's value, an attribute), member by member."""
+
+    shown: str
+    member: str | None = None
+    run: int = 0
+
+    def check(self, member: str, chunk: bytes) -> None:
+        if member != self.member:
+            self.member, self.run = member, 0
+        self.run, over = long_run(chunk, self.run, MAX_XML_TEXT, b"<")
+        if over is not None:
+            raise InputFileError("workbook_text_too_large", path=self.shown, limit=mib(MAX_XML_TEXT))
+
+
+def _is_shared_strings(name: str) -> bool:
+    return name.replace("\\", "/").lower() == SHARED_STRINGS
+
+
+def _shared_string_count(data: bytes, shown: str, texts: _TextRuns) -> int:
+    """How many strings the shared-string table holds (0 without one; the fewest if several claim the name)."""
+    counts: dict[str, int] = {}
+    for name, chunk in _members(data, shown, _is_shared_strings):
+        if b"!" in chunk:
+            _refuse_dtd(chunk, shown)
+        texts.check(name, chunk)
+        found = len(_SI.findall(chunk)) if b":si" in chunk else chunk.count(b"<si")  # no other element starts so
+        counts[name] = counts.get(name, 0) + found
+    return min(counts.values(), default=0)
+
+
+_CELL_OPEN = re.compile(rb'<' + _PREFIX + rb'c[\s/>]')
+_SHARED_OPEN = re.compile(rb'<' + _PREFIX + rb'c\s([^>]*?\bt\s*=\s*["\']s["\'][^>]*?)(?<!/)>')
+_CELL_END = re.compile(rb'</' + _PREFIX + rb'c>|<' + _PREFIX + rb'c\s[^>]*/>')
+MAX_SHARED_CELL = 1 << 20  # a shared-string cell holds an index (and at most a formula): more is not a cell
+
+
+@dataclass
+class _SharedReferences:
+    """Finds, piece by piece, a `t="s"` cell whose <v> is not an index into the shared strings.
+
+    Two patterns: `quick` is anchored on the literal `"s"` and passes the layout Excel, WPS,
+    LibreOffice and openpyxl write (`t="s"><v>12</v></c>`, the type the last attribute); every
+    other cell it stops at is judged by `general` (any attribute order, spaces, prefixes, leading
+    zeros, several <v>). A piece with `'s'` in it (single quotes) is searched with `general`
+    alone. A cell cut by the end of a piece is carried into the next one, so no cell escapes."""
+
+    data: bytes
+    shown: str
+    count: int
+    member: str | None = None
+    carry: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.general = _bad_reference(self.count)
+        self.quick = re.compile(rb'"s"(?!><v>(?:' + _below(self.count) + rb')</v></c>)')
+
+    def check(self, member: str, chunk: bytes) -> None:
+        if member != self.member:
+            self.member, self.carry = member, b""
+        text = self.carry + chunk if self.carry else chunk
+        start = _last_cell_start(text)
+        shared = _SHARED_OPEN.match(text, start) is not None
+        done = start if shared and not _CELL_END.search(text, start) else len(text)
+        self.carry = text[done:]
+        opened = _SHARED_OPEN.match(text, done)
+        if opened and len(self.carry) > MAX_SHARED_CELL:  # a shared-string cell longer than any: damaged
+            raise _bad_shared_string(self.data, self.shown, member, opened, self.count)
+        found = self._search(text, done)
+        if found:
+            raise _bad_shared_string(self.data, self.shown, member, found, self.count)
+
+    def _search(self, text: bytes, end: int) -> re.Match | None:
+        if b"'s'" in text:
+            return self.general.search(text, 0, end)
+        position = 0
+        while hit := self.quick.search(text, position, end):
+            found = self.general.match(text, text.rfind(b"<", 0, hit.start()), end)
+            if found:
+                return found
+            position = hit.end() + 1
+        return None
+
+
+def _last_cell_start(text: bytes) -> int:
+    """Where the last cell tag in `text` starts (len(text) when there is none)."""
+    if b":c" in text:  # a prefixed cell (<x:c …>) somewhere: the regular expression, once over the piece
+        starts = [match.start() for match in _CELL_OPEN.finditer(text)]
+        return starts[-1] if starts else len(text)
+    position = len(text)
+    while (position := text.rfind(b"<c", 0, position)) >= 0:
+        if text[position + 2: position + 3] in (b" ", b"\t", b"\n", b"\r", b">", b"/"):
+            return position
+    return len(text)
+
+
+def _bad_reference(count: int) -> re.Pattern[bytes]:
+    """A `t="s"` cell with a <v> that is not an index below `count` (leading zeros allowed, as calamine
+    reads them; an empty <v> is an empty cell). One search per piece, no Python work per cell."""
+    valid = rb'(?:0*(?:' + _below(count) + rb'))?</' + _PREFIX + rb'v>'
+    return re.compile(_SHARED_OPEN.pattern + rb'(?:[^<]|<(?!/' + _PREFIX + rb'c>))*?'
+                      rb'<' + _PREFIX + rb'v(?:\s[^>]*?)?(?<!/)>(?!' + valid + rb')')
+
+
+def _below(count: int) -> bytes:
+    """A regular expression for the numbers 0 .. count - 1, written without leading zeros."""
+    if count <= 0:
+        return rb'(?!)'
+    digits = str(count)
+    parts = [rb'0'] + ([rb'[1-9]\d{0,%d}' % (len(digits) - 2)] if len(digits) > 1 else [])
+    for i, digit in enumerate(digits):  # same length: a smaller digit after an equal prefix
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            parts.append(digits[:i].encode() + rb'[%d-%d]\d{%d}' % (low, int(digit) - 1, len(digits) - i - 1))
+    return b"|".join(parts)
+
+
+def _bad_shared_string(data: bytes, shown: str, member: str, found: re.Match, count: int) -> InputFileError:
+    cell = re.search(rb'\br\s*=\s*["\']([^"\']{1,20})["\']', found.group(1))
+    end = found.string.find(b"<", found.end(), found.end() + 200)
+    value = found.string[found.end(): end if end >= 0 else found.end() + 40]
+    return InputFileError("workbook_bad_shared_string", path=shown, sheet=_sheet_name(data, member),
+                          cell=cell.group(1).decode("ascii", errors="replace") if cell else "?",
+                          value=repr(value.decode("utf-8", errors="replace")[:40]), count=f"{count:,}")
+
+
+def _sheet_name(data: bytes, member: str) -> str:
+    """The name the workbook gives the sheet stored in `member` (the member's own name when it cannot tell)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            with archive.open("xl/workbook.xml") as book_member:
+                book = book_member.read(MAX_RELS_BYTES)
+            with archive.open("xl/_rels/workbook.xml.rels") as rels_member:
+                rels = rels_member.read(MAX_RELS_BYTES)
+    except (KeyError, *_ZIP_ERRORS):
+        return member
+    ids = set()
+    for match in _RELATIONSHIP.finditer(rels):
+        attributes = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group(1))}
+        if _member_path(attributes.get(b"Target", b"")) == member:
+            ids.add(attributes.get(b"Id"))
+    for match in _SHEET_TAG.finditer(book):
+        attributes = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group(1))}
+        if any(key.endswith(b":id") and value in ids for key, value in attributes.items()):
+            return html.unescape(attributes.get(b"name", b"").decode("utf-8", errors="replace")) or member
+    return member
+
+
 # --- ODS: repeated rows and columns ---------------------------------------------------------
 
 _ODS_ROW_REPEAT = re.compile(rb'<table:table-row\b[^>]*?number-rows-repeated\s*=\s*["\'](\d+)')
@@ -457,8 +646,10 @@ def check_ods_extent(data: bytes, shown: str) -> None:
     is what it would really expand (calamine itself stops at 100M cells, 3.2 GB: too late for us).
     """
     rows_before = 0  # rows of the current table in the previous pieces
-    for _, chunk in _members(data, shown, _xml_member):
+    texts = _TextRuns(shown)
+    for name, chunk in _members(data, shown, _xml_member):
         _refuse_dtd(chunk, shown)
+        texts.check(name, chunk)
         repeated = _ODS_REPEAT.search(chunk) is not None
         for match in _ODS_CELL.finditer(chunk) if repeated else ():
             if int(match.group(1)) > MAX_COLUMNS and _ods_has_value(chunk, match, b"table-cell"):
@@ -555,7 +746,7 @@ def read_html(data: bytes, shown: str, encoding: str | None, score: Callable[[li
     from lxml import etree
 
     if len(data) > MAX_HTML_BYTES:
-        raise InputFileError("html_too_large", path=shown, size=_mib(len(data)), limit=_mib(MAX_HTML_BYTES))
+        raise InputFileError("html_too_large", path=shown, size=mib(len(data)), limit=mib(MAX_HTML_BYTES))
     text, used = decode_html(data, shown, encoding)
     parser = etree.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True)
     try:
@@ -570,7 +761,15 @@ def read_html(data: bytes, shown: str, encoding: str | None, score: Callable[[li
     if not tables:
         raise InputFileError("html_no_table", path=shown)
     best = max(tables, key=lambda rows: (_header_score(rows, score), len(rows)))
+    _check_cell_lengths(best, shown)
     return Grid(best, 1, None, used, "html")
+
+
+def _check_cell_lengths(rows: list[list[str]], shown: str) -> None:
+    """Refuse a cell over MAX_FIELD_CHARS (the page as a whole is bounded by MAX_HTML_BYTES)."""
+    if max(map(len, chain.from_iterable(rows)), default=0) > MAX_FIELD_CHARS:
+        number = next(i for i, row in enumerate(rows, start=1) if max(map(len, row), default=0) > MAX_FIELD_CHARS)
+        raise InputFileError("html_text_too_large", path=shown, line=number, limit=f"{MAX_FIELD_CHARS:,}")
 
 
 def _header_score(rows: list[list[str]], score: Callable[[list[str]], int]) -> int:

@@ -32,16 +32,19 @@ import io
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from ipdemo.data.capped import MAX_FIELD_CHARS, FileTooLarge, Limits, read_capped
 from ipdemo.data.ledger import display_path
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest.readers import (
     HEADER_SEARCH_ROWS,
+    MAX_CELLS,
     MAX_COLUMNS,
     MAX_ROWS,
     WORKBOOK_SUFFIXES,
@@ -49,12 +52,14 @@ from ipdemo.ingest.readers import (
     broken_zip,
     cell_text,
     decode_text,
+    input_limits,
+    mib,
     read_html,
     read_workbook,
     sniff,
 )
 
-__all__ = ["Source", "SkippedRow", "read_source", "decode", "HEADER_SEARCH_ROWS", "MAX_COLUMNS"]
+__all__ = ["Source", "SkippedRow", "read_source", "read_input", "decode", "HEADER_SEARCH_ROWS", "MAX_COLUMNS"]
 
 
 @dataclass
@@ -91,11 +96,7 @@ class Source:
 def read_source(path: Path, score: Callable[[list[str]], int], sheet: str | None = None,
                 encoding: str | None = None) -> Source:
     """`score(cells)` says how header-like a row is (known header names it contains)."""
-    shown = display_path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError("file_unreadable", path=shown, reason=exc.strerror) from None
+    data = read_input(path, encoding)
     with _gc_paused():
         return _build(path, data, _grid(path, data, score, sheet, encoding), score)
 
@@ -125,11 +126,38 @@ def _grid(path: Path, data: bytes, score: Callable[[list[str]], int], sheet: str
     return Grid(_csv_records(text, path), 1, None, used, "csv")
 
 
+def read_input(path: Path, encoding: str | None = None) -> bytes:
+    """The file's bytes, read piece by piece under the input caps (readers.input_limits): a file,
+    pipe or device over the total, or a text line over MAX_LINE_BYTES, stops at the cap with a
+    message naming it; a text file with NUL bytes (/dev/zero) as soon as its first 64 KiB are in."""
+    shown = display_path(path)
+
+    def limits(head: bytes) -> Limits:
+        found = input_limits(head)
+        if found.run is not None and _binary(head, encoding):
+            raise InputFileError("binary_file", path=shown)
+        return found
+
+    try:
+        return read_capped(path, limits)
+    except FileTooLarge as exc:
+        if exc.line is None:
+            raise InputFileError("input_too_large", path=shown, limit=mib(exc.limit)) from None
+        raise InputFileError("line_too_long", path=shown, line=exc.line, limit=mib(exc.limit)) from None
+    except OSError as exc:
+        raise InputFileError("file_unreadable", path=shown, reason=exc.strerror or str(exc)) from None
+
+
+def _binary(data: bytes, encoding: str | None) -> bool:
+    """NUL bytes in the first 64 KiB of a text file without a BOM or an --encoding: not text."""
+    bom = data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    return not encoding and not bom and b"\x00" in data[:65536]
+
+
 def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """Text and the encoding used: BOMs first, then strict UTF-8, then GB18030 (a GBK superset)."""
     shown = display_path(path)
-    bom = data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
-    if not encoding and not bom and b"\x00" in data[:65536]:
+    if _binary(data, encoding):
         raise InputFileError("binary_file", path=shown)
     found = decode_text(data, shown, encoding, ["utf-8", "gb18030"])
     if found is not None:
@@ -141,30 +169,48 @@ def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     raise InputFileError("undecodable", path=shown, guess=guess)
 
 
-FIELD_LIMIT = 64 * 1024 * 1024  # one cell may be large (a pasted document), not unbounded
+BATCH = 4096  # records parsed between two checks of the limits
 
 
 def _csv_records(text: str, path: Path) -> list[list[str]]:
+    """The records, parsed in batches: a field over MAX_FIELD_CHARS, a record over MAX_COLUMNS
+    fields or more than MAX_CELLS cells in all stop the parse there (a line of commas would
+    otherwise become millions of cells before anything looked at them)."""
     sample = text[:20_000]
     try:
         dialect = csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else ",", delimiters=",\t;|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    _check_width(text, delimiter, path)
-    csv.field_size_limit(FIELD_LIMIT)
+    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    cells = 0
     try:
-        return list(reader)
-    except csv.Error as exc:  # e.g. a field over the limit, a NUL in a quoted field
+        while batch := list(islice(reader, BATCH)):
+            if max(map(len, batch)) > MAX_COLUMNS:
+                wide = len(records) + next(i for i, r in enumerate(batch) if len(r) > MAX_COLUMNS)
+                raise InputFileError("too_many_columns", path=display_path(path), line=_line_of(text, delimiter, wide),
+                                     limit=MAX_COLUMNS)
+            cells += sum(map(len, batch))
+            records += batch
+            if cells > MAX_CELLS or len(records) > MAX_ROWS:
+                raise InputFileError("too_many_cells", path=display_path(path), line=reader.line_num,
+                                     rows=f"{len(records):,}", limit=f"{MAX_CELLS:,}", row_limit=f"{MAX_ROWS:,}")
+    except csv.Error as exc:  # a field over the limit, a NUL in a quoted field
+        if str(exc).startswith("field larger than field limit"):
+            raise InputFileError("field_too_large", path=display_path(path), line=reader.line_num,
+                                 limit=f"{MAX_FIELD_CHARS:,}") from None
         raise InputFileError("bad_csv", path=display_path(path), line=reader.line_num, reason=str(exc)) from None
+    return records
 
 
-def _check_width(text: str, delimiter: str, path: Path) -> None:
-    """Refuse a line with absurdly many fields before the parser turns it into millions of cells."""
-    for number, line in enumerate(text.split("\n"), start=1):
-        if len(line) > 8 * MAX_COLUMNS and line.count(delimiter) >= MAX_COLUMNS:
-            raise InputFileError("too_many_columns", path=display_path(path), line=number, limit=MAX_COLUMNS)
+def _line_of(text: str, delimiter: str, index: int) -> int:
+    """The line on which record `index` (0-based) starts (only for a message: parses again)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for _ in islice(reader, index):
+        pass
+    return reader.line_num + 1
 
 
 # --- what is not a record --------------------------------------------------------------------
