@@ -407,6 +407,26 @@ def test_english_patsnap_export_is_recognised(invoke, proj):
     assert (row["application_no"], row["granted_on"], row["type"]) == (utility, "2023-08-01", "utility_model")
 
 
+def test_english_values_in_an_english_export_are_mapped(invoke, proj):
+    """An English-UI export words its values in English too (Patent Type 'Utility Model', Legal
+    Status 'Active' / 'Inactive'): they map like the Chinese ones, ignoring case and spaces."""
+    utility, design = cn("202320000002"), cn("202330000003")
+    src = write_csv(proj / "PatSnap_export_en.csv", [
+        ["Publication Number", "Title", "Current Assignee", "Current Assignee Address", "Application Number",
+         "Application Date", "Publication Date", "Patent Type", "Simple Legal Status"],
+        ["CN219000002U", "一种纺织用导纱装置", "吴江乙光电有限公司", "江苏省苏州市吴江区黎里镇汾湖大道8号",
+         utility, "2023-02-01", "2023-08-01", "Utility Model", "Active"],
+        ["CN308000003S", "围巾（真丝）", "吴江乙光电有限公司", "江苏省苏州市吴江区黎里镇汾湖大道8号",
+         design, "2023-03-01", "2023-09-01", "DESIGN", "inactive"],
+    ])
+    result = invoke(["import", str(src), "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["warnings"] == []
+    rows = {row["application_no"]: row for row in ledger(proj, "patents")}
+    assert (rows[utility]["type"], rows[utility]["legal_status"]) == ("utility_model", "valid")
+    assert (rows[design]["type"], rows[design]["legal_status"]) == ("design", "ended")
+
+
 def test_incopat_title_with_half_width_space_and_brackets(invoke, proj):
     invention = cn("202310000001")
     src = write_csv(proj / "incoPat.csv", [
