@@ -180,14 +180,19 @@ def test_each_kind_of_text_has_its_own_limit(proj, invoke, ledger, field, kind, 
             assert f"{limit:,}" in error["message"]
 
 
+PATENT_TITLE = "        label: 发明名称\n"  # in the patents' title field, written as a block
+
+
+def with_patent_title(key: str) -> str:
+    """The shipped plan with one more key (`max_length: …`) in the patents' title field."""
+    assert SHIPPED.count(PATENT_TITLE) == 1
+    return SHIPPED.replace(PATENT_TITLE, PATENT_TITLE + f"        {key}\n")
+
+
 def test_a_field_max_length_in_targets_yaml_wins(proj, invoke):
     """Raised for one field: the 1,800-character title passes; lowered: 51 characters do not."""
-    line = "      title: {type: title, required: true, label: 发明名称,"
-    assert SHIPPED.count(line) == 1
     for limit, length, code in ((3000, 1800, 0), (50, 51, 1), (50, 50, 0)):
-        (proj / "targets.yaml").write_text(SHIPPED.replace(line, line.replace("required: true,",
-                                                                              f"required: true, max_length: {limit},")),
-                                           encoding="utf-8")
+        (proj / "targets.yaml").write_text(with_patent_title(f"max_length: {limit}"), encoding="utf-8")
         write_ledger(proj / "data" / "patents.csv", [{**VALID_ROWS["patents"], "title": "题" * length}])
         result = invoke(["validate"], cwd=proj)
         assert result.exit_code == code, (limit, length, result.stdout[-300:])
@@ -198,9 +203,8 @@ def test_a_field_max_length_in_targets_yaml_wins(proj, invoke):
     ("max_length: 1000001", "plan_bound"), ("max_length: 12.5", "plan_wrong_type"),
 ])
 def test_a_nonsense_max_length_is_a_plan_error(tmp_path, edit, code):
-    line = "      title: {type: title, required: true,"
     path = tmp_path / "targets.yaml"
-    path.write_text(SHIPPED.replace(line, line + f" {edit},", 1), encoding="utf-8")
+    path.write_text(with_patent_title(edit), encoding="utf-8")
     with pytest.raises(PlanError) as info:
         load_plan(path)
     assert [(p.code, p.params["where"]) for p in info.value.problems] == [(code, "ledgers.patents.fields.title.max_length")]
