@@ -471,12 +471,7 @@ def _region_place(region_codes: list[str]) -> Callable[[str], str]:
         digits = "".join(re.findall(r"\d+", value))
         if len(digits) not in (2, 4, 6) or not region_codes:
             return UNKNOWN
-        region = digits.ljust(6, "0")
-        if region in region_codes:
-            return INSIDE
-        if any(_is_ancestor(region, mine) for mine in region_codes):
-            return UNKNOWN
-        return OUTSIDE
+        return region_verdict(digits.ljust(6, "0"), region_codes)
     return located
 
 
@@ -545,18 +540,22 @@ def _is_ancestor(region: str, of: str) -> bool:
     return any(region == of[:n] + "0" * (6 - n) and region != of for n in (2, 4))
 
 
+def region_verdict(region: str, region_codes: list[str]) -> str:
+    """Inside for the district's own six-digit region code; unknown for an area above it (a city,
+    province or national authority: could be anywhere below it); outside for any other."""
+    if region in region_codes:
+        return INSIDE
+    if any(_is_ancestor(region, mine) for mine in region_codes):
+        return UNKNOWN
+    return OUTSIDE
+
+
 def _code_located(region_codes: list[str]) -> Callable[[str], str]:
     def located(code: str) -> str:
         canonical = _credit_code(code)
         if not canonical:
             return UNKNOWN
-        region = canonical[2:8]
-        if region in region_codes:
-            return INSIDE
-        # Registered by a city, province or national authority: could be anywhere below it.
-        if any(_is_ancestor(region, mine) for mine in region_codes):
-            return UNKNOWN
-        return OUTSIDE
+        return region_verdict(canonical[2:8], region_codes)
     return located
 
 
