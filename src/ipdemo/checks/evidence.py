@@ -9,7 +9,8 @@ when every rule of REFUSALS lets it through; the first rule it fails is the reas
     outside      absolute, a drive (C:), a share (\\\\server), or a `..` step: never looked at
     protected    a hidden name (.git, .ipdemo-secrets.toml, .env, .ipdemo-cache), the data folder
                  (ledgers, journal, lock), targets.yaml, a cache folder, or a hard link to one of
-                 these files or to a hidden file at the top of the project
+                 these files, to a hidden file at the top of the project or to a file directly in
+                 one of its hidden folders (.git/config)
     not_in_folder  not under one of the plan's evidence folders (`plan.evidence_dirs`, default 佐证材料)
     symlink      a link (the file or a folder on its way) that leads out of that evidence folder
     ignored      ignored by git (.gitignore), when git is installed and the project is a work tree
@@ -102,10 +103,19 @@ class Rules:
 
 
 def _hidden_files(root: Path) -> list[Path]:
-    """The hidden files at the top of the project (.ipdemo-secrets.toml, .env): a hard link to one
-    of them is refused like the file itself."""
+    """The hidden files at the top of the project (.ipdemo-secrets.toml, .env) and the files
+    directly in its hidden folders (.git/config, which may hold a remote's token): a hard link to
+    one of them is refused like the file itself."""
+    found = [Path(e.path) for e in _scan(root) if e.name.startswith(".") and e.is_file()]
+    for folder in [e for e in _scan(root) if e.name.startswith(".") and e.is_dir(follow_symlinks=False)]:
+        found += [Path(e.path) for e in _scan(Path(folder.path)) if e.is_file(follow_symlinks=False)]
+    return found
+
+
+def _scan(folder: Path) -> list[os.DirEntry]:
     try:
-        return [Path(e.path) for e in os.scandir(root) if e.name.startswith(".") and e.is_file()]
+        with os.scandir(folder) as entries:
+            return list(entries)
     except OSError:
         return []
 
