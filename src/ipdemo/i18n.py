@@ -581,6 +581,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "does not exist (the workbook has {count}). The file is damaged or was altered: open it in Excel/WPS, "
         "save it again and import that",
     ),
+    # --- trial22 ---
+    "evidence_changed": (
+        "佐证材料 {file} 在归档期间被替换（换成了链接或另一个文件），未写入归档。请检查该文件后重新运行",
+        "the evidence file {file} was replaced while the archive was made (by a link or another file); the "
+        "archive was not written. Check that file and run again",
+    ),
+    "workbook_strings_elsewhere": (
+        "无法读取 Excel 文件 {path}：工作簿的共享字符串不在通常的位置，导入读到的文字会与 Excel 显示的不同。"
+        "请在 Excel/WPS 中打开，另存后再导入",
+        "cannot read the Excel file {path}: its shared strings are not where workbooks keep them, so the import "
+        "would read other texts than Excel shows. Open it in Excel/WPS, save it again and import that",
+    ),
     "ledger_too_large": (
         "台账 {path} 超过 {limit} 的上限，未读取（是管道、设备或异常增长的文件吗？）。请检查该文件，必要时从备份恢复",
         "ledger {path} is over the limit of {limit} and was not read (a pipe, a device or a file growing "

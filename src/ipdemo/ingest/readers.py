@@ -292,6 +292,7 @@ def _members(data: bytes, shown: str, wanted: Callable[[str], bool] = lambda nam
 _RELATIONSHIP = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?Relationship\s([^>]*)>')
 _ATTRIBUTE = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _SHEET_TYPE = re.compile(rb'/(?:worksheet|macrosheet|dialogsheet|chartsheet|xlMacrosheet|xlIntlMacrosheet)$')
+_STRINGS_TYPE = re.compile(rb'/sharedStrings$')
 MAX_RELS_BYTES = 4 << 20  # the workbook's relationships: a line per sheet
 
 
@@ -314,6 +315,11 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     sheets = set()
     for match in _RELATIONSHIP.finditer(rels):
         attributes = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group(1))}
+        if _STRINGS_TYPE.search(attributes.get(b"Type", b"")) and \
+                not _is_shared_strings(_member_path(attributes.get(b"Target", b""))):
+            # calamine reads xl/sharedStrings.xml whatever the relationships say: strings kept
+            # elsewhere would be read as none, or a decoy's be read instead of what Excel shows
+            raise InputFileError("workbook_strings_elsewhere", path=shown)
         if not _SHEET_TYPE.search(attributes.get(b"Type", b"")):
             continue
         path = _member_path(attributes.get(b"Target", b""))
