@@ -9,10 +9,13 @@ rows passed `report --strict` with exit 0 and no word.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import time
 import zipfile
+from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +121,104 @@ def test_report_strict_fails_on_an_invalid_task_progress_row(invoke, tmp_path, d
     assert "task_progress.csv" in plain.stderr
     assert snapshot(root / "data") == before
 
+
+
+# --- xlsx: shared strings that calamine does not read ------------------------------------------
+
+STRINGS = ["任务编号", "报送日期", "进展状态", "工作进展", "佐证材料", "t3_1_1", "2023-09-01", "推进中", "进展甲", "文号1"]
+SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _workbook_with_strings_at(path: Path, part: str, decoy: list[str] | None = None) -> Path:
+    """A task-progress sheet whose every cell is a shared string, the strings stored at `part`
+    (named so by the workbook's relationships, as Excel finds them); with `decoy`, other strings
+    at xl/sharedStrings.xml too, which no relationship names."""
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    book = Workbook()
+    book.active.append(["x"])
+    book.save(buffer)
+    cells = "".join(f'<row r="{r + 1}">' + "".join(f'<c r="{"ABCDE"[c]}{r + 1}" t="s"><v>{r * 5 + c}</v></c>'
+                                                 for c in range(5)) + "</row>" for r in range(2))
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             + cells + "</sheetData></worksheet>")
+
+    def sst(strings: list[str]) -> bytes:
+        return ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>").encode("utf-8")
+
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as out:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = sheet.encode("utf-8")
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>",
+                                    f'<Relationship Id="rIdS" Type="{SST_TYPE}" Target="/{part}"/></Relationships>'.encode())
+            elif name == "[Content_Types].xml":
+                data = data.replace(b"</Types>", f'<Override PartName="/{part}" ContentType="application/'
+                                    f'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'.encode())
+            out.writestr(name, data)
+        out.writestr(part, sst(STRINGS))
+        if decoy is not None:
+            out.writestr("xl/sharedStrings.xml", sst(decoy))
+    return path
+
+
+def test_shared_strings_at_the_usual_place_import(invoke, tmp_path):
+    root = make_project(tmp_path / "proj", {})
+    book = _workbook_with_strings_at(tmp_path / "进展.xlsx", "xl/sharedStrings.xml")
+    result = invoke(["import", str(book)], cwd=root)
+    assert result.exit_code == 0, result.stderr
+    assert "进展甲" in (root / "data" / "task_progress.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("decoy", [None, list(reversed(STRINGS))], ids=["renamed", "decoy"])
+def test_shared_strings_elsewhere_are_refused_not_misread(invoke, tmp_path, decoy):
+    """calamine reads shared strings from xl/sharedStrings.xml whatever the relationships say:
+    strings stored elsewhere (as OOXML allows) were read as nothing, and with a decoy at the usual
+    name the import read other texts than Excel shows — exit 0, nothing or the wrong thing written."""
+    root = make_project(tmp_path / "proj", {})
+    book = _workbook_with_strings_at(tmp_path / "进展.xlsx", "xl/strings.xml", decoy)
+    before = snapshot(root / "data")
+    result = invoke(["import", str(book)], cwd=root)
+    assert result.exit_code == 1
+    assert "进展.xlsx" in result.stderr and "共享字符串" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(root / "data") == before
+
+
+# --- evidence swapped for a link between the verdict and the copy ----------------------------------
+
+@pytest.mark.parametrize("swap", ["file", "folder"])
+def test_an_evidence_file_swapped_for_a_link_after_the_verdict_is_never_followed(tmp_path, monkeypatch, swap):
+    """The archive judged a path, then opened it again by name seconds later (after building the
+    ledger sheets): someone who can write to 佐证材料/ (a shared folder) but not read the secrets
+    file could swap the judged file — or a folder on its way — for a link to it, and the archive,
+    run by the owner, copied the key."""
+    from ipdemo.deliver.archive import build_archive, write_archive
+    from ipdemo.errors import WriteError
+    from ipdemo.plan.model import load_plan
+
+    root = project(tmp_path, ["佐证材料/sub/通知.pdf"])
+    (root / "佐证材料" / "sub").mkdir()
+    (root / "佐证材料" / "sub" / "通知.pdf").write_bytes(b"%PDF-1.4 notice")
+    monkeypatch.chdir(root)
+    plan = load_plan(root / "targets.yaml")
+    built = build_archive(plan, None, date(2023, 12, 31))
+    assert any(e.name.endswith("通知.pdf") for e in built.entries)
+    if swap == "file":
+        (root / "佐证材料" / "sub" / "通知.pdf").unlink()
+        (root / "佐证材料" / "sub" / "通知.pdf").symlink_to(root / ".ipdemo-secrets.toml")
+    else:
+        (root / "佐证材料" / "sub").rename(root / "佐证材料" / "old")
+        (root / "lure").mkdir()
+        os.link(root / ".ipdemo-secrets.toml", root / "lure" / "通知.pdf")
+        (root / "佐证材料" / "sub").symlink_to(root / "lure")
+    out = tmp_path / "out.zip"
+    with pytest.raises(WriteError) as caught:
+        write_archive(built, out)
+    assert caught.value.code == "evidence_changed"
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

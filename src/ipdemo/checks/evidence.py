@@ -72,6 +72,7 @@ class EvidenceRef:
     path: Path | None = None  # the file (its real path), when status == "file"
     reason: str = ""  # a key of REFUSALS, when status == "refused"
     relative: PurePosixPath | None = None  # the value as a clean relative path (file, missing)
+    identity: tuple[int, int] | None = None  # (device, inode) of the file judged, when status == "file"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class Verdict:
     path: Path | None = None
     reason: str = ""
     relative: PurePosixPath | None = None
+    identity: tuple[int, int] | None = None
 
 
 def classify(rules: Rules, value: str) -> Verdict:
@@ -164,7 +166,23 @@ def classify(rules: Rules, value: str) -> Verdict:
         return Verdict(REFUSED, reason="protected")
     if not real.is_file():
         return Verdict(MISSING, relative=relative)
-    return Verdict(FILE, path=real, relative=relative)
+    return Verdict(FILE, path=real, relative=relative, identity=(st.st_dev, st.st_ino))
+
+
+def open_judged(path: Path, identity: tuple[int, int] | None):
+    """The file judged, opened for reading: without following a link at its name, and only if it
+    is still the same file (device, inode) — a file swapped for a link to the secrets file (or a
+    folder on its way swapped) between the verdict and the copy raises FileChangedError."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    st = os.fstat(fd)
+    if identity is not None and (st.st_dev, st.st_ino) != identity:
+        os.close(fd)
+        raise FileChangedError(str(path))
+    return os.fdopen(fd, "rb")
+
+
+class FileChangedError(OSError):
+    """An evidence file is no longer the file that was judged."""
 
 
 def evidence_ledgers(plan: Plan) -> list[str]:
@@ -194,7 +212,7 @@ def evidence_refs(plan: Plan, ledgers: list[str] | None = None, rules: Rules | N
                 for value in _values(row.get(fname)):
                     v = classify(rules, value)
                     out.append(EvidenceRef(name, int(line), key, fname, value, v.status, indicators,
-                                           v.path, v.reason, v.relative))
+                                           v.path, v.reason, v.relative, v.identity))
     return _git_ignored(rules, out)
 
 
