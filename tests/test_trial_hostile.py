@@ -129,10 +129,11 @@ STRINGS = ["任务编号", "报送日期", "进展状态", "工作进展", "佐�
 SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
 
-def _workbook_with_strings_at(path: Path, part: str, decoy: list[str] | None = None) -> Path:
+def _workbook_with_strings_at(path: Path, part: str, decoy: list[str] | None = None, rels_upper: bool = False) -> Path:
     """A task-progress sheet whose every cell is a shared string, the strings stored at `part`
     (named so by the workbook's relationships, as Excel finds them); with `decoy`, other strings
-    at xl/sharedStrings.xml too, which no relationship names."""
+    at xl/sharedStrings.xml too, which no relationship names; with `rels_upper`, the
+    relationships stored as XL/_RELS/WORKBOOK.XML.RELS (OPC names ignore case; calamine too)."""
     from openpyxl import Workbook
 
     buffer = io.BytesIO()
@@ -159,7 +160,7 @@ def _workbook_with_strings_at(path: Path, part: str, decoy: list[str] | None = N
             elif name == "[Content_Types].xml":
                 data = data.replace(b"</Types>", f'<Override PartName="/{part}" ContentType="application/'
                                     f'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'.encode())
-            out.writestr(name, data)
+            out.writestr(name.upper() if rels_upper and name == "xl/_rels/workbook.xml.rels" else name, data)
         out.writestr(part, sst(STRINGS))
         if decoy is not None:
             out.writestr("xl/sharedStrings.xml", sst(decoy))
@@ -174,13 +175,15 @@ def test_shared_strings_at_the_usual_place_import(invoke, tmp_path):
     assert "进展甲" in (root / "data" / "task_progress.csv").read_text(encoding="utf-8-sig")
 
 
-@pytest.mark.parametrize("decoy", [None, list(reversed(STRINGS))], ids=["renamed", "decoy"])
-def test_shared_strings_elsewhere_are_refused_not_misread(invoke, tmp_path, decoy):
+@pytest.mark.parametrize("decoy,rels_upper", [(None, False), (list(reversed(STRINGS)), False),
+                                              (list(reversed(STRINGS)), True)],
+                         ids=["renamed", "decoy", "decoy-relationships-in-capitals"])
+def test_shared_strings_elsewhere_are_refused_not_misread(invoke, tmp_path, decoy, rels_upper):
     """calamine reads shared strings from xl/sharedStrings.xml whatever the relationships say:
     strings stored elsewhere (as OOXML allows) were read as nothing, and with a decoy at the usual
     name the import read other texts than Excel shows — exit 0, nothing or the wrong thing written."""
     root = make_project(tmp_path / "proj", {})
-    book = _workbook_with_strings_at(tmp_path / "进展.xlsx", "xl/strings.xml", decoy)
+    book = _workbook_with_strings_at(tmp_path / "进展.xlsx", "xl/strings.xml", decoy, rels_upper)
     before = snapshot(root / "data")
     result = invoke(["import", str(book)], cwd=root)
     assert result.exit_code == 1

@@ -305,7 +305,7 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-            with archive.open("xl/_rels/workbook.xml.rels") as member:
+            with archive.open(_named(archive, WORKBOOK_RELS)) as member:
                 rels = member.read(MAX_RELS_BYTES)
     except KeyError:
         return everything
@@ -327,6 +327,15 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
             return everything
         sheets.add(path)
     return sheets.__contains__ if sheets else everything
+
+
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
+def _named(archive: zipfile.ZipFile, wanted: str) -> str:
+    """The member called `wanted` as calamine (and Excel: OPC part names ignore case) finds it:
+    any case, \\ or /; `wanted` itself (a KeyError when opened) when there is none."""
+    return next((n for n in archive.namelist() if n.replace("\\", "/").lower() == wanted.lower()), wanted)
 
 
 def _member_path(target: bytes) -> str:
@@ -617,9 +626,9 @@ def _sheet_name(data: bytes, member: str) -> str:
     """The name the workbook gives the sheet stored in `member` (the member's own name when it cannot tell)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            with archive.open("xl/workbook.xml") as book_member:
+            with archive.open(_named(archive, "xl/workbook.xml")) as book_member:
                 book = book_member.read(MAX_RELS_BYTES)
-            with archive.open("xl/_rels/workbook.xml.rels") as rels_member:
+            with archive.open(_named(archive, WORKBOOK_RELS)) as rels_member:
                 rels = rels_member.read(MAX_RELS_BYTES)
     except (KeyError, *_ZIP_ERRORS):
         return member
