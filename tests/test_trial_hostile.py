@@ -225,3 +225,23 @@ def test_an_evidence_file_swapped_for_a_link_after_the_verdict_is_never_followed
     assert caught.value.code == "evidence_changed"
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- --output onto the robots' secrets file -------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["report", "-f", "csv", "-o"], ["summary", "-o"],
+                                     ["archive", "--as-of", "2023-12-31"]])
+def test_output_never_overwrites_the_secrets_file(invoke, tmp_path, command):
+    """`--output .ipdemo-secrets.toml` replaced the robots' key with a report (exit 0): the key was
+    gone. It is refused like a ledger, the journal or targets.yaml."""
+    root = make_project(tmp_path / "proj", {k: [v] for k, v in VALID_ROWS.items()})
+    secrets = root / notify.SECRETS_FILE
+    secrets.write_text(f'[wecom]\nwebhook = "https://example.invalid/send?key={SECRET}"\n', encoding="utf-8")
+    secrets.chmod(0o600)
+    before = secrets.read_bytes()
+    args = [*command[:-1], command[-1], notify.SECRETS_FILE] if command[0] != "archive" else \
+        ["archive", notify.SECRETS_FILE, *command[1:]]
+    result = invoke(args, cwd=root)
+    assert result.exit_code in (1, 2)
+    assert notify.SECRETS_FILE in result.stderr and "Traceback" not in result.stderr
+    assert secrets.read_bytes() == before

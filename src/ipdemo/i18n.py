@@ -368,8 +368,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--format {format} needs --output FILE",
     ),
     "output_protected": (
-        "拒绝覆盖 {path}：它是台账或 targets.yaml。请换一个输出文件名",
-        "refusing to overwrite {path}: it is a ledger or targets.yaml. Choose another output file",
+        "拒绝覆盖 {path}：它是台账、导入日志、targets.yaml 或机器人密钥文件。请换一个输出文件名",
+        "refusing to overwrite {path}: it is a ledger, the journal, targets.yaml or the robots' secrets file. "
+        "Choose another output file",
     ),
     "write_failed": (
         "无法写入 {path}：{reason}。未做任何修改",

@@ -44,13 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ipdemo.data.store import SECRETS_NAME
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError, Problem
 from ipdemo.i18n import Term, count_of, label, localized
 from ipdemo.render.grid import cell_text
 from ipdemo.render.report import name_of, status_text
 
-SECRETS_FILE = ".ipdemo-secrets.toml"
+SECRETS_FILE = SECRETS_NAME
 SECRETS_OPEN = stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH  # bits of a secrets file that earn a warning
 TIMEOUT = 10.0  # seconds, one request in all: connect, send, the whole answer
 DEADLINE = 60.0  # seconds, the whole call: every attempt and every pause
