@@ -14,7 +14,8 @@ Invariants:
   DingTalk: request body ≤ 20000 bytes; Feishu: request body ≤ 20 KB), cut at a line or else a
   UTF-8 character boundary, and then says where the full digest is;
 - HTTP with httpx: one request lasts at most TIMEOUT seconds in all (an asyncio deadline around
-  connect, send and the capped read of the answer — not only per read), the whole call with its
+  name lookup, connect, send and the capped read of the answer — not only per read; a stalled
+  lookup is left to a daemon thread, never waited for), the whole call with its
   retries and pauses at most DEADLINE; redirects are never followed (a POST is not re-sent
   anywhere else); an answer is read up to ANSWER_LIMIT bytes;
 - only what cannot have been delivered is retried (no connection, 5xx), with growing pauses; a
