@@ -322,6 +322,12 @@ def _resolve_town(plan, value: str | None) -> str | None:
     return town
 
 
+def _report_ledgers(plan) -> list[str]:
+    """The ledgers a report reads: those its indicators count and those of task progress — read
+    before --strict looks, so that an invalid task entry is never left out without a word."""
+    return sorted({name for ind in plan.indicators for name in ind.ledgers} | {name for name, _ in plan.task_fields})
+
+
 def _warn_unusable(data, lang: str, strict: bool) -> None:
     """A ledger that is missing or cannot be read counts as empty: never silently. Said on stderr,
     or (--strict) an error naming every such file. File-level problems sit on no row (line None)
@@ -389,7 +395,7 @@ def report(
             from ipdemo.data.store import refuse_protected
 
             refuse_protected(plan, output)
-        data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
+        data = load_dataset(plan, _report_ledgers(plan))
         _warn_unusable(data, lg, strict)
         _warn_invalid(data, lg, strict)
         progress = compute(plan, data, window, place)
@@ -617,7 +623,7 @@ def archive(
         plan = _load(targets)
         refuse_protected(plan, output)
         window = make_window(plan, None, _parse_date(as_of, "--as-of"))
-        data = load_dataset(plan, sorted({name for ind in plan.indicators for name in ind.ledgers}))
+        data = load_dataset(plan, _report_ledgers(plan))
         _warn_unusable(data, lg, False)
         _warn_invalid(data, lg, False)
         report = report_docx(plan, data, compute(plan, data, window), lg)

@@ -368,8 +368,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--format {format} needs --output FILE",
     ),
     "output_protected": (
-        "拒绝覆盖 {path}：它是台账或 targets.yaml。请换一个输出文件名",
-        "refusing to overwrite {path}: it is a ledger or targets.yaml. Choose another output file",
+        "拒绝覆盖 {path}：它是台账、导入日志、targets.yaml 或机器人密钥文件。请换一个输出文件名",
+        "refusing to overwrite {path}: it is a ledger, the journal, targets.yaml or the robots' secrets file. "
+        "Choose another output file",
     ),
     "write_failed": (
         "无法写入 {path}：{reason}。未做任何修改",
@@ -580,6 +581,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot read the Excel file {path}: cell {cell} of sheet {sheet} refers to shared string {value}, which "
         "does not exist (the workbook has {count}). The file is damaged or was altered: open it in Excel/WPS, "
         "save it again and import that",
+    ),
+    # --- trial22 ---
+    "evidence_changed": (
+        "佐证材料 {file} 在归档期间被替换（换成了链接或另一个文件），未写入归档。请检查该文件后重新运行",
+        "the evidence file {file} was replaced while the archive was made (by a link or another file); the "
+        "archive was not written. Check that file and run again",
+    ),
+    "workbook_strings_elsewhere": (
+        "无法读取 Excel 文件 {path}：工作簿的共享字符串不在通常的位置，导入读到的文字会与 Excel 显示的不同。"
+        "请在 Excel/WPS 中打开，另存后再导入",
+        "cannot read the Excel file {path}: its shared strings are not where workbooks keep them, so the import "
+        "would read other texts than Excel shows. Open it in Excel/WPS, save it again and import that",
     ),
     "ledger_too_large": (
         "台账 {path} 超过 {limit} 的上限，未读取（是管道、设备或异常增长的文件吗？）。请检查该文件，必要时从备份恢复",

@@ -9,7 +9,8 @@ when every rule of REFUSALS lets it through; the first rule it fails is the reas
     outside      absolute, a drive (C:), a share (\\\\server), or a `..` step: never looked at
     protected    a hidden name (.git, .ipdemo-secrets.toml, .env, .ipdemo-cache), the data folder
                  (ledgers, journal, lock), targets.yaml, a cache folder, or a hard link to one of
-                 these files or to a hidden file at the top of the project
+                 these files, to a hidden file at the top of the project or to a file directly in
+                 one of its hidden folders (.git/config)
     not_in_folder  not under one of the plan's evidence folders (`plan.evidence_dirs`, default 佐证材料)
     symlink      a link (the file or a folder on its way) that leads out of that evidence folder
     ignored      ignored by git (.gitignore), when git is installed and the project is a work tree
@@ -71,6 +72,7 @@ class EvidenceRef:
     path: Path | None = None  # the file (its real path), when status == "file"
     reason: str = ""  # a key of REFUSALS, when status == "refused"
     relative: PurePosixPath | None = None  # the value as a clean relative path (file, missing)
+    identity: tuple[int, int] | None = None  # (device, inode) of the file judged, when status == "file"
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,19 @@ class Rules:
 
 
 def _hidden_files(root: Path) -> list[Path]:
-    """The hidden files at the top of the project (.ipdemo-secrets.toml, .env): a hard link to one
-    of them is refused like the file itself."""
+    """The hidden files at the top of the project (.ipdemo-secrets.toml, .env) and the files
+    directly in its hidden folders (.git/config, which may hold a remote's token): a hard link to
+    one of them is refused like the file itself."""
+    found = [Path(e.path) for e in _scan(root) if e.name.startswith(".") and e.is_file()]
+    for folder in [e for e in _scan(root) if e.name.startswith(".") and e.is_dir(follow_symlinks=False)]:
+        found += [Path(e.path) for e in _scan(Path(folder.path)) if e.is_file(follow_symlinks=False)]
+    return found
+
+
+def _scan(folder: Path) -> list[os.DirEntry]:
     try:
-        return [Path(e.path) for e in os.scandir(root) if e.name.startswith(".") and e.is_file()]
+        with os.scandir(folder) as entries:
+            return list(entries)
     except OSError:
         return []
 
@@ -116,6 +127,7 @@ class Verdict:
     path: Path | None = None
     reason: str = ""
     relative: PurePosixPath | None = None
+    identity: tuple[int, int] | None = None
 
 
 def classify(rules: Rules, value: str) -> Verdict:
@@ -154,7 +166,23 @@ def classify(rules: Rules, value: str) -> Verdict:
         return Verdict(REFUSED, reason="protected")
     if not real.is_file():
         return Verdict(MISSING, relative=relative)
-    return Verdict(FILE, path=real, relative=relative)
+    return Verdict(FILE, path=real, relative=relative, identity=(st.st_dev, st.st_ino))
+
+
+def open_judged(path: Path, identity: tuple[int, int] | None):
+    """The file judged, opened for reading: without following a link at its name, and only if it
+    is still the same file (device, inode) — a file swapped for a link to the secrets file (or a
+    folder on its way swapped) between the verdict and the copy raises FileChangedError."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    st = os.fstat(fd)
+    if identity is not None and (st.st_dev, st.st_ino) != identity:
+        os.close(fd)
+        raise FileChangedError(str(path))
+    return os.fdopen(fd, "rb")
+
+
+class FileChangedError(OSError):
+    """An evidence file is no longer the file that was judged."""
 
 
 def evidence_ledgers(plan: Plan) -> list[str]:
@@ -184,7 +212,7 @@ def evidence_refs(plan: Plan, ledgers: list[str] | None = None, rules: Rules | N
                 for value in _values(row.get(fname)):
                     v = classify(rules, value)
                     out.append(EvidenceRef(name, int(line), key, fname, value, v.status, indicators,
-                                           v.path, v.reason, v.relative))
+                                           v.path, v.reason, v.relative, v.identity))
     return _git_ignored(rules, out)
 
 

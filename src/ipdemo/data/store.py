@@ -45,6 +45,7 @@ from ipdemo.errors import LockTimeout, PlanError, UsageError, WriteError
 
 LOCK_NAME = ".ipdemo.lock"
 JOURNAL_NAME = "journal.jsonl"
+SECRETS_NAME = ".ipdemo-secrets.toml"  # the robots' webhooks and keys, beside targets.yaml (deliver/notify.py)
 BACKUP_SUFFIX = ".ipdemo-backup"  # the rollback copy of a hard-linked file written in place
 TEMP_SUFFIX = ".tmp"
 # Paths that name the process's own streams: written to directly, never replaced.
@@ -525,16 +526,17 @@ def landed(entries: list[dict[str, Any]], current: Any) -> list[dict[str, Any]]:
 
 
 def protected_paths(plan) -> set[Path]:
-    paths = {plan.source.resolve(), (plan.data_dir / JOURNAL_NAME).resolve(), (plan.data_dir / LOCK_NAME).resolve()}
+    paths = {plan.source.resolve(), (plan.data_dir / JOURNAL_NAME).resolve(), (plan.data_dir / LOCK_NAME).resolve(),
+             (plan.source.parent / SECRETS_NAME).resolve()}
     paths |= {plan.ledger_path(name).resolve() for name in plan.ledgers}
     return paths
 
 
 def refuse_protected(plan, output: Path) -> None:
-    """--output must never overwrite a ledger, the journal, the lock or targets.yaml."""
+    """--output must never overwrite a ledger, the journal, the lock, targets.yaml or the robots' secrets file."""
     if Path(output).resolve() in protected_paths(plan):
         raise UsageError("output_protected", path=display_path(Path(output)))
 
 
-__all__ = ["LOCK_NAME", "JOURNAL_NAME", "append_journal", "atomic_write_bytes", "data_lock", "landed",
+__all__ = ["LOCK_NAME", "JOURNAL_NAME", "SECRETS_NAME", "append_journal", "atomic_write_bytes", "data_lock", "landed",
            "protected_paths", "read_committed", "read_journal", "refuse_protected", "sha256_bytes"]

@@ -20,6 +20,8 @@ Invariants:
   inside) stamped with the as-of date, permissions 0644, creator system fixed, OOXML core
   properties dated on the as-of day;
 - written atomically (a temp file beside OUT, fsync, rename): OUT is the old file or the new one;
+- an evidence file is copied only if it is still the file judged (its device and inode, opened
+  without following a link): one swapped for a link after the verdict stops the archive;
 - the core never prints: it returns data and Problem warnings, or raises ipdemo.errors exceptions;
 - names inside the zip are i18n labels (archive.*); the ledgers' labels are the plan's own (zh);
   every name is safe to extract on Windows (`_safe`: no control or reserved characters, no device
@@ -29,6 +31,7 @@ Invariants:
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import os
@@ -40,7 +43,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 
-from ipdemo.checks.evidence import FILE, MISSING, REFUSED, EvidenceRef, Rules, evidence_refs, problem, stored_ledger
+from ipdemo.checks.evidence import (
+    FILE,
+    MISSING,
+    REFUSED,
+    EvidenceRef,
+    FileChangedError,
+    Rules,
+    evidence_refs,
+    open_judged,
+    problem,
+    stored_ledger,
+)
 from ipdemo.data.ledger import display_path
 from ipdemo.data.store import fsync_dir
 from ipdemo.errors import Problem, WriteError
@@ -161,14 +175,25 @@ class Entry:
     name: str  # path inside the zip
     data: bytes | None = None
     source: Path | None = None  # a file copied as it is
+    identity: tuple[int, int] | None = None  # the source's (device, inode) when it was judged
+
+    def open(self):
+        """The source file, only if it is still the file judged (evidence.open_judged); a file
+        swapped for a link in the meantime is an error, never followed."""
+        if self.source is None:
+            raise ValueError(f"archive entry {self.name} has no source file")
+        try:
+            return open_judged(self.source, self.identity)
+        except OSError as exc:
+            if isinstance(exc, FileChangedError) or exc.errno == errno.ELOOP:
+                raise WriteError("evidence_changed", file=display_path(self.source)) from None
+            raise
 
     def digest(self) -> str:
         if self.data is not None:
             return hashlib.sha256(self.data).hexdigest()
-        if self.source is None:
-            raise ValueError(f"archive entry {self.name} has neither data nor a source file")
         h = hashlib.sha256()
-        with open(self.source, "rb") as fh:
+        with self.open() as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         return h.hexdigest()
@@ -206,7 +231,7 @@ def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh"
             member = _unique(members, evidence_member(evidence, _folder(plan, ref, lang), ref.relative),
                              ref.path, ref.relative)
             if member not in digests:
-                entry = Entry(member, source=ref.path)
+                entry = Entry(member, source=ref.path, identity=ref.identity)
                 arc.entries.append(entry)
                 digests[member] = entry.digest()
             row["file"], row["sha256"] = member, digests[member]
@@ -331,17 +356,19 @@ def write_archive(arc: Archive, output: Path) -> None:
                     if entry.data is not None:
                         target.writestr(info, entry.data, compresslevel=6)
                     elif entry.source is not None:
-                        with open(entry.source, "rb") as src, target.open(info, "w", force_zip64=True) as dst:
+                        with entry.open() as src, target.open(info, "w", force_zip64=True) as dst:
                             for block in iter(lambda: src.read(1 << 20), b""):
                                 dst.write(block)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(temp, FILE_MODE)
         os.replace(temp, output)
-    except OSError as exc:
+    except (OSError, WriteError) as exc:
         try:
             os.unlink(temp)
         except OSError:
             pass
+        if isinstance(exc, WriteError):
+            raise
         raise WriteError("write_failed", path=shown, reason=exc.strerror or str(exc)) from None
     fsync_dir(folder)

@@ -14,7 +14,8 @@ Invariants:
   DingTalk: request body ≤ 20000 bytes; Feishu: request body ≤ 20 KB), cut at a line or else a
   UTF-8 character boundary, and then says where the full digest is;
 - HTTP with httpx: one request lasts at most TIMEOUT seconds in all (an asyncio deadline around
-  connect, send and the capped read of the answer — not only per read), the whole call with its
+  name lookup, connect, send and the capped read of the answer — not only per read; a stalled
+  lookup is left to a daemon thread, never waited for), the whole call with its
   retries and pauses at most DEADLINE; redirects are never followed (a POST is not re-sent
   anywhere else); an answer is read up to ANSWER_LIMIT bytes;
 - only what cannot have been delivered is retried (no connection, 5xx), with growing pauses; a
@@ -35,20 +36,23 @@ import json
 import os
 import re
 import stat
+import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ipdemo.data.store import SECRETS_NAME
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError, Problem
 from ipdemo.i18n import Term, count_of, label, localized
 from ipdemo.render.grid import cell_text
 from ipdemo.render.report import name_of, status_text
 
-SECRETS_FILE = ".ipdemo-secrets.toml"
+SECRETS_FILE = SECRETS_NAME
 SECRETS_OPEN = stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH  # bits of a secrets file that earn a warning
 TIMEOUT = 10.0  # seconds, one request in all: connect, send, the whole answer
 DEADLINE = 60.0  # seconds, the whole call: every attempt and every pause
@@ -224,8 +228,10 @@ def check_url(point: Endpoint) -> str:
     if not split.hostname:
         raise bad("webhook_bad_host")
     try:
-        return str(httpx.URL(raw))
-    except (httpx.InvalidURL, ValueError):  # an IDN label IDNA cannot encode (UnicodeError is a ValueError)
+        parsed = httpx.URL(raw)
+        parsed.host  # noqa: B018 (decodes an xn-- label: invalid punycode fails here, not when sending)
+        return str(parsed)
+    except (httpx.InvalidURL, ValueError):  # an IDN label IDNA cannot encode or decode (UnicodeError is a ValueError)
         raise bad("webhook_bad_host") from None
 
 
@@ -553,11 +559,33 @@ def _post(request: Request, budget: float, secrets: list[str]) -> Answer:
     return asyncio.run(_exchange(request, budget, secrets))
 
 
+class _Lookups(ThreadPoolExecutor):
+    """The event loop's default executor, where asyncio runs name lookups (getaddrinfo): each call
+    in a daemon thread that nobody waits for. With a stock executor, asyncio.run joins a stalled
+    lookup's thread after the deadline has passed (a broken DNS: tens of seconds per attempt), and
+    the interpreter joins it again at exit."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: Future = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the awaiting coroutine, as the stock executor does
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="ipdemo-lookup", daemon=True).start()
+        return future
+
+
 async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answer:
     import ssl
 
     import httpx
 
+    asyncio.get_running_loop().set_default_executor(_Lookups(max_workers=1))  # the deadline holds for lookups too
     sent = False  # the message's body has started out: from then on it may be delivered
 
     async def trace(event: str, info: dict[str, Any]) -> None:
@@ -604,7 +632,7 @@ def _why(exc: BaseException) -> str:
 def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer:
     """The answer to a request that was read whole."""
     if 300 <= status < 400:
-        return Answer("redirect", {"status": status, "location": masked(location) if location else "?"})
+        return Answer("redirect", {"status": status, "location": clean(location, secrets) if location else "?"})
     if status >= 500:
         return Answer("retry", {"reason": f"HTTP {status}"})
     code, said = _answer(raw)
@@ -628,8 +656,7 @@ def _answer(raw: bytes) -> tuple[int | None, str]:
     for code_key, msg_key in (("errcode", "errmsg"), ("code", "msg"), ("StatusCode", "StatusMessage")):
         if code_key in data:
             said = str(data.get(msg_key) or "")[:SHOWN_TEXT * 2]
-            try:
-                return int(data[code_key]), said
-            except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 is inf
-                return None, said
+            code = data[code_key]
+            # only a JSON integer is a robot's code: false, 0.5, "0" or 1e400 (inf) are not
+            return (code if isinstance(code, int) and not isinstance(code, bool) else None), said
     return None, ""

@@ -292,6 +292,7 @@ def _members(data: bytes, shown: str, wanted: Callable[[str], bool] = lambda nam
 _RELATIONSHIP = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?Relationship\s([^>]*)>')
 _ATTRIBUTE = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _SHEET_TYPE = re.compile(rb'/(?:worksheet|macrosheet|dialogsheet|chartsheet|xlMacrosheet|xlIntlMacrosheet)$')
+_STRINGS_TYPE = re.compile(rb'/sharedStrings$')
 MAX_RELS_BYTES = 4 << 20  # the workbook's relationships: a line per sheet
 
 
@@ -304,7 +305,7 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-            with archive.open("xl/_rels/workbook.xml.rels") as member:
+            with archive.open(_named(archive, WORKBOOK_RELS)) as member:
                 rels = member.read(MAX_RELS_BYTES)
     except KeyError:
         return everything
@@ -314,6 +315,11 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     sheets = set()
     for match in _RELATIONSHIP.finditer(rels):
         attributes = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group(1))}
+        if _STRINGS_TYPE.search(attributes.get(b"Type", b"")) and \
+                not _is_shared_strings(_member_path(attributes.get(b"Target", b""))):
+            # calamine reads xl/sharedStrings.xml whatever the relationships say: strings kept
+            # elsewhere would be read as none, or a decoy's be read instead of what Excel shows
+            raise InputFileError("workbook_strings_elsewhere", path=shown)
         if not _SHEET_TYPE.search(attributes.get(b"Type", b"")):
             continue
         path = _member_path(attributes.get(b"Target", b""))
@@ -321,6 +327,15 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
             return everything
         sheets.add(path)
     return sheets.__contains__ if sheets else everything
+
+
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
+def _named(archive: zipfile.ZipFile, wanted: str) -> str:
+    """The member called `wanted` as calamine (and Excel: OPC part names ignore case) finds it:
+    any case, \\ or /; `wanted` itself (a KeyError when opened) when there is none."""
+    return next((n for n in archive.namelist() if n.replace("\\", "/").lower() == wanted.lower()), wanted)
 
 
 def _member_path(target: bytes) -> str:
@@ -611,9 +626,9 @@ def _sheet_name(data: bytes, member: str) -> str:
     """The name the workbook gives the sheet stored in `member` (the member's own name when it cannot tell)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            with archive.open("xl/workbook.xml") as book_member:
+            with archive.open(_named(archive, "xl/workbook.xml")) as book_member:
                 book = book_member.read(MAX_RELS_BYTES)
-            with archive.open("xl/_rels/workbook.xml.rels") as rels_member:
+            with archive.open(_named(archive, WORKBOOK_RELS)) as rels_member:
                 rels = rels_member.read(MAX_RELS_BYTES)
     except (KeyError, *_ZIP_ERRORS):
         return member
