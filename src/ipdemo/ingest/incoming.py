@@ -70,6 +70,7 @@ class Prepared:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     folded: int = 0  # publication rows folded into their application's record
+    rejected_rows: int = 0  # rows in error left out of the publication fold (rejected as they stand)
     other_office: int = 0
     placed: pd.Series | None = None  # how each kept row's town was found
     provided: set[str] = field(default_factory=set)  # fields the file gives (a column, --set, a title)
@@ -469,12 +470,24 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
         return set()
     numbers = source.frame[str(number_at)].reset_index(drop=True)
     if date_at is not None:
-        dates, _ = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        dates, ambiguous = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        # A grant publication's date is the grant date: one that could be day-first is that row's error.
+        for i in np.flatnonzero(ambiguous & publications.grant_mask(numbers)):
+            prepared.errors.append(Problem(source.display, int(prepared.rows[i]), pubs.grant, "ambiguous_date",
+                                           params={"value": dates.iloc[i]}))
     else:
         dates = pd.Series([""] * len(numbers), dtype="str")
-    folded = publications.fold_publications(prepared.frame, spec.key, numbers, dates, pubs.grant)
+    # A row with an error of its own (copies of a column that differ, an ambiguous date) is not
+    # folded: it is rejected as it stands (counted in rejected_rows, its error listed), so its
+    # values (a B row's grant) never reach the application's record through a valid row.
+    lines = [p.line for p in prepared.errors if p.line is not None and p.file == source.display]
+    ok = np.flatnonzero(~np.isin(prepared.rows, lines))
+    folded = publications.fold_publications(prepared.frame.iloc[ok].reset_index(drop=True), spec.key,
+                                            numbers.iloc[ok].reset_index(drop=True),
+                                            dates.iloc[ok].reset_index(drop=True), pubs.grant)
+    prepared.rejected_rows = len(prepared.rows) - len(ok)
     prepared.frame = folded.frame
-    prepared.rows = prepared.rows[folded.first]
+    prepared.rows = prepared.rows[ok[folded.first]]
     prepared.folded = folded.folded
     return {i for i in (number_at, date_at) if i is not None}
 

@@ -1,0 +1,83 @@
+"""Defects found by trying issue 21 (round 3) as a new user would (trial 21).
+
+Each test imports a file shaped as a clerk receives it, with the plain command (no --ledger), and
+checks what a clerk would check: the counts said, the ledger written, the files beside the source.
+
+- A Patentics export repeats 申请日; where the copies differ on the B (grant) row of an A/B pair,
+  that row is rejected: counted as one invalid row (not "0 行无效"), and with --skip-invalid it is in
+  the reject file only — its values (the grant) never reach the ledger through the fold.
+
+Fixtures: tests/fixtures/exports/trial_*.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES, make_project, snapshot
+
+EXPORTS = FIXTURES / "exports"
+PATENTICS_DIFFER = "trial_Patentics_重复列_B行申请日不一致.csv"
+FOLDED_APP, OTHER_APP = "202210900001.6", "202210900002.0"
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "p")
+
+
+def ledger(project: Path, name: str) -> list[dict[str, str]]:
+    with open(project / "data" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_differing_copy_on_a_folded_grant_row_is_counted_as_an_invalid_row(invoke, proj: Path):
+    shutil.copy(EXPORTS / PATENTICS_DIFFER, proj / PATENTICS_DIFFER)
+    before = snapshot(proj / "data")
+    result = invoke(["import", PATENTICS_DIFFER], cwd=proj)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "中有 1 行无效" in result.stderr
+    assert f"{PATENTICS_DIFFER}:3: " in result.stderr
+    assert snapshot(proj / "data") == before
+
+
+def test_skip_invalid_keeps_a_rejected_grant_row_out_of_the_folded_record(invoke, proj: Path):
+    shutil.copy(EXPORTS / PATENTICS_DIFFER, proj / PATENTICS_DIFFER)
+    result = invoke(["import", PATENTICS_DIFFER, "--skip-invalid", "--format", "json"], cwd=proj)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert out["rejected"] == 1 and out["added"] == 2
+    rows = {r["application_no"]: r for r in ledger(proj, "patents")}
+    assert set(rows) == {FOLDED_APP, OTHER_APP}
+    # The grant is only on the rejected row: it is in the reject file, not in the ledger.
+    assert rows[FOLDED_APP]["granted_on"] == "" and rows[FOLDED_APP]["filed_on"] == "2022-03-01"
+    with open(proj / "trial_Patentics_重复列_B行申请日不一致.rejected.csv", encoding="utf-8-sig") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [r["原行号"] for r in rejected] == ["3"]
+
+
+INCOPAT_AMBIGUOUS = "trial_incoPat_B行公告日日月不明_20231201.csv"
+
+
+def test_ambiguous_grant_date_names_the_b_row_and_rejects_only_it(invoke, proj: Path):
+    """The B row's 公开（公告）日 reads 01/02/2023 (day-first?): the error names that row (3), not
+    the A row its application folds into, and --skip-invalid keeps the A row's application."""
+    shutil.copy(EXPORTS / INCOPAT_AMBIGUOUS, proj / INCOPAT_AMBIGUOUS)
+    before = snapshot(proj / "data")
+    result = invoke(["import", INCOPAT_AMBIGUOUS], cwd=proj)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert f"{INCOPAT_AMBIGUOUS}:3: granted_on: " in result.stderr and ":2: " not in result.stderr
+    assert "中有 1 行无效" in result.stderr and snapshot(proj / "data") == before
+    result = invoke(["import", INCOPAT_AMBIGUOUS, "--skip-invalid", "--format", "json"], cwd=proj)
+    out = json.loads(result.stdout)
+    assert result.exit_code == 1 and (out["added"], out["rejected"]) == (1, 1)
+    [row] = ledger(proj, "patents")
+    assert (row["application_no"], row["granted_on"], row["legal_status"]) == ("202210910001.4", "", "pending")
+    with open(proj / INCOPAT_AMBIGUOUS.replace(".csv", ".rejected.csv"), encoding="utf-8-sig") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [(r["原行号"], r["公开（公告）号"]) for r in rejected] == [("3", "CN115000009B")]
