@@ -364,7 +364,7 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
         elif name in mapping:
             raw, unit = _coalesced(source, mapping[name])
             if len(mapping[name]) > 1 and not f.coalesce:
-                errors += _disagreeing(source, name, mapping[name])
+                errors += _disagreeing(source, name, f.label or name, mapping[name])
         else:
             columns[name] = pd.Series([""] * n, dtype="str")
             continue
@@ -409,9 +409,10 @@ def _coalesced(source: Source, columns: list[Column]) -> tuple[pd.Series, str | 
     return first, columns[0].unit
 
 
-def _disagreeing(source: Source, name: str, columns: list[Column]) -> list[Problem]:
+def _disagreeing(source: Source, name: str, label: str, columns: list[Column]) -> list[Problem]:
     """Rows where two columns for one field hold different values (empty cells aside): which is
-    right would be a guess, so the row is an error naming both columns and values."""
+    right would be a guess, so the row is an error naming both columns (by position too: the
+    copies often share a header) and values."""
     def cells(column: Column) -> pd.Series:
         return fields.nfkc(source.frame[str(column.index)].reset_index(drop=True)).str.strip()
 
@@ -422,8 +423,9 @@ def _disagreeing(source: Source, name: str, columns: list[Column]) -> list[Probl
         differ = ((first != values) & (first != "") & (values != "")).to_numpy(dtype=bool)
         for i in np.flatnonzero(differ):
             out.append(Problem(source.display, int(source.rows[i]), name, "duplicate_mapping",
-                               params={"field": name, "first": source.header[columns[0].index],
-                                       "second": source.header[other.index], "a": first.iloc[i], "b": values.iloc[i]}))
+                               params={"label": label, "first": source.header[columns[0].index],
+                                       "first_at": columns[0].index + 1, "second": source.header[other.index],
+                                       "second_at": other.index + 1, "a": first.iloc[i], "b": values.iloc[i]}))
     return out
 
 
