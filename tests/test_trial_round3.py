@@ -81,3 +81,45 @@ def test_ambiguous_grant_date_names_the_b_row_and_rejects_only_it(invoke, proj: 
     with open(proj / INCOPAT_AMBIGUOUS.replace(".csv", ".rejected.csv"), encoding="utf-8-sig") as fh:
         rejected = list(csv.DictReader(fh))
     assert [(r["原行号"], r["公开（公告）号"]) for r in rejected] == [("3", "CN115000009B")]
+
+
+def test_differing_copies_are_told_apart_by_column_and_named_in_chinese(invoke, proj: Path):
+    """Both copies are headed 申请日: the message says which columns (4 and 11), and the Chinese
+    text names the field by its label, not its English id."""
+    shutil.copy(EXPORTS / PATENTICS_DIFFER, proj / PATENTICS_DIFFER)
+    result = invoke(["import", PATENTICS_DIFFER], cwd=proj)
+    [line] = [x for x in result.stderr.splitlines() if x.startswith(f"{PATENTICS_DIFFER}:3: filed_on: ")]
+    text = line.split("错误: ", 1)[1]
+    assert "第 4 列" in text and "第 11 列" in text and "申请日" in text
+    assert "filed_on" not in text
+    result = invoke(["import", PATENTICS_DIFFER, "--lang", "en"], cwd=proj)
+    assert "columns 4 ('申请日') and 11 ('申请日')" in result.stderr
+
+
+SIGN_IN_ONE_DAY = "trial_培训签到表_单日培训时间.xlsx"
+
+
+@pytest.mark.parametrize(("text", "periods_only", "expected"), [
+    ("培训时间：2023年10月12日", True, None),             # one day: not the month 2023年10月
+    ("吴江区专利授权统计表 2023年10月15日", True, None),
+    ("2023.10.15 导出 2023年第四季度", True, "2023-12-31"),  # the day passed over, the quarter found
+    ("统计表（2023年10月）", True, "2023-10-31"),
+    ("培训时间：2023年9月12日—14日", True, "2023-09-14"),
+    ("培训时间：2023年10月12日", False, "2023-10-12"),
+])
+def test_a_single_day_in_a_title_is_never_read_as_its_month(text, periods_only, expected):
+    from ipdemo.ingest.provenance import date_in_text
+
+    found = date_in_text(text, periods_only=periods_only)
+    assert (found.isoformat() if found else None) == expected
+
+
+def test_sign_in_sheet_of_one_day_is_dated_by_its_course_day(invoke, proj: Path):
+    """培训时间：2023年10月12日 is one day, not 2023年10月: the sheet is dated 2023-10-12 (the
+    course day it gives every row), neither the month's end nor today."""
+    shutil.copy(EXPORTS / SIGN_IN_ONE_DAY, proj / SIGN_IN_ONE_DAY)
+    result = invoke(["import", SIGN_IN_ONE_DAY, "--set", "role=engineer", "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["ledger"], out["added"], out["exported_on"]) == ("trainees", 2, "2023-10-12")
+    assert {r["trained_on"] for r in ledger(proj, "trainees")} == {"2023-10-12"}

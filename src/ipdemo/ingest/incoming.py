@@ -335,13 +335,13 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     _one_record_per_value(spec, prepared)
     prepared.unused = [h for i, h in enumerate(source.header) if i not in used and h and h not in OWN_COLUMNS]
     prepared.warnings = _unmapped(plan, ledger, source, used) + [p for p in problems if p.severity == "warning"]
+    _title_dates(spec, prepared, mapping, sets)  # before the export date: a course day is a date in the file
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, source.title_lines, dated,
                                     exported_option)
     if (undated := guessed(prepared.exported, shown)) is not None:
         prepared.warnings.append(undated)
     _derive_type(spec, prepared)
-    _title_dates(spec, prepared, mapping, sets)
     _skip_other_offices(spec, prepared)
     if spec.place is not None and "town" in spec.fields and "town" not in sets:
         _place(plan, spec.place, prepared, register)
