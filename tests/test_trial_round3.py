@@ -123,3 +123,21 @@ def test_sign_in_sheet_of_one_day_is_dated_by_its_course_day(invoke, proj: Path)
     out = json.loads(result.stdout)
     assert (out["ledger"], out["added"], out["exported_on"]) == ("trainees", 2, "2023-10-12")
     assert {r["trained_on"] for r in ledger(proj, "trainees")} == {"2023-10-12"}
+
+
+UTF16_TITLED = "trial_授权清单_UTF16_制表符_无分隔的标题行.txt"
+
+
+def test_tab_separated_text_with_a_bare_title_line_is_read(invoke, proj: Path):
+    """A UTF-16 tab export whose title line has no tab (a system wrote it, not Excel) used to be
+    split on commas, so no header was found ('缺少主键列'); the delimiter comes from the lines
+    that have one. The note lines under the data are skipped and said."""
+    shutil.copy(EXPORTS / UTF16_TITLED, proj / UTF16_TITLED)
+    result = invoke(["import", UTF16_TITLED, "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["ledger"], out["added"], out["rejected"]) == ("patents", 1, 0)
+    assert [s["row"] for s in out["skipped_rows"]] == [4, 5]
+    [row] = ledger(proj, "patents")
+    assert (row["town"], row["granted_on"], row["type"]) == ("震泽镇", "2023-10-10", "utility_model")
+

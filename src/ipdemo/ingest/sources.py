@@ -144,13 +144,24 @@ def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
 FIELD_LIMIT = 64 * 1024 * 1024  # one cell may be large (a pasted document), not unbounded
 
 
+DELIMITERS = ",\t;|"
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter of the first of the first 20 lines that has one: a title line above the
+    header (吴江区2023年10月专利授权清单, written without a trailing tab) decides nothing."""
+    for line in sample.split("\n", 20)[:20]:
+        if not any(d in line for d in DELIMITERS):
+            continue
+        try:
+            return csv.Sniffer().sniff(line, delimiters=DELIMITERS).delimiter
+        except csv.Error:
+            continue
+    return ","
+
+
 def _csv_records(text: str, path: Path) -> list[list[str]]:
-    sample = text[:20_000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else ",", delimiters=",\t;|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(text[:20_000])
     _check_width(text, delimiter, path)
     csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
