@@ -141,3 +141,18 @@ def test_tab_separated_text_with_a_bare_title_line_is_read(invoke, proj: Path):
     [row] = ledger(proj, "patents")
     assert (row["town"], row["granted_on"], row["type"]) == ("震泽镇", "2023-10-10", "utility_model")
 
+
+INCOPAT_COUNTY = "trial_incoPat_无地址_中国申请人区县_20231201.csv"
+
+
+def test_incopat_county_column_places_a_row_without_address(invoke, proj: Path):
+    """incoPat names the applicant's city and county (中国申请人地市 / 中国申请人区县) even where
+    申请人地址 is empty: 吴江区 is inside (no town named: 未划分区镇), 相城区 outside; a row with
+    neither is held as before."""
+    shutil.copy(EXPORTS / INCOPAT_COUNTY, proj / INCOPAT_COUNTY)
+    result = invoke(["import", INCOPAT_COUNTY, "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["added"], out["outside"], out["held"], out["unassigned"]) == (1, 1, 1, 1)
+    [row] = ledger(proj, "patents")
+    assert (row["application_no"], row["town"]) == ("202310880001.9", "")

@@ -332,6 +332,7 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
         used |= _fold(spec.publications, spec, source, prepared)
     if spec.place is not None:
         used |= {i for i in _evidence_columns(plan, source.header).values() if i is not None}
+        used |= set(_region_name_columns(plan, source.header))
     _one_record_per_value(spec, prepared)
     prepared.unused = [h for i, h in enumerate(source.header) if i not in used and h and h not in OWN_COLUMNS]
     prepared.warnings = _unmapped(plan, ledger, source, used) + [p for p in problems if p.severity == "warning"]
@@ -594,11 +595,12 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     if register is not None:
         steps.append((placement.BY_REGISTER,
                       lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
-    postcodes, regions = _postcode_evidence(plan, prepared, addresses)
+    postcodes, regions, region_names = _postcode_evidence(plan, prepared, addresses)
     if postcodes is not None:
         steps.append((placement.BY_POSTCODE,
                       lambda rows: placement.place_postcodes(plan, postcodes[rows],
-                                                             None if regions is None else regions[rows])))
+                                                             None if regions is None else regions[rows],
+                                                             None if region_names is None else region_names[rows])))
     if codes is not None:
         steps.append((placement.BY_CREDIT_CODE, lambda rows: placement.place_credit_codes(plan, codes[rows])))
     for label, step in steps:
@@ -632,10 +634,18 @@ def _evidence_columns(plan: Plan, header: list[str]) -> dict[str, int | None]:
             "region_code": find_column(header, spec.region_headers) if spec.region_headers else None}
 
 
+def _region_name_columns(plan: Plan, header: list[str]) -> list[int]:
+    """The source columns naming the applicant's province / city / county (incoPat's 中国申请人地市,
+    中国申请人区县), in the order `placement.region_name_headers` lists them."""
+    found = (find_column(header, [h]) for h in plan.placement.region_name_headers)
+    return list(dict.fromkeys(i for i in found if i is not None))
+
+
 def _postcode_evidence(plan: Plan, prepared: Prepared, addresses: pd.Series
-                       ) -> tuple[pd.Series | None, pd.Series | None]:
-    """Per kept row: its postcode (the column, else one written before the address) and its
-    province / city code; (None, None) when the file has neither."""
+                       ) -> tuple[pd.Series | None, pd.Series | None, pd.Series | None]:
+    """Per kept row: its postcode (the column, else one written before the address), its
+    province / city code and its region names joined (苏州市吴江区); all None when the file has
+    none of them."""
     from ipdemo.ingest import placement
 
     source = prepared.source
@@ -654,9 +664,13 @@ def _postcode_evidence(plan: Plan, prepared: Prepared, addresses: pd.Series
         postcodes = leading if (leading != "").any() else None
     else:
         postcodes = postcodes.where(postcodes.astype(str).str.strip() != "", leading)
-    if postcodes is None and regions is not None:
-        postcodes = pd.Series([""] * len(regions), dtype=object)
-    return postcodes, regions
+    names: pd.Series | None = None
+    for index in _region_name_columns(plan, source.header):
+        part = pd.Series(column(index), dtype=object).fillna("").astype(str).str.strip()
+        names = part if names is None else names + part
+    if postcodes is None and (regions is not None or names is not None):
+        postcodes = pd.Series([""] * len(prepared.rows), dtype=object)
+    return postcodes, regions, names
 
 
 def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:

@@ -43,7 +43,9 @@ register does not know the organisation): a postcode in the district's block (pl
 is inside, in a town only when one town alone lists it (towns[].postcodes); a shared postcode
 (the city's general one) decides nothing; any other well-formed postcode is outside. Without a
 postcode, a province / city / district code: the district's own is inside, one above it decides
-nothing, another (or a foreign country code) is outside. A row placed so teaches the register
+nothing, another (or a foreign country code) is outside. Without either, the province / city / county
+names an export gives beside the address (incoPat's 中国申请人地市 / 中国申请人区县), joined and read
+as an address: inside / outside, never a town. A row placed so teaches the register
 nothing (a postcode is the row's, not proof of where the firm is).
 
 Applicant / owner lists (`same_parties`) are compared as ordered lists of names, blind to the
@@ -480,10 +482,12 @@ def _region_place(region_codes: list[str]) -> Callable[[str], str]:
     return located
 
 
-def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None) -> Placed:
+def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None,
+                    names: pd.Series | None = None) -> Placed:
     """Rows placed by their postcode (the district's block → inside; the city's shared code →
-    unknown; any other → outside), else by a province / city code. A postcode names a town only
-    when one town alone lists it; a region code names none."""
+    unknown; any other → outside), else by a province / city code, else by the region's names
+    (苏州市吴江区 → inside, 苏州市相城区 → outside, read as an address). A postcode names a town
+    only when one town alone lists it; a region code or name names none."""
     codes = _as_str(postcodes)
     by_code = _per_value(codes, _postcode_place(plan))
     located = np.array([r[0] for r in by_code], dtype=object) if len(by_code) else np.empty(0, dtype=object)
@@ -492,6 +496,9 @@ def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None 
         by_region = _per_value(_as_str(regions), _region_place(_region_codes(plan)))
         take = (located == UNKNOWN) & (by_region != UNKNOWN)
         located = np.where(take, by_region, located).astype(object)
+    if names is not None:
+        by_name = np.asarray(place_addresses(plan, names).located, dtype=object)
+        located = np.where((located == UNKNOWN) & (by_name != UNKNOWN), by_name, located).astype(object)
     how = np.where(located != UNKNOWN, BY_POSTCODE, NOT_PLACED).astype(object)
     return Placed(located, pd.Series(town, index=codes.index, dtype=object), how)
 
