@@ -156,3 +156,24 @@ def test_incopat_county_column_places_a_row_without_address(invoke, proj: Path):
     assert (out["added"], out["outside"], out["held"], out["unassigned"]) == (1, 1, 1, 1)
     [row] = ledger(proj, "patents")
     assert (row["application_no"], row["town"]) == ("202310880001.9", "")
+
+
+REGISTER = "trial_吴江区企业名录.csv"
+COPYRIGHT_LISTED = "trial_版权中心_登记公告_顿号分隔的著作权人.xlsx"
+
+
+def test_owners_listed_with_a_dunhao_get_the_first_owners_town_as_a_suggestion(invoke, proj: Path):
+    """版权中心 lists two owners as 'A、B'. '、' is no party separator (it occurs inside names), so
+    the row is held — but pre-filled with the first owner's town from the register, marked as a
+    suggestion, as the row of A alone is placed."""
+    for name in (REGISTER, COPYRIGHT_LISTED):
+        shutil.copy(EXPORTS / name, proj / name)
+    assert invoke(["import", REGISTER, "--exported-on", "2023-09-01"], cwd=proj).exit_code == 0
+    result = invoke(["import", COPYRIGHT_LISTED, "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["added"], out["held"], out["suggested"]) == (1, 1, 1)
+    with open(proj / COPYRIGHT_LISTED.replace(".xlsx", ".unplaced.csv"), encoding="utf-8-sig") as fh:
+        [held] = list(csv.DictReader(fh))
+    assert (held["登记号"], held["所属区镇"], held["建议区镇"]) == ("2023SR1100001", "", "吴江高新区（盛泽镇）")
+    assert "苏州恒力纺织科技有限公司" in held["建议依据"]

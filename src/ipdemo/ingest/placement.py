@@ -827,13 +827,21 @@ def suggest_towns(plan: Plan, names: pd.Series, register: Register | None,
                   known: dict[str, set[str]]) -> list[Suggestion | None]:
     """For each held row's (first) organisation, in order of trust: the register entry whose name
     differs only in company form, brackets or spacing; the one town the same firm's other records
-    carry in the ledgers; a place word of exactly one town in the firm's name. None when there
-    is no single answer, and always for natural persons."""
+    carry in the ledgers; a place word of exactly one town in the firm's name. A name that lists
+    owners with '、' (not a party separator: it occurs inside names) gets its first owner's
+    suggestion when the whole gets none. None when there is no single answer, and always for
+    natural persons."""
     loose = register.loose_towns() if register is not None else {}
     gazetteer = _Gazetteer(plan)
     first = first_party(names)
 
     def one(name: str) -> Suggestion | None:
+        found = alone(name)
+        if found is None and "、" in name:  # 'A、B' (版权中心's owners): what A alone would suggest
+            found = alone(name.split("、", 1)[0].strip())
+        return found
+
+    def alone(name: str) -> Suggestion | None:
         if not _is_organisation(name):
             return None
         key = loose_key(name)
