@@ -177,3 +177,38 @@ def test_owners_listed_with_a_dunhao_get_the_first_owners_town_as_a_suggestion(i
         [held] = list(csv.DictReader(fh))
     assert (held["登记号"], held["所属区镇"], held["建议区镇"]) == ("2023SR1100001", "", "吴江高新区（盛泽镇）")
     assert "苏州恒力纺织科技有限公司" in held["建议依据"]
+
+
+EVENTS_NO_ID = "trial_宣传活动统计_无活动编号.xlsx"
+
+
+def test_campaign_sheet_without_event_numbers_is_chosen_and_counted_once(invoke, proj: Path):
+    """A town's 宣传活动 sheet has 活动名称 / 活动类型 / 举办地 / 举办日期 / 参与人数（人） and no
+    活动编号: it goes to events without --ledger (recognised by name, date and town), and the same
+    sheet again adds nothing."""
+    shutil.copy(EXPORTS / EVENTS_NO_ID, proj / EVENTS_NO_ID)
+    result = invoke(["import", EVENTS_NO_ID, "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out["ledger"], out["added"]) == ("events", 1)
+    [row] = ledger(proj, "events")
+    assert (row["kind"], row["town"], row["held_on"], row["participants"]) == \
+        ("plaza_promotion", "吴江高新区（盛泽镇）", "2023-04-26", "300")
+    again = json.loads(invoke(["import", EVENTS_NO_ID, "--format", "json"], cwd=proj).stdout)
+    assert (again["added"], again["updated"]) == (0, 0) and len(ledger(proj, "events")) == 1
+
+
+OUTPUTS_NO_ID = "trial_工作成果_无成果编号.xlsx"
+
+
+def test_a_sheet_whose_dates_only_a_ledger_without_its_key_reads_is_not_put_in_the_register(invoke, proj: Path):
+    """An outputs sheet without 成果编号 (名称, 成果类型, 区镇, 日期): the enterprise register is
+    the only ledger that finds its records (名称), and it would drop the 日期 column that outputs,
+    events… read. It went there with exit 0 (a report title stored as a firm); it stops (exit 2)
+    naming the ledgers and --ledger, and nothing is written."""
+    shutil.copy(EXPORTS / OUTPUTS_NO_ID, proj / OUTPUTS_NO_ID)
+    before = snapshot(proj / "data")
+    result = invoke(["import", OUTPUTS_NO_ID], cwd=proj)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "organisations" in result.stderr and "--ledger" in result.stderr and "日期" in result.stderr
+    assert snapshot(proj / "data") == before and "Traceback" not in result.stderr

@@ -250,14 +250,16 @@ def fit(plan: Plan, name: str, header: list[str], filename: str, sets: dict[str,
 def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, str], option: str | None = None
                   ) -> Choice:
     """The ledger that reads the most of the file's figures, then of its columns. Never one that
-    would drop amount, count or date columns another ledger reads: then the user chooses."""
+    would drop amount, count or date columns another ledger reads (a candidate, or a ledger that
+    lacks its key column but reads more of the file): then the user chooses."""
     if option is not None:
         chosen = fit(plan, option, header, filename, sets)
         if chosen is None:  # an unknown --set field: parse_sets says which
             parse_sets(plan, option, sets)
         assert chosen is not None
         return _choice(chosen, header, "option", [])
-    fits = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, sets)) is not None and f.identified]
+    every = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, sets)) is not None]
+    fits = [f for f in every if f.identified]
     if not fits:
         without_sets = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, {})) is not None
                         and f.identified]
@@ -269,7 +271,10 @@ def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, 
     if len(fits) > 1 and fits[1].rank() == best.rank():
         tied = [f for f in fits if f.rank() == best.rank()]
         raise UsageError("ledger_ambiguous", path=filename, candidates=_candidates(tied))
-    for other in fits[1:]:
+    # Another candidate, or a ledger that lacks its key but reads more of the file than the best
+    # (an outputs sheet without 成果编号 is not the register's): the best would lose its figures.
+    # A stray column of another ledger in a file the best reads well is only a warning (unmapped).
+    for other in fits[1:] + [f for f in rank(every) if not f.identified and f.rank() > best.rank()]:
         dropped = sorted(other.measures - set(best.used))
         if dropped:
             raise UsageError("ledger_would_drop", path=filename, ledger=best.ledger, other=other.ledger,
