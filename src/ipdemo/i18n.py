@@ -473,10 +473,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{other} reads; importing into {ledger} would lose them. Pass --ledger, one of: {candidates}",
     ),
     "duplicate_mapping": (
-        "列 {first!r} 与 {second!r} 都对应字段 {field}，本行两列的值不同（{a!r} 与 {b!r}），无法判断哪个正确。"
-        "请核对后改正或删去其中一列",
-        "columns {first!r} and {second!r} both map to field {field} and differ in this row ({a!r}, {b!r}); "
-        "which is right would be a guess. Correct one of them or remove it",
+        "第 {first_at} 列 {first!r} 与第 {second_at} 列 {second!r} 都是{label}，本行两列的值不同（{a!r} 与 {b!r}），"
+        "无法判断哪个正确。请核对后改正或删去其中一列",
+        "columns {first_at} ({first!r}) and {second_at} ({second!r}) both give {label} and differ in this row "
+        "({a!r}, {b!r}); which is right would be a guess. Correct one of them or remove it",
     ),
     "unmapped_columns": (
         "未导入的列 {columns}：像是其他台账（{ledgers}）的数据。若文件应导入那个台账，请用 --ledger 指定后重新导入",

@@ -408,7 +408,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
                 invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
         errors = sorted(_once(errors), key=lambda p: (p.file, p.line or 0))
         result.errors = missing_columns_said_once(spec, group, errors)
-        result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) for p in group)
+        result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) + p.rejected_rows for p in group)
         if result.errors and not options.skip_invalid:
             raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
                                path=result.source, ledger=name, chosen=result.choices)

@@ -70,6 +70,7 @@ class Prepared:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     folded: int = 0  # publication rows folded into their application's record
+    rejected_rows: int = 0  # rows in error left out of the publication fold (rejected as they stand)
     other_office: int = 0
     placed: pd.Series | None = None  # how each kept row's town was found
     provided: set[str] = field(default_factory=set)  # fields the file gives (a column, --set, a title)
@@ -249,14 +250,16 @@ def fit(plan: Plan, name: str, header: list[str], filename: str, sets: dict[str,
 def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, str], option: str | None = None
                   ) -> Choice:
     """The ledger that reads the most of the file's figures, then of its columns. Never one that
-    would drop amount, count or date columns another ledger reads: then the user chooses."""
+    would drop amount, count or date columns another ledger reads (a candidate, or a ledger that
+    lacks its key column but reads more of the file): then the user chooses."""
     if option is not None:
         chosen = fit(plan, option, header, filename, sets)
         if chosen is None:  # an unknown --set field: parse_sets says which
             parse_sets(plan, option, sets)
         assert chosen is not None
         return _choice(chosen, header, "option", [])
-    fits = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, sets)) is not None and f.identified]
+    every = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, sets)) is not None]
+    fits = [f for f in every if f.identified]
     if not fits:
         without_sets = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, {})) is not None
                         and f.identified]
@@ -268,7 +271,10 @@ def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, 
     if len(fits) > 1 and fits[1].rank() == best.rank():
         tied = [f for f in fits if f.rank() == best.rank()]
         raise UsageError("ledger_ambiguous", path=filename, candidates=_candidates(tied))
-    for other in fits[1:]:
+    # Another candidate, or a ledger that lacks its key but reads more of the file than the best
+    # (an outputs sheet without 成果编号 is not the register's): the best would lose its figures.
+    # A stray column of another ledger in a file the best reads well is only a warning (unmapped).
+    for other in fits[1:] + [f for f in rank(every) if not f.identified and f.rank() > best.rank()]:
         dropped = sorted(other.measures - set(best.used))
         if dropped:
             raise UsageError("ledger_would_drop", path=filename, ledger=best.ledger, other=other.ledger,
@@ -331,16 +337,17 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
         used |= _fold(spec.publications, spec, source, prepared)
     if spec.place is not None:
         used |= {i for i in _evidence_columns(plan, source.header).values() if i is not None}
+        used |= set(_region_name_columns(plan, source.header))
     _one_record_per_value(spec, prepared)
     prepared.unused = [h for i, h in enumerate(source.header) if i not in used and h and h not in OWN_COLUMNS]
     prepared.warnings = _unmapped(plan, ledger, source, used) + [p for p in problems if p.severity == "warning"]
+    _title_dates(spec, prepared, mapping, sets)  # before the export date: a course day is a date in the file
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
     prepared.exported = export_date(source.path.name, source.title_lines, dated,
                                     exported_option)
     if (undated := guessed(prepared.exported, shown)) is not None:
         prepared.warnings.append(undated)
     _derive_type(spec, prepared)
-    _title_dates(spec, prepared, mapping, sets)
     _skip_other_offices(spec, prepared)
     if spec.place is not None and "town" in spec.fields and "town" not in sets:
         _place(plan, spec.place, prepared, register)
@@ -363,7 +370,7 @@ def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str,
         elif name in mapping:
             raw, unit = _coalesced(source, mapping[name])
             if len(mapping[name]) > 1 and not f.coalesce:
-                errors += _disagreeing(source, name, mapping[name])
+                errors += _disagreeing(source, name, f.label or name, mapping[name])
         else:
             columns[name] = pd.Series([""] * n, dtype="str")
             continue
@@ -408,9 +415,10 @@ def _coalesced(source: Source, columns: list[Column]) -> tuple[pd.Series, str | 
     return first, columns[0].unit
 
 
-def _disagreeing(source: Source, name: str, columns: list[Column]) -> list[Problem]:
+def _disagreeing(source: Source, name: str, label: str, columns: list[Column]) -> list[Problem]:
     """Rows where two columns for one field hold different values (empty cells aside): which is
-    right would be a guess, so the row is an error naming both columns and values."""
+    right would be a guess, so the row is an error naming both columns (by position too: the
+    copies often share a header) and values."""
     def cells(column: Column) -> pd.Series:
         return fields.nfkc(source.frame[str(column.index)].reset_index(drop=True)).str.strip()
 
@@ -421,8 +429,9 @@ def _disagreeing(source: Source, name: str, columns: list[Column]) -> list[Probl
         differ = ((first != values) & (first != "") & (values != "")).to_numpy(dtype=bool)
         for i in np.flatnonzero(differ):
             out.append(Problem(source.display, int(source.rows[i]), name, "duplicate_mapping",
-                               params={"field": name, "first": source.header[columns[0].index],
-                                       "second": source.header[other.index], "a": first.iloc[i], "b": values.iloc[i]}))
+                               params={"label": label, "first": source.header[columns[0].index],
+                                       "first_at": columns[0].index + 1, "second": source.header[other.index],
+                                       "second_at": other.index + 1, "a": first.iloc[i], "b": values.iloc[i]}))
     return out
 
 
@@ -469,12 +478,24 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
         return set()
     numbers = source.frame[str(number_at)].reset_index(drop=True)
     if date_at is not None:
-        dates, _ = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        dates, ambiguous = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        # A grant publication's date is the grant date: one that could be day-first is that row's error.
+        for i in np.flatnonzero(ambiguous & publications.grant_mask(numbers)):
+            prepared.errors.append(Problem(source.display, int(prepared.rows[i]), pubs.grant, "ambiguous_date",
+                                           params={"value": dates.iloc[i]}))
     else:
         dates = pd.Series([""] * len(numbers), dtype="str")
-    folded = publications.fold_publications(prepared.frame, spec.key, numbers, dates, pubs.grant)
+    # A row with an error of its own (copies of a column that differ, an ambiguous date) is not
+    # folded: it is rejected as it stands (counted in rejected_rows, its error listed), so its
+    # values (a B row's grant) never reach the application's record through a valid row.
+    lines = [p.line for p in prepared.errors if p.line is not None and p.file == source.display]
+    ok = np.flatnonzero(~np.isin(prepared.rows, lines))
+    folded = publications.fold_publications(prepared.frame.iloc[ok].reset_index(drop=True), spec.key,
+                                            numbers.iloc[ok].reset_index(drop=True),
+                                            dates.iloc[ok].reset_index(drop=True), pubs.grant)
+    prepared.rejected_rows = len(prepared.rows) - len(ok)
     prepared.frame = folded.frame
-    prepared.rows = prepared.rows[folded.first]
+    prepared.rows = prepared.rows[ok[folded.first]]
     prepared.folded = folded.folded
     return {i for i in (number_at, date_at) if i is not None}
 
@@ -579,11 +600,12 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     if register is not None:
         steps.append((placement.BY_REGISTER,
                       lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
-    postcodes, regions = _postcode_evidence(plan, prepared, addresses)
+    postcodes, regions, region_names = _postcode_evidence(plan, prepared, addresses)
     if postcodes is not None:
         steps.append((placement.BY_POSTCODE,
                       lambda rows: placement.place_postcodes(plan, postcodes[rows],
-                                                             None if regions is None else regions[rows])))
+                                                             None if regions is None else regions[rows],
+                                                             None if region_names is None else region_names[rows])))
     if codes is not None:
         steps.append((placement.BY_CREDIT_CODE, lambda rows: placement.place_credit_codes(plan, codes[rows])))
     for label, step in steps:
@@ -617,10 +639,18 @@ def _evidence_columns(plan: Plan, header: list[str]) -> dict[str, int | None]:
             "region_code": find_column(header, spec.region_headers) if spec.region_headers else None}
 
 
+def _region_name_columns(plan: Plan, header: list[str]) -> list[int]:
+    """The source columns naming the applicant's province / city / county (incoPat's 中国申请人地市,
+    中国申请人区县), in the order `placement.region_name_headers` lists them."""
+    found = (find_column(header, [h]) for h in plan.placement.region_name_headers)
+    return list(dict.fromkeys(i for i in found if i is not None))
+
+
 def _postcode_evidence(plan: Plan, prepared: Prepared, addresses: pd.Series
-                       ) -> tuple[pd.Series | None, pd.Series | None]:
-    """Per kept row: its postcode (the column, else one written before the address) and its
-    province / city code; (None, None) when the file has neither."""
+                       ) -> tuple[pd.Series | None, pd.Series | None, pd.Series | None]:
+    """Per kept row: its postcode (the column, else one written before the address), its
+    province / city code and its region names joined (苏州市吴江区); all None when the file has
+    none of them."""
     from ipdemo.ingest import placement
 
     source = prepared.source
@@ -639,9 +669,13 @@ def _postcode_evidence(plan: Plan, prepared: Prepared, addresses: pd.Series
         postcodes = leading if (leading != "").any() else None
     else:
         postcodes = postcodes.where(postcodes.astype(str).str.strip() != "", leading)
-    if postcodes is None and regions is not None:
-        postcodes = pd.Series([""] * len(regions), dtype=object)
-    return postcodes, regions
+    names: pd.Series | None = None
+    for index in _region_name_columns(plan, source.header):
+        part = pd.Series(column(index), dtype=object).fillna("").astype(str).str.strip()
+        names = part if names is None else names + part
+    if postcodes is None and (regions is not None or names is not None):
+        postcodes = pd.Series([""] * len(prepared.rows), dtype=object)
+    return postcodes, regions, names
 
 
 def _locate_register_rows(plan: Plan, prepared: Prepared) -> None:

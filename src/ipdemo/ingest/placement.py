@@ -43,7 +43,9 @@ register does not know the organisation): a postcode in the district's block (pl
 is inside, in a town only when one town alone lists it (towns[].postcodes); a shared postcode
 (the city's general one) decides nothing; any other well-formed postcode is outside. Without a
 postcode, a province / city / district code: the district's own is inside, one above it decides
-nothing, another (or a foreign country code) is outside. A row placed so teaches the register
+nothing, another (or a foreign country code) is outside. Without either, the province / city / county
+names an export gives beside the address (incoPat's 中国申请人地市 / 中国申请人区县), joined and read
+as an address: inside / outside, never a town. A row placed so teaches the register
 nothing (a postcode is the row's, not proof of where the firm is).
 
 Applicant / owner lists (`same_parties`) are compared as ordered lists of names, blind to the
@@ -475,10 +477,12 @@ def _region_place(region_codes: list[str]) -> Callable[[str], str]:
     return located
 
 
-def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None) -> Placed:
+def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None,
+                    names: pd.Series | None = None) -> Placed:
     """Rows placed by their postcode (the district's block → inside; the city's shared code →
-    unknown; any other → outside), else by a province / city code. A postcode names a town only
-    when one town alone lists it; a region code names none."""
+    unknown; any other → outside), else by a province / city code, else by the region's names
+    (苏州市吴江区 → inside, 苏州市相城区 → outside, read as an address). A postcode names a town
+    only when one town alone lists it; a region code or name names none."""
     codes = _as_str(postcodes)
     by_code = _per_value(codes, _postcode_place(plan))
     located = np.array([r[0] for r in by_code], dtype=object) if len(by_code) else np.empty(0, dtype=object)
@@ -487,6 +491,9 @@ def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None 
         by_region = _per_value(_as_str(regions), _region_place(_region_codes(plan)))
         take = (located == UNKNOWN) & (by_region != UNKNOWN)
         located = np.where(take, by_region, located).astype(object)
+    if names is not None:
+        by_name = np.asarray(place_addresses(plan, names).located, dtype=object)
+        located = np.where((located == UNKNOWN) & (by_name != UNKNOWN), by_name, located).astype(object)
     how = np.where(located != UNKNOWN, BY_POSTCODE, NOT_PLACED).astype(object)
     return Placed(located, pd.Series(town, index=codes.index, dtype=object), how)
 
@@ -819,13 +826,21 @@ def suggest_towns(plan: Plan, names: pd.Series, register: Register | None,
                   known: dict[str, set[str]]) -> list[Suggestion | None]:
     """For each held row's (first) organisation, in order of trust: the register entry whose name
     differs only in company form, brackets or spacing; the one town the same firm's other records
-    carry in the ledgers; a place word of exactly one town in the firm's name. None when there
-    is no single answer, and always for natural persons."""
+    carry in the ledgers; a place word of exactly one town in the firm's name. A name that lists
+    owners with '、' (not a party separator: it occurs inside names) gets its first owner's
+    suggestion when the whole gets none. None when there is no single answer, and always for
+    natural persons."""
     loose = register.loose_towns() if register is not None else {}
     gazetteer = _Gazetteer(plan)
     first = first_party(names)
 
     def one(name: str) -> Suggestion | None:
+        found = alone(name)
+        if found is None and "、" in name:  # 'A、B' (版权中心's owners): what A alone would suggest
+            found = alone(name.split("、", 1)[0].strip())
+        return found
+
+    def alone(name: str) -> Suggestion | None:
         if not _is_organisation(name):
             return None
         key = loose_key(name)

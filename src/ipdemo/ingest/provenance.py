@@ -121,11 +121,17 @@ def date_in_text(text: str, periods_only: bool = False) -> date | None:
     line), else None; with `periods_only`, single days are passed over."""
     text = unicodedata.normalize("NFKC", text)
     found = sorted(((m.start(), -len(m.group(0)), rule, m) for rule, pattern in PERIODS.items()
-                    if not (periods_only and rule in DAYS) for m in pattern.finditer(text)), key=lambda item: item[:2])
-    for _, _, rule, match in found:
+                    for m in pattern.finditer(text)), key=lambda item: item[:2])
+    passed = -1  # with periods_only: the end of the last single day passed over
+    for start, _, rule, match in found:
+        if start < passed:  # part of a day passed over: 2023年10月 in 2023年10月12日 is no period
+            continue
         try:
             day = _period_end(rule, match, text)
         except ValueError:
+            continue
+        if day is not None and periods_only and rule in DAYS:
+            passed = match.end()
             continue
         if day is not None:
             return day

@@ -172,16 +172,27 @@ def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
 BATCH = 4096  # records parsed between two checks of the limits
 
 
+DELIMITERS = ",\t;|"
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter of the first of the first 20 lines that has one: a title line above the
+    header (吴江区2023年10月专利授权清单, written without a trailing tab) decides nothing."""
+    for line in sample.split("\n", 20)[:20]:
+        if not any(d in line for d in DELIMITERS):
+            continue
+        try:
+            return csv.Sniffer().sniff(line, delimiters=DELIMITERS).delimiter
+        except csv.Error:
+            continue
+    return ","
+
+
 def _csv_records(text: str, path: Path) -> list[list[str]]:
     """The records, parsed in batches: a field over MAX_FIELD_CHARS, a record over MAX_COLUMNS
     fields or more than MAX_CELLS cells in all stop the parse there (a line of commas would
     otherwise become millions of cells before anything looked at them)."""
-    sample = text[:20_000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else ",", delimiters=",\t;|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(text[:20_000])
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[list[str]] = []

@@ -201,6 +201,9 @@ class Placement(_Model):
     # / district code (国省代码 32, 3205, 320509), read by every ledger that places its records.
     postcode_headers: list[str] = []
     region_headers: list[str] = []
+    # Headers of the applicant's province / city / county names (incoPat 中国申请人地市 / 中国申请人区县):
+    # joined in this order and read as an address, where the address itself is empty.
+    region_name_headers: list[str] = []
     # The enterprise register ledger (YAML key `register`; `register` is taken in pydantic).
     register_ledger: str | None = Field(default=None, alias="register")
 
