@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 import pyarrow as pa
 
+from ipdemo.checks import cross_rules
 from ipdemo.checks import screen as screening
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext, FieldType
 from ipdemo.data import arrays
@@ -249,22 +250,15 @@ def _maybe_scientific(col: screening.Column) -> np.ndarray:
 
 def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],
                     screened: dict[str, screening.Screened], n: int) -> np.ndarray:
-    """Rows a cross-field check may flag. A kernel that did not give what a check reads (a date
-    check on a field without parsed days) leaves every row to the worded check."""
+    """Rows a cross-field check may flag, as each rule's entry in cross_rules.CROSS_RULES screens
+    them. A rule without a screen, or whose kernels did not give what it reads (a date check on a
+    field without parsed days), leaves every row to the worded check."""
     suspect = np.zeros(n, dtype=bool)
     for check in spec.checks:
         if check.field not in columns or check.other not in columns:
             continue
-        if check.rule == "not_before":
-            first, second = screened[check.field].days, screened[check.other].days
-            if first is None or second is None:
-                return np.ones(n, dtype=bool)
-            suspect |= (first < second) & (first != screening.NO_DAY) & (second != screening.NO_DAY)
-        elif check.rule == "cnipa_type":
-            digits = screened[check.field].type_digits
-            if digits is None:
-                return np.ones(n, dtype=bool)
-            suspect |= screening.type_mismatch(digits, columns[check.other])
+        pair = cross_rules.ScreenPair(screened[check.field], screened[check.other], columns[check.other])
+        suspect |= cross_rules.rule_named(check).suspects(pair, n)
     return suspect
 
 
