@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ipdemo.checks.codes import CNIPA_NEW, CNIPA_OLD
+from ipdemo.checks.cross_rules import type_from_number as type_from_number  # the cnipa_type rule's fill
 
 GRANT_KINDS = frozenset("BCUSYD")
 # CN + serial + kind letter (+ an optional digit: B1, A8); older numbers may carry no CN.
