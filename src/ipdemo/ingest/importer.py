@@ -11,6 +11,10 @@ The order matters for safety and for correct checks:
    go to a reject file); else journal first, then replace the ledger atomically. Organisations
    placed by address or credit code are then added to the enterprise register.
 
+_land runs steps 2-4 for one ledger as named stages: _join, _place, _newer_wins, _check_stage,
+_apply_stage, _journal. The counts it reports have one name each (ImportResult.counts), the same
+in the JSON and in the journal.
+
 Files given together for one ledger are joined on its key before the merge (basic information
 plus owners; two exports of the same records): where they disagree, the newer export wins.
 """
