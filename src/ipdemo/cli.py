@@ -213,42 +213,24 @@ def validate(
       ipdemo validate --format github                # annotations in GitHub Actions
       ipdemo validate --format junit > 校验结果.xml   # JUnit XML for GitLab CI
     """
-    from ipdemo.errors import PlanError
+    from ipdemo.checks.validate import validate_project
+    from ipdemo.engine.cache import cache_dir
+    from ipdemo.engine.dataset import load_dataset
     from ipdemo.render import problems as problem_render
 
     lg = _lang(lang)
-    problems = []
-    files: list[str] = []
-    try:
-        plan = _load(targets)
-    except PlanError as exc:
-        if not exc.problems:
-            with user_errors(lg):
-                raise
-        problems = exc.problems
-        plan = None
-    if plan is not None:
-        from ipdemo.checks.evidence import evidence_problems
-        from ipdemo.data.ledger import display_path
-        from ipdemo.engine.cache import cache_dir
-        from ipdemo.engine.dataset import load_dataset
-
-        with user_errors(lg):
-            data = load_dataset(plan)
-            # evidence files the archive will not hold: missing, or refused (outside the evidence folders)
-            problems = data.problems + evidence_problems(plan, list(data.tables), [d for d in [cache_dir()] if d])
-        files = [display_path(plan.source)] + [display_path(plan.ledger_path(n)) for n in plan.ledgers]
-    else:
-        files = [str(targets)]
+    with user_errors(lg):
+        result = validate_project(targets, lambda plan: load_dataset(plan).problems,
+                                  [d for d in [cache_dir()] if d])
+    problems = result.problems
     render = {
         ValidateFormat.text: lambda: problem_render.as_text(problems, lg),
         ValidateFormat.json: lambda: problem_render.as_json(problems, lg),
         ValidateFormat.github: lambda: problem_render.as_github(problems, lg),
-        ValidateFormat.junit: lambda: problem_render.as_junit(problems, files, lg),
+        ValidateFormat.junit: lambda: problem_render.as_junit(problems, result.files, lg),
     }[format]
     sys.stdout.write(render())
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    errors, warnings = result.errors, result.warnings
     if format == ValidateFormat.text:
         from ipdemo.i18n import count_of
 

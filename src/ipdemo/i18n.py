@@ -745,6 +745,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chart_areas_title": ("各{areas}对比", "{areas!c} side by side"),
     "chart_share_caption": ("各{area}占{whole}比例", "each {area}'s share of the {whole}"),
     "listing_every_area": ("各{area}", "every {area}"),
+    # --- rules ---
+    "plan_unknown_rule": (
+        "检查规则 {rule}（字段 {field}）不存在；可用的规则：{known}",
+        "the check rule {rule} (field {field}) does not exist; known rules: {known}"),
     # --- phase 3 ---
     "evidence_missing": (
         "佐证材料 {value!r} 不存在（记录 {key}）；请把文件放到佐证材料文件夹 {folders} 中，或改写为文号",

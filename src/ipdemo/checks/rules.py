@@ -16,8 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ipdemo.checks import fields
-from ipdemo.checks.codes import CNIPA_TYPE_DIGITS
+from ipdemo.checks import cross_rules, fields
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext, FieldType
 from ipdemo.errors import Problem
 from ipdemo.plan.model import LedgerSpec, Plan
@@ -117,40 +116,19 @@ def _params(ftype: FieldType, field: FieldContext, column: pd.Series, finding: f
 
 def _cross_checks(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str,
                   invalid: np.ndarray) -> list[Problem]:
+    """The plan's cross-field checks, each worded by its entry in cross_rules.CROSS_RULES."""
     problems: list[Problem] = []
     for check in spec.checks:
         a, b = values.get(check.field), values.get(check.other)
         if a is None or b is None:
             continue
-        if check.rule == "not_before":
-            first, second = fields.parse_iso_dates(a), fields.parse_iso_dates(b)
-            mask = (first < second).to_numpy(dtype=bool)
-            for i in np.flatnonzero(mask):
-                invalid[i] = True
-                problems.append(Problem(shown, int(lines[i]), check.field, "not_before", "error", {
-                    "field": check.field, "value": a.iloc[i], "other": check.other,
-                    "other_value": b.iloc[i]}))
-        elif check.rule == "cnipa_type":
-            digit = fields.cnipa_type_digit(a)
-            implied = digit.map(CNIPA_TYPE_DIGITS)
-            # A stated type that is none of the types a digit implies is the enum check's to word.
-            stated = b.isin(list(dict.fromkeys(CNIPA_TYPE_DIGITS.values())))
-            mask = (implied.notna() & stated & (implied != b)).to_numpy(dtype=bool)
-            words = _type_words(spec, check.other)
-            for i in np.flatnonzero(mask):
-                invalid[i] = True
-                problems.append(Problem(shown, int(lines[i]), check.other, "cnipa_type_mismatch", "error", {
-                    "value": a.iloc[i], "digit": digit.iloc[i], "number_type": implied.iloc[i],
-                    "number_label": words.get(implied.iloc[i], implied.iloc[i]), "type": b.iloc[i],
-                    "type_label": words.get(b.iloc[i], b.iloc[i])}))
+        rule = cross_rules.rule_named(check)
+        broken = rule.check(cross_rules.Pair(spec, check, a, b))
+        fname = rule.field_of(check)
+        for i in np.flatnonzero(broken.mask):
+            invalid[i] = True
+            problems.append(Problem(shown, int(lines[i]), fname, rule.code, "error", broken.params(int(i))))
     return problems
-
-
-def _type_words(spec: LedgerSpec, field: str) -> dict[str, str]:
-    """Canonical enum value → the plan's first label for it (invention → 发明): what a Chinese
-    message calls the value (the English one names the canonical value)."""
-    values = spec.fields[field].values or {}
-    return {value: labels[0] for value, labels in values.items() if labels}
 
 
 def duplicate_keys(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str,

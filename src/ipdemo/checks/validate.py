@@ -16,14 +16,17 @@ therefore checked without pandas ever being imported.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 import pyarrow as pa
 
+from ipdemo.checks import cross_rules
 from ipdemo.checks import screen as screening
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext, FieldType
 from ipdemo.data import arrays
@@ -249,22 +252,15 @@ def _maybe_scientific(col: screening.Column) -> np.ndarray:
 
 def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],
                     screened: dict[str, screening.Screened], n: int) -> np.ndarray:
-    """Rows a cross-field check may flag. A kernel that did not give what a check reads (a date
-    check on a field without parsed days) leaves every row to the worded check."""
+    """Rows a cross-field check may flag, as each rule's entry in cross_rules.CROSS_RULES screens
+    them. A rule without a screen, or whose kernels did not give what it reads (a date check on a
+    field without parsed days), leaves every row to the worded check."""
     suspect = np.zeros(n, dtype=bool)
     for check in spec.checks:
         if check.field not in columns or check.other not in columns:
             continue
-        if check.rule == "not_before":
-            first, second = screened[check.field].days, screened[check.other].days
-            if first is None or second is None:
-                return np.ones(n, dtype=bool)
-            suspect |= (first < second) & (first != screening.NO_DAY) & (second != screening.NO_DAY)
-        elif check.rule == "cnipa_type":
-            digits = screened[check.field].type_digits
-            if digits is None:
-                return np.ones(n, dtype=bool)
-            suspect |= screening.type_mismatch(digits, columns[check.other])
+        pair = cross_rules.ScreenPair(screened[check.field], screened[check.other], columns[check.other])
+        suspect |= cross_rules.rule_named(check).suspects(pair, n)
     return suspect
 
 
@@ -368,3 +364,71 @@ def _all_distinct(key: list[KeyPart]) -> bool:
         pc.binary_join_element_wise(*[p.array.cast(pa.large_string()) for p in parts],
                                     arrays.string("\x1f", pa.large_string()))
     return len(pc.unique(joined)) == parts[0].n
+
+
+# --- what `ipdemo validate` checks ---------------------------------------------------------------
+
+LedgerProblems = Callable[[Plan], list[Problem]]  # plan → the problems of every ledger, in plan order
+
+
+@dataclass
+class Validation:
+    """The result of validating a project: every problem, and the files that were checked."""
+
+    problems: list[Problem]
+    files: list[str]  # targets.yaml, then every ledger (as display_path shows them)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+    def as_dict(self, lang: str = "zh") -> dict:
+        """What `ipdemo validate --format json` prints."""
+        errors = [p.as_dict(lang) for p in self.problems if p.severity == "error"]
+        warnings = [p.as_dict(lang) for p in self.problems if p.severity == "warning"]
+        return {"valid": not errors, "errors": errors, "warnings": warnings}
+
+
+def validate_project(targets: Path, ledger_problems: LedgerProblems | None = None, guarded: Iterable[Path] = ()
+                     ) -> Validation:
+    """The validate command's rule set: the plan, every ledger, every evidence path. A plan that
+    cannot be read at all raises PlanError; a plan with problems is the result, ledgers unchecked.
+
+    ledger_problems: how the ledgers are checked (the command line passes the engine's cached
+    loader; by default every ledger is checked now, with the same result). guarded: folders no
+    evidence path may point into (the cache)."""
+    from ipdemo.checks.evidence import evidence_problems
+    from ipdemo.errors import PlanError
+    from ipdemo.plan.model import load_plan
+
+    try:
+        plan = load_plan(targets)
+    except PlanError as exc:
+        if not exc.problems:
+            raise
+        return Validation(exc.problems, [str(targets)])
+    problems = (ledger_problems or every_ledger_problems)(plan)
+    # evidence files the archive will not hold: missing, or refused (outside the evidence folders)
+    problems = problems + evidence_problems(plan, list(plan.ledgers), guarded)
+    files = [display_path(plan.source)] + [display_path(plan.ledger_path(n)) for n in plan.ledgers]
+    return Validation(problems, files)
+
+
+def every_ledger_problems(plan: Plan) -> list[Problem]:
+    """Every ledger checked now (no cache): their problems in plan order."""
+    refused = data_dir_problem(plan)
+    if refused is not None:
+        return [refused]
+    return [p for name in plan.ledgers for p in check_ledger_file(plan, name).problems]
+
+
+def data_dir_problem(plan: Plan) -> Problem | None:
+    """The data folder is a file: no ledger can be read from it."""
+    if plan.data_dir.exists() and not plan.data_dir.is_dir():
+        shown = display_path(plan.data_dir)
+        return Problem(shown, None, None, "data_dir_not_folder", params={"path": shown})
+    return None

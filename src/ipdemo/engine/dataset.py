@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipdemo.checks.screen import day_numbers, screened_day_numbers
-from ipdemo.checks.validate import check_ledger_file
+from ipdemo.checks.validate import check_ledger_file, data_dir_problem
 from ipdemo.data import arrays
 from ipdemo.data.store import read_committed
 from ipdemo.engine import cache
@@ -189,12 +189,11 @@ def load_dataset(plan: Plan, ledgers: list[str] | None = None) -> Dataset:
     """Every (or the named) ledger, checked; from the cache when the content is unchanged."""
     names = ledgers if ledgers is not None else list(plan.ledgers)
     data = Dataset(plan)
-    if plan.data_dir.exists() and not plan.data_dir.is_dir():  # data_dir: targets.yaml
+    refused = data_dir_problem(plan)  # data_dir: targets.yaml
+    if refused is not None:
         from ipdemo.checks.validate import _empty_table
-        from ipdemo.data.ledger import display_path
 
-        shown = display_path(plan.data_dir)
-        data.found.append(Problem(shown, None, None, "data_dir_not_folder", params={"path": shown}))
+        data.found.append(refused)
         for name in names:
             data.tables[name], data.invalid[name] = _empty_table(plan.ledgers[name]), []
         return data

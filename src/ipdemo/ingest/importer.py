@@ -11,6 +11,10 @@ The order matters for safety and for correct checks:
    go to a reject file); else journal first, then replace the ledger atomically. Organisations
    placed by address or credit code are then added to the enterprise register.
 
+_land runs steps 2-4 for one ledger as named stages: _join, _place, _newer_wins, _check_stage,
+_apply_stage, _journal. The counts it reports have one name each (ImportResult.counts), the same
+in the JSON and in the journal.
+
 Files given together for one ledger are joined on its key before the merge (basic information
 plus owners; two exports of the same records): where they disagree, the newer export wins.
 """
@@ -75,6 +79,11 @@ class Kept:
     stored_on: str  # the export date of the stored value
 
 
+# The counts (ImportResult.counts) an import's journal entry records, under the same keys as the
+# JSON: engine/summary.py and ingest/provenance.py read them back from old entries too.
+JOURNAL_COUNTS = ("added", "updated", "unchanged", "rejected", "outside", "other_office", "held")
+
+
 @dataclass
 class ImportResult:
     ledger: str
@@ -95,7 +104,7 @@ class ImportResult:
     written: bool = False
     exported_on: str | None = None
     exported_how: str | None = None
-    folded: int = 0  # publication rows folded into one record per application
+    folded_publications: int = 0  # publication rows folded into one record per application
     other_office: int = 0  # another patent office's numbers: skipped
     outside: int = 0  # outside the district: skipped
     held: int = 0  # cannot be placed: written to held_file to complete
@@ -119,20 +128,26 @@ class ImportResult:
 
     _identity: tuple[str, ...] = ()
 
+    def counts(self) -> dict[str, int]:
+        """Every count of the import under the one name users read it by: the key of the JSON
+        (README documents them) and, for JOURNAL_COUNTS, of the journal entry."""
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+                "outside": self.outside, "other_office": self.other_office, "held": self.held,
+                "suggested": self.suggested, "unassigned": self.unassigned,
+                "folded_publications": self.folded_publications, "recognised": self.recognised,
+                "same_record": self.same_record}
+
     def as_dict(self, lang: str = "zh", personal: tuple[str, ...] = ()) -> dict:
         def change(c: Change) -> dict:
             hidden = c.field in personal
             return {"key": c.key, "field": c.field, "old": "***" if hidden else c.old,
                     "new": "***" if hidden else c.new}
 
+        counts = self.counts()
+        journaled = {key: counts.pop(key) for key in JOURNAL_COUNTS}
         return {"ledger": self.ledger, "source": self.source, "sources": self.sources, "sha256": self.sha256,
                 "encoding": self.encoding, "sheet": self.sheet, "exported_on": self.exported_on,
-                "exported_on_from": self.exported_how, "added": self.added, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected": self.rejected, "outside": self.outside,
-                "other_office": self.other_office, "held": self.held, "held_file": self.held_file,
-                "suggested": self.suggested,
-                "unassigned": self.unassigned, "folded_publications": self.folded, "recognised": self.recognised,
-                "same_record": self.same_record,
+                "exported_on_from": self.exported_how, **journaled, "held_file": self.held_file, **counts,
                 "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
                 "ledger_chosen": self.choices[0] if len(self.choices) == 1 else self.choices,
                 "set_over_columns": self.set_over, "unused_columns": self.unused_columns,
@@ -358,8 +373,66 @@ def _joined(spec: LedgerSpec, group: list[Prepared]) -> Joined:
                   out["__date"].to_numpy(dtype=object))
 
 
+@dataclass
+class Landing:
+    """The incoming rows placed against the stored ledger (under the lock): what the later stages
+    read. merged: the rows as they would be stored; where: the stored row each matches (-1: new)."""
+
+    stored: pd.DataFrame
+    order: list[str]  # the stored column order (new fields after it)
+    joined: Joined
+    merged: pd.DataFrame
+    where: np.ndarray
+    unplaced: np.ndarray  # new rows that cannot be placed: held for the clerk
+
+
+@dataclass
+class Checked:
+    """What the check stage decided: the problems that are errors, the invalid rows, and the
+    source rows they came from."""
+
+    errors: list[Problem]
+    invalid: np.ndarray
+    rejected_lines: set[tuple[str, int]]
+
+
+@dataclass
+class Applied:
+    """The ledger as it will be written, the stored values this export confirms, and the held
+    rows per source (row numbers and reasons)."""
+
+    table: pd.DataFrame
+    confirmed: dict
+    held: dict[int, tuple[np.ndarray, list[str]]]
+
+
 def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> ImportResult:
+    """One ledger's import in stages: join the sources, place them against the stored ledger,
+    let newer exports win, check, apply; then (not on a dry run) journal and write."""
     spec = plan.ledgers[name]
+    joined, result = _join(spec, name, group, options)
+    # A dry run only reads, so it takes no lock and creates no lock file.
+    with (nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options))):
+        landing = _place(plan, spec, name, joined, result)
+        _newer_wins(plan, name, spec, landing, result)
+        checked = _check_stage(plan, name, spec, landing, group, result, options)
+        applied = _apply_stage(spec, landing, checked, result)
+        if options.dry_run:
+            _preview_register(plan, group, result, checked.rejected_lines)
+            return result
+        _journal(plan, name, spec, group, landing, checked, applied, result, options)
+        _update_register(plan, group, result, checked.rejected_lines)
+    return result
+
+
+def _lock_timeout(options: Options) -> float:
+    if options.lock_timeout is not None:
+        return options.lock_timeout
+    return float(os.environ.get("IPDEMO_LOCK_TIMEOUT", "60"))
+
+
+def _join(spec: LedgerSpec, name: str, group: list[Prepared], options: Options) -> tuple[Joined, ImportResult]:
+    """Stage 1: the sources joined on the key, and the result's facts about the sources."""
     first = group[0].source
     joined = join_sources(spec, group)
     result = ImportResult(name, ", ".join(p.source.display for p in group), sha256_bytes(first.data),
@@ -368,94 +441,116 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     result._identity = tuple(f for f, fs in spec.fields.items() if fs.identity)
     newest = max(group, key=lambda p: p.exported.day).exported
     result.exported_on, result.exported_how = newest.iso(), newest.how
-    errors: list[Problem] = [e for p in group for e in p.errors]
     result.warnings = [w for p in group for w in p.warnings]
     result.choices = [dict(p.choice.as_dict(), file=p.source.display) for p in group if p.choice is not None]
     result.set_over = [dict(s.as_dict(), file=p.source.display) for p in group for s in p.set_over]
     result.unused_columns = list(dict.fromkeys(h for p in group for h in p.unused))
     for p in group:
-        result.folded += p.folded
+        result.folded_publications += p.folded
         result.other_office += p.other_office
         result.skipped_rows += [{"file": p.source.display, "row": s.row, "kind": s.kind, "text": s.text}
                                 for s in p.source.skipped]
+    return joined, result
+
+
+def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: ImportResult) -> Landing:
+    """Stage 2: the ledger re-read under the lock, the incoming rows merged into it (stored towns
+    and parties kept), rows outside the district set aside and never checked."""
+    stored, order = _stored(plan, name, plan.ledger_path(name))
+    if identity.applies(spec):
+        stored, joined = _recognise(spec, stored, joined, result)
+    merged, where = merge(stored, joined.frame, spec)
+    keep_stored_towns(stored, merged, where, joined)
+    keep_stored_parties(spec, stored, merged, where)
+    outside, unplaced = _set_aside(joined, where, result)
+    if outside.any():  # outside rows are not the district's: not even checked
+        inside = ~outside
+        joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
+        unplaced = unplaced[inside]
+    return Landing(stored, order, joined, merged, where, unplaced)
+
+
+def _newer_wins(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, result: ImportResult) -> None:
+    """Stage 3: a value a newer export set is kept; statuses take the export's date."""
+    stored, merged, where, joined = landing.stored, landing.merged, landing.where, landing.joined
+    result.kept_newer = newer_wins(plan, name, spec, stored, merged, where, joined.exported)
+    date_statuses(spec, stored, joined.frame, merged, where, joined.exported)
+
+
+def _check_stage(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, group: list[Prepared],
+                 result: ImportResult, options: Options) -> Checked:
+    """Stage 4: the merged rows checked as they would be stored; any error refuses the import
+    (RowsRejected) unless the user skips invalid rows."""
+    joined = landing.joined
+    errors: list[Problem] = [e for p in group for e in p.errors]
+    problems, invalid = _check(plan, name, landing.merged, joined, group)
+    errors += [p for p in problems if p.severity == "error"]
+    # An unassigned town is said once in the summary (unassigned), not once per row.
+    result.warnings += _once([p for p in problems if p.severity == "warning" and p.code != "town_unassigned"])
+    for i, p in enumerate(group):  # rows named by a problem of their own source (ragged, ambiguous date)
+        lines = [e.line for e in errors if e.file == p.source.display and e.line is not None]
+        if lines:
+            invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
+    errors = sorted(_once(errors), key=lambda p: (p.file, p.line or 0))
+    result.errors = missing_columns_said_once(spec, group, errors)
+    result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) + p.rejected_rows for p in group)
+    if result.errors and not options.skip_invalid:
+        raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
+                           path=result.source, ledger=name, chosen=result.choices)
+    rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
+    return Checked(errors, invalid, rejected_lines)
+
+
+def _apply_stage(spec: LedgerSpec, landing: Landing, checked: Checked, result: ImportResult) -> Applied:
+    """Stage 5: the valid, placed rows applied to the stored ledger; the counts of what changed."""
+    merged, where, invalid = landing.merged, landing.where, checked.invalid
+    keep = ~invalid & ~landing.unplaced  # held rows were checked (a bad one fails the import) but wait
+    # A rejected row is in the reject file only: held are the valid rows that wait for a town.
+    held = _held(landing.joined, landing.unplaced & ~invalid, result)
+    if "town" in spec.fields:
+        result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
+    table, changes, new_keys, unchanged = apply(landing.stored, merged[keep].reset_index(drop=True),
+                                                where[keep], spec, landing.order)
+    changes = result.changes + changes  # keys linked by _recognise come first
+    confirmed = confirmed_values(spec, landing.stored, merged[keep].reset_index(drop=True), where[keep])
+    result.added, result.updated = len(new_keys), len({c.key for c in changes})
+    result.unchanged, result.changes, result.new_keys = unchanged, changes, new_keys
+    return Applied(table, confirmed, held)
+
+
+def _journal(plan: Plan, name: str, spec: LedgerSpec, group: list[Prepared], landing: Landing, checked: Checked,
+             applied: Applied, result: ImportResult, options: Options) -> None:
+    """Stage 6: the reject and held files first, then the journal entry, then the ledger,
+    atomically (a failure before the last step leaves the ledger as it was)."""
+    errors, joined, unplaced, invalid = checked.errors, landing.joined, landing.unplaced, checked.invalid
     ledger_path = plan.ledger_path(name)
-    timeout = options.lock_timeout
-    if timeout is None:
-        timeout = float(os.environ.get("IPDEMO_LOCK_TIMEOUT", "60"))
-    # A dry run only reads, so it takes no lock and creates no lock file.
-    with (nullcontext() if options.dry_run else data_lock(plan.data_dir, timeout)):
-        stored, order = _stored(plan, name, ledger_path)
-        if identity.applies(spec):
-            stored, joined = _recognise(spec, stored, joined, result)
-        merged, where = merge(stored, joined.frame, spec)
-        keep_stored_towns(stored, merged, where, joined)
-        keep_stored_parties(spec, stored, merged, where)
-        outside, unplaced = _set_aside(joined, where, result)
-        if outside.any():  # outside rows are not the district's: not even checked
-            inside = ~outside
-            joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
-            unplaced = unplaced[inside]
-        incoming = joined.frame
-        result.kept_newer = newer_wins(plan, name, spec, stored, merged, where, joined.exported)
-        date_statuses(spec, stored, incoming, merged, where, joined.exported)
-        problems, invalid = _check(plan, name, merged, joined, group)
-        errors += [p for p in problems if p.severity == "error"]
-        # An unassigned town is said once in the summary (unassigned), not once per row.
-        result.warnings += _once([p for p in problems if p.severity == "warning" and p.code != "town_unassigned"])
-        for i, p in enumerate(group):  # rows named by a problem of their own source (ragged, ambiguous date)
-            lines = [e.line for e in errors if e.file == p.source.display and e.line is not None]
-            if lines:
-                invalid |= (joined.origin == i) & np.isin(joined.lines, lines)
-        errors = sorted(_once(errors), key=lambda p: (p.file, p.line or 0))
-        result.errors = missing_columns_said_once(spec, group, errors)
-        result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) + p.rejected_rows for p in group)
-        if result.errors and not options.skip_invalid:
-            raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
-                               path=result.source, ledger=name, chosen=result.choices)
-        rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
-        keep = ~invalid & ~unplaced  # held rows were checked (a bad one fails the import) but wait
-        # A rejected row is in the reject file only: held are the valid rows that wait for a town.
-        held = _held(joined, unplaced & ~invalid, result)
-        if "town" in spec.fields:
-            result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
-        table, changes, new_keys, unchanged = apply(stored, merged[keep].reset_index(drop=True),
-                                                    where[keep], spec, order)
-        changes = result.changes + changes  # keys linked by _recognise come first
-        confirmed = confirmed_values(spec, stored, merged[keep].reset_index(drop=True), where[keep])
-        result.added, result.updated = len(new_keys), len({c.key for c in changes})
-        result.unchanged, result.changes, result.new_keys = unchanged, changes, new_keys
-        if options.dry_run:
-            _preview_register(plan, group, result, rejected_lines)
-            return result
-        if errors:
-            result.reject_file = ", ".join(_write_rejects(p.source, errors, options.lang) for p in group
-                                           if any(e.file == p.source.display for e in errors))
-        # Held rows are written out before the ledger changes: a failure here changes nothing.
-        suggest = Suggester(plan) if held else None
-        held_files = {i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
-                      for i, (lines, reasons) in held.items()}
-        result.suggested = suggest.made if suggest is not None else 0
-        result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
-        before = ledger_path.read_bytes() if ledger_path.exists() else b""
-        data = serialise(table) if (result.added or result.updated or not before) else before
-        append_journal(plan.data_dir, {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import",
-            "ledger": name, "source": ", ".join(p.source.path.name for p in group), "source_sha256": result.sha256,
-            "ledger_chosen": result.choices,
-            "exported_on": result.exported_on,
-            "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
-            "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
-            "rejected": result.rejected, "outside": result.outside, "other_office": result.other_office,
-            "held": result.held, "sources": [_from_project(plan, p.source.path) for p in group],
-            "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
-                          for i, path in held_files.items()},
-            "new_keys": new_keys, "new_keys_total": len(new_keys), "confirmed": confirmed,
-            "changes": [c.__dict__ for c in changes]})
-        if data != before:
-            atomic_write_bytes(ledger_path, data)
-            result.written = True
-        _update_register(plan, group, result, rejected_lines)
-    return result
+    if errors:
+        result.reject_file = ", ".join(_write_rejects(p.source, errors, options.lang) for p in group
+                                       if any(e.file == p.source.display for e in errors))
+    # Held rows are written out before the ledger changes: a failure here changes nothing.
+    suggest = Suggester(plan) if applied.held else None
+    held_files = {i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
+                  for i, (lines, reasons) in applied.held.items()}
+    result.suggested = suggest.made if suggest is not None else 0
+    result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
+    before = ledger_path.read_bytes() if ledger_path.exists() else b""
+    data = serialise(applied.table) if (result.added or result.updated or not before) else before
+    counts = result.counts()
+    append_journal(plan.data_dir, {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import",
+        "ledger": name, "source": ", ".join(p.source.path.name for p in group), "source_sha256": result.sha256,
+        "ledger_chosen": result.choices,
+        "exported_on": result.exported_on,
+        "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
+        **{key: counts[key] for key in JOURNAL_COUNTS},
+        "sources": [_from_project(plan, p.source.path) for p in group],
+        "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
+                      for i, path in held_files.items()},
+        "new_keys": result.new_keys, "new_keys_total": len(result.new_keys), "confirmed": applied.confirmed,
+        "changes": [c.__dict__ for c in result.changes]})
+    if data != before:
+        atomic_write_bytes(ledger_path, data)
+        result.written = True
 
 
 def missing_columns_said_once(spec: LedgerSpec, group: list[Prepared], errors: list[Problem]) -> list[Problem]:

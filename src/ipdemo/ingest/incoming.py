@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ipdemo.checks import fields
+from ipdemo.checks import cross_rules, fields
 from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
@@ -520,13 +520,15 @@ def _one_record_per_value(spec: LedgerSpec, prepared: Prepared) -> None:
 
 
 def _derive_type(spec: LedgerSpec, prepared: Prepared) -> None:
-    """A patent type the export does not state comes from the application number's type digit."""
+    """A value the export does not state comes from its cross-field rule's fill, if it has one (a
+    patent type from the application number's type digit)."""
     for check in spec.checks:
-        if check.rule != "cnipa_type":
+        fill = cross_rules.rule_named(check).fill
+        if fill is None:
             continue
         stated = prepared.frame[check.other]
         if (stated == "").any():
-            implied = publications.type_from_number(prepared.frame[check.field])
+            implied = fill(prepared.frame[check.field])
             prepared.frame[check.other] = stated.where(stated != "", implied)
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ipdemo.checks.codes import CNIPA_NEW, CNIPA_OLD, CNIPA_TYPE_DIGITS
+from ipdemo.checks.codes import CNIPA_NEW, CNIPA_OLD
+from ipdemo.checks.cross_rules import type_from_number as type_from_number  # the cnipa_type rule's fill
 
 GRANT_KINDS = frozenset("BCUSYD")
 # CN + serial + kind letter (+ an optional digit: B1, A8); older numbers may carry no CN.
@@ -49,15 +50,6 @@ def other_office_mask(numbers: pd.Series) -> np.ndarray:
     """True for application numbers of another patent office (WO, US, EP, PCT/…). The numbers
     are normalised already (checks/fields.normalise_cnipa: upper case, no spaces)."""
     return numbers.str.match(OTHER_OFFICE).to_numpy(dtype=bool)
-
-
-def type_from_number(numbers: pd.Series) -> pd.Series:
-    """The patent type that a CNIPA number's type digit implies ('' when it implies none).
-
-    Normalised numbers only: YYYYTNNNNNNN.C (digit 5) or the pre-2003 YYTNNNNN.C (digit 3)."""
-    digit = numbers.str.extract(r"^(?:[0-9]{4}([0-9])[0-9]{7}|[0-9]{2}([0-9])[0-9]{5})\.[0-9X]$")
-    found = digit[0].fillna(digit[1]).fillna("")
-    return found.map(CNIPA_TYPE_DIGITS).fillna("").astype("str")
 
 
 @dataclass

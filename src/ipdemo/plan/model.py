@@ -254,8 +254,12 @@ class FieldSpec(_Model):
     values_from: Literal["tasks"] | None = None
 
 
+# The cross-field rules a ledger's `checks:` may name; each has its entry in checks/cross_rules.py.
+CheckRule = Literal["not_before", "cnipa_type"]
+
+
 class CheckSpec(_Model):
-    rule: Literal["not_before", "cnipa_type"]
+    rule: CheckRule
     field: str
     other: str
 

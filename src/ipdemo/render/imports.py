@@ -31,7 +31,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     lines += _why(result, plan, t, lang)
     if result.exported_on:
         lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
-    counts = {"folded": result.folded, "other_office": result.other_office, "outside": result.outside,
+    counts = {"folded": result.folded_publications, "other_office": result.other_office, "outside": result.outside,
               "unassigned": result.unassigned, "recognised": result.recognised, "same_record": result.same_record,
               "kept": len(result.kept_newer), "transfers": len(result.transfers), "register": result.register_added}
     lines += [t(key, n=counts[key]) for key in COUNTS if counts[key]]

@@ -24,10 +24,9 @@ def as_text(problems: list[Problem], lang: str) -> str:
 
 
 def as_json(problems: list[Problem], lang: str) -> str:
-    errors = [p.as_dict(lang) for p in problems if p.severity == "error"]
-    warnings = [p.as_dict(lang) for p in problems if p.severity == "warning"]
-    return json.dumps({"valid": not errors, "errors": errors, "warnings": warnings},
-                      ensure_ascii=False, indent=2, default=str) + "\n"
+    from ipdemo.checks.validate import Validation  # its JSON shape; pyarrow only when asked for
+
+    return json.dumps(Validation(problems, []).as_dict(lang), ensure_ascii=False, indent=2, default=str) + "\n"
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
