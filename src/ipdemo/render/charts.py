@@ -17,6 +17,7 @@ from typing import Iterator
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import Progress, by_town, facts_of
 from ipdemo.i18n import label, localized, message
+from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
 from ipdemo.render.report import name_of, unassigned_label
 
@@ -79,11 +80,11 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
     end = progress.window.end
     start = plan.plan.start
     for item in progress.indicators:
-        if item.kind not in ("cumulative", "stock") or item.target is None:
+        if not item.spec.burns_up or item.target is None:
             continue
         ind = plan.indicator(item.id)
         days, values = facts_of(data, ind).series(start, end)
-        due = ind.due if item.kind == "stock" and ind.due else plan.plan.end
+        due = ind.due if item.spec.pace_to_due and ind.due else plan.plan.end
         base = item.baseline or 0
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
         ax.plot(days, [v if v is not None else float("nan") for v in values], color=COLOURS["actual"],
@@ -107,7 +108,7 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
 def _shareable(plan: Plan, row: dict) -> bool:
     """A volume whose towns add up to the whole: cumulative or stock counts and sums, not ratios."""
     ind = plan.indicator(row["id"])
-    return row["kind"] in ("cumulative", "stock") and bool(row["district"]) and \
+    return kind_spec(row["kind"]).shares_by_area and bool(row["district"]) and \
         not any(m.per_population for m in ind.measures)
 
 
@@ -147,7 +148,7 @@ def annual_charts(progress: Progress, lang: str) -> list[dict]:
     plt = _pyplot()
     charts = []
     for item in progress.indicators:
-        if item.kind != "annual" or not item.years:
+        if not item.spec.yearly or not item.years:
             continue
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
         years = [str(y.year) for y in item.years]

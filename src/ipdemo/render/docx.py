@@ -37,6 +37,7 @@ from typing import Any
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import IndicatorProgress, Progress, by_town
 from ipdemo.i18n import label, localized, message, numeral, sentences
+from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
 from ipdemo.plan.text import escape_xml
 from ipdemo.render.grid import cell_text
@@ -263,7 +264,7 @@ def _summary_sentence(progress: Progress, lang: str) -> str:
 
 
 def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[str]:
-    if i.kind == "milestone" and (i.target or 0) <= 1:
+    if i.spec.done_on_date and (i.target or 0) <= 1:
         actual_text = label("report.done" if i.actual else "report.not_done", lang)
     else:
         actual_text = _num(i.actual)
@@ -274,16 +275,17 @@ def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[
 def _note(i: IndicatorProgress, lang: str) -> str:
     """Per-year figures, milestone dates: what the table's columns cannot say."""
     comma = label("punct.comma", lang)
-    if i.kind == "annual" and i.years:
+    spec = i.spec
+    if spec.yearly and i.years:
         return comma.join(label("docx.annual_note", lang, year=y.year, actual=_num(y.actual), target=_num(y.target))
                           for y in i.years)
-    if i.kind == "milestone":
+    if spec.done_on_date:
         if i.towns_missing:
             return label("report.towns_missing", lang, towns=label("punct.list", lang).join(i.towns_missing))
         if i.done_on:
             return label("docx.done_on", lang, date=i.done_on) + (label("report.late", lang) if i.late else "")
         return ""
-    if i.kind == "trend" and i.years:
+    if spec.directional and i.years:
         return comma.join([label("docx.trend_start", lang, value=_num(i.baseline)),
                            *[label("docx.trend_year", lang, year=y.year, actual=_num(y.actual)) for y in i.years]])
     if i.above_max:
@@ -302,7 +304,7 @@ def town_table(plan: Plan, rows: list[dict], lang: str) -> tuple[list[str], list
     body = []
     for r in rows:
         values = [r["towns"].get(name) for name in towns]
-        district_level = r["kind"] == "milestone" and not _per_town(plan, r["id"])
+        district_level = kind_spec(r["kind"]).done_on_date and not _per_town(plan, r["id"])
         if district_level or all(v is None for v in values):
             continue
         name = localized(r["name"], r["name_en"], lang)
@@ -330,10 +332,10 @@ def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, st
         return label(f"docx.{key}", lang, **params)
 
     out: list[tuple[str, str]] = []
-    behind = [i for i in progress.indicators if i.status in RISKY and i.kind != "milestone"]
+    behind = [i for i in progress.indicators if i.status in RISKY and not i.spec.done_on_date]
     if behind:
         out.append((t("p_behind"), sentences((_behind_text(i, lang) for i in behind), lang)))
-    missed = [i for i in progress.indicators if i.kind == "milestone" and (i.late or i.status == "behind")]
+    missed = [i for i in progress.indicators if i.spec.done_on_date and (i.late or i.status == "behind")]
     if missed:
         texts = []
         for i in missed:
@@ -364,7 +366,7 @@ def _behind_text(i: IndicatorProgress, lang: str) -> str:
         return label(f"docx.{key}", lang, **params)
 
     status = status_text(i.status, lang)
-    if i.kind == "annual" and i.years:
+    if i.spec.yearly and i.years:
         y = i.years[-1]
         worst = next((y for y in i.years if y.status == "behind"), y)
         return t("behind_annual", name=name_of(i, lang), year=worst.year, actual=_num(worst.actual),
@@ -387,12 +389,13 @@ def next_steps(progress: Progress, lang: str) -> list[str]:
         if i.status not in RISKY:
             continue
         if i.needed_per_week is not None and i.needed_per_week > 0:
-            target = i.years[-1].target if i.kind == "annual" and i.years else i.target
+            yearly = i.spec.yearly and bool(i.years)
+            target = i.years[-1].target if yearly else i.target
             gap = max(0.0, (target or 0) - (i.actual or 0)) if isinstance(i.actual, (int, float)) else None
-            left = (i.years[-1].end - progress.window.end).days / 7 if i.kind == "annual" and i.years else weeks
+            left = (i.years[-1].end - progress.window.end).days / 7 if yearly else weeks
             lines.append(t("next_item", name=name_of(i, lang), gap=_num(_round(gap)), unit=i.unit,
                            weeks=_num(_round(left, 1)), rate=_num(i.needed_per_week)))
-        elif i.kind in ("milestone", "cumulative", "annual", "range", "stock"):
+        elif not i.spec.directional:
             lines.append(t("next_item_done_due", name=name_of(i, lang)))
     if not lines:
         return [t("next_none"), t("next_close")]
@@ -779,7 +782,7 @@ def _texts(fig) -> list[str]:
 
 
 def _percent_chart(plan: Plan, progress: Progress, lang: str, ascii_only: bool):
-    items = [i for i in progress.indicators if i.percent is not None and i.kind != "milestone"]
+    items = [i for i in progress.indicators if i.percent is not None and i.spec.amount]
     if not items:
         return None
     fig = _figure_of(7.2, 0.32 * len(items) + 1.0)
@@ -805,7 +808,7 @@ def _burnup_chart(plan: Plan, data: Dataset, progress: Progress, lang: str, asci
 
     from ipdemo.engine.summary import burn_up
 
-    items = [i for i in progress.indicators if i.kind == "cumulative" and i.target][:4]
+    items = [i for i in progress.indicators if i.spec.burns_up and i.target][:4]
     if not items or progress.window.baseline:  # before the plan starts nothing has accumulated yet
         return None
     fig = _figure_of(7.2, 4.6)
@@ -832,7 +835,7 @@ def _burnup_chart(plan: Plan, data: Dataset, progress: Progress, lang: str, asci
 
 
 def _towns_chart(plan: Plan, rows: list[dict], lang: str, ascii_only: bool):
-    chosen = [r for r in rows if r["kind"] == "cumulative" and r["district"]][:4]
+    chosen = [r for r in rows if kind_spec(r["kind"]).shares_by_area and r["district"]][:4]
     if not chosen:
         return None
     names = list(chosen[0]["towns"])
