@@ -274,13 +274,6 @@ class Facts:
             return None
         return EPOCH + timedelta(days=int(days[0]))
 
-    def series(self, start: date, end: date, step_days: int = 7) -> tuple[list[date], list[float | None]]:
-        """The district's level (or cumulative flow) every `step_days` from `start`, and on `end`."""
-        days = [start + timedelta(days=d) for d in range(0, max(0, (end - start).days) + 1, step_days)]
-        if not days or days[-1] != end:
-            days.append(end)
-        return days, [self.level(d) for d in days]
-
 
 def _alive_spans(days: np.ndarray, ends: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per key, the union of its records' [day, end) spans, as (starts, ends) of the merged spans
