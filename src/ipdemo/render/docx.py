@@ -677,7 +677,7 @@ def _properties(doc, plan: Plan, as_of: date, lang: str) -> None:
     props.keywords = props.comments = props.category = ""
 
 
-# --- charts (PNG: render/charts.py draws them; the font is found here) ------------------------------------------------
+# --- charts (PNG, drawn by render/charts.py; the CJK font is found here) --------------------
 
 CJK_PREFERRED = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Source Han Sans CN",
                  "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
