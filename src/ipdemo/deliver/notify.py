@@ -328,7 +328,7 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
     indicators = [m.indicator for m in summary.movements]
     counts = {s: sum(i.status == s for i in indicators) for s in ("achieved", "on_track", "at_risk", "behind")}
     lines = [d("overall", total=len(indicators), **counts)]
-    for m in [m for m in summary.movements if m.indicator.kind == "cumulative" and m.indicator.target][:HEADLINES]:
+    for m in [m for m in summary.movements if m.indicator.spec.headline and m.indicator.target][:HEADLINES]:
         i = m.indicator
         delta = label("punct.paren", lang, text=f"+{cell_text(m.delta)}") if m.delta else ""
         lines.append(d("headline_item", name=_md(name_of(i, lang)), actual=cell_text(i.actual), target=cell_text(i.target),

@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 from ipdemo.data import arrays
 from ipdemo.engine.dataset import NO_TOWN_CODE, UNASSIGNED_CODE, Dataset
 from ipdemo.errors import UsageError
+from ipdemo.plan.kinds import UNKNOWN, KindSpec, kind_spec
 from ipdemo.plan.model import Indicator, Measure, Phase, Plan, record_quantum, unit_scale
 
 EPOCH = date(1970, 1, 1)
@@ -140,7 +141,7 @@ class Facts:
         self.distinct = any(m.aggregate == "distinct" for m in ind.measures)
         self.per_population = next((m.per_population for m in ind.measures if m.per_population), None)
         # Flows count inside the plan period only; levels and milestones see every record.
-        self.from_start = not self.stock and ind.kind != "milestone"
+        self.from_start = not self.stock and not ind.spec.done_on_date
         # Whether any of its ledgers may hold records whose town is not yet known (未划分区镇).
         self.unassignable = any(data.unassignable(m.ledger) for m in ind.measures)
         parts = [self._rows(data, m) for m in ind.measures]
@@ -273,13 +274,6 @@ class Facts:
             return None
         return EPOCH + timedelta(days=int(days[0]))
 
-    def series(self, start: date, end: date, step_days: int = 7) -> tuple[list[date], list[float | None]]:
-        """The district's level (or cumulative flow) every `step_days` from `start`, and on `end`."""
-        days = [start + timedelta(days=d) for d in range(0, max(0, (end - start).days) + 1, step_days)]
-        if not days or days[-1] != end:
-            days.append(end)
-        return days, [self.level(d) for d in days]
-
 
 def _alive_spans(days: np.ndarray, ends: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per key, the union of its records' [day, end) spans, as (starts, ends) of the merged spans
@@ -340,6 +334,11 @@ class IndicatorProgress:
     towns_done: list[str] = field(default_factory=list)
     towns_missing: list[str] = field(default_factory=list)
 
+    @property
+    def spec(self) -> KindSpec:
+        """What its kind is (plan/kinds.py)."""
+        return kind_spec(self.kind)
+
     def as_dict(self) -> dict:
         out = asdict(self)
         for key in ("due", "done_on"):
@@ -376,7 +375,7 @@ class Progress:
                       "whole_en": en.whole},
             # Where the plan started: every level (stock, trend) on the day before the start.
             "baseline": {"on": (start - DAY).isoformat(),
-                         "levels": {i.id: i.baseline for i in self.indicators if i.kind in ("stock", "trend")
+                         "levels": {i.id: i.baseline for i in self.indicators if i.spec.level
                                     or i.baseline is not None}},
             "invalid_rows": self.invalid_rows,
             "indicators": [i.as_dict() for i in self.indicators],
@@ -489,17 +488,29 @@ def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,
                        town: str | None = None) -> IndicatorProgress:
     out = IndicatorProgress(ind.id, ind.name, ind.name_en, ind.kind, ind.unit, ind.plan_text,
                             min=ind.min, max=ind.max, due=ind.due, comparison=ind.comparison)
-    handler = {"cumulative": _flow, "stock": _flow, "range": _flow, "annual": _annual,
-               "milestone": _milestone, "trend": _trend}[ind.kind]
-    handler(plan, facts, ind, window, town, out)
-    if window.phase is not None and ind.kind not in ("milestone",):
+    spec = ind.spec
+    _figures_of(spec)(plan, facts, ind, window, town, out)
+    if window.phase is not None and spec.amount:
         out.phase_increment = _r(facts.between(window.phase.start, window.end, town))
-    if town is not None and ind.kind != "milestone" and not facts.per_population:
-        district = facts.level(window.end) if ind.kind not in ("annual",) else \
-            facts.between(date(window.end.year, 1, 1), window.end)
+    if town is not None and spec.amount and not facts.per_population:
+        district = facts.between(date(window.end.year, 1, 1), window.end) if spec.yearly else \
+            facts.level(window.end)
         local = out.actual
         out.share = _pct(local, district) if district else None
     return out
+
+
+def _figures_of(spec: KindSpec):
+    """How a kind's figures are computed: a milestone's date, a trend's yearly levels, a yearly
+    target's years, else a flow or level against its target. An unknown kind is refused, never
+    counted as some other kind."""
+    if spec is UNKNOWN:
+        raise ValueError("an indicator kind plan/kinds.py does not know")
+    if spec.done_on_date:
+        return _milestone
+    if spec.directional:
+        return _trend
+    return _annual if spec.yearly else _flow
 
 
 def _town_target(ind: Indicator, town: str | None, district_target: float | None) -> float | None:
@@ -513,9 +524,9 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
           out: IndicatorProgress) -> None:
     actual = facts.level(window.end, town)
     out.actual = _r(actual)
-    goal = ind.min if ind.kind == "range" else ind.target
+    goal = ind.min if ind.spec.bounded else ind.target
     target = _town_target(ind, town, goal)
-    if ind.kind == "range" and town is not None:
+    if ind.spec.bounded and town is not None:
         out.min = out.max = None
     out.target = _r(target)  # a range's target is its minimum; max is reported beside it
     base = facts.level(plan.plan.start - DAY, town) if facts.stock else 0.0
@@ -524,11 +535,11 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
     if actual is None or target is None:
         return
     out.percent = _pct(actual, target)
-    if ind.kind == "range" and ind.max is not None and town is None and actual > ind.max:
+    if ind.spec.bounded and ind.max is not None and town is None and actual > ind.max:
         out.above_max = True
     if window.baseline:  # before the plan: levels and targets, nothing is due yet
         return
-    due = ind.due if ind.kind == "stock" and ind.due else plan.plan.end
+    due = ind.due if ind.spec.pace_to_due and ind.due else plan.plan.end
     share = elapsed_share(plan.plan.start, due, window.end)
     base = base or 0.0
     expected = base + (target - base) * share
@@ -699,7 +710,7 @@ def shown_towns(plan: Plan, rows: list[dict]) -> list[str]:
 
 def _unassigned(plan: Plan, facts: Facts, ind: Indicator, window: Window) -> float | None:
     """The indicator's actual over the records whose town is not yet known, read as a town's is."""
-    if not facts.unassignable or (ind.kind == "milestone" and ind.per_town):
+    if not facts.unassignable or (ind.spec.done_on_date and ind.per_town):
         return None  # a per-town milestone counts plan towns; unassigned is no town to complete
     return indicator_progress(plan, facts, ind, window, UNASSIGNED).actual
 
@@ -707,7 +718,7 @@ def _unassigned(plan: Plan, facts: Facts, ind: Indicator, window: Window) -> flo
 def _total(plan: Plan, facts: Facts, ind: Indicator, end: date) -> float | None:
     """The running total on `end` as the main report reads it: a milestone's towns done (or
     1 / 0), else the cumulative flow or the level."""
-    if ind.kind == "milestone":
+    if ind.spec.done_on_date:
         return indicator_progress(plan, facts, ind, Window(plan.plan.start, end)).actual
     return _r(facts.level(end))
 
@@ -762,7 +773,7 @@ def by_period(plan: Plan, data: Dataset, window: Window, freq: str) -> list[dict
         facts = facts_of(data, ind)
         series = []
         for label, start, end in spans:
-            increment = None if ind.kind in ("trend", "stock") else _increment(plan, facts, ind, start, end)
+            increment = None if ind.spec.level else _increment(plan, facts, ind, start, end)
             series.append({"period": label, "increment": increment, "total": _total(plan, facts, ind, end)})
         rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "series": series})
     return rows

@@ -41,6 +41,7 @@ from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
 from ipdemo.i18n import Term
+from ipdemo.plan.kinds import Kind, KindSpec, kind_spec
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
 FieldType = Literal[
@@ -49,7 +50,6 @@ FieldType = Literal[
 ]
 # The free-text types and ids: the ones with a length limit (checks/field_types.py max_length).
 TEXT_TYPES = ("text", "title", "name", "address", "remark", "id")
-Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
 
 
 class _Model(BaseModel):
@@ -352,16 +352,18 @@ class Indicator(_Model):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Indicator:
-        needs = {
-            "cumulative": ("target",), "annual": ("target",), "stock": ("target",),
-            "range": ("min", "max"), "milestone": ("due",), "trend": ("direction",),
-        }[self.kind]
-        missing = [name for name in needs if getattr(self, name) is None]
+        given = {"target": self.target, "min": self.min, "max": self.max, "due": self.due, "direction": self.direction}
+        missing = [name for name in self.spec.needs if given[name] is None]
         if missing:
             raise _plan_error("plan_kind_needs", kind=self.kind, missing=", ".join(missing))
-        if self.kind == "range" and self.min is not None and self.max is not None and self.min > self.max:
+        if self.spec.bounded and self.min is not None and self.max is not None and self.min > self.max:
             raise _plan_error("plan_min_max", min=_num(self.min), max=_num(self.max))
         return self
+
+    @property
+    def spec(self) -> KindSpec:
+        """What its kind is (plan/kinds.py): every consumer reads this, never the kind's name."""
+        return kind_spec(self.kind)
 
     @property
     def measures(self) -> list[Measure]:
@@ -374,7 +376,7 @@ class Indicator(_Model):
     @property
     def is_level(self) -> bool:
         """A level on a date (stock, trend, or any `aggregate: stock`), not a flow since the start."""
-        return self.kind in ("stock", "trend") or any(m.aggregate == "stock" for m in self.measures)
+        return self.spec.level or any(m.aggregate == "stock" for m in self.measures)
 
 
 class Task(_Model):
@@ -806,12 +808,12 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
                 indicator=ind.id, town=town)
     for k, town in enumerate(ind.towns):
         _check_town_name(plan, town, base + ("towns", k), "towns", f"indicator {ind.id} towns", add)
-    if ind.towns and not (ind.kind == "milestone" and ind.per_town):
+    if ind.towns and not (ind.spec.done_on_date and ind.per_town):
         add(base + ("towns",), "plan_towns_per_town", "towns", indicator=ind.id)
     _check_unit(plan, ind, base, add)
-    limit = ind.target if ind.kind != "range" else ind.max
+    limit = ind.max if ind.spec.bounded else ind.target
     for label, alloc in (("towns", towns), ("years", ind.allocations.years)):
-        if alloc and limit is not None and ind.kind != "annual" and sum(alloc.values()) > limit + 1e-9:
+        if alloc and limit is not None and not ind.spec.yearly and sum(alloc.values()) > limit + 1e-9:
             add(base + ("allocations", label), "allocation_exceeds", "allocations",
                 indicator=ind.id, total=_num(sum(alloc.values())), target=_num(limit))
     if any(m.per_population for m in measures) and plan.plan.population is None:
@@ -833,7 +835,7 @@ def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
     elif per_population and unit.dimension != "density":
         add(path, "plan_population_needs_density", "unit", indicator=ind.id, unit=ind.unit)
     elif not per_population and unit.dimension != "count" and \
-            (ind.kind == "milestone" or any(m.aggregate != "sum" for m in ind.measures)):
+            (ind.spec.done_on_date or any(m.aggregate != "sum" for m in ind.measures)):
         add(path, "plan_unit_not_count", "unit", indicator=ind.id, unit=ind.unit, dimension=unit.dimension)
 
 

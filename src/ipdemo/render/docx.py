@@ -26,7 +26,6 @@ Invariants:
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -37,13 +36,14 @@ from typing import Any
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import IndicatorProgress, Progress, by_town
 from ipdemo.i18n import label, localized, message, numeral, sentences
+from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
 from ipdemo.plan.text import escape_xml
+from ipdemo.render.charts import Chart, png_charts
 from ipdemo.render.grid import cell_text
 from ipdemo.render.report import has_unassigned, name_of, status_text, target_cell, task_status_text
 
 RISKY = ("at_risk", "behind")
-DPI = 170
 LINE_PITCH = 28.95  # pt: 22 lines on the type area of an A4 page (GB/T 9704)
 
 # Fonts: (latin, east-asian). Word substitutes a font the machine lacks; LibreOffice too.
@@ -263,7 +263,7 @@ def _summary_sentence(progress: Progress, lang: str) -> str:
 
 
 def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[str]:
-    if i.kind == "milestone" and (i.target or 0) <= 1:
+    if i.spec.done_on_date and (i.target or 0) <= 1:
         actual_text = label("report.done" if i.actual else "report.not_done", lang)
     else:
         actual_text = _num(i.actual)
@@ -274,16 +274,17 @@ def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[
 def _note(i: IndicatorProgress, lang: str) -> str:
     """Per-year figures, milestone dates: what the table's columns cannot say."""
     comma = label("punct.comma", lang)
-    if i.kind == "annual" and i.years:
+    spec = i.spec
+    if spec.yearly and i.years:
         return comma.join(label("docx.annual_note", lang, year=y.year, actual=_num(y.actual), target=_num(y.target))
                           for y in i.years)
-    if i.kind == "milestone":
+    if spec.done_on_date:
         if i.towns_missing:
             return label("report.towns_missing", lang, towns=label("punct.list", lang).join(i.towns_missing))
         if i.done_on:
             return label("docx.done_on", lang, date=i.done_on) + (label("report.late", lang) if i.late else "")
         return ""
-    if i.kind == "trend" and i.years:
+    if spec.directional and i.years:
         return comma.join([label("docx.trend_start", lang, value=_num(i.baseline)),
                            *[label("docx.trend_year", lang, year=y.year, actual=_num(y.actual)) for y in i.years]])
     if i.above_max:
@@ -302,7 +303,7 @@ def town_table(plan: Plan, rows: list[dict], lang: str) -> tuple[list[str], list
     body = []
     for r in rows:
         values = [r["towns"].get(name) for name in towns]
-        district_level = r["kind"] == "milestone" and not _per_town(plan, r["id"])
+        district_level = kind_spec(r["kind"]).done_on_date and not _per_town(plan, r["id"])
         if district_level or all(v is None for v in values):
             continue
         name = localized(r["name"], r["name_en"], lang)
@@ -330,10 +331,10 @@ def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, st
         return label(f"docx.{key}", lang, **params)
 
     out: list[tuple[str, str]] = []
-    behind = [i for i in progress.indicators if i.status in RISKY and i.kind != "milestone"]
+    behind = [i for i in progress.indicators if i.status in RISKY and not i.spec.done_on_date]
     if behind:
         out.append((t("p_behind"), sentences((_behind_text(i, lang) for i in behind), lang)))
-    missed = [i for i in progress.indicators if i.kind == "milestone" and (i.late or i.status == "behind")]
+    missed = [i for i in progress.indicators if i.spec.done_on_date and (i.late or i.status == "behind")]
     if missed:
         texts = []
         for i in missed:
@@ -364,7 +365,7 @@ def _behind_text(i: IndicatorProgress, lang: str) -> str:
         return label(f"docx.{key}", lang, **params)
 
     status = status_text(i.status, lang)
-    if i.kind == "annual" and i.years:
+    if i.spec.yearly and i.years:
         y = i.years[-1]
         worst = next((y for y in i.years if y.status == "behind"), y)
         return t("behind_annual", name=name_of(i, lang), year=worst.year, actual=_num(worst.actual),
@@ -387,12 +388,13 @@ def next_steps(progress: Progress, lang: str) -> list[str]:
         if i.status not in RISKY:
             continue
         if i.needed_per_week is not None and i.needed_per_week > 0:
-            target = i.years[-1].target if i.kind == "annual" and i.years else i.target
+            yearly = i.spec.yearly and bool(i.years)
+            target = i.years[-1].target if yearly else i.target
             gap = max(0.0, (target or 0) - (i.actual or 0)) if isinstance(i.actual, (int, float)) else None
-            left = (i.years[-1].end - progress.window.end).days / 7 if i.kind == "annual" and i.years else weeks
+            left = (i.years[-1].end - progress.window.end).days / 7 if yearly else weeks
             lines.append(t("next_item", name=name_of(i, lang), gap=_num(_round(gap)), unit=i.unit,
                            weeks=_num(_round(left, 1)), rate=_num(i.needed_per_week)))
-        elif i.kind in ("milestone", "cumulative", "annual", "range", "stock"):
+        elif not i.spec.directional:
             lines.append(t("next_item_done_due", name=name_of(i, lang)))
     if not lines:
         return [t("next_none"), t("next_close")]
@@ -675,13 +677,12 @@ def _properties(doc, plan: Plan, as_of: date, lang: str) -> None:
     props.keywords = props.comments = props.category = ""
 
 
-# --- charts (PNG, matplotlib without pyplot) ------------------------------------------------
+# --- charts (PNG, drawn by render/charts.py; the CJK font is found here) --------------------
 
 CJK_PREFERRED = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Source Han Sans CN",
                  "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
                  "Noto Serif CJK SC", "AR PL UMing CN", "AR PL UKai CN"]
 CJK_PROBE = "吴江区镇专利完成率"
-COLOURS = {"achieved": "#1a7f37", "on_track": "#0969da", "at_risk": "#bf8700", "behind": "#cf222e", None: "#8c959f"}
 
 
 @cache
@@ -712,12 +713,6 @@ def _covers(path: str, text: str) -> bool:
     return all(ord(ch) in charmap for ch in text)
 
 
-@dataclass
-class Chart:
-    png: bytes
-    texts: list[str]  # every string drawn, for tests (no CJK without a CJK font)
-
-
 def chart_pngs(plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str,
                font: str | None) -> dict[str, bytes]:
     return {key: chart.png for key, chart in charts(plan, data, progress, town_rows, lang, font).items()}
@@ -725,129 +720,5 @@ def chart_pngs(plan: Plan, data: Dataset, progress: Progress, town_rows: list[di
 
 def charts(plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str,
            font: str | None) -> dict[str, Chart]:
-    """Completion percentages, burn-ups of the main volume targets, towns' shares. With no CJK
-    font, labels are English (names fall back to ids) so nothing is drawn as tofu."""
-    import matplotlib
-
-    ascii_only = font is None
-    label_lang = "en" if ascii_only else lang  # no CJK font: English labels, never tofu
-    family = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    drawings = (("percent", lambda: _percent_chart(plan, progress, label_lang, ascii_only)),
-                ("burnup", lambda: _burnup_chart(plan, data, progress, label_lang, ascii_only)),
-                ("towns", lambda: _towns_chart(plan, town_rows, label_lang, ascii_only)))
-    out: dict[str, Chart] = {}
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": family, "axes.unicode_minus": False,
-                                "font.size": 9, "svg.hashsalt": "ipdemo"}):
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Glyph .* missing from")
-            for key, draw in drawings:
-                fig = draw()
-                if fig is not None:
-                    out[key] = Chart(_png(fig), _texts(fig))
-    return out
-
-
-def _label(item: Any, lang: str, ascii_only: bool) -> str:
-    """A chart label for an indicator, a by_town row (a mapping) or a town: its name in `lang`;
-    with ascii_only, an English name that is not ASCII gives way to the id."""
-    get = item.get if isinstance(item, Mapping) else (lambda key, default=None: getattr(item, key, default))
-    text = localized(get("name") or "", get("name_en"), lang)
-    if ascii_only and not text.isascii():
-        text = get("id") or "?"
-    return text
-
-
-def _figure_of(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig) -> bytes:
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return out.getvalue()
-
-
-def _texts(fig) -> list[str]:
-    from matplotlib.text import Text
-
-    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
-
-
-def _percent_chart(plan: Plan, progress: Progress, lang: str, ascii_only: bool):
-    items = [i for i in progress.indicators if i.percent is not None and i.kind != "milestone"]
-    if not items:
-        return None
-    fig = _figure_of(7.2, 0.32 * len(items) + 1.0)
-    ax = fig.add_subplot()
-    names = [_label(i, lang, ascii_only) for i in items][::-1]
-    values = [min(float(i.percent or 0), 150.0) for i in items][::-1]  # every item has a percent
-    ax.barh(names, values, color=[COLOURS.get(i.status, COLOURS[None]) for i in items][::-1])
-    ax.axvline(100, color="#57606a", linewidth=0.8, linestyle="--")
-    share = 100 * ((progress.window.end - plan.plan.start).days + 1) / ((plan.plan.end - plan.plan.start).days + 1)
-    ax.axvline(min(share, 100), color="#8c959f", linewidth=0.8, linestyle=":")
-    for y, (value, item) in enumerate(zip(values, items[::-1])):
-        ax.text(value + 1, y, f"{cell_text(item.percent)}%", va="center", fontsize=7)
-    ax.set_xlim(0, max(110, max(values) + 15))
-    ax.set_xlabel(label("docx.chart_percent_axis", lang))
-    ax.tick_params(labelsize=8)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig
-
-
-def _burnup_chart(plan: Plan, data: Dataset, progress: Progress, lang: str, ascii_only: bool):
-    from matplotlib import dates
-
-    from ipdemo.engine.summary import burn_up
-
-    items = [i for i in progress.indicators if i.kind == "cumulative" and i.target][:4]
-    if not items or progress.window.baseline:  # before the plan starts nothing has accumulated yet
-        return None
-    fig = _figure_of(7.2, 4.6)
-    end = progress.window.end
-    for k, item in enumerate(items):
-        ax = fig.add_subplot(2, 2, k + 1)
-        days, values = burn_up(plan, data, item.id, end)
-        ax.plot(days, values, color="#0969da", linewidth=1.6, label=label("chart.actual", lang))
-        ax.plot([plan.plan.start, plan.plan.end], [0, item.target], color="#8c959f", linestyle="--", linewidth=1,
-                label=label("chart.pro_rata", lang))
-        for phase in plan.phases[1:]:
-            ax.axvline(phase.start, color="#d0d7de", linewidth=0.8)
-        ax.set_title(label("docx.chart_burnup_title", lang, name=_label(item, lang, ascii_only), unit=item.unit),
-                     fontsize=9)
-        ax.set_xlim(plan.plan.start, plan.plan.end)
-        ax.set_ylim(bottom=0)
-        ax.xaxis.set_major_locator(dates.MonthLocator(bymonth=(1, 7)))
-        ax.xaxis.set_major_formatter(dates.DateFormatter("%Y-%m"))
-        ax.tick_params(labelsize=7)
-        if k == 0:
-            ax.legend(loc="upper left", frameon=False, fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def _towns_chart(plan: Plan, rows: list[dict], lang: str, ascii_only: bool):
-    chosen = [r for r in rows if r["kind"] == "cumulative" and r["district"]][:4]
-    if not chosen:
-        return None
-    names = list(chosen[0]["towns"])
-    by_name = {t.name: t for t in plan.towns}
-    ticks = [_label(by_name[n], lang, ascii_only) if n in by_name else n for n in names]
-    fig = _figure_of(7.2, 3.0)
-    ax = fig.add_subplot()
-    width = 0.8 / len(chosen)
-    for k, row in enumerate(chosen):
-        shares = [100 * (row["towns"].get(t) or 0) / row["district"] for t in names]
-        ax.bar([x + k * width for x in range(len(names))], shares, width=width, label=_label(row, lang, ascii_only))
-    ax.set_xticks([x + width * (len(chosen) - 1) / 2 for x in range(len(names))])
-    ax.set_xticklabels(ticks, rotation=25, fontsize=7, ha="right")
-    ax.set_ylabel(message("chart_share_axis", lang, whole=plan.words(lang).whole))
-    ax.legend(frameon=False, fontsize=7)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig
+    """The report's charts as PNG (render/charts.py draws them), in the CJK font found here."""
+    return png_charts(plan, data, progress, town_rows, lang, font)

@@ -11,15 +11,16 @@ def target_text(ind: Indicator, lang: str, plan: Plan) -> str:
     def n(x: float | None) -> str:
         return "" if x is None else (f"{int(x):,}" if float(x).is_integer() else f"{x:,}")
 
-    if ind.kind == "range":
+    spec = ind.spec
+    if spec.bounded:
         return f"{n(ind.min)}..{n(ind.max)} {ind.unit}"
-    if ind.kind == "milestone":
+    if spec.done_on_date:
         every = "、".join(ind.towns) if ind.towns else message("listing_every_area", lang, area=plan.words(lang).area)
         return label("report.due_by", lang, due=ind.due) + (label("punct.paren", lang, text=every) if ind.per_town else "")
-    if ind.kind == "trend":
+    if spec.directional:
         return label(f"trend.{ind.direction or 'rising'}", lang)
     text = f"{n(ind.target)} {ind.unit}"
-    if ind.kind == "annual":
+    if spec.yearly:
         text = label("listing.per_year", lang, text=text)
     if ind.comparison == "more_than":
         text = label("listing.more_than", lang, text=text)

@@ -14,6 +14,7 @@ from typing import Any
 from ipdemo.engine.progress import IndicatorProgress, Progress
 from ipdemo.engine.tasks import STATUSES
 from ipdemo.i18n import label, localized, message
+from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
 from ipdemo.render.grid import Grid, cell_text
 
@@ -66,28 +67,30 @@ def title(progress: Progress, lang: str) -> str:
 
 def target_cell(i: IndicatorProgress, lang: str, plan: Plan) -> str:
     """The target as the plan states it: '30,000 件', '> 6 件' (突破: more than), '2..4 个', a due date."""
-    if i.kind == "milestone":
+    spec = i.spec
+    if spec.done_on_date:
         text = label("report.due_by", lang, due=i.due) if i.due else ""
         if i.target and i.target > 1:
             text += message("report_area_count", lang, count=cell_text(i.target), areas=plan.words(lang).areas)
         return text
-    if i.kind == "trend":
+    if spec.directional:
         return label("trend.rising", lang)
-    if i.kind == "range" and i.max is not None:
+    if spec.bounded and i.max is not None:
         return f"{cell_text(i.min)}..{cell_text(i.max)} {i.unit}"
     if i.target is None:
         return "—"
     more = "> " if i.comparison == "more_than" else ""
     text = f"{more}{cell_text(i.target)} {i.unit}"
-    return label("report.per_year", lang, text=text) if i.kind == "annual" else text
+    return label("report.per_year", lang, text=text) if spec.yearly else text
 
 
 def note_cell(i: IndicatorProgress, lang: str) -> str:
-    if i.kind == "annual":
+    spec = i.spec
+    if spec.yearly:
         marks: dict[str | None, str] = {"achieved": "✓", "behind": "✗"}
         return " · ".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}{marks.get(y.status, '')}"
                           for y in i.years)
-    if i.kind == "milestone":
+    if spec.done_on_date:
         if i.towns_missing:
             return label("report.towns_missing", lang, towns="、".join(i.towns_missing))
         if i.done_before_start:
@@ -96,19 +99,19 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
             late = label("report.late", lang) if i.late else ""
             return label("report.done_on", lang, date=i.done_on) + late
         return label("report.not_done", lang)
-    if i.kind == "trend":
+    if spec.directional:
         return label("report.start_level", lang, value=cell_text(i.baseline)) + " → " + \
             " → ".join(f"{y.year}: {cell_text(y.actual)}" for y in i.years)
     if i.above_max:
         return label("report.above_max", lang)
-    if i.kind == "stock" and i.baseline is not None:
+    if spec.level and i.baseline is not None:
         return label("report.start_level", lang, value=cell_text(i.baseline))
     return ""
 
 
 def actual_cell(i: IndicatorProgress, lang: str) -> Any:
     """The actual figure; a single milestone says 已完成 / 未完成."""
-    if i.kind == "milestone" and (i.target or 0) <= 1:
+    if i.spec.done_on_date and (i.target or 0) <= 1:
         return label("report.done" if i.actual else "report.not_done", lang)
     return i.actual
 
@@ -255,7 +258,7 @@ def derived_text(task, lang: str) -> str:
         status = status_text(d["status"], lang)
         if d["done_on"]:
             status += label("punct.paren", lang, text=d["done_on"])
-        elif d["percent"] is not None and d["kind"] != "milestone":
+        elif d["percent"] is not None and kind_spec(d["kind"]).amount:
             status += label("punct.comma", lang) + label("task.percent", lang, percent=cell_text(d["percent"]))
         parts.append(f"{localized(d['name'], d['name_en'], lang)} {status}")
     return label("task.from", lang, items=label("punct.semicolon", lang).join(parts)) if parts else ""
