@@ -117,6 +117,24 @@ def test_importing_the_multi_class_file_again_changes_nothing(invoke, proj):
     assert (proj / "data" / "trademarks.csv").read_bytes() == before
 
 
+def test_a_held_multi_class_row_is_held_once_with_its_classes(invoke, proj):
+    """A 一标多类 row with no address waits in .unplaced.csv as one row, and the journal keeps its
+    three (number, class) keys: its records share the row's number, which the suggestion step
+    once looked up in a unique index (a pandas traceback, nothing imported)."""
+    src = proj / "tm_held.csv"
+    src.write_text("申请/注册号,国际分类,申请日期,商标名称,申请人名称（中文）,申请人地址（中文）,商标状态\n"
+                   "56781234,9;35;42,2021年06月03日,丝路云,苏州丝路云科技有限公司,,已注册\n"
+                   "56781299,9,2021年06月03日,丝路二,苏州丝路二科技有限公司,,已注册\n", encoding="utf-8")
+    out = run(invoke, proj, str(src))
+    assert (out["added"], out["held"]) == (0, 2)
+    with open(proj / "tm_held.unplaced.csv", encoding="utf-8-sig", newline="") as fh:
+        held = list(csv.DictReader(fh))
+    assert [row["申请/注册号"] for row in held] == ["56781234", "56781299"]
+    entry = json.loads((proj / "data" / "journal.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    keys = [key for keys in entry["held_keys"].values() for key in keys]
+    assert len(keys) == 4 and sum("56781234" in str(key) for key in keys) == 3
+
+
 def test_a_bad_class_in_a_multi_class_cell_names_its_source_row(invoke, proj):
     def bad(rows):
         rows[3][2] = "9;46;42"  # row 4 of the file (the header is row 1): 46 is no Nice class

@@ -1067,7 +1067,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "  --set {field}={value} 取代了文件中的列 {columns}",
         "  --set {field}={value} replaces the file's column {columns}",
     ),
-    # --- charts (HTML pages; the docx draws its own) ----------------------------------------------
+    # --- charts (render/charts.py: the HTML pages' SVG and the docx's PNG) ----------------------------------------------
     "chart.actual": ("实际", "actual"),
     "chart.pro_rata": ("序时目标", "pro-rata target"),
     "chart.year_target": ("年度目标", "year target"),

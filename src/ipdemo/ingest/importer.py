@@ -908,9 +908,11 @@ class Suggester:
         organisation = spec.place.organisation if spec.place is not None else None
         if organisation is None:
             return [""] * len(lines), [""] * len(lines)
-        at = pd.Index(prepared.rows).get_indexer(lines)
+        # The records of one row (一标多类) share its number: look each line up at its first record.
+        first = np.flatnonzero(~pd.Index(prepared.rows).duplicated())
+        at = pd.Index(np.asarray(prepared.rows)[first]).get_indexer(lines)
         names = prepared.frame[organisation].to_numpy(dtype=object)
-        picked = pd.Series([names[i] if i >= 0 else "" for i in at], dtype=object)
+        picked = pd.Series([names[first[i]] if i >= 0 else "" for i in at], dtype=object)
         found = suggest_towns(self.plan, picked, self.register, self.known())
         towns = [s.town if s is not None else "" for s in found]
         self.made += sum(1 for s in found if s is not None)
