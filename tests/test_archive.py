@@ -124,7 +124,7 @@ def test_missing_evidence_is_warned(invoke, archived, tmp_path):
     result = run(invoke, archived, tmp_path / "a.zip")
     assert result.exit_code == 0
     assert "data/outputs.csv:4: 佐证材料 '佐证材料/缺失.pdf' 不存在（记录 CG016）" in result.stderr
-    assert "'../外面.pdf' 不在项目文件夹内" in result.stderr
+    assert "'../外面.pdf' 是绝对路径或含“..”" in result.stderr
     assert "Traceback" not in result.stderr
 
 

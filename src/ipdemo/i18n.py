@@ -755,8 +755,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "evidence file {value!r} does not exist (record {key}); put it in the evidence folder {folders} or write a document number",
     ),
     "evidence_outside": (
-        "佐证材料 {value!r} 不在项目文件夹内，拒绝归档（记录 {key}）；请把文件复制到佐证材料文件夹 {folders} 中，并写相对于项目文件夹的路径",
-        "evidence file {value!r} is outside the project folder, refused for the archive (record {key}); "
+        "佐证材料 {value!r} 是绝对路径或含“..”（可能指向项目文件夹之外），拒绝归档（记录 {key}）；"
+        "请把文件复制到佐证材料文件夹 {folders} 中，并写相对于项目文件夹、不含“..”的路径",
+        "evidence file {value!r} is an absolute path or has a '..' step (it may lead outside the project folder), "
+        "refused for the archive (record {key}); "
         "copy the file into the evidence folder {folders} and write its path relative to the project folder",
     ),
     "archive_written": (
