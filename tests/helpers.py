@@ -3,7 +3,9 @@
 - cn(): a valid CNIPA application number for a 12-digit body (check character computed);
 - ROWS: small ledgers whose figures tests/test_progress.py computes by hand (and other modules reuse);
 - export() / ledger_rows(): a received CSV export written as Excel writes it, and a ledger read back;
-- assert_self_contained(): an HTML page that fetches nothing."""
+- assert_self_contained(): an HTML page that fetches nothing;
+- write_csv() / write_xlsx() / ledger(): a received file written from rows (header first) as Excel
+  would save it, and a ledger read back as dicts ([] when it does not exist)."""
 
 from __future__ import annotations
 
@@ -81,3 +83,33 @@ def assert_self_contained(html: str) -> None:
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
     assert "<link" not in html and "@import" not in html and not re.search(r"url\(\s*['\"]?https?:", html)
     assert "<script" not in html
+
+
+def write_csv(path: Path, rows: list[list], encoding: str = "utf-8-sig") -> Path:
+    """Rows (header first) as a CSV that Excel would save (CRLF, BOM unless `encoding` says otherwise)."""
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows(rows)
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[object]], merged: tuple[str, ...] = ()) -> Path:
+    """Rows (title lines and header first) as a one-sheet workbook, with cells merged (`A1:F1`)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for area in merged:
+        sheet.merge_cells(area)
+    book.save(path)
+    return path
+
+
+def ledger(project: Path, name: str) -> list[dict[str, str]]:
+    """A ledger of the project read back as dicts ([] when it does not exist)."""
+    path = project / "data" / f"{name}.csv"
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -40,6 +40,7 @@ from ipdemo.i18n import message
 from ipdemo.plan.model import FieldSpec, load_plan
 
 from .conftest import FIXTURES, ROOT, make_project
+from .helpers import ledger
 
 EXPORTS = FIXTURES / "exports"
 TRADEMARKS = "商标局_注册公告_一标多类.csv"
@@ -63,12 +64,6 @@ def run(invoke, project: Path, *args: str, code: int = 0) -> dict:
     return json.loads(result.stdout)
 
 
-def ledger(project: Path, name: str) -> list[dict[str, str]]:
-    path = project / "data" / f"{name}.csv"
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def rewrite(path: Path, change) -> Path:

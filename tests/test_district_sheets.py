@@ -3,7 +3,6 @@ no key column (序号 only counts rows), one loan from two sources, a sign-in sh
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from ipdemo.checks.fields import uscc_check_char
 
 from .conftest import make_project
+from .helpers import ledger, write_csv, write_xlsx
 
 
 def uscc(body17: str) -> str:
@@ -23,26 +23,10 @@ FIRM_A, FIRM_B, FIRM_C, FIRM_D = (uscc("91320509MA1MK3YW4"), uscc("91320509MA1NN
                                   uscc("91320509MA1QQQQQ3"))
 
 
-def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
-def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerows(rows)
-    return path
 
 
-def ledger(project: Path, name: str) -> list[dict[str, str]]:
-    with open(project / "data" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def run_import(invoke, project: Path, *args: str) -> dict:

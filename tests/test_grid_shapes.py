@@ -36,7 +36,7 @@ from ipdemo.ingest.sources import read_source
 from ipdemo.plan.model import load_plan
 
 from .conftest import FIXTURES, ROOT, make_project
-from .helpers import cn
+from .helpers import cn, ledger, write_csv, write_xlsx
 
 EXPORTS = FIXTURES / "exports"
 SHENGZE = "吴江高新区（盛泽镇）"
@@ -61,28 +61,10 @@ def score():
     return header_score(load_plan(ROOT / "targets.yaml"), None)
 
 
-def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerows(rows)
-    return path
 
 
-def write_xlsx(path: Path, rows: list[list[object]], merged: tuple[str, ...] = ()) -> Path:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    for area in merged:
-        sheet.merge_cells(area)
-    book.save(path)
-    return path
 
 
-def ledger(project: Path, name: str) -> list[dict[str, str]]:
-    with open(project / "data" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def run(invoke, project: Path, *args: str, code: int = 0) -> dict:

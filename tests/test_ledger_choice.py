@@ -10,7 +10,6 @@ why. The files are written by the tests themselves (openpyxl / csv), nothing fro
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -22,7 +21,7 @@ from ipdemo.checks.fields import uscc_check_char
 from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT, VALID_ROWS, make_project, snapshot
-from .helpers import cn
+from .helpers import cn, ledger, write_csv, write_xlsx
 
 
 def uscc(body17: str) -> str:
@@ -33,25 +32,10 @@ FIRM_A, FIRM_B, FIRM_C = uscc("91320509MA1MK3YW4"), uscc("91320509MA1NNNNN1"), u
 REGISTERED = VALID_ROWS["organisations"]["name"]  # 吴江恒通光电科技有限公司, in the project's register
 
 
-def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    book.save(path)
-    return path
 
 
-def write_csv(path: Path, rows: list[list[object]], encoding: str = "utf-8-sig") -> Path:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        csv.writer(fh, lineterminator="\r\n").writerows(rows)
-    return path
 
 
-def ledger(project: Path, name: str) -> list[dict[str, str]]:
-    with open(project / "data" / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 @pytest.fixture

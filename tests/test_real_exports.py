@@ -16,7 +16,7 @@ import pytest
 from ipdemo.data.store import read_journal
 
 from .conftest import make_project
-from .helpers import cn
+from .helpers import cn, ledger
 
 SHENGZE = "吴江高新区（盛泽镇）"
 TAIHU = "东太湖度假区（太湖新城）"
@@ -48,12 +48,6 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]], title: s
     return path
 
 
-def ledger(project: Path, name: str) -> list[dict[str, str]]:
-    path = project / "data" / f"{name}.csv"
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def by_key(rows: list[dict[str, str]], key: str = "application_no") -> dict[str, dict[str, str]]:
