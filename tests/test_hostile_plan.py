@@ -211,3 +211,22 @@ def test_validate_and_report_on_a_mutated_plan_exit_0_or_1(base, invoke, text):
         assert result.exit_code in (0, 1), (args, result.exit_code, result.stderr[-500:])
         if result.exit_code == 1:
             assert result.stderr.strip() or result.stdout.strip(), args
+
+
+@pytest.mark.parametrize("value", [
+    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY0123456789",
+    "'https://oapi.dingtalk.com/robot/send?access_token=SECRETKEY0123456789'",
+    "see https://bot:SECRETKEY0123456789@example.invalid/x",
+])
+def test_a_webhook_pasted_as_a_plan_value_is_never_quoted_back(tmp_path, invoke, value):
+    """A webhook pasted into targets.yaml by mistake (as a target) is a plan error that names the
+    key path and shows the address by scheme and host only: its key reaches no output (the message
+    used to quote the first 60 characters, which hold the first characters of a WeCom key)."""
+    project = make_project(tmp_path / "p")
+    (project / "targets.yaml").write_text(SHIPPED.replace("    target: 30000\n", f"    target: {value}\n", 1),
+                                          encoding="utf-8")
+    result = invoke(["validate"], cwd=project)
+    assert result.exit_code == 1
+    output = result.stdout + result.stderr
+    assert "indicators" in output and "target" in output
+    assert "SECRET" not in output and "Traceback" not in output

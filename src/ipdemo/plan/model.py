@@ -583,6 +583,17 @@ SCHEMA_TYPES: dict[str, str] = {
 SCHEMA_BOUNDS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 # Location parts that name a pydantic union branch, not a YAML key ('int', 'list[Measure]', 'Measure').
 _BRANCHES = {"int", "float", "str", "bool", "date", "none"}
+_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^\s/?#@]*@)?([^\s/?#@]*)")
+
+
+def _shown_text(text: str) -> str:
+    """A plan value as a message quotes it: an address only as its scheme and host (a webhook
+    pasted into targets.yaml by mistake carries its key in the path or query, which must reach no
+    terminal or CI log), other text cut at 60 characters."""
+    if "://" in text:
+        found = _ADDRESS.search(text)
+        return f"{text[:found.start()][:20]}{found.group(0).split('://')[0]}://{found.group(1)}/…" if found else "…"
+    return text[:60] + "…" if len(text) > 60 else text
 
 
 def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
@@ -596,8 +607,8 @@ def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
     shown = value if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
     if isinstance(shown, int) and not isinstance(shown, bool) and len(str(abs(shown))) > 15:
         shown = f"{str(shown)[:12]}…({len(str(abs(shown)))})"  # a number of hundreds of digits
-    elif isinstance(shown, str) and len(shown) > 60:
-        shown = shown[:60] + "…"
+    elif isinstance(shown, str):
+        shown = _shown_text(shown)
     params: dict[str, Any] = {"where": where}
     if kind == "missing":
         code = "plan_missing_key"
