@@ -41,8 +41,17 @@ def workbook(rows: int) -> Path:
     sheet = book.create_sheet("专利")
     sheet.append(HEADER)
     for r in frame.itertuples(index=False):
-        sheet.append([r.application_no, r.title, r.applicant, r.town, TYPE_LABELS[r.type],
-                      dt.date.fromisoformat(r.filed_on), dt.date.fromisoformat(r.granted_on) if r.granted_on else None])
+        sheet.append(
+            [
+                r.application_no,
+                r.title,
+                r.applicant,
+                r.town,
+                TYPE_LABELS[r.type],
+                dt.date.fromisoformat(r.filed_on),
+                dt.date.fromisoformat(r.granted_on) if r.granted_on else None,
+            ]
+        )
     partial = path.with_suffix(".partial")
     book.save(partial)
     partial.replace(path)
@@ -97,9 +106,26 @@ def whole_import(path: Path, root: Path, repeat: int) -> tuple[float, str]:
         project = root / f"run{run}"
         subprocess.run([sys.executable, "-m", "ipdemo", "init", str(project)], check=True, capture_output=True)
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "ipdemo", "import", str(path), "--targets",
-                               str(project / "targets.yaml"), "--ledger", "patents", "--format", "json", "--lang", "en"],
-                              capture_output=True, text=True, env={**os.environ, "IPDEMO_NO_CACHE": "1"})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ipdemo",
+                "import",
+                str(path),
+                "--targets",
+                str(project / "targets.yaml"),
+                "--ledger",
+                "patents",
+                "--format",
+                "json",
+                "--lang",
+                "en",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "IPDEMO_NO_CACHE": "1"},
+        )
         walls.append(time.perf_counter() - start)
         if proc.returncode not in (0, 1):
             sys.exit(f"import failed: {proc.stderr[-2000:]}")

@@ -138,13 +138,39 @@ print(json.dumps(out))
 
 FRICTIONLESS_SCHEMA = {
     "fields": [
-        {"name": "application_no", "type": "string",
-         "constraints": {"required": True, "unique": True, "pattern": r"(\d{4}[12389]\d{7}|\d{2}[123]\d{5})\.[0-9X]"}},
+        {
+            "name": "application_no",
+            "type": "string",
+            "constraints": {
+                "required": True,
+                "unique": True,
+                "pattern": r"(\d{4}[12389]\d{7}|\d{2}[123]\d{5})\.[0-9X]",
+            },
+        },
         {"name": "title", "type": "string", "constraints": {"required": True}},
         {"name": "applicant", "type": "string", "constraints": {"required": True}},
-        {"name": "town", "type": "string", "constraints": {"required": True, "enum": [
-            "吴江开发区", "汾湖高新区（黎里镇）", "吴江高新区（盛泽镇）", "东太湖度假区（太湖新城）", "平望镇", "七都镇", "震泽镇", "桃源镇"]}},
-        {"name": "type", "type": "string", "constraints": {"required": True, "enum": ["invention", "utility_model", "design"]}},
+        {
+            "name": "town",
+            "type": "string",
+            "constraints": {
+                "required": True,
+                "enum": [
+                    "吴江开发区",
+                    "汾湖高新区（黎里镇）",
+                    "吴江高新区（盛泽镇）",
+                    "东太湖度假区（太湖新城）",
+                    "平望镇",
+                    "七都镇",
+                    "震泽镇",
+                    "桃源镇",
+                ],
+            },
+        },
+        {
+            "name": "type",
+            "type": "string",
+            "constraints": {"required": True, "enum": ["invention", "utility_model", "design"]},
+        },
         {"name": "filed_on", "type": "date", "constraints": {"required": True}},
         {"name": "granted_on", "type": "date"},
     ],
@@ -167,8 +193,7 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, floa
         return wall, usage.ru_maxrss / 1024, out.read().decode()
 
 
-def measure(label: str, cmd: list[str], cwd: Path, repeat: int, env: dict | None = None,
-            prepare=None) -> dict:
+def measure(label: str, cmd: list[str], cwd: Path, repeat: int, env: dict | None = None, prepare=None) -> dict:
     walls, peak, out = [], 0.0, ""
     for _ in range(repeat):
         if prepare:
@@ -198,9 +223,17 @@ def build(folder: Path, rows: int, subset_rows: int) -> None:
     exported = ["application_no", "title", "applicant", "town", "type", "filed_on", "granted_on"]
     updates = patents.sample(min(half, len(patents)), random_state=1)[exported]
     bodies = pd.Series([f"20233{i:07d}" for i in range(9_000_000, 9_000_000 + half)], dtype="str")
-    new = pd.DataFrame({"application_no": bodies + "." + pd.Series(cnipa_check_char(bodies, 12), dtype="str"),
-                        "title": "一种新型装置", "applicant": "吴江某某科技有限公司", "town": "平望镇",
-                        "type": "design", "filed_on": "2023-05-01", "granted_on": ""})
+    new = pd.DataFrame(
+        {
+            "application_no": bodies + "." + pd.Series(cnipa_check_char(bodies, 12), dtype="str"),
+            "title": "一种新型装置",
+            "applicant": "吴江某某科技有限公司",
+            "town": "平望镇",
+            "type": "design",
+            "filed_on": "2023-05-01",
+            "granted_on": "",
+        }
+    )
     export = pd.concat([updates.assign(granted_on="2023-11-30"), new])
     export.columns = ["申请号", "发明名称", "申请人", "所属区镇", "专利类型", "申请日", "授权公告日"]
     export.to_csv(folder / "export.csv", index=False, encoding="gbk")
@@ -223,8 +256,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--frictionless-rows", type=int, default=None,
-                        help="compare with frictionless on the first N rows (default: all; 0 to skip)")
+    parser.add_argument(
+        "--frictionless-rows",
+        type=int,
+        default=None,
+        help="compare with frictionless on the first N rows (default: all; 0 to skip)",
+    )
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.frictionless_rows is None:
@@ -243,10 +280,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         t0 = time.perf_counter()
-        subprocess.run([PY, __file__, "--build", str(base), "--rows", str(args.rows),
-                        "--frictionless-rows", str(args.frictionless_rows)], check=True)
+        subprocess.run(
+            [
+                PY,
+                __file__,
+                "--build",
+                str(base),
+                "--rows",
+                str(args.rows),
+                "--frictionless-rows",
+                str(args.frictionless_rows),
+            ],
+            check=True,
+        )
         size = (base / "data" / "patents.csv").stat().st_size / 1e6
-        print(f"data: {args.rows:,} patents ({size:.0f} MB) + proportional ledgers, built in {time.perf_counter() - t0:.0f} s")
+        print(
+            f"data: {args.rows:,} patents ({size:.0f} MB) + proportional ledgers, built in {time.perf_counter() - t0:.0f} s"
+        )
         cold = {"IPDEMO_NO_CACHE": "1", "NO_COLOR": "1"}
         warm = {"IPDEMO_CACHE_DIR": str(Path(tmp) / "cache")}
         ipdemo = [PY, "-m", "ipdemo"]
@@ -254,13 +304,34 @@ def main() -> None:
         print("ipdemo:")
         rows.append(measure("ipdemo --help", [*ipdemo, "--help"], base, args.repeat))
         rows.append(measure("ipdemo validate", [*ipdemo, "validate"], base, args.repeat, cold))
-        rows.append(measure("ipdemo report --phase 2 --format json", [*ipdemo, "report", "--phase", "2", "--format", "json"],
-                            base, args.repeat, cold))
+        rows.append(
+            measure(
+                "ipdemo report --phase 2 --format json",
+                [*ipdemo, "report", "--phase", "2", "--format", "json"],
+                base,
+                args.repeat,
+                cold,
+            )
+        )
         run([*ipdemo, "report"], base, warm)
-        rows.append(measure("ipdemo report --phase 2 (warm cache)", [*ipdemo, "report", "--phase", "2", "--format", "json"],
-                            base, args.repeat, warm))
-        rows.append(measure("ipdemo report --by town --format json", [*ipdemo, "report", "--by", "town", "--format", "json"],
-                            base, args.repeat, cold))
+        rows.append(
+            measure(
+                "ipdemo report --phase 2 (warm cache)",
+                [*ipdemo, "report", "--phase", "2", "--format", "json"],
+                base,
+                args.repeat,
+                warm,
+            )
+        )
+        rows.append(
+            measure(
+                "ipdemo report --by town --format json",
+                [*ipdemo, "report", "--by", "town", "--format", "json"],
+                base,
+                args.repeat,
+                cold,
+            )
+        )
         work = Path(tmp) / "work"
 
         def fresh_copy() -> None:
@@ -268,44 +339,84 @@ def main() -> None:
             shutil.copytree(base, work)
 
         fresh_copy()
-        rows.append(measure("ipdemo import 100k (50k new, 50k updates)",
-                            [*ipdemo, "import", str(base / "export.csv"), "--ledger", "patents"], work, args.repeat,
-                            cold, prepare=fresh_copy))
+        rows.append(
+            measure(
+                "ipdemo import 100k (50k new, 50k updates)",
+                [*ipdemo, "import", str(base / "export.csv"), "--ledger", "patents"],
+                work,
+                args.repeat,
+                cold,
+                prepare=fresh_copy,
+            )
+        )
         alone = Path(tmp) / "patents_only"
         print(f"ipdemo, {args.rows:,} patents among the other ledgers as shipped:")
-        rows.append(measure("ipdemo report --phase 2 --format json [patents only]",
-                            [*ipdemo, "report", "--phase", "2", "--format", "json"], alone, args.repeat, cold))
-        rows.append(measure("ipdemo report --by town --format json [patents only]",
-                            [*ipdemo, "report", "--by", "town", "--format", "json"], alone, args.repeat, cold))
+        rows.append(
+            measure(
+                "ipdemo report --phase 2 --format json [patents only]",
+                [*ipdemo, "report", "--phase", "2", "--format", "json"],
+                alone,
+                args.repeat,
+                cold,
+            )
+        )
+        rows.append(
+            measure(
+                "ipdemo report --by town --format json [patents only]",
+                [*ipdemo, "report", "--by", "town", "--format", "json"],
+                alone,
+                args.repeat,
+                cold,
+            )
+        )
         print("peers:")
         data = str(base / "data")
         peers = {}
         has_duckdb = subprocess.run([PY, "-c", "import duckdb"], capture_output=True).returncode == 0
         if has_duckdb:
-            peers["report"] = measure("duckdb SQL (report --phase 2 figures)", [PY, "-c", DUCKDB_REPORT, data], base,
-                                      args.repeat)
+            peers["report"] = measure(
+                "duckdb SQL (report --phase 2 figures)", [PY, "-c", DUCKDB_REPORT, data], base, args.repeat
+            )
             peers["by_town"] = measure("duckdb SQL GROUP BY town", [PY, "-c", DUCKDB_BY_TOWN, data], base, args.repeat)
-            peers["by_town_same"] = measure("duckdb SQL, every --by town figure", [PY, "-c", DUCKDB_BY_TOWN_SAME, data],
-                                            base, args.repeat)
-            peers["report_alone"] = measure("duckdb SQL (report figures) [patents only]",
-                                            [PY, "-c", DUCKDB_REPORT, str(alone / "data")], alone, args.repeat)
-            peers["by_town_alone"] = measure("duckdb SQL GROUP BY town [patents only]",
-                                             [PY, "-c", DUCKDB_BY_TOWN, str(alone / "data")], alone, args.repeat)
-            peers["by_town_same_alone"] = measure("duckdb SQL, every --by town figure [patents only]",
-                                                  [PY, "-c", DUCKDB_BY_TOWN_SAME, str(alone / "data")], alone,
-                                                  args.repeat)
+            peers["by_town_same"] = measure(
+                "duckdb SQL, every --by town figure", [PY, "-c", DUCKDB_BY_TOWN_SAME, data], base, args.repeat
+            )
+            peers["report_alone"] = measure(
+                "duckdb SQL (report figures) [patents only]",
+                [PY, "-c", DUCKDB_REPORT, str(alone / "data")],
+                alone,
+                args.repeat,
+            )
+            peers["by_town_alone"] = measure(
+                "duckdb SQL GROUP BY town [patents only]",
+                [PY, "-c", DUCKDB_BY_TOWN, str(alone / "data")],
+                alone,
+                args.repeat,
+            )
+            peers["by_town_same_alone"] = measure(
+                "duckdb SQL, every --by town figure [patents only]",
+                [PY, "-c", DUCKDB_BY_TOWN_SAME, str(alone / "data")],
+                alone,
+                args.repeat,
+            )
         else:
             print("  duckdb not installed: pip install duckdb")
         peers["import_pandas"] = measure("python -c 'import pandas'", [PY, "-c", "import pandas"], base, args.repeat)
-        peers["pandas"] = measure("plain pandas script (report figures)", [PY, "-c", PANDAS_REPORT, data], base, args.repeat)
+        peers["pandas"] = measure(
+            "plain pandas script (report figures)", [PY, "-c", PANDAS_REPORT, data], base, args.repeat
+        )
         frictionless = shutil.which("frictionless") or str(Path(PY).parent / "frictionless")
         if args.frictionless_rows and Path(frictionless).exists():
             n = min(args.frictionless_rows, args.rows)
-            peers["frictionless"] = measure(f"frictionless validate ({n:,} rows)",
-                                            [frictionless, "validate", "--schema", "schema.json", "patents.csv"],
-                                            Path(tmp) / "subset", 1)
-            ipdemo_small = measure(f"ipdemo validate ({n:,} rows)", [*ipdemo, "validate"], Path(tmp) / "small",
-                                   args.repeat, cold)
+            peers["frictionless"] = measure(
+                f"frictionless validate ({n:,} rows)",
+                [frictionless, "validate", "--schema", "schema.json", "patents.csv"],
+                Path(tmp) / "subset",
+                1,
+            )
+            ipdemo_small = measure(
+                f"ipdemo validate ({n:,} rows)", [*ipdemo, "validate"], Path(tmp) / "small", args.repeat, cold
+            )
         elif args.frictionless_rows:
             print("  frictionless not run (pip install frictionless)")
         print("ratios (ipdemo / peer; below 1 = ipdemo faster):")
@@ -314,18 +425,26 @@ def main() -> None:
         if "report" in peers:
             print(f"  report / duckdb          {report / peers['report']['median_s']:6.2f}")
             town = by["ipdemo report --by town --format json"]["median_s"]
-            print(f"  report --by town / duckdb {town / peers['by_town']['median_s']:6.2f}"
-                  f"   (/ duckdb, every figure: {town / peers['by_town_same']['median_s']:.2f})")
+            print(
+                f"  report --by town / duckdb {town / peers['by_town']['median_s']:6.2f}"
+                f"   (/ duckdb, every figure: {town / peers['by_town_same']['median_s']:.2f})"
+            )
             alone_report = by["ipdemo report --phase 2 --format json [patents only]"]["median_s"]
             alone_town = by["ipdemo report --by town --format json [patents only]"]["median_s"]
             print(f"  [patents only] report / duckdb          {alone_report / peers['report_alone']['median_s']:6.2f}")
-            print(f"  [patents only] report --by town / duckdb {alone_town / peers['by_town_alone']['median_s']:6.2f}"
-                  f"   (/ duckdb, every figure: {alone_town / peers['by_town_same_alone']['median_s']:.2f})")
-        print(f"  ipdemo --help / import pandas {by['ipdemo --help']['median_s'] / peers['import_pandas']['median_s']:6.2f}")
+            print(
+                f"  [patents only] report --by town / duckdb {alone_town / peers['by_town_alone']['median_s']:6.2f}"
+                f"   (/ duckdb, every figure: {alone_town / peers['by_town_same_alone']['median_s']:.2f})"
+            )
+        print(
+            f"  ipdemo --help / import pandas {by['ipdemo --help']['median_s'] / peers['import_pandas']['median_s']:6.2f}"
+        )
         print(f"  report / pandas script   {report / peers['pandas']['median_s']:6.2f}")
         if "frictionless" in peers:
-            print(f"  frictionless / validate  {peers['frictionless']['median_s'] / ipdemo_small['median_s']:6.1f}x "
-                  "(how many times faster ipdemo validates the same rows)")
+            print(
+                f"  frictionless / validate  {peers['frictionless']['median_s'] / ipdemo_small['median_s']:6.1f}x "
+                "(how many times faster ipdemo validates the same rows)"
+            )
 
 
 if __name__ == "__main__":

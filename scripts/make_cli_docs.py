@@ -129,8 +129,9 @@ def generate() -> str:
 
 def stale_diff(expected: str, actual: str, limit: int = 40) -> str:
     """The first lines of a unified diff of docs/cli.md against what it should be."""
-    diff = list(difflib.unified_diff(actual.splitlines(), expected.splitlines(), "docs/cli.md",
-                                     "generated", lineterm="", n=1))
+    diff = list(
+        difflib.unified_diff(actual.splitlines(), expected.splitlines(), "docs/cli.md", "generated", lineterm="", n=1)
+    )
     return "\n".join(diff[:limit] + ([f"… ({len(diff) - limit} more diff lines)"] if len(diff) > limit else []))
 
 
@@ -142,9 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
     if opts.check:
         if current != text:
-            print("docs/cli.md is stale: the commands' --help changed. "
-                  "Run `python scripts/make_cli_docs.py` and commit docs/cli.md.\n" + stale_diff(text, current),
-                  file=sys.stderr)
+            print(
+                "docs/cli.md is stale: the commands' --help changed. "
+                "Run `python scripts/make_cli_docs.py` and commit docs/cli.md.\n" + stale_diff(text, current),
+                file=sys.stderr,
+            )
             return 1
         return 0
     if current != text:

@@ -19,35 +19,124 @@ ADDRESS = "江苏省苏州市吴江区吴江经济技术开发区长安路88号"
 # One valid row per ledger (real identifiers where the issue names them), every column of the
 # shipped plan present (optional ones may be empty), so a project validates without warnings.
 VALID_ROWS: dict[str, dict[str, str]] = {
-    "patents": {"application_no": "202110182616.5", "title": "一种光纤预制棒的制备方法", "applicant": "吴江恒通光电科技有限公司",
-                "applicant_address": ADDRESS, "town": "吴江开发区", "type": "invention", "filed_on": "2021-06-10",
-                "granted_on": "2022-08-01", "legal_status": "", "status_on": ""},
-    "software_copyrights": {"registration_no": "2021SR0805085", "title": "光缆生产管理系统V1.0", "owner": "吴江恒通光电科技有限公司",
-                            "town": "吴江开发区", "registered_on": "2021-07-01"},
-    "trademarks": {"application_no": "56781234", "mark": "恒通", "applicant": "吴江恒通光电科技有限公司",
-                   "applicant_address": ADDRESS, "town": "平望镇", "nice_class": "9", "filed_on": "2021-07-01",
-                   "registered_on": "", "expires_on": "", "status": ""},
-    "enterprise_programs": {"credit_code": "91320509MA1MK3YW4P", "program": "standardization", "enterprise": "吴江恒通光电科技有限公司",
-                            "town": "吴江开发区", "started_on": "2021-09-01"},
-    "pledge_loans": {"contract_no": "WJZY2021-0001", "enterprise": "吴江恒通光电科技有限公司", "credit_code": "913205096829757874",
-                     "town": "吴江开发区", "lender": "吴江农村商业银行", "amount": "500", "issued_on": "2021-08-01",
-                     "pledge_no": "", "collateral": "", "pledged_rights": "", "due_on": "", "first_loan": ""},
-    "industrialization_projects": {"project_id": "CYH-001", "name": "光纤预制棒产业化", "enterprise": "吴江恒通光电科技有限公司",
-                                   "town": "吴江开发区", "application_no": "201710601862.3", "approved_on": "2021-10-01"},
-    "events": {"event_id": "HD-001", "kind": "plaza_promotion", "title": "4·26广场宣传", "town": "震泽镇",
-               "held_on": "2022-04-26", "participants": "300"},
-    "trainees": {"trainee_id": "PX0001", "name": "王伟", "employer": "吴江恒通光电科技有限公司", "town": "七都镇",
-                 "role": "engineer", "trained_on": "2022-05-01", "phone": ""},
-    "insurance_policies": {"policy_no": "PZ001", "enterprise": "吴江恒通光电科技有限公司", "credit_code": "91320509MA1MK3YW4P",
-                           "town": "桃源镇", "insurer": "人保", "kind": "专利执行保险", "issued_on": "2022-03-01", "coverage": "100",
-                           "premium": "", "ends_on": "", "patents_insured": "", "subsidy": ""},
-    "outputs": {"output_id": "CG001", "kind": "leading_group", "title": "成立领导小组", "town": "", "level": "district",
-                "achieved_on": "2021-06-25", "evidence": "文件"},
-    "task_progress": {"task": "t5_1", "reported_on": "2021-06-25", "status": "done", "done": "成立领导小组",
-                      "evidence": "吴政办〔2021〕67号", "town": ""},
-    "organisations": {"name": "吴江恒通光电科技有限公司", "credit_code": "91320509MA1MK3YW4P", "located": "inside",
-                      "town": "吴江开发区", "address": ADDRESS, "former_names": "", "evidence": "sample",
-                      "seen_on": "2021-06-01"},
+    "patents": {
+        "application_no": "202110182616.5",
+        "title": "一种光纤预制棒的制备方法",
+        "applicant": "吴江恒通光电科技有限公司",
+        "applicant_address": ADDRESS,
+        "town": "吴江开发区",
+        "type": "invention",
+        "filed_on": "2021-06-10",
+        "granted_on": "2022-08-01",
+        "legal_status": "",
+        "status_on": "",
+    },
+    "software_copyrights": {
+        "registration_no": "2021SR0805085",
+        "title": "光缆生产管理系统V1.0",
+        "owner": "吴江恒通光电科技有限公司",
+        "town": "吴江开发区",
+        "registered_on": "2021-07-01",
+    },
+    "trademarks": {
+        "application_no": "56781234",
+        "mark": "恒通",
+        "applicant": "吴江恒通光电科技有限公司",
+        "applicant_address": ADDRESS,
+        "town": "平望镇",
+        "nice_class": "9",
+        "filed_on": "2021-07-01",
+        "registered_on": "",
+        "expires_on": "",
+        "status": "",
+    },
+    "enterprise_programs": {
+        "credit_code": "91320509MA1MK3YW4P",
+        "program": "standardization",
+        "enterprise": "吴江恒通光电科技有限公司",
+        "town": "吴江开发区",
+        "started_on": "2021-09-01",
+    },
+    "pledge_loans": {
+        "contract_no": "WJZY2021-0001",
+        "enterprise": "吴江恒通光电科技有限公司",
+        "credit_code": "913205096829757874",
+        "town": "吴江开发区",
+        "lender": "吴江农村商业银行",
+        "amount": "500",
+        "issued_on": "2021-08-01",
+        "pledge_no": "",
+        "collateral": "",
+        "pledged_rights": "",
+        "due_on": "",
+        "first_loan": "",
+    },
+    "industrialization_projects": {
+        "project_id": "CYH-001",
+        "name": "光纤预制棒产业化",
+        "enterprise": "吴江恒通光电科技有限公司",
+        "town": "吴江开发区",
+        "application_no": "201710601862.3",
+        "approved_on": "2021-10-01",
+    },
+    "events": {
+        "event_id": "HD-001",
+        "kind": "plaza_promotion",
+        "title": "4·26广场宣传",
+        "town": "震泽镇",
+        "held_on": "2022-04-26",
+        "participants": "300",
+    },
+    "trainees": {
+        "trainee_id": "PX0001",
+        "name": "王伟",
+        "employer": "吴江恒通光电科技有限公司",
+        "town": "七都镇",
+        "role": "engineer",
+        "trained_on": "2022-05-01",
+        "phone": "",
+    },
+    "insurance_policies": {
+        "policy_no": "PZ001",
+        "enterprise": "吴江恒通光电科技有限公司",
+        "credit_code": "91320509MA1MK3YW4P",
+        "town": "桃源镇",
+        "insurer": "人保",
+        "kind": "专利执行保险",
+        "issued_on": "2022-03-01",
+        "coverage": "100",
+        "premium": "",
+        "ends_on": "",
+        "patents_insured": "",
+        "subsidy": "",
+    },
+    "outputs": {
+        "output_id": "CG001",
+        "kind": "leading_group",
+        "title": "成立领导小组",
+        "town": "",
+        "level": "district",
+        "achieved_on": "2021-06-25",
+        "evidence": "文件",
+    },
+    "task_progress": {
+        "task": "t5_1",
+        "reported_on": "2021-06-25",
+        "status": "done",
+        "done": "成立领导小组",
+        "evidence": "吴政办〔2021〕67号",
+        "town": "",
+    },
+    "organisations": {
+        "name": "吴江恒通光电科技有限公司",
+        "credit_code": "91320509MA1MK3YW4P",
+        "located": "inside",
+        "town": "吴江开发区",
+        "address": ADDRESS,
+        "former_names": "",
+        "evidence": "sample",
+        "seen_on": "2021-06-01",
+    },
 }
 
 
@@ -60,8 +149,9 @@ def write_ledger(path: Path, rows: list[dict[str, str]], fields: list[str] | Non
         writer.writerows(rows)
 
 
-def make_project(root: Path, rows: dict[str, list[dict[str, str]]] | None = None,
-                 targets: Path = ROOT / "targets.yaml") -> Path:
+def make_project(
+    root: Path, rows: dict[str, list[dict[str, str]]] | None = None, targets: Path = ROOT / "targets.yaml"
+) -> Path:
     """A project folder: targets.yaml + data/ with every ledger (the given rows, else empty)."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(targets, root / "targets.yaml")
@@ -107,8 +197,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file's bytes under a folder: to prove a failed command changed nothing.
 
     The empty lock file is left out: it carries no data, and removing a flock file is racy."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != ".ipdemo.lock"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".ipdemo.lock"
+    }
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -26,35 +26,67 @@ def cn(body: str) -> str:
 
 
 def patent(body, filed, granted="", town="吴江开发区", kind="invention"):
-    return {**VALID_ROWS["patents"], "application_no": cn(body), "filed_on": filed, "granted_on": granted,
-            "town": town, "type": kind}
+    return {
+        **VALID_ROWS["patents"],
+        "application_no": cn(body),
+        "filed_on": filed,
+        "granted_on": granted,
+        "town": town,
+        "type": kind,
+    }
 
 
 ROWS = {
     "patents": [
-        patent("202110000001", "2021-06-01", "2022-01-01"),                        # first day of the plan
-        patent("202110000002", "2021-05-31", "2021-12-31"),                        # filed before; granted on phase-1 end
-        patent("201910000003", "2019-03-01", "2022-06-01"),                        # a 2019 application granted in 2022
-        patent("202320000004", "2023-12-31", kind="utility_model"),                # last day of the plan
-        patent("202420000005", "2024-02-29", kind="utility_model"),                # leap day outside the period
+        patent("202110000001", "2021-06-01", "2022-01-01"),  # first day of the plan
+        patent("202110000002", "2021-05-31", "2021-12-31"),  # filed before; granted on phase-1 end
+        patent("201910000003", "2019-03-01", "2022-06-01"),  # a 2019 application granted in 2022
+        patent("202320000004", "2023-12-31", kind="utility_model"),  # last day of the plan
+        patent("202420000005", "2024-02-29", kind="utility_model"),  # leap day outside the period
         patent("202320000006", "2023-09-30", town="七都镇", kind="utility_model"),  # phase-2 end
     ],
     "pledge_loans": [
         {**VALID_ROWS["pledge_loans"], "contract_no": "L1", "amount": "25000", "issued_on": "2021-07-01"},
         {**VALID_ROWS["pledge_loans"], "contract_no": "L2", "amount": "30000.5", "issued_on": "2023-01-01"},
     ],
-    "events": [{**VALID_ROWS["events"], "event_id": f"E{i}", "held_on": d, "kind": k} for i, (d, k) in enumerate([
-        ("2021-06-18", "plaza_promotion"), ("2021-09-15", "plaza_promotion"), ("2021-11-20", "plaza_promotion"),
-        ("2022-03-15", "plaza_promotion"), ("2022-04-26", "plaza_promotion"), ("2022-08-16", "plaza_promotion"),
-        ("2022-10-01", "publicity"),
-        ("2023-03-15", "plaza_promotion"), ("2023-04-26", "plaza_promotion"), ("2023-06-01", "plaza_promotion"),
-        ("2023-10-20", "plaza_promotion")])],
+    "events": [
+        {**VALID_ROWS["events"], "event_id": f"E{i}", "held_on": d, "kind": k}
+        for i, (d, k) in enumerate(
+            [
+                ("2021-06-18", "plaza_promotion"),
+                ("2021-09-15", "plaza_promotion"),
+                ("2021-11-20", "plaza_promotion"),
+                ("2022-03-15", "plaza_promotion"),
+                ("2022-04-26", "plaza_promotion"),
+                ("2022-08-16", "plaza_promotion"),
+                ("2022-10-01", "publicity"),
+                ("2023-03-15", "plaza_promotion"),
+                ("2023-04-26", "plaza_promotion"),
+                ("2023-06-01", "plaza_promotion"),
+                ("2023-10-20", "plaza_promotion"),
+            ]
+        )
+    ],
     "outputs": [
         {**VALID_ROWS["outputs"], "output_id": "O1", "kind": "leading_group", "achieved_on": "2022-01-15"},  # late
-        {**VALID_ROWS["outputs"], "output_id": "O2", "kind": "town_ip_staff", "town": "平望镇", "achieved_on": "2021-10-01"},
-        {**VALID_ROWS["outputs"], "output_id": "O3", "kind": "town_ip_staff", "town": "七都镇", "achieved_on": "2021-11-01"},
-        *[{**VALID_ROWS["outputs"], "output_id": f"R{i}", "kind": "industry_report", "achieved_on": "2022-05-01"}
-          for i in range(5)],
+        {
+            **VALID_ROWS["outputs"],
+            "output_id": "O2",
+            "kind": "town_ip_staff",
+            "town": "平望镇",
+            "achieved_on": "2021-10-01",
+        },
+        {
+            **VALID_ROWS["outputs"],
+            "output_id": "O3",
+            "kind": "town_ip_staff",
+            "town": "七都镇",
+            "achieved_on": "2021-11-01",
+        },
+        *[
+            {**VALID_ROWS["outputs"], "output_id": f"R{i}", "kind": "industry_report", "achieved_on": "2022-05-01"}
+            for i in range(5)
+        ],
     ],
     "trainees": [],
 }

@@ -28,8 +28,14 @@ AS_OF = "2023-09-30"
 
 
 def outputs_row(output_id: str, kind: str, evidence: str, level: str = "district") -> dict[str, str]:
-    return {**VALID_ROWS["outputs"], "output_id": output_id, "kind": kind, "evidence": evidence, "level": level,
-            "title": f"成果{output_id}"}
+    return {
+        **VALID_ROWS["outputs"],
+        "output_id": output_id,
+        "kind": kind,
+        "evidence": evidence,
+        "level": level,
+        "title": f"成果{output_id}",
+    }
 
 
 @pytest.fixture
@@ -44,7 +50,7 @@ def archived(tmp_path) -> Path:
         outputs_row("CG017", "high_value_center", "../外面.pdf"),
         outputs_row("CG018", "high_value_center", "佐证材料/中心 认定.docx；佐证材料/评审意见.pdf", level="province"),
     ]
-    rows["pledge_loans"] = [{**VALID_ROWS["pledge_loans"], "enterprise": "=HYPERLINK(\"x\")"}]
+    rows["pledge_loans"] = [{**VALID_ROWS["pledge_loans"], "enterprise": '=HYPERLINK("x")'}]
     root = make_project(tmp_path / "proj", rows)
     (root / "佐证材料").mkdir()
     (root / "佐证材料" / "评审意见.pdf").write_bytes(b"%PDF-1.4 review\n")
@@ -54,8 +60,7 @@ def archived(tmp_path) -> Path:
 
 
 def run(invoke, root: Path, out: Path, *extra: str):
-    return invoke(["archive", str(out), "--as-of", AS_OF, "--targets", str(root / "targets.yaml"), *extra],
-                  cwd=root)
+    return invoke(["archive", str(out), "--as-of", AS_OF, "--targets", str(root / "targets.yaml"), *extra], cwd=root)
 
 
 def manifest(zf: zipfile.ZipFile) -> list[dict[str, str]]:
@@ -81,9 +86,13 @@ def test_contents_and_layout(invoke, archived, tmp_path):
         assert names == sorted(names)
         expected_ledgers = {f"台账/{spec.name}.xlsx" for spec in plan.ledgers.values()}
         assert expected_ledgers <= set(names)
-        assert {"manifest.csv", "自查报告.docx", "佐证材料/主导领域产业分析报告/佐证材料/评审意见.pdf",
-                "佐证材料/省级高价值专利培育中心/佐证材料/中心 认定.docx",
-                "佐证材料/省级高价值专利培育中心/佐证材料/评审意见.pdf"} <= set(names)
+        assert {
+            "manifest.csv",
+            "自查报告.docx",
+            "佐证材料/主导领域产业分析报告/佐证材料/评审意见.pdf",
+            "佐证材料/省级高价值专利培育中心/佐证材料/中心 认定.docx",
+            "佐证材料/省级高价值专利培育中心/佐证材料/评审意见.pdf",
+        } <= set(names)
         assert not any("缺失" in n or "外面" in n for n in names)
         for info in zf.infolist():
             assert info.date_time == (2023, 9, 30, 0, 0, 0)
@@ -114,8 +123,10 @@ def test_manifest_hashes_and_records(invoke, archived, tmp_path):
     assert by_value[("CG001", "吴政办〔2021〕67号")]["indicator"] == "leading_group"
     assert by_value[("CG013", "佐证材料/评审意见.pdf")]["status"] == "file"
     assert by_value[("CG016", "佐证材料/缺失.pdf")]["status"] == "missing"
-    assert (by_value[("CG017", "../外面.pdf")]["status"], by_value[("CG017", "../外面.pdf")]["reason"]) == \
-        ("refused", "outside")
+    assert (by_value[("CG017", "../外面.pdf")]["status"], by_value[("CG017", "../外面.pdf")]["reason"]) == (
+        "refused",
+        "outside",
+    )
     assert by_value[("CG018", "佐证材料/中心 认定.docx")]["indicator"] == "provincial_hv_centers"
     assert by_value[("CG018", "佐证材料/评审意见.pdf")]["status"] == "file"  # one value of two: both kept
 
@@ -183,7 +194,9 @@ def test_missing_evidence_for_validate(archived):
     plan = load_plan(archived / "targets.yaml")
     problems = evidence_problems(plan, list(load_dataset(plan).tables))
     assert [(p.code, p.line, p.field, p.severity) for p in problems] == [
-        ("evidence_missing", 4, "evidence", "warning"), ("evidence_outside", 5, "evidence", "warning")]
+        ("evidence_missing", 4, "evidence", "warning"),
+        ("evidence_outside", 5, "evidence", "warning"),
+    ]
     assert problems[0].file.endswith("outputs.csv")
     assert "佐证材料/缺失.pdf" in problems[0].message("zh") and "CG016" in problems[0].message("en")
     # only the ledgers asked for are looked at
@@ -196,12 +209,22 @@ def test_the_register_is_not_evidence(archived):
     assert {r.ledger for r in evidence_refs(plan)} == {"outputs", "task_progress"}
 
 
-@pytest.mark.parametrize("value, status, reason", [
-    ("吴政办〔2021〕67号", "reference", ""), ("营业执照", "reference", ""), ("苏知发〔2022〕", "reference", ""),
-    ("佐证材料/评审意见.pdf", "file", ""), ("佐证材料\\评审意见.pdf", "file", ""), ("佐证材料/x.pdf", "missing", ""),
-    ("评审意见.pdf", "refused", "not_in_folder"), ("docs\\x.pdf", "refused", "not_in_folder"),
-    ("/etc/passwd", "refused", "outside"), ("C:\\材料\\x.pdf", "refused", "outside"), ("../../x.pdf", "refused", "outside"),
-])
+@pytest.mark.parametrize(
+    "value, status, reason",
+    [
+        ("吴政办〔2021〕67号", "reference", ""),
+        ("营业执照", "reference", ""),
+        ("苏知发〔2022〕", "reference", ""),
+        ("佐证材料/评审意见.pdf", "file", ""),
+        ("佐证材料\\评审意见.pdf", "file", ""),
+        ("佐证材料/x.pdf", "missing", ""),
+        ("评审意见.pdf", "refused", "not_in_folder"),
+        ("docs\\x.pdf", "refused", "not_in_folder"),
+        ("/etc/passwd", "refused", "outside"),
+        ("C:\\材料\\x.pdf", "refused", "outside"),
+        ("../../x.pdf", "refused", "outside"),
+    ],
+)
 def test_classify(archived, value, status, reason):
     verdict = classify(Rules.of(load_plan(archived / "targets.yaml")), value)
     assert (verdict.status, verdict.reason) == (status, reason)
@@ -210,8 +233,9 @@ def test_classify(archived, value, status, reason):
 def test_shipped_data_archives(invoke, shipped, tmp_path):
     """The shipped project: every ledger, the report, and its document numbers listed."""
     out = tmp_path / "shipped.zip"
-    result = invoke(["archive", str(out), "--as-of", "2023-12-31", "--targets", str(shipped / "targets.yaml")],
-                    cwd=tmp_path)
+    result = invoke(
+        ["archive", str(out), "--as-of", "2023-12-31", "--targets", str(shipped / "targets.yaml")], cwd=tmp_path
+    )
     assert result.exit_code == 0, result.stderr
     with zipfile.ZipFile(out) as zf:
         rows = manifest(zf)

@@ -64,8 +64,9 @@ def test_a_warm_report_never_reads_the_row_problems(invoke, tmp_path, cached, mo
     report(invoke, root)  # cold: builds the cache
     reads = []
     real = cache.StoredProblems.load
-    monkeypatch.setattr(cache.StoredProblems, "load", lambda self, file_level=False: reads.append(file_level)
-                        or real(self, file_level))
+    monkeypatch.setattr(
+        cache.StoredProblems, "load", lambda self, file_level=False: reads.append(file_level) or real(self, file_level)
+    )
     report(invoke, root)
     assert reads and all(reads)  # only the file-level problems were read
     reads.clear()
@@ -121,8 +122,10 @@ def test_schema_change_invalidates(invoke, tmp_path, cached):
     root = make_project(tmp_path / "p", {"patents": [{**VALID_ROWS["patents"], "town": "盛泽新区"}]})
     assert json.loads(invoke(["validate", "--format", "json"], cwd=root).stdout)["valid"] is False
     plan = root / "targets.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("aliases: [吴江高新区, ", "aliases: [盛泽新区, 吴江高新区, "),
-                    encoding="utf-8")
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("aliases: [吴江高新区, ", "aliases: [盛泽新区, 吴江高新区, "),
+        encoding="utf-8",
+    )
     # Now an alias: still invalid in a ledger (canonical names only) but with a different message.
     errors = json.loads(invoke(["validate", "--format", "json"], cwd=root).stdout)["errors"]
     assert [e["code"] for e in errors] == ["town_alias"]

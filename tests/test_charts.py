@@ -54,7 +54,7 @@ def test_html_and_word_draw_the_same_burn_ups(other):
     svg_ids = [c["id"] for c in charts.burn_ups(plan, data, progress, "en")]
     assert svg_ids == [f"burnup-{c.item.id}" for c in model]
     png = charts.png_charts(plan, data, progress, by_town(plan, data, progress.window), "en", font=None)
-    names = [c.item.name_en for c in model[:charts.WORD_BURN_UPS]]
+    names = [c.item.name_en for c in model[: charts.WORD_BURN_UPS]]
     assert [t for t in png["burnup"].texts if t in names] == names
 
 

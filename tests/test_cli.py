@@ -53,8 +53,12 @@ def test_user_errors_never_print_a_traceback(tmp_path):
     """Run the real console entry point on broken inputs: exit 1/2, one clear line, no traceback."""
     (tmp_path / "targets.yaml").write_text("plan: [unclosed\n", encoding="utf-8")
     cases = [
-        (["validate"], 1), (["report"], 1), (["indicators"], 1), (["towns"], 1),
-        (["report", "--targets", "missing.yaml"], 1), (["report", "--phase", "x"], 2),
+        (["validate"], 1),
+        (["report"], 1),
+        (["indicators"], 1),
+        (["towns"], 1),
+        (["report", "--targets", "missing.yaml"], 1),
+        (["report", "--phase", "x"], 2),
     ]
     for args, code in cases:
         result = subprocess.run([sys.executable, "-m", "ipdemo", *args], cwd=tmp_path, capture_output=True, text=True)
@@ -63,6 +67,11 @@ def test_user_errors_never_print_a_traceback(tmp_path):
 
 
 def test_broken_pipe_is_quiet():
-    result = subprocess.run(f"{sys.executable} -m ipdemo indicators --format csv | head -1", shell=True, cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        f"{sys.executable} -m ipdemo indicators --format csv | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.stdout.startswith("id,") and "Traceback" not in result.stderr

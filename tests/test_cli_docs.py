@@ -37,8 +37,16 @@ COMMANDS = list(GROUP.commands)
 EXAMPLE_HEADINGS = ("Examples:", "示例：", "示例:")
 
 # A terminal as unlike the pinned one as possible: narrow, colour forced, CI detected.
-HOSTILE_ENV = {"COLUMNS": "37", "LINES": "5", "TERMINAL_WIDTH": "61", "TERM": "xterm-256color",
-               "FORCE_COLOR": "1", "PY_COLORS": "1", "GITHUB_ACTIONS": "true", "IPDEMO_LANG": "en"}
+HOSTILE_ENV = {
+    "COLUMNS": "37",
+    "LINES": "5",
+    "TERMINAL_WIDTH": "61",
+    "TERM": "xterm-256color",
+    "FORCE_COLOR": "1",
+    "PY_COLORS": "1",
+    "GITHUB_ACTIONS": "true",
+    "IPDEMO_LANG": "en",
+}
 
 
 def _versions() -> str:
@@ -53,7 +61,8 @@ def test_docs_cli_md_is_current():
     assert current == expected, (
         "docs/cli.md is stale: run `python scripts/make_cli_docs.py` and commit it "
         f"(rendered with {_versions()}; another typer or rich release may lay help out differently).\n"
-        + docs.stale_diff(expected, current))
+        + docs.stale_diff(expected, current)
+    )
 
 
 def test_generation_does_not_depend_on_the_terminal(monkeypatch):
@@ -78,8 +87,15 @@ def test_the_script_checks_in_any_terminal():
     """`--check` run as a program, in a hostile terminal, agrees with docs/cli.md (exit 0)."""
     env = {**os.environ, **HOSTILE_ENV}
     env.pop("NO_COLOR", None)
-    result = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True,
-                            encoding="utf-8", env=env, cwd=ROOT.parent, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=ROOT.parent,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -116,8 +132,11 @@ def _must_exist(name: str) -> set[str]:
     for info in app.registered_commands:
         if (info.name or info.callback.__name__.replace("_", "-")) == name:
             hints = typing.get_type_hints(info.callback, include_extras=True)
-            return {p for p, hint in hints.items()
-                    if any(getattr(meta, "exists", False) for meta in getattr(hint, "__metadata__", ()))}
+            return {
+                p
+                for p, hint in hints.items()
+                if any(getattr(meta, "exists", False) for meta in getattr(hint, "__metadata__", ()))
+            }
     raise KeyError(name)
 
 
@@ -127,7 +146,7 @@ def _parse(example: str) -> None:
     words = shlex.split(example, comments=True)
     for stop in (">", ">>", "|", "&&", ";"):
         if stop in words:
-            words = words[:words.index(stop)]
+            words = words[: words.index(stop)]
     assert words[0] == "ipdemo" and words[1] in GROUP.commands, example
     command = GROUP.commands[words[1]]
     known = {opt for param in command.params for opt in [*param.opts, *getattr(param, "secondary_opts", [])]}

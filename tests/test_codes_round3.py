@@ -64,8 +64,6 @@ def run(invoke, project: Path, *args: str, code: int = 0) -> dict:
     return json.loads(result.stdout)
 
 
-
-
 def rewrite(path: Path, change) -> Path:
     """The fixture with its rows changed by `change(rows)` (header first), as Excel would save it."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -84,10 +82,20 @@ def check_char(digits: str) -> str:
 # --- 一标多类 --------------------------------------------------------------------------------
 
 # The fixture's rows: number → the classes its cell names (rows 12 and 13 list one number twice).
-CLASSES = {"56781234": ["9", "35", "42"], "56781235": ["9", "10"], "56781236": ["9", "35"],
-           "56781237": ["9", "35"], "56781238": ["9", "35", "42"], "56781239": ["9", "16"],
-           "56781240": ["25", "35"], "56781241": ["30"], "56781242": ["43"], "56781243": ["3", "5"],
-           "60012345": ["35"], "56781244": ["9", "35"]}
+CLASSES = {
+    "56781234": ["9", "35", "42"],
+    "56781235": ["9", "10"],
+    "56781236": ["9", "35"],
+    "56781237": ["9", "35"],
+    "56781238": ["9", "35", "42"],
+    "56781239": ["9", "16"],
+    "56781240": ["25", "35"],
+    "56781241": ["30"],
+    "56781242": ["43"],
+    "56781243": ["3", "5"],
+    "60012345": ["35"],
+    "56781244": ["9", "35"],
+}
 
 
 def test_multi_class_cells_give_one_record_per_class(invoke, proj):
@@ -117,9 +125,12 @@ def test_a_held_multi_class_row_is_held_once_with_its_classes(invoke, proj):
     three (number, class) keys: its records share the row's number, which the suggestion step
     once looked up in a unique index (a pandas traceback, nothing imported)."""
     src = proj / "tm_held.csv"
-    src.write_text("申请/注册号,国际分类,申请日期,商标名称,申请人名称（中文）,申请人地址（中文）,商标状态\n"
-                   "56781234,9;35;42,2021年06月03日,丝路云,苏州丝路云科技有限公司,,已注册\n"
-                   "56781299,9,2021年06月03日,丝路二,苏州丝路二科技有限公司,,已注册\n", encoding="utf-8")
+    src.write_text(
+        "申请/注册号,国际分类,申请日期,商标名称,申请人名称（中文）,申请人地址（中文）,商标状态\n"
+        "56781234,9;35;42,2021年06月03日,丝路云,苏州丝路云科技有限公司,,已注册\n"
+        "56781299,9,2021年06月03日,丝路二,苏州丝路二科技有限公司,,已注册\n",
+        encoding="utf-8",
+    )
     out = run(invoke, proj, str(src))
     assert (out["added"], out["held"]) == (0, 2)
     with open(proj / "tm_held.unplaced.csv", encoding="utf-8-sig", newline="") as fh:
@@ -149,8 +160,9 @@ def test_a_bad_class_in_a_multi_class_cell_names_its_source_row(invoke, proj):
     # Row 4's classes 9 and 42 go with its 46: a row is kept or rejected whole.
     assert skipped["rejected"] == 2
     assert skipped["added"] == 23 - 2 - 3
-    assert not {("56781236", "9"), ("56781236", "42")} & {(r["application_no"], r["nice_class"])
-                                                          for r in ledger(proj, "trademarks")}
+    assert not {("56781236", "9"), ("56781236", "42")} & {
+        (r["application_no"], r["nice_class"]) for r in ledger(proj, "trademarks")
+    }
     with open(proj / "商标局_注册公告_一标多类.rejected.csv", encoding="utf-8-sig", newline="") as fh:
         rejected = list(csv.DictReader(fh))
     assert [r["原行号"] for r in rejected] == ["4", "6"]
@@ -184,7 +196,9 @@ def multi_class_cells(draw) -> tuple[str, list[str]]:
 
 def split(cell: str) -> list[str]:
     """The import's path: normalised as its type normalises it, then split."""
-    values = fields.normalise_nice_class(pd.Series([cell], dtype="str"), FieldContext(PLAN, FieldSpec(type="nice_class")))
+    values = fields.normalise_nice_class(
+        pd.Series([cell], dtype="str"), FieldContext(PLAN, FieldSpec(type="nice_class"))
+    )
     lists = fields.nice_class_lists(values.values)
     return [values.values.iloc[0]] if lists is None else list(lists.iloc[0])
 
@@ -208,7 +222,9 @@ def test_the_splitter_never_invents_a_class(cell):
     assert len(parts) >= 1 and len(set(parts)) == len(parts)
     written = [str(int(n)) for n in re.findall(r"[0-9]+", cell)]
     assert [p for p in written if p in parts] and all(p in written for p in parts)
-    assert all(re.fullmatch(r"[0-9]{1,2}", p) and str(int(p)) == p for p in parts)  # 09 → 9; 0 and 46 are left to the check
+    assert all(
+        re.fullmatch(r"[0-9]{1,2}", p) and str(int(p)) == p for p in parts
+    )  # 09 → 9; 0 and 46 are left to the check
     assert parts == list(dict.fromkeys(written))
 
 
@@ -221,6 +237,7 @@ def test_one_class_is_one_record(c):
 
 # --- other offices -------------------------------------------------------------------------
 
+
 def test_incopat_numbers_of_other_offices_are_counted_not_rejected(invoke, proj):
     out = run(invoke, proj, INCOPAT)
     assert out["ledger"] == "patents"
@@ -228,14 +245,33 @@ def test_incopat_numbers_of_other_offices_are_counted_not_rejected(invoke, proj)
     # WOCN19082039, WOUS22070560, BRPI0909960, EP…, JP…, US…, KR…, PCT/CN…
     assert out["other_office"] == 8
     assert {r["application_no"] for r in ledger(proj, "patents")} == {
-        "202110182616.5", "03819495.3", "02900456.X", "201980012345.X", "202320654321.8"}
+        "202110182616.5",
+        "03819495.3",
+        "02900456.X",
+        "201980012345.X",
+        "202320654321.8",
+    }
     text = invoke(["import", INCOPAT, "--dry-run"], cwd=proj)
     assert "其他专利局（WO/US/PCT 等）8 行未导入" in text.stdout
 
 
-@pytest.mark.parametrize("number", ["WOCN19082039", "WOUS22070560", "BRPI0909960", "BRMU8901234", "EP19806789",
-                                    "JP2019513456", "US16123456", "US16/123,456", "KR1020197012345",
-                                    "PCT/CN2022/123456", "woep2019071234", "ＷＯＣＮ１９０８２０３９"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "WOCN19082039",
+        "WOUS22070560",
+        "BRPI0909960",
+        "BRMU8901234",
+        "EP19806789",
+        "JP2019513456",
+        "US16123456",
+        "US16/123,456",
+        "KR1020197012345",
+        "PCT/CN2022/123456",
+        "woep2019071234",
+        "ＷＯＣＮ１９０８２０３９",
+    ],
+)
 def test_other_offices_as_databases_write_them(number):
     from ipdemo.ingest.publications import other_office_mask
 
@@ -243,8 +279,10 @@ def test_other_offices_as_databases_write_them(number):
     assert other_office_mask(normalised.values).tolist() == [True]
 
 
-@pytest.mark.parametrize("number", ["202110182616.5", "CN202110182616.5", "03819495.3", "NULL", "N/A", "无",
-                                    "2.02321E+11", "ZL2021101826165", ""])
+@pytest.mark.parametrize(
+    "number",
+    ["202110182616.5", "CN202110182616.5", "03819495.3", "NULL", "N/A", "无", "2.02321E+11", "ZL2021101826165", ""],
+)
 def test_cnipa_numbers_and_junk_are_no_other_office(number):
     from ipdemo.ingest.publications import other_office_mask
 
@@ -253,6 +291,7 @@ def test_cnipa_numbers_and_junk_are_no_other_office(number):
 
 
 # --- type digits 8 and 9 -------------------------------------------------------------------
+
 
 def test_pct_entries_are_accepted_with_their_type_and_their_publications_fold(invoke, proj):
     out = run(invoke, proj, INCOPAT)
@@ -286,10 +325,12 @@ def _numbers(width: int) -> st.SearchStrategy[str]:
     """Numbers of one form with every type digit (8 and 9 included, and a few that are none),
     the check character right or wrong."""
     head = 2 if width == 8 else 4
-    return st.tuples(st.text("0123456789", min_size=head, max_size=head), st.sampled_from("1234567890" + "89" * 4),
-                     st.text("0123456789", min_size=width - head - 1, max_size=width - head - 1),
-                     st.sampled_from(["right", "wrong", "X"])).map(
-        lambda t: _number(t[0] + t[1] + t[2], t[3]))
+    return st.tuples(
+        st.text("0123456789", min_size=head, max_size=head),
+        st.sampled_from("1234567890" + "89" * 4),
+        st.text("0123456789", min_size=width - head - 1, max_size=width - head - 1),
+        st.sampled_from(["right", "wrong", "X"]),
+    ).map(lambda t: _number(t[0] + t[1] + t[2], t[3]))
 
 
 def _number(body: str, how: str) -> str:
@@ -321,9 +362,16 @@ def test_screen_and_worded_check_agree_on_type_digits_8_and_9(numbers):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.one_of(_numbers(8), _numbers(12)),
-                          st.sampled_from(["invention", "utility_model", "design", "发明公布", ""])),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(_numbers(8), _numbers(12)),
+            st.sampled_from(["invention", "utility_model", "design", "发明公布", ""]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_patents_with_pct_numbers_screened_equal_full_checks(rows):
     """The whole patents ledger: check_frame (screen, then words) finds what check_every_row finds."""
     frame = pd.DataFrame({name: [""] * len(rows) for name in PLAN.ledgers["patents"].fields}, dtype="str")
@@ -336,13 +384,15 @@ def test_patents_with_pct_numbers_screened_equal_full_checks(rows):
 
     def outcome(found):
         problems, invalid = found
-        return sorted((p.line, p.field, p.code, p.severity, sorted(map(str, p.params.items()))) for p in problems), \
-            invalid.tolist()
+        return sorted(
+            (p.line, p.field, p.code, p.severity, sorted(map(str, p.params.items()))) for p in problems
+        ), invalid.tolist()
 
     assert outcome(screened) == outcome(full)
 
 
 # --- Patentics: 发明公布 / 发明授权, legal statuses ------------------------------------------
+
 
 def test_patentics_types_and_legal_statuses(invoke, proj):
     out = run(invoke, proj, PATENTICS)
@@ -361,9 +411,18 @@ def test_patentics_types_and_legal_statuses(invoke, proj):
     assert warning["line"] == 5 and "'其他'" in warning["message"]
 
 
-@pytest.mark.parametrize(("written", "status"), [
-    ("未缴年费", "lapsed"), ("无效", "ended"), ("未进入国家阶段-PCT有效期内", "pending"), ("部分无效", "valid"),
-    ("全部无效", "invalidated"), ("公开;实质审查;未缴年费", "lapsed"), ("发明公布", None)])
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [
+        ("未缴年费", "lapsed"),
+        ("无效", "ended"),
+        ("未进入国家阶段-PCT有效期内", "pending"),
+        ("部分无效", "valid"),
+        ("全部无效", "invalidated"),
+        ("公开;实质审查;未缴年费", "lapsed"),
+        ("发明公布", None),
+    ],
+)
 def test_legal_status_spellings(written, status):
     from ipdemo.ingest.normalize import normalise_field
 
@@ -428,6 +487,7 @@ def test_unknown_value_message_carries_no_english_id():
 
 # --- held rows with --skip-invalid -----------------------------------------------------------
 
+
 def test_held_counts_only_valid_rows_that_wait(invoke, proj):
     """A 版权中心 announcement: no addresses, owners the register does not know (held), a third of
     the rows with a bad registration number (rejected): held + rejected = rows, never more."""
@@ -435,8 +495,18 @@ def test_held_counts_only_valid_rows_that_wait(invoke, proj):
     rows = []
     for i in range(30):
         number = f"2023SR{1100000 + i:07d}" if i % 3 else f"2023SR{i:03d}"  # every third: too short
-        rows.append([number, "30200-0000", f"智能织机管理系统{i}", "", "V1.0", f"苏州未登记科技有限公司{i}",
-                     "未发表", "2023-06-01"])
+        rows.append(
+            [
+                number,
+                "30200-0000",
+                f"智能织机管理系统{i}",
+                "",
+                "V1.0",
+                f"苏州未登记科技有限公司{i}",
+                "未发表",
+                "2023-06-01",
+            ]
+        )
     path = proj / "软件登记公告.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh, lineterminator="\r\n").writerows([header, *rows])

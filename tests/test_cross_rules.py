@@ -40,8 +40,15 @@ def test_a_rule_without_a_check_cannot_be_built():
 def _not_after(pair: Pair) -> Broken:
     """A rule added without a screen: the first date not after the second."""
     late = (fields.parse_iso_dates(pair.first) > fields.parse_iso_dates(pair.second)).to_numpy(dtype=bool)
-    return Broken(late, lambda i: {"field": pair.check.field, "value": pair.first.iloc[i],
-                                   "other": pair.check.other, "other_value": pair.second.iloc[i]})
+    return Broken(
+        late,
+        lambda i: {
+            "field": pair.check.field,
+            "value": pair.first.iloc[i],
+            "other": pair.check.other,
+            "other_value": pair.second.iloc[i],
+        },
+    )
 
 
 @pytest.fixture
@@ -97,7 +104,6 @@ def test_targets_yaml_naming_an_unknown_rule_is_refused(tmp_path):
     text = (ROOT / "targets.yaml").read_text(encoding="utf-8")
     old = "{rule: not_before, field: granted_on, other: filed_on}"
     assert old in text
-    (tmp_path / "targets.yaml").write_text(text.replace(old, old.replace("not_before", "later_than")),
-                                           encoding="utf-8")
+    (tmp_path / "targets.yaml").write_text(text.replace(old, old.replace("not_before", "later_than")), encoding="utf-8")
     with pytest.raises(PlanError):
         load_plan(tmp_path / "targets.yaml")

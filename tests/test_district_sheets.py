@@ -19,14 +19,12 @@ def uscc(body17: str) -> str:
     return body17 + uscc_check_char(pd.Series([body17]))[0]
 
 
-FIRM_A, FIRM_B, FIRM_C, FIRM_D = (uscc("91320509MA1MK3YW4"), uscc("91320509MA1NNNNN1"), uscc("91320509MA1PPPPP2"),
-                                  uscc("91320509MA1QQQQQ3"))
-
-
-
-
-
-
+FIRM_A, FIRM_B, FIRM_C, FIRM_D = (
+    uscc("91320509MA1MK3YW4"),
+    uscc("91320509MA1NNNNN1"),
+    uscc("91320509MA1PPPPP2"),
+    uscc("91320509MA1QQQQQ3"),
+)
 
 
 def run_import(invoke, project: Path, *args: str) -> dict:
@@ -48,15 +46,63 @@ def proj(tmp_path: Path) -> Path:
 DISTRICT_LOANS = [
     ["吴江区知识产权质押贷款统计表（2023年第三季度）"],
     ["填报单位：吴江区市场监督管理局", "", "", "", "", "", "", "", "单位：万元"],
-    ["序号", "区镇", "企业名称", "统一社会信用代码", "质押物类型", "质押专利（商标）号", "质押登记号", "贷款银行",
-     "贷款金额", "放款日期", "到期日期", "是否首贷"],
-    [1, "盛泽镇", "吴江甲纺织有限公司", FIRM_A, "专利", "ZL202110182616.5、ZL201710601862.3", "Y2023320000101",
-     "江苏银行吴江支行", 500, "2023.7.12", "2024.7.11", "是"],
-    [2, "黎里镇", "吴江乙光电有限公司", FIRM_B, "商标", "56781234", "Y2023320000102", "中国银行吴江分行", 300,
-     "2023.8.1", "2024.7.31", "否"],
+    [
+        "序号",
+        "区镇",
+        "企业名称",
+        "统一社会信用代码",
+        "质押物类型",
+        "质押专利（商标）号",
+        "质押登记号",
+        "贷款银行",
+        "贷款金额",
+        "放款日期",
+        "到期日期",
+        "是否首贷",
+    ],
+    [
+        1,
+        "盛泽镇",
+        "吴江甲纺织有限公司",
+        FIRM_A,
+        "专利",
+        "ZL202110182616.5、ZL201710601862.3",
+        "Y2023320000101",
+        "江苏银行吴江支行",
+        500,
+        "2023.7.12",
+        "2024.7.11",
+        "是",
+    ],
+    [
+        2,
+        "黎里镇",
+        "吴江乙光电有限公司",
+        FIRM_B,
+        "商标",
+        "56781234",
+        "Y2023320000102",
+        "中国银行吴江分行",
+        300,
+        "2023.8.1",
+        "2024.7.31",
+        "否",
+    ],
     [],
-    [3, "七都镇", "吴江丙电缆有限公司", FIRM_C, "专利", "ZL202120000002.1", "Y2023320000103", "农商行", 1000,
-     "2023.9.5", "2024.9.4", "是"],
+    [
+        3,
+        "七都镇",
+        "吴江丙电缆有限公司",
+        FIRM_C,
+        "专利",
+        "ZL202120000002.1",
+        "Y2023320000103",
+        "农商行",
+        1000,
+        "2023.9.5",
+        "2024.9.4",
+        "是",
+    ],
     ["合计", "", "", "", "", "", "", "", 1800, "", "", ""],
     ["填表人：张三", "", "审核人：李四", "", "联系电话：0512-63000000"],
 ]
@@ -78,12 +124,15 @@ def test_titled_ledger_skips_totals_and_footer_and_uses_the_unit_line(invoke, pr
 
 def test_bank_statement_after_the_district_ledger_counts_each_loan_once(invoke, proj):
     run_import(invoke, proj, str(write_xlsx(proj / "质押贷款统计表.xlsx", DISTRICT_LOANS)), "--ledger", "pledge_loans")
-    bank = write_csv(proj / "银行放款明细.csv", [
-        ["借款合同编号", "借款人名称", "统一社会信用代码", "放款机构", "放款金额（元）", "放款日"],
-        ["JSYH-2023-0712-01", "吴江甲纺织有限公司", FIRM_A, "江苏银行吴江支行", "5,000,000.00", "2023-07-12"],
-        ["ZGYH-2023-0801-07", "吴江乙光电有限公司", FIRM_B, "中国银行吴江分行", "3000000", "2023-08-01"],
-        ["ZGYH-2023-1010-02", "吴江丁机械有限公司", FIRM_D, "中国银行吴江分行", "2000000", "2023-10-10"],
-    ])
+    bank = write_csv(
+        proj / "银行放款明细.csv",
+        [
+            ["借款合同编号", "借款人名称", "统一社会信用代码", "放款机构", "放款金额（元）", "放款日"],
+            ["JSYH-2023-0712-01", "吴江甲纺织有限公司", FIRM_A, "江苏银行吴江支行", "5,000,000.00", "2023-07-12"],
+            ["ZGYH-2023-0801-07", "吴江乙光电有限公司", FIRM_B, "中国银行吴江分行", "3000000", "2023-08-01"],
+            ["ZGYH-2023-1010-02", "吴江丁机械有限公司", FIRM_D, "中国银行吴江分行", "2000000", "2023-10-10"],
+        ],
+    )
     out = run_import(invoke, proj, str(bank), "--ledger", "pledge_loans")
     assert (out["added"], out["recognised"]) == (1, 2)
     rows = {r["credit_code"]: r for r in ledger(proj, "pledge_loans")}
@@ -99,14 +148,17 @@ def test_bank_statement_after_the_district_ledger_counts_each_loan_once(invoke, 
 
 
 def test_sign_in_sheet_one_trainee_per_person_date_from_the_title(invoke, proj):
-    src = write_xlsx(proj / "培训签到表.xlsx", [
-        ["吴江区企业知识产权工程师培训班签到表"],
-        ["培训时间：2023年9月12日—14日"],
-        ["序号", "姓名", "工作单位", "人员类别", "联系电话", "所在区镇", "备注"],
-        [1, "王伟", "吴江甲纺织有限公司", "知识产权工程师", "138****1234", "盛泽镇", ""],
-        [2, "李娜", "吴江乙光电有限公司", "专利专员", "139****5678", "黎里镇", ""],
-        [3, "王伟", "吴江甲纺织有限公司", "知识产权工程师", "138****1234", "盛泽镇", "第二天"],
-    ])
+    src = write_xlsx(
+        proj / "培训签到表.xlsx",
+        [
+            ["吴江区企业知识产权工程师培训班签到表"],
+            ["培训时间：2023年9月12日—14日"],
+            ["序号", "姓名", "工作单位", "人员类别", "联系电话", "所在区镇", "备注"],
+            [1, "王伟", "吴江甲纺织有限公司", "知识产权工程师", "138****1234", "盛泽镇", ""],
+            [2, "李娜", "吴江乙光电有限公司", "专利专员", "139****5678", "黎里镇", ""],
+            [3, "王伟", "吴江甲纺织有限公司", "知识产权工程师", "138****1234", "盛泽镇", "第二天"],
+        ],
+    )
     out = run_import(invoke, proj, str(src), "--ledger", "trainees")
     assert (out["added"], out["same_record"]) == (2, 1)
     rows = ledger(proj, "trainees")
@@ -117,23 +169,31 @@ def test_sign_in_sheet_one_trainee_per_person_date_from_the_title(invoke, proj):
 
 
 def test_sign_in_sheet_role_from_set_when_the_title_is_not_a_category(invoke, proj):
-    src = write_csv(proj / "签到.csv", [
-        ["姓名", "工作单位", "职务", "联系电话", "所在区镇"],
-        ["赵六", "吴江丙电缆有限公司", "总经理", "137****0000", "七都镇"],
-    ])
+    src = write_csv(
+        proj / "签到.csv",
+        [
+            ["姓名", "工作单位", "职务", "联系电话", "所在区镇"],
+            ["赵六", "吴江丙电缆有限公司", "总经理", "137****0000", "七都镇"],
+        ],
+    )
     result = invoke(["import", str(src), "--ledger", "trainees", "--set", "trained_on=2023-09-12"], cwd=proj)
     # 职务 is a job title, not the training category: not read as the role (issue 21.9).
     assert result.exit_code == 1 and "--set role=" in result.stderr and "总经理" not in result.stderr
-    out = run_import(invoke, proj, str(src), "--ledger", "trainees", "--set", "trained_on=2023-09-12",
-                     "--set", "role=manager")
+    out = run_import(
+        invoke, proj, str(src), "--ledger", "trainees", "--set", "trained_on=2023-09-12", "--set", "role=manager"
+    )
     assert out["added"] == 1
 
 
 def test_excel_scientific_notation_is_named_as_excel_damage(invoke, proj):
-    src = write_csv(proj / "专利清单.csv", [
-        ["申请号", "发明名称", "申请人", "申请日", "专利类型", "所属区镇"],
-        ["2.02321E+11", "一种装置", "吴江甲纺织有限公司", "2023/3/14", "实用新型", "盛泽镇"],
-    ], encoding="gbk")
+    src = write_csv(
+        proj / "专利清单.csv",
+        [
+            ["申请号", "发明名称", "申请人", "申请日", "专利类型", "所属区镇"],
+            ["2.02321E+11", "一种装置", "吴江甲纺织有限公司", "2023/3/14", "实用新型", "盛泽镇"],
+        ],
+        encoding="gbk",
+    )
     before = (proj / "data" / "patents.csv").read_bytes()
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 1 and "Traceback" not in result.stderr
@@ -142,10 +202,13 @@ def test_excel_scientific_notation_is_named_as_excel_damage(invoke, proj):
 
 
 def test_a_date_excel_saved_as_a_serial_is_converted_and_said(invoke, proj):
-    src = write_csv(proj / "专利清单.csv", [
-        ["申请号", "发明名称", "申请人", "申请日", "专利类型", "所属区镇"],
-        ["202320000031.2", "一种装置", "吴江甲纺织有限公司", "45123", "实用新型", "盛泽镇"],
-    ])
+    src = write_csv(
+        proj / "专利清单.csv",
+        [
+            ["申请号", "发明名称", "申请人", "申请日", "专利类型", "所属区镇"],
+            ["202320000031.2", "一种装置", "吴江甲纺织有限公司", "45123", "实用新型", "盛泽镇"],
+        ],
+    )
     from ipdemo.checks.fields import cnipa_check_char
 
     number = "202320000031." + cnipa_check_char(pd.Series(["202320000031"]), 12)[0]

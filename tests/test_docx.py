@@ -29,8 +29,14 @@ from ipdemo.render.grid import cell_text  # noqa: E402
 from ipdemo.render.report import status_text  # noqa: E402
 
 AS_OF = "2023-09-30"
-HEADINGS_ZH = ["一、基本情况", "二、主要目标完成情况", "三、各区镇完成情况", "四、重点任务推进情况",
-               "五、存在的问题", "六、下一步工作"]
+HEADINGS_ZH = [
+    "一、基本情况",
+    "二、主要目标完成情况",
+    "三、各区镇完成情况",
+    "四、重点任务推进情况",
+    "五、存在的问题",
+    "六、下一步工作",
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +54,21 @@ def report_zh(shipped, tmp_path_factory) -> Path:
     from ipdemo.cli import app
 
     out = tmp_path_factory.mktemp("docx") / "自查报告.docx"
-    result = CliRunner().invoke(app, ["report", "--format", "docx", "--output", str(out), "--as-of", AS_OF,
-                                      "--targets", str(shipped / "targets.yaml")], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--format",
+            "docx",
+            "--output",
+            str(out),
+            "--as-of",
+            AS_OF,
+            "--targets",
+            str(shipped / "targets.yaml"),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     return out
 
@@ -121,11 +140,11 @@ def test_towns_table_from_the_breakdown(report_zh, engine):
     table = docx.Document(str(report_zh)).tables[1]
     header = [c.text for c in table.rows[0].cells]
     towns = list(next(iter(rows.values()))["towns"])
-    assert header[:2] == ["指标", "全区"] and header[2:2 + len(towns)] == towns
+    assert header[:2] == ["指标", "全区"] and header[2 : 2 + len(towns)] == towns
     first = [c.text for c in table.rows[1].cells]
     patents = rows["patent_applications"]
     assert first[0] == "专利申请量（件）" and first[1] == cell_text(patents["district"])
-    assert first[2:2 + len(towns)] == [cell_text(patents["towns"][t]) for t in towns]
+    assert first[2 : 2 + len(towns)] == [cell_text(patents["towns"][t]) for t in towns]
 
 
 def test_problems_and_next_steps_say_what_is_behind(report_zh, engine):
@@ -147,8 +166,9 @@ def test_layout_fonts_and_page_numbers(report_zh):
     document = docx.Document(str(report_zh))
     section = document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4 (twips round)
-    assert [round(m.mm) for m in (section.top_margin, section.bottom_margin, section.left_margin,
-                                  section.right_margin)] == [37, 35, 28, 26]
+    assert [
+        round(m.mm) for m in (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+    ] == [37, 35, 28, 26]
     normal = document.styles["Normal"]
     assert normal.font.size == Pt(16)
     assert normal.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
@@ -194,8 +214,19 @@ def test_core_properties_dated_on_the_as_of_day(report_zh):
 def test_two_runs_give_the_same_bytes(report_zh, shipped, tmp_path, invoke):
     time.sleep(1.1)  # a zip or core-properties clock would show now
     again = tmp_path / "again.docx"
-    result = invoke(["report", "--format", "docx", "--output", str(again), "--as-of", AS_OF,
-                     "--targets", str(shipped / "targets.yaml")])
+    result = invoke(
+        [
+            "report",
+            "--format",
+            "docx",
+            "--output",
+            str(again),
+            "--as-of",
+            AS_OF,
+            "--targets",
+            str(shipped / "targets.yaml"),
+        ]
+    )
     assert result.exit_code == 0, result.stderr
     assert again.read_bytes() == report_zh.read_bytes()
 
@@ -208,21 +239,40 @@ def test_docx_needs_output(shipped, invoke):
 def test_english_document(engine):
     plan, data, progress = engine
     document = docx.Document(io.BytesIO(docx_render.report_docx(plan, data, progress, "en", charts=False)))
-    assert list(sections_of(document)) == ["1. Overview", "2. Main targets", "3. Towns", "4. Key tasks",
-                                           "5. Problems", "6. Next steps"]
+    assert list(sections_of(document)) == [
+        "1. Overview",
+        "2. Main targets",
+        "3. Towns",
+        "4. Key tasks",
+        "5. Problems",
+        "6. Next steps",
+    ]
     assert document.paragraphs[0].text.startswith("Self-inspection report: Wujiang District")
     latin = document.styles["Normal"].element.rPr.rFonts.get(qn("w:ascii"))
     assert latin == "Times New Roman" and document.styles["Normal"].font.size == Pt(12)
-    assert [c.text for c in document.tables[0].rows[0].cells] == ["No.", "Indicator", "Target", "Actual",
-                                                                  "Percent", "Status"]
+    assert [c.text for c in document.tables[0].rows[0].cells] == [
+        "No.",
+        "Indicator",
+        "Target",
+        "Actual",
+        "Percent",
+        "Status",
+    ]
 
 
 def test_tasks_listed_overdue_first(engine):
     plan, data, progress = engine
-    tasks = [{"id": "T1", "title": "推进知识产权综合管理改革试点", "lead": "区市场监管局", "status": "in_progress",
-              "latest": "印发试点方案", "updated_on": date(2023, 9, 1)},
-             {"id": "T2", "title": "配齐区镇知识产权管理人员", "lead": "各区镇", "status": "not_started",
-              "overdue": True}]
+    tasks = [
+        {
+            "id": "T1",
+            "title": "推进知识产权综合管理改革试点",
+            "lead": "区市场监管局",
+            "status": "in_progress",
+            "latest": "印发试点方案",
+            "updated_on": date(2023, 9, 1),
+        },
+        {"id": "T2", "title": "配齐区镇知识产权管理人员", "lead": "各区镇", "status": "not_started", "overdue": True},
+    ]
     document = docx.Document(io.BytesIO(docx_render.report_docx(plan, data, progress, "zh", tasks=tasks, charts=False)))
     body = sections_of(document)["四、重点任务推进情况"]
     table = next(b for b in body if not hasattr(b, "text"))
@@ -242,12 +292,15 @@ def test_empty_project_has_no_empty_section(project):
 
 
 def test_title_breaks_at_a_word():
-    assert docx_render.title_lines("吴江区知识产权强省建设区域示范创建工作自查报告", "zh") == \
-        ["吴江区知识产权强省建设", "区域示范创建工作自查报告"]
+    assert docx_render.title_lines("吴江区知识产权强省建设区域示范创建工作自查报告", "zh") == [
+        "吴江区知识产权强省建设",
+        "区域示范创建工作自查报告",
+    ]
     assert docx_render.title_lines("短标题自查报告", "zh") == ["短标题自查报告"]
 
 
 # --- charts and fonts ---------------------------------------------------------------------------
+
 
 def _cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)
@@ -301,17 +354,32 @@ def test_font_finder_fallbacks(monkeypatch):
 
 # --- rendering --------------------------------------------------------------------------------
 
+
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.skipif(soffice() is None or shutil.which("pdftoppm") is None,
-                    reason="no LibreOffice/pdftoppm here (apt-get install libreoffice-writer-nogui poppler-utils)")
+@pytest.mark.skipif(
+    soffice() is None or shutil.which("pdftoppm") is None,
+    reason="no LibreOffice/pdftoppm here (apt-get install libreoffice-writer-nogui poppler-utils)",
+)
 def test_renders_headless_to_pages(report_zh, tmp_path):
     """LibreOffice lays the document out (the review image: tmp/page-1.png)."""
     profile = (tmp_path / "lo-profile").as_uri()
-    done = subprocess.run([soffice(), f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-                           "--outdir", str(tmp_path), str(report_zh)], capture_output=True, timeout=240)
+    done = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(report_zh),
+        ],
+        capture_output=True,
+        timeout=240,
+    )
     pdf = tmp_path / (report_zh.stem + ".pdf")
     assert pdf.exists(), done.stderr.decode(errors="replace")
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)

@@ -85,8 +85,10 @@ def test_journal_cannot_be_written_means_nothing_changes(invoke, proj, monkeypat
 
 
 def hold_lock(root, seconds: float) -> subprocess.Popen:
-    code = ("import sys, time; from filelock import FileLock; "
-            f"l = FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep({seconds})")
+    code = (
+        "import sys, time; from filelock import FileLock; "
+        f"l = FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep({seconds})"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(root / "data" / store.LOCK_NAME)], stdout=subprocess.PIPE)
     assert proc.stdout.readline().strip() == b"locked"
     return proc
@@ -97,8 +99,14 @@ def test_lock_held_by_a_live_process_times_out_clearly(proj):
     try:
         before = snapshot(proj / "data")
         env = {**os.environ, "IPDEMO_LOCK_TIMEOUT": "1"}
-        result = subprocess.run([sys.executable, "-m", "ipdemo", "import", "in.csv", "--lang", "en"], cwd=proj,
-                                capture_output=True, text=True, env=env, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "ipdemo", "import", "in.csv", "--lang", "en"],
+            cwd=proj,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert result.returncode == 1
         assert "another ipdemo process is writing data (gave up after 1 s)" in result.stderr
         assert "Traceback" not in result.stderr and snapshot(proj / "data") == before
@@ -114,8 +122,14 @@ def test_lock_left_by_a_killed_process_is_recovered(proj):
     assert (proj / "data" / store.LOCK_NAME).exists()  # the file stays; the OS lock died with its owner
     start = time.monotonic()
     env = {**os.environ, "IPDEMO_LOCK_TIMEOUT": "5"}
-    result = subprocess.run([sys.executable, "-m", "ipdemo", "import", "in.csv"], cwd=proj, capture_output=True,
-                            text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "ipdemo", "import", "in.csv"],
+        cwd=proj,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - start < 5
 
@@ -131,8 +145,14 @@ from .helpers import ledger_rows  # noqa: E402
 
 
 def run_cli(args, cwd, **env):
-    return subprocess.run([sys.executable, "-m", "ipdemo", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "IPDEMO_LOCK_TIMEOUT": "10", **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ipdemo", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IPDEMO_LOCK_TIMEOUT": "10", **env},
+        timeout=120,
+    )
 
 
 def during_merge(monkeypatch, action):
@@ -170,7 +190,8 @@ def test_a_removed_lock_never_loses_rows(invoke, proj, monkeypatch):
     assert [e["source"] for e in read_journal(proj / "data")] == ["small.csv"]
     again = invoke(["import", "in.csv", "--lang", "en"], cwd=proj)  # run again: both rows
     assert again.exit_code == 0 and {cn("202410000001"), cn("202410000002")} <= {
-        r["application_no"] for r in ledger_rows(proj)}
+        r["application_no"] for r in ledger_rows(proj)
+    }
 
 
 def test_a_ledger_changed_under_the_lock_is_never_replaced(invoke, proj, monkeypatch):
@@ -240,16 +261,23 @@ def test_journal_survives_a_torn_tail(invoke, proj):
 
 def test_an_entry_glued_to_a_torn_line_is_recovered(tmp_path):
     """Journals written before the fix have the next entry glued to the torn line."""
-    entry = {"time": "2024-01-02T00:00:00+00:00", "event": "import", "ledger": "patents", "source": "b.csv",
-             "note": "line\u2028separator inside a value"}
+    entry = {
+        "time": "2024-01-02T00:00:00+00:00",
+        "event": "import",
+        "ledger": "patents",
+        "source": "b.csv",
+        "note": "line\u2028separator inside a value",
+    }
     (tmp_path / "journal.jsonl").write_bytes(
-        b'{"source":"a.csv"}\n' + TORN + json.dumps(entry, ensure_ascii=False).encode() + b"\n" + b"[1, 2]\n")
+        b'{"source":"a.csv"}\n' + TORN + json.dumps(entry, ensure_ascii=False).encode() + b"\n" + b"[1, 2]\n"
+    )
     assert read_journal(tmp_path) == [{"source": "a.csv"}, entry]
 
 
 def test_summary_leaves_out_imports_that_did_not_land(invoke, proj, monkeypatch):
     """Issue 14.2: an import journaled its intent, then the disk filled up at the ledger write.
     The ledger is unchanged, so the summary must not say the rows were added."""
+
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -267,13 +295,20 @@ def test_summary_leaves_out_imports_that_did_not_land(invoke, proj, monkeypatch)
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [["report", "--format", "markdown"], ["report"], ["summary"], ["towns"],
-                                  ["validate", "--format", "json"]])
+@pytest.mark.parametrize(
+    "args", [["report", "--format", "markdown"], ["report"], ["summary"], ["towns"], ["validate", "--format", "json"]]
+)
 def test_stdout_on_a_full_disk(proj, args):
     """Issue 14.4: `report > /dev/full` is one line on stderr and exit 1, never a traceback."""
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "ipdemo", *args, "--lang", "en"], cwd=proj, stdout=full,
-                                stderr=subprocess.PIPE, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "ipdemo", *args, "--lang", "en"],
+            cwd=proj,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     assert "No space left on device" in result.stderr
@@ -282,24 +317,41 @@ def test_stdout_on_a_full_disk(proj, args):
 def test_output_in_an_encoding_without_the_characters(project):
     """Issue 14.4: output redirected on Chinese Windows is GBK, which has no ✓ / ✗."""
     for args in (["report", "-f", "markdown"], ["report"], ["summary", "--week", "2022-W18"], ["validate"]):
-        result = subprocess.run([sys.executable, "-m", "ipdemo", *args], cwd=project, capture_output=True,
-                                env={**os.environ, "PYTHONIOENCODING": "gbk"}, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "ipdemo", *args],
+            cwd=project,
+            capture_output=True,
+            env={**os.environ, "PYTHONIOENCODING": "gbk"},
+            timeout=120,
+        )
         assert result.returncode in (0, 1) and b"Traceback" not in result.stderr, result.stderr.decode("gbk")
         text = result.stdout.decode("gbk")  # all of it is GBK
         assert "吴江" in text or "有效" in result.stderr.decode("gbk")
-    report = subprocess.run([sys.executable, "-m", "ipdemo", "report", "-f", "markdown"], cwd=project,
-                            capture_output=True, env={**os.environ, "PYTHONIOENCODING": "gbk"}, timeout=120)
+    report = subprocess.run(
+        [sys.executable, "-m", "ipdemo", "report", "-f", "markdown"],
+        cwd=project,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "gbk"},
+        timeout=120,
+    )
     assert "√".encode("gbk") in report.stdout or "×".encode("gbk") in report.stdout
 
 
 def test_data_dir_that_is_a_file(proj):
     """Issue 14.4: `data_dir: targets.yaml` names a file: a message, never a traceback."""
     plan = proj / "targets.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("data_dir: data", "data_dir: targets.yaml"),
-                    encoding="utf-8")
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("data_dir: data", "data_dir: targets.yaml"), encoding="utf-8"
+    )
     shown = "the data folder targets.yaml is not a folder"
-    for args, code in ((["import", "in.csv"], 1), (["validate"], 1), (["report", "--strict"], 1), (["report"], 0),
-                       (["summary"], 0), (["import", "in.csv", "--dry-run"], None)):
+    for args, code in (
+        (["import", "in.csv"], 1),
+        (["validate"], 1),
+        (["report", "--strict"], 1),
+        (["report"], 0),
+        (["summary"], 0),
+        (["import", "in.csv", "--dry-run"], None),
+    ):
         result = run_cli([*args, "--lang", "en"], proj)
         assert "Traceback" not in result.stderr, (args, result.stderr)
         assert code is None or result.returncode == code, (args, result.stderr)
@@ -313,9 +365,15 @@ def test_cache_entry_that_parses_but_lacks_keys(invoke, project, tmp_path, monke
     monkeypatch.setenv("IPDEMO_CACHE_DIR", str(folder))
     first = invoke(["report", "--format", "json"], cwd=project)
     assert first.exit_code == 0
-    damaged = ["{}", '{"problems": [{"file": "x"}], "invalid_lines": []}', '{"problems": 5, "invalid_lines": [1]}',
-               '{"problems": [], "invalid_lines": ["x"]}', "[]", '{"problems": [{"file": "x", "line": 1, "field": null, '
-               '"code": "no_such_code", "severity": "error", "params": {}}], "invalid_lines": []}']
+    damaged = [
+        "{}",
+        '{"problems": [{"file": "x"}], "invalid_lines": []}',
+        '{"problems": 5, "invalid_lines": [1]}',
+        '{"problems": [], "invalid_lines": ["x"]}',
+        "[]",
+        '{"problems": [{"file": "x", "line": 1, "field": null, '
+        '"code": "no_such_code", "severity": "error", "params": {}}], "invalid_lines": []}',
+    ]
     for text in damaged:
         for meta in folder.glob("*.json"):
             meta.write_text(text, encoding="utf-8")

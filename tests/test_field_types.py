@@ -68,8 +68,9 @@ def test_a_type_without_a_screen_clears_nothing(monkeypatch):
     assert not with_kernel[0] and not with_kernel[1]
     assert without.all()
     problems, invalid = check_frame(PLAN, "enterprise_programs", rows, lines_of(rows), "x.csv")
-    assert (problems, invalid.tolist()) == _as_lists(check_every_row(PLAN, "enterprise_programs", rows,
-                                                                     lines_of(rows), "x.csv"))
+    assert (problems, invalid.tolist()) == _as_lists(
+        check_every_row(PLAN, "enterprise_programs", rows, lines_of(rows), "x.csv")
+    )
     worded = {(p.line, p.code) for p in problems if p.field == "credit_code"}
     assert worded == {(4, "bad_uscc"), (5, "bad_uscc"), (6, "required")}
 
@@ -87,12 +88,14 @@ def _isbn(values: pd.Series, field) -> list[fields.Finding]:
 @pytest.fixture
 def isbn_events(monkeypatch):
     """The events ledger with `participants` of a new type, registered without a screen kernel."""
-    monkeypatch.setitem(FIELD_TYPES, "isbn", FieldType("isbn", normalise=fields.normalise_nfkc, check=_isbn,
-                                                       messages=("bad_number",)))
+    monkeypatch.setitem(
+        FIELD_TYPES, "isbn", FieldType("isbn", normalise=fields.normalise_nfkc, check=_isbn, messages=("bad_number",))
+    )
     spec = PLAN.ledgers["events"]
     retyped = spec.fields["participants"].model_copy(update={"type": "isbn"})
-    monkeypatch.setitem(PLAN.ledgers, "events",
-                        spec.model_copy(update={"fields": {**spec.fields, "participants": retyped}}))
+    monkeypatch.setitem(
+        PLAN.ledgers, "events", spec.model_copy(update={"fields": {**spec.fields, "participants": retyped}})
+    )
 
 
 def test_a_new_type_without_a_screen_is_worded_by_its_own_check(isbn_events):
@@ -102,8 +105,10 @@ def test_a_new_type_without_a_screen_is_worded_by_its_own_check(isbn_events):
     # Every row with a value is suspect, valid or not; the row without one is cleared.
     assert suspect_rows(PLAN, spec, rows).tolist() == [True, True, False, True]
     problems, invalid = check_frame(PLAN, "events", rows, lines_of(rows), "x.csv")
-    assert [(p.line, p.field, p.code) for p in problems] == [(3, "participants", "bad_number"),
-                                                            (5, "participants", "bad_number")]
+    assert [(p.line, p.field, p.code) for p in problems] == [
+        (3, "participants", "bad_number"),
+        (5, "participants", "bad_number"),
+    ]
     assert invalid.tolist() == [False, True, False, True]
     assert (problems, invalid.tolist()) == _as_lists(check_every_row(PLAN, "events", rows, lines_of(rows), "x.csv"))
 
@@ -115,9 +120,17 @@ def test_a_type_without_an_entry_is_not_cleared_either(isbn_events, monkeypatch)
     assert suspect_rows(PLAN, PLAN.ledgers["events"], rows).tolist() == [True, False]
 
 
-@pytest.mark.parametrize("ledger, field", [("pledge_loans", "contract_no"), ("pledge_loans", "pledge_no"),
-                                           ("events", "event_id"), ("patents", "application_no"),
-                                           ("trademarks", "application_no"), ("pledge_loans", "credit_code")])
+@pytest.mark.parametrize(
+    "ledger, field",
+    [
+        ("pledge_loans", "contract_no"),
+        ("pledge_loans", "pledge_no"),
+        ("events", "event_id"),
+        ("patents", "application_no"),
+        ("trademarks", "application_no"),
+        ("pledge_loans", "credit_code"),
+    ],
+)
 def test_an_identifier_excel_turned_into_a_number_is_never_cleared(ledger, field):
     """`2.02321E+11` is what Excel shows for a long number: the screen leaves it to the worded check,
     which names Excel's damage, whatever the identifier's kernel would say of its shape."""

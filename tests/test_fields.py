@@ -27,16 +27,19 @@ def test_real_cnipa_numbers_pass(number):
     assert not any(f.mask.any() for f in findings)
 
 
-@pytest.mark.parametrize("number, code", [
-    ("202110182616.4", "cnipa_check"),      # wrong check digit
-    ("201830072131.0", "cnipa_check"),      # X expected
-    ("95115608.1", "cnipa_check"),          # old form, wrong check
-    ("2021101826165", "bad_cnipa_no"),      # missing dot (import adds it; a ledger must have it)
-    ("CN202110182616.5", "bad_cnipa_no"),   # prefix not allowed in a ledger
-    ("202140182616.5", "bad_cnipa_no"),     # type digit 4 does not exist
-    ("20211018261.5", "bad_cnipa_no"),      # too short
-    ("202110182616.x", "bad_cnipa_no"),     # lower-case x
-])
+@pytest.mark.parametrize(
+    "number, code",
+    [
+        ("202110182616.4", "cnipa_check"),  # wrong check digit
+        ("201830072131.0", "cnipa_check"),  # X expected
+        ("95115608.1", "cnipa_check"),  # old form, wrong check
+        ("2021101826165", "bad_cnipa_no"),  # missing dot (import adds it; a ledger must have it)
+        ("CN202110182616.5", "bad_cnipa_no"),  # prefix not allowed in a ledger
+        ("202140182616.5", "bad_cnipa_no"),  # type digit 4 does not exist
+        ("20211018261.5", "bad_cnipa_no"),  # too short
+        ("202110182616.x", "bad_cnipa_no"),  # lower-case x
+    ],
+)
 def test_broken_cnipa_numbers_fail(number, code):
     assert flagged(fields.check_cnipa(pd.Series([number]), FIELD), code) == [True]
 
@@ -58,7 +61,9 @@ def test_real_credit_codes_pass(code):
 
 
 def test_credit_code_shape_is_error_check_char_is_warning():
-    findings = fields.check_uscc(pd.Series(["91320509MA1MK3YW4Q", "9132050", "91320509MA1MK3YW4I", "91320509ma1mk3yw4p"]), FIELD)
+    findings = fields.check_uscc(
+        pd.Series(["91320509MA1MK3YW4Q", "9132050", "91320509MA1MK3YW4I", "91320509ma1mk3yw4p"]), FIELD
+    )
     shape = next(f for f in findings if f.code == "bad_uscc")
     check = next(f for f in findings if f.code == "uscc_check")
     assert shape.mask.tolist() == [False, True, True, True]
@@ -74,25 +79,38 @@ def test_credit_code_with_letters_in_first_eight_is_accepted():
     assert not any(f.mask.any() for f in fields.check_uscc(pd.Series([code]), FIELD))
 
 
-@pytest.mark.parametrize("number, ok", [
-    ("2017SR676720", True), ("2021SR0805085", True),
-    ("2021SR080508", False),   # 6 digits after 2019
-    ("2017SR0676720", False),  # 7 digits before 2019
-    ("SR0805085", False), ("2021sr0805085", False),
-])
+@pytest.mark.parametrize(
+    "number, ok",
+    [
+        ("2017SR676720", True),
+        ("2021SR0805085", True),
+        ("2021SR080508", False),  # 6 digits after 2019
+        ("2017SR0676720", False),  # 7 digits before 2019
+        ("SR0805085", False),
+        ("2021sr0805085", False),
+    ],
+)
 def test_software_copyright_numbers(number, ok):
     assert fields.check_software_no(pd.Series([number]), FIELD)[0].mask.tolist() == [not ok]
 
 
-@pytest.mark.parametrize("number, ok", [("12345678", True), ("12345678A", True), ("G1234567", True),
-                                        ("A123", False), ("12-345", False), ("", False)])
+@pytest.mark.parametrize(
+    "number, ok",
+    [("12345678", True), ("12345678A", True), ("G1234567", True), ("A123", False), ("12-345", False), ("", False)],
+)
 def test_trademark_numbers(number, ok):
     assert fields.check_trademark_no(pd.Series([number]), FIELD)[0].mask.tolist() == [not ok]
 
 
 def test_nice_class_bounds():
-    assert fields.check_nice_class(pd.Series(["1", "45", "0", "46", "9.0", "x"]), FIELD)[0].mask.tolist() == \
-        [False, False, True, True, True, True]
+    assert fields.check_nice_class(pd.Series(["1", "45", "0", "46", "9.0", "x"]), FIELD)[0].mask.tolist() == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+    ]
 
 
 def test_dates_strict_impossible_range_and_future():
@@ -115,14 +133,23 @@ def test_control_characters_in_text():
 
 # A valid and an invalid value of every field type (the spec gives an enum its values).
 EXAMPLES = {
-    "text": ("一种光纤预制棒的制备方法", "bad\x00nul"), "id": ("HD-001", "2.02321E+11"),
-    "title": ("一种光纤预制棒的制备方法", "题" * 201), "name": ("吴江恒通光电科技有限公司", "吴江\ufffe公司"),
-    "address": ("江苏省苏州市吴江区长安路88号", "长安路\uffff88号"), "remark": ("已完成调研", "bad\x00nul"),
-    "date": ("2021-06-10", "2021-02-30"), "town": ("平望镇", "盛泽"), "enum": ("invention", "发明"),
-    "task": ("invention", "t9"), "integer": ("300", "many"), "decimal": ("12.5", "-3"),
-    "nice_class": ("9", "46"), "cnipa_application_no": ("202110182616.5", "202110182616.4"),
+    "text": ("一种光纤预制棒的制备方法", "bad\x00nul"),
+    "id": ("HD-001", "2.02321E+11"),
+    "title": ("一种光纤预制棒的制备方法", "题" * 201),
+    "name": ("吴江恒通光电科技有限公司", "吴江\ufffe公司"),
+    "address": ("江苏省苏州市吴江区长安路88号", "长安路\uffff88号"),
+    "remark": ("已完成调研", "bad\x00nul"),
+    "date": ("2021-06-10", "2021-02-30"),
+    "town": ("平望镇", "盛泽"),
+    "enum": ("invention", "发明"),
+    "task": ("invention", "t9"),
+    "integer": ("300", "many"),
+    "decimal": ("12.5", "-3"),
+    "nice_class": ("9", "46"),
+    "cnipa_application_no": ("202110182616.5", "202110182616.4"),
     "uscc": ("91320509MA1MK3YW4P", "91320509MA1MK3YW4Q"),
-    "software_copyright_no": ("2021SR0805085", "2021SR080508"), "trademark_no": ("56781234", "A12"),
+    "software_copyright_no": ("2021SR0805085", "2021SR080508"),
+    "trademark_no": ("56781234", "A12"),
 }
 
 
@@ -178,6 +205,7 @@ def test_vectorised_checks_are_column_operations_at_scale(kind):
 
 def test_the_call_count_sees_a_check_that_goes_value_by_value():
     """The test above can fail for its reason: the same shape check, one value at a time."""
+
     def per_value(values, field):
         return [fields.Finding(~values.map(lambda v: bool(re.match(fields.TRADEMARK_NO, v))).to_numpy(bool), "x")]
 

@@ -125,8 +125,13 @@ def test_new_files_get_the_umask_mode(invoke, proj, tmp_path, umask, mask, mode)
     assert invoke(["report", "--format", "csv", "--output", "r.csv"], cwd=proj).exit_code == 0
     assert invoke(["report", "--format", "xlsx", "--output", "r.xlsx"], cwd=proj).exit_code == 0
     assert invoke(["init", str(tmp_path / "new")], cwd=proj).exit_code == 0
-    created = [proj / "r.csv", proj / "r.xlsx", tmp_path / "new" / "targets.yaml",
-               tmp_path / "new" / "data" / "patents.csv", tmp_path / "new" / ".gitlab-ci.yml"]
+    created = [
+        proj / "r.csv",
+        proj / "r.xlsx",
+        tmp_path / "new" / "targets.yaml",
+        tmp_path / "new" / "data" / "patents.csv",
+        tmp_path / "new" / ".gitlab-ci.yml",
+    ]
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in created} == {p.name: oct(mode) for p in created}
 
 
@@ -156,8 +161,13 @@ def test_output_onto_a_device_writes_into_it(invoke, proj):
 @pytest.mark.skipif(not os.path.exists("/dev/fd/1"), reason="needs /dev/fd")
 def test_output_onto_our_own_stdout(proj):
     for target in ("/dev/fd/1", "/proc/self/fd/1"):
-        result = subprocess.run([sys.executable, "-m", "ipdemo", "report", "--format", "csv", "--output", target],
-                                cwd=proj, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "ipdemo", "report", "--format", "csv", "--output", target],
+            cwd=proj,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("id,") and result.stdout.count("\nid,") == 0
 

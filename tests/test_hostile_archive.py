@@ -32,8 +32,17 @@ FIELDS = list(VALID_ROWS["task_progress"])
 
 def progress(rows: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Task-progress entries for t3_1_1, one a day, each naming the given evidence."""
-    return [{**VALID_ROWS["task_progress"], "task": "t3_1_1", "reported_on": f"2023-09-{day:02d}", "status": "in_progress",
-             "done": done, "evidence": evidence} for day, (done, evidence) in enumerate(rows, start=1)]
+    return [
+        {
+            **VALID_ROWS["task_progress"],
+            "task": "t3_1_1",
+            "reported_on": f"2023-09-{day:02d}",
+            "status": "in_progress",
+            "done": done,
+            "evidence": evidence,
+        }
+        for day, (done, evidence) in enumerate(rows, start=1)
+    ]
 
 
 def write_progress(root: Path, rows: list[dict[str, str]]) -> None:
@@ -48,8 +57,9 @@ def project(tmp_path: Path, evidence: list[str], targets: Path = ROOT / "targets
     """A project with a secrets file, a fake repository, and task entries naming `evidence`."""
     root = make_project(tmp_path / "proj", {k: [v] for k, v in VALID_ROWS.items()}, targets)
     write_progress(root, progress([("x", e) for e in evidence]))
-    (root / ".ipdemo-secrets.toml").write_text(f'[wecom]\nwebhook = "https://example.invalid/send?key={SECRET}"\n',
-                                              encoding="utf-8")
+    (root / ".ipdemo-secrets.toml").write_text(
+        f'[wecom]\nwebhook = "https://example.invalid/send?key={SECRET}"\n', encoding="utf-8"
+    )
     (root / ".git").mkdir()
     (root / ".git" / "config").write_text(f"[remote]\nurl = https://{SECRET}@example.invalid/x\n", encoding="utf-8")
     (root / "佐证材料").mkdir()
@@ -72,7 +82,11 @@ def evidence_members(out: Path) -> list[str]:
 
 def statuses(out: Path) -> dict[str, tuple[str, str]]:
     """evidence value → (status, reason) of the task-progress rows."""
-    return {r["evidence"]: (r["status"], r.get("reason", "")) for r in manifest(out) if r["ledger"] == "task_progress" and r["evidence"]}
+    return {
+        r["evidence"]: (r["status"], r.get("reason", ""))
+        for r in manifest(out)
+        if r["ledger"] == "task_progress" and r["evidence"]
+    }
 
 
 def no_secret_in(out: Path) -> None:
@@ -100,15 +114,18 @@ def windows_safe(name: str) -> None:
 
 # --- item 1: only the evidence folders, never the project's own files ---------------------------
 
+
 def test_the_issue_reproduction_leaks_nothing(invoke, tmp_path):
     """The issue's sheet: import as the lead unit sent it (cells kept as written), validate warns
     per value with file, line and field, the archive holds none of the files and no byte of the key."""
     root = project(tmp_path, [])
     sheet = tmp_path / "tp.csv"
-    sheet.write_text("任务编号,报送日期,进展状态,工作进展,佐证材料\n"
-                     "t3_1_1,2023-09-01,推进中,a,.ipdemo-secrets.toml\nt3_1_1,2023-09-02,推进中,b,data/trainees.csv\n"
-                     "t3_1_1,2023-09-03,推进中,c,.git/config\nt3_1_1,2023-09-04,推进中,d,data/journal.jsonl\n",
-                     encoding="utf-8")
+    sheet.write_text(
+        "任务编号,报送日期,进展状态,工作进展,佐证材料\n"
+        "t3_1_1,2023-09-01,推进中,a,.ipdemo-secrets.toml\nt3_1_1,2023-09-02,推进中,b,data/trainees.csv\n"
+        "t3_1_1,2023-09-03,推进中,c,.git/config\nt3_1_1,2023-09-04,推进中,d,data/journal.jsonl\n",
+        encoding="utf-8",
+    )
     imported = invoke(["import", str(sheet)], cwd=root)
     assert imported.exit_code == 0, imported.stderr  # a lead unit's sheet still imports, flagged:
     assert imported.stderr.count("拒绝归档") == 4 and "data/task_progress.csv:2: evidence" in imported.stderr
@@ -117,14 +134,19 @@ def test_the_issue_reproduction_leaks_nothing(invoke, tmp_path):
         assert value in stored  # the cell as written
     warnings = [w for w in validate_warnings(invoke, root) if w["field"] == "evidence"]
     assert [(w["file"], w["line"], w["code"]) for w in warnings] == [
-        ("data/task_progress.csv", line, "evidence_protected") for line in (2, 3, 4, 5)]
+        ("data/task_progress.csv", line, "evidence_protected") for line in (2, 3, 4, 5)
+    ]
     assert all("佐证材料/" in w["message"] for w in warnings)  # how to fix: where the file belongs
     out = tmp_path / "out.zip"
     result = archive(invoke, root, out)
     assert result.exit_code == 0, result.stderr
     assert evidence_members(out) == []
-    assert statuses(out) == {".ipdemo-secrets.toml": ("refused", "protected"), "data/trainees.csv": ("refused", "protected"),
-                             ".git/config": ("refused", "protected"), "data/journal.jsonl": ("refused", "protected")}
+    assert statuses(out) == {
+        ".ipdemo-secrets.toml": ("refused", "protected"),
+        "data/trainees.csv": ("refused", "protected"),
+        ".git/config": ("refused", "protected"),
+        "data/journal.jsonl": ("refused", "protected"),
+    }
     assert "拒绝 4 条" in result.stderr and "data/task_progress.csv:2:" in result.stderr
     no_secret_in(out)
     assert SECRET not in result.stderr + result.stdout
@@ -139,13 +161,21 @@ def test_files_elsewhere_in_the_project_are_refused(invoke, tmp_path):
     (root / "佐证材料" / "评审意见.pdf").write_bytes(b"%PDF review")
     out = tmp_path / "out.zip"
     assert archive(invoke, root, out).exit_code == 0
-    assert statuses(out) == {"targets.yaml": ("refused", "protected"), "评审意见.pdf": ("refused", "not_in_folder"),
-                             "docs/说明.pdf": ("refused", "not_in_folder"), "data/outputs.csv": ("refused", "protected"),
-                             "佐证材料/评审意见.pdf": ("file", "")}
+    assert statuses(out) == {
+        "targets.yaml": ("refused", "protected"),
+        "评审意见.pdf": ("refused", "not_in_folder"),
+        "docs/说明.pdf": ("refused", "not_in_folder"),
+        "data/outputs.csv": ("refused", "protected"),
+        "佐证材料/评审意见.pdf": ("file", ""),
+    }
     assert evidence_members(out) == ["佐证材料/三（一）一是/佐证材料/评审意见.pdf"]
     codes = {w["line"]: w["code"] for w in validate_warnings(invoke, root) if w["field"] == "evidence"}
-    assert codes == {2: "evidence_protected", 3: "evidence_not_in_folder", 4: "evidence_not_in_folder",
-                     5: "evidence_protected"}
+    assert codes == {
+        2: "evidence_protected",
+        3: "evidence_not_in_folder",
+        4: "evidence_not_in_folder",
+        5: "evidence_protected",
+    }
 
 
 def test_the_plan_names_its_evidence_folders(invoke, tmp_path):
@@ -159,8 +189,12 @@ def test_the_plan_names_its_evidence_folders(invoke, tmp_path):
         (root / rel).write_bytes(rel.encode())
     out = tmp_path / "out.zip"
     assert archive(invoke, root, out).exit_code == 0
-    assert statuses(out) == {"材料/佐证/a.pdf": ("file", ""), "附件/b.pdf": ("file", ""),
-                             "佐证材料/c.pdf": ("refused", "not_in_folder"), "材料/d.pdf": ("refused", "not_in_folder")}
+    assert statuses(out) == {
+        "材料/佐证/a.pdf": ("file", ""),
+        "附件/b.pdf": ("file", ""),
+        "佐证材料/c.pdf": ("refused", "not_in_folder"),
+        "材料/d.pdf": ("refused", "not_in_folder"),
+    }
     default = tmp_path / "default.yaml"
     default.write_text(re.sub(r"\n  evidence_dirs:[^\n]*", "", text), encoding="utf-8")
     root = project(tmp_path / "d", ["evidence/a.pdf", "佐证材料/a.pdf"], default)
@@ -175,8 +209,9 @@ def test_the_plan_names_its_evidence_folders(invoke, tmp_path):
 def test_an_evidence_folder_outside_the_project_is_a_plan_error(invoke, tmp_path, folder):
     text = (ROOT / "targets.yaml").read_text(encoding="utf-8")
     root = make_project(tmp_path / "p")
-    (root / "targets.yaml").write_text(text.replace("evidence_dirs: [佐证材料]", f"evidence_dirs: [{json.dumps(folder)}]"),
-                                       encoding="utf-8")
+    (root / "targets.yaml").write_text(
+        text.replace("evidence_dirs: [佐证材料]", f"evidence_dirs: [{json.dumps(folder)}]"), encoding="utf-8"
+    )
     result = invoke(["validate"], cwd=root)
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     out = result.stdout + result.stderr
@@ -197,16 +232,28 @@ def test_hidden_files_and_the_cache_in_the_folder_are_refused(invoke, tmp_path, 
     out = tmp_path / "out.zip"
     assert archive(invoke, root, out).exit_code == 0
     assert evidence_members(out) == []
-    assert statuses(out) == {"佐证材料/.env": ("refused", "protected"), "佐证材料/.git/config": ("refused", "protected"),
-                             cached[0]: ("refused", "protected")}
+    assert statuses(out) == {
+        "佐证材料/.env": ("refused", "protected"),
+        "佐证材料/.git/config": ("refused", "protected"),
+        cached[0]: ("refused", "protected"),
+    }
     no_secret_in(out)
 
 
 def test_links_out_of_the_folder_are_refused(invoke, tmp_path):
     """A symlink (to the secrets file, to a folder outside, to a ledger) or a hard link to the
     secrets file, placed in the evidence folder, is refused; a link within the folder is fine."""
-    root = project(tmp_path, ["佐证材料/key.pdf", "佐证材料/外/x.pdf", "佐证材料/名单.csv", "佐证材料/hard.pdf",
-                              "佐证材料/同.pdf", "佐证材料/loop/x.pdf"])
+    root = project(
+        tmp_path,
+        [
+            "佐证材料/key.pdf",
+            "佐证材料/外/x.pdf",
+            "佐证材料/名单.csv",
+            "佐证材料/hard.pdf",
+            "佐证材料/同.pdf",
+            "佐证材料/loop/x.pdf",
+        ],
+    )
     folder = root / "佐证材料"
     (folder / "key.pdf").symlink_to(root / ".ipdemo-secrets.toml")
     (tmp_path / "外").mkdir()
@@ -220,9 +267,14 @@ def test_links_out_of_the_folder_are_refused(invoke, tmp_path):
     out = tmp_path / "out.zip"
     result = archive(invoke, root, out)
     assert result.exit_code == 0 and "Traceback" not in result.stderr
-    assert statuses(out) == {"佐证材料/key.pdf": ("refused", "symlink"), "佐证材料/外/x.pdf": ("refused", "symlink"),
-                             "佐证材料/名单.csv": ("refused", "symlink"), "佐证材料/hard.pdf": ("refused", "protected"),
-                             "佐证材料/同.pdf": ("file", ""), "佐证材料/loop/x.pdf": ("refused", "symlink")}
+    assert statuses(out) == {
+        "佐证材料/key.pdf": ("refused", "symlink"),
+        "佐证材料/外/x.pdf": ("refused", "symlink"),
+        "佐证材料/名单.csv": ("refused", "symlink"),
+        "佐证材料/hard.pdf": ("refused", "protected"),
+        "佐证材料/同.pdf": ("file", ""),
+        "佐证材料/loop/x.pdf": ("refused", "symlink"),
+    }
     assert evidence_members(out) == ["佐证材料/三（一）一是/佐证材料/同.pdf"]
     no_secret_in(out)
     codes = [w["code"] for w in validate_warnings(invoke, root) if w["field"] == "evidence"]
@@ -249,9 +301,19 @@ def test_files_git_ignores_are_refused_and_git_is_not_required(invoke, tmp_path,
 
 # --- zip slip -----------------------------------------------------------------------------------
 
-SLIPS = ["../外面.pdf", "佐证材料/../../外面.pdf", "佐证材料\\..\\..\\外面.pdf", "/etc/passwd", "C:\\外面.pdf", "C:外面.pdf",
-         "\\\\server\\share\\外面.pdf", "//server/share/外面.pdf", "\\外面.pdf", "佐证材料/../.ipdemo-secrets.toml",
-         "佐证材料/./../data/trainees.csv"]
+SLIPS = [
+    "../外面.pdf",
+    "佐证材料/../../外面.pdf",
+    "佐证材料\\..\\..\\外面.pdf",
+    "/etc/passwd",
+    "C:\\外面.pdf",
+    "C:外面.pdf",
+    "\\\\server\\share\\外面.pdf",
+    "//server/share/外面.pdf",
+    "\\外面.pdf",
+    "佐证材料/../.ipdemo-secrets.toml",
+    "佐证材料/./../data/trainees.csv",
+]
 
 
 def test_zip_slip_names_are_refused(invoke, tmp_path):
@@ -265,8 +327,10 @@ def test_zip_slip_names_are_refused(invoke, tmp_path):
     assert result.exit_code == 0 and "Traceback" not in result.stderr
     found = statuses(out)
     assert {v: found[v] for v in SLIPS} == {v: ("refused", "outside") for v in SLIPS}
-    assert evidence_members(out) == ["佐证材料/三（一）一是/佐证材料/子/评审意见.pdf",
-                                     "佐证材料/三（一）一是/佐证材料/评审意见.pdf"]
+    assert evidence_members(out) == [
+        "佐证材料/三（一）一是/佐证材料/子/评审意见.pdf",
+        "佐证材料/三（一）一是/佐证材料/评审意见.pdf",
+    ]
     with zipfile.ZipFile(out) as zf:
         for name in zf.namelist():
             assert not name.startswith("/") and ".." not in name.split("/") and "\\" not in name
@@ -277,8 +341,21 @@ def test_zip_slip_names_are_refused(invoke, tmp_path):
 
 # --- item 9: names inside the zip ---------------------------------------------------------------
 
-HOSTILE_NAMES = ["a\rb.pdf", "a\tb.pdf", "a\x1bc.pdf", "CON.pdf", "lpt1.txt", "aux", "Nul .txt", "a:b?.pdf",
-                 'q"<>|*.pdf', "报告.", "尾 /x.pdf", "点../y.pdf", "长" * 80 + ".pdf"]
+HOSTILE_NAMES = [
+    "a\rb.pdf",
+    "a\tb.pdf",
+    "a\x1bc.pdf",
+    "CON.pdf",
+    "lpt1.txt",
+    "aux",
+    "Nul .txt",
+    "a:b?.pdf",
+    'q"<>|*.pdf',
+    "报告.",
+    "尾 /x.pdf",
+    "点../y.pdf",
+    "长" * 80 + ".pdf",
+]
 
 
 def test_member_names_are_safe_on_windows_and_deterministic(invoke, tmp_path):
@@ -301,8 +378,9 @@ def test_member_names_are_safe_on_windows_and_deterministic(invoke, tmp_path):
         rows = [r for r in manifest(first) if r["status"] == "file"]
         assert len(rows) == len(HOSTILE_NAMES) + 1  # every file is in, none lost to a clash
         for row in rows:  # each member holds its own file
-            assert zf.read(row["file"]) == (row["evidence"].removeprefix("佐证材料/").encode("utf-8")
-                                            if "深" not in row["evidence"] else b"deep")
+            assert zf.read(row["file"]) == (
+                row["evidence"].removeprefix("佐证材料/").encode("utf-8") if "深" not in row["evidence"] else b"deep"
+            )
 
 
 def test_member_names_are_unique_as_windows_sees_them(invoke, tmp_path):

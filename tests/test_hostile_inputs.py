@@ -55,10 +55,15 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> Run:
     is killed after `timeout`, so a regression fails the test instead of the machine."""
     with tempfile.TemporaryDirectory() as folder:
         peak = Path(folder) / "peak"
-        child = subprocess.Popen([sys.executable, "-c", WRAPPER, str(peak), sys.executable, "-m", "ipdemo", *args,
-                                  "--lang", "en"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                 env={**os.environ, "IPDEMO_LOCK_TIMEOUT": "10"})
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, str(peak), sys.executable, "-m", "ipdemo", *args, "--lang", "en"],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "IPDEMO_LOCK_TIMEOUT": "10"},
+        )
         try:
             out, err = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -108,6 +113,7 @@ def unblock(path: Path, thread: threading.Thread) -> None:
 
 # --- CSV: one line, one field, the whole file ---------------------------------------------
 
+
 def test_a_huge_line_through_a_fifo_stops_at_the_line_cap(proj):
     """The issue's case scaled down: a header and one 256 MB line through a FIFO (2.4 GB and
     11 s before; the 2 GB line of the issue took 8.1 GB)."""
@@ -153,8 +159,20 @@ def test_a_file_growing_while_it_is_read_is_capped(tmp_path, monkeypatch):
 
     def shrunk(fd: int) -> os.stat_result:
         st = real(fd)
-        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, 1 << 20,
-                               st.st_atime, st.st_mtime, st.st_ctime))
+        return os.stat_result(
+            (
+                st.st_mode,
+                st.st_ino,
+                st.st_dev,
+                st.st_nlink,
+                st.st_uid,
+                st.st_gid,
+                1 << 20,
+                st.st_atime,
+                st.st_mtime,
+                st.st_ctime,
+            )
+        )
 
     monkeypatch.setattr(capped.os, "fstat", shrunk)
     with pytest.raises(FileTooLarge) as caught:
@@ -193,37 +211,70 @@ def test_a_long_field_under_the_cap_imports(proj):
 
 # --- workbooks and web pages ---------------------------------------------------------------
 
-CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                 'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                 'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
-ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-             'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-             'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-WORKBOOK = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-            'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-            '<sheet name="专利明细" sheetId="1" r:id="rId1"/></sheets></workbook>')
-WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
-                 '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-                 '2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
-                 'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
-                 'Target="sharedStrings.xml"/></Relationships>')
-CELLS = ["申请号", "发明名称", "申请人", "申请日", "专利类型", "授权公告日", "所属区镇", "备注",
-         "202410182616.9", "一种装置", "某公司", "2024-01-05", "发明", "", "平望", "无"]
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>'
+)
+ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+    'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    '<sheet name="专利明细" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+    '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+    '2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+    'Target="sharedStrings.xml"/></Relationships>'
+)
+CELLS = [
+    "申请号",
+    "发明名称",
+    "申请人",
+    "申请日",
+    "专利类型",
+    "授权公告日",
+    "所属区镇",
+    "备注",
+    "202410182616.9",
+    "一种装置",
+    "某公司",
+    "2024-01-05",
+    "发明",
+    "",
+    "平望",
+    "无",
+]
 
 
 def shared_strings_xlsx(path: Path, title_ref: str = "9", strings: list[str] = CELLS) -> Path:
     """An xlsx as Excel writes it: every text a shared string; the title cell (B2) refers to `title_ref`."""
+
     def row(number: int, refs: list[str]) -> str:
-        return f'<row r="{number}">' + "".join(f'<c r="{chr(65 + i)}{number}" t="s"><v>{ref}</v></c>'
-                                               for i, ref in enumerate(refs)) + "</row>"
+        return (
+            f'<row r="{number}">'
+            + "".join(f'<c r="{chr(65 + i)}{number}" t="s"><v>{ref}</v></c>' for i, ref in enumerate(refs))
+            + "</row>"
+        )
 
     second = [str(i) for i in range(8, 16)]
     second[1] = title_ref
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-             f'2006/main"><sheetData>{row(1, [str(i) for i in range(8)])}{row(2, second)}</sheetData></worksheet>')
-    table = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-             f'main" count="{len(strings)}" uniqueCount="{len(strings)}">'
-             + "".join(f"<si><t>{s}</t></si>" if s else "<si/>" for s in strings) + "</sst>")
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        f'2006/main"><sheetData>{row(1, [str(i) for i in range(8)])}{row(2, second)}</sheetData></worksheet>'
+    )
+    table = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        f'main" count="{len(strings)}" uniqueCount="{len(strings)}">'
+        + "".join(f"<si><t>{s}</t></si>" if s else "<si/>" for s in strings)
+        + "</sst>"
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)
@@ -254,8 +305,9 @@ def test_good_shared_string_references_are_read(proj, reference):
 
 def test_a_shared_string_reference_in_chinese(proj):
     shared_strings_xlsx(proj / "a.xlsx", "abc")
-    result = subprocess.run([sys.executable, "-m", "ipdemo", "import", "a.xlsx"], cwd=proj, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "ipdemo", "import", "a.xlsx"], cwd=proj, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert "工作表 专利明细 的单元格 B2 引用了不存在的共享字符串 'abc'（工作簿共有 16 个）" in result.stderr
 
@@ -265,14 +317,19 @@ def straddling_xlsx(cell: str, cut_after: str) -> bytes:
     boundary right after its text `cut_after`; every other cell a good shared-string reference."""
     from ipdemo.ingest.readers import SCAN_CHUNK
 
-    rows = [f'<row r="{r}"><c r="A{r}" t="s"><v>{r % 16}</v></c><c r="B{r}"><v>{r * 7919}</v></c></row>'
-            for r in range(1, SCAN_CHUNK // 100)]
-    head = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-            '2006/main"><sheetData>' + "".join(rows)).encode()
+    rows = [
+        f'<row r="{r}"><c r="A{r}" t="s"><v>{r % 16}</v></c><c r="B{r}"><v>{r * 7919}</v></c></row>'
+        for r in range(1, SCAN_CHUNK // 100)
+    ]
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        '2006/main"><sheetData>' + "".join(rows)
+    ).encode()
     start = SCAN_CHUNK - len(cut_after.encode())
     assert start > len(head)
-    sheet = (head + b" " * (start - len(head)) + f'<row r="{SCAN_CHUNK}">{cell}</row>'.encode()
-             + b"</sheetData></worksheet>")
+    sheet = (
+        head + b" " * (start - len(head)) + f'<row r="{SCAN_CHUNK}">{cell}</row>'.encode() + b"</sheetData></worksheet>"
+    )
     path = shared_strings_xlsx(Path(tempfile.mkdtemp()) / "a.xlsx")
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
@@ -314,8 +371,9 @@ def test_a_huge_inline_cell_in_a_workbook(proj):
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     huge = f'<c r="H2" t="inlineStr"><is><t>{os.urandom(9 << 19).hex()}</t></is></c>'.encode()
-    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace(b'<c r="H2" t="s"><v>15</v></c>',
-                                                                                     huge)
+    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace(
+        b'<c r="H2" t="s"><v>15</v></c>', huge
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
@@ -325,15 +383,22 @@ def test_a_huge_inline_cell_in_a_workbook(proj):
 
 def test_a_huge_cell_in_an_ods(proj):
     def row(cells: list[str]) -> str:
-        return "<table:table-row>" + "".join(f'<table:table-cell office:value-type="string"><text:p>{c}</text:p>'
-                                             "</table:table-cell>" for c in cells) + "</table:table-row>"
+        return (
+            "<table:table-row>"
+            + "".join(
+                f'<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>' for c in cells
+            )
+            + "</table:table-row>"
+        )
 
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
-               'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
-               f'<office:spreadsheet><table:table table:name="数据">{row(CELLS[:8])}'
-               f'{row([*CELLS[8:15], os.urandom(9 << 19).hex()])}</table:table></office:spreadsheet>'
-               '</office:body></office:document-content>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+        'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="数据">{row(CELLS[:8])}'
+        f"{row([*CELLS[8:15], os.urandom(9 << 19).hex()])}</table:table></office:spreadsheet>"
+        "</office:body></office:document-content>"
+    )
     with zipfile.ZipFile(proj / "a.ods", "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
@@ -344,14 +409,17 @@ def test_a_huge_cell_in_an_ods(proj):
 def test_a_huge_cell_in_a_web_page(proj):
     header = "".join(f"<th>{c}</th>" for c in CELLS[:8])
     cells = "".join(f"<td>{c}</td>" for c in CELLS[8:15])
-    page = (f"<html><head><meta charset=utf-8></head><body><table><tr>{header}</tr>"
-            f"<tr>{cells}<td>{'长' * 1_100_000}</td></tr></table></body></html>")
+    page = (
+        f"<html><head><meta charset=utf-8></head><body><table><tr>{header}</tr>"
+        f"<tr>{cells}<td>{'长' * 1_100_000}</td></tr></table></body></html>"
+    )
     (proj / "a.xls").write_text(page, encoding="utf-8")
     run = run_cli(["import", "a.xls"], proj)
     refused(run, "a.xls", "row 2 of the web-page table has a cell over the limit of 1,048,576 characters")
 
 
 # --- ledgers ------------------------------------------------------------------------------
+
 
 def test_a_ledger_that_is_dev_zero(proj):
     """data/patents.csv pointing at /dev/zero: validate and report used to read without end."""
@@ -383,7 +451,9 @@ def test_a_ledger_with_a_ragged_row_and_a_long_field(proj):
     good = ledger.read_text(encoding="utf-8-sig").splitlines()[1]
     with open(ledger, "a", encoding="utf-8") as fh:
         fh.write("a,b\n")  # ragged
-        fh.write(good.replace("一种光纤预制棒的制备方法", "题" * 200_000).replace("202110182616.5", "202110182617.X") + "\n")
+        fh.write(
+            good.replace("一种光纤预制棒的制备方法", "题" * 200_000).replace("202110182616.5", "202110182617.X") + "\n"
+        )
     run = run_cli(["validate"], proj)
     refused(run, "data/patents.csv:3", "data/patents.csv:4")
     with open(ledger, "a", encoding="utf-8") as fh:
@@ -400,9 +470,14 @@ def test_limits_are_what_the_docs_say():
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
     section = docs.split("## Input size caps", 1)[1].split("\n## ", 1)[0]
-    for name, value in {"MAX_INPUT_BYTES": MAX_INPUT_BYTES, "MAX_HTML_BYTES": MAX_HTML_BYTES,
-                        "MAX_LINE_BYTES": MAX_LINE_BYTES, "MAX_FIELD_CHARS": MAX_FIELD_CHARS,
-                        "MAX_XML_TEXT": MAX_XML_TEXT, "MAX_LEDGER_BYTES": MAX_LEDGER_BYTES}.items():
+    for name, value in {
+        "MAX_INPUT_BYTES": MAX_INPUT_BYTES,
+        "MAX_HTML_BYTES": MAX_HTML_BYTES,
+        "MAX_LINE_BYTES": MAX_LINE_BYTES,
+        "MAX_FIELD_CHARS": MAX_FIELD_CHARS,
+        "MAX_XML_TEXT": MAX_XML_TEXT,
+        "MAX_LEDGER_BYTES": MAX_LEDGER_BYTES,
+    }.items():
         shown = f"{value:,}" if name == "MAX_FIELD_CHARS" else capped_size(value)
         assert f"`{name}`" in section and shown in section, (name, shown)
 

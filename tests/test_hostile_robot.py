@@ -118,8 +118,11 @@ def _read_request(conn: socket.socket) -> dict:
 def answer(status: int, body: object = OK, *headers: str) -> list[bytes | float]:
     data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
     head = "".join(f"{h}\r\n" for h in headers)
-    return [f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-            f"Connection: close\r\n{head}\r\n".encode("ascii") + data]
+    return [
+        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+        f"Connection: close\r\n{head}\r\n".encode("ascii")
+        + data
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -136,8 +139,21 @@ def clean_environment(monkeypatch):
 
 
 def run(invoke, project: Path, folder: Path, robot: str = "wecom", *extra: str):
-    return invoke(["summary", "--week", WEEK, "--targets", str(project / "targets.yaml"), "--send", robot,
-                   "--output", str(folder / "w.md"), *extra], cwd=folder)
+    return invoke(
+        [
+            "summary",
+            "--week",
+            WEEK,
+            "--targets",
+            str(project / "targets.yaml"),
+            "--send",
+            robot,
+            "--output",
+            str(folder / "w.md"),
+            *extra,
+        ],
+        cwd=folder,
+    )
 
 
 def never_shown(result, *folders: Path, secrets: tuple[str, ...] = (SECRET,)) -> None:
@@ -160,9 +176,11 @@ def error_line(result) -> str:
 
 # --- item 2: the key in a traceback or a message --------------------------------------------------
 
+
 @pytest.mark.parametrize("comment", ["  # 区局工作群", "\t# 区局工作群"])
 def test_a_comment_after_the_address_in_the_environment_is_refused_without_the_key(
-        invoke, project, tmp_path, monkeypatch, comment):
+    invoke, project, tmp_path, monkeypatch, comment
+):
     """`IPDEMO_WECOM_WEBHOOK=https://…/send?key=SECRET  # 区局工作群` from a systemd EnvironmentFile
     (which keeps the comment): checked before use, one line naming the variable, the key masked."""
     with Hostile(lambda r: answer(200)) as robot:
@@ -175,8 +193,14 @@ def test_a_comment_after_the_address_in_the_environment_is_refused_without_the_k
     never_shown(result, tmp_path)
 
 
-@pytest.mark.parametrize("line", ["IPDEMO_WECOM_WEBHOOK={url}  # 区局工作群", "IPDEMO_WECOM_WEBHOOK={url}\t# 区局工作群",
-                                  'export IPDEMO_WECOM_WEBHOOK="{url}"  # 区局工作群'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "IPDEMO_WECOM_WEBHOOK={url}  # 区局工作群",
+        "IPDEMO_WECOM_WEBHOOK={url}\t# 区局工作群",
+        'export IPDEMO_WECOM_WEBHOOK="{url}"  # 区局工作群',
+    ],
+)
 def test_a_comment_after_the_address_in_the_secrets_file_is_a_comment(invoke, project, tmp_path, line):
     """In `.ipdemo-secrets.toml` written as KEY=VALUE lines, ` # …` ends a value (.env)."""
     with Hostile(lambda r: answer(200)) as robot:
@@ -207,24 +231,46 @@ def test_the_console_command_never_prints_the_key(project, tmp_path):
     """The real entry point, as cron runs it: no traceback, no key, for a comment and for user:KEY@."""
     for url in (f"http://127.0.0.1:9/send?key={SECRET}  # 区局工作群", f"http://u:{SECRET}@127.0.0.1:9/send"):
         env = {**os.environ, "IPDEMO_WECOM_WEBHOOK": url, "NO_PROXY": "127.0.0.1"}
-        result = subprocess.run([sys.executable, "-m", "ipdemo", "summary", "--week", WEEK, "--targets",
-                                 str(project / "targets.yaml"), "--send", "wecom", "--output", str(tmp_path / "w.md")],
-                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ipdemo",
+                "summary",
+                "--week",
+                WEEK,
+                "--targets",
+                str(project / "targets.yaml"),
+                "--send",
+                "wecom",
+                "--output",
+                str(tmp_path / "w.md"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 1, result.stderr
         never_shown(result, tmp_path)
 
 
 # --- item 5: bad addresses are messages -------------------------------------------------------------
 
-@pytest.mark.parametrize("url, code_word", [
-    (f"http://127.0.0.1:abc/send?key={SECRET}", "端口"),
-    (f"http://127.0.0.1:99999/send?key={SECRET}", "端口"),
-    (f"http://[::1/send?key={SECRET}", "主机名"),
-    (f"http://💩.la/send?key={SECRET}", "主机名"),  # IDNA 2008 refuses an emoji
-    (f"http:///send?key={SECRET}", "主机名"),
-    (f"ftp://127.0.0.1/send?key={SECRET}", "http(s)://"),
-    (SECRET, "http(s)://"),  # the key alone, without the address
-])
+
+@pytest.mark.parametrize(
+    "url, code_word",
+    [
+        (f"http://127.0.0.1:abc/send?key={SECRET}", "端口"),
+        (f"http://127.0.0.1:99999/send?key={SECRET}", "端口"),
+        (f"http://[::1/send?key={SECRET}", "主机名"),
+        (f"http://💩.la/send?key={SECRET}", "主机名"),  # IDNA 2008 refuses an emoji
+        (f"http:///send?key={SECRET}", "主机名"),
+        (f"ftp://127.0.0.1/send?key={SECRET}", "http(s)://"),
+        (SECRET, "http(s)://"),  # the key alone, without the address
+    ],
+)
 def test_bad_addresses_are_one_line_without_the_key(invoke, project, tmp_path, monkeypatch, url, code_word):
     with Hostile(lambda r: answer(200)) as proxy:  # anything that does go out goes here, not to a name server
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
@@ -260,8 +306,14 @@ def test_non_ascii_in_the_query_is_sent_percent_encoded(invoke, project, tmp_pat
     never_shown(result, tmp_path)
 
 
-@pytest.mark.parametrize("proxy", ["http://user:PROXY-PASSWORD@127.0.0.1:abc", "ftp://user:PROXY-PASSWORD@127.0.0.1/",
-                                   "socks5://user:PROXY-PASSWORD@127.0.0.1:9"])
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "http://user:PROXY-PASSWORD@127.0.0.1:abc",
+        "ftp://user:PROXY-PASSWORD@127.0.0.1/",
+        "socks5://user:PROXY-PASSWORD@127.0.0.1:9",
+    ],
+)
 def test_a_bad_proxy_setting_is_a_message(invoke, project, tmp_path, monkeypatch, proxy):
     """The environment's proxy address is an address too: no traceback, its password not shown."""
     with Hostile(lambda r: answer(200)) as robot:
@@ -276,6 +328,7 @@ def test_a_bad_proxy_setting_is_a_message(invoke, project, tmp_path, monkeypatch
 
 
 # --- item 7: a total deadline ---------------------------------------------------------------------
+
 
 def trickle(request: dict) -> Iterable[bytes | float]:
     """The status line and headers of a success, one byte every 0.3 s, for at most 20 s."""
@@ -321,6 +374,7 @@ def test_retries_end_at_the_deadline(invoke, project, tmp_path, monkeypatch):
 
 # --- item 8: redirects ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_is_not_followed(invoke, project, tmp_path, monkeypatch, status):
     """302 → the POST re-sent as a GET to another host, errcode 0 there, 已发送: a false success."""
@@ -338,6 +392,7 @@ def test_a_redirect_is_not_followed(invoke, project, tmp_path, monkeypatch, stat
 
 
 # --- item 9: answers --------------------------------------------------------------------------------
+
 
 def test_a_large_success_answer_is_a_success(invoke, project, tmp_path, monkeypatch):
     """errcode 0 with 70 KiB of padding: delivered (it was read as refused, and a rerun posted twice)."""
@@ -368,8 +423,11 @@ def test_an_answer_too_large_to_read_is_unconfirmed_never_refused(invoke, projec
     never_shown(result, tmp_path)
 
 
-@pytest.mark.parametrize("body", [b'{"errcode": 1e400, "errmsg": "x"}', b"[" * 100_000, b"<html>portal</html>", b"{}"],
-                         ids=["infinite-errcode", "nested-too-deep", "html", "no-errcode"])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"errcode": 1e400, "errmsg": "x"}', b"[" * 100_000, b"<html>portal</html>", b"{}"],
+    ids=["infinite-errcode", "nested-too-deep", "html", "no-errcode"],
+)
 def test_a_success_status_without_the_robots_answer_is_unconfirmed(invoke, project, tmp_path, monkeypatch, body):
     with Hostile(lambda r: answer(200, body)) as robot:
         monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url())
@@ -390,7 +448,11 @@ def test_the_robots_words_are_shown_as_text(invoke, project, tmp_path, monkeypat
     assert result.exit_code == 1
     assert "\x1b" not in result.stderr and "\r" not in result.stderr and "\u202e" not in result.stderr
     line = error_line(result)
-    assert "错误码 93000" in line and "\\x1b[2J\\x1b[31mbad" in line and "\\n周报已写入 ok\\r已发送到企业微信群\\u202e" in line
+    assert (
+        "错误码 93000" in line
+        and "\\x1b[2J\\x1b[31mbad" in line
+        and "\\n周报已写入 ok\\r已发送到企业微信群\\u202e" in line
+    )
     assert result.stderr.count("\n") == 2  # "周报已写入 w.md" and the error: no forged line
     never_shown(result, tmp_path)
 
@@ -425,9 +487,12 @@ def test_the_feishu_hook_id_and_signing_secrets_are_never_shown(invoke, project,
 
 # --- item 9: the secrets file's mode -----------------------------------------------------------------
 
-@pytest.mark.parametrize("mode, warned", [(0o666, True), (0o644, True), (0o620, True), (0o602, True),
-                                          (0o600, False), (0o640, False), (0o400, False)],
-                         ids=lambda v: f"{v:04o}" if isinstance(v, int) and not isinstance(v, bool) else str(v))
+
+@pytest.mark.parametrize(
+    "mode, warned",
+    [(0o666, True), (0o644, True), (0o620, True), (0o602, True), (0o600, False), (0o640, False), (0o400, False)],
+    ids=lambda v: f"{v:04o}" if isinstance(v, int) and not isinstance(v, bool) else str(v),
+)
 def test_a_secrets_file_others_can_read_or_change_is_warned_about(invoke, project, tmp_path, mode, warned):
     with Hostile(lambda r: answer(200)) as robot:
         secrets = project / notify.SECRETS_FILE

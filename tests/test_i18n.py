@@ -34,7 +34,7 @@ PLACEHOLDER_EXCEPTIONS = {
     "docx.chart_burnup_title": "a small chart of four: the English title has no room for the unit",
     "chart.annual_title": "the English title says 'per year' instead of the unit per year",
     "cnipa_type_mismatch": "the Chinese text names patent types by the plan's Chinese labels (发明), the English one by "
-                           "their canonical values (invention)",
+    "their canonical values (invention)",
 }
 
 # Files that are data, not messages: every Chinese literal in them is allowed.
@@ -102,8 +102,11 @@ def test_every_key_has_both_languages(table):
 
 @pytest.mark.parametrize("table", ["MESSAGES", "LABELS"])
 def test_both_languages_use_the_same_placeholders(table):
-    wrong = {key: (sorted(placeholders(zh)), sorted(placeholders(en))) for key, (zh, en) in TABLES[table].items()
-             if placeholders(zh) != placeholders(en) and key not in PLACEHOLDER_EXCEPTIONS}
+    wrong = {
+        key: (sorted(placeholders(zh)), sorted(placeholders(en)))
+        for key, (zh, en) in TABLES[table].items()
+        if placeholders(zh) != placeholders(en) and key not in PLACEHOLDER_EXCEPTIONS
+    }
     assert not wrong, f"{table}: zh and en use different placeholders: {wrong}"
     for key, (zh, en) in TABLES[table].items():  # only str.format's conversions, and !c !p (i18n._Formatter)
         assert conversions(zh) | conversions(en) <= {"r", "s", "a", "c", "p"}, key
@@ -120,10 +123,14 @@ def test_lookups():
     assert message("bad_number", "en", value="x") == "'x' is not a number"
     assert message("area_unassigned_column", "en", area="county") == "County unassigned"  # {area!c}
     assert message("area_unassigned_column", "zh", area="县（市、区）") == "未划分县（市、区）"
-    assert message("robot_refused", "zh", robot=Term("robot.wecom"), errcode=1, reason="x", url="u") == \
-        "企业微信机器人拒绝了消息：错误码 1，x（地址 u）"
-    assert message("plan_wrong_type", "en", where="a", expected=Term("plan_type.one_of", allowed="x, y"),
-                   value=1) == "a: should be one of x, y, not 1"
+    assert (
+        message("robot_refused", "zh", robot=Term("robot.wecom"), errcode=1, reason="x", url="u")
+        == "企业微信机器人拒绝了消息：错误码 1，x（地址 u）"
+    )
+    assert (
+        message("plan_wrong_type", "en", where="a", expected=Term("plan_type.one_of", allowed="x, y"), value=1)
+        == "a: should be one of x, y, not 1"
+    )
     assert label("docx.date", "zh", y=2023, m=6, d=3) == "2023年6月3日"
     assert label("docx.date", "en", y=2023, m=6, d=3) == "2023-06-03"
     assert localized("专利", "Patents", "en") == "Patents" and localized("专利", "", "en") == "专利"
@@ -134,13 +141,25 @@ def test_lookups():
 
 # --- the source names only codes and keys that exist --------------------------------------------
 
+
 def modules() -> list[tuple[str, ast.Module]]:
-    return [(path.relative_to(SRC).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
-            for path in sorted(SRC.rglob("*.py"))]
+    return [
+        (path.relative_to(SRC).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(SRC.rglob("*.py"))
+    ]
 
 
-ERRORS = {"IpdemoError", "PlanError", "LedgerError", "InputFileError", "RowsRejected", "LockTimeout", "WriteError",
-          "UsageError", "NotifyError"}
+ERRORS = {
+    "IpdemoError",
+    "PlanError",
+    "LedgerError",
+    "InputFileError",
+    "RowsRejected",
+    "LockTimeout",
+    "WriteError",
+    "UsageError",
+    "NotifyError",
+}
 
 
 def _name(func: ast.expr) -> str:
@@ -158,11 +177,15 @@ def wrappers(tree: ast.AST) -> dict[str, tuple[str, str]]:
             if not (isinstance(inner, ast.Return) and isinstance(inner.value, ast.Call) and inner.value.args):
                 continue
             call, first = inner.value, inner.value.args[0]
-            if (_name(call.func) in ("label", "message") and isinstance(first, ast.JoinedStr)
-                    and len(first.values) == 2 and isinstance(first.values[0], ast.Constant)
-                    and isinstance(first.values[1], ast.FormattedValue)
-                    and isinstance(first.values[1].value, ast.Name)
-                    and first.values[1].value.id == node.args.args[0].arg):
+            if (
+                _name(call.func) in ("label", "message")
+                and isinstance(first, ast.JoinedStr)
+                and len(first.values) == 2
+                and isinstance(first.values[0], ast.Constant)
+                and isinstance(first.values[1], ast.FormattedValue)
+                and isinstance(first.values[1].value, ast.Name)
+                and first.values[1].value.id == node.args.args[0].arg
+            ):
                 found[node.name] = (_name(call.func), first.values[0].value)
     return found
 
@@ -204,7 +227,8 @@ def test_keys_named_through_a_shorthand_are_checked_too():
         "def render(lang):\n"
         "    def t(key, **params):\n"
         "        return label(f'docx.{key}', lang, **params)\n"
-        "    return t('heading_basik')\n")
+        "    return t('heading_basik')\n"
+    )
     assert named_keys(tree) == [(4, "labels", "docx.heading_basik")]
     assert "docx.heading_basik" not in LABELS
     shipped = ast.parse((SRC / "render" / "docx.py").read_text(encoding="utf-8"))
@@ -224,8 +248,14 @@ def test_every_value_shown_by_name_has_a_label():
     keys += [f"severity.{s}" for s in ("error", "warning")] + [f"robot.{r}" for r in ROBOTS]
     keys += [f"report.{c}" for c in COLUMNS] + [f"task.{c}" for c in TASK_COLUMNS] + list(PERIOD_TITLES.values())
     provenance = ast.parse((SRC / "ingest" / "provenance.py").read_text(encoding="utf-8"))
-    hows = {n.args[1].value for n in ast.walk(provenance) if isinstance(n, ast.Call) and _name(n.func) == "ExportDate"
-            and len(n.args) > 1 and isinstance(n.args[1], ast.Constant)}
+    hows = {
+        n.args[1].value
+        for n in ast.walk(provenance)
+        if isinstance(n, ast.Call)
+        and _name(n.func) == "ExportDate"
+        and len(n.args) > 1
+        and isinstance(n.args[1], ast.Constant)
+    }
     assert hows >= {"option", "file_name", "title", "latest_in_file", "today"}
     keys += [f"imports.how.{h}" for h in hows]
     assert [k for k in keys if k not in LABELS] == []
@@ -235,6 +265,7 @@ def test_every_value_shown_by_name_has_a_label():
 
 
 # --- no Chinese words outside i18n.py -------------------------------------------------------------
+
 
 def _docstrings(tree: ast.Module) -> set[int]:
     out = set()
@@ -252,9 +283,12 @@ def _exempt_nodes(rel: str, tree: ast.Module) -> set[int]:
     docs/cli.md: --lang comes too late to choose its language)."""
     out = set()
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        names = {t.id for t in targets if isinstance(t, ast.Name)} | \
-            {e.id for t in targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)}
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        names = {t.id for t in targets if isinstance(t, ast.Name)} | {
+            e.id for t in targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)
+        }
         if any((rel, name) in DATA_NAMES for name in names):
             out |= {id(n) for n in ast.walk(node)}
     if rel == "cli.py":
@@ -271,17 +305,27 @@ def chinese_literals() -> list[tuple[str, int, str]]:
             continue
         skip = _docstrings(tree) | _exempt_nodes(rel, tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip \
-                    and HAN.search(node.value) and not PATTERN.search(node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in skip
+                and HAN.search(node.value)
+                and not PATTERN.search(node.value)
+            ):
                 found.append((rel, node.lineno, node.value))
     return found
 
 
 def test_no_chinese_words_outside_i18n():
-    found = [f"src/ipdemo/{rel}:{line}: {value[:60]!r}" for rel, line, value in chinese_literals()
-             if (rel, value) not in DATA_LITERALS]
-    assert not found, ("Chinese words belong in src/ipdemo/i18n.py (LABELS or MESSAGES); data goes in the "
-                       "allow-lists of tests/test_i18n.py with the reason:\n" + "\n".join(found))
+    found = [
+        f"src/ipdemo/{rel}:{line}: {value[:60]!r}"
+        for rel, line, value in chinese_literals()
+        if (rel, value) not in DATA_LITERALS
+    ]
+    assert not found, (
+        "Chinese words belong in src/ipdemo/i18n.py (LABELS or MESSAGES); data goes in the "
+        "allow-lists of tests/test_i18n.py with the reason:\n" + "\n".join(found)
+    )
 
 
 def test_data_allow_lists_are_still_needed():
@@ -293,13 +337,22 @@ def test_data_allow_lists_are_still_needed():
     names = set()
     for rel, tree in modules():
         for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
             names |= {(rel, t.id) for t in targets if isinstance(t, ast.Name)}
-            names |= {(rel, e.id) for t in targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)}
+            names |= {
+                (rel, e.id) for t in targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)
+            }
     assert [pair for pair in DATA_NAMES if pair not in names and pair[0].startswith(LAYER_FILES)] == []
 
 
 # --- no wording chosen by comparing the language ------------------------------------------------
+
 
 def _compares_language(node: ast.Compare) -> bool:
     operands = [node.left, *node.comparators]
@@ -319,16 +372,24 @@ def _comparisons(node: ast.AST, function: str) -> list[tuple[str, int]]:
 
 def lang_comparisons() -> list[tuple[str, str, int]]:
     """(file, enclosing function, line) of every comparison with "zh" or "en" in LANG_CHECKED."""
-    return [(rel, function, line) for rel, tree in modules() if rel.startswith(LANG_CHECKED)
-            for function, line in _comparisons(tree, "<module>")]
+    return [
+        (rel, function, line)
+        for rel, tree in modules()
+        if rel.startswith(LANG_CHECKED)
+        for function, line in _comparisons(tree, "<module>")
+    ]
 
 
 def test_no_wording_chosen_by_comparing_the_language():
-    found = [f"src/ipdemo/{rel}:{line} (in {func})" for rel, func, line in lang_comparisons()
-             if (rel, func) not in LAYOUT_LANG_CHECKS]
-    assert not found, ("words differ by language through i18n (label, message, localized), not through "
-                       "`lang == \"zh\"`; a layout-only check goes in LAYOUT_LANG_CHECKS with the reason:\n"
-                       + "\n".join(found))
+    found = [
+        f"src/ipdemo/{rel}:{line} (in {func})"
+        for rel, func, line in lang_comparisons()
+        if (rel, func) not in LAYOUT_LANG_CHECKS
+    ]
+    assert not found, (
+        "words differ by language through i18n (label, message, localized), not through "
+        '`lang == "zh"`; a layout-only check goes in LAYOUT_LANG_CHECKS with the reason:\n' + "\n".join(found)
+    )
 
 
 def test_layout_allow_list_is_still_needed():
@@ -345,10 +406,17 @@ def test_english_counts_agree_with_their_nouns():
     assert label("imports.outside", "zh", n=1).strip() == "区外 1 行未导入"
     nouns = "rows|values|records|ledgers|tasks|phases|targets|indicators|attempts|weeks|days|files|organisations"
     pattern = re.compile(r"\{(\w+)\} (\w+ ){0,2}(" + nouns + r")\b")  # 3 rows, 3 invalid rows, 3 new ledger rows
-    not_counts = {"too_many_rows": "a limit far above 1", "sheet_too_large": "a sheet's size over a limit",
-                  "docx.towns_intro": "{area} is the plan's word for its areas, not a count",
-                  "plan_unit_not_count": "{indicator} is a name ('counts records')",
-                  "webhook_missing": "{file} is a file name ('beside targets.yaml')"}
-    left = {key: en for table in (MESSAGES, LABELS) for key, (_, en) in table.items()
-            if pattern.search(en) and key not in not_counts}
+    not_counts = {
+        "too_many_rows": "a limit far above 1",
+        "sheet_too_large": "a sheet's size over a limit",
+        "docx.towns_intro": "{area} is the plan's word for its areas, not a count",
+        "plan_unit_not_count": "{indicator} is a name ('counts records')",
+        "webhook_missing": "{file} is a file name ('beside targets.yaml')",
+    }
+    left = {
+        key: en
+        for table in (MESSAGES, LABELS)
+        for key, (_, en) in table.items()
+        if pattern.search(en) and key not in not_counts
+    }
     assert not left, f"counts before a plural noun without {{n!p}}: {sorted(left)}"

@@ -25,19 +25,33 @@ def proj(tmp_path):
 
 
 def test_gbk_export_with_title_row_and_messy_values(invoke, proj):
-    src = export(proj / "专利导出.csv", [
-        ["CN２０２４１０１８２６１６９", " 一种新装置 ", "苏州某某有限公司", "2024/1/5", "发明", "", "盛泽"],
-        ["2017106018623", "一种装置", "某公司", "2017年3月1日", "发明专利", "20190601", "汾湖高新区(黎里镇)"],
-    ], encoding="gbk", title="吴江区专利申请统计表（2024年1月）")
+    src = export(
+        proj / "专利导出.csv",
+        [
+            ["CN２０２４１０１８２６１６９", " 一种新装置 ", "苏州某某有限公司", "2024/1/5", "发明", "", "盛泽"],
+            ["2017106018623", "一种装置", "某公司", "2017年3月1日", "发明专利", "20190601", "汾湖高新区(黎里镇)"],
+        ],
+        encoding="gbk",
+        title="吴江区专利申请统计表（2024年1月）",
+    )
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert result.stdout == ("专利导出.csv → patents (Patents): added 2, updated 0, unchanged 0, rejected 0\n"
-                             "  ledger chosen by the headers: it reads 申请号, 发明名称, 申请人, 申请日, 专利类型, "
-                             "授权公告日, 所属区镇 (amounts, counts, dates: 申请日, 授权公告日)\n"
-                             "  exported on 2024-01-31 (from a title line)\n")  # （2024年1月）: its last day
+    assert result.stdout == (
+        "专利导出.csv → patents (Patents): added 2, updated 0, unchanged 0, rejected 0\n"
+        "  ledger chosen by the headers: it reads 申请号, 发明名称, 申请人, 申请日, 专利类型, "
+        "授权公告日, 所属区镇 (amounts, counts, dates: 申请日, 授权公告日)\n"
+        "  exported on 2024-01-31 (from a title line)\n"
+    )  # （2024年1月）: its last day
     rows = ledger_rows(proj)
-    expected = {"application_no": "202410182616.9", "title": "一种新装置", "applicant": "苏州某某有限公司",
-                "town": "吴江高新区（盛泽镇）", "type": "invention", "filed_on": "2024-01-05", "granted_on": ""}
+    expected = {
+        "application_no": "202410182616.9",
+        "title": "一种新装置",
+        "applicant": "苏州某某有限公司",
+        "town": "吴江高新区（盛泽镇）",
+        "type": "invention",
+        "filed_on": "2024-01-05",
+        "granted_on": "",
+    }
     assert {k: rows[1][k] for k in expected} == expected
     assert {k for k, v in rows[1].items() if v} <= set(expected)  # the new optional columns stay empty
     assert rows[2]["granted_on"] == "2019-06-01" and rows[2]["town"] == "汾湖高新区（黎里镇）"
@@ -78,12 +92,24 @@ def test_empty_incoming_value_never_blanks(invoke, proj):
 
 def test_all_or_nothing_lists_every_bad_row(invoke, proj):
     before = snapshot(proj / "data")
-    src = export(proj / "in.csv", [
-        [cn("202410000001"), "好的", "某公司", "2024-01-05", "发明", "", "盛泽"],
-        [cn("202410000002")[:-1] + "0" if not cn("202410000002").endswith("0") else cn("202410000002")[:-1] + "1",
-         "坏的校验位", "某公司", "2024-01-05", "发明", "", "盛泽"],
-        [cn("202410000003"), "", "某公司", "01/06/2024", "发明", "", "某某镇"],
-    ])
+    src = export(
+        proj / "in.csv",
+        [
+            [cn("202410000001"), "好的", "某公司", "2024-01-05", "发明", "", "盛泽"],
+            [
+                cn("202410000002")[:-1] + "0"
+                if not cn("202410000002").endswith("0")
+                else cn("202410000002")[:-1] + "1",
+                "坏的校验位",
+                "某公司",
+                "2024-01-05",
+                "发明",
+                "",
+                "盛泽",
+            ],
+            [cn("202410000003"), "", "某公司", "01/06/2024", "发明", "", "某某镇"],
+        ],
+    )
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
     assert "3 rows" not in result.stderr and "in.csv: 2 invalid rows; nothing was written" in result.stderr
@@ -94,15 +120,21 @@ def test_all_or_nothing_lists_every_bad_row(invoke, proj):
 
 
 def test_skip_invalid_writes_good_rows_and_a_reject_file(invoke, proj):
-    src = export(proj / "in.csv", [
-        [cn("202410000001"), "好的", "某公司", "2024-01-05", "发明", "", "盛泽"],
-        [cn("202410000003"), "", "某公司", "2024-01-05", "发明", "", "盛泽"],
-    ])
+    src = export(
+        proj / "in.csv",
+        [
+            [cn("202410000001"), "好的", "某公司", "2024-01-05", "发明", "", "盛泽"],
+            [cn("202410000003"), "", "某公司", "2024-01-05", "发明", "", "盛泽"],
+        ],
+    )
     result = invoke(["import", str(src), "--skip-invalid", "--format", "json", "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert (data["added"], data["rejected"]) == (1, 1)
-    assert [r["application_no"] for r in ledger_rows(proj)] == [VALID_ROWS["patents"]["application_no"], cn("202410000001")]
+    assert [r["application_no"] for r in ledger_rows(proj)] == [
+        VALID_ROWS["patents"]["application_no"],
+        cn("202410000001"),
+    ]
     with open(proj / "in.rejected.csv", encoding="utf-8-sig") as fh:
         rejected = list(csv.DictReader(fh))
     assert len(rejected) == 1 and rejected[0]["原行号"] == "3" and "required field is empty" in rejected[0]["原因"]
@@ -154,7 +186,9 @@ def test_xlsx_with_merged_title_date_cells_and_numbers_as_text(invoke, proj):
     assert json.loads(result.stdout)["ledger"] == "pledge_loans"
     rows = ledger_rows(proj, "pledge_loans")
     assert [(r["contract_no"], r["amount"], r["issued_on"], r["town"]) for r in rows] == [
-        ("HT-1", "500", "2023-05-06", "七都镇"), ("HT-2", "120", "2023-07-08", "震泽镇")]
+        ("HT-1", "500", "2023-05-06", "七都镇"),
+        ("HT-2", "120", "2023-07-08", "震泽镇"),
+    ]
 
 
 def test_utf8_bom_and_semicolon_and_tab_delimiters(invoke, proj):
@@ -179,7 +213,9 @@ def test_ledger_guess_unknown_and_ambiguous(invoke, proj):
 def test_missing_key_column_with_ledger_given(invoke, proj):
     src = export(proj / "x.csv", [["t"]], header=["发明名称"])
     result = invoke(["import", str(src), "--ledger", "patents", "--lang", "en"], cwd=proj)
-    assert result.exit_code == 1 and "lacks the key column application_no" in result.stderr and "申请号" in result.stderr
+    assert (
+        result.exit_code == 1 and "lacks the key column application_no" in result.stderr and "申请号" in result.stderr
+    )
 
 
 def test_missing_file_is_exit_2(invoke, proj):
@@ -188,18 +224,26 @@ def test_missing_file_is_exit_2(invoke, proj):
 
 def test_unmapped_columns_warn(invoke, proj):
     """Only the unused columns that look like another ledger's data are named (issue 21.10)."""
-    src = export(proj / "in.csv", [[cn("202410000001"), "一种装置", "某公司", "2024-01-05", "发明", "", "盛泽", "备注", "500"]],
-                 header=HEADER_ZH + ["备注", "贷款金额"])
+    src = export(
+        proj / "in.csv",
+        [[cn("202410000001"), "一种装置", "某公司", "2024-01-05", "发明", "", "盛泽", "备注", "500"]],
+        header=HEADER_ZH + ["备注", "贷款金额"],
+    )
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
-    assert result.exit_code == 0 and "columns not imported: 贷款金额" in result.stderr and "pledge_loans" in result.stderr
+    assert (
+        result.exit_code == 0 and "columns not imported: 贷款金额" in result.stderr and "pledge_loans" in result.stderr
+    )
     assert "备注" not in result.stderr
 
 
 def test_new_ledger_file_is_created(invoke, tmp_path):
     root = make_project(tmp_path / "p")
     (root / "data" / "events.csv").unlink()
-    src = export(root / "ev.csv", [["HD-9", "广场宣传", "4·26", "平望", "2022-04-26", "200"]],
-                 header=["活动编号", "活动类型", "活动名称", "所属区镇", "举办日期", "参与人数"])
+    src = export(
+        root / "ev.csv",
+        [["HD-9", "广场宣传", "4·26", "平望", "2022-04-26", "200"]],
+        header=["活动编号", "活动类型", "活动名称", "所属区镇", "举办日期", "参与人数"],
+    )
     assert invoke(["import", str(src)], cwd=root).exit_code == 0
     assert ledger_rows(root, "events")[0]["kind"] == "plaza_promotion"
     assert (root / "data" / "events.csv").read_bytes().startswith(b"\xef\xbb\xbf")
@@ -207,23 +251,46 @@ def test_new_ledger_file_is_created(invoke, tmp_path):
 
 # --- safety under faults ---------------------------------------------------------------------
 
+
 def big_project(tmp_path: Path, stored: int, incoming_new: int, incoming_updates: int) -> tuple[Path, Path]:
     root = make_project(tmp_path / "big")
     bodies = pd.Series([f"2021{1}{i:07d}" for i in range(stored + incoming_new)], dtype="str")
     numbers = bodies + "." + pd.Series(cnipa_check_char(bodies, 12), dtype="str")
-    frame = pd.DataFrame({"application_no": numbers[:stored], "title": "一种装置", "applicant": "某公司", "town": "平望镇",
-                          "type": "invention", "filed_on": "2021-07-01", "granted_on": ""})
+    frame = pd.DataFrame(
+        {
+            "application_no": numbers[:stored],
+            "title": "一种装置",
+            "applicant": "某公司",
+            "town": "平望镇",
+            "type": "invention",
+            "filed_on": "2021-07-01",
+            "granted_on": "",
+        }
+    )
     frame.to_csv(root / "data" / "patents.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
-    src = pd.DataFrame({"申请号": pd.concat([numbers[:incoming_updates], numbers[stored:]]), "发明名称": "一种装置",
-                        "申请人": "某公司", "申请日": "2021/7/1", "专利类型": "发明", "授权公告日": "2022/8/1", "所属区镇": "平望"})
+    src = pd.DataFrame(
+        {
+            "申请号": pd.concat([numbers[:incoming_updates], numbers[stored:]]),
+            "发明名称": "一种装置",
+            "申请人": "某公司",
+            "申请日": "2021/7/1",
+            "专利类型": "发明",
+            "授权公告日": "2022/8/1",
+            "所属区镇": "平望",
+        }
+    )
     path = tmp_path / "big_export.csv"
     src.to_csv(path, index=False, encoding="gbk")
     return root, path
 
 
 def run_import(root: Path, src: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ipdemo", "import", str(src), "--ledger", "patents", *extra],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ipdemo", "import", str(src), "--ledger", "patents", *extra],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_sigkill_leaves_old_or_new_ledger(tmp_path):

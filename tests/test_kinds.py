@@ -50,14 +50,17 @@ def test_an_unknown_kind_is_drawn_shared_and_headlined_nowhere():
     assert not (item.spec.burns_up or item.spec.shares_by_area or item.spec.headline)
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("cumulative", {"shares_by_area": True, "burns_up": True, "headline": True, "level": False}),
-    ("stock", {"shares_by_area": True, "burns_up": True, "headline": False, "level": True}),
-    ("trend", {"shares_by_area": False, "burns_up": False, "level": True, "directional": True}),
-    ("annual", {"shares_by_area": False, "burns_up": False, "yearly": True}),
-    ("milestone", {"amount": False, "done_on_date": True, "burns_up": False}),
-    ("range", {"bounded": True, "burns_up": False}),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("cumulative", {"shares_by_area": True, "burns_up": True, "headline": True, "level": False}),
+        ("stock", {"shares_by_area": True, "burns_up": True, "headline": False, "level": True}),
+        ("trend", {"shares_by_area": False, "burns_up": False, "level": True, "directional": True}),
+        ("annual", {"shares_by_area": False, "burns_up": False, "yearly": True}),
+        ("milestone", {"amount": False, "done_on_date": True, "burns_up": False}),
+        ("range", {"bounded": True, "burns_up": False}),
+    ],
+)
 def test_what_each_kind_is(kind, expected):
     spec = kind_spec(kind)
     assert {key: getattr(spec, key) for key in expected} == expected
@@ -73,9 +76,10 @@ def kind_name_comparisons(package: Path) -> list[str]:
                 continue
             sides = [node.left, *node.comparators]
             consts = [c.value for s in sides for c in ast.walk(s) if isinstance(c, ast.Constant)]
-            kind_attr = any(isinstance(s, ast.Attribute) and s.attr == "kind" for s in sides) or \
-                any(isinstance(s, ast.Subscript) and isinstance(s.slice, ast.Constant) and s.slice.value == "kind"
-                    for s in sides)
+            kind_attr = any(isinstance(s, ast.Attribute) and s.attr == "kind" for s in sides) or any(
+                isinstance(s, ast.Subscript) and isinstance(s.slice, ast.Constant) and s.slice.value == "kind"
+                for s in sides
+            )
             if kind_attr and names & set(c for c in consts if isinstance(c, str)):
                 found.append(f"{path.relative_to(package)}:{node.lineno}")
     return found
@@ -86,6 +90,9 @@ def test_no_consumer_compares_kind_names():
 
 
 def test_the_comparison_finder_can_fail(tmp_path):
-    (tmp_path / "a.py").write_text('if item.kind not in ("cumulative", "stock"):\n    pass\n'
-                                   'rows = [r for r in rows if r["kind"] == "cumulative"]\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text(
+        'if item.kind not in ("cumulative", "stock"):\n    pass\n'
+        'rows = [r for r in rows if r["kind"] == "cumulative"]\n',
+        encoding="utf-8",
+    )
     assert kind_name_comparisons(tmp_path) == ["a.py:1", "a.py:3"]

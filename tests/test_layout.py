@@ -20,9 +20,21 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "ipdemo"
 LAYERS = {
-    "__init__": 0, "__version__": 0, "i18n": 0, "errors": 1,
-    "plan": 2, "data": 3, "checks": 4, "ingest": 5, "engine": 5, "render": 6, "deliver": 7,
-    "project": 8, "sample": 8, "cli": 9, "__main__": 10,
+    "__init__": 0,
+    "__version__": 0,
+    "i18n": 0,
+    "errors": 1,
+    "plan": 2,
+    "data": 3,
+    "checks": 4,
+    "ingest": 5,
+    "engine": 5,
+    "render": 6,
+    "deliver": 7,
+    "project": 8,
+    "sample": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 
 

@@ -32,12 +32,6 @@ FIRM_A, FIRM_B, FIRM_C = uscc("91320509MA1MK3YW4"), uscc("91320509MA1NNNNN1"), u
 REGISTERED = VALID_ROWS["organisations"]["name"]  # 吴江恒通光电科技有限公司, in the project's register
 
 
-
-
-
-
-
-
 @pytest.fixture
 def proj(tmp_path: Path) -> Path:
     """A fresh project whose enterprise register knows one firm (copyright owners are placed by it)."""
@@ -49,14 +43,58 @@ def proj(tmp_path: Path) -> Path:
 PLEDGE_LEDGER = [  # the district's quarterly ledger of issue 21: no contract number, 万元, one firm twice
     ["吴江区知识产权质押融资台账（2023年第四季度）"],
     ["填报单位：吴江区市场监督管理局", "", "", "", "", "", "", "单位：万元"],
-    ["序号", "区镇", "企业名称", "统一社会信用代码", "质押物类型", "质押专利（商标）号", "贷款银行", "贷款金额（万元）",
-     "放款日期", "到期日期", "是否首贷"],
-    [1, "盛泽镇", "吴江甲纺织有限公司", FIRM_A, "专利", "ZL202110182616.5", "江苏银行吴江支行", 500, "2023.10.12",
-     "2024.10.11", "是"],
-    [2, "盛泽镇", "吴江甲纺织有限公司", FIRM_A, "专利", "ZL201710601862.3", "江苏银行吴江支行", 200, "2023.11.20",
-     "2024.11.19", "否"],
-    [3, "七都镇", "吴江丙电缆有限公司", FIRM_C, "商标", "56781234", "吴江农村商业银行", 1000, "2023.12.5", "2024.12.4",
-     "是"],
+    [
+        "序号",
+        "区镇",
+        "企业名称",
+        "统一社会信用代码",
+        "质押物类型",
+        "质押专利（商标）号",
+        "贷款银行",
+        "贷款金额（万元）",
+        "放款日期",
+        "到期日期",
+        "是否首贷",
+    ],
+    [
+        1,
+        "盛泽镇",
+        "吴江甲纺织有限公司",
+        FIRM_A,
+        "专利",
+        "ZL202110182616.5",
+        "江苏银行吴江支行",
+        500,
+        "2023.10.12",
+        "2024.10.11",
+        "是",
+    ],
+    [
+        2,
+        "盛泽镇",
+        "吴江甲纺织有限公司",
+        FIRM_A,
+        "专利",
+        "ZL201710601862.3",
+        "江苏银行吴江支行",
+        200,
+        "2023.11.20",
+        "2024.11.19",
+        "否",
+    ],
+    [
+        3,
+        "七都镇",
+        "吴江丙电缆有限公司",
+        FIRM_C,
+        "商标",
+        "56781234",
+        "吴江农村商业银行",
+        1000,
+        "2023.12.5",
+        "2024.12.4",
+        "是",
+    ],
     ["合计", "", "", "", "", "", "", 1700, "", "", ""],
     ["填表人：张三", "", "审核人：李四", "", "联系电话：0512-63000000"],
 ]
@@ -74,47 +112,146 @@ SIGN_IN = [  # as the README imports it: --set trained_on=2023-09-12 --set role=
 def cnipa_patents(folder: Path) -> Path:
     """CNIPA 专利检索及分析系统 著录项目: 申请号 with CN, dotted dates, A and B rows of one application."""
     invention, utility = cn("202310000001"), cn("202320000002")
-    return write_xlsx(folder / "专利检索导出_20231215.xlsx", [
-        ["序号", "申请号", "申请日", "公开（公告）号", "公开（公告）日", "发明名称", "IPC分类号", "申请（专利权）人", "发明人",
-         "申请人地址", "代理机构"],
-        [1, "CN" + invention, "2023.01.05", "CN116000001A", "2023.04.07", "一种真丝面料的染整方法", "D06P1/00",
-         "吴江甲纺织有限公司", "王伟", "江苏省苏州市吴江区盛泽镇西二环路1号", "苏州某某专利事务所"],
-        [2, "CN" + invention, "2023.01.05", "CN116000001B", "2023.11.10", "一种真丝面料的染整方法", "D06P1/00",
-         "吴江甲纺织有限公司", "王伟", "江苏省苏州市吴江区盛泽镇西二环路1号", "苏州某某专利事务所"],
-        [3, "CN" + utility, "2023.02.01", "CN219000002U", "2023.08.01", "一种纺织用导纱装置", "D03D49/00",
-         "吴江乙光电有限公司", "李娜", "江苏省苏州市吴江区黎里镇汾湖大道8号", ""],
-    ])
+    return write_xlsx(
+        folder / "专利检索导出_20231215.xlsx",
+        [
+            [
+                "序号",
+                "申请号",
+                "申请日",
+                "公开（公告）号",
+                "公开（公告）日",
+                "发明名称",
+                "IPC分类号",
+                "申请（专利权）人",
+                "发明人",
+                "申请人地址",
+                "代理机构",
+            ],
+            [
+                1,
+                "CN" + invention,
+                "2023.01.05",
+                "CN116000001A",
+                "2023.04.07",
+                "一种真丝面料的染整方法",
+                "D06P1/00",
+                "吴江甲纺织有限公司",
+                "王伟",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "苏州某某专利事务所",
+            ],
+            [
+                2,
+                "CN" + invention,
+                "2023.01.05",
+                "CN116000001B",
+                "2023.11.10",
+                "一种真丝面料的染整方法",
+                "D06P1/00",
+                "吴江甲纺织有限公司",
+                "王伟",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "苏州某某专利事务所",
+            ],
+            [
+                3,
+                "CN" + utility,
+                "2023.02.01",
+                "CN219000002U",
+                "2023.08.01",
+                "一种纺织用导纱装置",
+                "D03D49/00",
+                "吴江乙光电有限公司",
+                "李娜",
+                "江苏省苏州市吴江区黎里镇汾湖大道8号",
+                "",
+            ],
+        ],
+    )
 
 
 def copyright_announcement(folder: Path) -> Path:
     """中国版权保护中心 登记公告: a title row, no address (the owner is placed by the register)."""
-    return write_xlsx(folder / "软著登记公告_2023年第40期.xlsx", [
-        ["计算机软件著作权登记公告（2023年第40期）"],
-        ["序号", "登记号", "分类号", "软件全称", "软件简称", "版本号", "著作权人", "首次发表日期", "登记日期"],
-        [1, "2023SR1234567", "30200-0000", "光缆生产管理系统", "光缆管理", "V1.0", REGISTERED, "未发表", "2023-10-09"],
-        [2, "2023SR1234568", "30200-0000", "光纤检测数据平台", "", "V2.0", REGISTERED, "2023-05-01", "2023-10-10"],
-    ])
+    return write_xlsx(
+        folder / "软著登记公告_2023年第40期.xlsx",
+        [
+            ["计算机软件著作权登记公告（2023年第40期）"],
+            ["序号", "登记号", "分类号", "软件全称", "软件简称", "版本号", "著作权人", "首次发表日期", "登记日期"],
+            [
+                1,
+                "2023SR1234567",
+                "30200-0000",
+                "光缆生产管理系统",
+                "光缆管理",
+                "V1.0",
+                REGISTERED,
+                "未发表",
+                "2023-10-09",
+            ],
+            [2, "2023SR1234568", "30200-0000", "光纤检测数据平台", "", "V2.0", REGISTERED, "2023-05-01", "2023-10-10"],
+        ],
+    )
 
 
 def trademark_results(folder: Path) -> Path:
     """中国商标网 商标综合查询: 申请/注册号, 国际分类, dates in 年月日, 专用权期限."""
-    return write_xlsx(folder / "商标查询结果.xlsx", [
-        ["序号", "申请/注册号", "国际分类", "申请日期", "商标名称", "申请人名称（中文）", "申请人地址（中文）", "初审公告日期",
-         "注册公告日期", "专用权期限", "商标状态"],
-        [1, "56781234", 9, "2021年06月03日", "恒通", "吴江甲纺织有限公司", "江苏省苏州市吴江区盛泽镇西二环路1号",
-         "2022年01月13日", "2022年04月14日", "2022年04月14日至2032年04月13日", "已注册"],
-        [2, "56781235", 24, "2021年06月03日", "", "吴江甲纺织有限公司", "江苏省苏州市吴江区盛泽镇西二环路1号", "", "", "",
-         "等待实质审查"],
-    ])
+    return write_xlsx(
+        folder / "商标查询结果.xlsx",
+        [
+            [
+                "序号",
+                "申请/注册号",
+                "国际分类",
+                "申请日期",
+                "商标名称",
+                "申请人名称（中文）",
+                "申请人地址（中文）",
+                "初审公告日期",
+                "注册公告日期",
+                "专用权期限",
+                "商标状态",
+            ],
+            [
+                1,
+                "56781234",
+                9,
+                "2021年06月03日",
+                "恒通",
+                "吴江甲纺织有限公司",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "2022年01月13日",
+                "2022年04月14日",
+                "2022年04月14日至2032年04月13日",
+                "已注册",
+            ],
+            [
+                2,
+                "56781235",
+                24,
+                "2021年06月03日",
+                "",
+                "吴江甲纺织有限公司",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "",
+                "",
+                "",
+                "等待实质审查",
+            ],
+        ],
+    )
 
 
 def standardization_list(folder: Path) -> Path:
-    return write_xlsx(folder / "贯标企业名单.xlsx", [
-        ["吴江区企业知识产权管理标准化创建企业名单（2023年）"],
-        ["序号", "区镇", "企业名称", "统一社会信用代码", "项目类型", "立项日期", "备注"],
-        [1, "盛泽镇", "吴江甲纺织有限公司", FIRM_A, "贯标", "2023.3.1", ""],
-        [2, "黎里镇", "吴江乙光电有限公司", FIRM_B, "战略推进计划", "2023.4.15", "续建"],
-    ])
+    return write_xlsx(
+        folder / "贯标企业名单.xlsx",
+        [
+            ["吴江区企业知识产权管理标准化创建企业名单（2023年）"],
+            ["序号", "区镇", "企业名称", "统一社会信用代码", "项目类型", "立项日期", "备注"],
+            [1, "盛泽镇", "吴江甲纺织有限公司", FIRM_A, "贯标", "2023.3.1", ""],
+            [2, "黎里镇", "吴江乙光电有限公司", FIRM_B, "战略推进计划", "2023.4.15", "续建"],
+        ],
+    )
 
 
 def pledge_ledger(folder: Path) -> Path:
@@ -122,22 +259,37 @@ def pledge_ledger(folder: Path) -> Path:
 
 
 def industrialization(folder: Path) -> Path:
-    return write_xlsx(folder / "产业化项目汇总.xlsx", [
-        ["2023年度吴江区专利技术产业化项目汇总表"],
-        ["", "", "", "", "", "", "", "单位：万元"],
-        ["序号", "项目编号", "项目名称", "承担单位", "所在区镇", "专利申请号", "立项日期", "资助金额（万元）"],
-        [1, "CYH-2023-01", "真丝面料染整技术产业化", "吴江甲纺织有限公司", "盛泽镇", cn("202310000001"), "2023.6.30", 50],
-        ["合计", "", "", "", "", "", "", 50],
-    ])
+    return write_xlsx(
+        folder / "产业化项目汇总.xlsx",
+        [
+            ["2023年度吴江区专利技术产业化项目汇总表"],
+            ["", "", "", "", "", "", "", "单位：万元"],
+            ["序号", "项目编号", "项目名称", "承担单位", "所在区镇", "专利申请号", "立项日期", "资助金额（万元）"],
+            [
+                1,
+                "CYH-2023-01",
+                "真丝面料染整技术产业化",
+                "吴江甲纺织有限公司",
+                "盛泽镇",
+                cn("202310000001"),
+                "2023.6.30",
+                50,
+            ],
+            ["合计", "", "", "", "", "", "", 50],
+        ],
+    )
 
 
 def events_list(folder: Path) -> Path:
-    return write_xlsx(folder / "宣传活动统计.xlsx", [
-        ["吴江区知识产权宣传活动统计表（2023年）"],
-        ["序号", "活动编号", "活动类型", "活动名称", "举办地", "举办日期", "参与人数（人）"],
-        [1, "HD-2023-01", "大型广场宣传", "4·26知识产权宣传周广场活动", "震泽镇", "2023.4.26", 300],
-        [2, "HD-2023-02", "广场宣传", "知识产权进商圈", "平望镇", "2023.9.16", 150],
-    ])
+    return write_xlsx(
+        folder / "宣传活动统计.xlsx",
+        [
+            ["吴江区知识产权宣传活动统计表（2023年）"],
+            ["序号", "活动编号", "活动类型", "活动名称", "举办地", "举办日期", "参与人数（人）"],
+            [1, "HD-2023-01", "大型广场宣传", "4·26知识产权宣传周广场活动", "震泽镇", "2023.4.26", 300],
+            [2, "HD-2023-02", "广场宣传", "知识产权进商圈", "平望镇", "2023.9.16", 150],
+        ],
+    )
 
 
 def sign_in(folder: Path) -> Path:
@@ -145,39 +297,86 @@ def sign_in(folder: Path) -> Path:
 
 
 def insurance(folder: Path) -> Path:
-    return write_xlsx(folder / "知识产权保险统计.xlsx", [
-        ["吴江区知识产权保险统计表（2023年）"],
-        ["序号", "投保企业", "统一社会信用代码", "所在区镇", "险种", "保险公司", "保单号", "保额（万元）", "保费（元）",
-         "保险起期", "保险止期", "投保专利数", "区级补贴（元）"],
-        [1, "吴江甲纺织有限公司", FIRM_A, "盛泽镇", "专利执行保险", "人保财险吴江支公司", "PICC2023-0001", 100, 5000,
-         "2023.5.1", "2024.4.30", 12, 2500],
-        ["合计", "", "", "", "", "", "", 100, 5000, "", "", 12, 2500],
-        ["填表人：王五", "", "联系电话：0512-63000001"],
-    ])
+    return write_xlsx(
+        folder / "知识产权保险统计.xlsx",
+        [
+            ["吴江区知识产权保险统计表（2023年）"],
+            [
+                "序号",
+                "投保企业",
+                "统一社会信用代码",
+                "所在区镇",
+                "险种",
+                "保险公司",
+                "保单号",
+                "保额（万元）",
+                "保费（元）",
+                "保险起期",
+                "保险止期",
+                "投保专利数",
+                "区级补贴（元）",
+            ],
+            [
+                1,
+                "吴江甲纺织有限公司",
+                FIRM_A,
+                "盛泽镇",
+                "专利执行保险",
+                "人保财险吴江支公司",
+                "PICC2023-0001",
+                100,
+                5000,
+                "2023.5.1",
+                "2024.4.30",
+                12,
+                2500,
+            ],
+            ["合计", "", "", "", "", "", "", 100, 5000, "", "", 12, 2500],
+            ["填表人：王五", "", "联系电话：0512-63000001"],
+        ],
+    )
 
 
 def outputs_list(folder: Path) -> Path:
-    return write_xlsx(folder / "工作成果.xlsx", [
-        ["序号", "成果编号", "成果类型", "名称", "级别", "认定日期", "佐证材料", "所属区镇"],
-        [1, "CG-2023-01", "高价值专利培育中心", "吴江光通信高价值专利培育中心", "省级", "2023.7.1", "苏知发〔2023〕12号", ""],
-    ])
+    return write_xlsx(
+        folder / "工作成果.xlsx",
+        [
+            ["序号", "成果编号", "成果类型", "名称", "级别", "认定日期", "佐证材料", "所属区镇"],
+            [
+                1,
+                "CG-2023-01",
+                "高价值专利培育中心",
+                "吴江光通信高价值专利培育中心",
+                "省级",
+                "2023.7.1",
+                "苏知发〔2023〕12号",
+                "",
+            ],
+        ],
+    )
 
 
 def task_reports(folder: Path) -> Path:
-    return write_xlsx(folder / "任务进展.xlsx", [
-        ["重点任务推进情况（2023年第三季度）"],
-        ["序号", "任务编号", "报送日期", "进展状态", "工作进展", "佐证材料", "报送区镇"],
-        [1, "三（一）二是", "2023.9.30", "推进中", "开展贯标辅导", "会议纪要", ""],
-    ])
+    return write_xlsx(
+        folder / "任务进展.xlsx",
+        [
+            ["重点任务推进情况（2023年第三季度）"],
+            ["序号", "任务编号", "报送日期", "进展状态", "工作进展", "佐证材料", "报送区镇"],
+            [1, "三（一）二是", "2023.9.30", "推进中", "开展贯标辅导", "会议纪要", ""],
+        ],
+    )
 
 
 def register_list(folder: Path) -> Path:
-    return write_xlsx(folder / "企业名录.xlsx", [
-        ["吴江区重点企业名录"],
-        ["序号", "企业名称", "统一社会信用代码", "所在区镇", "注册地址"],
-        [1, "吴江甲纺织有限公司", FIRM_A, "盛泽镇", "江苏省苏州市吴江区盛泽镇西二环路1号"],
-        [2, "吴江丁机械有限公司", uscc("91320509MA1QQQQQ3"), "", "江苏省苏州市吴江区平望镇中鲈大道9号"],
-    ])
+    return write_xlsx(
+        folder / "企业名录.xlsx",
+        [
+            ["吴江区重点企业名录"],
+            ["序号", "企业名称", "统一社会信用代码", "所在区镇", "注册地址"],
+            [1, "吴江甲纺织有限公司", FIRM_A, "盛泽镇", "江苏省苏州市吴江区盛泽镇西二环路1号"],
+            [2, "吴江丁机械有限公司", uscc("91320509MA1QQQQQ3"), "", "江苏省苏州市吴江区平望镇中鲈大道9号"],
+        ],
+    )
 
 
 # ledger → (the file as received, extra options the README gives for it, records it must bring)
@@ -229,7 +428,10 @@ def test_district_pledge_ledger_lands_in_loans_and_says_why(invoke, proj):
     rows = ledger(proj, "pledge_loans")
     # One firm with two loans: two loans, not one refused as a duplicate register key.
     assert sorted((r["credit_code"], r["amount"], r["issued_on"]) for r in rows) == [
-        (FIRM_A, "200", "2023-11-20"), (FIRM_A, "500", "2023-10-12"), (FIRM_C, "1000", "2023-12-05")]
+        (FIRM_A, "200", "2023-11-20"),
+        (FIRM_A, "500", "2023-10-12"),
+        (FIRM_C, "1000", "2023-12-05"),
+    ]
     assert [r["name"] for r in ledger(proj, "organisations")].count("吴江甲纺织有限公司") <= 1
     journal = [json.loads(line) for line in (proj / "data" / "journal.jsonl").read_text("utf-8").splitlines()]
     assert journal[0]["ledger"] == "pledge_loans" and journal[0]["ledger_chosen"][0]["by"] == "headers"
@@ -245,7 +447,10 @@ def test_a_scoring_regression_stops_instead_of_losing_the_loans(invoke, proj, mo
     before = snapshot(proj / "data")
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 2, result.stdout + result.stderr
-    assert "the closest ledger, organisations, does not read the columns 贷款金额（万元）、放款日期、到期日期" in result.stderr
+    assert (
+        "the closest ledger, organisations, does not read the columns 贷款金额（万元）、放款日期、到期日期"
+        in result.stderr
+    )
     assert "--ledger, one of: organisations, pledge_loans" in result.stderr
     assert snapshot(proj / "data") == before
 
@@ -256,12 +461,35 @@ def test_without_measure_scoring_the_register_would_take_the_loans(invoke, proj,
     field type counted as a measure it would go to the register."""
     from ipdemo.ingest import incoming
 
-    src = write_xlsx(proj / "企业贷款情况.xlsx", [
-        ["企业名称", "统一社会信用代码", "所在区镇", "注册地址", "区内外", "曾用名", "来源", "贷款银行", "贷款金额（万元）",
-         "放款日期"],
-        ["吴江甲纺织有限公司", FIRM_A, "盛泽镇", "江苏省苏州市吴江区盛泽镇西二环路1号", "区内", "", "走访", "江苏银行", 500,
-         "2023.10.12"],
-    ])
+    src = write_xlsx(
+        proj / "企业贷款情况.xlsx",
+        [
+            [
+                "企业名称",
+                "统一社会信用代码",
+                "所在区镇",
+                "注册地址",
+                "区内外",
+                "曾用名",
+                "来源",
+                "贷款银行",
+                "贷款金额（万元）",
+                "放款日期",
+            ],
+            [
+                "吴江甲纺织有限公司",
+                FIRM_A,
+                "盛泽镇",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "区内",
+                "",
+                "走访",
+                "江苏银行",
+                500,
+                "2023.10.12",
+            ],
+        ],
+    )
 
     def chosen() -> str | None:
         result = invoke(["import", str(src), "--dry-run", "--format", "json"], cwd=proj)
@@ -273,11 +501,37 @@ def test_without_measure_scoring_the_register_would_take_the_loans(invoke, proj,
 
 
 def test_two_ledgers_each_losing_figures_is_a_stop_naming_both(invoke, proj):
-    src = write_xlsx(proj / "金融台账.xlsx", [
-        ["企业名称", "统一社会信用代码", "合同编号", "贷款银行", "贷款金额（万元）", "放款日期", "保单号", "保险公司", "险种",
-         "保额（万元）", "保险起期"],
-        ["吴江甲纺织有限公司", FIRM_A, "JS-01", "江苏银行", 500, "2023.10.12", "P-01", "人保", "专利执行保险", 100, "2023.5.1"],
-    ])
+    src = write_xlsx(
+        proj / "金融台账.xlsx",
+        [
+            [
+                "企业名称",
+                "统一社会信用代码",
+                "合同编号",
+                "贷款银行",
+                "贷款金额（万元）",
+                "放款日期",
+                "保单号",
+                "保险公司",
+                "险种",
+                "保额（万元）",
+                "保险起期",
+            ],
+            [
+                "吴江甲纺织有限公司",
+                FIRM_A,
+                "JS-01",
+                "江苏银行",
+                500,
+                "2023.10.12",
+                "P-01",
+                "人保",
+                "专利执行保险",
+                100,
+                "2023.5.1",
+            ],
+        ],
+    )
     before = snapshot(proj / "data")
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 2 and "Traceback" not in result.stderr
@@ -286,12 +540,14 @@ def test_two_ledgers_each_losing_figures_is_a_stop_naming_both(invoke, proj):
 
 
 def test_ledger_option_is_said_too(invoke, proj):
-    result = invoke(["import", str(pledge_ledger(proj)), "--ledger", "pledge_loans", "--dry-run", "--lang", "en"],
-                    cwd=proj)
+    result = invoke(
+        ["import", str(pledge_ledger(proj)), "--ledger", "pledge_loans", "--dry-run", "--lang", "en"], cwd=proj
+    )
     assert result.exit_code == 0 and "  ledger given by --ledger; it reads 区镇, 企业名称" in result.stdout
 
 
 # --- sign-in sheets: --set and look-alike columns (21.9) ---------------------------------------
+
 
 def test_sign_in_sheet_as_the_readme_imports_it(invoke, proj):
     src = sign_in(proj)
@@ -319,26 +575,56 @@ def test_set_wins_over_a_column_and_says_so(invoke, proj):
     for row in rows[3:]:
         row[6] = "2023-09-13"
     src = write_xlsx(proj / "签到_带日期.xlsx", rows)
-    result = invoke(["import", str(src), "--set", "trained_on=2023-09-12", "--set", "role=engineer", "--lang", "en"],
-                    cwd=proj)
+    result = invoke(
+        ["import", str(src), "--set", "trained_on=2023-09-12", "--set", "role=engineer", "--lang", "en"], cwd=proj
+    )
     assert result.exit_code == 0, result.stderr
     assert "  --set trained_on=2023-09-12 replaces the file's column 培训日期" in result.stdout
     assert {r["trained_on"] for r in ledger(proj, "trainees")} == {"2023-09-12"}
-    out = json.loads(invoke(["import", str(src), "--set", "trained_on=2023-09-12", "--set", "role=engineer",
-                             "--dry-run", "--format", "json"], cwd=proj).stdout)
+    out = json.loads(
+        invoke(
+            [
+                "import",
+                str(src),
+                "--set",
+                "trained_on=2023-09-12",
+                "--set",
+                "role=engineer",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+            cwd=proj,
+        ).stdout
+    )
     assert [(s["field"], s["columns"]) for s in out["set_over_columns"]] == [("trained_on", ["培训日期"])]
 
 
 def test_set_fields_count_toward_the_choice(invoke, proj):
     src = write_csv(proj / "登记.csv", [["编号", "名称"], ["HD-9", "4·26广场宣传"]])
     assert invoke(["import", str(src)], cwd=proj).exit_code == 2  # events, outputs, projects… alike
-    result = invoke(["import", str(src), "--set", "held_on=2023-04-26", "--set", "kind=广场宣传", "--set", "town=震泽镇",
-                     "--dry-run", "--format", "json"], cwd=proj)
+    result = invoke(
+        [
+            "import",
+            str(src),
+            "--set",
+            "held_on=2023-04-26",
+            "--set",
+            "kind=广场宣传",
+            "--set",
+            "town=震泽镇",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        cwd=proj,
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["ledger"] == "events"
 
 
 # --- unused columns (21.10) ----------------------------------------------------------------------
+
 
 def test_unused_columns_warning_names_only_another_ledgers_data(invoke, proj):
     one_loan_each = write_xlsx(proj / "质押台账.xlsx", PLEDGE_LEDGER[:4] + PLEDGE_LEDGER[5:])
@@ -357,16 +643,59 @@ def test_unused_columns_warning_names_only_another_ledgers_data(invoke, proj):
 
 # --- English interfaces, spacing and bracket width, repeated columns ------------------------------
 
+
 def test_english_incopat_export_is_recognised(invoke, proj):
     invention = cn("202310000001")
-    src = write_csv(proj / "incoPat_export.csv", [
-        ["No.", "Title", "Application Number", "Application Date", "Publication Number", "Publication Date", "Grant Date",
-         "Applicant", "Current Assignee", "Assignee Address", "Inventor", "IPC", "Legal Status"],
-        ["1", "一种真丝面料的染整方法", "CN" + invention, "2023-01-05", "CN116000001A", "2023-04-07", "",
-         "吴江甲纺织有限公司", "吴江甲纺织有限公司", "江苏省苏州市吴江区盛泽镇西二环路1号", "王伟", "D06P1/00", "实质审查"],
-        ["2", "一种真丝面料的染整方法", "CN" + invention, "2023-01-05", "CN116000001B", "2023-11-10", "2023-11-10",
-         "吴江甲纺织有限公司", "吴江甲纺织有限公司", "江苏省苏州市吴江区盛泽镇西二环路1号", "王伟", "D06P1/00", "授权"],
-    ])
+    src = write_csv(
+        proj / "incoPat_export.csv",
+        [
+            [
+                "No.",
+                "Title",
+                "Application Number",
+                "Application Date",
+                "Publication Number",
+                "Publication Date",
+                "Grant Date",
+                "Applicant",
+                "Current Assignee",
+                "Assignee Address",
+                "Inventor",
+                "IPC",
+                "Legal Status",
+            ],
+            [
+                "1",
+                "一种真丝面料的染整方法",
+                "CN" + invention,
+                "2023-01-05",
+                "CN116000001A",
+                "2023-04-07",
+                "",
+                "吴江甲纺织有限公司",
+                "吴江甲纺织有限公司",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "王伟",
+                "D06P1/00",
+                "实质审查",
+            ],
+            [
+                "2",
+                "一种真丝面料的染整方法",
+                "CN" + invention,
+                "2023-01-05",
+                "CN116000001B",
+                "2023-11-10",
+                "2023-11-10",
+                "吴江甲纺织有限公司",
+                "吴江甲纺织有限公司",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "王伟",
+                "D06P1/00",
+                "授权",
+            ],
+        ],
+    )
     result = invoke(["import", str(src), "--format", "json"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     out = json.loads(result.stdout)
@@ -378,13 +707,35 @@ def test_english_incopat_export_is_recognised(invoke, proj):
 
 def test_english_patsnap_export_is_recognised(invoke, proj):
     utility = cn("202320000002")
-    src = write_csv(proj / "PatSnap_export.csv", [
-        ["Publication Number", "Title", "Std. Original Assignee (Applicant)", "Std. Current Assignee",
-         "Current Assignee Address", "Application Number", "Application Date", "Publication Date", "Patent Type",
-         "Simple Legal Status"],
-        ["CN219000002U", "一种纺织用导纱装置", "吴江乙光电有限公司", "吴江乙光电有限公司", "江苏省苏州市吴江区黎里镇汾湖大道8号",
-         utility, "2023-02-01", "2023-08-01", "实用新型", "有效"],
-    ])
+    src = write_csv(
+        proj / "PatSnap_export.csv",
+        [
+            [
+                "Publication Number",
+                "Title",
+                "Std. Original Assignee (Applicant)",
+                "Std. Current Assignee",
+                "Current Assignee Address",
+                "Application Number",
+                "Application Date",
+                "Publication Date",
+                "Patent Type",
+                "Simple Legal Status",
+            ],
+            [
+                "CN219000002U",
+                "一种纺织用导纱装置",
+                "吴江乙光电有限公司",
+                "吴江乙光电有限公司",
+                "江苏省苏州市吴江区黎里镇汾湖大道8号",
+                utility,
+                "2023-02-01",
+                "2023-08-01",
+                "实用新型",
+                "有效",
+            ],
+        ],
+    )
     result = invoke(["import", str(src), "--format", "json"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["ledger"] == "patents"
@@ -396,14 +747,44 @@ def test_english_values_in_an_english_export_are_mapped(invoke, proj):
     """An English-UI export words its values in English too (Patent Type 'Utility Model', Legal
     Status 'Active' / 'Inactive'): they map like the Chinese ones, ignoring case and spaces."""
     utility, design = cn("202320000002"), cn("202330000003")
-    src = write_csv(proj / "PatSnap_export_en.csv", [
-        ["Publication Number", "Title", "Current Assignee", "Current Assignee Address", "Application Number",
-         "Application Date", "Publication Date", "Patent Type", "Simple Legal Status"],
-        ["CN219000002U", "一种纺织用导纱装置", "吴江乙光电有限公司", "江苏省苏州市吴江区黎里镇汾湖大道8号",
-         utility, "2023-02-01", "2023-08-01", "Utility Model", "Active"],
-        ["CN308000003S", "围巾（真丝）", "吴江乙光电有限公司", "江苏省苏州市吴江区黎里镇汾湖大道8号",
-         design, "2023-03-01", "2023-09-01", "DESIGN", "inactive"],
-    ])
+    src = write_csv(
+        proj / "PatSnap_export_en.csv",
+        [
+            [
+                "Publication Number",
+                "Title",
+                "Current Assignee",
+                "Current Assignee Address",
+                "Application Number",
+                "Application Date",
+                "Publication Date",
+                "Patent Type",
+                "Simple Legal Status",
+            ],
+            [
+                "CN219000002U",
+                "一种纺织用导纱装置",
+                "吴江乙光电有限公司",
+                "江苏省苏州市吴江区黎里镇汾湖大道8号",
+                utility,
+                "2023-02-01",
+                "2023-08-01",
+                "Utility Model",
+                "Active",
+            ],
+            [
+                "CN308000003S",
+                "围巾（真丝）",
+                "吴江乙光电有限公司",
+                "江苏省苏州市吴江区黎里镇汾湖大道8号",
+                design,
+                "2023-03-01",
+                "2023-09-01",
+                "DESIGN",
+                "inactive",
+            ],
+        ],
+    )
     result = invoke(["import", str(src), "--format", "json"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["warnings"] == []
@@ -414,11 +795,22 @@ def test_english_values_in_an_english_export_are_mapped(invoke, proj):
 
 def test_incopat_title_with_half_width_space_and_brackets(invoke, proj):
     invention = cn("202310000001")
-    src = write_csv(proj / "incoPat.csv", [
-        ["序号", "标题 (中文)", "标题 (英文)", "申请号", "申请日", "申请人", "申请人地址", "专利类型"],
-        ["1", "一种真丝面料的染整方法", "A dyeing method", invention, "2023-01-05", "吴江甲纺织有限公司",
-         "江苏省苏州市吴江区盛泽镇西二环路1号", "发明申请"],
-    ])
+    src = write_csv(
+        proj / "incoPat.csv",
+        [
+            ["序号", "标题 (中文)", "标题 (英文)", "申请号", "申请日", "申请人", "申请人地址", "专利类型"],
+            [
+                "1",
+                "一种真丝面料的染整方法",
+                "A dyeing method",
+                invention,
+                "2023-01-05",
+                "吴江甲纺织有限公司",
+                "江苏省苏州市吴江区盛泽镇西二环路1号",
+                "发明申请",
+            ],
+        ],
+    )
     result = invoke(["import", str(src)], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert ledger(proj, "patents")[0]["title"] == "一种真丝面料的染整方法"
@@ -430,9 +822,18 @@ def patentics(folder: Path, second_filed: str) -> Path:
     header += ["申请日", "公开/公告日", "授权日"] * 2
     header += [f"扩展字段{i}" for i in range(75 - len(header))]
     invention = cn("202310000001")
-    values = {"序号": "1", "公开/公告号": "CN116000001B", "标题": "一种真丝面料的染整方法", "申请号": invention,
-              "申请日": "2023-01-05", "公开/公告日": "2023-11-10", "授权日": "2023-11-10", "申请人": "吴江甲纺织有限公司",
-              "地址": "江苏省苏州市吴江区盛泽镇西二环路1号", "专利类型": "发明授权"}
+    values = {
+        "序号": "1",
+        "公开/公告号": "CN116000001B",
+        "标题": "一种真丝面料的染整方法",
+        "申请号": invention,
+        "申请日": "2023-01-05",
+        "公开/公告日": "2023-11-10",
+        "授权日": "2023-11-10",
+        "申请人": "吴江甲纺织有限公司",
+        "地址": "江苏省苏州市吴江区盛泽镇西二环路1号",
+        "专利类型": "发明授权",
+    }
     row = [values.get(h, "") for h in header]
     row[header.index("申请日", 5)] = second_filed  # the second 申请日
     return write_csv(folder / "patentics.csv", [header, row])
@@ -450,6 +851,8 @@ def test_differing_repeated_columns_are_that_rows_error(invoke, proj):
     result = invoke(["import", str(patentics(proj, "2023-01-06")), "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
     assert "patentics.csv:2: filed_on" in result.stderr
-    assert re.search(r"columns \d+ \('申请日'\) and \d+ \('申请日'\) both give 申请日 and differ in this row", result.stderr)
+    assert re.search(
+        r"columns \d+ \('申请日'\) and \d+ \('申请日'\) both give 申请日 and differ in this row", result.stderr
+    )
     assert "2023-01-06" in result.stderr
     assert snapshot(proj / "data") == before

@@ -23,8 +23,11 @@ import pytest
 from ipdemo.deliver import notify
 from ipdemo.deliver.notify import ROBOTS, Endpoint, NotifyError, build_request, endpoint, fit, send
 
-OK = {"wecom": {"errcode": 0, "errmsg": "ok"}, "dingtalk": {"errcode": 0, "errmsg": "ok"},
-      "feishu": {"code": 0, "msg": "success", "data": {}}}
+OK = {
+    "wecom": {"errcode": 0, "errmsg": "ok"},
+    "dingtalk": {"errcode": 0, "errmsg": "ok"},
+    "feishu": {"code": 0, "msg": "success", "data": {}},
+}
 WEEK = "2021-W23"  # the small project's patent (filed 2021-06-10) falls in it
 
 
@@ -44,9 +47,15 @@ class Robot:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(min(length, 1 << 20))
                 split = urllib.parse.urlsplit(self.path)
-                robot.requests.append({"path": split.path, "query": urllib.parse.parse_qs(split.query),
-                                       "raw": raw, "body": json.loads(raw.decode("utf-8")),
-                                       "content_type": self.headers.get("Content-Type")})
+                robot.requests.append(
+                    {
+                        "path": split.path,
+                        "query": urllib.parse.parse_qs(split.query),
+                        "raw": raw,
+                        "body": json.loads(raw.decode("utf-8")),
+                        "content_type": self.headers.get("Content-Type"),
+                    }
+                )
                 status, body = robot.script.popleft() if robot.script else robot.default
                 data = json.dumps(body).encode() if not isinstance(body, bytes) else body
                 self.send_response(status)
@@ -100,6 +109,7 @@ def run_summary(invoke, project: Path, cwd: Path, *extra: str):
 
 # --- each robot -------------------------------------------------------------------------------
 
+
 def test_wecom_markdown_and_the_file_written_first(invoke, project, tmp_path, robot, monkeypatch):
     monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url("/cgi-bin/webhook/send"))
     result = run_summary(invoke, project, tmp_path, "--send", "wecom")
@@ -123,9 +133,24 @@ def test_wecom_digest_of_the_shipped_data(invoke, shipped, tmp_path, robot, monk
     """Real figures: headline indicators, at-risk list with the weekly rate, link to the HTML."""
     monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url())
     out = tmp_path / "weekly.html"
-    result = invoke(["summary", "--week", "2023-W39", "--format", "html", "--output", str(out), "--send", "wecom",
-                     "--link", "https://intranet.example/reports/weekly.html", "--targets", str(shipped / "targets.yaml")],
-                    cwd=tmp_path)
+    result = invoke(
+        [
+            "summary",
+            "--week",
+            "2023-W39",
+            "--format",
+            "html",
+            "--output",
+            str(out),
+            "--send",
+            "wecom",
+            "--link",
+            "https://intranet.example/reports/weekly.html",
+            "--targets",
+            str(shipped / "targets.yaml"),
+        ],
+        cwd=tmp_path,
+    )
     assert result.exit_code == 0, result.stderr
     assert out.read_text(encoding="utf-8").startswith("<!")
     content = robot.requests[0]["body"]["markdown"]["content"]
@@ -170,8 +195,9 @@ def test_feishu_card_signed(invoke, project, tmp_path, robot, monkeypatch):
     robot.default = (200, OK["feishu"])
     monkeypatch.setenv("IPDEMO_FEISHU_WEBHOOK", robot.url("/open-apis/bot/v2/hook/abc", "x=1"))
     monkeypatch.setenv("IPDEMO_FEISHU_SECRET", "feishu-secret")
-    result = run_summary(invoke, project, tmp_path, "--send", "feishu", "--output", str(tmp_path / "w.md"),
-                         "--lang", "en")
+    result = run_summary(
+        invoke, project, tmp_path, "--send", "feishu", "--output", str(tmp_path / "w.md"), "--lang", "en"
+    )
     assert result.exit_code == 0, result.stderr
     body = robot.requests[0]["body"]
     stamp = body["timestamp"]
@@ -187,6 +213,7 @@ def test_feishu_card_signed(invoke, project, tmp_path, robot, monkeypatch):
 
 
 # --- failures -----------------------------------------------------------------------------------
+
 
 def test_retries_a_500_then_succeeds(invoke, project, tmp_path, robot, monkeypatch):
     monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url())
@@ -212,8 +239,9 @@ def test_refusal_exits_1_naming_the_robots_error(invoke, project, tmp_path, robo
 def test_feishu_refusal_code(invoke, project, tmp_path, robot, monkeypatch):
     monkeypatch.setenv("IPDEMO_FEISHU_WEBHOOK", robot.url("/hook/x", "a=b"))
     robot.default = (200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour"})
-    result = run_summary(invoke, project, tmp_path, "--send", "feishu", "--output", str(tmp_path / "w.md"),
-                         "--lang", "en")
+    result = run_summary(
+        invoke, project, tmp_path, "--send", "feishu", "--output", str(tmp_path / "w.md"), "--lang", "en"
+    )
     assert result.exit_code == 1
     assert "the Feishu robot refused the message: error 19021, sign match fail" in result.stderr
 
@@ -237,7 +265,9 @@ def test_unreachable_retries_with_backoff_then_fails(robot):
         send(point, "t", "text", "note", attempts=3, backoff=0.5, timeout=2, sleep=pauses.append)
     assert caught.value.code == "robot_unreachable"
     assert pauses == [0.5, 1.0]
-    assert caught.value.params["url"] == f"http://127.0.0.1:{port}/send?key=***" and "key=K" not in caught.value.render("en")
+    assert caught.value.params["url"] == f"http://127.0.0.1:{port}/send?key=***" and "key=K" not in caught.value.render(
+        "en"
+    )
 
 
 def test_missing_configuration_says_what_to_set(invoke, project, tmp_path, robot):
@@ -257,10 +287,12 @@ def test_not_an_http_address(invoke, project, tmp_path, robot, monkeypatch):
 
 # --- configuration --------------------------------------------------------------------------------
 
+
 def test_secrets_file_beside_targets(invoke, project, tmp_path, robot, monkeypatch):
     (project / ".ipdemo-secrets.toml").write_text(
         f'[dingtalk]\nwebhook = "{robot.url("/robot/send", "access_token=FROMFILE")}"\nsecret = "file-secret"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run_summary(invoke, project, tmp_path, "--send", "dingtalk", "--output", str(tmp_path / "w.md"))
     assert result.exit_code == 0, result.stderr
     query = robot.requests[0]["query"]
@@ -278,7 +310,8 @@ def test_environment_wins_over_the_file(tmp_path):
 def test_dotenv_style_file(tmp_path):
     (tmp_path / ".ipdemo-secrets.toml").write_text(
         "# robots\nIPDEMO_FEISHU_WEBHOOK=https://open.example/hook/abc\nexport IPDEMO_FEISHU_SECRET='s3'\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     point = endpoint("feishu", tmp_path, {})
     assert (point.url, point.secret) == ("https://open.example/hook/abc", "s3")
 
@@ -321,8 +354,20 @@ def test_fit_cuts_on_a_character_boundary():
 def test_cli_digest_cut_to_the_limit(invoke, shipped, tmp_path, robot, monkeypatch):
     monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url())
     monkeypatch.setitem(ROBOTS, "wecom", notify.Robot("wecom", "IPDEMO_WECOM_WEBHOOK", None, 600, "content"))
-    result = invoke(["summary", "--week", "2023-W39", "--output", str(tmp_path / "周报.md"), "--send", "wecom",
-                     "--targets", str(shipped / "targets.yaml")], cwd=tmp_path)
+    result = invoke(
+        [
+            "summary",
+            "--week",
+            "2023-W39",
+            "--output",
+            str(tmp_path / "周报.md"),
+            "--send",
+            "wecom",
+            "--targets",
+            str(shipped / "targets.yaml"),
+        ],
+        cwd=tmp_path,
+    )
     assert result.exit_code == 0, result.stderr
     content = robot.requests[0]["body"]["markdown"]["content"]
     assert len(content.encode("utf-8")) <= 600

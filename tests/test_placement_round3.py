@@ -85,24 +85,28 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
 
 # --- 7: postcodes and province / city codes ---------------------------------------------------
 
-@pytest.mark.parametrize("postcode, region, located, town", [
-    ("310012", "", OUTSIDE, ""),          # 杭州: plainly outside
-    ("215228", "", INSIDE, SHENGZE),      # one town alone lists it
-    ("215231", "", INSIDE, "震泽镇"),
-    ("215200", "", INSIDE, ""),           # the district's main code: no town
-    ("215000", "", UNKNOWN, ""),          # the city's general code: decides nothing
-    ("215000", "33", OUTSIDE, ""),        # … but a province code of 浙江 does
-    ("", "32", UNKNOWN, ""),              # 江苏: the province is above the district
-    ("", "3205", UNKNOWN, ""),            # 苏州: so is the city
-    ("", "320509", INSIDE, ""),
-    ("", "320507", OUTSIDE, ""),          # 相城区
-    ("", "江苏;32", UNKNOWN, ""),
-    ("", "US", OUTSIDE, ""),
-    ("215228.0", "", INSIDE, SHENGZE),    # a number a spreadsheet wrote as a float
-    ("215228;310012", "", INSIDE, SHENGZE),  # the first applicant's
-    ("12345", "", UNKNOWN, ""),
-    ("000000", "", UNKNOWN, ""),
-])
+
+@pytest.mark.parametrize(
+    "postcode, region, located, town",
+    [
+        ("310012", "", OUTSIDE, ""),  # 杭州: plainly outside
+        ("215228", "", INSIDE, SHENGZE),  # one town alone lists it
+        ("215231", "", INSIDE, "震泽镇"),
+        ("215200", "", INSIDE, ""),  # the district's main code: no town
+        ("215000", "", UNKNOWN, ""),  # the city's general code: decides nothing
+        ("215000", "33", OUTSIDE, ""),  # … but a province code of 浙江 does
+        ("", "32", UNKNOWN, ""),  # 江苏: the province is above the district
+        ("", "3205", UNKNOWN, ""),  # 苏州: so is the city
+        ("", "320509", INSIDE, ""),
+        ("", "320507", OUTSIDE, ""),  # 相城区
+        ("", "江苏;32", UNKNOWN, ""),
+        ("", "US", OUTSIDE, ""),
+        ("215228.0", "", INSIDE, SHENGZE),  # a number a spreadsheet wrote as a float
+        ("215228;310012", "", INSIDE, SHENGZE),  # the first applicant's
+        ("12345", "", UNKNOWN, ""),
+        ("000000", "", UNKNOWN, ""),
+    ],
+)
 def test_postcode_and_region_code_place_a_row(plan, postcode, region, located, town):
     placed = place_postcodes(plan, pd.Series([postcode]), pd.Series([region]))
     assert (placed.located[0], placed.town.iloc[0]) == (located, town)
@@ -135,8 +139,10 @@ def test_patsnap_with_only_postcode_and_province_code(invoke, proj):
 
 def test_the_postcode_written_before_an_address_decides_when_the_address_does_not(plan, invoke, proj):
     header = ["申请号", "发明名称", "申请人", "申请人地址", "申请日", "专利类型"]
-    rows = [[cn("202310500001"), "一种阀门", "某阀门有限公司", "310012 文三路1号", "2023-05-01", "发明"],
-            [cn("202310500002"), "一种泵", "某泵业有限公司", "215228 西二环路2号", "2023-05-02", "发明"]]
+    rows = [
+        [cn("202310500001"), "一种阀门", "某阀门有限公司", "310012 文三路1号", "2023-05-01", "发明"],
+        [cn("202310500002"), "一种泵", "某泵业有限公司", "215228 西二环路2号", "2023-05-02", "发明"],
+    ]
     src = proj / "list.csv"
     with open(src, "w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
@@ -147,15 +153,19 @@ def test_the_postcode_written_before_an_address_decides_when_the_address_does_no
 
 # --- 8: former and informal names -----------------------------------------------------------
 
-@pytest.mark.parametrize("address, town", [
-    ("江苏省吴江市滨湖新城开平路1号", TAIHU),             # the name of 太湖新城 until 2013
-    ("江苏省苏州市吴江区吴江滨湖新城太湖大道2号", TAIHU),
-    ("江苏省吴江市东方丝绸市场3号", SHENGZE),              # a landmark wholly in 盛泽
-    ("江苏省吴江经济开发区庞金路6号", KAIFA),
-    ("江苏省吴江市平望镇、盛泽镇交界工业区4号", ""),       # two towns' areas: unassigned
-    ("江苏省苏州市吴江区松陵镇盛泽镇路口", ""),
-    ("江苏省苏州市吴江区松陵镇同里湖路", TAIHU),           # a road named after a town is not the town
-])
+
+@pytest.mark.parametrize(
+    "address, town",
+    [
+        ("江苏省吴江市滨湖新城开平路1号", TAIHU),  # the name of 太湖新城 until 2013
+        ("江苏省苏州市吴江区吴江滨湖新城太湖大道2号", TAIHU),
+        ("江苏省吴江市东方丝绸市场3号", SHENGZE),  # a landmark wholly in 盛泽
+        ("江苏省吴江经济开发区庞金路6号", KAIFA),
+        ("江苏省吴江市平望镇、盛泽镇交界工业区4号", ""),  # two towns' areas: unassigned
+        ("江苏省苏州市吴江区松陵镇盛泽镇路口", ""),
+        ("江苏省苏州市吴江区松陵镇同里湖路", TAIHU),  # a road named after a town is not the town
+    ],
+)
 def test_former_and_informal_names_place_an_address(plan, address, town):
     placed = place_addresses(plan, pd.Series([address]))
     assert (placed.located[0], placed.town.iloc[0]) == (INSIDE, town)
@@ -166,14 +176,21 @@ def test_cnipa_export_with_wujiang_shi_addresses_and_former_names(invoke, proj):
     out = run_import(invoke, proj, str(src))
     assert (out["added"], out["outside"], out["held"], out["unassigned"]) == (5, 1, 0, 1)
     towns = {k: r["town"] for k, r in ledger(proj, "patents", "application_no").items()}
-    assert towns == {cn("201110200001"): TAIHU, cn("201220200002"): TAIHU, cn("201020200003"): SHENGZE,
-                     cn("201120200004"): "", cn("200920200006"): KAIFA}
+    assert towns == {
+        cn("201110200001"): TAIHU,
+        cn("201220200002"): TAIHU,
+        cn("201020200003"): SHENGZE,
+        cn("201120200004"): "",
+        cn("200920200006"): KAIFA,
+    }
 
 
 def test_jingji_kaifaqu_is_accepted_in_a_town_column(invoke, proj):
     header = ["申请号", "发明名称", "申请人", "申请日", "专利类型", "所属区镇"]
-    rows = [[cn("202310600001"), "一种模具", "某模具有限公司", "2023-06-01", "发明", "经济开发区"],
-            [cn("202310600002"), "一种夹具", "某夹具有限公司", "2023-06-02", "发明", "滨湖新城"]]
+    rows = [
+        [cn("202310600001"), "一种模具", "某模具有限公司", "2023-06-01", "发明", "经济开发区"],
+        [cn("202310600002"), "一种夹具", "某夹具有限公司", "2023-06-02", "发明", "滨湖新城"],
+    ]
     src = proj / "区镇报送.csv"
     with open(src, "w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows([header, *rows])
@@ -194,16 +211,20 @@ def test_every_former_name_is_a_place_of_its_town_in_both_copies_of_the_plan(pla
 
 # --- 11: co-applicant lists compared as lists of names ---------------------------------------
 
-@pytest.mark.parametrize("old, new, same", [
-    ("吴江甲有限公司; 苏州大学", "吴江甲有限公司；苏州大学", True),
-    ("吴江甲有限公司;苏州大学", "吴江甲有限公司 ; 苏州大学", True),
-    ("吴江甲有限公司、苏州大学", "吴江甲有限公司;苏州大学", True),
-    ("吴江丙机械（苏州）有限公司", "吴江丙机械(苏州)有限公司", True),
-    ("ＡＢＣ有限公司", "ABC有限公司", True),
-    ("吴江甲有限公司;苏州大学", "苏州大学;吴江甲有限公司", False),  # the first applicant changed
-    ("吴江丙有限公司", "吴江丁有限公司", False),
-    ("吴江甲有限公司", "吴江甲有限公司;苏州大学", False),
-])
+
+@pytest.mark.parametrize(
+    "old, new, same",
+    [
+        ("吴江甲有限公司; 苏州大学", "吴江甲有限公司；苏州大学", True),
+        ("吴江甲有限公司;苏州大学", "吴江甲有限公司 ; 苏州大学", True),
+        ("吴江甲有限公司、苏州大学", "吴江甲有限公司;苏州大学", True),
+        ("吴江丙机械（苏州）有限公司", "吴江丙机械(苏州)有限公司", True),
+        ("ＡＢＣ有限公司", "ABC有限公司", True),
+        ("吴江甲有限公司;苏州大学", "苏州大学;吴江甲有限公司", False),  # the first applicant changed
+        ("吴江丙有限公司", "吴江丁有限公司", False),
+        ("吴江甲有限公司", "吴江甲有限公司;苏州大学", False),
+    ],
+)
 def test_same_parties(old, new, same):
     assert bool(same_parties(pd.Series([old]), pd.Series([new]))[0]) is same
 
@@ -214,8 +235,9 @@ def test_separator_changes_are_not_transfers(invoke, proj):
     assert run_import(invoke, proj, str(first))["added"] == 4
     before = ledger(proj, "patents", "application_no")
     out = run_import(invoke, proj, str(second))
-    assert out["transfers"] == [{"key": cn("202310300004"), "field": "applicant", "old": "吴江丁染料有限公司",
-                                 "new": "吴江戊新材料有限公司"}]
+    assert out["transfers"] == [
+        {"key": cn("202310300004"), "field": "applicant", "old": "吴江丁染料有限公司", "new": "吴江戊新材料有限公司"}
+    ]
     assert (out["updated"], out["unchanged"]) == (1, 3)
     after = ledger(proj, "patents", "application_no")
     for key in (cn("202310300001"), cn("202310300002"), cn("202310300003")):
@@ -228,16 +250,23 @@ def test_separator_changes_are_not_transfers(invoke, proj):
 
 # --- 12: held rows arrive with a suggestion, never imported without the clerk -----------------
 
+
 def test_loose_key_sees_through_company_form_brackets_and_spacing():
-    assert loose_key("苏州甲软件股份有限公司") == loose_key("苏州甲软件有限公司") == loose_key("苏州甲软件 有限责任公司")
+    assert (
+        loose_key("苏州甲软件股份有限公司") == loose_key("苏州甲软件有限公司") == loose_key("苏州甲软件 有限责任公司")
+    )
     assert loose_key("吴江乙信息技术（苏州）有限公司") == loose_key("吴江乙信息技术苏州有限公司")
     assert loose_key("吴江乙信息技术有限公司") != loose_key("吴江丙信息技术有限公司")
 
 
 @pytest.fixture
 def copyright_project(invoke, tmp_path: Path) -> Path:
-    seeded = {**VALID_ROWS["patents"], "application_no": cn("202210700001"), "applicant": "吴江丙科技有限公司",
-              "town": "七都镇"}
+    seeded = {
+        **VALID_ROWS["patents"],
+        "application_no": cn("202210700001"),
+        "applicant": "吴江丙科技有限公司",
+        "town": "七都镇",
+    }
     proj = make_project(tmp_path / "c", {"patents": [seeded]})
     out = run_import(invoke, proj, str(copy_in(proj, "organisations_register.csv")))
     assert (out["ledger"], out["added"]) == ("organisations", 3)
@@ -251,11 +280,13 @@ def test_held_rows_carry_a_marked_suggestion(invoke, copyright_project):
     assert (out["ledger"], out["added"], out["held"], out["suggested"]) == ("software_copyrights", 1, 5, 4)
     held = read_rows(proj / "copyright_owners_suffix_brackets.unplaced.csv")
     got = {r["著作权人"]: (r["所属区镇"], r["建议区镇"]) for r in held}
-    assert got == {"苏州甲软件有限公司": ("", SHENGZE),          # register: 股份有限公司
-                   "吴江乙信息技术苏州有限公司": ("", "平望镇"),  # register: brackets
-                   "吴江丙科技有限公司": ("", "七都镇"),          # its patent in the ledgers
-                   "苏州震泽丁纺织有限公司": ("", "震泽镇"),      # a place word in the name
-                   "王建国": ("", "")}                            # a person: nothing suggested
+    assert got == {
+        "苏州甲软件有限公司": ("", SHENGZE),  # register: 股份有限公司
+        "吴江乙信息技术苏州有限公司": ("", "平望镇"),  # register: brackets
+        "吴江丙科技有限公司": ("", "七都镇"),  # its patent in the ledgers
+        "苏州震泽丁纺织有限公司": ("", "震泽镇"),  # a place word in the name
+        "王建国": ("", ""),
+    }  # a person: nothing suggested
     basis = {r["著作权人"]: r["建议依据"] for r in held}
     assert "苏州甲软件股份有限公司" in basis["苏州甲软件有限公司"]
     assert "推测" in basis["苏州震泽丁纺织有限公司"] and basis["王建国"] == ""

@@ -155,7 +155,12 @@ def test_invalid_rows_are_left_out(tmp_path):
 
 def test_valid_rows_with_edge_spaces_count_like_their_stripped_selves(tmp_path):
     """The checks strip values before judging them, so the counts must strip them too."""
-    spaced = {**patent("202110000001", "2021-06-01"), "town": " 平望镇", "filed_on": "2021-06-01 ", "type": "invention "}
+    spaced = {
+        **patent("202110000001", "2021-06-01"),
+        "town": " 平望镇",
+        "filed_on": "2021-06-01 ",
+        "type": "invention ",
+    }
     root = make_project(tmp_path / "p", {"patents": [spaced, patent("202110000009", "2021-07-01")]})
     plan = load_plan(root / "targets.yaml")
     data = load_dataset(plan)
@@ -206,8 +211,9 @@ def test_other_plan_count_in_wan_jian(other):
 
 def test_stock_in_wan_jian_scales_like_a_count(tmp_path):
     """One rule for every kind: a stock of records in 万件 counts in 万 too."""
-    root = copy_other(tmp_path, lambda text: text.replace(
-        "    unit: 件\n    target: 4\n", "    unit: 万件\n    target: 0.0004\n"))
+    root = copy_other(
+        tmp_path, lambda text: text.replace("    unit: 件\n    target: 4\n", "    unit: 万件\n    target: 0.0004\n")
+    )
     plan = load_plan(root / "targets.yaml")
     r = result((plan, load_dataset(plan)), "trademark_stock", as_of=MID)
     assert (r.actual, r.baseline, r.target) == (0.0003, 0.0001, 0.0004)
@@ -226,8 +232,10 @@ def test_other_plan_stock_with_expiry(other):
 def test_other_plan_ratio_uses_the_population_of_each_year(other):
     # Valid high-value inventions: 1 in 2023 (baseline, ÷ 20000), 2 at the end of 2024 (÷ 20000),
     # 3 at the end of 2025 (one lapsed 2025-03-01; ÷ 25000), 4 by mid-2026 (÷ 25000, the latest figure).
-    values = [other_result(other, "hv_invention_density", as_of=d).actual
-              for d in (date(2024, 12, 31), date(2025, 12, 31), MID)]
+    values = [
+        other_result(other, "hv_invention_density", as_of=d).actual
+        for d in (date(2024, 12, 31), date(2025, 12, 31), MID)
+    ]
     assert values == [1.0, 1.2, 1.6]
     r = other_result(other, "hv_invention_density")
     assert r.baseline == 0.5 and r.percent == 80.0 and r.status == "on_track"
@@ -255,8 +263,10 @@ def test_more_than_at_equality_is_not_achieved(other):
 def test_stock_of_distinct_organisations_alive_on_the_date(other):
     # A: certified 2021, renewed 2024-11-01 (one firm, two certificates); B: 2022, revoked
     # 2025-03-15; C: 2024-08-01; D: 2025-09-01; E: 2020 (never ended).
-    levels = [other_result(other, "high_tech_enterprises", as_of=d).actual
-              for d in (date(2024, 10, 31), date(2024, 11, 1), date(2025, 6, 30), MID)]
+    levels = [
+        other_result(other, "high_tech_enterprises", as_of=d).actual
+        for d in (date(2024, 10, 31), date(2024, 11, 1), date(2025, 6, 30), MID)
+    ]
     assert levels == [4, 4, 3, 4]  # A, B, C, E; A once on the renewal day; B revoked; + D
     r = other_result(other, "high_tech_enterprises")
     assert r.baseline == 3  # A, B, E were alive the day before the plan started
@@ -304,8 +314,10 @@ def test_baseline_view_before_the_plan(other):
     assert all(i.status is None for i in got.values())
     assert got["leading_group"].actual == 1 and got["leading_group"].done_before_start
     levels = compute(plan, data, window).as_dict()["baseline"]
-    assert levels == {"on": "2023-12-31", "levels": {"trademark_stock": 1, "hv_invention_density": 0.5,
-                                                      "high_tech_enterprises": 3}}
+    assert levels == {
+        "on": "2023-12-31",
+        "levels": {"trademark_stock": 1, "hv_invention_density": 0.5, "high_tech_enterprises": 3},
+    }
 
 
 def test_nominal_county_only_in_breakdowns_with_records(other, tmp_path):
@@ -343,15 +355,27 @@ def copy_other(tmp_path, edit=None):
 
 # --- per-town milestones by phase and by year (the Wujiang plan) -----------------------------
 
-STAFF = {"outputs": [
-    *[{**VALID_ROWS["outputs"], "output_id": f"S{i}", "kind": "town_ip_staff", "town": town, "achieved_on": day}
-      for i, (town, day) in enumerate([
-          ("吴江开发区", "2021-07-01"), ("汾湖高新区（黎里镇）", "2021-08-01"), ("吴江高新区（盛泽镇）", "2021-09-01"),
-          ("东太湖度假区（太湖新城）", "2021-10-01"), ("平望镇", "2021-11-01"), ("七都镇", "2021-12-01"),
-          ("平望镇", "2022-02-01"),  # a second record for a town already done: still 1 town
-          ("震泽镇", "2022-03-01"), ("桃源镇", "2022-04-01")])],
-    {**VALID_ROWS["outputs"], "output_id": "L1", "kind": "leading_group", "achieved_on": "2022-01-15"},
-]}
+STAFF = {
+    "outputs": [
+        *[
+            {**VALID_ROWS["outputs"], "output_id": f"S{i}", "kind": "town_ip_staff", "town": town, "achieved_on": day}
+            for i, (town, day) in enumerate(
+                [
+                    ("吴江开发区", "2021-07-01"),
+                    ("汾湖高新区（黎里镇）", "2021-08-01"),
+                    ("吴江高新区（盛泽镇）", "2021-09-01"),
+                    ("东太湖度假区（太湖新城）", "2021-10-01"),
+                    ("平望镇", "2021-11-01"),
+                    ("七都镇", "2021-12-01"),
+                    ("平望镇", "2022-02-01"),  # a second record for a town already done: still 1 town
+                    ("震泽镇", "2022-03-01"),
+                    ("桃源镇", "2022-04-01"),
+                ]
+            )
+        ],
+        {**VALID_ROWS["outputs"], "output_id": "L1", "kind": "leading_group", "achieved_on": "2022-01-15"},
+    ]
+}
 
 
 @pytest.fixture(scope="module")
@@ -377,6 +401,7 @@ def test_per_town_milestone_by_year_counts_towns_not_records(staff):
 
 # --- until_where: a lapse known on status_on ends a patent ------------------------------------
 
+
 def density(count: int) -> float:
     return round(count / 1545023 * 10000, 6)
 
@@ -385,13 +410,15 @@ def status_patent(body, granted, status, status_on, filed="2021-01-04"):
     return {**patent(body, filed, granted), "legal_status": status, "status_on": status_on}
 
 
-LAPSES = {"patents": [
-    status_patent("202110000011", "2022-01-10", "lapsed", "2023-03-01"),       # counted 2022-01-10 .. 2023-02-28
-    status_patent("202110000012", "2021-12-01", "valid", "2021-12-01"),        # a valid status never ends it
-    status_patent("202110000013", "", "refused", "2022-06-01"),                # never granted: never counted
-    status_patent("202110000014", "2021-03-01", "abandoned", "2020-12-01"),    # ended before the grant: never
-    status_patent("202110000015", "2021-05-01", "expired", "2024-01-05"),      # ends after the window
-]}
+LAPSES = {
+    "patents": [
+        status_patent("202110000011", "2022-01-10", "lapsed", "2023-03-01"),  # counted 2022-01-10 .. 2023-02-28
+        status_patent("202110000012", "2021-12-01", "valid", "2021-12-01"),  # a valid status never ends it
+        status_patent("202110000013", "", "refused", "2022-06-01"),  # never granted: never counted
+        status_patent("202110000014", "2021-03-01", "abandoned", "2020-12-01"),  # ended before the grant: never
+        status_patent("202110000015", "2021-05-01", "expired", "2024-01-05"),  # ends after the window
+    ]
+}
 
 
 @pytest.fixture(scope="module")
@@ -432,8 +459,9 @@ def test_shipped_density_leaves_out_known_lapses(shipped):
     frame = pd.read_csv(shipped / "data" / "patents.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     inventions = frame[(frame["type"] == "invention") & (frame["granted_on"] != "")]
     end = "2023-12-31"
-    ended = inventions["legal_status"].isin(["ended", "lapsed", "expired", "abandoned", "invalidated"]) & \
-        (inventions["status_on"] <= end)
+    ended = inventions["legal_status"].isin(["ended", "lapsed", "expired", "abandoned", "invalidated"]) & (
+        inventions["status_on"] <= end
+    )
     granted = inventions["granted_on"] <= end
     assert (granted & ended).sum() > 0  # the sample has lapses by the plan end
     plan = load_plan(shipped / "targets.yaml")
@@ -443,15 +471,16 @@ def test_shipped_density_leaves_out_known_lapses(shipped):
 
 # --- 未划分区镇: records inside the district whose town is not yet known ------------------------
 
+
 def tm(number, town, nice="9", filed="2022-01-01"):
     return {**VALID_ROWS["trademarks"], "application_no": number, "town": town, "nice_class": nice, "filed_on": filed}
 
 
 UNPLACED = {
     "patents": [
-        patent("202110000021", "2021-07-01", "2022-07-01"),                            # 吴江开发区
-        patent("202110000022", "2021-08-01", "2022-08-01", town=""),                   # unassigned
-        patent("202220000023", "2022-02-01", town="", kind="utility_model"),           # unassigned
+        patent("202110000021", "2021-07-01", "2022-07-01"),  # 吴江开发区
+        patent("202110000022", "2021-08-01", "2022-08-01", town=""),  # unassigned
+        patent("202220000023", "2022-02-01", town="", kind="utility_model"),  # unassigned
         patent("202230000024", "2022-03-01", town="七都镇", kind="design"),
     ],
     "trademarks": [tm("56780001", ""), tm("56780002", "平望镇"), tm("56780002", "", nice="25")],
@@ -470,13 +499,19 @@ def test_unassigned_rows_count_in_the_district_and_their_own_column(unplaced):
     _, plan, data = unplaced
     assert data.invalid_count == 0
     rows = {r["id"]: r for r in by_town(plan, data, make_window(plan))}
-    expected = {"patent_applications": (4, 2), "patent_grants": (2, 1), "trademark_applications": (3, 2),
-                "software_copyrights": (1, 1)}
+    expected = {
+        "patent_applications": (4, 2),
+        "patent_grants": (2, 1),
+        "trademark_applications": (3, 2),
+        "software_copyrights": (1, 1),
+    }
     for ident, (district, unassigned) in expected.items():
         row = rows[ident]
         assert (row["district"], row["unassigned"]) == (district, unassigned), ident
         assert sum(row["towns"].values()) + row["unassigned"] == row["district"], ident
-    assert rows["patent_applications"]["towns"]["吴江开发区"] == 1 and rows["patent_applications"]["towns"]["七都镇"] == 1
+    assert (
+        rows["patent_applications"]["towns"]["吴江开发区"] == 1 and rows["patent_applications"]["towns"]["七都镇"] == 1
+    )
     # Ledgers whose town is required, or empty by design (district-level outputs): no such column.
     assert rows["plaza_promotions"]["unassigned"] is None and rows["leading_group"]["unassigned"] is None
     assert rows["invention_density"]["unassigned"] is None  # per population: a place without one
@@ -535,10 +570,12 @@ def test_no_unassigned_column_when_every_record_is_placed(invoke, shipped):
 
 # --- the shipped sample: the enterprise register and addresses ---------------------------------
 
+
 def test_sample_addresses_agree_with_towns(shipped):
     plan = load_plan(shipped / "targets.yaml")
-    register = pd.read_csv(shipped / "data" / "organisations.csv", dtype=str, keep_default_na=False,
-                           encoding="utf-8-sig")
+    register = pd.read_csv(
+        shipped / "data" / "organisations.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
     assert (register["located"] == "inside").all() and register["name"].is_unique
     places = [(place, town.name) for town in plan.towns for place in town.places]
 
@@ -603,15 +640,24 @@ def test_a_ledger_added_again_replaces_what_was_worked_out_from_the_old_copy(tmp
     from ipdemo.engine.dataset import CheckedLedger, checked_ledger
     from ipdemo.engine.progress import facts_of
 
-    rows = {"patents": [patent("202110000001", "2021-06-01"), patent("202110000009", "2021-07-01"),
-                        {**patent("202110000010", "2021-07-02"), "title": ""}]}
+    rows = {
+        "patents": [
+            patent("202110000001", "2021-06-01"),
+            patent("202110000009", "2021-07-01"),
+            {**patent("202110000010", "2021-07-02"), "title": ""},
+        ]
+    }
     _, plan, data = loaded_at(tmp_path / "p", rows)
     assert len(data.problems) == 1
     assert len(data.days("patents", "filed_on")) == 2 and len(data.town_codes("patents")) == 2
     before = facts_of(data, plan.indicators[0])
     checked = checked_ledger(plan, "patents")
-    data.add("patents", CheckedLedger(checked.rows.slice(0, 1), checked.problems, [], {
-        name: days[:1] for name, days in checked.days.items()}))
+    data.add(
+        "patents",
+        CheckedLedger(
+            checked.rows.slice(0, 1), checked.problems, [], {name: days[:1] for name, days in checked.days.items()}
+        ),
+    )
     assert len(data.days("patents", "filed_on")) == 1 and len(data.town_codes("patents")) == 1
     assert len(data.problems) == 1  # the new copy's problem, not the old one's as well
     assert facts_of(data, plan.indicators[0]) is not before

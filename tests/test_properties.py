@@ -18,8 +18,9 @@ FIELDS = [(ledger, name, spec) for ledger, spec_ in PLAN.ledgers.items() for nam
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text shaped like real exports: digits, dates, Chinese, full-width and odd spaces.
-messy = st.text(alphabet=st.sampled_from(list("0123456789-/.年月日CNZLX万元,， \u00a0\u3000\u200b盛泽发明２０Ａ第类")),
-                max_size=24)
+messy = st.text(
+    alphabet=st.sampled_from(list("0123456789-/.年月日CNZLX万元,， \u00a0\u3000\u200b盛泽发明２０Ａ第类")), max_size=24
+)
 
 
 @SETTINGS
@@ -46,8 +47,17 @@ key_ids = st.lists(st.integers(0, 60), unique=True, max_size=25)
 
 
 def frame(ids, tag: str) -> pd.DataFrame:
-    return pd.DataFrame({"event_id": [f"E{i}" for i in ids], "kind": "publicity", "title": [f"{tag}{i}" for i in ids],
-                         "town": "平望镇", "held_on": "2022-01-01", "participants": ""}, dtype="str")
+    return pd.DataFrame(
+        {
+            "event_id": [f"E{i}" for i in ids],
+            "kind": "publicity",
+            "title": [f"{tag}{i}" for i in ids],
+            "town": "平望镇",
+            "held_on": "2022-01-01",
+            "participants": "",
+        },
+        dtype="str",
+    )
 
 
 def upsert(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
@@ -68,8 +78,11 @@ def test_upsert_keeps_every_key_once_and_loses_nothing(stored_ids, a_ids, b_ids)
 
 
 @SETTINGS
-@given(key_ids, st.lists(st.integers(100, 160), unique=True, max_size=20),
-       st.lists(st.integers(200, 260), unique=True, max_size=20))
+@given(
+    key_ids,
+    st.lists(st.integers(100, 160), unique=True, max_size=20),
+    st.lists(st.integers(200, 260), unique=True, max_size=20),
+)
 def test_disjoint_imports_commute(stored_ids, a_ids, b_ids):
     stored = frame(stored_ids, "old")
     ab = upsert(upsert(stored, frame(a_ids, "a")), frame(b_ids, "b"))

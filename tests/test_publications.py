@@ -16,29 +16,99 @@ def S(*values: str) -> pd.Series:
 
 
 def test_grant_kind_codes():
-    numbers = S("CN113000148B", "CN113000148A", "CN215000001U", "CN306000001S", "CN1234567C", "CN2345678Y",
-                "CN3456789D", "cn 113000148 b", "CN113000148A8", "", "113000148B", "WO2022123456A1")
-    assert publications.grant_mask(numbers).tolist() == [True, False, True, True, True, True, True, True, False, False,
-                                              True, False]
+    numbers = S(
+        "CN113000148B",
+        "CN113000148A",
+        "CN215000001U",
+        "CN306000001S",
+        "CN1234567C",
+        "CN2345678Y",
+        "CN3456789D",
+        "cn 113000148 b",
+        "CN113000148A8",
+        "",
+        "113000148B",
+        "WO2022123456A1",
+    )
+    assert publications.grant_mask(numbers).tolist() == [
+        True,
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_other_offices():
-    numbers = S("WO2022123456", "PCT/CN2022/123456", "US18/123,456", "EP3912345", "JP2022-123456",
-                "CN202110182616.5", "ZL202110182616.5", "202110182616.5", "", "2.02321E+11")
-    assert publications.other_office_mask(numbers).tolist() == [True, True, True, True, True, False, False, False, False, False]
+    numbers = S(
+        "WO2022123456",
+        "PCT/CN2022/123456",
+        "US18/123,456",
+        "EP3912345",
+        "JP2022-123456",
+        "CN202110182616.5",
+        "ZL202110182616.5",
+        "202110182616.5",
+        "",
+        "2.02321E+11",
+    )
+    assert publications.other_office_mask(numbers).tolist() == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_type_from_number():
-    numbers = S("202110182616.5", "202120182616.X", "202130182616.1", "202180182616.2", "202190182616.3",
-                "00123456.7", "02212345.X", "junk", "")
-    assert publications.type_from_number(numbers).tolist() == ["invention", "utility_model", "design", "invention",
-                                                    "utility_model", "invention", "utility_model", "", ""]
+    numbers = S(
+        "202110182616.5",
+        "202120182616.X",
+        "202130182616.1",
+        "202180182616.2",
+        "202190182616.3",
+        "00123456.7",
+        "02212345.X",
+        "junk",
+        "",
+    )
+    assert publications.type_from_number(numbers).tolist() == [
+        "invention",
+        "utility_model",
+        "design",
+        "invention",
+        "utility_model",
+        "invention",
+        "utility_model",
+        "",
+        "",
+    ]
 
 
 def test_fold_keeps_latest_values_and_the_grant_date():
     A, B = "202110000001.1", "202120000002.2"
-    frame = pd.DataFrame({"application_no": [A, B, A], "title": ["old title", "b", ""],
-                          "applicant": ["甲", "乙", "丙"], "granted_on": ["", "", ""]}, dtype="str")
+    frame = pd.DataFrame(
+        {
+            "application_no": [A, B, A],
+            "title": ["old title", "b", ""],
+            "applicant": ["甲", "乙", "丙"],
+            "granted_on": ["", "", ""],
+        },
+        dtype="str",
+    )
     numbers = S("CN1000001A", "CN2000001U", "CN1000001B")
     dates = S("2021-10-01", "2022-01-05", "2022-09-09")
     folded = publications.fold_publications(frame, ["application_no"], numbers, dates, "granted_on")
@@ -51,8 +121,9 @@ def test_fold_keeps_latest_values_and_the_grant_date():
 
 def test_rows_without_a_usable_number_never_fold():
     """Empty or Excel-mangled numbers say nothing about the application: each row stays alone."""
-    frame = pd.DataFrame({"application_no": ["2.02321E+11", "2.02321E+11", "", ""], "granted_on": [""] * 4},
-                         dtype="str")
+    frame = pd.DataFrame(
+        {"application_no": ["2.02321E+11", "2.02321E+11", "", ""], "granted_on": [""] * 4}, dtype="str"
+    )
     numbers = S("CN1000001U", "CN1000002U", "CN1000003U", "CN1000004U")
     folded = publications.fold_publications(frame, ["application_no"], numbers, S(*["2022-01-01"] * 4), "granted_on")
     assert folded.folded == 0 and len(folded.frame) == 4

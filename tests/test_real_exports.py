@@ -23,8 +23,9 @@ TAIHU = "东太湖度假区（太湖新城）"
 KAIFA = "吴江开发区"
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8-sig",
-              title: list[str] | None = None) -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8-sig", title: list[str] | None = None
+) -> Path:
     with open(path, "w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         for line in title or []:
@@ -48,8 +49,6 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]], title: s
     return path
 
 
-
-
 def by_key(rows: list[dict[str, str]], key: str = "application_no") -> dict[str, dict[str, str]]:
     return {r[key]: r for r in rows}
 
@@ -68,33 +67,134 @@ def proj(tmp_path: Path) -> Path:
 
 # --- patents: CNIPA 专利检索及分析系统 著录项目 -------------------------------------------
 
-CNIPA_HEADER = ["序号", "申请号", "申请日", "公开（公告）号", "公开（公告）日", "发明名称", "IPC分类号",
-                "申请（专利权）人", "发明人", "申请人地址", "申请人邮编", "代理机构"]
-A1, U1, OUT1, CO1, OLD1, BARE1 = (cn("202310000001"), cn("202320000002"), cn("202310000003"),
-                                  cn("202310000004"), cn("201110000005"), cn("202330000006"))
+CNIPA_HEADER = [
+    "序号",
+    "申请号",
+    "申请日",
+    "公开（公告）号",
+    "公开（公告）日",
+    "发明名称",
+    "IPC分类号",
+    "申请（专利权）人",
+    "发明人",
+    "申请人地址",
+    "申请人邮编",
+    "代理机构",
+]
+A1, U1, OUT1, CO1, OLD1, BARE1 = (
+    cn("202310000001"),
+    cn("202320000002"),
+    cn("202310000003"),
+    cn("202310000004"),
+    cn("201110000005"),
+    cn("202330000006"),
+)
 
 
 def cnipa_rows() -> list[list[str]]:
     return [
-        ["1", "CN" + A1, "2023.07.18", "CN116000001A", "2023.10.20", "一种真丝面料的染色方法", "D06P",
-         "吴江甲纺织有限公司", "张三", "215228 江苏省苏州市吴江区盛泽镇西二环路1号", "215228", "某代理所"],
-        ["2", "CN" + A1, "2023.07.18", "CN116000001B", "2024.05.10", "一种真丝面料的染色方法", "D06P",
-         "吴江甲纺织有限公司", "张三", "215228 江苏省苏州市吴江区盛泽镇西二环路1号", "215228", "某代理所"],
-        ["3", "CN" + U1, "2023.08.01", "CN220000002U", "2024.01.05", "一种光缆护套", "G02B",
-         "吴江乙光电有限公司", "李四", "江苏省苏州市吴江经济技术开发区运东大道2号", "215200", ""],
+        [
+            "1",
+            "CN" + A1,
+            "2023.07.18",
+            "CN116000001A",
+            "2023.10.20",
+            "一种真丝面料的染色方法",
+            "D06P",
+            "吴江甲纺织有限公司",
+            "张三",
+            "215228 江苏省苏州市吴江区盛泽镇西二环路1号",
+            "215228",
+            "某代理所",
+        ],
+        [
+            "2",
+            "CN" + A1,
+            "2023.07.18",
+            "CN116000001B",
+            "2024.05.10",
+            "一种真丝面料的染色方法",
+            "D06P",
+            "吴江甲纺织有限公司",
+            "张三",
+            "215228 江苏省苏州市吴江区盛泽镇西二环路1号",
+            "215228",
+            "某代理所",
+        ],
+        [
+            "3",
+            "CN" + U1,
+            "2023.08.01",
+            "CN220000002U",
+            "2024.01.05",
+            "一种光缆护套",
+            "G02B",
+            "吴江乙光电有限公司",
+            "李四",
+            "江苏省苏州市吴江经济技术开发区运东大道2号",
+            "215200",
+            "",
+        ],
         # 苏州盛泽科技有限公司 sounds like Wujiang, but its address is in 相城区: outside.
-        ["4", "CN" + OUT1, "2023.09.01", "CN117000003A", "2023.12.01", "一种织机", "D03D",
-         "苏州盛泽科技有限公司", "王五", "江苏省苏州市相城区黄埭镇1号", "215143", ""],
+        [
+            "4",
+            "CN" + OUT1,
+            "2023.09.01",
+            "CN117000003A",
+            "2023.12.01",
+            "一种织机",
+            "D03D",
+            "苏州盛泽科技有限公司",
+            "王五",
+            "江苏省苏州市相城区黄埭镇1号",
+            "215143",
+            "",
+        ],
         # The first co-applicant (a university in 姑苏区) decides, not the Wujiang firm second.
-        ["5", "CN" + CO1, "2023.09.02", "CN117000004A", "2023.12.02", "一种纤维", "D01F",
-         "苏州某大学;吴江丙化纤有限公司", "赵六", "江苏省苏州市姑苏区十梓街1号;江苏省苏州市吴江区平望镇1号",
-         "215006", ""],
+        [
+            "5",
+            "CN" + CO1,
+            "2023.09.02",
+            "CN117000004A",
+            "2023.12.02",
+            "一种纤维",
+            "D01F",
+            "苏州某大学;吴江丙化纤有限公司",
+            "赵六",
+            "江苏省苏州市姑苏区十梓街1号;江苏省苏州市吴江区平望镇1号",
+            "215006",
+            "",
+        ],
         # Before 2012 the address said 吴江市, and 松陵镇 is now the 太湖新城 area.
-        ["6", "CN" + OLD1, "2011.03.03", "CN102000005B", "2013.06.06", "一种电缆", "H01B",
-         "吴江丁电缆有限公司", "钱七", "江苏省吴江市松陵镇中山南路8号", "215200", ""],
+        [
+            "6",
+            "CN" + OLD1,
+            "2011.03.03",
+            "CN102000005B",
+            "2013.06.06",
+            "一种电缆",
+            "H01B",
+            "吴江丁电缆有限公司",
+            "钱七",
+            "江苏省吴江市松陵镇中山南路8号",
+            "215200",
+            "",
+        ],
         # Inside the district, but the address names no town.
-        ["7", "CN" + BARE1, "2023.10.10", "CN308000006S", "2024.02.02", "围巾", "02-03",
-         "吴江戊丝绸有限公司", "孙八", "苏州市吴江区中山北路2288号", "215200", ""],
+        [
+            "7",
+            "CN" + BARE1,
+            "2023.10.10",
+            "CN308000006S",
+            "2024.02.02",
+            "围巾",
+            "02-03",
+            "吴江戊丝绸有限公司",
+            "孙八",
+            "苏州市吴江区中山北路2288号",
+            "215200",
+            "",
+        ],
     ]
 
 
@@ -136,22 +236,107 @@ def test_unassigned_town_is_a_validate_warning_not_an_error(invoke, proj):
 
 # --- patents: incoPat (one row per publication, legal status) -----------------------------
 
-INCOPAT_HEADER = ["序号", "标题", "申请号", "申请日", "公开（公告）号", "公开（公告）日", "授权日", "申请人", "申请人地址",
-                  "中国申请人地市", "中国申请人区县", "发明人", "IPC主分类", "专利类型", "当前法律状态", "法律状态", "代理机构"]
+INCOPAT_HEADER = [
+    "序号",
+    "标题",
+    "申请号",
+    "申请日",
+    "公开（公告）号",
+    "公开（公告）日",
+    "授权日",
+    "申请人",
+    "申请人地址",
+    "中国申请人地市",
+    "中国申请人区县",
+    "发明人",
+    "IPC主分类",
+    "专利类型",
+    "当前法律状态",
+    "法律状态",
+    "代理机构",
+]
 INV, LAPSED, REFUSED = cn("202110000011"), cn("202110000012"), cn("202210000013")
 
 
 def incopat_rows(lapsed_status: str = "未缴年费专利权终止", simple: str = "失效") -> list[list[str]]:
     addr = "江苏省苏州市吴江区震泽镇1号"
     return [
-        ["1", "一种蚕丝被", INV, "2021-07-01", "CN113000011A", "2021-10-01", "", "吴江己丝绸有限公司", addr,
-         "苏州市", "吴江区", "甲", "D04H", "发明申请", "有效", "授权", ""],
-        ["2", "一种蚕丝被", INV, "2021-07-01", "CN113000011B", "2022-09-09", "2022-09-09", "吴江己丝绸有限公司", addr,
-         "苏州市", "吴江区", "甲", "D04H", "发明授权", "有效", "授权", ""],
-        ["3", "一种缫丝机", LAPSED, "2021-07-02", "CN113000012B", "2022-03-03", "2022-03-03", "吴江己丝绸有限公司", addr,
-         "苏州市", "吴江区", "乙", "D01B", "发明授权", simple, lapsed_status, ""],
-        ["4", "一种染料", REFUSED, "2022-01-05", "CN114000013A", "2022-05-05", "", "吴江己丝绸有限公司", addr,
-         "苏州市", "吴江区", "丙", "C09B", "发明申请", "失效", "驳回", ""],
+        [
+            "1",
+            "一种蚕丝被",
+            INV,
+            "2021-07-01",
+            "CN113000011A",
+            "2021-10-01",
+            "",
+            "吴江己丝绸有限公司",
+            addr,
+            "苏州市",
+            "吴江区",
+            "甲",
+            "D04H",
+            "发明申请",
+            "有效",
+            "授权",
+            "",
+        ],
+        [
+            "2",
+            "一种蚕丝被",
+            INV,
+            "2021-07-01",
+            "CN113000011B",
+            "2022-09-09",
+            "2022-09-09",
+            "吴江己丝绸有限公司",
+            addr,
+            "苏州市",
+            "吴江区",
+            "甲",
+            "D04H",
+            "发明授权",
+            "有效",
+            "授权",
+            "",
+        ],
+        [
+            "3",
+            "一种缫丝机",
+            LAPSED,
+            "2021-07-02",
+            "CN113000012B",
+            "2022-03-03",
+            "2022-03-03",
+            "吴江己丝绸有限公司",
+            addr,
+            "苏州市",
+            "吴江区",
+            "乙",
+            "D01B",
+            "发明授权",
+            simple,
+            lapsed_status,
+            "",
+        ],
+        [
+            "4",
+            "一种染料",
+            REFUSED,
+            "2022-01-05",
+            "CN114000013A",
+            "2022-05-05",
+            "",
+            "吴江己丝绸有限公司",
+            addr,
+            "苏州市",
+            "吴江区",
+            "丙",
+            "C09B",
+            "发明申请",
+            "失效",
+            "驳回",
+            "",
+        ],
     ]
 
 
@@ -178,38 +363,102 @@ def test_incopat_legal_status_and_valid_inventions(invoke, proj):
 
 def test_older_export_never_rolls_back_a_newer_status(invoke, proj):
     newer = write_csv(proj / "incoPat导出_2023-06-30.csv", INCOPAT_HEADER, incopat_rows())
-    older = write_csv(proj / "incoPat导出_2022-12-31.csv", INCOPAT_HEADER,
-                      incopat_rows(lapsed_status="授权", simple="有效"))
+    older = write_csv(
+        proj / "incoPat导出_2022-12-31.csv", INCOPAT_HEADER, incopat_rows(lapsed_status="授权", simple="有效")
+    )
     run_import(invoke, proj, str(newer))
     out = run_import(invoke, proj, str(older))
     assert out["updated"] == 0
-    assert [(k["key"], k["field"], k["stored"], k["incoming"]) for k in out["kept_newer"]] == \
-        [(LAPSED, "legal_status", "lapsed", "valid")]
+    assert [(k["key"], k["field"], k["stored"], k["incoming"]) for k in out["kept_newer"]] == [
+        (LAPSED, "legal_status", "lapsed", "valid")
+    ]
     rows = by_key(ledger(proj, "patents"))
     assert (rows[LAPSED]["legal_status"], rows[LAPSED]["status_on"]) == ("lapsed", "2023-06-30")
-    assert [e["exported_on"] for e in read_journal(proj / "data") if e["ledger"] == "patents"] == \
-        ["2023-06-30", "2022-12-31"]
+    assert [e["exported_on"] for e in read_journal(proj / "data") if e["ledger"] == "patents"] == [
+        "2023-06-30",
+        "2022-12-31",
+    ]
 
 
 # --- patents: PatSnap (CSV with BOM, family members of other offices, transfers) ----------
 
-PATSNAP_HEADER = ["公开(公告)号", "申请号", "标题", "[标]原始申请(专利权)人", "[标]当前申请(专利权)人",
-                  "当前申请(专利权)人地址", "当前申请(专利权)人州/省", "当前申请(专利权)人地市", "当前申请(专利权)人区县",
-                  "申请日", "公开(公告)日", "授权日", "专利类型", "简单法律状态", "法律状态/事件", "受理局"]
+PATSNAP_HEADER = [
+    "公开(公告)号",
+    "申请号",
+    "标题",
+    "[标]原始申请(专利权)人",
+    "[标]当前申请(专利权)人",
+    "当前申请(专利权)人地址",
+    "当前申请(专利权)人州/省",
+    "当前申请(专利权)人地市",
+    "当前申请(专利权)人区县",
+    "申请日",
+    "公开(公告)日",
+    "授权日",
+    "专利类型",
+    "简单法律状态",
+    "法律状态/事件",
+    "受理局",
+]
 PS1 = cn("202210000021")
 
 
 def patsnap_rows(current: str = "吴江庚智能有限公司") -> list[list[str]]:
     return [
-        ["CN115000021B", PS1.replace(".", ""), "一种机器人", "吴江辛机械有限公司", current,
-         "江苏省苏州市吴江区七都镇1号", "江苏省", "苏州市", "吴江区", "2022-02-02", "2023-03-03", "2023-03-03",
-         "授权发明", "有效", "公开;实质审查;授权", "CN"],
-        ["WO2023123456A1", "PCT/CN2022/123456", "一种机器人", "吴江辛机械有限公司", current,
-         "江苏省苏州市吴江区七都镇1号", "江苏省", "苏州市", "吴江区", "2022-09-01", "2023-04-01", "",
-         "发明申请", "审中", "公开", "WO"],
-        ["US2024000001A1", "US18/123,456", "A robot", "吴江辛机械有限公司", current,
-         "江苏省苏州市吴江区七都镇1号", "江苏省", "苏州市", "吴江区", "2022-10-01", "2024-01-01", "",
-         "发明申请", "审中", "公开", "US"],
+        [
+            "CN115000021B",
+            PS1.replace(".", ""),
+            "一种机器人",
+            "吴江辛机械有限公司",
+            current,
+            "江苏省苏州市吴江区七都镇1号",
+            "江苏省",
+            "苏州市",
+            "吴江区",
+            "2022-02-02",
+            "2023-03-03",
+            "2023-03-03",
+            "授权发明",
+            "有效",
+            "公开;实质审查;授权",
+            "CN",
+        ],
+        [
+            "WO2023123456A1",
+            "PCT/CN2022/123456",
+            "一种机器人",
+            "吴江辛机械有限公司",
+            current,
+            "江苏省苏州市吴江区七都镇1号",
+            "江苏省",
+            "苏州市",
+            "吴江区",
+            "2022-09-01",
+            "2023-04-01",
+            "",
+            "发明申请",
+            "审中",
+            "公开",
+            "WO",
+        ],
+        [
+            "US2024000001A1",
+            "US18/123,456",
+            "A robot",
+            "吴江辛机械有限公司",
+            current,
+            "江苏省苏州市吴江区七都镇1号",
+            "江苏省",
+            "苏州市",
+            "吴江区",
+            "2022-10-01",
+            "2024-01-01",
+            "",
+            "发明申请",
+            "审中",
+            "公开",
+            "US",
+        ],
     ]
 
 
@@ -218,23 +467,48 @@ def test_patsnap_skips_other_offices_and_shows_transfers(invoke, proj):
     out = run_import(invoke, proj, str(src))
     assert (out["added"], out["other_office"]) == (1, 2)
     row = by_key(ledger(proj, "patents"))[PS1]
-    assert (row["applicant"], row["town"], row["type"], row["legal_status"]) == \
-        ("吴江庚智能有限公司", "七都镇", "invention", "valid")
+    assert (row["applicant"], row["town"], row["type"], row["legal_status"]) == (
+        "吴江庚智能有限公司",
+        "七都镇",
+        "invention",
+        "valid",
+    )
     later = write_csv(proj / "PatSnap_20240601.csv", PATSNAP_HEADER, patsnap_rows("吴江壬科技有限公司"))
     dry = invoke(["import", str(later), "--dry-run"], cwd=proj)
     assert dry.exit_code == 0 and "⇄ " + PS1 + " 申请人: '吴江庚智能有限公司' → '吴江壬科技有限公司'" in dry.stdout
     out = run_import(invoke, proj, str(later))
-    assert out["transfers"] == [{"key": PS1, "field": "applicant", "old": "吴江庚智能有限公司", "new": "吴江壬科技有限公司"}]
+    assert out["transfers"] == [
+        {"key": PS1, "field": "applicant", "old": "吴江庚智能有限公司", "new": "吴江壬科技有限公司"}
+    ]
 
 
 # --- patents: a city list saved by Excel as GBK CSV ---------------------------------------
 
+
 def test_gbk_city_list_with_case_status_and_address(invoke, proj):
     header = ["申请号", "发明名称", "申请人", "申请日", "授权公告日", "专利类型", "案件状态", "地址"]
-    rows = [[cn("202320000031"), "一种纺丝装置", "吴江癸化纤有限公司", "2023/3/14", "2023/9/1", "实用新型",
-             "专利权维持", "江苏省苏州市吴江区桃源镇1号"],
-            [cn("202110000032"), "一种织物", "吴江癸化纤有限公司", "2021/6/2", "2022/12/1", "发明",
-             "未缴年费专利权终止", "江苏省苏州市吴江区桃源镇1号"]]
+    rows = [
+        [
+            cn("202320000031"),
+            "一种纺丝装置",
+            "吴江癸化纤有限公司",
+            "2023/3/14",
+            "2023/9/1",
+            "实用新型",
+            "专利权维持",
+            "江苏省苏州市吴江区桃源镇1号",
+        ],
+        [
+            cn("202110000032"),
+            "一种织物",
+            "吴江癸化纤有限公司",
+            "2021/6/2",
+            "2022/12/1",
+            "发明",
+            "未缴年费专利权终止",
+            "江苏省苏州市吴江区桃源镇1号",
+        ],
+    ]
     src = write_csv(proj / "专利清单.csv", header, rows, encoding="gbk")
     out = run_import(invoke, proj, str(src))
     assert out["added"] == 2
@@ -245,26 +519,84 @@ def test_gbk_city_list_with_case_status_and_address(invoke, proj):
 
 # --- trademarks: 中国商标网 results and the open-data pair ----------------------------------
 
+
 def test_trademark_site_multi_class_and_figurative_marks(invoke, proj):
-    header = ["序号", "申请/注册号", "国际分类", "申请日期", "商标名称", "申请人名称（中文）", "申请人地址（中文）",
-              "初审公告日期", "注册公告日期", "专用权期限", "商标状态"]
+    header = [
+        "序号",
+        "申请/注册号",
+        "国际分类",
+        "申请日期",
+        "商标名称",
+        "申请人名称（中文）",
+        "申请人地址（中文）",
+        "初审公告日期",
+        "注册公告日期",
+        "专用权期限",
+        "商标状态",
+    ]
     rows = [
-        ["1", "56781234", "9", "2021年06月03日", "恒通", "吴江恒通光电科技有限公司", "江苏省苏州市吴江区七都镇1号",
-         "2022年01月13日", "2022年04月14日", "2022年04月14日至2032年04月13日", "已注册"],
-        ["2", "56781234", "35", "2021年06月03日", "恒通", "吴江恒通光电科技有限公司", "江苏省苏州市吴江区七都镇1号",
-         "2022年01月13日", "2022年04月14日", "2022年04月14日至2032年04月13日", "已注册"],
-        ["3", "56781235", "25", "2021年06月05日", "", "吴江恒通光电科技有限公司", "江苏省苏州市吴江区七都镇1号",
-         "", "", "", "等待实质审查"],
-        ["4", "56781236", "25", "2021年06月06日", "姑苏", "苏州姑苏服饰有限公司", "江苏省苏州市姑苏区1号",
-         "", "", "", "等待实质审查"],
+        [
+            "1",
+            "56781234",
+            "9",
+            "2021年06月03日",
+            "恒通",
+            "吴江恒通光电科技有限公司",
+            "江苏省苏州市吴江区七都镇1号",
+            "2022年01月13日",
+            "2022年04月14日",
+            "2022年04月14日至2032年04月13日",
+            "已注册",
+        ],
+        [
+            "2",
+            "56781234",
+            "35",
+            "2021年06月03日",
+            "恒通",
+            "吴江恒通光电科技有限公司",
+            "江苏省苏州市吴江区七都镇1号",
+            "2022年01月13日",
+            "2022年04月14日",
+            "2022年04月14日至2032年04月13日",
+            "已注册",
+        ],
+        [
+            "3",
+            "56781235",
+            "25",
+            "2021年06月05日",
+            "",
+            "吴江恒通光电科技有限公司",
+            "江苏省苏州市吴江区七都镇1号",
+            "",
+            "",
+            "",
+            "等待实质审查",
+        ],
+        [
+            "4",
+            "56781236",
+            "25",
+            "2021年06月06日",
+            "姑苏",
+            "苏州姑苏服饰有限公司",
+            "江苏省苏州市姑苏区1号",
+            "",
+            "",
+            "",
+            "等待实质审查",
+        ],
     ]
     src = write_csv(proj / "商标查询结果.csv", header, rows)
     out = run_import(invoke, proj, str(src))
     assert (out["added"], out["outside"]) == (3, 1)
     stored = {(r["application_no"], r["nice_class"]): r for r in ledger(proj, "trademarks")}
     assert set(stored) == {("56781234", "9"), ("56781234", "35"), ("56781235", "25")}
-    assert (stored[("56781234", "9")]["registered_on"], stored[("56781234", "9")]["expires_on"]) == \
-        ("2022-04-14", "2032-04-13")
+    assert (stored[("56781234", "9")]["registered_on"], stored[("56781234", "9")]["expires_on"]) == (
+        "2022-04-14",
+        "2032-04-13",
+    )
     assert stored[("56781235", "25")]["mark"] == "" and stored[("56781235", "25")]["town"] == "七都镇"
     report = json.loads(invoke(["report", "--as-of", "2021-12-31", "--format", "json"], cwd=proj).stdout)
     figures = {i["id"]: i["actual"] for i in report["indicators"]}
@@ -273,13 +605,22 @@ def test_trademark_site_multi_class_and_figurative_marks(invoke, proj):
 
 
 def test_trademark_open_data_pair_joins_in_one_command(invoke, proj):
-    basic = write_csv(proj / "商标基本信息.csv",
-                      ["注册号/申请号", "国际分类", "申请日期", "商标名称", "注册公告日期", "专用期开始日期", "专用期结束日期"],
-                      [["60000001", "24", "20210603", "绫罗", "20220414", "20220414", "20320413"],
-                       ["60000002", "25", "20210605", "", "", "", ""]])
-    owners = write_csv(proj / "商标注册人.csv", ["注册号/申请号", "国际分类", "注册人中文名称", "注册人中文地址"],
-                       [["60000002", "25", "吴江子丝绸有限公司", "江苏省苏州市吴江区盛泽镇2号"],
-                        ["60000001", "24", "吴江子丝绸有限公司", "江苏省苏州市吴江区盛泽镇2号"]])
+    basic = write_csv(
+        proj / "商标基本信息.csv",
+        ["注册号/申请号", "国际分类", "申请日期", "商标名称", "注册公告日期", "专用期开始日期", "专用期结束日期"],
+        [
+            ["60000001", "24", "20210603", "绫罗", "20220414", "20220414", "20320413"],
+            ["60000002", "25", "20210605", "", "", "", ""],
+        ],
+    )
+    owners = write_csv(
+        proj / "商标注册人.csv",
+        ["注册号/申请号", "国际分类", "注册人中文名称", "注册人中文地址"],
+        [
+            ["60000002", "25", "吴江子丝绸有限公司", "江苏省苏州市吴江区盛泽镇2号"],
+            ["60000001", "24", "吴江子丝绸有限公司", "江苏省苏州市吴江区盛泽镇2号"],
+        ],
+    )
     out = run_import(invoke, proj, str(basic), str(owners))
     assert out["added"] == 2 and out["sources"] == ["商标基本信息.csv", "商标注册人.csv"]
     stored = {(r["application_no"], r["nice_class"]): r for r in ledger(proj, "trademarks")}
@@ -290,16 +631,26 @@ def test_trademark_open_data_pair_joins_in_one_command(invoke, proj):
 
 # --- software copyrights: announcements with no address; one-firm files --------------------
 
+
 def test_copyright_announcement_places_owners_through_the_register(invoke, proj):
     patents = write_xlsx(proj / "著录项目_20240601.xlsx", CNIPA_HEADER, cnipa_rows())
     run_import(invoke, proj, str(patents))  # the register learns 吴江甲纺织有限公司 → 盛泽
     header = ["登记号", "分类号", "软件全称", "软件简称", "版本号", "著作权人", "首次发表日期", "登记日期"]
-    rows = [["2023SR1234567", "30200-0000", "真丝面料染色控制软件", "染色控制", "V1.0", "吴江甲纺织有限公司",
-             "未发表", "2023-08-01"],
-            ["2023SR1234568", "30200-0000", "织机监控平台", "", "V2.0", "苏州盛泽科技有限公司", "2023-01-01",
-             "2023-08-02"],
-            ["2023SR1234569", "30200-0000", "个人记账软件", "", "V1.0", "王建国", "未发表", "2023-08-03"],
-            ["2023SR1234570", "30200-0000", "未知公司软件", "", "V1.0", "吴江未登记有限公司", "未发表", "2023-08-04"]]
+    rows = [
+        [
+            "2023SR1234567",
+            "30200-0000",
+            "真丝面料染色控制软件",
+            "染色控制",
+            "V1.0",
+            "吴江甲纺织有限公司",
+            "未发表",
+            "2023-08-01",
+        ],
+        ["2023SR1234568", "30200-0000", "织机监控平台", "", "V2.0", "苏州盛泽科技有限公司", "2023-01-01", "2023-08-02"],
+        ["2023SR1234569", "30200-0000", "个人记账软件", "", "V1.0", "王建国", "未发表", "2023-08-03"],
+        ["2023SR1234570", "30200-0000", "未知公司软件", "", "V1.0", "吴江未登记有限公司", "未发表", "2023-08-04"],
+    ]
     src = write_csv(proj / "软件登记公告.csv", header, rows, title=["计算机软件著作权登记公告（2023年第32期）"])
     out = run_import(invoke, proj, str(src))
     assert (out["added"], out["outside"], out["held"]) == (1, 1, 2)
@@ -322,17 +673,24 @@ def test_copyright_announcement_places_owners_through_the_register(invoke, proj)
 
 def test_one_firm_copyright_file_takes_the_owner_from_set(invoke, proj):
     header = ["序号", "软件名称", "版本号", "发布日期", "软件简称", "登记号", "登记批准日期"]
-    rows = [["1", "光缆生产管理系统", "V1.0", "2022-01-01", "", "2022SR0100001", "2022-03-01"],
-            ["2", "光缆质检平台", "V1.0", "2022-02-01", "", "2022SR0100002", "2022-04-01"]]
+    rows = [
+        ["1", "光缆生产管理系统", "V1.0", "2022-01-01", "", "2022SR0100001", "2022-03-01"],
+        ["2", "光缆质检平台", "V1.0", "2022-02-01", "", "2022SR0100002", "2022-04-01"],
+    ]
     src = write_csv(proj / "吴江恒通光电科技有限公司_软件著作权.csv", header, rows)
-    register = write_csv(proj / "企业名录.csv", ["企业名称", "统一社会信用代码", "区内外", "所属区镇"],
-                         [["吴江恒通光电科技有限公司", "91320509MA1MK3YW4P", "区内", "七都镇"]])
+    register = write_csv(
+        proj / "企业名录.csv",
+        ["企业名称", "统一社会信用代码", "区内外", "所属区镇"],
+        [["吴江恒通光电科技有限公司", "91320509MA1MK3YW4P", "区内", "七都镇"]],
+    )
     run_import(invoke, proj, str(register), "--ledger", "organisations")
     out = run_import(invoke, proj, str(src), "--set", "owner=吴江恒通光电科技有限公司")
     assert out["added"] == 2
     stored = ledger(proj, "software_copyrights")
     assert [(r["owner"], r["town"], r["registered_on"]) for r in stored] == [
-        ("吴江恒通光电科技有限公司", "七都镇", "2022-03-01"), ("吴江恒通光电科技有限公司", "七都镇", "2022-04-01")]
+        ("吴江恒通光电科技有限公司", "七都镇", "2022-03-01"),
+        ("吴江恒通光电科技有限公司", "七都镇", "2022-04-01"),
+    ]
 
 
 def test_set_with_an_unknown_field_is_a_usage_error(invoke, proj):
@@ -351,19 +709,27 @@ def test_text_summary_names_what_was_set_aside(invoke, proj):
 
 
 def test_a_register_list_needs_no_inside_column(invoke, proj):
-    src = write_csv(proj / "企业名录.csv", ["企业名称", "统一社会信用代码", "地址", "所属区镇"], [
-        ["吴江甲有限公司", "", "", "七都镇"],
-        ["吴江乙有限公司", "", "江苏省苏州市吴江区平望镇中鲈大道1号", ""],
-        ["苏州丙有限公司", "91320507MA1MK3YW4P", "", ""],
-    ])
+    src = write_csv(
+        proj / "企业名录.csv",
+        ["企业名称", "统一社会信用代码", "地址", "所属区镇"],
+        [
+            ["吴江甲有限公司", "", "", "七都镇"],
+            ["吴江乙有限公司", "", "江苏省苏州市吴江区平望镇中鲈大道1号", ""],
+            ["苏州丙有限公司", "91320507MA1MK3YW4P", "", ""],
+        ],
+    )
     out = run_import(invoke, proj, str(src), "--ledger", "organisations")
     assert out["added"] == 3
     stored = {r["name"]: (r["located"], r["town"]) for r in ledger(proj, "organisations")}
-    assert stored == {"吴江甲有限公司": ("inside", "七都镇"), "吴江乙有限公司": ("inside", "平望镇"),
-                      "苏州丙有限公司": ("outside", "")}
+    assert stored == {
+        "吴江甲有限公司": ("inside", "七都镇"),
+        "吴江乙有限公司": ("inside", "平望镇"),
+        "苏州丙有限公司": ("outside", ""),
+    }
 
 
 # --- found by a new user's trial ------------------------------------------------------------
+
 
 def test_an_older_export_fills_what_a_newer_one_left_blank(invoke, proj):
     """A newer CNIPA file has no legal status; an older incoPat file that has one still fills it."""
@@ -373,8 +739,13 @@ def test_an_older_export_fills_what_a_newer_one_left_blank(invoke, proj):
         row[2] = A1  # the same application as the CNIPA file's first record
     older = write_csv(proj / "incoPat导出_2023-06-30.csv", INCOPAT_HEADER, rows[2:3])
     out = run_import(invoke, proj, str(older))
-    assert {k["field"] for k in out["kept_newer"]} == {"title", "applicant", "applicant_address", "granted_on",
-                                                      "filed_on"}
+    assert {k["field"] for k in out["kept_newer"]} == {
+        "title",
+        "applicant",
+        "applicant_address",
+        "granted_on",
+        "filed_on",
+    }
     row = by_key(ledger(proj, "patents"))[A1]
     assert row["title"] == "一种真丝面料的染色方法"  # the newer export's title stays
     assert row["town"] == SHENGZE  # a known key keeps its town whatever another address says
@@ -384,8 +755,14 @@ def test_an_older_export_fills_what_a_newer_one_left_blank(invoke, proj):
 
 def test_a_partly_completed_unplaced_file_goes_back_in_and_the_rest_is_held_again(invoke, proj):
     header = ["登记号", "软件全称", "著作权人", "登记日期"]
-    src = write_csv(proj / "公告.csv", header, [["2023SR1234569", "个人记账软件", "王建国", "2023-08-03"],
-                                               ["2023SR1234570", "未知公司软件", "吴江未登记有限公司", "2023-08-04"]])
+    src = write_csv(
+        proj / "公告.csv",
+        header,
+        [
+            ["2023SR1234569", "个人记账软件", "王建国", "2023-08-03"],
+            ["2023SR1234570", "未知公司软件", "吴江未登记有限公司", "2023-08-04"],
+        ],
+    )
     assert run_import(invoke, proj, str(src))["held"] == 2
     held = proj / "公告.unplaced.csv"
     with open(held, encoding="utf-8-sig", newline="") as fh:
@@ -409,8 +786,11 @@ def test_a_partly_completed_unplaced_file_goes_back_in_and_the_rest_is_held_agai
 
 def test_a_file_without_a_required_column_says_so_once_with_the_fix(invoke, proj):
     header = ["序号", "软件名称", "版本号", "登记号", "登记批准日期"]
-    src = write_csv(proj / "某公司_软件著作权.csv", header, [["1", "a", "V1", "2022SR0100001", "2022-03-01"],
-                                                        ["2", "b", "V1", "2022SR0100002", "2022-04-01"]])
+    src = write_csv(
+        proj / "某公司_软件著作权.csv",
+        header,
+        [["1", "a", "V1", "2022SR0100001", "2022-03-01"], ["2", "b", "V1", "2022SR0100002", "2022-04-01"]],
+    )
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
     assert len([line for line in result.stderr.splitlines() if "owner" in line]) == 1  # said once
@@ -420,8 +800,22 @@ def test_a_file_without_a_required_column_says_so_once_with_the_fix(invoke, proj
 
 
 def test_rejected_rows_teach_the_register_nothing(invoke, proj):
-    rows = cnipa_rows()[:1] + [["9", "CN" + cn("202310000009"), "2023.13.45", "CN116000009A", "2023.10.20", "坏日期",
-                                "D06P", "吴江坏日期有限公司", "甲", "江苏省苏州市吴江区震泽镇1号", "215200", ""]]
+    rows = cnipa_rows()[:1] + [
+        [
+            "9",
+            "CN" + cn("202310000009"),
+            "2023.13.45",
+            "CN116000009A",
+            "2023.10.20",
+            "坏日期",
+            "D06P",
+            "吴江坏日期有限公司",
+            "甲",
+            "江苏省苏州市吴江区震泽镇1号",
+            "215200",
+            "",
+        ]
+    ]
     src = write_xlsx(proj / "著录项目_20240601.xlsx", CNIPA_HEADER, rows)
     result = invoke(["import", str(src), "--skip-invalid"], cwd=proj)
     assert result.exit_code == 1
@@ -440,6 +834,7 @@ def test_json_answers_even_when_the_file_cannot_be_mapped(invoke, proj):
 def test_a_value_a_newer_export_confirmed_is_not_rolled_back(invoke, proj):
     """January says valid, October says valid again, then June (older than October) says lapsed:
     October's word stands."""
+
     def export(name: str, status: str, simple: str):
         return write_csv(proj / name, INCOPAT_HEADER, incopat_rows(lapsed_status=status, simple=simple)[2:3])
 
@@ -452,16 +847,22 @@ def test_a_value_a_newer_export_confirmed_is_not_rolled_back(invoke, proj):
 
 def test_files_for_two_ledgers_are_all_or_nothing(invoke, proj):
     patents = write_xlsx(proj / "著录项目_20240601.xlsx", CNIPA_HEADER, cnipa_rows())
-    bad = write_csv(proj / "软著.csv", ["登记号", "软件名称", "著作权人", "登记日期", "所属区镇"],
-                    [["2023SR1234567", "a", "吴江甲纺织有限公司", "2023-13-45", "平望镇"]])
+    bad = write_csv(
+        proj / "软著.csv",
+        ["登记号", "软件名称", "著作权人", "登记日期", "所属区镇"],
+        [["2023SR1234567", "a", "吴江甲纺织有限公司", "2023-13-45", "平望镇"]],
+    )
     before = (proj / "data" / "patents.csv").read_bytes()
     result = invoke(["import", str(patents), str(bad)], cwd=proj)
     assert result.exit_code == 1 and (proj / "data" / "patents.csv").read_bytes() == before
 
 
 def test_the_held_file_uses_the_sources_own_town_column(invoke, proj):
-    src = write_csv(proj / "h_20231005.csv", ["申请号", "发明名称", "申请人", "申请日", "专利类型", "区镇"],
-                    [[cn("202310000041"), "一种装置", "吴江无名有限公司", "2023-10-01", "发明", ""]])
+    src = write_csv(
+        proj / "h_20231005.csv",
+        ["申请号", "发明名称", "申请人", "申请日", "专利类型", "区镇"],
+        [[cn("202310000041"), "一种装置", "吴江无名有限公司", "2023-10-01", "发明", ""]],
+    )
     assert run_import(invoke, proj, str(src))["held"] == 1
     held = proj / "h_20231005.unplaced.csv"
     with open(held, encoding="utf-8-sig", newline="") as fh:

@@ -71,8 +71,18 @@ def test_unknown_town_is_exit_2_with_suggestions(invoke, small):
     assert "unknown town '七都街道'; closest known: 七都镇" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--as-of", "2021-13-01"], ["--phase", "3", "--as-of", "2023-09-01"], ["--phase", "9"], ["--phase", "0"],
-                                  ["--format", "pdf"], ["--by", "week"], ["--bogus"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--as-of", "2021-13-01"],
+        ["--phase", "3", "--as-of", "2023-09-01"],
+        ["--phase", "9"],
+        ["--phase", "0"],
+        ["--format", "pdf"],
+        ["--by", "week"],
+        ["--bogus"],
+    ],
+)
 def test_bad_options_exit_2(invoke, small, args):
     result = invoke(["report", *args], cwd=small)
     assert result.exit_code == 2, result.stdout
@@ -124,16 +134,24 @@ def test_xlsx_needs_output_and_keeps_numbers(invoke, small):
 def test_xlsx_and_csv_neutralise_formulas(invoke, small):
     path = small / "data" / "outputs.csv"
     text = path.read_text(encoding="utf-8-sig")
-    (small / "targets.yaml").write_text((small / "targets.yaml").read_text(encoding="utf-8").replace(
-        "name: 成立示范工作领导小组", "name: \"=HYPERLINK('http://x','y')\""), encoding="utf-8")
+    (small / "targets.yaml").write_text(
+        (small / "targets.yaml")
+        .read_text(encoding="utf-8")
+        .replace("name: 成立示范工作领导小组", "name: \"=HYPERLINK('http://x','y')\""),
+        encoding="utf-8",
+    )
     path.write_text(text, encoding="utf-8-sig")
     csv_out = invoke(["report", "--format", "csv"], cwd=small).stdout
     assert "'=HYPERLINK" in csv_out and "\n=HYPERLINK" not in csv_out and ",=HYPERLINK" not in csv_out
 
 
 def test_html_is_self_contained_and_escaped(invoke, small):
-    (small / "targets.yaml").write_text((small / "targets.yaml").read_text(encoding="utf-8").replace(
-        "name: 专利申请量", "name: \"<script>alert(1)</script>\""), encoding="utf-8")
+    (small / "targets.yaml").write_text(
+        (small / "targets.yaml")
+        .read_text(encoding="utf-8")
+        .replace("name: 专利申请量", 'name: "<script>alert(1)</script>"'),
+        encoding="utf-8",
+    )
     html = invoke(["report", "--format", "html"], cwd=small).stdout
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'charset="utf-8"' in html and "<svg" in html
@@ -220,8 +238,13 @@ def test_plan_words_in_every_renderer(invoke, other, tmp_path):
     table = invoke(args, cwd=other).stdout
     assert "全市" in table and "按县（市、区）" in table
     payload = json.loads(invoke([*args, "--format", "json"], cwd=other).stdout)
-    assert payload["words"] == {"area": "县（市、区）", "whole": "全市", "area_en": "county", "areas_en": "counties",
-                                "whole_en": "city"}
+    assert payload["words"] == {
+        "area": "县（市、区）",
+        "whole": "全市",
+        "area_en": "county",
+        "areas_en": "counties",
+        "whole_en": "city",
+    }
     html = invoke([*args, "--format", "html"], cwd=other).stdout
     assert "按县（市、区）" in html and "各县（市、区）对比" in html and "占全市" in html and "区镇" not in html
     town = invoke(["report", "--as-of", "2026-06-30", "--town", "东城", "--format", "markdown"], cwd=other).stdout
@@ -255,8 +278,9 @@ def run_module(args, cwd):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-W", "default", "-m", "ipdemo", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-W", "default", "-m", "ipdemo", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_a_plan_of_stocks_gets_burn_ups_and_no_empty_towns_chart(other):
@@ -279,7 +303,9 @@ def test_stock_burn_ups_in_a_full_plan(invoke, other):
 
     html = invoke(["report", "--as-of", "2026-06-30", "--format", "html"], cwd=other).stdout
     ids = re.findall(r'<figure id="([^"]+)">', html)
-    assert {"burnup-trademark_stock", "burnup-high_tech_enterprises", "burnup-copyright_registrations", "towns"} <= set(ids)
+    assert {"burnup-trademark_stock", "burnup-high_tech_enterprises", "burnup-copyright_registrations", "towns"} <= set(
+        ids
+    )
 
 
 def test_future_expiry_dates_are_valid_end_to_end(other):
@@ -291,8 +317,11 @@ def test_future_expiry_dates_are_valid_end_to_end(other):
     path = other / "targets.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("future: true, ", ""), encoding="utf-8")
     flagged = run_module(["validate", "--lang", "en", "--format", "json"], other)
-    dates = [p for p in json.loads(flagged.stdout)["errors"] + json.loads(flagged.stdout)["warnings"]
-             if p["code"] == "date_in_future"]
+    dates = [
+        p
+        for p in json.loads(flagged.stdout)["errors"] + json.loads(flagged.stdout)["warnings"]
+        if p["code"] == "date_in_future"
+    ]
     assert len(dates) == 3 and {p["field"] for p in dates} == {"expires_on"}
 
 
@@ -302,4 +331,6 @@ def test_counts_are_whole_on_the_shipped_data(invoke, shipped):
     assert apps["expected"] == 27076 and apps["needed_per_week"] == 54  # 27,076.27 and 53.18 before
     for item in data["indicators"]:
         if item["unit"] in ("件", "家", "个", "项", "次", "名", "单"):
-            assert all(float(item[k]).is_integer() for k in ("expected", "needed_per_week") if item[k] is not None), item
+            assert all(float(item[k]).is_integer() for k in ("expected", "needed_per_week") if item[k] is not None), (
+                item
+            )

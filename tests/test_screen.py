@@ -33,8 +33,32 @@ TODAY = date.today()
 FIELD = FieldContext(PLAN, FieldSpec(type="text"))  # for the kernels that read nothing of their field
 
 # Every character Python's str.strip or Arrow's utf8_trim_whitespace removes, and some that look similar.
-EDGES = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u1680", "\u2000", "\u200a",
-         "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff", "\u3001", "\u300a", "\u201d", "…"]
+EDGES = [
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1f",
+    "\x85",
+    "\xa0",
+    "\u1680",
+    "\u2000",
+    "\u200a",
+    "\u200b",
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u3000",
+    "\ufeff",
+    "\u3001",
+    "\u300a",
+    "\u201d",
+    "…",
+]
 NOISE = list("0123456789X.-ASRGax") + ["Ａ", "１", "\x00", "\x07", "\x7f", "镇", "\u3000", " "]
 
 
@@ -53,27 +77,36 @@ def _dates(plan, spec) -> st.SearchStrategy[str]:
 
 
 def _cnipa_numbers(plan, spec) -> st.SearchStrategy[str]:
-    new = st.tuples(st.sampled_from(["2019", "2021", "2023"]), st.sampled_from("12389"),
-                    st.text("0123456789", min_size=7, max_size=7)).map(lambda t: _cnipa("".join(t)))
-    old = st.tuples(st.sampled_from(["98", "02", "03"]), st.sampled_from("12389"),
-                    st.text("0123456789", min_size=5, max_size=5)).map(lambda t: _cnipa("".join(t)))
+    new = st.tuples(
+        st.sampled_from(["2019", "2021", "2023"]),
+        st.sampled_from("12389"),
+        st.text("0123456789", min_size=7, max_size=7),
+    ).map(lambda t: _cnipa("".join(t)))
+    old = st.tuples(
+        st.sampled_from(["98", "02", "03"]), st.sampled_from("12389"), st.text("0123456789", min_size=5, max_size=5)
+    ).map(lambda t: _cnipa("".join(t)))
     return st.one_of(new, old)
 
 
 def _software_numbers(plan, spec) -> st.SearchStrategy[str]:
-    return st.one_of(st.tuples(st.integers(2010, 2018), st.text("0123456789", min_size=6, max_size=6)),
-                     st.tuples(st.integers(2019, 2024), st.text("0123456789", min_size=7, max_size=7))
-                     ).map(lambda t: f"{t[0]}SR{t[1]}")
+    return st.one_of(
+        st.tuples(st.integers(2010, 2018), st.text("0123456789", min_size=6, max_size=6)),
+        st.tuples(st.integers(2019, 2024), st.text("0123456789", min_size=7, max_size=7)),
+    ).map(lambda t: f"{t[0]}SR{t[1]}")
 
 
 def _trademark_numbers(plan, spec) -> st.SearchStrategy[str]:
-    return st.one_of(st.integers(1, 999_999_999).map(str), st.integers(1, 99_999_999).map(lambda n: f"{n}A"),
-                     st.integers(1000, 9_999_999).map(lambda n: f"G{n}"))
+    return st.one_of(
+        st.integers(1, 999_999_999).map(str),
+        st.integers(1, 99_999_999).map(lambda n: f"{n}A"),
+        st.integers(1000, 9_999_999).map(lambda n: f"G{n}"),
+    )
 
 
 def _enum_values(plan, spec) -> st.SearchStrategy[str]:
-    return st.sampled_from(list(spec.values or {}) + [label for labels in (spec.values or {}).values()
-                                                      for label in labels][:2])
+    return st.sampled_from(
+        list(spec.values or {}) + [label for labels in (spec.values or {}).values() for label in labels][:2]
+    )
 
 
 def _towns(plan, spec) -> st.SearchStrategy[str]:
@@ -82,7 +115,9 @@ def _towns(plan, spec) -> st.SearchStrategy[str]:
 
 
 def _text(plan, spec) -> st.SearchStrategy[str]:
-    return st.text(alphabet=st.sampled_from(list("一种装置方法吴江科技有限公司ABC 12-·“”《》")), min_size=1, max_size=12)
+    return st.text(
+        alphabet=st.sampled_from(list("一种装置方法吴江科技有限公司ABC 12-·“”《》")), min_size=1, max_size=12
+    )
 
 
 # Field type → values that should pass (so the screen has rows to clear). One per type in
@@ -99,7 +134,9 @@ VALID_VALUES = {
     "enum": _enum_values,
     "task": _enum_values,
     "integer": lambda plan, spec: st.integers(0, 10**6).map(str),
-    "decimal": lambda plan, spec: st.one_of(st.integers(0, 10**6).map(str), st.floats(0, 1e6).map(lambda x: f"{x:.2f}")),
+    "decimal": lambda plan, spec: st.one_of(
+        st.integers(0, 10**6).map(str), st.floats(0, 1e6).map(lambda x: f"{x:.2f}")
+    ),
     "nice_class": lambda plan, spec: st.integers(1, 45).map(str),
     "cnipa_application_no": _cnipa_numbers,
     "uscc": lambda plan, spec: st.text(fields.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc),
@@ -122,11 +159,12 @@ def near_miss(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.tuples(edge, valid).map("".join),
         st.tuples(valid, edge).map("".join),
-        st.tuples(valid, st.integers(0, 20), noise).map(lambda t: t[0][:t[1]] + t[2] + t[0][t[1] + 1:]),
-        st.tuples(valid, st.integers(0, 20), noise).map(lambda t: t[0][:t[1]] + t[2] + t[0][t[1]:]),
+        st.tuples(valid, st.integers(0, 20), noise).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :]),
+        st.tuples(valid, st.integers(0, 20), noise).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :]),
         valid.map(lambda v: v[:-1]),
         st.tuples(st.integers(0, 2100), st.integers(0, 13), st.integers(0, 32)).map(
-            lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"),
+            lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"
+        ),
         st.text(st.sampled_from(NOISE + EDGES), max_size=16),
         st.just(""),
     )
@@ -140,12 +178,14 @@ def ledger_rows(name: str) -> st.SearchStrategy[pd.DataFrame]:
         columns[fname] = st.one_of(valid, valid, near_miss(valid))
     row = st.fixed_dictionaries(columns)
     return st.lists(row, min_size=1, max_size=12).map(
-        lambda rows: pd.DataFrame(rows, columns=list(spec.fields), dtype="str"))
+        lambda rows: pd.DataFrame(rows, columns=list(spec.fields), dtype="str")
+    )
 
 
 def outcome(problems, invalid):
-    return [(p.line, p.field, p.code, p.severity, sorted((k, str(v)) for k, v in p.params.items()))
-            for p in problems], invalid.tolist()
+    return [
+        (p.line, p.field, p.code, p.severity, sorted((k, str(v)) for k, v in p.params.items())) for p in problems
+    ], invalid.tolist()
 
 
 ANY_TYPE = {"required", "not_before", "cnipa_type_mismatch", "duplicate_key"}  # rules.py's own
@@ -200,7 +240,7 @@ def test_the_whitespace_list_is_what_python_and_arrow_strip():
 
 
 def test_untrimmed_catches_every_space_python_or_arrow_strips():
-    chars = [chr(c) for c in range(0x3100) if not 0xD800 <= c < 0xE000] + ["\ufeff", "\U0001F600"]
+    chars = [chr(c) for c in range(0x3100) if not 0xD800 <= c < 0xE000] + ["\ufeff", "\U0001f600"]
     values = [v for c in chars for v in (c + "甲", "甲" + c, c + "ab", "ab" + c, c, "a" + c + "b", c + c)]
     series = pd.Series(values, dtype="str")
     arrow_trimmed = pc.utf8_trim_whitespace(pa.array(values)).to_pylist()
@@ -208,7 +248,9 @@ def test_untrimmed_catches_every_space_python_or_arrow_strips():
     found = screening.Column(series).untrimmed()
     assert not (must & ~found).any(), [values[i] for i in np.flatnonzero(must & ~found)][:10]
     # Not simply flagging everything: ordinary text (Chinese, ASCII, CJK punctuation) is clear.
-    ordinary = pd.Series(["一种光纤预制棒", "《吴江》", "ABC-12", "光缆系统V1.0", "a、b。", "（有限公司）"], dtype="str")
+    ordinary = pd.Series(
+        ["一种光纤预制棒", "《吴江》", "ABC-12", "光缆系统V1.0", "a、b。", "（有限公司）"], dtype="str"
+    )
     assert not screening.Column(ordinary).untrimmed().any()
 
 
@@ -219,8 +261,12 @@ def test_dates_are_clean_exactly_when_real_and_in_range():
         except ValueError:
             return None
 
-    texts = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 1, 1900, 1985, 2000, 2021, 2023, 2024, 2100, 9999)
-             for m in range(0, 14) for d in range(0, 33)]
+    texts = [
+        f"{y:04d}-{m:02d}-{d:02d}"
+        for y in (0, 1, 1900, 1985, 2000, 2021, 2023, 2024, 2100, 9999)
+        for m in range(0, 14)
+        for d in range(0, 33)
+    ]
     earliest, latest, today = date(1985, 4, 1), date(2099, 12, 31), date(2024, 3, 1)
     clean, days = screening.dates(screening.Column(pd.Series(texts, dtype="str")), earliest, latest, today)
     for text, ok, value in zip(texts, clean, days):
@@ -234,8 +280,10 @@ def test_dates_are_clean_exactly_when_real_and_in_range():
 def test_shape_checks_agree_with_the_regexes(values):
     series = pd.Series(values, dtype="str")
     col = screening.Column(series)
-    assert screening.screen_trademark_no(col, FIELD).clean.tolist() == \
-        series.str.fullmatch(fields.TRADEMARK_NO[1:-1]).tolist()
+    assert (
+        screening.screen_trademark_no(col, FIELD).clean.tolist()
+        == series.str.fullmatch(fields.TRADEMARK_NO[1:-1]).tolist()
+    )
     assert screening.screen_integer(col, FIELD).clean.tolist() == series.str.fullmatch(r"\d+").tolist()
     plain = series.str.fullmatch(r"\d+(?:\.\d+)?").tolist()
     assert screening.screen_decimal(col, FIELD).clean.tolist() == plain
@@ -247,11 +295,11 @@ def test_day_numbers_match_the_calendar_and_arrow():
     texts = [d.isoformat() for d in civil] + ["", "2021-02-30", "2021-6-1", " 2021-06-01", "2021-13-01"]
     got = screening.day_numbers(pa.array(texts, type=pa.string()))
     epoch = date(1970, 1, 1).toordinal()
-    assert got[:len(civil)].tolist() == [float(d.toordinal() - epoch) for d in civil]
-    assert np.isnan(got[len(civil):]).all()
-    parsed = pc.strptime(pa.array(texts[:len(civil)]), format="%Y-%m-%d", unit="s")
+    assert got[: len(civil)].tolist() == [float(d.toordinal() - epoch) for d in civil]
+    assert np.isnan(got[len(civil) :]).all()
+    parsed = pc.strptime(pa.array(texts[: len(civil)]), format="%Y-%m-%d", unit="s")
     arrow = pc.cast(pc.cast(parsed, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
-    assert got[:len(civil)].tolist() == arrow.astype(float).tolist()
+    assert got[: len(civil)].tolist() == arrow.astype(float).tolist()
 
 
 @pytest.mark.parametrize("name", ["patents", "trademarks"])
@@ -288,15 +336,42 @@ def _distinct_by_python(rows: list[tuple[str, ...]]) -> bool:
 # Values that share digits but differ in a check character, a width, a leading zero, a form
 # (G…, …A) or one digit, and values that only look like them: the integer codes must keep every
 # one apart, and send what they cannot hold to the hash.
-LOOKALIKE_KEYS = ["202310000001.1", "202310000001.X", "202310000001.2", "02310001.1", "202310000010.1",
-                  "20231000001.1", "202310000001.", "202310000001,1", " 202310000001.1", "", "Ｘ"]
-LOOKALIKE_TRADEMARKS = ["123", "0123", "123A", "G123", "G1234", "1234", "12", "A", "G", "GA", "123 ", "1A3",
-                        "1234567890123456", "１２３"]
+LOOKALIKE_KEYS = [
+    "202310000001.1",
+    "202310000001.X",
+    "202310000001.2",
+    "02310001.1",
+    "202310000010.1",
+    "20231000001.1",
+    "202310000001.",
+    "202310000001,1",
+    " 202310000001.1",
+    "",
+    "Ｘ",
+]
+LOOKALIKE_TRADEMARKS = [
+    "123",
+    "0123",
+    "123A",
+    "G123",
+    "G1234",
+    "1234",
+    "12",
+    "A",
+    "G",
+    "GA",
+    "123 ",
+    "1A3",
+    "1234567890123456",
+    "１２３",
+]
 LOOKALIKE_CLASSES = ["1", "01", "9", "45", "10", "0", "", " 9", "x"]
 KEY_PARTS = {
     "patents": [st.one_of(_cnipa_numbers(PLAN, None), st.sampled_from(LOOKALIKE_KEYS))],
-    "trademarks": [st.one_of(_trademark_numbers(PLAN, None), st.sampled_from(LOOKALIKE_TRADEMARKS)),
-                   st.one_of(st.integers(1, 45).map(str), st.sampled_from(LOOKALIKE_CLASSES))],
+    "trademarks": [
+        st.one_of(_trademark_numbers(PLAN, None), st.sampled_from(LOOKALIKE_TRADEMARKS)),
+        st.one_of(st.integers(1, 45).map(str), st.sampled_from(LOOKALIKE_CLASSES)),
+    ],
 }
 
 
@@ -313,40 +388,54 @@ def test_the_key_test_finds_repeated_keys_as_a_hash_would(name):
         rows = rows + [rnd.choice(rows)] * rnd.randint(0, 1)
         rnd.shuffle(rows)
         for typed in (True, False):
-            key = [validate.KeyPart(pa.array([row[i] for row in rows]),
-                                    FIELD_TYPES[spec.fields[part].type] if typed else None)
-                   for i, part in enumerate(spec.key)]
+            key = [
+                validate.KeyPart(
+                    pa.array([row[i] for row in rows]), FIELD_TYPES[spec.fields[part].type] if typed else None
+                )
+                for i, part in enumerate(spec.key)
+            ]
             assert validate._all_distinct(key) == _distinct_by_python(rows), (rows, typed)
 
     check()
 
 
 @SETTINGS
-@given(st.lists(_cnipa_numbers(PLAN, None), min_size=1, max_size=20),
-       st.lists(st.one_of(_trademark_numbers(PLAN, None), st.sampled_from(LOOKALIKE_TRADEMARKS[:6])), min_size=1,
-                max_size=20),
-       st.lists(st.text("0123456789", min_size=1, max_size=15), min_size=1, max_size=20))
+@given(
+    st.lists(_cnipa_numbers(PLAN, None), min_size=1, max_size=20),
+    st.lists(
+        st.one_of(_trademark_numbers(PLAN, None), st.sampled_from(LOOKALIKE_TRADEMARKS[:6])), min_size=1, max_size=20
+    ),
+    st.lists(st.text("0123456789", min_size=1, max_size=15), min_size=1, max_size=20),
+)
 def test_key_codes_are_one_to_one(cnipa, trademarks, digits):
-    for coder, values in ((screening.cnipa_key_codes, cnipa), (screening.trademark_key_codes, trademarks),
-                          (screening.digit_key_codes, digits)):
+    for coder, values in (
+        (screening.cnipa_key_codes, cnipa),
+        (screening.trademark_key_codes, trademarks),
+        (screening.digit_key_codes, digits),
+    ):
         codes = coder(screening.Column(pa.array(values)))
         assert codes is not None and (codes >= 0).all()
         pairs = set(zip(codes.tolist(), values))
         assert len(pairs) == len(set(values)) == len(set(codes.tolist()))  # each value one code, each code one value
 
 
-@pytest.mark.parametrize(("coder", "odd"), [(screening.cnipa_key_codes, v) for v in LOOKALIKE_KEYS[5:] + [None]]
-                         + [(screening.trademark_key_codes, v) for v in LOOKALIKE_TRADEMARKS[7:] + [None]]
-                         + [(screening.digit_key_codes, v) for v in ["", " 9", "x", "1234567890123456", None]])
+@pytest.mark.parametrize(
+    ("coder", "odd"),
+    [(screening.cnipa_key_codes, v) for v in LOOKALIKE_KEYS[5:] + [None]]
+    + [(screening.trademark_key_codes, v) for v in LOOKALIKE_TRADEMARKS[7:] + [None]]
+    + [(screening.digit_key_codes, v) for v in ["", " 9", "x", "1234567890123456", None]],
+)
 def test_key_codes_refuse_anything_not_shaped_like_their_type(coder, odd):
-    column = screening.Column(pa.array(["202310000001.1" if coder is screening.cnipa_key_codes else "123", odd],
-                                       type=pa.string()))
+    column = screening.Column(
+        pa.array(["202310000001.1" if coder is screening.cnipa_key_codes else "123", odd], type=pa.string())
+    )
     assert coder(column) is None
 
 
 def test_the_key_test_sorts_coded_keys_without_hashing(monkeypatch):
     """Not a vacuous fast path: a clean patents key, and a clean trademarks key (number and class),
     never reach Arrow's hash."""
+
     def no_hashing(*args, **kwargs):
         raise AssertionError("hashed")
 
@@ -357,8 +446,10 @@ def test_the_key_test_sorts_coded_keys_without_hashing(monkeypatch):
     assert not validate._all_distinct([validate.KeyPart(pa.array(numbers + numbers[:1]), cnipa)])
     marks = ["123", "123", "G123", "123A", "0123"]
     classes = ["9", "35", "9", "9", "9"]
-    key = [validate.KeyPart(pa.array(marks), FIELD_TYPES["trademark_no"]),
-           validate.KeyPart(pa.array(classes), FIELD_TYPES["nice_class"])]
+    key = [
+        validate.KeyPart(pa.array(marks), FIELD_TYPES["trademark_no"]),
+        validate.KeyPart(pa.array(classes), FIELD_TYPES["nice_class"]),
+    ]
     assert validate._all_distinct(key)
     key[1] = validate.KeyPart(pa.array(["9", "35", "9", "9", "35"]), FIELD_TYPES["nice_class"])
     assert validate._all_distinct(key)
@@ -403,7 +494,7 @@ def test_month_starts_are_the_calendars_over_every_year():
     expected = [date(y, m, 1).toordinal() - epoch for y in range(1, 10000) for m in range(1, 13)]
     assert starts[:-1].tolist() == expected and len(starts) == len(expected) + 1
     assert starts[-1] == date(9999, 12, 31).toordinal() - epoch + 1  # "January 10000": the end of the table
-    assert screening.month_starts(2020, 2021).tolist() == expected[2019 * 12:2021 * 12 + 1]
+    assert screening.month_starts(2020, 2021).tolist() == expected[2019 * 12 : 2021 * 12 + 1]
 
 
 def test_a_key_too_wide_for_one_integer_is_hashed_and_still_judged_right():

@@ -19,8 +19,10 @@ def test_neutralise_formula_cells():
 def test_xlsx_export_keeps_formulas_as_text(invoke, tmp_path):
     root = make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
     plan = root / "targets.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("name: 专利申请量", 'name: "=HYPERLINK(\\"http://evil\\",\\"x\\")"'),
-                    encoding="utf-8")
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("name: 专利申请量", 'name: "=HYPERLINK(\\"http://evil\\",\\"x\\")"'),
+        encoding="utf-8",
+    )
     out = root / "r.xlsx"
     assert invoke(["report", "--format", "xlsx", "--output", str(out)], cwd=root).exit_code == 0
     from openpyxl import load_workbook
@@ -43,16 +45,25 @@ def test_personal_fields_never_in_messages(invoke, tmp_path):
 
 def test_reports_never_print_trainee_names(invoke, tmp_path):
     root = make_project(tmp_path / "p", {"trainees": [VALID_ROWS["trainees"]]})
-    for args in (["report"], ["report", "--by", "town", "--format", "csv"], ["report", "--format", "html"],
-                 ["summary", "--week", "2022-W17", "--format", "html"]):
+    for args in (
+        ["report"],
+        ["report", "--by", "town", "--format", "csv"],
+        ["report", "--format", "html"],
+        ["summary", "--week", "2022-W17", "--format", "html"],
+    ):
         assert VALID_ROWS["trainees"]["name"] not in invoke(args, cwd=root).stdout
 
 
 def test_output_never_overwrites_data(invoke, tmp_path):
     root = make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
     before = snapshot(root)
-    for target in ("data/patents.csv", "targets.yaml", "data/journal.jsonl", "./data/../data/events.csv",
-                   "data/.ipdemo.lock"):
+    for target in (
+        "data/patents.csv",
+        "targets.yaml",
+        "data/journal.jsonl",
+        "./data/../data/events.csv",
+        "data/.ipdemo.lock",
+    ):
         for args in (["report", "--format", "csv"], ["summary"]):
             result = invoke([*args, "--output", target, "--lang", "en"], cwd=root)
             assert result.exit_code == 2 and "refusing to overwrite" in result.stderr
@@ -66,9 +77,19 @@ def test_markdown_summary_escapes_ledger_values(invoke, tmp_path):
     """Issue 14.10: nothing from a ledger or the journal reaches a markdown viewer as HTML or
     a link, and a `|` or a newline in a file name never breaks a table."""
     root = make_project(tmp_path / "p", {k: [v] for k, v in VALID_ROWS.items()})
-    write_ledger(root / "data" / "events.csv", [{**VALID_ROWS["events"], "title": HOSTILE + "[x](javascript:alert(1))\x07"}])
-    entry = {"time": "2022-05-04T08:00:00+00:00", "event": "import", "ledger": "events",
-             "source": "a|b\n| c <script>.csv", "before_sha256": None, "after_sha256": None, "added": 1, "updated": 0}
+    write_ledger(
+        root / "data" / "events.csv", [{**VALID_ROWS["events"], "title": HOSTILE + "[x](javascript:alert(1))\x07"}]
+    )
+    entry = {
+        "time": "2022-05-04T08:00:00+00:00",
+        "event": "import",
+        "ledger": "events",
+        "source": "a|b\n| c <script>.csv",
+        "before_sha256": None,
+        "after_sha256": None,
+        "added": 1,
+        "updated": 0,
+    }
     (root / "data" / "journal.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
     for lang in ("zh", "en"):
         text = invoke(["summary", "--week", "2022-W18", "--lang", lang], cwd=root).stdout

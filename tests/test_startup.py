@@ -29,14 +29,21 @@ print("pandas loaded:", "pandas" in sys.modules, file=sys.stderr)
 
 
 def loads_pandas(args: list[str], cwd, env: dict) -> bool:
-    result = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
     assert result.returncode in (0, 1), result.stderr[-2000:]
     return result.stderr.strip().splitlines()[-1] == "pandas loaded: True"
 
 
-@pytest.mark.parametrize("args", [["report", "--phase", "2"], ["report", "--by", "town", "--format", "json"],
-                                  ["validate"], ["--help"]])
+@pytest.mark.parametrize(
+    "args", [["report", "--phase", "2"], ["report", "--by", "town", "--format", "json"], ["validate"], ["--help"]]
+)
 def test_clean_data_never_loads_pandas(shipped, tmp_path, args):
     for env in ({"IPDEMO_NO_CACHE": "1"}, {"IPDEMO_CACHE_DIR": str(tmp_path / "cache")}):
         assert not loads_pandas(args, shipped, env), (args, env)

@@ -23,8 +23,8 @@ def test_week_parsing_and_defaults():
     week = parse_week("2023-W39")
     assert (week.start, week.end) == (date(2023, 9, 25), date(2023, 10, 1))
     assert default_week(plan, date(2026, 11, 25)).label == "2023-W52"  # capped to the plan end
-    assert default_week(plan, date(2022, 3, 9)).label == "2022-W09"    # the last complete week
-    assert default_week(plan, date(2020, 1, 1)).label == "2021-W22"    # before the plan: its first week
+    assert default_week(plan, date(2022, 3, 9)).label == "2022-W09"  # the last complete week
+    assert default_week(plan, date(2020, 1, 1)).label == "2021-W22"  # before the plan: its first week
     assert week_ending(date(2022, 3, 9)).start == date(2022, 3, 3)
 
 
@@ -66,12 +66,25 @@ def test_summary_bad_options(invoke, shipped):
 
 
 def test_html_escapes_ledger_text(invoke, tmp_path):
-    rows = {**ROWS, "outputs": ROWS["outputs"] + [{**VALID_ROWS["outputs"], "output_id": "X1", "kind": "agency_branch",
-                                                  "title": "<script>alert(1)</script>", "achieved_on": "2022-04-27"}]}
+    rows = {
+        **ROWS,
+        "outputs": ROWS["outputs"]
+        + [
+            {
+                **VALID_ROWS["outputs"],
+                "output_id": "X1",
+                "kind": "agency_branch",
+                "title": "<script>alert(1)</script>",
+                "achieved_on": "2022-04-27",
+            }
+        ],
+    }
     root = make_project(tmp_path / "p", rows)
     bad = root / "data" / "patents.csv"
-    bad.write_text(bad.read_text(encoding="utf-8-sig").replace("一种光纤预制棒的制备方法", "<script>alert(1)</script>", 1),
-                   encoding="utf-8-sig")
+    bad.write_text(
+        bad.read_text(encoding="utf-8-sig").replace("一种光纤预制棒的制备方法", "<script>alert(1)</script>", 1),
+        encoding="utf-8-sig",
+    )
     # An invalid row's text reaches the page through the data-problems section.
     bad.write_text(bad.read_text(encoding="utf-8-sig") + "<b>x</b>,<script>alert(2)</script>\n", encoding="utf-8-sig")
     html = invoke(["summary", "--week", "2022-W17", "--format", "html"], cwd=root).stdout
@@ -96,16 +109,30 @@ def test_html_renders_in_a_browser_with_charts_not_blank(invoke, shipped, tmp_pa
     from PIL import Image
 
     page = tmp_path / "summary.html"
-    assert invoke(["summary", "--week", "2023-W39", "--format", "html", "--output", str(page)], cwd=shipped).exit_code == 0
+    assert (
+        invoke(["summary", "--week", "2023-W39", "--format", "html", "--output", str(page)], cwd=shipped).exit_code == 0
+    )
     profile = tempfile.mkdtemp()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
     dom = subprocess.run([chromium(), *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0 and dom.stdout.count("<svg") == 15 and "本周新增记录" in dom.stdout
     shot = tmp_path / "shot.png"
-    subprocess.run([chromium(), *flags, "--window-size=1300,8000", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [chromium(), *flags, "--window-size=1300,8000", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     image = Image.open(shot).convert("L")
     # The chart area (below the tables) is not blank: many distinct grey levels, plenty of ink.
     lower = image.crop((0, 3000, 1300, 6000))
@@ -138,7 +165,11 @@ def test_packaged_plan_is_the_shipped_plan():
 def test_systemd_and_cron_run_summary():
     assert "OnCalendar=Mon" in (ROOT / "docs" / "ci" / "ipdemo-summary.timer").read_text(encoding="utf-8")
     assert "ipdemo summary" in (ROOT / "docs" / "ci" / "ipdemo-summary.service").read_text(encoding="utf-8")
-    cron = [line for line in (ROOT / "docs" / "ci" / "crontab").read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
+    cron = [
+        line
+        for line in (ROOT / "docs" / "ci" / "crontab").read_text(encoding="utf-8").splitlines()
+        if line and line[0] != "#"
+    ]
     assert len(cron) == 1 and cron[0].split()[:5] == ["0", "8", "*", "*", "1"] and "ipdemo summary" in cron[0]
 
 
@@ -146,8 +177,14 @@ def test_init_creates_a_valid_project(invoke, tmp_path):
     target = tmp_path / "new"
     result = invoke(["init", str(target)])
     assert result.exit_code == 0
-    for name in ("targets.yaml", "data/patents.csv", ".github/workflows/ipdemo.yml", ".gitlab-ci.yml",
-                 ".pre-commit-config.yaml", ".gitignore"):
+    for name in (
+        "targets.yaml",
+        "data/patents.csv",
+        ".github/workflows/ipdemo.yml",
+        ".gitlab-ci.yml",
+        ".pre-commit-config.yaml",
+        ".gitignore",
+    ):
         assert (target / name).exists(), name
     assert (target / "data" / "patents.csv").read_bytes().startswith(b"\xef\xbb\xbfapplication_no,")
     assert invoke(["validate"], cwd=target).exit_code == 0
@@ -168,8 +205,10 @@ def test_init_creates_the_evidence_folder_the_archive_reads(invoke, tmp_path):
     assert folder.is_dir() and (folder / ".gitkeep").exists()
     (folder / "方案.pdf").write_bytes(b"%PDF-1.4 evidence")
     sheet = tmp_path / "任务进展.csv"
-    sheet.write_text("任务编号,报送日期,进展状态,工作进展,佐证材料\nt3_1_1,2023-09-01,推进中,印发方案,佐证材料/方案.pdf\n",
-                     encoding="utf-8")
+    sheet.write_text(
+        "任务编号,报送日期,进展状态,工作进展,佐证材料\nt3_1_1,2023-09-01,推进中,印发方案,佐证材料/方案.pdf\n",
+        encoding="utf-8",
+    )
     assert invoke(["import", str(sheet)], cwd=target).exit_code == 0
     out = tmp_path / "归档.zip"
     result = invoke(["archive", str(out), "--as-of", "2023-12-31"], cwd=target)

@@ -31,10 +31,23 @@ PLAN_TEXT = Path("/work/shared/plan/000_dee32d37c247ebb2.txt")
 # Counted by hand in the plan text: the numbered items (一是, 二是 …) of each section; a section
 # without numbered items is one task. 三: 4+5+3+4+4+2 = 22, 四: 4+2 = 6, 五: 1+1+3+2+2 = 9, and
 # two steps of 六、工作步骤 (编印计划 in 第一阶段, 自查 in 第三阶段).
-ITEMS = {"三（一）": 4, "三（二）": 5, "三（三）": 3, "三（四）": 4, "三（五）": 4, "三（六）": 2,
-         "四（一）": 4, "四（二）": 2,
-         "五（一）": 1, "五（二）": 1, "五（三）": 3, "五（四）": 2, "五（五）": 2,
-         "六、第一阶段": 1, "六、第三阶段": 1}
+ITEMS = {
+    "三（一）": 4,
+    "三（二）": 5,
+    "三（三）": 3,
+    "三（四）": 4,
+    "三（五）": 4,
+    "三（六）": 2,
+    "四（一）": 4,
+    "四（二）": 2,
+    "五（一）": 1,
+    "五（二）": 1,
+    "五（三）": 3,
+    "五（四）": 2,
+    "五（五）": 2,
+    "六、第一阶段": 1,
+    "六、第三阶段": 1,
+}
 
 
 def task_row(task: str, day: str, status: str, done: str = "", evidence: str = "", town: str = "") -> dict:
@@ -47,6 +60,7 @@ def plan():
 
 
 # --- targets.yaml ---------------------------------------------------------------------------
+
 
 def test_every_item_of_the_plan_is_a_task(plan):
     assert len(plan.tasks) == 39 == sum(ITEMS.values())
@@ -66,10 +80,14 @@ def test_texts_are_the_plans_words(plan):
     by_id = {t.id: t for t in plan.tasks}
     assert by_id["t3_1_2"].text == "各区镇配齐知识产权管理人员，制定各级别知识产权工作政策措施推动协调工作。"
     assert by_id["t4_1_2"].text == "开展知识产权密集型产业培育工作，形成2-4个主导领域产业分析报告。"
-    assert by_id["t3_5_2"].text.startswith("强化知识产权金融服务，继续深入推进知识产权许可、质押、融资、保险等金融工作。"
-                                           "力争完成吴江区首个“企业信贷风险补偿型金融产品”")
-    assert by_id["t5_1"].text.endswith("领导小组下设办公室，办公室设在区市场监管局。"
-                                       "领导小组负责组织实施全区知识产权强省建设区域示范相关工作，协调解决重大问题。")
+    assert by_id["t3_5_2"].text.startswith(
+        "强化知识产权金融服务，继续深入推进知识产权许可、质押、融资、保险等金融工作。"
+        "力争完成吴江区首个“企业信贷风险补偿型金融产品”"
+    )
+    assert by_id["t5_1"].text.endswith(
+        "领导小组下设办公室，办公室设在区市场监管局。"
+        "领导小组负责组织实施全区知识产权强省建设区域示范相关工作，协调解决重大问题。"
+    )
     assert by_id["t6_3"].text.startswith("区知识产权局对照《吴江区江苏知识产权强省建设区域示范工作计划》开展自查")
     assert by_id["t3_1_2"].section == "三、重点任务（一）强化知识产权工作管理"
     assert by_id["t5_2"].section == "五、保障措施（二）强化督查考核"
@@ -87,9 +105,17 @@ def test_ids_unique_leads_phases_and_links(plan):
     by_id = {t.id: t for t in plan.tasks}
     # 牵头单位 only where the plan names one
     assert {t.id: t.lead for t in plan.tasks if t.lead} == {
-        "t5_1": "领导小组办公室（区市场监管局）", "t5_2": "领导小组办公室（区市场监管局）", "t6_3": "区知识产权局"}
+        "t5_1": "领导小组办公室（区市场监管局）",
+        "t5_2": "领导小组办公室（区市场监管局）",
+        "t6_3": "区知识产权局",
+    }
     assert {t.id: t.due_phase for t in plan.tasks if t.due_phase != 3} == {
-        "t5_1": 1, "t6_1": 1, "t3_4_4": 2, "t3_5_1": 2, "t4_1_2": 2}
+        "t5_1": 1,
+        "t6_1": 1,
+        "t3_4_4": 2,
+        "t3_5_1": 2,
+        "t4_1_2": 2,
+    }
     assert plan.due_of(by_id["t5_1"]) == date(2021, 12, 31) and plan.due_of(by_id["t3_5_1"]) == date(2023, 9, 30)
     assert by_id["t5_1"].indicators == ["leading_group"]
     assert by_id["t3_1_2"].indicators == ["town_ip_staff"]
@@ -108,11 +134,19 @@ def test_task_field_is_an_enum_of_the_ids(plan):
     assert plan.ledgers["task_progress"].fields["status"].values["not_started"][0] == "未开始"
 
 
-@pytest.mark.parametrize("old, new, code, words", [
-    ("  - id: t3_1_3\n", "  - id: t3_1_2\n", "duplicate_id", "'t3_1_2'"),
-    ("    indicators: [town_ip_staff]\n", "    indicators: [town_ip_staf]\n", "plan_task_indicator", "town_ip_staff"),
-    ("    due_phase: 1\n", "    due_phase: 4\n", "plan_task_phase", "1, 2, 3"),
-])
+@pytest.mark.parametrize(
+    "old, new, code, words",
+    [
+        ("  - id: t3_1_3\n", "  - id: t3_1_2\n", "duplicate_id", "'t3_1_2'"),
+        (
+            "    indicators: [town_ip_staff]\n",
+            "    indicators: [town_ip_staf]\n",
+            "plan_task_indicator",
+            "town_ip_staff",
+        ),
+        ("    due_phase: 1\n", "    due_phase: 4\n", "plan_task_phase", "1, 2, 3"),
+    ],
+)
 def test_task_mistakes_are_plan_errors(tmp_path, old, new, code, words):
     (tmp_path / "targets.yaml").write_text(SHIPPED.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(PlanError) as info:
@@ -140,9 +174,12 @@ def test_a_plan_without_tasks_still_works(invoke, tmp_path):
 
 # --- the ledger: validate and import --------------------------------------------------------
 
+
 def test_validate_rejects_an_unknown_task_id_with_its_line(invoke, tmp_path):
-    root = make_project(tmp_path / "p", {"task_progress": [task_row("t3_1_2", "2021-11-30", "done"),
-                                                           task_row("t3_1_9", "2022-01-05", "in_progress")]})
+    root = make_project(
+        tmp_path / "p",
+        {"task_progress": [task_row("t3_1_2", "2021-11-30", "done"), task_row("t3_1_9", "2022-01-05", "in_progress")]},
+    )
     result = invoke(["validate"], cwd=root)
     assert result.exit_code == 1
     line = next(x for x in result.stdout.splitlines() if "task_progress.csv" in x)
@@ -157,15 +194,20 @@ def test_validate_rejects_an_unknown_task_id_with_its_line(invoke, tmp_path):
 def test_import_a_sheet_with_chinese_headers(invoke, tmp_path):
     root = make_project(tmp_path / "p")
     sheet = tmp_path / "任务进展.csv"
-    sheet.write_text("任务编号,日期,进展状态,工作进展,佐证材料\n"
-                     "三（一）二是,2021/11/30,已完成,各区镇配齐知识产权管理人员,人员名单\n"
-                     "T5_2,2022年3月1日,推进中,开展季度督查,督查通报\n", encoding="utf-8")
+    sheet.write_text(
+        "任务编号,日期,进展状态,工作进展,佐证材料\n"
+        "三（一）二是,2021/11/30,已完成,各区镇配齐知识产权管理人员,人员名单\n"
+        "T5_2,2022年3月1日,推进中,开展季度督查,督查通报\n",
+        encoding="utf-8",
+    )
     result = invoke(["import", str(sheet)], cwd=root)
     assert result.exit_code == 0, result.stderr
     rows = (root / "data" / "task_progress.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rows == ["task,reported_on,status,done,evidence,town",
-                    "t3_1_2,2021-11-30,done,各区镇配齐知识产权管理人员,人员名单,",
-                    "t5_2,2022-03-01,in_progress,开展季度督查,督查通报,"]
+    assert rows == [
+        "task,reported_on,status,done,evidence,town",
+        "t3_1_2,2021-11-30,done,各区镇配齐知识产权管理人员,人员名单,",
+        "t5_2,2022-03-01,in_progress,开展季度督查,督查通报,",
+    ]
     bad = tmp_path / "错误.csv"
     bad.write_text("任务编号,日期,进展状态,工作进展\nt9_9,2022-03-02,推进中,x\n", encoding="utf-8")
     refused = invoke(["import", str(bad)], cwd=root)
@@ -174,10 +216,14 @@ def test_import_a_sheet_with_chinese_headers(invoke, tmp_path):
 
 # --- the engine, by hand --------------------------------------------------------------------
 
+
 def test_latest_status_done_on_and_reopening(plan):
     task = plan.task("t3_1_1")  # due by the plan end
-    entries = [Entry("t3_1_1", date(2022, 5, 1), "done", "b"), Entry("t3_1_1", date(2022, 1, 10), "in_progress", "a"),
-               Entry("t3_1_1", date(2022, 8, 1), "done", "c")]
+    entries = [
+        Entry("t3_1_1", date(2022, 5, 1), "done", "b"),
+        Entry("t3_1_1", date(2022, 1, 10), "in_progress", "a"),
+        Entry("t3_1_1", date(2022, 8, 1), "done", "c"),
+    ]
     assert state(plan, task, entries, date(2021, 12, 1)).status == "not_started"  # nothing dated yet
     early = state(plan, task, entries, date(2022, 3, 1))
     assert (early.status, early.latest, early.updated_on, early.entries) == ("in_progress", "a", date(2022, 1, 10), 1)
@@ -202,28 +248,43 @@ def test_overdue_after_the_due_phase_ends_and_late(plan):
 
 
 def milestone(ident: str, done_on: date | None, status: str) -> IndicatorProgress:
-    return IndicatorProgress(ident, ident, "", "milestone", "个", "", target=1, actual=1 if done_on else 0,
-                             status=status, done_on=done_on)
+    return IndicatorProgress(
+        ident, ident, "", "milestone", "个", "", target=1, actual=1 if done_on else 0, status=status, done_on=done_on
+    )
 
 
 def test_linked_indicators_give_an_unreported_task_its_status(plan):
     task = plan.task("t3_5_2")  # ↔ credit_risk_product, ip_insurance, pledge_loans
     end = date(2023, 6, 30)
     product = milestone("credit_risk_product", date(2022, 9, 28), "achieved")
-    insurance = IndicatorProgress("ip_insurance", "保险", "", "annual", "单", "", target=10, actual=4, status="on_track")
+    insurance = IndicatorProgress(
+        "ip_insurance", "保险", "", "annual", "单", "", target=10, actual=4, status="on_track"
+    )
     loans = IndicatorProgress("pledge_loans", "贷款", "", "cumulative", "亿元", "", target=5, actual=0, status="behind")
     some = state(plan, task, [], end, {i.id: i for i in (product, insurance, loans)})
     assert (some.status, some.source, [d["id"] for d in some.derived]) == (
-        "in_progress", "indicators", ["credit_risk_product", "ip_insurance", "pledge_loans"])
-    nothing = [milestone("credit_risk_product", None, "on_track"),
-               IndicatorProgress("ip_insurance", "保险", "", "annual", "单", "", target=10, actual=0, status="behind"),
-               IndicatorProgress("pledge_loans", "贷款", "", "cumulative", "亿元", "", target=5, actual=0, status="behind")]
+        "in_progress",
+        "indicators",
+        ["credit_risk_product", "ip_insurance", "pledge_loans"],
+    )
+    nothing = [
+        milestone("credit_risk_product", None, "on_track"),
+        IndicatorProgress("ip_insurance", "保险", "", "annual", "单", "", target=10, actual=0, status="behind"),
+        IndicatorProgress("pledge_loans", "贷款", "", "cumulative", "亿元", "", target=5, actual=0, status="behind"),
+    ]
     assert state(plan, task, [], end, {i.id: i for i in nothing}).status == "not_started"
-    group = state(plan, plan.task("t5_1"), [], end, {"leading_group": milestone("leading_group", date(2021, 6, 25), "achieved")})
+    group = state(
+        plan, plan.task("t5_1"), [], end, {"leading_group": milestone("leading_group", date(2021, 6, 25), "achieved")}
+    )
     assert (group.status, group.done_on, group.overdue) == ("done", date(2021, 6, 25), False)
     # entries win over the indicators
-    told = state(plan, plan.task("t5_1"), [Entry("t5_1", date(2021, 6, 1), "in_progress")], end,
-                 {"leading_group": milestone("leading_group", date(2021, 6, 25), "achieved")})
+    told = state(
+        plan,
+        plan.task("t5_1"),
+        [Entry("t5_1", date(2021, 6, 1), "in_progress")],
+        end,
+        {"leading_group": milestone("leading_group", date(2021, 6, 25), "achieved")},
+    )
     assert (told.status, told.source, told.overdue) == ("in_progress", "entries", True)
 
 
@@ -233,7 +294,11 @@ def test_linked_derivation_from_the_ledgers(tmp_path):
     plan = load_plan(root / "targets.yaml")
     progress = compute(plan, load_dataset(plan), make_window(plan, None, date(2022, 6, 30)))
     by_id = {t.id: t for t in progress.tasks}
-    assert (by_id["t5_1"].status, by_id["t5_1"].source, by_id["t5_1"].done_on) == ("done", "indicators", date(2021, 6, 25))
+    assert (by_id["t5_1"].status, by_id["t5_1"].source, by_id["t5_1"].done_on) == (
+        "done",
+        "indicators",
+        date(2021, 6, 25),
+    )
     assert by_id["t3_5_2"].status == "in_progress"  # a 500 万元 loan counted, the targets not met
     assert by_id["t6_3"].status == "not_started" and by_id["t6_1"].overdue  # no plan_submitted record
     assert by_id["t3_1_1"].source == "none"
@@ -241,15 +306,18 @@ def test_linked_derivation_from_the_ledgers(tmp_path):
 
 def test_order_is_overdue_first_then_by_status(plan):
     end = date(2022, 6, 30)
-    items = [state(plan, plan.task("t3_1_1"), [Entry("t3_1_1", date(2022, 1, 1), "done")], end),
-             state(plan, plan.task("t3_1_2"), [Entry("t3_1_2", date(2022, 1, 1), "in_progress")], end),
-             state(plan, plan.task("t3_1_3"), [], end),
-             state(plan, plan.task("t6_1"), [Entry("t6_1", date(2021, 7, 1), "in_progress")], end),
-             state(plan, plan.task("t5_1"), [], end)]
+    items = [
+        state(plan, plan.task("t3_1_1"), [Entry("t3_1_1", date(2022, 1, 1), "done")], end),
+        state(plan, plan.task("t3_1_2"), [Entry("t3_1_2", date(2022, 1, 1), "in_progress")], end),
+        state(plan, plan.task("t3_1_3"), [], end),
+        state(plan, plan.task("t6_1"), [Entry("t6_1", date(2021, 7, 1), "in_progress")], end),
+        state(plan, plan.task("t5_1"), [], end),
+    ]
     assert [t.id for t in ordered(plan, items)] == ["t5_1", "t6_1", "t3_1_3", "t3_1_2", "t3_1_1"]
 
 
 # --- where they show ------------------------------------------------------------------------
+
 
 def shipped_progress(shipped, as_of: str = "2023-12-31"):
     plan = load_plan(shipped / "targets.yaml")
@@ -264,7 +332,11 @@ def test_shipped_story(shipped):
     overdue = [t.id for t in progress.tasks if t.overdue]
     assert overdue == ["t3_5_1"] and progress.tasks[0].id == "t3_5_1"  # the information platform
     assert by_id["t3_5_1"].status == "in_progress" and by_id["t3_5_1"].updated_on == date(2023, 6, 15)
-    assert {t.id for t in progress.tasks if t.source == "entries" and t.status == "done"} == {"t3_1_1", "t3_4_4", "t3_6_1"}
+    assert {t.id for t in progress.tasks if t.source == "entries" and t.status == "done"} == {
+        "t3_1_1",
+        "t3_4_4",
+        "t3_6_1",
+    }
     assert by_id["t3_1_2"].status == "done" and by_id["t3_1_2"].source == "indicators"  # town_ip_staff, 桃源镇 late
     assert by_id["t6_3"].status == "in_progress"  # 自查 begun; the milestone is still missed
     assert {t.status for t in progress.tasks} == {"done", "in_progress", "not_started"}
@@ -293,9 +365,11 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     assert lines[0].startswith("| t3_5_1 ") and "推进中（逾期）" in lines[0]
     assert "五（一）" in markdown and "据指标：成立示范工作领导小组 已完成（2021-06-25）" in markdown
     english = report.tasks_markdown(progress, "en")
-    assert "in progress (overdue)" in english and "from indicators: Leading group set up achieved (2021-06-25)" in english
+    assert (
+        "in progress (overdue)" in english and "from indicators: Leading group set up achieved (2021-06-25)" in english
+    )
     table = invoke(["report", "--as-of", "2023-12-31"], cwd=shipped).stdout
-    tasks = table[table.index("重点任务推进情况"):]
+    tasks = table[table.index("重点任务推进情况") :]
     assert tasks.index("推进中（逾期）") < tasks.index("未开始") < tasks.index("推进中 ") < tasks.index("已完成 ")
     from ipdemo.render.document import html_page, xlsx_bytes
 
@@ -332,19 +406,32 @@ def test_docx_lists_the_tasks(shipped):
     assert len(rows) == 39
     assert rows[0][1:4] == ["三（五）一是 完善吴江区现有知识产权信息公共服务平台", "—", "推进中（逾期）"]
     assert rows[0][4] == "平台升级改造完成招标，系统开发中（2023-06-15）"
-    assert any(r[1].startswith("五（一）") and r[2] == "领导小组办公室（区市场监管局）" and r[3] == "已完成" for r in rows)
+    assert any(
+        r[1].startswith("五（一）") and r[2] == "领导小组办公室（区市场监管局）" and r[3] == "已完成" for r in rows
+    )
     text = "\n".join(p.text for p in document.paragraphs)
     assert "共39项：已完成12项，推进中6项，未开始21项；逾期1项。" in text
-    assert "部分任务逾期未完成" in text and "三（五）一是“完善吴江区现有知识产权信息公共服务平台”要求于2023年9月30日前完成" in text
+    assert (
+        "部分任务逾期未完成" in text
+        and "三（五）一是“完善吴江区现有知识产权信息公共服务平台”要求于2023年9月30日前完成" in text
+    )
     town = compute(plan, data, make_window(plan, None, date(2023, 12, 31)), "七都镇")
-    paragraphs = [p.text for p in docx.Document(io.BytesIO(report_docx(plan, data, town, "zh", charts=False))).paragraphs]
+    paragraphs = [
+        p.text for p in docx.Document(io.BytesIO(report_docx(plan, data, town, "zh", charts=False))).paragraphs
+    ]
     assert "重点任务、特色任务和保障措施按全区跟踪，推进情况见全区自查报告。" in paragraphs
 
 
 def test_archive_files_task_evidence_by_task(invoke, tmp_path):
-    root = make_project(tmp_path / "p", {"task_progress": [task_row("t3_5_1", "2022-05-20", "in_progress", "论证",
-                                                                    "佐证材料/平台方案.pdf"),
-                                                           task_row("t5_1", "2021-06-25", "done", "成立", "吴政办〔2021〕67号")]})
+    root = make_project(
+        tmp_path / "p",
+        {
+            "task_progress": [
+                task_row("t3_5_1", "2022-05-20", "in_progress", "论证", "佐证材料/平台方案.pdf"),
+                task_row("t5_1", "2021-06-25", "done", "成立", "吴政办〔2021〕67号"),
+            ]
+        },
+    )
     (root / "佐证材料").mkdir()
     (root / "佐证材料" / "平台方案.pdf").write_bytes(b"%PDF-1.4 plan\n")
     out = tmp_path / "a.zip"

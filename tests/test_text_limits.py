@@ -30,8 +30,16 @@ TASK_HEADER = ["任务编号", "报送日期", "进展状态", "工作进展", "
 
 
 def row(**changes: str) -> list[str]:
-    values = {"申请号": "202410182616.9", "发明名称": "一种装置", "申请人": "吴江某某科技有限公司", "申请日": "2024-01-05",
-              "专利类型": "发明", "授权公告日": "", "所属区镇": "平望镇", **changes}
+    values = {
+        "申请号": "202410182616.9",
+        "发明名称": "一种装置",
+        "申请人": "吴江某某科技有限公司",
+        "申请日": "2024-01-05",
+        "专利类型": "发明",
+        "授权公告日": "",
+        "所属区镇": "平望镇",
+        **changes,
+    }
     return [values[h] for h in HEADER_ZH]
 
 
@@ -41,6 +49,7 @@ def proj(tmp_path: Path) -> Path:
 
 
 # --- characters XML cannot hold ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("char", ["\ufffe", "\uffff"])
 def test_import_refuses_a_noncharacter_in_a_title(proj, invoke, char):
@@ -61,13 +70,16 @@ def test_import_refuses_one_in_a_task_progress_remark(proj, invoke):
 
 
 def test_validate_flags_one_in_a_hand_edited_ledger(proj, invoke):
-    write_ledger(proj / "data" / "organisations.csv",
-                 [{**VALID_ROWS["organisations"], "address": "江苏省苏州市吴江区\ufffe长安路88号"}])
+    write_ledger(
+        proj / "data" / "organisations.csv",
+        [{**VALID_ROWS["organisations"], "address": "江苏省苏州市吴江区\ufffe长安路88号"}],
+    )
     result = invoke(["validate", "--format", "json"], cwd=proj)
     assert result.exit_code == 1
     errors = json.loads(result.stdout)["errors"]
     assert [(e["file"], e["line"], e["field"], e["code"]) for e in errors] == [
-        ("data/organisations.csv", 2, "address", "text_xml_char")]
+        ("data/organisations.csv", 2, "address", "text_xml_char")
+    ]
     assert "第 10 个字符是不可见的 U+FFFE" in errors[0]["message"]
     english = invoke(["validate", "--lang", "en"], cwd=proj)
     assert "data/organisations.csv:2: address: error: character 10 is an invisible U+FFFE" in english.stdout
@@ -109,9 +121,18 @@ def blind_check(monkeypatch):
 
 
 def _progress_project(proj: Path) -> Path:
-    write_ledger(proj / "data" / "task_progress.csv",
-                 [{**VALID_ROWS["task_progress"], "task": "t3_1_1", "reported_on": "2023-09-01",
-                   "status": "in_progress", "done": "已完成\uffff调研"}])
+    write_ledger(
+        proj / "data" / "task_progress.csv",
+        [
+            {
+                **VALID_ROWS["task_progress"],
+                "task": "t3_1_1",
+                "reported_on": "2023-09-01",
+                "status": "in_progress",
+                "done": "已完成\uffff调研",
+            }
+        ],
+    )
     return proj
 
 
@@ -143,6 +164,7 @@ def test_the_archive_escapes_one_that_reaches_its_report(proj, invoke, blind_che
 
 # --- max_length per field ------------------------------------------------------------------------
 
+
 def test_an_1800_character_patent_title_is_refused_at_import(proj, invoke):
     src = export(proj / "专利.csv", [row(**{"发明名称": "题" * 1800})])
     before = snapshot(proj / "data")
@@ -161,9 +183,13 @@ def test_validate_refuses_it_in_a_hand_edited_ledger(proj, invoke):
 
 
 # (ledger, field, type, its default limit): a title, a name, an address and a remark each have their own.
-KINDS = [("patents", "title", "title", 200), ("patents", "applicant", "name", 500),
-         ("patents", "applicant_address", "address", 500), ("task_progress", "done", "remark", 2000),
-         ("trainees", "phone", "text", 50)]
+KINDS = [
+    ("patents", "title", "title", 200),
+    ("patents", "applicant", "name", 500),
+    ("patents", "applicant_address", "address", 500),
+    ("task_progress", "done", "remark", 2000),
+    ("trainees", "phone", "text", 50),
+]
 
 
 @pytest.mark.parametrize("ledger, field, kind, limit", KINDS)
@@ -198,16 +224,24 @@ def test_a_field_max_length_in_targets_yaml_wins(proj, invoke):
         assert result.exit_code == code, (limit, length, result.stdout[-300:])
 
 
-@pytest.mark.parametrize("edit, code", [
-    ("max_length: 0", "plan_bound"), ("max_length: -5", "plan_bound"), ("max_length: true", "plan_wrong_type"),
-    ("max_length: 1000001", "plan_bound"), ("max_length: 12.5", "plan_wrong_type"),
-])
+@pytest.mark.parametrize(
+    "edit, code",
+    [
+        ("max_length: 0", "plan_bound"),
+        ("max_length: -5", "plan_bound"),
+        ("max_length: true", "plan_wrong_type"),
+        ("max_length: 1000001", "plan_bound"),
+        ("max_length: 12.5", "plan_wrong_type"),
+    ],
+)
 def test_a_nonsense_max_length_is_a_plan_error(tmp_path, edit, code):
     path = tmp_path / "targets.yaml"
     path.write_text(with_patent_title(edit), encoding="utf-8")
     with pytest.raises(PlanError) as info:
         load_plan(path)
-    assert [(p.code, p.params["where"]) for p in info.value.problems] == [(code, "ledgers.patents.fields.title.max_length")]
+    assert [(p.code, p.params["where"]) for p in info.value.problems] == [
+        (code, "ledgers.patents.fields.title.max_length")
+    ]
 
 
 def test_max_length_on_a_date_is_a_plan_error(tmp_path):

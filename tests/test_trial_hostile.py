@@ -31,6 +31,7 @@ __all__ = ["clean_environment"]  # the robot tests' environment (no proxies, sho
 
 # --- evidence: a hard link to the repository's config ------------------------------------------
 
+
 def test_a_hard_link_to_the_git_config_in_the_evidence_folder_is_refused(invoke, tmp_path):
     """`.git/config` holds a remote's token; a hard link to it inside 佐证材料/ was copied."""
     root = project(tmp_path, ["佐证材料/remote.txt"])
@@ -48,6 +49,7 @@ def test_a_hard_link_to_the_git_config_in_the_evidence_folder_is_refused(invoke,
 
 
 # --- robots ------------------------------------------------------------------------------------
+
 
 def test_a_redirect_whose_location_names_the_key_never_shows_it(invoke, tmp_path, monkeypatch):
     """The Location of a 3xx was masked but not scrubbed: a key in its host (or anywhere masking
@@ -106,6 +108,7 @@ def test_a_name_lookup_that_stalls_ends_at_the_total_deadline(monkeypatch):
 
 # --- max_length and U+FFFE in the task-progress ledger: report --strict --------------------------
 
+
 @pytest.mark.parametrize("done", ["长" * 2001, "a\ufffeb"])
 def test_report_strict_fails_on_an_invalid_task_progress_row(invoke, tmp_path, done):
     """The task ledger was read after --strict looked: exit 0, and no word without --strict."""
@@ -122,10 +125,20 @@ def test_report_strict_fails_on_an_invalid_task_progress_row(invoke, tmp_path, d
     assert snapshot(root / "data") == before
 
 
-
 # --- xlsx: shared strings that calamine does not read ------------------------------------------
 
-STRINGS = ["任务编号", "报送日期", "进展状态", "工作进展", "佐证材料", "t3_1_1", "2023-09-01", "推进中", "进展甲", "文号1"]
+STRINGS = [
+    "任务编号",
+    "报送日期",
+    "进展状态",
+    "工作进展",
+    "佐证材料",
+    "t3_1_1",
+    "2023-09-01",
+    "推进中",
+    "进展甲",
+    "文号1",
+]
 SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
 
@@ -140,14 +153,24 @@ def _workbook_with_strings_at(path: Path, part: str, decoy: list[str] | None = N
     book = Workbook()
     book.active.append(["x"])
     book.save(buffer)
-    cells = "".join(f'<row r="{r + 1}">' + "".join(f'<c r="{"ABCDE"[c]}{r + 1}" t="s"><v>{r * 5 + c}</v></c>'
-                                                 for c in range(5)) + "</row>" for r in range(2))
-    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             + cells + "</sheetData></worksheet>")
+    cells = "".join(
+        f'<row r="{r + 1}">'
+        + "".join(f'<c r="{"ABCDE"[c]}{r + 1}" t="s"><v>{r * 5 + c}</v></c>' for c in range(5))
+        + "</row>"
+        for r in range(2)
+    )
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + cells
+        + "</sheetData></worksheet>"
+    )
 
     def sst(strings: list[str]) -> bytes:
-        return ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>").encode("utf-8")
+        return (
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            + "".join(f"<si><t>{s}</t></si>" for s in strings)
+            + "</sst>"
+        ).encode("utf-8")
 
     with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as out:
         for name in source.namelist():
@@ -155,11 +178,16 @@ def _workbook_with_strings_at(path: Path, part: str, decoy: list[str] | None = N
             if name == "xl/worksheets/sheet1.xml":
                 data = sheet.encode("utf-8")
             elif name == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>",
-                                    f'<Relationship Id="rIdS" Type="{SST_TYPE}" Target="/{part}"/></Relationships>'.encode())
+                data = data.replace(
+                    b"</Relationships>",
+                    f'<Relationship Id="rIdS" Type="{SST_TYPE}" Target="/{part}"/></Relationships>'.encode(),
+                )
             elif name == "[Content_Types].xml":
-                data = data.replace(b"</Types>", f'<Override PartName="/{part}" ContentType="application/'
-                                    f'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'.encode())
+                data = data.replace(
+                    b"</Types>",
+                    f'<Override PartName="/{part}" ContentType="application/'
+                    f'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'.encode(),
+                )
             out.writestr(name.upper() if rels_upper and name == "xl/_rels/workbook.xml.rels" else name, data)
         out.writestr(part, sst(STRINGS))
         if decoy is not None:
@@ -175,9 +203,11 @@ def test_shared_strings_at_the_usual_place_import(invoke, tmp_path):
     assert "进展甲" in (root / "data" / "task_progress.csv").read_text(encoding="utf-8-sig")
 
 
-@pytest.mark.parametrize("decoy,rels_upper", [(None, False), (list(reversed(STRINGS)), False),
-                                              (list(reversed(STRINGS)), True)],
-                         ids=["renamed", "decoy", "decoy-relationships-in-capitals"])
+@pytest.mark.parametrize(
+    "decoy,rels_upper",
+    [(None, False), (list(reversed(STRINGS)), False), (list(reversed(STRINGS)), True)],
+    ids=["renamed", "decoy", "decoy-relationships-in-capitals"],
+)
 def test_shared_strings_elsewhere_are_refused_not_misread(invoke, tmp_path, decoy, rels_upper):
     """calamine reads shared strings from xl/sharedStrings.xml whatever the relationships say:
     strings stored elsewhere (as OOXML allows) were read as nothing, and with a decoy at the usual
@@ -193,6 +223,7 @@ def test_shared_strings_elsewhere_are_refused_not_misread(invoke, tmp_path, deco
 
 
 # --- evidence swapped for a link between the verdict and the copy ----------------------------------
+
 
 @pytest.mark.parametrize("swap", ["file", "folder"])
 def test_an_evidence_file_swapped_for_a_link_after_the_verdict_is_never_followed(tmp_path, monkeypatch, swap):
@@ -229,8 +260,10 @@ def test_an_evidence_file_swapped_for_a_link_after_the_verdict_is_never_followed
 
 # --- --output onto the robots' secrets file -------------------------------------------------------
 
-@pytest.mark.parametrize("command", [["report", "-f", "csv", "-o"], ["summary", "-o"],
-                                     ["archive", "--as-of", "2023-12-31"]])
+
+@pytest.mark.parametrize(
+    "command", [["report", "-f", "csv", "-o"], ["summary", "-o"], ["archive", "--as-of", "2023-12-31"]]
+)
 def test_output_never_overwrites_the_secrets_file(invoke, tmp_path, command):
     """`--output .ipdemo-secrets.toml` replaced the robots' key with a report (exit 0): the key was
     gone. It is refused like a ledger, the journal or targets.yaml."""
@@ -239,8 +272,11 @@ def test_output_never_overwrites_the_secrets_file(invoke, tmp_path, command):
     secrets.write_text(f'[wecom]\nwebhook = "https://example.invalid/send?key={SECRET}"\n', encoding="utf-8")
     secrets.chmod(0o600)
     before = secrets.read_bytes()
-    args = [*command[:-1], command[-1], notify.SECRETS_FILE] if command[0] != "archive" else \
-        ["archive", notify.SECRETS_FILE, *command[1:]]
+    args = (
+        [*command[:-1], command[-1], notify.SECRETS_FILE]
+        if command[0] != "archive"
+        else ["archive", notify.SECRETS_FILE, *command[1:]]
+    )
     result = invoke(args, cwd=root)
     assert result.exit_code in (1, 2)
     assert notify.SECRETS_FILE in result.stderr and "Traceback" not in result.stderr

@@ -99,14 +99,17 @@ def test_differing_copies_are_told_apart_by_column_and_named_in_chinese(invoke, 
 SIGN_IN_ONE_DAY = "trial_培训签到表_单日培训时间.xlsx"
 
 
-@pytest.mark.parametrize(("text", "periods_only", "expected"), [
-    ("培训时间：2023年10月12日", True, None),             # one day: not the month 2023年10月
-    ("吴江区专利授权统计表 2023年10月15日", True, None),
-    ("2023.10.15 导出 2023年第四季度", True, "2023-12-31"),  # the day passed over, the quarter found
-    ("统计表（2023年10月）", True, "2023-10-31"),
-    ("培训时间：2023年9月12日—14日", True, "2023-09-14"),
-    ("培训时间：2023年10月12日", False, "2023-10-12"),
-])
+@pytest.mark.parametrize(
+    ("text", "periods_only", "expected"),
+    [
+        ("培训时间：2023年10月12日", True, None),  # one day: not the month 2023年10月
+        ("吴江区专利授权统计表 2023年10月15日", True, None),
+        ("2023.10.15 导出 2023年第四季度", True, "2023-12-31"),  # the day passed over, the quarter found
+        ("统计表（2023年10月）", True, "2023-10-31"),
+        ("培训时间：2023年9月12日—14日", True, "2023-09-14"),
+        ("培训时间：2023年10月12日", False, "2023-10-12"),
+    ],
+)
 def test_a_single_day_in_a_title_is_never_read_as_its_month(text, periods_only, expected):
     from ipdemo.ingest.provenance import date_in_text
 
@@ -192,8 +195,12 @@ def test_campaign_sheet_without_event_numbers_is_chosen_and_counted_once(invoke,
     out = json.loads(result.stdout)
     assert (out["ledger"], out["added"]) == ("events", 1)
     [row] = ledger(proj, "events")
-    assert (row["kind"], row["town"], row["held_on"], row["participants"]) == \
-        ("plaza_promotion", "吴江高新区（盛泽镇）", "2023-04-26", "300")
+    assert (row["kind"], row["town"], row["held_on"], row["participants"]) == (
+        "plaza_promotion",
+        "吴江高新区（盛泽镇）",
+        "2023-04-26",
+        "300",
+    )
     again = json.loads(invoke(["import", EVENTS_NO_ID, "--format", "json"], cwd=proj).stdout)
     assert (again["added"], again["updated"]) == (0, 0) and len(ledger(proj, "events")) == 1
 

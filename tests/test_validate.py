@@ -27,24 +27,27 @@ def test_small_project_valid(invoke, project):
     assert result.exit_code == 0, result.stdout
 
 
-@pytest.mark.parametrize("ledger, changes, field, code", [
-    ("patents", {"application_no": "202110182616.4"}, "application_no", "cnipa_check"),
-    ("patents", {"granted_on": "2021-01-01"}, "granted_on", "not_before"),
-    ("patents", {"type": "design"}, "type", "cnipa_type_mismatch"),
-    ("patents", {"type": "发明"}, "type", "bad_enum"),
-    ("patents", {"filed_on": "2021-02-30"}, "filed_on", "bad_date"),
-    ("patents", {"filed_on": "1900-01-01", "granted_on": ""}, "filed_on", "date_out_of_range"),
-    ("patents", {"title": ""}, "title", "required"),
-    ("patents", {"town": "盛泽"}, "town", "town_alias"),
-    ("patents", {"town": "盛泽街道"}, "town", "unknown_town"),
-    ("enterprise_programs", {"credit_code": "9132050"}, "credit_code", "bad_uscc"),
-    ("trademarks", {"nice_class": "46"}, "nice_class", "bad_nice_class"),
-    ("trademarks", {"application_no": "A12"}, "application_no", "bad_trademark_no"),
-    ("software_copyrights", {"registration_no": "2021SR080508"}, "registration_no", "bad_software_no"),
-    ("pledge_loans", {"amount": "-5"}, "amount", "negative"),
-    ("pledge_loans", {"amount": "五百"}, "amount", "bad_number"),
-    ("events", {"participants": "many"}, "participants", "bad_integer"),
-])
+@pytest.mark.parametrize(
+    "ledger, changes, field, code",
+    [
+        ("patents", {"application_no": "202110182616.4"}, "application_no", "cnipa_check"),
+        ("patents", {"granted_on": "2021-01-01"}, "granted_on", "not_before"),
+        ("patents", {"type": "design"}, "type", "cnipa_type_mismatch"),
+        ("patents", {"type": "发明"}, "type", "bad_enum"),
+        ("patents", {"filed_on": "2021-02-30"}, "filed_on", "bad_date"),
+        ("patents", {"filed_on": "1900-01-01", "granted_on": ""}, "filed_on", "date_out_of_range"),
+        ("patents", {"title": ""}, "title", "required"),
+        ("patents", {"town": "盛泽"}, "town", "town_alias"),
+        ("patents", {"town": "盛泽街道"}, "town", "unknown_town"),
+        ("enterprise_programs", {"credit_code": "9132050"}, "credit_code", "bad_uscc"),
+        ("trademarks", {"nice_class": "46"}, "nice_class", "bad_nice_class"),
+        ("trademarks", {"application_no": "A12"}, "application_no", "bad_trademark_no"),
+        ("software_copyrights", {"registration_no": "2021SR080508"}, "registration_no", "bad_software_no"),
+        ("pledge_loans", {"amount": "-5"}, "amount", "negative"),
+        ("pledge_loans", {"amount": "五百"}, "amount", "bad_number"),
+        ("events", {"participants": "many"}, "participants", "bad_integer"),
+    ],
+)
 def test_broken_value_is_reported_with_file_line_field(invoke, tmp_path, ledger, changes, field, code):
     rows = {k: [v] for k, v in VALID_ROWS.items()}
     rows[ledger] = [VALID_ROWS[ledger], row(ledger, **{**_new_key(ledger), **changes})]
@@ -62,19 +65,24 @@ def test_broken_value_is_reported_with_file_line_field(invoke, tmp_path, ledger,
 
 def _new_key(ledger):
     # A second row needs its own key, except where the test changes the key itself.
-    return {"patents": {"application_no": "201710601862.3", "type": "invention"},
-            "enterprise_programs": {"program": "strategy_plan"},
-            "trademarks": {"application_no": "56781235"},
-            "software_copyrights": {"registration_no": "2017SR676720"},
-            "pledge_loans": {"contract_no": "WJZY2021-0002"},
-            "events": {"event_id": "HD-002"}}.get(ledger, {})
+    return {
+        "patents": {"application_no": "201710601862.3", "type": "invention"},
+        "enterprise_programs": {"program": "strategy_plan"},
+        "trademarks": {"application_no": "56781235"},
+        "software_copyrights": {"registration_no": "2017SR676720"},
+        "pledge_loans": {"contract_no": "WJZY2021-0002"},
+        "events": {"event_id": "HD-002"},
+    }.get(ledger, {})
 
 
-@pytest.mark.parametrize("ledger, changes, field, code", [
-    ("patents", {"application_no": "202110182616.4"}, "application_no", "cnipa_check"),
-    ("trademarks", {"application_no": "A12"}, "application_no", "bad_trademark_no"),
-    ("software_copyrights", {"registration_no": "2021SR080508"}, "registration_no", "bad_software_no"),
-])
+@pytest.mark.parametrize(
+    "ledger, changes, field, code",
+    [
+        ("patents", {"application_no": "202110182616.4"}, "application_no", "cnipa_check"),
+        ("trademarks", {"application_no": "A12"}, "application_no", "bad_trademark_no"),
+        ("software_copyrights", {"registration_no": "2021SR080508"}, "registration_no", "bad_software_no"),
+    ],
+)
 def test_key_field_errors(invoke, tmp_path, ledger, changes, field, code):
     proj = make_project(tmp_path / "p", {ledger: [row(ledger, **changes)]})
     result = invoke(["validate", "--format", "json", "--lang", "en"], cwd=proj)
@@ -83,7 +91,9 @@ def test_key_field_errors(invoke, tmp_path, ledger, changes, field, code):
 
 
 def test_credit_code_check_char_is_a_warning(invoke, tmp_path):
-    proj = make_project(tmp_path / "p", {"enterprise_programs": [row("enterprise_programs", credit_code="91320509MA1MK3YW4Q")]})
+    proj = make_project(
+        tmp_path / "p", {"enterprise_programs": [row("enterprise_programs", credit_code="91320509MA1MK3YW4Q")]}
+    )
     result = invoke(["validate", "--format", "json"], cwd=proj)
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["valid"] is True
@@ -91,8 +101,10 @@ def test_credit_code_check_char_is_a_warning(invoke, tmp_path):
 
 
 def test_duplicate_keys_name_both_lines(invoke, tmp_path):
-    proj = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"], row("patents", application_no="201710601862.3"),
-                                                     VALID_ROWS["patents"]]})
+    proj = make_project(
+        tmp_path / "p",
+        {"patents": [VALID_ROWS["patents"], row("patents", application_no="201710601862.3"), VALID_ROWS["patents"]]},
+    )
     result = invoke(["validate", "--lang", "en"], cwd=proj)
     assert result.exit_code == 1
     assert "data/patents.csv:2: application_no: error: duplicate key 202110182616.5, also on line 4" in result.stdout
@@ -113,8 +125,15 @@ def test_text_output_is_chinese_by_default(invoke, tmp_path):
 
 
 def test_quoted_newlines_keep_editor_line_numbers(invoke, tmp_path):
-    proj = make_project(tmp_path / "p", {"patents": [row("patents", title="第一行\n第二行\n第三行"),
-                                                     row("patents", application_no="201710601862.3", title="")]})
+    proj = make_project(
+        tmp_path / "p",
+        {
+            "patents": [
+                row("patents", title="第一行\n第二行\n第三行"),
+                row("patents", application_no="201710601862.3", title=""),
+            ]
+        },
+    )
     result = invoke(["validate", "--format", "json"], cwd=proj)
     errors = json.loads(result.stdout)["errors"]
     assert [(e["line"], e["field"]) for e in errors] == [(5, "title")]
@@ -219,8 +238,9 @@ def test_missing_targets_is_exit_1_with_fix(invoke, tmp_path):
 
 
 @pytest.mark.parametrize("lang, word", [("zh", "不是文本文件"), ("en", "is not a text file")])
-def test_a_binary_ledger_is_named_binary_in_the_readers_language_also_from_the_cache(invoke, tmp_path, monkeypatch,
-                                                                                    lang, word):
+def test_a_binary_ledger_is_named_binary_in_the_readers_language_also_from_the_cache(
+    invoke, tmp_path, monkeypatch, lang, word
+):
     monkeypatch.setenv("IPDEMO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("IPDEMO_NO_CACHE", raising=False)
     proj = make_project(tmp_path / "p")

@@ -48,8 +48,7 @@ def test_shipped_data(invoke, tmp_path, monkeypatch):
 
 def test_a_plan_with_problems(invoke, project, monkeypatch):
     plan = project / "targets.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("rule: not_before", "rule: later_than"),
-                    encoding="utf-8")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("rule: not_before", "rule: later_than"), encoding="utf-8")
     found = _same(invoke, project, monkeypatch)
     assert found["valid"] is False and found["errors"]
 

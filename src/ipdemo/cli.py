@@ -85,12 +85,24 @@ class ValidateFormat(str, Enum):
 
 
 # Options shared by every command, defined once.
-TargetsOpt = Annotated[Path, typer.Option("--targets", "-t", help="targets.yaml of the plan (default: ./targets.yaml); ledgers are in its data/ folder.",
-                                          dir_okay=False, show_default=False)]
-LangOpt = Annotated[Optional[Lang], typer.Option("--lang", help="Output language, zh or en (default: $IPDEMO_LANG, else zh).",
-                                                 show_default=False)]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE, atomically (default: standard output).",
-                                                   dir_okay=False)]
+TargetsOpt = Annotated[
+    Path,
+    typer.Option(
+        "--targets",
+        "-t",
+        help="targets.yaml of the plan (default: ./targets.yaml); ledgers are in its data/ folder.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+LangOpt = Annotated[
+    Optional[Lang],
+    typer.Option("--lang", help="Output language, zh or en (default: $IPDEMO_LANG, else zh).", show_default=False),
+]
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option("--output", "-o", help="Write to FILE, atomically (default: standard output).", dir_okay=False),
+]
 
 
 def _lang(lang: Lang | None) -> str:
@@ -189,15 +201,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", "-V", help="Show the version and exit.",
-                                          callback=_version, is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", "-V", help="Show the version and exit.", callback=_version, is_eager=True)
+    ] = False,
 ) -> None:
     """知识产权强省建设区域示范创建工作计划 KPI 跟踪 — track the IP plan's targets from CSV ledgers."""
 
 
 @app.command()
 def validate(
-    format: Annotated[ValidateFormat, typer.Option("--format", "-f", help="text, json, github (::error annotations) or junit (XML).")] = ValidateFormat.text,
+    format: Annotated[
+        ValidateFormat, typer.Option("--format", "-f", help="text, json, github (::error annotations) or junit (XML).")
+    ] = ValidateFormat.text,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -220,8 +235,7 @@ def validate(
 
     lg = _lang(lang)
     with user_errors(lg):
-        result = validate_project(targets, lambda plan: load_dataset(plan).problems,
-                                  [d for d in [cache_dir()] if d])
+        result = validate_project(targets, lambda plan: load_dataset(plan).problems, [d for d in [cache_dir()] if d])
     problems = result.problems
     render = {
         ValidateFormat.text: lambda: problem_render.as_text(problems, lg),
@@ -234,8 +248,14 @@ def validate(
     if format == ValidateFormat.text:
         from ipdemo.i18n import count_of
 
-        _say(message("validate_invalid" if errors else "validate_valid", lg, errors=count_of(errors, "error", lg),
-                     warnings=count_of(warnings, "warning", lg)))
+        _say(
+            message(
+                "validate_invalid" if errors else "validate_valid",
+                lg,
+                errors=count_of(errors, "error", lg),
+                warnings=count_of(warnings, "warning", lg),
+            )
+        )
     raise typer.Exit(1 if errors else 0)
 
 
@@ -243,8 +263,9 @@ ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="table
 
 
 @app.command()
-def indicators(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"),
-               lang: LangOpt = None) -> None:
+def indicators(
+    format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"), lang: LangOpt = None
+) -> None:
     """List the plan's indicators: id, name, kind, target and what they count.
 
     \b
@@ -257,8 +278,9 @@ def indicators(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = P
 
 
 @app.command()
-def towns(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"),
-          lang: LangOpt = None) -> None:
+def towns(
+    format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("targets.yaml"), lang: LangOpt = None
+) -> None:
     """List the towns (区镇) with their aliases.
 
     report --town takes a name or an alias; imports turn aliases into the name.
@@ -275,8 +297,10 @@ def towns(format: ListFormatOpt = ListFormat.table, targets: TargetsOpt = Path("
 def _listing(what: str, format: ListFormat, targets: Path, lang: Lang | None) -> None:
     from ipdemo.render import listing
 
-    views = {"indicators": (listing.indicators_grid, listing.indicators_json),
-             "towns": (listing.towns_grid, listing.towns_json)}
+    views = {
+        "indicators": (listing.indicators_grid, listing.indicators_json),
+        "towns": (listing.towns_grid, listing.towns_json),
+    }
     grid_of, json_of = views[what]
     lg = _lang(lang)
     with user_errors(lg):
@@ -339,13 +363,40 @@ def _warn_invalid(data, lang: str, strict: bool) -> None:
 
 @app.command()
 def report(
-    phase: Annotated[Optional[int], typer.Option("--phase", "-p", help="Count from the plan start to the end of phase N (default: up to --as-of).", min=1)] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Window end YYYY-MM-DD (default: today, capped at the plan end); before the plan start: the baseline.")] = None,
-    town: Annotated[Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted (default: the whole district).")] = None,
-    by: Annotated[Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month (default: none).")] = None,
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, csv, json, html, xlsx or docx (the 自查报告); xlsx and docx need --output.")] = ReportFormat.table,
+    phase: Annotated[
+        Optional[int],
+        typer.Option(
+            "--phase", "-p", help="Count from the plan start to the end of phase N (default: up to --as-of).", min=1
+        ),
+    ] = None,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as-of",
+            help="Window end YYYY-MM-DD (default: today, capped at the plan end); before the plan start: the baseline.",
+        ),
+    ] = None,
+    town: Annotated[
+        Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted (default: the whole district).")
+    ] = None,
+    by: Annotated[
+        Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month (default: none).")
+    ] = None,
+    format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, markdown, csv, json, html, xlsx or docx (the 自查报告); xlsx and docx need --output.",
+        ),
+    ] = ReportFormat.table,
     output: OutputOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any ledger row is invalid (default: leave such rows out, with a warning).")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 1 if any ledger row is invalid (default: leave such rows out, with a warning)."
+        ),
+    ] = False,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -408,8 +459,9 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
             return
         _write(grids.to_markdown(main) + ("" if grid else report_render.tasks_markdown(progress, lang)), output, plan)
     elif format == ReportFormat.markdown:
-        text = f"# {report_render.title(progress, lang)}\n\n" + grids.to_markdown(main if grid else
-                                                                  grids.Grid(main.keys, main.header, main.rows))
+        text = f"# {report_render.title(progress, lang)}\n\n" + grids.to_markdown(
+            main if grid else grids.Grid(main.keys, main.header, main.rows)
+        )
         _write(text + ("" if grid else report_render.tasks_markdown(progress, lang)), output, plan)
     elif format == ReportFormat.csv:
         _write(grids.to_csv(grid or report_render.progress_csv_grid(progress)), output, plan)
@@ -437,7 +489,9 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         from ipdemo.data.store import atomic_write_bytes
         from ipdemo.render.docx import report_docx
 
-        atomic_write_bytes(output, report_docx(plan, data, progress, lang, town_rows=breakdown if by == By.town else None))
+        atomic_write_bytes(
+            output, report_docx(plan, data, progress, lang, town_rows=breakdown if by == By.town else None)
+        )
     else:
         from ipdemo.data.store import atomic_write_bytes
         from ipdemo.render.document import xlsx_bytes
@@ -446,15 +500,27 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         if grid is not None:
             sheets.append((grid.title, grid))
         sheets += report_render.task_sheets(progress, lang)
-        about = [(label("xlsx.plan", lang), plan.plan.name),
-                 (label("xlsx.window", lang), f"{progress.window.start} .. {progress.window.end}")]
+        about = [
+            (label("xlsx.plan", lang), plan.plan.name),
+            (label("xlsx.window", lang), f"{progress.window.start} .. {progress.window.end}"),
+        ]
         atomic_write_bytes(output, xlsx_bytes(sheets, about, label("xlsx.about_sheet", lang)))
 
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="New or empty folder for the data repository (created if missing).", file_okay=False)],
-    plan_from: Annotated[Optional[Path], typer.Option("--plan", help="Start from this targets.yaml (another district's or city's plan) instead of the shipped Wujiang plan.", exists=True, dir_okay=False)] = None,
+    folder: Annotated[
+        Path, typer.Argument(help="New or empty folder for the data repository (created if missing).", file_okay=False)
+    ],
+    plan_from: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plan",
+            help="Start from this targets.yaml (another district's or city's plan) instead of the shipped Wujiang plan.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     lang: LangOpt = None,
 ) -> None:
     """Create a fresh data repository: the shipped plan, empty ledgers with headers, CI and pre-commit files.
@@ -493,12 +559,31 @@ class SendTarget(str, Enum):  # group robots (notify.py)
 
 @app.command()
 def summary(
-    week: Annotated[Optional[str], typer.Option("--week", "-w", help="ISO week YYYY-Www (default: the last complete week, within the plan).")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Summarise the seven days ending on this date, YYYY-MM-DD (default: use --week).")] = None,
-    format: Annotated[SummaryFormat, typer.Option("--format", "-f", help="markdown, html (with charts) or text.")] = SummaryFormat.markdown,
+    week: Annotated[
+        Optional[str],
+        typer.Option("--week", "-w", help="ISO week YYYY-Www (default: the last complete week, within the plan)."),
+    ] = None,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option("--as-of", help="Summarise the seven days ending on this date, YYYY-MM-DD (default: use --week)."),
+    ] = None,
+    format: Annotated[
+        SummaryFormat, typer.Option("--format", "-f", help="markdown, html (with charts) or text.")
+    ] = SummaryFormat.markdown,
     output: OutputOpt = None,
-    send: Annotated[Optional[SendTarget], typer.Option("--send", help="Also post a short digest to a group robot (default: none): wecom (企业微信), dingtalk (钉钉) or feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written to --output (default 周报-YYYY-Www.EXT) first.")] = None,
-    link: Annotated[Optional[str], typer.Option("--link", help="With --send: the URL where the full summary is published (default: its file name).")] = None,
+    send: Annotated[
+        Optional[SendTarget],
+        typer.Option(
+            "--send",
+            help="Also post a short digest to a group robot (default: none): wecom (企业微信), dingtalk (钉钉) or feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written to --output (default 周报-YYYY-Www.EXT) first.",
+        ),
+    ] = None,
+    link: Annotated[
+        Optional[str],
+        typer.Option(
+            "--link", help="With --send: the URL where the full summary is published (default: its file name)."
+        ),
+    ] = None,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -552,8 +637,9 @@ def summary(
 SUMMARY_EXT = {"markdown": "md", "html": "html", "text": "txt"}
 
 
-def _send_summary(target: str, digest, text: str, output: Path | None, format: str, link: str | None,
-                  plan, lang: str) -> None:
+def _send_summary(
+    target: str, digest, text: str, output: Path | None, format: str, link: str | None, plan, lang: str
+) -> None:
     """--send: the full summary goes to disk first (--output, else 周报-YYYY-Www.EXT), then the
     short digest to the robot; a failure to deliver leaves the file and exits 1."""
     from ipdemo.data.ledger import display_path
@@ -568,15 +654,34 @@ def _send_summary(target: str, digest, text: str, output: Path | None, format: s
         _say(f"{label('cli.warning', lang)}: {problem.message(lang)}")
     full = link or path.name
     done = send(point, title(digest, lang), short_digest(digest, lang, full, target), cut_note(full, lang))
-    _say(message("summary_sent", lang, robot=ROBOTS[target].term, size=done.bytes,
-                 cut=message("summary_sent_cut", lang) if done.truncated else ""))
+    _say(
+        message(
+            "summary_sent",
+            lang,
+            robot=ROBOTS[target].term,
+            size=done.bytes,
+            cut=message("summary_sent_cut", lang) if done.truncated else "",
+        )
+    )
 
 
 @app.command()
 def archive(
-    output: Annotated[Path, typer.Argument(help="The zip to write, e.g. 归档.zip.", dir_okay=False, show_default=False)],
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Figures and file dates as of YYYY-MM-DD (default: today, capped at the plan end).")] = None,
-    personal: Annotated[bool, typer.Option("--personal", help="Keep personal fields (trainees' names, phones) in the ledgers (default: left out).")] = False,
+    output: Annotated[
+        Path, typer.Argument(help="The zip to write, e.g. 归档.zip.", dir_okay=False, show_default=False)
+    ],
+    as_of: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as-of", help="Figures and file dates as of YYYY-MM-DD (default: today, capped at the plan end)."
+        ),
+    ] = None,
+    personal: Annotated[
+        bool,
+        typer.Option(
+            "--personal", help="Keep personal fields (trainees' names, phones) in the ledgers (default: left out)."
+        ),
+    ] = False,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -613,23 +718,76 @@ def archive(
         for problem in result.warnings:
             _say(f"{label('cli.warning', lg)}: {problem.file}:{problem.line}: {problem.message(lg)}")
         write_archive(result, output)
-    _say(message("archive_written", lg, path=display_path(output), ledgers=result.count("ledger"),
-                 files=len({r["file"] for r in result.manifest if r["status"] == "file"}),
-                 references=result.count("reference"), missing=result.count("missing"), refused=result.count("refused")))
+    _say(
+        message(
+            "archive_written",
+            lg,
+            path=display_path(output),
+            ledgers=result.count("ledger"),
+            files=len({r["file"] for r in result.manifest if r["status"] == "file"}),
+            references=result.count("reference"),
+            missing=result.count("missing"),
+            refused=result.count("refused"),
+        )
+    )
 
 
 @app.command("import")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="Exports to import: CSV (UTF-8, GBK/GB18030, UTF-16), XLSX, XLS or an HTML table saved as .xls. Several files for one ledger are joined on its key.",
-                                                exists=True, dir_okay=False, readable=True, show_default=False)],
-    ledger: Annotated[Optional[str], typer.Option("--ledger", "-l", help="Target ledger (default: guessed from headers and file name).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="FIELD=VALUE: a constant column (e.g. --set owner=吴江某某科技有限公司); repeatable (default: none).")] = None,
-    exported_on: Annotated[Optional[str], typer.Option("--exported-on", help="The export's date, YYYY-MM-DD (default: from a title line, the file name, or the latest date in the file; a period such as 2023Q4 means its last day).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would be added and updated (old → new); write nothing (default: write).")] = False,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1). Default: write nothing if any row is invalid.")] = False,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Sheet name of a workbook (default: the first with a recognisable header).")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Force the CSV encoding (default: detected).")] = None,
-    format: Annotated[ImportFormat, typer.Option("--format", "-f", help="text, or json: one object with the counts (added, updated, rejected, …) and errors.")] = ImportFormat.text,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Exports to import: CSV (UTF-8, GBK/GB18030, UTF-16), XLSX, XLS or an HTML table saved as .xls. Several files for one ledger are joined on its key.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+        ),
+    ],
+    ledger: Annotated[
+        Optional[str],
+        typer.Option("--ledger", "-l", help="Target ledger (default: guessed from headers and file name)."),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--set",
+            help="FIELD=VALUE: a constant column (e.g. --set owner=吴江某某科技有限公司); repeatable (default: none).",
+        ),
+    ] = None,
+    exported_on: Annotated[
+        Optional[str],
+        typer.Option(
+            "--exported-on",
+            help="The export's date, YYYY-MM-DD (default: from a title line, the file name, or the latest date in the file; a period such as 2023Q4 means its last day).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", "-n", help="Show what would be added and updated (old → new); write nothing (default: write)."
+        ),
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1). Default: write nothing if any row is invalid.",
+        ),
+    ] = False,
+    sheet: Annotated[
+        Optional[str],
+        typer.Option("--sheet", help="Sheet name of a workbook (default: the first with a recognisable header)."),
+    ] = None,
+    encoding: Annotated[
+        Optional[str], typer.Option("--encoding", help="Force the CSV encoding (default: detected).")
+    ] = None,
+    format: Annotated[
+        ImportFormat,
+        typer.Option(
+            "--format", "-f", help="text, or json: one object with the counts (added, updated, rejected, …) and errors."
+        ),
+    ] = ImportFormat.text,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -655,8 +813,16 @@ def import_(
     lg = _lang(lang)
     with user_errors(lg):
         plan = _load(targets)
-        options = Options(ledger, sheet, encoding, _parse_sets(set_ or []), _parse_date(exported_on, "--exported-on"),
-                          dry_run, skip_invalid, lang=lg)
+        options = Options(
+            ledger,
+            sheet,
+            encoding,
+            _parse_sets(set_ or []),
+            _parse_date(exported_on, "--exported-on"),
+            dry_run,
+            skip_invalid,
+            lang=lg,
+        )
         try:
             with _busy(lg, files[0]):
                 results = import_files(plan, files, options)
@@ -737,15 +903,31 @@ def _show(grid, format: ListFormat, payload: dict) -> None:
 
 # Stand-ins for characters an output encoding may lack (GBK when output is redirected on
 # Chinese Windows, or PYTHONIOENCODING=gbk): ✓ has no GBK code, √ has.
-FALLBACK = {"✓": "√", "✔": "√", "✗": "×", "✘": "×", "•": "·", "→": "->", "≥": ">=", "≤": "<=",
-            "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "—": "-", "–": "-", "\u00a0": " "}
+FALLBACK = {
+    "✓": "√",
+    "✔": "√",
+    "✗": "×",
+    "✘": "×",
+    "•": "·",
+    "→": "->",
+    "≥": ">=",
+    "≤": "<=",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "…": "...",
+    "—": "-",
+    "–": "-",
+    "\u00a0": " ",
+}
 
 
 def _fallback(exc: UnicodeError):
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
     out = []
-    for ch in exc.object[exc.start:exc.end]:
+    for ch in exc.object[exc.start : exc.end]:
         alt = FALLBACK.get(ch, "?")
         try:
             alt.encode(exc.encoding)

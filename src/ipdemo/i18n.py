@@ -57,8 +57,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "unknown_town": (
         "未知区镇 {value!r}；最接近的有：{suggestions}（可在 targets.yaml 的 towns.aliases 中添加别名）",
-        "unknown town {value!r}; closest known: {suggestions} "
-        "(add an alias under towns in targets.yaml)",
+        "unknown town {value!r}; closest known: {suggestions} (add an alias under towns in targets.yaml)",
     ),
     "town_alias": (
         "区镇应写规范名称 {canonical!r}，而不是别名 {value!r}",
@@ -75,8 +74,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cnipa_type_mismatch": (
         "申请号 {value!r} 的类型位 {digit} 表示{number_label}，与专利类型“{type_label}”不符",
-        "application number {value!r} has type digit {digit} ({number_type}), "
-        "which disagrees with type {type!r}",
+        "application number {value!r} has type digit {digit} ({number_type}), which disagrees with type {type!r}",
     ),
     "bad_uscc": (
         "统一社会信用代码 {value!r} 格式不对：应为 18 位，由 0-9 和除 I、O、S、V、Z 外的大写字母组成",
@@ -84,8 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "uscc_check": (
         "统一社会信用代码 {value!r} 校验位应为 {expected}（早期部分代码如此，请核实）",
-        "credit code {value!r}: the check character should be {expected} "
-        "(some early codes fail this; please verify)",
+        "credit code {value!r}: the check character should be {expected} (some early codes fail this; please verify)",
     ),
     "bad_software_no": (
         "软著登记号 {value!r} 格式不对，应为 年份+SR+流水号（2019 年前 6 位，之后 7 位），如 2021SR0805085",
@@ -94,8 +91,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "bad_trademark_no": (
         "商标申请号 {value!r} 格式不对：应为数字，分割申请以 A 结尾，马德里国际注册以 G 开头",
-        "trademark number {value!r} is malformed: digits, a divisional ends in A, "
-        "a Madrid designation starts with G",
+        "trademark number {value!r} is malformed: digits, a divisional ends in A, a Madrid designation starts with G",
     ),
     "not_before": (
         "{field} {value} 早于 {other} {other_value}",
@@ -217,8 +213,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- targets.yaml ------------------------------------------------------------------
     "plan_missing": (
         "找不到 {path}。在项目目录中运行，或用 --targets 指定；ipdemo init DIR 可新建项目",
-        "{path} not found. Run in the project folder or pass --targets PATH; "
-        "ipdemo init DIR creates a project",
+        "{path} not found. Run in the project folder or pass --targets PATH; ipdemo init DIR creates a project",
     ),
     "yaml_syntax": ("YAML 语法错误：{reason}", "YAML syntax error: {reason}"),
     "yaml_tag": (
@@ -631,7 +626,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "stdout_failed": ("无法写入标准输出：{reason}", "cannot write to standard output: {reason}"),
     "os_failed": ("无法完成：{reason}{path}", "could not finish: {reason}{path}"),
-    "number_too_large": ("{value} 超出合理范围（上限 {limit}）", "{value} is beyond any plausible value (limit {limit})"),
+    "number_too_large": (
+        "{value} 超出合理范围（上限 {limit}）",
+        "{value} is beyond any plausible value (limit {limit})",
+    ),
     "text_too_long": (
         "文本长 {length} 个字符，超过该字段的上限 {limit}。请核对是否误把多个单元格粘在一起；确需更长，在 targets.yaml 中调大该字段的 max_length",
         "text is {length} characters long, over this field's limit of {limit}. Check that cells were not run together; "
@@ -697,7 +695,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan_pattern": ("{where}：{value!r} 格式不对（应匹配 {pattern}）", "{where}: {value!r} does not match {pattern}"),
     "plan_kind_needs": ("{where}：kind {kind} 需要 {missing}", "{where}: kind {kind} needs {missing}"),
     "plan_min_max": ("{where}：min {min} 大于 max {max}", "{where}: min {min} is greater than max {max}"),
-    "plan_measure_needs": ("{where}：aggregate {aggregate} 需要 {missing}", "{where}: aggregate {aggregate} needs {missing}"),
+    "plan_measure_needs": (
+        "{where}：aggregate {aggregate} 需要 {missing}",
+        "{where}: aggregate {aggregate} needs {missing}",
+    ),
     "plan_population": ("{where}：人口应大于 0", "{where}: a population must be greater than 0"),
     "plan_enum_needs_values": ("{where}：enum 类型的字段需要 values", "{where}: an enum needs `values`"),
     "plan_invalid": ("{where}：取值不符合要求（{type}）", "{where}: not a valid value ({type})"),
@@ -736,7 +737,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "area_unassigned_column": ("未划分{area}", "{area!c} unassigned"),
     "report_by_area": ("按{area}", "by {area}"),
     "report_area_count": ("（{count} 个{areas}）", " ({count} {areas})"),
-    "report_baseline_title": ("基期：计划开始（{start}）前，截至 {as_of}", "baseline before the plan starts ({start}), as of {as_of}"),
+    "report_baseline_title": (
+        "基期：计划开始（{start}）前，截至 {as_of}",
+        "baseline before the plan starts ({start}), as of {as_of}",
+    ),
     "milestone_done_before_start": (
         "{date} 已完成（计划开始前），计为完成；如应在计划期内完成，请核对日期",
         "done {date}, before the plan started: counted as done; check the date if it belongs in the plan period",
@@ -748,7 +752,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- rules ---
     "plan_unknown_rule": (
         "检查规则 {rule}（字段 {field}）不存在；可用的规则：{known}",
-        "the check rule {rule} (field {field}) does not exist; known rules: {known}"),
+        "the check rule {rule} (field {field}) does not exist; known rules: {known}",
+    ),
     # --- phase 3 ---
     "evidence_missing": (
         "佐证材料 {value!r} 不存在（记录 {key}）；请把文件放到佐证材料文件夹 {folders} 中，或改写为文号",
@@ -766,8 +771,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "wrote {path}: {ledgers} ledger{ledgers!p}, {files} evidence file{files!p}, {references} document reference{references!p}, {missing} missing, {refused} refused",
     ),
     "webhook_missing": (
-        "未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = \"…\"",
-        "no {robot} robot configured: set the environment variable {variable}, or write [{target}] webhook = \"…\" "
+        '未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = "…"',
+        'no {robot} robot configured: set the environment variable {variable}, or write [{target}] webhook = "…" '
         "in {file} beside targets.yaml",
     ),
     "webhook_bad_url": (
@@ -1019,7 +1024,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "  同一记录的重复行已合并（如同一人多日签到）：{n} 行",
         "  repeated rows of one record folded (e.g. one person signing on two days): {n} row{n!p}",
     ),
-    "imports.other_office": ("  其他专利局（WO/US/PCT 等）{n} 行未导入", "  other patent offices (WO/US/PCT…): {n} row{n!p} not imported"),
+    "imports.other_office": (
+        "  其他专利局（WO/US/PCT 等）{n} 行未导入",
+        "  other patent offices (WO/US/PCT…): {n} row{n!p} not imported",
+    ),
     "imports.unassigned": (
         "  区内但未写明区镇 {n} 行：已导入，计入全区合计，区镇待划分（未划分区镇）",
         "  inside the district with no town named: {n} row{n!p} imported, counted in district totals, town unassigned",
@@ -1032,11 +1040,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "  无法判断归属 {n} 行（正式导入时写入 *.unplaced.csv 供补全）",
         "  cannot be placed: {n} row{n!p} (a real import writes them to *.unplaced.csv to complete)",
     ),
-    "imports.skipped": ("  跳过表格中的非数据行 {n} 行：{items}", "  lines of the sheet that are not records skipped: {n} row{n!p}: {items}"),
+    "imports.skipped": (
+        "  跳过表格中的非数据行 {n} 行：{items}",
+        "  lines of the sheet that are not records skipped: {n} row{n!p}: {items}",
+    ),
     "imports.skipped_kind.total": ("合计行 {rows}", "totals {rows}"),
     "imports.skipped_kind.note": ("注释/来源说明 {rows}", "notes and sources {rows}"),
     "imports.skipped_kind.footer": ("签字/表尾 {rows}", "signatures and footer {rows}"),
-    "imports.kept": ("  较早的导出不覆盖较新的数据：{n} 个值保持不变", "  an older export does not overwrite newer data: {n} value{n!p} kept"),
+    "imports.kept": (
+        "  较早的导出不覆盖较新的数据：{n} 个值保持不变",
+        "  an older export does not overwrite newer data: {n} value{n!p} kept",
+    ),
     "imports.kept_guess": (
         "  （导出日期是推断的；若文件实际导出得更晚，请用 --exported-on 指明后重新导入）",
         "  (the export date was inferred; if the file is newer, import it again with --exported-on)",
@@ -1099,7 +1113,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "The Plan runs from {start} to {end} in {count} phase{count!p}: {phases}.",
     ),
     "docx.basic_plan_phase": ("{name}（{start}至{end}）", "{name} ({start} to {end})"),
-    "docx.basic_window": ("本报告统计区间为{start}至{end}{phase}，数据截至{end}。", "This report covers {start} to {end}{phase}."),
+    "docx.basic_window": (
+        "本报告统计区间为{start}至{end}{phase}，数据截至{end}。",
+        "This report covers {start} to {end}{phase}.",
+    ),
     "docx.basic_phase": ("（第{id}阶段：{name}）", " (phase {id}: {name})"),
     "docx.basic_sources": (
         "数据来源：{sources}台账。以上台账均经 ipdemo 逐条校验，未通过校验的记录不计入统计。",
@@ -1139,7 +1156,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "docx.towns_unassigned": (
         "；“{unassigned}”为尚未确定所属{area}的记录",
-        "; \"{unassigned}\" counts records whose {area} is not yet known",
+        '; "{unassigned}" counts records whose {area} is not yet known',
     ),
     "docx.towns_none": ("暂无可按{area}统计的指标。", "No indicator can be broken down by {area} yet."),
     "docx.tasks_intro": (
@@ -1168,10 +1185,19 @@ LABELS: dict[str, tuple[str, str]] = {
         "{name}: {actual} {unit} in {year} against {target} {unit}, {status}.",
     ),
     "docx.behind_plain": ("{name}{status}。", "{name}: {status}."),
-    "docx.missed": ("{name}要求于{due}前完成，目前尚未完成{towns}。", "{name} was due by {due} and is not done{towns}."),
+    "docx.missed": (
+        "{name}要求于{due}前完成，目前尚未完成{towns}。",
+        "{name} was due by {due} and is not done{towns}.",
+    ),
     "docx.missed_towns": ("（未完成：{towns}）", " (missing: {towns})"),
-    "docx.late": ("{name}要求于{due}前完成，实际于{done}完成，晚于要求时间。", "{name} was due by {due} and was done on {done}, late."),
-    "docx.task_overdue": ("{ref}“{title}”要求于{due}前完成，目前{status}。", "{ref} \"{title}\" was due by {due} and is {status}."),
+    "docx.late": (
+        "{name}要求于{due}前完成，实际于{done}完成，晚于要求时间。",
+        "{name} was due by {due} and was done on {done}, late.",
+    ),
+    "docx.task_overdue": (
+        "{ref}“{title}”要求于{due}前完成，目前{status}。",
+        '{ref} "{title}" was due by {due} and is {status}.',
+    ),
     "docx.invalid": (
         "共有{count}条记录未通过校验，未计入统计（{where}），需核实更正。",
         "Records that fail the checks are not counted: {count} ({where}).",
@@ -1187,7 +1213,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "{name}：距目标尚差{gap}{unit}，剩余{weeks}周，每周需完成{rate}{unit}。",
         "{name}: {gap} {unit} short of the target, weeks left: {weeks}; {rate} {unit} a week needed.",
     ),
-    "docx.next_item_done_due": ("{name}：已过要求完成时间，须尽快完成并补充佐证材料。", "{name}: past its due date; finish it and file the evidence."),
+    "docx.next_item_done_due": (
+        "{name}：已过要求完成时间，须尽快完成并补充佐证材料。",
+        "{name}: past its due date; finish it and file the evidence.",
+    ),
     "docx.next_none": (
         "各项指标进度正常，下一步将继续按《计划》推进各项工作，巩固示范创建成果。",
         "Every indicator is on schedule; work continues as the Plan sets out.",
@@ -1232,7 +1261,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "digest.cut": ("……（内容过长已截断，{full}）", "… (cut to fit; {full})"),
     "robot_reason.deadline": ("{seconds} 秒内没有收到完整的答复", "no complete answer within {seconds} s"),
     "robot_reason.too_large": ("答复超过 {limit} MB，未读完", "the answer is over {limit} MB"),
-    "robot_reason.unreadable": ("答复（{status}）不是机器人的答复格式：{said}", "the answer ({status}) is not the robot's: {said}"),
+    "robot_reason.unreadable": (
+        "答复（{status}）不是机器人的答复格式：{said}",
+        "the answer ({status}) is not the robot's: {said}",
+    ),
     # --- the archive (deliver/archive.py): names inside the zip -----------------------------------
     "archive.report_file": ("自查报告.docx", "self-inspection-report.docx"),
     "archive.ledgers_folder": ("台账", "ledgers"),
@@ -1250,7 +1282,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "plan_bound.ge": ("大于或等于", "greater than or equal to"),
     "plan_bound.lt": ("小于", "less than"),
     "plan_bound.le": ("小于或等于", "less than or equal to"),
-    "plan_type.finite_number": ("有限的数字（不能是 .inf、.nan 或超出范围的数）", "a finite number (not .inf, .nan or out of range)"),
+    "plan_type.finite_number": (
+        "有限的数字（不能是 .inf、.nan 或超出范围的数）",
+        "a finite number (not .inf, .nan or out of range)",
+    ),
 }
 
 # Counted nouns: Chinese takes a measure word, English a plural s ("1 error", "2 errors").

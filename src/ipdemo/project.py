@@ -24,6 +24,7 @@ repos:
         files: ^(targets\\.yaml|data/.*\\.csv)$
 """
 
+
 def init_project(folder: Path, plan_from: Path | None = None, lang: str = "zh") -> list[Path]:
     """Create the project in `folder` (new or empty) for the shipped plan, or for the plan in
     `plan_from` (another district's or city's targets.yaml: checked before anything is
@@ -47,8 +48,9 @@ def init_project(folder: Path, plan_from: Path | None = None, lang: str = "zh") 
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
     plan = load_plan(folder / "targets.yaml")
-    readme = label("init.readme", lang, plan=localized(plan.plan.name, plan.plan.name_en, lang),
-                   areas=plan.words(lang).areas)
+    readme = label(
+        "init.readme", lang, plan=localized(plan.plan.name, plan.plan.name_en, lang), areas=plan.words(lang).areas
+    )
     files[folder / "README.md"] = readme.encode("utf-8")
     atomic_write_bytes(folder / "README.md", files[folder / "README.md"])
     plan.data_dir.mkdir(parents=True, exist_ok=True)

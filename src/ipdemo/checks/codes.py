@@ -13,8 +13,7 @@ import numpy as np
 # international applications entering the Chinese national phase, 8 for an invention and 9 for a
 # utility model. Both forms of the number use the same digits (ZC 0006-2003 for the 12-digit
 # form; the 8-digit form before it: 03819495.3 is a 2003 PCT invention entry, type digit 8).
-CNIPA_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention",
-                     "9": "utility_model"}
+CNIPA_TYPE_DIGITS = {"1": "invention", "2": "utility_model", "3": "design", "8": "invention", "9": "utility_model"}
 _TYPES = "".join(CNIPA_TYPE_DIGITS)
 CNIPA_NEW = rf"^[0-9]{{4}}[{_TYPES}][0-9]{{7}}\.[0-9X]$"  # since 2003-10: YYYY T NNNNNNN . C
 CNIPA_OLD = rf"^[0-9]{{2}}[{_TYPES}][0-9]{{5}}\.[0-9X]$"  # before: YY T NNNNN . C

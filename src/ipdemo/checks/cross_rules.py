@@ -86,12 +86,14 @@ class CrossRule:
 
 # --- not_before: a date not before another (granted after filed) ---------------------------------
 
+
 def _not_before(pair: Pair) -> Broken:
     a, b = pair.first, pair.second
     mask = (fields.parse_iso_dates(a) < fields.parse_iso_dates(b)).to_numpy(dtype=bool)
     check = pair.check
-    return Broken(mask, lambda i: {"field": check.field, "value": a.iloc[i], "other": check.other,
-                                   "other_value": b.iloc[i]})
+    return Broken(
+        mask, lambda i: {"field": check.field, "value": a.iloc[i], "other": check.other, "other_value": b.iloc[i]}
+    )
 
 
 def _screen_not_before(pair: ScreenPair) -> np.ndarray | None:
@@ -103,6 +105,7 @@ def _screen_not_before(pair: ScreenPair) -> np.ndarray | None:
 
 # --- cnipa_type: the patent type a CNIPA number's type digit implies -----------------------------
 
+
 def _cnipa_type(pair: Pair) -> Broken:
     a, b = pair.first, pair.second
     digit = fields.cnipa_type_digit(a)
@@ -111,10 +114,17 @@ def _cnipa_type(pair: Pair) -> Broken:
     stated = b.isin(list(dict.fromkeys(CNIPA_TYPE_DIGITS.values())))
     mask = (implied.notna() & stated & (implied != b)).to_numpy(dtype=bool)
     words = _type_words(pair.spec, pair.check.other)
-    return Broken(mask, lambda i: {
-        "value": a.iloc[i], "digit": digit.iloc[i], "number_type": implied.iloc[i],
-        "number_label": words.get(implied.iloc[i], implied.iloc[i]), "type": b.iloc[i],
-        "type_label": words.get(b.iloc[i], b.iloc[i])})
+    return Broken(
+        mask,
+        lambda i: {
+            "value": a.iloc[i],
+            "digit": digit.iloc[i],
+            "number_type": implied.iloc[i],
+            "number_label": words.get(implied.iloc[i], implied.iloc[i]),
+            "type": b.iloc[i],
+            "type_label": words.get(b.iloc[i], b.iloc[i]),
+        },
+    )
 
 
 def _type_words(spec: LedgerSpec, field: str) -> dict[str, str]:

@@ -145,8 +145,10 @@ def classify(rules: Rules, value: str) -> Verdict:
     lexical = rules.root.joinpath(*parts)
     if any(lexical == p or p in lexical.parents for p in rules.protected):
         return Verdict(REFUSED, reason="protected")
-    folder = next((f for f in rules.folders if relative.parts[:len(f.parts)] == f.parts
-                   and len(relative.parts) > len(f.parts)), None)
+    folder = next(
+        (f for f in rules.folders if relative.parts[: len(f.parts)] == f.parts and len(relative.parts) > len(f.parts)),
+        None,
+    )
     if folder is None:
         return Verdict(REFUSED, reason="not_in_folder")
     try:
@@ -190,8 +192,11 @@ def evidence_ledgers(plan: Plan) -> list[str]:
     evidence field (the enterprise register's `evidence` names an import source, not a document:
     it is not counted)."""
     counted = {m.ledger for ind in plan.indicators for m in ind.measures} | {name for name, _ in plan.task_fields}
-    return [name for name, spec in plan.ledgers.items()
-            if name in counted and any(f in spec.fields for f in EVIDENCE_FIELDS)]
+    return [
+        name
+        for name, spec in plan.ledgers.items()
+        if name in counted and any(f in spec.fields for f in EVIDENCE_FIELDS)
+    ]
 
 
 def evidence_refs(plan: Plan, ledgers: list[str] | None = None, rules: Rules | None = None) -> list[EvidenceRef]:
@@ -211,8 +216,21 @@ def evidence_refs(plan: Plan, ledgers: list[str] | None = None, rules: Rules | N
             for fname in EVIDENCE_FIELDS:
                 for value in _values(row.get(fname)):
                     v = classify(rules, value)
-                    out.append(EvidenceRef(name, int(line), key, fname, value, v.status, indicators,
-                                           v.path, v.reason, v.relative, v.identity))
+                    out.append(
+                        EvidenceRef(
+                            name,
+                            int(line),
+                            key,
+                            fname,
+                            value,
+                            v.status,
+                            indicators,
+                            v.path,
+                            v.reason,
+                            v.relative,
+                            v.identity,
+                        )
+                    )
     return _git_ignored(rules, out)
 
 
@@ -225,8 +243,12 @@ def _git_ignored(rules: Rules, refs: list[EvidenceRef]) -> list[EvidenceRef]:
     ignored = _ask_git(rules.root, [p.relative_to(rules.root).as_posix() for p in files])
     if not ignored:
         return refs
-    return [EvidenceRef(r.ledger, r.line, r.key, r.field, r.value, REFUSED, r.indicators, None, "ignored", r.relative)
-            if r.path is not None and r.path.relative_to(rules.root).as_posix() in ignored else r for r in refs]
+    return [
+        EvidenceRef(r.ledger, r.line, r.key, r.field, r.value, REFUSED, r.indicators, None, "ignored", r.relative)
+        if r.path is not None and r.path.relative_to(rules.root).as_posix() in ignored
+        else r
+        for r in refs
+    ]
 
 
 def _ask_git(root: Path, paths: list[str]) -> set[str]:
@@ -235,9 +257,14 @@ def _ask_git(root: Path, paths: list[str]) -> set[str]:
         return set()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     try:
-        done = subprocess.run([git, "-C", str(root), "check-ignore", "-z", "--stdin"],
-                              input="".join(p + "\0" for p in paths).encode("utf-8", "surrogateescape"),
-                              capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False)
+        done = subprocess.run(
+            [git, "-C", str(root), "check-ignore", "-z", "--stdin"],
+            input="".join(p + "\0" for p in paths).encode("utf-8", "surrogateescape"),
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            env=env,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return set()
     if done.returncode not in (0, 1):  # 128: not a work tree
@@ -270,14 +297,21 @@ def evidence_problems(plan: Plan, ledgers: list[str] | None = None, guarded: Ite
     """Warnings for `validate`: every evidence value that names a file the archive will not hold
     (refused or missing), with the ledger's line, field, and how to fix it."""
     rules = Rules.of(plan, guarded)
-    return [problem(plan, rules, ref) for ref in evidence_refs(plan, ledgers, rules)
-            if ref.status in (MISSING, REFUSED)]
+    return [
+        problem(plan, rules, ref) for ref in evidence_refs(plan, ledgers, rules) if ref.status in (MISSING, REFUSED)
+    ]
 
 
 def problem(plan: Plan, rules: Rules, ref: EvidenceRef) -> Problem:
     code = REFUSALS[ref.reason] if ref.status == REFUSED else "evidence_missing"
-    return Problem(display_path(plan.ledger_path(ref.ledger)), ref.line, ref.field, code, "warning",
-                   {"value": ref.value, "key": ref.key, "folders": rules.shown_folders()})
+    return Problem(
+        display_path(plan.ledger_path(ref.ledger)),
+        ref.line,
+        ref.field,
+        code,
+        "warning",
+        {"value": ref.value, "key": ref.key, "folders": rules.shown_folders()},
+    )
 
 
 def stored_ledger(plan: Plan, name: str):

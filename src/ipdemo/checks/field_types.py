@@ -90,58 +90,137 @@ TEXT_MESSAGES = ("bad_text", "text_xml_char", "text_too_long")
 def _free_text(name: str, max_length: int) -> FieldType:
     """A kind of free text, kept as written (only trimmed, invisible characters removed), with
     its own default length: a title is short, a list of co-applicants' names longer, a remark longest."""
-    return FieldType(name, normalise=fields.normalise_text, check=fields.check_text, messages=TEXT_MESSAGES,
-                     screen=screen.screen_text, max_length=max_length)
+    return FieldType(
+        name,
+        normalise=fields.normalise_text,
+        check=fields.check_text,
+        messages=TEXT_MESSAGES,
+        screen=screen.screen_text,
+        max_length=max_length,
+    )
 
 
 FIELD_TYPES: dict[str, FieldType] = {
     # Free text, by kind; each default can be changed per field (`max_length` in targets.yaml).
     "text": _free_text("text", fields.MAX_TEXT),  # any other text (a status as written, a phone)
-    "title": _free_text("title", 200),  # a patent's or software's title, an event's name (CNIPA: 25 characters, 40 at most)
+    "title": _free_text(
+        "title", 200
+    ),  # a patent's or software's title, an event's name (CNIPA: 25 characters, 40 at most)
     "name": _free_text("name", 500),  # organisations and people, co-applicants included (…; …)
     "address": _free_text("address", 500),  # an applicant's address, co-applicants' included
     "remark": _free_text("remark", fields.MAX_TEXT),  # what was done, notes
     "id": FieldType(
-        "id", normalise=fields.normalise_nfkc, check=fields.check_text, messages=TEXT_MESSAGES,
-        screen=screen.screen_text, identifier=True, max_length=200),
+        "id",
+        normalise=fields.normalise_nfkc,
+        check=fields.check_text,
+        messages=TEXT_MESSAGES,
+        screen=screen.screen_text,
+        identifier=True,
+        max_length=200,
+    ),
     "date": FieldType(
-        "date", normalise=fields.normalise_date, check=fields.check_date,
+        "date",
+        normalise=fields.normalise_date,
+        check=fields.check_date,
         messages=("bad_date", "date_out_of_range", "date_in_future"),
-        screen=screen.screen_date, params=fields.date_params, screen_rejects_edges=True),
+        screen=screen.screen_date,
+        params=fields.date_params,
+        screen_rejects_edges=True,
+    ),
     "town": FieldType(
-        "town", normalise=fields.normalise_nfkc, check=fields.check_town,
-        messages=("town_alias", "unknown_town"), screen=screen.screen_town, params=fields.town_params,
-        spellings=fields.town_spellings, empty_code="town_unassigned", screen_rejects_edges=True),
+        "town",
+        normalise=fields.normalise_nfkc,
+        check=fields.check_town,
+        messages=("town_alias", "unknown_town"),
+        screen=screen.screen_town,
+        params=fields.town_params,
+        spellings=fields.town_spellings,
+        empty_code="town_unassigned",
+        screen_rejects_edges=True,
+    ),
     "enum": FieldType(
-        "enum", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=fields.ENUM_CODES,
-        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings, screen_rejects_edges=True),
+        "enum",
+        normalise=fields.normalise_nfkc,
+        check=fields.check_enum,
+        messages=fields.ENUM_CODES,
+        screen=screen.screen_enum,
+        params=fields.enum_params,
+        spellings=fields.enum_spellings,
+        screen_rejects_edges=True,
+    ),
     # `type: task` is loaded as an enum of the plan's task ids (plan/model.py); a spec made
     # directly with it is one too.
     "task": FieldType(
-        "task", normalise=fields.normalise_nfkc, check=fields.check_enum, messages=fields.ENUM_CODES,
-        screen=screen.screen_enum, params=fields.enum_params, spellings=fields.enum_spellings, screen_rejects_edges=True),
+        "task",
+        normalise=fields.normalise_nfkc,
+        check=fields.check_enum,
+        messages=fields.ENUM_CODES,
+        screen=screen.screen_enum,
+        params=fields.enum_params,
+        spellings=fields.enum_spellings,
+        screen_rejects_edges=True,
+    ),
     "integer": FieldType(
-        "integer", normalise=fields.normalise_integer, check=fields.check_integer,
-        messages=("bad_integer", "number_too_large"), screen=screen.screen_integer, screen_rejects_edges=True),
+        "integer",
+        normalise=fields.normalise_integer,
+        check=fields.check_integer,
+        messages=("bad_integer", "number_too_large"),
+        screen=screen.screen_integer,
+        screen_rejects_edges=True,
+    ),
     "decimal": FieldType(
-        "decimal", normalise=fields.normalise_decimal, check=fields.check_decimal,
-        messages=("bad_number", "negative", "number_too_large"), screen=screen.screen_decimal),
+        "decimal",
+        normalise=fields.normalise_decimal,
+        check=fields.check_decimal,
+        messages=("bad_number", "negative", "number_too_large"),
+        screen=screen.screen_decimal,
+    ),
     "nice_class": FieldType(
-        "nice_class", normalise=fields.normalise_nice_class, check=fields.check_nice_class,
-        messages=("bad_nice_class",), screen=screen.screen_nice_class, screen_rejects_edges=True,
-        key_codes=screen.digit_key_codes, cell_values=fields.nice_class_lists),
+        "nice_class",
+        normalise=fields.normalise_nice_class,
+        check=fields.check_nice_class,
+        messages=("bad_nice_class",),
+        screen=screen.screen_nice_class,
+        screen_rejects_edges=True,
+        key_codes=screen.digit_key_codes,
+        cell_values=fields.nice_class_lists,
+    ),
     "cnipa_application_no": FieldType(
-        "cnipa_application_no", normalise=fields.normalise_cnipa, check=fields.check_cnipa,
-        messages=("bad_cnipa_no", "cnipa_check"), screen=screen.screen_cnipa, identifier=True, screen_rejects_edges=True,
-        key_codes=screen.cnipa_key_codes),
+        "cnipa_application_no",
+        normalise=fields.normalise_cnipa,
+        check=fields.check_cnipa,
+        messages=("bad_cnipa_no", "cnipa_check"),
+        screen=screen.screen_cnipa,
+        identifier=True,
+        screen_rejects_edges=True,
+        key_codes=screen.cnipa_key_codes,
+    ),
     "uscc": FieldType(
-        "uscc", normalise=fields.normalise_code, check=fields.check_uscc,
-        messages=("bad_uscc", "uscc_check"), screen=screen.screen_uscc, identifier=True, screen_rejects_edges=True),
+        "uscc",
+        normalise=fields.normalise_code,
+        check=fields.check_uscc,
+        messages=("bad_uscc", "uscc_check"),
+        screen=screen.screen_uscc,
+        identifier=True,
+        screen_rejects_edges=True,
+    ),
     "software_copyright_no": FieldType(
-        "software_copyright_no", normalise=fields.normalise_code, check=fields.check_software_no,
-        messages=("bad_software_no",), screen=screen.screen_software_no, identifier=True, screen_rejects_edges=True),
+        "software_copyright_no",
+        normalise=fields.normalise_code,
+        check=fields.check_software_no,
+        messages=("bad_software_no",),
+        screen=screen.screen_software_no,
+        identifier=True,
+        screen_rejects_edges=True,
+    ),
     "trademark_no": FieldType(
-        "trademark_no", normalise=fields.normalise_trademark, check=fields.check_trademark_no,
-        messages=("bad_trademark_no",), screen=screen.screen_trademark_no, identifier=True, screen_rejects_edges=True,
-        key_codes=screen.trademark_key_codes),
+        "trademark_no",
+        normalise=fields.normalise_trademark,
+        check=fields.check_trademark_no,
+        messages=("bad_trademark_no",),
+        screen=screen.screen_trademark_no,
+        identifier=True,
+        screen_rejects_edges=True,
+        key_codes=screen.trademark_key_codes,
+    ),
 }

@@ -87,6 +87,7 @@ class Normalised:
 
 # --- identifier arithmetic on pandas columns ---------------------------------------------------
 
+
 def _ascii_matrix(values: pd.Series, width: int) -> np.ndarray:
     """Equal-length ASCII values as an (n, width) uint8 matrix, read from Arrow's buffers."""
     rows, matrix = Column(values).fixed(width)
@@ -126,6 +127,7 @@ def uscc_check_char(bodies: pd.Series) -> np.ndarray:
 
 # --- checks: (stripped non-empty values, field) → Findings ----------------------------------------
 
+
 def check_cnipa(values: pd.Series, field: FieldContext) -> list[Finding]:
     import pandas as pd
 
@@ -157,8 +159,10 @@ def check_uscc(values: pd.Series, field: FieldContext) -> list[Finding]:
         expected[shaped] = uscc_check_char(values[shaped].str.slice(0, 17))
     wrong = shaped & (values.str.slice(-1).to_numpy(dtype=object) != expected.to_numpy())
     # A check mismatch is only a warning: some legally issued early codes fail it.
-    return [Finding(~shaped, "bad_uscc"),
-            Finding(wrong, "uscc_check", severity="warning", extra={"expected": expected})]
+    return [
+        Finding(~shaped, "bad_uscc"),
+        Finding(wrong, "uscc_check", severity="warning", extra={"expected": expected}),
+    ]
 
 
 def check_software_no(values: pd.Series, field: FieldContext) -> list[Finding]:
@@ -237,7 +241,9 @@ def check_date(values: pd.Series, field: FieldContext) -> list[Finding]:
     parsed = parse_iso_dates(values)
     bounds = field.plan.dates
     bad = parsed.isna().to_numpy(dtype=bool)
-    out_of_range = (~bad) & ~parsed.between(pd.Timestamp(bounds.earliest), pd.Timestamp(bounds.latest)).to_numpy(dtype=bool)
+    out_of_range = (~bad) & ~parsed.between(pd.Timestamp(bounds.earliest), pd.Timestamp(bounds.latest)).to_numpy(
+        dtype=bool
+    )
     # Filing, grant, registration, issue, event dates cannot lie ahead: an error. Fields that may
     # (expiry, term end) say `future: true` in targets.yaml.
     ahead = (parsed > pd.Timestamp(field.today)).to_numpy(dtype=bool)
@@ -269,8 +275,7 @@ def check_town(values: pd.Series, field: FieldContext) -> list[Finding]:
         odd = values[~canonical]
         resolved[~canonical] = odd.map({v: index.canonical(v) for v in odd.unique()}).to_numpy(dtype=object)
     alias = ~canonical & resolved.notna().to_numpy(dtype=bool)
-    return [Finding(alias, "town_alias", extra={"canonical": resolved}),
-            Finding(~canonical & ~alias, "unknown_town")]
+    return [Finding(alias, "town_alias", extra={"canonical": resolved}), Finding(~canonical & ~alias, "unknown_town")]
 
 
 def check_text(values: pd.Series, field: FieldContext) -> list[Finding]:
@@ -281,10 +286,15 @@ def check_text(values: pd.Series, field: FieldContext) -> list[Finding]:
     length = values.str.len()
     limit = field.max_length
     long = (length > limit).to_numpy(dtype=bool)
-    return [Finding(values.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool), "bad_text"),
-            _xml_chars(values),
-            Finding(long, "text_too_long", extra={"length": length.map("{:,}".format),
-                                                  "limit": pd.Series(f"{limit:,}", index=values.index)})]
+    return [
+        Finding(values.str.contains(CONTROL_CHARS, regex=True).to_numpy(dtype=bool), "bad_text"),
+        _xml_chars(values),
+        Finding(
+            long,
+            "text_too_long",
+            extra={"length": length.map("{:,}".format), "limit": pd.Series(f"{limit:,}", index=values.index)},
+        ),
+    ]
 
 
 def _xml_chars(values: pd.Series) -> Finding:
@@ -303,6 +313,7 @@ def _xml_chars(values: pd.Series) -> Finding:
 
 
 # --- message parameters beyond the value: (code, value, field) → params ---------------------------
+
 
 def date_params(code: str, value: str, field: FieldContext) -> dict[str, object]:
     if code != "date_out_of_range":
@@ -328,6 +339,7 @@ def town_params(code: str, value: str, field: FieldContext) -> dict[str, object]
 
 
 # --- normalisers: (incoming values, field) → Normalised ------------------------------------------
+
 
 def nfkc(values: pd.Series) -> pd.Series:
     """Full-width → half-width, NBSP → space, zero-width characters removed, trimmed.
@@ -458,8 +470,7 @@ def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
     if isinstance(found, pa.ChunkedArray):
         found = found.combine_chunks()
     valid = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    out = {f.name: pd.Series(found.field(f.name), dtype="str", index=values.index)
-           for f in found.type}
+    out = {f.name: pd.Series(found.field(f.name), dtype="str", index=values.index) for f in found.type}
     frame = pd.DataFrame(out, index=values.index)
     frame["_ok"] = valid
     return frame
@@ -538,6 +549,7 @@ def normalise_nice_class(values: pd.Series, field: FieldContext) -> Normalised:
 
 
 # --- spellings: folded spelling → canonical value (the import maps each distinct value) ----------
+
 
 def enum_spellings(field: FieldContext) -> dict[str, str]:
     table: dict[str, str] = {}

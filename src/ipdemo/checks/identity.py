@@ -127,7 +127,9 @@ def _fold_placeholders(result: Linked, incoming: pd.DataFrame, key: str) -> None
     import pandas as pd
 
     keys = incoming[key].to_numpy(dtype=object)
-    repeated = pd.Series(keys).str.startswith(AUTO).to_numpy(dtype=bool) & pd.Series(keys).duplicated(keep=False).to_numpy()
+    repeated = (
+        pd.Series(keys).str.startswith(AUTO).to_numpy(dtype=bool) & pd.Series(keys).duplicated(keep=False).to_numpy()
+    )
     result.incoming = incoming.reset_index(drop=True)
     if not repeated.any():
         return

@@ -41,12 +41,14 @@ class _Found:
         rows = np.flatnonzero(mask)
         if severity == "error":
             self.invalid[rows] = True
-        self.problems.extend(Problem(self.shown, int(self.lines[i]), fname, code, severity, params(int(i)))
-                             for i in rows)
+        self.problems.extend(
+            Problem(self.shown, int(self.lines[i]), fname, code, severity, params(int(i))) for i in rows
+        )
 
 
-def row_checks(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndarray, shown: str
-               ) -> tuple[list[Problem], np.ndarray]:
+def row_checks(
+    plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndarray, shown: str
+) -> tuple[list[Problem], np.ndarray]:
     """The field and cross-field checks of every row given, worded for the user."""
     found = _Found(shown, lines, np.zeros(len(frame), dtype=bool))
     stripped = {f: frame[f].str.strip() for f in spec.fields if f in frame.columns}
@@ -58,8 +60,9 @@ def row_checks(plan: Plan, spec: LedgerSpec, frame: pd.DataFrame, lines: np.ndar
     return found.problems, found.invalid
 
 
-def _field_checks(found: _Found, field: FieldContext, fname: str, required: bool, column: pd.Series,
-                  values: pd.Series) -> None:
+def _field_checks(
+    found: _Found, field: FieldContext, fname: str, required: bool, column: pd.Series, values: pd.Series
+) -> None:
     """One field's checks: empty values, then its type's checks on the rest (values: stripped)."""
     ftype = FIELD_TYPES[field.spec.type]
     empty = (values == "").to_numpy(dtype=bool)
@@ -96,8 +99,9 @@ def _findings(ftype: FieldType, field: FieldContext, values: pd.Series) -> list[
     return [fields.Finding(damaged, "excel_scientific"), *rest]
 
 
-def _params(ftype: FieldType, field: FieldContext, column: pd.Series, finding: fields.Finding,
-            positions: np.ndarray) -> Params:
+def _params(
+    ftype: FieldType, field: FieldContext, column: pd.Series, finding: fields.Finding, positions: np.ndarray
+) -> Params:
     """Message parameters for row i (a position in the whole frame)."""
     where = {int(p): k for k, p in enumerate(positions)}
 
@@ -114,8 +118,9 @@ def _params(ftype: FieldType, field: FieldContext, column: pd.Series, finding: f
     return params
 
 
-def _cross_checks(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str,
-                  invalid: np.ndarray) -> list[Problem]:
+def _cross_checks(
+    spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str, invalid: np.ndarray
+) -> list[Problem]:
     """The plan's cross-field checks, each worded by its entry in cross_rules.CROSS_RULES."""
     problems: list[Problem] = []
     for check in spec.checks:
@@ -131,8 +136,9 @@ def _cross_checks(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndar
     return problems
 
 
-def duplicate_keys(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str,
-                    invalid: np.ndarray) -> list[Problem]:
+def duplicate_keys(
+    spec: LedgerSpec, values: dict[str, pd.Series], lines: np.ndarray, shown: str, invalid: np.ndarray
+) -> list[Problem]:
     keys = pd.DataFrame({k: values[k] for k in spec.key})
     dup = keys.duplicated(keep=False).to_numpy(dtype=bool) & (keys != "").all(axis=1).to_numpy()
     if not dup.any():
@@ -145,6 +151,14 @@ def duplicate_keys(spec: LedgerSpec, values: dict[str, pd.Series], lines: np.nda
         for i in rows:
             other = next(j for j in rows if j != i)
             invalid[i] = True
-            problems.append(Problem(shown, int(lines[i]), spec.key[0], "duplicate_key", "error", {
-                "key": "/".join(key), "other_line": int(lines[other])}))
+            problems.append(
+                Problem(
+                    shown,
+                    int(lines[i]),
+                    spec.key[0],
+                    "duplicate_key",
+                    "error",
+                    {"key": "/".join(key), "other_line": int(lines[other])},
+                )
+            )
     return problems

@@ -87,7 +87,7 @@ class Column:
         if len(rows):
             # reduceat sums from one start to the next (the last to the end of what it is given);
             # empty values are left out, as reduceat would give them their neighbour's byte.
-            out[rows] = np.add.reduceat(byte_mask[:self.span[1]], self.start[rows], dtype=np.int64)
+            out[rows] = np.add.reduceat(byte_mask[: self.span[1]], self.start[rows], dtype=np.int64)
         return out
 
     def rows_with(self, byte_mask: np.ndarray) -> np.ndarray:
@@ -133,8 +133,9 @@ class Column:
 
 # Every non-ASCII character Python's str.strip or Arrow's utf8_trim_whitespace removes
 # (tests/test_screen.py checks this list against both, over all of Unicode).
-WHITESPACE = "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-             "\u2028\u2029\u202f\u205f\u3000"
+WHITESPACE = (
+    "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _WS_BYTES = [c.encode() for c in WHITESPACE]
 _WS_2 = np.array([int.from_bytes(b, "big") for b in _WS_BYTES if len(b) == 2])
 _WS_3 = np.array([int.from_bytes(b, "big") for b in _WS_BYTES if len(b) == 3])
@@ -207,7 +208,7 @@ def month_starts(first: int, last: int) -> np.ndarray:
     leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
     starts = new_year[:, None] + _MONTH_OFFSETS[None, :] + (leap[:, None] & (np.arange(12) >= 2))
     starts.flags.writeable = False  # shared by every call with the same years
-    return starts.ravel()[:(last - first + 1) * 12 + 1]
+    return starts.ravel()[: (last - first + 1) * 12 + 1]
 
 
 def day_numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -282,7 +283,7 @@ def screen_cnipa(col: Column, field: FieldContext) -> Screened:
 # CNIPA numbers as int64 codes: the 12 (or 8) digits, then the check character (0-9, X as 10);
 # old 8-digit numbers above every new one.
 _CHECK_VALUE = np.full(256, -1, dtype=np.int64)
-_CHECK_VALUE[_DIGIT_LO:_DIGIT_HI + 1] = np.arange(10)
+_CHECK_VALUE[_DIGIT_LO : _DIGIT_HI + 1] = np.arange(10)
 _CHECK_VALUE[ord("X")] = 10
 _OLD_NUMBERS_FROM = 10**12 * 11
 
@@ -450,7 +451,7 @@ def members(col: Column, allowed: list[str]) -> np.ndarray:
 
 def _noncharacters(col: Column) -> np.ndarray:
     """Rows holding U+FFFE or U+FFFF (UTF-8 EF BF BE, EF BF BF), which XML cannot hold."""
-    data = col.data[col.span[0]:col.span[1]]
+    data = col.data[col.span[0] : col.span[1]]
     if len(data) < 3:
         return np.zeros(col.n, dtype=bool)
     lead = np.flatnonzero(data[:-2] == 0xEF)
@@ -463,7 +464,7 @@ def _noncharacters(col: Column) -> np.ndarray:
 
 
 def _control(col: Column) -> np.ndarray:
-    data = col.data[col.span[0]:col.span[1]]
+    data = col.data[col.span[0] : col.span[1]]
     if not len(data) or (data.min() >= 0x20 and not (data == 0x7F).any()):  # the usual answer, fast
         return np.zeros(col.n, dtype=bool)
     data = col.data

@@ -82,8 +82,7 @@ def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> Ledge
     spec = plan.ledgers[name]
     if data is None and not path.exists():
         empty = Table(path, list(spec.fields), _empty_table(spec), np.array([], dtype=np.int64))
-        problem = Problem(display_path(path), None, None, "ledger_missing",
-                          params={"path": display_path(path)})
+        problem = Problem(display_path(path), None, None, "ledger_missing", params={"path": display_path(path)})
         return LedgerCheck(name, empty, [problem], np.zeros(0, dtype=bool))
     try:
         table = read_table(path, data=data)
@@ -105,13 +104,19 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     if table.header:
         for column in table.header:
             if column not in spec.fields:
-                problems.append(Problem(shown, 1, column, "unknown_column", "warning",
-                                        {"column": column}))
+                problems.append(Problem(shown, 1, column, "unknown_column", "warning", {"column": column}))
         for fname, fspec in spec.fields.items():
             if fname not in table.header:
-                problems.append(Problem(shown, 1, fname, "missing_column",
-                                        "error" if fspec.required is True or fname in spec.key else "warning",
-                                        {"column": fname, "expected": ", ".join(spec.fields)}))
+                problems.append(
+                    Problem(
+                        shown,
+                        1,
+                        fname,
+                        "missing_column",
+                        "error" if fspec.required is True or fname in spec.key else "warning",
+                        {"column": fname, "expected": ", ".join(spec.fields)},
+                    )
+                )
     arrow = table.arrow
     for fname in spec.fields:
         if fname not in arrow.column_names:
@@ -121,8 +126,14 @@ def check_table(plan: Plan, name: str, table: Table) -> LedgerCheck:
     problems += row_problems + _probable_duplicates(spec, arrow, table.lines, shown)
     if any(p.code == "missing_column" and p.severity == "error" for p in problems):
         invalid[:] = True
-    return LedgerCheck(name, Table(table.path, table.header, arrow, table.lines, table.problems),
-                       problems, invalid, screen_cleared_all=not screened.suspects.any(), days=screened.days)
+    return LedgerCheck(
+        name,
+        Table(table.path, table.header, arrow, table.lines, table.problems),
+        problems,
+        invalid,
+        screen_cleared_all=not screened.suspects.any(),
+        days=screened.days,
+    )
 
 
 def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, shown: str) -> list[Problem]:
@@ -134,12 +145,21 @@ def _probable_duplicates(spec: LedgerSpec, arrow: pa.Table, lines: np.ndarray, s
         return []
     wanted = {spec.key[0], *(f for fields in spec.identify for f in fields)}
     columns = {f: arrow.column(f).to_pylist() for f in wanted if f in arrow.column_names}
-    return [Problem(shown, int(lines[other]), spec.key[0], "probable_duplicate", "warning",
-                    {"other_line": int(lines[first]), "fields": "、".join(fields)})
-            for first, other, fields in identity.probable_duplicates(spec, columns)]
+    return [
+        Problem(
+            shown,
+            int(lines[other]),
+            spec.key[0],
+            "probable_duplicate",
+            "warning",
+            {"other_line": int(lines[first]), "fields": "、".join(fields)},
+        )
+        for first, other, fields in identity.probable_duplicates(spec, columns)
+    ]
 
 
 # --- the screen ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Screening:
@@ -197,12 +217,13 @@ def screen_row_local(plan: Plan, spec: LedgerSpec, frame: Rows, today: date | No
         parts = [_suspect_batch(plan, spec, batch, today) for batch in batches]
     if not parts:
         return RowScreen(np.zeros(0, dtype=bool), {})
-    return RowScreen(np.concatenate([part.suspects for part in parts]),
-                     {name: np.concatenate([part.days[name] for part in parts]) for name in parts[0].days})
+    return RowScreen(
+        np.concatenate([part.suspects for part in parts]),
+        {name: np.concatenate([part.days[name] for part in parts]) for name in parts[0].days},
+    )
 
 
-def _suspect_batch(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.DataFrame, today: date
-                   ) -> RowScreen:
+def _suspect_batch(plan: Plan, spec: LedgerSpec, frame: pa.RecordBatch | pd.DataFrame, today: date) -> RowScreen:
     present = set(frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns)
     suspect = np.zeros(len(frame), dtype=bool)
     columns: dict[str, screening.Column] = {}
@@ -250,8 +271,9 @@ def _maybe_scientific(col: screening.Column) -> np.ndarray:
     return digit_first & col.rows_with(letter) & ~col.rows_with(~number)
 
 
-def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],
-                    screened: dict[str, screening.Screened], n: int) -> np.ndarray:
+def _cross_suspects(
+    spec: LedgerSpec, columns: dict[str, screening.Column], screened: dict[str, screening.Screened], n: int
+) -> np.ndarray:
     """Rows a cross-field check may flag, as each rule's entry in cross_rules.CROSS_RULES screens
     them. A rule without a screen, or whose kernels did not give what it reads (a date check on a
     field without parsed days), leaves every row to the worded check."""
@@ -266,8 +288,10 @@ def _cross_suspects(spec: LedgerSpec, columns: dict[str, screening.Column],
 
 # --- the worded checks ---------------------------------------------------------------------------
 
-def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str,
-                screened: Screening | None = None) -> tuple[list[Problem], np.ndarray]:
+
+def check_frame(
+    plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str, screened: Screening | None = None
+) -> tuple[list[Problem], np.ndarray]:
     """Every field, cross-field and key check on a table of canonical string columns: the screen
     first (or its verdict, `screened`, when the caller has it already), then the worded checks on
     the rows it could not clear. Returns (problems, True where a row has an error)."""
@@ -275,16 +299,18 @@ def check_frame(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: st
     return _worded(plan, spec, frame, lines, shown, screened or screen_rows(plan, spec, frame))
 
 
-def check_every_row(plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str
-                    ) -> tuple[list[Problem], np.ndarray]:
+def check_every_row(
+    plan: Plan, name: str, frame: Rows, lines: np.ndarray, shown: str
+) -> tuple[list[Problem], np.ndarray]:
     """check_frame without the screen: every row through the worded checks. Tests compare the
     two to hold the screen to its promise."""
     nothing_cleared = Screening(np.ones(len(frame), dtype=bool), keys_distinct=False)
     return _worded(plan, plan.ledgers[name], frame, lines, shown, nothing_cleared)
 
 
-def _worded(plan: Plan, spec: LedgerSpec, frame: Rows, lines: np.ndarray, shown: str, screened: Screening
-            ) -> tuple[list[Problem], np.ndarray]:
+def _worded(
+    plan: Plan, spec: LedgerSpec, frame: Rows, lines: np.ndarray, shown: str, screened: Screening
+) -> tuple[list[Problem], np.ndarray]:
     invalid = np.zeros(len(frame), dtype=bool)
     problems: list[Problem] = []
     rows = np.flatnonzero(screened.suspects)
@@ -298,7 +324,7 @@ def _worded(plan: Plan, spec: LedgerSpec, frame: Rows, lines: np.ndarray, shown:
         keys = [k for k in spec.key if k in _columns(frame)]
         stripped = {k: _pandas(frame, None)[k].str.strip() for k in keys}
         problems += rules.duplicate_keys(spec, stripped, lines, shown, invalid)
-    problems.sort(key=lambda p: (p.line or 0))
+    problems.sort(key=lambda p: p.line or 0)
     return problems, invalid
 
 
@@ -360,9 +386,13 @@ def _all_distinct(key: list[KeyPart]) -> bool:
         return False
     # Composite keys joined by a unit separator: a value containing it could only make two keys
     # look alike, which sends the check to the exact path, never past a real duplicate.
-    joined = parts[0].array if len(parts) == 1 else \
-        pc.binary_join_element_wise(*[p.array.cast(pa.large_string()) for p in parts],
-                                    arrays.string("\x1f", pa.large_string()))
+    joined = (
+        parts[0].array
+        if len(parts) == 1
+        else pc.binary_join_element_wise(
+            *[p.array.cast(pa.large_string()) for p in parts], arrays.string("\x1f", pa.large_string())
+        )
+    )
     return len(pc.unique(joined)) == parts[0].n
 
 
@@ -393,8 +423,9 @@ class Validation:
         return {"valid": not errors, "errors": errors, "warnings": warnings}
 
 
-def validate_project(targets: Path, ledger_problems: LedgerProblems | None = None, guarded: Iterable[Path] = ()
-                     ) -> Validation:
+def validate_project(
+    targets: Path, ledger_problems: LedgerProblems | None = None, guarded: Iterable[Path] = ()
+) -> Validation:
     """The validate command's rule set: the plan, every ledger, every evidence path. A plan that
     cannot be read at all raises PlanError; a plan with problems is the result, ledgers unchecked.
 

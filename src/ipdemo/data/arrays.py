@@ -13,9 +13,18 @@ from typing import Iterable
 import numpy as np
 import pyarrow as pa
 
-_NUMPY = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
-          pa.uint8(): np.uint8, pa.uint16(): np.uint16, pa.uint32(): np.uint32, pa.uint64(): np.uint64,
-          pa.float32(): np.float32, pa.float64(): np.float64}
+_NUMPY = {
+    pa.int8(): np.int8,
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.uint8(): np.uint8,
+    pa.uint16(): np.uint16,
+    pa.uint32(): np.uint32,
+    pa.uint64(): np.uint64,
+    pa.float32(): np.float32,
+    pa.float64(): np.float64,
+}
 
 
 def strings(values: Iterable[str], type: pa.DataType = pa.string()) -> pa.Array:
@@ -67,12 +76,13 @@ def offsets(chunk: pa.Array) -> np.ndarray:
     n = len(chunk)
     if n == 0:
         return np.zeros(1, dtype=np.int64)
-    return np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset: chunk.offset + n + 1].astype(np.int64)
+    return np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + n + 1].astype(np.int64)
 
 
 def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
-    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little", count=offset + n)[offset:] \
-        .astype(bool)
+    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little", count=offset + n)[offset:].astype(
+        bool
+    )
 
 
 def _chunk_to_numpy(chunk: pa.Array, null: object) -> np.ndarray:
@@ -81,8 +91,11 @@ def _chunk_to_numpy(chunk: pa.Array, null: object) -> np.ndarray:
         out = _bits(chunk.buffers()[1], chunk.offset, n) if n else np.zeros(0, dtype=bool)
     else:
         dtype = _NUMPY[chunk.type]
-        out = np.frombuffer(chunk.buffers()[1], dtype=dtype)[chunk.offset: chunk.offset + n].copy() if n \
+        out = (
+            np.frombuffer(chunk.buffers()[1], dtype=dtype)[chunk.offset : chunk.offset + n].copy()
+            if n
             else np.zeros(0, dtype=dtype)
+        )
     if chunk.null_count:
         if null is None:
             raise ValueError("the array has nulls: say what they become")

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Callable
 
 MAX_LINE_BYTES = 16 << 20  # one line of a CSV, import or ledger: a record of MAX_COLUMNS ordinary fields is
-                           # ~100 KB, one of a few MAX_FIELD_CHARS fields in Chinese ~12 MiB
+# ~100 KB, one of a few MAX_FIELD_CHARS fields in Chinese ~12 MiB
 MAX_FIELD_CHARS = 1 << 20  # one CSV field or web-page cell: 32 times Excel's 32,767-character cell (a
-                           # patent's claims pasted whole fit); text values are checked at 2,000 anyway
+# patent's claims pasted whole fit); text values are checked at 2,000 anyway
 PIECE = 1 << 22  # bytes asked for per read from a pipe or device (4 MiB)
 FILE_PIECE = 1 << 26  # from a regular file (64 MiB): most files in one read, a huge line stops after one piece
 HEAD = 1 << 16  # bytes a Limits function is shown

@@ -69,12 +69,11 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
         data = read_ledger_bytes(path)
     start = len(BOM) if data.startswith(BOM) else 0  # offsets, not slices: no copy of a big file
     shown = display_path(path)
-    if not data[start:start + 65536].strip() and not data[start:].strip():
-        return Table(path, [], pa.table({}), np.array([], dtype=np.int64),
-                     [Problem(shown, 1, None, "empty_file")])
+    if not data[start : start + 65536].strip() and not data[start:].strip():
+        return Table(path, [], pa.table({}), np.array([], dtype=np.int64), [Problem(shown, 1, None, "empty_file")])
     end_of_header = data.find(b"\n", start)
     try:
-        text_head = data[start: end_of_header if end_of_header >= 0 else len(data)].decode("utf-8")
+        text_head = data[start : end_of_header if end_of_header >= 0 else len(data)].decode("utf-8")
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
     header = next(csv.reader([text_head.rstrip("\r")]), [])
@@ -148,8 +147,7 @@ def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
-def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True
-               ) -> tuple[pa.Table, np.ndarray, bool]:
+def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True) -> tuple[pa.Table, np.ndarray, bool]:
     import pyarrow.csv as pacsv
 
     try:
@@ -158,8 +156,10 @@ def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True
             read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False),
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
@@ -181,8 +181,7 @@ def _lines_with_newlines(table: pa.Table) -> np.ndarray:
     return np.arange(2, table.num_rows + 2, dtype=np.int64) + before
 
 
-def _read_exact(body: bytes, names: list[str], shown: str
-                ) -> tuple[pa.Table, np.ndarray, list[Problem]]:
+def _read_exact(body: bytes, names: list[str], shown: str) -> tuple[pa.Table, np.ndarray, list[Problem]]:
     """Slow path for malformed files: csv module, physical line numbers, ragged rows reported."""
     csv.field_size_limit(MAX_FIELD_CHARS)  # process-wide: the same limit as imports, whoever ran first
     reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
@@ -190,8 +189,9 @@ def _read_exact(body: bytes, names: list[str], shown: str
         return _exact_records(reader, names, shown)
     except csv.Error as exc:
         if str(exc).startswith("field larger than field limit"):
-            raise LedgerError("ledger_field_too_large", path=shown, line=reader.line_num,
-                              limit=f"{MAX_FIELD_CHARS:,}") from None
+            raise LedgerError(
+                "ledger_field_too_large", path=shown, line=reader.line_num, limit=f"{MAX_FIELD_CHARS:,}"
+            ) from None
         raise LedgerError("ledger_bad_csv", path=shown, line=reader.line_num, reason=str(exc)) from None
 
 
@@ -206,8 +206,9 @@ def _exact_records(reader, names: list[str], shown: str) -> tuple[pa.Table, np.n
             start = reader.line_num + 1
             continue
         if len(record) != len(names):
-            problems.append(Problem(shown, start, None, "ragged_row",
-                                    params={"found": len(record), "expected": len(names)}))
+            problems.append(
+                Problem(shown, start, None, "ragged_row", params={"found": len(record), "expected": len(names)})
+            )
         else:
             rows.append(record)
             lines.append(start)

@@ -178,8 +178,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def _is_stream(path: Path) -> bool:
     text = str(path)
-    return text in STREAM_PATHS[:2] or text.startswith(STREAM_PATHS[2:]) or \
-        (text.startswith("/proc/") and "/fd/" in text)
+    return (
+        text in STREAM_PATHS[:2] or text.startswith(STREAM_PATHS[2:]) or (text.startswith("/proc/") and "/fd/" in text)
+    )
 
 
 def _write_direct(path: Path, data: bytes) -> None:
@@ -400,6 +401,7 @@ def _acquire(lock_path: str, folder: Path, timeout: float):
             except OSError:
                 current = None
             if current == ident:
+
                 def release(fd=fd) -> None:
                     try:
                         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -526,8 +528,12 @@ def landed(entries: list[dict[str, Any]], current: Any) -> list[dict[str, Any]]:
 
 
 def protected_paths(plan) -> set[Path]:
-    paths = {plan.source.resolve(), (plan.data_dir / JOURNAL_NAME).resolve(), (plan.data_dir / LOCK_NAME).resolve(),
-             (plan.source.parent / SECRETS_NAME).resolve()}
+    paths = {
+        plan.source.resolve(),
+        (plan.data_dir / JOURNAL_NAME).resolve(),
+        (plan.data_dir / LOCK_NAME).resolve(),
+        (plan.source.parent / SECRETS_NAME).resolve(),
+    }
     paths |= {plan.ledger_path(name).resolve() for name in plan.ledgers}
     return paths
 
@@ -538,5 +544,17 @@ def refuse_protected(plan, output: Path) -> None:
         raise UsageError("output_protected", path=display_path(Path(output)))
 
 
-__all__ = ["LOCK_NAME", "JOURNAL_NAME", "SECRETS_NAME", "append_journal", "atomic_write_bytes", "data_lock", "landed",
-           "protected_paths", "read_committed", "read_journal", "refuse_protected", "sha256_bytes"]
+__all__ = [
+    "LOCK_NAME",
+    "JOURNAL_NAME",
+    "SECRETS_NAME",
+    "append_journal",
+    "atomic_write_bytes",
+    "data_lock",
+    "landed",
+    "protected_paths",
+    "read_committed",
+    "read_journal",
+    "refuse_protected",
+    "sha256_bytes",
+]

@@ -71,13 +71,23 @@ MANIFEST_FIELDS = ["file", "sha256", "ledger", "key", "indicator", "evidence", "
 # Names inside the zip, safe to extract on Windows: no control or reserved characters, no
 # reserved device names, no trailing dot or space, bounded lengths (a component, the whole name).
 UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*\u2028\u2029]')
-RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$",
-                            *(f"{d}{n}" for d in ("com", "lpt") for n in [*"0123456789", "¹", "²", "³"])})
+RESERVED_NAMES = frozenset(
+    {
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        "conin$",
+        "conout$",
+        *(f"{d}{n}" for d in ("com", "lpt") for n in [*"0123456789", "¹", "²", "³"]),
+    }
+)
 MAX_COMPONENT = 80  # characters of one folder or file name
 MAX_MEMBER = 200  # characters of a whole name: extracted paths stay under Windows' 260
 
 
 # --- ledgers as xlsx ------------------------------------------------------------------------
+
 
 def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh") -> bytes:
     """One ledger as a 台账 workbook: Chinese headers from the field labels, frozen header row,
@@ -90,22 +100,35 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
     spec = plan.ledgers[name]
     table = stored_ledger(plan, name)
     columns = [f for f, fs in spec.fields.items() if personal or not fs.personal]
-    records = table.arrow.select([c for c in columns if c in table.arrow.column_names]).to_pylist() \
-        if table is not None and table.arrow.num_columns else []
+    records = (
+        table.arrow.select([c for c in columns if c in table.arrow.column_names]).to_pylist()
+        if table is not None and table.arrow.num_columns
+        else []
+    )
     header = [localized(spec.fields[f].label or f, f, lang) for f in columns]
     types = [spec.fields[f].type for f in columns]
     # enum codes shown as their first Chinese label (zh); English shows the codes themselves
-    labels = [{code: shown for code, words in (spec.fields[f].values or {}).items()
-               if words and (shown := localized(words[0], code, lang)) != code}
-              if spec.fields[f].type == "enum" else {} for f in columns]
-    records = [{f: labels[c].get(row.get(f), row.get(f)) for c, f in enumerate(columns)} for row in records] \
-        if any(labels) else records
+    labels = [
+        {
+            code: shown
+            for code, words in (spec.fields[f].values or {}).items()
+            if words and (shown := localized(words[0], code, lang)) != code
+        }
+        if spec.fields[f].type == "enum"
+        else {}
+        for f in columns
+    ]
+    records = (
+        [{f: labels[c].get(row.get(f), row.get(f)) for c, f in enumerate(columns)} for row in records]
+        if any(labels)
+        else records
+    )
     widths = [_first_line_width(h) for h in header]
     for row in records[:WIDTH_SAMPLE]:
         for c, f in enumerate(columns):
             widths[c] = max(widths[c], _first_line_width(str(row.get(f) or "")))
     book = Workbook(write_only=True)
-    chunks = [records[i:i + XLSX_MAX_ROWS] for i in range(0, len(records), XLSX_MAX_ROWS)] or [[]]
+    chunks = [records[i : i + XLSX_MAX_ROWS] for i in range(0, len(records), XLSX_MAX_ROWS)] or [[]]
     for n, chunk in enumerate(chunks):
         title = sheet_name(localized(spec.name, name, lang) + (f" ({n + 1})" if n else ""))
         sheet = book.create_sheet(title)
@@ -165,10 +188,11 @@ def _number(text: str) -> int | float | None:
         return None
     if value != value or value in (float("inf"), float("-inf")):
         return None
-    return int(value) if re.fullmatch(r"-?\d+", cleaned) and abs(value) < 2 ** 53 else value
+    return int(value) if re.fullmatch(r"-?\d+", cleaned) and abs(value) < 2**53 else value
 
 
 # --- the archive ----------------------------------------------------------------------------
+
 
 @dataclass
 class Entry:
@@ -210,8 +234,7 @@ class Archive:
         return sum(row["status"] == status for row in self.manifest)
 
 
-def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh",
-                  personal: bool = False) -> Archive:
+def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh", personal: bool = False) -> Archive:
     """What goes in the zip, with the manifest and the warnings (nothing written yet)."""
     arc = Archive(when)
     if report is not None:
@@ -219,17 +242,31 @@ def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh"
     ledgers, evidence = label("archive.ledgers_folder", lang), label("archive.evidence_folder", lang)
     for name, spec in plan.ledgers.items():
         book = _safe(localized(spec.name, name, lang))
-        _add(arc, Entry(f"{ledgers}/{book}.xlsx", data=ledger_xlsx(plan, name, when, personal, lang)),
-             ledger=name, key="", status="ledger")
+        _add(
+            arc,
+            Entry(f"{ledgers}/{book}.xlsx", data=ledger_xlsx(plan, name, when, personal, lang)),
+            ledger=name,
+            key="",
+            status="ledger",
+        )
     rules = Rules.of(plan, _guarded())
     members: dict[str, Path] = {}  # folded member name → the file it holds
     digests: dict[str, str] = {}
     for ref in evidence_refs(plan, rules=rules):
-        row = {"ledger": ref.ledger, "key": ref.key, "indicator": ";".join(ref.indicators), "evidence": ref.value,
-               "status": ref.status, "reason": ref.reason, "file": "", "sha256": ""}
+        row = {
+            "ledger": ref.ledger,
+            "key": ref.key,
+            "indicator": ";".join(ref.indicators),
+            "evidence": ref.value,
+            "status": ref.status,
+            "reason": ref.reason,
+            "file": "",
+            "sha256": "",
+        }
         if ref.status == FILE and ref.path is not None and ref.relative is not None:
-            member = _unique(members, evidence_member(evidence, _folder(plan, ref, lang), ref.relative),
-                             ref.path, ref.relative)
+            member = _unique(
+                members, evidence_member(evidence, _folder(plan, ref, lang), ref.relative), ref.path, ref.relative
+            )
             if member not in digests:
                 entry = Entry(member, source=ref.path, identity=ref.identity)
                 arc.entries.append(entry)
@@ -252,8 +289,18 @@ def _guarded() -> list[Path]:
 
 def _add(arc: Archive, entry: Entry, *, ledger: str, key: str, status: str) -> None:
     arc.entries.append(entry)
-    arc.manifest.append({"file": entry.name, "sha256": entry.digest(), "ledger": ledger, "key": key,
-                         "indicator": "", "evidence": "", "status": status, "reason": ""})
+    arc.manifest.append(
+        {
+            "file": entry.name,
+            "sha256": entry.digest(),
+            "ledger": ledger,
+            "key": key,
+            "indicator": "",
+            "evidence": "",
+            "status": status,
+            "reason": "",
+        }
+    )
 
 
 def _folder(plan: Plan, ref: EvidenceRef, lang: str) -> str:
@@ -309,7 +356,7 @@ def _safe(name: str) -> str:
     if len(cleaned) > MAX_COMPONENT:
         stem, dot, ext = cleaned.rpartition(".")
         ext = dot + ext if stem and len(ext) <= 16 else ""
-        cleaned = cleaned[:MAX_COMPONENT - len(ext) - 9].rstrip(" .") + f"~{_hash(name)}" + ext
+        cleaned = cleaned[: MAX_COMPONENT - len(ext) - 9].rstrip(" .") + f"~{_hash(name)}" + ext
     return cleaned
 
 
@@ -324,7 +371,7 @@ def manifest_csv(arc: Archive) -> bytes:
 
 def _xml_safe(text: str) -> str:
     """Characters an XLSX cannot hold (plan/text.py): an invalid ledger row may carry one (validate
-    flags it); the archive's sheet shows it as \x07 or \uFFFE instead of failing."""
+    flags it); the archive's sheet shows it as \x07 or \ufffe instead of failing."""
     return escape_xml(text)
 
 

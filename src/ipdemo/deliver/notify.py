@@ -113,6 +113,7 @@ class Endpoint:
 
 # --- configuration --------------------------------------------------------------------------
 
+
 def endpoint(target: str, folder: Path, env: Mapping[str, str] | None = None) -> Endpoint:
     """The robot's webhook and secret: the environment first, then the secrets file in `folder`.
     The address is checked here, before anything is sent (check_url)."""
@@ -127,12 +128,16 @@ def endpoint(target: str, folder: Path, env: Mapping[str, str] | None = None) ->
         url = str(table.get("webhook") or settings.get(robot.url_variable) or "").strip()
         source = SECRETS_FILE
     if not url:
-        raise NotifyError("webhook_missing", robot=robot.term, variable=robot.url_variable, file=SECRETS_FILE,
-                          target=target)
+        raise NotifyError(
+            "webhook_missing", robot=robot.term, variable=robot.url_variable, file=SECRETS_FILE, target=target
+        )
     secret = None
     if robot.secret_variable:
-        secret = variables.get(robot.secret_variable, "").strip() or \
-            str(table.get("secret") or settings.get(robot.secret_variable) or "").strip() or None
+        secret = (
+            variables.get(robot.secret_variable, "").strip()
+            or str(table.get("secret") or settings.get(robot.secret_variable) or "").strip()
+            or None
+        )
     point = Endpoint(robot, url, secret, source, warnings)
     try:
         check_url(point)
@@ -152,7 +157,9 @@ def read_secrets(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise NotifyError("secrets_file_bad", path=display_path(path), reason=getattr(exc, "strerror", None) or str(exc)) from None
+        raise NotifyError(
+            "secrets_file_bad", path=display_path(path), reason=getattr(exc, "strerror", None) or str(exc)
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -198,6 +205,7 @@ def _dotenv(text: str) -> dict[str, str] | None:
 
 
 # --- the address: checked before use, shown masked ------------------------------------------
+
 
 def check_url(point: Endpoint) -> str:
     """The address as it will be requested (an IDN host in punycode, non-ASCII in the path or
@@ -316,6 +324,7 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
     """The short digest as the robot's markdown: headline figures, records of the week, status
     changes, what is at risk with the weekly rate it needs, data problems, where the full
     summary is. `full` is a URL (made a link) or a file name."""
+
     def d(key: str, **params: object) -> str:
         return label(f"digest.{key}", lang, **params)
 
@@ -331,9 +340,18 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
     for m in [m for m in summary.movements if m.indicator.spec.headline and m.indicator.target][:HEADLINES]:
         i = m.indicator
         delta = label("punct.paren", lang, text=f"+{cell_text(m.delta)}") if m.delta else ""
-        lines.append(d("headline_item", name=_md(name_of(i, lang)), actual=cell_text(i.actual), target=cell_text(i.target),
-                       unit=_md(i.unit), delta=delta, percent=cell_text(i.percent),
-                       status=_status(i.status, lang, flavour)))
+        lines.append(
+            d(
+                "headline_item",
+                name=_md(name_of(i, lang)),
+                actual=cell_text(i.actual),
+                target=cell_text(i.target),
+                unit=_md(i.unit),
+                delta=delta,
+                percent=cell_text(i.percent),
+                status=_status(i.status, lang, flavour),
+            )
+        )
     blocks.append(_section(d("headline"), lines, flavour))
     records = []
     for ledger, counts_by_town in summary.records.items():
@@ -341,11 +359,23 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
         if total:
             spec = summary.plan.ledgers[ledger]
             records.append(f"{_md(localized(spec.name, spec.name_en or ledger, lang))} {cell_text(total)}")
-    blocks.append(label("punct.labelled", lang, name=f"**{d('records')}**",
-                        text=label("punct.list", lang).join(records) or d("none")))
-    changed = [label("punct.labelled", lang, name=_md(name_of(m.indicator, lang)),
-                     text=f"{status_text(m.status_before, lang)} → {_status(m.indicator.status, lang, flavour)}")
-               for m in summary.changed]
+    blocks.append(
+        label(
+            "punct.labelled",
+            lang,
+            name=f"**{d('records')}**",
+            text=label("punct.list", lang).join(records) or d("none"),
+        )
+    )
+    changed = [
+        label(
+            "punct.labelled",
+            lang,
+            name=_md(name_of(m.indicator, lang)),
+            text=f"{status_text(m.status_before, lang)} → {_status(m.indicator.status, lang, flavour)}",
+        )
+        for m in summary.changed
+    ]
     blocks.append(_section(d("changed"), changed or [d("none")], flavour))
     risky = []
     for m in summary.risky:
@@ -353,10 +383,17 @@ def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
         parts = ([f"{cell_text(i.percent)}%"] if i.percent is not None else []) + [_status(i.status, lang, flavour)]
         if i.needed_per_week:
             parts.append(d("needed", rate=f"{cell_text(i.needed_per_week)} {_md(i.unit)}"))
-        risky.append(label("punct.labelled", lang, name=_md(name_of(i, lang)), text=label("punct.comma", lang).join(parts)))
+        risky.append(
+            label("punct.labelled", lang, name=_md(name_of(i, lang)), text=label("punct.comma", lang).join(parts))
+        )
     blocks.append(_section(d("risky"), risky or [d("none")], flavour))
-    tail = [d("problems", errors=count_of(summary.errors, "error", lang),
-              warnings=count_of(summary.warnings, "warning", lang))]
+    tail = [
+        d(
+            "problems",
+            errors=count_of(summary.errors, "error", lang),
+            warnings=count_of(summary.warnings, "warning", lang),
+        )
+    ]
     if summary.stale:
         tail.append(d("stale", count=len(summary.stale)))
     blocks.append("\n".join(tail) if flavour != "dingtalk" else "\n\n".join(tail))
@@ -391,6 +428,7 @@ def _section(heading: str, lines: list[str], flavour: str) -> str:
 
 # --- fitting a limit ------------------------------------------------------------------------
 
+
 def fit(text: str, budget: int, note: str) -> str:
     """`text` within `budget` UTF-8 bytes: whole if it fits, else the lines that fit and `note`
     (a line cut on a character boundary when not even the first one fits)."""
@@ -416,10 +454,11 @@ def fit(text: str, budget: int, note: str) -> str:
 
 def _cut(text: str, budget: int) -> str:
     """The longest prefix of `text` within `budget` UTF-8 bytes (never half a character)."""
-    return text.encode("utf-8")[:max(0, budget)].decode("utf-8", "ignore")
+    return text.encode("utf-8")[: max(0, budget)].decode("utf-8", "ignore")
 
 
 # --- requests -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Request:
@@ -454,10 +493,14 @@ def _body(point: Endpoint, heading: str, content: str, now: float) -> dict:
         return {"msgtype": "markdown", "markdown": {"content": content}}
     if kind == "dingtalk":
         return {"msgtype": "markdown", "markdown": {"title": heading, "text": content}}
-    body = {"msg_type": "interactive",
-            "card": {"config": {"wide_screen_mode": True},
-                     "header": {"title": {"tag": "plain_text", "content": heading}, "template": "blue"},
-                     "elements": [{"tag": "markdown", "content": content}]}}
+    body = {
+        "msg_type": "interactive",
+        "card": {
+            "config": {"wide_screen_mode": True},
+            "header": {"title": {"tag": "plain_text", "content": heading}, "template": "blue"},
+            "elements": [{"tag": "markdown", "content": content}],
+        },
+    }
     if point.secret:
         stamp = str(int(now))
         body = {"timestamp": stamp, "sign": feishu_sign(stamp, point.secret), **body}
@@ -511,9 +554,19 @@ ENDS = {
 }
 
 
-def send(point: Endpoint, heading: str, text: str, note: str, *, timeout: float | None = None,
-         attempts: int | None = None, backoff: float | None = None, deadline: float | None = None,
-         clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> Delivery:
+def send(
+    point: Endpoint,
+    heading: str,
+    text: str,
+    note: str,
+    *,
+    timeout: float | None = None,
+    attempts: int | None = None,
+    backoff: float | None = None,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
     """Post the digest; retry what cannot have been delivered (pauses of backoff, 2×, 4× …) while
     a pause and a whole request still fit before the deadline; raise NotifyError on anything
     else. Each request lasts at most `timeout` seconds in all, the whole call at most `deadline`.
@@ -546,8 +599,11 @@ def send(point: Endpoint, heading: str, text: str, note: str, *, timeout: float 
     raise NotifyError("robot_unreachable", robot=robot.term, url=point.shown, attempts=made, reason=reason)
 
 
-HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "ipdemo",
-           "Accept-Encoding": "identity"}  # an answer is read as sent: no decompression bomb
+HEADERS = {
+    "Content-Type": "application/json; charset=utf-8",
+    "User-Agent": "ipdemo",
+    "Accept-Encoding": "identity",
+}  # an answer is read as sent: no decompression bomb
 
 
 def _post(request: Request, budget: float, secrets: list[str]) -> Answer:
@@ -594,20 +650,24 @@ async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answ
             sent = True  # (a proxy's CONNECT is not the message)
 
     try:  # the proxies of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are read here
-        client = httpx.AsyncClient(timeout=budget, follow_redirects=False, trust_env=True,
-                                   verify=ssl.create_default_context())  # the system's CAs, as urllib
+        client = httpx.AsyncClient(
+            timeout=budget, follow_redirects=False, trust_env=True, verify=ssl.create_default_context()
+        )  # the system's CAs, as urllib
     except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a bad proxy address; socks without socksio
         return Answer("proxy", {"reason": clean(str(exc), secrets)})
     try:
         async with asyncio.timeout(budget):  # the total: httpx's own timeouts are per read
             async with client:
-                async with client.stream("POST", request.url, content=request.body, headers=HEADERS,
-                                         extensions={"trace": trace}) as response:
+                async with client.stream(
+                    "POST", request.url, content=request.body, headers=HEADERS, extensions={"trace": trace}
+                ) as response:
                     raw = bytearray()
                     async for chunk in response.aiter_raw():
                         raw += chunk
                         if len(raw) > ANSWER_LIMIT:
-                            return Answer("unsure", {"reason": Term("robot_reason.too_large", limit=ANSWER_LIMIT >> 20)})
+                            return Answer(
+                                "unsure", {"reason": Term("robot_reason.too_large", limit=ANSWER_LIMIT >> 20)}
+                            )
     except TimeoutError:
         late = Term("robot_reason.deadline", seconds=cell_text(budget))
         return Answer("unsure" if sent else "retry", {"reason": late})
@@ -638,7 +698,9 @@ def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer
     code, said = _answer(raw)
     said = clean(said, secrets)
     if status >= 400:
-        return Answer("refused", {"errcode": code if code not in (None, 0) else status, "reason": said or f"HTTP {status}"})
+        return Answer(
+            "refused", {"errcode": code if code not in (None, 0) else status, "reason": said or f"HTTP {status}"}
+        )
     if code is None or status < 200:
         return Answer("unsure", {"reason": Term("robot_reason.unreadable", status=status, said=said or "-")})
     return Answer("ok") if code == 0 else Answer("refused", {"errcode": code, "reason": said or "-"})
@@ -655,7 +717,7 @@ def _answer(raw: bytes) -> tuple[int | None, str]:
         return None, ""
     for code_key, msg_key in (("errcode", "errmsg"), ("code", "msg"), ("StatusCode", "StatusMessage")):
         if code_key in data:
-            said = str(data.get(msg_key) or "")[:SHOWN_TEXT * 2]
+            said = str(data.get(msg_key) or "")[: SHOWN_TEXT * 2]
             code = data[code_key]
             # only a JSON integer is a robot's code: false, 0.5, "0" or 1e400 (inf) are not
             return (code if isinstance(code, int) and not isinstance(code, bool) else None), said

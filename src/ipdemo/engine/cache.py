@@ -55,26 +55,32 @@ class StoredProblems:
         if file_level:
             table = table.filter(arrays.bools(arrays.to_numpy(table.column("line")) <= 1))
         columns = {name: table.column(name).to_pylist() for name in PROBLEM_COLUMNS}
-        return [Problem(f, None if ln < 0 else ln, fd or None, c, sv, json.loads(pm) if pm else {})
-                for f, ln, fd, c, sv, pm in zip(*(columns[n] for n in PROBLEM_COLUMNS), strict=True)]
+        return [
+            Problem(f, None if ln < 0 else ln, fd or None, c, sv, json.loads(pm) if pm else {})
+            for f, ln, fd, c, sv, pm in zip(*(columns[n] for n in PROBLEM_COLUMNS), strict=True)
+        ]
 
 
 def problems_table(problems: list[Problem]) -> pa.Table:
     """Problems as columns (no line: -1; no field: ''); repeated texts dictionary-encoded.
     Built from buffers (arrays.py): building Arrow arrays from Python objects loads pandas."""
+
     def text(values: list) -> pa.Array:
         return arrays.strings(values).dictionary_encode()
 
     lines = np.array([-1 if p.line is None else p.line for p in problems], dtype=np.int64)
-    return pa.table({
-        "file": text([p.file for p in problems]),
-        "line": pa.Array.from_buffers(pa.int64(), len(lines), [None, pa.py_buffer(lines)]),
-        "field": text([p.field or "" for p in problems]),
-        "code": text([p.code for p in problems]),
-        "severity": text([p.severity for p in problems]),
-        "params": arrays.strings([json.dumps(p.params, ensure_ascii=False, default=str) if p.params else ""
-                             for p in problems]),
-    })
+    return pa.table(
+        {
+            "file": text([p.file for p in problems]),
+            "line": pa.Array.from_buffers(pa.int64(), len(lines), [None, pa.py_buffer(lines)]),
+            "field": text([p.field or "" for p in problems]),
+            "code": text([p.code for p in problems]),
+            "severity": text([p.severity for p in problems]),
+            "params": arrays.strings(
+                [json.dumps(p.params, ensure_ascii=False, default=str) if p.params else "" for p in problems]
+            ),
+        }
+    )
 
 
 def cache_dir() -> Path | None:
@@ -89,7 +95,9 @@ def cache_dir() -> Path | None:
 def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, str]:
     """(prefix for this ledger file, full key for this content and schema)."""
     schema = {
-        "version": __version__, "format": FORMAT, "today": date.today().isoformat(),
+        "version": __version__,
+        "format": FORMAT,
+        "today": date.today().isoformat(),
         "ledger": plan.ledgers[name].model_dump(mode="json"),
         "towns": [t.model_dump(mode="json") for t in plan.towns],
         "dates": plan.dates.model_dump(mode="json"),
@@ -123,8 +131,12 @@ def load(folder: Path, key: str) -> Entry | None:
         invalid = [int(n) for n in meta["invalid_lines"]]
         with pa.memory_map(str(problems_path)) as source:
             found = pa.ipc.open_file(source).read_all()  # memory-mapped: columns, no Python objects
-        if tuple(found.schema.names) != PROBLEM_COLUMNS or type(meta["problems"]) is not int \
-                or meta["problems"] != found.num_rows or not _known(found):
+        if (
+            tuple(found.schema.names) != PROBLEM_COLUMNS
+            or type(meta["problems"]) is not int
+            or meta["problems"] != found.num_rows
+            or not _known(found)
+        ):
             return None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
@@ -139,8 +151,15 @@ def _known(problems: pa.Table) -> bool:
     return codes <= set(MESSAGES) and severities <= {"error", "warning"}
 
 
-def store(folder: Path, prefix: str, key: str, table: pa.Table, problems: list[Problem],
-          invalid_lines: list[int], source: Path | None = None) -> None:
+def store(
+    folder: Path,
+    prefix: str,
+    key: str,
+    table: pa.Table,
+    problems: list[Problem],
+    invalid_lines: list[int],
+    source: Path | None = None,
+) -> None:
     """Write an entry (atomically, file by file). Its files are never more readable than the
     ledger `source` they copy (a 0600 ledger gives 0600 entries); temp files are removed when
     anything fails."""

@@ -44,7 +44,9 @@ class Dataset:
 
     _memo: dict = field(default_factory=dict, repr=False)
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
-    versions: dict[str, int] = field(default_factory=dict, repr=False)  # ledger → times added: derived results name theirs
+    versions: dict[str, int] = field(
+        default_factory=dict, repr=False
+    )  # ledger → times added: derived results name theirs
     added: dict[str, CheckedLedger] = field(default_factory=dict, repr=False)  # ledger → what add() took in
 
     def add(self, ledger: str, checked: CheckedLedger) -> None:
@@ -230,8 +232,9 @@ def checked_ledger(plan: Plan, name: str) -> CheckedLedger:
         if hit is not None:
             return CheckedLedger(hit.rows, hit.problems, hit.invalid_lines)
     check = check_ledger_file(plan, name, content)
-    result = CheckedLedger(check.valid_rows, check.problems, [int(n) for n in check.table.lines[check.invalid]],
-                           check.valid_days)
+    result = CheckedLedger(
+        check.valid_rows, check.problems, [int(n) for n in check.table.lines[check.invalid]], check.valid_days
+    )
     if folder is not None and key is not None:
         cache.store(folder, key[0], key[1], result.rows, check.problems, result.invalid_lines, source=path)
     return result

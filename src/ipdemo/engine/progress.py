@@ -74,8 +74,7 @@ class Window:
         return self.end < self.start
 
 
-def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None,
-                today: date | None = None) -> Window:
+def make_window(plan: Plan, phase: int | None = None, as_of: date | None = None, today: date | None = None) -> Window:
     """Plan start → end of phase N, or --as-of (default today), capped at the plan end. An
     --as-of before the plan start gives the baseline window (levels on that date)."""
     start, end = plan.plan.start, plan.plan.end
@@ -146,8 +145,11 @@ class Facts:
         self.unassignable = any(data.unassignable(m.ledger) for m in ind.measures)
         parts = [self._rows(data, m) for m in ind.measures]
         # One measure (most indicators): its columns as they are, no copy.
-        self.rows = parts[0] if len(parts) == 1 else \
-            {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
+        self.rows = (
+            parts[0]
+            if len(parts) == 1
+            else {k: np.concatenate([p[k] for p in parts]) for k in ("day", "town", "value", "key", "end")}
+        )
 
     def _rows(self, data: Dataset, m: Measure) -> dict[str, np.ndarray]:
         """The measure's rows that match its `where` and have a date, as columns. One selection
@@ -168,8 +170,13 @@ class Facts:
         values = values * unit_scale(self.plan, self.ind, m)
         # Keys matter only for distinct counts; elsewhere a zero byte each is cheaper than 1M ''.
         key = _take(data.column(m.ledger, field), pick) if m.aggregate == "distinct" else np.zeros(count, dtype=np.int8)
-        return {"day": day, "town": _take(data.town_codes(m.ledger), pick), "value": values, "key": key,
-                "end": _ends(data, m, pick, day)}
+        return {
+            "day": day,
+            "town": _take(data.town_codes(m.ledger), pick),
+            "value": values,
+            "key": key,
+            "end": _ends(data, m, pick, day),
+        }
 
     @cached_property
     def _by_day(self) -> np.ndarray:
@@ -196,7 +203,7 @@ class Facts:
             return self._by_day[:0]
         grouped, bounds = self._by_town
         at = code - NO_TOWN_CODE  # bounds start at the lowest code
-        return grouped[bounds[at]:bounds[at + 1]]
+        return grouped[bounds[at] : bounds[at + 1]]
 
     def steps(self, town: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(sorted start days, cumulative amount started by each, sorted end days, cumulative
@@ -233,8 +240,12 @@ class Facts:
                 days, values, ends = days[first], values[first], ends[first]
         ended = ~np.isnan(ends)  # flows have none: an empty sort
         end_order = _day_order(ends[ended])
-        return (days.astype(np.int64), np.cumsum(values),
-                ends[ended][end_order].astype(np.int64), np.cumsum(values[ended][end_order]))
+        return (
+            days.astype(np.int64),
+            np.cumsum(values),
+            ends[ended][end_order].astype(np.int64),
+            np.cumsum(values[ended][end_order]),
+        )
 
     def _town_code(self, town: str | None) -> int | None:
         """The code of a plan town, or of UNASSIGNED where the ledgers allow it; None otherwise."""
@@ -364,19 +375,33 @@ class Progress:
         start = self.plan.plan.start
         zh, en = self.plan.words("zh"), self.plan.words("en")
         return {
-            "plan": self.plan.plan.id, "plan_name": self.plan.plan.name,
+            "plan": self.plan.plan.id,
+            "plan_name": self.plan.plan.name,
             "as_of": self.window.end.isoformat(),
             "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()},
             "before_start": self.window.baseline,
-            "phase": {"id": p.id, "name": p.name, "name_en": p.name_en, "start": p.start.isoformat(),
-                      "end": p.end.isoformat()} if p else None,
+            "phase": {
+                "id": p.id,
+                "name": p.name,
+                "name_en": p.name_en,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat(),
+            }
+            if p
+            else None,
             "town": self.town,
-            "words": {"area": zh.area, "whole": zh.whole, "area_en": en.area, "areas_en": en.areas,
-                      "whole_en": en.whole},
+            "words": {
+                "area": zh.area,
+                "whole": zh.whole,
+                "area_en": en.area,
+                "areas_en": en.areas,
+                "whole_en": en.whole,
+            },
             # Where the plan started: every level (stock, trend) on the day before the start.
-            "baseline": {"on": (start - DAY).isoformat(),
-                         "levels": {i.id: i.baseline for i in self.indicators if i.spec.level
-                                    or i.baseline is not None}},
+            "baseline": {
+                "on": (start - DAY).isoformat(),
+                "levels": {i.id: i.baseline for i in self.indicators if i.spec.level or i.baseline is not None},
+            },
             "invalid_rows": self.invalid_rows,
             "indicators": [i.as_dict() for i in self.indicators],
             "tasks": None if self.tasks is None else [t.as_dict() for t in self.tasks],
@@ -484,17 +509,27 @@ def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) 
     return Progress(plan, window, town, results, data.invalid_count, tasks)
 
 
-def indicator_progress(plan: Plan, facts: Facts, ind: Indicator, window: Window,
-                       town: str | None = None) -> IndicatorProgress:
-    out = IndicatorProgress(ind.id, ind.name, ind.name_en, ind.kind, ind.unit, ind.plan_text,
-                            min=ind.min, max=ind.max, due=ind.due, comparison=ind.comparison)
+def indicator_progress(
+    plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None = None
+) -> IndicatorProgress:
+    out = IndicatorProgress(
+        ind.id,
+        ind.name,
+        ind.name_en,
+        ind.kind,
+        ind.unit,
+        ind.plan_text,
+        min=ind.min,
+        max=ind.max,
+        due=ind.due,
+        comparison=ind.comparison,
+    )
     spec = ind.spec
     _figures_of(spec)(plan, facts, ind, window, town, out)
     if window.phase is not None and spec.amount:
         out.phase_increment = _r(facts.between(window.phase.start, window.end, town))
     if town is not None and spec.amount and not facts.per_population:
-        district = facts.between(date(window.end.year, 1, 1), window.end) if spec.yearly else \
-            facts.level(window.end)
+        district = facts.between(date(window.end.year, 1, 1), window.end) if spec.yearly else facts.level(window.end)
         local = out.actual
         out.share = _pct(local, district) if district else None
     return out
@@ -520,8 +555,7 @@ def _town_target(ind: Indicator, town: str | None, district_target: float | None
     return ind.allocations.towns.get(town)
 
 
-def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
-          out: IndicatorProgress) -> None:
+def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None, out: IndicatorProgress) -> None:
     actual = facts.level(window.end, town)
     out.actual = _r(actual)
     goal = ind.min if ind.spec.bounded else ind.target
@@ -583,8 +617,7 @@ def annual_target(plan: Plan, ind: Indicator, year: int, start: date, end: date,
     return base if policy == "full" else float(math.ceil(base * covered / full_year - 1e-9))
 
 
-def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
-            out: IndicatorProgress) -> None:
+def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None, out: IndicatorProgress) -> None:
     base = _town_target(ind, town, ind.target)
     out.target = _r(base)
     if window.baseline:  # no year of the plan has begun
@@ -614,8 +647,7 @@ def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str 
         if weeks_left > 0:
             needed = remaining(plan, ind, current.actual, current.target, town, window.end)
             out.needed_per_week = _rate(needed / weeks_left, quantum)
-            out.projection = _expected(current.actual / elapsed_share(current.start, current.end, window.end),
-                                       quantum)
+            out.projection = _expected(current.actual / elapsed_share(current.start, current.end, window.end), quantum)
     out.status = max(statuses, key=RANK.__getitem__) if statuses else None
 
 
@@ -624,8 +656,9 @@ def milestone_towns(plan: Plan, ind: Indicator) -> list[str]:
     return list(ind.towns) or plan.reported_towns
 
 
-def _milestone(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
-               out: IndicatorProgress) -> None:
+def _milestone(
+    plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None, out: IndicatorProgress
+) -> None:
     due = ind.due or plan.plan.end
     if ind.per_town:
         asked = milestone_towns(plan, ind)
@@ -663,8 +696,7 @@ def _milestone(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: s
     out.status = "achieved" if complete else ("behind" if window.end >= due else "on_track")
 
 
-def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None,
-           out: IndicatorProgress) -> None:
+def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None, out: IndicatorProgress) -> None:
     base = facts.level(plan.plan.start - DAY, town)
     out.baseline = _r(base)
     for year, start, end in year_spans(plan, window.end):
@@ -680,6 +712,7 @@ def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str |
 
 # --- breakdowns ---------------------------------------------------------------------------
 
+
 def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
     """Indicator × town matrix of actuals, the district totals, and `unassigned`: the records
     whose town is not yet known (未划分区镇) — a number where the indicator's ledgers allow such
@@ -692,9 +725,19 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
         for name in plan.town_index.names:
             towns[name] = indicator_progress(plan, facts, ind, window, name).actual
         district = indicator_progress(plan, facts, ind, window)
-        rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
-                     "district": district.actual, "towns": towns, "unassigned": _unassigned(plan, facts, ind, window),
-                     "allocations": dict(ind.allocations.towns) or None})
+        rows.append(
+            {
+                "id": ind.id,
+                "name": ind.name,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "kind": ind.kind,
+                "district": district.actual,
+                "towns": towns,
+                "unassigned": _unassigned(plan, facts, ind, window),
+                "allocations": dict(ind.allocations.towns) or None,
+            }
+        )
     shown = shown_towns(plan, rows)
     for row in rows:
         row["towns"] = {name: row["towns"][name] for name in shown}
@@ -704,8 +747,7 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
 def shown_towns(plan: Plan, rows: list[dict]) -> list[str]:
     """The towns a breakdown shows: every town not nominal, and a nominal one with records."""
     nominal = {t.name for t in plan.towns if t.nominal}
-    return [name for name in plan.town_index.names
-            if name not in nominal or any(r["towns"].get(name) for r in rows)]
+    return [name for name in plan.town_index.names if name not in nominal or any(r["towns"].get(name) for r in rows)]
 
 
 def _unassigned(plan: Plan, facts: Facts, ind: Indicator, window: Window) -> float | None:
@@ -741,8 +783,13 @@ def by_phase(plan: Plan, data: Dataset, window: Window) -> list[dict]:
             if p.start > window.end:
                 continue
             end = min(p.end, window.end)
-            phases.append({"phase": p.id, "increment": _increment(plan, facts, ind, p.start, end),
-                           "total": _total(plan, facts, ind, end)})
+            phases.append(
+                {
+                    "phase": p.id,
+                    "increment": _increment(plan, facts, ind, p.start, end),
+                    "total": _total(plan, facts, ind, end),
+                }
+            )
         rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "phases": phases})
     return rows
 

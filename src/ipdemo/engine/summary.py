@@ -126,8 +126,10 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
         before = {i.id: i for i in compute(plan, data, Window(plan.plan.start, previous_end)).indicators}
     else:
         before = {}
-    movements = [Movement(i, before[i.id].actual if i.id in before else 0,
-                          before[i.id].status if i.id in before else None) for i in now.indicators]
+    movements = [
+        Movement(i, before[i.id].actual if i.id in before else 0, before[i.id].status if i.id in before else None)
+        for i in now.indicators
+    ]
     records, stale = {}, []
     for name in data.tables:
         column = record_date_field(plan, name)
@@ -147,10 +149,20 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
     problems = sorted(data.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0))
     from ipdemo.engine.tasks import week_updates
 
-    return Summary(plan, week, records, movements, stale,
-                   sum(p.severity == "error" for p in data.problems),
-                   sum(p.severity == "warning" for p in data.problems), problems[:5], imports, now,
-                   week_updates(plan, data, week.start, week.end), waiting_rows(plan, data, landed_entries))
+    return Summary(
+        plan,
+        week,
+        records,
+        movements,
+        stale,
+        sum(p.severity == "error" for p in data.problems),
+        sum(p.severity == "warning" for p in data.problems),
+        problems[:5],
+        imports,
+        now,
+        week_updates(plan, data, week.start, week.end),
+        waiting_rows(plan, data, landed_entries),
+    )
 
 
 def waiting_rows(plan: Plan, data: Dataset, entries: list[dict]) -> dict[str, int]:
@@ -194,6 +206,7 @@ def landed_imports(plan: Plan) -> list[dict]:
     """The journal's entries whose ledger change landed. An import journals its intent before it
     replaces the ledger; one cut short there (full disk, kill, a lost race) left the ledger as it
     was, and its `after_sha256` never became the ledger's hash: it is not an import that happened."""
+
     def current(name: str):
         if name not in plan.ledgers:
             return False  # a ledger the plan no longer has: cannot be checked, kept

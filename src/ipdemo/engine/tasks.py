@@ -77,20 +77,59 @@ class TaskState:
     derived: list[dict] = field(default_factory=list)  # unreported: the linked indicators read
 
     def as_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("id", "ref", "section", "title", "text", "lead", "partners", "due_phase",
-                                             "due", "indicators", "status", "source", "updated_on", "latest",
-                                             "evidence", "town", "done_on", "overdue", "late", "entries", "derived")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "id",
+                "ref",
+                "section",
+                "title",
+                "text",
+                "lead",
+                "partners",
+                "due_phase",
+                "due",
+                "indicators",
+                "status",
+                "source",
+                "updated_on",
+                "latest",
+                "evidence",
+                "town",
+                "done_on",
+                "overdue",
+                "late",
+                "entries",
+                "derived",
+            )
+        }
         for key in ("due", "updated_on", "done_on"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
 
 
-def state(plan: Plan, task: Task, entries: list[Entry], end: date,
-          indicators: dict[str, IndicatorProgress] | None = None, baseline: bool = False) -> TaskState:
+def state(
+    plan: Plan,
+    task: Task,
+    entries: list[Entry],
+    end: date,
+    indicators: dict[str, IndicatorProgress] | None = None,
+    baseline: bool = False,
+) -> TaskState:
     """One task on `end` from its entries (any order) and, when it has none, its indicators."""
     due = plan.due_of(task)
-    out = TaskState(task.id, task.ref, task.section, task.title, task.text, task.lead, list(task.partners),
-                    task.due_phase, due, list(task.indicators))
+    out = TaskState(
+        task.id,
+        task.ref,
+        task.section,
+        task.title,
+        task.text,
+        task.lead,
+        list(task.partners),
+        task.due_phase,
+        due,
+        list(task.indicators),
+    )
     counted = sorted((e for e in entries if e.reported_on <= end), key=lambda e: e.reported_on)
     out.entries = len(counted)
     if counted:
@@ -100,7 +139,9 @@ def state(plan: Plan, task: Task, entries: list[Entry], end: date,
         if last.status == "done":
             run = [e for e in counted if e.status != "done"]
             after = run[-1].reported_on if run else None
-            out.done_on = next(e.reported_on for e in counted if e.status == "done" and (after is None or e.reported_on > after))
+            out.done_on = next(
+                e.reported_on for e in counted if e.status == "done" and (after is None or e.reported_on > after)
+            )
     elif task.indicators and indicators and not baseline:
         _derive(out, [indicators[i] for i in task.indicators if i in indicators])
     out.overdue = out.status != "done" and end > due
@@ -119,17 +160,31 @@ def _derive(out: TaskState, linked: list[IndicatorProgress]) -> None:
     days = [i.done_on for i in linked if i.done_on is not None]
     if out.status == "done" and days and len(days) == len(linked):  # milestones: done when the last was
         out.done_on = max(days)
-    out.derived = [{"id": i.id, "name": i.name, "name_en": i.name_en, "kind": i.kind, "status": i.status,
-                    "actual": i.actual, "target": i.target, "unit": i.unit, "percent": i.percent,
-                    "done_on": i.done_on.isoformat() if i.done_on else None} for i in linked]
+    out.derived = [
+        {
+            "id": i.id,
+            "name": i.name,
+            "name_en": i.name_en,
+            "kind": i.kind,
+            "status": i.status,
+            "actual": i.actual,
+            "target": i.target,
+            "unit": i.unit,
+            "percent": i.percent,
+            "done_on": i.done_on.isoformat() if i.done_on else None,
+        }
+        for i in linked
+    ]
 
 
-def states(plan: Plan, entries: dict[str, list[Entry]], window: Window,
-           indicators: list[IndicatorProgress] | None = None) -> list[TaskState]:
+def states(
+    plan: Plan, entries: dict[str, list[Entry]], window: Window, indicators: list[IndicatorProgress] | None = None
+) -> list[TaskState]:
     """Every task of the plan on the window end, in the report's order (`ordered`)."""
     by_id = {i.id: i for i in indicators or []}
-    return ordered(plan, [state(plan, task, entries.get(task.id, []), window.end, by_id, window.baseline)
-                          for task in plan.tasks])
+    return ordered(
+        plan, [state(plan, task, entries.get(task.id, []), window.end, by_id, window.baseline) for task in plan.tasks]
+    )
 
 
 def ordered(plan: Plan, items: list[TaskState]) -> list[TaskState]:
@@ -146,6 +201,7 @@ def counts(items: list[TaskState]) -> dict[str, int]:
 
 
 # --- reading the ledger ---------------------------------------------------------------------
+
 
 def entries(plan: Plan, data: Dataset | None) -> dict[str, list[Entry]]:
     """Every valid entry of the task ledgers, by task id (in ledger order)."""
@@ -165,8 +221,17 @@ def entries(plan: Plan, data: Dataset | None) -> dict[str, list[Entry]]:
             except ValueError:  # valid rows have ISO dates; an empty one cannot place the entry
                 continue
             task = row.get(fname) or ""
-            out.setdefault(task, []).append(Entry(task, day, row.get("status") or "not_started", row.get("done") or "",
-                                                  row.get("evidence") or "", row.get("town") or "", ledger))
+            out.setdefault(task, []).append(
+                Entry(
+                    task,
+                    day,
+                    row.get("status") or "not_started",
+                    row.get("done") or "",
+                    row.get("evidence") or "",
+                    row.get("town") or "",
+                    ledger,
+                )
+            )
     return out
 
 
@@ -187,8 +252,17 @@ def week_updates(plan: Plan, data: Dataset, start: date, end: date) -> list[dict
         task = known.get(task_id)
         for e in items:
             if start <= e.reported_on <= end:
-                out.append({"task": task_id, "ref": task.ref if task else "", "title": task.title if task else task_id,
-                            "reported_on": e.reported_on.isoformat(), "status": e.status, "done": e.done,
-                            "evidence": e.evidence, "town": e.town})
+                out.append(
+                    {
+                        "task": task_id,
+                        "ref": task.ref if task else "",
+                        "title": task.title if task else task_id,
+                        "reported_on": e.reported_on.isoformat(),
+                        "status": e.status,
+                        "done": e.done,
+                        "evidence": e.evidence,
+                        "town": e.town,
+                    }
+                )
     position = {t.id: n for n, t in enumerate(plan.tasks)}
     return sorted(out, key=lambda u: (u["reported_on"], position.get(u["task"], 0)))

@@ -131,36 +131,63 @@ class ImportResult:
     def counts(self) -> dict[str, int]:
         """Every count of the import under the one name users read it by: the key of the JSON
         (README documents them) and, for JOURNAL_COUNTS, of the journal entry."""
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
-                "outside": self.outside, "other_office": self.other_office, "held": self.held,
-                "suggested": self.suggested, "unassigned": self.unassigned,
-                "folded_publications": self.folded_publications, "recognised": self.recognised,
-                "same_record": self.same_record}
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "outside": self.outside,
+            "other_office": self.other_office,
+            "held": self.held,
+            "suggested": self.suggested,
+            "unassigned": self.unassigned,
+            "folded_publications": self.folded_publications,
+            "recognised": self.recognised,
+            "same_record": self.same_record,
+        }
 
     def as_dict(self, lang: str = "zh", personal: tuple[str, ...] = ()) -> dict:
         def change(c: Change) -> dict:
             hidden = c.field in personal
-            return {"key": c.key, "field": c.field, "old": "***" if hidden else c.old,
-                    "new": "***" if hidden else c.new}
+            return {
+                "key": c.key,
+                "field": c.field,
+                "old": "***" if hidden else c.old,
+                "new": "***" if hidden else c.new,
+            }
 
         counts = self.counts()
         journaled = {key: counts.pop(key) for key in JOURNAL_COUNTS}
-        return {"ledger": self.ledger, "source": self.source, "sources": self.sources, "sha256": self.sha256,
-                "encoding": self.encoding, "sheet": self.sheet, "exported_on": self.exported_on,
-                "exported_on_from": self.exported_how, **journaled, "held_file": self.held_file, **counts,
-                "skipped_rows": self.skipped_rows, "dry_run": self.dry_run, "written": self.written,
-                "ledger_chosen": self.choices[0] if len(self.choices) == 1 else self.choices,
-                "set_over_columns": self.set_over, "unused_columns": self.unused_columns,
-                "reject_file": self.reject_file,
-                "transfers": [change(c) for c in self.transfers],
-                "kept_newer": [k.__dict__ for k in self.kept_newer],
-                "register": {"added": self.register_added, "conflicts": self.register_conflicts},
-                "errors": [p.as_dict(lang) for p in self.errors],
-                "warnings": [p.as_dict(lang) for p in self.warnings],
-                "changes": [change(c) for c in self.changes]}
+        return {
+            "ledger": self.ledger,
+            "source": self.source,
+            "sources": self.sources,
+            "sha256": self.sha256,
+            "encoding": self.encoding,
+            "sheet": self.sheet,
+            "exported_on": self.exported_on,
+            "exported_on_from": self.exported_how,
+            **journaled,
+            "held_file": self.held_file,
+            **counts,
+            "skipped_rows": self.skipped_rows,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "ledger_chosen": self.choices[0] if len(self.choices) == 1 else self.choices,
+            "set_over_columns": self.set_over,
+            "unused_columns": self.unused_columns,
+            "reject_file": self.reject_file,
+            "transfers": [change(c) for c in self.transfers],
+            "kept_newer": [k.__dict__ for k in self.kept_newer],
+            "register": {"added": self.register_added, "conflicts": self.register_conflicts},
+            "errors": [p.as_dict(lang) for p in self.errors],
+            "warnings": [p.as_dict(lang) for p in self.warnings],
+            "changes": [change(c) for c in self.changes],
+        }
 
 
 # --- merging -------------------------------------------------------------------------------
+
 
 def keys_of(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     out = frame[key[0]].astype("str")
@@ -169,8 +196,7 @@ def keys_of(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     return out
 
 
-def merge(stored: pd.DataFrame, incoming: pd.DataFrame, spec: LedgerSpec
-          ) -> tuple[pd.DataFrame, np.ndarray]:
+def merge(stored: pd.DataFrame, incoming: pd.DataFrame, spec: LedgerSpec) -> tuple[pd.DataFrame, np.ndarray]:
     """Incoming rows as they would be stored (empty incoming → stored value), and the stored row
     each matches (-1 for a new key)."""
     index = pd.Index(keys_of(stored, spec.key))  # unique: _stored refuses a ledger with duplicates
@@ -195,8 +221,9 @@ def _take(column: pd.Series, positions: np.ndarray) -> np.ndarray:
     return column.take(positions).to_numpy(dtype=object)
 
 
-def apply(stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray, spec: LedgerSpec, order: list[str]
-          ) -> tuple[pd.DataFrame, list[Change], list[str], int]:
+def apply(
+    stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray, spec: LedgerSpec, order: list[str]
+) -> tuple[pd.DataFrame, list[Change], list[str], int]:
     """The new ledger (row order kept, new rows appended), the changes, the new keys, unchanged count."""
     table = stored.reindex(columns=order, fill_value="")
     changes: list[Change] = []
@@ -259,6 +286,7 @@ def serialise(table: pd.DataFrame) -> bytes:
 
 
 # --- the whole import ----------------------------------------------------------------------
+
 
 @dataclass
 class Options:
@@ -327,8 +355,15 @@ class Joined:
         def part(values: np.ndarray | None) -> np.ndarray | None:
             return None if values is None else values[mask]
 
-        return Joined(self.frame[mask].reset_index(drop=True), self.origin[mask], self.lines[mask],
-                      self.exported[mask], part(self.located), part(self.reasons), part(self.how))
+        return Joined(
+            self.frame[mask].reset_index(drop=True),
+            self.origin[mask],
+            self.lines[mask],
+            self.exported[mask],
+            part(self.located),
+            part(self.reasons),
+            part(self.how),
+        )
 
 
 def join_sources(spec: LedgerSpec, group: list[Prepared]) -> Joined:
@@ -345,8 +380,12 @@ def join_sources(spec: LedgerSpec, group: list[Prepared]) -> Joined:
 def _joined(spec: LedgerSpec, group: list[Prepared]) -> Joined:
     if len(group) == 1:
         p = group[0]
-        return Joined(p.frame.copy(), np.zeros(len(p.frame), dtype=np.int64), p.rows,
-                      np.full(len(p.frame), p.exported.iso(), dtype=object))
+        return Joined(
+            p.frame.copy(),
+            np.zeros(len(p.frame), dtype=np.int64),
+            p.rows,
+            np.full(len(p.frame), p.exported.iso(), dtype=object),
+        )
     parts = []
     for i, p in enumerate(group):
         part = p.frame.copy()
@@ -369,8 +408,12 @@ def _joined(spec: LedgerSpec, group: list[Prepared]) -> Joined:
     alone = rows[repeated][fields + ["__position", "__date", "__origin", "__line"]]
     out = pd.concat([joined, alone], ignore_index=True).sort_values("__position", kind="stable")
     frame = out[fields].fillna("").astype("str").reset_index(drop=True)
-    return Joined(frame, out["__origin"].to_numpy(dtype=np.int64), out["__line"].to_numpy(dtype=np.int64),
-                  out["__date"].to_numpy(dtype=object))
+    return Joined(
+        frame,
+        out["__origin"].to_numpy(dtype=np.int64),
+        out["__line"].to_numpy(dtype=np.int64),
+        out["__date"].to_numpy(dtype=object),
+    )
 
 
 @dataclass
@@ -412,7 +455,7 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     spec = plan.ledgers[name]
     joined, result = _join(spec, name, group, options)
     # A dry run only reads, so it takes no lock and creates no lock file.
-    with (nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options))):
+    with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options)):
         landing = _place(plan, spec, name, joined, result)
         _newer_wins(plan, name, spec, landing, result)
         checked = _check_stage(plan, name, spec, landing, group, result, options)
@@ -435,9 +478,15 @@ def _join(spec: LedgerSpec, name: str, group: list[Prepared], options: Options) 
     """Stage 1: the sources joined on the key, and the result's facts about the sources."""
     first = group[0].source
     joined = join_sources(spec, group)
-    result = ImportResult(name, ", ".join(p.source.display for p in group), sha256_bytes(first.data),
-                          first.encoding, first.sheet, dry_run=options.dry_run,
-                          sources=[p.source.display for p in group])
+    result = ImportResult(
+        name,
+        ", ".join(p.source.display for p in group),
+        sha256_bytes(first.data),
+        first.encoding,
+        first.sheet,
+        dry_run=options.dry_run,
+        sources=[p.source.display for p in group],
+    )
     result._identity = tuple(f for f, fs in spec.fields.items() if fs.identity)
     newest = max(group, key=lambda p: p.exported.day).exported
     result.exported_on, result.exported_how = newest.iso(), newest.how
@@ -448,8 +497,9 @@ def _join(spec: LedgerSpec, name: str, group: list[Prepared], options: Options) 
     for p in group:
         result.folded_publications += p.folded
         result.other_office += p.other_office
-        result.skipped_rows += [{"file": p.source.display, "row": s.row, "kind": s.kind, "text": s.text}
-                                for s in p.source.skipped]
+        result.skipped_rows += [
+            {"file": p.source.display, "row": s.row, "kind": s.kind, "text": s.text} for s in p.source.skipped
+        ]
     return joined, result
 
 
@@ -477,8 +527,15 @@ def _newer_wins(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, resul
     date_statuses(spec, stored, joined.frame, merged, where, joined.exported)
 
 
-def _check_stage(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, group: list[Prepared],
-                 result: ImportResult, options: Options) -> Checked:
+def _check_stage(
+    plan: Plan,
+    name: str,
+    spec: LedgerSpec,
+    landing: Landing,
+    group: list[Prepared],
+    result: ImportResult,
+    options: Options,
+) -> Checked:
     """Stage 4: the merged rows checked as they would be stored; any error refuses the import
     (RowsRejected) unless the user skips invalid rows."""
     joined = landing.joined
@@ -495,8 +552,14 @@ def _check_stage(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, grou
     result.errors = missing_columns_said_once(spec, group, errors)
     result.rejected = source_rows(joined, invalid) + sum(len(p.source.problems) + p.rejected_rows for p in group)
     if result.errors and not options.skip_invalid:
-        raise RowsRejected("rows_rejected", problems=result.errors, count=result.rejected,
-                           path=result.source, ledger=name, chosen=result.choices)
+        raise RowsRejected(
+            "rows_rejected",
+            problems=result.errors,
+            count=result.rejected,
+            path=result.source,
+            ledger=name,
+            chosen=result.choices,
+        )
     rejected_lines = {(group[o].source.display, int(n)) for o, n in zip(joined.origin[invalid], joined.lines[invalid])}
     return Checked(errors, invalid, rejected_lines)
 
@@ -509,8 +572,9 @@ def _apply_stage(spec: LedgerSpec, landing: Landing, checked: Checked, result: I
     held = _held(landing.joined, landing.unplaced & ~invalid, result)
     if "town" in spec.fields:
         result.unassigned = int(((merged["town"] == "").to_numpy(dtype=bool) & keep).sum())
-    table, changes, new_keys, unchanged = apply(landing.stored, merged[keep].reset_index(drop=True),
-                                                where[keep], spec, landing.order)
+    table, changes, new_keys, unchanged = apply(
+        landing.stored, merged[keep].reset_index(drop=True), where[keep], spec, landing.order
+    )
     changes = result.changes + changes  # keys linked by _recognise come first
     confirmed = confirmed_values(spec, landing.stored, merged[keep].reset_index(drop=True), where[keep])
     result.added, result.updated = len(new_keys), len({c.key for c in changes})
@@ -518,36 +582,62 @@ def _apply_stage(spec: LedgerSpec, landing: Landing, checked: Checked, result: I
     return Applied(table, confirmed, held)
 
 
-def _journal(plan: Plan, name: str, spec: LedgerSpec, group: list[Prepared], landing: Landing, checked: Checked,
-             applied: Applied, result: ImportResult, options: Options) -> None:
+def _journal(
+    plan: Plan,
+    name: str,
+    spec: LedgerSpec,
+    group: list[Prepared],
+    landing: Landing,
+    checked: Checked,
+    applied: Applied,
+    result: ImportResult,
+    options: Options,
+) -> None:
     """Stage 6: the reject and held files first, then the journal entry, then the ledger,
     atomically (a failure before the last step leaves the ledger as it was)."""
     errors, joined, unplaced, invalid = checked.errors, landing.joined, landing.unplaced, checked.invalid
     ledger_path = plan.ledger_path(name)
     if errors:
-        result.reject_file = ", ".join(_write_rejects(p.source, errors, options.lang) for p in group
-                                       if any(e.file == p.source.display for e in errors))
+        result.reject_file = ", ".join(
+            _write_rejects(p.source, errors, options.lang)
+            for p in group
+            if any(e.file == p.source.display for e in errors)
+        )
     # Held rows are written out before the ledger changes: a failure here changes nothing.
     suggest = Suggester(plan) if applied.held else None
-    held_files = {i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
-                  for i, (lines, reasons) in applied.held.items()}
+    held_files = {
+        i: write_held(spec, group[i], lines, reasons, options.lang, suggest)
+        for i, (lines, reasons) in applied.held.items()
+    }
     result.suggested = suggest.made if suggest is not None else 0
     result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
     before = ledger_path.read_bytes() if ledger_path.exists() else b""
     data = serialise(applied.table) if (result.added or result.updated or not before) else before
     counts = result.counts()
-    append_journal(plan.data_dir, {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import",
-        "ledger": name, "source": ", ".join(p.source.path.name for p in group), "source_sha256": result.sha256,
-        "ledger_chosen": result.choices,
-        "exported_on": result.exported_on,
-        "before_sha256": sha256_bytes(before) if before else None, "after_sha256": sha256_bytes(data),
-        **{key: counts[key] for key in JOURNAL_COUNTS},
-        "sources": [_from_project(plan, p.source.path) for p in group],
-        "held_keys": {_from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
-                      for i, path in held_files.items()},
-        "new_keys": result.new_keys, "new_keys_total": len(result.new_keys), "confirmed": applied.confirmed,
-        "changes": [c.__dict__ for c in result.changes]})
+    append_journal(
+        plan.data_dir,
+        {
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "event": "import",
+            "ledger": name,
+            "source": ", ".join(p.source.path.name for p in group),
+            "source_sha256": result.sha256,
+            "ledger_chosen": result.choices,
+            "exported_on": result.exported_on,
+            "before_sha256": sha256_bytes(before) if before else None,
+            "after_sha256": sha256_bytes(data),
+            **{key: counts[key] for key in JOURNAL_COUNTS},
+            "sources": [_from_project(plan, p.source.path) for p in group],
+            "held_keys": {
+                _from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
+                for i, path in held_files.items()
+            },
+            "new_keys": result.new_keys,
+            "new_keys_total": len(result.new_keys),
+            "confirmed": applied.confirmed,
+            "changes": [c.__dict__ for c in result.changes],
+        },
+    )
     if data != before:
         atomic_write_bytes(ledger_path, data)
         result.written = True
@@ -560,21 +650,34 @@ def missing_columns_said_once(spec: LedgerSpec, group: list[Prepared], errors: l
     counts: dict[tuple[str, str], int] = {}
     for problem in errors:
         source = next((p for p in group if p.source.display == problem.file), None)
-        if (problem.code == "required" and source is not None and problem.field is not None
-                and problem.field not in source.provided):
+        if (
+            problem.code == "required"
+            and source is not None
+            and problem.field is not None
+            and problem.field not in source.provided
+        ):
             counts[(problem.file, problem.field)] = counts.get((problem.file, problem.field), 0) + 1
             continue
         out.append(problem)
     for (file, fname), count in counts.items():
         source = next(p for p in group if p.source.display == file)
         label = spec.fields[fname].label or fname
-        out.insert(0, Problem(file, source.source.header_row, fname, "required_column_missing",
-                              params={"label": label, "field": fname, "count": count}))
+        out.insert(
+            0,
+            Problem(
+                file,
+                source.source.header_row,
+                fname,
+                "required_column_missing",
+                params={"label": label, "field": fname, "count": count},
+            ),
+        )
     return out
 
 
-def _recognise(spec: LedgerSpec, stored: pd.DataFrame, joined: Joined, result: ImportResult
-               ) -> tuple[pd.DataFrame, Joined]:
+def _recognise(
+    spec: LedgerSpec, stored: pd.DataFrame, joined: Joined, result: ImportResult
+) -> tuple[pd.DataFrame, Joined]:
     """Rows without their key, or under another source's key: see identity.py."""
     linked = identity.link(spec, stored, joined.frame)
     kept = joined.subset(np.isin(np.arange(len(joined.frame)), linked.first))
@@ -585,8 +688,9 @@ def _recognise(spec: LedgerSpec, stored: pd.DataFrame, joined: Joined, result: I
     return linked.stored, kept
 
 
-def confirmed_values(spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray
-                     ) -> dict[str, list[str]]:
+def confirmed_values(
+    spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataFrame, where: np.ndarray
+) -> dict[str, list[str]]:
     """Keys whose status or owner this export says again, unchanged, per field: the journal
     dates them by this export, so an older export cannot roll back what a newer one confirmed.
     (Only these fields: a full list for every field would make the journal as big as the data.)"""
@@ -687,8 +791,9 @@ def _once(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-def _check(plan: Plan, name: str, merged: pd.DataFrame, joined: Joined, group: list[Prepared]
-           ) -> tuple[list[Problem], np.ndarray]:
+def _check(
+    plan: Plan, name: str, merged: pd.DataFrame, joined: Joined, group: list[Prepared]
+) -> tuple[list[Problem], np.ndarray]:
     """The checks, source by source, so each problem names its own file and row."""
     if len(group) == 1:
         return check_frame(plan, name, merged, joined.lines, group[0].source.display)
@@ -696,15 +801,23 @@ def _check(plan: Plan, name: str, merged: pd.DataFrame, joined: Joined, group: l
     invalid = np.zeros(len(merged), dtype=bool)
     for i, p in enumerate(group):
         rows = np.flatnonzero(joined.origin == i)
-        found, bad = check_frame(plan, name, merged.iloc[rows].reset_index(drop=True), joined.lines[rows],
-                                 p.source.display)
+        found, bad = check_frame(
+            plan, name, merged.iloc[rows].reset_index(drop=True), joined.lines[rows], p.source.display
+        )
         problems += found
         invalid[rows] = bad
     return problems, invalid
 
 
-def newer_wins(plan: Plan, name: str, spec: LedgerSpec, stored: pd.DataFrame, merged: pd.DataFrame,
-               where: np.ndarray, exported: np.ndarray) -> list[Kept]:
+def newer_wins(
+    plan: Plan,
+    name: str,
+    spec: LedgerSpec,
+    stored: pd.DataFrame,
+    merged: pd.DataFrame,
+    where: np.ndarray,
+    exported: np.ndarray,
+) -> list[Kept]:
     """Put back every stored value that a newer export set than the one now incoming."""
     matched = np.flatnonzero(where >= 0)
     if not len(matched):
@@ -734,8 +847,14 @@ def newer_wins(plan: Plan, name: str, spec: LedgerSpec, stored: pd.DataFrame, me
     return kept
 
 
-def date_statuses(spec: LedgerSpec, stored: pd.DataFrame, incoming: pd.DataFrame, merged: pd.DataFrame,
-                  where: np.ndarray, exported: np.ndarray) -> None:
+def date_statuses(
+    spec: LedgerSpec,
+    stored: pd.DataFrame,
+    incoming: pd.DataFrame,
+    merged: pd.DataFrame,
+    where: np.ndarray,
+    exported: np.ndarray,
+) -> None:
     """A status that appears or changes is dated by the export that says it, unless the export
     dates it itself; an unchanged status keeps the date it first became known."""
     for status, dated in spec.status_dates.items():
@@ -755,6 +874,7 @@ def date_statuses(spec: LedgerSpec, stored: pd.DataFrame, incoming: pd.DataFrame
 
 # --- the register, held rows, rejects ------------------------------------------------------
 
+
 def _learned(group: list[Prepared], register, rejected: set[tuple[str, int]]):
     """What the register would learn from this import's rows placed by address or credit code
     (rows rejected as invalid teach it nothing)."""
@@ -763,18 +883,28 @@ def _learned(group: list[Prepared], register, rejected: set[tuple[str, int]]):
         if p.learn is None or not len(p.learn):
             continue
         fine = [(p.source.display, int(n)) not in rejected for n in p.learn["__line"]]
-        frames.append(p.learn[fine].drop(columns="__line").assign(evidence=p.source.path.name,
-                                                                  seen_on=p.exported.iso()))
+        frames.append(
+            p.learn[fine].drop(columns="__line").assign(evidence=p.source.path.name, seen_on=p.exported.iso())
+        )
     frames = [f for f in frames if len(f)]
     if register is None or not frames:
         return None
     from ipdemo.ingest.placement import Placed
 
     rows = pd.concat(frames, ignore_index=True)
-    placed = Placed(located=rows["located"].to_numpy(dtype=object), town=rows["town"],
-                    how=np.full(len(rows), "address", dtype=object))
-    return register.learn(rows["name"], rows["credit_code"], rows["address"], placed,
-                          evidence=", ".join(dict.fromkeys(rows["evidence"])), seen_on=max(rows["seen_on"]))
+    placed = Placed(
+        located=rows["located"].to_numpy(dtype=object),
+        town=rows["town"],
+        how=np.full(len(rows), "address", dtype=object),
+    )
+    return register.learn(
+        rows["name"],
+        rows["credit_code"],
+        rows["address"],
+        placed,
+        evidence=", ".join(dict.fromkeys(rows["evidence"])),
+        seen_on=max(rows["seen_on"]),
+    )
 
 
 def _conflicts(learned) -> list[dict]:
@@ -802,15 +932,30 @@ def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, re
     path = plan.ledger_path(name)
     stored, order = _stored(plan, name, path)
     entries = learned.entries.reindex(columns=list(plan.ledgers[name].fields), fill_value="").astype("str")
-    table = pd.concat([stored.reindex(columns=order, fill_value=""), entries.reindex(columns=order, fill_value="")],
-                      ignore_index=True)
+    table = pd.concat(
+        [stored.reindex(columns=order, fill_value=""), entries.reindex(columns=order, fill_value="")], ignore_index=True
+    )
     before = path.read_bytes() if path.exists() else b""
     data = serialise(table)
-    append_journal(plan.data_dir, {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": "import", "ledger": name,
-        "source": result.source, "exported_on": result.exported_on, "before_sha256": sha256_bytes(before) if before else None,
-        "after_sha256": sha256_bytes(data), "added": len(entries), "updated": 0, "unchanged": 0, "rejected": 0,
-        "new_keys": entries["name"].tolist(), "new_keys_total": len(entries), "changes": []})
+    append_journal(
+        plan.data_dir,
+        {
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "event": "import",
+            "ledger": name,
+            "source": result.source,
+            "exported_on": result.exported_on,
+            "before_sha256": sha256_bytes(before) if before else None,
+            "after_sha256": sha256_bytes(data),
+            "added": len(entries),
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 0,
+            "new_keys": entries["name"].tolist(),
+            "new_keys_total": len(entries),
+            "changes": [],
+        },
+    )
     atomic_write_bytes(path, data)
     result.register_added = len(entries)
 
@@ -900,7 +1045,9 @@ class Suggester:
                     self._known.setdefault(key, set()).update(towns)
         return self._known
 
-    def columns(self, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, lang: str) -> tuple[list[str], list[str]]:
+    def columns(
+        self, spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, lang: str
+    ) -> tuple[list[str], list[str]]:
         """Per held line: the suggested town ('' when none) and where it came from."""
         from ipdemo.i18n import message
         from ipdemo.ingest.placement import suggest_towns
@@ -920,8 +1067,14 @@ class Suggester:
         return towns, basis
 
 
-def write_held(spec: LedgerSpec, prepared: Prepared, lines: np.ndarray, why: list[str], lang: str = "zh",
-               suggest: Suggester | None = None) -> Path:
+def write_held(
+    spec: LedgerSpec,
+    prepared: Prepared,
+    lines: np.ndarray,
+    why: list[str],
+    lang: str = "zh",
+    suggest: Suggester | None = None,
+) -> Path:
     """Rows that cannot be placed, as they came, beside the source, with a town column to fill,
     the reason, and the best suggestion (建议区镇 + 建议依据, never imported): the clerk confirms a
     suggestion by copying it into the town column, completes the rest and imports the file again."""
@@ -955,8 +1108,16 @@ def _write_rejects(source: Source, errors: list[Problem], lang: str) -> str:
     if ragged:  # a row longer than the header: its cells under the header's names, then 列N
         width = max([len(source.header), *(len(source.ragged.get(p.line or 0, [])) for p in ragged)])
         names = _column_names(source.header + [""] * (width - len(source.header)))
-        extra = pd.DataFrame([{**{n: v for n, v in zip(names, source.ragged.get(p.line or 0, [])) if n not in OWN_COLUMNS},
-                               ROW_COLUMN: p.line, REASON_COLUMN: p.message(lang)} for p in ragged])
+        extra = pd.DataFrame(
+            [
+                {
+                    **{n: v for n, v in zip(names, source.ragged.get(p.line or 0, [])) if n not in OWN_COLUMNS},
+                    ROW_COLUMN: p.line,
+                    REASON_COLUMN: p.message(lang),
+                }
+                for p in ragged
+            ]
+        )
         frame = pd.concat([frame, extra], ignore_index=True).fillna("")
         frame = frame[[c for c in frame.columns if c != REASON_COLUMN] + [REASON_COLUMN]]
     return display_path(_beside(source, ".rejected.csv", serialise(frame.astype("str"))))

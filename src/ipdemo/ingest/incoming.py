@@ -171,6 +171,7 @@ def header_score(plan: Plan, ledger: str | None) -> Callable[[list[str]], int]:
     def score(cells: list[str]) -> int:
         present = [c for c in cells if c]
         return max(sum(1 for c in present if lookup(plan, t, c)[0] is not None) for t in [*tables, extra])
+
     return score
 
 
@@ -235,20 +236,25 @@ def fit(plan: Plan, name: str, header: list[str], filename: str, sets: dict[str,
             used.setdefault(at, targets[0])
             given |= set(targets)
     if spec.publications is not None:
-        for spellings, target in ((spec.publications.number, spec.key[0]), (spec.publications.date, spec.publications.grant)):
+        for spellings, target in (
+            (spec.publications.number, spec.key[0]),
+            (spec.publications.date, spec.publications.grant),
+        ):
             at = find_column(header, spellings)
             if at is not None:
                 used.setdefault(at, target)
     given |= set(used.values())
     identified = all(k in given for k in spec.key) or any(
-        all(f in given or f in spec.title_dates for f in fields) for fields in spec.identify)
+        all(f in given or f in spec.title_dates for f in fields) for fields in spec.identify
+    )
     measures = {i for i, f in used.items() if spec.fields[f].type in MEASURE_TYPES}
     named = name in filename.lower() or spec.name in filename
     return Fit(name, used, measures, sorted(given_sets), identified, named)
 
 
-def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, str], option: str | None = None
-                  ) -> Choice:
+def choose_ledger(
+    plan: Plan, header: list[str], filename: str, sets: dict[str, str], option: str | None = None
+) -> Choice:
     """The ledger that reads the most of the file's figures, then of its columns. Never one that
     would drop amount, count or date columns another ledger reads (a candidate, or a ledger that
     lacks its key column but reads more of the file): then the user chooses."""
@@ -261,8 +267,9 @@ def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, 
     every = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, sets)) is not None]
     fits = [f for f in every if f.identified]
     if not fits:
-        without_sets = [f for name in plan.ledgers if (f := fit(plan, name, header, filename, {})) is not None
-                        and f.identified]
+        without_sets = [
+            f for name in plan.ledgers if (f := fit(plan, name, header, filename, {})) is not None and f.identified
+        ]
         if sets and without_sets:  # the headers name a ledger, the --set field is not one of its fields
             parse_sets(plan, rank(without_sets)[0].ledger, sets)
         raise InputFileError("ledger_unknown", path=filename, known=", ".join(plan.ledgers))
@@ -277,9 +284,14 @@ def choose_ledger(plan: Plan, header: list[str], filename: str, sets: dict[str, 
     for other in fits[1:] + [f for f in rank(every) if not f.identified and f.rank() > best.rank()]:
         dropped = sorted(other.measures - set(best.used))
         if dropped:
-            raise UsageError("ledger_would_drop", path=filename, ledger=best.ledger, other=other.ledger,
-                             columns="、".join(header[i] for i in dropped),
-                             candidates=_candidates([best, other]))
+            raise UsageError(
+                "ledger_would_drop",
+                path=filename,
+                ledger=best.ledger,
+                other=other.ledger,
+                columns="、".join(header[i] for i in dropped),
+                candidates=_candidates([best, other]),
+            )
     return _choice(best, header, "headers", [f.ledger for f in fits[1:]])
 
 
@@ -299,6 +311,7 @@ def _candidates(fits: list[Fit]) -> str:
 
 # --- one source ----------------------------------------------------------------------------
 
+
 def parse_sets(plan: Plan, ledger: str, sets: dict[str, str]) -> dict[str, str]:
     """--set FIELD=VALUE, FIELD as the ledger names it or by any header it accepts (著作权人)."""
     spec = plan.ledgers[ledger]
@@ -313,8 +326,9 @@ def parse_sets(plan: Plan, ledger: str, sets: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], exported_option: date | None,
-            register=None) -> Prepared:
+def prepare(
+    plan: Plan, ledger: str, source: Source, sets: dict[str, str], exported_option: date | None, register=None
+) -> Prepared:
     """Map, normalise, fold, set aside and place one source's rows (see the module docstring)."""
     spec = plan.ledgers[ledger]
     shown = source.display
@@ -324,15 +338,23 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     missing_keys = [k for k in spec.key if k not in provided]
     identified = any(all(f in provided or f in spec.title_dates for f in fields) for fields in spec.identify)
     if missing_keys and not identified:
-        raise InputFileError("missing_key_column", path=shown, ledger=ledger, columns=", ".join(missing_keys),
-                             accepted=_accepted(spec, missing_keys[0]))
+        raise InputFileError(
+            "missing_key_column",
+            path=shown,
+            ledger=ledger,
+            columns=", ".join(missing_keys),
+            accepted=_accepted(spec, missing_keys[0]),
+        )
     frame, problems = _normalised(plan, spec, source, mapping, split_columns, sets)
     errors = [p for p in problems if p.severity == "error"]
-    used = {c.index for columns in mapping.values() for c in columns} | \
-        {i for i in split_columns.values() if i is not None}
+    used = {c.index for columns in mapping.values() for c in columns} | {
+        i for i in split_columns.values() if i is not None
+    }
     prepared = Prepared(ledger, source, frame, source.rows.copy(), ExportDate(date.today(), "today"), errors)
     prepared.provided = set(provided)
-    prepared.set_over = [SetOver(f, sets[f], [source.header[c.index] for c in mapping[f]]) for f in sets if f in mapping]
+    prepared.set_over = [
+        SetOver(f, sets[f], [source.header[c.index] for c in mapping[f]]) for f in sets if f in mapping
+    ]
     if spec.publications is not None:
         used |= _fold(spec.publications, spec, source, prepared)
     if spec.place is not None:
@@ -343,8 +365,7 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     prepared.warnings = _unmapped(plan, ledger, source, used) + [p for p in problems if p.severity == "warning"]
     _title_dates(spec, prepared, mapping, sets)  # before the export date: a course day is a date in the file
     dated = [prepared.frame[f] for f, fs in spec.fields.items() if fs.type == "date" and not fs.future]
-    prepared.exported = export_date(source.path.name, source.title_lines, dated,
-                                    exported_option)
+    prepared.exported = export_date(source.path.name, source.title_lines, dated, exported_option)
     if (undated := guessed(prepared.exported, shown)) is not None:
         prepared.warnings.append(undated)
     _derive_type(spec, prepared)
@@ -356,8 +377,14 @@ def prepare(plan: Plan, ledger: str, source: Source, sets: dict[str, str], expor
     return prepared
 
 
-def _normalised(plan: Plan, spec: LedgerSpec, source: Source, mapping: dict[str, list[Column]],
-                split_columns: dict[str, int | None], sets: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
+def _normalised(
+    plan: Plan,
+    spec: LedgerSpec,
+    source: Source,
+    mapping: dict[str, list[Column]],
+    split_columns: dict[str, int | None],
+    sets: dict[str, str],
+) -> tuple[pd.DataFrame, list[Problem]]:
     n = len(source.frame)
     shown = source.display
     errors: list[Problem] = list(source.problems)
@@ -402,8 +429,17 @@ def _serial_dates(shown: str, rows: np.ndarray, name: str, raw: pd.Series, value
     """A date Excel saved as its serial number (45123) in a CSV: converted by Excel's 1900 date
     system, and said, so that a file from a 1904-system Mac can be caught."""
     serial = raw.str.strip().str.match(r"^\d{5}(?:\.0+)?$").to_numpy(dtype=bool)
-    return [Problem(shown, int(rows[i]), name, "excel_serial_date", "warning",
-                    {"value": raw.iloc[i].strip(), "date": values.iloc[i]}) for i in np.flatnonzero(serial)]
+    return [
+        Problem(
+            shown,
+            int(rows[i]),
+            name,
+            "excel_serial_date",
+            "warning",
+            {"value": raw.iloc[i].strip(), "date": values.iloc[i]},
+        )
+        for i in np.flatnonzero(serial)
+    ]
 
 
 def _coalesced(source: Source, columns: list[Column]) -> tuple[pd.Series, str | None]:
@@ -419,6 +455,7 @@ def _disagreeing(source: Source, name: str, label: str, columns: list[Column]) -
     """Rows where two columns for one field hold different values (empty cells aside): which is
     right would be a guess, so the row is an error naming both columns (by position too: the
     copies often share a header) and values."""
+
     def cells(column: Column) -> pd.Series:
         return fields.nfkc(source.frame[str(column.index)].reset_index(drop=True)).str.strip()
 
@@ -428,10 +465,23 @@ def _disagreeing(source: Source, name: str, label: str, columns: list[Column]) -
         values = cells(other)
         differ = ((first != values) & (first != "") & (values != "")).to_numpy(dtype=bool)
         for i in np.flatnonzero(differ):
-            out.append(Problem(source.display, int(source.rows[i]), name, "duplicate_mapping",
-                               params={"label": label, "first": source.header[columns[0].index],
-                                       "first_at": columns[0].index + 1, "second": source.header[other.index],
-                                       "second_at": other.index + 1, "a": first.iloc[i], "b": values.iloc[i]}))
+            out.append(
+                Problem(
+                    source.display,
+                    int(source.rows[i]),
+                    name,
+                    "duplicate_mapping",
+                    params={
+                        "label": label,
+                        "first": source.header[columns[0].index],
+                        "first_at": columns[0].index + 1,
+                        "second": source.header[other.index],
+                        "second_at": other.index + 1,
+                        "a": first.iloc[i],
+                        "b": values.iloc[i],
+                    },
+                )
+            )
     return out
 
 
@@ -454,8 +504,16 @@ def _unmapped(plan: Plan, ledger: str, source: Source, used: set[int]) -> list[P
     if not elsewhere:
         return []
     ledgers = list(dict.fromkeys(name for owners in elsewhere.values() for name in owners))
-    return [Problem(source.display, source.header_row, None, "unmapped_columns", "warning",
-                    {"columns": "、".join(elsewhere), "ledgers": ", ".join(ledgers)})]
+    return [
+        Problem(
+            source.display,
+            source.header_row,
+            None,
+            "unmapped_columns",
+            "warning",
+            {"columns": "、".join(elsewhere), "ledgers": ", ".join(ledgers)},
+        )
+    ]
 
 
 def _is_data_of(plan: Plan, spec: LedgerSpec, header: str) -> bool:
@@ -481,8 +539,11 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
         dates, ambiguous = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
         # A grant publication's date is the grant date: one that could be day-first is that row's error.
         for i in np.flatnonzero(ambiguous & publications.grant_mask(numbers)):
-            prepared.errors.append(Problem(source.display, int(prepared.rows[i]), pubs.grant, "ambiguous_date",
-                                           params={"value": dates.iloc[i]}))
+            prepared.errors.append(
+                Problem(
+                    source.display, int(prepared.rows[i]), pubs.grant, "ambiguous_date", params={"value": dates.iloc[i]}
+                )
+            )
     else:
         dates = pd.Series([""] * len(numbers), dtype="str")
     # A row with an error of its own (copies of a column that differ, an ambiguous date) is not
@@ -490,9 +551,13 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
     # values (a B row's grant) never reach the application's record through a valid row.
     lines = [p.line for p in prepared.errors if p.line is not None and p.file == source.display]
     ok = np.flatnonzero(~np.isin(prepared.rows, lines))
-    folded = publications.fold_publications(prepared.frame.iloc[ok].reset_index(drop=True), spec.key,
-                                            numbers.iloc[ok].reset_index(drop=True),
-                                            dates.iloc[ok].reset_index(drop=True), pubs.grant)
+    folded = publications.fold_publications(
+        prepared.frame.iloc[ok].reset_index(drop=True),
+        spec.key,
+        numbers.iloc[ok].reset_index(drop=True),
+        dates.iloc[ok].reset_index(drop=True),
+        pubs.grant,
+    )
     prepared.rejected_rows = len(prepared.rows) - len(ok)
     prepared.frame = folded.frame
     prepared.rows = prepared.rows[ok[folded.first]]
@@ -552,7 +617,7 @@ def _date_after(line: str, words: list[str]) -> str | None:
         at = text.find(word)
         if at < 0:
             continue
-        match = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text[at + len(word):])
+        match = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text[at + len(word) :])
         if match:
             y, m, d = (int(g) for g in match.groups())
             try:
@@ -583,6 +648,7 @@ def keep(prepared: Prepared, mask: np.ndarray) -> None:
 
 # --- placement -----------------------------------------------------------------------------
 
+
 def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     """Rows with no town: by the first applicant's address, else the enterprise register, else
     the credit code's region. Each row is noted inside / outside / unknown (LOCATED) with the
@@ -600,14 +666,22 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     codes = frame[place.credit_code] if place.credit_code else None
     steps = [(placement.BY_ADDRESS, lambda rows: placement.place_addresses(plan, addresses[rows]))]
     if register is not None:
-        steps.append((placement.BY_REGISTER,
-                      lambda rows: register.lookup(names[rows], None if codes is None else codes[rows])))
+        steps.append(
+            (placement.BY_REGISTER, lambda rows: register.lookup(names[rows], None if codes is None else codes[rows]))
+        )
     postcodes, regions, region_names = _postcode_evidence(plan, prepared, addresses)
     if postcodes is not None:
-        steps.append((placement.BY_POSTCODE,
-                      lambda rows: placement.place_postcodes(plan, postcodes[rows],
-                                                             None if regions is None else regions[rows],
-                                                             None if region_names is None else region_names[rows])))
+        steps.append(
+            (
+                placement.BY_POSTCODE,
+                lambda rows: placement.place_postcodes(
+                    plan,
+                    postcodes[rows],
+                    None if regions is None else regions[rows],
+                    None if region_names is None else region_names[rows],
+                ),
+            )
+        )
     if codes is not None:
         steps.append((placement.BY_CREDIT_CODE, lambda rows: placement.place_credit_codes(plan, codes[rows])))
     for label, step in steps:
@@ -621,11 +695,18 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
         how[rows[found]] = label
     learned = np.isin(how, [placement.BY_ADDRESS, placement.BY_CREDIT_CODE]) & (names != "").to_numpy(dtype=bool)
     if learned.any():
-        prepared.learn = pd.DataFrame({
-            "name": names[learned].to_numpy(dtype=object), "address": addresses[learned].to_numpy(dtype=object),
-            "credit_code": (codes[learned] if codes is not None else pd.Series([""] * int(learned.sum()))).to_numpy(dtype=object),
-            "located": located[learned], "town": town[learned].to_numpy(dtype=object),
-            "__line": prepared.rows[learned]}).astype("str")
+        prepared.learn = pd.DataFrame(
+            {
+                "name": names[learned].to_numpy(dtype=object),
+                "address": addresses[learned].to_numpy(dtype=object),
+                "credit_code": (codes[learned] if codes is not None else pd.Series([""] * int(learned.sum()))).to_numpy(
+                    dtype=object
+                ),
+                "located": located[learned],
+                "town": town[learned].to_numpy(dtype=object),
+                "__line": prepared.rows[learned],
+            }
+        ).astype("str")
     prepared.frame["town"] = town.astype("str")
     reasons = np.where((addresses == "").to_numpy(dtype=bool), HELD_NO_ADDRESS, HELD_ADDRESS_UNPLACED)
     prepared.frame[LOCATED] = pd.Series(located, dtype="str")
@@ -637,8 +718,10 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
 def _evidence_columns(plan: Plan, header: list[str]) -> dict[str, int | None]:
     """The source columns of the postcode and the province / city code (placement headers)."""
     spec = plan.placement
-    return {"postcode": find_column(header, spec.postcode_headers) if spec.postcode_headers else None,
-            "region_code": find_column(header, spec.region_headers) if spec.region_headers else None}
+    return {
+        "postcode": find_column(header, spec.postcode_headers) if spec.postcode_headers else None,
+        "region_code": find_column(header, spec.region_headers) if spec.region_headers else None,
+    }
 
 
 def _region_name_columns(plan: Plan, header: list[str]) -> list[int]:
@@ -648,8 +731,9 @@ def _region_name_columns(plan: Plan, header: list[str]) -> list[int]:
     return list(dict.fromkeys(i for i in found if i is not None))
 
 
-def _postcode_evidence(plan: Plan, prepared: Prepared, addresses: pd.Series
-                       ) -> tuple[pd.Series | None, pd.Series | None, pd.Series | None]:
+def _postcode_evidence(
+    plan: Plan, prepared: Prepared, addresses: pd.Series
+) -> tuple[pd.Series | None, pd.Series | None, pd.Series | None]:
     """Per kept row: its postcode (the column, else one written before the address), its
     province / city code and its region names joined (苏州市吴江区); all None when the file has
     none of them."""

@@ -22,8 +22,9 @@ from ipdemo.plan.model import FieldSpec, Plan
 SEPARATORS = r"[;；,，|/、]"  # between the parts of a value that lists several states or events
 
 
-def normalise_field(plan: Plan, spec: FieldSpec, values: pd.Series, factor: float = 1.0
-                    ) -> tuple[pd.Series, np.ndarray]:
+def normalise_field(
+    plan: Plan, spec: FieldSpec, values: pd.Series, factor: float = 1.0
+) -> tuple[pd.Series, np.ndarray]:
     """(normalised values, ambiguous mask) for one incoming column. factor: what a plain number
     of the column is worth in the field's unit (its header names another unit)."""
     field = FieldContext(plan, spec, unit_factor=factor)

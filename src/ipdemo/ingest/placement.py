@@ -74,8 +74,7 @@ INSIDE, OUTSIDE, UNKNOWN = "inside", "outside", ""
 BY_ADDRESS, BY_CREDIT_CODE, BY_REGISTER, NOT_PLACED = "address", "credit_code", "register", ""
 BY_POSTCODE = "postcode"  # the applicant's postcode or province / city code (no address)
 
-REGISTER_COLUMNS = ["name", "credit_code", "located", "town", "address", "former_names", "evidence",
-                    "seen_on"]
+REGISTER_COLUMNS = ["name", "credit_code", "located", "town", "address", "former_names", "evidence", "seen_on"]
 
 # Co-applicants / owners and their addresses: ';' '；' '|' '｜' (NFKC-equal forms). '、' is NOT a
 # separator: CNIPA lists parties with ';', while '、' occurs inside addresses (1号、3号) and in
@@ -83,8 +82,10 @@ REGISTER_COLUMNS = ["name", "credit_code", "located", "town", "address", "former
 _PARTY_SEPARATOR = re.compile(r"\s*[;；|｜]\s*")
 # Comparing two lists of parties (is this a transfer?): '、' too, since both sides split alike.
 _LIST_SEPARATOR = re.compile(r"[;；|｜、]")
-_INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-                        r"\u2060-\u206f\ufeff\ufff9-\ufffb]+")
+_INVISIBLE = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb]+"
+)
 _POSTCODE = re.compile(r"^[(\[]?\d{6}[)\]]?(?!\d)")
 _PARENT_GLUE = re.compile(r"^[,.:;·・\-/()\[\]]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -108,12 +109,65 @@ _UNIT_AT_START = re.compile(
 )
 # Countries and regions outside the mainland, as Chinese addresses write them.
 _COUNTRIES = (
-    "中国香港", "中国澳门", "中国台湾", "香港", "澳门", "台湾", "美国", "美利坚合众国", "日本", "德国",
-    "德意志联邦共和国", "韩国", "大韩民国", "朝鲜", "英国", "法国", "意大利", "瑞士", "瑞典", "荷兰",
-    "比利时", "卢森堡", "加拿大", "澳大利亚", "新西兰", "新加坡", "以色列", "芬兰", "丹麦", "挪威",
-    "奥地利", "西班牙", "葡萄牙", "爱尔兰", "冰岛", "波兰", "捷克", "匈牙利", "希腊", "土耳其", "印度",
-    "俄罗斯", "俄罗斯联邦", "乌克兰", "巴西", "阿根廷", "墨西哥", "智利", "南非", "埃及", "马来西亚",
-    "泰国", "越南", "印度尼西亚", "菲律宾", "列支敦士登", "沙特阿拉伯", "阿联酋", "阿拉伯联合酋长国",
+    "中国香港",
+    "中国澳门",
+    "中国台湾",
+    "香港",
+    "澳门",
+    "台湾",
+    "美国",
+    "美利坚合众国",
+    "日本",
+    "德国",
+    "德意志联邦共和国",
+    "韩国",
+    "大韩民国",
+    "朝鲜",
+    "英国",
+    "法国",
+    "意大利",
+    "瑞士",
+    "瑞典",
+    "荷兰",
+    "比利时",
+    "卢森堡",
+    "加拿大",
+    "澳大利亚",
+    "新西兰",
+    "新加坡",
+    "以色列",
+    "芬兰",
+    "丹麦",
+    "挪威",
+    "奥地利",
+    "西班牙",
+    "葡萄牙",
+    "爱尔兰",
+    "冰岛",
+    "波兰",
+    "捷克",
+    "匈牙利",
+    "希腊",
+    "土耳其",
+    "印度",
+    "俄罗斯",
+    "俄罗斯联邦",
+    "乌克兰",
+    "巴西",
+    "阿根廷",
+    "墨西哥",
+    "智利",
+    "南非",
+    "埃及",
+    "马来西亚",
+    "泰国",
+    "越南",
+    "印度尼西亚",
+    "菲律宾",
+    "列支敦士登",
+    "沙特阿拉伯",
+    "阿联酋",
+    "阿拉伯联合酋长国",
 )
 _COUNTRY_AT_EDGE = re.compile(
     "^(?:" + "|".join(sorted(_COUNTRIES, key=len, reverse=True)) + ")(?![路街道巷弄桥])"
@@ -168,8 +222,11 @@ class Placed:
         take = ~self.known & other.known
         located = np.where(take, other.located, self.located).astype(object)
         how = np.where(take, other.how, self.how).astype(object)
-        town = pd.Series(np.where(take, other.town.to_numpy(dtype=object), self.town.to_numpy(dtype=object)),
-                         index=self.town.index, dtype=object)
+        town = pd.Series(
+            np.where(take, other.town.to_numpy(dtype=object), self.town.to_numpy(dtype=object)),
+            index=self.town.index,
+            dtype=object,
+        )
         return Placed(located, town, how)
 
 
@@ -303,7 +360,7 @@ class _Gazetteer:
         self.remainders: dict[str, _Keyword] = {}
         for key, kw in self.keywords.items():
             for stem in stems:
-                rest = key[len(stem):]
+                rest = key[len(stem) :]
                 if key.startswith(stem) and len(rest) >= 2 and kw.explicit:
                     self.remainders.setdefault(rest, kw)
         self.district = _alternation(districts, r"(?![路街道巷弄桥场政域])")
@@ -318,7 +375,7 @@ class _Gazetteer:
             text = _PARENT_GLUE.sub("", text)
             for parent in self.parents:
                 if text.startswith(parent):
-                    text = text[len(parent):]
+                    text = text[len(parent) :]
                     changed = True
                     break
         return text
@@ -429,6 +486,7 @@ def _postcode_of(text: str) -> str:
 
 def leading_postcode(addresses: pd.Series) -> pd.Series:
     """The postcode some exports write before the address ('215228 江苏省…'), or ''."""
+
     def lead(text: str) -> str:
         hit = _LEADING_POSTCODE.match(_INVISIBLE.sub("", unicodedata.normalize("NFKC", _first(text))))
         return hit.group(1) if hit else ""
@@ -459,6 +517,7 @@ def _postcode_place(plan: Plan) -> Callable[[str], tuple[str, str]]:
         if code.startswith(inside):
             return INSIDE, towns.get(code, "")
         return OUTSIDE, ""
+
     return place
 
 
@@ -466,6 +525,7 @@ def _region_place(region_codes: list[str]) -> Callable[[str], str]:
     """A province / city / district code (国省代码 32, 3205, 320509; '江苏;32'): inside when it is
     the district's, unknown when it is an area above it (the province, the city), outside for
     another area or a foreign country code (US, JP)."""
+
     def located(text: str) -> str:
         value = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _first(text))).upper()
         if _COUNTRY_CODE.match(value):
@@ -474,11 +534,13 @@ def _region_place(region_codes: list[str]) -> Callable[[str], str]:
         if len(digits) not in (2, 4, 6) or not region_codes:
             return UNKNOWN
         return region_verdict(digits.ljust(6, "0"), region_codes)
+
     return located
 
 
-def place_postcodes(plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None,
-                    names: pd.Series | None = None) -> Placed:
+def place_postcodes(
+    plan: Plan, postcodes: pd.Series, regions: pd.Series | None = None, names: pd.Series | None = None
+) -> Placed:
     """Rows placed by their postcode (the district's block → inside; the city's shared code →
     unknown; any other → outside), else by a province / city code, else by the region's names
     (苏州市吴江区 → inside, 苏州市相城区 → outside, read as an address). A postcode names a town
@@ -563,6 +625,7 @@ def _code_located(region_codes: list[str]) -> Callable[[str], str]:
         if not canonical:
             return UNKNOWN
         return region_verdict(canonical[2:8], region_codes)
+
     return located
 
 
@@ -638,8 +701,7 @@ class Register:
         if known is None or known.where == entry.where:
             return
         index[key] = None
-        self._conflicts.append(Conflict(spelling, known.located, known.town, entry.located, entry.town,
-                                        entry.evidence))
+        self._conflicts.append(Conflict(spelling, known.located, known.town, entry.located, entry.town, entry.evidence))
 
     def loose_towns(self) -> dict[str, dict[str, str]]:
         """loose_key → {town: a name as the register writes it} of the inside entries with a town
@@ -683,15 +745,23 @@ class Register:
         how = np.where(located != UNKNOWN, BY_REGISTER, NOT_PLACED).astype(object)
         return Placed(located[codes], pd.Series(town[codes], index=first.index, dtype=object), how[codes])
 
-    def learn(self, names: pd.Series, codes: pd.Series | None, addresses: pd.Series | None, placed: Placed,
-              evidence: str, seen_on: str) -> Learned:
+    def learn(
+        self,
+        names: pd.Series,
+        codes: pd.Series | None,
+        addresses: pd.Series | None,
+        placed: Placed,
+        evidence: str,
+        seen_on: str,
+    ) -> Learned:
         """New register entries from rows placed by address or credit code (organisations only),
         and the conflicts found. Nothing stored is changed; a conflicted organisation gets no entry."""
         first = first_party(names).to_numpy(dtype=object)
         n = len(first)
         code_col = _as_str(codes).to_numpy(dtype=object) if codes is not None else np.full(n, "", dtype=object)
-        addr_col = first_address(addresses).to_numpy(dtype=object) if addresses is not None \
-            else np.full(n, "", dtype=object)
+        addr_col = (
+            first_address(addresses).to_numpy(dtype=object) if addresses is not None else np.full(n, "", dtype=object)
+        )
         usable = np.isin(placed.how, [BY_ADDRESS, BY_CREDIT_CODE]) & np.isin(placed.located, [INSIDE, OUTSIDE])
         usable &= is_organisation(pd.Series(first, dtype=object))
         keys = organisation_key(pd.Series(first, dtype=object)).to_numpy(dtype=object)
@@ -701,26 +771,38 @@ class Register:
             town = towns[i] if placed.located[i] == INSIDE else ""
             cand = groups.get(keys[i])
             if cand is None:
-                groups[keys[i]] = _Candidate(first[i], placed.located[i], town, _credit_code(code_col[i]),
-                                             addr_col[i])
+                groups[keys[i]] = _Candidate(first[i], placed.located[i], town, _credit_code(code_col[i]), addr_col[i])
             else:
                 cand.add(placed.located[i], town, _credit_code(code_col[i]), addr_col[i])
         conflicts: list[Conflict] = []
         rows: list[dict[str, str]] = []
         for key, cand in groups.items():
             if cand.other is not None:  # one import, two places
-                conflicts.append(Conflict(cand.name, cand.located, cand.town, *cand.other, evidence, cand.other_address))
+                conflicts.append(
+                    Conflict(cand.name, cand.located, cand.town, *cand.other, evidence, cand.other_address)
+                )
                 continue
             stored, known = self._stored(key, cand.code)
             if known and stored is not None and not _agrees(stored.where, cand.where):
-                conflicts.append(Conflict(cand.name, stored.located, stored.town, cand.located, cand.town,
-                                          evidence, cand.address))
+                conflicts.append(
+                    Conflict(cand.name, stored.located, stored.town, cand.located, cand.town, evidence, cand.address)
+                )
                 continue
             if known and (key in self._by_name or stored is None):
                 continue  # already registered, or ambiguous (reported by conflicts())
             # New name (a code already known under another name, in agreement: a renamed firm).
-            rows.append({"name": cand.name, "credit_code": cand.code, "located": cand.located, "town": cand.town,
-                         "address": cand.address, "former_names": "", "evidence": evidence, "seen_on": seen_on})
+            rows.append(
+                {
+                    "name": cand.name,
+                    "credit_code": cand.code,
+                    "located": cand.located,
+                    "town": cand.town,
+                    "address": cand.address,
+                    "former_names": "",
+                    "evidence": evidence,
+                    "seen_on": seen_on,
+                }
+            )
         entries = pd.DataFrame(rows, columns=self.columns, dtype=object).fillna("")
         return Learned(entries, conflicts)
 
@@ -822,8 +904,9 @@ def firm_towns(names: pd.Series, towns: pd.Series) -> dict[str, set[str]]:
     return out
 
 
-def suggest_towns(plan: Plan, names: pd.Series, register: Register | None,
-                  known: dict[str, set[str]]) -> list[Suggestion | None]:
+def suggest_towns(
+    plan: Plan, names: pd.Series, register: Register | None, known: dict[str, set[str]]
+) -> list[Suggestion | None]:
     """For each held row's (first) organisation, in order of trust: the register entry whose name
     differs only in company form, brackets or spacing; the one town the same firm's other records
     carry in the ledgers; a place word of exactly one town in the firm's name. A name that lists

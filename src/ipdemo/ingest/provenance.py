@@ -33,8 +33,10 @@ from ipdemo.errors import Problem
 _YEAR = r"(?<![0-9])(?P<y>20[0-9]{2})"
 _RANGE = r"\s*(?:-|—|–|~|〜|至|到)\s*"
 _DAY = r"(?:(?P<mc>[01][0-9])(?P<dc>[0-3][0-9])|[-_./年](?P<m>[01]?[0-9])[-_./月](?P<d>[0-3]?[0-9])日?)"
-_DAY_END = (r"(?:(?P<y2c>20[0-9]{2})(?P<m2c>[01][0-9])(?P<d2c>[0-3][0-9])|(?:(?P<y2>20[0-9]{2})[-_./年])?"
-            r"(?:(?P<m2>[01]?[0-9])[-_./月])?(?P<d2>[0-3]?[0-9])日?)")
+_DAY_END = (
+    r"(?:(?P<y2c>20[0-9]{2})(?P<m2c>[01][0-9])(?P<d2c>[0-3][0-9])|(?:(?P<y2>20[0-9]{2})[-_./年])?"
+    r"(?:(?P<m2>[01]?[0-9])[-_./月])?(?P<d2>[0-3]?[0-9])日?)"
+)
 _MONTH = r"(?P<m>1[0-2]|0?[1-9])"
 PERIODS: dict[str, re.Pattern] = {
     # 2023.10.01-2023.10.31, 20231001-20231031, 2023年9月12日—14日, 2023年9月28日—10月8日
@@ -42,16 +44,27 @@ PERIODS: dict[str, re.Pattern] = {
     # 20231015, 2023-10-15, 2023_10_15, 2023.10.15, 2023年10月15日
     "day": re.compile(_YEAR + _DAY + r"(?![0-9])"),
     # 2023年1-10月, 2023年1月-10月, 2023.1-2023.10
-    "month_range": re.compile(_YEAR + r"[-_./年]" + _MONTH + r"月?" + _RANGE +
-                              r"(?:(?P<y2>20[0-9]{2})[-_./年])?(?P<m2>1[0-2]|0?[1-9])(?P<yue>月)?(?![0-9])"),
+    "month_range": re.compile(
+        _YEAR
+        + r"[-_./年]"
+        + _MONTH
+        + r"月?"
+        + _RANGE
+        + r"(?:(?P<y2>20[0-9]{2})[-_./年])?(?P<m2>1[0-2]|0?[1-9])(?P<yue>月)?(?![0-9])"
+    ),
     # 2023年10月, 2023-10, 2023.10
     "month": re.compile(_YEAR + r"(?:年" + _MONTH + r"月|[-_.](?P<mm>1[0-2]|0?[1-9])(?![0-9]))"),
     # 2023年第四季度, 2023年4季度, 2023年前三季度, 第四季度 (the year elsewhere in the text)
-    "quarter": re.compile(r"(?<![0-9])(?:(?P<y>20[0-9]{2})\s*(?:年度?)?\s*)?前?(?:[一二三四1-4](?:季度)?" + _RANGE +
-                          r")?(?:第)?(?P<q>[一二三四1-4])(?:季度?)"),
+    "quarter": re.compile(
+        r"(?<![0-9])(?:(?P<y>20[0-9]{2})\s*(?:年度?)?\s*)?前?(?:[一二三四1-4](?:季度)?"
+        + _RANGE
+        + r")?(?:第)?(?P<q>[一二三四1-4])(?:季度?)"
+    ),
     # 2023Q4, 2023-Q4, 2023年Q4, Q4 2023
-    "quarter_q": re.compile(_YEAR + r"\s*[-_年]?\s*[Qq](?P<q>[1-4])(?![0-9])|(?<![A-Za-z])[Qq](?P<qq>[1-4])[-_\s]*"
-                            r"(?P<yy>20[0-9]{2})(?![0-9])"),
+    "quarter_q": re.compile(
+        _YEAR + r"\s*[-_年]?\s*[Qq](?P<q>[1-4])(?![0-9])|(?<![A-Za-z])[Qq](?P<qq>[1-4])[-_\s]*"
+        r"(?P<yy>20[0-9]{2})(?![0-9])"
+    ),
     # 2023年上半年, 下半年 (the year elsewhere in the text)
     "half": re.compile(r"(?:(?<![0-9])(?P<y>20[0-9]{2})\s*(?:年度?)?\s*)?(?:(?P<first_half>上)|下)半年"),
     # 2023年度, 2023年全年, 2023年末 (not 2023年度第三季度; a bare 2023年 or 2021-2023年 names no period)
@@ -98,8 +111,11 @@ def _period_end(rule: str, match: re.Match, text: str) -> date | None:
         return date(year, _number(match, "mc", "m") or 0, _number(match, "dc", "d") or 0)
     if rule == "day_range":
         start = date(year, _number(match, "mc", "m") or 0, _number(match, "dc", "d") or 0)
-        end = date(_number(match, "y2c", "y2") or year, _number(match, "m2c", "m2") or start.month,
-                   _number(match, "d2c", "d2") or 0)
+        end = date(
+            _number(match, "y2c", "y2") or year,
+            _number(match, "m2c", "m2") or start.month,
+            _number(match, "d2c", "d2") or 0,
+        )
         return end if end >= start else None
     if rule == "month_range":
         if not groups["yue"] and not groups["y2"]:
@@ -120,8 +136,10 @@ def date_in_text(text: str, periods_only: bool = False) -> date | None:
     """The date, or the last day of the period, first written in `text` (a file name or a title
     line), else None; with `periods_only`, single days are passed over."""
     text = unicodedata.normalize("NFKC", text)
-    found = sorted(((m.start(), -len(m.group(0)), rule, m) for rule, pattern in PERIODS.items()
-                    for m in pattern.finditer(text)), key=lambda item: item[:2])
+    found = sorted(
+        ((m.start(), -len(m.group(0)), rule, m) for rule, pattern in PERIODS.items() for m in pattern.finditer(text)),
+        key=lambda item: item[:2],
+    )
     passed = -1  # with periods_only: the end of the last single day passed over
     for start, _, rule, match in found:
         if start < passed:  # part of a day passed over: 2023年10月 in 2023年10月12日 is no period
@@ -153,8 +171,13 @@ def _title_date(title_lines: list[str]) -> date | None:
     return None
 
 
-def export_date(name: str, title_lines: list[str], dated_columns: list[pd.Series],
-                option: date | None = None, today: date | None = None) -> ExportDate:
+def export_date(
+    name: str,
+    title_lines: list[str],
+    dated_columns: list[pd.Series],
+    option: date | None = None,
+    today: date | None = None,
+) -> ExportDate:
     """The export's date: the option, a dated title line (导出日期：…, …（2023年第四季度）), a date
     in the file name, the latest date in the file, or today. A period stated in a title or a name
     means its last day, or today when it has not ended yet (the export cannot be newer)."""

@@ -61,8 +61,9 @@ class Collapsed:
     folded: int  # rows that were another publication of an application already listed
 
 
-def fold_publications(frame: pd.DataFrame, key: list[str], numbers: pd.Series, dates: pd.Series,
-                      grant_field: str) -> Collapsed:
+def fold_publications(
+    frame: pd.DataFrame, key: list[str], numbers: pd.Series, dates: pd.Series, grant_field: str
+) -> Collapsed:
     """One record per application: values from its latest publication (earlier rows fill what the
     latest leaves empty); the grant field from the earliest grant publication's date unless the
     export states it in its own column (that column agrees or wins)."""

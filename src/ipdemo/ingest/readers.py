@@ -39,21 +39,21 @@ from ipdemo.errors import InputFileError
 HEADER_SEARCH_ROWS = 15
 
 # --- limits (a hostile or broken file gets a clear message instead of exhausting memory) -------
-MAX_ROWS = 2_000_000         # twice Excel's 1,048,576 rows: anything bigger is not an export
-MAX_COLUMNS = 1000           # exports have tens of columns; 1000 already means something is wrong
-MAX_CELLS = 15_000_000       # calamine's dense grid costs 32 bytes a cell (480 MB here) before the
-                             # Python text copy; Excel's 1,048,576 rows x 14 columns or 100k x 150 fit
-ODS_REPEATED_ROWS = 10_000   # a value repeated down more rows than this is measured as a full-width block
-MAX_UNZIPPED = 1 << 30       # declared size of all members of a workbook: a full 1M-row sheet is
-                             # ~600 MB of XML; more than 1 GiB is a zip bomb, not an export
-MAX_RATIO = 250              # deflate tops out near 1000:1 on repeated bytes; sheet XML is 10-30:1
-RATIO_FLOOR = 16 << 20       # the ratio is only judged for members bigger than this
-MAX_HTML_BYTES = 256 << 20   # lxml needs ~10x the page in memory; a 100k-row page is ~40 MB
-SCAN_CHUNK = 16 << 20        # sheet XML is measured in pieces of this size, never held whole
-MAX_INPUT_BYTES = 1 << 30    # a file given to import, read piece by piece (a pipe, /dev/zero or a growing
-                             # file stops here): a 1M-row xlsx is ~80 MB, a 2M-row CSV (MAX_ROWS) ~500 MB
-MAX_XML_TEXT = 8 << 20       # bytes of one text in a workbook's XML (a cell, an attribute): a cell of
-                             # MAX_FIELD_CHARS characters fits even escaped (&quot; is 6 bytes a character)
+MAX_ROWS = 2_000_000  # twice Excel's 1,048,576 rows: anything bigger is not an export
+MAX_COLUMNS = 1000  # exports have tens of columns; 1000 already means something is wrong
+MAX_CELLS = 15_000_000  # calamine's dense grid costs 32 bytes a cell (480 MB here) before the
+# Python text copy; Excel's 1,048,576 rows x 14 columns or 100k x 150 fit
+ODS_REPEATED_ROWS = 10_000  # a value repeated down more rows than this is measured as a full-width block
+MAX_UNZIPPED = 1 << 30  # declared size of all members of a workbook: a full 1M-row sheet is
+# ~600 MB of XML; more than 1 GiB is a zip bomb, not an export
+MAX_RATIO = 250  # deflate tops out near 1000:1 on repeated bytes; sheet XML is 10-30:1
+RATIO_FLOOR = 16 << 20  # the ratio is only judged for members bigger than this
+MAX_HTML_BYTES = 256 << 20  # lxml needs ~10x the page in memory; a 100k-row page is ~40 MB
+SCAN_CHUNK = 16 << 20  # sheet XML is measured in pieces of this size, never held whole
+MAX_INPUT_BYTES = 1 << 30  # a file given to import, read piece by piece (a pipe, /dev/zero or a growing
+# file stops here): a 1M-row xlsx is ~80 MB, a 2M-row CSV (MAX_ROWS) ~500 MB
+MAX_XML_TEXT = 8 << 20  # bytes of one text in a workbook's XML (a cell, an attribute): a cell of
+# MAX_FIELD_CHARS characters fits even escaped (&quot; is 6 bytes a character)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -74,8 +74,9 @@ class Grid:
 
 # --- sniffing ------------------------------------------------------------------------------
 
+
 def sniff(data: bytes) -> str:
-    """"xlsx", "ods", "xlsb", "zip" (not a workbook), "xls", "html", "xml2003" or "text"."""
+    """ "xlsx", "ods", "xlsb", "zip" (not a workbook), "xls", "html", "xml2003" or "text"."""
     if data.startswith(ZIP_MAGIC):
         return _zip_kind(data)
     if data.startswith(OLE_MAGIC):
@@ -84,8 +85,9 @@ def sniff(data: bytes) -> str:
     if head.startswith("<"):
         if "urn:schemas-microsoft-com:office:spreadsheet" in head and "<html" not in head:
             return "xml2003"
-        if re.match(r"<(?:html|!doctype|table|meta|head|body|title|style|!--|\?xml)", head) and \
-                re.search(r"<(?:html|table|body|meta)\b", head):
+        if re.match(r"<(?:html|!doctype|table|meta|head|body|title|style|!--|\?xml)", head) and re.search(
+            r"<(?:html|table|body|meta)\b", head
+        ):
             return "html"
     return "text"
 
@@ -130,6 +132,7 @@ def _zip_kind(data: bytes) -> str:
 
 # --- cells ---------------------------------------------------------------------------------
 
+
 def cell_text(value: object) -> str:
     """A calamine cell value as the text a user sees."""
     if value is None:
@@ -147,8 +150,8 @@ def cell_text(value: object) -> str:
 
 # --- workbooks (python-calamine) -----------------------------------------------------------
 
-def read_workbook(kind: str, data: bytes, shown: str, sheet: str | None,
-                  score: Callable[[list[str]], int]) -> Grid:
+
+def read_workbook(kind: str, data: bytes, shown: str, sheet: str | None, score: Callable[[list[str]], int]) -> Grid:
     """The chosen sheet of an xlsx/xlsm, xls or ods workbook (`kind` from `sniff`)."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
@@ -179,7 +182,7 @@ def read_workbook(kind: str, data: bytes, shown: str, sheet: str | None,
 
 
 def _broken(kind: str, data: bytes, shown: str, exc: BaseException) -> InputFileError:
-    if kind == "xls" and "EncryptedPackage".encode("utf-16-le") in data[:1 << 20]:
+    if kind == "xls" and "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]:
         return InputFileError("workbook_encrypted", path=shown)  # an encrypted xlsx is an OLE2 file
     reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     return InputFileError("bad_xlsx", path=shown, reason=reason)
@@ -193,8 +196,11 @@ def _pick_sheet(book, kind: str, shown: str, sheet: str | None, score: Callable[
     # The first visible worksheet with a recognisable header (a cover or notes sheet is skipped).
     from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
-    names = [m.name for m in book.sheets_metadata
-             if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible] or list(book.sheet_names)
+    names = [
+        m.name
+        for m in book.sheets_metadata
+        if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible
+    ] or list(book.sheet_names)
     if not names:
         raise InputFileError("empty_input", path=shown)
     first = None
@@ -218,8 +224,11 @@ def _check_sheet(sheet, shown: str) -> None:
     """The limits, on a sheet calamine has loaded (xls and ods: their own formats bound the grid)."""
     wide_row = None
     if sheet.width > MAX_COLUMNS and sheet.height * sheet.width <= MAX_CELLS:
-        wide_row = next(sheet.start[0] + i + 1 for i, row in enumerate(sheet.iter_rows())
-                        if any(cell_text(v) for v in row[MAX_COLUMNS:]))
+        wide_row = next(
+            sheet.start[0] + i + 1
+            for i, row in enumerate(sheet.iter_rows())
+            if any(cell_text(v) for v in row[MAX_COLUMNS:])
+        )
     _check_area(sheet.height, sheet.width, shown, wide_row)
 
 
@@ -230,11 +239,13 @@ def _check_area(height: int, width: int, shown: str, wide_row: int | None = None
     if height > MAX_ROWS:
         raise InputFileError("too_many_rows", path=shown, limit=f"{MAX_ROWS:,}")
     if height * width > MAX_CELLS or width > MAX_COLUMNS:
-        raise InputFileError("sheet_too_large", path=shown, rows=f"{height:,}", columns=f"{width:,}",
-                             limit=f"{MAX_CELLS:,}")
+        raise InputFileError(
+            "sheet_too_large", path=shown, rows=f"{height:,}", columns=f"{width:,}", limit=f"{MAX_CELLS:,}"
+        )
 
 
 # --- zip members ---------------------------------------------------------------------------
+
 
 def check_zip(data: bytes, shown: str) -> None:
     """Refuse a workbook whose members would decompress to too much, before anything reads them."""
@@ -248,12 +259,17 @@ def check_zip(data: bytes, shown: str) -> None:
         raise InputFileError("workbook_too_large", path=shown, size=mib(total), limit=mib(MAX_UNZIPPED))
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise InputFileError("workbook_bomb", path=shown, member=info.filename, size=mib(info.file_size),
-                                 ratio=info.file_size // max(info.compress_size, 1))
+            raise InputFileError(
+                "workbook_bomb",
+                path=shown,
+                member=info.filename,
+                size=mib(info.file_size),
+                ratio=info.file_size // max(info.compress_size, 1),
+            )
 
 
 def broken_zip(data: bytes, shown: str, exc: BaseException) -> InputFileError:
-    if b"PK\x05\x06" not in data[-(1 << 16) - 22:]:  # no end-of-central-directory record
+    if b"PK\x05\x06" not in data[-(1 << 16) - 22 :]:  # no end-of-central-directory record
         return InputFileError("workbook_truncated", path=shown)
     return InputFileError("bad_xlsx", path=shown, reason=str(exc)[:200] or type(exc).__name__)
 
@@ -262,12 +278,10 @@ def mib(size: int) -> str:
     return f"{size / (1 << 20):,.0f} MiB"
 
 
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
-               NotImplementedError)
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError)
 
 
-def _members(data: bytes, shown: str, wanted: Callable[[str], bool] = lambda name: True
-             ) -> Iterator[tuple[str, bytes]]:
+def _members(data: bytes, shown: str, wanted: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[str, bytes]]:
     """(member name, piece) for the wanted members, decompressed piecewise, each piece cut after a
     '>' so that no tag straddles two pieces. zipfile stops at the declared size and checks the
     CRC, so a member that lies about its size fails here rather than inside calamine."""
@@ -289,16 +303,17 @@ def _members(data: bytes, shown: str, wanted: Callable[[str], bool] = lambda nam
         raise broken_zip(data, shown, exc) from None
 
 
-_RELATIONSHIP = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?Relationship\s([^>]*)>')
+_RELATIONSHIP = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\s([^>]*)>")
 _ATTRIBUTE = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
-_SHEET_TYPE = re.compile(rb'/(?:worksheet|macrosheet|dialogsheet|chartsheet|xlMacrosheet|xlIntlMacrosheet)$')
-_STRINGS_TYPE = re.compile(rb'/sharedStrings$')
+_SHEET_TYPE = re.compile(rb"/(?:worksheet|macrosheet|dialogsheet|chartsheet|xlMacrosheet|xlIntlMacrosheet)$")
+_STRINGS_TYPE = re.compile(rb"/sharedStrings$")
 MAX_RELS_BYTES = 4 << 20  # the workbook's relationships: a line per sheet
 
 
 def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     """Which members calamine may read as sheets: the workbook's relationships say; when they
     cannot be followed exactly (missing, odd paths), every member counts."""
+
     def everything(name: str) -> bool:
         return True
 
@@ -315,8 +330,9 @@ def _sheet_members(data: bytes, shown: str) -> Callable[[str], bool]:
     sheets = set()
     for match in _RELATIONSHIP.finditer(rels):
         attributes = {key: a or b for key, a, b in _ATTRIBUTE.findall(match.group(1))}
-        if _STRINGS_TYPE.search(attributes.get(b"Type", b"")) and \
-                not _is_shared_strings(_member_path(attributes.get(b"Target", b""))):
+        if _STRINGS_TYPE.search(attributes.get(b"Type", b"")) and not _is_shared_strings(
+            _member_path(attributes.get(b"Target", b""))
+        ):
             # calamine reads xl/sharedStrings.xml whatever the relationships say: strings kept
             # elsewhere would be read as none, or a decoy's be read instead of what Excel shows
             raise InputFileError("workbook_strings_elsewhere", path=shown)
@@ -356,11 +372,11 @@ def _xml_member(name: str) -> bool:
 _CELL_START = rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<=\s)r\s*=\s*["\']'
 _REF_CELL = re.compile(_CELL_START + rb'[A-Za-z]+\d+["\']')
 _REF_FILLED = re.compile(_CELL_START + rb'([A-Za-z]+)(\d+)["\'][^>]*(?<!/)>(?!</(?:[A-Za-z_][\w.-]*:)?c>)')
-_CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c[\s/>]')
-_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row[\s/>]')
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _ROW_NUMBER = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br\s*=\s*["\'](\d+)')
 _QUICK_ODD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}\d{1,6}"|[a-z])')
-_QUICK_PREFIXED = re.compile(rb':c[\s>/]')
+_QUICK_PREFIXED = re.compile(rb":c[\s>/]")
 _QUICK_LETTERS = re.compile(rb'<c r="([A-Z]{1,3})')
 _QUICK_SIX_DIGITS = re.compile(rb'<c r="[A-Z]{1,3}\d{6}"')
 _ODD_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<=\s)r\s*+=\s*+(?!["\'][A-Za-z]{1,8}\d{1,12}["\'])')
@@ -447,7 +463,7 @@ def _exact_extent(data: bytes, shown: str, sheets: Callable[[str], bool]) -> Ext
     for _, chunk in _members(data, shown, sheets):
         _refuse_dtd(chunk, shown)
         for letters, digits in _REF_FILLED.findall(chunk):
-            row = int(digits) if len(digits) < 12 else 10 ** 12
+            row = int(digits) if len(digits) < 12 else 10**12
             total.rows = max(total.rows, row)
             if column_number(letters) > total.columns:
                 total.columns, total.wide_row = column_number(letters), row
@@ -464,8 +480,9 @@ def _refless_extent(chunk: bytes, total: Extent) -> None:
     row after the previous one), one column after the previous cell."""
     pieces = _ROW_TAG.split(chunk)
     total.row_tags += len(pieces) - 1
-    total.highest_row_attr = max([total.highest_row_attr,
-                                  *(int(n) if len(n) < 12 else 10 ** 12 for n in _ROW_NUMBER.findall(chunk))])
+    total.highest_row_attr = max(
+        [total.highest_row_attr, *(int(n) if len(n) < 12 else 10**12 for n in _ROW_NUMBER.findall(chunk))]
+    )
     counts = [len(_CELL_TAG.findall(p)) for p in pieces]
     counts[0] += total.open_row_cells  # the row left open by the previous piece
     total.open_row_cells = counts[-1]
@@ -484,15 +501,15 @@ def column_number(letters: bytes) -> int:
     number = 0
     for byte in letters.upper()[:8]:
         number = number * 26 + byte - 64
-    return number if len(letters) <= 8 else 10 ** 12
+    return number if len(letters) <= 8 else 10**12
 
 
 # --- texts and shared strings (xlsx) ------------------------------------------------------
 
 SHARED_STRINGS = "xl/sharedstrings.xml"  # where calamine reads them: this name, any case, \\ or /
-_PREFIX = rb'(?:[A-Za-z_][\w.-]*:)?'
-_SI = re.compile(rb'<' + _PREFIX + rb'si[\s/>]')  # <si/> is a string too (an empty one)
-_SHEET_TAG = re.compile(rb'<' + _PREFIX + rb'sheet\s([^>]*)>')
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_SI = re.compile(rb"<" + _PREFIX + rb"si[\s/>]")  # <si/> is a string too (an empty one)
+_SHEET_TAG = re.compile(rb"<" + _PREFIX + rb"sheet\s([^>]*)>")
 
 
 @dataclass
@@ -527,9 +544,9 @@ def _shared_string_count(data: bytes, shown: str, texts: _TextRuns) -> int:
     return min(counts.values(), default=0)
 
 
-_CELL_OPEN = re.compile(rb'<' + _PREFIX + rb'c[\s/>]')
-_SHARED_OPEN = re.compile(rb'<' + _PREFIX + rb'c\s([^>]*?\bt\s*=\s*["\']s["\'][^>]*?)(?<!/)>')
-_CELL_END = re.compile(rb'</' + _PREFIX + rb'c>|<' + _PREFIX + rb'c\s[^>]*/>')
+_CELL_OPEN = re.compile(rb"<" + _PREFIX + rb"c[\s/>]")
+_SHARED_OPEN = re.compile(rb"<" + _PREFIX + rb'c\s([^>]*?\bt\s*=\s*["\']s["\'][^>]*?)(?<!/)>')
+_CELL_END = re.compile(rb"</" + _PREFIX + rb"c>|<" + _PREFIX + rb"c\s[^>]*/>")
 MAX_SHARED_CELL = 1 << 20  # a shared-string cell holds an index (and at most a formula): more is not a cell
 
 
@@ -551,7 +568,7 @@ class _SharedReferences:
 
     def __post_init__(self) -> None:
         self.general = _bad_reference(self.count)
-        self.quick = re.compile(rb'"s"(?!><v>(?:' + _below(self.count) + rb')</v></c>)')
+        self.quick = re.compile(rb'"s"(?!><v>(?:' + _below(self.count) + rb")</v></c>)")
 
     def check(self, member: str, chunk: bytes) -> None:
         if member != self.member:
@@ -587,7 +604,7 @@ def _last_cell_start(text: bytes) -> int:
         return starts[-1] if starts else len(text)
     position = len(text)
     while (position := text.rfind(b"<c", 0, position)) >= 0:
-        if text[position + 2: position + 3] in (b" ", b"\t", b"\n", b"\r", b">", b"/"):
+        if text[position + 2 : position + 3] in (b" ", b"\t", b"\n", b"\r", b">", b"/"):
             return position
     return len(text)
 
@@ -595,31 +612,38 @@ def _last_cell_start(text: bytes) -> int:
 def _bad_reference(count: int) -> re.Pattern[bytes]:
     """A `t="s"` cell with a <v> that is not an index below `count` (leading zeros allowed, as calamine
     reads them; an empty <v> is an empty cell). One search per piece, no Python work per cell."""
-    valid = rb'(?:0*(?:' + _below(count) + rb'))?</' + _PREFIX + rb'v>'
-    return re.compile(_SHARED_OPEN.pattern + rb'(?:[^<]|<(?!/' + _PREFIX + rb'c>))*?'
-                      rb'<' + _PREFIX + rb'v(?:\s[^>]*?)?(?<!/)>(?!' + valid + rb')')
+    valid = rb"(?:0*(?:" + _below(count) + rb"))?</" + _PREFIX + rb"v>"
+    return re.compile(
+        _SHARED_OPEN.pattern + rb"(?:[^<]|<(?!/" + _PREFIX + rb"c>))*?"
+        rb"<" + _PREFIX + rb"v(?:\s[^>]*?)?(?<!/)>(?!" + valid + rb")"
+    )
 
 
 def _below(count: int) -> bytes:
     """A regular expression for the numbers 0 .. count - 1, written without leading zeros."""
     if count <= 0:
-        return rb'(?!)'
+        return rb"(?!)"
     digits = str(count)
-    parts = [rb'0'] + ([rb'[1-9]\d{0,%d}' % (len(digits) - 2)] if len(digits) > 1 else [])
+    parts = [rb"0"] + ([rb"[1-9]\d{0,%d}" % (len(digits) - 2)] if len(digits) > 1 else [])
     for i, digit in enumerate(digits):  # same length: a smaller digit after an equal prefix
         low = 1 if i == 0 else 0
         if int(digit) > low:
-            parts.append(digits[:i].encode() + rb'[%d-%d]\d{%d}' % (low, int(digit) - 1, len(digits) - i - 1))
+            parts.append(digits[:i].encode() + rb"[%d-%d]\d{%d}" % (low, int(digit) - 1, len(digits) - i - 1))
     return b"|".join(parts)
 
 
 def _bad_shared_string(data: bytes, shown: str, member: str, found: re.Match, count: int) -> InputFileError:
     cell = re.search(rb'\br\s*=\s*["\']([^"\']{1,20})["\']', found.group(1))
     end = found.string.find(b"<", found.end(), found.end() + 200)
-    value = found.string[found.end(): end if end >= 0 else found.end() + 40]
-    return InputFileError("workbook_bad_shared_string", path=shown, sheet=_sheet_name(data, member),
-                          cell=cell.group(1).decode("ascii", errors="replace") if cell else "?",
-                          value=repr(value.decode("utf-8", errors="replace")[:40]), count=f"{count:,}")
+    value = found.string[found.end() : end if end >= 0 else found.end() + 40]
+    return InputFileError(
+        "workbook_bad_shared_string",
+        path=shown,
+        sheet=_sheet_name(data, member),
+        cell=cell.group(1).decode("ascii", errors="replace") if cell else "?",
+        value=repr(value.decode("utf-8", errors="replace")[:40]),
+        count=f"{count:,}",
+    )
 
 
 def _sheet_name(data: bytes, member: str) -> str:
@@ -649,8 +673,10 @@ def _sheet_name(data: bytes, member: str) -> str:
 _ODS_ROW_REPEAT = re.compile(rb'<table:table-row\b[^>]*?number-rows-repeated\s*=\s*["\'](\d+)')
 _ODS_REPEAT = re.compile(rb'number-(rows|columns)-repeated\s*=\s*["\'](\d+)')
 _ODS_ROW = re.compile(rb'<table:table-row\b[^>]*?number-rows-repeated\s*=\s*["\'](\d+)["\'][^>]*?(/?)>')
-_ODS_CELL = re.compile(rb'<table:(?:covered-)?table-cell\b[^>]*?number-columns-repeated\s*=\s*["\'](\d+)'
-                       rb'["\'][^>]*?(/?)>')
+_ODS_CELL = re.compile(
+    rb'<table:(?:covered-)?table-cell\b[^>]*?number-columns-repeated\s*=\s*["\'](\d+)'
+    rb'["\'][^>]*?(/?)>'
+)
 
 
 def check_ods_extent(data: bytes, shown: str) -> None:
@@ -693,7 +719,7 @@ def _ods_body(chunk: bytes, match: re.Match, element: bytes) -> bytes:
     if match.group(2):  # self-closing: nothing inside
         return match.group(0)
     end = chunk.find(b"</table:" + element, match.end())
-    return chunk[match.start(): end if end >= 0 else len(chunk)]
+    return chunk[match.start() : end if end >= 0 else len(chunk)]
 
 
 def _ods_has_value(chunk: bytes, match: re.Match, element: bytes) -> bool:
@@ -811,16 +837,22 @@ def _table_rows(table, shown: str) -> list[list[str]]:
             if across is None and down is None:
                 row.append(text)
                 continue
-            _place_spanned(row, pending, text, max(1, _span(across, MAX_COLUMNS)),
-                           _span(down, len(trs) - index) or len(trs) - index)  # rowspan=0: to the end
+            _place_spanned(
+                row,
+                pending,
+                text,
+                max(1, _span(across, MAX_COLUMNS)),
+                _span(down, len(trs) - index) or len(trs) - index,
+            )  # rowspan=0: to the end
             if len(row) > MAX_COLUMNS:
                 raise InputFileError("too_many_columns", path=shown, line=index + 1, limit=MAX_COLUMNS)
         if pending:
             _fill_pending(row, pending, to_end=True)
         cells_total += len(row)
         if cells_total > MAX_CELLS:
-            raise InputFileError("sheet_too_large", path=shown, rows=f"{len(trs):,}", columns=f"{len(row):,}",
-                                 limit=f"{MAX_CELLS:,}")
+            raise InputFileError(
+                "sheet_too_large", path=shown, rows=f"{len(trs):,}", columns=f"{len(row):,}", limit=f"{MAX_CELLS:,}"
+            )
         rows.append(row)
     return rows
 

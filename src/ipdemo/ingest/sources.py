@@ -93,16 +93,16 @@ class Source:
         return display_path(self.path)
 
 
-def read_source(path: Path, score: Callable[[list[str]], int], sheet: str | None = None,
-                encoding: str | None = None) -> Source:
+def read_source(
+    path: Path, score: Callable[[list[str]], int], sheet: str | None = None, encoding: str | None = None
+) -> Source:
     """`score(cells)` says how header-like a row is (known header names it contains)."""
     data = read_input(path, encoding)
     with _gc_paused():
         return _build(path, data, _grid(path, data, score, sheet, encoding), score)
 
 
-def _grid(path: Path, data: bytes, score: Callable[[list[str]], int], sheet: str | None,
-          encoding: str | None) -> Grid:
+def _grid(path: Path, data: bytes, score: Callable[[list[str]], int], sheet: str | None, encoding: str | None) -> Grid:
     shown = display_path(path)
     kind = sniff(data)
     if kind in ("xlsx", "xls", "ods"):
@@ -112,8 +112,9 @@ def _grid(path: Path, data: bytes, score: Callable[[list[str]], int], sheet: str
             raise UsageError("sheet_for_html", path=shown)
         return read_html(data, shown, encoding, score)
     if kind in ("xlsb", "xml2003"):
-        raise InputFileError("unsupported_format", path=shown,
-                             format={"xlsb": ".xlsb", "xml2003": "XML Spreadsheet 2003"}[kind])
+        raise InputFileError(
+            "unsupported_format", path=shown, format={"xlsb": ".xlsb", "xml2003": "XML Spreadsheet 2003"}[kind]
+        )
     if kind == "broken_zip":
         raise broken_zip(data, shown, ValueError("not a zip file"))
     if kind == "zip":
@@ -201,17 +202,25 @@ def _csv_records(text: str, path: Path) -> list[list[str]]:
         while batch := list(islice(reader, BATCH)):
             if max(map(len, batch)) > MAX_COLUMNS:
                 wide = len(records) + next(i for i, r in enumerate(batch) if len(r) > MAX_COLUMNS)
-                raise InputFileError("too_many_columns", path=display_path(path), line=_line_of(text, delimiter, wide),
-                                     limit=MAX_COLUMNS)
+                raise InputFileError(
+                    "too_many_columns", path=display_path(path), line=_line_of(text, delimiter, wide), limit=MAX_COLUMNS
+                )
             cells += sum(map(len, batch))
             records += batch
             if cells > MAX_CELLS or len(records) > MAX_ROWS:
-                raise InputFileError("too_many_cells", path=display_path(path), line=reader.line_num,
-                                     rows=f"{len(records):,}", limit=f"{MAX_CELLS:,}", row_limit=f"{MAX_ROWS:,}")
+                raise InputFileError(
+                    "too_many_cells",
+                    path=display_path(path),
+                    line=reader.line_num,
+                    rows=f"{len(records):,}",
+                    limit=f"{MAX_CELLS:,}",
+                    row_limit=f"{MAX_ROWS:,}",
+                )
     except csv.Error as exc:  # a field over the limit, a NUL in a quoted field
         if str(exc).startswith("field larger than field limit"):
-            raise InputFileError("field_too_large", path=display_path(path), line=reader.line_num,
-                                 limit=f"{MAX_FIELD_CHARS:,}") from None
+            raise InputFileError(
+                "field_too_large", path=display_path(path), line=reader.line_num, limit=f"{MAX_FIELD_CHARS:,}"
+            ) from None
         raise InputFileError("bad_csv", path=display_path(path), line=reader.line_num, reason=str(exc)) from None
     return records
 
@@ -226,23 +235,31 @@ def _line_of(text: str, delimiter: str, index: int) -> int:
 
 # --- what is not a record --------------------------------------------------------------------
 
-_TOTAL = re.compile(r"(?:全区|全市|全县|全镇|全部|本页|本表|本期|本月|本季度?|本年|全年|各区镇)?"
-                    r"(?:合计|小计|总计|累计|共计)(?:[:：].*|[（(].*)?")
+_TOTAL = re.compile(
+    r"(?:全区|全市|全县|全镇|全部|本页|本表|本期|本月|本季度?|本年|全年|各区镇)?"
+    r"(?:合计|小计|总计|累计|共计)(?:[:：].*|[（(].*)?"
+)
 # A line's label, at the start of a cell (spaces removed), by kind: a note or a source says where
 # the figures come from or how they were counted; a footer is who filled, checked and signed.
 # Short words (注, 说明, 电话) only with a colon after them (注意力 is a trademark, 说明书 a title).
 _LABELS = {
-    "note": re.compile(r"(?:(?:数据|资料|信息)来源|统计(?:时间|日期|口径|范围|期间|区间|截止)|数据截[至止]|截[至止]20\d\d|"
-                       r"填表说明|(?:金额|计量)?单位[:：]|(?:备注|附注|注释|注|说明|来源)[0-9一二三四五六七八九十]{0,2}[:：、.．])"),
-    "footer": re.compile(r"(?:填表|填报|审核|审批|复核|联系电话|联系方式|联系人|电话[:：]|日期[:：]|签字|签名|签章|盖章|"
-                         r"[（(]盖章|负责人|单位负责人|统计负责人|部门负责人|分管领导|主管领导|制表|经办人|报送单位|报送日期)"),
+    "note": re.compile(
+        r"(?:(?:数据|资料|信息)来源|统计(?:时间|日期|口径|范围|期间|区间|截止)|数据截[至止]|截[至止]20\d\d|"
+        r"填表说明|(?:金额|计量)?单位[:：]|(?:备注|附注|注释|注|说明|来源)[0-9一二三四五六七八九十]{0,2}[:：、.．])"
+    ),
+    "footer": re.compile(
+        r"(?:填表|填报|审核|审批|复核|联系电话|联系方式|联系人|电话[:：]|日期[:：]|签字|签名|签章|盖章|"
+        r"[（(]盖章|负责人|单位负责人|统计负责人|部门负责人|分管领导|主管领导|制表|经办人|报送单位|报送日期)"
+    ),
 }
 # The first characters of the words above and of _TOTAL: a row starting otherwise is a record.
 _MARK_INITIALS = frozenset("全本各合小总累共填审复联电日签盖（(负单统部分主制经报备附注说数资信截来金计")
 _MARK_OR_SPACE = _MARK_INITIALS | frozenset(" \t\r\n\u3000\xa0\ufeff")
 # `单位：万元`, also after `填报单位：XX` on the same line; 填报单位 / 工作单位 … are not units.
-_UNIT = re.compile(r"(?<![填报制表作属用送])单位\s*[:：]\s*((?:人民币)?(?:十|百|千|万|十万|百万|千万|亿)?"
-                   r"(?:元|美元|港元|欧元)(?:人民币)?|人次|件|个|项|家|人|户|次|亩|吨|%|‰)(?![\w])")
+_UNIT = re.compile(
+    r"(?<![填报制表作属用送])单位\s*[:：]\s*((?:人民币)?(?:十|百|千|万|十万|百万|千万|亿)?"
+    r"(?:元|美元|港元|欧元)(?:人民币)?|人次|件|个|项|家|人|户|次|亩|吨|%|‰)(?![\w])"
+)
 TAIL_CELLS = 2  # after a footer line, a line with at most this many cells is footer too (a date, 盖章)
 
 
@@ -287,7 +304,7 @@ def _label(cell: object) -> str | None:
 
 
 def _row_kind(record: list, first: object) -> str | None:
-    """"total", "note", "footer" or None (a record); `first` is the first non-empty cell.
+    """ "total", "note", "footer" or None (a record); `first` is the first non-empty cell.
 
     A note or footer starts with its label, anywhere in the row (merged across it or not), and
     holds little else: at most TAIL_CELLS other cells, or no more than it has labelled cells
@@ -319,6 +336,7 @@ def _joined(record: list) -> str:
 
 # --- the source ------------------------------------------------------------------------------
 
+
 @contextmanager
 def _gc_paused():
     """Reading allocates millions of small acyclic objects; the cyclic collector would walk them
@@ -337,7 +355,9 @@ def _build(path: Path, data: bytes, grid: Grid, score: Callable[[list[str]], int
     records = grid.rows
     if len(records) > MAX_ROWS:
         raise InputFileError("too_many_rows", path=shown, limit=f"{MAX_ROWS:,}")
-    head = {i: [_text(c) for c in r] for i, r in enumerate(records[:HEADER_SEARCH_ROWS]) if _first_filled(r) is not None}
+    head = {
+        i: [_text(c) for c in r] for i, r in enumerate(records[:HEADER_SEARCH_ROWS]) if _first_filled(r) is not None
+    }
     if not head:
         raise InputFileError("empty_input", path=shown)
     best = max(head, key=lambda i: (score(head[i]), -i))
@@ -357,19 +377,33 @@ def _build(path: Path, data: bytes, grid: Grid, score: Callable[[list[str]], int
             if kind in ("note", "footer") and find_unit(titles[-1:]) is None:  # a unit line is read, not skipped
                 noted.append(SkippedRow(grid.first_row + index, kind, titles[-1]))
     body = _Body(shown, width, grid.first_row + bottom + 1, skipped=noted)
-    for offset, record in enumerate(records[bottom + 1:]):
+    for offset, record in enumerate(records[bottom + 1 :]):
         body.add(offset, record)
     notes = [s.text for s in body.skipped if s.kind == "note"]  # 注：金额单位：万元 under the data
-    return Source(path, data, grid.encoding, grid.sheet, header, body.frame(), np.array(body.numbers, dtype=np.int64),
-                  grid.first_row + top, body.problems, titles, find_unit(titles) or find_unit(notes), body.skipped,
-                  grid.format, body.ragged)
+    return Source(
+        path,
+        data,
+        grid.encoding,
+        grid.sheet,
+        header,
+        body.frame(),
+        np.array(body.numbers, dtype=np.int64),
+        grid.first_row + top,
+        body.problems,
+        titles,
+        find_unit(titles) or find_unit(notes),
+        body.skipped,
+        grid.format,
+        body.ragged,
+    )
 
 
 HEADER_ROWS = 3  # a header spans at most this many rows: a group row, the header, a sub-header row
 
 
-def _header_rows(head: dict[int, list[str]], best: int, score: Callable[[list[str]], int]
-                ) -> tuple[int, int, list[str]]:
+def _header_rows(
+    head: dict[int, list[str]], best: int, score: Callable[[list[str]], int]
+) -> tuple[int, int, list[str]]:
     """(first row index, last row index, header): the best-scoring row, stacked with the row
     above (a group row: 贷款信息 over 金额 and 日期, 序号 merged down) or below (the sub-header
     row) while the stacked header names more known columns than either row alone. A record is
@@ -434,15 +468,20 @@ class _Body:
             return  # a blank spacer row
         number = self.first_number + offset
         kind = _row_kind(record, first) if _may_be_marked(record, first) else None
-        if kind is None and self.tail is not None and self.width > TAIL_CELLS + 1 and \
-                sum(1 for c in record if _filled(c)) <= TAIL_CELLS:
+        if (
+            kind is None
+            and self.tail is not None
+            and self.width > TAIL_CELLS + 1
+            and sum(1 for c in record if _filled(c)) <= TAIL_CELLS
+        ):
             kind = self.tail
         self.tail = kind if kind in ("note", "footer") else None
         if kind is not None:
             self.skipped.append(SkippedRow(number, kind, _joined(record)))
-        elif len(record) > self.width and any(_filled(c) for c in record[self.width:]):
-            self.problems.append(Problem(self.shown, number, None, "ragged_row",
-                                         params={"found": len(record), "expected": self.width}))
+        elif len(record) > self.width and any(_filled(c) for c in record[self.width :]):
+            self.problems.append(
+                Problem(self.shown, number, None, "ragged_row", params={"found": len(record), "expected": self.width})
+            )
             self.ragged[number] = [_text(c) for c in record]
         else:
             self.kept.append(record if len(record) >= self.width else record + [""] * (self.width - len(record)))

@@ -46,15 +46,19 @@ class KindSpec:
     headline: bool = False  # one of the robot message's headline figures
 
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
-    KindSpec("cumulative", needs=("target",), amount=True, shares_by_area=True, burns_up=True, headline=True),
-    KindSpec("annual", needs=("target",), amount=True, yearly=True),
-    KindSpec("range", needs=("min", "max"), amount=True, bounded=True),
-    KindSpec("milestone", needs=("due",), done_on_date=True),
-    KindSpec("trend", needs=("direction",), amount=True, level=True, directional=True),
-    KindSpec("stock", needs=("target",), amount=True, level=True, pace_to_due=True, shares_by_area=True,
-             burns_up=True),
-)}
+KINDS: dict[str, KindSpec] = {
+    spec.name: spec
+    for spec in (
+        KindSpec("cumulative", needs=("target",), amount=True, shares_by_area=True, burns_up=True, headline=True),
+        KindSpec("annual", needs=("target",), amount=True, yearly=True),
+        KindSpec("range", needs=("min", "max"), amount=True, bounded=True),
+        KindSpec("milestone", needs=("due",), done_on_date=True),
+        KindSpec("trend", needs=("direction",), amount=True, level=True, directional=True),
+        KindSpec(
+            "stock", needs=("target",), amount=True, level=True, pace_to_due=True, shares_by_area=True, burns_up=True
+        ),
+    )
+}
 
 # What a consumer sees for a kind the table does not know: nothing claimed, so nothing drawn,
 # shared or headlined, rather than a figure of the wrong kind.

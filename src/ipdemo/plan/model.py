@@ -45,8 +45,23 @@ from ipdemo.plan.kinds import Kind, KindSpec, kind_spec
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
 FieldType = Literal[
-    "text", "title", "name", "address", "remark", "id", "date", "town", "enum", "integer", "decimal", "nice_class",
-    "cnipa_application_no", "uscc", "software_copyright_no", "trademark_no", "task",
+    "text",
+    "title",
+    "name",
+    "address",
+    "remark",
+    "id",
+    "date",
+    "town",
+    "enum",
+    "integer",
+    "decimal",
+    "nice_class",
+    "cnipa_application_no",
+    "uscc",
+    "software_copyright_no",
+    "trademark_no",
+    "task",
 ]
 # The free-text types and ids: the ones with a length limit (checks/field_types.py max_length).
 TEXT_TYPES = ("text", "title", "name", "address", "remark", "id")
@@ -434,9 +449,17 @@ class Plan(_Model):
         ledgers = {}
         for name, spec in data["ledgers"].items():
             fields = spec.get("fields") if isinstance(spec, dict) else None
-            if isinstance(fields, dict) and any(isinstance(f, dict) and f.get("type") == "task" for f in fields.values()):
-                fields = {k: ({**f, "type": "enum", "values": values, "values_from": "tasks"}
-                              if isinstance(f, dict) and f.get("type") == "task" else f) for k, f in fields.items()}
+            if isinstance(fields, dict) and any(
+                isinstance(f, dict) and f.get("type") == "task" for f in fields.values()
+            ):
+                fields = {
+                    k: (
+                        {**f, "type": "enum", "values": values, "values_from": "tasks"}
+                        if isinstance(f, dict) and f.get("type") == "task"
+                        else f
+                    )
+                    for k, f in fields.items()
+                }
                 spec = {**spec, "fields": fields}
             ledgers[name] = spec
         return {**data, "ledgers": ledgers}
@@ -447,8 +470,12 @@ class Plan(_Model):
     @property
     def task_fields(self) -> list[tuple[str, str]]:
         """(ledger, field) of every field that holds a task id (`type: task`)."""
-        return [(name, fname) for name, spec in self.ledgers.items()
-                for fname, fspec in spec.fields.items() if fspec.values_from == "tasks"]
+        return [
+            (name, fname)
+            for name, spec in self.ledgers.items()
+            for fname, fspec in spec.fields.items()
+            if fspec.values_from == "tasks"
+        ]
 
     def due_of(self, task: Task) -> date:
         """The day a task is due: the end of its phase, else the plan end."""
@@ -482,8 +509,9 @@ class Plan(_Model):
         info = self.plan
         if lang != "en":
             return Words(info.area_word, info.area_word, info.whole_word)
-        plural = info.areas_word_en or (info.area_word_en[:-1] + "ies" if info.area_word_en.endswith("y")
-                                        else info.area_word_en + "s")
+        plural = info.areas_word_en or (
+            info.area_word_en[:-1] + "ies" if info.area_word_en.endswith("y") else info.area_word_en + "s"
+        )
         return Words(info.area_word_en, plural, info.whole_word_en)
 
     def population(self, town: str | None, on: date) -> int | None:
@@ -571,12 +599,22 @@ def load_plan(path: Path) -> Plan:
 # pydantic error types → the i18n label of what was expected (plan_wrong_type). A type not listed
 # here is `plan_invalid`, named by pydantic's error type (rare: it needs a hand-made YAML structure).
 SCHEMA_TYPES: dict[str, str] = {
-    "int_parsing": "plan_type.whole_number", "int_type": "plan_type.whole_number",
-    "int_from_float": "plan_type.whole_number", "float_parsing": "plan_type.number", "float_type": "plan_type.number",
-    "bool_parsing": "plan_type.bool", "bool_type": "plan_type.bool", "string_type": "plan_type.text",
-    "list_type": "plan_type.list", "dict_type": "plan_type.mapping", "model_type": "plan_type.mapping",
-    "model_attributes_type": "plan_type.mapping", "date_parsing": "plan_type.date", "date_type": "plan_type.date",
-    "date_from_datetime_parsing": "plan_type.date", "date_from_datetime_inexact": "plan_type.date",
+    "int_parsing": "plan_type.whole_number",
+    "int_type": "plan_type.whole_number",
+    "int_from_float": "plan_type.whole_number",
+    "float_parsing": "plan_type.number",
+    "float_type": "plan_type.number",
+    "bool_parsing": "plan_type.bool",
+    "bool_type": "plan_type.bool",
+    "string_type": "plan_type.text",
+    "list_type": "plan_type.list",
+    "dict_type": "plan_type.mapping",
+    "model_type": "plan_type.mapping",
+    "model_attributes_type": "plan_type.mapping",
+    "date_parsing": "plan_type.date",
+    "date_type": "plan_type.date",
+    "date_from_datetime_parsing": "plan_type.date",
+    "date_from_datetime_inexact": "plan_type.date",
     "finite_number": "plan_type.finite_number",
 }
 # pydantic bound errors → the key of the bound in their context (and of its i18n label plan_bound.<key>).
@@ -592,15 +630,18 @@ def _shown_text(text: str) -> str:
     terminal or CI log), other text cut at 60 characters."""
     if "://" in text:
         found = _ADDRESS.search(text)
-        return f"{text[:found.start()][:20]}{found.group(0).split('://')[0]}://{found.group(1)}/…" if found else "…"
+        return f"{text[: found.start()][:20]}{found.group(0).split('://')[0]}://{found.group(1)}/…" if found else "…"
     return text[:60] + "…" if len(text) > 60 else text
 
 
 def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
     """One pydantic error as a Problem whose message i18n words in both languages."""
     loc = tuple(err["loc"])
-    path = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p[:1].isupper() or p in _BRANCHES
-                                                              or p.startswith("constrained-"))))
+    path = tuple(
+        p
+        for p in loc
+        if not (isinstance(p, str) and ("[" in p or p[:1].isupper() or p in _BRANCHES or p.startswith("constrained-")))
+    )
     where = ".".join(str(p) for p in path) or "(top)"
     kind, ctx = err["type"], err.get("ctx") or {}
     value = err.get("input")
@@ -672,13 +713,25 @@ def _check_tasks(plan: Plan, add) -> None:
     for i, task in enumerate(plan.tasks):
         base = ("tasks", i)
         if task.due_phase is not None and plan.phase(task.due_phase) is None:
-            add(base + ("due_phase",), "plan_task_phase", "due_phase", task=task.id, phase=task.due_phase,
-                known=", ".join(str(p.id) for p in plan.phases) or "—")
+            add(
+                base + ("due_phase",),
+                "plan_task_phase",
+                "due_phase",
+                task=task.id,
+                phase=task.due_phase,
+                known=", ".join(str(p.id) for p in plan.phases) or "—",
+            )
         for k, ident in enumerate(task.indicators):
             if ident not in ids:
                 closest = difflib.get_close_matches(ident, ids, n=3, cutoff=0.0)
-                add(base + ("indicators", k), "plan_task_indicator", "indicators", task=task.id, indicator=ident,
-                    closest=", ".join(closest))
+                add(
+                    base + ("indicators", k),
+                    "plan_task_indicator",
+                    "indicators",
+                    task=task.id,
+                    indicator=ident,
+                    closest=", ".join(closest),
+                )
     for name, fname in plan.task_fields:
         path = ("ledgers", name, "fields", fname)
         if not plan.tasks:
@@ -687,12 +740,25 @@ def _check_tasks(plan: Plan, add) -> None:
         for field, types in TASK_LEDGER_FIELDS.items():
             have = spec.fields.get(field)
             if have is None or have.type not in types:
-                add(("ledgers", name, "fields"), "field_type", field, where=f"ledgers.{name}", field=field,
-                    expected="/".join(types), actual=have.type if have else "—")
+                add(
+                    ("ledgers", name, "fields"),
+                    "field_type",
+                    field,
+                    where=f"ledgers.{name}",
+                    field=field,
+                    expected="/".join(types),
+                    actual=have.type if have else "—",
+                )
         status = spec.fields.get("status")
         if status is not None and status.type == "enum" and set(status.values or {}) != set(TASK_STATUSES):
-            add(("ledgers", name, "fields", "status"), "plan_task_statuses", "status", ledger=name,
-                values=", ".join(status.values or {}), expected=", ".join(TASK_STATUSES))
+            add(
+                ("ledgers", name, "fields", "status"),
+                "plan_task_statuses",
+                "status",
+                ledger=name,
+                values=", ".join(status.values or {}),
+                expected=", ".join(TASK_STATUSES),
+            )
 
 
 def _check_phases(plan: Plan, add) -> None:
@@ -703,17 +769,35 @@ def _check_phases(plan: Plan, add) -> None:
         if p.start > p.end:
             add(("phases", i), "phase_order", "phases", phase=p.id)
     if phases[0].start != plan.plan.start or max(p.end for p in phases) != plan.plan.end:
-        add(("phases",), "phase_bounds", "phases", start=plan.plan.start, end=plan.plan.end,
-            first=phases[0].start, last=max(p.end for p in phases))
+        add(
+            ("phases",),
+            "phase_bounds",
+            "phases",
+            start=plan.plan.start,
+            end=plan.plan.end,
+            first=phases[0].start,
+            last=max(p.end for p in phases),
+        )
     for prev, nxt in zip(phases, phases[1:]):
         if nxt.start != prev.end + timedelta(days=1):
-            add(("phases", plan.phases.index(nxt)), "phase_gap", "phases", prev=prev.id,
-                prev_end=prev.end, next=nxt.id, next_start=nxt.start)
+            add(
+                ("phases", plan.phases.index(nxt)),
+                "phase_gap",
+                "phases",
+                prev=prev.id,
+                prev_end=prev.end,
+                next=nxt.id,
+                next_start=nxt.start,
+            )
 
 
 def _check_ids(plan: Plan, add) -> None:
-    for what, items, attr in (("phase", plan.phases, "id"), ("indicator", plan.indicators, "id"),
-                              ("town", plan.towns, "name"), ("task", plan.tasks, "id")):
+    for what, items, attr in (
+        ("phase", plan.phases, "id"),
+        ("indicator", plan.indicators, "id"),
+        ("town", plan.towns, "name"),
+        ("task", plan.tasks, "id"),
+    ):
         seen: set = set()
         section = {"phase": "phases", "indicator": "indicators", "town": "towns", "task": "tasks"}[what]
         for i, item in enumerate(items):
@@ -732,21 +816,33 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
     for j, check in enumerate(ledger.checks):
         for field in (check.field, check.other):
             if field not in ledger.fields:
-                add(base + ("checks", j), "unknown_field", "checks", where=f"ledgers.{name}.checks",
-                    ledger=name, field=field, known=known)
+                add(
+                    base + ("checks", j),
+                    "unknown_field",
+                    "checks",
+                    where=f"ledgers.{name}.checks",
+                    ledger=name,
+                    field=field,
+                    known=known,
+                )
     for fname, spec in ledger.fields.items():
         if spec.max_length is not None and spec.type not in TEXT_TYPES:
-            add(base + ("fields", fname, "max_length"), "plan_max_length_type", fname,
-                where=f"ledgers.{name}.fields.{fname}", type=spec.type)
+            add(
+                base + ("fields", fname, "max_length"),
+                "plan_max_length_type",
+                fname,
+                where=f"ledgers.{name}.fields.{fname}",
+                type=spec.type,
+            )
         if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
             add(base + ("fields", fname), "plan_enum_needs_values", fname, where=f"ledgers.{name}.fields.{fname}")
         if spec.unit is not None and spec.unit not in plan.units:
-            add(base + ("fields", fname, "unit"), "unknown_unit", fname, unit=spec.unit,
-                known=", ".join(plan.units))
+            add(base + ("fields", fname, "unit"), "unknown_unit", fname, unit=spec.unit, known=", ".join(plan.units))
     named: list[tuple[tuple, str, tuple[str, ...] | None]] = []
     if ledger.place is not None:
-        named += [(("place", part), getattr(ledger.place, part), None)
-                  for part in ("address", "organisation", "credit_code")]
+        named += [
+            (("place", part), getattr(ledger.place, part), None) for part in ("address", "organisation", "credit_code")
+        ]
     if ledger.publications is not None:
         named.append((("publications", "grant"), ledger.publications.grant, ("date",)))
     for header, targets in ledger.split.items():
@@ -763,11 +859,25 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
     for path, field, types in named:
         named_spec = ledger.fields.get(field) if field else None
         if field and named_spec is None:
-            add(base + path, "unknown_field", path[0], where=f"ledgers.{name}.{path[0]}", ledger=name,
-                field=field, known=known)
+            add(
+                base + path,
+                "unknown_field",
+                path[0],
+                where=f"ledgers.{name}.{path[0]}",
+                ledger=name,
+                field=field,
+                known=known,
+            )
         elif named_spec is not None and types and named_spec.type not in types:
-            add(base + path, "field_type", path[0], where=f"ledgers.{name}.{path[0]}", field=field,
-                expected="/".join(types), actual=named_spec.type)
+            add(
+                base + path,
+                "field_type",
+                path[0],
+                where=f"ledgers.{name}.{path[0]}",
+                field=field,
+                expected="/".join(types),
+                actual=named_spec.type,
+            )
 
 
 ROW_COUNTERS = {"序号", "行号", "no.", "no"}
@@ -787,14 +897,27 @@ def _check_placement(plan: Plan, add) -> None:
         return
     spec = plan.ledgers.get(register)
     if spec is None:
-        add(("placement", "register"), "unknown_ledger", "register", indicator="placement", ledger=register,
-            known=", ".join(plan.ledgers))
+        add(
+            ("placement", "register"),
+            "unknown_ledger",
+            "register",
+            indicator="placement",
+            ledger=register,
+            known=", ".join(plan.ledgers),
+        )
         return
     for field, kinds in REGISTER_FIELDS.items():
         have = spec.fields.get(field)
         if have is None or have.type not in kinds:
-            add(("placement", "register"), "field_type", "register", where=f"ledgers.{register}", field=field,
-                expected="/".join(kinds), actual=have.type if have else "—")
+            add(
+                ("placement", "register"),
+                "field_type",
+                "register",
+                where=f"ledgers.{register}",
+                field=field,
+                expected="/".join(kinds),
+                actual=have.type if have else "—",
+            )
 
 
 def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
@@ -808,15 +931,26 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
         path = base + ("measure",) + ((j,) if isinstance(ind.measure, list) else ())
         ledger = plan.ledgers.get(m.ledger)
         if ledger is None:
-            add(path + ("ledger",), "unknown_ledger", "ledger", indicator=ind.id, ledger=m.ledger,
-                known=", ".join(plan.ledgers))
+            add(
+                path + ("ledger",),
+                "unknown_ledger",
+                "ledger",
+                indicator=ind.id,
+                ledger=m.ledger,
+                known=", ".join(plan.ledgers),
+            )
             continue
         _check_measure(plan, ind, m, ledger, path, add)
     towns = ind.allocations.towns
     for town in towns:
         if town not in plan.town_index.names:
-            add(base + ("allocations", "towns", town), "allocation_unknown_town", "allocations",
-                indicator=ind.id, town=town)
+            add(
+                base + ("allocations", "towns", town),
+                "allocation_unknown_town",
+                "allocations",
+                indicator=ind.id,
+                town=town,
+            )
     for k, town in enumerate(ind.towns):
         _check_town_name(plan, town, base + ("towns", k), "towns", f"indicator {ind.id} towns", add)
     if ind.towns and not (ind.spec.done_on_date and ind.per_town):
@@ -825,8 +959,14 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
     limit = ind.max if ind.spec.bounded else ind.target
     for label, alloc in (("towns", towns), ("years", ind.allocations.years)):
         if alloc and limit is not None and not ind.spec.yearly and sum(alloc.values()) > limit + 1e-9:
-            add(base + ("allocations", label), "allocation_exceeds", "allocations",
-                indicator=ind.id, total=_num(sum(alloc.values())), target=_num(limit))
+            add(
+                base + ("allocations", label),
+                "allocation_exceeds",
+                "allocations",
+                indicator=ind.id,
+                total=_num(sum(alloc.values())),
+                target=_num(limit),
+            )
     if any(m.per_population for m in measures) and plan.plan.population is None:
         add(base + ("measure",), "population_missing", "measure", indicator=ind.id)
     if not ind.is_level and any(m.until or m.until_where for m in measures):
@@ -845,8 +985,11 @@ def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
         add(path, "plan_density_needs_population", "unit", indicator=ind.id, unit=ind.unit)
     elif per_population and unit.dimension != "density":
         add(path, "plan_population_needs_density", "unit", indicator=ind.id, unit=ind.unit)
-    elif not per_population and unit.dimension != "count" and \
-            (ind.spec.done_on_date or any(m.aggregate != "sum" for m in ind.measures)):
+    elif (
+        not per_population
+        and unit.dimension != "count"
+        and (ind.spec.done_on_date or any(m.aggregate != "sum" for m in ind.measures))
+    ):
         add(path, "plan_unit_not_count", "unit", indicator=ind.id, unit=ind.unit, dimension=unit.dimension)
 
 
@@ -871,8 +1014,7 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
         if spec is None:
             add(path + (key,), "unknown_field", key, where=where, ledger=m.ledger, field=field, known=known)
         elif types and spec.type not in types:
-            add(path + (key,), "field_type", key, where=where, field=field,
-                expected="/".join(types), actual=spec.type)
+            add(path + (key,), "field_type", key, where=where, field=field, expected="/".join(types), actual=spec.type)
         return spec
 
     need(m.date, "date", ("date",))
@@ -886,8 +1028,15 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
             if spec is not None and spec.values:
                 for value in values:
                     if value not in spec.values:
-                        add(path + (key, fname), "enum_value_unknown", key, where=where,
-                            value=value, field=fname, allowed=", ".join(spec.values))
+                        add(
+                            path + (key, fname),
+                            "enum_value_unknown",
+                            key,
+                            where=where,
+                            value=value,
+                            field=fname,
+                            allowed=", ".join(spec.values),
+                        )
             elif spec is not None and spec.type == "town":
                 for value in values:
                     _check_town_name(plan, value, path + (key, fname), key, f"{where} {key}", add)
@@ -895,8 +1044,15 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
         field_unit = value_spec.unit or ind.unit
         a, b = plan.units.get(field_unit), plan.units[ind.unit]
         if a is None or a.dimension != b.dimension:
-            add(path + ("field",), "unit_mismatch", "unit", indicator=ind.id, unit=ind.unit,
-                field=m.field, field_unit=field_unit)
+            add(
+                path + ("field",),
+                "unit_mismatch",
+                "unit",
+                indicator=ind.id,
+                unit=ind.unit,
+                field=m.field,
+                field_unit=field_unit,
+            )
 
 
 def unit_scale(plan: Plan, ind: Indicator, m: Measure) -> float:

@@ -61,8 +61,7 @@ def load_yaml(text: str, filename: str) -> tuple[Any, dict[KeyPath, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
-        problem = Problem(filename, mark.line + 1 if mark else None, None, "yaml_syntax",
-                          params={"reason": reason})
+        problem = Problem(filename, mark.line + 1 if mark else None, None, "yaml_syntax", params={"reason": reason})
         raise PlanError("yaml_syntax", problems=[problem], reason=reason) from None
     except RecursionError:  # the pure-Python composer nests one call per level
         problem = Problem(filename, None, None, "yaml_too_deep", params={"limit": MAX_DEPTH})
@@ -89,8 +88,9 @@ class _Walk:
 
     def add(self, node: yaml.Node, path: KeyPath, code: str, **params: Any) -> None:
         where = _shown(".".join(str(p) for p in path) or "(top)")
-        self.problems.append(Problem(self.filename, node.start_mark.line + 1, where, code,
-                                     params={"where": where, **params}))
+        self.problems.append(
+            Problem(self.filename, node.start_mark.line + 1, where, code, params={"where": where, **params})
+        )
 
     def visit(self, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], parents: tuple[int, ...]) -> None:
         self.seen += 1
@@ -111,8 +111,15 @@ class _Walk:
                 self.scalar(key_node, path + (_scalar_key(key_node),))
                 key = key_node.value
                 if key in keys:
-                    self.duplicates.append(Problem(self.filename, key_node.start_mark.line + 1, str(key),
-                                                   "yaml_duplicate_key", params={"key": key}))
+                    self.duplicates.append(
+                        Problem(
+                            self.filename,
+                            key_node.start_mark.line + 1,
+                            str(key),
+                            "yaml_duplicate_key",
+                            params={"key": key},
+                        )
+                    )
                 keys.add(key)
                 self.visit(value_node, path + (_scalar_key(key_node),), lines, inside)
                 lines[path + (_scalar_key(key_node),)] = key_node.start_mark.line + 1

@@ -37,17 +37,30 @@ from ipdemo.plan.model import Plan
 from ipdemo.render.grid import cell_text
 from ipdemo.render.report import name_of, unassigned_label
 
-CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
-             "DejaVu Sans", "sans-serif"]
+CJK_FONTS = [
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "DejaVu Sans",
+    "sans-serif",
+]
 COLOURS = {"actual": "#0969da", "plan": "#8c959f", "phase": "#d0d7de", "asof": "#cf222e", "target": "#1a7f37"}
-STATUS_COLOURS = {"achieved": "#1a7f37", "on_track": "#0969da", "at_risk": "#bf8700", "behind": "#cf222e",
-                  None: "#8c959f"}
+STATUS_COLOURS = {
+    "achieved": "#1a7f37",
+    "on_track": "#0969da",
+    "at_risk": "#bf8700",
+    "behind": "#cf222e",
+    None: "#8c959f",
+}
 DPI = 170  # the Word report's charts
 WORD_BURN_UPS = 4  # the Word report's burn-up figure holds 2×2
 AREA_GROUPS = 4  # indicators side by side in a towns chart
 
 
 # --- the figure model -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BurnUp:
@@ -88,8 +101,16 @@ def burn_up_model(plan: Plan, data: Dataset, progress: Progress) -> list[BurnUp]
         days, values = burn_up(plan, data, item.id, end)
         base = item.baseline or 0  # a flow has no baseline
         due = ind.due if spec.pace_to_due and ind.due else plan.plan.end
-        out.append(BurnUp(item, days, values, ((start - timedelta(days=1), due), (base, item.target)),
-                          [phase.start for phase in plan.phases[1:]], end))
+        out.append(
+            BurnUp(
+                item,
+                days,
+                values,
+                ((start - timedelta(days=1), due), (base, item.target)),
+                [phase.start for phase in plan.phases[1:]],
+                end,
+            )
+        )
     return out
 
 
@@ -104,11 +125,15 @@ def shares_model(plan: Plan, rows: list[dict]) -> Shares | None:
 
 def _shareable(plan: Plan, row: dict) -> bool:
     ind = plan.indicator(row["id"])
-    return kind_spec(row["kind"]).shares_by_area and bool(row["district"]) and \
-        not any(m.per_population for m in ind.measures)
+    return (
+        kind_spec(row["kind"]).shares_by_area
+        and bool(row["district"])
+        and not any(m.per_population for m in ind.measures)
+    )
 
 
 # --- SVG, for HTML pages ----------------------------------------------------------------------
+
 
 def _pyplot():
     import matplotlib
@@ -116,8 +141,16 @@ def _pyplot():
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "ipdemo", "font.family": "sans-serif",
-                         "font.sans-serif": CJK_FONTS, "axes.unicode_minus": False, "font.size": 9})
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "ipdemo",
+            "font.family": "sans-serif",
+            "font.sans-serif": CJK_FONTS,
+            "axes.unicode_minus": False,
+            "font.size": 9,
+        }
+    )
     return plt
 
 
@@ -148,10 +181,10 @@ def _svg(fig) -> str:
         fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "ipdemo"})
     _pyplot().close(fig)
     text = out.getvalue()
-    text = text[text.index("<svg"):]  # drop the XML prolog and doctype: inline in HTML
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
     start, end = text.find(" <metadata>"), text.find("</metadata>")
     if start >= 0 and end > start:  # RDF boilerplate: nothing a reader needs
-        text = text[:start] + text[end + len("</metadata>"):]
+        text = text[:start] + text[end + len("</metadata>") :]
     return text
 
 
@@ -195,15 +228,22 @@ def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dic
     fig, ax = plt.subplots(figsize=(8.5, 3.0))
     width = 0.8 / len(model.rows)
     for k, row in enumerate(model.rows):
-        ax.bar([i + k * width for i in range(len(ticks))], model.shares(row), width=width,
-               label=localized(row["name"], row["name_en"], lang))
+        ax.bar(
+            [i + k * width for i in range(len(ticks))],
+            model.shares(row),
+            width=width,
+            label=localized(row["name"], row["name_en"], lang),
+        )
     ax.set_xticks([i + width * (len(model.rows) - 1) / 2 for i in range(len(ticks))])
     ax.set_xticklabels(ticks, rotation=20, fontsize=7)
     ax.set_ylabel(message("chart_share_axis", lang, whole=words.whole))
     _legend(ax)
     ax.set_title(message("chart_areas_title", lang, areas=words.areas))
-    return {"id": "towns", "svg": _svg(fig),
-            "caption": message("chart_share_caption", lang, area=words.area, whole=words.whole)}
+    return {
+        "id": "towns",
+        "svg": _svg(fig),
+        "caption": message("chart_share_caption", lang, area=words.area, whole=words.whole),
+    }
 
 
 def annual_charts(progress: Progress, lang: str) -> list[dict]:
@@ -216,12 +256,24 @@ def annual_charts(progress: Progress, lang: str) -> list[dict]:
         fig, ax = plt.subplots(figsize=(4.2, 2.4))
         years = [str(y.year) for y in item.years]
         ax.bar(years, [y.actual or 0 for y in item.years], color=COLOURS["actual"])
-        ax.scatter(years, [y.target or 0 for y in item.years], marker="_", s=900, color=COLOURS["target"], zorder=3,
-                   label=label("chart.year_target", lang))
+        ax.scatter(
+            years,
+            [y.target or 0 for y in item.years],
+            marker="_",
+            s=900,
+            color=COLOURS["target"],
+            zorder=3,
+            label=label("chart.year_target", lang),
+        )
         ax.set_title(label("chart.annual_title", lang, name=name_of(item, lang), unit=item.unit))
         _legend(ax)
-        charts.append({"id": f"annual-{item.id}", "svg": _svg(fig),
-                       "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years)})
+        charts.append(
+            {
+                "id": f"annual-{item.id}",
+                "svg": _svg(fig),
+                "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years),
+            }
+        )
     return charts
 
 
@@ -236,14 +288,16 @@ def all_charts(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list
 
 # --- PNG, for the Word report -----------------------------------------------------------------
 
+
 @dataclass
 class Chart:
     png: bytes
     texts: list[str]  # every string drawn, for tests (no CJK without a CJK font)
 
 
-def png_charts(plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str,
-               font: str | None) -> dict[str, Chart]:
+def png_charts(
+    plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str, font: str | None
+) -> dict[str, Chart]:
     """Completion percentages, burn-ups (the first WORD_BURN_UPS, 2×2), towns' shares, drawn with
     `font`. With no CJK font (None), labels are English (names fall back to ids): never tofu."""
     import matplotlib
@@ -251,12 +305,21 @@ def png_charts(plan: Plan, data: Dataset, progress: Progress, town_rows: list[di
     ascii_only = font is None
     label_lang = "en" if ascii_only else lang  # no CJK font: English labels, never tofu
     family = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    drawings = (("percent", lambda: _percent_png(plan, progress, label_lang, ascii_only)),
-                ("burnup", lambda: _burn_ups_png(plan, burn_up_model(plan, data, progress), label_lang, ascii_only)),
-                ("towns", lambda: _towns_png(plan, shares_model(plan, town_rows), label_lang, ascii_only)))
+    drawings = (
+        ("percent", lambda: _percent_png(plan, progress, label_lang, ascii_only)),
+        ("burnup", lambda: _burn_ups_png(plan, burn_up_model(plan, data, progress), label_lang, ascii_only)),
+        ("towns", lambda: _towns_png(plan, shares_model(plan, town_rows), label_lang, ascii_only)),
+    )
     out: dict[str, Chart] = {}
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": family, "axes.unicode_minus": False,
-                                "font.size": 9, "svg.hashsalt": "ipdemo"}):
+    with matplotlib.rc_context(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": family,
+            "axes.unicode_minus": False,
+            "font.size": 9,
+            "svg.hashsalt": "ipdemo",
+        }
+    ):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Glyph .* missing from")
             for key, draw in drawings:
@@ -332,8 +395,10 @@ def _burn_ups_png(plan: Plan, charts: list[BurnUp], lang: str, ascii_only: bool)
         ax.plot(*chart.line, color=COLOURS["plan"], linestyle="--", linewidth=1, label=label("chart.pro_rata", lang))
         for day in chart.phases:
             ax.axvline(day, color=COLOURS["phase"], linewidth=0.8)
-        ax.set_title(label("docx.chart_burnup_title", lang, name=_label(chart.item, lang, ascii_only),
-                           unit=chart.item.unit), fontsize=9)
+        ax.set_title(
+            label("docx.chart_burnup_title", lang, name=_label(chart.item, lang, ascii_only), unit=chart.item.unit),
+            fontsize=9,
+        )
         ax.set_xlim(plan.plan.start, plan.plan.end)
         ax.set_ylim(bottom=0)
         ax.xaxis.set_major_locator(dates.MonthLocator(bymonth=(1, 7)))
@@ -356,8 +421,12 @@ def _towns_png(plan: Plan, model: Shares | None, lang: str, ascii_only: bool):
     ax = fig.add_subplot()
     width = 0.8 / len(model.rows)
     for k, row in enumerate(model.rows):
-        ax.bar([x + k * width for x in range(len(ticks))], model.shares(row), width=width,
-               label=_label(row, lang, ascii_only))
+        ax.bar(
+            [x + k * width for x in range(len(ticks))],
+            model.shares(row),
+            width=width,
+            label=_label(row, lang, ascii_only),
+        )
     ax.set_xticks([x + width * (len(model.rows) - 1) / 2 for x in range(len(ticks))])
     ax.set_xticklabels(ticks, rotation=25, fontsize=7, ha="right")
     ax.set_ylabel(message("chart_share_axis", lang, whole=plan.words(lang).whole))

@@ -19,12 +19,25 @@ def html_page(title: str, meta: str, sections: list[Section], lang: str, charts:
     """Every value from a ledger is escaped (autoescape); charts are inline SVG made by us."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("ipdemo", "templates"), autoescape=select_autoescape(default=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    grids = [{"title": s.grid.title, "header": s.grid.header, "keys": s.grid.keys, "rows": s.grid.rows,
-              "classes": s.classes or [None] * len(s.grid.rows)} for s in sections]
+    env = Environment(
+        loader=PackageLoader("ipdemo", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    grids = [
+        {
+            "title": s.grid.title,
+            "header": s.grid.header,
+            "keys": s.grid.keys,
+            "rows": s.grid.rows,
+            "classes": s.classes or [None] * len(s.grid.rows),
+        }
+        for s in sections
+    ]
     return env.get_template("report.html.j2").render(
-        title=title, meta=meta, grids=grids, lang=lang, charts=charts or [], text=cell_text)
+        title=title, meta=meta, grids=grids, lang=lang, charts=charts or [], text=cell_text
+    )
 
 
 def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]], meta_sheet: str) -> bytes:

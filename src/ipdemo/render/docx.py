@@ -48,11 +48,20 @@ LINE_PITCH = 28.95  # pt: 22 lines on the type area of an A4 page (GB/T 9704)
 
 # Fonts: (latin, east-asian). Word substitutes a font the machine lacks; LibreOffice too.
 FONTS: dict[str, dict[str, tuple[str, str]]] = {
-    "zh": {"title": ("Times New Roman", "方正小标宋简体"), "heading": ("Times New Roman", "黑体"),
-           "sub": ("Times New Roman", "楷体_GB2312"), "body": ("Times New Roman", "仿宋_GB2312"),
-           "page": ("宋体", "宋体")},
-    "en": {"title": ("Arial", "黑体"), "heading": ("Arial", "黑体"), "sub": ("Times New Roman", "楷体_GB2312"),
-           "body": ("Times New Roman", "仿宋_GB2312"), "page": ("Times New Roman", "宋体")},
+    "zh": {
+        "title": ("Times New Roman", "方正小标宋简体"),
+        "heading": ("Times New Roman", "黑体"),
+        "sub": ("Times New Roman", "楷体_GB2312"),
+        "body": ("Times New Roman", "仿宋_GB2312"),
+        "page": ("宋体", "宋体"),
+    },
+    "en": {
+        "title": ("Arial", "黑体"),
+        "heading": ("Arial", "黑体"),
+        "sub": ("Times New Roman", "楷体_GB2312"),
+        "body": ("Times New Roman", "仿宋_GB2312"),
+        "page": ("Times New Roman", "宋体"),
+    },
 }
 SIZES: dict[str, dict[str, float]] = {
     "zh": {"title": 22, "heading": 16, "body": 16, "table": 10.5, "caption": 12, "page": 14},
@@ -65,8 +74,12 @@ def words(plan: Plan, lang: str) -> dict[str, str]:
     """The plan's own words for its areas and its whole (区镇 / 全区 by default), as the params
     the docx.* labels use: {area}, {areas}, {whole}, {unassigned}."""
     w = plan.words(lang)
-    return {"area": w.area, "areas": w.areas, "whole": w.whole,
-            "unassigned": message("area_unassigned_column", lang, area=w.area)}
+    return {
+        "area": w.area,
+        "areas": w.areas,
+        "whole": w.whole,
+        "unassigned": message("area_unassigned_column", lang, area=w.area),
+    }
 
 
 @dataclass(frozen=True)
@@ -89,9 +102,18 @@ def task_lines(tasks: Sequence[Any] | None) -> list[TaskLine]:
     out = []
     for task in tasks or []:
         get = task.get if isinstance(task, Mapping) else (lambda k, d=None, t=task: getattr(t, k, d))
-        out.append(TaskLine(str(get("id", "") or ""), str(get("title", "") or get("name", "") or ""),
-                            str(get("lead", "") or ""), str(get("status", "") or ""), str(get("latest", "") or ""),
-                            get("updated_on", None), bool(get("overdue", False)), bool(get("late", False))))
+        out.append(
+            TaskLine(
+                str(get("id", "") or ""),
+                str(get("title", "") or get("name", "") or ""),
+                str(get("lead", "") or ""),
+                str(get("status", "") or ""),
+                str(get("latest", "") or ""),
+                get("updated_on", None),
+                bool(get("overdue", False)),
+                bool(get("late", False)),
+            )
+        )
     return sorted(out, key=lambda t: not t.overdue)
 
 
@@ -101,16 +123,33 @@ def plan_tasks(progress: Progress, lang: str) -> list[dict]:
     nobody reported on, what its linked indicators show."""
     from ipdemo.render.report import task_latest
 
-    return [{"id": x.id, "title": f"{x.ref} {x.title}".strip(), "lead": x.lead, "status": x.status,
-             "latest": task_latest(x, lang), "updated_on": x.updated_on, "overdue": x.overdue, "late": x.late}
-            for x in progress.tasks or []]
+    return [
+        {
+            "id": x.id,
+            "title": f"{x.ref} {x.title}".strip(),
+            "lead": x.lead,
+            "status": x.status,
+            "latest": task_latest(x, lang),
+            "updated_on": x.updated_on,
+            "overdue": x.overdue,
+            "late": x.late,
+        }
+        for x in progress.tasks or []
+    ]
 
 
 # --- the document ---------------------------------------------------------------------------
 
-def report_docx(plan: Plan, data: Dataset, progress: Progress, lang: str = "zh",
-                tasks: Sequence[Any] | None = None, town_rows: list[dict] | None = None,
-                charts: bool = True) -> bytes:
+
+def report_docx(
+    plan: Plan,
+    data: Dataset,
+    progress: Progress,
+    lang: str = "zh",
+    tasks: Sequence[Any] | None = None,
+    town_rows: list[dict] | None = None,
+    charts: bool = True,
+) -> bytes:
     """The 自查报告 as .docx bytes; the same inputs give the same bytes."""
     from docx import Document
 
@@ -143,13 +182,27 @@ def report_docx(plan: Plan, data: Dataset, progress: Progress, lang: str = "zh",
     _para(doc, _summary_sentence(progress, lang), lang)
     _caption(doc, t("table1"), lang)
     columns = [t(key) for key in ("col_no", "col_indicator", "col_target", "col_actual", "col_percent", "col_status")]
-    _table(doc, columns, [_indicator_row(plan, n, i, lang) for n, i in enumerate(progress.indicators, 1)], lang,
-           widths=[13, 49, 30, 22, 18, 24], numeric={3, 4})
-    notes = [label("punct.labelled", lang, name=name_of(i, lang), text=note)
-             for i in progress.indicators if (note := _note(i, lang))]
+    _table(
+        doc,
+        columns,
+        [_indicator_row(plan, n, i, lang) for n, i in enumerate(progress.indicators, 1)],
+        lang,
+        widths=[13, 49, 30, 22, 18, 24],
+        numeric={3, 4},
+    )
+    notes = [
+        label("punct.labelled", lang, name=name_of(i, lang), text=note)
+        for i in progress.indicators
+        if (note := _note(i, lang))
+    ]
     if notes:
-        _para(doc, t("notes", notes=label("punct.semicolon", lang).join(notes)), lang,
-              size=SIZES[lang]["caption"], indent=False)
+        _para(
+            doc,
+            t("notes", notes=label("punct.semicolon", lang).join(notes)),
+            lang,
+            size=SIZES[lang]["caption"],
+            indent=False,
+        )
     for key in ("percent", "burnup"):
         if key in images:
             _figure(doc, images[key], t("figure", n=next(figures), caption=t(f"fig_{key}")), lang)
@@ -162,8 +215,15 @@ def report_docx(plan: Plan, data: Dataset, progress: Progress, lang: str = "zh",
         _caption(doc, t("table2"), lang)
         first = 30 if len(header) > 8 else 40
         rest = (156 - first) / (len(header) - 1)
-        _table(doc, header, body, lang, widths=[first] + [rest] * (len(header) - 1),
-               numeric=set(range(1, len(header))), size=SIZES[lang]["table"] - (1.5 if len(header) > 9 else 0))
+        _table(
+            doc,
+            header,
+            body,
+            lang,
+            widths=[first] + [rest] * (len(header) - 1),
+            numeric=set(range(1, len(header))),
+            size=SIZES[lang]["table"] - (1.5 if len(header) > 9 else 0),
+        )
         if "towns" in images:
             _figure(doc, images["towns"], t("figure", n=next(figures), caption=t("fig_towns")), lang)
     else:
@@ -177,8 +237,13 @@ def report_docx(plan: Plan, data: Dataset, progress: Progress, lang: str = "zh",
         intro = sentences([t("tasks_intro"), tasks_counts(progress, lang)], lang) if tasks is None else t("tasks_intro")
         _para(doc, intro, lang)
         columns = [t(key) for key in ("col_no", "col_task", "col_lead", "col_status", "col_latest")]
-        _table(doc, columns, [_task_row(n, task, lang) for n, task in enumerate(lines, 1)], lang,
-               widths=[10, 52, 26, 18, 50])
+        _table(
+            doc,
+            columns,
+            [_task_row(n, task, lang) for n, task in enumerate(lines, 1)],
+            lang,
+            widths=[10, 52, 26, 18, 50],
+        )
     elif tasks is None and progress.tasks is None and progress.plan.tasks:  # --town: tasks are the whole's
         _para(doc, t("tasks_town"), lang)
     else:
@@ -234,23 +299,39 @@ def _num(value: Any) -> str:
 
 # --- what the sections say ------------------------------------------------------------------
 
+
 def _basic(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[str]:
     def t(key: str, **params: object) -> str:
         return label(f"docx.{key}", lang, **params)
 
     w = progress.window
     sep = label("punct.list", lang)
-    phases = sep.join(t("basic_plan_phase", name=localized(p.name, p.name_en, lang), start=_date(p.start, lang),
-                        end=_date(p.end, lang)) for p in plan.phases)
-    out = [t("basic_plan", start=_date(plan.plan.start, lang), end=_date(plan.plan.end, lang),
-             phases=phases, count=len(plan.phases))]
+    phases = sep.join(
+        t(
+            "basic_plan_phase",
+            name=localized(p.name, p.name_en, lang),
+            start=_date(p.start, lang),
+            end=_date(p.end, lang),
+        )
+        for p in plan.phases
+    )
+    out = [
+        t(
+            "basic_plan",
+            start=_date(plan.plan.start, lang),
+            end=_date(plan.plan.end, lang),
+            phases=phases,
+            count=len(plan.phases),
+        )
+    ]
     phase = t("basic_phase", id=w.phase.id, name=localized(w.phase.name, w.phase.name_en, lang)) if w.phase else ""
     out.append(t("basic_window", start=_date(w.start, lang), end=_date(w.end, lang), phase=phase))
     sources = []
     for name, spec in plan.ledgers.items():
         if name in data.tables:
-            sources.append(t("source", name=localized(spec.name, spec.name_en or name, lang),
-                             rows=_num(data.rows_by(name, w.end))))
+            sources.append(
+                t("source", name=localized(spec.name, spec.name_en or name, lang), rows=_num(data.rows_by(name, w.end)))
+            )
     out.append(t("basic_sources", sources=sep.join(sources)) if sources else t("no_source"))
     return out
 
@@ -258,8 +339,14 @@ def _basic(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[str
 def _summary_sentence(progress: Progress, lang: str) -> str:
     counts = {s: sum(i.status == s for i in progress.indicators) for s in ("achieved", "on_track", "at_risk", "behind")}
     other = len(progress.indicators) - sum(counts.values())
-    return label("docx.summary", lang, total=len(progress.indicators), end=_date(progress.window.end, lang),
-                 other=label("docx.summary_other", lang, count=other) if other else "", **counts)
+    return label(
+        "docx.summary",
+        lang,
+        total=len(progress.indicators),
+        end=_date(progress.window.end, lang),
+        other=label("docx.summary_other", lang, count=other) if other else "",
+        **counts,
+    )
 
 
 def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[str]:
@@ -267,8 +354,14 @@ def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[
         actual_text = label("report.done" if i.actual else "report.not_done", lang)
     else:
         actual_text = _num(i.actual)
-    return [str(n), name_of(i, lang), target_cell(i, lang, plan), actual_text, _num(i.percent),
-            status_text(i.status, lang)]
+    return [
+        str(n),
+        name_of(i, lang),
+        target_cell(i, lang, plan),
+        actual_text,
+        _num(i.percent),
+        status_text(i.status, lang),
+    ]
 
 
 def _note(i: IndicatorProgress, lang: str) -> str:
@@ -276,8 +369,9 @@ def _note(i: IndicatorProgress, lang: str) -> str:
     comma = label("punct.comma", lang)
     spec = i.spec
     if spec.yearly and i.years:
-        return comma.join(label("docx.annual_note", lang, year=y.year, actual=_num(y.actual), target=_num(y.target))
-                          for y in i.years)
+        return comma.join(
+            label("docx.annual_note", lang, year=y.year, actual=_num(y.actual), target=_num(y.target)) for y in i.years
+        )
     if spec.done_on_date:
         if i.towns_missing:
             return label("report.towns_missing", lang, towns=label("punct.list", lang).join(i.towns_missing))
@@ -285,8 +379,12 @@ def _note(i: IndicatorProgress, lang: str) -> str:
             return label("docx.done_on", lang, date=i.done_on) + (label("report.late", lang) if i.late else "")
         return ""
     if spec.directional and i.years:
-        return comma.join([label("docx.trend_start", lang, value=_num(i.baseline)),
-                           *[label("docx.trend_year", lang, year=y.year, actual=_num(y.actual)) for y in i.years]])
+        return comma.join(
+            [
+                label("docx.trend_start", lang, value=_num(i.baseline)),
+                *[label("docx.trend_year", lang, year=y.year, actual=_num(y.actual)) for y in i.years],
+            ]
+        )
     if i.above_max:
         return label("docx.above_max", lang)
     return ""
@@ -298,8 +396,11 @@ def town_table(plan: Plan, rows: list[dict], lang: str) -> tuple[list[str], list
     towns = list(rows[0]["towns"]) if rows else []  # the towns the engine reports, in its order
     english = {tw.name: tw.name_en for tw in plan.towns}
     extra = has_unassigned(rows)
-    header = [label("docx.col_indicator", lang), label("docx.col_district", lang, **plain),
-              *[localized(name, english.get(name), lang) for name in towns]] + ([plain["unassigned"]] if extra else [])
+    header = [
+        label("docx.col_indicator", lang),
+        label("docx.col_district", lang, **plain),
+        *[localized(name, english.get(name), lang) for name in towns],
+    ] + ([plain["unassigned"]] if extra else [])
     body = []
     for r in rows:
         values = [r["towns"].get(name) for name in towns]
@@ -307,8 +408,14 @@ def town_table(plan: Plan, rows: list[dict], lang: str) -> tuple[list[str], list
         if district_level or all(v is None for v in values):
             continue
         name = localized(r["name"], r["name_en"], lang)
-        body.append([label("docx.indicator_unit", lang, name=name, unit=r["unit"]), _num(r["district"]),
-                     *[_num(v) for v in values]] + ([_num(r.get("unassigned"))] if extra else []))
+        body.append(
+            [
+                label("docx.indicator_unit", lang, name=name, unit=r["unit"]),
+                _num(r["district"]),
+                *[_num(v) for v in values],
+            ]
+            + ([_num(r.get("unassigned"))] if extra else [])
+        )
     return header, body
 
 
@@ -327,6 +434,7 @@ def _task_row(n: int, task: TaskLine, lang: str) -> list[str]:
 
 def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, str]]:
     """(lead-in, text) paragraphs of 存在的问题; never empty."""
+
     def t(key: str, **params: object) -> str:
         return label(f"docx.{key}", lang, **params)
 
@@ -340,8 +448,11 @@ def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, st
         for i in missed:
             due = _date(i.due, lang) if i.due else "—"
             if i.status == "behind":
-                towns = t("missed_towns", towns=label("punct.list", lang).join(i.towns_missing)) \
-                    if i.towns_missing and i.towns_done else ""
+                towns = (
+                    t("missed_towns", towns=label("punct.list", lang).join(i.towns_missing))
+                    if i.towns_missing and i.towns_done
+                    else ""
+                )
                 texts.append(t("missed", name=name_of(i, lang), due=due, towns=towns))
             else:
                 done = _date(i.done_on, lang) if i.done_on else "—"
@@ -349,14 +460,23 @@ def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, st
         out.append((t("p_milestones", n=numeral(len(out) + 1, lang)), sentences(texts, lang)))
     overdue = [x for x in progress.tasks or [] if x.overdue]
     if overdue:
-        texts = [t("task_overdue", ref=x.ref, title=x.title, due=_date(x.due, lang),
-                   status=task_status_text(x.status, lang)) for x in overdue]
+        texts = [
+            t("task_overdue", ref=x.ref, title=x.title, due=_date(x.due, lang), status=task_status_text(x.status, lang))
+            for x in overdue
+        ]
         out.append((t("p_tasks", n=numeral(len(out) + 1, lang)), sentences(texts, lang)))
     if data.invalid_count:
-        parts = [t("invalid_part", file=data.plan.ledger_path(name).name, count=len(lines))
-                 for name, lines in data.invalid.items() if lines]
-        out.append((t("p_data", n=numeral(len(out) + 1, lang)),
-                    t("invalid", count=data.invalid_count, where=t("invalid_sep").join(parts))))
+        parts = [
+            t("invalid_part", file=data.plan.ledger_path(name).name, count=len(lines))
+            for name, lines in data.invalid.items()
+            if lines
+        ]
+        out.append(
+            (
+                t("p_data", n=numeral(len(out) + 1, lang)),
+                t("invalid", count=data.invalid_count, where=t("invalid_sep").join(parts)),
+            )
+        )
     return out or [("", t("p_none"))]
 
 
@@ -368,16 +488,31 @@ def _behind_text(i: IndicatorProgress, lang: str) -> str:
     if i.spec.yearly and i.years:
         y = i.years[-1]
         worst = next((y for y in i.years if y.status == "behind"), y)
-        return t("behind_annual", name=name_of(i, lang), year=worst.year, actual=_num(worst.actual),
-                 target=_num(worst.target), unit=i.unit, status=status_text(worst.status, lang))
+        return t(
+            "behind_annual",
+            name=name_of(i, lang),
+            year=worst.year,
+            actual=_num(worst.actual),
+            target=_num(worst.target),
+            unit=i.unit,
+            status=status_text(worst.status, lang),
+        )
     if i.actual is None or i.percent is None or i.expected is None:
         return t("behind_plain", name=name_of(i, lang), status=status)
-    return t("behind_item", name=name_of(i, lang), actual=_num(i.actual), unit=i.unit, percent=_num(i.percent),
-             status=status, expected=_num(i.expected))
+    return t(
+        "behind_item",
+        name=name_of(i, lang),
+        actual=_num(i.actual),
+        unit=i.unit,
+        percent=_num(i.percent),
+        status=status,
+        expected=_num(i.expected),
+    )
 
 
 def next_steps(progress: Progress, lang: str) -> list[str]:
     """下一步工作: each indicator behind or at risk with the weekly rate it now needs; never empty."""
+
     def t(key: str, **params: object) -> str:
         return label(f"docx.{key}", lang, **params)
 
@@ -392,8 +527,16 @@ def next_steps(progress: Progress, lang: str) -> list[str]:
             target = i.years[-1].target if yearly else i.target
             gap = max(0.0, (target or 0) - (i.actual or 0)) if isinstance(i.actual, (int, float)) else None
             left = (i.years[-1].end - progress.window.end).days / 7 if yearly else weeks
-            lines.append(t("next_item", name=name_of(i, lang), gap=_num(_round(gap)), unit=i.unit,
-                           weeks=_num(_round(left, 1)), rate=_num(i.needed_per_week)))
+            lines.append(
+                t(
+                    "next_item",
+                    name=name_of(i, lang),
+                    gap=_num(_round(gap)),
+                    unit=i.unit,
+                    weeks=_num(_round(left, 1)),
+                    rate=_num(i.needed_per_week),
+                )
+            )
         elif not i.spec.directional:
             lines.append(t("next_item_done_due", name=name_of(i, lang)))
     if not lines:
@@ -409,6 +552,7 @@ def _round(x: float | None, digits: int = 2) -> float | int | None:
 
 
 # --- layout helpers (python-docx) -----------------------------------------------------------
+
 
 def _setup(doc, lang: str) -> None:
     from docx.enum.section import WD_ORIENT
@@ -488,14 +632,28 @@ def _run(paragraph, text: str, lang: str, role: str = "body", size: float | None
     return run
 
 
-def _para(doc, text: str, lang: str, role: str = "body", *, align: str = "justify", indent: bool = True,
-          size: float | None = None, lead: str = "", right_chars: int = 0):
+def _para(
+    doc,
+    text: str,
+    lang: str,
+    role: str = "body",
+    *,
+    align: str = "justify",
+    indent: bool = True,
+    size: float | None = None,
+    lead: str = "",
+    right_chars: int = 0,
+):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
     p = doc.add_paragraph()
-    p.alignment = {"justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER,
-                   "right": WD_ALIGN_PARAGRAPH.RIGHT, "left": WD_ALIGN_PARAGRAPH.LEFT}[align]
+    p.alignment = {
+        "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+    }[align]
     body = size or SIZES[lang]["body"]
     if indent:
         p.paragraph_format.first_line_indent = Pt(2 * body)
@@ -546,7 +704,7 @@ def title_lines(title: str, lang: str) -> list[str]:
             start = at + 1
     if best is None:
         return [title]
-    return [title[:best[1]], *title_lines(title[best[1]:], lang)]
+    return [title[: best[1]], *title_lines(title[best[1] :], lang)]
 
 
 def _plain_style(style, lang: str) -> None:
@@ -599,8 +757,16 @@ def _figure(doc, png: bytes, caption: str, lang: str) -> None:
     _para(doc, caption, lang, align="center", indent=False, size=SIZES[lang]["caption"])
 
 
-def _table(doc, header: list[str], rows: list[list[str]], lang: str, *, widths: list[float],
-           numeric: AbstractSet[int] = frozenset(), size: float | None = None) -> None:
+def _table(
+    doc,
+    header: list[str],
+    rows: list[list[str]],
+    lang: str,
+    *,
+    widths: list[float],
+    numeric: AbstractSet[int] = frozenset(),
+    size: float | None = None,
+) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
@@ -625,8 +791,11 @@ def _table(doc, header: list[str], rows: list[list[str]], lang: str, *, widths: 
             p.paragraph_format.first_line_indent = None
             p.paragraph_format.line_spacing_rule = None
             _exact(p.paragraph_format, size * 1.35)
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER if r == 0 or c in numeric or c == 0 and len(str(value)) <= 3 \
+            p.alignment = (
+                WD_ALIGN_PARAGRAPH.CENTER
+                if r == 0 or c in numeric or c == 0 and len(str(value)) <= 3
                 else WD_ALIGN_PARAGRAPH.LEFT
+            )
             if r and c in numeric:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             _run(p, str(value), lang, "heading" if r == 0 else "body", size=size, bold=r == 0 and lang == "en")
@@ -679,9 +848,20 @@ def _properties(doc, plan: Plan, as_of: date, lang: str) -> None:
 
 # --- charts (PNG, drawn by render/charts.py; the CJK font is found here) --------------------
 
-CJK_PREFERRED = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Source Han Sans CN",
-                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
-                 "Noto Serif CJK SC", "AR PL UMing CN", "AR PL UKai CN"]
+CJK_PREFERRED = [
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+]
 CJK_PROBE = "吴江区镇专利完成率"
 
 
@@ -713,12 +893,14 @@ def _covers(path: str, text: str) -> bool:
     return all(ord(ch) in charmap for ch in text)
 
 
-def chart_pngs(plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str,
-               font: str | None) -> dict[str, bytes]:
+def chart_pngs(
+    plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str, font: str | None
+) -> dict[str, bytes]:
     return {key: chart.png for key, chart in charts(plan, data, progress, town_rows, lang, font).items()}
 
 
-def charts(plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str,
-           font: str | None) -> dict[str, Chart]:
+def charts(
+    plan: Plan, data: Dataset, progress: Progress, town_rows: list[dict], lang: str, font: str | None
+) -> dict[str, Chart]:
     """The report's charts as PNG (render/charts.py draws them), in the CJK font found here."""
     return png_charts(plan, data, progress, town_rows, lang, font)

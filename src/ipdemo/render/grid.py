@@ -73,11 +73,14 @@ def to_markdown(grid: Grid) -> str:
     from tabulate import tabulate  # wide-character aware with wcwidth installed
 
     rows = [[md_escape(cell_text(v)) for v in row] for row in grid.rows]
-    numeric = [any(isinstance(r[c], (int, float)) and not isinstance(r[c], bool) for r in grid.rows)
-               for c in range(len(grid.header))]
+    numeric = [
+        any(isinstance(r[c], (int, float)) and not isinstance(r[c], bool) for r in grid.rows)
+        for c in range(len(grid.header))
+    ]
     align = ["right" if n else "left" for n in numeric]
-    body = tabulate(rows, headers=[md_escape(str(h)) for h in grid.header], tablefmt="pipe",
-                    disable_numparse=True, colalign=align)
+    body = tabulate(
+        rows, headers=[md_escape(str(h)) for h in grid.header], tablefmt="pipe", disable_numparse=True, colalign=align
+    )
     return (f"## {md_escape(grid.title)}\n\n" if grid.title else "") + body + "\n"
 
 

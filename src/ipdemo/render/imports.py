@@ -16,8 +16,17 @@ SHOW_CHANGES = 50
 SHOW_SKIPPED = 10  # row numbers shown per kind of skipped line
 SKIPPED_KINDS = ("total", "note", "footer")  # sources.SkippedRow.kind, in the order they are said
 # The counted lines of the summary, in their order: (ImportResult attribute or count, label imports.<key>).
-COUNTS = ("folded", "other_office", "outside", "unassigned", "recognised", "same_record", "kept", "transfers",
-          "register")
+COUNTS = (
+    "folded",
+    "other_office",
+    "outside",
+    "unassigned",
+    "recognised",
+    "same_record",
+    "kept",
+    "transfers",
+    "register",
+)
 
 
 def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
@@ -25,15 +34,31 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
         return label(f"imports.{key}", lang, **params)
 
     spec = plan.ledgers[result.ledger]
-    line = t("head", source=result.source, ledger=result.ledger, name=localized(spec.name, spec.name_en or result.ledger, lang),
-             added=result.added, updated=result.updated, unchanged=result.unchanged, rejected=result.rejected)
+    line = t(
+        "head",
+        source=result.source,
+        ledger=result.ledger,
+        name=localized(spec.name, spec.name_en or result.ledger, lang),
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=result.rejected,
+    )
     lines = [line + (t("dry") if result.dry_run else "")]
     lines += _why(result, plan, t, lang)
     if result.exported_on:
         lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
-    counts = {"folded": result.folded_publications, "other_office": result.other_office, "outside": result.outside,
-              "unassigned": result.unassigned, "recognised": result.recognised, "same_record": result.same_record,
-              "kept": len(result.kept_newer), "transfers": len(result.transfers), "register": result.register_added}
+    counts = {
+        "folded": result.folded_publications,
+        "other_office": result.other_office,
+        "outside": result.outside,
+        "unassigned": result.unassigned,
+        "recognised": result.recognised,
+        "same_record": result.same_record,
+        "kept": len(result.kept_newer),
+        "transfers": len(result.transfers),
+        "register": result.register_added,
+    }
     lines += [t(key, n=counts[key]) for key in COUNTS if counts[key]]
     if result.kept_newer and result.exported_how in ("latest_in_file", "today"):
         lines.append(t("kept_guess"))
@@ -60,12 +85,17 @@ def _skipped(rows: list[dict], lang: str) -> str:
     for kind in SKIPPED_KINDS:
         numbers = [str(s["row"]) for s in rows if s["kind"] == kind]
         if numbers:
-            shown = label("punct.list", lang).join(numbers[:SHOW_SKIPPED]) + ("…" if len(numbers) > SHOW_SKIPPED else "")
+            shown = label("punct.list", lang).join(numbers[:SHOW_SKIPPED]) + (
+                "…" if len(numbers) > SHOW_SKIPPED else ""
+            )
             parts.append(label(f"imports.skipped_kind.{kind}", lang, rows=shown))
     return label("punct.semicolon", lang).join(parts)
+
+
 def _why(result: ImportResult, plan: Plan, t, lang: str) -> list[str]:
     """Which ledger and why (the columns that decided, or --ledger), and --set values that
     replaced a column of the file."""
+
     def listed(items: list[str]) -> str:
         return label("punct.list", lang).join(items) or "—"
 
@@ -77,9 +107,15 @@ def _why(result: ImportResult, plan: Plan, t, lang: str) -> list[str]:
             continue
         lines.append(t("chosen", columns=columns, measures=listed(choice["measures"])))
         if choice["others"]:
-            others = [name + label("punct.paren", lang, text=localized(plan.ledgers[name].name,
-                                                                         plan.ledgers[name].name_en or name, lang))
-                      for name in choice["others"]]
+            others = [
+                name
+                + label(
+                    "punct.paren",
+                    lang,
+                    text=localized(plan.ledgers[name].name, plan.ledgers[name].name_en or name, lang),
+                )
+                for name in choice["others"]
+            ]
             lines.append(t("chosen_others", others=listed(others)))
     for over in result.set_over:
         lines.append(t("set_over", field=over["field"], value=over["value"], columns=listed(over["columns"])))
@@ -124,8 +160,9 @@ def _changes(result: ImportResult, personal: tuple[str, ...], words: _Words) -> 
     for k in result.kept_newer[:SHOW_CHANGES]:
         stored, incoming = words.value(k.field, k.stored), words.value(k.field, k.incoming)
         lines.append(f"  = {k.key} {words.field(k.field)}: {stored!r} ({k.stored_on}) ≠ {incoming!r}")
-    hidden = sum(max(0, n - SHOW_CHANGES) for n in (len(transfers), len(others), len(result.new_keys),
-                                                    len(result.kept_newer)))
+    hidden = sum(
+        max(0, n - SHOW_CHANGES) for n in (len(transfers), len(others), len(result.new_keys), len(result.kept_newer))
+    )
     if hidden:
         lines.append(f"  … (+{hidden})")
     return lines
@@ -141,14 +178,41 @@ def rejected_json(exc, file: Path, lang: str) -> str:
     """The import JSON when nothing was written because rows were invalid."""
     errors = [p.as_dict(lang) for p in exc.problems]
     chosen = exc.params.get("chosen") or []
-    return json.dumps({"ledger": exc.params.get("ledger"), "ledger_chosen": chosen[0] if len(chosen) == 1 else chosen,
-                       "source": display_path(file), "added": 0, "updated": 0, "unchanged": 0,
-                       "rejected": exc.params.get("count", len(errors)), "written": False,
-                       "message": exc.render(lang), "errors": errors}, ensure_ascii=False, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "ledger": exc.params.get("ledger"),
+                "ledger_chosen": chosen[0] if len(chosen) == 1 else chosen,
+                "source": display_path(file),
+                "added": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "rejected": exc.params.get("count", len(errors)),
+                "written": False,
+                "message": exc.render(lang),
+                "errors": errors,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def failed_json(exc, files: list[Path], lang: str) -> str:
     """The import JSON when a file could not be read or mapped: nothing written, and why."""
-    return json.dumps({"ledger": None, "sources": [display_path(f) for f in files], "written": False,
-                       "code": exc.code, "message": exc.render(lang), "errors": []},
-                      ensure_ascii=False, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "ledger": None,
+                "sources": [display_path(f) for f in files],
+                "written": False,
+                "code": exc.code,
+                "message": exc.render(lang),
+                "errors": [],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )

@@ -16,7 +16,9 @@ def target_text(ind: Indicator, lang: str, plan: Plan) -> str:
         return f"{n(ind.min)}..{n(ind.max)} {ind.unit}"
     if spec.done_on_date:
         every = "、".join(ind.towns) if ind.towns else message("listing_every_area", lang, area=plan.words(lang).area)
-        return label("report.due_by", lang, due=ind.due) + (label("punct.paren", lang, text=every) if ind.per_town else "")
+        return label("report.due_by", lang, due=ind.due) + (
+            label("punct.paren", lang, text=every) if ind.per_town else ""
+        )
     if spec.directional:
         return label(f"trend.{ind.direction or 'rising'}", lang)
     text = f"{n(ind.target)} {ind.unit}"
@@ -29,10 +31,20 @@ def target_text(ind: Indicator, lang: str, plan: Plan) -> str:
 
 def indicators_grid(plan: Plan, lang: str) -> Grid:
     keys = ["id", "name", "kind", "target", "ledger"]
-    header = [label(key, lang) for key in ("listing.id", "listing.indicator", "listing.kind", "listing.target",
-                                           "listing.ledger")]
-    rows = [[i.id, localized(i.name, i.name_en, lang), label(f"kind.{i.kind}", lang), target_text(i, lang, plan),
-             ", ".join(i.ledgers)] for i in plan.indicators]
+    header = [
+        label(key, lang)
+        for key in ("listing.id", "listing.indicator", "listing.kind", "listing.target", "listing.ledger")
+    ]
+    rows = [
+        [
+            i.id,
+            localized(i.name, i.name_en, lang),
+            label(f"kind.{i.kind}", lang),
+            target_text(i, lang, plan),
+            ", ".join(i.ledgers),
+        ]
+        for i in plan.indicators
+    ]
     return Grid(keys, header, rows, title=localized(plan.plan.name, plan.plan.name_en, lang))
 
 

@@ -19,8 +19,20 @@ from ipdemo.plan.model import Plan
 from ipdemo.render.grid import Grid, cell_text
 
 STATUS_STYLE = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "behind": "bold red"}
-COLUMNS = ("id", "name", "target", "actual", "percent", "expected", "status", "phase_increment", "needed_per_week",
-           "note", "unit", "total")  # labels report.<key>; `district` and `share` are the plan's words
+COLUMNS = (
+    "id",
+    "name",
+    "target",
+    "actual",
+    "percent",
+    "expected",
+    "status",
+    "phase_increment",
+    "needed_per_week",
+    "note",
+    "unit",
+    "total",
+)  # labels report.<key>; `district` and `share` are the plan's words
 
 
 def status_text(status: str | None, lang: str) -> str:
@@ -36,8 +48,11 @@ def task_status_text(status: str, lang: str) -> str:
 def labels(plan: Plan, lang: str) -> dict[str, str]:
     """Column labels in `lang`, the whole and share columns in the plan's words."""
     words = plan.words(lang)
-    return {**{key: label(f"report.{key}", lang) for key in COLUMNS}, "district": words.whole,
-            "share": message("report_share_column", lang, whole=words.whole)}
+    return {
+        **{key: label(f"report.{key}", lang) for key in COLUMNS},
+        "district": words.whole,
+        "share": message("report_share_column", lang, whole=words.whole),
+    }
 
 
 def unassigned_label(plan: Plan, lang: str) -> str:
@@ -88,8 +103,9 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
     spec = i.spec
     if spec.yearly:
         marks: dict[str | None, str] = {"achieved": "✓", "behind": "✗"}
-        return " · ".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}{marks.get(y.status, '')}"
-                          for y in i.years)
+        return " · ".join(
+            f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}{marks.get(y.status, '')}" for y in i.years
+        )
     if spec.done_on_date:
         if i.towns_missing:
             return label("report.towns_missing", lang, towns="、".join(i.towns_missing))
@@ -100,8 +116,11 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
             return label("report.done_on", lang, date=i.done_on) + late
         return label("report.not_done", lang)
     if spec.directional:
-        return label("report.start_level", lang, value=cell_text(i.baseline)) + " → " + \
-            " → ".join(f"{y.year}: {cell_text(y.actual)}" for y in i.years)
+        return (
+            label("report.start_level", lang, value=cell_text(i.baseline))
+            + " → "
+            + " → ".join(f"{y.year}: {cell_text(y.actual)}" for y in i.years)
+        )
     if i.above_max:
         return label("report.above_max", lang)
     if spec.level and i.baseline is not None:
@@ -125,20 +144,48 @@ def progress_grid(progress: Progress, lang: str) -> Grid:
     keys += ["needed_per_week", "note"]
     rows = []
     for i in progress.indicators:
-        values = {"id": i.id, "name": name_of(i, lang), "target": target_cell(i, lang, progress.plan),
-                  "actual": actual_cell(i, lang),
-                  "percent": i.percent, "expected": i.expected, "status": status_text(i.status, lang),
-                  "phase_increment": i.phase_increment, "share": i.share, "needed_per_week": i.needed_per_week,
-                  "note": note_cell(i, lang)}
+        values = {
+            "id": i.id,
+            "name": name_of(i, lang),
+            "target": target_cell(i, lang, progress.plan),
+            "actual": actual_cell(i, lang),
+            "percent": i.percent,
+            "expected": i.expected,
+            "status": status_text(i.status, lang),
+            "phase_increment": i.phase_increment,
+            "share": i.share,
+            "needed_per_week": i.needed_per_week,
+            "note": note_cell(i, lang),
+        }
         rows.append([values[k] for k in keys])
     return Grid(keys, [labels(progress.plan, lang)[k] for k in keys], rows, title=title(progress, lang))
 
 
 def progress_csv_grid(progress: Progress) -> Grid:
     """Machine-friendly: numbers as numbers, canonical keys, one row per indicator."""
-    keys = ["id", "name", "kind", "unit", "comparison", "target", "min", "max", "due", "actual", "percent",
-            "expected", "status", "phase_increment", "needed_per_week", "projection", "share", "baseline",
-            "done_on", "late", "done_before_start"]
+    keys = [
+        "id",
+        "name",
+        "kind",
+        "unit",
+        "comparison",
+        "target",
+        "min",
+        "max",
+        "due",
+        "actual",
+        "percent",
+        "expected",
+        "status",
+        "phase_increment",
+        "needed_per_week",
+        "projection",
+        "share",
+        "baseline",
+        "done_on",
+        "late",
+        "done_before_start",
+    ]
     rows = [[i.as_dict()[k] for k in keys] for i in progress.indicators]
     return Grid(keys, keys, rows)
 
@@ -155,10 +202,14 @@ def town_grid(rows: list[dict], lang: str, plan: Plan) -> Grid:
     towns = list(rows[0]["towns"]) if rows else []
     names = labels(plan, lang)
     keys = ["id", "name", "unit", "district", *towns] + (["unassigned"] if extra else [])
-    header = [names["id"], names["name"], names["unit"], names["district"], *towns] + \
-        ([unassigned_label(plan, lang)] if extra else [])
-    body = [[r["id"], localized(r["name"], r["name_en"], lang), r["unit"], r["district"],
-             *[r["towns"][t] for t in towns]] + ([r.get("unassigned")] if extra else []) for r in rows]
+    header = [names["id"], names["name"], names["unit"], names["district"], *towns] + (
+        [unassigned_label(plan, lang)] if extra else []
+    )
+    body = [
+        [r["id"], localized(r["name"], r["name_en"], lang), r["unit"], r["district"], *[r["towns"][t] for t in towns]]
+        + ([r.get("unassigned")] if extra else [])
+        for r in rows
+    ]
     return Grid(keys, header, body, title=message("report_by_area", lang, area=plan.words(lang).area))
 
 
@@ -185,14 +236,26 @@ PERIOD_TITLES = {"year": "report.by_year", "month": "report.by_month"}
 def period_grid(rows: list[dict], lang: str, freq: str) -> Grid:
     periods = [s["period"] for s in rows[0]["series"]] if rows else []
     keys = ["id", "name", "unit", *periods, "total"]
-    header = [label("report.id", lang), label("report.name", lang), label("report.unit", lang), *periods,
-              label("report.total", lang)]
+    header = [
+        label("report.id", lang),
+        label("report.name", lang),
+        label("report.unit", lang),
+        *periods,
+        label("report.total", lang),
+    ]
     body = []
     for r in rows:
         series = r["series"]
         values = [s["increment"] if s["increment"] is not None else s["total"] for s in series]
-        body.append([r["id"], localized(r["name"], r["name_en"], lang), r["unit"], *values,
-                     series[-1]["total"] if series else None])
+        body.append(
+            [
+                r["id"],
+                localized(r["name"], r["name_en"], lang),
+                r["unit"],
+                *values,
+                series[-1]["total"] if series else None,
+            ]
+        )
     return Grid(keys, header, body, title=label(PERIOD_TITLES[freq], lang))
 
 
@@ -213,8 +276,12 @@ def rich_progress(progress: Progress, lang: str):
         if key == "name":
             table.add_column(heading, no_wrap=True, min_width=max(cell_len(str(r[1])) for r in grid.rows))
             continue
-        table.add_column(heading, justify="right" if key in ("actual", "percent", "expected", "phase_increment",
-                                                           "needed_per_week", "share") else "left")
+        table.add_column(
+            heading,
+            justify="right"
+            if key in ("actual", "percent", "expected", "phase_increment", "needed_per_week", "share")
+            else "left",
+        )
         if key == "percent":
             table.add_column("", width=12)
     for i, row in zip(progress.indicators, grid.rows):
@@ -274,10 +341,22 @@ def tasks_grid(progress: Progress, lang: str) -> Grid | None:
     there are none to show (a plan without tasks, or a town's report)."""
     if not progress.tasks:
         return None
-    rows = [[x.id, x.ref, x.title, x.lead, str(x.due), task_status_cell(x, lang),
-             str(x.updated_on) if x.updated_on else None, task_latest(x, lang) or None] for x in progress.tasks]
-    return Grid(list(TASK_COLUMNS), [label(f"task.{key}", lang) for key in TASK_COLUMNS], rows,
-                title=label("task.title", lang))
+    rows = [
+        [
+            x.id,
+            x.ref,
+            x.title,
+            x.lead,
+            str(x.due),
+            task_status_cell(x, lang),
+            str(x.updated_on) if x.updated_on else None,
+            task_latest(x, lang) or None,
+        ]
+        for x in progress.tasks
+    ]
+    return Grid(
+        list(TASK_COLUMNS), [label(f"task.{key}", lang) for key in TASK_COLUMNS], rows, title=label("task.title", lang)
+    )
 
 
 def tasks_counts(progress: Progress, lang: str) -> str:

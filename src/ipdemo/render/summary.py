@@ -21,37 +21,112 @@ def sections(s: Summary, lang: str) -> list[tuple[str, Grid | list[str]]]:
     for name, by_town in s.records.items():
         rows.append([_ledger_name(s, name, lang), sum(by_town.values()), *[by_town.get(town, 0) for town in towns]])
     out.append((t("records"), Grid(["ledger", "total", *towns], [t("ledger"), t("total"), *towns], rows)))
-    out.append((t("movement"), Grid(
-        ["id", "name", "before", "after", "delta", "percent", "status"],
-        [t("indicator"), "", t("before"), t("after"), t("delta"), t("percent"), t("status")],
-        [[m.indicator.id, name_of(m.indicator, lang), m.before, m.indicator.actual, m.delta,
-          m.indicator.percent, status_text(m.indicator.status, lang)] for m in s.movements])))
-    out.append((t("changed"), [f"{name_of(m.indicator, lang)}: {status_text(m.status_before, lang)} → "
-                               f"{status_text(m.indicator.status, lang)}" for m in s.changed] or [t("none")]))
-    out.append((t("risky"), Grid(["id", "name", "percent", "status", "needed"],
-                                 [t("indicator"), "", t("percent"), t("status"), t("needed")],
-                                 [[m.indicator.id, name_of(m.indicator, lang), m.indicator.percent,
-                                   status_text(m.indicator.status, lang), m.indicator.needed_per_week]
-                                  for m in s.risky])))
+    out.append(
+        (
+            t("movement"),
+            Grid(
+                ["id", "name", "before", "after", "delta", "percent", "status"],
+                [t("indicator"), "", t("before"), t("after"), t("delta"), t("percent"), t("status")],
+                [
+                    [
+                        m.indicator.id,
+                        name_of(m.indicator, lang),
+                        m.before,
+                        m.indicator.actual,
+                        m.delta,
+                        m.indicator.percent,
+                        status_text(m.indicator.status, lang),
+                    ]
+                    for m in s.movements
+                ],
+            ),
+        )
+    )
+    out.append(
+        (
+            t("changed"),
+            [
+                f"{name_of(m.indicator, lang)}: {status_text(m.status_before, lang)} → "
+                f"{status_text(m.indicator.status, lang)}"
+                for m in s.changed
+            ]
+            or [t("none")],
+        )
+    )
+    out.append(
+        (
+            t("risky"),
+            Grid(
+                ["id", "name", "percent", "status", "needed"],
+                [t("indicator"), "", t("percent"), t("status"), t("needed")],
+                [
+                    [
+                        m.indicator.id,
+                        name_of(m.indicator, lang),
+                        m.indicator.percent,
+                        status_text(m.indicator.status, lang),
+                        m.indicator.needed_per_week,
+                    ]
+                    for m in s.risky
+                ],
+            ),
+        )
+    )
     if s.plan.tasks:  # the week's progress reports on the plan's tasks
-        out.append((t("tasks"), Grid(["task", "ref", "title", "reported_on", "status", "done", "evidence", "town"],
-                                     ["", t("item"), t("task"), t("date"), t("task_status"), t("done"), t("evidence"),
-                                      t("town")],
-                                     [[u["task"], u["ref"], u["title"], u["reported_on"],
-                                       task_status_text(u["status"], lang), u["done"] or None, u["evidence"] or None,
-                                       u["town"] or None] for u in s.task_updates])))
-    out.append((t("stale"), Grid(["ledger", "town", "last", "days", "limit"],
-                                 [t("ledger"), t("town"), t("last"), t("days"), t("limit")],
-                                 [[_ledger_name(s, x.ledger, lang), x.town, str(x.last) if x.last else t("never"),
-                                   x.days, x.limit] for x in s.stale])))
-    lines = [t("problem_line", errors=count_of(s.errors, "error", lang), warnings=count_of(s.warnings, "warning", lang))]
+        out.append(
+            (
+                t("tasks"),
+                Grid(
+                    ["task", "ref", "title", "reported_on", "status", "done", "evidence", "town"],
+                    ["", t("item"), t("task"), t("date"), t("task_status"), t("done"), t("evidence"), t("town")],
+                    [
+                        [
+                            u["task"],
+                            u["ref"],
+                            u["title"],
+                            u["reported_on"],
+                            task_status_text(u["status"], lang),
+                            u["done"] or None,
+                            u["evidence"] or None,
+                            u["town"] or None,
+                        ]
+                        for u in s.task_updates
+                    ],
+                ),
+            )
+        )
+    out.append(
+        (
+            t("stale"),
+            Grid(
+                ["ledger", "town", "last", "days", "limit"],
+                [t("ledger"), t("town"), t("last"), t("days"), t("limit")],
+                [
+                    [_ledger_name(s, x.ledger, lang), x.town, str(x.last) if x.last else t("never"), x.days, x.limit]
+                    for x in s.stale
+                ],
+            ),
+        )
+    )
+    lines = [
+        t("problem_line", errors=count_of(s.errors, "error", lang), warnings=count_of(s.warnings, "warning", lang))
+    ]
     lines += [f"{p.file}:{p.line or ''} {p.field or ''} {p.message(lang)}" for p in s.first_problems]
     lines += [t("waiting", ledger=_ledger_name(s, name, lang), n=n) for name, n in s.waiting.items()]
     out.append((t("problems"), lines))
-    out.append((t("imports"), Grid(["time", "ledger", "source", "added", "updated"],
-                                   [t("time"), t("ledger"), t("source"), t("added"), t("updated")],
-                                   [[e.get("time"), e.get("ledger"), e.get("source"), e.get("added"), e.get("updated")]
-                                    for e in s.imports])))
+    out.append(
+        (
+            t("imports"),
+            Grid(
+                ["time", "ledger", "source", "added", "updated"],
+                [t("time"), t("ledger"), t("source"), t("added"), t("updated")],
+                [
+                    [e.get("time"), e.get("ledger"), e.get("source"), e.get("added"), e.get("updated")]
+                    for e in s.imports
+                ],
+            ),
+        )
+    )
     return out
 
 
@@ -83,8 +158,16 @@ def as_text(s: Summary, lang: str) -> str:
     for title, body in sections(s, lang):
         parts += [title, "-" * len(title.encode("gbk", "replace"))]  # as wide as the title: a CJK character is two
         if isinstance(body, Grid):
-            parts.append(tabulate([[one_line(cell_text(v)) for v in r] for r in body.rows], headers=body.header,
-                                  tablefmt="simple", disable_numparse=True) if body.rows else label("summary.none", lang))
+            parts.append(
+                tabulate(
+                    [[one_line(cell_text(v)) for v in r] for r in body.rows],
+                    headers=body.header,
+                    tablefmt="simple",
+                    disable_numparse=True,
+                )
+                if body.rows
+                else label("summary.none", lang)
+            )
         else:
             parts += [one_line(line) for line in body]
         parts.append("")
