@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ipdemo.checks.fields import cnipa_check_char
+from ipdemo.checks.field_checks import cnipa_check_char
 
 ROOT = Path(__file__).resolve().parent.parent
 

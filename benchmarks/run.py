@@ -211,7 +211,7 @@ def build(folder: Path, rows: int, subset_rows: int) -> None:
     (Linux keeps ru_maxrss across exec, so a child forked from a big parent would inherit its size)."""
     import pandas as pd
 
-    from ipdemo.checks.fields import cnipa_check_char
+    from ipdemo.checks.field_checks import cnipa_check_char
     from ipdemo.sample import generate, write
 
     scale = rows / BASE_PATENTS

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ipdemo.checks.fields import cnipa_check_char
+from ipdemo.checks.field_checks import cnipa_check_char
 
 from .conftest import VALID_ROWS
 

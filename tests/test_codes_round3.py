@@ -32,7 +32,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipdemo.checks import fields
+from ipdemo.checks import field_checks
 from ipdemo.checks import screen as screening
 from ipdemo.checks.field_types import FieldContext
 from ipdemo.checks.validate import check_every_row, check_frame
@@ -196,10 +196,10 @@ def multi_class_cells(draw) -> tuple[str, list[str]]:
 
 def split(cell: str) -> list[str]:
     """The import's path: normalised as its type normalises it, then split."""
-    values = fields.normalise_nice_class(
+    values = field_checks.normalise_nice_class(
         pd.Series([cell], dtype="str"), FieldContext(PLAN, FieldSpec(type="nice_class"))
     )
-    lists = fields.nice_class_lists(values.values)
+    lists = field_checks.nice_class_lists(values.values)
     return [values.values.iloc[0]] if lists is None else list(lists.iloc[0])
 
 
@@ -216,7 +216,7 @@ def test_the_splitter_never_invents_a_class(cell):
     """Whatever the cell: either it is left whole (for the check to judge as written), or every
     part is a normalised class written in it, each once, in order."""
     parts = split(cell)
-    normalised = fields.nice_class(fields.nfkc(pd.Series([cell], dtype="str"))).iloc[0]
+    normalised = field_checks.nice_class(field_checks.nfkc(pd.Series([cell], dtype="str"))).iloc[0]
     if parts == [normalised]:
         return
     assert len(parts) >= 1 and len(set(parts)) == len(parts)
@@ -275,7 +275,9 @@ def test_incopat_numbers_of_other_offices_are_counted_not_rejected(invoke, proj)
 def test_other_offices_as_databases_write_them(number):
     from ipdemo.ingest.publications import other_office_mask
 
-    normalised = fields.normalise_cnipa(pd.Series([number], dtype="str"), FieldContext(PLAN, FieldSpec(type="text")))
+    normalised = field_checks.normalise_cnipa(
+        pd.Series([number], dtype="str"), FieldContext(PLAN, FieldSpec(type="text"))
+    )
     assert other_office_mask(normalised.values).tolist() == [True]
 
 
@@ -286,7 +288,9 @@ def test_other_offices_as_databases_write_them(number):
 def test_cnipa_numbers_and_junk_are_no_other_office(number):
     from ipdemo.ingest.publications import other_office_mask
 
-    normalised = fields.normalise_cnipa(pd.Series([number], dtype="str"), FieldContext(PLAN, FieldSpec(type="text")))
+    normalised = field_checks.normalise_cnipa(
+        pd.Series([number], dtype="str"), FieldContext(PLAN, FieldSpec(type="text"))
+    )
     assert other_office_mask(normalised.values).tolist() == [False]
 
 
@@ -309,16 +313,16 @@ def test_pct_entries_are_accepted_with_their_type_and_their_publications_fold(in
 def test_check_characters_of_pct_entries(body):
     """The arithmetic as CNIPA publishes it, worked out here by hand, against both checks."""
     number = f"{body}.{check_char(body)}"
-    assert fields.cnipa_check_char(pd.Series([body]), len(body)).tolist() == [check_char(body)]
+    assert field_checks.cnipa_check_char(pd.Series([body]), len(body)).tolist() == [check_char(body)]
     field = FieldContext(PLAN, FieldSpec(type="cnipa_application_no"))
-    assert not any(f.mask.any() for f in fields.check_cnipa(pd.Series([number], dtype="str"), field))
+    assert not any(f.mask.any() for f in field_checks.check_cnipa(pd.Series([number], dtype="str"), field))
     assert screening.screen_cnipa(screening.Column(pa.array([number])), field).clean.tolist() == [True]
 
 
 def test_the_published_example_03819495_3():
     # 0·2 + 3·3 + 8·4 + 1·5 + 9·6 + 4·7 + 9·8 + 5·9 = 245 = 22·11 + 3
     assert check_char("03819495") == "3"
-    assert fields.cnipa_type_digit(pd.Series(["03819495.3"])).tolist() == ["8"]
+    assert field_checks.cnipa_type_digit(pd.Series(["03819495.3"])).tolist() == ["8"]
 
 
 def _numbers(width: int) -> st.SearchStrategy[str]:
@@ -350,11 +354,11 @@ def test_screen_and_worded_check_agree_on_type_digits_8_and_9(numbers):
     values = pd.Series(numbers, dtype="str")
     field = FieldContext(PLAN, FieldSpec(type="cnipa_application_no"))
     problems = np.zeros(len(values), dtype=bool)
-    for finding in fields.check_cnipa(values, field):
+    for finding in field_checks.check_cnipa(values, field):
         problems |= finding.mask
     screened = screening.screen_cnipa(screening.Column(pa.array(numbers)), field)
     assert screened.clean.tolist() == (~problems).tolist()
-    digits = fields.cnipa_type_digit(values)
+    digits = field_checks.cnipa_type_digit(values)
     assert screened.type_digits is not None
     for i in np.flatnonzero(screened.clean):
         assert chr(screened.type_digits[i]) == digits.iloc[i]
@@ -450,10 +454,10 @@ def test_an_unknown_status_in_the_ledger_is_a_warning_for_validate(invoke, proj)
 def test_informative_is_the_fields_property_not_the_enums():
     """An enum that is not informative still refuses a value outside its list."""
     kind = PLAN.ledgers["patents"].fields["type"]
-    found = fields.check_enum(pd.Series(["发明公布X"], dtype="str"), FieldContext(PLAN, kind))
+    found = field_checks.check_enum(pd.Series(["发明公布X"], dtype="str"), FieldContext(PLAN, kind))
     assert [(f.code, f.severity, f.mask.tolist()) for f in found] == [("bad_enum", "error", [True])]
     status = PLAN.ledgers["patents"].fields["legal_status"]
-    found = fields.check_enum(pd.Series(["其他"], dtype="str"), FieldContext(PLAN, status))
+    found = field_checks.check_enum(pd.Series(["其他"], dtype="str"), FieldContext(PLAN, status))
     assert [(f.code, f.severity, f.mask.tolist()) for f in found] == [("unknown_value", "warning", [True])]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipdemo.checks import cross_rules, fields
+from ipdemo.checks import cross_rules, field_checks
 from ipdemo.checks.cross_rules import CROSS_RULES, Broken, CrossRule, Pair
 from ipdemo.checks.validate import check_every_row, check_frame, suspect_rows
 from ipdemo.errors import PlanError
@@ -39,7 +39,7 @@ def test_a_rule_without_a_check_cannot_be_built():
 
 def _not_after(pair: Pair) -> Broken:
     """A rule added without a screen: the first date not after the second."""
-    late = (fields.parse_iso_dates(pair.first) > fields.parse_iso_dates(pair.second)).to_numpy(dtype=bool)
+    late = (field_checks.parse_iso_dates(pair.first) > field_checks.parse_iso_dates(pair.second)).to_numpy(dtype=bool)
     return Broken(
         late,
         lambda i: {
@@ -65,7 +65,7 @@ def _rows(status: list[str]) -> pd.DataFrame:
     rows = pd.DataFrame([{**VALID_ROWS["patents"], "status_on": day} for day in status], dtype="str")
     # Distinct valid numbers (check characters computed), one per row.
     bodies = pd.Series([f"20211018261{i}" for i in range(len(rows))], dtype="str")
-    rows["application_no"] = bodies + "." + pd.Series(fields.cnipa_check_char(bodies, 12), dtype="str")
+    rows["application_no"] = bodies + "." + pd.Series(field_checks.cnipa_check_char(bodies, 12), dtype="str")
     return rows
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipdemo.checks.fields import uscc_check_char
+from ipdemo.checks.field_checks import uscc_check_char
 
 from .conftest import make_project
 from .helpers import ledger, write_csv, write_xlsx
@@ -209,7 +209,7 @@ def test_a_date_excel_saved_as_a_serial_is_converted_and_said(invoke, proj):
             ["202320000031.2", "一种装置", "吴江甲纺织有限公司", "45123", "实用新型", "盛泽镇"],
         ],
     )
-    from ipdemo.checks.fields import cnipa_check_char
+    from ipdemo.checks.field_checks import cnipa_check_char
 
     number = "202320000031." + cnipa_check_char(pd.Series(["202320000031"]), 12)[0]
     src.write_text(src.read_text(encoding="utf-8-sig").replace("202320000031.2", number), encoding="utf-8-sig")

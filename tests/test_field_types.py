@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipdemo.checks import fields
+from ipdemo.checks import field_checks
 from ipdemo.checks.field_types import FIELD_TYPES, FieldType
 from ipdemo.checks.validate import check_every_row, check_frame, suspect_rows
 from ipdemo.i18n import MESSAGES
-from ipdemo.plan.model import FieldType as PlanFieldType
-from ipdemo.plan.model import load_plan
+from ipdemo.plan.model import FieldTypeName, load_plan
 
 from .conftest import ROOT, VALID_ROWS
 
@@ -28,7 +27,7 @@ PLAN = load_plan(ROOT / "targets.yaml")
 
 
 def test_every_type_the_plan_allows_has_one_entry():
-    assert set(FIELD_TYPES) == set(get_args(PlanFieldType))
+    assert set(FIELD_TYPES) == set(get_args(FieldTypeName))
     assert all(ftype.name == kind for kind, ftype in FIELD_TYPES.items())
 
 
@@ -80,16 +79,18 @@ def _as_lists(found):
     return problems, invalid.tolist()
 
 
-def _isbn(values: pd.Series, field) -> list[fields.Finding]:
+def _isbn(values: pd.Series, field) -> list[field_checks.Finding]:
     """A type added without a screen kernel: 13 digits."""
-    return [fields.Finding(~values.str.fullmatch(r"[0-9]{13}").to_numpy(dtype=bool), "bad_number")]
+    return [field_checks.Finding(~values.str.fullmatch(r"[0-9]{13}").to_numpy(dtype=bool), "bad_number")]
 
 
 @pytest.fixture
 def isbn_events(monkeypatch):
     """The events ledger with `participants` of a new type, registered without a screen kernel."""
     monkeypatch.setitem(
-        FIELD_TYPES, "isbn", FieldType("isbn", normalise=fields.normalise_nfkc, check=_isbn, messages=("bad_number",))
+        FIELD_TYPES,
+        "isbn",
+        FieldType("isbn", normalise=field_checks.normalise_nfkc, check=_isbn, messages=("bad_number",)),
     )
     spec = PLAN.ledgers["events"]
     retyped = spec.fields["participants"].model_copy(update={"type": "isbn"})

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ipdemo.checks.fields import uscc_check_char
+from ipdemo.checks.field_checks import uscc_check_char
 from ipdemo.ingest.incoming import header_score
 from ipdemo.ingest.provenance import date_in_text, export_date
 from ipdemo.ingest.sources import read_source

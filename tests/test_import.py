@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipdemo.checks.fields import cnipa_check_char
+from ipdemo.checks.field_checks import cnipa_check_char
 from ipdemo.data.store import read_journal
 
 from .conftest import VALID_ROWS, make_project, snapshot

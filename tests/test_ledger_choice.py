@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipdemo.checks.fields import uscc_check_char
+from ipdemo.checks.field_checks import uscc_check_char
 from ipdemo.plan.model import load_plan
 
 from .conftest import ROOT, VALID_ROWS, make_project, snapshot

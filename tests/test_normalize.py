@@ -1,9 +1,9 @@
-"""Every normalisation rule for incoming values: the field types' (checks/fields.py) as the import applies them."""
+"""Every normalisation rule for incoming values: the field types' (checks/field_checks.py) as the import applies them."""
 
 import pandas as pd
 import pytest
 
-from ipdemo.checks import fields
+from ipdemo.checks import field_checks
 from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.ingest import normalize
 from ipdemo.plan.model import FieldSpec, load_plan
@@ -15,7 +15,7 @@ S = lambda *values: pd.Series(list(values), dtype="str")  # noqa: E731
 
 
 def test_nfkc_full_width_and_invisible_spaces():
-    out = fields.nfkc(
+    out = field_checks.nfkc(
         S("２０２１１０１８２６１６．５", "\u00a0盛泽\u200b ", "（黎里镇）", "\ufeffＡＢＣ", " a\u3000b ")
     )
     assert out.tolist() == ["202110182616.5", "盛泽", "(黎里镇)", "ABC", "a b"]
@@ -34,7 +34,7 @@ def test_nfkc_full_width_and_invisible_spaces():
     ],
 )
 def test_cnipa_numbers(raw, clean):
-    assert fields.cnipa(fields.nfkc(S(raw))).tolist() == [clean]
+    assert field_checks.cnipa(field_checks.nfkc(S(raw))).tolist() == [clean]
 
 
 @pytest.mark.parametrize(
@@ -53,18 +53,18 @@ def test_cnipa_numbers(raw, clean):
     ],
 )
 def test_date_spellings(raw, iso):
-    out, ambiguous = fields.dates(S(raw))
+    out, ambiguous = field_checks.dates(S(raw))
     assert out.tolist() == [iso] and not ambiguous.any()
 
 
 @pytest.mark.parametrize("raw", ["01/06/2021", "6/1/2021", "1.6.21", "06-01-2021"])
 def test_day_first_dates_are_ambiguous(raw):
-    _, ambiguous = fields.dates(S(raw))
+    _, ambiguous = field_checks.dates(S(raw))
     assert ambiguous.tolist() == [True]
 
 
 def test_bad_dates_are_left_for_validation():
-    out, ambiguous = fields.dates(S("2021-02-30", "soon", ""))
+    out, ambiguous = field_checks.dates(S("2021-02-30", "soon", ""))
     assert out.tolist() == ["2021-02-30", "soon", ""] and not ambiguous.any()
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipdemo.checks import fields
+from ipdemo.checks import field_checks
 from ipdemo.ingest import normalize
 from ipdemo.ingest.importer import apply, merge
 from ipdemo.plan.model import load_plan
@@ -36,7 +36,7 @@ def test_normalising_is_idempotent(values, field):
 @given(st.lists(messy, min_size=1, max_size=8))
 def test_dates_are_iso_or_left_for_validation(values):
     """A date comes out as YYYY-MM-DD, or as (a trimmed part of) what came in: never invented."""
-    out, _ = fields.dates(pd.Series(values, dtype="str"))
+    out, _ = field_checks.dates(pd.Series(values, dtype="str"))
     for raw, new in zip(values, out):
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", new) or new in raw
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipdemo.checks import fields, validate
+from ipdemo.checks import field_checks, validate
 from ipdemo.checks import screen as screening
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext
 from ipdemo.checks.validate import check_every_row, check_frame, suspect_rows
@@ -64,11 +64,11 @@ NOISE = list("0123456789X.-ASRGax") + ["Ａ", "１", "\x00", "\x07", "\x7f", "�
 
 def _cnipa(rng_digits: str) -> str:
     body = pd.Series([rng_digits])
-    return rng_digits + "." + fields.cnipa_check_char(body, len(rng_digits))[0]
+    return rng_digits + "." + field_checks.cnipa_check_char(body, len(rng_digits))[0]
 
 
 def _uscc(body: str) -> str:
-    return body + fields.uscc_check_char(pd.Series([body]))[0]
+    return body + field_checks.uscc_check_char(pd.Series([body]))[0]
 
 
 def _dates(plan, spec) -> st.SearchStrategy[str]:
@@ -139,7 +139,7 @@ VALID_VALUES = {
     ),
     "nice_class": lambda plan, spec: st.integers(1, 45).map(str),
     "cnipa_application_no": _cnipa_numbers,
-    "uscc": lambda plan, spec: st.text(fields.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc),
+    "uscc": lambda plan, spec: st.text(field_checks.USCC_ALPHABET, min_size=17, max_size=17).map(_uscc),
     "software_copyright_no": _software_numbers,
     "trademark_no": _trademark_numbers,
 }
@@ -282,7 +282,7 @@ def test_shape_checks_agree_with_the_regexes(values):
     col = screening.Column(series)
     assert (
         screening.screen_trademark_no(col, FIELD).clean.tolist()
-        == series.str.fullmatch(fields.TRADEMARK_NO[1:-1]).tolist()
+        == series.str.fullmatch(field_checks.TRADEMARK_NO[1:-1]).tolist()
     )
     assert screening.screen_integer(col, FIELD).clean.tolist() == series.str.fullmatch(r"\d+").tolist()
     plain = series.str.fullmatch(r"\d+(?:\.\d+)?").tolist()

@@ -371,7 +371,8 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     table = invoke(["report", "--as-of", "2023-12-31"], cwd=shipped).stdout
     tasks = table[table.index("重点任务推进情况") :]
     assert tasks.index("推进中（逾期）") < tasks.index("未开始") < tasks.index("推进中 ") < tasks.index("已完成 ")
-    from ipdemo.render.document import html_page, xlsx_bytes
+    from ipdemo.render.html import html_page
+    from ipdemo.render.workbook import xlsx_bytes
 
     sections = report.task_sections(progress, "zh")
     assert sections[0].classes[0] == "behind" and sections[0].classes[-1] == "achieved"  # overdue red, done green

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ipdemo.checks import fields, screen
+from ipdemo.checks import field_checks, screen
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext
 from ipdemo.errors import PlanError
 from ipdemo.plan.model import TEXT_TYPES, load_plan
@@ -114,9 +114,9 @@ def blind_check(monkeypatch):
     monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
 
     def nothing(values):
-        return fields.Finding(np.zeros(len(values), dtype=bool), "text_xml_char")
+        return field_checks.Finding(np.zeros(len(values), dtype=bool), "text_xml_char")
 
-    monkeypatch.setattr(fields, "_xml_chars", nothing)
+    monkeypatch.setattr(field_checks, "_xml_chars", nothing)
     monkeypatch.setattr(screen, "_noncharacters", lambda col: np.zeros(col.n, dtype=bool))
 
 

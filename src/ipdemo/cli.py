@@ -472,7 +472,7 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         _write(grids.to_json(payload), output, plan)
     elif format == ReportFormat.html:
         from ipdemo.render.charts import all_charts
-        from ipdemo.render.document import Section, html_page
+        from ipdemo.render.html import Section, html_page
 
         main_grid = report_render.progress_grid(progress, lang)
         main_grid.title = ""  # the page title says it
@@ -494,7 +494,7 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         )
     else:
         from ipdemo.data.store import atomic_write_bytes
-        from ipdemo.render.document import xlsx_bytes
+        from ipdemo.render.workbook import xlsx_bytes
 
         sheets = [(label("xlsx.progress_sheet", lang), report_render.progress_grid(progress, lang))]
         if grid is not None:

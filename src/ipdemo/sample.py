@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ipdemo.checks.fields import cnipa_check_char, uscc_check_char
+from ipdemo.checks.field_checks import cnipa_check_char, uscc_check_char
 
 PLAN_START, PLAN_END = date(2021, 6, 1), date(2023, 12, 31)
 TOWNS = [

@@ -1,7 +1,7 @@
 """The arithmetic of Chinese identifiers: shapes, weights, check characters. numpy only.
 
 References: CNIPA application numbers, ZC 0006-2003; unified social credit codes, GB 32100-2015.
-Shared by fields.py (the worded checks, on pandas) and screen.py (the fast pass, on Arrow
+Shared by field_checks.py (the worded checks, on pandas) and screen.py (the fast pass, on Arrow
 buffers), which therefore cannot disagree about a weight.
 """
 

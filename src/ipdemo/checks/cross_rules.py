@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 
 import numpy as np
 
-from ipdemo.checks import fields
+from ipdemo.checks import field_checks
 from ipdemo.checks import screen as screening
 from ipdemo.checks.codes import CNIPA_TYPE_DIGITS
 from ipdemo.errors import PlanError
@@ -89,7 +89,7 @@ class CrossRule:
 
 def _not_before(pair: Pair) -> Broken:
     a, b = pair.first, pair.second
-    mask = (fields.parse_iso_dates(a) < fields.parse_iso_dates(b)).to_numpy(dtype=bool)
+    mask = (field_checks.parse_iso_dates(a) < field_checks.parse_iso_dates(b)).to_numpy(dtype=bool)
     check = pair.check
     return Broken(
         mask, lambda i: {"field": check.field, "value": a.iloc[i], "other": check.other, "other_value": b.iloc[i]}
@@ -108,7 +108,7 @@ def _screen_not_before(pair: ScreenPair) -> np.ndarray | None:
 
 def _cnipa_type(pair: Pair) -> Broken:
     a, b = pair.first, pair.second
-    digit = fields.cnipa_type_digit(a)
+    digit = field_checks.cnipa_type_digit(a)
     implied = digit.map(CNIPA_TYPE_DIGITS)
     # A stated type that is none of the types a digit implies is the enum check's to word.
     stated = b.isin(list(dict.fromkeys(CNIPA_TYPE_DIGITS.values())))

@@ -1,13 +1,13 @@
 """Every field type in one table: how its values are normalised, screened, checked and worded.
 
-A field type (plan/model.py's FieldType: date, uscc, town…) has one entry in FIELD_TYPES, and
+A field type (plan/model.py's FieldTypeName: date, uscc, town…) has one entry in FIELD_TYPES, and
 everything that treats values by their type looks it up there: the import's normalisation
 (ingest/normalize.py), the byte screen (validate.screen_rows, running screen.py's kernels) and
-the worded checks (rules.py, running fields.py's functions). Adding a type means one entry here
-and its functions in fields.py (and, for speed, a kernel in screen.py).
+the worded checks (rules.py, running field_checks.py's functions). Adding a type means one entry here
+and its functions in field_checks.py (and, for speed, a kernel in screen.py).
 
 Invariants (tests/test_field_types.py):
-- FIELD_TYPES has exactly one entry per member of plan/model.py's FieldType.
+- FIELD_TYPES has exactly one entry per member of plan/model.py's FieldTypeName.
 - The screen is safe by default: a type without a screen kernel clears nothing, so every
   non-empty value of it goes to the worded checks. A forgotten kernel is slow, never wrong.
 - Every message code an entry names is worded in i18n.py.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Callable
 
-from ipdemo.checks import fields, screen
+from ipdemo.checks import field_checks, screen
 from ipdemo.plan.model import FieldSpec, Plan
 
 if TYPE_CHECKING:
@@ -46,12 +46,12 @@ class FieldContext:
         """The most characters a value may have: the field's `max_length` in targets.yaml, else its
         type's default (FIELD_TYPES), else the one bound of any text."""
         own = FIELD_TYPES[self.spec.type].max_length if self.spec.type in FIELD_TYPES else None
-        return self.spec.max_length or own or fields.MAX_TEXT
+        return self.spec.max_length or own or field_checks.MAX_TEXT
 
 
 Screen = Callable[[screen.Column, FieldContext], screen.Screened]
-Check = Callable[["pd.Series", FieldContext], list[fields.Finding]]
-Normalise = Callable[["pd.Series", FieldContext], fields.Normalised]
+Check = Callable[["pd.Series", FieldContext], list[field_checks.Finding]]
+Normalise = Callable[["pd.Series", FieldContext], field_checks.Normalised]
 Params = Callable[[str, str, FieldContext], dict[str, object]]  # (code, value, field) → extra params
 Spellings = Callable[[FieldContext], dict[str, str]]  # folded spelling → canonical value
 KeyCodes = Callable[[screen.Column], "np.ndarray | None"]  # values → one int64 each, or None
@@ -92,8 +92,8 @@ def _free_text(name: str, max_length: int) -> FieldType:
     its own default length: a title is short, a list of co-applicants' names longer, a remark longest."""
     return FieldType(
         name,
-        normalise=fields.normalise_text,
-        check=fields.check_text,
+        normalise=field_checks.normalise_text,
+        check=field_checks.check_text,
         messages=TEXT_MESSAGES,
         screen=screen.screen_text,
         max_length=max_length,
@@ -102,17 +102,17 @@ def _free_text(name: str, max_length: int) -> FieldType:
 
 FIELD_TYPES: dict[str, FieldType] = {
     # Free text, by kind; each default can be changed per field (`max_length` in targets.yaml).
-    "text": _free_text("text", fields.MAX_TEXT),  # any other text (a status as written, a phone)
+    "text": _free_text("text", field_checks.MAX_TEXT),  # any other text (a status as written, a phone)
     "title": _free_text(
         "title", 200
     ),  # a patent's or software's title, an event's name (CNIPA: 25 characters, 40 at most)
     "name": _free_text("name", 500),  # organisations and people, co-applicants included (…; …)
     "address": _free_text("address", 500),  # an applicant's address, co-applicants' included
-    "remark": _free_text("remark", fields.MAX_TEXT),  # what was done, notes
+    "remark": _free_text("remark", field_checks.MAX_TEXT),  # what was done, notes
     "id": FieldType(
         "id",
-        normalise=fields.normalise_nfkc,
-        check=fields.check_text,
+        normalise=field_checks.normalise_nfkc,
+        check=field_checks.check_text,
         messages=TEXT_MESSAGES,
         screen=screen.screen_text,
         identifier=True,
@@ -120,75 +120,75 @@ FIELD_TYPES: dict[str, FieldType] = {
     ),
     "date": FieldType(
         "date",
-        normalise=fields.normalise_date,
-        check=fields.check_date,
+        normalise=field_checks.normalise_date,
+        check=field_checks.check_date,
         messages=("bad_date", "date_out_of_range", "date_in_future"),
         screen=screen.screen_date,
-        params=fields.date_params,
+        params=field_checks.date_params,
         screen_rejects_edges=True,
     ),
     "town": FieldType(
         "town",
-        normalise=fields.normalise_nfkc,
-        check=fields.check_town,
+        normalise=field_checks.normalise_nfkc,
+        check=field_checks.check_town,
         messages=("town_alias", "unknown_town"),
         screen=screen.screen_town,
-        params=fields.town_params,
-        spellings=fields.town_spellings,
+        params=field_checks.town_params,
+        spellings=field_checks.town_spellings,
         empty_code="town_unassigned",
         screen_rejects_edges=True,
     ),
     "enum": FieldType(
         "enum",
-        normalise=fields.normalise_nfkc,
-        check=fields.check_enum,
-        messages=fields.ENUM_CODES,
+        normalise=field_checks.normalise_nfkc,
+        check=field_checks.check_enum,
+        messages=field_checks.ENUM_CODES,
         screen=screen.screen_enum,
-        params=fields.enum_params,
-        spellings=fields.enum_spellings,
+        params=field_checks.enum_params,
+        spellings=field_checks.enum_spellings,
         screen_rejects_edges=True,
     ),
     # `type: task` is loaded as an enum of the plan's task ids (plan/model.py); a spec made
     # directly with it is one too.
     "task": FieldType(
         "task",
-        normalise=fields.normalise_nfkc,
-        check=fields.check_enum,
-        messages=fields.ENUM_CODES,
+        normalise=field_checks.normalise_nfkc,
+        check=field_checks.check_enum,
+        messages=field_checks.ENUM_CODES,
         screen=screen.screen_enum,
-        params=fields.enum_params,
-        spellings=fields.enum_spellings,
+        params=field_checks.enum_params,
+        spellings=field_checks.enum_spellings,
         screen_rejects_edges=True,
     ),
     "integer": FieldType(
         "integer",
-        normalise=fields.normalise_integer,
-        check=fields.check_integer,
+        normalise=field_checks.normalise_integer,
+        check=field_checks.check_integer,
         messages=("bad_integer", "number_too_large"),
         screen=screen.screen_integer,
         screen_rejects_edges=True,
     ),
     "decimal": FieldType(
         "decimal",
-        normalise=fields.normalise_decimal,
-        check=fields.check_decimal,
+        normalise=field_checks.normalise_decimal,
+        check=field_checks.check_decimal,
         messages=("bad_number", "negative", "number_too_large"),
         screen=screen.screen_decimal,
     ),
     "nice_class": FieldType(
         "nice_class",
-        normalise=fields.normalise_nice_class,
-        check=fields.check_nice_class,
+        normalise=field_checks.normalise_nice_class,
+        check=field_checks.check_nice_class,
         messages=("bad_nice_class",),
         screen=screen.screen_nice_class,
         screen_rejects_edges=True,
         key_codes=screen.digit_key_codes,
-        cell_values=fields.nice_class_lists,
+        cell_values=field_checks.nice_class_lists,
     ),
     "cnipa_application_no": FieldType(
         "cnipa_application_no",
-        normalise=fields.normalise_cnipa,
-        check=fields.check_cnipa,
+        normalise=field_checks.normalise_cnipa,
+        check=field_checks.check_cnipa,
         messages=("bad_cnipa_no", "cnipa_check"),
         screen=screen.screen_cnipa,
         identifier=True,
@@ -197,8 +197,8 @@ FIELD_TYPES: dict[str, FieldType] = {
     ),
     "uscc": FieldType(
         "uscc",
-        normalise=fields.normalise_code,
-        check=fields.check_uscc,
+        normalise=field_checks.normalise_code,
+        check=field_checks.check_uscc,
         messages=("bad_uscc", "uscc_check"),
         screen=screen.screen_uscc,
         identifier=True,
@@ -206,8 +206,8 @@ FIELD_TYPES: dict[str, FieldType] = {
     ),
     "software_copyright_no": FieldType(
         "software_copyright_no",
-        normalise=fields.normalise_code,
-        check=fields.check_software_no,
+        normalise=field_checks.normalise_code,
+        check=field_checks.check_software_no,
         messages=("bad_software_no",),
         screen=screen.screen_software_no,
         identifier=True,
@@ -215,8 +215,8 @@ FIELD_TYPES: dict[str, FieldType] = {
     ),
     "trademark_no": FieldType(
         "trademark_no",
-        normalise=fields.normalise_trademark,
-        check=fields.check_trademark_no,
+        normalise=field_checks.normalise_trademark,
+        check=field_checks.check_trademark_no,
         messages=("bad_trademark_no",),
         screen=screen.screen_trademark_no,
         identifier=True,

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ipdemo.checks import cross_rules, fields
+from ipdemo.checks import cross_rules, field_checks
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext, FieldType
 from ipdemo.errors import Problem
 from ipdemo.plan.model import LedgerSpec, Plan
@@ -86,7 +86,7 @@ def _no_params(row: int) -> dict:
     return {}
 
 
-def _findings(ftype: FieldType, field: FieldContext, values: pd.Series) -> list[fields.Finding]:
+def _findings(ftype: FieldType, field: FieldContext, values: pd.Series) -> list[field_checks.Finding]:
     """The type's findings; of an identifier Excel has damaged, that damage alone."""
     found = ftype.check(values, field)
     if not ftype.identifier:
@@ -95,12 +95,12 @@ def _findings(ftype: FieldType, field: FieldContext, values: pd.Series) -> list[
     if not damaged.any():
         return found
     # Excel's damage is the one problem worth naming: the shape error would only confuse.
-    rest = [fields.Finding(f.mask & ~damaged, f.code, f.severity, f.extra) for f in found]
-    return [fields.Finding(damaged, "excel_scientific"), *rest]
+    rest = [field_checks.Finding(f.mask & ~damaged, f.code, f.severity, f.extra) for f in found]
+    return [field_checks.Finding(damaged, "excel_scientific"), *rest]
 
 
 def _params(
-    ftype: FieldType, field: FieldContext, column: pd.Series, finding: fields.Finding, positions: np.ndarray
+    ftype: FieldType, field: FieldContext, column: pd.Series, finding: field_checks.Finding, positions: np.ndarray
 ) -> Params:
     """Message parameters for row i (a position in the whole frame)."""
     where = {int(p): k for k, p in enumerate(positions)}

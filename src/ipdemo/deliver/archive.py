@@ -61,8 +61,8 @@ from ipdemo.errors import Problem, WriteError
 from ipdemo.i18n import label, localized
 from ipdemo.plan.model import Plan
 from ipdemo.plan.text import escape_xml
-from ipdemo.render.document import sheet_name, text_width
 from ipdemo.render.reproducible import FILE_MODE, restamp, zip_entry
+from ipdemo.render.workbook import sheet_name, text_width
 
 NUMERIC_TYPES = ("integer", "decimal", "nice_class")
 XLSX_MAX_ROWS = 1_048_576 - 1  # one header row

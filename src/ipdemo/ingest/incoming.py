@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ipdemo.checks import cross_rules, fields
+from ipdemo.checks import cross_rules, field_checks
 from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.errors import InputFileError, Problem, UsageError
 from ipdemo.ingest import normalize, publications
@@ -457,7 +457,7 @@ def _disagreeing(source: Source, name: str, label: str, columns: list[Column]) -
     copies often share a header) and values."""
 
     def cells(column: Column) -> pd.Series:
-        return fields.nfkc(source.frame[str(column.index)].reset_index(drop=True)).str.strip()
+        return field_checks.nfkc(source.frame[str(column.index)].reset_index(drop=True)).str.strip()
 
     first = cells(columns[0])
     out: list[Problem] = []
@@ -536,7 +536,7 @@ def _fold(pubs: PublicationSpec, spec: LedgerSpec, source: Source, prepared: Pre
         return set()
     numbers = source.frame[str(number_at)].reset_index(drop=True)
     if date_at is not None:
-        dates, ambiguous = fields.dates(fields.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
+        dates, ambiguous = field_checks.dates(field_checks.nfkc(source.frame[str(date_at)].reset_index(drop=True)))
         # A grant publication's date is the grant date: one that could be day-first is that row's error.
         for i in np.flatnonzero(ambiguous & publications.grant_mask(numbers)):
             prepared.errors.append(

@@ -1,7 +1,7 @@
 """Incoming values into their stored spelling, before they are checked and stored.
 
 What a field type's values look like once normalised (full-width digits, CN prefixes, date
-spellings, units) is the type's own rule: field_types.py names its normaliser (checks/fields.py).
+spellings, units) is the type's own rule: field_types.py names its normaliser (checks/field_checks.py).
 This module applies it to an incoming column and adds the import's part: the spellings of enum
 values and towns mapped to their canonical values, distinct value by distinct value.
 

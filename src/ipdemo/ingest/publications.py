@@ -29,7 +29,7 @@ KIND_CODE = r"^(?:CN)?[0-9]{6,12}([A-Z])[0-9]?$"
 # the database writes them: US…, EP…, JP…, KR…, 'US18/123,456', incoPat's WO numbers with the
 # receiving office and year (WOCN19082039 = PCT/CN2019/082039), Brazil's kinds (BRPI0909960,
 # BRMU…), Taiwan's TWI…. A CNIPA number never starts with a letter once CN or ZL is gone
-# (checks/fields.normalise_cnipa), and NULL, N/A or a word have no digit where one is needed.
+# (checks/field_checks.normalise_cnipa), and NULL, N/A or a word have no digit where one is needed.
 OTHER_OFFICE = r"^(?:PCT/|(?!CN|ZL)[A-Z]{2}[A-Z]{0,2}[0-9/])"
 
 
@@ -48,7 +48,7 @@ def grant_mask(numbers: pd.Series) -> np.ndarray:
 
 def other_office_mask(numbers: pd.Series) -> np.ndarray:
     """True for application numbers of another patent office (WO, US, EP, PCT/…). The numbers
-    are normalised already (checks/fields.normalise_cnipa: upper case, no spaces)."""
+    are normalised already (checks/field_checks.normalise_cnipa: upper case, no spaces)."""
     return numbers.str.match(OTHER_OFFICE).to_numpy(dtype=bool)
 
 

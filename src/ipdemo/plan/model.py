@@ -44,7 +44,7 @@ from ipdemo.i18n import Term
 from ipdemo.plan.kinds import Kind, KindSpec, kind_spec
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
-FieldType = Literal[
+FieldTypeName = Literal[
     "text",
     "title",
     "name",
@@ -245,7 +245,7 @@ class DateBounds(_Model):
 
 
 class FieldSpec(_Model):
-    type: FieldType
+    type: FieldTypeName
     label: str | None = None
     aliases: list[str] = []
     values: dict[str, list[str]] | None = None  # enum: canonical value -> Chinese labels

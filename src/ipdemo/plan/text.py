@@ -6,7 +6,7 @@ lone surrogates, the non-characters U+FFFE and U+FFFF — makes lxml raise. Wher
 
 - targets.yaml (plan/yaml_source.py): a plan error at the key path (YAML lets a quoted string
   write them as escapes, "\\uFFFE");
-- ledger values (checks/fields.py check_text): refused at import, flagged by validate with file,
+- ledger values (checks/field_checks.py check_text): refused at import, flagged by validate with file,
   line, field and position;
 - a hand-edited ledger that still carries one (validate said so, the user went on): renderers
   write `escape_xml` of every text, so report and archive show `\\uFFFE` instead of failing.
@@ -20,7 +20,7 @@ import re
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The same for Arrow's RE2 (ledger columns): Arrow strings are valid UTF-8, so no surrogates.
 XML_ILLEGAL_UTF8 = r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]"
-# Of those, what checks/fields.py's older control-character check (bad_text) does not already catch.
+# Of those, what checks/field_checks.py's older control-character check (bad_text) does not already catch.
 NONCHARACTERS_UTF8 = "[\ufffe\uffff]"
 
 

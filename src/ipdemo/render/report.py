@@ -380,7 +380,7 @@ def tasks_markdown(progress: Progress, lang: str) -> str:
 
 def task_sections(progress: Progress, lang: str) -> list:
     """The tasks as an HTML section (rows coloured by status, overdue in red); [] when none."""
-    from ipdemo.render.document import Section
+    from ipdemo.render.html import Section
 
     grid = tasks_grid(progress, lang)
     if grid is None:

@@ -175,7 +175,7 @@ def as_text(s: Summary, lang: str) -> str:
 
 
 def as_html(s: Summary, lang: str, charts: list[dict]) -> str:
-    from ipdemo.render.document import Section, html_page
+    from ipdemo.render.html import Section, html_page
 
     grids = []
     for title, body in sections(s, lang):

@@ -9,7 +9,7 @@ field_types.py names these functions per type, all with one signature: (values, 
   input: what cannot be normalised is left for validation to report with its line. Values that
   are ambiguous (day-first dates like 01/06/2021) are flagged, not guessed.
 
-The checks work on whole columns, never value by value (tests/test_fields.py counts their Python
+The checks work on whole columns, never value by value (tests/test_field_checks.py counts their Python
 calls): per-value Python runs only for values that fail, or once per distinct value. pandas is
 imported inside the functions, never here: field_types.py imports this module and the screen
 reads field_types.py on clean data, which must not load pandas (tests/test_startup.py).

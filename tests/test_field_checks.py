@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from ipdemo.checks import fields
+from ipdemo.checks import field_checks
 from ipdemo.checks.field_types import FIELD_TYPES, FieldContext
 from ipdemo.plan.model import FieldSpec, load_plan
 
@@ -23,7 +23,7 @@ def flagged(findings, code):
 
 @pytest.mark.parametrize("number", ["201710601862.3", "202110182616.5", "201830072131.X", "95115608.X"])
 def test_real_cnipa_numbers_pass(number):
-    findings = fields.check_cnipa(pd.Series([number]), FIELD)
+    findings = field_checks.check_cnipa(pd.Series([number]), FIELD)
     assert not any(f.mask.any() for f in findings)
 
 
@@ -41,27 +41,27 @@ def test_real_cnipa_numbers_pass(number):
     ],
 )
 def test_broken_cnipa_numbers_fail(number, code):
-    assert flagged(fields.check_cnipa(pd.Series([number]), FIELD), code) == [True]
+    assert flagged(field_checks.check_cnipa(pd.Series([number]), FIELD), code) == [True]
 
 
 def test_cnipa_expected_check_char_is_reported():
-    findings = fields.check_cnipa(pd.Series(["202110182616.4"]), FIELD)
+    findings = field_checks.check_cnipa(pd.Series(["202110182616.4"]), FIELD)
     assert next(f for f in findings if f.code == "cnipa_check").extra["expected"].tolist() == ["5"]
 
 
 def test_cnipa_type_digit_new_old_and_pct():
-    digits = fields.cnipa_type_digit(pd.Series(["202110182616.5", "95115608.X", "201880000001.1", "junk"]))
+    digits = field_checks.cnipa_type_digit(pd.Series(["202110182616.5", "95115608.X", "201880000001.1", "junk"]))
     assert digits.tolist()[:3] == ["1", "1", "8"]
     assert pd.isna(digits.iloc[3])
 
 
 @pytest.mark.parametrize("code", ["91320509MA1MK3YW4P", "913205096829757874"])
 def test_real_credit_codes_pass(code):
-    assert not any(f.mask.any() for f in fields.check_uscc(pd.Series([code]), FIELD))
+    assert not any(f.mask.any() for f in field_checks.check_uscc(pd.Series([code]), FIELD))
 
 
 def test_credit_code_shape_is_error_check_char_is_warning():
-    findings = fields.check_uscc(
+    findings = field_checks.check_uscc(
         pd.Series(["91320509MA1MK3YW4Q", "9132050", "91320509MA1MK3YW4I", "91320509ma1mk3yw4p"]), FIELD
     )
     shape = next(f for f in findings if f.code == "bad_uscc")
@@ -75,8 +75,8 @@ def test_credit_code_shape_is_error_check_char_is_warning():
 def test_credit_code_with_letters_in_first_eight_is_accepted():
     # python-stdnum rejects these; GB 32100 allows letters in the registration-authority part.
     body = "Y1320509MA1MK3YW4"
-    code = body + fields.uscc_check_char(pd.Series([body]))[0]
-    assert not any(f.mask.any() for f in fields.check_uscc(pd.Series([code]), FIELD))
+    code = body + field_checks.uscc_check_char(pd.Series([body]))[0]
+    assert not any(f.mask.any() for f in field_checks.check_uscc(pd.Series([code]), FIELD))
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_credit_code_with_letters_in_first_eight_is_accepted():
     ],
 )
 def test_software_copyright_numbers(number, ok):
-    assert fields.check_software_no(pd.Series([number]), FIELD)[0].mask.tolist() == [not ok]
+    assert field_checks.check_software_no(pd.Series([number]), FIELD)[0].mask.tolist() == [not ok]
 
 
 @pytest.mark.parametrize(
@@ -99,11 +99,11 @@ def test_software_copyright_numbers(number, ok):
     [("12345678", True), ("12345678A", True), ("G1234567", True), ("A123", False), ("12-345", False), ("", False)],
 )
 def test_trademark_numbers(number, ok):
-    assert fields.check_trademark_no(pd.Series([number]), FIELD)[0].mask.tolist() == [not ok]
+    assert field_checks.check_trademark_no(pd.Series([number]), FIELD)[0].mask.tolist() == [not ok]
 
 
 def test_nice_class_bounds():
-    assert fields.check_nice_class(pd.Series(["1", "45", "0", "46", "9.0", "x"]), FIELD)[0].mask.tolist() == [
+    assert field_checks.check_nice_class(pd.Series(["1", "45", "0", "46", "9.0", "x"]), FIELD)[0].mask.tolist() == [
         False,
         False,
         True,
@@ -115,20 +115,24 @@ def test_nice_class_bounds():
 
 def test_dates_strict_impossible_range_and_future():
     values = pd.Series(["2021-06-01", "2021-02-30", "2021/6/1", "1900-01-01", "2098-01-01"])
-    findings = fields.check_date(values, FieldContext(PLAN, FieldSpec(type="date")))
+    findings = field_checks.check_date(values, FieldContext(PLAN, FieldSpec(type="date")))
     assert flagged(findings, "bad_date") == [False, True, True, False, False]
     assert flagged(findings, "date_out_of_range") == [False, False, False, True, False]
     assert flagged(findings, "date_in_future") == [False, False, False, False, True]
 
 
 def test_decimals():
-    findings = fields.check_decimal(pd.Series(["12.5", "-3", "1,000", "abc", "0"]), FIELD)
+    findings = field_checks.check_decimal(pd.Series(["12.5", "-3", "1,000", "abc", "0"]), FIELD)
     assert flagged(findings, "bad_number") == [False, False, True, True, False]
     assert flagged(findings, "negative") == [False, True, False, False, False]
 
 
 def test_control_characters_in_text():
-    assert fields.check_text(pd.Series(["ok", "bad\x00nul", "tab\tok"]), FIELD)[0].mask.tolist() == [False, True, False]
+    assert field_checks.check_text(pd.Series(["ok", "bad\x00nul", "tab\tok"]), FIELD)[0].mask.tolist() == [
+        False,
+        True,
+        False,
+    ]
 
 
 # A valid and an invalid value of every field type (the spec gives an enum its values).
@@ -207,6 +211,10 @@ def test_the_call_count_sees_a_check_that_goes_value_by_value():
     """The test above can fail for its reason: the same shape check, one value at a time."""
 
     def per_value(values, field):
-        return [fields.Finding(~values.map(lambda v: bool(re.match(fields.TRADEMARK_NO, v))).to_numpy(bool), "x")]
+        return [
+            field_checks.Finding(
+                ~values.map(lambda v: bool(re.match(field_checks.TRADEMARK_NO, v))).to_numpy(bool), "x"
+            )
+        ]
 
     assert calls_at(per_value, "trademark_no", 2_000) > calls_at(per_value, "trademark_no", 200) + 1_000
