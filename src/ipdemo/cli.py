@@ -141,9 +141,11 @@ def _load(targets: Path):
     return load_plan(targets)
 
 
-def _write(text: str, output: Path | None, plan=None) -> None:
-    """Data to stdout, or atomically to --output (never over a ledger or targets.yaml)."""
+def _write(text: str | bytes, output: Path | None, plan=None) -> None:
+    """Data to stdout, or atomically to --output (never over a ledger or targets.yaml). Bytes
+    (a docx or xlsx) only ever go to a file: their formats need --output."""
     if output is None:
+        assert isinstance(text, str), "a binary format reached stdout"
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -156,7 +158,7 @@ def _write(text: str, output: Path | None, plan=None) -> None:
 
     if plan is not None:
         refuse_protected(plan, output)
-    atomic_write_bytes(output, text.encode("utf-8"))
+    atomic_write_bytes(output, text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def _print_table(renderable) -> None:
@@ -413,8 +415,8 @@ def report(
       ipdemo report --format docx --output 自查报告.docx --as-of 2023-12-31
     """
     from ipdemo.engine.dataset import load_dataset
-    from ipdemo.engine.progress import by_period, by_phase, by_town, compute, make_window
-    from ipdemo.render import report as report_render
+    from ipdemo.engine.progress import make_window
+    from ipdemo.render.formats import FORMATS, report_view
 
     lg = _lang(lang)
     with user_errors(lg):
@@ -422,8 +424,9 @@ def report(
         when = _parse_date(as_of, "--as-of")
         place = _resolve_town(plan, town)
         window = make_window(plan, phase, when)
-        if format == ReportFormat.xlsx and output is None:
-            raise UsageError("format_needs_output", format="xlsx")
+        chosen = FORMATS[format.value]
+        if chosen.needs_file and output is None:
+            raise UsageError("format_needs_output", format=format.value)
         if output is not None:
             from ipdemo.data.store import refuse_protected
 
@@ -431,80 +434,11 @@ def report(
         data = load_dataset(plan, _report_ledgers(plan))
         _warn_unusable(data, lg, strict)
         _warn_invalid(data, lg, strict)
-        progress = compute(plan, data, window, place)
-        breakdown, grid = None, None
-        if by == By.town:
-            breakdown = by_town(plan, data, window)
-            grid = report_render.town_grid(breakdown, lg, plan)
-        elif by == By.phase:
-            breakdown = by_phase(plan, data, window)
-            grid = report_render.phase_grid(breakdown, lg)
-        elif by in (By.year, By.month):
-            breakdown = by_period(plan, data, window, by.value)
-            grid = report_render.period_grid(breakdown, lg, by.value)
-        _render_report(progress, breakdown, grid, by, format, output, lg, plan, data)
-
-
-def _render_report(progress, breakdown, grid, by, format, output, lang, plan, data) -> None:
-    from ipdemo.render import grid as grids
-    from ipdemo.render import report as report_render
-
-    main = grid or report_render.progress_grid(progress, lang)
-    if format == ReportFormat.table:
-        if output is None and grid is None:
-            _print_table(report_render.rich_progress(progress, lang))
+        view = report_view(plan, data, window, lg, place, by.value if by else None)
+        if output is None and chosen.terminal is not None:
+            _print_table(chosen.terminal(view))
             return
-        if output is None:
-            _print_table(grids.to_rich(main))
-            return
-        _write(grids.to_markdown(main) + ("" if grid else report_render.tasks_markdown(progress, lang)), output, plan)
-    elif format == ReportFormat.markdown:
-        text = f"# {report_render.title(progress, lang)}\n\n" + grids.to_markdown(
-            main if grid else grids.Grid(main.keys, main.header, main.rows)
-        )
-        _write(text + ("" if grid else report_render.tasks_markdown(progress, lang)), output, plan)
-    elif format == ReportFormat.csv:
-        _write(grids.to_csv(grid or report_render.progress_csv_grid(progress)), output, plan)
-    elif format == ReportFormat.json:
-        payload = progress.as_dict()
-        if by is not None:
-            payload["by"], payload["breakdown"] = by.value, breakdown
-        _write(grids.to_json(payload), output, plan)
-    elif format == ReportFormat.html:
-        from ipdemo.render.charts import all_charts
-        from ipdemo.render.html import Section, html_page
-
-        main_grid = report_render.progress_grid(progress, lang)
-        main_grid.title = ""  # the page title says it
-        sections = [Section(main_grid, [i.status for i in progress.indicators])]
-        if grid is not None:
-            sections.append(Section(grid))
-        sections += report_render.task_sections(progress, lang)
-        meta = f"{plan.plan.region} · {progress.window.start} – {progress.window.end}"
-        charts = all_charts(plan, data, progress, lang) if progress.town is None else []
-        _write(html_page(report_render.title(progress, lang), meta, sections, lang, charts), output, plan)
-    elif format == ReportFormat.docx:
-        if output is None:
-            raise UsageError("format_needs_output", format="docx")
-        from ipdemo.data.store import atomic_write_bytes
-        from ipdemo.render.docx import report_docx
-
-        atomic_write_bytes(
-            output, report_docx(plan, data, progress, lang, town_rows=breakdown if by == By.town else None)
-        )
-    else:
-        from ipdemo.data.store import atomic_write_bytes
-        from ipdemo.render.workbook import xlsx_bytes
-
-        sheets = [(label("xlsx.progress_sheet", lang), report_render.progress_grid(progress, lang))]
-        if grid is not None:
-            sheets.append((grid.title, grid))
-        sheets += report_render.task_sheets(progress, lang)
-        about = [
-            (label("xlsx.plan", lang), plan.plan.name),
-            (label("xlsx.window", lang), f"{progress.window.start} .. {progress.window.end}"),
-        ]
-        atomic_write_bytes(output, xlsx_bytes(sheets, about, label("xlsx.about_sheet", lang)))
+        _write(chosen.write(view), output, plan)
 
 
 @app.command()
