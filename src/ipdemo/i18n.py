@@ -751,10 +751,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "listing_every_area": ("各{area}", "every {area}"),
     # --- goals ---
     "plan_goal_key_kind": (
-        "指标 {indicator}：{kind} 类指标不能设置 {key}（基期值 baseline 用于有数量的指标；季节进度 pace: seasonal "
-        "用于累计、年度、区间指标；路径 path 用于存量指标和设 due 的年度指标）",
-        "indicator {indicator}: {key} does not apply to a {kind} indicator (baseline: indicators with an amount; "
-        "pace: seasonal: cumulative, annual and range; path: stocks, and annual indicators with a due date)",
+        "指标 {indicator}（kind: {kind}）不能设置 {key}：基期值 baseline 用于有数量的指标；季节进度 pace: seasonal "
+        "用于 cumulative、annual、range；路径 path 用于存量（stock）和设 due 的年度指标（annual，按目标年考核）",
+        "indicator {indicator} (kind: {kind}) cannot have {key}: baseline applies to indicators with an amount; "
+        "pace: seasonal to cumulative, annual and range; path to stocks and to annual indicators with a due date "
+        "(judged in their target year)",
     ),
     "plan_path_needs_baseline": (
         "指标 {indicator}：路径 path 从基期值出发，请同时写 baseline: {{value: 基期值, year: 基期年份}}",

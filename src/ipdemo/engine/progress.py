@@ -708,20 +708,36 @@ def _year_status(
     final: float | None,
 ) -> str | None:
     """A year's status: achieved when it meets its target; a year that is over and short of it is
-    behind, one under way on pace. A year before a target-year goal's year is achieved ahead of
-    time when it meets the final target, else on pace with its figure on the path (never behind
-    merely for being over); without a path figure it has no status."""
+    behind, one under way on pace. A year before a target-year goal's year: _early_status."""
     year, start, end, upto = span
-    if paths.early(plan, ind, year) and actual is not None and final is not None and meets(ind, actual, final):
-        return "achieved"
+    if paths.early(plan, ind, year):
+        return _early_status(plan, facts, ind, span, actual, target, final)
     if target is None or actual is None:
         return None
     if meets(ind, actual, target):
         return "achieved"
-    if paths.early(plan, ind, year):
-        return pace(plan, actual, target * facts.pace.share(start, end, upto))
     if upto >= end:
         return "behind"
+    return pace(plan, actual, target * facts.pace.share(start, end, upto))
+
+
+def _early_status(
+    plan: Plan,
+    facts: Facts,
+    ind: Indicator,
+    span: tuple[int, date, date, date],
+    actual: float | None,
+    target: float | None,
+    final: float | None,
+) -> str | None:
+    """A year before a target-year goal's year: achieved ahead of time (提前实现) when it already
+    meets the final target; else on pace with its figure on the path, over or not (the goal is
+    not due yet); without a path figure, no status."""
+    _, start, end, upto = span
+    if actual is not None and final is not None and meets(ind, actual, final):
+        return "achieved"
+    if target is None or actual is None:
+        return None
     return pace(plan, actual, target * facts.pace.share(start, end, upto))
 
 
