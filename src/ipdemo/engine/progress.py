@@ -17,6 +17,10 @@ Definitions (README "How progress is counted" says the same in prose):
   else behind); after the due date, unmet = behind.
 - annual: each calendar year against its own target; a year the plan covers in part (2021:
   June..December) gets a prorated target, rounded up (targets.yaml `partial_year`).
+- goals (engine/paths.py): an annual indicator with `due` is judged in that year only, earlier
+  years on the path from the plan's `baseline`; a level with a stated baseline follows that path
+  and its percent is the progress from the baseline. The expected share of a flow follows the
+  ledger's season with `pace: seasonal` (engine/pace.py), else the days.
 - stock (and trend): a level on a date, not a flow: a record counts from its `date` until its
   `until` date (that day excluded). With `until_where`, only rows matching it have an end (a
   lapse known on status_on ends a patent; a `valid` status dated the same way does not). An end
