@@ -958,7 +958,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.by_year": ("按年度", "by year"),
     "report.by_month": ("按月", "by month"),
     "report.baseline": ("基期值", "baseline"),
-    "report.binding": ("属性", "type"),
+    "report.binding": ("属性", "attribute"),
     "report.plan_text": ("规划表述", "the plan's words"),
     "report.baseline_value": ("{value}（{year}年）", "{value} ({year})"),
     "report.in_year": ("{text}（{year}年）", "{text} in {year}"),
