@@ -117,6 +117,7 @@ def test_a_straight_line_calls_the_spring_behind(one_year):
     got = progress_of(one_year_plan(one_year(cumulative())), "2021-06-30", "filings")
     assert got.expected == 40  # 80 × 181 / 365 = 39.67
     assert got.status == "behind"  # 29 / 40 = 0.725
+    assert got.projection == 58  # 29 × 365 / 181 = 58.48: the year's end at the spring's rate
     assert got.pace == "linear" and got.pace_asked == "linear"
 
 
@@ -124,6 +125,7 @@ def test_the_season_expects_what_the_past_years_did(one_year):
     got = progress_of(one_year_plan(one_year(cumulative(pace="seasonal"))), "2021-06-30", "filings")
     assert got.expected == 30  # 80 × 0.375
     assert got.status == "on_track"  # 29 / 30 = 0.967
+    assert got.projection == 77  # 29 / 0.375 = 77.3: the year's end as the past years went
     assert (got.pace, got.pace_years) == ("seasonal", [2019, 2020])
 
 

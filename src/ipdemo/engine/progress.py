@@ -617,11 +617,7 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
     if window.baseline:  # before the plan: levels and targets, nothing is due yet
         return
     due = ind.due if ind.spec.pace_to_due and ind.due else plan.plan.end
-    if stated:
-        expected = paths.level_expected(plan, ind, target, due, window.end)
-    else:
-        base = base or 0.0
-        expected = base + (target - base) * facts.pace.share(plan.plan.start, due, window.end)
+    expected = _expected_level(plan, facts, ind, base, target, due, window.end, stated)
     quantum = record_quantum(plan, ind)
     out.expected = _expected(expected, quantum)
     if meets(ind, actual, target):
@@ -635,6 +631,24 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
         if not facts.stock:
             total_days = (due - plan.plan.start).days + 1
             out.projection = _expected(actual / elapsed_days * total_days, quantum)
+            if facts.pace.name == "seasonal":  # as the season has gone so far
+                out.projection = _projected(actual, facts.pace.share(plan.plan.start, due, window.end), quantum)
+
+
+def _expected_level(
+    plan: Plan, facts: Facts, ind: Indicator, base: float | None, target: float, due: date, on: date, stated: bool
+) -> float:
+    """Expected on `on`: on the path from the plan's stated baseline (paths.py), else from the
+    data's baseline (0 for a flow) at the indicator's pace (pace.py)."""
+    if stated:
+        return paths.level_expected(plan, ind, target, due, on)
+    base = base or 0.0
+    return base + (target - base) * facts.pace.share(plan.plan.start, due, on)
+
+
+def _projected(actual: float, share: float, quantum: float | None) -> float | None:
+    """Where the actual ends up if the rest of the span goes as its expected share says."""
+    return _expected(actual / share, quantum) if share > 0 else None
 
 
 def _level_percent(actual: float, base: float | None, target: float) -> float | None:
@@ -695,7 +709,7 @@ def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str 
         if weeks_left > 0:
             needed = remaining(plan, ind, current.actual, current.target, town, window.end)
             out.needed_per_week = _rate(needed / weeks_left, quantum)
-            out.projection = _expected(current.actual / elapsed_share(current.start, current.end, window.end), quantum)
+            out.projection = _projected(current.actual, share, quantum)
     if out.target_year is not None:  # a target-year goal: where its latest year stands
         out.status = current.status
     else:
