@@ -238,3 +238,11 @@ def test_no_goal_columns_when_the_plan_states_none(plan_at, invoke):
     path = plan_at({**pledge(), "plan_text": ""})
     result = invoke(["report", "--format", "markdown", "--as-of", "2023-12-31"], cwd=path.parent)
     assert "基期值" not in result.stdout and "属性" not in result.stdout and "规划表述" not in result.stdout
+
+
+def test_the_indicator_list_shows_a_target_year_goal_as_that_years_value(plan_at, invoke):
+    path = plan_at(pledge(**TARGET_YEAR), {**pledge(), "id": "yearly"})
+    result = invoke(["indicators", "--format", "markdown"], cwd=path.parent)
+    assert result.exit_code == 0, result.stderr
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    assert "3,200 亿元（2025年）" in rows["pledge"] and "3,200 亿元 / 年" in rows["yearly"]
