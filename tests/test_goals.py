@@ -246,3 +246,12 @@ def test_the_indicator_list_shows_a_target_year_goal_as_that_years_value(plan_at
     assert result.exit_code == 0, result.stderr
     rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
     assert "3,200 亿元（2025年）" in rows["pledge"] and "3,200 亿元 / 年" in rows["yearly"]
+
+
+def test_a_trend_rises_from_the_stated_baseline(plan_at):
+    trend = {**level(), "kind": "trend", "direction": "rising", "target": None}
+    trend.pop("target")
+    assert progress_of(plan_at(trend, rows=LEVEL_ROWS), "2023-06-30", "stock").status == "on_track"  # 15 > 12
+    stated = {**trend, "baseline": {"value": 20, "year": 2020}}
+    got = progress_of(plan_at(stated, rows=LEVEL_ROWS), "2023-06-30", "stock")
+    assert got.baseline == 20 and got.status == "at_risk"  # 15 < the plan's 20
