@@ -749,6 +749,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chart_areas_title": ("各{areas}对比", "{areas!c} side by side"),
     "chart_share_caption": ("各{area}占{whole}比例", "each {area}'s share of the {whole}"),
     "listing_every_area": ("各{area}", "every {area}"),
+    # --- goals ---
+    "plan_goal_key_kind": (
+        "指标 {indicator}（kind: {kind}）不能设置 {key}：基期值 baseline 用于有数量的指标；季节进度 pace: seasonal "
+        "用于 cumulative、annual、range；路径 path 用于存量（stock）和设 due 的年度指标（annual，按目标年考核）",
+        "indicator {indicator} (kind: {kind}) cannot have {key}: baseline applies to indicators with an amount; "
+        "pace: seasonal to cumulative, annual and range; path to stocks and to annual indicators with a due date "
+        "(judged in their target year)",
+    ),
+    "plan_path_needs_baseline": (
+        "指标 {indicator}：路径 path 从基期值出发，请同时写 baseline: {{value: 基期值, year: 基期年份}}",
+        "indicator {indicator}: a path starts from the baseline; add baseline: {{value: VALUE, year: YEAR}}",
+    ),
+    "plan_baseline_year": (
+        "指标 {indicator}：基期年份 {year} 须早于目标年份 {final}，且不晚于计划开始的年份 {start}",
+        "indicator {indicator}: the base year {year} must come before the target year {final} "
+        "and no later than the plan's first year {start}",
+    ),
+    "plan_compound_positive": (
+        "指标 {indicator}：按年均增速（path: compound）推算须基期值和目标值都大于 0；否则请用 path: linear",
+        "indicator {indicator}: a compound path needs a baseline and a target above 0; use path: linear otherwise",
+    ),
     # --- rules ---
     "plan_unknown_rule": (
         "检查规则 {rule}（字段 {field}）不存在；可用的规则：{known}",
@@ -936,6 +957,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.by_phase": ("按阶段", "by phase"),
     "report.by_year": ("按年度", "by year"),
     "report.by_month": ("按月", "by month"),
+    "report.baseline": ("基期值", "baseline"),
+    "report.binding": ("属性", "attribute"),
+    "report.plan_text": ("规划表述", "the plan's words"),
+    "report.baseline_value": ("{value}（{year}年）", "{value} ({year})"),
+    "report.in_year": ("{text}（{year}年）", "{text} in {year}"),
+    "report.year_span": ("{first}—{last}", "{first}–{last}"),
+    "report.pace_seasonal": ("按季节进度（{years}年各月占比）", "seasonal pace (months' shares in {years})"),
+    "report.pace_fallback": (
+        "计划开始前不足一整年数据，按线性进度",
+        "less than a full year of records before the plan start: linear pace",
+    ),
+    "binding.expected": ("预期性", "expected"),
+    "binding.binding": ("约束性", "binding"),
     # the plan's tasks (report, summary, docx)
     "task.title": ("重点任务推进情况（逾期在前）", "Tasks (overdue first)"),
     "task.id": ("编号", "id"),

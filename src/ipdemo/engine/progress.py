@@ -17,6 +17,10 @@ Definitions (README "How progress is counted" says the same in prose):
   else behind); after the due date, unmet = behind.
 - annual: each calendar year against its own target; a year the plan covers in part (2021:
   June..December) gets a prorated target, rounded up (targets.yaml `partial_year`).
+- goals (engine/paths.py): an annual indicator with `due` is judged in that year only, earlier
+  years on the path from the plan's `baseline`; a level with a stated baseline follows that path
+  and its percent is the progress from the baseline. The expected share of a flow follows the
+  ledger's season with `pace: seasonal` (engine/pace.py), else the days.
 - stock (and trend): a level on a date, not a flow: a record counts from its `date` until its
   `until` date (that day excluded). With `until_where`, only rows matching it have an end (a
   lapse known on status_on ends a patent; a `valid` status dated the same way does not). An end
@@ -45,6 +49,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipdemo.data import arrays
+from ipdemo.engine import pace as paces
+from ipdemo.engine import paths
 from ipdemo.engine.dataset import NO_TOWN_CODE, UNASSIGNED_CODE, Dataset
 from ipdemo.errors import UsageError
 from ipdemo.plan.kinds import UNKNOWN, KindSpec, kind_spec
@@ -279,6 +285,14 @@ class Facts:
         lo = self.level(start - DAY, town)
         return None if hi is None or lo is None else hi - lo
 
+    @cached_property
+    def pace(self) -> paces.Pace:
+        """The pace of the expected line (engine/pace.py), from the whole's records of every date."""
+        asked = self.ind.pace or self.plan.pace
+        if not self.ind.spec.seasonal or asked != "seasonal":
+            return paces.Pace()
+        return paces.choose(asked, self.rows["day"], self.rows["value"], self.plan.plan.start)
+
     def first_day(self, town: str | None, until: date) -> date | None:
         days = self.steps(town)[0]
         if len(days) == 0 or days[0] > day_number(until):
@@ -344,6 +358,16 @@ class IndicatorProgress:
     years: list[YearResult] = field(default_factory=list)
     towns_done: list[str] = field(default_factory=list)
     towns_missing: list[str] = field(default_factory=list)
+    # The plan's goals (engine/paths.py, engine/pace.py): the year of `baseline` when the plan
+    # states it (baseline is then its value), 预期性 / 约束性, the path from the baseline, the year
+    # a target-year goal is judged in, and the pace of the expected line (used, asked, its years).
+    baseline_year: int | None = None
+    binding: str | None = None
+    path: str | None = None
+    target_year: int | None = None
+    pace: str | None = None
+    pace_asked: str | None = None
+    pace_years: list[int] = field(default_factory=list)
 
     @property
     def spec(self) -> KindSpec:
@@ -400,7 +424,11 @@ class Progress:
             # Where the plan started: every level (stock, trend) on the day before the start.
             "baseline": {
                 "on": (start - DAY).isoformat(),
-                "levels": {i.id: i.baseline for i in self.indicators if i.spec.level or i.baseline is not None},
+                "levels": {
+                    i.id: i.baseline
+                    for i in self.indicators
+                    if i.spec.level or (i.baseline is not None and i.baseline_year is None)
+                },
             },
             "invalid_rows": self.invalid_rows,
             "indicators": [i.as_dict() for i in self.indicators],
@@ -525,6 +553,7 @@ def indicator_progress(
         comparison=ind.comparison,
     )
     spec = ind.spec
+    _goals(plan, facts, ind, out, town)
     _figures_of(spec)(plan, facts, ind, window, town, out)
     if window.phase is not None and spec.amount:
         out.phase_increment = _r(facts.between(window.phase.start, window.end, town))
@@ -533,6 +562,19 @@ def indicator_progress(
         local = out.actual
         out.share = _pct(local, district) if district else None
     return out
+
+
+def _goals(plan: Plan, facts: Facts, ind: Indicator, out: IndicatorProgress, town: str | None) -> None:
+    """What the plan states of its goal (its baseline — the whole's, not an area's —, 属性, path,
+    target year) and the pace used."""
+    if ind.baseline is not None and town is None:
+        out.baseline, out.baseline_year = ind.baseline.value, ind.baseline.year
+    out.binding = ind.binding
+    out.path = (ind.path or "linear") if ind.baseline is not None else None
+    out.target_year = paths.target_year(plan, ind)
+    if ind.spec.seasonal:
+        used = facts.pace
+        out.pace, out.pace_asked, out.pace_years = used.name, used.asked, list(used.years)
 
 
 def _figures_of(spec: KindSpec):
@@ -563,20 +605,19 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
     if ind.spec.bounded and town is not None:
         out.min = out.max = None
     out.target = _r(target)  # a range's target is its minimum; max is reported beside it
-    base = facts.level(plan.plan.start - DAY, town) if facts.stock else 0.0
+    stated = out.baseline_year is not None and facts.stock  # the plan's 基期值 (the whole's) starts its path
+    base = out.baseline if stated else facts.level(plan.plan.start - DAY, town) if facts.stock else 0.0
     if facts.stock:
         out.baseline = _r(base)
     if actual is None or target is None:
         return
-    out.percent = _pct(actual, target)
+    out.percent = _level_percent(actual, base, target) if stated else _pct(actual, target)
     if ind.spec.bounded and ind.max is not None and town is None and actual > ind.max:
         out.above_max = True
     if window.baseline:  # before the plan: levels and targets, nothing is due yet
         return
     due = ind.due if ind.spec.pace_to_due and ind.due else plan.plan.end
-    share = elapsed_share(plan.plan.start, due, window.end)
-    base = base or 0.0
-    expected = base + (target - base) * share
+    expected = _expected_level(plan, facts, ind, base, target, due, window.end, stated)
     quantum = record_quantum(plan, ind)
     out.expected = _expected(expected, quantum)
     if meets(ind, actual, target):
@@ -590,6 +631,30 @@ def _flow(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | 
         if not facts.stock:
             total_days = (due - plan.plan.start).days + 1
             out.projection = _expected(actual / elapsed_days * total_days, quantum)
+            if facts.pace.name == "seasonal":  # as the season has gone so far
+                out.projection = _projected(actual, facts.pace.share(plan.plan.start, due, window.end), quantum)
+
+
+def _expected_level(
+    plan: Plan, facts: Facts, ind: Indicator, base: float | None, target: float, due: date, on: date, stated: bool
+) -> float:
+    """Expected on `on`: on the path from the plan's stated baseline (paths.py), else from the
+    data's baseline (0 for a flow) at the indicator's pace (pace.py)."""
+    if stated:
+        return paths.level_expected(plan, ind, target, due, on)
+    base = base or 0.0
+    return base + (target - base) * facts.pace.share(plan.plan.start, due, on)
+
+
+def _projected(actual: float, share: float, quantum: float | None) -> float | None:
+    """Where the actual ends up if the rest of the span goes as its expected share says."""
+    return _expected(actual / share, quantum) if share > 0 else None
+
+
+def _level_percent(actual: float, base: float | None, target: float) -> float | None:
+    """完成率 of a level from the plan's baseline: the way made from it to the target (paths.py)."""
+    made = paths.progress_percent(actual, base, target) if base is not None else None
+    return _r(made, 1) if made is not None else _pct(actual, target)
 
 
 def year_spans(plan: Plan, until: date) -> list[tuple[int, date, date]]:
@@ -627,28 +692,71 @@ def _annual(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str 
     for year, start, end in year_spans(plan, window.end):
         upto = min(end, window.end)
         actual = facts.between(start, upto, town)
-        target = annual_target(plan, ind, year, start, end, base)
-        status = None
-        if target is not None and actual is not None:
-            if meets(ind, actual, target):
-                status = "achieved"
-            elif window.end >= end:
-                status = "behind"
-            else:
-                status = pace(plan, actual, target * elapsed_share(start, end, upto))
+        target = annual_target(plan, ind, year, start, end, paths.year_goal(plan, ind, year, base, town is None))
+        status = _year_status(plan, facts, ind, (year, start, end, upto), actual, target, base)
+        if status is not None:
             statuses.append(status)
         out.years.append(YearResult(year, start, end, _r(target), _r(actual), _pct(actual, target), status))
     current = out.years[-1]
     out.actual, out.percent = current.actual, current.percent
+    if out.target_year is not None:  # judged against the target-year value: 266.9 % ahead of it
+        out.percent = _pct(current.actual, base)
     quantum = record_quantum(plan, ind)
     if current.target is not None and current.actual is not None:
-        out.expected = _expected(current.target * elapsed_share(current.start, current.end, window.end), quantum)
+        share = facts.pace.share(current.start, current.end, window.end)
+        out.expected = _expected(current.target * share, quantum)
         weeks_left = (current.end - window.end).days / 7
         if weeks_left > 0:
             needed = remaining(plan, ind, current.actual, current.target, town, window.end)
             out.needed_per_week = _rate(needed / weeks_left, quantum)
-            out.projection = _expected(current.actual / elapsed_share(current.start, current.end, window.end), quantum)
-    out.status = max(statuses, key=RANK.__getitem__) if statuses else None
+            out.projection = _projected(current.actual, share, quantum)
+    if out.target_year is not None:  # a target-year goal: where its latest year stands
+        out.status = current.status
+    else:
+        out.status = max(statuses, key=RANK.__getitem__) if statuses else None
+
+
+def _year_status(
+    plan: Plan,
+    facts: Facts,
+    ind: Indicator,
+    span: tuple[int, date, date, date],
+    actual: float | None,
+    target: float | None,
+    final: float | None,
+) -> str | None:
+    """A year's status: achieved when it meets its target; a year that is over and short of it is
+    behind, one under way on pace. A year before a target-year goal's year: _early_status."""
+    year, start, end, upto = span
+    if paths.early(plan, ind, year):
+        return _early_status(plan, facts, ind, span, actual, target, final)
+    if target is None or actual is None:
+        return None
+    if meets(ind, actual, target):
+        return "achieved"
+    if upto >= end:
+        return "behind"
+    return pace(plan, actual, target * facts.pace.share(start, end, upto))
+
+
+def _early_status(
+    plan: Plan,
+    facts: Facts,
+    ind: Indicator,
+    span: tuple[int, date, date, date],
+    actual: float | None,
+    target: float | None,
+    final: float | None,
+) -> str | None:
+    """A year before a target-year goal's year: achieved ahead of time (提前实现) when it already
+    meets the final target; else on pace with its figure on the path, over or not (the goal is
+    not due yet); without a path figure, no status."""
+    _, start, end, upto = span
+    if actual is not None and final is not None and meets(ind, actual, final):
+        return "achieved"
+    if target is None or actual is None:
+        return None
+    return pace(plan, actual, target * facts.pace.share(start, end, upto))
 
 
 def milestone_towns(plan: Plan, ind: Indicator) -> list[str]:
@@ -697,7 +805,8 @@ def _milestone(
 
 
 def _trend(plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None, out: IndicatorProgress) -> None:
-    base = facts.level(plan.plan.start - DAY, town)
+    stated = out.baseline_year is not None  # the plan's 基期值 (the whole's)
+    base = out.baseline if stated else facts.level(plan.plan.start - DAY, town)
     out.baseline = _r(base)
     for year, start, end in year_spans(plan, window.end):
         value = facts.level(min(end, window.end), town)

@@ -44,14 +44,27 @@ class KindSpec:
     # straight line to its target (by `due` where pace_to_due).
     burns_up: bool = False
     headline: bool = False  # one of the robot message's headline figures
+    # The plan's goals (engine/paths.py, engine/pace.py): a `due` that names the target year (a
+    # yearly flow judged against its target in that year only, earlier years on the path from the
+    # baseline); an expected line that may follow the ledger's season (`pace: seasonal`).
+    target_year: bool = False
+    seasonal: bool = False
 
 
 KINDS: dict[str, KindSpec] = {
     spec.name: spec
     for spec in (
-        KindSpec("cumulative", needs=("target",), amount=True, shares_by_area=True, burns_up=True, headline=True),
-        KindSpec("annual", needs=("target",), amount=True, yearly=True),
-        KindSpec("range", needs=("min", "max"), amount=True, bounded=True),
+        KindSpec(
+            "cumulative",
+            needs=("target",),
+            amount=True,
+            shares_by_area=True,
+            burns_up=True,
+            headline=True,
+            seasonal=True,
+        ),
+        KindSpec("annual", needs=("target",), amount=True, yearly=True, target_year=True, seasonal=True),
+        KindSpec("range", needs=("min", "max"), amount=True, bounded=True, seasonal=True),
         KindSpec("milestone", needs=("due",), done_on_date=True),
         KindSpec("trend", needs=("direction",), amount=True, level=True, directional=True),
         KindSpec(

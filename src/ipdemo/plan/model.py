@@ -346,6 +346,16 @@ class Allocations(_Model):
     years: dict[Year, Quantity] = {}
 
 
+class Baseline(_Model):
+    """The plan's 基期值: where the indicator stood at the end of its base year (2020: 6.3)."""
+
+    value: Annotated[float, Strict(), Field(ge=-MAX_PLAN_NUMBER, le=MAX_PLAN_NUMBER)]
+    year: Year
+
+
+Pace = Literal["linear", "seasonal"]
+
+
 class Indicator(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
@@ -364,6 +374,12 @@ class Indicator(_Model):
     partial_year: Literal["prorate", "full", "skip"] | None = None
     allocations: Allocations = Allocations()
     measure: Measure | list[Measure]
+    # The plan's goals (engine/paths.py, engine/pace.py): its 基期值, 预期性 / 约束性, the path from
+    # the baseline to the target, and the pace of the expected line (default: the plan's `pace`).
+    baseline: Baseline | None = None
+    binding: Literal["expected", "binding"] | None = None
+    path: Literal["linear", "compound"] | None = None
+    pace: Pace | None = None
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Indicator:
@@ -428,6 +444,7 @@ class Plan(_Model):
     ledgers: dict[str, LedgerSpec] = Field(min_length=1)
     indicators: list[Indicator] = Field(min_length=1)
     tasks: list[Task] = []  # optional: the plan's qualitative tasks
+    pace: Pace = "linear"  # the expected line of flows: straight, or the season (engine/pace.py)
 
     # Set by load_plan; not part of the YAML.
     source: Path = Path("targets.yaml")
@@ -636,49 +653,56 @@ def _shown_text(text: str) -> str:
 
 def _schema_problem(err: Any, lines: dict, filename: str) -> Problem:
     """One pydantic error as a Problem whose message i18n words in both languages."""
-    loc = tuple(err["loc"])
-    path = tuple(
+    path = _yaml_path(tuple(err["loc"]))
+    where = ".".join(str(p) for p in path) or "(top)"
+    code, params = _schema_params(err["type"], err.get("ctx") or {}, _shown_value(err.get("input")))
+    return Problem(filename, line_of(lines, path), where, code, params={"where": where, **params})
+
+
+def _yaml_path(loc: tuple) -> tuple:
+    """A pydantic location as the YAML keys it names (union branches and model names left out)."""
+    return tuple(
         p
         for p in loc
         if not (isinstance(p, str) and ("[" in p or p[:1].isupper() or p in _BRANCHES or p.startswith("constrained-")))
     )
-    where = ".".join(str(p) for p in path) or "(top)"
-    kind, ctx = err["type"], err.get("ctx") or {}
-    value = err.get("input")
+
+
+def _shown_value(value: Any) -> Any:
+    """A plan value as a message may quote it: short, and never an address's key."""
     shown = value if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
     if isinstance(shown, int) and not isinstance(shown, bool) and len(str(abs(shown))) > 15:
-        shown = f"{str(shown)[:12]}…({len(str(abs(shown)))})"  # a number of hundreds of digits
-    elif isinstance(shown, str):
-        shown = _shown_text(shown)
-    params: dict[str, Any] = {"where": where}
-    if kind == "missing":
-        code = "plan_missing_key"
-    elif kind == "extra_forbidden":
-        code = "plan_unknown_key"
-    elif kind in SCHEMA_TYPES:
-        code = "plan_wrong_type"
-        params.update(expected=Term(SCHEMA_TYPES[kind]), value=shown)
-    elif kind == "literal_error":
-        code = "plan_wrong_type"
-        allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
-        params.update(expected=Term("plan_type.one_of", allowed=allowed), value=shown)
-    elif kind in SCHEMA_BOUNDS:
+        return f"{str(shown)[:12]}…({len(str(abs(shown)))})"  # a number of hundreds of digits
+    return _shown_text(shown) if isinstance(shown, str) else shown
+
+
+def _schema_params(kind: str, ctx: dict, shown: Any) -> tuple[str, dict[str, Any]]:
+    """The i18n code of a pydantic error type and the params its message needs."""
+    if kind in SCHEMA_TYPES:
+        return "plan_wrong_type", {"expected": Term(SCHEMA_TYPES[kind]), "value": shown}
+    if kind in SCHEMA_BOUNDS:
         key = SCHEMA_BOUNDS[kind]
-        code = "plan_bound"
-        params.update(op=Term(f"plan_bound.{key}"), limit=_num(ctx.get(key, ctx.get("limit_value", ""))), value=shown)
-    elif kind == "too_short":
-        code = "plan_too_short"
-        params.update(min=ctx.get("min_length", 1))
-    elif kind == "string_pattern_mismatch":
-        code = "plan_pattern"
-        params.update(value=shown, pattern=ctx.get("pattern", ""))
-    elif kind.startswith("plan_"):  # our own validators (PydanticCustomError): params in ctx
-        code = kind
-        params.update(ctx)
-    else:
-        code = "plan_invalid"
-        params["type"] = kind
-    return Problem(filename, line_of(lines, path), where, code, params=params)
+        limit = _num(ctx.get(key, ctx.get("limit_value", "")))
+        return "plan_bound", {"op": Term(f"plan_bound.{key}"), "limit": limit, "value": shown}
+    if kind.startswith("plan_"):  # our own validators (PydanticCustomError): params in ctx
+        return kind, dict(ctx)
+    build = _SCHEMA_OTHER.get(kind)
+    return build(ctx, shown) if build is not None else ("plan_invalid", {"type": kind})
+
+
+def _one_of(ctx: dict, shown: Any) -> tuple[str, dict[str, Any]]:
+    allowed = str(ctx.get("expected", "")).replace(" or ", ", ")
+    return "plan_wrong_type", {"expected": Term("plan_type.one_of", allowed=allowed), "value": shown}
+
+
+# The other pydantic error types load_plan words: type → (code, params).
+_SCHEMA_OTHER = {
+    "missing": lambda ctx, shown: ("plan_missing_key", {}),
+    "extra_forbidden": lambda ctx, shown: ("plan_unknown_key", {}),
+    "literal_error": _one_of,
+    "too_short": lambda ctx, shown: ("plan_too_short", {"min": ctx.get("min_length", 1)}),
+    "string_pattern_mismatch": lambda ctx, shown: ("plan_pattern", {"value": shown, "pattern": ctx.get("pattern", "")}),
+}
 
 
 def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
@@ -809,36 +833,36 @@ def _check_ids(plan: Plan, add) -> None:
 
 def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
     base = ("ledgers", name)
-    known = ", ".join(ledger.fields)
     for field in ledger.key:
         if field not in ledger.fields:
             add(base + ("key",), "key_not_field", "key", ledger=name, field=field)
     for j, check in enumerate(ledger.checks):
-        for field in (check.field, check.other):
-            if field not in ledger.fields:
-                add(
-                    base + ("checks", j),
-                    "unknown_field",
-                    "checks",
-                    where=f"ledgers.{name}.checks",
-                    ledger=name,
-                    field=field,
-                    known=known,
-                )
+        for checked in (check.field, check.other):
+            _check_named(name, ledger, ("checks", j), checked, None, add)
     for fname, spec in ledger.fields.items():
-        if spec.max_length is not None and spec.type not in TEXT_TYPES:
-            add(
-                base + ("fields", fname, "max_length"),
-                "plan_max_length_type",
-                fname,
-                where=f"ledgers.{name}.fields.{fname}",
-                type=spec.type,
-            )
-        if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
-            add(base + ("fields", fname), "plan_enum_needs_values", fname, where=f"ledgers.{name}.fields.{fname}")
-        if spec.unit is not None and spec.unit not in plan.units:
-            add(base + ("fields", fname, "unit"), "unknown_unit", fname, unit=spec.unit, known=", ".join(plan.units))
-    named: list[tuple[tuple, str, tuple[str, ...] | None]] = []
+        _check_field(plan, name, fname, spec, add)
+    for key in ledger.key:  # 序号 counts rows; it never identifies a record
+        aliases = ledger.fields[key].aliases if key in ledger.fields else []
+        if any(town_key(a) in ROW_COUNTERS for a in [key, *aliases]):
+            add(base + ("fields", key, "aliases"), "row_counter_key", key, ledger=name, field=key)
+    for path, named, types in _named_fields(ledger):
+        _check_named(name, ledger, path, named, types, add)
+
+
+def _check_field(plan: Plan, name: str, fname: str, spec: FieldSpec, add) -> None:
+    """One field of a ledger: a length limit on text only, an enum's values, a known unit."""
+    base, where = ("ledgers", name, "fields", fname), f"ledgers.{name}.fields.{fname}"
+    if spec.max_length is not None and spec.type not in TEXT_TYPES:
+        add(base + ("max_length",), "plan_max_length_type", fname, where=where, type=spec.type)
+    if spec.type == "enum" and not spec.values and spec.values_from is None:  # tasks: _check_tasks
+        add(base, "plan_enum_needs_values", fname, where=where)
+    if spec.unit is not None and spec.unit not in plan.units:
+        add(base + ("unit",), "unknown_unit", fname, unit=spec.unit, known=", ".join(plan.units))
+
+
+def _named_fields(ledger: LedgerSpec) -> list[tuple[tuple, str | None, tuple[str, ...] | None]]:
+    """(path, field, types it must have) of every field a ledger's keys name beside `fields`."""
+    named: list[tuple[tuple, str | None, tuple[str, ...] | None]] = []
     if ledger.place is not None:
         named += [
             (("place", part), getattr(ledger.place, part), None) for part in ("address", "organisation", "credit_code")
@@ -851,33 +875,21 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
         named += [(("status_dates", status), status, None), (("status_dates", status), dated, ("date",))]
     for j, fields in enumerate(ledger.identify):
         named += [(("identify", j), f, None) for f in fields]
-    named += [(("title_dates", f), f, ("date",)) for f in ledger.title_dates]
-    for key in ledger.key:  # 序号 counts rows; it never identifies a record
-        aliases = ledger.fields[key].aliases if key in ledger.fields else []
-        if any(town_key(a) in ROW_COUNTERS for a in [key, *aliases]):
-            add(base + ("fields", key, "aliases"), "row_counter_key", key, ledger=name, field=key)
-    for path, field, types in named:
-        named_spec = ledger.fields.get(field) if field else None
-        if field and named_spec is None:
-            add(
-                base + path,
-                "unknown_field",
-                path[0],
-                where=f"ledgers.{name}.{path[0]}",
-                ledger=name,
-                field=field,
-                known=known,
-            )
-        elif named_spec is not None and types and named_spec.type not in types:
-            add(
-                base + path,
-                "field_type",
-                path[0],
-                where=f"ledgers.{name}.{path[0]}",
-                field=field,
-                expected="/".join(types),
-                actual=named_spec.type,
-            )
+    return named + [(("title_dates", f), f, ("date",)) for f in ledger.title_dates]
+
+
+def _check_named(
+    name: str, ledger: LedgerSpec, path: tuple, field: str | None, types: tuple[str, ...] | None, add
+) -> None:
+    """A field named by one of the ledger's keys exists, of a type that key can use."""
+    named_spec = ledger.fields.get(field) if field else None
+    where = f"ledgers.{name}.{path[0]}"
+    if field and named_spec is None:
+        known = ", ".join(ledger.fields)
+        add(("ledgers", name) + path, "unknown_field", path[0], where=where, ledger=name, field=field, known=known)
+    elif named_spec is not None and types and named_spec.type not in types:
+        expected, actual = "/".join(types), named_spec.type
+        add(("ledgers", name) + path, "field_type", path[0], where=where, field=field, expected=expected, actual=actual)
 
 
 ROW_COUNTERS = {"序号", "行号", "no.", "no"}
@@ -926,51 +938,81 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
         add(base + ("unit",), "unknown_unit", "unit", unit=ind.unit, known=", ".join(plan.units))
     if ind.due is not None and not plan.plan.start <= ind.due <= plan.plan.end:
         add(base + ("due",), "due_outside", "due", indicator=ind.id, due=ind.due)
-    measures = ind.measures
-    for j, m in enumerate(measures):
+    for j, m in enumerate(ind.measures):
         path = base + ("measure",) + ((j,) if isinstance(ind.measure, list) else ())
         ledger = plan.ledgers.get(m.ledger)
         if ledger is None:
-            add(
-                path + ("ledger",),
-                "unknown_ledger",
-                "ledger",
-                indicator=ind.id,
-                ledger=m.ledger,
-                known=", ".join(plan.ledgers),
-            )
-            continue
-        _check_measure(plan, ind, m, ledger, path, add)
-    towns = ind.allocations.towns
-    for town in towns:
-        if town not in plan.town_index.names:
-            add(
-                base + ("allocations", "towns", town),
-                "allocation_unknown_town",
-                "allocations",
-                indicator=ind.id,
-                town=town,
-            )
+            known = ", ".join(plan.ledgers)
+            add(path + ("ledger",), "unknown_ledger", "ledger", indicator=ind.id, ledger=m.ledger, known=known)
+        else:
+            _check_measure(plan, ind, m, ledger, path, add)
+    _check_allocations(plan, ind, base, add)
     for k, town in enumerate(ind.towns):
         _check_town_name(plan, town, base + ("towns", k), "towns", f"indicator {ind.id} towns", add)
     if ind.towns and not (ind.spec.done_on_date and ind.per_town):
         add(base + ("towns",), "plan_towns_per_town", "towns", indicator=ind.id)
     _check_unit(plan, ind, base, add)
+    if any(m.per_population for m in ind.measures) and plan.plan.population is None:
+        add(base + ("measure",), "population_missing", "measure", indicator=ind.id)
+    if not ind.is_level and any(m.until or m.until_where for m in ind.measures):
+        add(base + ("measure",), "plan_until_flow", "until", indicator=ind.id, kind=ind.kind)
+    _check_goals(plan, ind, base, add)
+
+
+def _check_allocations(plan: Plan, ind: Indicator, base: tuple, add) -> None:
+    """Allocations name plan towns and, but for yearly targets, add up to no more than the target."""
+    towns = ind.allocations.towns
+    for town in towns:
+        if town not in plan.town_index.names:
+            path = base + ("allocations", "towns", town)
+            add(path, "allocation_unknown_town", "allocations", indicator=ind.id, town=town)
     limit = ind.max if ind.spec.bounded else ind.target
     for label, alloc in (("towns", towns), ("years", ind.allocations.years)):
         if alloc and limit is not None and not ind.spec.yearly and sum(alloc.values()) > limit + 1e-9:
+            total, target = _num(sum(alloc.values())), _num(limit)
             add(
                 base + ("allocations", label),
                 "allocation_exceeds",
                 "allocations",
                 indicator=ind.id,
-                total=_num(sum(alloc.values())),
-                target=_num(limit),
+                total=total,
+                target=target,
             )
-    if any(m.per_population for m in measures) and plan.plan.population is None:
-        add(base + ("measure",), "population_missing", "measure", indicator=ind.id)
-    if not ind.is_level and any(m.until or m.until_where for m in measures):
-        add(base + ("measure",), "plan_until_flow", "until", indicator=ind.id, kind=ind.kind)
+
+
+def _check_goals(plan: Plan, ind: Indicator, base: tuple, add) -> None:
+    """The plan's goal keys (engine/paths.py, engine/pace.py): each on a kind it means something
+    for, a path with a baseline to start from, a base year before the target's."""
+    for key, given, fits in (
+        ("baseline", ind.baseline is not None, ind.spec.amount),
+        ("pace", ind.pace == "seasonal", ind.spec.seasonal),
+        ("path", ind.path is not None, ind.target is not None and (ind.is_level or _target_year(ind) is not None)),
+    ):
+        if given and not fits:
+            add(base + (key,), "plan_goal_key_kind", key, indicator=ind.id, key=key, kind=ind.kind)
+    if ind.path is not None and ind.baseline is None:
+        add(base + ("path",), "plan_path_needs_baseline", "path", indicator=ind.id)
+    if ind.baseline is None:
+        return
+    final = _target_year(ind) or plan.plan.end.year
+    if not ind.baseline.year < final or ind.baseline.year > plan.plan.start.year:
+        year, start = ind.baseline.year, plan.plan.start.year
+        add(
+            base + ("baseline", "year"),
+            "plan_baseline_year",
+            "baseline",
+            indicator=ind.id,
+            year=year,
+            final=final,
+            start=start,
+        )
+    if ind.path == "compound" and (ind.baseline.value <= 0 or (ind.target or 0) <= 0):
+        add(base + ("path",), "plan_compound_positive", "path", indicator=ind.id)
+
+
+def _target_year(ind: Indicator) -> int | None:
+    """The year a target-year goal (a yearly flow with `due`) is judged in; None for any other."""
+    return ind.due.year if ind.spec.target_year and ind.due is not None else None
 
 
 def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
@@ -1019,40 +1061,51 @@ def _check_measure(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, p
 
     need(m.date, "date", ("date",))
     need(m.until, "until", ("date",))
-
     value_spec = need(m.field, "field", ("decimal", "integer") if m.aggregate == "sum" else None)
     for key, conditions in (("where", m.where), ("until_where", m.until_where)):
         for fname, wanted in conditions.items():
-            spec = need(fname, key)
             values = [wanted] if isinstance(wanted, str) else wanted
-            if spec is not None and spec.values:
-                for value in values:
-                    if value not in spec.values:
-                        add(
-                            path + (key, fname),
-                            "enum_value_unknown",
-                            key,
-                            where=where,
-                            value=value,
-                            field=fname,
-                            allowed=", ".join(spec.values),
-                        )
-            elif spec is not None and spec.type == "town":
-                for value in values:
-                    _check_town_name(plan, value, path + (key, fname), key, f"{where} {key}", add)
-    if m.aggregate == "sum" and value_spec is not None and ind.unit in plan.units:
-        field_unit = value_spec.unit or ind.unit
-        a, b = plan.units.get(field_unit), plan.units[ind.unit]
-        if a is None or a.dimension != b.dimension:
+            _check_condition(plan, need(fname, key), values, path + (key, fname), where, add)
+    if m.aggregate == "sum" and value_spec is not None:
+        _check_sum_unit(plan, ind, m, value_spec, path, add)
+
+
+def _check_condition(plan: Plan, spec: FieldSpec | None, values: list[str], path: tuple, where: str, add) -> None:
+    """The values a `where` wants: values of the field's enum, or towns spelt as the plan spells them."""
+    key, fname = path[-2], path[-1]
+    if spec is not None and spec.values:
+        allowed = ", ".join(spec.values)
+        for value in (v for v in values if v not in (spec.values or {})):
             add(
-                path + ("field",),
-                "unit_mismatch",
-                "unit",
-                indicator=ind.id,
-                unit=ind.unit,
-                field=m.field,
-                field_unit=field_unit,
+                path,
+                "enum_value_unknown",
+                key,
+                where=where,
+                value=value,
+                field=fname,
+                allowed=allowed,
             )
+    elif spec is not None and spec.type == "town":
+        for value in values:
+            _check_town_name(plan, value, path, key, f"{where} {key}", add)
+
+
+def _check_sum_unit(plan: Plan, ind: Indicator, m: Measure, value_spec: FieldSpec, path: tuple, add) -> None:
+    """A summed field's unit shares the indicator unit's dimension."""
+    if ind.unit not in plan.units:
+        return
+    field_unit = value_spec.unit or ind.unit
+    a, b = plan.units.get(field_unit), plan.units[ind.unit]
+    if a is None or a.dimension != b.dimension:
+        add(
+            path + ("field",),
+            "unit_mismatch",
+            "unit",
+            indicator=ind.id,
+            unit=ind.unit,
+            field=m.field,
+            field_unit=field_unit,
+        )
 
 
 def unit_scale(plan: Plan, ind: Indicator, m: Measure) -> float:

@@ -99,7 +99,7 @@ def burn_up_model(plan: Plan, data: Dataset, progress: Progress) -> list[BurnUp]
             continue
         ind = plan.indicator(item.id)
         days, values = burn_up(plan, data, item.id, end)
-        base = item.baseline or 0  # a flow has no baseline
+        base = (item.baseline or 0) if ind.is_level else 0  # a flow starts at 0 (a stated 基期值 is context)
         due = ind.due if spec.pace_to_due and ind.due else plan.plan.end
         out.append(
             BurnUp(

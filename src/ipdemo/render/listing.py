@@ -22,8 +22,11 @@ def target_text(ind: Indicator, lang: str, plan: Plan) -> str:
     if spec.directional:
         return label(f"trend.{ind.direction or 'rising'}", lang)
     text = f"{n(ind.target)} {ind.unit}"
-    if spec.yearly:
-        text = label("listing.per_year", lang, text=text)
+    if spec.yearly:  # a target-year goal (`due`): the value of that year
+        year = ind.due.year if spec.target_year and ind.due else None
+        text = (
+            label("report.in_year", lang, text=text, year=year) if year else label("listing.per_year", lang, text=text)
+        )
     if ind.comparison == "more_than":
         text = label("listing.more_than", lang, text=text)
     return text

@@ -32,6 +32,9 @@ COLUMNS = (
     "note",
     "unit",
     "total",
+    "baseline",
+    "binding",
+    "plan_text",
 )  # labels report.<key>; `district` and `share` are the plan's words
 
 
@@ -96,10 +99,40 @@ def target_cell(i: IndicatorProgress, lang: str, plan: Plan) -> str:
         return "—"
     more = "> " if i.comparison == "more_than" else ""
     text = f"{more}{cell_text(i.target)} {i.unit}"
+    if i.target_year is not None:  # a target-year goal: the value of that year
+        return label("report.in_year", lang, text=text, year=i.target_year)
     return label("report.per_year", lang, text=text) if spec.yearly else text
 
 
+def baseline_cell(i: IndicatorProgress, lang: str) -> str:
+    """The plan's 基期值 with its year ('6.3（2020年）'); '' when the plan states none."""
+    if i.baseline_year is None:
+        return ""
+    return label("report.baseline_value", lang, value=cell_text(i.baseline), year=i.baseline_year)
+
+
+def binding_cell(i: IndicatorProgress, lang: str) -> str:
+    """预期性 / 约束性; '' when the plan does not say."""
+    return label(f"binding.{i.binding}", lang) if i.binding else ""
+
+
+def pace_note(i: IndicatorProgress, lang: str) -> str:
+    """Which pace the expected line used, when the plan asked for the season."""
+    if i.pace_asked != "seasonal":
+        return ""
+    if i.pace != "seasonal":
+        return label("report.pace_fallback", lang)
+    years = i.pace_years
+    span = str(years[0]) if len(years) == 1 else label("report.year_span", lang, first=years[0], last=years[-1])
+    return label("report.pace_seasonal", lang, years=span)
+
+
 def note_cell(i: IndicatorProgress, lang: str) -> str:
+    notes = [text for text in (_kind_note(i, lang), pace_note(i, lang)) if text]
+    return label("punct.semicolon", lang).join(notes)
+
+
+def _kind_note(i: IndicatorProgress, lang: str) -> str:
     spec = i.spec
     if spec.yearly:
         marks: dict[str | None, str] = {"achieved": "✓", "behind": "✗"}
@@ -123,7 +156,7 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
         )
     if i.above_max:
         return label("report.above_max", lang)
-    if spec.level and i.baseline is not None:
+    if spec.level and i.baseline is not None and i.baseline_year is None:  # a stated one has its column
         return label("report.start_level", lang, value=cell_text(i.baseline))
     return ""
 
@@ -135,18 +168,34 @@ def actual_cell(i: IndicatorProgress, lang: str) -> Any:
     return i.actual
 
 
+def _stated(items: list[IndicatorProgress]) -> set[str]:
+    """The plan's own statements some indicator has (属性, 基期值, its words): each is a column
+    of the progress grid only then."""
+    found = {
+        "binding": any(i.binding for i in items),
+        "baseline": any(i.baseline_year is not None for i in items),
+        "plan_text": any(i.plan_text for i in items),
+    }
+    return {key for key, present in found.items() if present}
+
+
 def progress_grid(progress: Progress, lang: str) -> Grid:
-    keys = ["id", "name", "target", "actual", "percent", "expected", "status"]
+    stated = _stated(progress.indicators)
+    keys = ["id", "name", *[k for k in ("binding", "baseline") if k in stated]]
+    keys += ["target", "actual", "percent", "expected", "status"]
     if progress.window.phase:
         keys.append("phase_increment")
     if progress.town:
         keys.append("share")
-    keys += ["needed_per_week", "note"]
+    keys += ["needed_per_week", "note", *[k for k in ("plan_text",) if k in stated]]
     rows = []
     for i in progress.indicators:
         values = {
             "id": i.id,
             "name": name_of(i, lang),
+            "binding": binding_cell(i, lang),
+            "baseline": baseline_cell(i, lang),
+            "plan_text": i.plan_text,
             "target": target_cell(i, lang, progress.plan),
             "actual": actual_cell(i, lang),
             "percent": i.percent,
@@ -185,6 +234,12 @@ def progress_csv_grid(progress: Progress) -> Grid:
         "done_on",
         "late",
         "done_before_start",
+        "baseline_year",
+        "binding",
+        "path",
+        "target_year",
+        "pace",
+        "plan_text",
     ]
     rows = [[i.as_dict()[k] for k in keys] for i in progress.indicators]
     return Grid(keys, keys, rows)
@@ -270,7 +325,7 @@ def rich_progress(progress: Progress, lang: str):
     grid = progress_grid(progress, lang)
     table = Table(title=grid.title, header_style="bold")
     # People read names, not ids (JSON, CSV and markdown keep the ids): the name is never cut.
-    shown = [k for k in grid.keys if k != "id"]
+    shown = [k for k in grid.keys if k not in ("id", "plan_text")]  # the plan's words: markdown, HTML, XLSX
     for key in shown:
         heading = grid.header[grid.keys.index(key)]
         if key == "name":
@@ -287,7 +342,7 @@ def rich_progress(progress: Progress, lang: str):
     for i, row in zip(progress.indicators, grid.rows):
         cells: list[RenderableType] = []
         for key, value in zip(grid.keys, row):
-            if key == "id":
+            if key not in shown:
                 continue
             if key == "status":
                 cells.append(Text(str(value), style=STATUS_STYLE.get(i.status or "", "")))
