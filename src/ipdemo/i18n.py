@@ -1205,6 +1205,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "docx.chart_burnup_title": ("{name}（{unit}）", "{name}"),
     # --- docx ---
+    "docx.month_tick": ("{y}年{m}月", "{y:04}-{m:02}"),  # the date axis of the Word report's charts
     "docx.plan_full": ("《{name}》", "the {name}"),
     "docx.plan_short": ("《{short}》", "the {short}"),
     "docx.called": ("（以下简称{ref}）", " ({ref})"),
