@@ -296,3 +296,16 @@ def test_a_stale_font_cache_still_finds_the_cjk_font(monkeypatch):
         assert "regular" in path.lower().replace("-", "") or "bold" not in path.lower()
     finally:
         docx_render.find_cjk_font.cache_clear()
+
+
+def test_evidence_missing_is_a_group_of_its_own(final):
+    """A task whose latest report names no evidence is listed once, under 补齐佐证材料."""
+    import dataclasses
+
+    plan, data, progress, _ = final
+    reported = next(x for x in progress.tasks if x.source == "entries" and x.entries)
+    tasks = [dataclasses.replace(x, evidence="") if x is reported else x for x in progress.tasks]
+    document = document_of(plan, data, dataclasses.replace(progress, tasks=tasks))
+    steps = sections(document)["六、下一步工作"]
+    evidence = [line for line in steps if "补齐佐证材料。" in line]
+    assert len(evidence) == 1 and f"{reported.ref}“{reported.title}”的最新进展尚无佐证材料" in evidence[0]

@@ -1,26 +1,31 @@
 """The self-inspection report (自查报告) as a Word document, laid out as GB/T 9704 asks.
 
-What it says: title; 基本情况 (plan, period, as-of date, data sources); 主要目标完成情况 (the
-engine's indicator table); 各区镇完成情况 (the engine's by-town breakdown); 重点任务推进情况 (the
-plan's tasks as tasks.py reads them on the as-of date — or a list given by the caller —, overdue
-first; a sentence when the plan has none);
-存在的问题 (indicators behind or at risk, missed or late milestones, invalid rows); 下一步工作
-(what each indicator behind now needs per week); charts as PNG images.
+What it says (worded by render/docx_text.py): the title 发文机关 + 关于 + 事由 + 的自查报告; the
+主送机关; 基本情况 (plan, period, window, data sources); 主要目标完成情况 (the engine's indicator
+table); 各区镇完成情况 (the engine's by-town breakdown); 重点任务推进情况 (the plan's tasks as
+tasks.py reads them on the as-of date — or a list given by the caller —, overdue first; a
+sentence when the plan has none); 存在的问题; 下一步工作; 署名 and 成文日期; charts as PNG images.
+One small function per section (SECTIONS), each given the Report being written.
 
 Invariants:
-- every number in it is the engine's (progress.IndicatorProgress, progress.by_town), written with
-  grid.cell_text; no section is ever empty (a sentence stands in where there is nothing to list);
-- every word comes from i18n (LABELS docx.*, in the plan's words for its areas and its whole);
-  the language is compared here only for layout (bold, indents, where a Chinese title breaks);
-- layout: A4, margins 37/35/28/26 mm (top/bottom/left/right), title 方正小标宋简体 22 pt centred,
-  headings 黑体 16 pt, body 仿宋_GB2312 16 pt, lines exactly 28.95 pt (22 lines a page), page numbers
-  "— N —" from a PAGE field in the footer (odd pages right, even pages left); every run names its
-  East-Asian font (w:eastAsia) so Word on Chinese Windows uses it. `lang="en"`: Times New Roman
-  and Arial at 12/14/18 pt;
+- every number in it is the engine's (progress.IndicatorProgress, progress.by_town), in
+  docx_text's one number format per unit; no section is ever empty (a sentence stands in where
+  there is nothing to list);
+- every word comes from i18n (LABELS docx.*, in the plan's words: targets.yaml `plan:` area and
+  whole words, short_name, office, recipients, subject, acceptance); the language is compared here
+  only for layout (bold, indents, where a Chinese title breaks) and for whether charts need a CJK font;
+- layout: A4, margins 37/35/28/26 mm (top/bottom/left/right), title 方正小标宋简体 22 pt centred
+  and broken at words, headings 黑体 16 pt, body 仿宋_GB2312 16 pt set 0.25 pt closer so 28
+  characters fill the 156 mm line, lines exactly 28.95 pt (22 lines a page), 主送机关 flush left,
+  署名 and date per 7.3.5.1 (sealed) or 7.3.5.2, page numbers "— N —" from a PAGE field in the
+  footer (odd pages right, even pages left); every run names its East-Asian font (w:eastAsia) so
+  Word on Chinese Windows uses it; a date is a run of its own that no line break splits.
+  `lang="en"`: Times New Roman and Arial at 12/14/18 pt;
 - deterministic: the same inputs give the same bytes (core properties dated on the as-of day,
   zip members stamped with it, no random ids, charts drawn without timestamps);
-- charts label Chinese only with a CJK font that matplotlib has (Noto Sans CJK, else WenQuanYi,
-  else any font covering CJK); without one they are labelled in English, never as tofu.
+- Chinese charts are drawn only with a CJK font matplotlib can use (Noto Sans CJK, else
+  WenQuanYi, else any font covering CJK — from the font files themselves when matplotlib's cache
+  predates them); with none, RenderError: nothing is written, never English or tofu labels.
 """
 
 from __future__ import annotations
