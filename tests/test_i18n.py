@@ -29,8 +29,8 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff
 
 # English texts that use other placeholders than the Chinese one, on purpose.
 PLACEHOLDER_EXCEPTIONS = {
-    "docx.office": "the English report says 'the district IP office': the region is the plan's Chinese name",
-    "docx.title": "the Chinese title is the plan's name with 自查报告 for its last word 计划; the English one names the plan",
+    "docx.office": "the English default says 'the district IP office' (its whole_word_en): the region is the plan's "
+    "Chinese name",
     "docx.chart_burnup_title": "a small chart of four: the English title has no room for the unit",
     "chart.annual_title": "the English title says 'per year' instead of the unit per year",
     "cnipa_type_mismatch": "the Chinese text names patent types by the plan's Chinese labels (发明), the English one by "
@@ -47,7 +47,7 @@ DATA_NAMES = {
     ("render/docx.py", "FONTS"): "font names (方正小标宋简体, 仿宋_GB2312) of GB/T 9704",
     ("render/docx.py", "CJK_PROBE"): "characters a font must cover to draw Chinese charts",
     ("render/docx.py", "TITLE_BREAKS"): "words after which a Chinese title may break a line",
-    ("render/docx.py", "PLAN_WORD"): "the last word (计划) of a plan's name, replaced by 自查报告 in the title",
+    ("plan/model.py", "PLAN_WORDS"): "the words a Chinese plan's name ends in (规划, 计划, 方案): its short name",
     ("plan/model.py", "ROW_COUNTERS"): "headers that number rows (序号), never a key",
     ("ingest/provenance.py", "TITLE_DATE_WORDS"): "the words before an export's date in a title line (导出, 截至)",
     ("ingest/provenance.py", "PERIODS"): "how file names and titles spell dates and periods (2023年第四季度, 上半年)",
@@ -79,6 +79,7 @@ LAYOUT_LANG_CHECKS = {
     ("render/docx.py", "title_lines"): "only a Chinese title is split at a word boundary (GB/T 9704: 回行时词意完整)",
     ("render/docx.py", "_heading"): "a Chinese heading is indented two characters; an English one is bold",
     ("render/docx.py", "_table"): "the header row is bold in English",
+    ("render/docx.py", "chart_font"): "only Chinese charts need a CJK font (English ones draw without one)",
 }
 LANG_CHECKED = ("render", "deliver", "cli.py")  # where no comparison with the language may choose words
 
@@ -231,8 +232,8 @@ def test_keys_named_through_a_shorthand_are_checked_too():
     )
     assert named_keys(tree) == [(4, "labels", "docx.heading_basik")]
     assert "docx.heading_basik" not in LABELS
-    shipped = ast.parse((SRC / "render" / "docx.py").read_text(encoding="utf-8"))
-    assert sum(key.startswith("docx.") for _, _, key in named_keys(shipped)) > 40  # t(...) calls are seen
+    shipped = [ast.parse((SRC / "render" / name).read_text(encoding="utf-8")) for name in ("docx.py", "docx_text.py")]
+    assert sum(key.startswith("docx.") for tree in shipped for _, _, key in named_keys(tree)) > 40  # t(...) calls
 
 
 def test_every_value_shown_by_name_has_a_label():

@@ -83,3 +83,8 @@ class UsageError(IpdemoError):
     """The command line asks for something that cannot be done."""
 
     exit_code = 2
+
+
+class RenderError(IpdemoError):
+    """A document cannot be made as asked on this machine (no font to draw Chinese charts with);
+    nothing is written."""

@@ -858,6 +858,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "台账 {ledger} 的 status 取值应为 {expected}，实际为 {values}",
         "ledger {ledger}: status must have the values {expected}, not {values}",
     ),
+    # --- docx ---
+    "docx_no_cjk_font": (
+        "找不到能显示中文的字体，无法绘制自查报告的图表（未写入文件）。请安装中文字体（如 Debian/Ubuntu 的 "
+        "fonts-noto-cjk 软件包）后重试，或用 --lang en 生成英文报告",
+        "No font that can draw Chinese was found, so the report's charts cannot be drawn (nothing was written). "
+        "Install a CJK font (e.g. the fonts-noto-cjk package on Debian/Ubuntu) and try again, or use --lang en",
+    ),
 }
 
 
@@ -1126,15 +1133,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.annual_title": ("{name}（{unit}/年）", "{name} per year"),
     # --- the 自查报告 (render/docx.py), GB/T 9704 ---------------------------------------------------
     # {area}, {areas}, {whole}: the plan's words (区镇 / 全区 by default; town, towns, district).
-    "docx.title": ("{stem}自查报告", "Self-inspection report: {plan}"),  # stem: the plan's name without 计划
+    "docx.title": (
+        "{office}关于{subject}的自查报告",
+        "Self-inspection report of {office} on {subject}",
+    ),  # GB/T 9704 7.3.1: 发文机关 + 事由 + 文种
     "docx.as_of": ("（统计截至{date}）", "(figures as of {date})"),
     "docx.town_as_of": ("（{town}）{as_of}", "({town}) {as_of}"),  # report --town
     "docx.intro": (
-        "根据《{plan}》（以下简称《计划》）要求，{office}对照《计划》开展自查，现将示范创建工作有关情况报告如下。",
-        "As the {plan} (the Plan) requires, {office} has checked its work against the Plan. "
-        "This report sets out the findings.",
+        "根据{plan}{called}要求，{office}对照{ref}开展自查，现将有关情况报告如下。",
+        "As {plan}{called} requires, {office} has checked its work against {ref}. This report sets out the findings.",
     ),
-    "docx.office": ("{region}知识产权局", "the district IP office"),
+    "docx.office": ("{region}知识产权局", "the {whole} IP office"),
     "docx.date": ("{y}年{m}月{d}日", "{y:04}-{m:02}-{d:02}"),
     "docx.heading_basic": ("一、基本情况", "1. Overview"),
     "docx.heading_targets": ("二、主要目标完成情况", "2. Main targets"),
@@ -1143,28 +1152,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.heading_problems": ("五、存在的问题", "5. Problems"),
     "docx.heading_next": ("六、下一步工作", "6. Next steps"),
     "docx.basic_plan": (
-        "《计划》实施期为{start}至{end}，分{phases}{count}个阶段开展。",
-        "The Plan runs from {start} to {end} in {count} phase{count!p}: {phases}.",
+        "{ref}实施期为{start}至{end}，分{phases}{count}个阶段开展。",
+        "{ref!c} runs from {start} to {end} in {count} phase{count!p}: {phases}.",
     ),
     "docx.basic_plan_phase": ("{name}（{start}至{end}）", "{name} ({start} to {end})"),
-    "docx.basic_window": (
-        "本报告统计区间为{start}至{end}{phase}，数据截至{end}。",
-        "This report covers {start} to {end}{phase}.",
-    ),
+    "docx.basic_window": ("本报告统计{start}至{end}{phase}的工作情况。", "This report covers {start} to {end}{phase}."),
     "docx.basic_phase": ("（第{id}阶段：{name}）", " (phase {id}: {name})"),
     "docx.basic_sources": (
-        "数据来源：{sources}台账。以上台账均经 ipdemo 逐条校验，未通过校验的记录不计入统计。",
-        "Data sources: {sources}. Every record was checked by ipdemo; records that fail the checks are not counted.",
+        "数据来源：{sources}台账。以上台账均经逐条校验，未通过校验的记录不计入统计。",
+        "Data sources: the ledgers of {sources}. Every record was checked; records that fail the checks are not counted.",
     ),
     "docx.source": ("{name}（有效记录{rows}条）", "{name} (valid records: {rows})"),
     "docx.no_source": ("数据来源：尚无台账数据。", "Data sources: no ledger data yet."),
     "docx.summary": (
-        "《计划》共设{total}项指标。截至{end}，已完成{achieved}项，正常推进{on_track}项，有风险{at_risk}项，"
-        "滞后{behind}项{other}。各项指标完成情况见表1。",
-        "The Plan sets {total} target{total!p}. By {end}: {achieved} achieved, {on_track} on track, {at_risk} at risk, "
-        "{behind} behind{other}. Table 1 lists them.",
+        "{ref}共设{total}项指标。截至{end}，{counts}。各项指标完成情况见表1。",
+        "{ref!c} sets {total} target{total!p}. By {end}: {counts}. Table 1 lists them.",
     ),
-    "docx.summary_other": ("，暂无法评价{count}项", ", {count} not yet assessable"),
     "docx.table1": ("表1  主要目标完成情况", "Table 1  Main targets"),
     "docx.table2": ("表2  各{areas}主要指标完成情况", "Table 2  {areas!c}"),
     "docx.col_no": ("序号", "No."),
@@ -1178,15 +1181,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.col_lead": ("牵头单位", "Lead unit"),
     "docx.col_latest": ("最新进展", "Latest progress"),
     "docx.notes": ("注：{notes}。", "Notes: {notes}."),
-    "docx.annual_note": ("{year}年{actual}/{target}", "{year}: {actual}/{target}"),
-    "docx.trend_start": ("期初{value}", "start {value}"),
-    "docx.trend_year": ("{year}年{actual}", "{year}: {actual}"),
-    "docx.done_on": ("{date}完成", "done {date}"),
-    "docx.above_max": ("超过上限", "above the maximum"),
     "docx.indicator_unit": ("{name}（{unit}）", "{name} ({unit})"),
     "docx.towns_intro": (
-        "《计划》未向各{area}分解目标，下表列示各{area}实际完成数（单位同表1）{extra}。",
-        "The Plan sets no {area} targets; the table shows what each {area} achieved (units as in Table 1){extra}.",
+        "{ref}未向各{area}分解目标，下表列示各{area}实际完成数（单位同表1）{extra}。",
+        "{ref!c} sets no {area} targets; the table shows what each {area} achieved (units as in Table 1){extra}.",
     ),
     "docx.towns_unassigned": (
         "；“{unassigned}”为尚未确定所属{area}的记录",
@@ -1194,36 +1192,26 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "docx.towns_none": ("暂无可按{area}统计的指标。", "No indicator can be broken down by {area} yet."),
     "docx.tasks_intro": (
-        "《计划》重点任务、特色任务和保障措施推进情况如下（逾期任务列前）。",
-        "Progress on the Plan's tasks (overdue tasks first):",
+        "{ref}重点任务推进情况如下（逾期任务列前）。",
+        "Progress on the tasks of {ref} (overdue tasks first):",
     ),
     "docx.tasks_none": (
-        "《计划》重点任务、特色任务和保障措施的推进情况尚未纳入台账跟踪，请各牵头单位对照《计划》逐项补充推进情况及佐证材料。",
-        "The Plan's qualitative tasks are not tracked in the ledgers yet; each lead unit should report its progress "
-        "and evidence.",
+        "{ref}重点任务的推进情况尚未纳入台账跟踪，请各牵头单位对照{ref}逐项补充推进情况及佐证材料。",
+        "The tasks of {ref} are not tracked in the ledgers yet; each lead unit should report its progress and evidence.",
     ),
     "docx.tasks_town": (
         "重点任务、特色任务和保障措施按{whole}跟踪，推进情况见{whole}自查报告。",
         "The Plan's tasks are followed for the {whole}; see the {whole}'s report.",
     ),
-    "docx.p_behind": ("（一）部分指标进度滞后。", "(1) Some indicators are behind schedule. "),
+    "docx.p_behind": ("（{n}）部分指标进度滞后。", "({n}) Some indicators are behind schedule. "),
     "docx.p_milestones": ("（{n}）部分节点任务未按期完成。", "({n}) Some milestones were missed or late. "),
-    "docx.p_tasks": ("（{n}）部分任务逾期未完成。", "({n}) Some tasks are overdue. "),
+    "docx.p_tasks": ("（{n}）部分重点任务尚未完成。", "({n}) Some tasks are not done. "),
     "docx.p_data": ("（{n}）台账数据质量有待提高。", "({n}) Ledger data needs attention. "),
-    "docx.behind_item": (
-        "{name}完成{actual}{unit}，完成率{percent}%，{status}（序时进度应完成{expected}{unit}）。",
-        "{name}: {actual} {unit}, {percent}% of the target, {status} (expected by now: {expected} {unit}).",
+    "docx.missed": ("{name}要求于{due}前完成，目前尚未完成。", "{name} was due by {due} and is not done."),
+    "docx.missed_towns": (
+        "{name}要求于{due}前完成，目前{towns}尚未完成。",
+        "{name} was due by {due}; not done in {towns}.",
     ),
-    "docx.behind_annual": (
-        "{name}{year}年完成{actual}{unit}，年度目标{target}{unit}，{status}。",
-        "{name}: {actual} {unit} in {year} against {target} {unit}, {status}.",
-    ),
-    "docx.behind_plain": ("{name}{status}。", "{name}: {status}."),
-    "docx.missed": (
-        "{name}要求于{due}前完成，目前尚未完成{towns}。",
-        "{name} was due by {due} and is not done{towns}.",
-    ),
-    "docx.missed_towns": ("（未完成：{towns}）", " (missing: {towns})"),
     "docx.late": (
         "{name}要求于{due}前完成，实际于{done}完成，晚于要求时间。",
         "{name} was due by {due} and was done on {done}, late.",
@@ -1236,28 +1224,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "共有{count}条记录未通过校验，未计入统计（{where}），需核实更正。",
         "Records that fail the checks are not counted: {count} ({where}).",
     ),
-    "docx.invalid_part": ("{file} {count}条", "{file}: {count}"),
-    "docx.invalid_sep": ("，", "; "),  # between the files of docx.invalid
+    "docx.invalid_part": ("{name}{count}条", "{name}: {count}"),
     "docx.p_none": (
         "经自查，各项指标均按序时进度推进，节点任务按期完成，台账数据均通过校验，未发现明显问题。",
         "No problems found: every indicator is on schedule, milestones were met, and every record passes the checks.",
-    ),
-    "docx.next_intro": ("针对上述问题，下一步重点做好以下工作：", "Next steps:"),
-    "docx.next_item": (
-        "{name}：距目标尚差{gap}{unit}，剩余{weeks}周，每周需完成{rate}{unit}。",
-        "{name}: {gap} {unit} short of the target, weeks left: {weeks}; {rate} {unit} a week needed.",
-    ),
-    "docx.next_item_done_due": (
-        "{name}：已过要求完成时间，须尽快完成并补充佐证材料。",
-        "{name}: past its due date; finish it and file the evidence.",
-    ),
-    "docx.next_none": (
-        "各项指标进度正常，下一步将继续按《计划》推进各项工作，巩固示范创建成果。",
-        "Every indicator is on schedule; work continues as the Plan sets out.",
-    ),
-    "docx.next_close": (
-        "同时，收集整理各项工作佐证材料并归档，做好知识产权强省建设示范检查验收准备工作。",
-        "Collect and file the evidence for every task, ready for the inspection.",
     ),
     "docx.figure": ("图{n}  {caption}", "Figure {n}  {caption}"),
     "docx.fig_percent": ("主要指标完成率", "Percent of target"),
@@ -1268,6 +1238,120 @@ LABELS: dict[str, tuple[str, str]] = {
         "percent of target (dashed: target; dotted: time elapsed)",
     ),
     "docx.chart_burnup_title": ("{name}（{unit}）", "{name}"),
+    # --- docx ---
+    "docx.month_tick": ("{y}年{m}月", "{y:04}-{m:02}"),  # the date axis of the Word report's charts
+    "docx.plan_full": ("《{name}》", "the {name}"),
+    "docx.plan_short": ("《{short}》", "the {short}"),
+    "docx.called": ("（以下简称{ref}）", " ({ref})"),
+    "docx.work_word": ("工作", "work"),
+    "docx.subject_default": ("{plan}实施情况", "the implementation of {plan}"),
+    "docx.recipients": ("{names}：", "To: {names}"),
+    "docx.amount": ("{value}{unit}", "{value} {unit}"),
+    "docx.count_part": ("{what}{n}项", "{what}: {n}"),
+    "docx.not_assessable": ("暂无法评价", "not yet assessable"),
+    "docx.basic_plan_no_phases": ("{ref}实施期为{start}至{end}。", "{ref!c} runs from {start} to {end}."),
+    "docx.due_by": ("{due}前", "by {due}"),
+    "docx.towns_count": ("（{n}个{areas}）", " ({n} {areas})"),
+    "docx.range": ("{min}至{max}{unit}", "{min} to {max} {unit}"),
+    "docx.more_than": ("超过{text}", "more than {text}"),
+    "docx.per_year": ("每年{text}", "{text} a year"),
+    "docx.note_year": ("{year}年完成{actual}（目标{target}）", "{year}: {actual} (target {target})"),
+    "docx.note_annual": ("{name}{years}", "{name}: {years}"),
+    "docx.note_level": ("{year}年{value}", "{year}: {value}"),
+    "docx.note_trend": ("{name}期初为{start}，{years}", "{name}: {start} at the start, {years}"),
+    "docx.note_above_max": ("{name}已超过目标上限", "{name} is above the maximum"),
+    "docx.note_in_range": ("{name}在目标区间内", "{name} is within the target range"),
+    "docx.note_below_range": ("{name}尚未达到目标下限", "{name} is below the minimum"),
+    "docx.note_towns_missing": ("{name}尚未完成：{towns}", "{name} not done in {towns}"),
+    "docx.note_done": ("{name}于{date}完成{late}", "{name} done on {date}{late}"),
+    "docx.note_late": ("，晚于要求时间", ", late"),
+    "docx.note_before_start": ("，早于实施期开始", ", before the plan started"),
+    "docx.tasks_counts": (
+        "{ref}确定的{total}项重点任务中，{counts}{overdue}。推进情况如下（逾期任务列前）。",
+        "{ref!c} sets {total} task{total!p}: {counts}{overdue}. Overdue tasks come first:",
+    ),
+    "docx.tasks_overdue": ("，其中逾期{n}项", ", {n} overdue"),
+    "docx.derived": ("相关指标{items}", "Linked indicators: {items}"),
+    "docx.derived_done": (
+        "“{name}”已于{date}完成",
+        '"{name}" done on {date}',
+    ),
+    "docx.derived_percent": (
+        "“{name}”完成率{percent}%，{status}",
+        '"{name}" {percent}%, {status}',
+    ),
+    "docx.derived_status": (
+        "“{name}”{status}",
+        '"{name}" {status}',
+    ),
+    "docx.pace_days": ("须在{days}天内完成", "to be done within {days} day{days!p}"),
+    "docx.pace_within": ("须在{weeks}周内完成", "to be done within {weeks} week{weeks!p}"),
+    "docx.pace_weekly": ("剩余{weeks}周，平均每周需完成{rate}", "{weeks} week{weeks!p} left: {rate} a week"),
+    "docx.p_at_risk": ("（{n}）部分指标存在滞后风险。", "({n}) Some indicators are at risk. "),
+    "docx.problem_item": (
+        "{name}完成{actual}，完成率{percent}%，低于序时进度（应完成{expected}）。",
+        "{name}: {actual}, {percent}% of the target, below the expected {expected}.",
+    ),
+    "docx.problem_past_due": (
+        "{name}要求于{due}前完成{target}，目前完成{actual}，完成率{percent}%。",
+        "{name}: {target} was due by {due}; {actual} so far ({percent}%).",
+    ),
+    "docx.problem_annual": (
+        "{name}{year}年完成{actual}，低于年度目标{target}。",
+        "{name}: {actual} in {year}, below the year's target of {target}.",
+    ),
+    "docx.problem_plain": ("{name}{status}。", "{name}: {status}."),
+    "docx.tasks_open": (
+        "截至{end}，{total}项重点任务中尚有{open}项未完成（{counts}）。",
+        "By {end}, {open} of the {total} task{total!p} are not done ({counts}).",
+    ),
+    "docx.step_lead": ("{n}.{lead}", "{n}. {lead}"),
+    "docx.step_past_due": ("尽快完成已逾期的目标。", "Finish the targets past their due date. "),
+    "docx.step_past_due_item": (
+        "{due}前应完成的以下指标已逾期：{items}。须尽快完成并补充佐证材料。",
+        "Due by {due} and past due: {items}. Finish them and file the evidence.",
+    ),
+    "docx.short_by": ("{name}尚差{gap}", "{name} ({gap} short)"),
+    "docx.step_due_today": ("确保到期目标按时完成。", "Meet the targets due today. "),
+    "docx.step_due_today_item": (
+        "{due}到期的以下指标尚未完成：{items}。须在期限内全力完成，确实无法完成的须说明原因。",
+        "Due on {due} and not met yet: {items}. Finish them in time, or explain why they cannot be.",
+    ),
+    "docx.step_behind": ("加快推进进度滞后的指标。", "Speed up the indicators behind schedule. "),
+    "docx.step_at_risk": ("加强有滞后风险指标的跟踪调度。", "Follow the indicators at risk closely. "),
+    "docx.step_pace_item": ("{name}距目标尚差{gap}，{pace}", "{name}: {gap} short, {pace}"),
+    "docx.step_items": ("{items}。", "{items}."),
+    "docx.step_milestone_item": ("{name}须于{due}前完成", "{name} is due by {due}"),
+    "docx.step_tasks": ("推进逾期的重点任务。", "Move the overdue tasks forward. "),
+    "docx.task_ref": (
+        "{ref}“{title}”",
+        '{ref} "{title}"',
+    ),
+    "docx.step_tasks_text": (
+        "{tasks}已超过要求完成时间，牵头单位须制定措施、加快推进。",
+        "{tasks}: past due; the lead units are to act now.",
+    ),
+    "docx.step_evidence": ("补齐佐证材料。", "Complete the evidence. "),
+    "docx.step_evidence_text": (
+        "{tasks}的最新进展尚无佐证材料，请牵头单位补充。",
+        "{tasks}: the latest report names no evidence; the lead units are to file it.",
+    ),
+    "docx.step_data": ("核实更正台账数据。", "Correct the ledger data. "),
+    "docx.step_data_text": (
+        "对未通过校验的{count}条记录逐条核实更正，确保统计数据准确。",
+        "Check and correct the {count} record{count!p} that fail the checks.",
+    ),
+    "docx.step_continue": ("持续推进各项工作。", "Keep the work going. "),
+    "docx.step_continue_text": (
+        "各项指标进度正常，将继续按{ref}推进各项工作，巩固已取得的成效。",
+        "Every indicator is on schedule; work continues as {ref} sets out.",
+    ),
+    "docx.step_close": ("做好{acceptance}准备工作。", "Prepare for {acceptance}. "),
+    "docx.step_close_text": (
+        "收集整理各项工作佐证材料并归档，全面总结工作成效。",
+        "Collect and file the evidence for every task and sum up the results.",
+    ),
+    "docx.acceptance_default": ("{ref}实施情况检查评估", "the review of {ref}"),
     # --- the group-robot digest (deliver/notify.py) ---------------------------------------------
     "robot.wecom": ("企业微信", "WeCom"),
     "robot.dingtalk": ("钉钉", "DingTalk"),

@@ -41,6 +41,7 @@ from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
 from ipdemo.i18n import Term
+from ipdemo.i18n import label as i18n_label
 from ipdemo.plan.kinds import Kind, KindSpec, kind_spec
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
@@ -121,6 +122,44 @@ class Words:
     whole: str
 
 
+# The words a Chinese plan's name ends in, and what its documents call it for short (《计划》).
+PLAN_WORDS = ("规划", "计划", "方案", "纲要", "意见", "办法", "细则")
+TRAILING_NOTE = re.compile(r"[（(][^（()）]*[)）]$")  # （2024—2026年）
+
+
+def short_name_of(name: str) -> str:
+    """规划 / 计划 / 方案 …: the word the plan's name ends in (a trailing （2024—2026年） aside);
+    '' when it ends in none of PLAN_WORDS (documents then name the plan in full)."""
+    stem = TRAILING_NOTE.sub("", name.strip()).rstrip('》”"')
+    return next((word for word in PLAN_WORDS if stem.endswith(word)), "")
+
+
+@dataclass(frozen=True)
+class DocumentWords:
+    """What the plan's documents call it and who writes them, in one language (targets.yaml
+    `plan:` short_name, office, recipients, subject, acceptance, sealed; '' = not given)."""
+
+    short: str  # 计划 (the word inside 《》); '' = the plan's full name is used
+    office: str
+    recipients: list[str]
+    subject: str
+    acceptance: str
+    sealed: bool
+
+    @classmethod
+    def of(cls, info: PlanInfo, lang: str) -> DocumentWords:
+        en = lang == "en"
+        return cls(
+            short=(info.short_name_en or "Plan") if en else (info.short_name or short_name_of(info.name)),
+            office=(info.office_en if en else info.office)
+            or i18n_label("docx.office", lang, region=info.region, whole=info.whole_word_en),
+            recipients=list(info.recipients_en or info.recipients) if en else list(info.recipients),
+            subject=info.subject_en if en else info.subject,
+            acceptance=info.acceptance_en if en else info.acceptance,
+            sealed=info.sealed,
+        )
+
+
 class PlanInfo(_Model):
     id: str
     name: str
@@ -139,6 +178,19 @@ class PlanInfo(_Model):
     areas_word_en: str = ""  # plural; default: area_word_en + "s"
     whole_word: str = "全区"
     whole_word_en: str = "district"
+    # The plan's words in the documents written to officials (the 自查报告; docs/targets.md):
+    # empty means the default that DocumentWords derives.
+    short_name: str = ""  # 规划 / 计划 / 方案 (default: the name's last word)
+    short_name_en: str = ""  # Plan
+    office: str = ""  # 发文机关 and 署名 (default: {region}知识产权局, the district IP office)
+    office_en: str = ""
+    recipients: list[str] = []  # 主送机关 (none: no 主送机关 line)
+    recipients_en: list[str] = []
+    subject: str = ""  # 事由 of the title (default: from the name)
+    subject_en: str = ""
+    acceptance: str = ""  # what the work prepares for (default: the plan's review)
+    acceptance_en: str = ""
+    sealed: bool = True  # signed under the office's seal (GB/T 9704 7.3.5.1), else 7.3.5.2
 
     @model_validator(mode="after")
     def _positive(self) -> PlanInfo:
@@ -530,6 +582,10 @@ class Plan(_Model):
             info.area_word_en[:-1] + "ies" if info.area_word_en.endswith("y") else info.area_word_en + "s"
         )
         return Words(info.area_word_en, plural, info.whole_word_en)
+
+    def document(self, lang: str) -> DocumentWords:
+        """The plan's words for documents in `lang`: the keys in targets.yaml, else defaults."""
+        return DocumentWords.of(self.plan, lang)
 
     def population(self, town: str | None, on: date) -> int | None:
         """The population of the whole (town None) or a town, for the year of `on`."""

@@ -382,8 +382,13 @@ def _percent_png(plan: Plan, progress: Progress, lang: str, ascii_only: bool):
     return fig
 
 
+def _month_tick(day: date, lang: str) -> str:
+    """2022年1月 / 2022-01 under a Word chart (no ISO dates in Chinese text)."""
+    return label("docx.month_tick", lang, y=day.year, m=day.month)
+
+
 def _burn_ups_png(plan: Plan, charts: list[BurnUp], lang: str, ascii_only: bool):
-    from matplotlib import dates
+    from matplotlib import dates, ticker
 
     charts = charts[:WORD_BURN_UPS]
     if not charts:
@@ -402,7 +407,7 @@ def _burn_ups_png(plan: Plan, charts: list[BurnUp], lang: str, ascii_only: bool)
         ax.set_xlim(plan.plan.start, plan.plan.end)
         ax.set_ylim(bottom=0)
         ax.xaxis.set_major_locator(dates.MonthLocator(bymonth=(1, 7)))
-        ax.xaxis.set_major_formatter(dates.DateFormatter("%Y-%m"))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _pos: _month_tick(dates.num2date(x), lang)))
         ax.tick_params(labelsize=7)
         if k == 0:
             ax.legend(loc="upper left", frameon=False, fontsize=7)

@@ -1,31 +1,38 @@
 """The self-inspection report (自查报告) as a Word document, laid out as GB/T 9704 asks.
 
-What it says: title; 基本情况 (plan, period, as-of date, data sources); 主要目标完成情况 (the
-engine's indicator table); 各区镇完成情况 (the engine's by-town breakdown); 重点任务推进情况 (the
-plan's tasks as tasks.py reads them on the as-of date — or a list given by the caller —, overdue
-first; a sentence when the plan has none);
-存在的问题 (indicators behind or at risk, missed or late milestones, invalid rows); 下一步工作
-(what each indicator behind now needs per week); charts as PNG images.
+What it says (worded by render/docx_text.py): the title 发文机关 + 关于 + 事由 + 的自查报告; the
+主送机关; 基本情况 (plan, period, window, data sources); 主要目标完成情况 (the engine's indicator
+table); 各区镇完成情况 (the engine's by-town breakdown); 重点任务推进情况 (the plan's tasks as
+tasks.py reads them on the as-of date — or a list given by the caller —, overdue first; a
+sentence when the plan has none); 存在的问题; 下一步工作; 署名 and 成文日期; charts as PNG images.
+One small function per section (SECTIONS), each given the Report being written.
 
 Invariants:
-- every number in it is the engine's (progress.IndicatorProgress, progress.by_town), written with
-  grid.cell_text; no section is ever empty (a sentence stands in where there is nothing to list);
-- every word comes from i18n (LABELS docx.*, in the plan's words for its areas and its whole);
-  the language is compared here only for layout (bold, indents, where a Chinese title breaks);
-- layout: A4, margins 37/35/28/26 mm (top/bottom/left/right), title 方正小标宋简体 22 pt centred,
-  headings 黑体 16 pt, body 仿宋_GB2312 16 pt, lines exactly 28.95 pt (22 lines a page), page numbers
-  "— N —" from a PAGE field in the footer (odd pages right, even pages left); every run names its
-  East-Asian font (w:eastAsia) so Word on Chinese Windows uses it. `lang="en"`: Times New Roman
-  and Arial at 12/14/18 pt;
+- every number in it is the engine's (progress.IndicatorProgress, progress.by_town), in
+  docx_text's one number format per unit; no section is ever empty (a sentence stands in where
+  there is nothing to list);
+- every word comes from i18n (LABELS docx.*, in the plan's words: targets.yaml `plan:` area and
+  whole words, short_name, office, recipients, subject, acceptance); the language is compared here
+  only for layout (bold, indents, where a Chinese title breaks) and for whether charts need a CJK font;
+- layout: A4, margins 37/35/28/26 mm (top/bottom/left/right), title 方正小标宋简体 22 pt centred
+  and broken at words, headings 黑体 16 pt, body 仿宋_GB2312 16 pt set 0.25 pt closer so 28
+  characters fill the 156 mm line, lines exactly 28.95 pt (22 lines a page), 主送机关 flush left,
+  署名 and date per 7.3.5.1 (sealed) or 7.3.5.2, page numbers "— N —" from a PAGE field in the
+  footer (odd pages right, even pages left); every run names its East-Asian font (w:eastAsia) so
+  Word on Chinese Windows uses it; a date is a run of its own that no line break splits.
+  `lang="en"`: Times New Roman and Arial at 12/14/18 pt;
 - deterministic: the same inputs give the same bytes (core properties dated on the as-of day,
   zip members stamped with it, no random ids, charts drawn without timestamps);
-- charts label Chinese only with a CJK font that matplotlib has (Noto Sans CJK, else WenQuanYi,
-  else any font covering CJK); without one they are labelled in English, never as tofu.
+- Chinese charts are drawn only with a CJK font matplotlib can use (Noto Sans CJK, else
+  WenQuanYi, else any font covering CJK — from the font files themselves when matplotlib's cache
+  predates them); with none, RenderError: nothing is written, never English or tofu labels.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -34,16 +41,16 @@ from functools import cache
 from typing import Any
 
 from ipdemo.engine.dataset import Dataset
-from ipdemo.engine.progress import IndicatorProgress, Progress, by_town
-from ipdemo.i18n import label, localized, message, numeral, sentences
+from ipdemo.engine.progress import Progress, by_town
+from ipdemo.errors import RenderError
+from ipdemo.i18n import label, localized, message
 from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
 from ipdemo.plan.text import escape_xml
+from ipdemo.render import docx_text as wording
 from ipdemo.render.charts import Chart, png_charts
-from ipdemo.render.grid import cell_text
-from ipdemo.render.report import has_unassigned, name_of, status_text, target_cell, task_status_text
+from ipdemo.render.report import has_unassigned, task_status_text
 
-RISKY = ("at_risk", "behind")
 LINE_PITCH = 28.95  # pt: 22 lines on the type area of an A4 page (GB/T 9704)
 
 # Fonts: (latin, east-asian). Word substitutes a font the machine lacks; LibreOffice too.
@@ -68,6 +75,10 @@ SIZES: dict[str, dict[str, float]] = {
     "en": {"title": 18, "heading": 14, "body": 12, "table": 9, "caption": 10, "page": 11},
 }
 PITCH = {"zh": LINE_PITCH, "en": 18.0}
+# GB/T 9704 5.2.3: 28 characters a line on the 156 mm type area. 28 三号 (16 pt) characters are
+# 448 pt, the line 442.2 pt: each character is set 0.25 pt closer (w:spacing -5 twentieths), as
+# Word's 28-character document grid does, so every renderer lays exactly 28 a line.
+CHAR_SPACING = {"zh": -0.25, "en": 0.0}
 
 
 def words(plan: Plan, lang: str) -> dict[str, str]:
@@ -121,15 +132,13 @@ def plan_tasks(progress: Progress, lang: str) -> list[dict]:
     """The engine's tasks (progress.tasks, ordered overdue first, then by status) as task_lines
     reads them: the plan's numbering before the title, the latest entry's words — or, for a task
     nobody reported on, what its linked indicators show."""
-    from ipdemo.render.report import task_latest
-
     return [
         {
             "id": x.id,
             "title": f"{x.ref} {x.title}".strip(),
             "lead": x.lead,
             "status": x.status,
-            "latest": task_latest(x, lang),
+            "latest": wording.task_latest(x, lang),
             "updated_on": x.updated_on,
             "overdue": x.overdue,
             "late": x.late,
@@ -141,6 +150,36 @@ def plan_tasks(progress: Progress, lang: str) -> list[dict]:
 # --- the document ---------------------------------------------------------------------------
 
 
+@dataclass
+class Report:
+    """One 自查报告 being written: the document, the facts, and the plan's words."""
+
+    doc: Any
+    plan: Plan
+    data: Dataset
+    progress: Progress
+    lang: str
+    rows: list[dict]  # the by-town breakdown
+    images: dict[str, bytes]
+    tasks: Sequence[Any] | None = None  # a caller's task list (else the engine's)
+    figure: int = 0
+
+    def t(self, key: str, **params: object) -> str:
+        return label(f"docx.{key}", self.lang, **words(self.plan, self.lang), **params)
+
+    def next_figure(self) -> int:
+        self.figure += 1
+        return self.figure
+
+    @property
+    def invalid(self) -> dict[str, int]:
+        """Invalid rows by ledger name (in the plan's words)."""
+        return {
+            localized(spec.name, spec.name_en or name, self.lang): len(self.data.invalid.get(name) or [])
+            for name, spec in self.plan.ledgers.items()
+        }
+
+
 def report_docx(
     plan: Plan,
     data: Dataset,
@@ -150,248 +189,178 @@ def report_docx(
     town_rows: list[dict] | None = None,
     charts: bool = True,
 ) -> bytes:
-    """The 自查报告 as .docx bytes; the same inputs give the same bytes."""
+    """The 自查报告 as .docx bytes; the same inputs give the same bytes. Raises RenderError when
+    charts are asked for in Chinese and no font can draw Chinese (never English or tofu labels)."""
     from docx import Document
 
-    plain = words(plan, lang)
-
-    def t(key: str, **params: object) -> str:
-        return label(f"docx.{key}", lang, **plain, **params)
-
-    doc = Document()
-    _setup(doc, lang)
-    as_of = progress.window.end
     rows = town_rows if town_rows is not None else by_town(plan, data, progress.window)
-    font = find_cjk_font() if charts else None
-    images = chart_pngs(plan, data, progress, rows, lang, font) if charts else {}
-    figures = iter(range(1, 10))
-
-    _title(doc, title_lines(report_title(plan, lang), lang), lang)
-    subtitle = t("as_of", date=_date(as_of, lang))
-    if progress.town is not None:  # --town: the figures are that town's
-        subtitle = t("town_as_of", town=progress.town, as_of=subtitle)
-    _para(doc, subtitle, lang, "sub", align="center", indent=False)
-    _para(doc, "", lang)
-    _para(doc, t("intro", plan=_plan_name(plan, lang), office=_office(plan, lang)), lang)
-
-    _heading(doc, t("heading_basic"), lang)
-    for text in _basic(plan, data, progress, lang):
-        _para(doc, text, lang)
-
-    _heading(doc, t("heading_targets"), lang)
-    _para(doc, _summary_sentence(progress, lang), lang)
-    _caption(doc, t("table1"), lang)
-    columns = [t(key) for key in ("col_no", "col_indicator", "col_target", "col_actual", "col_percent", "col_status")]
-    _table(
-        doc,
-        columns,
-        [_indicator_row(plan, n, i, lang) for n, i in enumerate(progress.indicators, 1)],
-        lang,
-        widths=[13, 49, 30, 22, 18, 24],
-        numeric={3, 4},
-    )
-    notes = [
-        label("punct.labelled", lang, name=name_of(i, lang), text=note)
-        for i in progress.indicators
-        if (note := _note(i, lang))
-    ]
-    if notes:
-        _para(
-            doc,
-            t("notes", notes=label("punct.semicolon", lang).join(notes)),
-            lang,
-            size=SIZES[lang]["caption"],
-            indent=False,
-        )
-    for key in ("percent", "burnup"):
-        if key in images:
-            _figure(doc, images[key], t("figure", n=next(figures), caption=t(f"fig_{key}")), lang)
-
-    _heading(doc, t("heading_areas"), lang)
-    header, body = town_table(plan, rows, lang)
-    if body:
-        extra = t("towns_unassigned") if has_unassigned(rows) else ""
-        _para(doc, t("towns_intro", extra=extra), lang)
-        _caption(doc, t("table2"), lang)
-        first = 30 if len(header) > 8 else 40
-        rest = (156 - first) / (len(header) - 1)
-        _table(
-            doc,
-            header,
-            body,
-            lang,
-            widths=[first] + [rest] * (len(header) - 1),
-            numeric=set(range(1, len(header))),
-            size=SIZES[lang]["table"] - (1.5 if len(header) > 9 else 0),
-        )
-        if "towns" in images:
-            _figure(doc, images["towns"], t("figure", n=next(figures), caption=t("fig_towns")), lang)
-    else:
-        _para(doc, t("towns_none"), lang)
-
-    _heading(doc, t("heading_tasks"), lang)
-    lines = task_lines(tasks if tasks is not None else plan_tasks(progress, lang))
-    if lines:
-        from ipdemo.render.report import tasks_counts
-
-        intro = sentences([t("tasks_intro"), tasks_counts(progress, lang)], lang) if tasks is None else t("tasks_intro")
-        _para(doc, intro, lang)
-        columns = [t(key) for key in ("col_no", "col_task", "col_lead", "col_status", "col_latest")]
-        _table(
-            doc,
-            columns,
-            [_task_row(n, task, lang) for n, task in enumerate(lines, 1)],
-            lang,
-            widths=[10, 52, 26, 18, 50],
-        )
-    elif tasks is None and progress.tasks is None and progress.plan.tasks:  # --town: tasks are the whole's
-        _para(doc, t("tasks_town"), lang)
-    else:
-        _para(doc, t("tasks_none"), lang)
-
-    _heading(doc, t("heading_problems"), lang)
-    for lead, text in problems(progress, data, lang):
-        _para(doc, text, lang, lead=lead)
-
-    _heading(doc, t("heading_next"), lang)
-    for text in next_steps(progress, lang):
-        _para(doc, text, lang)
-
-    _para(doc, "", lang)
-    office = _office(plan, lang)
-    _para(doc, office[:1].upper() + office[1:], lang, align="right", indent=False, right_chars=4)
-    _para(doc, _date(as_of, lang), lang, align="right", indent=False, right_chars=4)
-    _properties(doc, plan, as_of, lang)
+    images = chart_pngs(plan, data, progress, rows, lang, chart_font(lang)) if charts else {}
+    report = Report(Document(), plan, data, progress, lang, rows, images, tasks)
+    _setup(report.doc, lang)
+    for section in SECTIONS:
+        section(report)
+    _properties(report.doc, plan, progress.window.end, lang)
     out = io.BytesIO()
-    doc.save(out)
+    report.doc.save(out)
     from ipdemo.render.reproducible import restamp
 
-    return restamp(out.getvalue(), as_of)
+    return restamp(out.getvalue(), progress.window.end)
 
 
-# A Chinese plan's name ends in 计划 (…创建工作计划): its report is …创建工作自查报告.
-PLAN_WORD, WORK_WORD = "计划", "工作"
+def chart_font(lang: str) -> str | None:
+    """The CJK font the charts are drawn in; English charts need none. Chinese charts without
+    one would be English or tofu: RenderError instead."""
+    font = find_cjk_font()
+    if font is None and lang != "en":
+        raise RenderError("docx_no_cjk_font")
+    return font
+
+
+def _head(r: Report) -> None:
+    """Title (发文机关关于事由的自查报告), the figures' date, 主送机关, the opening paragraph."""
+    lang = r.lang
+    _title(r.doc, title_lines(report_title(r.plan, lang), lang), lang)
+    subtitle = r.t("as_of", date=wording.day(r.progress.window.end, lang))
+    if r.progress.town is not None:  # --town: the figures are that town's
+        subtitle = r.t("town_as_of", town=r.progress.town, as_of=subtitle)
+    _para(r.doc, subtitle, lang, "sub", align="center", indent=False)
+    _para(r.doc, "", lang)
+    recipients = r.plan.document(lang).recipients
+    if recipients:  # GB/T 9704 7.3.2: flush left, a full-width colon after the last
+        _para(r.doc, r.t("recipients", names=label("punct.list", lang).join(recipients)), lang, indent=False)
+    names = wording.plan_names(r.plan, lang)
+    _para(r.doc, r.t("intro", plan=names.full, called=names.called, ref=names.ref, office=_office(r.plan, lang)), lang)
+
+
+def _section_basic(r: Report) -> None:
+    _heading(r.doc, r.t("heading_basic"), r.lang)
+    rows = {name: r.data.rows_by(name, r.progress.window.end) for name in r.plan.ledgers if name in r.data.tables}
+    for line in wording.basic(r.plan, r.progress, rows, r.lang):
+        _para(r.doc, line, r.lang)
+
+
+def _section_targets(r: Report) -> None:
+    lang = r.lang
+    _heading(r.doc, r.t("heading_targets"), lang)
+    _para(r.doc, wording.summary(r.plan, r.progress, lang), lang)
+    _caption(r.doc, r.t("table1"), lang)
+    columns = [r.t(key) for key in ("col_no", "col_indicator", "col_target", "col_actual", "col_percent", "col_status")]
+    body = [wording.indicator_row(r.plan, n, i, lang) for n, i in enumerate(r.progress.indicators, 1)]
+    _table(r.doc, columns, body, lang, widths=[12, 46, 36, 26, 16, 20], numeric={3, 4})
+    notes = [found for i in r.progress.indicators if (found := wording.note(r.plan, i, lang))]
+    if notes:
+        _note(r.doc, r.t("notes", notes=label("punct.semicolon", lang).join(notes)), lang)
+    for key in ("percent", "burnup"):
+        if key in r.images:
+            _figure(r.doc, r.images[key], r.t("figure", n=r.next_figure(), caption=r.t(f"fig_{key}")), lang)
+
+
+def _section_areas(r: Report) -> None:
+    lang = r.lang
+    _heading(r.doc, r.t("heading_areas"), lang)
+    header, body = town_table(r.plan, r.rows, lang)
+    if not body:
+        _para(r.doc, r.t("towns_none"), lang)
+        return
+    extra = r.t("towns_unassigned") if has_unassigned(r.rows) else ""
+    _para(r.doc, r.t("towns_intro", ref=wording.plan_names(r.plan, lang).ref, extra=extra), lang)
+    _caption(r.doc, r.t("table2"), lang)
+    first = 30 if len(header) > 8 else 40
+    rest = (156 - first) / (len(header) - 1)
+    size = SIZES[lang]["table"] - (1.5 if len(header) > 9 else 0)
+    _table(r.doc, header, body, lang, widths=[first] + [rest] * (len(header) - 1),
+           numeric=set(range(1, len(header))), size=size)  # fmt: skip
+    if "towns" in r.images:
+        _figure(r.doc, r.images["towns"], r.t("figure", n=r.next_figure(), caption=r.t("fig_towns")), lang)
+
+
+def _section_tasks(r: Report) -> None:
+    lang = r.lang
+    _heading(r.doc, r.t("heading_tasks"), lang)
+    lines = task_lines(r.tasks if r.tasks is not None else plan_tasks(r.progress, lang))
+    if lines:
+        ref = wording.plan_names(r.plan, lang).ref
+        intro = r.t("tasks_intro", ref=ref) if r.tasks is not None else wording.task_counts(r.progress, lang)
+        _para(r.doc, intro, lang)
+        columns = [r.t(key) for key in ("col_no", "col_task", "col_lead", "col_status", "col_latest")]
+        body = [_task_row(n, task, lang) for n, task in enumerate(lines, 1)]
+        _table(r.doc, columns, body, lang, widths=[10, 52, 26, 18, 50])
+    elif r.tasks is None and r.progress.tasks is None and r.plan.tasks:  # --town: tasks are the whole's
+        _para(r.doc, r.t("tasks_town"), lang)
+    else:
+        _para(r.doc, r.t("tasks_none", ref=wording.plan_names(r.plan, lang).ref), lang)
+
+
+def _section_problems(r: Report) -> None:
+    _heading(r.doc, r.t("heading_problems"), r.lang)
+    for lead, line in wording.problems(r.progress, r.invalid, r.lang):
+        _para(r.doc, line, r.lang, lead=lead)
+
+
+def _section_next(r: Report) -> None:
+    _heading(r.doc, r.t("heading_next"), r.lang)
+    for n, step in enumerate(wording.next_steps(r.progress, r.invalid, r.lang), 1):
+        _para(r.doc, step.text, r.lang, lead=r.t("step_lead", n=n, lead=step.lead), lead_role="body")
+
+
+def _signature(r: Report) -> None:
+    """署名 and 成文日期 (GB/T 9704 7.3.5): sealed (7.3.5.1), the date four characters in from the
+    right and the office centred over it; else (7.3.5.2) the office two characters in and the
+    date's first character two to the right of the office's."""
+    lang, office = r.lang, _office(r.plan, r.lang)
+    office = office[:1].upper() + office[1:]
+    dated = wording.day(r.progress.window.end, lang)
+    place = signature_indents(office, dated, r.plan.document(lang).sealed)
+    for _ in range(2 if r.plan.document(lang).sealed else 1):  # room for the seal / one blank line
+        _para(r.doc, "", lang)
+    _para(r.doc, office, lang, align="right", indent=False, right_chars=place.office)
+    _para(r.doc, dated, lang, align="right", indent=False, right_chars=place.date)
+
+
+@dataclass(frozen=True)
+class Indents:
+    office: float  # right indents, in body characters
+    date: float
+
+
+def text_width(value: str) -> float:
+    """Width in body characters: a Latin letter or digit is half a Chinese character."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in value if ch != wording.JOIN)
+
+
+def signature_indents(office: str, dated: str, sealed: bool) -> Indents:
+    o, d = text_width(office), text_width(dated)
+    if sealed:  # 7.3.5.1: date 右空四字; office centred over the date
+        return Indents(office=max(0.0, 4 + (d - o) / 2), date=4)
+    if d <= o:  # 7.3.5.2: the office 右空二字, the date's first character two right of the office's
+        return Indents(office=2, date=o - d)
+    return Indents(office=4 + d - o, date=2)  # a longer date 右空二字, the office moved left to match
+
+
+SECTIONS = (
+    _head,
+    _section_basic,
+    _section_targets,
+    _section_areas,
+    _section_tasks,
+    _section_problems,
+    _section_next,
+    _signature,
+)
 
 
 def report_title(plan: Plan, lang: str) -> str:
-    """吴江区…创建工作计划 → 吴江区…创建工作自查报告; Self-inspection report: <the plan's English name>."""
-    name = plan.plan.name
-    stem = name[:-2] if name.endswith(PLAN_WORD) else name
-    stem = stem[:-2] if stem.endswith(WORK_WORD) and not name.endswith(WORK_WORD + PLAN_WORD) else stem
-    return label("docx.title", lang, stem=stem, plan=_plan_name(plan, lang))
-
-
-def _plan_name(plan: Plan, lang: str) -> str:
-    return localized(plan.plan.name, plan.plan.name_en, lang)
+    """吴江区知识产权局关于知识产权强省建设区域示范创建工作的自查报告 (发文机关 + 事由 + 文种)."""
+    return wording.title(plan, lang)
 
 
 def _office(plan: Plan, lang: str) -> str:
-    return label("docx.office", lang, region=plan.plan.region or "")
-
-
-def _date(day: date, lang: str) -> str:
-    return label("docx.date", lang, y=day.year, m=day.month, d=day.day)
-
-
-def _num(value: Any) -> str:
-    return cell_text(value)
-
-
-# --- what the sections say ------------------------------------------------------------------
-
-
-def _basic(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[str]:
-    def t(key: str, **params: object) -> str:
-        return label(f"docx.{key}", lang, **params)
-
-    w = progress.window
-    sep = label("punct.list", lang)
-    phases = sep.join(
-        t(
-            "basic_plan_phase",
-            name=localized(p.name, p.name_en, lang),
-            start=_date(p.start, lang),
-            end=_date(p.end, lang),
-        )
-        for p in plan.phases
-    )
-    out = [
-        t(
-            "basic_plan",
-            start=_date(plan.plan.start, lang),
-            end=_date(plan.plan.end, lang),
-            phases=phases,
-            count=len(plan.phases),
-        )
-    ]
-    phase = t("basic_phase", id=w.phase.id, name=localized(w.phase.name, w.phase.name_en, lang)) if w.phase else ""
-    out.append(t("basic_window", start=_date(w.start, lang), end=_date(w.end, lang), phase=phase))
-    sources = []
-    for name, spec in plan.ledgers.items():
-        if name in data.tables:
-            sources.append(
-                t("source", name=localized(spec.name, spec.name_en or name, lang), rows=_num(data.rows_by(name, w.end)))
-            )
-    out.append(t("basic_sources", sources=sep.join(sources)) if sources else t("no_source"))
-    return out
-
-
-def _summary_sentence(progress: Progress, lang: str) -> str:
-    counts = {s: sum(i.status == s for i in progress.indicators) for s in ("achieved", "on_track", "at_risk", "behind")}
-    other = len(progress.indicators) - sum(counts.values())
-    return label(
-        "docx.summary",
-        lang,
-        total=len(progress.indicators),
-        end=_date(progress.window.end, lang),
-        other=label("docx.summary_other", lang, count=other) if other else "",
-        **counts,
-    )
-
-
-def _indicator_row(plan: Plan, n: int, i: IndicatorProgress, lang: str) -> list[str]:
-    if i.spec.done_on_date and (i.target or 0) <= 1:
-        actual_text = label("report.done" if i.actual else "report.not_done", lang)
-    else:
-        actual_text = _num(i.actual)
-    return [
-        str(n),
-        name_of(i, lang),
-        target_cell(i, lang, plan),
-        actual_text,
-        _num(i.percent),
-        status_text(i.status, lang),
-    ]
-
-
-def _note(i: IndicatorProgress, lang: str) -> str:
-    """Per-year figures, milestone dates: what the table's columns cannot say."""
-    comma = label("punct.comma", lang)
-    spec = i.spec
-    if spec.yearly and i.years:
-        return comma.join(
-            label("docx.annual_note", lang, year=y.year, actual=_num(y.actual), target=_num(y.target)) for y in i.years
-        )
-    if spec.done_on_date:
-        if i.towns_missing:
-            return label("report.towns_missing", lang, towns=label("punct.list", lang).join(i.towns_missing))
-        if i.done_on:
-            return label("docx.done_on", lang, date=i.done_on) + (label("report.late", lang) if i.late else "")
-        return ""
-    if spec.directional and i.years:
-        return comma.join(
-            [
-                label("docx.trend_start", lang, value=_num(i.baseline)),
-                *[label("docx.trend_year", lang, year=y.year, actual=_num(y.actual)) for y in i.years],
-            ]
-        )
-    if i.above_max:
-        return label("docx.above_max", lang)
-    return ""
+    return plan.document(lang).office
 
 
 def town_table(plan: Plan, rows: list[dict], lang: str) -> tuple[list[str], list[list[str]]]:
-    """Indicator × town from progress.by_town: the indicators some town has a figure for."""
+    """Indicator × town from progress.by_town: the indicators some town has a figure for, each
+    in its unit's number format ("—" where a town has no figure)."""
     plain = words(plan, lang)
     towns = list(rows[0]["towns"]) if rows else []  # the towns the engine reports, in its order
     english = {tw.name: tw.name_en for tw in plan.towns}
@@ -408,13 +377,10 @@ def town_table(plan: Plan, rows: list[dict], lang: str) -> tuple[list[str], list
         if district_level or all(v is None for v in values):
             continue
         name = localized(r["name"], r["name_en"], lang)
+        cells = [r["district"], *values] + ([r.get("unassigned")] if extra else [])
         body.append(
-            [
-                label("docx.indicator_unit", lang, name=name, unit=r["unit"]),
-                _num(r["district"]),
-                *[_num(v) for v in values],
-            ]
-            + ([_num(r.get("unassigned"))] if extra else [])
+            [label("docx.indicator_unit", lang, name=name, unit=r["unit"])]
+            + [wording.town_cell(plan, v, r["unit"]) for v in cells]
         )
     return header, body
 
@@ -427,128 +393,9 @@ def _task_row(n: int, task: TaskLine, lang: str) -> list[str]:
     status = task_status_text(task.status, lang) or "—"
     latest = task.latest or "—"
     if task.updated_on:
-        latest += label("punct.paren", lang, text=task.updated_on)
+        latest += label("punct.paren", lang, text=wording.day(task.updated_on, lang))
     mark = label("task.overdue", lang) if task.overdue else label("task.late", lang) if task.late else ""
     return [str(n), task.title, task.lead or "—", status + mark, latest]
-
-
-def problems(progress: Progress, data: Dataset, lang: str) -> list[tuple[str, str]]:
-    """(lead-in, text) paragraphs of 存在的问题; never empty."""
-
-    def t(key: str, **params: object) -> str:
-        return label(f"docx.{key}", lang, **params)
-
-    out: list[tuple[str, str]] = []
-    behind = [i for i in progress.indicators if i.status in RISKY and not i.spec.done_on_date]
-    if behind:
-        out.append((t("p_behind"), sentences((_behind_text(i, lang) for i in behind), lang)))
-    missed = [i for i in progress.indicators if i.spec.done_on_date and (i.late or i.status == "behind")]
-    if missed:
-        texts = []
-        for i in missed:
-            due = _date(i.due, lang) if i.due else "—"
-            if i.status == "behind":
-                towns = (
-                    t("missed_towns", towns=label("punct.list", lang).join(i.towns_missing))
-                    if i.towns_missing and i.towns_done
-                    else ""
-                )
-                texts.append(t("missed", name=name_of(i, lang), due=due, towns=towns))
-            else:
-                done = _date(i.done_on, lang) if i.done_on else "—"
-                texts.append(t("late", name=name_of(i, lang), due=due, done=done))
-        out.append((t("p_milestones", n=numeral(len(out) + 1, lang)), sentences(texts, lang)))
-    overdue = [x for x in progress.tasks or [] if x.overdue]
-    if overdue:
-        texts = [
-            t("task_overdue", ref=x.ref, title=x.title, due=_date(x.due, lang), status=task_status_text(x.status, lang))
-            for x in overdue
-        ]
-        out.append((t("p_tasks", n=numeral(len(out) + 1, lang)), sentences(texts, lang)))
-    if data.invalid_count:
-        parts = [
-            t("invalid_part", file=data.plan.ledger_path(name).name, count=len(lines))
-            for name, lines in data.invalid.items()
-            if lines
-        ]
-        out.append(
-            (
-                t("p_data", n=numeral(len(out) + 1, lang)),
-                t("invalid", count=data.invalid_count, where=t("invalid_sep").join(parts)),
-            )
-        )
-    return out or [("", t("p_none"))]
-
-
-def _behind_text(i: IndicatorProgress, lang: str) -> str:
-    def t(key: str, **params: object) -> str:
-        return label(f"docx.{key}", lang, **params)
-
-    status = status_text(i.status, lang)
-    if i.spec.yearly and i.years:
-        y = i.years[-1]
-        worst = next((y for y in i.years if y.status == "behind"), y)
-        return t(
-            "behind_annual",
-            name=name_of(i, lang),
-            year=worst.year,
-            actual=_num(worst.actual),
-            target=_num(worst.target),
-            unit=i.unit,
-            status=status_text(worst.status, lang),
-        )
-    if i.actual is None or i.percent is None or i.expected is None:
-        return t("behind_plain", name=name_of(i, lang), status=status)
-    return t(
-        "behind_item",
-        name=name_of(i, lang),
-        actual=_num(i.actual),
-        unit=i.unit,
-        percent=_num(i.percent),
-        status=status,
-        expected=_num(i.expected),
-    )
-
-
-def next_steps(progress: Progress, lang: str) -> list[str]:
-    """下一步工作: each indicator behind or at risk with the weekly rate it now needs; never empty."""
-
-    def t(key: str, **params: object) -> str:
-        return label(f"docx.{key}", lang, **params)
-
-    end = progress.plan.plan.end
-    weeks = max(0.0, (end - progress.window.end).days / 7)
-    lines = []
-    for i in progress.indicators:
-        if i.status not in RISKY:
-            continue
-        if i.needed_per_week is not None and i.needed_per_week > 0:
-            yearly = i.spec.yearly and bool(i.years)
-            target = i.years[-1].target if yearly else i.target
-            gap = max(0.0, (target or 0) - (i.actual or 0)) if isinstance(i.actual, (int, float)) else None
-            left = (i.years[-1].end - progress.window.end).days / 7 if yearly else weeks
-            lines.append(
-                t(
-                    "next_item",
-                    name=name_of(i, lang),
-                    gap=_num(_round(gap)),
-                    unit=i.unit,
-                    weeks=_num(_round(left, 1)),
-                    rate=_num(i.needed_per_week),
-                )
-            )
-        elif not i.spec.directional:
-            lines.append(t("next_item_done_due", name=name_of(i, lang)))
-    if not lines:
-        return [t("next_none"), t("next_close")]
-    return [t("next_intro"), *lines, t("next_close")]
-
-
-def _round(x: float | None, digits: int = 2) -> float | int | None:
-    if x is None:
-        return None
-    value = round(float(x), digits)
-    return int(value) if value.is_integer() else value
 
 
 # --- layout helpers (python-docx) -----------------------------------------------------------
@@ -568,6 +415,7 @@ def _setup(doc, lang: str) -> None:
     latin, east = FONTS[lang]["body"]
     normal.font.size = Pt(SIZES[lang]["body"])
     _set_fonts(normal.element.get_or_add_rPr(), latin, east)
+    _char_spacing(normal.element.get_or_add_rPr(), CHAR_SPACING[lang])
     _set_lang(normal.element.get_or_add_rPr())
     fmt = normal.paragraph_format
     fmt.space_before, fmt.space_after = Pt(0), Pt(0)
@@ -580,6 +428,7 @@ def _setup(doc, lang: str) -> None:
 
     heading.font.color.rgb = RGBColor(0, 0, 0)
     _set_fonts(heading.element.get_or_add_rPr(), latin, east)
+    _char_spacing(heading.element.get_or_add_rPr(), CHAR_SPACING[lang])
     hfmt = heading.paragraph_format
     hfmt.space_before, hfmt.space_after = Pt(0), Pt(0)
     _exact(hfmt, PITCH[lang])
@@ -609,16 +458,39 @@ def _set_fonts(rpr, latin: str, east: str) -> None:
     fonts.set(qn("w:eastAsia"), east)
 
 
-def _set_lang(rpr) -> None:
+RPR_AFTER_SPACING = tuple(
+    f"w:{tag}"
+    for tag in (
+        "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
+        "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath",
+    )
+)  # fmt: skip
+
+
+def _char_spacing(rpr, points: float) -> None:
+    """w:spacing: every character set `points` closer (negative) or wider."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    if not points:
+        return
+    spacing = rpr.find(qn("w:spacing"))
+    if spacing is None:  # in its place in the schema's sequence: Word refuses a misplaced one
+        spacing = OxmlElement("w:spacing")
+        rpr.insert_element_before(spacing, *RPR_AFTER_SPACING)
+    spacing.set(qn("w:val"), str(round(points * 20)))
+
+
+def _set_lang(rpr, east_asian: str = "zh-CN") -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
-        rpr.append(lang)
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
     lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
+    lang.set(qn("w:eastAsia"), east_asian)
 
 
 def _run(paragraph, text: str, lang: str, role: str = "body", size: float | None = None, bold: bool = False):
@@ -632,6 +504,22 @@ def _run(paragraph, text: str, lang: str, role: str = "body", size: float | None
     return run
 
 
+# A run of characters joined by WORD JOINERs (a date: docx_text.day) and the text around it.
+JOINED = re.compile(f"((?:[^{wording.JOIN}]{wording.JOIN})+[^{wording.JOIN}])")
+
+
+def _runs(paragraph, text: str, lang: str, role: str = "body", size: float | None = None, bold: bool = False) -> None:
+    """`text` as runs; a date (characters joined by WORD JOINERs) in a run of its own marked as
+    Latin-script text (w:lang en-US): LibreOffice's Chinese line breaking ignores the joiners,
+    its Latin line breaking keeps them, so a date never breaks across lines."""
+    for n, piece in enumerate(JOINED.split(text)):
+        if not piece:
+            continue
+        run = _run(paragraph, piece, lang, role, size=size, bold=bold)
+        if n % 2:
+            _set_lang(run._element.get_or_add_rPr(), east_asian="en-US")
+
+
 def _para(
     doc,
     text: str,
@@ -642,7 +530,8 @@ def _para(
     indent: bool = True,
     size: float | None = None,
     lead: str = "",
-    right_chars: int = 0,
+    lead_role: str = "",
+    right_chars: float = 0,
 ):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -658,11 +547,12 @@ def _para(
     if indent:
         p.paragraph_format.first_line_indent = Pt(2 * body)
     if right_chars:
-        p.paragraph_format.right_indent = Pt(right_chars * body)
+        p.paragraph_format.right_indent = Pt(right_chars * (body + CHAR_SPACING[lang]))
     if lead:
-        _run(p, lead, lang, "sub" if lang == "zh" else "body", size=size, bold=lang == "en")
+        role_of_lead = lead_role or ("sub" if lang == "zh" else "body")
+        _run(p, lead, lang, role_of_lead, size=size, bold=lang == "en")
     if text or not lead:
-        _run(p, text, lang, role, size=size)
+        _runs(p, text, lang, role, size=size)
     return p
 
 
@@ -683,28 +573,45 @@ def _title(doc, text: list[str], lang: str) -> None:
 
 
 # Where a Chinese title may break (GB/T 9704: 回行时词意完整): after these words.
-TITLE_BREAKS = ("关于", "建设", "示范", "创建", "工作", "区", "市", "的")
+TITLE_BREAKS = ("关于", "》", "的", "建设", "创建", "工作", "规划", "计划", "方案")
 TITLE_CHARS = 20  # 二号 characters on a 156 mm line
+NO_LINE_START = "》）」』”’，。、；：？！"  # closing marks never begin a line (避头)
 
 
 def title_lines(title: str, lang: str) -> list[str]:
-    """A long Chinese title split into lines at a word boundary near the middle (a pyramid, not
-    a stray last word); English titles are left to wrap."""
-    if lang != "zh" or len(title) <= TITLE_CHARS:
+    """A long Chinese title split into as few lines as fit, each break after a word (TITLE_BREAKS)
+    and as near an even split as the words allow (a pyramid, not a stray last word); English
+    titles are left to wrap. Widths in characters: a digit is half a Chinese character."""
+    total = text_width(title)
+    if lang != "zh" or total <= TITLE_CHARS:
         return [title]
-    best = None
-    for word in TITLE_BREAKS:
-        start = 0
-        while (at := title.find(word, start)) >= 0:
-            cut = at + len(word)
-            if len(title) - TITLE_CHARS <= cut <= TITLE_CHARS:
-                score = abs(cut - len(title) / 2)
-                if best is None or score < best[0]:
-                    best = (score, cut)
-            start = at + 1
-    if best is None:
-        return [title]
-    return [title[: best[1]], *title_lines(title[best[1] :], lang)]
+    widths = {at: text_width(title[:at]) for at in range(len(title) + 1)}
+    ends = {at + len(word) for word in TITLE_BREAKS for at in _finds(title, word)}
+    cuts = sorted(c for c in ends if c < len(title) and title[c] not in NO_LINE_START)
+    fewest = math.ceil(total / TITLE_CHARS)
+    for count in (fewest, fewest + 1):
+        found = _even_cuts(total, [(c, widths[c]) for c in cuts], count)
+        if found:
+            return [title[a:b] for a, b in zip([0, *found], [*found, len(title)])]
+    return [title]
+
+
+def _finds(text: str, word: str) -> list[int]:
+    return [at for at in range(len(text)) if text.startswith(word, at)]
+
+
+def _even_cuts(total: float, cuts: list[tuple[int, float]], count: int) -> list[int] | None:
+    """`count - 1` cuts (position, width before it), each line at most TITLE_CHARS wide, each
+    cut nearest its even share."""
+    out, start = [], 0.0
+    for k in range(1, count):
+        room = TITLE_CHARS * (count - k)
+        options = [(c, w) for c, w in cuts if 0 < w - start <= TITLE_CHARS and total - w <= room]
+        if not options:
+            return None
+        cut, start = min(options, key=lambda option: abs(option[1] - total * k / count))
+        out.append(cut)
+    return out if total - start <= TITLE_CHARS else None
 
 
 def _plain_style(style, lang: str) -> None:
@@ -743,6 +650,12 @@ def _caption(doc, text: str, lang: str) -> None:
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.keep_with_next = True
     _run(p, text, lang, "heading", size=SIZES[lang]["caption"])
+
+
+def _note(doc, text: str, lang: str) -> None:
+    """注：… under a table, in the caption size with its own line height."""
+    p = _para(doc, text, lang, size=SIZES[lang]["caption"], indent=False)
+    _exact(p.paragraph_format, SIZES[lang]["caption"] * 1.5)
 
 
 def _figure(doc, png: bytes, caption: str, lang: str) -> None:
@@ -798,7 +711,7 @@ def _table(
             )
             if r and c in numeric:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _run(p, str(value), lang, "heading" if r == 0 else "body", size=size, bold=r == 0 and lang == "en")
+            _runs(p, str(value), lang, "heading" if r == 0 else "body", size=size, bold=r == 0 and lang == "en")
     grid = table._tbl.tblGrid
     for c, col in enumerate(grid.findall(qn("w:gridCol"))):
         col.set(qn("w:w"), str(int(Mm(widths[c]).twips)))
@@ -837,9 +750,9 @@ def _properties(doc, plan: Plan, as_of: date, lang: str) -> None:
     props = doc.core_properties
     stamp = datetime.combine(as_of, time())
     props.title = report_title(plan, lang)
-    props.subject = _plan_name(plan, lang)
+    props.subject = localized(plan.plan.name, plan.plan.name_en, lang)
     props.author = _office(plan, lang)
-    props.last_modified_by = "ipdemo"
+    props.last_modified_by = _office(plan, lang)
     props.created = props.modified = stamp
     props.last_printed = stamp
     props.revision = 1
@@ -867,7 +780,9 @@ CJK_PROBE = "吴江区镇专利完成率"
 
 @cache
 def find_cjk_font() -> str | None:
-    """A font family matplotlib can draw Chinese with: a preferred one, else any that covers it."""
+    """A font family matplotlib can draw Chinese with: a preferred one, else any that covers it;
+    when matplotlib's font cache predates the machine's CJK fonts, the font files themselves,
+    registered with matplotlib (so a stale cache never means English or tofu labels)."""
     from matplotlib import font_manager
 
     fonts = font_manager.fontManager.ttflist
@@ -880,7 +795,36 @@ def find_cjk_font() -> str | None:
             continue
         if _covers(entry.fname, CJK_PROBE):
             return entry.name
+    return _register_font_file()
+
+
+# Font files by name, preferred first (Noto Sans CJK, Source Han Sans, WenQuanYi, Noto Serif CJK).
+CJK_FILE_HINTS = ("notosanscjk", "sourcehansans", "wqy", "notoserifcjk", "uming", "ukai")
+
+
+def _register_font_file() -> str | None:
+    """A CJK font file on the machine that matplotlib's cache does not list: added to matplotlib's
+    font list, its family name returned; None when there is none."""
+    from matplotlib import font_manager
+
+    def preference(path: str) -> tuple[int, bool, str]:
+        lowered = path.lower().replace("-", "").replace("_", "")
+        rank = next((n for n, hint in enumerate(CJK_FILE_HINTS) if hint in lowered), len(CJK_FILE_HINTS))
+        return rank, "regular" not in lowered, path  # the regular weight before bold or light
+
+    for path in sorted(system_font_files(), key=preference):
+        if "lastresort" in path.lower() or not _covers(path, CJK_PROBE):
+            continue
+        font_manager.fontManager.addfont(path)
+        return font_manager.FontProperties(fname=path).get_name()
     return None
+
+
+def system_font_files() -> list[str]:
+    """Every font file in the machine's font folders (matplotlib's search, not its cache)."""
+    from matplotlib import font_manager
+
+    return list(font_manager.findSystemFonts())
 
 
 def _covers(path: str, text: str) -> bool:
