@@ -67,6 +67,7 @@ class ReportFormat(str, Enum):
 
 class By(str, Enum):
     town = "town"
+    area = "area"  # the same breakdown, in any plan's words (provinces, counties, streets)
     phase = "phase"
     year = "year"
     month = "month"
@@ -380,7 +381,8 @@ def report(
         Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted (default: the whole district).")
     ] = None,
     by: Annotated[
-        Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month (default: none).")
+        Optional[By],
+        typer.Option("--by", help="Breakdown: town (or area: the plan's areas), phase, year or month (default: none)."),
     ] = None,
     format: Annotated[
         ReportFormat,
@@ -433,7 +435,7 @@ def report(
         _warn_invalid(data, lg, strict)
         progress = compute(plan, data, window, place)
         breakdown, grid = None, None
-        if by == By.town:
+        if by in (By.town, By.area):
             breakdown = by_town(plan, data, window)
             grid = report_render.town_grid(breakdown, lg, plan)
         elif by == By.phase:
@@ -490,7 +492,7 @@ def _render_report(progress, breakdown, grid, by, format, output, lang, plan, da
         from ipdemo.render.docx import report_docx
 
         atomic_write_bytes(
-            output, report_docx(plan, data, progress, lang, town_rows=breakdown if by == By.town else None)
+            output, report_docx(plan, data, progress, lang, town_rows=breakdown if by in (By.town, By.area) else None)
         )
     else:
         from ipdemo.data.store import atomic_write_bytes

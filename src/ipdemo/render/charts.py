@@ -271,7 +271,7 @@ def annual_charts(progress: Progress, lang: str) -> list[dict]:
             {
                 "id": f"annual-{item.id}",
                 "svg": _svg(fig),
-                "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years),
+                "caption": "、".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}" for y in item.years),
             }
         )
     return charts
