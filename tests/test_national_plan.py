@@ -180,3 +180,14 @@ def test_cli_json_has_none_for_provinces_without_data(invoke, project):
 def test_cli_validate_is_clean(invoke, project):
     result = invoke(["validate"], cwd=project)
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_an_area_without_data_is_no_figure_not_not_yet_published(national, invoke, project):
+    """--town 上海市: royalties are national only; no court release covers 上海 (北京, 广东 only)."""
+    shanghai = figures(national, town="上海市")
+    assert shanghai["royalties"].actual is None and shanghai["royalties"].no_area_data
+    assert shanghai["court_settlement_rate"].actual is None and shanghai["court_settlement_rate"].no_area_data
+    beijing = figures(national, town="北京市")["court_settlement_rate"]
+    assert (beijing.actual, beijing.period, beijing.no_area_data) == (90, 2023, False)
+    md = invoke(["report", "--as-of", "2024-09-30", "--town", "上海", "--format", "markdown"], cwd=project).stdout
+    assert "尚未公布" not in md

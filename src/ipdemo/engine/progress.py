@@ -364,6 +364,9 @@ class IndicatorProgress:
     # release was published; None while nothing is published (actual None: not yet published).
     period: int | None = None
     published_on: date | None = None
+    # With a town: the indicator has no figures for that area at all (a national-only figure,
+    # an area no release covers): "—", not 0 and not "not yet published".
+    no_area_data: bool = False
 
     @property
     def spec(self) -> KindSpec:
@@ -549,7 +552,7 @@ def indicator_progress(
     )
     spec = ind.spec
     if town is not None and not has_areas(plan, ind):  # no per-area data: no figure, not 0
-        out.target = _r(ind.allocations.towns.get(town))
+        out.target, out.no_area_data = _r(ind.allocations.towns.get(town)), True
         return out
     _figures_of(spec)(plan, facts, ind, window, town, out)
     if window.phase is not None and spec.amount:

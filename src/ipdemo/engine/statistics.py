@@ -197,6 +197,9 @@ def statistic_figures(
     out.target = _r(target)
     base = plan_baseline(plan, ind)[0] if town is None else None
     out.baseline = _r(base)
+    if town is not None and not releases.has_area(town):  # no release covers this area
+        out.no_area_data = True
+        return
     figure = releases.figure(window.end, town)
     if figure is None:
         return

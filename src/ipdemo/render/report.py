@@ -134,7 +134,7 @@ def actual_cell(i: IndicatorProgress, lang: str) -> Any:
     """The actual figure; a single milestone says 已完成 / 未完成."""
     if i.spec.done_on_date and (i.target or 0) <= 1:
         return label("report.done" if i.actual else "report.not_done", lang)
-    if i.spec.published and i.period is None:  # nothing published yet: not 0
+    if i.spec.published and i.period is None and not i.no_area_data:  # nothing published yet: not 0
         return label("report.not_published", lang)
     return i.actual
 
@@ -199,6 +199,7 @@ def progress_csv_grid(progress: Progress) -> Grid:
         "done_before_start",
         "period",
         "published_on",
+        "no_area_data",
     ]
     rows = [[i.as_dict()[k] for k in keys] for i in progress.indicators]
     return Grid(keys, keys, rows)
