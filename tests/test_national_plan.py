@@ -191,3 +191,10 @@ def test_an_area_without_data_is_no_figure_not_not_yet_published(national, invok
     assert (beijing.actual, beijing.period, beijing.no_area_data) == (90, 2023, False)
     md = invoke(["report", "--as-of", "2024-09-30", "--town", "上海", "--format", "markdown"], cwd=project).stdout
     assert "尚未公布" not in md
+
+
+def test_an_unknown_area_is_named_in_the_plans_words(invoke, project):
+    result = invoke(["report", "--town", "南京"], cwd=project)
+    assert result.exit_code == 2 and "未知省（区、市） '南京'" in result.stderr and "区镇" not in result.stderr
+    english = invoke(["report", "--town", "南京", "--lang", "en"], cwd=project)
+    assert "unknown province '南京'" in english.stderr

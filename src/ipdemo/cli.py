@@ -325,7 +325,10 @@ def _resolve_town(plan, value: str | None) -> str | None:
         return None
     town = plan.town_index.canonical(value)
     if town is None:
-        raise UsageError("unknown_town_option", value=value, suggestions="、".join(plan.town_index.suggest(value)))
+        from ipdemo.plan.model import PlanWord
+
+        suggestions = "、".join(plan.town_index.suggest(value))
+        raise UsageError("unknown_town_option", value=value, suggestions=suggestions, area=PlanWord(plan, "area"))
     return town
 
 

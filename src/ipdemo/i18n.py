@@ -343,8 +343,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- commands -----------------------------------------------------------------------
     "unknown_town_option": (
-        "未知区镇 {value!r}；最接近的有：{suggestions}。ipdemo towns 列出全部区镇",
-        "unknown town {value!r}; closest known: {suggestions}. ipdemo towns lists them all",
+        "未知{area} {value!r}；最接近的有：{suggestions}。ipdemo towns 列出全部{area}",
+        "unknown {area} {value!r}; closest known: {suggestions}. ipdemo towns lists them all",
     ),
     "unknown_phase": (
         "阶段 {phase} 不存在；可用：{known}",
