@@ -212,3 +212,34 @@ def test_annual_chart_captions_are_formatted_not_raw_sums():
     )
     caption = annual_charts(SimpleNamespace(indicators=[item]), "zh")[0]["caption"]
     assert caption == "2023: 3,098/3,200" and not re.search(r"\d\.\d{3,}", caption)
+
+
+def test_a_record_ledger_without_areas_gives_none_per_area_and_no_area_chart(tmp_path):
+    """overseas_grants counted as a cumulative total (5 + 7 + 36 + 12 = 60 grants in 2021..2024):
+    with its town field the provinces share it (a chart); without it no province has a figure
+    (None, never 0) and there is nothing to chart."""
+    from ipdemo.engine.progress import by_town
+    from ipdemo.render.charts import shares_model
+
+    kind = ("    kind: annual\n    unit: 万件\n", "    kind: cumulative\n    unit: 万件\n")
+    field = "      town: {type: town, required: true, label: 省（区、市）}\n      granted_on"
+
+    def breakdown(path: Path) -> tuple[dict, object]:
+        plan = load_plan(path)
+        data = load_dataset(plan)
+        assert data.problems == []
+        rows = by_town(plan, data, make_window(plan, as_of=date(2024, 9, 30)))
+        return {r["id"]: r for r in rows}["overseas_grants"], shares_model(plan, rows)
+
+    with_areas, chart = breakdown(variant(tmp_path / "a", *kind))
+    assert with_areas["whole"] == 0.006 and with_areas["areas"]["广东省"] == 0.0039  # 3 + 4 + 20 + 12
+    assert chart is not None and [r["id"] for r in chart.rows] == ["overseas_grants"]
+    path = variant(tmp_path / "b", *kind)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(field, "      granted_on", 1), encoding="utf-8")
+    grants = path.parent / "data" / "overseas_grants.csv"
+    lines = grants.read_text(encoding="utf-8-sig").splitlines()
+    grants.write_text("\n".join(",".join(x.split(",")[::2]) for x in lines) + "\n", encoding="utf-8-sig")
+    without, chart = breakdown(path)
+    assert without["whole"] == 0.006 and set(without["areas"].values()) == {None}
+    assert chart is None

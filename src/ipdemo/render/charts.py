@@ -129,6 +129,7 @@ def _shareable(plan: Plan, row: dict) -> bool:
         kind_spec(row["kind"]).shares_by_area
         and bool(row["district"])
         and not any(m.per_population for m in ind.measures)
+        and any(v is not None for v in row["towns"].values())  # no per-area data: nothing to draw
     )
 
 
