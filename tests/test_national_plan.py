@@ -198,3 +198,17 @@ def test_an_unknown_area_is_named_in_the_plans_words(invoke, project):
     assert result.exit_code == 2 and "未知省（区、市） '南京'" in result.stderr and "区镇" not in result.stderr
     english = invoke(["report", "--town", "南京", "--lang", "en"], cwd=project)
     assert "unknown province '南京'" in english.stderr
+
+
+def test_ledger_problems_name_areas_in_the_plans_words_also_from_the_cache(invoke, project):
+    grants = project / "data" / "overseas_grants.csv"
+    grants.write_text(grants.read_text(encoding="utf-8-sig") + "X1,南京,2024-01-01\nX2,广东,2024-01-02\n", "utf-8-sig")
+    for lang, unknown, alias in (
+        ("zh", "未知省（区、市） '南京'", "省（区、市）应写规范名称 '广东省'"),
+        ("en", "unknown province '南京'", "write the canonical province name '广东省'"),
+        ("en", "unknown province '南京'", "write the canonical province name '广东省'"),  # cached now
+        ("zh", "未知省（区、市） '南京'", "省（区、市）应写规范名称 '广东省'"),
+    ):
+        result = invoke(["validate", "--lang", lang], cwd=project)
+        assert result.exit_code == 1 and unknown in result.stdout and alias in result.stdout, result.stdout
+        assert "区镇" not in result.stdout and "unknown town" not in result.stdout

@@ -325,10 +325,10 @@ def _resolve_town(plan, value: str | None) -> str | None:
         return None
     town = plan.town_index.canonical(value)
     if town is None:
-        from ipdemo.plan.model import PlanWord
+        from ipdemo.plan.model import plan_word
 
         suggestions = "、".join(plan.town_index.suggest(value))
-        raise UsageError("unknown_town_option", value=value, suggestions=suggestions, area=PlanWord(plan, "area"))
+        raise UsageError("unknown_town_option", value=value, suggestions=suggestions, area=plan_word(plan, "area"))
     return town
 
 

@@ -56,12 +56,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{value!r} is not an allowed value; use one of: {allowed}",
     ),
     "unknown_town": (
-        "未知区镇 {value!r}；最接近的有：{suggestions}（可在 targets.yaml 的 towns.aliases 中添加别名）",
-        "unknown town {value!r}; closest known: {suggestions} (add an alias under towns in targets.yaml)",
+        "未知{area} {value!r}；最接近的有：{suggestions}（可在 targets.yaml 的 towns.aliases 中添加别名）",
+        "unknown {area} {value!r}; closest known: {suggestions} (add an alias under towns in targets.yaml)",
     ),
     "town_alias": (
-        "区镇应写规范名称 {canonical!r}，而不是别名 {value!r}",
-        "write the canonical town name {canonical!r}, not the alias {value!r}",
+        "{area}应写规范名称 {canonical!r}，而不是别名 {value!r}",
+        "write the canonical {area} name {canonical!r}, not the alias {value!r}",
     ),
     "bad_cnipa_no": (
         "专利申请号 {value!r} 格式不对，应为 YYYYTNNNNNNN.C（如 202110182616.5）或旧式 YYTNNNNN.C",
@@ -1335,6 +1335,21 @@ class Term:
         return f"Term({self.key!r})"
 
 
+def in_both(zh: str, en: str) -> dict[str, str]:
+    """A message parameter given in both languages (the plan's own words: 省（区、市） / province),
+    worded in the reader's language when the message is. A plain mapping, so that it survives the
+    ledger cache's JSON, which a Term would not."""
+    return {"zh": zh, "en": en}
+
+
+def _param(value: object, lang: str) -> object:
+    if isinstance(value, Term):
+        return value.text(lang)
+    if isinstance(value, dict) and set(value) == {"zh", "en"}:  # in_both
+        return value["en" if lang == "en" else "zh"]
+    return value
+
+
 class _Formatter(string.Formatter):
     """str.format plus `!c`: the value with its first letter capitalised ({area!c} → Town), and
     `!p`: an English plural ending for a count ({n} row{n!p} → 1 row, 2 rows)."""
@@ -1352,7 +1367,7 @@ _FORMATTER = _Formatter()
 
 
 def _fill(template: str, lang: str, params: dict[str, object]) -> str:
-    values = {k: v.text(lang) if isinstance(v, Term) else v for k, v in params.items()}
+    values = {k: _param(v, lang) for k, v in params.items()}
     if "!c" in template or "!p" in template:
         return _FORMATTER.vformat(template, (), values)
     return template.format(**values)

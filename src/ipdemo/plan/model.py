@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
-from ipdemo.i18n import Term
+from ipdemo.i18n import Term, in_both
 from ipdemo.plan.kinds import Kind, KindSpec, kind_spec
 from ipdemo.plan.yaml_source import line_of, load_yaml
 
@@ -955,7 +955,7 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
                 "allocations",
                 indicator=ind.id,
                 town=town,
-                area=PlanWord(plan, "area"),
+                area=plan_word(plan, "area"),
             )
     for k, town in enumerate(ind.towns):
         _check_town_name(plan, town, base + ("towns", k), "towns", f"indicator {ind.id} towns", add)
@@ -972,8 +972,8 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
                 indicator=ind.id,
                 total=_num(sum(alloc.values())),
                 target=_num(limit),
-                part=PlanWord(plan, "area") if label == "towns" else Term("plan_part.years"),
-                whole=PlanWord(plan, "whole"),
+                part=plan_word(plan, "area") if label == "towns" else Term("plan_part.years"),
+                whole=plan_word(plan, "whole"),
             )
     if any(m.per_population for m in measures) and plan.plan.population is None:
         add(base + ("measure",), "population_missing", "measure", indicator=ind.id)
@@ -1047,17 +1047,11 @@ def base_unit(path: tuple) -> tuple:
     return path[:2] + ("unit",)
 
 
-class PlanWord(Term):
-    """The plan's own word for its areas or its whole (plan.area_word / whole_word and their
-    English) as a message parameter, worded in the reader's language when the message is."""
-
-    def __init__(self, plan: Plan, part: Literal["area", "whole"]) -> None:
-        super().__init__(part)
-        zh, en = plan.words("zh"), plan.words("en")
-        self.words = {"zh": zh.area if part == "area" else zh.whole, "en": en.area if part == "area" else en.whole}
-
-    def text(self, lang: str) -> str:
-        return self.words["en" if lang == "en" else "zh"]
+def plan_word(plan: Plan, part: Literal["area", "whole"]) -> dict[str, str]:
+    """The plan's own word for its areas or its whole (area_word / whole_word and their English)
+    as a message parameter (i18n.in_both): 省（区、市） / province, 全国 / country."""
+    zh, en = plan.words("zh"), plan.words("en")
+    return in_both(zh.area, en.area) if part == "area" else in_both(zh.whole, en.whole)
 
 
 def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
