@@ -212,3 +212,11 @@ def test_ledger_problems_name_areas_in_the_plans_words_also_from_the_cache(invok
         result = invoke(["validate", "--lang", lang], cwd=project)
         assert result.exit_code == 1 and unknown in result.stdout and alias in result.stdout, result.stdout
         assert "区镇" not in result.stdout and "unknown town" not in result.stdout
+
+
+def test_the_area_breakdown_csv_names_the_whole_column_whole_not_district(invoke, project):
+    result = invoke(["report", "--as-of", "2024-09-30", "--by", "area", "--format", "csv"], cwd=project)
+    header, *rows = result.stdout.splitlines()
+    assert header.startswith("id,name,unit,whole,北京市,") and "district" not in header
+    royalties = next(r for r in rows if r.startswith("royalties,"))
+    assert royalties.split(",")[3:6] == ["3765.2", "", ""]  # the whole, then 北京市 and 天津市 empty (no data)

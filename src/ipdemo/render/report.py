@@ -216,7 +216,7 @@ def town_grid(rows: list[dict], lang: str, plan: Plan) -> Grid:
     extra = has_unassigned(rows)
     towns = list(rows[0]["towns"]) if rows else []
     names = labels(plan, lang)
-    keys = ["id", "name", "unit", "district", *towns] + (["unassigned"] if extra else [])
+    keys = ["id", "name", "unit", "whole", *towns] + (["unassigned"] if extra else [])  # as JSON's `whole`
     header = [names["id"], names["name"], names["unit"], names["district"], *towns] + (
         [unassigned_label(plan, lang)] if extra else []
     )
