@@ -866,19 +866,14 @@ def by_period(plan: Plan, data: Dataset, window: Window, freq: str) -> list[dict
     rows = []
     for ind in plan.indicators:
         facts = facts_of(data, ind)
+        series = []
+        for label, start, end in spans:
+            increment = None if ind.spec.level else _increment(plan, facts, ind, start, end)
+            series.append({"period": label, "increment": increment, "total": _total(plan, facts, ind, end)})
         if facts.releases is not None:  # a statistic: each year's own figure (statistics.py)
             from ipdemo.engine.statistics import period_series
 
             series = period_series(facts.releases, window, freq)
-        else:
-            series = [
-                {
-                    "period": label,
-                    "increment": None if ind.spec.level else _increment(plan, facts, ind, start, end),
-                    "total": _total(plan, facts, ind, end),
-                }
-                for label, start, end in spans
-            ]
         row = {"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind}
         rows.append({**row, "series": series})
     return rows
