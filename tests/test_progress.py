@@ -66,7 +66,7 @@ def test_expected_is_target_times_elapsed_days(plan_and_data):
     r = result(plan_and_data, "patent_applications", as_of=date(2022, 6, 30))
     # Counts are whole records: expected rounded (12552.97 → 12553), the weekly rate rounded up.
     assert r.expected == 12553 == round(30000 * 395 / TOTAL_DAYS)
-    assert r.percent == round(100 * 1 / 30000, 1)
+    assert r.percent == 0.0033  # 1 of 30,000 is 0.00333 %: two significant digits, never 0
     assert r.status == "behind"
     weeks_left = (date(2023, 12, 31) - date(2022, 6, 30)).days / 7
     assert r.needed_per_week == 383 == math.ceil((30000 - 1) / weeks_left)  # 382.5…

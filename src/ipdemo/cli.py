@@ -67,6 +67,7 @@ class ReportFormat(str, Enum):
 
 class By(str, Enum):
     town = "town"
+    area = "area"  # the same breakdown, in any plan's words (provinces, counties, streets)
     phase = "phase"
     year = "year"
     month = "month"
@@ -326,7 +327,10 @@ def _resolve_town(plan, value: str | None) -> str | None:
         return None
     town = plan.town_index.canonical(value)
     if town is None:
-        raise UsageError("unknown_town_option", value=value, suggestions="、".join(plan.town_index.suggest(value)))
+        from ipdemo.plan.model import plan_word
+
+        suggestions = "、".join(plan.town_index.suggest(value))
+        raise UsageError("unknown_town_option", value=value, suggestions=suggestions, area=plan_word(plan, "area"))
     return town
 
 
@@ -382,7 +386,8 @@ def report(
         Optional[str], typer.Option("--town", help="One town (区镇); aliases accepted (default: the whole district).")
     ] = None,
     by: Annotated[
-        Optional[By], typer.Option("--by", help="Breakdown: town, phase, year or month (default: none).")
+        Optional[By],
+        typer.Option("--by", help="Breakdown: town (or area: the plan's areas), phase, year or month (default: none)."),
     ] = None,
     format: Annotated[
         ReportFormat,

@@ -56,12 +56,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{value!r} is not an allowed value; use one of: {allowed}",
     ),
     "unknown_town": (
-        "未知区镇 {value!r}；最接近的有：{suggestions}（可在 targets.yaml 的 towns.aliases 中添加别名）",
-        "unknown town {value!r}; closest known: {suggestions} (add an alias under towns in targets.yaml)",
+        "未知{area} {value!r}；最接近的有：{suggestions}（可在 targets.yaml 的 towns.aliases 中添加别名）",
+        "unknown {area} {value!r}; closest known: {suggestions} (add an alias under towns in targets.yaml)",
     ),
     "town_alias": (
-        "区镇应写规范名称 {canonical!r}，而不是别名 {value!r}",
-        "write the canonical town name {canonical!r}, not the alias {value!r}",
+        "{area}应写规范名称 {canonical!r}，而不是别名 {value!r}",
+        "write the canonical {area} name {canonical!r}, not the alias {value!r}",
     ),
     "bad_cnipa_no": (
         "专利申请号 {value!r} 格式不对，应为 YYYYTNNNNNNN.C（如 202110182616.5）或旧式 YYTNNNNN.C",
@@ -259,12 +259,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "indicator {indicator}: unit {unit} cannot be converted from {field}'s unit {field_unit}",
     ),
     "allocation_exceeds": (
-        "指标 {indicator} 的区镇分解合计 {total} 超过全区目标 {target}",
-        "indicator {indicator}: town allocations add up to {total}, more than the district target {target}",
+        "指标 {indicator} 的{part}分解合计 {total} 超过{whole}目标 {target}",
+        "indicator {indicator}: allocations by {part} add up to {total}, more than the {whole} target {target}",
     ),
     "allocation_unknown_town": (
-        "指标 {indicator} 的分解中有未知区镇 {town!r}",
-        "indicator {indicator} allocates to unknown town {town!r}",
+        "指标 {indicator} 的分解中有未知{area} {town!r}",
+        "indicator {indicator} allocates to unknown {area} {town!r}",
     ),
     "enum_value_unknown": (
         "{where} 的取值 {value!r} 不在字段 {field} 的允许值中：{allowed}",
@@ -343,8 +343,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- commands -----------------------------------------------------------------------
     "unknown_town_option": (
-        "未知区镇 {value!r}；最接近的有：{suggestions}。ipdemo towns 列出全部区镇",
-        "unknown town {value!r}; closest known: {suggestions}. ipdemo towns lists them all",
+        "未知{area} {value!r}；最接近的有：{suggestions}。ipdemo towns 列出全部{area}",
+        "unknown {area} {value!r}; closest known: {suggestions}. ipdemo towns lists them all",
     ),
     "unknown_phase": (
         "阶段 {phase} 不存在；可用：{known}",
@@ -775,6 +775,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "检查规则 {rule}（字段 {field}）不存在；可用的规则：{known}",
         "the check rule {rule} (field {field}) does not exist; known rules: {known}",
     ),
+    # --- statistic ---
+    "plan_statistic_needs": (
+        "指标 {indicator}（kind statistic，公布的统计数）的 measure 需要 {missing}：date 为公布日期，period 为数据所属年度",
+        "indicator {indicator} (kind statistic, a published figure): its measure needs {missing} "
+        "(date: the day published, period: the year the figure is for)",
+    ),
+    "plan_statistic_only": (
+        "指标 {indicator} 的 measure 键 {key} 只用于 kind statistic（公布的统计数）",
+        "indicator {indicator}: the measure key {key} is for kind statistic (published figures) only",
+    ),
+    "plan_ratio_unit": (
+        "指标 {indicator} 是比率（field / denominator），单位 {unit} 应为 dimension ratio 的单位（如 %: {{dimension: ratio, factor: 0.01}}）",
+        "indicator {indicator} is a ratio (field / denominator): its unit {unit} must have dimension ratio "
+        "(e.g. %: {{dimension: ratio, factor: 0.01}})",
+    ),
+    "plan_ratio_units": (
+        "指标 {indicator} 的分子 {field} 与分母 {other} 单位量纲不同，无法相除",
+        "indicator {indicator}: numerator {field} and denominator {other} have units of different dimensions",
+    ),
     # --- phase 3 ---
     "evidence_missing": (
         "佐证材料 {value!r} 不存在（记录 {key}）；请把文件放到佐证材料文件夹 {folders} 中，或改写为文号",
@@ -912,6 +931,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "kind.milestone": ("节点", "milestone"),
     "kind.trend": ("趋势", "trend"),
     "kind.stock": ("存量", "stock"),
+    "kind.statistic": ("统计数", "statistic"),
     "trend.rising": ("上升", "rising"),
     "trend.falling": ("下降", "falling"),
     "severity.error": ("错误", "error"),
@@ -977,6 +997,9 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "binding.expected": ("预期性", "expected"),
     "binding.binding": ("约束性", "binding"),
+    "report.not_published": ("尚未公布", "not yet published"),  # a statistic with no figure yet
+    "report.period": ("{year}年", "{year}"),  # the period of a published figure
+    "report.period_figure": ("{year}年数据", "{year} figure"),
     # the plan's tasks (report, summary, docx)
     "task.title": ("重点任务推进情况（逾期在前）", "Tasks (overdue first)"),
     "task.id": ("编号", "id"),
@@ -1404,6 +1427,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "有限的数字（不能是 .inf、.nan 或超出范围的数）",
         "a finite number (not .inf, .nan or out of range)",
     ),
+    "plan_part.years": ("年度", "year"),
 }
 
 # Counted nouns: Chinese takes a measure word, English a plural s ("1 error", "2 errors").
@@ -1429,6 +1453,21 @@ class Term:
         return f"Term({self.key!r})"
 
 
+def in_both(zh: str, en: str) -> dict[str, str]:
+    """A message parameter given in both languages (the plan's own words: 省（区、市） / province),
+    worded in the reader's language when the message is. A plain mapping, so that it survives the
+    ledger cache's JSON, which a Term would not."""
+    return {"zh": zh, "en": en}
+
+
+def _param(value: object, lang: str) -> object:
+    if isinstance(value, Term):
+        return value.text(lang)
+    if isinstance(value, dict) and set(value) == {"zh", "en"}:  # in_both
+        return value["en" if lang == "en" else "zh"]
+    return value
+
+
 class _Formatter(string.Formatter):
     """str.format plus `!c`: the value with its first letter capitalised ({area!c} → Town), and
     `!p`: an English plural ending for a count ({n} row{n!p} → 1 row, 2 rows)."""
@@ -1446,7 +1485,7 @@ _FORMATTER = _Formatter()
 
 
 def _fill(template: str, lang: str, params: dict[str, object]) -> str:
-    values = {k: v.text(lang) if isinstance(v, Term) else v for k, v in params.items()}
+    values = {k: _param(v, lang) for k, v in params.items()}
     if "!c" in template or "!p" in template:
         return _FORMATTER.vformat(template, (), values)
     return template.format(**values)

@@ -42,6 +42,7 @@ from ipdemo.checks.codes import (
     cnipa_remainders,
 )
 from ipdemo.checks.screen import Column
+from ipdemo.plan.model import plan_word
 from ipdemo.plan.text import NONCHARACTERS_UTF8, char_name, first_xml_illegal
 
 if TYPE_CHECKING:
@@ -333,9 +334,11 @@ def enum_params(code: str, value: str, field: FieldContext) -> dict[str, object]
 
 
 def town_params(code: str, value: str, field: FieldContext) -> dict[str, object]:
+    """The plan's word for its areas (省（区、市）, not 区镇) and, for an unknown one, the closest."""
+    area = plan_word(field.plan, "area")
     if code != "unknown_town":
-        return {}
-    return {"suggestions": "、".join(field.plan.town_index.suggest(value))}
+        return {"area": area}
+    return {"suggestions": "、".join(field.plan.town_index.suggest(value)), "area": area}
 
 
 # --- normalisers: (incoming values, field) → Normalised ------------------------------------------

@@ -150,6 +150,8 @@ class Facts:
         # Whether any of its ledgers may hold records whose town is not yet known (未划分区镇).
         self.unassignable = any(data.unassignable(m.ledger) for m in ind.measures)
         parts = [self._rows(data, m) for m in ind.measures]
+        # A statistic's releases (engine/statistics.py): its figures are published, not counted.
+        self.releases = _releases(plan, data, ind) if ind.spec.published else None
         # One measure (most indicators): its columns as they are, no copy.
         self.rows = (
             parts[0]
@@ -300,6 +302,20 @@ class Facts:
         return EPOCH + timedelta(days=int(days[0]))
 
 
+def _releases(plan: Plan, data: Dataset, ind: Indicator):
+    from ipdemo.engine.statistics import Releases
+
+    return Releases(plan, data, ind)
+
+
+def has_areas(plan: Plan, ind: Indicator) -> bool:
+    """Whether the indicator has figures per area at all: some ledger it reads has a `town`
+    field (the one the dataset places records by). Without one (a national-only statistic by
+    province) an area's figure is None ("—"), not 0."""
+    towns = [plan.ledgers[m.ledger].fields.get("town") for m in ind.measures]
+    return any(spec is not None and spec.type == "town" for spec in towns)
+
+
 def _alive_spans(days: np.ndarray, ends: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per key, the union of its records' [day, end) spans, as (starts, ends) of the merged spans
     (NaN end: still alive). Vectorised: sort by key then day; a running maximum of the ends, offset
@@ -368,6 +384,13 @@ class IndicatorProgress:
     pace: str | None = None
     pace_asked: str | None = None
     pace_years: list[int] = field(default_factory=list)
+    # A published figure (statistic, engine/statistics.py): the year it is for and the day its
+    # release was published; None while nothing is published (actual None: not yet published).
+    period: int | None = None
+    published_on: date | None = None
+    # With a town: the indicator has no figures for that area at all (a national-only figure,
+    # an area no release covers): "—", not 0 and not "not yet published".
+    no_area_data: bool = False
 
     @property
     def spec(self) -> KindSpec:
@@ -376,7 +399,7 @@ class IndicatorProgress:
 
     def as_dict(self) -> dict:
         out = asdict(self)
-        for key in ("due", "done_on"):
+        for key in ("due", "done_on", "published_on"):
             out[key] = out[key].isoformat() if out[key] else None
         for year in out["years"]:
             year["start"], year["end"] = year["start"].isoformat(), year["end"].isoformat()
@@ -444,9 +467,12 @@ def _r(x: float | None, digits: int = 6) -> float | None:
 
 
 def _pct(actual: float | None, target: float | None) -> float | None:
+    """Percent of the target, one decimal; two significant digits when that would read 0 for a
+    figure that is not (36 件 of 9 万件: 0.04, not 0)."""
     if actual is None or not target:
         return None
-    return _r(100 * actual / target, 1)
+    share = 100 * actual / target
+    return _r(share, 1) if abs(share) >= 0.05 or share == 0 else _r(float(f"{share:.2g}"), 8)
 
 
 def _expected(x: float, quantum: float | None) -> float | None:
@@ -554,6 +580,9 @@ def indicator_progress(
     )
     spec = ind.spec
     _goals(plan, facts, ind, out, town)
+    if town is not None and not has_areas(plan, ind):  # no per-area data: no figure, not 0
+        out.target, out.no_area_data = _r(ind.allocations.towns.get(town)), True
+        return out
     _figures_of(spec)(plan, facts, ind, window, town, out)
     if window.phase is not None and spec.amount:
         out.phase_increment = _r(facts.between(window.phase.start, window.end, town))
@@ -585,9 +614,20 @@ def _figures_of(spec: KindSpec):
         raise ValueError("an indicator kind plan/kinds.py does not know")
     if spec.done_on_date:
         return _milestone
+    if spec.published:
+        return _statistic
     if spec.directional:
         return _trend
     return _annual if spec.yearly else _flow
+
+
+def _statistic(
+    plan: Plan, facts: Facts, ind: Indicator, window: Window, town: str | None, out: IndicatorProgress
+) -> None:
+    from ipdemo.engine.statistics import statistic_figures
+
+    if facts.releases is not None:  # always, for a statistic (Facts)
+        statistic_figures(plan, facts.releases, ind, window, town, out)
 
 
 def _town_target(ind: Indicator, town: str | None, district_target: float | None) -> float | None:
@@ -841,15 +881,17 @@ def by_town(plan: Plan, data: Dataset, window: Window) -> list[dict]:
                 "name_en": ind.name_en,
                 "unit": ind.unit,
                 "kind": ind.kind,
-                "district": district.actual,
-                "towns": towns,
+                "whole": district.actual,
+                "areas": towns,
+                "district": district.actual,  # alias of `whole` (earlier consumers)
+                "towns": towns,  # alias of `areas`
                 "unassigned": _unassigned(plan, facts, ind, window),
                 "allocations": dict(ind.allocations.towns) or None,
             }
         )
     shown = shown_towns(plan, rows)
     for row in rows:
-        row["towns"] = {name: row["towns"][name] for name in shown}
+        row["towns"] = row["areas"] = {name: row["towns"][name] for name in shown}
     return rows
 
 
@@ -871,10 +913,16 @@ def _total(plan: Plan, facts: Facts, ind: Indicator, end: date) -> float | None:
     1 / 0), else the cumulative flow or the level."""
     if ind.spec.done_on_date:
         return indicator_progress(plan, facts, ind, Window(plan.plan.start, end)).actual
+    if facts.releases is not None:  # a statistic: the figure in force, never a running total
+        from ipdemo.engine.statistics import latest_value
+
+        return latest_value(facts.releases, end)
     return _r(facts.level(end))
 
 
 def _increment(plan: Plan, facts: Facts, ind: Indicator, start: date, end: date) -> float | None:
+    if ind.spec.published:  # a published figure has no increment
+        return None
     hi, lo = _total(plan, facts, ind, end), _total(plan, facts, ind, start - DAY)
     return None if hi is None or lo is None else _r(hi - lo)
 
@@ -931,5 +979,10 @@ def by_period(plan: Plan, data: Dataset, window: Window, freq: str) -> list[dict
         for label, start, end in spans:
             increment = None if ind.spec.level else _increment(plan, facts, ind, start, end)
             series.append({"period": label, "increment": increment, "total": _total(plan, facts, ind, end)})
-        rows.append({"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "series": series})
+        if facts.releases is not None:  # a statistic: each year's own figure (statistics.py)
+            from ipdemo.engine.statistics import period_series
+
+            series = period_series(facts.releases, window, freq)
+        row = {"id": ind.id, "name": ind.name, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind}
+        rows.append({**row, "series": series})
     return rows

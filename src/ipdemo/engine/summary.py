@@ -17,6 +17,7 @@ import pandas as pd
 from ipdemo.data.store import landed, read_committed, read_journal, sha256_bytes
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import IndicatorProgress, Progress, Window, compute
+from ipdemo.engine.statistics import published_in, statistic_ledgers
 from ipdemo.errors import Problem, UsageError
 from ipdemo.plan.model import Plan
 
@@ -68,6 +69,14 @@ class Movement:
     indicator: IndicatorProgress
     before: float | None
     status_before: str | None
+    # A statistic: the year of the figure in force a week earlier (None: none was published).
+    # A new year's figure published in the week is a publication, not records dated in it.
+    period_before: int | None = None
+
+    @property
+    def newly_published(self) -> bool:
+        """A statistic whose figure changed period (or first appeared) during the week."""
+        return self.indicator.spec.published and self.indicator.period not in (None, self.period_before)
 
     @property
     def delta(self) -> float | None:
@@ -101,6 +110,9 @@ class Summary:
     # Progress entries on the plan's tasks dated in the week (tasks.week_updates), oldest first.
     task_updates: list[dict] = field(default_factory=list)
     waiting: dict[str, int] = field(default_factory=dict)  # ledger → held rows not yet imported
+    # Ledgers of published figures (statistics.statistic_ledgers) → releases published in the
+    # week: publications, never counted among `records`.
+    published: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> list[Movement]:
@@ -126,13 +138,13 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
         before = {i.id: i for i in compute(plan, data, Window(plan.plan.start, previous_end)).indicators}
     else:
         before = {}
-    movements = [
-        Movement(i, before[i.id].actual if i.id in before else 0, before[i.id].status if i.id in before else None)
-        for i in now.indicators
-    ]
+    movements = [_movement(i, before.get(i.id)) for i in now.indicators]
     records, stale = {}, []
+    published = statistic_ledgers(plan)
     for name in data.tables:
         column = record_date_field(plan, name)
+        if name in published:  # releases of published figures: not records (below)
+            continue
         if column is None or not data.has(name, column):
             continue
         frame = data.frame(name)
@@ -162,7 +174,16 @@ def build(plan: Plan, data: Dataset, week: Week) -> Summary:
         now,
         week_updates(plan, data, week.start, week.end),
         waiting_rows(plan, data, landed_entries),
+        {name: published_in(plan, data, name, week.start, end) for name in sorted(published) if name in data.tables},
     )
+
+
+def _movement(now: IndicatorProgress, before: IndicatorProgress | None) -> Movement:
+    """How an indicator moved in the week: from 0 before the plan started (a statistic: from
+    what was published by then, None when nothing was)."""
+    if before is None:
+        return Movement(now, None if now.spec.published else 0, None)
+    return Movement(now, before.actual, before.status, before.period)
 
 
 def waiting_rows(plan: Plan, data: Dataset, entries: list[dict]) -> dict[str, int]:

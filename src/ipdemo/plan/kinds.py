@@ -1,6 +1,6 @@
 """Every indicator kind in one table: what a kind is and how each output treats it.
 
-An indicator's `kind` (targets.yaml: cumulative, annual, range, milestone, trend, stock) has one
+An indicator's `kind` (targets.yaml: cumulative, annual, range, milestone, trend, stock, statistic) has one
 entry in KINDS, and everything that treats indicators by their kind reads it there through
 `kind_spec`: the plan's checks (plan/model.py), the figures (engine/progress.py), the tables and
 notes (render/report.py, render/docx.py, render/listing.py), the charts (render/charts.py) and the
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock"]
+Kind = Literal["cumulative", "annual", "range", "milestone", "trend", "stock", "statistic"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ class KindSpec:
     # baseline); an expected line that may follow the ledger's season (`pace: seasonal`).
     target_year: bool = False
     seasonal: bool = False
+    # A published figure (a statistic): the latest figure published by the as-of date, for its
+    # period (a year), computed by engine/statistics.py. Not yet published is no figure (never 0);
+    # its rows are publications, not new records; no pace per week; `--by year` shows each
+    # year's figure, never a running total.
+    published: bool = False
 
 
 KINDS: dict[str, KindSpec] = {
@@ -70,6 +75,7 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "stock", needs=("target",), amount=True, level=True, pace_to_due=True, shares_by_area=True, burns_up=True
         ),
+        KindSpec("statistic", needs=("target",), published=True),
     )
 }
 

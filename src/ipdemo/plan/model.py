@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ipdemo.errors import PlanError, Problem
-from ipdemo.i18n import Term
+from ipdemo.i18n import Term, in_both
 from ipdemo.i18n import label as i18n_label
 from ipdemo.plan.kinds import Kind, KindSpec, kind_spec
 from ipdemo.plan.yaml_source import line_of, load_yaml
@@ -383,6 +383,11 @@ class Measure(_Model):
     # Count `until` only on rows matching this (a lapse known on status_on ends the record).
     until_where: dict[str, str | list[str]] = {}
     per_population: PerPopulation | None = None
+    # A statistic (kind: statistic, engine/statistics.py): the field holding the year a figure is
+    # for (its `date` is the day it was published), and, for a ratio, the field it is divided by
+    # (`field` / `denominator`, e.g. 服判息诉案件数 / 结案数, in the indicator's ratio unit).
+    period: str | None = None
+    denominator: str | None = None
 
     @model_validator(mode="after")
     def _needs(self) -> Measure:
@@ -1013,6 +1018,7 @@ def _check_indicator(plan: Plan, i: int, ind: Indicator, add) -> None:
     if not ind.is_level and any(m.until or m.until_where for m in ind.measures):
         add(base + ("measure",), "plan_until_flow", "until", indicator=ind.id, kind=ind.kind)
     _check_goals(plan, ind, base, add)
+    _check_statistic(plan, ind, base, add)
 
 
 def _check_allocations(plan: Plan, ind: Indicator, base: tuple, add) -> None:
@@ -1021,10 +1027,11 @@ def _check_allocations(plan: Plan, ind: Indicator, base: tuple, add) -> None:
     for town in towns:
         if town not in plan.town_index.names:
             path = base + ("allocations", "towns", town)
-            add(path, "allocation_unknown_town", "allocations", indicator=ind.id, town=town)
+            area = plan_word(plan, "area")
+            add(path, "allocation_unknown_town", "allocations", indicator=ind.id, town=town, area=area)
     limit = ind.max if ind.spec.bounded else ind.target
     for label, alloc in (("towns", towns), ("years", ind.allocations.years)):
-        if alloc and limit is not None and not ind.spec.yearly and sum(alloc.values()) > limit + 1e-9:
+        if alloc and limit is not None and _adds_up(plan, ind, label) and sum(alloc.values()) > limit + 1e-9:
             total, target = _num(sum(alloc.values())), _num(limit)
             add(
                 base + ("allocations", label),
@@ -1033,6 +1040,8 @@ def _check_allocations(plan: Plan, ind: Indicator, base: tuple, add) -> None:
                 indicator=ind.id,
                 total=total,
                 target=target,
+                part=plan_word(plan, "area") if label == "towns" else Term("plan_part.years"),
+                whole=plan_word(plan, "whole"),
             )
 
 
@@ -1069,6 +1078,78 @@ def _check_goals(plan: Plan, ind: Indicator, base: tuple, add) -> None:
 def _target_year(ind: Indicator) -> int | None:
     """The year a target-year goal (a yearly flow with `due`) is judged in; None for any other."""
     return ind.due.year if ind.spec.target_year and ind.due is not None else None
+
+
+def _adds_up(plan: Plan, ind: Indicator, part: str) -> bool:
+    """Whether allocations over `part` (towns, years) add up to the target: the years of a yearly
+    target do not (each year has its own), nor do areas of what is no amount of records (a
+    density, a ratio, a score, a published figure: 12 件/万人 in every province is 12 in all)."""
+    if part == "years":
+        return not ind.spec.yearly
+    per_population = any(m.per_population for m in ind.measures)
+    return (ind.spec.shares_by_area or ind.spec.bounded) and not per_population
+
+
+def _check_statistic(plan: Plan, ind: Indicator, base: tuple, add) -> None:
+    """A statistic's measures name the publication date and the period (a year); a ratio's
+    numerator and denominator are numbers in units of one dimension, its unit a ratio unit. The
+    two keys mean nothing on another kind: an error rather than silently ignored."""
+    for j, m in enumerate(ind.measures):
+        path = base + ("measure",) + ((j,) if isinstance(ind.measure, list) else ())
+        if not ind.spec.published:
+            for key, value in (("period", m.period), ("denominator", m.denominator)):
+                if value is not None:
+                    add(path + (key,), "plan_statistic_only", key, indicator=ind.id, key=key)
+            continue
+        missing = [k for k, v in (("date", m.date), ("period", m.period)) if not v]
+        if m.denominator and not (m.aggregate == "sum" and m.field):
+            missing.append("aggregate: sum, field")
+        if missing:
+            add(path, "plan_statistic_needs", "measure", indicator=ind.id, missing=", ".join(missing))
+        ledger = plan.ledgers.get(m.ledger)
+        if ledger is not None:
+            _check_statistic_fields(plan, ind, m, ledger, path, add)
+
+
+def _check_statistic_fields(plan: Plan, ind: Indicator, m: Measure, ledger: LedgerSpec, path: tuple, add) -> None:
+    where = f"indicator {ind.id}"
+    for key, field, types in (
+        ("period", m.period, ("integer",)),
+        ("denominator", m.denominator, ("decimal", "integer")),
+    ):
+        spec = ledger.fields.get(field) if field else None
+        if field and spec is None:
+            known = ", ".join(ledger.fields)
+            add(path + (key,), "unknown_field", key, where=where, ledger=m.ledger, field=field, known=known)
+        elif spec is not None and spec.type not in types:
+            add(path + (key,), "field_type", key, where=where, field=field, expected="/".join(types), actual=spec.type)
+    if not m.denominator or m.denominator not in ledger.fields or ind.unit not in plan.units:
+        return
+    if plan.units[ind.unit].dimension != "ratio":
+        add(base_unit(path), "plan_ratio_unit", "unit", indicator=ind.id, unit=ind.unit)
+    top, bottom = (ledger.fields[f].unit if f in ledger.fields else None for f in (m.field or "", m.denominator))
+    dims = [plan.units[u].dimension if u in plan.units else None for u in (top, bottom)]
+    if dims[0] != dims[1]:
+        add(
+            path + ("denominator",),
+            "plan_ratio_units",
+            "denominator",
+            indicator=ind.id,
+            field=m.field,
+            other=m.denominator,
+        )
+
+
+def base_unit(path: tuple) -> tuple:
+    """The indicator's `unit` key beside a measure's path (indicators, i, measure[, j])."""
+    return path[:2] + ("unit",)
+
+
+def plan_word(plan: Plan, part: Literal["area", "whole"]) -> dict[str, str]:
+    """The plan's own word for its areas or its whole (area_word / whole_word and their English)
+    as a message parameter (i18n.in_both): 省（区、市） / province, 全国 / country."""
+    zh, en = plan.words("zh"), plan.words("en")
+    return in_both(zh.area, en.area) if part == "area" else in_both(zh.whole, en.whole)
 
 
 def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
@@ -1148,7 +1229,7 @@ def _check_condition(plan: Plan, spec: FieldSpec | None, values: list[str], path
 
 def _check_sum_unit(plan: Plan, ind: Indicator, m: Measure, value_spec: FieldSpec, path: tuple, add) -> None:
     """A summed field's unit shares the indicator unit's dimension."""
-    if ind.unit not in plan.units:
+    if ind.unit not in plan.units or m.denominator:  # a ratio's units: _check_statistic_fields
         return
     field_unit = value_spec.unit or ind.unit
     a, b = plan.units.get(field_unit), plan.units[ind.unit]

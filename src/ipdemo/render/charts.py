@@ -129,6 +129,7 @@ def _shareable(plan: Plan, row: dict) -> bool:
         kind_spec(row["kind"]).shares_by_area
         and bool(row["district"])
         and not any(m.per_population for m in ind.measures)
+        and any(v is not None for v in row["towns"].values())  # no per-area data: nothing to draw
     )
 
 
@@ -271,7 +272,7 @@ def annual_charts(progress: Progress, lang: str) -> list[dict]:
             {
                 "id": f"annual-{item.id}",
                 "svg": _svg(fig),
-                "caption": "、".join(f"{y.year}: {y.actual}/{y.target}" for y in item.years),
+                "caption": "、".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}" for y in item.years),
             }
         )
     return charts

@@ -84,6 +84,7 @@ def _by_month(plan: Plan, data: Dataset, window: Window) -> list[dict]:
 
 BREAKDOWNS: dict[str, Breakdown] = {
     "town": Breakdown(_by_town, lambda rows, lang, plan: report_render.town_grid(rows, lang, plan)),
+    "area": Breakdown(_by_town, lambda rows, lang, plan: report_render.town_grid(rows, lang, plan)),  # any plan's word
     "phase": Breakdown(_by_phase, lambda rows, lang, plan: report_render.phase_grid(rows, lang)),
     "year": Breakdown(_by_year, lambda rows, lang, plan: report_render.period_grid(rows, lang, "year")),
     "month": Breakdown(_by_month, lambda rows, lang, plan: report_render.period_grid(rows, lang, "month")),
@@ -164,7 +165,7 @@ def _html(view: ReportView) -> str:
 def _docx(view: ReportView) -> bytes:
     from ipdemo.render.docx import report_docx
 
-    town_rows = view.breakdown if view.by == "town" else None
+    town_rows = view.breakdown if view.by in ("town", "area") else None
     return report_docx(view.plan, view.data, view.progress, view.lang, town_rows=town_rows)
 
 

@@ -27,14 +27,33 @@ class Grid:
         return [dict(zip(self.keys, row)) for row in self.rows]
 
 
+class Exact(float):
+    """A figure the engine already rounded as it is meant to be read (whole records in 万件, a
+    rate rounded up): shown with every digit it has, as JSON has it (0.6847 万件, not 0.68)."""
+
+
 def cell_text(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, Exact) and not value.is_integer():
+        places = len(repr(float(value)).partition(".")[2]) if "e" not in repr(float(value)) else 12
+        return f"{value:,.{min(places, 12)}f}".rstrip("0").rstrip(".")
     if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.{decimals(value)}f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def decimals(value: float) -> int:
+    """Two decimals, more for a figure below 0.01 so that it never prints as 0: two significant
+    digits (36 件 in 万件: 0.0036; a rate of 0.0019 万件 a week: 0.0019)."""
+    size = abs(value)
+    if size >= 0.01 or size == 0:
+        return 2
+    return min(12, 1 - math.floor(math.log10(size)))
 
 
 def neutralise(text: str) -> str:

@@ -15,8 +15,8 @@ from ipdemo.engine.progress import IndicatorProgress, Progress
 from ipdemo.engine.tasks import STATUSES
 from ipdemo.i18n import label, localized, message
 from ipdemo.plan.kinds import kind_spec
-from ipdemo.plan.model import Plan
-from ipdemo.render.grid import Grid, cell_text
+from ipdemo.plan.model import Plan, record_quantum
+from ipdemo.render.grid import Exact, Grid, cell_text
 
 STATUS_STYLE = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "behind": "bold red"}
 COLUMNS = (
@@ -134,6 +134,8 @@ def note_cell(i: IndicatorProgress, lang: str) -> str:
 
 def _kind_note(i: IndicatorProgress, lang: str) -> str:
     spec = i.spec
+    if spec.published:  # the year the figure is for: 2023年
+        return label("report.period", lang, year=i.period) if i.period is not None else ""
     if spec.yearly:
         marks: dict[str | None, str] = {"achieved": "✓", "behind": "✗"}
         return " · ".join(
@@ -165,6 +167,8 @@ def actual_cell(i: IndicatorProgress, lang: str) -> Any:
     """The actual figure; a single milestone says 已完成 / 未完成."""
     if i.spec.done_on_date and (i.target or 0) <= 1:
         return label("report.done" if i.actual else "report.not_done", lang)
+    if i.spec.published and i.period is None and not i.no_area_data:  # nothing published yet: not 0
+        return label("report.not_published", lang)
     return i.actual
 
 
@@ -177,6 +181,12 @@ def _stated(items: list[IndicatorProgress]) -> set[str]:
         "plan_text": any(i.plan_text for i in items),
     }
     return {key for key, present in found.items() if present}
+
+
+def exact(value: Any, counted: bool = True) -> Any:
+    """A figure shown with every digit the engine kept (grid.Exact): expected-to-date and the
+    rate needed, and a count's actual (whole records, also in 万件). Other figures as they are."""
+    return Exact(value) if counted and isinstance(value, float) else value
 
 
 def progress_grid(progress: Progress, lang: str) -> Grid:
@@ -197,13 +207,15 @@ def progress_grid(progress: Progress, lang: str) -> Grid:
             "baseline": baseline_cell(i, lang),
             "plan_text": i.plan_text,
             "target": target_cell(i, lang, progress.plan),
-            "actual": actual_cell(i, lang),
+            "actual": exact(
+                actual_cell(i, lang), record_quantum(progress.plan, progress.plan.indicator(i.id)) is not None
+            ),
             "percent": i.percent,
-            "expected": i.expected,
+            "expected": exact(i.expected),
             "status": status_text(i.status, lang),
             "phase_increment": i.phase_increment,
             "share": i.share,
-            "needed_per_week": i.needed_per_week,
+            "needed_per_week": exact(i.needed_per_week),
             "note": note_cell(i, lang),
         }
         rows.append([values[k] for k in keys])
@@ -240,6 +252,9 @@ def progress_csv_grid(progress: Progress) -> Grid:
         "target_year",
         "pace",
         "plan_text",
+        "period",
+        "published_on",
+        "no_area_data",
     ]
     rows = [[i.as_dict()[k] for k in keys] for i in progress.indicators]
     return Grid(keys, keys, rows)
@@ -256,7 +271,7 @@ def town_grid(rows: list[dict], lang: str, plan: Plan) -> Grid:
     extra = has_unassigned(rows)
     towns = list(rows[0]["towns"]) if rows else []
     names = labels(plan, lang)
-    keys = ["id", "name", "unit", "district", *towns] + (["unassigned"] if extra else [])
+    keys = ["id", "name", "unit", "whole", *towns] + (["unassigned"] if extra else [])  # as JSON's `whole`
     header = [names["id"], names["name"], names["unit"], names["district"], *towns] + (
         [unassigned_label(plan, lang)] if extra else []
     )
@@ -302,13 +317,15 @@ def period_grid(rows: list[dict], lang: str, freq: str) -> Grid:
     for r in rows:
         series = r["series"]
         values = [s["increment"] if s["increment"] is not None else s["total"] for s in series]
+        # A published figure's years are each year's own figure: no running total beside them.
+        total = None if kind_spec(r.get("kind", "")).published else series[-1]["total"] if series else None
         body.append(
             [
                 r["id"],
                 localized(r["name"], r["name_en"], lang),
                 r["unit"],
                 *values,
-                series[-1]["total"] if series else None,
+                total,
             ]
         )
     return Grid(keys, header, body, title=label(PERIOD_TITLES[freq], lang))
