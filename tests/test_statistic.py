@@ -122,18 +122,24 @@ def test_completion_runs_from_the_plans_baseline_when_it_states_one():
     assert completion(80.05, 82, 80.05) == 0
 
 
-def test_a_baseline_gives_a_path_to_the_target_year(national):
-    """With `baseline: 80.05` (the plan's 2020 figure; read when the plan model has the key) the
-    2023 figure 81.4 is judged against the line 80.05 → 82 (2020 → 2025): expected in 2023
-    80.05 + 1.95 × 3/5 = 81.22; progress 1.35 of the 1.17 due: on track."""
+def test_a_baseline_gives_a_path_to_the_target_year(national, tmp_path):
+    """With `baseline: {value: 80.05, year: 2020}` (the plan's 2020 figure) the 2023 figure 81.4 is
+    judged against the line 80.05 → 82 (2020 → 2025): expected in 2023 80.05 + 1.95 × 3/5 = 81.22;
+    progress 1.35 of the 1.17 due: on track; 完成率 (81.4 − 80.05) / (82 − 80.05) = 69.2 %."""
     plan, data = national
     ind = plan.indicator("protection_satisfaction")
     assert plan_baseline(plan, ind) == (None, 2020)
-    with_base = ind.model_copy(update={"baseline": 80.05})
-    assert plan_baseline(plan, with_base) == (80.05, 2020)
-    plan2 = plan.model_copy(update={"indicators": [with_base if i.id == ind.id else i for i in plan.indicators]})
+    path = variant(
+        tmp_path,
+        "    unit: 分\n    target: 82\n",
+        "    unit: 分\n    target: 82\n    baseline: {value: 80.05, year: 2020}\n",
+    )
+    plan2 = load_plan(path)
+    assert plan_baseline(plan2, plan2.indicator("protection_satisfaction")) == (80.05, 2020)
     got = next(
-        i for i in compute(plan2, data, make_window(plan2, as_of=date(2024, 9, 30))).indicators if i.id == ind.id
+        i
+        for i in compute(plan2, load_dataset(plan2), make_window(plan2, as_of=date(2024, 9, 30))).indicators
+        if i.id == ind.id
     )
     assert (got.percent, got.expected, got.status, got.baseline) == (69.2, 81.22, "on_track", 80.05)
 

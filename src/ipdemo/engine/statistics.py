@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -146,17 +145,11 @@ class Releases:
 
 
 def plan_baseline(plan: Plan, ind: Indicator) -> tuple[float | None, int]:
-    """The plan's own 基期值 of an indicator and its year, when the plan states one (`baseline`:
-    a number, or a value with a year); the year defaults to the one before the plan starts. Read
-    from the indicator's fields as loaded, so a plan model without the key gives (None, year)."""
-    fields: dict[str, Any] = ind.__dict__
-    found = fields.get("baseline")
-    year = fields.get("baseline_year")
-    if found is not None and not isinstance(found, (int, float)):
-        parts = found if isinstance(found, dict) else found.__dict__
-        found, year = parts.get("value"), parts.get("year", year)
-    default = plan.plan.start.year - 1
-    return (float(found) if isinstance(found, (int, float)) else None), int(year or default)
+    """The plan's own 基期值 of an indicator and its year (`baseline: {value, year}`); without
+    one (None, the year before the plan starts)."""
+    if ind.baseline is not None:
+        return ind.baseline.value, ind.baseline.year
+    return None, plan.plan.start.year - 1
 
 
 def completion(actual: float, target: float, baseline: float | None) -> float | None:

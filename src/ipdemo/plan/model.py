@@ -1049,7 +1049,7 @@ def _check_goals(plan: Plan, ind: Indicator, base: tuple, add) -> None:
     """The plan's goal keys (engine/paths.py, engine/pace.py): each on a kind it means something
     for, a path with a baseline to start from, a base year before the target's."""
     for key, given, fits in (
-        ("baseline", ind.baseline is not None, ind.spec.amount),
+        ("baseline", ind.baseline is not None, ind.spec.amount or ind.spec.published),
         ("pace", ind.pace == "seasonal", ind.spec.seasonal),
         ("path", ind.path is not None, ind.target is not None and (ind.is_level or _target_year(ind) is not None)),
     ):
