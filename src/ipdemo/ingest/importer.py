@@ -937,6 +937,7 @@ def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, re
     )
     before = path.read_bytes() if path.exists() else b""
     data = serialise(table)
+    counts = ImportResult(name, result.source, "", None, None, added=len(entries)).counts()
     append_journal(
         plan.data_dir,
         {
@@ -947,10 +948,7 @@ def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, re
             "exported_on": result.exported_on,
             "before_sha256": sha256_bytes(before) if before else None,
             "after_sha256": sha256_bytes(data),
-            "added": len(entries),
-            "updated": 0,
-            "unchanged": 0,
-            "rejected": 0,
+            **{key: counts[key] for key in JOURNAL_COUNTS},
             "new_keys": entries["name"].tolist(),
             "new_keys_total": len(entries),
             "changes": [],
