@@ -302,6 +302,16 @@ def evidence_problems(plan: Plan, ledgers: list[str] | None = None, guarded: Ite
     ]
 
 
+def written_problems(plan: Plan, ledger: str, keys: Iterable[str], guarded: Iterable[Path] = ()) -> list[Problem]:
+    """The warnings of `evidence_problems` for the records an import just wrote (`keys` as the
+    import names them, parts joined by '/'): the cells are kept as written, and flagged."""
+    touched = set(keys)
+    if not touched or ledger not in evidence_ledgers(plan):
+        return []
+    problems = evidence_problems(plan, [ledger], guarded)
+    return [p for p in problems if str(p.params.get("key", "")).replace("|", "/") in touched]
+
+
 def problem(plan: Plan, rules: Rules, ref: EvidenceRef) -> Problem:
     code = REFUSALS[ref.reason] if ref.status == REFUSED else "evidence_missing"
     return Problem(
