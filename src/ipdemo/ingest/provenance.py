@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from calendar import monthrange
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -217,28 +218,26 @@ def value_dates(folder: Path, ledger: str, keys: set[str]) -> dict[tuple[str, st
     out: dict[tuple[str, str], str] = {}
     if not keys:
         return out
-
-    def saw(key: str, field: str, when: str) -> None:
-        if when > out.get((key, field), ""):
-            out[(key, field)] = when
-
     for entry in read_journal(folder):
-        if entry.get("event") != "import" or entry.get("ledger") != ledger:
-            continue
         when = entry.get("exported_on")
-        if not when:
+        if entry.get("event") != "import" or entry.get("ledger") != ledger or not when:
             continue
-        for key in entry.get("new_keys", []):
-            if key in keys:
-                saw(key, "*", when)
-        for change in entry.get("changes", []):
-            if change.get("key") in keys:
-                saw(change["key"], change["field"], when)
-        for field, confirmed in (entry.get("confirmed") or {}).items():
-            for key in confirmed:
-                if key in keys:
-                    saw(key, field, when)
+        for key, field in _values_said(entry):
+            if key in keys and when > out.get((key, field), ""):
+                out[(key, field)] = when
     return out
+
+
+def _values_said(entry: dict) -> Iterator[tuple[str, str]]:
+    """(key, field) of every value one import entry of the journal set or said again; '*' as
+    field for a record it added."""
+    for key in entry.get("new_keys", []):
+        yield key, "*"
+    for change in entry.get("changes", []):
+        yield change.get("key"), change.get("field", "")
+    for field, confirmed in (entry.get("confirmed") or {}).items():
+        for key in confirmed:
+            yield key, field
 
 
 def set_on(dates: dict[tuple[str, str], str], key: str, field: str) -> str | None:
