@@ -30,11 +30,12 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff
 # English texts that use other placeholders than the Chinese one, on purpose.
 PLACEHOLDER_EXCEPTIONS = {
     "docx.office": "the English report says 'the district IP office': the region is the plan's Chinese name",
-    "docx.title": "the Chinese title is the plan's name with 自查报告 for its last word 计划; the English one names the plan",
+    "docx.title": "the Chinese title is the plan's name with 自查报告 for its last word 计划; the English "
+    "one names the plan",
     "docx.chart_burnup_title": "a small chart of four: the English title has no room for the unit",
     "chart.annual_title": "the English title says 'per year' instead of the unit per year",
-    "cnipa_type_mismatch": "the Chinese text names patent types by the plan's Chinese labels (发明), the English one by "
-    "their canonical values (invention)",
+    "cnipa_type_mismatch": "the Chinese text names patent types by the plan's Chinese labels (发明), the English "
+    "one by their canonical values (invention)",
 }
 
 # Files that are data, not messages: every Chinese literal in them is allowed.
