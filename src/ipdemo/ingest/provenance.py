@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from calendar import monthrange
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -222,22 +221,19 @@ def value_dates(folder: Path, ledger: str, keys: set[str]) -> dict[tuple[str, st
         when = entry.get("exported_on")
         if entry.get("event") != "import" or entry.get("ledger") != ledger or not when:
             continue
-        for key, field in _values_said(entry):
-            if key in keys and when > out.get((key, field), ""):
-                out[(key, field)] = when
+        for said in _values_said(entry, keys):
+            if when > out.get(said, ""):
+                out[said] = when
     return out
 
 
-def _values_said(entry: dict) -> Iterator[tuple[str, str]]:
-    """(key, field) of every value one import entry of the journal set or said again; '*' as
-    field for a record it added."""
-    for key in entry.get("new_keys", []):
-        yield key, "*"
-    for change in entry.get("changes", []):
-        yield change.get("key"), change.get("field", "")
-    for field, confirmed in (entry.get("confirmed") or {}).items():
-        for key in confirmed:
-            yield key, field
+def _values_said(entry: dict, keys: set[str]) -> list[tuple[str, str]]:
+    """(key, field) of every value of `keys` one import entry of the journal set or said again;
+    '*' as field for a record it added."""
+    said = [(key, "*") for key in entry.get("new_keys", []) if key in keys]
+    said += [(c["key"], c.get("field", "")) for c in entry.get("changes", []) if c.get("key") in keys]
+    confirmed = (entry.get("confirmed") or {}).items()
+    return said + [(key, field) for field, values in confirmed for key in values if key in keys]
 
 
 def set_on(dates: dict[tuple[str, str], str], key: str, field: str) -> str | None:
