@@ -1,6 +1,7 @@
 """Evidence (佐证材料): what each value of a record's `evidence` field names, and whether the
-archive may copy it. `validate` words the refusals as warnings; deliver/archive.py copies the
-files this module allows, and lists every other value in the manifest.
+archive may copy it. `validate` words the refusals as warnings, and `import` for the records it
+writes (written_problems); deliver/archive.py copies the files this module allows, and lists
+every other value in the manifest.
 
 A value names a file when it looks like a path (a separator, or a name ending in an extension);
 anything else (吴政办〔2021〕67号, 营业执照) is a document reference. A named file is copied only
