@@ -33,8 +33,8 @@ PLACEHOLDER_EXCEPTIONS = {
     "Chinese name",
     "docx.chart_burnup_title": "a small chart of four: the English title has no room for the unit",
     "chart.annual_title": "the English title says 'per year' instead of the unit per year",
-    "cnipa_type_mismatch": "the Chinese text names patent types by the plan's Chinese labels (发明), the English one by "
-    "their canonical values (invention)",
+    "cnipa_type_mismatch": "the Chinese text names patent types by the plan's Chinese labels (发明), the English "
+    "one by their canonical values (invention)",
 }
 
 # Files that are data, not messages: every Chinese literal in them is allowed.

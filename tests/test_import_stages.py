@@ -84,3 +84,34 @@ def test_the_json_and_the_journal_say_the_same_counts(invoke, tmp_path):
     assert (out["added"], out["updated"]) == (1, 1)
     entry = read_journal(proj / "data")[-1]
     assert {k: entry[k] for k in JOURNAL_COUNTS} == {k: out[k] for k in JOURNAL_COUNTS}
+
+
+def test_the_register_s_journal_entry_counts_under_the_same_names(invoke, tmp_path):
+    """An organisation placed by address joins the enterprise register: that entry of the
+    journal records the same counts (JOURNAL_COUNTS) as every other import entry."""
+    proj = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    header = ["申请号", "名称", "申请人", "申请人地址", "申请日"]
+    row = [
+        cn("202410000001"),
+        "一种装置",
+        "苏州新某某材料有限公司",
+        "江苏省苏州市吴江区平望镇中鲈大道1号",
+        "2024-01-05",
+    ]
+    src = export(proj / "in.csv", [row], header=header)
+    result = invoke(["import", str(src), "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["register"]["added"] == 1
+    entry = [e for e in read_journal(proj / "data") if e["ledger"] == "organisations"][-1]
+    assert {k: entry[k] for k in entry if k in JOURNAL_COUNTS} == {**dict.fromkeys(JOURNAL_COUNTS, 0), "added": 1}
+
+
+def test_the_text_names_each_count_as_the_json_does():
+    """The summary lines of `ipdemo import` are read from ImportResult.counts under the JSON's
+    names (`folded_publications`, not a second spelling), each with its words in i18n."""
+    from ipdemo.i18n import LABELS
+    from ipdemo.render.imports import COUNTS, LISTED
+
+    counts = ImportResult("patents", "x.csv", "0" * 64, None, None).counts()
+    assert [k for k in COUNTS if k not in counts and k not in LISTED] == []
+    assert [k for k in COUNTS if f"imports.{k}" not in LABELS] == []

@@ -1,7 +1,7 @@
 """placement.py: addresses, credit codes and the enterprise register, against the shipped plan.
 
 Expected values are worked out by hand from targets.yaml (towns.places, placement) and the
-traps listed in shared/exports.md (postcodes, old 吴江市, misleading firm names, co-applicants).
+traps real exports hold (postcodes, old 吴江市, misleading firm names, co-applicants).
 """
 
 from __future__ import annotations

@@ -216,7 +216,8 @@ def test_billion_laughs_is_refused(tmp_path):
     for n in range(1, 9):
         prev = chr(ord("a") + n - 1)
         cur = chr(ord("a") + n)
-        bomb += f"{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        refs = ", ".join([f"*{prev}"] * 10)
+        bomb += f"{cur}: &{cur} [{refs}]\n"
     path = tmp_path / "targets.yaml"
     path.write_text(bomb, encoding="utf-8")
     with pytest.raises(PlanError) as info:

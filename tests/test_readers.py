@@ -232,7 +232,8 @@ GBK_PAGE = """<html><head><meta charset=gbk><title>导出</title></head><body>
 <table border=1>
 <tr><th colspan=7>吴江区专利申请明细（2023年）</th></tr>
 <tr><th>申请号</th><th>发明名称</th><th>申请人</th><th>申请日</th><th>专利类型</th><th>授权公告日</th><th>所属区镇</th></tr>
-<tr><td>202310182616.9</td><td>一种<br>光纤装置</td><td rowspan=2>苏州某某有限公司</td><td>2023-01-05</td><td>发明</td><td>&nbsp;</td><td rowspan=2>盛泽</td></tr>
+<tr><td>202310182616.9</td><td>一种<br>光纤装置</td><td rowspan=2>苏州某某有限公司</td>\
+<td>2023-01-05</td><td>发明</td><td>&nbsp;</td><td rowspan=2>盛泽</td></tr>
 <tr><td>202320000001.5</td><td>一种&amp;结构</td><td>2023-02-01</td><td>实用新型</td><td>2023-08-01</td></tr>
 <tr><td colspan=2>合计</td><td></td><td></td><td></td><td></td><td>2件</td></tr>
 </table></body></html>"""

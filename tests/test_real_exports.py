@@ -1,4 +1,4 @@
-"""Real exports, unedited: every shape in shared/exports.md goes in with one `ipdemo import FILE`.
+"""Real exports, unedited: every shape the sources write goes in with one `ipdemo import FILE`.
 
 The tests build each file as the source system writes it (headers, date spellings, publication
 rows, kind codes, co-applicants, postcodes, old 吴江市 addresses, title rows, GBK) and check what

@@ -1,7 +1,7 @@
 """The plan's qualitative tasks: targets.yaml `tasks`, the task_progress ledger, tasks.py, and
 every place they show (report JSON / markdown / table / HTML / XLSX, summary, 自查报告, archive).
 
-Expectations are hand-computed from the plan text (/work/shared/plan/000_dee32d37c247ebb2.txt,
+Expectations are hand-computed from the plan text (tests/fixtures/plan/, the published notice,
 quoted in targets.yaml) and from small ledgers."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import shutil
 import zipfile
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,7 @@ from ipdemo.render import report
 from .conftest import FIXTURES, ROOT, VALID_ROWS, make_project
 
 SHIPPED = (ROOT / "targets.yaml").read_text(encoding="utf-8")
-PLAN_TEXT = Path("/work/shared/plan/000_dee32d37c247ebb2.txt")
+PLAN_TEXT = FIXTURES / "plan" / "吴江区知识产权强省建设区域示范创建工作计划.txt"
 
 # Counted by hand in the plan text: the numbered items (一是, 二是 …) of each section; a section
 # without numbered items is one task. 三: 4+5+3+4+4+2 = 22, 四: 4+2 = 6, 五: 1+1+3+2+2 = 9, and
@@ -92,11 +91,10 @@ def test_texts_are_the_plans_words(plan):
     assert by_id["t3_1_2"].section == "三、重点任务（一）强化知识产权工作管理"
     assert by_id["t5_2"].section == "五、保障措施（二）强化督查考核"
     assert by_id["t3_1_1"].title == "推进知识产权综合管理改革试点"  # the first clause
-    if PLAN_TEXT.exists():  # every text verbatim, without its 一是
-        text = PLAN_TEXT.read_text(encoding="utf-8")
-        for task in plan.tasks:
-            assert task.text in text, task.id
-            assert task.text[1] != "是", task.id  # the item, not its 一是
+    text = PLAN_TEXT.read_text(encoding="utf-8")  # every text verbatim, without its 一是
+    for task in plan.tasks:
+        assert task.text in text, task.id
+        assert task.text[1] != "是", task.id  # the item, not its 一是
 
 
 def test_ids_unique_leads_phases_and_links(plan):
@@ -397,7 +395,8 @@ def test_summary_shows_the_weeks_task_updates(invoke, shipped):
 
 
 def test_docx_lists_the_tasks(shipped):
-    docx = pytest.importorskip("docx")
+    import docx  # a dependency of ipdemo: never skipped
+
     from ipdemo.render.docx import report_docx
 
     plan, data, progress = shipped_progress(shipped)

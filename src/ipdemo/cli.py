@@ -745,6 +745,7 @@ def import_(
       ipdemo import 质押贷款.xlsx --sheet 质押贷款 --ledger pledge_loans
       ipdemo import 导出.xls --dry-run --exported-on 2023-10-15
     """
+    from ipdemo.engine.cache import cache_dir
     from ipdemo.errors import RowsRejected
     from ipdemo.ingest.importer import Options, import_files
     from ipdemo.render import imports as import_render
@@ -761,6 +762,7 @@ def import_(
             dry_run,
             skip_invalid,
             lang=lg,
+            guarded=tuple(d for d in [cache_dir()] if d),
         )
         try:
             with _busy(lg, files[0]):
@@ -774,8 +776,6 @@ def import_(
             if format == ImportFormat.json:
                 _write(import_render.failed_json(exc, files, lg), None)
             raise
-    for result in results:  # the cells are kept as written; evidence the archive will refuse is flagged
-        result.warnings += _evidence_warnings(plan, result)
     if format == ImportFormat.json:
         _write(import_render.as_json(results, plan, lg), None)
     else:
@@ -788,19 +788,6 @@ def import_(
             if result.errors:
                 _say(as_text(result.errors[:200], lg))
     raise typer.Exit(1 if any(r.errors for r in results) else 0)
-
-
-def _evidence_warnings(plan, result) -> list:
-    """Evidence values of the records this import wrote that the archive will not hold (refused
-    or missing), as validate words them."""
-    from ipdemo.checks.evidence import evidence_ledgers, evidence_problems
-    from ipdemo.engine.cache import cache_dir
-
-    touched = set(result.new_keys) | {c.key for c in result.changes}
-    if not result.written or not touched or result.ledger not in evidence_ledgers(plan):
-        return []
-    problems = evidence_problems(plan, [result.ledger], [d for d in [cache_dir()] if d])
-    return [p for p in problems if str(p.params.get("key", "")).replace("|", "/") in touched]
 
 
 def _parse_sets(values: list[str]) -> dict[str, str]:

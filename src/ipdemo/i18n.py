@@ -1075,7 +1075,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "imports.how.title": ("取自标题行", "from a title line"),
     "imports.how.latest_in_file": ("取自文件中最晚的日期", "the latest date in the file"),
     "imports.how.today": ("文件未注明，按今天", "not stated: today"),
-    "imports.folded": (
+    "imports.folded_publications": (
         "  同一申请的多条公开（公告）记录已合并：{n} 行",
         "  publications of one application folded into one record: {n} row{n!p}",
     ),

@@ -1,6 +1,7 @@
 """Evidence (佐证材料): what each value of a record's `evidence` field names, and whether the
-archive may copy it. `validate` words the refusals as warnings; deliver/archive.py copies the
-files this module allows, and lists every other value in the manifest.
+archive may copy it. `validate` words the refusals as warnings, and `import` for the records it
+writes (written_problems); deliver/archive.py copies the files this module allows, and lists
+every other value in the manifest.
 
 A value names a file when it looks like a path (a separator, or a name ending in an extension);
 anything else (吴政办〔2021〕67号, 营业执照) is a document reference. A named file is copied only
@@ -131,34 +132,50 @@ class Verdict:
 
 
 def classify(rules: Rules, value: str) -> Verdict:
-    """The verdict on one value, before git is asked (see `_git_ignored`)."""
+    """The verdict on one value, before git is asked (see `_git_ignored`): the first rule of
+    REFUSALS it fails, in their order, else what it names on disk."""
     if not LOOKS_LIKE_PATH.search(value):
         return Verdict(REFERENCE)
-    if ABSOLUTE.match(value):
+    parts = _clean_parts(value)
+    if parts is None:
         return Verdict(REFUSED, reason="outside")
-    parts = [p for p in value.replace("\\", "/").split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return Verdict(REFUSED, reason="outside")
+    if any(p.startswith(".") for p in parts) or _within(rules.root.joinpath(*parts), rules.protected):
+        return Verdict(REFUSED, reason="protected")
     relative = PurePosixPath(*parts)
-    if any(p.startswith(".") for p in parts):
-        return Verdict(REFUSED, reason="protected")
-    lexical = rules.root.joinpath(*parts)
-    if any(lexical == p or p in lexical.parents for p in rules.protected):
-        return Verdict(REFUSED, reason="protected")
-    folder = next(
-        (f for f in rules.folders if relative.parts[: len(f.parts)] == f.parts and len(relative.parts) > len(f.parts)),
-        None,
-    )
+    folder = _evidence_folder(rules, relative)
     if folder is None:
         return Verdict(REFUSED, reason="not_in_folder")
+    return _on_disk(rules, relative, folder)
+
+
+def _clean_parts(value: str) -> list[str] | None:
+    """The value's steps as a relative path; None when it leads outside: absolute, or a `..`."""
+    if ABSOLUTE.match(value):
+        return None
+    parts = [p for p in value.replace("\\", "/").split("/") if p not in ("", ".")]
+    return None if not parts or ".." in parts else parts
+
+
+def _within(path: Path, folders: Iterable[Path]) -> bool:
+    return any(path == p or p in path.parents for p in folders)
+
+
+def _evidence_folder(rules: Rules, relative: PurePosixPath) -> PurePosixPath | None:
+    """The evidence folder the value lies in (strictly inside it), or None."""
+    n = len(relative.parts)
+    return next((f for f in rules.folders if relative.parts[: len(f.parts)] == f.parts and n > len(f.parts)), None)
+
+
+def _on_disk(rules: Rules, relative: PurePosixPath, folder: PurePosixPath) -> Verdict:
+    """A value inside an evidence folder as written: where it really leads, and what is there."""
     try:
-        real = lexical.resolve()
+        real = rules.root.joinpath(*relative.parts).resolve()
         real_folder = rules.root.joinpath(*folder.parts).resolve()
     except (OSError, RuntimeError, ValueError):  # a link loop; a NUL in the name
         return Verdict(REFUSED, reason="symlink")
     if not real.is_relative_to(real_folder) or real == real_folder:
         return Verdict(REFUSED, reason="symlink")
-    if any(real == p or p in real.parents for p in rules.protected):
+    if _within(real, rules.protected):
         return Verdict(REFUSED, reason="protected")
     try:
         st = real.stat()
@@ -300,6 +317,16 @@ def evidence_problems(plan: Plan, ledgers: list[str] | None = None, guarded: Ite
     return [
         problem(plan, rules, ref) for ref in evidence_refs(plan, ledgers, rules) if ref.status in (MISSING, REFUSED)
     ]
+
+
+def written_problems(plan: Plan, ledger: str, keys: Iterable[str], guarded: Iterable[Path] = ()) -> list[Problem]:
+    """The warnings of `evidence_problems` for the records an import just wrote (`keys` as the
+    import names them, parts joined by '/'): the cells are kept as written, and flagged."""
+    touched = set(keys)
+    if not touched or ledger not in evidence_ledgers(plan):
+        return []
+    problems = evidence_problems(plan, [ledger], guarded)
+    return [p for p in problems if str(p.params.get("key", "")).replace("|", "/") in touched]
 
 
 def problem(plan: Plan, rules: Rules, ref: EvidenceRef) -> Problem:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ipdemo.checks import identity
+from ipdemo.checks.evidence import written_problems
 from ipdemo.checks.validate import check_frame
 from ipdemo.data.ledger import BOM, display_path, read_table
 from ipdemo.data.store import append_journal, atomic_write_bytes, data_lock, sha256_bytes
@@ -301,11 +302,13 @@ class Options:
     skip_invalid: bool = False
     lock_timeout: float | None = None
     lang: str = "zh"  # the language of the reasons in the files written beside the import
+    guarded: tuple[Path, ...] = ()  # folders evidence is never taken from (the ledger cache)
 
 
 def import_files(plan: Plan, paths: list[Path], options: Options) -> list[ImportResult]:
     """Every file prepared first (nothing is written if one cannot be read), then one import per
-    ledger: files for the same ledger are joined on its key."""
+    ledger: files for the same ledger are joined on its key. What `ipdemo import` prints: the
+    warnings include the evidence values written that the archive will refuse."""
     if options.ledger is not None and options.ledger not in plan.ledgers:
         raise UsageError("unknown_ledger_option", ledger=options.ledger, known=", ".join(plan.ledgers))
     register = load_register(plan)
@@ -325,7 +328,18 @@ def import_files(plan: Plan, paths: list[Path], options: Options) -> list[Import
         trial = dataclasses.replace(options, dry_run=True)
         for name, group in groups.items():
             _land(plan, name, group, trial)
-    return [_land(plan, name, group, options) for name, group in groups.items()]
+    results = [_land(plan, name, group, options) for name, group in groups.items()]
+    for result in results:  # the cells are kept as written; evidence the archive will refuse is flagged
+        result.warnings += _evidence_warnings(plan, result, options.guarded)
+    return results
+
+
+def _evidence_warnings(plan: Plan, result: ImportResult, guarded: tuple[Path, ...]) -> list[Problem]:
+    """Evidence values of the records this import wrote that the archive will not hold (refused
+    or missing), as validate words them."""
+    if not result.written:
+        return []
+    return written_problems(plan, result.ledger, [*result.new_keys, *(c.key for c in result.changes)], guarded)
 
 
 def load_register(plan: Plan):
@@ -937,6 +951,7 @@ def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, re
     )
     before = path.read_bytes() if path.exists() else b""
     data = serialise(table)
+    counts = ImportResult(name, result.source, "", None, None, added=len(entries)).counts()
     append_journal(
         plan.data_dir,
         {
@@ -947,10 +962,7 @@ def _update_register(plan: Plan, group: list[Prepared], result: ImportResult, re
             "exported_on": result.exported_on,
             "before_sha256": sha256_bytes(before) if before else None,
             "after_sha256": sha256_bytes(data),
-            "added": len(entries),
-            "updated": 0,
-            "unchanged": 0,
-            "rejected": 0,
+            **{key: counts[key] for key in JOURNAL_COUNTS},
             "new_keys": entries["name"].tolist(),
             "new_keys_total": len(entries),
             "changes": [],

@@ -32,7 +32,7 @@ from ipdemo.ingest import normalize, publications
 from ipdemo.ingest.placement import BASIS_COLUMN, SUGGESTED_COLUMN
 from ipdemo.ingest.provenance import ExportDate, export_date, guessed
 from ipdemo.ingest.sources import Source
-from ipdemo.plan.model import LedgerSpec, PlaceSpec, Plan, PublicationSpec
+from ipdemo.plan.model import FieldSpec, LedgerSpec, PlaceSpec, Plan, PublicationSpec
 
 # Why a row could not be placed (message held_<reason> words it in the file beside the import).
 HELD_NO_ADDRESS = "no_address"
@@ -385,33 +385,67 @@ def _normalised(
     split_columns: dict[str, int | None],
     sets: dict[str, str],
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    n = len(source.frame)
-    shown = source.display
+    """The rows under the ledger's field names, normalised (amounts in the field's unit, dates
+    read), and what was found on the way: columns that disagree, ambiguous dates, Excel serials."""
     errors: list[Problem] = list(source.problems)
-    unit_line = source.unit
     columns: dict[str, pd.Series] = {}
     for name, f in spec.fields.items():
-        if name in sets:
-            raw = pd.Series([sets[name]] * n, dtype="str")
-            unit = None
-        elif name in mapping:
-            raw, unit = _coalesced(source, mapping[name])
-            if len(mapping[name]) > 1 and not f.coalesce:
-                errors += _disagreeing(source, name, f.label or name, mapping[name])
-        else:
-            columns[name] = pd.Series([""] * n, dtype="str")
+        raw, unit, disagree = _raw_field(source, name, f, mapping, sets)
+        if raw is None:
+            columns[name] = pd.Series([""] * len(source.frame), dtype="str")
             continue
-        if unit is None and f.unit and unit_line in plan.units:  # 单位：万元 above the header
-            unit = unit_line
-        factor = 1.0
-        if unit and f.unit and unit != f.unit:
-            factor = plan.units[unit].factor / plan.units[f.unit].factor
-        values, ambiguous = normalize.normalise_field(plan, f, raw, factor)
-        columns[name] = values
-        for i in np.flatnonzero(ambiguous):
-            errors.append(Problem(shown, int(source.rows[i]), name, "ambiguous_date", params={"value": values.iloc[i]}))
-        if f.type == "date" and source.encoding is not None:  # text files only: a workbook has real dates
-            errors += _serial_dates(shown, source.rows, name, raw, values)
+        columns[name], found = _field_values(plan, source, name, f, raw, _factor(plan, f, unit, source.unit))
+        errors += disagree + found
+    _fill_split(plan, spec, source, split_columns, sets, columns)
+    return pd.DataFrame(columns), errors
+
+
+def _raw_field(
+    source: Source, name: str, f: FieldSpec, mapping: dict[str, list[Column]], sets: dict[str, str]
+) -> tuple[pd.Series | None, str | None, list[Problem]]:
+    """A field's cells as given (a --set constant, else the file's columns, the first non-empty),
+    the column's unit, and the rows where its columns disagree; None when neither gives it."""
+    if name in sets:
+        return pd.Series([sets[name]] * len(source.frame), dtype="str"), None, []
+    if name not in mapping:
+        return None, None, []
+    raw, unit = _coalesced(source, mapping[name])
+    several = len(mapping[name]) > 1 and not f.coalesce
+    return raw, unit, _disagreeing(source, name, f.label or name, mapping[name]) if several else []
+
+
+def _factor(plan: Plan, f: FieldSpec, unit: str | None, unit_line: str | None) -> float:
+    """What turns the file's amounts into the field's unit: the column's unit, else the sheet's
+    (单位：万元 above the header)."""
+    if unit is None and f.unit and unit_line in plan.units:
+        unit = unit_line
+    if unit and f.unit and unit != f.unit:
+        return plan.units[unit].factor / plan.units[f.unit].factor
+    return 1.0
+
+
+def _field_values(
+    plan: Plan, source: Source, name: str, f: FieldSpec, raw: pd.Series, factor: float
+) -> tuple[pd.Series, list[Problem]]:
+    values, ambiguous = normalize.normalise_field(plan, f, raw, factor)
+    errors = [
+        Problem(source.display, int(source.rows[i]), name, "ambiguous_date", params={"value": values.iloc[i]})
+        for i in np.flatnonzero(ambiguous)
+    ]
+    if f.type == "date" and source.encoding is not None:  # text files only: a workbook has real dates
+        errors += _serial_dates(source.display, source.rows, name, raw, values)
+    return values, errors
+
+
+def _fill_split(
+    plan: Plan,
+    spec: LedgerSpec,
+    source: Source,
+    split_columns: dict[str, int | None],
+    sets: dict[str, str],
+    columns: dict[str, pd.Series],
+) -> None:
+    """A column that holds two fields (2021-06-01至2023-12-31) fills the ones still empty."""
     for header, index in split_columns.items():
         if index is None:
             continue
@@ -422,7 +456,6 @@ def _normalised(
             part = parts.str[k].fillna("").astype("str")
             values, _ = normalize.normalise_field(plan, spec.fields[target], part)
             columns[target] = columns[target].where(columns[target] != "", values)
-    return pd.DataFrame(columns), errors
 
 
 def _serial_dates(shown: str, rows: np.ndarray, name: str, raw: pd.Series, values: pd.Series) -> list[Problem]:

@@ -217,28 +217,23 @@ def value_dates(folder: Path, ledger: str, keys: set[str]) -> dict[tuple[str, st
     out: dict[tuple[str, str], str] = {}
     if not keys:
         return out
-
-    def saw(key: str, field: str, when: str) -> None:
-        if when > out.get((key, field), ""):
-            out[(key, field)] = when
-
     for entry in read_journal(folder):
-        if entry.get("event") != "import" or entry.get("ledger") != ledger:
-            continue
         when = entry.get("exported_on")
-        if not when:
+        if entry.get("event") != "import" or entry.get("ledger") != ledger or not when:
             continue
-        for key in entry.get("new_keys", []):
-            if key in keys:
-                saw(key, "*", when)
-        for change in entry.get("changes", []):
-            if change.get("key") in keys:
-                saw(change["key"], change["field"], when)
-        for field, confirmed in (entry.get("confirmed") or {}).items():
-            for key in confirmed:
-                if key in keys:
-                    saw(key, field, when)
+        for said in _values_said(entry, keys):
+            if when > out.get(said, ""):
+                out[said] = when
     return out
+
+
+def _values_said(entry: dict, keys: set[str]) -> list[tuple[str, str]]:
+    """(key, field) of every value of `keys` one import entry of the journal set or said again;
+    '*' as field for a record it added."""
+    said = [(key, "*") for key in entry.get("new_keys", []) if key in keys]
+    said += [(c["key"], c.get("field", "")) for c in entry.get("changes", []) if c.get("key") in keys]
+    confirmed = (entry.get("confirmed") or {}).items()
+    return said + [(key, field) for field, values in confirmed for key in values if key in keys]
 
 
 def set_on(dates: dict[tuple[str, str], str], key: str, field: str) -> str | None:

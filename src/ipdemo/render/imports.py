@@ -15,9 +15,10 @@ from ipdemo.plan.model import Plan
 SHOW_CHANGES = 50
 SHOW_SKIPPED = 10  # row numbers shown per kind of skipped line
 SKIPPED_KINDS = ("total", "note", "footer")  # sources.SkippedRow.kind, in the order they are said
-# The counted lines of the summary, in their order: (ImportResult attribute or count, label imports.<key>).
+# The counted lines of the summary, in their order: a key of ImportResult.counts (the JSON's name)
+# or of LISTED, each said by the label imports.<key>.
 COUNTS = (
-    "folded",
+    "folded_publications",
     "other_office",
     "outside",
     "unassigned",
@@ -27,6 +28,8 @@ COUNTS = (
     "transfers",
     "register",
 )
+# Counts the summary says that the JSON gives as lists or objects (kept_newer, transfers, register).
+LISTED = ("kept", "transfers", "register")
 
 
 def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
@@ -49,12 +52,7 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     if result.exported_on:
         lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
     counts = {
-        "folded": result.folded_publications,
-        "other_office": result.other_office,
-        "outside": result.outside,
-        "unassigned": result.unassigned,
-        "recognised": result.recognised,
-        "same_record": result.same_record,
+        **result.counts(),
         "kept": len(result.kept_newer),
         "transfers": len(result.transfers),
         "register": result.register_added,
