@@ -137,7 +137,9 @@ def docx_rows(data: bytes) -> list[list[str]]:
     """The tables' rows, and each sentence of the text (a paragraph may name many indicators)."""
     document = docx_document(data)
     rows = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
-    return rows + [[sentence] for p in document.paragraphs for sentence in p.text.split("。")]
+    # a sentence of the body, cut at its clauses: a next step lists several indicators with their gaps
+    clauses = re.split("[。；]", "\n".join(p.text for p in document.paragraphs))
+    return rows + [[clause] for clause in clauses]
 
 
 def text_rows(text: str, separator: str) -> list[list[str]]:
@@ -151,7 +153,8 @@ def named(rows: list[list[str]]) -> list[list[str]]:
 def numbers(row: list[str]) -> set[int | float]:
     out: set[int | float] = set()
     for cell in row:
-        for token in NUMBER.findall(cell):
+        # the 自查报告 keeps a date on one line with word joiners (U+2060) between its characters
+        for token in NUMBER.findall(cell.replace("\u2060", "")):
             value = float(token.replace(",", ""))
             out.add(int(value) if value.is_integer() else value)
     return out
