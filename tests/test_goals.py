@@ -5,11 +5,15 @@ figure is computed by hand in the comments from the rows the test writes."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
+from ipdemo.engine.dataset import load_dataset
+from ipdemo.engine.progress import compute, make_window
 from ipdemo.errors import PlanError
 from ipdemo.plan.model import load_plan
+from ipdemo.render.docx_text import next_steps
 
 from .goals_plan import progress_of, write_project
 
@@ -255,3 +259,15 @@ def test_a_trend_rises_from_the_stated_baseline(plan_at):
     stated = {**trend, "baseline": {"value": 20, "year": 2020}}
     got = progress_of(plan_at(stated, rows=LEVEL_ROWS), "2023-06-30", "stock")
     assert got.baseline == 20 and got.status == "at_risk"  # 15 < the plan's 20
+
+
+def test_the_docx_does_not_call_a_step_on_the_path_overdue(plan_at):
+    """At 2022-12-31 the 2022 figure (1700) is short of its path figure (1880) and at risk; the
+    target year is 2025, so the 自查报告's next steps list it with what it lacks, not as
+    '2022年12月31日到期的以下指标尚未完成'."""
+    path = plan_at(pledge(**TARGET_YEAR))
+    plan = load_plan(path)
+    progress = compute(plan, load_dataset(plan), make_window(plan, None, date(2022, 12, 31)))
+    text = "".join(str(step) for step in next_steps(progress, {}, "zh"))
+    assert "知识产权质押融资登记金额" in text
+    assert "到期" not in text and "逾期" not in text

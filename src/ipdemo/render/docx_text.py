@@ -454,6 +454,8 @@ def _unmet_groups(progress: Progress) -> dict[str, list[IndicatorProgress]]:
             continue
         due = due_of(progress, i)
         key = "past_due" if end > due else "due_today" if end == due else i.status
+        if i.target_year is not None and end.year < i.target_year:
+            key = i.status  # a target-year goal: this year's figure is a step on the path, not a deadline
         out[key].append(i)
     return out
 
