@@ -177,3 +177,33 @@ def test_a_ledger_edited_in_the_middle_is_checked_whole(invoke, tmp_path, cached
     write_ledger(path, [*rows, patent("202210000200", "2022-03-01")])  # rewritten, and a row more
     warm = report(invoke, root, "--by", "town")
     assert warm == json.loads(cold(invoke, root, monkeypatch, "report", "--format", "json", "--by", "town"))
+
+
+def test_an_entry_of_many_tails_is_written_again_in_one_piece(invoke, tmp_path, cached, monkeypatch):
+    from ipdemo.engine import cache
+
+    monkeypatch.setattr(cache, "MAX_SEGMENTS", 2)
+    root = make_project(tmp_path / "p", ROWS)
+    path = root / "data" / "patents.csv"
+    report(invoke, root)
+    counts = []
+    for week in range(3):
+        append(path, [patent(f"2022100{week}{i:04d}", "2022-03-01", town="七都镇") for i in range(5)])
+        warm = report(invoke, root, "--by", "town")
+        counts.append(len([p for p in entry_files(cached, root, "patents") if p.suffix == ".arrow"]))
+    assert counts == [4, 2, 4]  # two segments, then one (rewritten), then two again
+    assert warm == json.loads(cold(invoke, root, monkeypatch, "report", "--format", "json", "--by", "town"))
+
+
+def test_a_tail_after_a_ragged_row_is_not_checked_alone(invoke, tmp_path, cached, monkeypatch):
+    """A ragged row sends the whole ledger to the exact reader: a tail read alone by the fast one
+    would be judged by other rules, so the ledger is checked whole."""
+    root = make_project(tmp_path / "p", ROWS)
+    path = root / "data" / "patents.csv"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("a,b\n")
+    invoke(["validate"], cwd=root)
+    append(path, [patent("202210000300", "2022-03-01")])
+    warm = invoke(["validate", "--format", "json"], cwd=root).stdout
+    assert warm == cold(invoke, root, monkeypatch, "validate", "--format", "json")
+    assert len([p for p in entry_files(cached, root, "patents") if p.suffix == ".arrow"]) == 2

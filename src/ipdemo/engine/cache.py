@@ -183,6 +183,7 @@ class Entry:
     invalid_keys: list[str] | None  # the keys of the rows left out (None: not recorded)
     segments: list[str]
     problem_count: int
+    extendable: bool  # read by the fast CSV reader (no ragged row): a tail may be checked alone
 
 
 def read_meta(where: Slot) -> dict | None:
@@ -231,19 +232,21 @@ def load(where: Slot, meta: dict | None = None) -> Entry | None:
         problems = [_read(where.segment(tag, problems=True)) for tag in segments]
         invalid = [int(n) for n in meta["invalid_lines"]]
         keys = meta["invalid_keys"]
+        extendable = meta["extendable"]
         if (
             not segments
             or any(tuple(p.schema.names) != PROBLEM_COLUMNS or not _known(p) for p in problems)
             or type(meta["problems"]) is not int
             or meta["problems"] != sum(p.num_rows for p in problems)
             or not (keys is None or all(type(k) is str for k in keys))
+            or type(extendable) is not bool
         ):
             return None
         covered = Covered(**meta["covered"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
     paths = [where.segment(tag, problems=True) for tag in segments]
-    return Entry(rows, StoredProblems(paths), invalid, covered, keys, segments, meta["problems"])
+    return Entry(rows, StoredProblems(paths), invalid, covered, keys, segments, meta["problems"], extendable)
 
 
 def _read(path: Path) -> pa.Table:
@@ -283,6 +286,7 @@ def store(
     problems: list[Problem],
     invalid_lines: list[int],
     invalid_keys: list[str] | None,
+    extendable: bool,
     after: Entry | None = None,
 ) -> Entry | None:
     """Write an entry (atomically: segments first, the JSON that names them last), or with
@@ -313,6 +317,7 @@ def store(
             "invalid_lines": (after.invalid_lines if after is not None else []) + invalid_lines,
             "invalid_keys": _joined(after.invalid_keys, invalid_keys) if after is not None else invalid_keys,
             "problems": len(problems) + (after.problem_count if after is not None else 0),
+            "extendable": extendable,
         }
         _write_meta(where, meta, mode, written)
     except (OSError, ValueError, pa.ArrowException):

@@ -306,7 +306,7 @@ def _cached(
     check = check_ledger_file(plan, name, content)
     result = _checked(check)
     keys = _keys(plan.ledgers[name], check.table.arrow.filter(arrays.bools(check.invalid)))
-    cache.store(where, covered, result.rows, check.problems, result.invalid_lines, keys)
+    cache.store(where, covered, result.rows, check.problems, result.invalid_lines, keys, not check.table.problems)
     return result
 
 
@@ -345,9 +345,13 @@ def _extended(
     """The cached entry extended by the rows appended after it, checked alone, when that gives
     what checking the whole ledger would; else None. The tail alone cannot see a duplicate key
     across it and the rows before (any shared key: None), nor a probable duplicate (ledgers with
-    `identify` are checked whole), nor a header problem (the entry must have none)."""
+    `identify` are checked whole), nor a header problem (the entry must have none), nor a ragged
+    row (the whole ledger then goes to the exact reader, whose limits differ: neither part may
+    have one)."""
     spec = plan.ledgers[name]
-    if identity.applies(spec) or old.invalid_keys is None or content[old.covered.size - 1 : old.covered.size] != b"\n":
+    if not old.extendable or identity.applies(spec) or old.invalid_keys is None:
+        return None
+    if content[old.covered.size - 1 : old.covered.size] != b"\n":
         return None
     if old.problems.load(file_level=True):
         return None
@@ -363,7 +367,7 @@ def _extended(
     problems = [_moved(p, shift) for p in check.problems]
     invalid = [int(n) + shift for n in check.table.lines[check.invalid]]
     keys = _keys(spec, check.table.arrow.filter(arrays.bools(check.invalid)))
-    stored = cache.store(where, covered, check.valid_rows, problems, invalid, keys, after=old)
+    stored = cache.store(where, covered, check.valid_rows, problems, invalid, keys, True, after=old)
     return _from(stored) if stored is not None else None
 
 
