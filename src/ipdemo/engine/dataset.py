@@ -293,14 +293,14 @@ def _cached(
     previous = cache.load(where)
     seen = previous.covered.size if previous is not None else 0
     head, digest = _digests(content, seen)
-    covered = cache.Covered(
-        len(content), digest, content.count(b"\n"), None if stamp is None else list(stamp), verified_at
-    )
+    appended = previous if previous is not None and head == previous.covered.sha256 else None
+    lines = appended.covered.lines + content.count(b"\n", seen) if appended else content.count(b"\n")
+    covered = cache.Covered(len(content), digest, lines, None if stamp is None else list(stamp), verified_at)
     hit = cache.lookup(where, covered)
     if hit is not None:
         return _from(hit)
-    if previous is not None and head == previous.covered.sha256:
-        extended = _extended(plan, name, where, content, covered, previous)
+    if appended is not None:
+        extended = _extended(plan, name, where, content, covered, appended)
         if extended is not None:
             return extended
     check = check_ledger_file(plan, name, content)
@@ -339,6 +339,15 @@ def _key_array(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
     return pc.filter(joined, keep)
 
 
+def _stored_keys(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
+    """The keys of stored valid rows: already stripped, and a key part left empty matches no key
+    of `_key_array` (whose parts are all non-empty), so no pass to strip or filter them."""
+    parts = [arrays.decoded(rows.column(k)) for k in spec.key if k in rows.column_names]
+    if len(parts) != len(spec.key) or not rows.num_rows:
+        return pa.chunked_array([], type=pa.string())
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+
+
 def _extended(
     plan: Plan, name: str, where: cache.Slot, content: bytes, covered: cache.Covered, old: cache.Entry
 ) -> CheckedLedger | None:
@@ -360,7 +369,7 @@ def _extended(
     if check.table.problems or any(p.line is None or p.line <= 1 for p in check.problems):
         return None
     tail_keys = _key_array(spec, check.table.arrow)
-    seen = pa.chunked_array([*_key_array(spec, old.rows).chunks, arrays.strings(old.invalid_keys)], type=pa.string())
+    seen = pa.chunked_array([*_stored_keys(spec, old.rows).chunks, arrays.strings(old.invalid_keys)], type=pa.string())
     if len(tail_keys) and pc.any(pc.is_in(seen, value_set=pc.unique(tail_keys))).as_py():
         return None
     shift = old.covered.lines - 1  # tail line n (the header being line 1) is ledger line n + shift
