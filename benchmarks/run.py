@@ -1,28 +1,36 @@
-"""ipdemo side by side with what a user would otherwise pick, on the same data, in one run.
+"""ipdemo side by side with DuckDB and python-calamine, at several sizes, in one run (issue 26).
 
-    pip install duckdb frictionless          # the peers (not ipdemo dependencies)
-    python benchmarks/run.py [--rows 1000000] [--repeat 3] [--frictionless-rows N]
+    pip install -e '.[bench]'                  # duckdb (python-calamine is an ipdemo dependency)
+    python benchmarks/run.py --rows 100000,1000000,4000000 [--repeat 5] [--xlsx-rows 100000]
 
-Generates N patent rows (plus proportional trademarks and software copyrights, and the small
-ledgers) with valid identifiers, then prints, for each task, the median wall time over --repeat
-runs and the peak RSS of the process, and the ratio ipdemo / peer:
+For each size N: the patents ledger grown to N rows among the other ledgers as shipped (the shape
+of issue 26), then, A/B paired (ipdemo and its peer alternate within each repetition, so both
+see the same machine load), the median wall time, peak RSS of the measured process and the
+ratio ipdemo / peer:
 
-- validate                 vs frictionless validate (same size subset, equivalent schema)
-- report --phase 2 (json)  vs DuckDB SQL over the same CSVs, and a plain pandas script
-- report --by town         vs DuckDB GROUP BY town over the patents ledger, and vs DuckDB computing
-                           every figure that report prints (all ledgers, district and towns)
-- import 100k rows (half updates, half new) into the N-row ledger
-- the same two reports on a second shape: the N-row patents ledger among the other ledgers as
-  shipped, against DuckDB on that folder; and `ipdemo --help` against `python -c "import pandas"`
+- report --phase 2 --format json, cold (empty cache: the cache entry's write counts) and warm,
+  against DuckDB SQL computing the same figures over the same CSVs;
+- report --by town --format json, cold and warm, against DuckDB computing every figure it prints;
+  and the first report after 2,000 new rows were appended to the CSV (what an append-only import
+  leaves; the cache entry is extended, not rebuilt);
+- the cache entry's size against the ledger's;
+- import of a 2,000-row export (1,000 new, 1,000 updated) into the N-row ledger, against copying
+  the ledger file; with the bytes the import wrote (the process's block output) and its peak RSS;
+- an append-only import, when benchmarks/bench_append.py provides `measure(project, pristine,
+  repeat)` (see APPEND_HOOK);
+- once (not per size): import of an --xlsx-rows workbook against python-calamine reading it.
 
-ipdemo runs cold (IPDEMO_NO_CACHE=1) for a fair comparison; the warm-cache report is shown too.
-Nothing is asserted: figures depend on the machine. Record them in README / docs/scale.md.
+Then the growth exponent of each figure between consecutive sizes and over all of them (k in
+time ∝ N^k, a least-squares fit of log time on log N; k = 1 is linear). Nothing is asserted:
+figures depend on the machine, and a shared machine is noisy, so compare ratios within one run.
+Record them in docs/scale.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
+import math
 import os
 import platform
 import shutil
@@ -31,11 +39,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 PY = sys.executable
 BASE_PATENTS = 40_400  # patents at scale 1 (the shipped data)
+# The append-only import (issue 26 item 1) plugs in here: benchmarks/bench_append.py defines
+# measure(project: Path, pristine: Path, repeat: int) -> list[Pair], building `run.Pair`s (this
+# folder is on sys.path: `from run import Pair, Side, run`) and returning them measured
+# (Pair.measure). `project` holds the N-row ledger and export.csv; `pristine` is a copy of the
+# ledger to restore before each run. Its pairs join the table and the growth exponents.
+APPEND_HOOK = HERE / "bench_append.py"
 
 DUCKDB_REPORT = """
 import duckdb, json, sys
@@ -57,22 +74,11 @@ select
 print(json.dumps(duckdb.sql(q).fetchall(), default=str))
 """
 
-DUCKDB_BY_TOWN = """
-import duckdb, json, sys
-d = sys.argv[1]
-q = f'''
-select town, count(*) filter (where filed_on between '2021-06-01' and '2023-12-31'),
-       count(*) filter (where granted_on between '2021-06-01' and '2023-12-31')
-from read_csv('{d}/patents.csv', all_varchar=true, header=true) group by town order by town
-'''
-print(json.dumps(duckdb.sql(q).fetchall()))
-"""
-
 # What `report --by town --format json` prints, as SQL over the same CSVs: for the district and
 # each town (grouping sets), every indicator's figure up to the plan end: flows from the plan
 # start, annual targets year by year, milestones as their first date, distinct counts as such,
 # the invention stock at each year end; and it reads the two ledgers the report reads besides
-# (task progress, the enterprise register). The narrow query above reads the patents ledger only.
+# (task progress, the enterprise register).
 DUCKDB_BY_TOWN_SAME = """
 import duckdb, json, sys
 d = sys.argv[1]
@@ -120,331 +126,331 @@ order by 1, 2
 print(json.dumps(duckdb.sql(q).fetchall(), default=str))
 """
 
-PANDAS_REPORT = """
-import json, sys, pandas as pd
-d = sys.argv[1]
-read = lambda n, cols: pd.read_csv(f"{d}/{n}.csv", usecols=cols, dtype=str, keep_default_na=False, engine="pyarrow")
-p = read("patents", ["filed_on", "granted_on", "type"])
-inside = lambda s: s.between("2021-06-01", "2023-09-30")
-out = {"applications": int(inside(p.filed_on).sum()), "grants": int(inside(p.granted_on).sum()),
-       "software": int(inside(read("software_copyrights", ["registered_on"]).registered_on).sum()),
-       "trademarks": int(inside(read("trademarks", ["filed_on"]).filed_on).sum())}
-e = read("enterprise_programs", ["credit_code", "program", "started_on"])
-out["std"] = int(e[(e.program == "standardization") & inside(e.started_on)].credit_code.nunique())
-l = read("pledge_loans", ["amount", "issued_on"])
-out["loans"] = float(l[inside(l.issued_on)].amount.astype(float).sum() / 10000)
-print(json.dumps(out))
+CALAMINE_READ = """
+import sys
+from python_calamine import CalamineWorkbook
+with CalamineWorkbook.from_path(sys.argv[1]) as book:
+    print(len(book.get_sheet_by_index(0).to_python()))
 """
 
-FRICTIONLESS_SCHEMA = {
-    "fields": [
-        {
-            "name": "application_no",
-            "type": "string",
-            "constraints": {
-                "required": True,
-                "unique": True,
-                "pattern": r"(\d{4}[12389]\d{7}|\d{2}[123]\d{5})\.[0-9X]",
-            },
-        },
-        {"name": "title", "type": "string", "constraints": {"required": True}},
-        {"name": "applicant", "type": "string", "constraints": {"required": True}},
-        {
-            "name": "town",
-            "type": "string",
-            "constraints": {
-                "required": True,
-                "enum": [
-                    "吴江开发区",
-                    "汾湖高新区（黎里镇）",
-                    "吴江高新区（盛泽镇）",
-                    "东太湖度假区（太湖新城）",
-                    "平望镇",
-                    "七都镇",
-                    "震泽镇",
-                    "桃源镇",
-                ],
-            },
-        },
-        {
-            "name": "type",
-            "type": "string",
-            "constraints": {"required": True, "enum": ["invention", "utility_model", "design"]},
-        },
-        {"name": "filed_on", "type": "date", "constraints": {"required": True}},
-        {"name": "granted_on", "type": "date"},
-    ],
-    "primaryKey": ["application_no"],
-}
+COPY_FILE = "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])"
+TAILS = 8  # tails of 2,000 new rows written by build(), appended one per run of 'report after a tail'
 
 
-def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB of that very process, stdout). os.wait4 gives per-child rusage."""
+@dataclass
+class Run:
+    wall: float
+    cpu: float  # user + system seconds of the process (all its threads)
+    peak_mb: float
+    written_mb: float
+    out: str
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> Run:
+    """One child process: wall seconds, its own peak RSS and block output (os.wait4's rusage)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if proc.returncode not in (0, 1):
+        if code not in (0, 1):
             raise SystemExit(f"{' '.join(cmd)} failed: {err.read().decode()[-2000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read().decode()
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(wall, cpu, usage.ru_maxrss / 1024, usage.ru_oublock * 512 / 1e6, out.read().decode())
 
 
-def measure(label: str, cmd: list[str], cwd: Path, repeat: int, env: dict | None = None, prepare=None) -> dict:
-    walls, peak, out = [], 0.0, ""
-    for _ in range(repeat):
-        if prepare:
-            prepare()
-        wall, rss, out = run(cmd, cwd, env)
-        walls.append(wall)
-        peak = max(peak, rss)
-    row = {"task": label, "median_s": statistics.median(walls), "peak_mb": peak}
-    print(f"  {label:<44} {row['median_s']:8.2f} s  {peak:7.0f} MB", flush=True)
-    return row
+@dataclass
+class Side:
+    label: str
+    cmd: list[str]
+    env: dict | None = None
+    prepare: Callable[[], None] | None = None
+    runs: list[Run] = field(default_factory=list)
+
+    def once(self, cwd: Path) -> Run:
+        if self.prepare:
+            self.prepare()
+        result = run(self.cmd, cwd, self.env)
+        self.runs.append(result)
+        return result
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.wall for r in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
+    def peak(self) -> float:
+        return max(r.peak_mb for r in self.runs)
+
+    @property
+    def written(self) -> float:
+        return statistics.median(r.written_mb for r in self.runs)
 
 
-def build(folder: Path, rows: int, subset_rows: int) -> None:
-    """Runs in a child process: the parent stays small, so each measured child's peak RSS is its own
-    (Linux keeps ru_maxrss across exec, so a child forked from a big parent would inherit its size)."""
+@dataclass
+class Pair:
+    """ipdemo (a) and its peer (b), run alternately; the ratio is the median of the paired ratios.
+    The CPU ratio (user + system seconds, all threads) is printed beside it: on a machine shared
+    with other work, wall time mostly measures waiting for a core, CPU time the work done."""
+
+    task: str
+    a: Side
+    b: Side
+    ratio: float = 0.0
+
+    def measure(self, cwd: Path, repeat: int) -> Pair:
+        ratios = []
+        for i in range(repeat):
+            first, second = (self.a, self.b) if i % 2 == 0 else (self.b, self.a)
+            first.once(cwd)
+            second.once(cwd)
+            ratios.append(self.a.runs[-1].wall / self.b.runs[-1].wall)
+        self.ratio = statistics.median(ratios)
+        print(
+            f"  {self.task:<34} {self.a.median:7.2f} s {self.a.peak:6.0f} MB {self.a.written:7.1f} MB written"
+            f" | {self.b.label:<22} {self.b.median:6.2f} s {self.b.peak:6.0f} MB | ratio {self.ratio:5.2f}"
+            f" | cpu {self.a.cpu:6.2f} s / {self.b.cpu:5.2f} s = {self.a.cpu / max(self.b.cpu, 1e-6):5.2f}",
+            flush=True,
+        )
+        return self
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def build(folder: Path, rows: int) -> None:
+    """Runs in a child process (the parent stays small, so each measured child's peak RSS is its
+    own): the shipped project with an N-row patents ledger, and a 2,000-row GBK export."""
+    import numpy as np
     import pandas as pd
 
+    from ipdemo import sample
     from ipdemo.checks.field_checks import cnipa_check_char
-    from ipdemo.sample import generate, write
 
-    scale = rows / BASE_PATENTS
-    frames = generate(scale=scale)
-    write(frames, folder / "data")
+    shutil.copytree(ROOT / "data", folder / "data")
     shutil.copy(ROOT / "targets.yaml", folder / "targets.yaml")
-    patents = frames["patents"]
-    half = 50_000
+    rng, extra = np.random.default_rng(20210601), np.random.default_rng(20210602)
+    scale = rows / BASE_PATENTS
+    companies = sample._enterprises(rng, max(3000, int(3000 * scale)))
+    companies["address"] = sample._addresses(extra, companies["town"])
+    patents = sample.patents(rng, companies, scale, extra)
+    patents.to_csv(folder / "data" / "patents.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
     exported = ["application_no", "title", "applicant", "town", "type", "filed_on", "granted_on"]
-    updates = patents.sample(min(half, len(patents)), random_state=1)[exported]
-    bodies = pd.Series([f"20233{i:07d}" for i in range(9_000_000, 9_000_000 + half)], dtype="str")
-    new = pd.DataFrame(
-        {
-            "application_no": bodies + "." + pd.Series(cnipa_check_char(bodies, 12), dtype="str"),
-            "title": "一种新型装置",
-            "applicant": "吴江某某科技有限公司",
-            "town": "平望镇",
-            "type": "design",
-            "filed_on": "2023-05-01",
-            "granted_on": "",
-        }
-    )
+    pending = patents[(patents.granted_on == "") & (patents.filed_on < "2023-06-01")]
+    updates = pending.sample(min(1000, len(pending)), random_state=1)[exported]
+    have = set(patents.application_no)
+    bodies = [f"20233{i:07d}" for i in range(9_000_000, 9_000_000 + 3000 + 3000 * TAILS)]
+    numbers = [b + "." + c for b, c in zip(bodies, cnipa_check_char(pd.Series(bodies), 12))]
+    new_numbers = [n for n in numbers if n not in have][:1000]
+    new = pd.DataFrame({"application_no": new_numbers, "title": "一种新型装置", "applicant": "吴江某某科技有限公司"})
+    new = new.assign(town="平望镇", type="design", filed_on="2023-05-01", granted_on="")
     export = pd.concat([updates.assign(granted_on="2023-11-30"), new])
     export.columns = ["申请号", "发明名称", "申请人", "所属区镇", "专利类型", "申请日", "授权公告日"]
     export.to_csv(folder / "export.csv", index=False, encoding="gbk")
-    # The second shape: the big patents ledger among the other ledgers as shipped.
-    alone = folder.parent / "patents_only"
-    shutil.copytree(ROOT / "data", alone / "data")
-    shutil.copy(ROOT / "targets.yaml", alone / "targets.yaml")
-    shutil.copy(folder / "data" / "patents.csv", alone / "data" / "patents.csv")
-    if subset_rows:
-        sub = folder.parent / "subset"
-        sub.mkdir()
-        patents.head(subset_rows).to_csv(sub / "patents.csv", index=False)
-        (sub / "schema.json").write_text(json.dumps(FRICTIONLESS_SCHEMA, ensure_ascii=False), encoding="utf-8")
-        small = folder.parent / "small"
-        shutil.copytree(folder, small)
-        shutil.copy(sub / "patents.csv", small / "data" / "patents.csv")
+    # Tails of 2,000 new rows each, as an append-only weekly import adds them to the CSV.
+    spare = [n for n in numbers if n not in have][1000 : 1000 + 2000 * TAILS]
+    tail = patents.head(len(spare)).assign(application_no=spare, filed_on="2023-06-01", granted_on="")
+    tail = tail.assign(type="design", legal_status="pending", status_on="")
+    (folder / "tails").mkdir()
+    for i in range(TAILS):
+        part = tail.iloc[2000 * i : 2000 * (i + 1)]
+        part.to_csv(folder / "tails" / f"{i}.csv", index=False, header=False, lineterminator="\n")
+
+
+def built(base: Path, rows: int) -> Path:
+    folder = base / f"n{rows}"
+    t0 = time.perf_counter()
+    subprocess.run([PY, __file__, "--build", str(folder), "--rows", str(rows)], check=True)
+    size = (folder / "data" / "patents.csv").stat().st_size / 1e6
+    print(
+        f"\n{rows:,} patents ({size:.0f} MB CSV) + the other ledgers as shipped, built in {time.perf_counter() - t0:.0f} s"
+    )
+    return folder
+
+
+# --- one size ------------------------------------------------------------------------------
+
+
+def emptied(folder: Path) -> Callable[[], None]:
+    return lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def reports(folder: Path, repeat: int) -> dict[str, Pair]:
+    cache = folder.parent / f"{folder.name}-cache"
+    cold = {"IPDEMO_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    ipdemo = [PY, "-m", "ipdemo"]
+    duck = {
+        name: [PY, "-c", script, str(folder / "data")]
+        for name, script in (("phase", DUCKDB_REPORT), ("town", DUCKDB_BY_TOWN_SAME))
+    }
+    phase = [*ipdemo, "report", "--phase", "2", "--format", "json"]
+    town = [*ipdemo, "report", "--by", "town", "--format", "json"]
+    pairs = {
+        "report cold": Pair(
+            "report --phase 2, cold",
+            Side("ipdemo", phase, cold, emptied(cache)),
+            Side("duckdb same figures", duck["phase"]),
+        ),
+        "town cold": Pair(
+            "report --by town, cold",
+            Side("ipdemo", town, cold, emptied(cache)),
+            Side("duckdb every figure", duck["town"]),
+        ),
+    }
+    out = {key: pair.measure(folder, repeat) for key, pair in pairs.items()}
+    run(town, folder, cold)  # fills the cache
+    entry = sum(p.stat().st_size for p in cache.iterdir() if p.name.startswith(_prefix(folder)))
+    print(
+        f"  cache entry of the patents ledger: {entry / 1e6:.0f} MB = {entry / (folder / 'data' / 'patents.csv').stat().st_size:.2f} x the CSV"
+    )
+    warm = {
+        "report warm": Pair(
+            "report --phase 2, warm", Side("ipdemo", phase, cold), Side("duckdb same figures", duck["phase"])
+        ),
+        "town warm": Pair(
+            "report --by town, warm", Side("ipdemo", town, cold), Side("duckdb every figure", duck["town"])
+        ),
+    }
+    out.update({key: pair.measure(folder, repeat) for key, pair in warm.items()})
+    tails = iter(sorted((folder / "tails").iterdir()))
+
+    def append_tail() -> None:  # what an append-only import leaves: the CSV longer by 2,000 rows
+        with open(folder / "data" / "patents.csv", "ab") as ledger:
+            ledger.write(next(tails).read_bytes())
+
+    after = Side("ipdemo", town, cold, append_tail)
+    out["town tail"] = Pair("report --by town after a tail", after, Side("duckdb every figure", duck["town"]))
+    out["town tail"].measure(folder, min(repeat, TAILS))
+    shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
+def _prefix(folder: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(str((folder / "data" / "patents.csv").resolve()).encode()).hexdigest()[:16]
+
+
+def imports(folder: Path, repeat: int) -> dict[str, Pair]:
+    """The 2,000-row import into the N-row ledger against copying that ledger; each run on the pristine ledger."""
+    pristine = folder.parent / f"{folder.name}-patents.csv"
+    shutil.copyfile(folder / "data" / "patents.csv", pristine)
+    ledger = folder / "data" / "patents.csv"
+
+    def restore() -> None:
+        shutil.copyfile(pristine, ledger)
+        (folder / "data" / "journal.jsonl").unlink(missing_ok=True)
+
+    copy = Side("copy the ledger file", [PY, "-c", COPY_FILE, str(pristine), str(folder / "copied.csv")])
+    cmd = [PY, "-m", "ipdemo", "import", "export.csv", "--ledger", "patents", "--format", "json"]
+    env = {"IPDEMO_NO_CACHE": "1"}
+    out = {
+        "import": Pair("import 2,000 rows (1k new, 1k upd.)", Side("ipdemo", cmd, env, restore), copy).measure(
+            folder, repeat
+        )
+    }
+    if APPEND_HOOK.exists():  # the append-only import (benchmarks/bench_append.py, issue 26 item 1)
+        spec = importlib.util.spec_from_file_location("bench_append", APPEND_HOOK)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        if hasattr(module, "measure"):
+            for pair in module.measure(folder, pristine, repeat):
+                out[pair.task] = pair
+    restore()
+    (folder / "copied.csv").unlink(missing_ok=True)
+    pristine.unlink()
+    return out
+
+
+def xlsx(rows: int, repeat: int, base: Path) -> Pair:
+    """`ipdemo import` of a workbook into an empty project against python-calamine reading it."""
+    # the workbook is written (once, then kept in the temp folder) by a child: openpyxl and pandas
+    # in this process would show in every measured child's peak RSS (Linux keeps it across exec)
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); from bench_xlsx import workbook; print(workbook({rows}))"
+    book = Path(subprocess.run([PY, "-c", code], check=True, capture_output=True, text=True).stdout.strip())
+    project = base / "xlsx"
+    subprocess.run([PY, "-m", "ipdemo", "init", str(project)], check=True, capture_output=True)
+    empty = project.parent / "xlsx-empty.csv"
+    shutil.copyfile(project / "data" / "patents.csv", empty)
+    cmd = [PY, "-m", "ipdemo", "import", str(book), "--ledger", "patents", "--format", "json"]
+    side = Side(
+        "ipdemo", cmd, {"IPDEMO_NO_CACHE": "1"}, lambda: shutil.copyfile(empty, project / "data" / "patents.csv")
+    )
+    print(f"\nxlsx: {rows:,} rows ({book.stat().st_size / 1e6:.1f} MB)")
+    return Pair(
+        f"import {rows // 1000}k-row xlsx", side, Side("python-calamine read", [PY, "-c", CALAMINE_READ, str(book)])
+    ).measure(project, repeat)
+
+
+# --- growth --------------------------------------------------------------------------------
+
+
+def exponent(sizes: list[int], seconds: list[float]) -> float:
+    """k in seconds ∝ size^k: the least-squares slope of log seconds on log size."""
+    xs, ys = [math.log(n) for n in sizes], [math.log(max(s, 1e-6)) for s in seconds]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def growth(results: dict[int, dict[str, Pair]]) -> None:
+    sizes = sorted(results)
+    if len(sizes) < 2:
+        return
+    print("\ngrowth exponents k (time ∝ N^k; 1 = linear), between consecutive sizes and fitted over all:")
+    steps = " ".join(f"{a // 1000}k→{b // 1000}k" for a, b in zip(sizes, sizes[1:]))
+    print(f"  {'task':<36} {steps}   all   | peer all | cpu all | ipdemo MB per million rows at each size")
+    for key in results[sizes[0]]:
+        ours = [results[n][key].a.median for n in sizes]
+        theirs = [results[n][key].b.median for n in sizes]
+        pairwise = " ".join(f"{exponent([a, b], [x, y]):9.2f}" for a, b, x, y in zip(sizes, sizes[1:], ours, ours[1:]))
+        memory = " ".join(f"{results[n][key].a.peak / (n / 1e6):6.0f}" for n in sizes)
+        cpu = exponent(sizes, [results[n][key].a.cpu for n in sizes])
+        print(
+            f"  {results[sizes[0]][key].task:<36} {pairwise} {exponent(sizes, ours):6.2f} | {exponent(sizes, theirs):8.2f}"
+            f" | {cpu:7.2f} | {memory}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--frictionless-rows",
-        type=int,
-        default=None,
-        help="compare with frictionless on the first N rows (default: all; 0 to skip)",
-    )
+    parser.add_argument("--rows", default="100000,1000000", help="patents ledger sizes, comma-separated")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the xlsx import (0: skip)")
+    parser.add_argument("--skip-import", action="store_true", help="reports only")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.frictionless_rows is None:
-        args.frictionless_rows = args.rows
+    sizes = sorted(int(n.replace("_", "")) for n in args.rows.split(","))
     if args.build:
-        build(args.build, args.rows, args.frictionless_rows)
+        build(args.build, sizes[0])
         return
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    # ipdemo byte-compiled, as pip leaves an installed package: where PYTHONDONTWRITEBYTECODE is
-    # set (this project's sandbox), every run would otherwise compile its modules again (~0.05 s).
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; medians of {args.repeat}"
+    )
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     import compileall
 
     import ipdemo
 
-    compileall.compile_dir(str(Path(ipdemo.__file__).parent), quiet=1)
+    compileall.compile_dir(str(Path(ipdemo.__file__).parent), quiet=1)  # as pip leaves an installed package
+    results: dict[int, dict[str, Pair]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        t0 = time.perf_counter()
-        subprocess.run(
-            [
-                PY,
-                __file__,
-                "--build",
-                str(base),
-                "--rows",
-                str(args.rows),
-                "--frictionless-rows",
-                str(args.frictionless_rows),
-            ],
-            check=True,
-        )
-        size = (base / "data" / "patents.csv").stat().st_size / 1e6
-        print(
-            f"data: {args.rows:,} patents ({size:.0f} MB) + proportional ledgers, built in {time.perf_counter() - t0:.0f} s"
-        )
-        cold = {"IPDEMO_NO_CACHE": "1", "NO_COLOR": "1"}
-        warm = {"IPDEMO_CACHE_DIR": str(Path(tmp) / "cache")}
-        ipdemo = [PY, "-m", "ipdemo"]
-        rows = []
-        print("ipdemo:")
-        rows.append(measure("ipdemo --help", [*ipdemo, "--help"], base, args.repeat))
-        rows.append(measure("ipdemo validate", [*ipdemo, "validate"], base, args.repeat, cold))
-        rows.append(
-            measure(
-                "ipdemo report --phase 2 --format json",
-                [*ipdemo, "report", "--phase", "2", "--format", "json"],
-                base,
-                args.repeat,
-                cold,
-            )
-        )
-        run([*ipdemo, "report"], base, warm)
-        rows.append(
-            measure(
-                "ipdemo report --phase 2 (warm cache)",
-                [*ipdemo, "report", "--phase", "2", "--format", "json"],
-                base,
-                args.repeat,
-                warm,
-            )
-        )
-        rows.append(
-            measure(
-                "ipdemo report --by town --format json",
-                [*ipdemo, "report", "--by", "town", "--format", "json"],
-                base,
-                args.repeat,
-                cold,
-            )
-        )
-        work = Path(tmp) / "work"
-
-        def fresh_copy() -> None:
-            shutil.rmtree(work, ignore_errors=True)
-            shutil.copytree(base, work)
-
-        fresh_copy()
-        rows.append(
-            measure(
-                "ipdemo import 100k (50k new, 50k updates)",
-                [*ipdemo, "import", str(base / "export.csv"), "--ledger", "patents"],
-                work,
-                args.repeat,
-                cold,
-                prepare=fresh_copy,
-            )
-        )
-        alone = Path(tmp) / "patents_only"
-        print(f"ipdemo, {args.rows:,} patents among the other ledgers as shipped:")
-        rows.append(
-            measure(
-                "ipdemo report --phase 2 --format json [patents only]",
-                [*ipdemo, "report", "--phase", "2", "--format", "json"],
-                alone,
-                args.repeat,
-                cold,
-            )
-        )
-        rows.append(
-            measure(
-                "ipdemo report --by town --format json [patents only]",
-                [*ipdemo, "report", "--by", "town", "--format", "json"],
-                alone,
-                args.repeat,
-                cold,
-            )
-        )
-        print("peers:")
-        data = str(base / "data")
-        peers = {}
-        has_duckdb = subprocess.run([PY, "-c", "import duckdb"], capture_output=True).returncode == 0
-        if has_duckdb:
-            peers["report"] = measure(
-                "duckdb SQL (report --phase 2 figures)", [PY, "-c", DUCKDB_REPORT, data], base, args.repeat
-            )
-            peers["by_town"] = measure("duckdb SQL GROUP BY town", [PY, "-c", DUCKDB_BY_TOWN, data], base, args.repeat)
-            peers["by_town_same"] = measure(
-                "duckdb SQL, every --by town figure", [PY, "-c", DUCKDB_BY_TOWN_SAME, data], base, args.repeat
-            )
-            peers["report_alone"] = measure(
-                "duckdb SQL (report figures) [patents only]",
-                [PY, "-c", DUCKDB_REPORT, str(alone / "data")],
-                alone,
-                args.repeat,
-            )
-            peers["by_town_alone"] = measure(
-                "duckdb SQL GROUP BY town [patents only]",
-                [PY, "-c", DUCKDB_BY_TOWN, str(alone / "data")],
-                alone,
-                args.repeat,
-            )
-            peers["by_town_same_alone"] = measure(
-                "duckdb SQL, every --by town figure [patents only]",
-                [PY, "-c", DUCKDB_BY_TOWN_SAME, str(alone / "data")],
-                alone,
-                args.repeat,
-            )
-        else:
-            print("  duckdb not installed: pip install duckdb")
-        peers["import_pandas"] = measure("python -c 'import pandas'", [PY, "-c", "import pandas"], base, args.repeat)
-        peers["pandas"] = measure(
-            "plain pandas script (report figures)", [PY, "-c", PANDAS_REPORT, data], base, args.repeat
-        )
-        frictionless = shutil.which("frictionless") or str(Path(PY).parent / "frictionless")
-        if args.frictionless_rows and Path(frictionless).exists():
-            n = min(args.frictionless_rows, args.rows)
-            peers["frictionless"] = measure(
-                f"frictionless validate ({n:,} rows)",
-                [frictionless, "validate", "--schema", "schema.json", "patents.csv"],
-                Path(tmp) / "subset",
-                1,
-            )
-            ipdemo_small = measure(
-                f"ipdemo validate ({n:,} rows)", [*ipdemo, "validate"], Path(tmp) / "small", args.repeat, cold
-            )
-        elif args.frictionless_rows:
-            print("  frictionless not run (pip install frictionless)")
-        print("ratios (ipdemo / peer; below 1 = ipdemo faster):")
-        by = {r["task"]: r for r in rows}
-        report = by["ipdemo report --phase 2 --format json"]["median_s"]
-        if "report" in peers:
-            print(f"  report / duckdb          {report / peers['report']['median_s']:6.2f}")
-            town = by["ipdemo report --by town --format json"]["median_s"]
-            print(
-                f"  report --by town / duckdb {town / peers['by_town']['median_s']:6.2f}"
-                f"   (/ duckdb, every figure: {town / peers['by_town_same']['median_s']:.2f})"
-            )
-            alone_report = by["ipdemo report --phase 2 --format json [patents only]"]["median_s"]
-            alone_town = by["ipdemo report --by town --format json [patents only]"]["median_s"]
-            print(f"  [patents only] report / duckdb          {alone_report / peers['report_alone']['median_s']:6.2f}")
-            print(
-                f"  [patents only] report --by town / duckdb {alone_town / peers['by_town_alone']['median_s']:6.2f}"
-                f"   (/ duckdb, every figure: {alone_town / peers['by_town_same_alone']['median_s']:.2f})"
-            )
-        print(
-            f"  ipdemo --help / import pandas {by['ipdemo --help']['median_s'] / peers['import_pandas']['median_s']:6.2f}"
-        )
-        print(f"  report / pandas script   {report / peers['pandas']['median_s']:6.2f}")
-        if "frictionless" in peers:
-            print(
-                f"  frictionless / validate  {peers['frictionless']['median_s'] / ipdemo_small['median_s']:6.1f}x "
-                "(how many times faster ipdemo validates the same rows)"
-            )
+        for rows in sizes:
+            folder = built(Path(tmp), rows)
+            results[rows] = reports(folder, args.repeat)
+            if not args.skip_import:
+                results[rows].update(imports(folder, args.repeat))
+            shutil.rmtree(folder)  # big files go as soon as they are measured
+        if args.xlsx_rows:
+            xlsx(args.xlsx_rows, args.repeat, Path(tmp))
+    growth(results)
+    print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def test_the_cache_test_fails_when_the_cache_always_misses(invoke, tmp_path, cac
     checked = []
     real = dataset.check_ledger_file
     monkeypatch.setattr(dataset, "check_ledger_file", lambda *args: checked.append(args[1]) or real(*args))
-    monkeypatch.setattr(cache, "load", lambda folder, key: None)
+    monkeypatch.setattr(cache, "load", lambda where, meta=None: None)
     report(invoke, root)
     assert "patents" in checked and len(checked) == 11
 

@@ -8,7 +8,7 @@ of pandas, so the hot paths build and read arrays through these helpers instead,
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -64,6 +64,27 @@ def to_numpy(values: pa.Array | pa.ChunkedArray, null: object = None) -> np.ndar
     if not parts:
         return np.zeros(0, dtype=bool if pa.types.is_boolean(values.type) else _NUMPY[values.type])
     return np.concatenate(parts)
+
+
+def is_dictionary(values: pa.Array | pa.ChunkedArray) -> bool:
+    return pa.types.is_dictionary(values.type)
+
+
+def decoded(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A dictionary-encoded column (as the cache stores repetitive ones) as plain values, chunk
+    by chunk; any other column as it is."""
+    if not is_dictionary(values):
+        return values
+    return pa.chunked_array([c.dictionary.take(c.indices) for c in values.chunks], type=values.type.value_type)
+
+
+def per_value(values: pa.ChunkedArray, compute: Callable[[pa.Array | pa.ChunkedArray], np.ndarray]) -> np.ndarray:
+    """compute(values) — an array with one result per row — computed once per distinct value when
+    the column is dictionary-encoded (its dictionary's results, taken by each row's index)."""
+    if not is_dictionary(values):
+        return compute(values)
+    parts = [compute(c.dictionary)[to_numpy(c.indices, null=0)] for c in values.chunks]
+    return np.concatenate(parts) if parts else compute(decoded(values))
 
 
 def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

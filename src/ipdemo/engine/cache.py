@@ -1,16 +1,38 @@
 """A cache of checked ledgers, so a report does not parse and validate unchanged CSVs again.
 
-Never stale by construction: the key is a hash of the ledger's *content* (sha256 of its bytes,
-read every time), the ledger's schema and the town list from targets.yaml, the date bounds,
-today's date (the 'date in the future' error depends on it) and the ipdemo version. Anything
-that could change the result changes the key. Entries are Arrow IPC files — the valid rows, and
-the problems as columns (a million warnings cost a few column buffers, not a million JSON
-objects, and are read only when someone asks for them) — plus a small JSON (invalid lines),
-written atomically; a damaged entry is ignored and rebuilt. An
-entry is never more readable than its ledger (personal data stays as private as the ledger).
+Never stale by construction: an entry names the ledger's *content* (sha256 of its bytes), the
+ledger's schema and the town list from targets.yaml, the date bounds, today's date (the 'date in
+the future' error depends on it) and the ipdemo version. Anything that could change the result
+changes the key.
 
-Location: $IPDEMO_CACHE_DIR, else $XDG_CACHE_HOME/ipdemo, else ~/.cache/ipdemo.
-IPDEMO_NO_CACHE=1 turns it off. A cache that cannot be written is silently skipped.
+What an entry is (one per ledger file, `<prefix>-…` in the cache folder):
+- a small JSON (`<prefix>-entry.json`, written last, atomically: it alone makes an entry): the
+  key, the ledger bytes it covers (size, sha256, newline count), the lines left out, the problem
+  count, the file's stamp when its content was last verified, and the segments;
+- segments: Arrow IPC files of the valid rows (`<prefix>-<tag>.arrow`) and of their problems as
+  columns (`<prefix>-<tag>.problems.arrow`; a million warnings cost a few column buffers, read
+  only when someone asks for them). The first segment covers the ledger as it was checked; an
+  appended tail of the CSV (an import that only brings new rows) adds one segment instead of
+  rewriting the entry (engine/dataset.py decides when a tail may be checked alone). Past
+  MAX_SEGMENTS the entry is written again in one piece.
+- Columns with few distinct values (towns, types, statuses, dates) are dictionary-encoded; the
+  rest stay plain and uncompressed, so a memory-mapped entry costs only the columns a report
+  reads. An entry is never larger than the CSV bytes it covers: a segment that would be is
+  written zstd-compressed instead (read whole, slower; it happens on ledgers of long unique texts).
+
+The stamp (device, inode, size, mtime, ctime) spares hashing the ledger on every report: when
+the file's stamp equals the one recorded at the last verified read, and that read happened more
+than RACY_NS after the file's ctime (so a write in the same clock tick could not hide; git's
+"racily clean" rule), the content is taken as unchanged. Any write changes ctime (a user cannot
+set it), a replacement changes the inode; a ledger written under its rollback copy is never
+trusted by stamp. The trade-off: a file changed behind the kernel's back (a network share whose
+server clock runs behind) could be missed; IPDEMO_NO_CACHE=1 turns the cache off for such folders.
+
+A damaged entry (unreadable, not Arrow, JSON that parses but lacks keys or has the wrong shapes,
+unknown problem codes) is ignored and rebuilt. An entry is never more readable than its ledger
+(personal data stays as private as the ledger). Location: $IPDEMO_CACHE_DIR, else
+$XDG_CACHE_HOME/ipdemo, else ~/.cache/ipdemo. IPDEMO_NO_CACHE=1 turns it off. A cache that
+cannot be written is silently skipped.
 """
 
 from __future__ import annotations
@@ -19,12 +41,14 @@ import hashlib
 import json
 import os
 import stat
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ipdemo import __version__
 from ipdemo.data import arrays
@@ -34,20 +58,27 @@ from ipdemo.i18n import MESSAGES
 from ipdemo.plan.model import Plan
 
 # Bumped whenever what an entry holds changes meaning (2: Arrow tables, valid values stripped;
-# 3: problems as an Arrow table).
-FORMAT = 3
+# 3: problems as an Arrow table; 4: segments, dictionary-encoded columns, the stamp).
+FORMAT = 4
 PROBLEM_COLUMNS = ("file", "line", "field", "code", "severity", "params")
+MAX_SEGMENTS = 8  # an entry of more tails than this is written again in one piece
+RACY_NS = 2_000_000_000  # a stamp is trusted only if verified this long after the file's last change
+SAMPLE_ROWS = 4096  # a column is dictionary-encoded when its first rows repeat values…
+SAMPLE_SHARE = 8  # …at most one distinct value in this many
 
 
 class StoredProblems:
-    """A cache entry's problems, read from their Arrow file only when asked for."""
+    """A cache entry's problems, read from their Arrow files only when asked for."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
 
     def _table(self) -> pa.Table:
-        with pa.memory_map(str(self.path)) as source:
-            return pa.ipc.open_file(source).read_all()
+        tables = []
+        for path in self.paths:
+            with pa.memory_map(str(path)) as source:
+                tables.append(pa.ipc.open_file(source).read_all())
+        return pa.concat_tables(tables)
 
     def load(self, file_level: bool = False) -> list[Problem]:
         """Every problem, or (file_level) only those on no row or on the header line."""
@@ -92,8 +123,24 @@ def cache_dir() -> Path | None:
     return Path(base) / "ipdemo"
 
 
-def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, str]:
-    """(prefix for this ledger file, full key for this content and schema)."""
+@dataclass(frozen=True)
+class Slot:
+    """Where one ledger file's entry lives, and what its content is checked against."""
+
+    folder: Path
+    prefix: str  # from the ledger's resolved path: one entry per ledger file
+    schema: str  # digest of everything but the content (plan, towns, dates, today, version)
+    source: Path  # the ledger (entries copy its permissions)
+
+    @property
+    def meta(self) -> Path:
+        return self.folder / f"{self.prefix}-entry.json"
+
+    def segment(self, tag: str, problems: bool = False) -> Path:
+        return self.folder / f"{self.prefix}-{tag}{'.problems' if problems else ''}.arrow"
+
+
+def slot(folder: Path, plan: Plan, name: str, path: Path) -> Slot:
     schema = {
         "version": __version__,
         "format": FORMAT,
@@ -104,9 +151,25 @@ def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, s
         "display": display_path(path),  # cached problems name the file as the user sees it
     }
     prefix = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode())
-    digest.update(hashlib.sha256(content).digest())
-    return prefix, f"{prefix}-{digest.hexdigest()[:32]}"
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:32]
+    return Slot(folder, prefix, digest, path)
+
+
+def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, str]:
+    """(prefix for this ledger file, full key for this content and schema)."""
+    where = slot(Path("."), plan, name, path)
+    return where.prefix, f"{where.prefix}-{where.schema}-{hashlib.sha256(content).hexdigest()[:32]}"
+
+
+@dataclass(frozen=True)
+class Covered:
+    """The ledger bytes an entry stands for."""
+
+    size: int
+    sha256: str
+    lines: int  # newlines in those bytes: the last line number of the covered part
+    stamp: list | None  # the file's fingerprint when those bytes were read (None: not trusted)
+    verified_at: int  # time.time_ns() just before they were read
 
 
 @dataclass(frozen=True)
@@ -116,31 +179,79 @@ class Entry:
     rows: pa.Table
     problems: StoredProblems
     invalid_lines: list[int]
+    covered: Covered
+    invalid_keys: list[str] | None  # the keys of the rows left out (None: not recorded)
+    segments: list[str]
+    problem_count: int
+    extendable: bool  # read by the fast CSV reader (no ragged row): a tail may be checked alone
 
 
-def load(folder: Path, key: str) -> Entry | None:
-    """The entry for `key`, or None when it is absent or damaged in any way (unreadable, not
-    Arrow, JSON that parses but lacks keys or has the wrong shapes, unknown problem codes): it
-    is then rebuilt."""
-    table_path, meta_path = folder / f"{key}.arrow", folder / f"{key}.json"
-    problems_path = folder / f"{key}.problems.arrow"
+def read_meta(where: Slot) -> dict | None:
+    """The entry's JSON when it is of this format and schema (else None: absent, damaged, stale)."""
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        with pa.memory_map(str(table_path)) as source:
-            table = pa.ipc.open_file(source).read_all()
+        meta = json.loads(where.meta.read_text(encoding="utf-8"))
+        if meta["format"] != FORMAT or meta["schema"] != where.schema:
+            return None
+        Covered(**meta["covered"])
+        return meta
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def trusted(where: Slot, stamp: tuple | None) -> Entry | None:
+    """The entry, without reading the ledger, when the ledger's stamp proves it unchanged since
+    the entry's content was verified (module docstring)."""
+    meta = read_meta(where)
+    if meta is None or stamp is None:
+        return None
+    covered = Covered(**meta["covered"])
+    if covered.stamp is None or list(stamp) != covered.stamp or stamp[4] >= covered.verified_at - RACY_NS:
+        return None
+    return load(where, meta)
+
+
+def lookup(where: Slot, covered: Covered) -> Entry | None:
+    """The entry for exactly these bytes; its stamp is renewed when the file's changed (touched)."""
+    meta = read_meta(where)
+    if meta is None or meta["covered"]["sha256"] != covered.sha256 or meta["covered"]["size"] != covered.size:
+        return None
+    entry = load(where, meta)
+    if entry is not None and covered.stamp is not None and covered.stamp != entry.covered.stamp:
+        _write_meta(where, {**meta, "covered": covered.__dict__}, _entry_mode(where.source), [])
+    return entry
+
+
+def load(where: Slot, meta: dict | None = None) -> Entry | None:
+    """The entry, or None when it is absent or damaged in any way: it is then rebuilt."""
+    meta = meta if meta is not None else read_meta(where)
+    if meta is None:
+        return None
+    try:
+        segments = [str(tag) for tag in meta["segments"]]
+        rows = pa.concat_tables([_read(where.segment(tag)) for tag in segments])
+        problems = [_read(where.segment(tag, problems=True)) for tag in segments]
         invalid = [int(n) for n in meta["invalid_lines"]]
-        with pa.memory_map(str(problems_path)) as source:
-            found = pa.ipc.open_file(source).read_all()  # memory-mapped: columns, no Python objects
+        keys = meta["invalid_keys"]
+        extendable = meta["extendable"]
         if (
-            tuple(found.schema.names) != PROBLEM_COLUMNS
+            not segments
+            or any(tuple(p.schema.names) != PROBLEM_COLUMNS or not _known(p) for p in problems)
             or type(meta["problems"]) is not int
-            or meta["problems"] != found.num_rows
-            or not _known(found)
+            or meta["problems"] != sum(p.num_rows for p in problems)
+            or not (keys is None or all(type(k) is str for k in keys))
+            or type(extendable) is not bool
         ):
             return None
+        covered = Covered(**meta["covered"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
-    return Entry(table, StoredProblems(problems_path), invalid)
+    paths = [where.segment(tag, problems=True) for tag in segments]
+    return Entry(rows, StoredProblems(paths), invalid, covered, keys, segments, meta["problems"], extendable)
+
+
+def _read(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:  # memory-mapped: a column costs memory when read
+        return pa.ipc.open_file(source).read_all()
 
 
 def _known(problems: pa.Table) -> bool:
@@ -151,45 +262,131 @@ def _known(problems: pa.Table) -> bool:
     return codes <= set(MESSAGES) and severities <= {"error", "warning"}
 
 
+# --- writing ------------------------------------------------------------------------------
+
+
+def encoded(table: pa.Table, like: pa.Schema | None = None) -> pa.Table:
+    """The table with its repetitive columns dictionary-encoded: those `like` encodes, or, without
+    `like`, those whose first SAMPLE_ROWS values repeat enough (one distinct in SAMPLE_SHARE)."""
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        if like is not None:
+            wanted = pa.types.is_dictionary(like.field(name).type)
+        else:
+            head = column.slice(0, SAMPLE_ROWS)
+            wanted = len(head) >= 64 and pc.count_distinct(head).as_py() * SAMPLE_SHARE <= len(head)
+        columns.append(column.dictionary_encode() if wanted and not pa.types.is_dictionary(column.type) else column)
+    return pa.table(columns, names=table.column_names)
+
+
 def store(
-    folder: Path,
-    prefix: str,
-    key: str,
+    where: Slot,
+    covered: Covered,
     table: pa.Table,
     problems: list[Problem],
     invalid_lines: list[int],
-    source: Path | None = None,
-) -> None:
-    """Write an entry (atomically, file by file). Its files are never more readable than the
-    ledger `source` they copy (a 0600 ledger gives 0600 entries); temp files are removed when
-    anything fails."""
-    temps: list[Path] = []
+    invalid_keys: list[str] | None,
+    extendable: bool,
+    after: Entry | None = None,
+) -> Entry | None:
+    """Write an entry (atomically: segments first, the JSON that names them last), or with
+    `after` extend that entry by a segment for an appended tail (`table`, `problems` are the
+    tail's; `covered` the whole ledger's). Files are never more readable than the ledger; temp
+    files and unreferenced segments are removed. Returns the entry now stored (None if not)."""
+    if after is not None and len(after.segments) >= MAX_SEGMENTS:
+        table = pa.concat_tables([after.rows, encoded(table, after.rows.schema)])
+        problems = after.problems.load() + problems
+        invalid_lines, invalid_keys = after.invalid_lines + invalid_lines, _joined(after.invalid_keys, invalid_keys)
+        after = None
+    mode = _entry_mode(where.source)
+    written: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        mode = _entry_mode(source)
-        for old in [*folder.glob(f"{prefix}-*"), *folder.glob(f".{prefix}-*.tmp")]:
-            old.unlink(missing_ok=True)  # one entry per ledger file: drop superseded ones, and orphans
-        tag = f"{os.getpid()}.{os.urandom(3).hex()}"
-        for name, content in ((f"{key}.arrow", table), (f"{key}.problems.arrow", problems_table(problems))):
-            tmp = folder / f".{name}.{tag}.tmp"
-            temps.append(tmp)
-            _create(tmp, mode, source)
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, content.schema) as writer:
-                writer.write_table(content)
-            os.replace(tmp, folder / name)
-        meta = {"invalid_lines": invalid_lines, "problems": len(problems)}
-        tmp = folder / f".{key}.{tag}.json.tmp"
-        temps.append(tmp)
-        _create(tmp, mode, source)
+        where.folder.mkdir(parents=True, exist_ok=True)
+        for orphan in where.folder.glob(f".{where.prefix}-*.tmp"):  # left by a killed run
+            _remove(orphan)
+        tag = f"{time.time_ns():x}{os.urandom(2).hex()}"
+        rows = encoded(table, after.rows.schema if after is not None else None)
+        budget = covered.size - (after.covered.size if after is not None else 0)  # the CSV bytes it stands for
+        _write_segment(where, tag, rows, problems_table(problems), budget, mode, written)
+        segments = [*(after.segments if after is not None else []), tag]
+        meta = {
+            "format": FORMAT,
+            "schema": where.schema,
+            "covered": covered.__dict__,
+            "segments": segments,
+            "invalid_lines": (after.invalid_lines if after is not None else []) + invalid_lines,
+            "invalid_keys": _joined(after.invalid_keys, invalid_keys) if after is not None else invalid_keys,
+            "problems": len(problems) + (after.problem_count if after is not None else 0),
+            "extendable": extendable,
+        }
+        _write_meta(where, meta, mode, written)
+    except (OSError, ValueError, pa.ArrowException):
+        for path in written:  # a cache is an optimisation: never an error, and never litter
+            _remove(path)
+        return None
+    _sweep(where, segments)
+    return load(where)
+
+
+def _joined(first: list[str] | None, second: list[str] | None) -> list[str] | None:
+    return None if first is None or second is None else first + second
+
+
+def _write_segment(
+    where: Slot, tag: str, rows: pa.Table, problems: pa.Table, budget: int, mode: int, written: list[Path]
+) -> None:
+    """The segment's two files; zstd-compressed when plain they would outgrow the CSV bytes they stand for."""
+    for compression in (None, "zstd"):
+        sizes = [
+            _write_arrow(where, where.segment(tag, p), content, compression, mode, written)
+            for p, content in ((False, rows), (True, problems))
+        ]
+        if sum(sizes) <= budget:
+            return
+
+
+def _write_arrow(
+    where: Slot, path: Path, table: pa.Table, compression: str | None, mode: int, written: list[Path]
+) -> int:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
+    written.append(tmp)
+    _create(tmp, mode, where.source)
+    options = pa.ipc.IpcWriteOptions(compression=compression)
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+    written.append(path)
+    return path.stat().st_size
+
+
+def _write_meta(where: Slot, meta: dict, mode: int, written: list[Path]) -> None:
+    tmp = where.folder / f".{where.meta.name}.{os.getpid()}.{os.urandom(3).hex()}.json.tmp"
+    written.append(tmp)
+    try:
+        _create(tmp, mode, where.source)
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(meta, ensure_ascii=False, default=str))
-        os.replace(tmp, folder / f"{key}.json")
-    except (OSError, ValueError, pa.ArrowException):
-        for tmp in temps:  # a cache is an optimisation: never an error, and never litter
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
+        os.replace(tmp, where.meta)
+    except OSError:
+        _remove(tmp)
+        if written == [tmp]:  # renewing a stamp: nothing else to undo, and never an error
+            return
+        raise
+
+
+def _sweep(where: Slot, segments: list[str]) -> None:
+    """Drop what the entry no longer names: superseded segments and entries of an older format."""
+    keep = {where.meta.name} | {where.segment(t, p).name for t in segments for p in (False, True)}
+    for old in where.folder.glob(f"{where.prefix}-*"):
+        if old.name not in keep:
+            _remove(old)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _entry_mode(source: Path | None) -> int:

@@ -9,23 +9,27 @@ design (a district-level output, a ledger without a town field).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ipdemo.checks import identity
 from ipdemo.checks.screen import day_numbers, screened_day_numbers
-from ipdemo.checks.validate import check_ledger_file, data_dir_problem
+from ipdemo.checks.validate import LedgerCheck, check_ledger_file, data_dir_problem
 from ipdemo.data import arrays
-from ipdemo.data.store import read_committed
+from ipdemo.data.store import backup_path, fingerprint, read_committed
 from ipdemo.engine import cache
 from ipdemo.errors import Problem
-from ipdemo.plan.model import Plan
+from ipdemo.plan.model import LedgerSpec, Plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +100,9 @@ class Dataset:
         """A ledger's valid rows as a pandas DataFrame (for code that wants one; converts once)."""
         key = ("frame", ledger)
         if key not in self._memo:
-            self._memo[key] = self.tables[ledger].to_pandas()
+            table = self.tables[ledger]
+            plain = pa.table([arrays.decoded(c) for c in table.columns], names=table.column_names)
+            self._memo[key] = plain.to_pandas()
         return self._memo[key]
 
     def has(self, ledger: str, name: str) -> bool:
@@ -108,10 +114,17 @@ class Dataset:
         return 0 if table is None else table.num_rows
 
     def strings(self, ledger: str, name: str) -> pa.ChunkedArray:
-        """A ledger column as Arrow strings ('' where the ledger lacks the column)."""
-        if self.has(ledger, name):
-            return self.tables[ledger].column(name)
-        return pa.chunked_array([arrays.strings([""] * self.rows(ledger))])
+        """A ledger column as Arrow strings ('' where the ledger lacks the column); a cached
+        dictionary-encoded one decoded once."""
+        if not self.has(ledger, name):
+            return pa.chunked_array([arrays.strings([""] * self.rows(ledger))])
+        column = self.tables[ledger].column(name)
+        if not arrays.is_dictionary(column):
+            return column
+        key = ("plain", ledger, name)
+        if key not in self._memo:
+            self._memo[key] = arrays.decoded(column)
+        return self._memo[key]
 
     def column(self, ledger: str, name: str) -> np.ndarray:
         """A ledger column as an object array ('' where the ledger lacks it), computed once."""
@@ -132,11 +145,14 @@ class Dataset:
             if not self.has(ledger, "town"):
                 self._memo[key] = np.full(self.rows(ledger), NO_TOWN_CODE, dtype=np.int32)
             else:
-                towns = self.strings(ledger, "town")
-                codes = pc.index_in(towns, value_set=arrays.strings(self.plan.town_index.names, towns.type))
-                self._memo[key] = arrays.to_numpy(codes, null=empty).astype(np.int32)
+                towns = self.tables[ledger].column("town")
+                self._memo[key] = arrays.per_value(towns, lambda values: self._town_codes(values, empty))
             self._memo[key].flags.writeable = False  # shared by every indicator that reads it
         return self._memo[key]
+
+    def _town_codes(self, towns: pa.Array | pa.ChunkedArray, empty: int) -> np.ndarray:
+        codes = pc.index_in(towns, value_set=arrays.strings(self.plan.town_index.names, towns.type))
+        return arrays.to_numpy(codes, null=empty).astype(np.int32)
 
     def unassignable(self, ledger: str) -> bool:
         """True when an empty town in this ledger means 'inside, town not yet known' (未划分区镇):
@@ -157,8 +173,8 @@ class Dataset:
                 self._memo[key] = np.full(self.rows(ledger), np.nan)
             elif screened is not None:
                 self._memo[key] = screened_day_numbers(screened, self.strings(ledger, name))
-            else:
-                self._memo[key] = day_numbers(self.strings(ledger, name))
+            else:  # a cached dictionary column: each distinct date is read once
+                self._memo[key] = arrays.per_value(self.tables[ledger].column(name), day_numbers)
             self._memo[key].flags.writeable = False  # shared by every indicator that reads it
         return self._memo[key]
 
@@ -219,22 +235,154 @@ class CheckedLedger:
 
 
 def checked_ledger(plan: Plan, name: str) -> CheckedLedger:
-    """The ledger's valid rows and its problems, from the cache when its content is unchanged."""
+    """The ledger's valid rows and its problems: from the cache when its content is unchanged
+    (proved by its stamp, else by its hash), by checking only the tail when rows were appended
+    to a cached ledger, else checked now."""
     path = plan.ledger_path(name)
     folder = cache.cache_dir()
+    if folder is None:
+        return _checked_now(plan, name, _content(path))
+    where = cache.slot(folder, plan, name, path)
+    hit = cache.trusted(where, _stamp(path))
+    if hit is not None:
+        return _from(hit)
+    verified_at = time.time_ns()
+    before = _stamp(path)
+    content = _content(path)
+    if content is None:  # missing or unreadable: check_ledger_file reports it
+        return _checked_now(plan, name, None)
+    stamp = before if before is not None and _stamp(path) == before else None
+    return _cached(plan, name, where, content, stamp, verified_at)
+
+
+def _content(path: Path) -> bytes | None:
     try:
-        content = read_committed(path)  # never a half-written hard-linked ledger
+        return read_committed(path)  # never a half-written hard-linked ledger
     except OSError:
-        content = None  # missing or unreadable: check_ledger_file reports it
-    key = cache.entry_key(plan, name, path, content) if folder is not None and content is not None else None
-    if folder is not None and key is not None:
-        hit = cache.load(folder, key[1])
-        if hit is not None:
-            return CheckedLedger(hit.rows, hit.problems, hit.invalid_lines)
-    check = check_ledger_file(plan, name, content)
-    result = CheckedLedger(
+        return None
+
+
+def _stamp(path: Path) -> tuple | None:
+    """The ledger's fingerprint, or None when it cannot vouch for the content (absent, or
+    written in place under its rollback copy right now)."""
+    stamp = fingerprint(path)
+    if stamp is None or backup_path(Path(os.path.realpath(path))).exists():
+        return None
+    return stamp
+
+
+def _from(entry: cache.Entry) -> CheckedLedger:
+    return CheckedLedger(entry.rows, entry.problems, entry.invalid_lines)
+
+
+def _checked_now(plan: Plan, name: str, content: bytes | None) -> CheckedLedger:
+    return _checked(check_ledger_file(plan, name, content))
+
+
+def _checked(check: LedgerCheck) -> CheckedLedger:
+    return CheckedLedger(
         check.valid_rows, check.problems, [int(n) for n in check.table.lines[check.invalid]], check.valid_days
     )
-    if folder is not None and key is not None:
-        cache.store(folder, key[0], key[1], result.rows, check.problems, result.invalid_lines, source=path)
+
+
+def _cached(
+    plan: Plan, name: str, where: cache.Slot, content: bytes, stamp: tuple | None, verified_at: int
+) -> CheckedLedger:
+    """The entry for this content; else the previous entry extended by an appended tail; else
+    the ledger checked now and stored."""
+    previous = cache.load(where)
+    seen = previous.covered.size if previous is not None else 0
+    head, digest = _digests(content, seen)
+    appended = previous if previous is not None and head == previous.covered.sha256 else None
+    lines = appended.covered.lines + content.count(b"\n", seen) if appended else content.count(b"\n")
+    covered = cache.Covered(len(content), digest, lines, None if stamp is None else list(stamp), verified_at)
+    hit = cache.lookup(where, covered)
+    if hit is not None:
+        return _from(hit)
+    if appended is not None:
+        extended = _extended(plan, name, where, content, covered, appended)
+        if extended is not None:
+            return extended
+    check = check_ledger_file(plan, name, content)
+    result = _checked(check)
+    keys = _keys(plan.ledgers[name], check.table.arrow.filter(arrays.bools(check.invalid)))
+    cache.store(where, covered, result.rows, check.problems, result.invalid_lines, keys, not check.table.problems)
     return result
+
+
+def _digests(content: bytes, size: int) -> tuple[str | None, str]:
+    """(sha256 of the first `size` bytes, when there are more; sha256 of all), in one pass."""
+    view = memoryview(content)
+    digest = hashlib.sha256(view[:size] if 0 < size < len(content) else b"")
+    head = digest.hexdigest() if 0 < size < len(content) else None
+    digest.update(view[size:] if head is not None else view)
+    return head, digest.hexdigest()
+
+
+MAX_INVALID_KEYS = 10_000  # an entry records the keys of at most this many rows left out
+
+
+def _keys(spec: LedgerSpec, rows: pa.Table) -> list[str] | None:
+    """The keys of `rows` as duplicate_keys compares them (stripped, parts joined), non-empty only;
+    None when there are too many to record."""
+    if rows.num_rows > MAX_INVALID_KEYS:
+        return None
+    return _key_array(spec, rows).to_pylist()
+
+
+def _key_array(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
+    parts = [pc.utf8_trim_whitespace(arrays.decoded(rows.column(k))) for k in spec.key if k in rows.column_names]
+    if len(parts) != len(spec.key) or not rows.num_rows:
+        return pa.chunked_array([], type=pa.string())
+    keep = pc.and_(*[pc.not_equal(p, "") for p in parts]) if len(parts) > 1 else pc.not_equal(parts[0], "")
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    return pc.filter(joined, keep)
+
+
+def _stored_keys(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
+    """The keys of stored valid rows: already stripped, and a key part left empty matches no key
+    of `_key_array` (whose parts are all non-empty), so no pass to strip or filter them."""
+    parts = [arrays.decoded(rows.column(k)) for k in spec.key if k in rows.column_names]
+    if len(parts) != len(spec.key) or not rows.num_rows:
+        return pa.chunked_array([], type=pa.string())
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+
+
+def _extended(
+    plan: Plan, name: str, where: cache.Slot, content: bytes, covered: cache.Covered, old: cache.Entry
+) -> CheckedLedger | None:
+    """The cached entry extended by the rows appended after it, checked alone, when that gives
+    what checking the whole ledger would; else None. The tail alone cannot see a duplicate key
+    across it and the rows before (any shared key: None), nor a probable duplicate (ledgers with
+    `identify` are checked whole), nor a header problem (the entry must have none), nor a ragged
+    row (the whole ledger then goes to the exact reader, whose limits differ: neither part may
+    have one)."""
+    spec = plan.ledgers[name]
+    if not old.extendable or identity.applies(spec) or old.invalid_keys is None:
+        return None
+    if content[old.covered.size - 1 : old.covered.size] != b"\n":
+        return None
+    if old.problems.load(file_level=True):
+        return None
+    header = content.find(b"\n") + 1
+    check = check_ledger_file(plan, name, content[:header] + content[old.covered.size :])
+    if check.table.problems or any(p.line is None or p.line <= 1 for p in check.problems):
+        return None
+    tail_keys = _key_array(spec, check.table.arrow)
+    seen = pa.chunked_array([*_stored_keys(spec, old.rows).chunks, arrays.strings(old.invalid_keys)], type=pa.string())
+    if len(tail_keys) and pc.any(pc.is_in(seen, value_set=pc.unique(tail_keys))).as_py():
+        return None
+    shift = old.covered.lines - 1  # tail line n (the header being line 1) is ledger line n + shift
+    problems = [_moved(p, shift) for p in check.problems]
+    invalid = [int(n) + shift for n in check.table.lines[check.invalid]]
+    keys = _keys(spec, check.table.arrow.filter(arrays.bools(check.invalid)))
+    stored = cache.store(where, covered, check.valid_rows, problems, invalid, keys, True, after=old)
+    return _from(stored) if stored is not None else None
+
+
+def _moved(problem: Problem, shift: int) -> Problem:
+    """A tail problem with its line numbers (its own, and another row's it names) in the ledger."""
+    params = dict(problem.params)
+    if isinstance(params.get("other_line"), int):
+        params["other_line"] += shift
+    return replace(problem, line=None if problem.line is None else problem.line + shift, params=params)
