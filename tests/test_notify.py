@@ -115,7 +115,7 @@ def test_wecom_markdown_and_the_file_written_first(invoke, project, tmp_path, ro
     result = run_summary(invoke, project, tmp_path, "--send", "wecom")
     assert result.exit_code == 0, result.stderr
     written = tmp_path / f"周报-{WEEK}.md"  # the default name, in the current folder
-    assert written.read_text(encoding="utf-8").startswith(f"# 知识产权工作周报 {WEEK}")
+    assert written.read_text(encoding="utf-8").startswith("# 知识产权工作周报（2021年6月7日至6月13日）")
     assert len(robot.requests) == 1
     req = robot.requests[0]
     assert req["path"] == "/cgi-bin/webhook/send" and req["query"] == {"key": ["SECRET-KEY-123"]}

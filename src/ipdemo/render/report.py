@@ -17,6 +17,7 @@ from ipdemo.i18n import label, localized, message
 from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
 from ipdemo.render.grid import Grid, cell_text
+from ipdemo.render.pace import indicator_pace
 
 STATUS_STYLE = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "behind": "bold red"}
 COLUMNS = (
@@ -38,6 +39,22 @@ COLUMNS = (
 def status_text(status: str | None, lang: str) -> str:
     """已完成 / on track / — (no status yet)."""
     return label(f"status.{status or 'none'}", lang)
+
+
+OVERVIEW = ("achieved", "on_track", "at_risk", "behind")  # the order the overview line counts in
+
+
+def overview(indicators: list[IndicatorProgress], lang: str) -> str:
+    """The line a page starts with: 22项指标：已完成12项，正常推进5项，有风险2项，滞后3项 — a
+    status no indicator has is left out (no 有风险0项); indicators with no status yet are in the
+    total only."""
+    parts = [
+        label(f"overview.{status}", lang, n=n)
+        for status in OVERVIEW
+        if (n := sum(i.status == status for i in indicators))
+    ]
+    head = label("overview.head", lang, total=len(indicators))
+    return label("overview.line", lang, head=head, parts=label("punct.comma", lang).join(parts)) if parts else head
 
 
 def task_status_text(status: str, lang: str) -> str:
@@ -154,7 +171,7 @@ def progress_grid(progress: Progress, lang: str) -> Grid:
             "status": status_text(i.status, lang),
             "phase_increment": i.phase_increment,
             "share": i.share,
-            "needed_per_week": i.needed_per_week,
+            "needed_per_week": indicator_pace(i, progress, lang),
             "note": note_cell(i, lang),
         }
         rows.append([values[k] for k in keys])
