@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,52 @@ def test_screenshots_can_be_taken_at_both_widths(pages, tmp_path, width):
         assert image.size[0] == max(width, 500)
         ink = sum(image.crop((0, 0, width, 1200)).histogram()[:128])
         assert ink > 5_000  # text was drawn
+
+
+# --- the charts on the page (render/charts.py, the SVG writer) ---------------------------------
+
+COUNT_UNITS = ("件", "家", "个", "次", "项", "名", "单")
+
+
+def _y_ticks(svg: str) -> list[str]:
+    """The value axis' tick labels of an inline SVG chart (text kept as text)."""
+    return [re.search(r"<text[^>]*>([^<]*)</text>", part).group(1) for part in svg.split('<g id="ytick_')[1:]]
+
+
+def test_count_axes_are_whole_numbers(pages):
+    html = pages["summary"].read_text(encoding="utf-8")
+    figures = re.findall(r'<figure id="((?:burnup|annual)-[^"]+)">(.*?)</figure>', html, re.S)
+    counts = [(name, body) for name, body in figures if re.search(r"（(?:%s)(?:/年)?）" % "|".join(COUNT_UNITS), body)]
+    assert len(counts) >= 8 and any(name == "burnup-provincial_hv_centers" for name, _ in counts)  # a target of 1
+    for name, body in counts:
+        ticks = _y_ticks(body)
+        assert ticks and all(re.fullmatch(r"[\d,]+", t) for t in ticks), (name, ticks)
+
+
+def test_legends_sit_outside_the_plot(shipped, monkeypatch):
+    """No legend inside an axes (where it covered the target line); the figure's legend does not
+    overlap the plotting area."""
+    from ipdemo.engine.dataset import load_dataset
+    from ipdemo.engine.progress import Window, compute
+    from ipdemo.plan.model import load_plan
+    from ipdemo.render import charts
+
+    plan = load_plan(shipped / "targets.yaml")
+    data = load_dataset(plan)
+    progress = compute(plan, data, Window(plan.plan.start, date(2023, 9, 30)))
+    seen = []
+    real = charts._svg
+
+    def check(fig):
+        renderer = fig._get_renderer()  # lays the figure out as saving it will
+        fig.draw(renderer)
+        for ax in fig.axes:
+            assert ax.get_legend() is None
+            for legend in fig.legends:
+                assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+        seen.append(len(fig.legends))
+        return real(fig)
+
+    monkeypatch.setattr(charts, "_svg", check)
+    made = charts.all_charts(plan, data, progress, "zh")
+    assert len(made) == len(seen) == 15 and all(seen)

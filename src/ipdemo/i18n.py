@@ -1088,7 +1088,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.pro_rata": ("序时目标", "pro-rata target"),
     "chart.year_target": ("年度目标", "year target"),
     "chart.burnup_title": ("{name}（{unit}）", "{name} ({unit})"),
-    "chart.burnup_caption": ("{name}：截至 {end} 完成 {percent}%", "{name}: {percent}% by {end}"),
+    "chart.burnup_caption": ("{name}：截至{end}完成{percent}%", "{name}: {percent}% by {end}"),
     "chart.annual_title": ("{name}（{unit}/年）", "{name} per year"),
     # --- the 自查报告 (render/docx.py), GB/T 9704 ---------------------------------------------------
     # {area}, {areas}, {whole}: the plan's words (区镇 / 全区 by default; town, towns, district).
@@ -1270,6 +1270,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "pace.in_weeks": ("{weeks}周内还需{amount}{unit}", "{amount} {unit} within {weeks} week{weeks!p}"),
     "pace.in_days": ("{days}天内还需{amount}{unit}", "{amount} {unit} within {days} day{days!p}"),
     "pace.overdue": ("已到期，尚差{amount}{unit}", "{amount} {unit} short, past due"),
+    "chart.annual_item": ("{year}年{actual}/{target}", "{year}: {actual}/{target}"),
     "overview.head": ("{total}项指标", "{total} indicator{total!p}"),
     "overview.achieved": ("已完成{n}项", "{n} achieved"),
     "overview.on_track": ("正常推进{n}项", "{n} on track"),
