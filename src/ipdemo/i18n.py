@@ -683,6 +683,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot confirm that {robot} ({url}) received the summary: {reason}. It may have been delivered: "
         "look in the group before sending it again",
     ),
+    "attach_needs_send": ("--attach 要与 --send wecom 一起使用", "--attach goes with --send wecom"),
+    "attach_not_supported": (
+        "{robot}的群机器人不能发送文件：去掉 --attach，用 --link 给出全文的网址",
+        "{robot} group robots cannot send files: drop --attach and give the summary's address with --link",
+    ),
+    "attach_size": (
+        "{path} 有 {size} 字节，企业微信群机器人只接收 5 字节到 20 MB 的文件：用 --link 给出全文的网址",
+        "{path} is {size} bytes; a WeCom group robot takes files of 5 bytes to 20 MB: give the summary's "
+        "address with --link instead",
+    ),
+    "attach_no_media": (
+        "{robot}（{url}）收下了文件，但答复中没有 media_id，无法发送文件消息；周报摘要没有发送",
+        "{robot} ({url}) took the file but its answer has no media_id, so it cannot be sent; the digest was not sent",
+    ),
+    "summary_attached": (
+        "全文 {name} 已作为文件发送到{robot}群",
+        "the full summary {name} was sent to the {robot} group as a file",
+    ),
     # --- any plan ---
     "plan_missing_key": ("{where}：缺少必填项", "{where}: field required"),
     "plan_unknown_key": (
@@ -1238,13 +1256,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "robot.wecom": ("企业微信", "WeCom"),
     "robot.dingtalk": ("钉钉", "DingTalk"),
     "robot.feishu": ("飞书", "Feishu"),
-    "digest.title": ("知识产权工作周报 {week}", "IP weekly summary {week}"),
-    "digest.heading": ("{title}（{start} 至 {end}）", "{title} ({start} .. {end})"),
+    "digest.title": ("知识产权工作周报（{week}）", "IP weekly summary ({week})"),
     "digest.headline": ("主要指标", "Headline figures"),
-    "digest.overall": (
-        "{total} 项指标：已完成 {achieved}，正常推进 {on_track}，有风险 {at_risk}，滞后 {behind}",
-        "{total} indicator{total!p}: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
-    ),
     "digest.headline_item": (
         "{name}：{actual}/{target} {unit}{delta}，{percent}%，{status}",
         "{name}: {actual}/{target} {unit}{delta}, {percent}%, {status}",
@@ -1252,12 +1265,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "digest.records": ("本周新增记录", "Records this week"),
     "digest.changed": ("状态变化", "Status changes"),
     "digest.risky": ("需关注（有风险 / 滞后）", "Needs attention (at risk / behind)"),
-    "digest.needed": ("每周需完成 {rate}", "needs {rate} a week"),
     "digest.problems": ("数据问题：{errors}，{warnings}", "Data problems: {errors}, {warnings}"),
-    "digest.stale": ("台账更新滞后：{count} 处", "Stale ledgers: {count}"),
     "digest.none": ("无", "none"),
     "digest.full": ("全文：{full}", "Full summary: {full}"),
-    "digest.full_file": ("全文见 {full}", "Full summary: {full}"),
     "digest.cut": ("……（内容过长已截断，{full}）", "… (cut to fit; {full})"),
     "robot_reason.deadline": ("{seconds} 秒内没有收到完整的答复", "no complete answer within {seconds} s"),
     "robot_reason.too_large": ("答复超过 {limit} MB，未读完", "the answer is over {limit} MB"),
@@ -1287,6 +1297,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "summary.imports_clerk": ("附：本周导入", "Appendix: imports this week"),
     "digest.stale_item": ("{ledger}：{towns}", "{ledger}: {towns}"),
+    "digest.stale_all": ("{ledger}：全部{n}个{areas}", "{ledger}: all {n} {areas}"),
     "digest.stale_head": ("台账更新滞后", "Stale ledgers"),
     "digest.full_attached": ("全文见随后发送的文件 {full}", "Full summary: the file {full} sent next"),
     "digest.full_ask": ("全文（{full}）可向台账管理员索取", "Full summary ({full}): ask the ledger keeper"),
