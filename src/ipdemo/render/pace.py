@@ -1,7 +1,7 @@
 """How a needed pace is worded: the one rule every renderer that states one uses.
 
-`needed_pace(remaining, weeks_left, unit, lang)` turns "this much is still needed in this many
-weeks" into the words an official reads:
+`needed_pace(remaining, weeks_left, unit, lang, quantum=1.0)` turns "this much is still needed in
+this many weeks" into the words an official reads:
 
 - a per-week rate, "每周需完成53件" / "53 件 a week", only when it is a rate worth stating: a
   count (whole records, `quantum` given) of at least PER_WEEK_FROM records a week, where rounding
@@ -24,7 +24,10 @@ Contract (tests/test_pace_text.py):
 `indicator_pace(item, progress, lang)` is the same for one indicator of a report: the gap and the
 weeks left to its due date (the plan end, a stock's `due`, or for annual targets the current
 year's end), as the engine measures them; None when the indicator has no pace (milestones,
-trends, nothing left to do).
+trends, nothing left to do). A renderer with an IndicatorProgress calls this (the report's 尚需完成
+cells, the summary, the digest; the 自查报告's 下一步工作 should too, in place of formatting
+`needed_per_week` itself); with figures of its own, `needed_pace`. JSON and CSV keep the engine's
+number `needed_per_week`.
 """
 
 from __future__ import annotations
