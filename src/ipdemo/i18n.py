@@ -938,7 +938,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.note": ("说明", "note"),
     "report.unit": ("单位", "unit"),
     "report.total": ("累计", "total"),
-    "report.window": ("统计区间 {start} 至 {end}", "{start} .. {end}"),
+    "report.window": ("统计区间：{range}", "{range}"),
     "report.phase": ("第{id}阶段（{name}）", "phase {id} ({name})"),
     "report.due_by": ("{due} 前", "by {due}"),
     "report.per_year": ("{text}/年", "{text}/yr"),

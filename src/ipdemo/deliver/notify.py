@@ -49,10 +49,10 @@ from ipdemo.data.store import SECRETS_NAME
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError, Problem
 from ipdemo.i18n import Term, count_of, label, localized
+from ipdemo.render.dates import range_text
 from ipdemo.render.grid import cell_text
 from ipdemo.render.pace import indicator_pace
 from ipdemo.render.report import name_of, overview, status_text
-from ipdemo.render.summary import range_text
 
 SECRETS_FILE = SECRETS_NAME
 SECRETS_OPEN = stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH  # bits of a secrets file that earn a warning

@@ -16,6 +16,7 @@ from ipdemo.engine.tasks import STATUSES
 from ipdemo.i18n import label, localized, message
 from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan
+from ipdemo.render.dates import day_text, range_text
 from ipdemo.render.grid import Grid, cell_text
 from ipdemo.render.pace import indicator_pace
 
@@ -87,9 +88,9 @@ def title(progress: Progress, lang: str) -> str:
     w = progress.window
     parts = [localized(plan.name, plan.name_en, lang)]
     if w.baseline:
-        parts.append(message("report_baseline_title", lang, start=w.start, as_of=w.end))
+        parts.append(message("report_baseline_title", lang, start=day_text(w.start, lang), as_of=day_text(w.end, lang)))
     else:
-        parts.append(label("report.window", lang, start=w.start, end=w.end))
+        parts.append(label("report.window", lang, range=range_text(w.start, w.end, lang)))
     if w.phase:
         parts.append(label("report.phase", lang, id=w.phase.id, name=localized(w.phase.name, w.phase.name_en, lang)))
     if progress.town:

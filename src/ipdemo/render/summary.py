@@ -9,20 +9,10 @@ from datetime import date
 
 from ipdemo.engine.summary import Summary
 from ipdemo.i18n import count_of, label, localized
+from ipdemo.render.dates import day_text, range_text
 from ipdemo.render.grid import Grid, cell_text, md_escape, one_line, to_markdown
 from ipdemo.render.pace import indicator_pace
 from ipdemo.render.report import name_of, overview, status_text, task_status_text
-
-
-def day_text(day: date, lang: str) -> str:
-    """2023年9月30日 / 2023-09-30."""
-    return label("dates.day", lang, y=day.year, m=day.month, d=day.day)
-
-
-def range_text(start: date, end: date, lang: str) -> str:
-    """2023年9月24日至9月30日 (the year once within a year), 2023年12月25日至2024年1月1日."""
-    key = "dates.range_year" if start.year == end.year else "dates.range"
-    return label(key, lang, y=start.year, m=start.month, d=start.day, y2=end.year, m2=end.month, d2=end.day)
 
 
 def sections(s: Summary, lang: str) -> list[tuple[str, Grid | list[str]]]:
