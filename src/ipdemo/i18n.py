@@ -683,6 +683,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot confirm that {robot} ({url}) received the summary: {reason}. It may have been delivered: "
         "look in the group before sending it again",
     ),
+    # --- page ---
     "attach_needs_send": ("--attach 要与 --send wecom 一起使用", "--attach goes with --send wecom"),
     "attach_not_supported": (
         "{robot}的群机器人不能发送文件：去掉 --attach，用 --link 给出全文的网址",
