@@ -115,16 +115,16 @@ def test_wecom_markdown_and_the_file_written_first(invoke, project, tmp_path, ro
     result = run_summary(invoke, project, tmp_path, "--send", "wecom")
     assert result.exit_code == 0, result.stderr
     written = tmp_path / f"周报-{WEEK}.md"  # the default name, in the current folder
-    assert written.read_text(encoding="utf-8").startswith(f"# 知识产权工作周报 {WEEK}")
+    assert written.read_text(encoding="utf-8").startswith("# 知识产权工作周报（2021年6月7日至6月13日）")
     assert len(robot.requests) == 1
     req = robot.requests[0]
     assert req["path"] == "/cgi-bin/webhook/send" and req["query"] == {"key": ["SECRET-KEY-123"]}
     assert req["content_type"].startswith("application/json")
     assert req["body"]["msgtype"] == "markdown"
     content = req["body"]["markdown"]["content"]
-    assert content.startswith(f"### 知识产权工作周报 {WEEK}")
+    assert content.startswith("### 知识产权工作周报（2021年6月7日至6月13日）")  # the week once, in Chinese
     assert "**主要指标**" in content and "**需关注（有风险 / 滞后）**" in content
-    assert f"全文见 周报-{WEEK}.md" in content
+    assert f"全文（周报-{WEEK}.md）可向台账管理员索取" in content  # not a bare file name
     assert len(content.encode("utf-8")) <= 4096
     assert "已发送到企业微信群" in result.stderr and "SECRET-KEY-123" not in result.stderr
 
@@ -177,8 +177,8 @@ def test_dingtalk_markdown_signed(invoke, project, tmp_path, robot, monkeypatch)
     assert sign == dingtalk_sign(stamp, "SEC0123456789abcdef")
     body = req["body"]
     assert body["msgtype"] == "markdown"
-    assert body["markdown"]["title"] == f"知识产权工作周报 {WEEK}"
-    assert body["markdown"]["text"].startswith(f"### 知识产权工作周报 {WEEK}")
+    assert body["markdown"]["title"] == "知识产权工作周报（2021年6月7日至6月13日）"
+    assert body["markdown"]["text"].startswith("### 知识产权工作周报（2021年6月7日至6月13日）")
     assert len(req["raw"]) <= 20000
 
 
@@ -205,9 +205,9 @@ def test_feishu_card_signed(invoke, project, tmp_path, robot, monkeypatch):
     expected = base64.b64encode(hmac.new(f"{stamp}\nfeishu-secret".encode(), b"", hashlib.sha256).digest()).decode()
     assert body["sign"] == expected
     assert body["msg_type"] == "interactive"
-    assert body["card"]["header"]["title"]["content"] == f"IP weekly summary {WEEK}"
+    assert body["card"]["header"]["title"]["content"] == "IP weekly summary (2021-06-07 to 2021-06-13)"
     element = body["card"]["elements"][0]
-    assert element["tag"] == "markdown" and element["content"].startswith(f"**IP weekly summary {WEEK}")
+    assert element["tag"] == "markdown" and element["content"].startswith("**IP weekly summary (2021-06-07")
     assert len(robot.requests[0]["raw"]) <= 20000
     assert "sent to the Feishu group" in result.stderr
 
@@ -371,7 +371,7 @@ def test_cli_digest_cut_to_the_limit(invoke, shipped, tmp_path, robot, monkeypat
     assert result.exit_code == 0, result.stderr
     content = robot.requests[0]["body"]["markdown"]["content"]
     assert len(content.encode("utf-8")) <= 600
-    assert content.endswith("……（内容过长已截断，全文见 周报.md）")
+    assert content.endswith("……（内容过长已截断，全文（周报.md）可向台账管理员索取）")
     assert "已截断" in result.stderr
 
 

@@ -216,7 +216,7 @@ def test_baseline_before_the_plan_start(invoke, other):
     assert by_id["ip_applications"]["actual"] == 0 and by_id["trademark_stock"]["actual"] == 1
     assert all(i["status"] is None for i in data["indicators"])
     text = invoke(["report", "--as-of", "2023-12-31", "--format", "markdown"], cwd=other).stdout
-    assert "基期：计划开始（2024-01-01）前，截至 2023-12-31" in text
+    assert "基期：计划开始（2024年1月1日）前，截至 2023年12月31日" in text
 
 
 def test_baseline_of_the_wujiang_plan_and_baseline_in_every_report(invoke, small):

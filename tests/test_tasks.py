@@ -386,8 +386,9 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
 def test_summary_shows_the_weeks_task_updates(invoke, shipped):
     week = invoke(["summary", "--as-of", "2023-06-18"], cwd=shipped).stdout
     section = week.split("## 本周任务进展")[1].split("## ")[0]
-    assert "t3_5_1" in section and "平台升级改造完成招标，系统开发中" in section and "推进中" in section
-    assert "t3_4_4" not in section  # reported on 2023-08-25
+    assert "三（五）一是" in section and "平台升级改造完成招标，系统开发中" in section and "推进中" in section
+    assert "t3_5_1" not in section  # the plan's item, not the task's id (issue 24 item 4)
+    assert "三（四）四是" not in section  # t3_4_4, reported on 2023-08-25
     quiet = invoke(["summary", "--as-of", "2023-07-09"], cwd=shipped).stdout
     assert quiet.split("## 本周任务进展")[1].split("## ")[0].strip() == "无"
     english = invoke(["summary", "--as-of", "2023-08-27", "--format", "text", "--lang", "en"], cwd=shipped).stdout

@@ -523,6 +523,13 @@ def summary(
             "--link", help="With --send: the URL where the full summary is published (default: its file name)."
         ),
     ] = None,
+    attach: Annotated[
+        bool,
+        typer.Option(
+            "--attach",
+            help="With --send wecom: also send the full summary to the group as a file (WeCom robots only; DingTalk and Feishu robots send no files: use --link).",
+        ),
+    ] = False,
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
@@ -549,6 +556,7 @@ def summary(
     with user_errors(lg):
         if week is not None and as_of is not None:
             raise UsageError("week_and_as_of")
+        _check_attach(attach, send.value if send else None)
         plan = _load(targets)
         if output is not None:
             from ipdemo.data.store import refuse_protected
@@ -570,19 +578,38 @@ def summary(
         if send is None:
             _write(text, output, plan)
         else:
-            _send_summary(send.value, digest, text, output, format.value, link, plan, lg)
+            _send_summary(send.value, digest, text, output, format.value, link, plan, lg, attach)
 
 
 SUMMARY_EXT = {"markdown": "md", "html": "html", "text": "txt"}
 
 
+def _check_attach(attach: bool, target: str | None) -> None:
+    """--attach needs --send to a robot that can send files (WeCom), before anything is read."""
+    from ipdemo.deliver.notify import ROBOTS, can_attach
+
+    if attach and target is None:
+        raise UsageError("attach_needs_send")
+    if attach and target is not None and not can_attach(target):
+        raise UsageError("attach_not_supported", robot=ROBOTS[target].term)
+
+
 def _send_summary(
-    target: str, digest, text: str, output: Path | None, format: str, link: str | None, plan, lang: str
+    target: str,
+    digest,
+    text: str,
+    output: Path | None,
+    format: str,
+    link: str | None,
+    plan,
+    lang: str,
+    attach: bool = False,
 ) -> None:
     """--send: the full summary goes to disk first (--output, else 周报-YYYY-Www.EXT), then the
-    short digest to the robot; a failure to deliver leaves the file and exits 1."""
+    short digest to the robot (with --attach, the file uploaded first and sent after the digest);
+    a failure to deliver leaves the file and exits 1."""
     from ipdemo.data.ledger import display_path
-    from ipdemo.deliver.notify import ROBOTS, cut_note, endpoint, send, title
+    from ipdemo.deliver.notify import ROBOTS, Full, cut_note, endpoint, send, send_file, title, upload
     from ipdemo.deliver.notify import digest as short_digest
 
     path = output or Path(label("cli.summary_file", lang, week=digest.week.label, ext=SUMMARY_EXT[format]))
@@ -591,7 +618,8 @@ def _send_summary(
     point = endpoint(target, plan.source.parent)
     for problem in point.warnings:  # a secrets file others can read or change
         _say(f"{label('cli.warning', lang)}: {problem.message(lang)}")
-    full = link or path.name
+    media = upload(point, path) if attach else None  # before the digest: it never promises a file that failed
+    full = Full(path.name, url=link, attached=media is not None)
     done = send(point, title(digest, lang), short_digest(digest, lang, full, target), cut_note(full, lang))
     _say(
         message(
@@ -602,6 +630,9 @@ def _send_summary(
             cut=message("summary_sent_cut", lang) if done.truncated else "",
         )
     )
+    if media is not None:
+        send_file(point, media)
+        _say(message("summary_attached", lang, name=path.name, robot=ROBOTS[target].term))
 
 
 @app.command()

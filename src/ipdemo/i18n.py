@@ -683,6 +683,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot confirm that {robot} ({url}) received the summary: {reason}. It may have been delivered: "
         "look in the group before sending it again",
     ),
+    # --- page ---
+    "attach_needs_send": ("--attach 要与 --send wecom 一起使用", "--attach goes with --send wecom"),
+    "attach_not_supported": (
+        "{robot}的群机器人不能发送文件：去掉 --attach，用 --link 给出全文的网址",
+        "{robot} group robots cannot send files: drop --attach and give the summary's address with --link",
+    ),
+    "attach_size": (
+        "{path} 有 {size} 字节，企业微信群机器人只接收 5 字节到 20 MB 的文件：用 --link 给出全文的网址",
+        "{path} is {size} bytes; a WeCom group robot takes files of 5 bytes to 20 MB: give the summary's "
+        "address with --link instead",
+    ),
+    "attach_no_media": (
+        "{robot}（{url}）收下了文件，但答复中没有 media_id，无法发送文件消息；周报摘要没有发送",
+        "{robot} ({url}) took the file but its answer has no media_id, so it cannot be sent; the digest was not sent",
+    ),
+    "summary_attached": (
+        "全文 {name} 已作为文件发送到{robot}群",
+        "the full summary {name} was sent to the {robot} group as a file",
+    ),
     # --- any plan ---
     "plan_missing_key": ("{where}：缺少必填项", "{where}: field required"),
     "plan_unknown_key": (
@@ -964,11 +983,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.expected": ("序时目标", "expected"),
     "report.status": ("状态", "status"),
     "report.phase_increment": ("本阶段新增", "phase increment"),
-    "report.needed_per_week": ("每周需完成", "needed / week"),
+    "report.needed_per_week": ("尚需完成", "still needed"),
     "report.note": ("说明", "note"),
     "report.unit": ("单位", "unit"),
     "report.total": ("累计", "total"),
-    "report.window": ("统计区间 {start} 至 {end}", "{start} .. {end}"),
+    "report.window": ("统计区间：{range}", "{range}"),
     "report.phase": ("第{id}阶段（{name}）", "phase {id} ({name})"),
     "report.due_by": ("{due} 前", "by {due}"),
     "report.per_year": ("{text}/年", "{text}/yr"),
@@ -1020,7 +1039,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "task.sheet": ("重点任务", "tasks"),
     # --- ipdemo summary -----------------------------------------------------------------------------
-    "summary.heading": ("知识产权工作周报 {week}（{start} 至 {end}）", "IP weekly summary {week} ({start} .. {end})"),
+    "summary.heading": ("知识产权工作周报（{week}）", "IP weekly summary ({week})"),
     "summary.records": ("本周新增记录", "Records this week"),
     "summary.ledger": ("台账", "ledger"),
     "summary.total": ("合计", "total"),
@@ -1033,7 +1052,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "summary.status": ("状态", "status"),
     "summary.changed": ("状态变化", "Status changes"),
     "summary.risky": ("需关注（有风险 / 滞后）", "Needs attention (at risk / behind)"),
-    "summary.needed": ("每周需完成", "needed / week"),
+    "summary.needed": ("尚需完成", "still needed"),
     "summary.stale": ("台账更新滞后", "Stale ledgers"),
     "summary.town": ("区镇", "town"),
     "summary.last": ("最近记录", "last record"),
@@ -1055,8 +1074,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "summary.done": ("工作进展", "progress"),
     "summary.evidence": ("佐证材料", "evidence"),
     "summary.problem_line": (
-        "共 {errors}，{warnings}（运行 ipdemo validate 查看全部）",
-        "{errors}, {warnings} (ipdemo validate lists them all)",
+        "共 {errors}，{warnings}",
+        "{errors}, {warnings}",
     ),
     "summary.waiting": (
         "{ledger}：{n} 条记录待确认区镇（见导入时生成的 .unplaced.csv 文件，填写所属区镇后重新导入）",
@@ -1152,7 +1171,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.pro_rata": ("序时目标", "pro-rata target"),
     "chart.year_target": ("年度目标", "year target"),
     "chart.burnup_title": ("{name}（{unit}）", "{name} ({unit})"),
-    "chart.burnup_caption": ("{name}：截至 {end} 完成 {percent}%", "{name}: {percent}% by {end}"),
+    "chart.burnup_caption": ("{name}：截至{end}完成{percent}%", "{name}: {percent}% by {end}"),
     "chart.annual_title": ("{name}（{unit}/年）", "{name} per year"),
     # --- the 自查报告 (render/docx.py), GB/T 9704 ---------------------------------------------------
     # {area}, {areas}, {whole}: the plan's words (区镇 / 全区 by default; town, towns, district).
@@ -1379,13 +1398,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "robot.wecom": ("企业微信", "WeCom"),
     "robot.dingtalk": ("钉钉", "DingTalk"),
     "robot.feishu": ("飞书", "Feishu"),
-    "digest.title": ("知识产权工作周报 {week}", "IP weekly summary {week}"),
-    "digest.heading": ("{title}（{start} 至 {end}）", "{title} ({start} .. {end})"),
+    "digest.title": ("知识产权工作周报（{week}）", "IP weekly summary ({week})"),
     "digest.headline": ("主要指标", "Headline figures"),
-    "digest.overall": (
-        "{total} 项指标：已完成 {achieved}，正常推进 {on_track}，有风险 {at_risk}，滞后 {behind}",
-        "{total} indicator{total!p}: {achieved} achieved, {on_track} on track, {at_risk} at risk, {behind} behind",
-    ),
     "digest.headline_item": (
         "{name}：{actual}/{target} {unit}{delta}，{percent}%，{status}",
         "{name}: {actual}/{target} {unit}{delta}, {percent}%, {status}",
@@ -1393,12 +1407,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "digest.records": ("本周新增记录", "Records this week"),
     "digest.changed": ("状态变化", "Status changes"),
     "digest.risky": ("需关注（有风险 / 滞后）", "Needs attention (at risk / behind)"),
-    "digest.needed": ("每周需完成 {rate}", "needs {rate} a week"),
     "digest.problems": ("数据问题：{errors}，{warnings}", "Data problems: {errors}, {warnings}"),
-    "digest.stale": ("台账更新滞后：{count} 处", "Stale ledgers: {count}"),
     "digest.none": ("无", "none"),
     "digest.full": ("全文：{full}", "Full summary: {full}"),
-    "digest.full_file": ("全文见 {full}", "Full summary: {full}"),
     "digest.cut": ("……（内容过长已截断，{full}）", "… (cut to fit; {full})"),
     "robot_reason.deadline": ("{seconds} 秒内没有收到完整的答复", "no complete answer within {seconds} s"),
     "robot_reason.too_large": ("答复超过 {limit} MB，未读完", "the answer is over {limit} MB"),
@@ -1406,6 +1417,32 @@ LABELS: dict[str, tuple[str, str]] = {
         "答复（{status}）不是机器人的答复格式：{said}",
         "the answer ({status}) is not the robot's: {said}",
     ),
+    # --- page ---
+    "pace.per_week": ("每周需完成{amount}{unit}", "{amount} {unit} a week"),
+    "pace.in_weeks": ("{weeks}周内还需{amount}{unit}", "{amount} {unit} within {weeks} week{weeks!p}"),
+    "pace.in_days": ("{days}天内还需{amount}{unit}", "{amount} {unit} within {days} day{days!p}"),
+    "pace.overdue": ("已到期，尚差{amount}{unit}", "{amount} {unit} short, past due"),
+    "chart.annual_item": ("{year}年{actual}/{target}", "{year}: {actual}/{target}"),
+    "overview.head": ("{total}项指标", "{total} indicator{total!p}"),
+    "overview.achieved": ("已完成{n}项", "{n} achieved"),
+    "overview.on_track": ("正常推进{n}项", "{n} on track"),
+    "overview.at_risk": ("有风险{n}项", "{n} at risk"),
+    "overview.behind": ("滞后{n}项", "{n} behind"),
+    "overview.line": ("{head}：{parts}", "{head}: {parts}"),
+    "dates.day": ("{y}年{m}月{d}日", "{y:04}-{m:02}-{d:02}"),
+    "dates.range_year": ("{y}年{m}月{d}日至{m2}月{d2}日", "{y:04}-{m:02}-{d:02} to {y:04}-{m2:02}-{d2:02}"),
+    "dates.range": ("{y}年{m}月{d}日至{y2}年{m2}月{d2}日", "{y:04}-{m:02}-{d:02} to {y2:04}-{m2:02}-{d2:02}"),
+    "summary.clerk": ("附：台账管理员事项", "Appendix: for the ledger keeper"),
+    "summary.clerk_validate": (
+        "运行 ipdemo validate 查看全部数据问题（文件、行、字段）",
+        "Run ipdemo validate to list every data problem (file, line, field)",
+    ),
+    "summary.imports_clerk": ("附：本周导入", "Appendix: imports this week"),
+    "digest.stale_item": ("{ledger}：{towns}", "{ledger}: {towns}"),
+    "digest.stale_all": ("{ledger}：全部{n}个{areas}", "{ledger}: all {n} {areas}"),
+    "digest.stale_head": ("台账更新滞后", "Stale ledgers"),
+    "digest.full_attached": ("全文见随后发送的文件 {full}", "Full summary: the file {full} sent next"),
+    "digest.full_ask": ("全文（{full}）可向台账管理员索取", "Full summary ({full}): ask the ledger keeper"),
     # --- the archive (deliver/archive.py): names inside the zip -----------------------------------
     "archive.report_file": ("自查报告.docx", "self-inspection-report.docx"),
     "archive.ledgers_folder": ("台账", "ledgers"),

@@ -49,8 +49,10 @@ from ipdemo.data.store import SECRETS_NAME
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError, Problem
 from ipdemo.i18n import Term, count_of, label, localized
+from ipdemo.render.dates import range_text
 from ipdemo.render.grid import cell_text
-from ipdemo.render.report import name_of, status_text
+from ipdemo.render.pace import indicator_pace
+from ipdemo.render.report import name_of, overview, status_text
 
 SECRETS_FILE = SECRETS_NAME
 SECRETS_OPEN = stat.S_IWGRP | stat.S_IWOTH | stat.S_IROTH  # bits of a secrets file that earn a warning
@@ -317,107 +319,163 @@ def _md(text: str) -> str:
 
 
 def title(summary: Summary, lang: str) -> str:
-    return label("digest.title", lang, week=summary.week.label)
+    """知识产权工作周报（2023年9月24日至9月30日）: the week once, in the reader's words."""
+    return label("digest.title", lang, week=range_text(summary.week.start, summary.week.end, lang))
 
 
-def digest(summary: Summary, lang: str, full: str | None, flavour: str) -> str:
-    """The short digest as the robot's markdown: headline figures, records of the week, status
-    changes, what is at risk with the weekly rate it needs, data problems, where the full
-    summary is. `full` is a URL (made a link) or a file name."""
+@dataclass(frozen=True)
+class Full:
+    """Where the full summary is, as the digest's last line says it: a link (`url`), the file
+    sent after the digest (`attached`), or a file the ledger keeper has (neither)."""
+
+    name: str  # the file's name
+    url: str | None = None
+    attached: bool = False
+
+
+def digest(summary: Summary, lang: str, full: Full | str | None, flavour: str) -> str:
+    """The short digest as the robot's markdown: the overview, headline figures, records of the
+    week, status changes, what is at risk with the pace it needs, where ledgers are stale, data
+    problems (only when there are any), where the full summary is. `full` as a str is a URL or a
+    file name."""
 
     def d(key: str, **params: object) -> str:
         return label(f"digest.{key}", lang, **params)
 
-    w = summary.week
-    blocks: list[str] = []
-    head = d("heading", title=title(summary, lang), start=w.start, end=w.end)
-    blocks.append(f"**{_md(head)}**" if flavour == "feishu" else f"### {_md(head)}")
+    head = title(summary, lang)
+    blocks = [f"**{_md(head)}**" if flavour == "feishu" else f"### {_md(head)}"]
     plan = summary.plan.plan
     blocks.append(_md(localized(plan.name, plan.name_en, lang)))
-    indicators = [m.indicator for m in summary.movements]
-    counts = {s: sum(i.status == s for i in indicators) for s in ("achieved", "on_track", "at_risk", "behind")}
-    lines = [d("overall", total=len(indicators), **counts)]
-    for m in [m for m in summary.movements if m.indicator.spec.headline and m.indicator.target][:HEADLINES]:
-        i = m.indicator
-        delta = label("punct.paren", lang, text=f"+{cell_text(m.delta)}") if m.delta else ""
-        lines.append(
-            d(
-                "headline_item",
-                name=_md(name_of(i, lang)),
-                actual=cell_text(i.actual),
-                target=cell_text(i.target),
-                unit=_md(i.unit),
-                delta=delta,
-                percent=cell_text(i.percent),
-                status=_status(i.status, lang, flavour),
-            )
-        )
+    lines = [_md(overview([m.indicator for m in summary.movements], lang))]
+    lines += [_headline(m, lang, flavour) for m in _headlines(summary)]
     blocks.append(_section(d("headline"), lines, flavour))
-    records = []
-    for ledger, counts_by_town in summary.records.items():
-        total = sum(counts_by_town.values())
-        if total:
-            spec = summary.plan.ledgers[ledger]
-            records.append(f"{_md(localized(spec.name, spec.name_en or ledger, lang))} {cell_text(total)}")
-    blocks.append(
-        label(
-            "punct.labelled",
-            lang,
-            name=f"**{d('records')}**",
-            text=label("punct.list", lang).join(records) or d("none"),
-        )
-    )
+    blocks.append(_records(summary, lang))
     changed = [
         label(
             "punct.labelled",
             lang,
             name=_md(name_of(m.indicator, lang)),
-            text=f"{status_text(m.status_before, lang)} → {_status(m.indicator.status, lang, flavour)}",
+            text=f"{_status(m.status_before, lang, flavour)} → {_status(m.indicator.status, lang, flavour)}",
         )
         for m in summary.changed
     ]
     blocks.append(_section(d("changed"), changed or [d("none")], flavour))
-    risky = []
-    for m in summary.risky:
-        i = m.indicator
-        parts = ([f"{cell_text(i.percent)}%"] if i.percent is not None else []) + [_status(i.status, lang, flavour)]
-        if i.needed_per_week:
-            parts.append(d("needed", rate=f"{cell_text(i.needed_per_week)} {_md(i.unit)}"))
-        risky.append(
-            label("punct.labelled", lang, name=_md(name_of(i, lang)), text=label("punct.comma", lang).join(parts))
-        )
+    risky = [_risky(m, summary, lang, flavour) for m in summary.risky]
     blocks.append(_section(d("risky"), risky or [d("none")], flavour))
-    tail = [
-        d(
-            "problems",
-            errors=count_of(summary.errors, "error", lang),
-            warnings=count_of(summary.warnings, "warning", lang),
-        )
-    ]
     if summary.stale:
-        tail.append(d("stale", count=len(summary.stale)))
-    blocks.append("\n".join(tail) if flavour != "dingtalk" else "\n\n".join(tail))
+        blocks.append(_section(d("stale_head"), _stale(summary, lang), flavour))
+    if summary.errors or summary.warnings:
+        errors, warnings = count_of(summary.errors, "error", lang), count_of(summary.warnings, "warning", lang)
+        blocks.append(d("problems", errors=errors, warnings=warnings))
     if full:
         blocks.append(full_line(full, lang))
     return "\n\n".join(blocks) + "\n"  # a blank line ends a quote or a list in every robot's markdown
 
 
-def full_line(full: str, lang: str) -> str:
-    if re.match(r"https?://", full):
-        return label("digest.full", lang, full=f"[{_md(full.rsplit('/', 1)[-1] or full)}]({full.replace(')', '%29')})")
-    return label("digest.full_file", lang, full=_md(full))
+def _headlines(summary: Summary) -> list:
+    return [m for m in summary.movements if m.indicator.spec.headline and m.indicator.target][:HEADLINES]
 
 
-def cut_note(full: str, lang: str) -> str:
+def _headline(m, lang: str, flavour: str) -> str:
+    i = m.indicator
+    delta = label("punct.paren", lang, text=f"+{cell_text(m.delta)}") if m.delta else ""
+    return label(
+        "digest.headline_item",
+        lang,
+        name=_md(name_of(i, lang)),
+        actual=cell_text(i.actual),
+        target=cell_text(i.target),
+        unit=_md(i.unit),
+        delta=delta,
+        percent=cell_text(i.percent),
+        status=_status(i.status, lang, flavour),
+    )
+
+
+def _ledger(summary: Summary, name: str, lang: str) -> str:
+    spec = summary.plan.ledgers[name]
+    return _md(localized(spec.name, spec.name_en or name, lang))
+
+
+def _records(summary: Summary, lang: str) -> str:
+    records = [
+        f"{_ledger(summary, ledger, lang)} {cell_text(sum(by_town.values()))}"
+        for ledger, by_town in summary.records.items()
+        if sum(by_town.values())
+    ]
+    text = label("punct.list", lang).join(records) or label("digest.none", lang)
+    return label("punct.labelled", lang, name=f"**{label('digest.records', lang)}**", text=text)
+
+
+def _risky(m, summary: Summary, lang: str, flavour: str) -> str:
+    i = m.indicator
+    parts = ([f"{cell_text(i.percent)}%"] if i.percent is not None else []) + [_status(i.status, lang, flavour)]
+    pace = indicator_pace(i, summary.progress, lang) if summary.progress is not None else None
+    if pace:
+        parts.append(_md(pace))
+    return label("punct.labelled", lang, name=_md(name_of(i, lang)), text=label("punct.comma", lang).join(parts))
+
+
+def _stale(summary: Summary, lang: str) -> list[str]:
+    """Where the ledgers are stale: one line per ledger naming its towns (平望镇、七都镇), or
+    saying all of them (全部8个区镇)."""
+    towns: dict[str, list[str]] = {}
+    for x in summary.stale:
+        towns.setdefault(x.ledger, []).append(x.town)
+    every = set(summary.plan.reported_towns)
+    areas = summary.plan.words(lang).areas
+    return [
+        label("digest.stale_all", lang, ledger=_ledger(summary, ledger, lang), n=len(names), areas=areas)
+        if every <= set(names)
+        else label(
+            "digest.stale_item",
+            lang,
+            ledger=_ledger(summary, ledger, lang),
+            towns=label("punct.list", lang).join(_md(t) for t in names),
+        )
+        for ledger, names in towns.items()
+    ]
+
+
+def full_line(full: Full | str, lang: str) -> str:
+    """The digest's last line: a link, the file sent next, or the file to ask the ledger keeper for
+    (a bare file name means nothing to an official reading it on a phone)."""
+    if isinstance(full, str):
+        full = Full(full.rsplit("/", 1)[-1] or full, url=full) if re.match(r"https?://", full) else Full(full)
+    if full.url:
+        return label("digest.full", lang, full=f"[{_md(full.name)}]({full.url.replace(')', '%29')})")
+    return label("digest.full_attached" if full.attached else "digest.full_ask", lang, full=_md(full.name))
+
+
+def cut_note(full: Full | str, lang: str) -> str:
     """What a digest cut to fit the robot's limit ends with: where the full summary is."""
     return label("digest.cut", lang, full=full_line(full, lang))
 
 
+# Each status in each robot's markdown, each in a colour of its own (WeCom's three font colours:
+# info green, comment grey, warning orange-red; DingTalk renders <font color>; Feishu's card
+# markdown names its colours). 正常推进 stays plain: it needs no one's attention.
+STATUS_MARKUP: dict[str, dict[str | None, str]] = {
+    "wecom": {
+        "achieved": '<font color="info">{text}</font>',
+        "at_risk": '**<font color="comment">{text}</font>**',
+        "behind": '**<font color="warning">{text}</font>**',
+    },
+    "dingtalk": {
+        "achieved": '<font color="#1a7f37">{text}</font>',
+        "at_risk": '**<font color="#bf8700">{text}</font>**',
+        "behind": '**<font color="#cf222e">{text}</font>**',
+    },
+    "feishu": {
+        "achieved": "<font color='green'>{text}</font>",
+        "at_risk": "**<font color='orange'>{text}</font>**",
+        "behind": "**<font color='red'>{text}</font>**",
+    },
+}
+
+
 def _status(status: str | None, lang: str, flavour: str) -> str:
-    text = status_text(status, lang)
-    if flavour == "wecom" and status in ("at_risk", "behind"):
-        return f'<font color="warning">{text}</font>'
-    return f"**{text}**" if status in ("at_risk", "behind") else text
+    return STATUS_MARKUP[flavour].get(status, "{text}").format(text=status_text(status, lang))
 
 
 def _section(heading: str, lines: list[str], flavour: str) -> str:
@@ -465,6 +523,7 @@ class Request:
     url: str
     body: bytes
     content: str  # the markdown actually sent
+    content_type: str = "application/json; charset=utf-8"
 
 
 def build_request(point: Endpoint, heading: str, text: str, note: str, now: float) -> Request:
@@ -571,10 +630,30 @@ def send(
     a pause and a whole request still fit before the deadline; raise NotifyError on anything
     else. Each request lasts at most `timeout` seconds in all, the whole call at most `deadline`.
     Defaults: TIMEOUT, ATTEMPTS, BACKOFF, DEADLINE."""
-    timeout = TIMEOUT if timeout is None else timeout
-    attempts = ATTEMPTS if attempts is None else attempts
-    backoff = BACKOFF if backoff is None else backoff
-    ends = time.monotonic() + (DEADLINE if deadline is None else deadline)
+    pacing = Pacing(timeout, attempts, backoff, deadline, clock, sleep)
+    made, request, _ = _call(point, lambda target, now: build_request(target, heading, text, note, now), pacing)
+    return Delivery(point.robot.id, made, len(request.body), request.content != text)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How long and how often a call tries (None: the module's defaults)."""
+
+    timeout: float | None = None
+    attempts: int | None = None
+    backoff: float | None = None
+    deadline: float | None = None
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+
+def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: Pacing) -> tuple[int, Request, Answer]:
+    """Requests made by `make` (fresh each attempt: a new signature) until one is answered "ok"
+    (returned with the number made and the answer) or NotifyError."""
+    timeout = TIMEOUT if pacing.timeout is None else pacing.timeout
+    attempts = ATTEMPTS if pacing.attempts is None else pacing.attempts
+    backoff = BACKOFF if pacing.backoff is None else pacing.backoff
+    ends = time.monotonic() + (DEADLINE if pacing.deadline is None else pacing.deadline)
     robot = point.robot
     target = Endpoint(robot, check_url(point), point.secret, point.source)  # checked before anything is sent
     secrets = point.secrets() + target.secrets()
@@ -584,19 +663,64 @@ def send(
         budget = min(timeout, ends - time.monotonic())  # a retry is made only when it fits (below)
         if budget <= 0:
             break
-        request = build_request(target, heading, text, note, clock())  # fresh signature each time
+        request = make(target, pacing.clock())
         made += 1
         answer = _post(request, budget, secrets)
         if answer.kind == "ok":
-            return Delivery(robot.id, made, len(request.body), request.content != text)
+            return made, request, answer
         if answer.kind in ENDS:
             raise NotifyError(ENDS[answer.kind], robot=robot.term, url=point.shown, **answer.params)
         reason = answer.params["reason"]
         pause = backoff * 2 ** (made - 1)
         if made == attempts or time.monotonic() + pause + timeout > ends:
             break
-        sleep(pause)
+        pacing.sleep(pause)
     raise NotifyError("robot_unreachable", robot=robot.term, url=point.shown, attempts=made, reason=reason)
+
+
+# --- a file after the digest (WeCom only) ---------------------------------------------------
+
+ATTACH_MIN, ATTACH_MAX = 5, 20 << 20  # bytes: what a WeCom group robot takes (upload_media, type=file)
+
+
+def can_attach(robot: str) -> bool:
+    """Whether the robot can send a file: only WeCom's group robot (upload_media, then msgtype
+    file); DingTalk's and Feishu's custom robots send no files."""
+    return robot == "wecom"
+
+
+def upload_url(url: str) -> str:
+    """WeCom's upload address for a robot's webhook: …/webhook/send?key=K → …/webhook/upload_media?key=K&type=file."""
+    split = urllib.parse.urlsplit(url)
+    path = split.path.rsplit("/", 1)[0] + "/upload_media"
+    query = "&".join(part for part in (split.query, "type=file") if part)
+    return urllib.parse.urlunsplit((split.scheme, split.netloc, path, query, ""))
+
+
+def upload(point: Endpoint, path: Path, pacing: Pacing | None = None) -> str:
+    """The file uploaded to the robot (multipart, field "media", as WeCom asks); its media_id
+    (valid three days, for this robot only). Nothing appears in the group yet."""
+    import httpx
+
+    from ipdemo.data.ledger import display_path
+
+    data = path.read_bytes()
+    if not ATTACH_MIN <= len(data) <= ATTACH_MAX:
+        raise NotifyError("attach_size", path=display_path(path), size=len(data))
+    form = httpx.Request("POST", "http://upload", files={"media": (path.name, data, "application/octet-stream")})
+    body, kind = form.read(), form.headers["Content-Type"]
+    uploading = Endpoint(point.robot, upload_url(point.url), point.secret, point.source)
+    _, _, answer = _call(uploading, lambda target, now: Request(target.url, body, "", kind), pacing or Pacing())
+    media = answer.params.get("data", {}).get("media_id")
+    if not isinstance(media, str) or not media:
+        raise NotifyError("attach_no_media", robot=point.robot.term, url=point.shown)
+    return media
+
+
+def send_file(point: Endpoint, media: str, pacing: Pacing | None = None) -> None:
+    """The uploaded file as a message in the group (msgtype file)."""
+    body = _json({"msgtype": "file", "file": {"media_id": media}})
+    _call(point, lambda target, now: Request(target.url, body, ""), pacing or Pacing())
 
 
 HEADERS = {
@@ -658,8 +782,9 @@ async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answ
     try:
         async with asyncio.timeout(budget):  # the total: httpx's own timeouts are per read
             async with client:
+                headers = {**HEADERS, "Content-Type": request.content_type}
                 async with client.stream(
-                    "POST", request.url, content=request.body, headers=HEADERS, extensions={"trace": trace}
+                    "POST", request.url, content=request.body, headers=headers, extensions={"trace": trace}
                 ) as response:
                     raw = bytearray()
                     async for chunk in response.aiter_raw():
@@ -703,7 +828,9 @@ def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer
         )
     if code is None or status < 200:
         return Answer("unsure", {"reason": Term("robot_reason.unreadable", status=status, said=said or "-")})
-    return Answer("ok") if code == 0 else Answer("refused", {"errcode": code, "reason": said or "-"})
+    if code != 0:
+        return Answer("refused", {"errcode": code, "reason": said or "-"})
+    return Answer("ok", {"data": json.loads(raw.decode("utf-8"))})  # read above: a JSON object
 
 
 def _answer(raw: bytes) -> tuple[int | None, str]:

@@ -164,10 +164,22 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _legend(ax, **options) -> None:
-    """A legend only when something is labelled (else matplotlib warns)."""
+def _legend_below(fig, ax) -> None:
+    """The legend under the plot, outside it (the figure is laid out "constrained"): it never
+    covers a line, a bar or the target."""
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(frameon=False, fontsize=7, **options)
+        fig.legend(loc="outside lower center", ncol=3, frameon=False, fontsize=7)
+
+
+def whole_ticks(ax, plan: Plan, item: IndicatorProgress) -> None:
+    """A count's value axis in whole numbers (0, 1, 2 — never 0.0 … 1.0): whole-record counts
+    (plan.model.record_quantum is 1) get an integer locator; sums and densities keep matplotlib's."""
+    from matplotlib.ticker import MaxNLocator
+
+    from ipdemo.plan.model import record_quantum
+
+    if record_quantum(plan, plan.indicator(item.id)) == 1:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _svg(fig) -> str:
@@ -198,7 +210,7 @@ def burn_ups(plan: Plan, data: Dataset, progress: Progress, lang: str) -> list[d
 def _burn_up_svg(plan: Plan, chart: BurnUp, lang: str) -> dict:
     plt = _pyplot()
     item = chart.item
-    fig, ax = plt.subplots(figsize=(4.2, 2.4))
+    fig, ax = plt.subplots(figsize=(4.2, 2.8), layout="constrained")
     ax.plot(chart.days, chart.values, color=COLOURS["actual"], linewidth=1.8, label=label("chart.actual", lang))
     ax.plot(*chart.line, color=COLOURS["plan"], linestyle="--", linewidth=1, label=label("chart.pro_rata", lang))
     for day in chart.phases:
@@ -207,10 +219,12 @@ def _burn_up_svg(plan: Plan, chart: BurnUp, lang: str) -> dict:
     ax.set_title(label("chart.burnup_title", lang, name=name_of(item, lang), unit=item.unit))
     ax.set_xlim(plan.plan.start, plan.plan.end)
     ax.set_ylim(bottom=0)
-    _legend(ax, loc="upper left")
+    whole_ticks(ax, plan, item)
+    _legend_below(fig, ax)
     ax.tick_params(labelsize=7)
-    fig.autofmt_xdate()
-    caption = label("chart.burnup_caption", lang, name=name_of(item, lang), end=chart.as_of, percent=item.percent)
+    ax.tick_params(axis="x", labelrotation=30)
+    end = label("dates.day", lang, y=chart.as_of.year, m=chart.as_of.month, d=chart.as_of.day)
+    caption = label("chart.burnup_caption", lang, name=name_of(item, lang), end=end, percent=cell_text(item.percent))
     return {"id": f"burnup-{item.id}", "svg": _svg(fig), "caption": caption}
 
 
@@ -226,7 +240,7 @@ def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dic
     ticks = [localized(n, english.get(n), lang) for n in model.towns]
     if model.unassigned:
         ticks = [*ticks, unassigned_label(plan, lang)]
-    fig, ax = plt.subplots(figsize=(8.5, 3.0))
+    fig, ax = plt.subplots(figsize=(8.5, 3.4), layout="constrained")
     width = 0.8 / len(model.rows)
     for k, row in enumerate(model.rows):
         ax.bar(
@@ -238,7 +252,7 @@ def towns_chart(plan: Plan, data: Dataset, progress: Progress, lang: str) -> dic
     ax.set_xticks([i + width * (len(model.rows) - 1) / 2 for i in range(len(ticks))])
     ax.set_xticklabels(ticks, rotation=20, fontsize=7)
     ax.set_ylabel(message("chart_share_axis", lang, whole=words.whole))
-    _legend(ax)
+    _legend_below(fig, ax)
     ax.set_title(message("chart_areas_title", lang, areas=words.areas))
     return {
         "id": "towns",
@@ -254,7 +268,7 @@ def annual_charts(progress: Progress, lang: str) -> list[dict]:
     for item in progress.indicators:
         if not item.spec.yearly or not item.years:
             continue
-        fig, ax = plt.subplots(figsize=(4.2, 2.4))
+        fig, ax = plt.subplots(figsize=(4.2, 2.6), layout="constrained")
         years = [str(y.year) for y in item.years]
         ax.bar(years, [y.actual or 0 for y in item.years], color=COLOURS["actual"])
         ax.scatter(
@@ -267,13 +281,14 @@ def annual_charts(progress: Progress, lang: str) -> list[dict]:
             label=label("chart.year_target", lang),
         )
         ax.set_title(label("chart.annual_title", lang, name=name_of(item, lang), unit=item.unit))
-        _legend(ax)
+        whole_ticks(ax, progress.plan, item)
+        _legend_below(fig, ax)
+        years_text = [
+            label("chart.annual_item", lang, year=y.year, actual=cell_text(y.actual), target=cell_text(y.target))
+            for y in item.years
+        ]
         charts.append(
-            {
-                "id": f"annual-{item.id}",
-                "svg": _svg(fig),
-                "caption": "、".join(f"{y.year}: {cell_text(y.actual)}/{cell_text(y.target)}" for y in item.years),
-            }
+            {"id": f"annual-{item.id}", "svg": _svg(fig), "caption": label("punct.semicolon", lang).join(years_text)}
         )
     return charts
 

@@ -157,9 +157,10 @@ def _html(view: ReportView) -> str:
     if view.grid is not None:
         sections.append(Section(view.grid))
     sections += report_render.task_sections(progress, lang)
-    meta = f"{view.plan.plan.region} · {progress.window.start} – {progress.window.end}"
+    meta = view.plan.plan.region
     charts = all_charts(view.plan, view.data, progress, lang) if progress.town is None else []
-    return html_page(report_render.title(progress, lang), meta, sections, lang, charts)
+    overview = report_render.overview(progress.indicators, lang)
+    return html_page(report_render.title(progress, lang), meta, sections, lang, charts, overview=overview)
 
 
 def _docx(view: ReportView) -> bytes:

@@ -16,7 +16,9 @@ from ipdemo.engine.tasks import STATUSES
 from ipdemo.i18n import label, localized, message
 from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan, record_quantum
+from ipdemo.render.dates import day_text, range_text
 from ipdemo.render.grid import Exact, Grid, cell_text
+from ipdemo.render.pace import indicator_pace
 
 STATUS_STYLE = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "behind": "bold red"}
 COLUMNS = (
@@ -41,6 +43,22 @@ COLUMNS = (
 def status_text(status: str | None, lang: str) -> str:
     """已完成 / on track / — (no status yet)."""
     return label(f"status.{status or 'none'}", lang)
+
+
+OVERVIEW = ("achieved", "on_track", "at_risk", "behind")  # the order the overview line counts in
+
+
+def overview(indicators: list[IndicatorProgress], lang: str) -> str:
+    """The line a page starts with: 22项指标：已完成12项，正常推进5项，有风险2项，滞后3项 — a
+    status no indicator has is left out (no 有风险0项); indicators with no status yet are in the
+    total only."""
+    parts = [
+        label(f"overview.{status}", lang, n=n)
+        for status in OVERVIEW
+        if (n := sum(i.status == status for i in indicators))
+    ]
+    head = label("overview.head", lang, total=len(indicators))
+    return label("overview.line", lang, head=head, parts=label("punct.comma", lang).join(parts)) if parts else head
 
 
 def task_status_text(status: str, lang: str) -> str:
@@ -73,9 +91,9 @@ def title(progress: Progress, lang: str) -> str:
     w = progress.window
     parts = [localized(plan.name, plan.name_en, lang)]
     if w.baseline:
-        parts.append(message("report_baseline_title", lang, start=w.start, as_of=w.end))
+        parts.append(message("report_baseline_title", lang, start=day_text(w.start, lang), as_of=day_text(w.end, lang)))
     else:
-        parts.append(label("report.window", lang, start=w.start, end=w.end))
+        parts.append(label("report.window", lang, range=range_text(w.start, w.end, lang)))
     if w.phase:
         parts.append(label("report.phase", lang, id=w.phase.id, name=localized(w.phase.name, w.phase.name_en, lang)))
     if progress.town:
@@ -215,7 +233,7 @@ def progress_grid(progress: Progress, lang: str) -> Grid:
             "status": status_text(i.status, lang),
             "phase_increment": i.phase_increment,
             "share": i.share,
-            "needed_per_week": exact(i.needed_per_week),
+            "needed_per_week": indicator_pace(i, progress, lang),
             "note": note_cell(i, lang),
         }
         rows.append([values[k] for k in keys])
