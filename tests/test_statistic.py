@@ -205,19 +205,20 @@ def test_a_small_figure_never_prints_as_zero():
     assert cell_text(Exact(0.6847)) == "0.6847"  # a rate in 万件, whole records: as JSON has it
 
 
-def test_annual_chart_captions_are_formatted_not_raw_sums():
+def test_annual_chart_captions_are_formatted_not_raw_sums(national):
     from ipdemo.render.charts import annual_charts
 
+    plan, _ = national
     item = SimpleNamespace(
-        id="pledge",
+        id="pledge_financing",
         name="质押融资",
         name_en="",
         unit="亿元",
         spec=kind_spec("annual"),
         years=[YearResult(2023, date(2023, 1, 1), date(2023, 12, 31), 3200, 3098.00001, 96.8, "behind")],
     )
-    caption = annual_charts(SimpleNamespace(indicators=[item]), "zh")[0]["caption"]
-    assert caption == "2023: 3,098/3,200" and not re.search(r"\d\.\d{3,}", caption)
+    caption = annual_charts(SimpleNamespace(indicators=[item], plan=plan), "zh")[0]["caption"]
+    assert caption == "2023年3,098/3,200" and not re.search(r"\d\.\d{3,}", caption)
 
 
 def test_a_record_ledger_without_areas_gives_none_per_area_and_no_area_chart(tmp_path):

@@ -36,7 +36,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ipdemo.i18n import label
-from ipdemo.render.grid import cell_text
+from ipdemo.render.grid import Exact, cell_text
 
 if TYPE_CHECKING:
     from ipdemo.engine.progress import IndicatorProgress, Progress
@@ -49,8 +49,12 @@ def _up(value: float, step: float) -> float:
     return round(math.ceil(value / step - 1e-9) * step, 6)
 
 
-def needed_pace(remaining: float, weeks_left: float, unit: str, lang: str, quantum: float | None = 1.0) -> str:
-    """The pace still needed, in words (see the module docstring for the rule)."""
+def needed_pace(
+    remaining: float, weeks_left: float, unit: str, lang: str, quantum: float | None = 1.0, rate: float | None = None
+) -> str:
+    """The pace still needed, in words (see the module docstring for the rule). `rate`: the
+    engine's own per-week figure (IndicatorProgress.needed_per_week), so the words say what JSON
+    says; without it, remaining / weeks_left."""
     if remaining <= 0:
         return ""
     step = quantum if quantum else 0.01
@@ -59,9 +63,9 @@ def needed_pace(remaining: float, weeks_left: float, unit: str, lang: str, quant
         return label("pace.overdue", lang, amount=gap, unit=unit)
     if weeks_left < 1:  # days left: a weekly rate means nothing
         return label("pace.in_days", lang, days=max(1, math.floor(weeks_left * 7 + 1e-9)), amount=gap, unit=unit)
-    rate = remaining / weeks_left
-    if quantum and rate >= PER_WEEK_FROM * quantum:
-        return label("pace.per_week", lang, amount=cell_text(_up(rate, quantum)), unit=unit)
+    rate = remaining / weeks_left if rate is None else rate
+    if quantum and rate >= PER_WEEK_FROM * quantum:  # whole records: every digit (0.6847 万件)
+        return label("pace.per_week", lang, amount=cell_text(Exact(_up(rate, quantum))), unit=unit)
     return label("pace.in_weeks", lang, weeks=math.floor(weeks_left), amount=gap, unit=unit)
 
 
@@ -83,4 +87,5 @@ def indicator_pace(item: IndicatorProgress, progress: Progress, lang: str) -> st
     if target is None or not isinstance(actual, (int, float)):
         return None
     gap = remaining(plan, ind, float(actual), float(target), progress.town, end)
-    return needed_pace(gap, (due - end).days / 7, item.unit, lang, record_quantum(plan, ind)) or None
+    quantum = record_quantum(plan, ind)
+    return needed_pace(gap, (due - end).days / 7, item.unit, lang, quantum, item.needed_per_week) or None
