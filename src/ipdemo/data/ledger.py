@@ -74,32 +74,39 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
     end_of_header = data.find(b"\n", start)
     try:
         text_head = data[start : end_of_header if end_of_header >= 0 else len(data)].decode("utf-8")
+        names, problems = _dedupe(next(csv.reader([text_head.rstrip("\r")]), []), shown)
+        arrow, lines, problems_rows = _parse(data, start, names, shown)
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
-    header = next(csv.reader([text_head.rstrip("\r")]), [])
-    names, problems = _dedupe(header, shown)
+    arrow, lines = _without_blank_lines(arrow, lines)
+    return Table(path, names, arrow, lines, problems + problems_rows)
+
+
+def _parse(data: bytes, start: int, names: list[str], shown: str) -> tuple[pa.Table, np.ndarray, list[Problem]]:
+    """The records after the header, and each one's line. Both readers check UTF-8: pyarrow in
+    every string column, the exact one (for ragged files) by decoding."""
     body = memoryview(data)[start:]
     quoted = data.find(b'"', start) >= 0  # without any quote, no newline sits inside a value: faster parse
-    try:
-        # Both readers check UTF-8: pyarrow in every string column, the exact one by decoding.
-        arrow, lines, ragged = _read_fast(body, names, quoted)
-        if ragged:
-            arrow, lines, problems_rows = _read_exact(bytes(body), names, shown)
-            problems += problems_rows
-    except UnicodeDecodeError:
-        raise not_utf8(path, data) from None
-    if not ragged and quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
+    arrow, lines, ragged = _read_fast(body, names, quoted)
+    if ragged:
+        return _read_exact(bytes(body), names, shown)
+    if quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
         lines = _lines_with_newlines(arrow)
-    # Blank lines are not records. A blank line has an empty first field: look closer only there.
-    if arrow.num_columns and arrow.num_rows:
-        blank = _empty(arrow.column(0))
+    return arrow, lines, []
+
+
+def _without_blank_lines(arrow: pa.Table, lines: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Blank lines are not records. A blank line has an empty first field: look closer only there."""
+    if not (arrow.num_columns and arrow.num_rows):
+        return arrow, lines
+    blank = _empty(arrow.column(0))
+    if blank.any():
+        for column in arrow.columns[1:]:
+            blank &= _empty(column)
         if blank.any():
-            for column in arrow.columns[1:]:
-                blank &= _empty(column)
-            if blank.any():
-                arrow, lines = arrow.filter(arrays.bools(~blank)), lines[~blank]
-    return Table(path, names, arrow, lines, problems)
+            arrow, lines = arrow.filter(arrays.bools(~blank)), lines[~blank]
+    return arrow, lines
 
 
 def read_ledger_bytes(path: Path) -> bytes:
@@ -214,3 +221,125 @@ def _exact_records(reader, names: list[str], shown: str) -> tuple[pa.Table, np.n
             lines.append(start)
         start = reader.line_num + 1
     return _string_table(names, rows), np.array(lines, dtype=np.int64), problems
+
+
+# --- finding records by key, without holding the file -----------------------------------------
+
+SCAN_BLOCK = 1 << 22  # newlines are counted 4 MiB at a time (cache-sized): memory stays flat
+JOIN = "\x1f"  # between the parts of a key of several fields (as the importer joins them)
+
+
+@dataclass
+class Found:
+    """The records of a ledger whose key is among the wanted ones: their values, and where each
+    lies in the file ([start, end), its newline included)."""
+
+    header: list[str]
+    rows: list[list[str]]
+    spans: list[tuple[int, int]]
+    size: int  # the file's size when read
+    ends_with_newline: bool
+
+
+class _NotLines(Exception):
+    """The file is not as ipdemo writes a ledger: read it whole instead."""
+
+
+def find_records(path: Path, key: list[str], wanted: set[tuple[str, ...]]) -> Found | None:
+    """The records of `path` whose key holds one of `wanted`, without holding the file.
+
+    Two passes: pyarrow streams the key columns and says which rows hold a wanted key; then the
+    newlines are counted block by block (numpy) to find those rows' lines, which the csv module
+    parses. None — read the file whole — when the file is not one record a line as ipdemo writes
+    it (a value over several lines, a blank line, a carriage return, a ragged or undecodable
+    line) or a wanted key is stored twice. The caller has proved the file unchanged since it was
+    read whole (store.verified_sha256): this is no validator."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.readline(MAX_LINE_BYTES)
+            found = Found(_header_of(head, key), [], [], os.fstat(fh.fileno()).st_size, True)
+            rows = _rows_holding(path, found.header, key, wanted)
+            _locate(fh, len(head), rows, found)
+    except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
+        return None  # UnicodeDecodeError is a ValueError
+    return found
+
+
+def _header_of(head: bytes, key: list[str]) -> list[str]:
+    text = head[len(BOM) :] if head.startswith(BOM) else head
+    if not text.endswith(b"\n") or b"\r" in text:
+        raise _NotLines
+    header, problems = _dedupe(next(csv.reader([text[:-1].decode("utf-8")]), []), "")
+    if problems or any(k not in header for k in key):
+        raise _NotLines
+    return header
+
+
+def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tuple[str, ...]]) -> np.ndarray:
+    """The rows (0 = the first after the header) holding a wanted key, in file order."""
+    import pyarrow.csv as pacsv
+
+    value_set = pa.array(sorted(JOIN.join(k) for k in wanted), type=pa.string())
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(skip_rows=1, column_names=header, block_size=BLOCK_SIZE),
+        # a value over lines or a blank line: a ragged row, an error
+        parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=key,
+            column_types={k: pa.string() for k in key},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    rows, keys, seen = [], [], 0
+    for batch in reader:
+        joined = batch.column(0) if len(key) == 1 else pc.binary_join_element_wise(*batch.columns, JOIN)
+        hit = arrays.to_numpy(pc.is_in(joined, value_set=value_set)).astype(bool)
+        rows.append(np.flatnonzero(hit) + seen)
+        keys += joined.filter(arrays.bools(hit)).to_pylist()
+        seen += batch.num_rows
+    if len(set(keys)) != len(keys):
+        raise _NotLines  # a key twice: the whole read says so
+    return np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+
+
+def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
+    """The lines of `rows` (one record a line from `offset`), found by counting newlines: row r
+    ends at the r-th newline after the header."""
+    fh.seek(offset)
+    seen, last, at, nxt = 0, offset - 1, offset, 0  # newlines so far, the last one, where the block starts
+    while nxt < len(rows):
+        block = fh.read(SCAN_BLOCK)
+        if not block:  # the last line may lack its newline
+            if int(rows[nxt]) != seen or at == last + 1:
+                raise _NotLines
+            _take_line(fh, found, last + 1, at)
+            break
+        if rows[nxt] >= seen + block.count(b"\n"):
+            seen, at = seen + block.count(b"\n"), at + len(block)
+            last = at - len(block) + block.rfind(b"\n") if block.rfind(b"\n") >= 0 else last
+            continue
+        ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at
+        while nxt < len(rows) and rows[nxt] < seen + len(ends):
+            k = int(rows[nxt]) - seen
+            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1)
+            nxt += 1
+        seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + len(block)
+    found.ends_with_newline = _ends_with_newline(fh, found.size)
+
+
+def _take_line(fh, found: Found, start: int, end: int) -> None:
+    line = os.pread(fh.fileno(), end - start, start).removesuffix(b"\n")
+    if b"\r" in line:
+        raise _NotLines
+    record = next(csv.reader([line.decode("utf-8")]), [])
+    if len(record) != len(found.header):
+        raise _NotLines
+    found.rows.append(record)
+    found.spans.append((start, end))
+
+
+def _ends_with_newline(fh, size: int) -> bool:
+    fh.seek(max(size - 1, 0))
+    return fh.read(1) in (b"\n", b"")

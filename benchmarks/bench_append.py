@@ -1,0 +1,145 @@
+"""A weekly import against a big patents ledger, side by side with copying the ledger file.
+
+    python benchmarks/bench_append.py [--rows 1000000 4000000] [--repeat 3] [--keep DIR]
+
+For each ledger size: the shipped plan's ledgers generated at that scale (ipdemo.sample), then
+two exports of 2,000 rows — "mixed" (1,000 new, 1,000 stored patents now granted: the ledger
+must be rewritten) and "new only" (2,000 new: appended) — each imported into a fresh copy of
+the data folder, as the user types it (`ipdemo import FILE`, no --ledger). Printed per run: wall
+time, `cp` of the ledger file (same disk, same run) and the ratio, bytes the import wrote
+(`wchar` of /proc/PID/io) against the ledger's size, and the peak RSS of the import process
+(os.wait4) per million ledger rows. Nothing is asserted: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BASE_PATENTS = 40_400  # patents at scale 1 (the shipped data)
+EXPORT_HEADER = ["申请号", "发明名称", "申请人", "所属区镇", "专利类型", "申请日", "授权公告日"]
+
+# The import runs in a child that reports its own written bytes when it exits.
+CHILD = """
+import atexit, os, sys
+def said():
+    with open("/proc/self/io") as fh:
+        io = dict(line.split(": ") for line in fh.read().splitlines())
+    with open(os.environ["BENCH_IO"], "w") as out:
+        out.write(io["wchar"].strip())
+atexit.register(said)
+sys.argv = ["ipdemo", *sys.argv[1:]]
+from ipdemo.cli import main
+main()
+"""
+
+
+def build(folder: Path, rows: int) -> None:
+    """Runs in a child process, so the parent stays small (ru_maxrss is inherited across exec)."""
+    import pandas as pd
+
+    from ipdemo.checks.field_checks import cnipa_check_char
+    from ipdemo.sample import generate, write
+
+    frames = generate(scale=rows / BASE_PATENTS)
+    write(frames, folder / "data")
+    shutil.copy(ROOT / "targets.yaml", folder / "targets.yaml")
+    patents = frames["patents"]
+    exported = ["application_no", "title", "applicant", "town", "type", "filed_on", "granted_on"]
+    waiting = patents[(patents["granted_on"] == "") & (patents["filed_on"] < "2023-06-01")]
+    updates = waiting.sample(1000, random_state=1)[exported].assign(granted_on="2023-11-30")
+
+    def new(first: int, count: int) -> pd.DataFrame:
+        bodies = pd.Series([f"20233{i:07d}" for i in range(first, first + count)], dtype="str")
+        return pd.DataFrame(
+            {
+                "application_no": bodies + "." + pd.Series(cnipa_check_char(bodies, 12), dtype="str"),
+                "title": "一种新型装置",
+                "applicant": "吴江某某科技有限公司",
+                "town": "平望镇",
+                "type": "design",
+                "filed_on": "2023-05-01",
+                "granted_on": "",
+            }
+        )
+
+    for name, frame in (("mixed", pd.concat([updates, new(9_000_000, 1000)])), ("new_only", new(9_100_000, 2000))):
+        frame.columns = EXPORT_HEADER
+        frame.to_csv(folder / f"{name}.csv", index=False, encoding="gbk")
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB of that very process)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    return wall, usage.ru_maxrss / 1024
+
+
+def one_size(tmp: Path, rows: int, repeat: int) -> None:
+    base = tmp / f"base{rows}"
+    started = time.perf_counter()
+    subprocess.run([PY, __file__, "--build", str(base), "--rows", str(rows)], check=True)
+    ledger = base / "data" / "patents.csv"
+    size = ledger.stat().st_size
+    stored = sum(1 for _ in open(ledger, "rb")) - 1
+    print(f"{stored:,} patents ({size / 1e6:.0f} MB), built in {time.perf_counter() - started:.0f} s", flush=True)
+    work, io_file = tmp / "work", tmp / "io.txt"
+    env = {"BENCH_IO": str(io_file), "IPDEMO_NO_CACHE": "1", "NO_COLOR": "1"}
+    for export in ("mixed", "new_only"):
+        imports, copies, written, peaks = [], [], [], []
+        for _ in range(repeat):
+            shutil.rmtree(work, ignore_errors=True)
+            shutil.copytree(base, work)
+            copy, _ = run(["cp", str(ledger), str(tmp / "copy.csv")], tmp)
+            os.unlink(tmp / "copy.csv")
+            wall, rss = run([PY, "-c", CHILD, "import", f"{export}.csv", "--lang", "en"], work, env)
+            imports.append(wall)
+            copies.append(copy)
+            written.append(int(io_file.read_text()))
+            peaks.append(rss)
+        imp, cp = statistics.median(imports), statistics.median(copies)
+        print(
+            f"  {export:<9} import {imp:6.2f} s   cp {cp:5.2f} s   ratio {imp / cp:5.2f}   "
+            f"written {max(written) / 1e6:7.1f} MB ({max(written) / size:6.1%} of the ledger)   "
+            f"peak RSS {max(peaks):6.0f} MB ({max(peaks) / (stored / 1e6):4.0f} MB per million rows)",
+            flush=True,
+        )
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(base)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, help="where to build (default: a temp folder)")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        build(args.build, args.rows[0])
+        return
+    import compileall
+
+    import ipdemo
+
+    compileall.compile_dir(str(Path(ipdemo.__file__).parent), quiet=1)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        for rows in args.rows:
+            one_size(Path(tmp), rows, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
