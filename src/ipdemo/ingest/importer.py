@@ -727,7 +727,9 @@ def _write_plan(path: Path, landing: Landing, applied: Applied, result: ImportRe
         changed |= table[name].to_numpy(dtype=object)[: len(stored)] != stored[name].to_numpy(dtype=object)
     fresh = serialise_rows(table.iloc[len(stored) :])
     if changed.any():
-        return _write_spliced(path, landing.found, landing.verified, table.iloc[np.flatnonzero(changed)], fresh, changed)
+        return _write_spliced(
+            path, landing.found, landing.verified, table.iloc[np.flatnonzero(changed)], fresh, changed
+        )
     if fresh:
         return _write_appended(path, landing.found, landing.verified, fresh)
     return Write("none", landing.verified, landing.verified, store.stamp_if_unchanged(path))
@@ -754,7 +756,12 @@ def _write_appended(path: Path, found: Found, verified: str | None, fresh: list[
     stamp = store.new_stamp(found.size + len(tail))
     appended = {"offset": found.size, "bytes": len(tail), "sha256": sha256_bytes(tail)}
     return Write(
-        "append", verified, after, stamp, lambda: store.append_bytes(path, tail, found.size, stamp[1]), appended=appended
+        "append",
+        verified,
+        after,
+        stamp,
+        lambda: store.append_bytes(path, tail, found.size, stamp[1]),
+        appended=appended,
     )
 
 
