@@ -4,6 +4,10 @@ Fast path: pyarrow's multi-threaded CSV reader, every column as text, kept as an
 (pandas is imported only by the code that wants a DataFrame). A file with ragged rows (wrong
 field count) is re-read with the csv module, which knows physical line numbers, so every
 problem can still name its line. Writing lives in store.py.
+
+`find_records` reads a ledger without holding it: the records with given keys and where their
+lines are, for a file known (by its journal stamp) to be one ipdemo wrote; None for anything
+unusual, and the caller reads the file whole.
 """
 
 from __future__ import annotations

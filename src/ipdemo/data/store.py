@@ -23,6 +23,19 @@
   and every overwritten value (old → new). An entry whose `after` hash never became the ledger's
   hash is an import that did not land. An append cut short (full disk, kill) leaves a torn last
   line: the next entry starts on a fresh line and readers skip the torn one.
+- Append: new rows only are added at the end of the file (`append_bytes`) under a rollback
+  mark beside it (`.NAME.ipdemo-append`: the file's device and inode, where the old content
+  ends, the new bytes' length and sha256), removed once the bytes are fsynced. While a mark
+  exists, readers stop at the old end, and the next writer cuts a torn tail off (only on the
+  same file: one saved anew by a user is never cut).
+- Replace from pieces: `stage` writes the new content (ranges copied from the file as it is,
+  new lines between) to a temp file and hashes it, so the journal can record the hash before
+  `commit` renames it over the file.
+- Stamps: the journal entry of a write records the (size, mtime_ns) the file will have
+  (`after_stamp`), and the write sets that mtime. `verified_sha256` gives back the entry's
+  `after_sha256` only while the file's size and mtime are that stamp; any other stamp means
+  "read it whole". A stamp is never a reason to trust a file that was not read whole or written
+  by ipdemo; the CSV stays the only copy of the data.
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ _land runs steps 2-4 for one ledger as named stages: _join, _place, _newer_wins,
 _apply_stage, _journal. The counts it reports have one name each (ImportResult.counts), the same
 in the JSON and in the journal.
 
+An import costs the rows it brings, not the ledger: a ledger whose size and mtime are the stamp
+of its last journal entry is what that import wrote, so _place reads only the records with the
+incoming keys (ledger.find_records) and _journal writes only what changed: new rows appended,
+changed rows spliced into a copy renamed over the ledger, nothing when nothing changed (Write).
+A ledger with any other stamp (edited by hand, never written by ipdemo) is read whole, checked
+and, when it changes, written whole, as before.
+
 Files given together for one ledger are joined on its key before the merge (basic information
 plus owners; two exports of the same records): where they disagree, the newer export wins.
 """
@@ -778,7 +785,8 @@ def _write_spliced(
     pieces.append((at, found.size))
     if fresh and at < found.size and not found.ends_with_newline:
         pieces.append(b"\n")
-    staged = store.stage(path, pieces + fresh)
+    pieces.extend(fresh)
+    staged = store.stage(path, pieces)
     stamp = store.new_stamp(staged.size)
     return Write(
         "splice",
