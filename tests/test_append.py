@@ -313,3 +313,56 @@ def test_a_kill_before_a_splice_is_renamed_leaves_the_old_ledger(invoke, proj):
     result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
     assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["updated"]) == (1, 1)
     assert last(proj)["before_sha256"] == hashlib.sha256(old).hexdigest()
+
+
+# --- finding records without holding the ledger ------------------------------------------------
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 22])
+@pytest.mark.parametrize("last_newline", [True, False], ids=["newline", "no_newline"])
+def test_find_records_finds_each_line_across_blocks(tmp_path, monkeypatch, block, last_newline):
+    from ipdemo.data import ledger
+
+    monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
+    rows = [[f"K{i}", f"值{i}" if i % 3 else f'"有,逗号"""{i}', str(i)] for i in range(40)]
+    text = "\ufeffkey,title,n\n" + "".join(",".join(r) + "\n" for r in rows)
+    path = tmp_path / "l.csv"
+    path.write_bytes(text.encode("utf-8")[: None if last_newline else -1])
+    data = path.read_bytes()
+    wanted = {("K0",), ("K5",), ("K6",), ("K39",), ("absent",)}
+    found = ledger.find_records(path, ["key"], wanted)
+    assert found is not None and found.ends_with_newline == last_newline and found.size == len(data)
+    assert [r[0] for r in found.rows] == ["K0", "K5", "K6", "K39"]
+    assert found.rows[2] == ["K6", '有,逗号"6', "6"]  # a quoted value parsed as csv reads it
+    for (start, end), r in zip(found.spans, found.rows):
+        line = data[start:end].decode("utf-8")
+        assert line.startswith(r[0] + ",") and (line.endswith("\n") or end == len(data))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'K1,"two\nlines",1\nK2,b,2\n',  # a value over two lines
+        "K1,a,1\r\nK2,b,2\r\n",  # carriage returns
+        "K1,a,1\nK2,b\n",  # a ragged line
+        "K2,a,1\nK2,b,2\n",  # a key twice
+    ],
+    ids=["quoted_newline", "crlf", "ragged", "twice"],
+)
+def test_find_records_gives_up_on_what_ipdemo_does_not_write(tmp_path, body):
+    """None: the importer then reads the ledger whole (and says what is wrong, where it is)."""
+    from ipdemo.data import ledger
+
+    path = tmp_path / "l.csv"
+    path.write_bytes(("key,title,n\n" + body).encode("utf-8"))
+    assert ledger.find_records(path, ["key"], {("K2",)}) is None
+
+
+def test_find_records_counts_a_blank_line_as_a_line(tmp_path):
+    from ipdemo.data import ledger
+
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"key,title,n\nK1,a,1\n\nK2,b,2\n")
+    found = ledger.find_records(path, ["key"], {("K2",)})
+    assert found is not None and found.rows == [["K2", "b", "2"]]
+    assert path.read_bytes()[slice(*found.spans[0])] == b"K2,b,2\n"

@@ -334,7 +334,10 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
 
 
 def _take_line(fh, found: Found, start: int, end: int) -> None:
-    line = os.pread(fh.fileno(), end - start, start).removesuffix(b"\n")
+    back = fh.tell()  # the scan reads on from there
+    fh.seek(start)
+    line = fh.read(end - start).removesuffix(b"\n")
+    fh.seek(back)
     if b"\r" in line:
         raise _NotLines
     record = next(csv.reader([line.decode("utf-8")]), [])

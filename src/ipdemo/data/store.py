@@ -466,8 +466,10 @@ def append_bytes(path: Path, data: bytes, offset: int, mtime_ns: int) -> None:
 def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     done = 0
+    if not hasattr(os, "pwrite"):  # Windows
+        os.lseek(fd, offset, os.SEEK_SET)
     while done < len(data):
-        done += os.pwrite(fd, view[done:], offset + done)
+        done += os.pwrite(fd, view[done:], offset + done) if hasattr(os, "pwrite") else os.write(fd, view[done:])
 
 
 Piece = bytes | tuple[int, int]  # new bytes, or a range [start, end) of the file's current content
