@@ -366,3 +366,19 @@ def test_find_records_counts_a_blank_line_as_a_line(tmp_path):
     found = ledger.find_records(path, ["key"], {("K2",)})
     assert found is not None and found.rows == [["K2", "b", "2"]]
     assert path.read_bytes()[slice(*found.spans[0])] == b"K2,b,2\n"
+
+
+@pytest.mark.parametrize("block", [7, 1 << 22])
+def test_find_records_with_a_key_not_in_the_leading_column(tmp_path, monkeypatch, block):
+    """Trademarks are keyed (number, class), the class further right: pyarrow streams the key
+    columns, and the lines are found by counting newlines."""
+    from ipdemo.data import ledger
+
+    monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
+    lines = [f"N{i},商标{i},{i % 3 + 1}" for i in range(30)]
+    path = tmp_path / "l.csv"
+    path.write_bytes(("number,mark,nice_class\n" + "\n".join(lines)).encode("utf-8"))
+    data = path.read_bytes()
+    found = ledger.find_records(path, ["number", "nice_class"], {("N4", "2"), ("N29", "3"), ("N5", "1")})
+    assert found is not None and [r[:3] for r in found.rows] == [["N4", "商标4", "2"], ["N29", "商标29", "3"]]
+    assert [data[a:b] for a, b in found.spans] == [b"N4,\xe5\x95\x86\xe6\xa0\x874,2\n", "N29,商标29,3".encode()]

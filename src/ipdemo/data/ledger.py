@@ -262,11 +262,98 @@ def find_records(path: Path, key: list[str], wanted: set[tuple[str, ...]]) -> Fo
         with open(path, "rb") as fh:
             head = fh.readline(MAX_LINE_BYTES)
             found = Found(_header_of(head, key), [], [], os.fstat(fh.fileno()).st_size, True)
-            rows = _rows_holding(path, found.header, key, wanted)
-            _locate(fh, len(head), rows, found)
+            if found.header[: len(key)] == key:
+                _Prefixes(fh, len(head), key, wanted, found).scan()
+            else:
+                _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
     except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
         return None  # UnicodeDecodeError is a ValueError
     return found
+
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+class _Prefixes:
+    """A key in the leading columns: a line holds a wanted key when it starts with the key's
+    bytes and a comma. One pass over the file: its newlines, then per wanted key length a
+    fingerprint of each line's first bytes (numpy); lines whose fingerprint is wanted, and lines
+    with a quote, are parsed (csv module) and compared exactly."""
+
+    def __init__(self, fh, offset: int, key: list[str], wanted: set[tuple[str, ...]], found: Found):
+        prefixes = [",".join(k).encode("utf-8") for k in wanted]
+        if any(c in p for p in prefixes for c in b'"\r\n') or any("," in v for k in wanted for v in k):
+            raise _NotLines  # a key that would be quoted: its line does not start with its bytes
+        self.fh, self.offset, self.width, self.found = fh, offset, len(key), found
+        self.wanted, self.seen = wanted, set()
+        self.targets = {
+            n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
+            for n in {len(p) for p in prefixes}
+        }
+
+    def scan(self) -> None:
+        self.fh.seek(self.offset)
+        carry, at = b"", self.offset
+        for chunk in iter(lambda: self.fh.read(SCAN_BLOCK), b""):
+            block = carry + chunk
+            cut = block.rfind(b"\n") + 1
+            if not cut and len(block) > MAX_LINE_BYTES:
+                raise _NotLines
+            carry = block[cut:]
+            if cut:
+                self._block(block[:cut], at, cut)
+                at += cut
+        if carry:
+            self.found.ends_with_newline = False
+            self._block(carry + b"\n", at, len(carry))
+
+    def _block(self, block: bytes, at: int, size: int) -> None:
+        if block.find(b"\r") >= 0:
+            raise _NotLines
+        arr = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        hit = np.zeros(len(starts), dtype=bool)
+        for n, targets in self.targets.items():
+            room = np.flatnonzero(starts + n < ends)
+            room = room[arr[starts[room] + n] == 44]  # a comma right after the n bytes
+            hit[room[np.isin(_prefix_fingerprints(arr, starts[room], n), targets)]] = True
+        if block.find(b'"') >= 0:  # a line with a quote may hide its key: parsed exactly
+            hit[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 34)))] = True
+        for i in np.flatnonzero(hit):
+            self._line(block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size))
+
+    def _line(self, line: bytes, start: int, end: int) -> None:
+        text = line.decode("utf-8")
+        if text.count('"') % 2:  # a value that goes on on the next line
+            raise _NotLines
+        record = next(csv.reader([text]), [])
+        key = tuple(record[: self.width])
+        if key not in self.wanted:
+            return
+        if key in self.seen or len(record) != len(self.found.header):
+            raise _NotLines  # a key twice, a ragged line: the whole read says so
+        self.seen.add(key)
+        self.found.rows.append(record)
+        self.found.spans.append((start, end))
+
+
+def _laid_out(prefixes: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte strings of one length in one buffer, and where each starts."""
+    n = len(prefixes[0]) if prefixes else 0
+    return np.frombuffer(b"".join(prefixes) or b"\0", dtype=np.uint8), np.arange(len(prefixes), dtype=np.int64) * n
+
+
+def _prefix_fingerprints(arr: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """The first and last (up to) 8 of the n bytes at each start, mixed into 64 bits."""
+    width = min(n, 8)
+    step = np.arange(width, dtype=np.int64)
+    head = np.zeros((len(starts), 8), dtype=np.uint8)
+    tail = np.zeros((len(starts), 8), dtype=np.uint8)
+    head[:, :width] = arr[starts[:, None] + step]
+    tail[:, :width] = arr[starts[:, None] + (n - width) + step]
+    first, last = head.view(np.uint64).ravel(), tail.view(np.uint64).ravel()
+    return first * _MIX[0] ^ last * _MIX[1]
 
 
 def _header_of(head: bytes, key: list[str]) -> list[str]:
