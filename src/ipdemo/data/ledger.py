@@ -285,7 +285,8 @@ class _Prefixes:
         if any(c in p for p in prefixes for c in b'"\r\n') or any("," in v for k in wanted for v in k):
             raise _NotLines  # a key that would be quoted: its line does not start with its bytes
         self.fh, self.offset, self.width, self.found = fh, offset, len(key), found
-        self.wanted, self.seen = wanted, set()
+        self.wanted = wanted
+        self.seen: set[tuple[str, ...]] = set()
         self.targets = {
             n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
             for n in {len(p) for p in prefixes}

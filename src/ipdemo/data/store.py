@@ -520,14 +520,18 @@ def _piece_bytes(real: Path, pieces: list[Piece]) -> Iterator[bytes]:
 
 
 def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result) -> Staged:
+    from concurrent.futures import ThreadPoolExecutor
+
     fd, tmp = _temp_file(real.parent, real.name)
     digest, size = hashlib.sha256(), 0
     try:
         _keep_owner_and_mode(fd, old)
-        for block in _piece_bytes(real, pieces):
-            digest.update(block)
-            _pwrite_all(fd, block, size)
-            size += len(block)
+        with ThreadPoolExecutor(1) as hasher:  # hashlib and os.pwrite release the GIL: both cores work
+            for block in _piece_bytes(real, pieces):
+                hashed = hasher.submit(digest.update, block)
+                _pwrite_all(fd, block, size)
+                size += len(block)
+                hashed.result()
         os.fsync(fd)
     except BaseException:
         os.close(fd)

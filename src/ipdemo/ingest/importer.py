@@ -743,16 +743,18 @@ def _write_plan(path: Path, landing: Landing, applied: Applied, result: ImportRe
 
 
 def _write_whole(path: Path, landing: Landing, applied: Applied, result: ImportResult) -> Write:
-    """The ledger read whole: written whole when it changes (or is new)."""
-    before = path.read_bytes() if path.exists() else b""
-    before_sha = (landing.verified or sha256_bytes(before)) if before else None
+    """The ledger read whole: written whole when it changes (or is new). Its old bytes are
+    hashed as they stream by, not held beside the new ones."""
+    size = path.stat().st_size if path.exists() else 0
+    before = (landing.verified or store.sha256_with_tail(path, size, b"")) if size else None
     if before and not (result.added or result.updated):
-        return Write("none", before_sha, before_sha, store.stamp_if_unchanged(path))
+        return Write("none", before, before, store.stamp_if_unchanged(path))
     data = serialise(applied.table)
-    if data == before:
-        return Write("none", before_sha, before_sha, store.stamp_if_unchanged(path))
+    after = sha256_bytes(data)
+    if after == before:
+        return Write("none", before, before, store.stamp_if_unchanged(path))
     stamp = store.new_stamp(len(data))
-    return Write("replace", before_sha, sha256_bytes(data), stamp, lambda: store.write_stamped(path, data, stamp[1]))
+    return Write("replace", before, after, stamp, lambda: store.write_stamped(path, data, stamp[1]))
 
 
 def _write_appended(path: Path, found: Found, verified: str | None, fresh: list[bytes]) -> Write:
