@@ -501,11 +501,14 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         _newer_wins(plan, name, spec, landing, result)
         checked = _check_stage(plan, name, spec, landing, group, result, options)
         applied = _apply_stage(spec, landing, checked, result)
+        teaches = any(p.learn is not None and len(p.learn) for p in group)  # else the register is not even read
         if options.dry_run:
-            _preview_register(plan, group, result, checked.rejected_lines)
+            if teaches:
+                _preview_register(plan, group, result, checked.rejected_lines)
             return result
         _journal(plan, name, spec, group, landing, checked, applied, result, options)
-        _update_register(plan, group, result, checked.rejected_lines)
+        if teaches:
+            _update_register(plan, group, result, checked.rejected_lines)
     return result
 
 
