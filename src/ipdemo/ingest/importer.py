@@ -276,9 +276,10 @@ def serialise(table: pd.DataFrame) -> bytes:
     columns, quoting = _cells(table)
     if not quoting:  # the common case: Arrow's multi-threaded writer, nothing to quote
         out = io.BytesIO()
+        out.write(head)  # one buffer: a big ledger is not copied once more to put its header first
         arrow = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
         pacsv.write_csv(arrow, out, pacsv.WriteOptions(include_header=False, quoting_style="none"))
-        return head + out.getvalue()
+        return out.getvalue()
     return head + _join_lines(_lines(columns)) + b"\n"
 
 
