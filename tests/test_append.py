@@ -103,10 +103,12 @@ def test_changed_rows_are_spliced_and_match_a_whole_rewrite(invoke, proj, tmp_pa
 
 
 def test_a_stamped_ledger_is_not_read_whole(invoke, proj, monkeypatch):
-    """The stamp proves the ledger unchanged: no whole read, no hash of it."""
+    """The stamp proves the ledger unchanged: it is neither read whole nor hashed before the
+    change (its hash is the journal's); only the new content is hashed, as it is written."""
+    from ipdemo.data import ledger
     from ipdemo.ingest import importer
 
-    real_stored, real_read = importer._stored, store.read_capped
+    real_stored, real_read, real_hash = importer._stored, ledger.read_capped, store.sha256_with_tail
 
     def stored(plan, name, path):
         assert name != "patents", "the ledger was read whole"
@@ -116,12 +118,18 @@ def test_a_stamped_ledger_is_not_read_whole(invoke, proj, monkeypatch):
         assert Path(path).name != "patents.csv", "the ledger was read whole"
         return real_read(path, *args, **kwargs)
 
+    def hashed(path, *args, **kwargs):
+        assert Path(path).name != "patents.csv", "the ledger was hashed"
+        return real_hash(path, *args, **kwargs)
+
     monkeypatch.setattr(importer, "_stored", stored)
-    monkeypatch.setattr(store, "read_capped", read_capped)
+    monkeypatch.setattr(ledger, "read_capped", read_capped)
+    monkeypatch.setattr(store, "sha256_with_tail", hashed)
     export(proj / "week2.csv", [row("202410000201"), row("202410000002", granted="2024-06-01")])
     result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
     assert result.exit_code == 0, result.stderr
     assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["updated"]) == (1, 1)
+    assert last(proj)["write"] == "splice" and last(proj)["after_sha256"] == sha(proj / "data" / "patents.csv")
 
 
 def test_a_ledger_edited_by_hand_is_read_whole_and_kept(invoke, proj):
