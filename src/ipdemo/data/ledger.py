@@ -4,6 +4,10 @@ Fast path: pyarrow's multi-threaded CSV reader, every column as text, kept as an
 (pandas is imported only by the code that wants a DataFrame). A file with ragged rows (wrong
 field count) is re-read with the csv module, which knows physical line numbers, so every
 problem can still name its line. Writing lives in store.py.
+
+`find_records` reads a ledger without holding it: the records with given keys and where their
+lines are, for a file known (by its journal stamp) to be one ipdemo wrote; None for anything
+unusual, and the caller reads the file whole.
 """
 
 from __future__ import annotations
@@ -74,32 +78,39 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
     end_of_header = data.find(b"\n", start)
     try:
         text_head = data[start : end_of_header if end_of_header >= 0 else len(data)].decode("utf-8")
+        names, problems = _dedupe(next(csv.reader([text_head.rstrip("\r")]), []), shown)
+        arrow, lines, problems_rows = _parse(data, start, names, shown)
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
-    header = next(csv.reader([text_head.rstrip("\r")]), [])
-    names, problems = _dedupe(header, shown)
+    arrow, lines = _without_blank_lines(arrow, lines)
+    return Table(path, names, arrow, lines, problems + problems_rows)
+
+
+def _parse(data: bytes, start: int, names: list[str], shown: str) -> tuple[pa.Table, np.ndarray, list[Problem]]:
+    """The records after the header, and each one's line. Both readers check UTF-8: pyarrow in
+    every string column, the exact one (for ragged files) by decoding."""
     body = memoryview(data)[start:]
     quoted = data.find(b'"', start) >= 0  # without any quote, no newline sits inside a value: faster parse
-    try:
-        # Both readers check UTF-8: pyarrow in every string column, the exact one by decoding.
-        arrow, lines, ragged = _read_fast(body, names, quoted)
-        if ragged:
-            arrow, lines, problems_rows = _read_exact(bytes(body), names, shown)
-            problems += problems_rows
-    except UnicodeDecodeError:
-        raise not_utf8(path, data) from None
-    if not ragged and quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
+    arrow, lines, ragged = _read_fast(body, names, quoted)
+    if ragged:
+        return _read_exact(bytes(body), names, shown)
+    if quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
         lines = _lines_with_newlines(arrow)
-    # Blank lines are not records. A blank line has an empty first field: look closer only there.
-    if arrow.num_columns and arrow.num_rows:
-        blank = _empty(arrow.column(0))
+    return arrow, lines, []
+
+
+def _without_blank_lines(arrow: pa.Table, lines: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Blank lines are not records. A blank line has an empty first field: look closer only there."""
+    if not (arrow.num_columns and arrow.num_rows):
+        return arrow, lines
+    blank = _empty(arrow.column(0))
+    if blank.any():
+        for column in arrow.columns[1:]:
+            blank &= _empty(column)
         if blank.any():
-            for column in arrow.columns[1:]:
-                blank &= _empty(column)
-            if blank.any():
-                arrow, lines = arrow.filter(arrays.bools(~blank)), lines[~blank]
-    return Table(path, names, arrow, lines, problems)
+            arrow, lines = arrow.filter(arrays.bools(~blank)), lines[~blank]
+    return arrow, lines
 
 
 def read_ledger_bytes(path: Path) -> bytes:
@@ -214,3 +225,216 @@ def _exact_records(reader, names: list[str], shown: str) -> tuple[pa.Table, np.n
             lines.append(start)
         start = reader.line_num + 1
     return _string_table(names, rows), np.array(lines, dtype=np.int64), problems
+
+
+# --- finding records by key, without holding the file -----------------------------------------
+
+SCAN_BLOCK = 1 << 22  # newlines are counted 4 MiB at a time (cache-sized): memory stays flat
+JOIN = "\x1f"  # between the parts of a key of several fields (as the importer joins them)
+
+
+@dataclass
+class Found:
+    """The records of a ledger whose key is among the wanted ones: their values, and where each
+    lies in the file ([start, end), its newline included)."""
+
+    header: list[str]
+    rows: list[list[str]]
+    spans: list[tuple[int, int]]
+    size: int  # the file's size when read
+    ends_with_newline: bool
+
+
+class _NotLines(Exception):
+    """The file is not as ipdemo writes a ledger: read it whole instead."""
+
+
+def find_records(path: Path, key: list[str], wanted: set[tuple[str, ...]]) -> Found | None:
+    """The records of `path` whose key holds one of `wanted`, without holding the file.
+
+    Two passes: pyarrow streams the key columns and says which rows hold a wanted key; then the
+    newlines are counted block by block (numpy) to find those rows' lines, which the csv module
+    parses. None — read the file whole — when the file is not one record a line as ipdemo writes
+    it (a value over several lines, a blank line, a carriage return, a ragged or undecodable
+    line) or a wanted key is stored twice. The caller has proved the file unchanged since it was
+    read whole (store.verified_sha256): this is no validator."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.readline(MAX_LINE_BYTES)
+            found = Found(_header_of(head, key), [], [], os.fstat(fh.fileno()).st_size, True)
+            if found.header[: len(key)] == key:
+                _Prefixes(fh, len(head), key, wanted, found).scan()
+            else:
+                _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
+    except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
+        return None  # UnicodeDecodeError is a ValueError
+    return found
+
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+class _Prefixes:
+    """A key in the leading columns: a line holds a wanted key when it starts with the key's
+    bytes and a comma. One pass over the file: its newlines, then per wanted key length a
+    fingerprint of each line's first bytes (numpy); lines whose fingerprint is wanted, and lines
+    with a quote, are parsed (csv module) and compared exactly."""
+
+    def __init__(self, fh, offset: int, key: list[str], wanted: set[tuple[str, ...]], found: Found):
+        prefixes = [",".join(k).encode("utf-8") for k in wanted]
+        if any(c in p for p in prefixes for c in b'"\r\n') or any("," in v for k in wanted for v in k):
+            raise _NotLines  # a key that would be quoted: its line does not start with its bytes
+        self.fh, self.offset, self.width, self.found = fh, offset, len(key), found
+        self.wanted = wanted
+        self.seen: set[tuple[str, ...]] = set()
+        self.targets = {
+            n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
+            for n in {len(p) for p in prefixes}
+        }
+
+    def scan(self) -> None:
+        self.fh.seek(self.offset)
+        carry, at = b"", self.offset
+        for chunk in iter(lambda: self.fh.read(SCAN_BLOCK), b""):
+            block = carry + chunk
+            cut = block.rfind(b"\n") + 1
+            if not cut and len(block) > MAX_LINE_BYTES:
+                raise _NotLines
+            carry = block[cut:]
+            if cut:
+                self._block(block[:cut], at, cut)
+                at += cut
+        if carry:
+            self.found.ends_with_newline = False
+            self._block(carry + b"\n", at, len(carry))
+
+    def _block(self, block: bytes, at: int, size: int) -> None:
+        if block.find(b"\r") >= 0:
+            raise _NotLines
+        arr = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        hit = np.zeros(len(starts), dtype=bool)
+        for n, targets in self.targets.items():
+            room = np.flatnonzero(starts + n < ends)
+            room = room[arr[starts[room] + n] == 44]  # a comma right after the n bytes
+            hit[room[np.isin(_prefix_fingerprints(arr, starts[room], n), targets)]] = True
+        if block.find(b'"') >= 0:  # a line with a quote may hide its key: parsed exactly
+            hit[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 34)))] = True
+        for i in np.flatnonzero(hit):
+            self._line(block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size))
+
+    def _line(self, line: bytes, start: int, end: int) -> None:
+        text = line.decode("utf-8")
+        if text.count('"') % 2:  # a value that goes on on the next line
+            raise _NotLines
+        record = next(csv.reader([text]), [])
+        key = tuple(record[: self.width])
+        if key not in self.wanted:
+            return
+        if key in self.seen or len(record) != len(self.found.header):
+            raise _NotLines  # a key twice, a ragged line: the whole read says so
+        self.seen.add(key)
+        self.found.rows.append(record)
+        self.found.spans.append((start, end))
+
+
+def _laid_out(prefixes: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte strings of one length in one buffer, and where each starts."""
+    n = len(prefixes[0]) if prefixes else 0
+    return np.frombuffer(b"".join(prefixes) or b"\0", dtype=np.uint8), np.arange(len(prefixes), dtype=np.int64) * n
+
+
+def _prefix_fingerprints(arr: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """The first and last (up to) 8 of the n bytes at each start, mixed into 64 bits."""
+    width = min(n, 8)
+    step = np.arange(width, dtype=np.int64)
+    head = np.zeros((len(starts), 8), dtype=np.uint8)
+    tail = np.zeros((len(starts), 8), dtype=np.uint8)
+    head[:, :width] = arr[starts[:, None] + step]
+    tail[:, :width] = arr[starts[:, None] + (n - width) + step]
+    first, last = head.view(np.uint64).ravel(), tail.view(np.uint64).ravel()
+    return first * _MIX[0] ^ last * _MIX[1]
+
+
+def _header_of(head: bytes, key: list[str]) -> list[str]:
+    text = head[len(BOM) :] if head.startswith(BOM) else head
+    if not text.endswith(b"\n") or b"\r" in text:
+        raise _NotLines
+    header, problems = _dedupe(next(csv.reader([text[:-1].decode("utf-8")]), []), "")
+    if problems or any(k not in header for k in key):
+        raise _NotLines
+    return header
+
+
+def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tuple[str, ...]]) -> np.ndarray:
+    """The rows (0 = the first after the header) holding a wanted key, in file order."""
+    import pyarrow.csv as pacsv
+
+    value_set = pa.array(sorted(JOIN.join(k) for k in wanted), type=pa.string())
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(skip_rows=1, column_names=header, block_size=BLOCK_SIZE),
+        # a value over lines or a blank line: a ragged row, an error
+        parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=key,
+            column_types={k: pa.string() for k in key},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    rows, keys, seen = [], [], 0
+    for batch in reader:
+        joined = batch.column(0) if len(key) == 1 else pc.binary_join_element_wise(*batch.columns, JOIN)
+        hit = arrays.to_numpy(pc.is_in(joined, value_set=value_set)).astype(bool)
+        rows.append(np.flatnonzero(hit) + seen)
+        keys += joined.filter(arrays.bools(hit)).to_pylist()
+        seen += batch.num_rows
+    if len(set(keys)) != len(keys):
+        raise _NotLines  # a key twice: the whole read says so
+    return np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+
+
+def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
+    """The lines of `rows` (one record a line from `offset`), found by counting newlines: row r
+    ends at the r-th newline after the header."""
+    fh.seek(offset)
+    seen, last, at, nxt = 0, offset - 1, offset, 0  # newlines so far, the last one, where the block starts
+    while nxt < len(rows):
+        block = fh.read(SCAN_BLOCK)
+        if not block:  # the last line may lack its newline
+            if int(rows[nxt]) != seen or at == last + 1:
+                raise _NotLines
+            _take_line(fh, found, last + 1, at)
+            break
+        if rows[nxt] >= seen + block.count(b"\n"):
+            seen, at = seen + block.count(b"\n"), at + len(block)
+            last = at - len(block) + block.rfind(b"\n") if block.rfind(b"\n") >= 0 else last
+            continue
+        ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at
+        while nxt < len(rows) and rows[nxt] < seen + len(ends):
+            k = int(rows[nxt]) - seen
+            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1)
+            nxt += 1
+        seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + len(block)
+    found.ends_with_newline = _ends_with_newline(fh, found.size)
+
+
+def _take_line(fh, found: Found, start: int, end: int) -> None:
+    back = fh.tell()  # the scan reads on from there
+    fh.seek(start)
+    line = fh.read(end - start).removesuffix(b"\n")
+    fh.seek(back)
+    if b"\r" in line:
+        raise _NotLines
+    record = next(csv.reader([line.decode("utf-8")]), [])
+    if len(record) != len(found.header):
+        raise _NotLines
+    found.rows.append(record)
+    found.spans.append((start, end))
+
+
+def _ends_with_newline(fh, size: int) -> bool:
+    fh.seek(max(size - 1, 0))
+    return fh.read(1) in (b"\n", b"")

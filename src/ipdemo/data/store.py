@@ -23,10 +23,25 @@
   and every overwritten value (old → new). An entry whose `after` hash never became the ledger's
   hash is an import that did not land. An append cut short (full disk, kill) leaves a torn last
   line: the next entry starts on a fresh line and readers skip the torn one.
+- Append: new rows only are added at the end of the file (`append_bytes`) under a rollback
+  mark beside it (`.NAME.ipdemo-append`: the file's device and inode, where the old content
+  ends, the new bytes' length and sha256), removed once the bytes are fsynced. While a mark
+  exists, readers stop at the old end, and the next writer cuts a torn tail off (only on the
+  same file: one saved anew by a user is never cut).
+- Replace from pieces: `stage` writes the new content (ranges copied from the file as it is,
+  new lines between) to a temp file and hashes it, so the journal can record the hash before
+  `commit` renames it over the file.
+- Stamps: the journal entry of a write records the (size, mtime_ns) the file will have
+  (`after_stamp`), and the write sets that mtime. `verified_sha256` gives back the entry's
+  `after_sha256` only while the file's size and mtime are that stamp; any other stamp means
+  "read it whole". A stamp is never a reason to trust a file that was not read whole or written
+  by ipdemo; the CSV stays the only copy of the data.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -47,7 +62,9 @@ LOCK_NAME = ".ipdemo.lock"
 JOURNAL_NAME = "journal.jsonl"
 SECRETS_NAME = ".ipdemo-secrets.toml"  # the robots' webhooks and keys, beside targets.yaml (deliver/notify.py)
 BACKUP_SUFFIX = ".ipdemo-backup"  # the rollback copy of a hard-linked file written in place
+APPEND_SUFFIX = ".ipdemo-append"  # the rollback mark of an append under way: where the old content ends
 TEMP_SUFFIX = ".tmp"
+COPY_BLOCK = 1 << 23  # copying and hashing a file: 8 MiB at a time
 # Paths that name the process's own streams: written to directly, never replaced.
 STREAM_PATHS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
 
@@ -133,7 +150,7 @@ def _survey(folder: str) -> dict[str, Fingerprint | None]:
     except OSError:
         return seen
     for entry in entries:
-        if entry.name == LOCK_NAME or entry.name.endswith((TEMP_SUFFIX, BACKUP_SUFFIX)):
+        if entry.name == LOCK_NAME or entry.name.endswith((TEMP_SUFFIX, BACKUP_SUFFIX, APPEND_SUFFIX)):
             continue
         real = _real(entry.path)
         _recover(Path(real))
@@ -292,14 +309,15 @@ def _overwrite(path: Path, data: bytes) -> None:
 
 
 def _recover(real: Path) -> None:
-    """A rollback copy beside a file means an in-place write was interrupted: restore it."""
+    """A rollback copy beside a file means an in-place write was interrupted: restore it. An
+    append mark means an append was interrupted: cut a torn tail off (see `append_bytes`)."""
     backup = backup_path(real)
-    if not backup.exists():
-        return
     try:
-        _overwrite(real, backup.read_bytes())
-        os.unlink(backup)
-        fsync_dir(real.parent)
+        if backup.exists():
+            _overwrite(real, backup.read_bytes())
+            os.unlink(backup)
+            fsync_dir(real.parent)
+        _recover_append(real)
     except OSError as exc:
         raise WriteError("write_failed", path=display_path(real), reason=exc.strerror or str(exc)) from None
 
@@ -318,8 +336,8 @@ def read_committed(path: Path) -> bytes:
         before = fingerprint(real)
         data = read_capped(real, LEDGER_LIMITS)
         if not backup.exists() and fingerprint(real) == before:
-            return data
-    return read_capped(real, LEDGER_LIMITS)
+            return _without_torn_tail(real, data)
+    return _without_torn_tail(real, read_capped(real, LEDGER_LIMITS))
 
 
 def fsync_dir(folder: Path) -> None:
@@ -333,6 +351,319 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# --- appending, and replacing from pieces ---------------------------------------------------
+
+
+def append_mark(real: Path) -> Path:
+    return real.parent / f".{real.name}{APPEND_SUFFIX}"
+
+
+@dataclass
+class Mark:
+    """What an append under way leaves beside the file: the file (device, inode) it appends to,
+    where its old content ends, and the appended bytes' length and sha256."""
+
+    ident: tuple[int, int]
+    offset: int
+    length: int
+    sha256: str
+
+    def as_bytes(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self)).encode("utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Mark | None:
+        try:
+            raw = json.loads(path.read_bytes())
+            return cls(tuple(raw["ident"]), int(raw["offset"]), int(raw["length"]), str(raw["sha256"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls((-1, -1), -1, 0, "")  # unreadable: it protects nothing, and is removed
+
+    def torn(self, real: Path) -> bool:
+        """The file is the one appended to and ends inside the append, or with other bytes
+        where the append should be: the append did not complete."""
+        try:
+            st = os.stat(real)
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) != self.ident or not self.offset <= st.st_size <= self.offset + self.length:
+            return False  # replaced (a hand edit saved as a new file), or grown past it: not ours to cut
+        return st.st_size < self.offset + self.length or _tail_sha256(real, self.offset) != self.sha256
+
+
+def _tail_sha256(real: Path, offset: int) -> str:
+    digest = hashlib.sha256()
+    with open(real, "rb") as fh:
+        fh.seek(offset)
+        for block in iter(lambda: fh.read(COPY_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _recover_append(real: Path) -> None:
+    """An append mark beside a file: the append was interrupted (a kill, a crash, a full disk).
+    A torn tail is cut off (the file is the old content again); a complete append stays."""
+    mark_path = append_mark(real)
+    mark = Mark.read(mark_path)
+    if mark is None:
+        return
+    if mark.torn(real):
+        fd = os.open(real, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        try:
+            os.ftruncate(fd, mark.offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    os.unlink(mark_path)
+    fsync_dir(real.parent)
+
+
+def _without_torn_tail(real: Path, data: bytes) -> bytes:
+    """What a reader may use while an append is under way (or was interrupted): the old content."""
+    mark = Mark.read(append_mark(real))
+    if mark is None or mark.offset < 0 or not mark.torn(real):
+        return data
+    return data[: mark.offset]
+
+
+def append_bytes(path: Path, data: bytes, offset: int, mtime_ns: int) -> None:
+    """Append `data` to the file whose content ends at `offset`, under a rollback mark: (1) the
+    mark (where the old content ends, the new bytes' hash) is written beside the file, atomically;
+    (2) the bytes are written at `offset` and fsynced, and the file's mtime set to `mtime_ns` (the
+    stamp the journal recorded); (3) the mark is removed. A crash before (3) leaves the mark: the
+    next writer (`_recover`) cuts a torn tail off, and readers (`read_committed`) stop at `offset`.
+    Under the data lock, the file must still be the one that was read."""
+    path = Path(path)
+    real = Path(_real(path))
+    held = _held_for(path)
+    if held is not None:
+        _check_lock(held)
+        _check_unchanged(held, path)
+    try:
+        st = os.stat(real)
+        if st.st_size != offset:
+            raise WriteError("data_changed", path=display_path(path))
+        mark = Mark((st.st_dev, st.st_ino), offset, len(data), sha256_bytes(data))
+        _replace(append_mark(real), mark.as_bytes(), None)
+        fd = os.open(real, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        try:
+            _pwrite_all(fd, data, offset)
+            os.fsync(fd)
+            os.utime(fd if os.utime in os.supports_fd else real, ns=(mtime_ns, mtime_ns))
+        finally:
+            os.close(fd)
+        os.unlink(append_mark(real))
+        fsync_dir(real.parent)
+    except OSError as exc:
+        raise WriteError("write_failed", path=display_path(path), reason=exc.strerror or str(exc)) from None
+    _note_written(path)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    done = 0
+    if not hasattr(os, "pwrite"):  # Windows
+        os.lseek(fd, offset, os.SEEK_SET)
+    while done < len(data):
+        done += os.pwrite(fd, view[done:], offset + done) if hasattr(os, "pwrite") else os.write(fd, view[done:])
+
+
+Piece = bytes | tuple[int, int]  # new bytes, or a range [start, end) of the file's current content
+
+
+@dataclass
+class Staged:
+    """A file's next content, written and fsynced in a temp file beside it, not yet in place
+    (`commit` renames it over the file). `data` instead of `tmp`: a file that is not replaced by
+    a rename (hard-linked, not regular), written at commit by atomic_write_bytes."""
+
+    path: Path
+    sha256: str
+    size: int
+    tmp: str | None = None
+    data: bytes | None = None
+
+
+def stage(path: Path, pieces: list[Piece]) -> Staged:
+    """Write the pieces (new bytes, and ranges copied from the file as it is) to a temp file,
+    hashing them as they go: the hash is known before anything is replaced (the journal first)."""
+    path = Path(path)
+    real = Path(_real(path))
+    try:
+        old = os.stat(real)
+        if not stat.S_ISREG(old.st_mode) or old.st_nlink > 1:
+            data = b"".join(_piece_bytes(real, pieces))
+            return Staged(path, sha256_bytes(data), len(data), data=data)
+        return _stage_temp(path, real, pieces, old)
+    except OSError as exc:
+        raise WriteError("write_failed", path=display_path(path), reason=exc.strerror or str(exc)) from None
+
+
+def _piece_bytes(real: Path, pieces: list[Piece]) -> Iterator[bytes]:
+    with open(real, "rb") as source:
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                yield piece
+                continue
+            source.seek(piece[0])
+            left = piece[1] - piece[0]
+            while left > 0:
+                block = source.read(min(COPY_BLOCK, left))
+                if not block:
+                    raise OSError(errno.EIO, "the file is shorter than it was read")
+                left -= len(block)
+                yield block
+
+
+def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result) -> Staged:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fd, tmp = _temp_file(real.parent, real.name)
+    digest, size = hashlib.sha256(), 0
+    try:
+        _keep_owner_and_mode(fd, old)
+        with ThreadPoolExecutor(1) as hasher:  # hashlib and os.pwrite release the GIL: both cores work
+            for block in _piece_bytes(real, pieces):
+                hashed = hasher.submit(digest.update, block)
+                _pwrite_all(fd, block, size)
+                size += len(block)
+                hashed.result()
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(tmp)
+        raise
+    os.close(fd)
+    return Staged(path, digest.hexdigest(), size, tmp=tmp)
+
+
+def _unlink_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
+
+
+def commit(staged: Staged, mtime_ns: int) -> None:
+    """Put a staged content in place (rename, fsync the folder) and stamp its mtime; under the
+    data lock, only over the file that was read. On failure nothing is replaced."""
+    if staged.tmp is None:
+        atomic_write_bytes(staged.path, staged.data or b"")
+        _set_mtime(staged.path, mtime_ns)
+        return
+    real = Path(_real(staged.path))
+    held = _held_for(staged.path)
+    try:
+        if held is not None:
+            _check_lock(held)
+            _check_unchanged(held, staged.path)
+        os.utime(staged.tmp, ns=(mtime_ns, mtime_ns))
+        os.replace(staged.tmp, real)
+        staged.tmp = None
+        fsync_dir(real.parent)
+    except OSError as exc:
+        raise WriteError("write_failed", path=display_path(staged.path), reason=exc.strerror or str(exc)) from None
+    finally:
+        discard(staged)
+    _note_written(staged.path)
+
+
+def discard(staged: Staged) -> None:
+    if staged.tmp is not None:
+        _unlink_quietly(staged.tmp)
+        staged.tmp = None
+
+
+def write_stamped(path: Path, data: bytes, mtime_ns: int) -> None:
+    """atomic_write_bytes, then the file's mtime set to the stamp the journal recorded."""
+    atomic_write_bytes(path, data)
+    _set_mtime(path, mtime_ns)
+
+
+def _set_mtime(path: Path, mtime_ns: int) -> None:
+    """A stamp that cannot be set only costs the next import a full read."""
+    try:
+        os.utime(_real(path), ns=(mtime_ns, mtime_ns))
+    except OSError:
+        return
+    _note_written(path)
+
+
+def new_stamp(size: int) -> list[int]:
+    """The (size, mtime_ns) a file will have once written: the journal records it, the write
+    sets the mtime. The clock to the microsecond (NTFS keeps 100 ns, ext4, XFS, APFS 1 ns: the
+    value survives the round trip): a program that edits the file later gets the file system's
+    own time, which lands on this value only by a coincidence of microseconds. A file system
+    that keeps less (FAT's 2 s) never matches: every import reads the ledger whole, as before."""
+    return [size, time.time_ns() // 1000 * 1000]
+
+
+def stamp_now(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def stamp_if_unchanged(path: Path) -> list[int] | None:
+    """The file's stamp when it is still the file the lock's survey fingerprinted (so the one
+    that was read); else None (a stamp vouches only for what was read)."""
+    held = _held_for(path)
+    real = _real(path)
+    if held is None or fingerprint(real) != held.seen.get(real):
+        return None
+    return stamp_now(Path(real))
+
+
+def sha256_with_tail(path: Path, size: int, tail: bytes) -> str:
+    """sha256 of the file's first `size` bytes followed by `tail`: a file after an append."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        left = size
+        while left > 0:
+            block = fh.read(min(COPY_BLOCK, left))
+            if not block:
+                raise WriteError("data_changed", path=display_path(Path(path)))
+            digest.update(block)
+            left -= len(block)
+    digest.update(tail)
+    return digest.hexdigest()
+
+
+def last_entry(folder: Path, ledger: str) -> dict[str, Any] | None:
+    """The newest journal entry for one ledger (read from the end: only lines naming it are parsed)."""
+    try:
+        data = (folder / JOURNAL_NAME).read_bytes()
+    except OSError:
+        return None
+    needle = b'"ledger":' + json.dumps(ledger, ensure_ascii=False).encode("utf-8")
+    end = len(data)
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        raw = data[start:end]
+        end = start
+        if needle in raw:
+            entry = _journal_entry(raw.decode("utf-8", "replace"))
+            if entry is not None and entry.get("ledger") == ledger:
+                return entry
+    return None
+
+
+def verified_sha256(folder: Path, ledger: str, path: Path) -> str | None:
+    """The ledger's sha256 when its size and mtime are the stamp its last journal entry gave it:
+    it is then byte for byte what that import wrote (or read whole and checked). None means
+    "read it whole": no entry, no stamp, or any other size or mtime (a hand edit, a copy)."""
+    entry = last_entry(folder, ledger)
+    if entry is None or not entry.get("after_stamp") or not entry.get("after_sha256"):
+        return None
+    if stamp_now(path) != list(entry["after_stamp"]):
+        return None
+    return str(entry["after_sha256"])
 
 
 # --- the data lock -------------------------------------------------------------------------
@@ -380,45 +711,61 @@ def _acquire(lock_path: str, folder: Path, timeout: float):
     deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
-        except OSError as exc:
-            raise WriteError("write_failed", path=display_path(folder), reason=exc.strerror or str(exc)) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            got = True
-        except BlockingIOError:
-            got = False
-        except OSError as exc:
-            os.close(fd)
-            raise WriteError("write_failed", path=display_path(folder), reason=exc.strerror or str(exc)) from None
-        if got:
-            mine = os.fstat(fd)
-            ident = (mine.st_dev, mine.st_ino)
-            try:
-                there = os.stat(lock_path)
-                current = (there.st_dev, there.st_ino)
-            except OSError:
-                current = None
-            if current == ident:
-
-                def release(fd=fd) -> None:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_UN)
-                    finally:
-                        os.close(fd)
-
-                return fd, ident, release
-            # The file we locked was removed or replaced meanwhile: lock the one that is there.
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-            continue
-        os.close(fd)
+        held = _try_lock(fcntl, lock_path, folder)
+        if held is not None:
+            return held
         left = deadline - time.monotonic()
         if left <= 0:
             raise LockTimeout("lock_timeout", path=display_path(folder), seconds=int(timeout))
         time.sleep(min(delay, left))
         delay = min(delay * 2, 0.1)
+
+
+def _try_lock(fcntl, lock_path: str, folder: Path):
+    """One try: the lock held on the file that is at the path, or None while another process
+    holds it. A file locked after it was removed or replaced protects nothing: lock the one there."""
+    while True:
+        fd = _open_lock(lock_path, folder)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except OSError as exc:
+            os.close(fd)
+            raise WriteError("write_failed", path=display_path(folder), reason=exc.strerror or str(exc)) from None
+        mine = os.fstat(fd)
+        ident = (mine.st_dev, mine.st_ino)
+        if fingerprint_ident(lock_path) == ident:
+            return fd, ident, _releaser(fcntl, fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _open_lock(lock_path: str, folder: Path) -> int:
+    try:
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        raise WriteError("write_failed", path=display_path(folder), reason=exc.strerror or str(exc)) from None
+
+
+def fingerprint_ident(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at the path now, None when there is none."""
+    try:
+        there = os.stat(path)
+    except OSError:
+        return None
+    return (there.st_dev, there.st_ino)
+
+
+def _releaser(fcntl, fd: int):
+    def release() -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    return release
 
 
 def _acquire_filelock(lock_path: str, folder: Path, timeout: float):  # pragma: no cover - Windows

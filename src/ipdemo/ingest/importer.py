@@ -15,6 +15,13 @@ _land runs steps 2-4 for one ledger as named stages: _join, _place, _newer_wins,
 _apply_stage, _journal. The counts it reports have one name each (ImportResult.counts), the same
 in the JSON and in the journal.
 
+An import costs the rows it brings, not the ledger: a ledger whose size and mtime are the stamp
+of its last journal entry is what that import wrote, so _place reads only the records with the
+incoming keys (ledger.find_records) and _journal writes only what changed: new rows appended,
+changed rows spliced into a copy renamed over the ledger, nothing when nothing changed (Write).
+A ledger with any other stamp (edited by hand, never written by ipdemo) is read whole, checked
+and, when it changes, written whole, as before.
+
 Files given together for one ledger are joined on its key before the merge (basic information
 plus owners; two exports of the same records): where they disagree, the newer export wins.
 """
@@ -29,6 +36,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,8 +44,9 @@ import pandas as pd
 from ipdemo.checks import identity
 from ipdemo.checks.evidence import written_problems
 from ipdemo.checks.validate import check_frame
-from ipdemo.data.ledger import BOM, display_path, read_table
-from ipdemo.data.store import append_journal, atomic_write_bytes, data_lock, sha256_bytes
+from ipdemo.data import store
+from ipdemo.data.ledger import BOM, Found, display_path, find_records, read_table
+from ipdemo.data.store import append_journal, atomic_write_bytes, data_lock, sha256_bytes, verified_sha256
 from ipdemo.errors import LedgerError, Problem, RowsRejected, UsageError
 from ipdemo.ingest.incoming import (
     HOW,
@@ -258,7 +267,6 @@ def serialise(table: pd.DataFrame) -> bytes:
     diffs well. Arrow kernels do the work; only columns holding a quote, comma or newline are
     quoted value by value."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     header = io.StringIO()
@@ -266,6 +274,31 @@ def serialise(table: pd.DataFrame) -> bytes:
     head = BOM + header.getvalue().encode("utf-8")
     if not len(table):
         return head
+    columns, quoting = _cells(table)
+    if not quoting:  # the common case: Arrow's multi-threaded writer, nothing to quote
+        out = io.BytesIO()
+        out.write(head)  # one buffer: a big ledger is not copied once more to put its header first
+        arrow = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
+        pacsv.write_csv(arrow, out, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        return out.getvalue()
+    return head + _join_lines(_lines(columns)) + b"\n"
+
+
+def serialise_rows(table: pd.DataFrame) -> list[bytes]:
+    """Each row as serialise writes it (its newline included): lines to splice into a ledger or
+    append to it."""
+    if not len(table):
+        return []
+    columns, _ = _cells(table)
+    return [line.encode("utf-8") + b"\n" for line in _lines(columns).to_pylist()]
+
+
+def _cells(table: pd.DataFrame) -> tuple[list, bool]:
+    """Each column as Arrow text, quoted where a value holds a quote, comma or newline; and
+    whether any was."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     columns, quoting = [], False
     for name in table.columns:
         values = pc.fill_null(pa.array(table[name], type=pa.string()), "")
@@ -274,16 +307,23 @@ def serialise(table: pd.DataFrame) -> bytes:
             quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
             values, quoting = pc.if_else(special, quoted, values), True
         columns.append(values)
-    if not quoting:  # the common case: Arrow's multi-threaded writer, nothing to quote
-        out = io.BytesIO()
-        arrow = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
-        pacsv.write_csv(arrow, out, pacsv.WriteOptions(include_header=False, quoting_style="none"))
-        return head + out.getvalue()
+    return columns, quoting
+
+
+def _lines(columns: list):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     lines = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
+    return lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+
+
+def _join_lines(lines) -> bytes:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), "\n")
-    return head + joined.cast(pa.binary())[0].as_py() + b"\n"
+    return joined.cast(pa.binary())[0].as_py()
 
 
 # --- the whole import ----------------------------------------------------------------------
@@ -441,6 +481,8 @@ class Landing:
     merged: pd.DataFrame
     where: np.ndarray
     unplaced: np.ndarray  # new rows that cannot be placed: held for the clerk
+    found: Found | None = None  # stored holds only the records with incoming keys (see _read_stored)
+    verified: str | None = None  # the ledger's sha256 when its stamp proves it (store.verified_sha256)
 
 
 @dataclass
@@ -474,11 +516,14 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
         _newer_wins(plan, name, spec, landing, result)
         checked = _check_stage(plan, name, spec, landing, group, result, options)
         applied = _apply_stage(spec, landing, checked, result)
+        teaches = any(p.learn is not None and len(p.learn) for p in group)  # else the register is not even read
         if options.dry_run:
-            _preview_register(plan, group, result, checked.rejected_lines)
+            if teaches:
+                _preview_register(plan, group, result, checked.rejected_lines)
             return result
         _journal(plan, name, spec, group, landing, checked, applied, result, options)
-        _update_register(plan, group, result, checked.rejected_lines)
+        if teaches:
+            _update_register(plan, group, result, checked.rejected_lines)
     return result
 
 
@@ -520,7 +565,7 @@ def _join(spec: LedgerSpec, name: str, group: list[Prepared], options: Options) 
 def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: ImportResult) -> Landing:
     """Stage 2: the ledger re-read under the lock, the incoming rows merged into it (stored towns
     and parties kept), rows outside the district set aside and never checked."""
-    stored, order = _stored(plan, name, plan.ledger_path(name))
+    stored, order, found, verified = _read_stored(plan, spec, name, joined.frame)
     if identity.applies(spec):
         stored, joined = _recognise(spec, stored, joined, result)
     merged, where = merge(stored, joined.frame, spec)
@@ -531,7 +576,28 @@ def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: Impo
         inside = ~outside
         joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
         unplaced = unplaced[inside]
-    return Landing(stored, order, joined, merged, where, unplaced)
+    return Landing(stored, order, joined, merged, where, unplaced, found, verified)
+
+
+def _read_stored(
+    plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str], Found | None, str | None]:
+    """The stored rows stage 2 needs. A ledger whose size and mtime are the stamp its last journal
+    entry gave it is what that import wrote (or read whole): only the records with the incoming
+    keys are read (ledger.find_records). Any other ledger — edited by hand, never stamped — is
+    read whole and checked (_stored). Returns the rows, the column order, what was found (None:
+    read whole) and the verified sha256."""
+    path = plan.ledger_path(name)
+    verified = verified_sha256(plan.data_dir, name, path) if path.exists() else None
+    found = None
+    if verified is not None and not identity.applies(spec) and all(k in incoming.columns for k in spec.key):
+        wanted = set(zip(*(incoming[k].astype("str").tolist() for k in spec.key)))
+        found = find_records(path, list(spec.key), wanted) if wanted else None
+    if found is None or any(f not in found.header for f in spec.fields):
+        stored, order = _stored(plan, name, path)
+        return stored, order, None, verified
+    rows = {h: pd.Series([r[i] for r in found.rows], dtype="str") for i, h in enumerate(found.header)}
+    return pd.DataFrame(rows), list(found.header), found, verified
 
 
 def _newer_wins(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, result: ImportResult) -> None:
@@ -625,36 +691,131 @@ def _journal(
     }
     result.suggested = suggest.made if suggest is not None else 0
     result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
-    before = ledger_path.read_bytes() if ledger_path.exists() else b""
-    data = serialise(applied.table) if (result.added or result.updated or not before) else before
+    write = _write_plan(ledger_path, landing, applied, result)
     counts = result.counts()
-    append_journal(
-        plan.data_dir,
-        {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "event": "import",
-            "ledger": name,
-            "source": ", ".join(p.source.path.name for p in group),
-            "source_sha256": result.sha256,
-            "ledger_chosen": result.choices,
-            "exported_on": result.exported_on,
-            "before_sha256": sha256_bytes(before) if before else None,
-            "after_sha256": sha256_bytes(data),
-            **{key: counts[key] for key in JOURNAL_COUNTS},
-            "sources": [_from_project(plan, p.source.path) for p in group],
-            "held_keys": {
-                _from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
-                for i, path in held_files.items()
+    try:
+        append_journal(
+            plan.data_dir,
+            {
+                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "event": "import",
+                "ledger": name,
+                "source": ", ".join(p.source.path.name for p in group),
+                "source_sha256": result.sha256,
+                "ledger_chosen": result.choices,
+                "exported_on": result.exported_on,
+                "before_sha256": write.before,
+                "after_sha256": write.after,
+                "after_stamp": write.stamp,
+                "write": write.how,
+                **({"appended": write.appended} if write.appended else {}),
+                **{key: counts[key] for key in JOURNAL_COUNTS},
+                "sources": [_from_project(plan, p.source.path) for p in group],
+                "held_keys": {
+                    _from_project(plan, path): held_keys(spec, joined.frame[unplaced & ~invalid & (joined.origin == i)])
+                    for i, path in held_files.items()
+                },
+                "new_keys": result.new_keys,
+                "new_keys_total": len(result.new_keys),
+                "confirmed": applied.confirmed,
+                "changes": [c.__dict__ for c in result.changes],
             },
-            "new_keys": result.new_keys,
-            "new_keys_total": len(result.new_keys),
-            "confirmed": applied.confirmed,
-            "changes": [c.__dict__ for c in result.changes],
-        },
+        )
+        write.commit()
+    finally:
+        write.discard()
+    result.written = write.how != "none"
+
+
+@dataclass
+class Write:
+    """How stage 6 changes the ledger file: what the journal records first (the sha256 before
+    and after, the stamp — size and mtime — the file will have, how it is written), then commit.
+    how: "none" (nothing changed), "append" (only new rows: added at the end), "splice" (changed
+    rows replaced in a copy, renamed over the ledger), "replace" (the whole table serialised)."""
+
+    how: str
+    before: str | None
+    after: str | None
+    stamp: list[int] | None
+    commit: Callable[[], None] = lambda: None
+    discard: Callable[[], None] = lambda: None
+    appended: dict | None = None
+
+
+def _write_plan(path: Path, landing: Landing, applied: Applied, result: ImportResult) -> Write:
+    if landing.found is None:
+        return _write_whole(path, landing, applied, result)
+    table, stored = applied.table, landing.stored
+    changed = np.zeros(len(stored), dtype=bool)
+    for name in landing.order:
+        changed |= table[name].to_numpy(dtype=object)[: len(stored)] != stored[name].to_numpy(dtype=object)
+    fresh = serialise_rows(table.iloc[len(stored) :])
+    if changed.any():
+        return _write_spliced(
+            path, landing.found, landing.verified, table.iloc[np.flatnonzero(changed)], fresh, changed
+        )
+    if fresh:
+        return _write_appended(path, landing.found, landing.verified, fresh)
+    return Write("none", landing.verified, landing.verified, store.stamp_if_unchanged(path))
+
+
+def _write_whole(path: Path, landing: Landing, applied: Applied, result: ImportResult) -> Write:
+    """The ledger read whole: written whole when it changes (or is new). Its old bytes are
+    hashed as they stream by, not held beside the new ones."""
+    size = path.stat().st_size if path.exists() else 0
+    before = (landing.verified or store.sha256_with_tail(path, size, b"")) if size else None
+    if before and not (result.added or result.updated):
+        return Write("none", before, before, store.stamp_if_unchanged(path))
+    data = serialise(applied.table)
+    after = sha256_bytes(data)
+    if after == before:
+        return Write("none", before, before, store.stamp_if_unchanged(path))
+    stamp = store.new_stamp(len(data))
+    return Write("replace", before, after, stamp, lambda: store.write_stamped(path, data, stamp[1]))
+
+
+def _write_appended(path: Path, found: Found, verified: str | None, fresh: list[bytes]) -> Write:
+    """Only new rows: they are appended (store.append_bytes); the journal says where the old
+    content ends and the new bytes' hash, so a torn append can be told from a complete one."""
+    tail = (b"" if found.ends_with_newline else b"\n") + b"".join(fresh)
+    after = store.sha256_with_tail(path, found.size, tail)
+    stamp = store.new_stamp(found.size + len(tail))
+    appended = {"offset": found.size, "bytes": len(tail), "sha256": sha256_bytes(tail)}
+    return Write(
+        "append",
+        verified,
+        after,
+        stamp,
+        lambda: store.append_bytes(path, tail, found.size, stamp[1]),
+        appended=appended,
     )
-    if data != before:
-        atomic_write_bytes(ledger_path, data)
-        result.written = True
+
+
+def _write_spliced(
+    path: Path, found: Found, verified: str | None, rows: pd.DataFrame, fresh: list[bytes], changed: np.ndarray
+) -> Write:
+    """Changed rows: a copy of the ledger with their lines replaced (and new rows at the end),
+    staged beside it and renamed over it: every other byte is copied as it is, never re-parsed."""
+    pieces: list[store.Piece] = []
+    at = 0
+    for (start, end), line in zip([found.spans[i] for i in np.flatnonzero(changed)], serialise_rows(rows)):
+        pieces += [(at, start), line]
+        at = end
+    pieces.append((at, found.size))
+    if fresh and at < found.size and not found.ends_with_newline:
+        pieces.append(b"\n")
+    pieces.extend(fresh)
+    staged = store.stage(path, pieces)
+    stamp = store.new_stamp(staged.size)
+    return Write(
+        "splice",
+        verified,
+        staged.sha256,
+        stamp,
+        lambda: store.commit(staged, stamp[1]),
+        lambda: store.discard(staged),
+    )
 
 
 def missing_columns_said_once(spec: LedgerSpec, group: list[Prepared], errors: list[Problem]) -> list[Problem]:
