@@ -1269,6 +1269,46 @@ LABELS: dict[str, tuple[str, str]] = {
     "archive.report_file": ("自查报告.docx", "self-inspection-report.docx"),
     "archive.ledgers_folder": ("台账", "ledgers"),
     "archive.evidence_folder": ("佐证材料", "evidence"),
+    # --- workbook ---
+    # the report workbook (render/report_book.py, render/workbook.py)
+    "xlsx.date_format": ('yyyy"年"m"月"d"日"', "yyyy-mm-dd"),  # an Excel number format for date cells
+    "xlsx.day": ("{y}年{m}月{d}日", "{y:04}-{m:02}-{d:02}"),
+    "xlsx.span": ("{start}至{end}", "{start} – {end}"),
+    "xlsx.month": ("{y}年{m}月", "{y:04}-{m:02}"),
+    "xlsx.year": ("{y}年", "{y}"),
+    "xlsx.page_footer": ("第 &P 页，共 &N 页", "page &P of &N"),  # Excel header codes: &P page, &N pages
+    "xlsx.item": ("项目", "item"),
+    "xlsx.value": ("内容", "value"),
+    "xlsx.region": ("地区", "region"),
+    "xlsx.as_of": ("截至日期", "as of"),
+    "xlsx.phase": ("阶段", "phase"),
+    "xlsx.reading": ("阅读说明", "how to read"),
+    "xlsx.reading_text": (
+        "数值的计量单位见“单位”列；完成率 = 实际 ÷ 目标；序时目标为按时间进度截至统计日应完成的数量；"
+        "区间目标不计完成率。",
+        "Figures are in the unit of the unit column; percent = actual ÷ target; expected is what the time "
+        "elapsed calls for by the as-of date; a range target has no percent.",
+    ),
+    "xlsx.name": ("指标", "indicator"),
+    "xlsx.unit": ("单位", "unit"),
+    "xlsx.target": ("目标", "target"),
+    "xlsx.actual": ("实际", "actual"),
+    "xlsx.percent": ("完成率", "percent"),
+    "xlsx.expected": ("序时目标", "expected"),
+    "xlsx.status": ("状态", "status"),
+    "xlsx.phase_increment": ("本阶段新增", "phase increment"),
+    "xlsx.share": ("占{whole}比例", "share of {whole}"),
+    "xlsx.needed_per_week": ("每周需完成", "needed / week"),
+    "xlsx.note": ("说明", "note"),
+    "xlsx.id": ("编号", "id"),
+    "xlsx.due_by": ("{due}前", "by {due}"),
+    "xlsx.range": ("{min}至{max}", "{min} to {max}"),
+    "xlsx.range_note": ("目标为区间，不计完成率", "a range target: no percent"),
+    "xlsx.more_than": ("须突破{target}", "must pass {target}"),
+    "xlsx.year_note": ("{year}年{actual}/{target}", "{year}: {actual}/{target}"),
+    "xlsx.year_value": ("{year}年{value}", "{year}: {value}"),
+    "xlsx.done_on": ("{date}完成", "done {date}"),
+    "xlsx.named_status": ("{name}{status}", "{name} {status}"),
     # --- what load_plan expected, in plan_wrong_type and plan_bound -------------------------------
     "plan_type.whole_number": ("整数", "a valid whole number"),
     "plan_type.number": ("数字", "a valid number"),
