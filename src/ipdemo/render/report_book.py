@@ -46,7 +46,7 @@ def span_text(start: date, end: date, lang: str) -> str:
 
 def number_format(plan: Plan, indicator_id: str) -> str:
     """Whole records as #,##0; amounts, densities and counts in 万件 with two decimals."""
-    ind = plan.indicator(indicator_id)
+    ind = next((i for i in plan.indicators if i.id == indicator_id), None)
     if ind is None or ind.unit not in plan.units:
         return AMOUNT
     return COUNT if record_quantum(plan, ind) == 1.0 else AMOUNT
@@ -96,6 +96,7 @@ def _progress_column(key: str, plan: Plan, lang: str) -> Column:
         width=34 if key == "note" else None,
         hidden=key == "id",
         wrap=key in ("note", "name", "target"),
+        coloured=key == "status",
     )
 
 
@@ -239,6 +240,7 @@ def tasks_sheet(progress: Progress, lang: str) -> Sheet | None:
             width=widths.get(key),
             hidden=key == "id",
             wrap=key in widths,
+            coloured=key == "status",
         )
         for key in TASK_KEYS
     ]

@@ -50,6 +50,7 @@ class Column:
     width: float | None = None  # characters; None: fitted to the content
     hidden: bool = False
     wrap: bool = False  # long text wraps inside the column's width
+    coloured: bool = False  # filled by the row's status (Sheet.fills)
 
 
 @dataclass
@@ -59,7 +60,7 @@ class Sheet:
     columns: list[Column]
     rows: list[list[Any]]
     row_formats: list[str] = field(default_factory=list)  # per row, for the ROW columns
-    fills: list[str | None] = field(default_factory=list)  # per row, a status: the `status` cell's fill
+    fills: list[str | None] = field(default_factory=list)  # per row, a status: the coloured cells' fill
 
 
 def workbook_bytes(sheets: list[Sheet], lang: str) -> bytes:
@@ -138,7 +139,7 @@ def _style_row(ws, sheet: Sheet, n: int, lang: str) -> None:
         number_format = _format_of(column, sheet, n, lang)
         if number_format and isinstance(cell.value, (int, float, date)):
             cell.number_format = number_format
-        if column.key == "status" and status in STATUS_FILLS:
+        if column.coloured and status in STATUS_FILLS:
             cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[status])
 
 
@@ -168,7 +169,8 @@ def row_height(columns: list[Column], widths: list[float], row: list[Any]) -> fl
     lines = 1
     for column, width, value in zip(columns, widths, row):
         if column.wrap and value is not None:
-            lines = max(lines, -(-text_width(_shown(value)) // max(1, int(width) - 1)))
+            per_line = max(1, int(width) - 1)
+            lines = max(lines, sum(-(-text_width(part) // per_line) or 1 for part in _shown(value).split("\n")))
     return LINE_HEIGHT * lines + 2
 
 
