@@ -57,6 +57,7 @@ def project(tmp_path) -> Path:
         patent("202110182616", "2021-06-10", "2022-08-01"),  # counts: filed and granted in the period
         patent("202020345678", "2020-03-01", kind="utility_model"),  # before the plan: no indicator
         patent("202320456789", "2023-10-15"),  # after the as-of date
+        patent("202110999999", "2021-07-01", kind="bogus"),  # invalid: left out of the figures
     ]
     rows["outputs"] = [
         output("CG001", "leading_group", "吴政办〔2021〕67号", "2021-06-25"),
@@ -100,7 +101,7 @@ def test_the_list_names_every_file_in_chinese(invoke, project, tmp_path):
     assert kinds["自查报告.docx"] == "自查报告" and kinds["台账/专利.xlsx"] == "台账" and kinds[REVIEW] == "佐证材料"
     assert kinds["manifest.csv"] == "机器清单" and kinds["清单.xlsx"] == "清单"
     patents = rows["台账/专利.xlsx"]
-    assert patents["条数"].value == 3 and patents["条数"].number_format == "#,##0"
+    assert patents["条数"].value == 4 and patents["条数"].number_format == "#,##0"
     assert "专利申请量1条" in patents["说明"].value and "计入的共1条" in patents["说明"].value
     assert "主导领域产业分析报告" in rows[REVIEW]["说明"].value
     texts = [row[k].value or "" for row in rows.values() for k in ("类别", "说明")]
@@ -115,7 +116,7 @@ def test_each_indicator_with_its_figure_and_evidence_or_none(invoke, project, tm
     rows = {row[-1].value: dict(zip(header, row)) for row in sheet.iter_rows(min_row=3)}
     assert sheet.column_dimensions["I"].hidden  # the ids, for scripts
     applications = rows["patent_applications"]
-    assert applications["数值"].value == 1 and applications["计入记录（条）"].value == 1  # not the 3 rows
+    assert applications["数值"].value == 1 and applications["计入记录（条）"].value == 1  # not the 4 rows
     assert applications["佐证材料"].value == "无佐证" and applications["有佐证的记录（条）"].value == 0
     assert applications["佐证材料"].fill.fgColor.rgb.endswith("FFC7CE")  # the gaps stand out
     assert rows["leading_group"]["佐证材料"].value == "吴政办〔2021〕67号"
@@ -139,8 +140,9 @@ def test_ledger_rows_that_count_are_marked(invoke, project, tmp_path):
     assert "专利授权量" in counted["计入指标"].value
     assert rows[patent_no("202020345678")]["是否计入"].value == "否"  # filed before the plan
     assert rows[patent_no("202320456789")]["是否计入"].value == "否"  # filed after the as-of date
+    assert rows[patent_no("202110999999")]["是否计入"].value == "否"  # invalid: the figures leave it out
     assert counted["申请日"].value == datetime(2021, 6, 10) and counted["申请日"].number_format == 'yyyy"年"m"月"d"日"'
-    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(header)).column_letter}4"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(header)).column_letter}5"
     assert sheet["A1"].fill.fgColor.rgb.endswith("DDEBF7") and sheet["A1"].font.b
     loans = workbook(out, "台账/知识产权质押贷款.xlsx").active
     loan_header = [c.value for c in loans[1]]

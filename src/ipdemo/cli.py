@@ -650,7 +650,7 @@ def archive(
         _warn_invalid(data, lg, False)
         progress = compute(plan, data, window)
         report = report_docx(plan, data, progress, lg)
-        result = build_archive(plan, report, window.end, lg, personal, progress)
+        result = build_archive(plan, report, window.end, lg, personal, progress, data.invalid)
         for problem in result.warnings:
             _say(f"{label('cli.warning', lg)}: {problem.file}:{problem.line}: {problem.message(lg)}")
         write_archive(result, output)

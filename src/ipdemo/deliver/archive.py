@@ -44,6 +44,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
@@ -116,13 +117,16 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
     return ledger_book(plan, name, when, personal, lang).data
 
 
-def ledger_book(plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh") -> LedgerBook:
+def ledger_book(
+    plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh", left_out: Iterable[int] = ()
+) -> LedgerBook:
     """One ledger as a 台账 workbook: Chinese headers from the field labels (an amount's unit in its
     header: 金额（万元）), a styled header row with an autofilter, frozen under it, widths fitted
     to CJK text, numbers as numbers and dates as dates in number formats, enum codes as their
     first Chinese label (zh; import reads them back), other text verbatim (never a formula);
     in a ledger some indicator counts, a 是否计入 column: whether the row counts on `when` by the
-    indicators' definitions, and in which. Personal fields (trainees' names, phones) only with
+    indicators' definitions, and in which (never a row left out as invalid: `left_out`, its
+    lines, as the engine leaves it out). Personal fields (trainees' names, phones) only with
     personal=True."""
     spec = plan.ledgers[name]
     table = stored_ledger(plan, name)
@@ -130,7 +134,8 @@ def ledger_book(plan: Plan, name: str, when: date, personal: bool = False, lang:
     raw = table.arrow.to_pylist() if table is not None and table.arrow.num_columns else []
     lines = [int(x) for x in table.lines.tolist()] if raw and table is not None else []
     measures = ledger_measures(plan, name)
-    marks = [counting(plan, measures, row, when) for row in raw]
+    invalid = set(left_out)
+    marks = [() if line in invalid else counting(plan, measures, row, when) for line, row in zip(lines, raw)]
     records = [{f: row.get(f) for f in columns} for row in raw]
     records = _enum_labels(plan, name, columns, records, lang)
     header = [_header_text(plan, name, f, lang) for f in columns]
@@ -388,9 +393,11 @@ def build_archive(
     lang: str = "zh",
     personal: bool = False,
     progress: Progress | None = None,
+    invalid: dict[str, list[int]] | None = None,
 ) -> Archive:
     """What goes in the zip, with the manifest and the warnings (nothing written yet); the 清单
-    (archive_list.py) lists it in Chinese, with each indicator's figure in `progress` and its evidence."""
+    (archive_list.py) lists it in Chinese, with each indicator's figure in `progress` and its
+    evidence. `invalid`: each ledger's lines the figures left out (Dataset.invalid): never counted."""
     from ipdemo.deliver.archive_list import list_workbook
 
     arc = Archive(when)
@@ -398,7 +405,7 @@ def build_archive(
         _add(arc, Entry(label("archive.report_file", lang), data=report), ledger="", key="", status="report")
     ledgers = label("archive.ledgers_folder", lang)
     for name, spec in plan.ledgers.items():
-        book = ledger_book(plan, name, when, personal, lang)
+        book = ledger_book(plan, name, when, personal, lang, (invalid or {}).get(name, ()))
         entry = Entry(f"{ledgers}/{_safe(localized(spec.name, name, lang))}.xlsx", data=book.data)
         arc.books[name] = (entry.name, book)
         _add(arc, entry, ledger=name, key="", status="ledger")
