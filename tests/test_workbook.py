@@ -146,3 +146,9 @@ def test_printed_by_libreoffice_landscape_a4_one_page_wide(book_path, tmp_path):
     assert not MACHINE_ID.search(text), MACHINE_ID.search(text)
     assert "2023年12月31日" in text
     assert len(png_pages(pdf, tmp_path)) == len(printed)  # for a person to look at
+
+
+def test_a_baseline_workbook_says_its_dates_in_words(shipped, tmp_path):
+    book = load_workbook(report(shipped, tmp_path / "基期.xlsx", "--as-of", "2021-01-01"))
+    title = book["进度"]["A1"].value
+    assert "2021年6月1日" in title and "2021年1月1日" in title and not ISO_DATE.search(title)

@@ -55,12 +55,20 @@ def number_format(plan: Plan, indicator_id: str) -> str:
 def title(progress: Progress, lang: str) -> str:
     """计划名称 · 2021年6月1日至2023年12月31日 · 第二阶段 · 盛泽镇."""
     plan, w = progress.plan.plan, progress.window
-    parts = [localized(plan.name, plan.name_en, lang), span_text(w.start, w.end, lang)]
+    parts = [localized(plan.name, plan.name_en, lang), window_text(progress, lang)]
     if w.phase:
         parts.append(label("report.phase", lang, id=w.phase.id, name=localized(w.phase.name, w.phase.name_en, lang)))
     if progress.town:
         parts.append(progress.town)
     return " · ".join(parts)
+
+
+def window_text(progress: Progress, lang: str) -> str:
+    """2021年6月1日至2023年12月31日; before the plan starts, the baseline on the as-of date."""
+    w = progress.window
+    if w.baseline:
+        return message("report_baseline_title", lang, start=day_text(w.start, lang), as_of=day_text(w.end, lang))
+    return span_text(w.start, w.end, lang)
 
 
 # --- 进度 ---------------------------------------------------------------------------------------
@@ -291,7 +299,7 @@ def about_facts(progress: Progress, lang: str) -> list[tuple[str, str]]:
     facts = [
         (label("xlsx.plan", lang), localized(plan.name, plan.name_en, lang)),
         (label("xlsx.region", lang), plan.region),
-        (label("xlsx.window", lang), span_text(w.start, w.end, lang)),
+        (label("xlsx.window", lang), window_text(progress, lang)),
         (label("xlsx.as_of", lang), day_text(w.end, lang)),
     ]
     if w.phase:
