@@ -152,7 +152,9 @@ def test_ledger_workbooks(invoke, archived, tmp_path):
     assert header[:4] == ["合同编号", "企业名称", "统一社会信用代码", "所属区镇"]
     assert sheet.freeze_panes == "A2"
     row = {h: c.value for h, c in zip(header, sheet[2])}
-    assert row["金额"] == 500 and isinstance(row["金额"], int)  # numbers as numbers
+    assert row["金额（万元）"] == 500 and isinstance(
+        row["金额（万元）"], int
+    )  # numbers as numbers, the unit in the header
     assert row["放款日期"] == datetime(2021, 8, 1)  # dates as dates
     assert row["企业名称"] == '=HYPERLINK("x")' and sheet["B2"].data_type == "s"  # text, never a formula
     assert row["统一社会信用代码"] == "913205096829757874"  # an identifier stays text

@@ -558,9 +558,9 @@ def test_unassigned_column_in_xlsx(invoke, unplaced, tmp_path):
     assert invoke(["report", "--by", "town", "--format", "xlsx", "--output", str(out)], cwd=unplaced[0]).exit_code == 0
     sheet = load_workbook(out)["按区镇"]
     header = [c.value for c in sheet[2]]
-    assert header[-2:] == ["桃源镇", "未划分区镇"]
-    row = next([c.value for c in r] for r in sheet.iter_rows(min_row=3) if r[0].value == "patent_applications")
-    assert row[-1] == 2
+    assert header[-3:] == ["桃源镇", "未划分区镇", "编号"]  # the id last (hidden)
+    row = next([c.value for c in r] for r in sheet.iter_rows(min_row=3) if r[-1].value == "patent_applications")
+    assert row[-2] == 2
 
 
 def test_no_unassigned_column_when_every_record_is_placed(invoke, shipped):

@@ -655,10 +655,11 @@ def archive(
     targets: TargetsOpt = Path("targets.yaml"),
     lang: LangOpt = None,
 ) -> None:
-    """The acceptance archive (归档): the ledgers as xlsx 台账, the 自查报告, evidence, manifest.csv.
+    """The acceptance archive (归档): the ledgers as xlsx 台账, the 自查报告, evidence, 清单.xlsx, manifest.csv.
 
-    One zip: every ledger as an xlsx 台账, the 自查报告 (docx), the evidence files records point to
-    (a folder per indicator) and manifest.csv. Written atomically; the same data and --as-of give
+    One zip: every ledger as an xlsx 台账 (rows that count marked 是否计入), the 自查报告 (docx),
+    the evidence files records point to (a folder per indicator), 清单.xlsx (every file, and each
+    indicator's figure with its evidence or 无佐证) and manifest.csv (for programs). Written atomically; the same data and --as-of give
     the same bytes. Evidence is copied only from the plan's evidence folders (plan.evidence_dirs,
     佐证材料/ as shipped); a missing or refused file is a warning and a manifest row.
 
@@ -683,8 +684,9 @@ def archive(
         data = load_dataset(plan, _report_ledgers(plan))
         _warn_unusable(data, lg, False)
         _warn_invalid(data, lg, False)
-        report = report_docx(plan, data, compute(plan, data, window), lg)
-        result = build_archive(plan, report, window.end, lg, personal)
+        progress = compute(plan, data, window)
+        report = report_docx(plan, data, progress, lg)
+        result = build_archive(plan, report, window.end, lg, personal, progress, data.invalid)
         for problem in result.warnings:
             _say(f"{label('cli.warning', lg)}: {problem.file}:{problem.line}: {problem.message(lg)}")
         write_archive(result, output)

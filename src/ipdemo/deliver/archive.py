@@ -3,8 +3,13 @@ files that records point to, and a manifest, in one zip.
 
 Layout (zh; en uses ledgers/, evidence/, self-inspection-report.docx):
     manifest.csv                          file, sha256, ledger, key, indicator, evidence, status, reason
+                                          (for machines: English fields, one row per file and evidence value)
+    清单.xlsx                              for officials (archive_list.py): 文件清单, every file in Chinese;
+                                          指标佐证, each indicator's figure and its evidence, or 无佐证
     自查报告.docx
-    台账/<台账名称>.xlsx                     one sheet per ledger, Chinese headers, frozen header row
+    台账/<台账名称>.xlsx                     one sheet per ledger, Chinese headers (amounts with their unit),
+                                          header styled with an autofilter, frozen header row; in a
+                                          ledger an indicator counts, 是否计入 / 计入指标 (`counting`)
     佐证材料/<指标名称>/<path as recorded>   (or 佐证材料/<台账名称>/… when no indicator counts the row)
     佐证材料/<任务条目>/<path as recorded>   a task's progress entry (三（五）一是; en: the task id)
 
@@ -39,9 +44,11 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from ipdemo.checks.evidence import (
     FILE,
@@ -59,14 +66,21 @@ from ipdemo.data.ledger import display_path
 from ipdemo.data.store import fsync_dir
 from ipdemo.errors import Problem, WriteError
 from ipdemo.i18n import label, localized
-from ipdemo.plan.model import Plan
+from ipdemo.plan.model import Indicator, Measure, Plan
 from ipdemo.plan.text import escape_xml
 from ipdemo.render.reproducible import FILE_MODE, restamp, zip_entry
-from ipdemo.render.workbook import sheet_name, text_width
+
+if TYPE_CHECKING:
+    from ipdemo.engine.progress import Progress
+
+from ipdemo.render.workbook import AMOUNT, COUNT, HEADER_FILL, date_format, sheet_name, text_width, thin_border
 
 NUMERIC_TYPES = ("integer", "decimal", "nice_class")
 XLSX_MAX_ROWS = 1_048_576 - 1  # one header row
 WIDTH_SAMPLE = 2000  # rows looked at to size a column
+DATE_WIDTH = 13  # 2023年12月31日 (the column adds 2)
+PAPER_A4 = "9"  # the page setup code of A4
+COUNTED_COLUMN, COUNTED_IN_COLUMN = " counted", " counted in"  # never a field name (no spaces)
 MANIFEST_FIELDS = ["file", "sha256", "ledger", "key", "indicator", "evidence", "status", "reason"]
 # Names inside the zip, safe to extract on Windows: no control or reserved characters, no
 # reserved device names, no trailing dot or space, bounded lengths (a component, the whole name).
@@ -89,26 +103,66 @@ MAX_MEMBER = 200  # characters of a whole name: extracted paths stay under Windo
 # --- ledgers as xlsx ------------------------------------------------------------------------
 
 
-def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh") -> bytes:
-    """One ledger as a 台账 workbook: Chinese headers from the field labels, frozen header row,
-    widths fitted to CJK text, numbers as numbers, dates as dates, enum codes as their first
-    Chinese label (zh; import reads them back), other text verbatim (never a formula).
-    Personal fields (trainees' names, phones) only with personal=True."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
+@dataclass
+class LedgerBook:
+    """One ledger as its 台账 workbook, and which of its rows count (by line)."""
 
+    data: bytes
+    rows: int
+    counted: dict[int, tuple[str, ...]]  # ledger line → ids of the indicators the row counts in
+    counts_anywhere: bool  # some indicator counts this ledger: the workbook has 是否计入
+
+
+def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh") -> bytes:
+    return ledger_book(plan, name, when, personal, lang).data
+
+
+def ledger_book(
+    plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh", left_out: Iterable[int] = ()
+) -> LedgerBook:
+    """One ledger as a 台账 workbook: Chinese headers from the field labels (an amount's unit in its
+    header: 金额（万元）), a styled header row with an autofilter, frozen under it, widths fitted
+    to CJK text, numbers as numbers and dates as dates in number formats, enum codes as their
+    first Chinese label (zh; import reads them back), other text verbatim (never a formula);
+    in a ledger some indicator counts, a 是否计入 column: whether the row counts on `when` by the
+    indicators' definitions, and in which (never a row left out as invalid: `left_out`, its
+    lines, as the engine leaves it out). Personal fields (trainees' names, phones) only with
+    personal=True."""
     spec = plan.ledgers[name]
     table = stored_ledger(plan, name)
     columns = [f for f, fs in spec.fields.items() if personal or not fs.personal]
-    records = (
-        table.arrow.select([c for c in columns if c in table.arrow.column_names]).to_pylist()
-        if table is not None and table.arrow.num_columns
-        else []
-    )
-    header = [localized(spec.fields[f].label or f, f, lang) for f in columns]
-    types = [spec.fields[f].type for f in columns]
-    # enum codes shown as their first Chinese label (zh); English shows the codes themselves
-    labels = [
+    raw = table.arrow.to_pylist() if table is not None and table.arrow.num_columns else []
+    lines = [int(x) for x in table.lines.tolist()] if raw and table is not None else []
+    measures = ledger_measures(plan, name)
+    invalid = set(left_out)
+    marks = [() if line in invalid else counting(plan, measures, row, when) for line, row in zip(lines, raw)]
+    records = [{f: row.get(f) for f in columns} for row in raw]
+    records = _enum_labels(plan, name, columns, records, lang)
+    header = [_header_text(plan, name, f, lang) for f in columns]
+    types: list[str] = [spec.fields[f].type for f in columns]
+    if measures:
+        header += [label("archive.counted", lang), label("archive.counted_in", lang)]
+        types += ["text", "text"]
+        names = {ind.id: localized(ind.name, ind.name_en, lang) for ind in plan.indicators}
+        yes, no = label("archive.yes", lang), label("archive.no", lang)
+        for record, mark in zip(records, marks):
+            record[COUNTED_COLUMN] = yes if mark else no
+            record[COUNTED_IN_COLUMN] = label("punct.list", lang).join(names[i] for i in mark)
+        columns = [*columns, COUNTED_COLUMN, COUNTED_IN_COLUMN]
+    data = _ledger_workbook(localized(spec.name, name, lang), header, columns, types, records, when, lang)
+    return LedgerBook(data, len(records), dict(zip(lines, marks)), bool(measures))
+
+
+def _header_text(plan: Plan, name: str, fname: str, lang: str) -> str:
+    fs = plan.ledgers[name].fields[fname]
+    text = localized(fs.label or fname, fname, lang)
+    return label("archive.with_unit", lang, name=text, unit=fs.unit) if fs.unit else text
+
+
+def _enum_labels(plan: Plan, name: str, columns: list[str], records: list[dict], lang: str) -> list[dict]:
+    """Enum codes shown as their first Chinese label (zh); English shows the codes themselves."""
+    spec = plan.ledgers[name]
+    labels: list[dict[Any, str]] = [
         {
             code: shown
             for code, words in (spec.fields[f].values or {}).items()
@@ -118,66 +172,114 @@ def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang:
         else {}
         for f in columns
     ]
-    records = (
-        [{f: labels[c].get(row.get(f), row.get(f)) for c, f in enumerate(columns)} for row in records]
-        if any(labels)
-        else records
-    )
+    if not any(labels):
+        return records
+    return [{f: labels[c].get(row.get(f), row.get(f)) for c, f in enumerate(columns)} for row in records]
+
+
+def _ledger_workbook(
+    title: str, header: list[str], columns: list[str], types: list[str], records: list[dict], when: date, lang: str
+) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     widths = [_first_line_width(h) for h in header]
     for row in records[:WIDTH_SAMPLE]:
         for c, f in enumerate(columns):
             widths[c] = max(widths[c], _first_line_width(str(row.get(f) or "")))
+    widths = [max(w, DATE_WIDTH) if kind == "date" else w for w, kind in zip(widths, types)]
     book = Workbook(write_only=True)
+    styles = _CellStyles.of(lang)
     chunks = [records[i : i + XLSX_MAX_ROWS] for i in range(0, len(records), XLSX_MAX_ROWS)] or [[]]
+    last = get_column_letter(len(header))
     for n, chunk in enumerate(chunks):
-        title = sheet_name(localized(spec.name, name, lang) + (f" ({n + 1})" if n else ""))
-        sheet = book.create_sheet(title)
+        sheet = book.create_sheet(sheet_name(title + (f" ({n + 1})" if n else "")))
         sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{last}{len(chunk) + 1}"
+        _print_setup(sheet)
         for c, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(c)].width = min(60, max(8, width + 2))
         sheet.append([_header_cell(sheet, h) for h in header])
         for row in chunk:
-            sheet.append([_cell(sheet, row.get(f), kind) for f, kind in zip(columns, types)])
+            sheet.append([_cell(sheet, row.get(f), kind, styles) for f, kind in zip(columns, types)])
     stamp = datetime.combine(when, time())
     book.properties.creator = "ipdemo"
-    book.properties.title = spec.name
+    book.properties.title = title
     book.properties.created = book.properties.modified = stamp
     out = io.BytesIO()
     book.save(out)
     return restamp(out.getvalue(), when)
 
 
+def _print_setup(sheet) -> None:
+    """Landscape A4, one page wide, the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = PAPER_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = "1:1"
+
+
 def _header_cell(sheet, text: str):
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
     cell.font = Font(bold=True)
+    cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+    cell.border = thin_border()
     cell.alignment = Alignment(horizontal="center", vertical="center")
     return cell
 
 
-def _cell(sheet, value, kind: str):
+@dataclass(frozen=True)
+class _CellStyles:
+    """Number formats of a ledger's typed cells: dates in the language's format."""
+
+    date: str
+
+    @classmethod
+    def of(cls, lang: str) -> _CellStyles:
+        return cls(date_format(lang))
+
+    def number_format(self, kind: str, value) -> str:
+        if kind == "date":
+            return self.date
+        if kind == "decimal":
+            return AMOUNT
+        return "0" if kind == "nice_class" else COUNT
+
+
+def _cell(sheet, value, kind: str, styles: _CellStyles):
     from openpyxl.cell import WriteOnlyCell
 
     text = _xml_safe("" if value is None else str(value))
     if text == "":
         return None
-    if kind in NUMERIC_TYPES:
-        number = _number(text)
-        if number is not None:
-            return number
-    if kind == "date":
-        try:
-            return date.fromisoformat(text)  # a date cell, shown yyyy-mm-dd
-        except ValueError:
-            pass
+    typed = _typed(text, kind)
+    if typed is not None:
+        cell = WriteOnlyCell(sheet, value=typed)
+        cell.number_format = styles.number_format(kind, typed)
+        return cell
     if not text.startswith("="):
         return text
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"  # verbatim: '=…' stays text, never a formula
     return cell
+
+
+def _typed(text: str, kind: str) -> int | float | date | None:
+    """A number or a date, when the field is one and the text reads as one; else None."""
+    if kind in NUMERIC_TYPES:
+        return _number(text)
+    if kind == "date":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    return None
 
 
 def _number(text: str) -> int | float | None:
@@ -189,6 +291,54 @@ def _number(text: str) -> int | float | None:
     if value != value or value in (float("inf"), float("-inf")):
         return None
     return int(value) if re.fullmatch(r"-?\d+", cleaned) and abs(value) < 2**53 else value
+
+
+# --- which rows count -------------------------------------------------------------------------
+
+
+def ledger_measures(plan: Plan, name: str) -> list[tuple[Indicator, Measure]]:
+    """The indicators' measures that count rows of this ledger."""
+    return [(ind, m) for ind in plan.indicators for m in ind.measures if m.ledger == name]
+
+
+def counting(plan: Plan, measures: list[tuple[Indicator, Measure]], row: dict, when: date) -> tuple[str, ...]:
+    """The indicators a stored row counts in on `when`, by their definitions (engine/progress.py):
+    it matches the measure's `where`; a flow's date lies in the plan period up to `when`; a
+    level's record started by `when` and has not ended (its `until`, on rows matching
+    `until_where`, is after `when`); a milestone's record is dated by `when`, before the plan too.
+    A row whose date does not read as one counts nowhere (validate flags it)."""
+    out: list[str] = []
+    for ind, m in measures:
+        if ind.id not in out and _matches(row, m.where) and _dated_in(plan, ind, m, row, when):
+            out.append(ind.id)
+    return tuple(out)
+
+
+def _matches(row: dict, where: dict) -> bool:
+    return all(str(row.get(f) or "") in ([w] if isinstance(w, str) else list(w)) for f, w in where.items())
+
+
+def _dated_in(plan: Plan, ind: Indicator, m: Measure, row: dict, when: date) -> bool:
+    if not m.date:
+        return True
+    day = _day(row.get(m.date))
+    if day is None or day > when:
+        return False
+    if ind.spec.done_on_date:
+        return True
+    if not ind.is_level:
+        return day >= plan.plan.start
+    if not m.until or not _matches(row, m.until_where):
+        return True
+    end = _day(row.get(m.until))
+    return end is None or end > when
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
 
 
 # --- the archive ----------------------------------------------------------------------------
@@ -229,26 +379,47 @@ class Archive:
     entries: list[Entry] = field(default_factory=list)
     manifest: list[dict[str, str]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    books: dict[str, tuple[str, LedgerBook]] = field(default_factory=dict)  # ledger → (member, book)
+    evidence: list[tuple[EvidenceRef, str]] = field(default_factory=list)  # each value, its member ('' if none)
 
     def count(self, status: str) -> int:
         return sum(row["status"] == status for row in self.manifest)
 
 
-def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh", personal: bool = False) -> Archive:
-    """What goes in the zip, with the manifest and the warnings (nothing written yet)."""
+def build_archive(
+    plan: Plan,
+    report: bytes | None,
+    when: date,
+    lang: str = "zh",
+    personal: bool = False,
+    progress: Progress | None = None,
+    invalid: dict[str, list[int]] | None = None,
+) -> Archive:
+    """What goes in the zip, with the manifest and the warnings (nothing written yet); the 清单
+    (archive_list.py) lists it in Chinese, with each indicator's figure in `progress` and its
+    evidence. `invalid`: each ledger's lines the figures left out (Dataset.invalid): never counted."""
+    from ipdemo.deliver.archive_list import list_workbook
+
     arc = Archive(when)
     if report is not None:
         _add(arc, Entry(label("archive.report_file", lang), data=report), ledger="", key="", status="report")
-    ledgers, evidence = label("archive.ledgers_folder", lang), label("archive.evidence_folder", lang)
+    ledgers = label("archive.ledgers_folder", lang)
     for name, spec in plan.ledgers.items():
-        book = _safe(localized(spec.name, name, lang))
-        _add(
-            arc,
-            Entry(f"{ledgers}/{book}.xlsx", data=ledger_xlsx(plan, name, when, personal, lang)),
-            ledger=name,
-            key="",
-            status="ledger",
-        )
+        book = ledger_book(plan, name, when, personal, lang, (invalid or {}).get(name, ()))
+        entry = Entry(f"{ledgers}/{_safe(localized(spec.name, name, lang))}.xlsx", data=book.data)
+        arc.books[name] = (entry.name, book)
+        _add(arc, entry, ledger=name, key="", status="ledger")
+    _add_evidence(arc, plan, lang)
+    listing = Entry(label("archive.list_file", lang), data=list_workbook(plan, arc, progress, lang))
+    _add(arc, listing, ledger="", key="", status="list")
+    arc.entries.sort(key=lambda e: e.name)
+    return arc
+
+
+def _add_evidence(arc: Archive, plan: Plan, lang: str) -> None:
+    """Every evidence value: a file copied under 佐证材料/, a reference listed, a missing or refused
+    one warned; each a manifest row."""
+    evidence = label("archive.evidence_folder", lang)
     rules = Rules.of(plan, _guarded())
     members: dict[str, Path] = {}  # folded member name → the file it holds
     digests: dict[str, str] = {}
@@ -275,8 +446,7 @@ def build_archive(plan: Plan, report: bytes | None, when: date, lang: str = "zh"
         elif ref.status in (MISSING, REFUSED):
             arc.warnings.append(problem(plan, rules, ref))
         arc.manifest.append(row)
-    arc.entries.sort(key=lambda e: e.name)
-    return arc
+        arc.evidence.append((ref, row["file"]))
 
 
 def _guarded() -> list[Path]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ipdemo.i18n import label
 from ipdemo.render import grid as grids
 from ipdemo.render import report as report_render
 
@@ -171,18 +170,11 @@ def _docx(view: ReportView) -> bytes:
 
 
 def _xlsx(view: ReportView) -> bytes:
-    from ipdemo.render.workbook import xlsx_bytes
+    """The report workbook: typed sheets (render/report_book.py), print-ready (render/workbook.py)."""
+    from ipdemo.render.report_book import report_sheets
+    from ipdemo.render.workbook import workbook_bytes
 
-    progress, lang = view.progress, view.lang
-    sheets = [(label("xlsx.progress_sheet", lang), report_render.progress_grid(progress, lang))]
-    if view.grid is not None:
-        sheets.append((view.grid.title, view.grid))
-    sheets += report_render.task_sheets(progress, lang)
-    about = [
-        (label("xlsx.plan", lang), view.plan.plan.name),
-        (label("xlsx.window", lang), f"{progress.window.start} .. {progress.window.end}"),
-    ]
-    return xlsx_bytes(sheets, about, label("xlsx.about_sheet", lang))
+    return workbook_bytes(report_sheets(view), view.lang)
 
 
 FORMATS: dict[str, Format] = {
