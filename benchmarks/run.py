@@ -65,9 +65,11 @@ with p as (select * from {csv('patents')}),
 select
  (select count(*) from p where filed_on between '2021-06-01' and '2023-09-30') as applications,
  (select count(*) from p where granted_on between '2021-06-01' and '2023-09-30') as grants,
- (select count(*) from {csv('software_copyrights')} where registered_on between '2021-06-01' and '2023-09-30') as software,
+ (select count(*) from {csv('software_copyrights')}
+   where registered_on between '2021-06-01' and '2023-09-30') as software,
  (select count(*) from {csv('trademarks')} where filed_on between '2021-06-01' and '2023-09-30') as trademarks,
- (select count(distinct credit_code) from e where program = 'standardization' and started_on between '2021-06-01' and '2023-09-30') as std,
+ (select count(distinct credit_code) from e
+   where program = 'standardization' and started_on between '2021-06-01' and '2023-09-30') as std,
  (select sum(cast(amount as double)) / 10000 from l where issued_on between '2021-06-01' and '2023-09-30') as loans,
  (select count(*) from p where type = 'invention' and granted_on <> '' and granted_on <= '2023-09-30') as inventions
 '''
@@ -115,7 +117,8 @@ union all select 'insurance ' || coalesce(substr(issued_on, 1, 4), ''), town,
   from {csv('insurance_policies')} {years.replace('held_on', 'issued_on')}
 union all select 'trainees', town, count(distinct trainee_id) filter (where {inside('trained_on')}),
        null, null, null, null, null from {csv('trainees')} {sets}
-union all select 'outputs ' || kind || ' ' || coalesce(level, ''), town, count(*) filter (where {inside('achieved_on')}),
+union all select 'outputs ' || kind || ' ' || coalesce(level, ''), town,
+       count(*) filter (where {inside('achieved_on')}),
        min(achieved_on) filter (where achieved_on <= {e}), null, null, null, null
   from {csv('outputs')} group by grouping sets ((town, kind, level), (kind, level))
 union all select 'tasks', null, count(*), count(distinct task), max(reported_on), null, null, null
@@ -270,7 +273,8 @@ def built(base: Path, rows: int) -> Path:
     subprocess.run([PY, __file__, "--build", str(folder), "--rows", str(rows)], check=True)
     size = (folder / "data" / "patents.csv").stat().st_size / 1e6
     print(
-        f"\n{rows:,} patents ({size:.0f} MB CSV) + the other ledgers as shipped, built in {time.perf_counter() - t0:.0f} s"
+        f"\n{rows:,} patents ({size:.0f} MB CSV) + the other ledgers as shipped, "
+        f"built in {time.perf_counter() - t0:.0f} s"
     )
     return folder
 
@@ -308,7 +312,8 @@ def reports(folder: Path, repeat: int) -> dict[str, Pair]:
     run(town, folder, cold)  # fills the cache
     entry = sum(p.stat().st_size for p in cache.iterdir() if p.name.startswith(_prefix(folder)))
     print(
-        f"  cache entry of the patents ledger: {entry / 1e6:.0f} MB = {entry / (folder / 'data' / 'patents.csv').stat().st_size:.2f} x the CSV"
+        f"  cache entry of the patents ledger: {entry / 1e6:.0f} MB = "
+        f"{entry / (folder / 'data' / 'patents.csv').stat().st_size:.2f} x the CSV"
     )
     warm = {
         "report warm": Pair(
@@ -413,8 +418,8 @@ def growth(results: dict[int, dict[str, Pair]]) -> None:
         memory = " ".join(f"{results[n][key].a.peak / (n / 1e6):6.0f}" for n in sizes)
         cpu = exponent(sizes, [results[n][key].a.cpu for n in sizes])
         print(
-            f"  {results[sizes[0]][key].task:<36} {pairwise} {exponent(sizes, ours):6.2f} | {exponent(sizes, theirs):8.2f}"
-            f" | {cpu:7.2f} | {memory}"
+            f"  {results[sizes[0]][key].task:<36} {pairwise} {exponent(sizes, ours):6.2f}"
+            f" | {exponent(sizes, theirs):8.2f} | {cpu:7.2f} | {memory}"
         )
 
 
@@ -431,7 +436,8 @@ def main() -> None:
         build(args.build, sizes[0])
         return
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; medians of {args.repeat}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"medians of {args.repeat}"
     )
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     import compileall

@@ -1,4 +1,5 @@
-"""Every normalisation rule for incoming values: the field types' (checks/field_checks.py) as the import applies them."""
+"""Every normalisation rule for incoming values: the field types' (checks/field_checks.py) as the import
+applies them."""
 
 import pandas as pd
 import pytest

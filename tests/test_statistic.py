@@ -99,7 +99,8 @@ def test_per_area_targets_of_an_amount_are_summed_in_the_plans_words(tmp_path):
     path = variant(
         tmp_path,
         "    kind: annual\n    unit: 亿元\n    target: 3200\n",
-        "    kind: cumulative\n    unit: 亿元\n    target: 3200\n    allocations: {towns: {北京市: 2000, 广东省: 2000}}\n",
+        "    kind: cumulative\n    unit: 亿元\n    target: 3200\n"
+        "    allocations: {towns: {北京市: 2000, 广东省: 2000}}\n",
     )
     with pytest.raises(PlanError) as raised:
         load_plan(path)

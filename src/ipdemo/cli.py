@@ -455,7 +455,9 @@ def init(
         Optional[Path],
         typer.Option(
             "--plan",
-            help="Start from this targets.yaml (another district's or city's plan) instead of the shipped Wujiang plan.",
+            help=(
+                "Start from this targets.yaml (another district's or city's plan) instead of the shipped Wujiang plan."
+            ),
             exists=True,
             dir_okay=False,
         ),
@@ -514,7 +516,11 @@ def summary(
         Optional[SendTarget],
         typer.Option(
             "--send",
-            help="Also post a short digest to a group robot (default: none): wecom (企业微信), dingtalk (钉钉) or feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written to --output (default 周报-YYYY-Www.EXT) first.",
+            help=(
+                "Also post a short digest to a group robot (default: none): wecom (企业微信), dingtalk (钉钉) or "
+                "feishu (飞书); webhook from $IPDEMO_<ROBOT>_WEBHOOK or .ipdemo-secrets.toml. The summary is written "
+                "to --output (default 周报-YYYY-Www.EXT) first."
+            ),
         ),
     ] = None,
     link: Annotated[
@@ -527,7 +533,10 @@ def summary(
         bool,
         typer.Option(
             "--attach",
-            help="With --send wecom: also send the full summary to the group as a file (WeCom robots only; DingTalk and Feishu robots send no files: use --link).",
+            help=(
+                "With --send wecom: also send the full summary to the group as a file (WeCom robots only; DingTalk and "
+                "Feishu robots send no files: use --link)."
+            ),
         ),
     ] = False,
     targets: TargetsOpt = Path("targets.yaml"),
@@ -659,7 +668,8 @@ def archive(
 
     One zip: every ledger as an xlsx 台账 (rows that count marked 是否计入), the 自查报告 (docx),
     the evidence files records point to (a folder per indicator), 清单.xlsx (every file, and each
-    indicator's figure with its evidence or 无佐证) and manifest.csv (for programs). Written atomically; the same data and --as-of give
+    indicator's figure with its evidence or 无佐证) and manifest.csv (for programs). Written atomically; \
+the same data and --as-of give
     the same bytes. Evidence is copied only from the plan's evidence folders (plan.evidence_dirs,
     佐证材料/ as shipped); a missing or refused file is a warning and a manifest row.
 
@@ -709,7 +719,10 @@ def import_(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Exports to import: CSV (UTF-8, GBK/GB18030, UTF-16), XLSX, XLS or an HTML table saved as .xls. Several files for one ledger are joined on its key.",
+            help=(
+                "Exports to import: CSV (UTF-8, GBK/GB18030, UTF-16), XLSX, XLS or an HTML table saved as .xls. "
+                "Several files for one ledger are joined on its key."
+            ),
             exists=True,
             dir_okay=False,
             readable=True,
@@ -731,7 +744,10 @@ def import_(
         Optional[str],
         typer.Option(
             "--exported-on",
-            help="The export's date, YYYY-MM-DD (default: from a title line, the file name, or the latest date in the file; a period such as 2023Q4 means its last day).",
+            help=(
+                "The export's date, YYYY-MM-DD (default: from a title line, the file name, or the latest date in the "
+                "file; a period such as 2023Q4 means its last day)."
+            ),
         ),
     ] = None,
     dry_run: Annotated[
@@ -744,7 +760,10 @@ def import_(
         bool,
         typer.Option(
             "--skip-invalid",
-            help="Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1). Default: write nothing if any row is invalid.",
+            help=(
+                "Write the valid rows; put the invalid ones in FILE.rejected.csv (exit 1). Default: write nothing if "
+                "any row is invalid."
+            ),
         ),
     ] = False,
     sheet: Annotated[

@@ -104,7 +104,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_text": ("{value!r} 含有控制字符", "{value!r} contains control characters"),
     # --- codes ---
     "unknown_value": (
-        "{value!r} 不在 targets.yaml 列出的取值中，已按原文保留，记录仍然有效（如需归类，请在 targets.yaml 中把它加为某个取值的标签）",
+        "{value!r} 不在 targets.yaml 列出的取值中，已按原文保留，记录仍然有效"
+        "（如需归类，请在 targets.yaml 中把它加为某个取值的标签）",
         "{value!r} is not one of the values targets.yaml lists; kept as written, the record stands "
         "(to classify it, add it to targets.yaml as a label of one of the values)",
     ),
@@ -321,13 +322,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} is over {limit}: not a plan file (targets.yaml is usually tens of kB)",
     ),
     "text_xml_char": (
-        "第 {position} 个字符是不可见的 {char}，Excel 和 Word 文件无法容纳它（归档和报告会失败）。请在源文件或台账中删去它",
+        "第 {position} 个字符是不可见的 {char}，Excel 和 Word 文件无法容纳它（归档和报告会失败）。"
+        "请在源文件或台账中删去它",
         "character {position} is an invisible {char}, which Excel and Word files cannot hold (the archive and "
         "reports would fail). Delete it in the source file or the ledger",
     ),
     "plan_max_length_type": (
         "{where}：max_length 只适用于文本和编号字段（text、title、name、address、remark、id），不适用于 {type}",
-        "{where}: max_length applies to text and id fields only (text, title, name, address, remark, id), not to {type}",
+        "{where}: max_length applies to text and id fields only (text, title, name, address, remark, id), "
+        "not to {type}",
     ),
     "yaml_recursive": (
         "{where}：YAML 别名引用了它自己（如 x: &r [*r]），无法展开。请去掉这个别名",
@@ -540,17 +543,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- streams ---
     "input_too_large": (
-        "拒绝读取 {path}：文件超过 {limit} 的上限，不像表格导出（是管道、设备或仍在增长的文件吗？）。请分批导出后逐个导入",
+        "拒绝读取 {path}：文件超过 {limit} 的上限，不像表格导出（是管道、设备或仍在增长的文件吗？）。"
+        "请分批导出后逐个导入",
         "refusing {path}: it is over the limit of {limit}; this is not a table export (a pipe, a device or a file "
         "still growing?). Export it in parts and import each",
     ),
     "line_too_long": (
-        "拒绝读取 {path}：第 {line} 行超过 {limit} 的上限，不像表格导出（缺少换行，或不是 CSV？）。请检查文件或重新导出",
+        "拒绝读取 {path}：第 {line} 行超过 {limit} 的上限，不像表格导出（缺少换行，或不是 CSV？）。"
+        "请检查文件或重新导出",
         "refusing {path}: line {line} is over the limit of {limit}; this is not a table export (no line breaks, "
         "or not a CSV?). Check the file or export it again",
     ),
     "field_too_large": (
-        "{path} 第 {line} 行有一个字段超过 {limit} 个字符的上限（引号不成对？）。请检查该行的引号，或删去这一列后再导入",
+        "{path} 第 {line} 行有一个字段超过 {limit} 个字符的上限（引号不成对？）。"
+        "请检查该行的引号，或删去这一列后再导入",
         "{path} line {line} has a field over the limit of {limit} characters (an unbalanced quote?). "
         "Check the quotes on that line, or delete that column and import again",
     ),
@@ -566,7 +572,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "export. Find and delete it in Excel/WPS, save, and import again",
     ),
     "html_text_too_large": (
-        "拒绝读取 {path}：网页表格第 {line} 行有一个单元格超过 {limit} 个字符的上限，不像表格导出。请检查文件或重新导出",
+        "拒绝读取 {path}：网页表格第 {line} 行有一个单元格超过 {limit} 个字符的上限，不像表格导出。"
+        "请检查文件或重新导出",
         "refusing {path}: row {line} of the web-page table has a cell over the limit of {limit} characters; "
         "this is not a table export. Check the file or export it again",
     ),
@@ -600,7 +607,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "text editor; restore the file from a backup or git if needed",
     ),
     "ledger_field_too_large": (
-        "台账 {path} 第 {line} 行有一个字段超过 {limit} 个字符的上限（引号不成对？），未读取。请用文本编辑器检查该行的引号",
+        "台账 {path} 第 {line} 行有一个字段超过 {limit} 个字符的上限（引号不成对？），未读取。"
+        "请用文本编辑器检查该行的引号",
         "ledger {path} line {line} has a field over the limit of {limit} characters (an unbalanced quote?); the "
         "ledger was not read. Check the quotes on that line in a text editor",
     ),
@@ -631,7 +639,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{value} is beyond any plausible value (limit {limit})",
     ),
     "text_too_long": (
-        "文本长 {length} 个字符，超过该字段的上限 {limit}。请核对是否误把多个单元格粘在一起；确需更长，在 targets.yaml 中调大该字段的 max_length",
+        "文本长 {length} 个字符，超过该字段的上限 {limit}。请核对是否误把多个单元格粘在一起；"
+        "确需更长，在 targets.yaml 中调大该字段的 max_length",
         "text is {length} characters long, over this field's limit of {limit}. Check that cells were not run together; "
         "if it must be longer, raise the field's max_length in targets.yaml",
     ),
@@ -726,7 +735,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "indicator {indicator}: towns applies to per_town milestones only",
     ),
     "plan_until_flow": (
-        "指标 {indicator}（kind: {kind}）是流量：until/until_where 只用于存量（kind: stock 或 trend，或 aggregate: stock）",
+        "指标 {indicator}（kind: {kind}）是流量："
+        "until/until_where 只用于存量（kind: stock 或 trend，或 aggregate: stock）",
         "indicator {indicator} (kind: {kind}) is a flow: until/until_where apply to levels only "
         "(kind: stock or trend, or aggregate: stock)",
     ),
@@ -796,7 +806,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- statistic ---
     "plan_statistic_needs": (
-        "指标 {indicator}（kind statistic，公布的统计数）的 measure 需要 {missing}：date 为公布日期，period 为数据所属年度",
+        "指标 {indicator}（kind statistic，公布的统计数）的 measure 需要 {missing}："
+        "date 为公布日期，period 为数据所属年度",
         "indicator {indicator} (kind statistic, a published figure): its measure needs {missing} "
         "(date: the day published, period: the year the figure is for)",
     ),
@@ -805,7 +816,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "indicator {indicator}: the measure key {key} is for kind statistic (published figures) only",
     ),
     "plan_ratio_unit": (
-        "指标 {indicator} 是比率（field / denominator），单位 {unit} 应为 dimension ratio 的单位（如 %: {{dimension: ratio, factor: 0.01}}）",
+        "指标 {indicator} 是比率（field / denominator），"
+        "单位 {unit} 应为 dimension ratio 的单位（如 %: {{dimension: ratio, factor: 0.01}}）",
         "indicator {indicator} is a ratio (field / denominator): its unit {unit} must have dimension ratio "
         "(e.g. %: {{dimension: ratio, factor: 0.01}})",
     ),
@@ -816,7 +828,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- phase 3 ---
     "evidence_missing": (
         "佐证材料 {value!r} 不存在（记录 {key}）；请把文件放到佐证材料文件夹 {folders} 中，或改写为文号",
-        "evidence file {value!r} does not exist (record {key}); put it in the evidence folder {folders} or write a document number",
+        "evidence file {value!r} does not exist (record {key}); "
+        "put it in the evidence folder {folders} or write a document number",
     ),
     "evidence_outside": (
         "佐证材料 {value!r} 是绝对路径或含“..”（可能指向项目文件夹之外），拒绝归档（记录 {key}）；"
@@ -826,8 +839,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "copy the file into the evidence folder {folders} and write its path relative to the project folder",
     ),
     "archive_written": (
-        "已写入 {path}：台账 {ledgers} 个，佐证材料文件 {files} 个，文号等依据 {references} 条，缺失 {missing} 条，拒绝 {refused} 条",
-        "wrote {path}: {ledgers} ledger{ledgers!p}, {files} evidence file{files!p}, {references} document reference{references!p}, {missing} missing, {refused} refused",
+        "已写入 {path}：台账 {ledgers} 个，佐证材料文件 {files} 个，文号等依据 {references} 条，缺失 {missing} 条，"
+        "拒绝 {refused} 条",
+        "wrote {path}: {ledgers} ledger{ledgers!p}, {files} evidence file{files!p}, {references} document "
+        "reference{references!p}, {missing} missing, {refused} refused",
     ),
     "webhook_missing": (
         '未配置{robot}机器人：请设置环境变量 {variable}，或在 targets.yaml 旁的 {file} 中写入 [{target}] webhook = "…"',
@@ -853,11 +868,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary_sent_cut": ("，已截断", ", cut to fit"),
     # --- evidence ---
     "evidence_protected": (
-        "佐证材料 {value!r} 指向项目自身的受保护文件（数据文件夹、台账、导入日志、机器人密钥文件、版本库、隐藏文件或缓存），"
-        "拒绝归档（记录 {key}）；请把佐证文件本身放到佐证材料文件夹 {folders} 中，并写它的路径",
-        "evidence file {value!r} names a protected file of the project (the data folder, a ledger, the journal, the robots' "
-        "secrets file, the repository, a hidden file or the cache), refused for the archive (record {key}); put the "
-        "document itself in the evidence folder {folders} and write its path",
+        "佐证材料 {value!r} 指向项目自身的受保护文件（数据文件夹、台账、导入日志、机器人密钥文件、版本库、"
+        "隐藏文件或缓存），拒绝归档（记录 {key}）；"
+        "请把佐证文件本身放到佐证材料文件夹 {folders} 中，并写它的路径",
+        "evidence file {value!r} names a protected file of the project (the data folder, a ledger, the journal, the "
+        "robots' secrets file, the repository, a hidden file or the cache), refused for the archive (record {key}); "
+        "put the document itself in the evidence folder {folders} and write its path",
     ),
     "evidence_not_in_folder": (
         "佐证材料 {value!r} 不在佐证材料文件夹 {folders} 中，拒绝归档（记录 {key}）；请把文件移入该文件夹，并写其路径",
@@ -1166,7 +1182,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "  --set {field}={value} 取代了文件中的列 {columns}",
         "  --set {field}={value} replaces the file's column {columns}",
     ),
-    # --- charts (render/charts.py: the HTML pages' SVG and the docx's PNG) ----------------------------------------------
+    # --- charts (render/charts.py: the HTML pages' SVG and the docx's PNG) --------------------------------------------
     "chart.actual": ("实际", "actual"),
     "chart.pro_rata": ("序时目标", "pro-rata target"),
     "chart.year_target": ("年度目标", "year target"),
@@ -1202,7 +1218,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "docx.basic_phase": ("（第{id}阶段：{name}）", " (phase {id}: {name})"),
     "docx.basic_sources": (
         "数据来源：{sources}台账。以上台账均经逐条校验，未通过校验的记录不计入统计。",
-        "Data sources: the ledgers of {sources}. Every record was checked; records that fail the checks are not counted.",
+        "Data sources: the ledgers of {sources}. "
+        "Every record was checked; records that fail the checks are not counted.",
     ),
     "docx.source": ("{name}（有效记录{rows}条）", "{name} (valid records: {rows})"),
     "docx.no_source": ("数据来源：尚无台账数据。", "Data sources: no ledger data yet."),
@@ -1239,7 +1256,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "docx.tasks_none": (
         "{ref}重点任务的推进情况尚未纳入台账跟踪，请各牵头单位对照{ref}逐项补充推进情况及佐证材料。",
-        "The tasks of {ref} are not tracked in the ledgers yet; each lead unit should report its progress and evidence.",
+        "The tasks of {ref} are not tracked in the ledgers yet; "
+        "each lead unit should report its progress and evidence.",
     ),
     "docx.tasks_town": (
         "重点任务、特色任务和保障措施按{whole}跟踪，推进情况见{whole}自查报告。",

@@ -116,8 +116,8 @@ def indicators_sheet(plan: Plan, arc: Archive, progress: Progress | None, lang: 
     figures = {i.id: i for i in progress.indicators} if progress is not None else {}
     keys = ["name", "unit", "target", "actual", "status", "counted", "with_evidence", "evidence", "id"]
     columns = [
-        Column(key, label(f"archive.ind_{key}", lang), _format(key), width=_width(key), wrap=key in ("name", "evidence"),
-               hidden=key == "id", coloured=key == "evidence")
+        Column(key, label(f"archive.ind_{key}", lang), _format(key), width=_width(key),
+               wrap=key in ("name", "evidence"), hidden=key == "id", coloured=key == "evidence")
         for key in keys
     ]  # fmt: skip
     rows, formats, fills = [], [], []
