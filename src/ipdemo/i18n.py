@@ -1476,7 +1476,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.status": ("状态", "status"),
     "xlsx.phase_increment": ("本阶段新增", "phase increment"),
     "xlsx.share": ("占{whole}比例", "share of {whole}"),
-    "xlsx.needed_per_week": ("每周需完成", "needed / week"),
+    "xlsx.needed_per_week": ("尚需完成", "still needed"),
     "xlsx.note": ("说明", "note"),
     "xlsx.id": ("编号", "id"),
     "xlsx.due_by": ("{due}前", "by {due}"),
