@@ -989,7 +989,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.total": ("累计", "total"),
     "report.window": ("统计区间：{range}", "{range}"),
     "report.phase": ("第{id}阶段（{name}）", "phase {id} ({name})"),
-    "report.due_by": ("{due} 前", "by {due}"),
+    "report.due_by": ("{due}前", "by {due}"),
+    "report.range": ("{low}至{high} {unit}", "{low}–{high} {unit}"),  # a range target (2至4 个)
     "report.per_year": ("{text}/年", "{text}/yr"),
     "report.done": ("已完成", "done"),
     "report.not_done": ("未完成", "not done"),
