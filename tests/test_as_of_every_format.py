@@ -260,22 +260,12 @@ def test_the_archive_s_report_counts_only_what_existed(archive):
     assert sources_sentence(len(BEFORE)) in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deliver/archive.py (helper workbook): the ledger workbooks hold every record, also those "
-    "dated after --as-of (ledger_xlsx does not filter by the as-of date)",
-)
 def test_the_archive_s_ledger_workbook_holds_only_the_records_that_existed(archive):
     numbers_in_book = {row[0] for row in xlsx_rows(member(archive, "台账/专利.xlsx"))}
     assert {p["application_no"] for p in BEFORE} <= numbers_in_book
     assert not {p["application_no"] for p in AFTER} & numbers_in_book
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deliver/archive.py (helper workbook): manifest.csv lists the evidence of records dated "
-    "after --as-of (build_archive walks every record's evidence)",
-)
 def test_the_archive_s_manifest_lists_only_the_evidence_that_existed(archive):
     manifest = list(csv.DictReader(io.StringIO(member(archive, "manifest.csv").decode("utf-8-sig"))))
     evidence = {row["evidence"] for row in manifest if row["ledger"] == "task_progress"}

@@ -1005,7 +1005,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.total": ("累计", "total"),
     "report.window": ("统计区间：{range}", "{range}"),
     "report.phase": ("第{id}阶段（{name}）", "phase {id} ({name})"),
-    "report.due_by": ("{due} 前", "by {due}"),
+    "report.due_by": ("{due}前", "by {due}"),
+    "report.range": ("{low}至{high} {unit}", "{low}–{high} {unit}"),  # a range target (2至4 个)
     "report.per_year": ("{text}/年", "{text}/yr"),
     "report.done": ("已完成", "done"),
     "report.not_done": ("未完成", "not done"),
@@ -1494,7 +1495,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.status": ("状态", "status"),
     "xlsx.phase_increment": ("本阶段新增", "phase increment"),
     "xlsx.share": ("占{whole}比例", "share of {whole}"),
-    "xlsx.needed_per_week": ("每周需完成", "needed / week"),
+    "xlsx.needed_per_week": ("尚需完成", "still needed"),
     "xlsx.note": ("说明", "note"),
     "xlsx.id": ("编号", "id"),
     "xlsx.due_by": ("{due}前", "by {due}"),

@@ -111,6 +111,7 @@ class LedgerBook:
     rows: int
     counted: dict[int, tuple[str, ...]]  # ledger line → ids of the indicators the row counts in
     counts_anywhere: bool  # some indicator counts this ledger: the workbook has 是否计入
+    lines: frozenset[int] = frozenset()  # ledger lines of the rows it holds: those that existed on the date
 
 
 def ledger_xlsx(plan: Plan, name: str, when: date, personal: bool = False, lang: str = "zh") -> bytes:
@@ -133,6 +134,10 @@ def ledger_book(
     columns = [f for f, fs in spec.fields.items() if personal or not fs.personal]
     raw = table.arrow.to_pylist() if table is not None and table.arrow.num_columns else []
     lines = [int(x) for x in table.lines.tolist()] if raw and table is not None else []
+    dated = [f for f, fs in spec.fields.items() if fs.type == "date"]
+    kept = [existed(row, dated, when) for row in raw]  # the ledger as it stood on `when`
+    lines = [line for line, keep in zip(lines, kept) if keep]
+    raw = [row for row, keep in zip(raw, kept) if keep]
     measures = ledger_measures(plan, name)
     invalid = set(left_out)
     marks = [() if line in invalid else counting(plan, measures, row, when) for line, row in zip(lines, raw)]
@@ -150,7 +155,15 @@ def ledger_book(
             record[COUNTED_IN_COLUMN] = label("punct.list", lang).join(names[i] for i in mark)
         columns = [*columns, COUNTED_COLUMN, COUNTED_IN_COLUMN]
     data = _ledger_workbook(localized(spec.name, name, lang), header, columns, types, records, when, lang)
-    return LedgerBook(data, len(records), dict(zip(lines, marks)), bool(measures))
+    return LedgerBook(data, len(records), dict(zip(lines, marks)), bool(measures), frozenset(lines))
+
+
+def existed(row: dict, dated: list[str], when: date) -> bool:
+    """Whether a stored row existed on `when` (Dataset.rows_by's rule): the earliest of its dates
+    is on or before it; a row with no readable date (a register entry) is kept — nothing says it
+    came later."""
+    days = [d for d in (_day(row.get(f)) for f in dated) if d is not None]
+    return not days or min(days) <= when
 
 
 def _header_text(plan: Plan, name: str, fname: str, lang: str) -> str:
@@ -424,6 +437,9 @@ def _add_evidence(arc: Archive, plan: Plan, lang: str) -> None:
     members: dict[str, Path] = {}  # folded member name → the file it holds
     digests: dict[str, str] = {}
     for ref in evidence_refs(plan, rules=rules):
+        book = arc.books.get(ref.ledger)
+        if book is not None and ref.line not in book[1].lines:
+            continue  # its record came after the archive's date: not in the 台账, nor its evidence
         row = {
             "ledger": ref.ledger,
             "key": ref.key,

@@ -30,6 +30,7 @@ from ipdemo.engine.progress import IndicatorProgress, Progress
 from ipdemo.i18n import label, localized, numeral, sentences
 from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan, short_name_of
+from ipdemo.render.pace import weekly_rate_worth_stating
 from ipdemo.render.report import name_of, status_text, task_status_text
 
 RISKY = ("at_risk", "behind")
@@ -289,12 +290,13 @@ def _derived(d: dict, lang: str) -> str:
 
 
 def pace(plan: Plan, gap: float, days: int, rate: float | None, unit: str, lang: str) -> str:
-    """剩余13周，平均每周需完成52件; 需在13周内完成 when a week would need less than one whole
-    thing; 需在5天内完成 in the last week. The one place the docx words a needed pace."""
+    """剩余13周，平均每周需完成52件 when a weekly rate is worth stating (render/pace.py's rule, the
+    same as every other output's); else 须在13周内完成; 须在5天内完成 in the last week. The one
+    place the docx words a needed pace; the gap itself is said by the sentence around it."""
     weeks = round(days / 7)
     if days < 7 or weeks < 1:
         return t("pace_days", lang, days=max(days, 0))
-    if rate is None or (whole_unit(plan, unit) and gap / (days / 7) < 1):
+    if rate is None or not weekly_rate_worth_stating(rate, 1.0 if whole_unit(plan, unit) else None):
         return t("pace_within", lang, weeks=weeks)
     shown = math.ceil(rate) if whole_unit(plan, unit) else rate
     return t("pace_weekly", lang, weeks=weeks, rate=amount(plan, shown, unit, lang))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Indicator, Plan
+from ipdemo.render.dates import day_text
 from ipdemo.render.grid import Grid
 
 
@@ -13,12 +14,11 @@ def target_text(ind: Indicator, lang: str, plan: Plan) -> str:
 
     spec = ind.spec
     if spec.bounded:
-        return f"{n(ind.min)}..{n(ind.max)} {ind.unit}"
+        return label("report.range", lang, low=n(ind.min), high=n(ind.max), unit=ind.unit)
     if spec.done_on_date:
         every = "、".join(ind.towns) if ind.towns else message("listing_every_area", lang, area=plan.words(lang).area)
-        return label("report.due_by", lang, due=ind.due) + (
-            label("punct.paren", lang, text=every) if ind.per_town else ""
-        )
+        due = day_text(ind.due, lang) if ind.due else "—"
+        return label("report.due_by", lang, due=due) + (label("punct.paren", lang, text=every) if ind.per_town else "")
     if spec.directional:
         return label(f"trend.{ind.direction or 'rising'}", lang)
     text = f"{n(ind.target)} {ind.unit}"

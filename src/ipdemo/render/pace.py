@@ -49,6 +49,12 @@ def _up(value: float, step: float) -> float:
     return round(math.ceil(value / step - 1e-9) * step, 6)
 
 
+def weekly_rate_worth_stating(rate: float, quantum: float | None) -> bool:
+    """Whether a per-week rate is worth stating: a count of at least PER_WEEK_FROM records a week
+    (the one threshold every renderer uses, the 自查报告's sentences included)."""
+    return bool(quantum) and rate >= PER_WEEK_FROM * (quantum or 1.0)
+
+
 def needed_pace(
     remaining: float, weeks_left: float, unit: str, lang: str, quantum: float | None = 1.0, rate: float | None = None
 ) -> str:
@@ -64,7 +70,7 @@ def needed_pace(
     if weeks_left < 1:  # days left: a weekly rate means nothing
         return label("pace.in_days", lang, days=max(1, math.floor(weeks_left * 7 + 1e-9)), amount=gap, unit=unit)
     rate = remaining / weeks_left if rate is None else rate
-    if quantum and rate >= PER_WEEK_FROM * quantum:  # whole records: every digit (0.6847 万件)
+    if quantum and weekly_rate_worth_stating(rate, quantum):  # whole records: every digit (0.6847 万件)
         return label("pace.per_week", lang, amount=cell_text(Exact(_up(rate, quantum))), unit=unit)
     return label("pace.in_weeks", lang, weeks=math.floor(weeks_left), amount=gap, unit=unit)
 

@@ -105,14 +105,14 @@ def target_cell(i: IndicatorProgress, lang: str, plan: Plan) -> str:
     """The target as the plan states it: '30,000 件', '> 6 件' (突破: more than), '2..4 个', a due date."""
     spec = i.spec
     if spec.done_on_date:
-        text = label("report.due_by", lang, due=i.due) if i.due else ""
+        text = label("report.due_by", lang, due=day_text(i.due, lang)) if i.due else ""
         if i.target and i.target > 1:
             text += message("report_area_count", lang, count=cell_text(i.target), areas=plan.words(lang).areas)
         return text
     if spec.directional:
         return label("trend.rising", lang)
     if spec.bounded and i.max is not None:
-        return f"{cell_text(i.min)}..{cell_text(i.max)} {i.unit}"
+        return label("report.range", lang, low=cell_text(i.min), high=cell_text(i.max), unit=i.unit)
     if i.target is None:
         return "—"
     more = "> " if i.comparison == "more_than" else ""

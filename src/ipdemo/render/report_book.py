@@ -24,6 +24,7 @@ from ipdemo.engine.progress import IndicatorProgress, Progress
 from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Plan, record_quantum
 from ipdemo.render.grid import Grid, cell_text
+from ipdemo.render.pace import indicator_pace
 from ipdemo.render.report import name_of, status_text, task_status_cell
 from ipdemo.render.workbook import AMOUNT, COUNT, DATE, RATE, ROW, Column, Sheet, about_sheet
 
@@ -83,7 +84,7 @@ def progress_sheet(progress: Progress, lang: str) -> Sheet:
         keys.append("share")
     keys += ["needed_per_week", "note", "id"]
     columns = [_progress_column(key, plan, lang) for key in keys]
-    rows = [_progress_values(i, plan, lang) for i in progress.indicators]
+    rows = [_progress_values(i, progress, lang) for i in progress.indicators]
     return Sheet(
         label("xlsx.progress_sheet", lang),
         title(progress, lang),
@@ -96,6 +97,7 @@ def progress_sheet(progress: Progress, lang: str) -> Sheet:
 
 def _progress_column(key: str, plan: Plan, lang: str) -> Column:
     formats = {"percent": RATE, "share": RATE, "note": None, "name": None, "unit": None, "status": None, "id": None}
+    formats["needed_per_week"] = None  # the pace in words (13周内还需2次), as every output says it
     header = label(f"xlsx.{key}", lang, whole=plan.words(lang).whole)
     return Column(
         key,
@@ -103,12 +105,13 @@ def _progress_column(key: str, plan: Plan, lang: str) -> Column:
         formats.get(key, ROW),
         width=34 if key == "note" else None,
         hidden=key == "id",
-        wrap=key in ("note", "name", "target"),
+        wrap=key in ("note", "name", "target", "needed_per_week"),
         coloured=key == "status",
     )
 
 
-def _progress_values(i: IndicatorProgress, plan: Plan, lang: str) -> dict[str, Any]:
+def _progress_values(i: IndicatorProgress, progress: Progress, lang: str) -> dict[str, Any]:
+    plan = progress.plan
     unrated = (i.spec.bounded and i.max is not None) or _single_milestone(i)  # no figure to rate
     return {
         "name": name_of(i, lang),
@@ -120,7 +123,7 @@ def _progress_values(i: IndicatorProgress, plan: Plan, lang: str) -> dict[str, A
         "status": status_text(i.status, lang) if i.status else None,
         "phase_increment": i.phase_increment,
         "share": _fraction(i.share),
-        "needed_per_week": None if unrated else i.needed_per_week,
+        "needed_per_week": None if unrated else indicator_pace(i, progress, lang),  # words: render/pace.py
         "note": note_text(i, lang),
         "id": i.id,
     }
