@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from .browser import chromium, chromium_flags, needs_chromium
+
 WIDTHS = (390, 1280)
 
 MEASURE = """<script>
@@ -49,28 +51,11 @@ WRAPPER = """<!DOCTYPE html><html><body style="margin:0">
 </body></html>"""
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-pytestmark = pytest.mark.skipif(
-    chromium() is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)"
-)
+pytestmark = needs_chromium
 
 
 def _flags(profile: str) -> list[str]:
-    return [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",  # a phone's scrollbars overlay the page
-        f"--user-data-dir={profile}",
-    ]
+    return chromium_flags(profile, "--hide-scrollbars")  # a phone's scrollbars overlay the page
 
 
 def _stage(page: Path, width: int, folder: Path, height: int = 2400) -> Path:

@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from datetime import date
@@ -14,6 +13,7 @@ import yaml
 from ipdemo.engine.summary import default_week, parse_week, week_ending
 from ipdemo.plan.model import load_plan
 
+from .browser import chromium, chromium_flags, needs_chromium
 from .conftest import ROOT, VALID_ROWS, make_project
 from .helpers import ROWS, assert_self_contained
 
@@ -101,11 +101,7 @@ def test_html_charts_present(invoke, shipped):
     assert "专利申请量" in html.split('id="burnup-patent_applications"')[1].split("</figure>")[0]  # text kept as text
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-@pytest.mark.skipif(chromium() is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)")
+@needs_chromium
 def test_html_renders_in_a_browser_with_charts_not_blank(invoke, shipped, tmp_path):
     from PIL import Image
 
@@ -114,17 +110,7 @@ def test_html_renders_in_a_browser_with_charts_not_blank(invoke, shipped, tmp_pa
         invoke(["summary", "--week", "2023-W39", "--format", "html", "--output", str(page)], cwd=shipped).exit_code == 0
     )
     profile = tempfile.mkdtemp()
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ]
+    flags = chromium_flags(profile)
     dom = subprocess.run([chromium(), *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0 and dom.stdout.count("<svg") == 15 and "本周新增记录" in dom.stdout
     shot = tmp_path / "shot.png"
