@@ -271,3 +271,19 @@ def test_the_docx_does_not_call_a_step_on_the_path_overdue(plan_at):
     text = "".join(str(step) for step in next_steps(progress, {}, "zh"))
     assert "知识产权质押融资登记金额" in text
     assert "到期" not in text and "逾期" not in text
+
+
+def test_the_workbook_shows_binding_and_baseline_beside_the_target(plan_at, invoke, tmp_path):
+    """Issue 25 item 3: 属性 and 基期值 in every format; the workbook's progress sheet too."""
+    from openpyxl import load_workbook
+
+    path = plan_at(pledge(**TARGET_YEAR, binding="expected"))
+    out = tmp_path / "进度.xlsx"
+    result = invoke(["report", "--format", "xlsx", "--output", str(out), "--as-of", "2023-12-31"], cwd=path.parent)
+    assert result.exit_code == 0, result.stderr
+    sheet = load_workbook(out).worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(r for r in rows if "目标" in r)
+    values = dict(zip(header, rows[rows.index(header) + 1]))
+    assert header.index("属性") < header.index("基期值") < header.index("目标")
+    assert (values["属性"], values["基期值"], values["目标"]) == ("预期性", "1,000（2020年）", 3200)

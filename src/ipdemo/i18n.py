@@ -1489,6 +1489,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.name": ("指标", "indicator"),
     "xlsx.unit": ("单位", "unit"),
     "xlsx.target": ("目标", "target"),
+    "xlsx.binding": ("属性", "attribute"),
+    "xlsx.baseline": ("基期值", "baseline"),
     "xlsx.actual": ("实际", "actual"),
     "xlsx.percent": ("完成率", "percent"),
     "xlsx.expected": ("序时目标", "expected"),

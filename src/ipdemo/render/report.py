@@ -190,7 +190,7 @@ def actual_cell(i: IndicatorProgress, lang: str) -> Any:
     return i.actual
 
 
-def _stated(items: list[IndicatorProgress]) -> set[str]:
+def stated_columns(items: list[IndicatorProgress]) -> set[str]:
     """The plan's own statements some indicator has (属性, 基期值, its words): each is a column
     of the progress grid only then."""
     found = {
@@ -208,7 +208,7 @@ def exact(value: Any, counted: bool = True) -> Any:
 
 
 def progress_grid(progress: Progress, lang: str) -> Grid:
-    stated = _stated(progress.indicators)
+    stated = stated_columns(progress.indicators)
     keys = ["id", "name", *[k for k in ("binding", "baseline") if k in stated]]
     keys += ["target", "actual", "percent", "expected", "status"]
     if progress.window.phase:

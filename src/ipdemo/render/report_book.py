@@ -25,7 +25,7 @@ from ipdemo.i18n import label, localized, message
 from ipdemo.plan.model import Plan, record_quantum
 from ipdemo.render.grid import Grid, cell_text
 from ipdemo.render.pace import indicator_pace
-from ipdemo.render.report import name_of, status_text, task_status_cell
+from ipdemo.render.report import baseline_cell, binding_cell, name_of, stated_columns, status_text, task_status_cell
 from ipdemo.render.workbook import AMOUNT, COUNT, DATE, RATE, ROW, Column, Sheet, about_sheet
 
 if TYPE_CHECKING:
@@ -77,7 +77,9 @@ def window_text(progress: Progress, lang: str) -> str:
 
 def progress_sheet(progress: Progress, lang: str) -> Sheet:
     plan = progress.plan
-    keys = ["name", "unit", "target", "actual", "percent", "expected", "status"]
+    stated = stated_columns(progress.indicators)  # 属性 and 基期值 beside the target, when the plan states them
+    keys = ["name", "unit", *[k for k in ("binding", "baseline") if k in stated]]
+    keys += ["target", "actual", "percent", "expected", "status"]
     if progress.window.phase:
         keys.append("phase_increment")
     if progress.town:
@@ -98,6 +100,7 @@ def progress_sheet(progress: Progress, lang: str) -> Sheet:
 def _progress_column(key: str, plan: Plan, lang: str) -> Column:
     formats = {"percent": RATE, "share": RATE, "note": None, "name": None, "unit": None, "status": None, "id": None}
     formats["needed_per_week"] = None  # the pace in words (13周内还需2次), as every output says it
+    formats["binding"] = formats["baseline"] = None
     header = label(f"xlsx.{key}", lang, whole=plan.words(lang).whole)
     return Column(
         key,
@@ -116,6 +119,8 @@ def _progress_values(i: IndicatorProgress, progress: Progress, lang: str) -> dic
     return {
         "name": name_of(i, lang),
         "unit": unit_text(i, plan, lang),
+        "binding": binding_cell(i, lang) or None,
+        "baseline": baseline_cell(i, lang) or None,  # 1,000（2020年）: the value with its year
         "target": target_value(i, lang),
         "actual": None if _single_milestone(i) else i.actual,
         "percent": None if unrated else _fraction(i.percent),
