@@ -287,3 +287,16 @@ def test_the_workbook_shows_binding_and_baseline_beside_the_target(plan_at, invo
     values = dict(zip(header, rows[rows.index(header) + 1]))
     assert header.index("属性") < header.index("基期值") < header.index("目标")
     assert (values["属性"], values["基期值"], values["目标"]) == ("预期性", "1,000（2020年）", 3200)
+
+
+def test_the_docx_target_states_the_target_year_baseline_and_binding(plan_at):
+    """The 自查报告's 表1 target cell: the target-year value, then what the plan states beside it."""
+    from ipdemo.render.docx_text import target_text
+
+    path = plan_at(pledge(**TARGET_YEAR, binding="expected"))
+    plan = load_plan(path)
+    item = compute(plan, load_dataset(plan), make_window(plan, None, date(2023, 12, 31))).indicators[0]
+    assert (
+        target_text(plan, item, "zh") == "3,200.00亿元（2025年）（基期值1,000.00亿元，2020年；预期性）"
+    )  # 亿元: two decimals
+    assert target_text(plan, item, "en") == "3,200.00 亿元 in 2025 (baseline 1,000.00 亿元 in 2020; expected)"

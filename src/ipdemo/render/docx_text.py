@@ -195,7 +195,21 @@ def target_text(plan: Plan, i: IndicatorProgress, lang: str) -> str:
     text = amount(plan, i.target, i.unit, lang)
     if i.comparison == "more_than":
         text = t("more_than", lang, text=text)
-    return t("per_year", lang, text=text) if spec.yearly else text
+    if i.target_year is not None:  # a target-year goal: the value of that year
+        text = t("target_in_year", lang, text=text, year=i.target_year)
+    elif spec.yearly:
+        text = t("per_year", lang, text=text)
+    return text + goal_note(plan, i, lang)
+
+
+def goal_note(plan: Plan, i: IndicatorProgress, lang: str) -> str:
+    """What the plan states beside a target: （基期值1,000亿元，2020年；预期性）; '' when nothing."""
+    parts = []
+    if i.baseline_year is not None and i.baseline is not None:
+        parts.append(t("baseline_is", lang, value=amount(plan, i.baseline, i.unit, lang), year=i.baseline_year))
+    if i.binding:
+        parts.append(label(f"binding.{i.binding}", lang))
+    return t("goal_note", lang, text=label("punct.semicolon", lang).join(parts)) if parts else ""
 
 
 def single_milestone(i: IndicatorProgress) -> bool:
