@@ -186,6 +186,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "日期 {value!r} 有歧义（日/月顺序不明），请写成 YYYY-MM-DD",
         "date {value!r} is ambiguous (day/month order); write it as YYYY-MM-DD",
     ),
+    "ledger_ragged_rows": (
+        "台账 {path} 第 {line} 行字段数不对（{problem}），共 {count} 行；导入会重写台账并丢失这些行，"
+        "未写入任何数据。先按表头修正这些行（ipdemo validate 列出全部）后再导入",
+        "ledger {path} line {line} has the wrong number of fields ({problem}), {count} row{count!p} in all; "
+        "importing would rewrite the ledger and lose them, so nothing was written. Fix them to match "
+        "the header (ipdemo validate lists every one), then import again",
+    ),
     "ledger_duplicate_keys": (
         "台账 {path} 中有重复主键，先运行 ipdemo validate 修复后再导入",
         "ledger {path} has duplicate keys; run ipdemo validate and fix them before importing",

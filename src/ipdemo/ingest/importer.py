@@ -1138,6 +1138,12 @@ def _stored(plan: Plan, name: str, path: Path) -> tuple[pd.DataFrame, list[str]]
     if not path.exists():
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in spec.fields}), list(spec.fields)
     table = read_table(path)
+    dropped = [p for p in table.problems if p.code == "ragged_row"]
+    if dropped:  # the read left these rows out: rewriting the ledger would lose them
+        first = dropped[0]
+        raise LedgerError(
+            "ledger_ragged_rows", path=display_path(path), line=first.line, count=len(dropped), problem=first.message()
+        )
     frame = table.frame
     order = list(table.header) + [f for f in spec.fields if f not in table.header]
     for f in spec.fields:
