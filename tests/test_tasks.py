@@ -370,7 +370,6 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     tasks = table[table.index("重点任务推进情况") :]
     assert tasks.index("推进中（逾期）") < tasks.index("未开始") < tasks.index("推进中 ") < tasks.index("已完成 ")
     from ipdemo.render.html import html_page
-    from ipdemo.render.workbook import xlsx_bytes
 
     sections = report.task_sections(progress, "zh")
     assert sections[0].classes[0] == "behind" and sections[0].classes[-1] == "achieved"  # overdue red, done green
@@ -378,9 +377,12 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     assert "<h2>重点任务推进情况（逾期在前）</h2>" in html and html.index("推进中（逾期）") < html.index("未开始")
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(xlsx_bytes(report.task_sheets(progress, "zh"), [], "说明")))
+    from ipdemo.render.formats import FORMATS, ReportView
+
+    book = load_workbook(io.BytesIO(FORMATS["xlsx"].write(ReportView(plan, data, progress, "zh"))))
     rows = list(book["重点任务"].iter_rows(values_only=True))
-    assert rows[1][:3] == ("编号", "条目", "任务") and rows[2][0] == "t3_5_1"
+    assert rows[1][:2] == ("条目", "任务") and rows[1][-1] == "编号"  # the id last (hidden)
+    assert rows[2][-1] == "t3_5_1" and "推进中（逾期）" in rows[2]  # overdue first
 
 
 def test_summary_shows_the_weeks_task_updates(invoke, shipped):

@@ -478,12 +478,6 @@ def task_sections(progress: Progress, lang: str) -> list:
     return [Section(grid, ["behind" if x.overdue else TASK_CLASS.get(x.status) for x in progress.tasks or []])]
 
 
-def task_sheets(progress: Progress, lang: str) -> list[tuple[str, Grid]]:
-    """The tasks as an XLSX sheet; [] when none."""
-    grid = tasks_grid(progress, lang)
-    return [] if grid is None else [(label("task.sheet", lang), grid)]
-
-
 def rich_tasks(progress: Progress, lang: str):
     """Terminal table of the tasks, overdue in red; None when there are none to show."""
     from rich.console import RenderableType

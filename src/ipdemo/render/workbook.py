@@ -28,7 +28,7 @@ from typing import Any
 
 from ipdemo.i18n import label
 from ipdemo.plan.text import escape_xml
-from ipdemo.render.grid import Grid, cell_text, neutralise
+from ipdemo.render.grid import cell_text, neutralise
 
 COUNT = "#,##0"  # whole records: 33,400
 AMOUNT = "#,##0.00"  # amounts and densities: 8.87 (亿元, 件/万人)
@@ -200,21 +200,6 @@ def _value(value):
 # --- a plain grid as a sheet (tables that have no typed columns of their own) ------------------
 
 
-def grid_sheet(name: str, grid: Grid) -> Sheet:
-    """A Grid as a Sheet: whole numbers as counts, fractions with two decimals."""
-    columns = [
-        Column(key, header, _grid_format(grid, n)) for n, (key, header) in enumerate(zip(grid.keys, grid.header))
-    ]
-    return Sheet(name, grid.title, columns, [list(r) for r in grid.rows])
-
-
-def _grid_format(grid: Grid, index: int) -> str | None:
-    values = [r[index] for r in grid.rows if isinstance(r[index], (int, float)) and not isinstance(r[index], bool)]
-    if not values:
-        return None
-    return COUNT if all(float(v).is_integer() for v in values) else AMOUNT
-
-
 def about_sheet(name: str, title: str, facts: list[tuple[str, str]], lang: str) -> Sheet:
     """The facts of the report (plan, window) as a two-column sheet."""
     columns = [
@@ -222,12 +207,6 @@ def about_sheet(name: str, title: str, facts: list[tuple[str, str]], lang: str) 
         Column("value", label("xlsx.value", lang), width=80, wrap=True),
     ]
     return Sheet(name, title, columns, [[k, v] for k, v in facts])
-
-
-def xlsx_bytes(sheets: list[tuple[str, Grid]], meta: list[tuple[str, str]], meta_sheet: str, lang: str = "zh") -> bytes:
-    """Grids as a workbook, then `meta` (plan, window) on a sheet named `meta_sheet`."""
-    typed = [grid_sheet(name, grid) for name, grid in sheets]
-    return workbook_bytes([*typed, about_sheet(meta_sheet, meta_sheet, meta, lang)], lang)
 
 
 def text_width(text: str) -> int:
