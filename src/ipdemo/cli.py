@@ -232,7 +232,7 @@ def validate(
       ipdemo validate --format junit > 校验结果.xml   # JUnit XML for GitLab CI
     """
     from ipdemo.checks.validate import validate_project
-    from ipdemo.engine.cache import cache_dir
+    from ipdemo.data.cache_home import cache_dir
     from ipdemo.engine.dataset import load_dataset
     from ipdemo.render import problems as problem_render
 
@@ -797,7 +797,7 @@ def import_(
       ipdemo import 质押贷款.xlsx --sheet 质押贷款 --ledger pledge_loans
       ipdemo import 导出.xls --dry-run --exported-on 2023-10-15
     """
-    from ipdemo.engine.cache import cache_dir
+    from ipdemo.data.cache_home import cache_dir
     from ipdemo.errors import RowsRejected
     from ipdemo.ingest.importer import Options, import_files
     from ipdemo.render import imports as import_render

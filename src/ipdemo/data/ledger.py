@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ipdemo.data import arrays
+from ipdemo.data import arrays, key_index
 from ipdemo.data.capped import MAX_FIELD_CHARS, MAX_LINE_BYTES, FileTooLarge, Limits, read_capped
 from ipdemo.errors import LedgerError, Problem
 
@@ -243,26 +243,37 @@ class Found:
     spans: list[tuple[int, int]]
     size: int  # the file's size when read
     ends_with_newline: bool
+    numbers: list[int] = field(default_factory=list)  # each record's row (0: the first after the header)
+    index: key_index.KeyIndex | None = None  # the file's key index, loaded or built by the scan
 
 
 class _NotLines(Exception):
     """The file is not as ipdemo writes a ledger: read it whole instead."""
 
 
-def find_records(path: Path, key: list[str], wanted: set[tuple[str, ...]]) -> Found | None:
+def find_records(
+    path: Path, key: list[str], wanted: set[tuple[str, ...]], index_folder: Path | None = None, sha256: str = ""
+) -> Found | None:
     """The records of `path` whose key holds one of `wanted`, without holding the file.
 
-    Two passes: pyarrow streams the key columns and says which rows hold a wanted key; then the
-    newlines are counted block by block (numpy) to find those rows' lines, which the csv module
-    parses. None — read the file whole — when the file is not one record a line as ipdemo writes
-    it (a value over several lines, a blank line, a carriage return, a ragged or undecodable
-    line) or a wanted key is stored twice. The caller has proved the file unchanged since it was
-    read whole (store.verified_sha256): this is no validator."""
+    With a key index of this content (key_index.load: `sha256` is the file's verified hash) only
+    the proposed lines are read. Else, a key in the leading columns: one scan of the file, which
+    builds the index (Found.index). Else two passes: pyarrow streams the key columns and says
+    which rows hold a wanted key; then the newlines are counted block by block (numpy) to find
+    those rows' lines, which the csv module parses. None — read the file whole — when the file
+    is not one record a line as ipdemo writes it (a value over several lines, a blank line, a
+    carriage return, a ragged or undecodable line) or a wanted key is stored twice. The caller
+    has proved the file unchanged since it was read whole (store.verified_sha256): this is no
+    validator."""
     try:
         with open(path, "rb") as fh:
             head = fh.readline(MAX_LINE_BYTES)
             found = Found(_header_of(head, key), [], [], os.fstat(fh.fileno()).st_size, True)
-            if found.header[: len(key)] == key:
+            leading = found.header[: len(key)] == key
+            index = key_index.load(index_folder, path, sha256, found.size, found.header, len(key)) if leading else None
+            if index is not None:
+                _from_index(fh, index, key, wanted, found)
+            elif leading:
                 _Prefixes(fh, len(head), key, wanted, found).scan()
             else:
                 _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
@@ -287,6 +298,9 @@ class _Prefixes:
         self.fh, self.offset, self.width, self.found = fh, offset, len(key), found
         self.wanted = wanted
         self.seen: set[tuple[str, ...]] = set()
+        self.row = 0  # rows before the block
+        self.fps: list[np.ndarray] | None = []  # the index being built (None: the file is not indexable)
+        self.lengths: list[np.ndarray] = []
         self.targets = {
             n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
             for n in {len(p) for p in prefixes}
@@ -307,6 +321,10 @@ class _Prefixes:
         if carry:
             self.found.ends_with_newline = False
             self._block(carry + b"\n", at, len(carry))
+        if self.fps is not None:
+            fp = np.concatenate(self.fps) if self.fps else np.array([], dtype=np.uint64)
+            lengths = np.concatenate(self.lengths) if self.lengths else np.array([], dtype=np.uint32)
+            self.found.index = key_index.KeyIndex(fp, lengths, self.offset, self.found.header, self.width)
 
     def _block(self, block: bytes, at: int, size: int) -> None:
         if block.find(b"\r") >= 0:
@@ -321,10 +339,24 @@ class _Prefixes:
             hit[room[np.isin(_prefix_fingerprints(arr, starts[room], n), targets)]] = True
         if block.find(b'"') >= 0:  # a line with a quote may hide its key: parsed exactly
             hit[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 34)))] = True
+        self._index(arr, starts, ends, size)
         for i in np.flatnonzero(hit):
-            self._line(block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size))
+            self._line(
+                block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size), self.row + int(i)
+            )
+        self.row += len(starts)
 
-    def _line(self, line: bytes, start: int, end: int) -> None:
+    def _index(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, size: int) -> None:
+        if self.fps is None:
+            return
+        try:
+            self.fps.append(key_index.line_keys(arr, starts, ends, self.width, len(self.found.header)))
+        except key_index.NotIndexable:
+            self.fps = None
+            return
+        self.lengths.append((np.minimum(ends + 1, size) - starts).astype(np.uint32))
+
+    def _line(self, line: bytes, start: int, end: int, row: int = -1) -> None:
         text = line.decode("utf-8")
         if text.count('"') % 2:  # a value that goes on on the next line
             raise _NotLines
@@ -337,6 +369,27 @@ class _Prefixes:
         self.seen.add(key)
         self.found.rows.append(record)
         self.found.spans.append((start, end))
+        self.found.numbers.append(int(row))
+
+
+def _from_index(fh, index: key_index.KeyIndex, key: list[str], wanted: set[tuple[str, ...]], found: Found) -> None:
+    """The wanted records by the index: the proposed lines read and compared exactly (as the scan's)."""
+    lines = _Prefixes(fh, index.first, key, wanted, found)  # refuses keys that would be quoted
+    rows = index.rows_with(np.unique(key_index.key_fingerprints([",".join(k).encode("utf-8") for k in wanted])))
+    starts, lengths = index.starts(rows), index.lengths[rows].astype(np.int64)
+    found.ends_with_newline = _ends_with_newline(fh, found.size)
+    last = len(index.lengths) - 1
+    for row, start, length in zip(rows.tolist(), starts.tolist(), lengths.tolist()):
+        fh.seek(start)
+        line = fh.read(length)
+        if row < last or found.ends_with_newline:
+            if not line.endswith(b"\n"):
+                raise _NotLines  # the index does not describe this file
+            line = line[:-1]
+        if b"\r" in line or b"\n" in line:
+            raise _NotLines
+        lines._line(line, start, start + length, row)
+    found.index = index
 
 
 def _laid_out(prefixes: list[bytes]) -> tuple[np.ndarray, np.ndarray]:

@@ -520,25 +520,89 @@ def _piece_bytes(real: Path, pieces: list[Piece]) -> Iterator[bytes]:
 
 
 def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result) -> Staged:
+    """The copy is made by the kernel where it can (copy_file_range: no bytes through Python)
+    while a second thread hashes the same pieces from a memory map of the file: both cores work,
+    and the copy costs about what `cp` does."""
     from concurrent.futures import ThreadPoolExecutor
 
     fd, tmp = _temp_file(real.parent, real.name)
-    digest, size = hashlib.sha256(), 0
     try:
         _keep_owner_and_mode(fd, old)
-        with ThreadPoolExecutor(1) as hasher:  # hashlib and os.pwrite release the GIL: both cores work
-            for block in _piece_bytes(real, pieces):
-                hashed = hasher.submit(digest.update, block)
-                _pwrite_all(fd, block, size)
-                size += len(block)
-                hashed.result()
+        with open(real, "rb") as source, ThreadPoolExecutor(1) as hasher:
+            hashed = hasher.submit(_pieces_sha256, source.fileno(), pieces)
+            try:
+                size = _copy_pieces(source.fileno(), fd, pieces)
+            finally:
+                digest = hashed.result()
         os.fsync(fd)
     except BaseException:
         os.close(fd)
         _unlink_quietly(tmp)
         raise
     os.close(fd)
-    return Staged(path, digest.hexdigest(), size, tmp=tmp)
+    return Staged(path, digest, size, tmp=tmp)
+
+
+def _pieces_sha256(source: int, pieces: list[Piece]) -> str:
+    """The hash of the pieces, the ranges read through one reused buffer (no mapping: the file's
+    pages would count in the process's memory)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(COPY_BLOCK)
+    view = memoryview(buffer)
+    with open(os.dup(source), "rb", buffering=0) as fh:
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                digest.update(piece)
+                continue
+            fh.seek(piece[0])
+            left = piece[1] - piece[0]
+            while left > 0:
+                got = fh.readinto(view[: min(COPY_BLOCK, left)])  # lets the GIL go, as update does
+                if not got:
+                    raise OSError(errno.EIO, "the file is shorter than it was read")
+                digest.update(view[:got])
+                left -= got
+    return digest.hexdigest()
+
+
+def _copy_pieces(source: int, target: int, pieces: list[Piece]) -> int:
+    """Write the pieces to `target` from its start; ranges copied from `source`. Returns the size."""
+    size = 0
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            _pwrite_all(target, piece, size)
+            size += len(piece)
+            continue
+        _copy_range(source, target, piece[0], piece[1] - piece[0], size)
+        size += piece[1] - piece[0]
+    return size
+
+
+def _read_at(fd: int, count: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, count, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows
+    return os.read(fd, count)
+
+
+def _copy_range(source: int, target: int, start: int, count: int, at: int) -> None:
+    done = 0
+    while done < count and hasattr(os, "copy_file_range"):
+        try:
+            copied = os.copy_file_range(source, target, count - done, start + done, at + done)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            break  # this file system cannot: copied through memory below
+        if not copied:
+            raise OSError(errno.EIO, "the file is shorter than it was read")
+        done += copied
+    while done < count:
+        block = _read_at(source, min(COPY_BLOCK, count - done), start + done)
+        if not block:
+            raise OSError(errno.EIO, "the file is shorter than it was read")
+        _pwrite_all(target, block, at + done)
+        done += len(block)
 
 
 def _unlink_quietly(name: str) -> None:

@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 
 from ipdemo import __version__
 from ipdemo.data import arrays
+from ipdemo.data.cache_home import cache_dir  # noqa: F401  (engine.cache.cache_dir: where entries go)
 from ipdemo.data.ledger import display_path
 from ipdemo.errors import Problem
 from ipdemo.i18n import MESSAGES
@@ -112,15 +113,6 @@ def problems_table(problems: list[Problem]) -> pa.Table:
             ),
         }
     )
-
-
-def cache_dir() -> Path | None:
-    if os.environ.get("IPDEMO_NO_CACHE"):
-        return None
-    if os.environ.get("IPDEMO_CACHE_DIR"):
-        return Path(os.environ["IPDEMO_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ipdemo"
 
 
 @dataclass(frozen=True)

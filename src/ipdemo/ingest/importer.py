@@ -44,7 +44,8 @@ import pandas as pd
 from ipdemo.checks import identity
 from ipdemo.checks.evidence import written_problems
 from ipdemo.checks.validate import check_frame
-from ipdemo.data import store
+from ipdemo.data import key_index, store
+from ipdemo.data.cache_home import cache_dir
 from ipdemo.data.ledger import BOM, Found, display_path, find_records, read_table
 from ipdemo.data.store import append_journal, atomic_write_bytes, data_lock, sha256_bytes, verified_sha256
 from ipdemo.errors import LedgerError, Problem, RowsRejected, UsageError
@@ -592,7 +593,7 @@ def _read_stored(
     found = None
     if verified is not None and not identity.applies(spec) and all(k in incoming.columns for k in spec.key):
         wanted = set(zip(*(incoming[k].astype("str").tolist() for k in spec.key)))
-        found = find_records(path, list(spec.key), wanted) if wanted else None
+        found = find_records(path, list(spec.key), wanted, cache_dir(), verified) if wanted else None
     if found is None or any(f not in found.header for f in spec.fields):
         stored, order = _stored(plan, name, path)
         return stored, order, None, verified
@@ -691,7 +692,7 @@ def _journal(
     }
     result.suggested = suggest.made if suggest is not None else 0
     result.held_file = ", ".join(display_path(path) for path in held_files.values()) or None
-    write = _write_plan(ledger_path, landing, applied, result)
+    write = _write_plan(ledger_path, list(spec.key), landing, applied, result)
     counts = result.counts()
     try:
         append_journal(
@@ -724,6 +725,8 @@ def _journal(
         write.commit()
     finally:
         write.discard()
+    if write.index is not None and write.after is not None and write.stamp is not None:
+        key_index.save(cache_dir(), ledger_path, write.index, write.after, write.stamp[0])
     result.written = write.how != "none"
 
 
@@ -741,11 +744,12 @@ class Write:
     commit: Callable[[], None] = lambda: None
     discard: Callable[[], None] = lambda: None
     appended: dict | None = None
+    index: key_index.KeyIndex | None = None  # the key index of the content written (saved once it is in place)
 
 
-def _write_plan(path: Path, landing: Landing, applied: Applied, result: ImportResult) -> Write:
+def _write_plan(path: Path, key: list[str], landing: Landing, applied: Applied, result: ImportResult) -> Write:
     if landing.found is None:
-        return _write_whole(path, landing, applied, result)
+        return _write_whole(path, key, landing, applied, result)
     table, stored = applied.table, landing.stored
     changed = np.zeros(len(stored), dtype=bool)
     for name in landing.order:
@@ -757,10 +761,12 @@ def _write_plan(path: Path, landing: Landing, applied: Applied, result: ImportRe
         )
     if fresh:
         return _write_appended(path, landing.found, landing.verified, fresh)
-    return Write("none", landing.verified, landing.verified, store.stamp_if_unchanged(path))
+    unsaved = landing.found.index if landing.found.index is not None and landing.found.index.stored < 0 else None
+    stamp = store.stamp_if_unchanged(path)
+    return Write("none", landing.verified, landing.verified, stamp, index=unsaved)
 
 
-def _write_whole(path: Path, landing: Landing, applied: Applied, result: ImportResult) -> Write:
+def _write_whole(path: Path, key: list[str], landing: Landing, applied: Applied, result: ImportResult) -> Write:
     """The ledger read whole: written whole when it changes (or is new). Its old bytes are
     hashed as they stream by, not held beside the new ones."""
     size = path.stat().st_size if path.exists() else 0
@@ -772,7 +778,36 @@ def _write_whole(path: Path, landing: Landing, applied: Applied, result: ImportR
     if after == before:
         return Write("none", before, before, store.stamp_if_unchanged(path))
     stamp = store.new_stamp(len(data))
-    return Write("replace", before, after, stamp, lambda: store.write_stamped(path, data, stamp[1]))
+    index = _whole_index(data, list(applied.table.columns), key)
+    return Write("replace", before, after, stamp, lambda: store.write_stamped(path, data, stamp[1]), index=index)
+
+
+def _whole_index(data: bytes, header: list[str], key: list[str]) -> key_index.KeyIndex | None:
+    """The key index of a ledger written whole: only where the key leads the columns."""
+    if not key or header[: len(key)] != key or cache_dir() is None:
+        return None
+    first = data.find(b"\n") + 1
+    return key_index.build(data, first, header, len(key)) if first else None
+
+
+def _index_after(found: Found, rows: list[int], lines: list[bytes], fresh: list[bytes]) -> key_index.KeyIndex | None:
+    """The found index after a write that replaced the lines of `rows` and added `fresh` at the end."""
+    if found.index is None:
+        return None
+    lengths = [len(line) for line in lines]
+    if fresh and not found.ends_with_newline and len(found.index.lengths):
+        last = len(found.index.lengths) - 1  # its line gets the newline it lacked
+        if last not in rows:
+            rows, lengths = [*rows, last], [*lengths, int(found.index.lengths[last]) + 1]
+    tail = b"".join(fresh)
+    arr = np.frombuffer(tail or b"\0", dtype=np.uint8)
+    ends = np.cumsum([len(line) for line in fresh], dtype=np.int64) - 1
+    starts = ends - np.array([len(line) for line in fresh], dtype=np.int64) + 1
+    try:
+        fp = key_index.line_keys(arr, starts, ends, found.index.width, len(found.index.header))
+    except key_index.NotIndexable:
+        return None
+    return found.index.changed(np.array(rows, dtype=np.int64), lengths, fp, [len(line) for line in fresh])
 
 
 def _write_appended(path: Path, found: Found, verified: str | None, fresh: list[bytes]) -> Write:
@@ -789,6 +824,7 @@ def _write_appended(path: Path, found: Found, verified: str | None, fresh: list[
         stamp,
         lambda: store.append_bytes(path, tail, found.size, stamp[1]),
         appended=appended,
+        index=_index_after(found, [], [], fresh),
     )
 
 
@@ -799,7 +835,8 @@ def _write_spliced(
     staged beside it and renamed over it: every other byte is copied as it is, never re-parsed."""
     pieces: list[store.Piece] = []
     at = 0
-    for (start, end), line in zip([found.spans[i] for i in np.flatnonzero(changed)], serialise_rows(rows)):
+    lines = serialise_rows(rows)
+    for (start, end), line in zip([found.spans[i] for i in np.flatnonzero(changed)], lines):
         pieces += [(at, start), line]
         at = end
     pieces.append((at, found.size))
@@ -815,6 +852,7 @@ def _write_spliced(
         stamp,
         lambda: store.commit(staged, stamp[1]),
         lambda: store.discard(staged),
+        index=_index_after(found, [found.numbers[i] for i in np.flatnonzero(changed)], lines, fresh),
     )
 
 

@@ -1,0 +1,259 @@
+"""The key index (issue 26): a weekly import finds the records it updates without reading the
+ledger, and the index never makes it lose or duplicate a record.
+
+Every import is the command the user types (`ipdemo import FILE`). The tests' cache folder
+(conftest: IPDEMO_CACHE_DIR) holds the index. Each result is compared with what the scan of the
+whole file (no index) or a whole rewrite gives.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ipdemo.data import key_index, ledger, store
+from ipdemo.data.cache_home import cache_dir
+from ipdemo.data.store import read_journal
+
+from .conftest import VALID_ROWS, make_project
+from .helpers import cn, export, ledger_rows
+
+
+def row(body: str, granted: str = "", town: str = "盛泽") -> list[str]:
+    return [cn(body), f"一种装置{body[-3:]}", "某公司", "2024-01-05", "发明", granted, town]
+
+
+@pytest.fixture
+def proj(tmp_path, invoke):
+    """A project whose patents ledger ipdemo has written once: stamped, and indexed."""
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    export(root / "week1.csv", [row(f"2024100000{i:02d}") for i in range(1, 41)])
+    assert invoke(["import", "week1.csv"], cwd=root).exit_code == 0
+    return root
+
+
+def index_files(proj: Path) -> list[Path]:
+    prefix = hashlib.sha256(str((proj / "data" / "patents.csv").resolve()).encode()).hexdigest()[:16]
+    folder = cache_dir()
+    assert folder is not None
+    return [folder / f"{prefix}-keys.{ext}" for ext in ("json", "fp", "len")]
+
+
+def loaded(proj: Path) -> key_index.KeyIndex | None:
+    path = proj / "data" / "patents.csv"
+    entry = read_journal(proj / "data")[-1]
+    header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    return key_index.load(cache_dir(), path, entry["after_sha256"], path.stat().st_size, header, 1)
+
+
+def rebuilt(proj: Path) -> key_index.KeyIndex | None:
+    data = (proj / "data" / "patents.csv").read_bytes()
+    header = data[3:].split(b"\n", 1)[0].decode().split(",")
+    return key_index.build(data, data.find(b"\n") + 1, header, 1)
+
+
+def no_scan(monkeypatch) -> None:
+    def scan(self):
+        raise AssertionError("the ledger was scanned")
+
+    monkeypatch.setattr(ledger._Prefixes, "scan", scan)
+
+
+def test_the_first_write_indexes_the_ledger_and_the_index_describes_it(proj):
+    index, fresh = loaded(proj), rebuilt(proj)
+    assert index is not None and fresh is not None
+    assert np.array_equal(index.fp, fresh.fp) and np.array_equal(index.lengths, fresh.lengths)
+    assert len(index.fp) == 41  # the test's row and 40 imported
+
+
+def test_a_weekly_import_finds_its_records_by_the_index_not_by_a_scan(invoke, proj, tmp_path, monkeypatch):
+    control = tmp_path / "control"
+    shutil.copytree(proj, control)
+    updates = [row("202410000003", granted="2024-06-01"), row("202410000040", granted="2024-06-02")]
+    new = [row("202410000301"), row("202410000302")]
+    for root in (proj, control):
+        export(root / "week2.csv", updates + new)
+    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
+    assert invoke(["import", "week2.csv"], cwd=control).exit_code == 0  # no index: the scan
+    monkeypatch.delenv("IPDEMO_NO_CACHE")
+    no_scan(monkeypatch)
+    result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["added"], out["updated"]) == (2, 2)
+    assert (proj / "data" / "patents.csv").read_bytes() == (control / "data" / "patents.csv").read_bytes()
+    index, fresh = loaded(proj), rebuilt(proj)  # the index follows the splice: lengths and new rows
+    assert index is not None and fresh is not None
+    assert np.array_equal(index.fp, fresh.fp) and np.array_equal(index.lengths, fresh.lengths)
+
+
+def test_an_index_follows_many_imports_of_every_kind(invoke, proj, monkeypatch):
+    weeks = [
+        [row("202410000501"), row("202410000502")],  # appended
+        [row("202410000501", granted="2024-07-01")],  # spliced (the last line but one)
+        [row("202410000502", granted="2024-07-02"), row("202410000503")],  # the last line, and a new one
+        [row("202410000001", granted="2024-07-03")],  # the first record
+        [row("202410000001", granted="2024-07-03")],  # nothing changes
+    ]
+    for i, rows in enumerate(weeks):
+        export(proj / f"w{i}.csv", rows)
+        assert invoke(["import", f"w{i}.csv"], cwd=proj).exit_code == 0
+        no_scan(monkeypatch)  # from the second on, every lookup is the index's
+        index, fresh = loaded(proj), rebuilt(proj)
+        assert index is not None and fresh is not None, i
+        assert np.array_equal(index.fp, fresh.fp) and np.array_equal(index.lengths, fresh.lengths), i
+    granted = {r["application_no"]: r["granted_on"] for r in ledger_rows(proj)}
+    assert granted[cn("202410000502")] == "2024-07-02" and granted[cn("202410000001")] == "2024-07-03"
+    assert len(granted) == 44
+
+
+def test_an_index_changed_by_anything_but_ipdemo_is_not_used(invoke, proj):
+    """A key missing from a damaged index would pass as new and be stored twice: the index's own
+    hash refuses it, the scan finds the record, and it is updated, once."""
+    _, fp_path, _ = index_files(proj)
+    fp = np.fromfile(fp_path, dtype="<u8")
+    fp[3] ^= np.uint64(1)  # the fourth record's key no longer found by its fingerprint
+    fp.tofile(fp_path)
+    assert loaded(proj) is None
+    export(proj / "week2.csv", [row("202410000003", granted="2024-06-01")])
+    result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["updated"]) == (0, 1)
+    numbers = [r["application_no"] for r in ledger_rows(proj)]
+    assert len(numbers) == len(set(numbers)) == 41
+    assert loaded(proj) is not None  # the scan built it again
+
+
+def test_an_index_of_another_content_is_not_used_after_a_hand_edit(invoke, proj):
+    """Saved by hand (a row added in Excel): the stamp and the hash differ; the edit is read
+    whole and kept, and the index is rebuilt for the new content."""
+    path = proj / "data" / "patents.csv"
+    last_line = path.read_text(encoding="utf-8").splitlines()[-1]
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(cn("202410000901") + last_line[last_line.index(",") :] + "\n")
+    export(proj / "week2.csv", [row("202410000901", granted="2024-06-01"), row("202410000902")])
+    result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["updated"]) == (1, 1)
+    numbers = [r["application_no"] for r in ledger_rows(proj)]
+    assert len(numbers) == len(set(numbers)) == 43
+    index, fresh = loaded(proj), rebuilt(proj)
+    assert index is not None and fresh is not None and np.array_equal(index.fp, fresh.fp)
+
+
+def test_an_update_cut_short_leaves_no_index_that_vouches_for_it(invoke, proj, monkeypatch):
+    """The JSON goes first and comes back last: a crash between leaves none, and the next import
+    scans (and finds every record)."""
+    real_write = key_index._write_changes
+
+    def crash(*args):
+        real_write(*args)
+        raise OSError(errno.EIO, "power cut")
+
+    monkeypatch.setattr(key_index, "_write_changes", crash)
+    export(proj / "week2.csv", [row("202410000003", granted="2024-06-01")])
+    assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0  # an index is never an error
+    assert not index_files(proj)[0].exists()
+    monkeypatch.undo()
+    export(proj / "week3.csv", [row("202410000003", granted="2024-06-05"), row("202410000404")])
+    assert invoke(["import", "week3.csv"], cwd=proj).exit_code == 0
+    numbers = [r["application_no"] for r in ledger_rows(proj)]
+    assert len(numbers) == len(set(numbers)) == 42
+
+
+def test_without_a_cache_folder_nothing_is_kept_and_imports_still_work(invoke, tmp_path, monkeypatch):
+    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    for i in range(3):
+        export(
+            root / f"w{i}.csv",
+            [row(f"20241000{i}0{j:02d}") for j in range(5)] + [row("202410009999", f"2024-0{i + 2}-01")],
+        )
+        assert invoke(["import", f"w{i}.csv"], cwd=root).exit_code == 0
+    assert len(ledger_rows(root)) == 17
+    assert sorted(p.name for p in (root / "data").iterdir() if p.name.startswith(".")) == [store.LOCK_NAME]
+
+
+def test_a_quoted_key_is_not_indexed_and_still_found(tmp_path):
+    data = '\ufeffkey,name\n"K,1",a\nK2,"b, c"\n'.encode("utf-8")
+    assert key_index.build(data, data.find(b"\n") + 1, ["key", "name"], 1) is None
+    good = '\ufeffkey,name\nK1,a\nK2,"b, c"\n'.encode("utf-8")
+    built = key_index.build(good, good.find(b"\n") + 1, ["key", "name"], 1)
+    assert built is not None and built.lengths.tolist() == [5, 10]
+
+
+def test_a_value_over_two_lines_makes_a_content_unindexable():
+    data = '\ufeffkey,name\nK1,"a\nb"\nK2,c\n'.encode("utf-8")
+    assert key_index.build(data, data.find(b"\n") + 1, ["key", "name"], 1) is None
+
+
+def test_fingerprints_of_keys_and_of_lines_agree():
+    keys = [b"202410000001.7", b"K", b"a-much-longer-key-of-forty-bytes-or-more!!", b"N4,2"]
+    lines = b"".join(k + b",x\n" for k in keys[:3])
+    arr = np.frombuffer(lines, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    assert key_index.line_keys(arr, starts, ends, 1, 2).tolist() == key_index.key_fingerprints(keys[:3]).tolist()
+    assert len(set(key_index.key_fingerprints(keys).tolist())) == 4
+    composite = np.frombuffer(b"N4,2,x\n", dtype=np.uint8)
+    assert key_index.line_keys(composite, np.array([0]), np.array([6]), 2, 3).tolist() == [
+        key_index.key_fingerprints([b"N4,2"])[0]
+    ]
+
+
+values = st.text(st.sampled_from('ab,"中 '), max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.tuples(st.integers(0, 400), values), min_size=1, max_size=60, unique_by=lambda t: t[0]),
+    st.sets(st.integers(0, 450), min_size=1, max_size=30),
+    st.booleans(),
+)
+def test_the_index_finds_what_the_scan_finds(tmp_path, records, wanted_numbers, last_newline):
+    """Differential: over generated ledgers (quoted values with commas and quotes, a last line
+    with or without its newline), the index finds the same records at the same places."""
+    path = tmp_path / "l.csv"
+    lines = [f"K{n}," + ('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"') else v) for n, v in records]
+    body = "\n".join(lines) + ("\n" if last_newline else "")
+    path.write_bytes(b"\xef\xbb\xbfkey,value\n" + body.encode("utf-8"))
+    wanted = {(f"K{n}",) for n in wanted_numbers}
+    scanned = ledger.find_records(path, ["key"], wanted)
+    assert scanned is not None and scanned.index is not None
+    folder = tmp_path / "cache"
+    key_index.save(folder, path, scanned.index, "s", path.stat().st_size)
+    indexed = ledger.find_records(path, ["key"], wanted, folder, "s")
+    assert indexed is not None and indexed.index is not None and indexed.index.stored == len(records)
+    assert sorted(zip(indexed.numbers, indexed.spans, map(tuple, indexed.rows))) == sorted(
+        zip(scanned.numbers, scanned.spans, map(tuple, scanned.rows))
+    )
+    assert indexed.ends_with_newline == scanned.ends_with_newline == last_newline
+
+
+def test_a_staged_copy_is_the_same_with_and_without_the_kernel_copy(tmp_path, monkeypatch):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"".join(f"line {i}\n".encode() for i in range(200_000)))
+    pieces: list[store.Piece] = [(0, 1000), b"new\n", (1007, 500_000), b"more\n", (500_010, path.stat().st_size)]
+    expected = b"".join(p if isinstance(p, bytes) else path.read_bytes()[p[0] : p[1]] for p in pieces)
+    staged = store.stage(path, pieces)
+    assert staged.tmp is not None and Path(staged.tmp).read_bytes() == expected
+    assert staged.sha256 == hashlib.sha256(expected).hexdigest() and staged.size == len(expected)
+    store.discard(staged)
+
+    def refuse(*args):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    staged = store.stage(path, pieces)
+    assert staged.tmp is not None and Path(staged.tmp).read_bytes() == expected
+    assert staged.sha256 == hashlib.sha256(expected).hexdigest()
+    store.discard(staged)
