@@ -46,11 +46,13 @@ def proj(tmp_path, invoke):
 
 
 def whole_copy(proj: Path, tmp_path: Path) -> Path:
-    """The same project, its ledger's stamp broken (mtime moved): the next import reads it whole."""
+    """The same project, its ledger saved with CRLF line ends (as Excel saves a CSV): its stamp
+    broken, and not as ipdemo writes it, so the next import reads it whole (and writes it whole,
+    with LF: the bytes an append or a splice must equal)."""
     other = tmp_path / "whole"
     shutil.copytree(proj, other)
     ledger = other / "data" / "patents.csv"
-    os.utime(ledger, ns=(ledger.stat().st_atime_ns, ledger.stat().st_mtime_ns - 10**9))
+    ledger.write_bytes(ledger.read_bytes().replace(b"\n", b"\r\n"))
     return other
 
 
@@ -132,22 +134,33 @@ def test_a_stamped_ledger_is_not_read_whole(invoke, proj, monkeypatch):
     assert last(proj)["write"] == "splice" and last(proj)["after_sha256"] == sha(proj / "data" / "patents.csv")
 
 
-def test_a_ledger_edited_by_hand_is_read_whole_and_kept(invoke, proj):
-    """Saved by Excel (rewritten, new mtime): the stamp no longer matches, the edit is read, the
-    journal's `before` is the edited file, and the hand-added row stays."""
+@pytest.mark.parametrize(
+    "line_end, how",
+    [
+        (b"\n", "append"),  # a text editor: lines as ipdemo writes them, verified by a scan, appended to
+        (b"\r\n", "replace"),  # Excel's CSV: CRLF, not as ipdemo writes it, read whole and written whole
+    ],
+)
+def test_a_ledger_edited_by_hand_is_detected_and_kept(invoke, proj, line_end, how):
+    """Saved by hand (rewritten, new mtime): the stamp no longer matches, the edit is read, the
+    journal's `before` is the edited file, and the hand-added row stays. (Until issue 26 round 3
+    every such ledger was read and written whole; one whose lines are as ipdemo writes them is
+    now verified line by line instead, and only the new row is written.)"""
     ledger = proj / "data" / "patents.csv"
     text = ledger.read_text(encoding="utf-8-sig")
     added_by_hand = ",".join(
         [cn("202410000501"), "手工添加", "某公司", "", "吴江开发区", "invention", "2024-01-05", "", "", ""]
     )
     tmp = ledger.with_suffix(".xlsx-save")
-    tmp.write_text(text.replace("一种装置001", "一种手改装置") + added_by_hand + "\n", encoding="utf-8-sig")
+    edited_text = text.replace("一种装置001", "一种手改装置") + added_by_hand + "\n"
+    tmp.write_bytes(b"\xef\xbb\xbf" + edited_text.encode("utf-8").replace(b"\n", line_end))
     os.replace(tmp, ledger)
     edited = sha(ledger)
     export(proj / "week2.csv", [row("202410000201")])
     assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0
     entry = last(proj)
-    assert entry["before_sha256"] == edited and entry["write"] == "replace"
+    assert entry["before_sha256"] == edited and entry["write"] == how
+    assert entry["after_sha256"] == sha(ledger)
     titles = {r["application_no"]: r["title"] for r in ledger_rows(proj)}
     assert titles[cn("202410000001")] == "一种手改装置" and titles[cn("202410000501")] == "手工添加"
     assert cn("202410000201") in titles and len(titles) == 23

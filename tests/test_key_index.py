@@ -257,3 +257,82 @@ def test_a_staged_copy_is_the_same_with_and_without_the_kernel_copy(tmp_path, mo
     assert staged.tmp is not None and Path(staged.tmp).read_bytes() == expected
     assert staged.sha256 == hashlib.sha256(expected).hexdigest()
     store.discard(staged)
+
+
+# --- a ledger whose stamp is not the journal's: verified by a scan, read whole only if it must be
+
+
+def unstamped(proj: Path) -> Path:
+    """The ledger copied over itself (as `cp`, a git checkout or a sync tool leave it): the same
+    bytes, a new mtime: its stamp no longer vouches for it."""
+    path = proj / "data" / "patents.csv"
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(data)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    return path
+
+
+def test_a_copied_ledger_is_verified_by_a_scan_not_read_whole(invoke, proj, tmp_path, monkeypatch):
+    from ipdemo.ingest import importer
+
+    control = tmp_path / "control"
+    shutil.copytree(proj, control)
+    crlf = control / "data" / "patents.csv"
+    crlf.write_bytes(crlf.read_bytes().replace(b"\n", b"\r\n"))  # read and written whole
+    path = unstamped(proj)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    rows = [row("202410000003", granted="2024-06-01"), row("202410000601")]
+    for root in (proj, control):
+        export(root / "week2.csv", rows)
+    assert invoke(["import", "week2.csv"], cwd=control).exit_code == 0
+
+    real_stored = importer._stored
+
+    def stored(plan, name, path):
+        assert name != "patents", "the ledger was read whole"
+        return real_stored(plan, name, path)
+
+    monkeypatch.setattr(importer, "_stored", stored)
+    result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    entry = read_journal(proj / "data")[-1]
+    assert (entry["write"], entry["before_sha256"]) == ("splice", before)
+    assert path.read_bytes() == crlf.read_bytes()
+    index, fresh = loaded(proj), rebuilt(proj)
+    assert index is not None and fresh is not None and np.array_equal(index.fp, fresh.fp)
+
+
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        (lambda lines: lines + [lines[3]], "duplicate keys"),  # a key twice
+        (
+            lambda lines: lines + [lines[3].replace("一种装置".encode(), "一种装置".encode("gbk"), 1)],
+            "patents.csv is not",
+        ),
+        (lambda lines: lines + [b"202410000701.1,only,three\n"], "wrong number of fields"),
+    ],
+)
+def test_what_the_scan_cannot_vouch_for_is_read_whole_and_refused(invoke, proj, damage, said):
+    """The scan proves only what it can; a key twice, bytes that are not UTF-8 or a line with
+    the wrong number of fields go to the whole read, which refuses them with its message, and
+    nothing is written."""
+    path = proj / "data" / "patents.csv"
+    path.write_bytes(b"".join(damage(path.read_bytes().splitlines(keepends=True))))
+    before = path.read_bytes()
+    export(proj / "week2.csv", [row("202410000003", granted="2024-06-01")])
+    result = invoke(["import", "week2.csv", "--lang", "en"], cwd=proj)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert said in result.stderr and "patents.csv" in result.stderr and path.read_bytes() == before
+
+
+def test_a_value_over_two_lines_typed_by_hand_is_read_whole_and_kept(invoke, proj):
+    path = proj / "data" / "patents.csv"
+    text = path.read_bytes().decode("utf-8")
+    path.write_bytes(text.replace("一种装置001", '"一种装置\n（续）"', 1).encode("utf-8"))
+    export(proj / "week2.csv", [row("202410000003", granted="2024-06-01")])
+    assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0
+    assert read_journal(proj / "data")[-1]["write"] == "replace"
+    titles = {r["application_no"]: r["title"] for r in ledger_rows(proj)}
+    assert titles[cn("202410000001")] == "一种装置\n（续）" and len(titles) == 41

@@ -36,6 +36,7 @@ import numpy as np
 FORMAT = 1
 MAX_KEY_BYTES = 128  # longer keys (or quoted ones) are not indexed: the scan finds them
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_LOW_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)  # the first n bytes of a word
 
 
 class NotIndexable(Exception):
@@ -44,21 +45,21 @@ class NotIndexable(Exception):
 
 def fingerprints(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """A 64-bit fingerprint of each byte string arr[start : start + length] (length ≤ MAX_KEY_BYTES).
-    The same bytes always give the same fingerprint; different bytes almost never do."""
-    n = len(starts)
+    The same bytes always give the same fingerprint; different bytes almost never do. Eight bytes
+    of every string at a time (one gather per word, the bytes past its end masked off)."""
     out = lengths.astype(np.uint64) * _MIX[0]
-    if not n:
+    if not len(starts):
         return out
-    width = max(8, int(-(-int(lengths.max()) // 8) * 8))
-    if width > MAX_KEY_BYTES:
+    words = -(-int(lengths.max()) // 8)
+    if words * 8 > MAX_KEY_BYTES:
         raise NotIndexable
-    step = np.arange(width, dtype=np.int64)
-    where = starts.astype(np.int64)[:, None] + step
-    inside = step < lengths[:, None]
-    padded = np.where(inside, arr[np.minimum(where, len(arr) - 1)], 0).astype(np.uint8)
-    words = np.ascontiguousarray(padded).view(np.uint64).reshape(n, width // 8)
-    for column in range(width // 8):
-        out ^= words[:, column]
+    padded = np.concatenate([arr, np.zeros(8 * words, dtype=np.uint8)])  # words may run past the last byte
+    eights = np.lib.stride_tricks.sliding_window_view(padded, 8)
+    starts = starts.astype(np.int64)
+    for word in range(words):
+        left = np.clip(lengths.astype(np.int64) - 8 * word, 0, 8)
+        raw = np.ascontiguousarray(eights[starts + 8 * word]).view("<u8").ravel()
+        out ^= raw & _LOW_BYTES[left]
         out *= _MIX[1]
         out ^= out >> np.uint64(31)
     out *= _MIX[2]
@@ -76,18 +77,36 @@ def key_fingerprints(prefixes: list[bytes]) -> np.ndarray:
 def line_keys(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int, columns: int) -> np.ndarray:
     """The key fingerprints of the lines arr[start:end] (newline excluded): the bytes up to the
     `width`-th comma (the whole line when the ledger has only its key's columns)."""
-    if columns == width:
-        key_ends = ends
+    starts = starts.astype(np.int64)
+    if columns == width or not len(starts):
+        key_ends = ends.astype(np.int64)
     else:
-        commas = np.flatnonzero(arr == 44)
-        at = np.searchsorted(commas, starts) + (width - 1)
-        if len(starts) and (at.max() >= len(commas) or (commas[np.minimum(at, len(commas) - 1)] >= ends).any()):
-            raise NotIndexable  # a line without its key's fields
-        key_ends = commas[at] if len(starts) else ends
-    quotes = np.flatnonzero(arr == 34)
-    if len(quotes) and (np.searchsorted(quotes, key_ends) > np.searchsorted(quotes, starts)).any():
-        raise NotIndexable  # a quoted key: its bytes are not its value
+        padded = np.concatenate([arr, np.zeros(MAX_KEY_BYTES + 1, dtype=np.uint8)])
+        key_ends = starts - 1
+        for _ in range(width):
+            key_ends = _comma_after(padded, key_ends + 1, ends)
+    if 34 in arr:  # a quote: is it in a key?
+        quotes = np.flatnonzero(arr == 34)
+        if (np.searchsorted(quotes, key_ends) > np.searchsorted(quotes, starts)).any():
+            raise NotIndexable  # a quoted key: its bytes are not its value
     return fingerprints(arr, starts, key_ends - starts)
+
+
+def _comma_after(padded: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Where the first comma at or after each start is: a short window first, a long one for the
+    rest; a line whose next comma is past its end, or too far, is not indexable."""
+    out = np.full(len(starts), -1, dtype=np.int64)
+    todo = np.arange(len(starts))
+    for span in (32, MAX_KEY_BYTES + 1):
+        window = np.lib.stride_tricks.sliding_window_view(padded, span)[starts[todo]] == 44
+        has = window.any(axis=1)
+        out[todo[has]] = starts[todo[has]] + window[has].argmax(axis=1)
+        todo = todo[~has]
+        if not len(todo):
+            break
+    if len(todo) or (out >= ends).any():
+        raise NotIndexable  # a line without its key's fields
+    return out
 
 
 @dataclass
@@ -236,9 +255,12 @@ def _write(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def build(data: bytes | memoryview, first: int, header: list[str], width: int) -> KeyIndex | None:
+def build(data: bytes, first: int, header: list[str], width: int) -> KeyIndex | None:
     """The index of a whole content (as a ledger is written whole), or None when its lines are
-    not one record each (a value over several lines, a carriage return) or a key is not indexable."""
+    not one record each (a value over several lines, a carriage return, a blank line) or a key is
+    not indexable."""
+    if data.find(b"\r", first) >= 0:
+        return None
     arr = np.frombuffer(data, dtype=np.uint8)
     fps, lengths, at, block = [], [], first, 1 << 26
     while at < len(arr):
@@ -251,7 +273,7 @@ def build(data: bytes | memoryview, first: int, header: list[str], width: int) -
         elif not len(ends) or ends[-1] != len(piece) - 1:
             ends = np.append(ends, len(piece))  # the last line without its newline
         starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        if not _one_record_each(piece, starts, ends):
+        if not _one_record_each(piece, starts, ends, data.find(b'"', at, at + len(piece)) >= 0):
             return None
         try:
             fps.append(line_keys(piece, starts, ends, width, len(header)))
@@ -264,10 +286,10 @@ def build(data: bytes | memoryview, first: int, header: list[str], width: int) -
     return KeyIndex(fp, length, first, header, width)
 
 
-def _one_record_each(piece: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
-    if (piece == 13).any() or (starts >= ends).any():
-        return False  # a carriage return, a blank line
-    quotes = np.flatnonzero(piece == 34)
-    if not len(quotes):
+def _one_record_each(piece: np.ndarray, starts: np.ndarray, ends: np.ndarray, quoted: bool) -> bool:
+    if (starts >= ends).any():
+        return False  # a blank line
+    if not quoted:
         return True
+    quotes = np.flatnonzero(piece == 34)
     return not (np.bincount(np.searchsorted(ends, quotes), minlength=len(ends)) % 2).any()

@@ -13,6 +13,7 @@ unusual, and the caller reads the file whole.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 from dataclasses import dataclass, field
@@ -245,6 +246,7 @@ class Found:
     ends_with_newline: bool
     numbers: list[int] = field(default_factory=list)  # each record's row (0: the first after the header)
     index: key_index.KeyIndex | None = None  # the file's key index, loaded or built by the scan
+    sha256: str = ""  # the file's hash, when the scan verified it (find_records' `verify`)
 
 
 class _NotLines(Exception):
@@ -252,7 +254,12 @@ class _NotLines(Exception):
 
 
 def find_records(
-    path: Path, key: list[str], wanted: set[tuple[str, ...]], index_folder: Path | None = None, sha256: str = ""
+    path: Path,
+    key: list[str],
+    wanted: set[tuple[str, ...]],
+    index_folder: Path | None = None,
+    sha256: str = "",
+    verify: bool = False,
 ) -> Found | None:
     """The records of `path` whose key holds one of `wanted`, without holding the file.
 
@@ -263,18 +270,22 @@ def find_records(
     those rows' lines, which the csv module parses. None — read the file whole — when the file
     is not one record a line as ipdemo writes it (a value over several lines, a blank line, a
     carriage return, a ragged or undecodable line) or a wanted key is stored twice. The caller
-    has proved the file unchanged since it was read whole (store.verified_sha256): this is no
-    validator."""
+    has proved the file unchanged since it was read whole (store.verified_sha256); or asks to
+    `verify` it: then every line is proved one whole record with the header's field count, the
+    file valid UTF-8 and no key stored twice, its sha256 computed on the way (Found.sha256), and
+    anything else gives None."""
     try:
         with open(path, "rb") as fh:
             head = fh.readline(MAX_LINE_BYTES)
             found = Found(_header_of(head, key), [], [], os.fstat(fh.fileno()).st_size, True)
             leading = found.header[: len(key)] == key
             index = key_index.load(index_folder, path, sha256, found.size, found.header, len(key)) if leading else None
-            if index is not None:
+            if index is not None and not verify:
                 _from_index(fh, index, key, wanted, found)
             elif leading:
-                _Prefixes(fh, len(head), key, wanted, found).scan()
+                _Prefixes(fh, len(head), key, wanted, found, head if verify else None).scan()
+            elif verify:
+                return None
             else:
                 _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
     except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
@@ -291,7 +302,9 @@ class _Prefixes:
     fingerprint of each line's first bytes (numpy); lines whose fingerprint is wanted, and lines
     with a quote, are parsed (csv module) and compared exactly."""
 
-    def __init__(self, fh, offset: int, key: list[str], wanted: set[tuple[str, ...]], found: Found):
+    def __init__(
+        self, fh, offset: int, key: list[str], wanted: set[tuple[str, ...]], found: Found, head: bytes | None = None
+    ):
         prefixes = [",".join(k).encode("utf-8") for k in wanted]
         if any(c in p for p in prefixes for c in b'"\r\n') or any("," in v for k in wanted for v in k):
             raise _NotLines  # a key that would be quoted: its line does not start with its bytes
@@ -301,23 +314,34 @@ class _Prefixes:
         self.row = 0  # rows before the block
         self.fps: list[np.ndarray] | None = []  # the index being built (None: the file is not indexable)
         self.lengths: list[np.ndarray] = []
+        self.digest = None if head is None else hashlib.sha256(head)  # verifying: every line checked
         self.targets = {
             n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
             for n in {len(p) for p in prefixes}
         }
 
     def scan(self) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         self.fh.seek(self.offset)
         carry, at = b"", self.offset
-        for chunk in iter(lambda: self.fh.read(SCAN_BLOCK), b""):
-            block = carry + chunk
-            cut = block.rfind(b"\n") + 1
-            if not cut and len(block) > MAX_LINE_BYTES:
-                raise _NotLines
-            carry = block[cut:]
-            if cut:
-                self._block(block[:cut], at, cut)
-                at += cut
+        with ThreadPoolExecutor(1) as hasher:  # verifying: the hash on the other core (hashlib lets the GIL go)
+            hashed: Future | None = None
+            for chunk in iter(lambda: self.fh.read(SCAN_BLOCK), b""):
+                if self.digest is not None:
+                    if hashed is not None:
+                        hashed.result()  # in order, and at most two blocks held
+                    hashed = hasher.submit(self.digest.update, chunk)
+                block = carry + chunk
+                cut = block.rfind(b"\n") + 1
+                if not cut and len(block) > MAX_LINE_BYTES:
+                    raise _NotLines
+                carry = block[cut:]
+                if cut:
+                    self._block(block[:cut], at, cut)
+                    at += cut
+            if hashed is not None:
+                hashed.result()
         if carry:
             self.found.ends_with_newline = False
             self._block(carry + b"\n", at, len(carry))
@@ -325,6 +349,21 @@ class _Prefixes:
             fp = np.concatenate(self.fps) if self.fps else np.array([], dtype=np.uint64)
             lengths = np.concatenate(self.lengths) if self.lengths else np.array([], dtype=np.uint32)
             self.found.index = key_index.KeyIndex(fp, lengths, self.offset, self.found.header, self.width)
+        if self.digest is not None:
+            self._verified()
+
+    def _verified(self) -> None:
+        """Verifying: no key twice (two equal fingerprints send the file to the whole read, which
+        says which key), and the hash of what was read."""
+        index = self.found.index
+        if index is None:
+            raise _NotLines
+        ordered = np.sort(index.fp)  # (a sort: numpy's hashing unique is several times slower here)
+        if (ordered[1:] == ordered[:-1]).any():
+            raise _NotLines
+        if self.fh.tell() != self.found.size:
+            raise _NotLines  # it grew while it was read
+        self.found.sha256 = self.digest.hexdigest() if self.digest is not None else ""
 
     def _block(self, block: bytes, at: int, size: int) -> None:
         if block.find(b"\r") >= 0:
@@ -340,6 +379,8 @@ class _Prefixes:
         if block.find(b'"') >= 0:  # a line with a quote may hide its key: parsed exactly
             hit[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 34)))] = True
         self._index(arr, starts, ends, size)
+        if self.digest is not None:
+            _check_lines(block, arr, starts, ends, len(self.found.header))
         for i in np.flatnonzero(hit):
             self._line(
                 block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size), self.row + int(i)
@@ -361,6 +402,8 @@ class _Prefixes:
         if text.count('"') % 2:  # a value that goes on on the next line
             raise _NotLines
         record = next(csv.reader([text]), [])
+        if self.digest is not None and len(record) != len(self.found.header):
+            raise _NotLines  # verifying: a ragged line
         key = tuple(record[: self.width])
         if key not in self.wanted:
             return
@@ -370,6 +413,23 @@ class _Prefixes:
         self.found.rows.append(record)
         self.found.spans.append((start, end))
         self.found.numbers.append(int(row))
+
+
+def _check_lines(block: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, columns: int) -> None:
+    """Verifying a block of whole lines: valid UTF-8, no blank line, and every line without a
+    quote holds the header's number of fields (lines with one are parsed, by _line)."""
+    if not arrays.valid_utf8(block):
+        raise _NotLines  # the whole read says where and what it looks like
+    if (starts >= ends).any():
+        raise _NotLines
+    commas = np.flatnonzero(arr == 44)
+    counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+    if block.find(b'"') >= 0:
+        quotes = np.flatnonzero(arr == 34)
+        plain = np.searchsorted(quotes, ends) == np.searchsorted(quotes, starts)
+        counts = counts[plain]
+    if (counts != columns - 1).any():
+        raise _NotLines
 
 
 def _from_index(fh, index: key_index.KeyIndex, key: list[str], wanted: set[tuple[str, ...]], found: Found) -> None:

@@ -585,15 +585,19 @@ def _read_stored(
 ) -> tuple[pd.DataFrame, list[str], Found | None, str | None]:
     """The stored rows stage 2 needs. A ledger whose size and mtime are the stamp its last journal
     entry gave it is what that import wrote (or read whole): only the records with the incoming
-    keys are read (ledger.find_records). Any other ledger — edited by hand, never stamped — is
-    read whole and checked (_stored). Returns the rows, the column order, what was found (None:
-    read whole) and the verified sha256."""
+    keys are read (ledger.find_records, by the key index where there is one). Any other ledger —
+    edited by hand, copied, checked out, never stamped — is scanned and verified line by line
+    (one record a line, the header's field count, UTF-8, no key twice; hashed on the way), and
+    read whole and checked (_stored) when it is anything else. Returns the rows, the column
+    order, what was found (None: read whole) and the verified sha256."""
     path = plan.ledger_path(name)
     verified = verified_sha256(plan.data_dir, name, path) if path.exists() else None
     found = None
-    if verified is not None and not identity.applies(spec) and all(k in incoming.columns for k in spec.key):
+    if path.exists() and not identity.applies(spec) and all(k in incoming.columns for k in spec.key):
         wanted = set(zip(*(incoming[k].astype("str").tolist() for k in spec.key)))
-        found = find_records(path, list(spec.key), wanted, cache_dir(), verified) if wanted else None
+        if wanted:
+            found = find_records(path, list(spec.key), wanted, cache_dir(), verified or "", verify=verified is None)
+            verified = verified or (found.sha256 if found is not None else None)
     if found is None or any(f not in found.header for f in spec.fields):
         stored, order = _stored(plan, name, path)
         return stored, order, None, verified
