@@ -14,10 +14,10 @@ ratio ipdemo / peer:
   and the first report after 2,000 new rows were appended to the CSV (what an append-only import
   leaves; the cache entry is extended, not rebuilt);
 - the cache entry's size against the ledger's;
-- import of a 2,000-row export (1,000 new, 1,000 updated) into the N-row ledger, against copying
-  the ledger file; with the bytes the import wrote (the process's block output) and its peak RSS;
-- an append-only import, when benchmarks/bench_append.py provides `measure(project, pristine,
-  repeat)` (see APPEND_HOOK);
+- imports of 2,000-row exports into the N-row ledger, against copying the ledger file (`cp`, and
+  `cp` + fsync): the weekly import (the ledger stamped and indexed by the week before's), mixed
+  (1,000 new, 1,000 updated) and new only, and the first import of a copied ledger (verified by a
+  scan); with the bytes each wrote (the process's block output) and its peak RSS;
 - once (not per size): import of an --xlsx-rows workbook against python-calamine reading it.
 
 Then the growth exponent of each figure between consecutive sizes and over all of them (k in
@@ -29,7 +29,6 @@ Record them in docs/scale.md.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import platform
@@ -47,12 +46,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 BASE_PATENTS = 40_400  # patents at scale 1 (the shipped data)
-# The append-only import (issue 26 item 1) plugs in here: benchmarks/bench_append.py defines
-# measure(project: Path, pristine: Path, repeat: int) -> list[Pair], building `run.Pair`s (this
-# folder is on sys.path: `from run import Pair, Side, run`) and returning them measured
-# (Pair.measure). `project` holds the N-row ledger and export.csv; `pristine` is a copy of the
-# ledger to restore before each run. Its pairs join the table and the growth exponents.
-APPEND_HOOK = HERE / "bench_append.py"
 
 DUCKDB_REPORT = """
 import duckdb, json, sys
@@ -137,6 +130,10 @@ with CalamineWorkbook.from_path(sys.argv[1]) as book:
 """
 
 COPY_FILE = "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])"
+COPY_DURABLE = (
+    "import os, shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2]); "
+    "fd = os.open(sys.argv[2], os.O_RDONLY); os.fsync(fd); os.close(fd)"
+)
 TAILS = 8  # tails of 2,000 new rows written by build(), appended one per run of 'report after a tail'
 
 
@@ -249,7 +246,7 @@ def build(folder: Path, rows: int) -> None:
     pending = patents[(patents.granted_on == "") & (patents.filed_on < "2023-06-01")]
     updates = pending.sample(min(1000, len(pending)), random_state=1)[exported]
     have = set(patents.application_no)
-    bodies = [f"20233{i:07d}" for i in range(9_000_000, 9_000_000 + 3000 + 3000 * TAILS)]
+    bodies = [f"20233{i:07d}" for i in range(9_000_000, 9_000_000 + 6000 + 3000 * TAILS)]
     numbers = [b + "." + c for b, c in zip(bodies, cnipa_check_char(pd.Series(bodies), 12))]
     new_numbers = [n for n in numbers if n not in have][:1000]
     new = pd.DataFrame({"application_no": new_numbers, "title": "一种新型装置", "applicant": "吴江某某科技有限公司"})
@@ -257,6 +254,15 @@ def build(folder: Path, rows: int) -> None:
     export = pd.concat([updates.assign(granted_on="2023-11-30"), new])
     export.columns = ["申请号", "发明名称", "申请人", "所属区镇", "专利类型", "申请日", "授权公告日"]
     export.to_csv(folder / "export.csv", index=False, encoding="gbk")
+    # The week before (10 new rows) and a week of new patents only (2,000), for imports().
+    fresh = [n for n in numbers if n not in have][1000 + 2000 * TAILS :]
+    for name, count in (("week0.csv", 10), ("export_new.csv", 2000)):
+        part, fresh = fresh[:count], fresh[count:]
+        weekly = new.head(0).reindex(range(count)).assign(application_no=part)
+        weekly = weekly.assign(title="一种新型装置", applicant="吴江某某科技有限公司", town="平望镇", type="design")
+        weekly = weekly.assign(filed_on="2023-06-01", granted_on="")
+        weekly.columns = export.columns
+        weekly.to_csv(folder / name, index=False, encoding="gbk")
     # Tails of 2,000 new rows each, as an append-only weekly import adds them to the CSV.
     spare = [n for n in numbers if n not in have][1000 : 1000 + 2000 * TAILS]
     tail = patents.head(len(spare)).assign(application_no=spare, filed_on="2023-06-01", granted_on="")
@@ -344,33 +350,53 @@ def _prefix(folder: Path) -> str:
 
 
 def imports(folder: Path, repeat: int) -> dict[str, Pair]:
-    """The 2,000-row import into the N-row ledger against copying that ledger; each run on the pristine ledger."""
-    pristine = folder.parent / f"{folder.name}-patents.csv"
-    shutil.copyfile(folder / "data" / "patents.csv", pristine)
-    ledger = folder / "data" / "patents.csv"
+    """2,000-row imports into the N-row ledger, each on the same starting state, against copying
+    the ledger file (`cp`; and `cp` then fsync, since an import's write is durable):
 
-    def restore() -> None:
-        shutil.copyfile(pristine, ledger)
-        (folder / "data" / "journal.jsonl").unlink(missing_ok=True)
+    - weekly, mixed (1,000 new, 1,000 updated) and new only: the ledger as the week before's import
+      left it (its stamp in the journal, its key index in the cache folder), as the user types it
+      (`ipdemo import FILE`, no --ledger);
+    - the first import of a ledger whose stamp is not the journal's (copied, checked out): scanned
+      and verified line by line (the same mixed export)."""
+    data, cache = folder / "data", folder.parent / f"{folder.name}-import-cache"
+    pristine, primed = folder.parent / f"{folder.name}-pristine", folder.parent / f"{folder.name}-primed"
+    shutil.copytree(data, pristine)  # copytree keeps mtimes: stamps survive a restore
+    env = {"IPDEMO_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    ipdemo = [PY, "-m", "ipdemo", "import"]
 
-    copy = Side("copy the ledger file", [PY, "-c", COPY_FILE, str(pristine), str(folder / "copied.csv")])
-    cmd = [PY, "-m", "ipdemo", "import", "export.csv", "--ledger", "patents", "--format", "json"]
-    env = {"IPDEMO_NO_CACHE": "1"}
+    def restore(source: Path, with_cache: bool) -> Callable[[], None]:
+        def put_back() -> None:
+            shutil.rmtree(data)
+            shutil.copytree(source, data)
+            shutil.rmtree(cache, ignore_errors=True)
+            if with_cache:
+                shutil.copytree(primed / "cache", cache)
+
+        return put_back
+
+    restore(pristine, False)()
+    run([*ipdemo, "week0.csv"], folder, env)  # the week before: stamps the ledger, builds its key index
+    shutil.copytree(data, primed / "data")
+    shutil.copytree(cache, primed / "cache")
+    ledger, copy = str(data / "patents.csv"), str(folder / "copied.csv")
+    cp = Side("cp of the ledger", [PY, "-c", COPY_FILE, ledger, copy])
+    durable = Side("cp + fsync", [PY, "-c", COPY_DURABLE, ledger, copy])
+    weekly = restore(primed / "data", True)
+    cases = {
+        "import weekly": ("weekly import, 1k new + 1k upd.", "export.csv", weekly, cp),
+        "import weekly durable": ("  the same, against cp + fsync", "export.csv", weekly, durable),
+        "import new only": ("weekly import, 2k new only", "export_new.csv", weekly, cp),
+        "import first": ("first import of a copied ledger", "export.csv", restore(pristine, False), cp),
+    }
     out = {
-        "import": Pair("import 2,000 rows (1k new, 1k upd.)", Side("ipdemo", cmd, env, restore), copy).measure(
+        key: Pair(task, Side("ipdemo", [*ipdemo, export, "--format", "json"], env, prepare), peer).measure(
             folder, repeat
         )
+        for key, (task, export, prepare, peer) in cases.items()
     }
-    if APPEND_HOOK.exists():  # the append-only import (benchmarks/bench_append.py, issue 26 item 1)
-        spec = importlib.util.spec_from_file_location("bench_append", APPEND_HOOK)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        if hasattr(module, "measure"):
-            for pair in module.measure(folder, pristine, repeat):
-                out[pair.task] = pair
-    restore()
-    (folder / "copied.csv").unlink(missing_ok=True)
-    pristine.unlink()
+    restore(pristine, False)()
+    for leftover in (pristine, primed, cache, folder / "copied.csv"):
+        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     return out
 
 

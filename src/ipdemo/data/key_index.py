@@ -16,7 +16,7 @@ Invariants:
   import scans the file (ledger.find_records), which builds a new one.
 - A fingerprint only proposes: every proposed line is read and parsed, and its key compared with
   the wanted ones exactly. A key absent from the index is absent from the content it names; so
-  the JSON also holds the sha256 of the index's own data, and an index changed by anything but
+  the JSON also holds a checksum of the index's own data, and an index changed by anything but
   `save` (a disk error, a hand) is not used.
 - An update writes the data files first (fsynced) and the JSON last (atomically): a crash in
   between leaves a JSON naming the content before, which no longer matches the ledger, so the
@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,9 +217,10 @@ def save(folder: Path | None, ledger: Path, index: KeyIndex, sha256: str, size: 
 
 
 def _digest(fp: np.ndarray, lengths: np.ndarray) -> str:
-    digest = hashlib.sha256(fp.astype("<u8", copy=False).tobytes())
-    digest.update(lengths.astype("<u4", copy=False).tobytes())
-    return digest.hexdigest()
+    """A check of the index's own data against damage (a disk error, an edit): CRC-32 of each
+    file, as zip and PNG use (an eighth of sha256's time on 48 MB at 4M rows)."""
+    first = zlib.crc32(fp.astype("<u8", copy=False).data)
+    return f"{first:08x}{zlib.crc32(lengths.astype('<u4', copy=False).data):08x}"
 
 
 def _write_changes(index: KeyIndex, fp_path: Path, len_path: Path) -> None:
