@@ -336,3 +336,22 @@ def test_a_value_over_two_lines_typed_by_hand_is_read_whole_and_kept(invoke, pro
     assert read_journal(proj / "data")[-1]["write"] == "replace"
     titles = {r["application_no"]: r["title"] for r in ledger_rows(proj)}
     assert titles[cn("202410000001")] == "一种装置\n（续）" and len(titles) == 41
+
+
+@pytest.mark.parametrize(
+    "week", [[row("202410000801")], [row("202410000040", granted="2024-06-01"), row("202410000802")]]
+)
+def test_a_ledger_without_its_last_newline_is_indexed_right_after_an_import(invoke, proj, week):
+    """Saved by an editor that drops the last newline: the import adds it before its rows (or
+    rewrites that very line), and the index's last length follows."""
+    path = proj / "data" / "patents.csv"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    export(proj / "week2.csv", week)
+    assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0
+    assert path.read_bytes().endswith(b"\n") and b"\n\n" not in path.read_bytes()
+    index, fresh = loaded(proj), rebuilt(proj)
+    assert index is not None and fresh is not None
+    assert np.array_equal(index.fp, fresh.fp) and np.array_equal(index.lengths, fresh.lengths)
+    export(proj / "week3.csv", [row("202410000040", granted="2024-06-03")])
+    assert invoke(["import", "week3.csv"], cwd=proj).exit_code == 0
+    assert {r["application_no"]: r["granted_on"] for r in ledger_rows(proj)}[cn("202410000040")] == "2024-06-03"
