@@ -355,3 +355,18 @@ def test_a_ledger_without_its_last_newline_is_indexed_right_after_an_import(invo
     export(proj / "week3.csv", [row("202410000040", granted="2024-06-03")])
     assert invoke(["import", "week3.csv"], cwd=proj).exit_code == 0
     assert {r["application_no"]: r["granted_on"] for r in ledger_rows(proj)}[cn("202410000040")] == "2024-06-03"
+
+
+def test_the_hash_started_early_is_the_old_bytes_and_the_tail_or_refuses(tmp_path):
+    from ipdemo.errors import WriteError
+
+    path = tmp_path / "l.csv"
+    data = b"".join(f"line {i}\n".encode() for i in range(300_000))
+    path.write_bytes(data)
+    assert store.PrefixHash(path, 5000).with_tail(b"new\n") == hashlib.sha256(data[:5000] + b"new\n").hexdigest()
+    with pytest.raises(WriteError):  # the file is shorter than it was found: never a hash of other bytes
+        store.PrefixHash(path, len(data) + 10).with_tail(b"")
+    cancelled = store.PrefixHash(path, len(data))
+    cancelled.cancel()
+    with pytest.raises(WriteError):
+        cancelled.with_tail(b"")

@@ -684,6 +684,45 @@ def stamp_if_unchanged(path: Path) -> list[int] | None:
     return stamp_now(Path(real))
 
 
+class PrefixHash:
+    """sha256 of a file's first `size` bytes, worked out on another thread from the moment it is
+    started (hashlib lets the GIL go): an import starts it as soon as it has found its records,
+    and an append then only adds its new bytes (`with_tail`) instead of reading the ledger again
+    once it knows it appends. `cancel` stops it when the import splices or writes nothing."""
+
+    def __init__(self, path: Path, size: int):
+        self.path, self.size = Path(path), size
+        self.digest = hashlib.sha256()
+        self.failed: BaseException | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ipdemo-prefix-hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            with open(self.path, "rb") as fh:
+                left = self.size
+                while left > 0 and not self.stop.is_set():
+                    block = fh.read(min(COPY_BLOCK, left))
+                    if not block:
+                        raise OSError(errno.EIO, "the file is shorter than it was read")
+                    self.digest.update(block)
+                    left -= len(block)
+        except BaseException as exc:  # said by with_tail, in the importing thread
+            self.failed = exc
+
+    def with_tail(self, tail: bytes) -> str:
+        self.thread.join()
+        if self.failed is not None or self.stop.is_set():
+            raise WriteError("data_changed", path=display_path(self.path))
+        digest = self.digest.copy()
+        digest.update(tail)
+        return digest.hexdigest()
+
+    def cancel(self) -> None:
+        self.stop.set()
+
+
 def sha256_with_tail(path: Path, size: int, tail: bytes) -> str:
     """sha256 of the file's first `size` bytes followed by `tail`: a file after an append."""
     digest = hashlib.sha256()

@@ -484,6 +484,7 @@ class Landing:
     unplaced: np.ndarray  # new rows that cannot be placed: held for the clerk
     found: Found | None = None  # stored holds only the records with incoming keys (see _read_stored)
     verified: str | None = None  # the ledger's sha256 when its stamp proves it (store.verified_sha256)
+    prefix: store.PrefixHash | None = None  # the found ledger's hash under way, for an append
 
 
 @dataclass
@@ -514,17 +515,34 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     # A dry run only reads, so it takes no lock and creates no lock file.
     with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options)):
         landing = _place(plan, spec, name, joined, result)
-        _newer_wins(plan, name, spec, landing, result)
-        checked = _check_stage(plan, name, spec, landing, group, result, options)
-        applied = _apply_stage(spec, landing, checked, result)
-        teaches = any(p.learn is not None and len(p.learn) for p in group)  # else the register is not even read
-        if options.dry_run:
-            if teaches:
-                _preview_register(plan, group, result, checked.rejected_lines)
-            return result
-        _journal(plan, name, spec, group, landing, checked, applied, result, options)
+        try:
+            return _landed(plan, name, spec, group, landing, result, options)
+        finally:
+            if landing.prefix is not None:
+                landing.prefix.cancel()
+
+
+def _landed(
+    plan: Plan,
+    name: str,
+    spec: LedgerSpec,
+    group: list[Prepared],
+    landing: Landing,
+    result: ImportResult,
+    options: Options,
+) -> ImportResult:
+    """Stages 3 to 6, under the lock, once the rows are placed."""
+    _newer_wins(plan, name, spec, landing, result)
+    checked = _check_stage(plan, name, spec, landing, group, result, options)
+    applied = _apply_stage(spec, landing, checked, result)
+    teaches = any(p.learn is not None and len(p.learn) for p in group)  # else the register is not even read
+    if options.dry_run:
         if teaches:
-            _update_register(plan, group, result, checked.rejected_lines)
+            _preview_register(plan, group, result, checked.rejected_lines)
+        return result
+    _journal(plan, name, spec, group, landing, checked, applied, result, options)
+    if teaches:
+        _update_register(plan, group, result, checked.rejected_lines)
     return result
 
 
@@ -577,7 +595,10 @@ def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: Impo
         inside = ~outside
         joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
         unplaced = unplaced[inside]
-    return Landing(stored, order, joined, merged, where, unplaced, found, verified)
+    # An append will need the hash of the ledger followed by its new bytes: started now, on the
+    # other core, while the rows are checked (cancelled if the import splices or writes nothing).
+    prefix = store.PrefixHash(plan.ledger_path(name), found.size) if found is not None and found.size else None
+    return Landing(stored, order, joined, merged, where, unplaced, found, verified, prefix)
 
 
 def _read_stored(
@@ -759,12 +780,14 @@ def _write_plan(path: Path, key: list[str], landing: Landing, applied: Applied, 
     for name in landing.order:
         changed |= table[name].to_numpy(dtype=object)[: len(stored)] != stored[name].to_numpy(dtype=object)
     fresh = serialise_rows(table.iloc[len(stored) :])
+    if landing.prefix is not None and (changed.any() or not fresh):
+        landing.prefix.cancel()  # only an append uses it
     if changed.any():
         return _write_spliced(
             path, landing.found, landing.verified, table.iloc[np.flatnonzero(changed)], fresh, changed
         )
     if fresh:
-        return _write_appended(path, landing.found, landing.verified, fresh)
+        return _write_appended(path, landing.found, landing.verified, fresh, landing.prefix)
     unsaved = landing.found.index if landing.found.index is not None and landing.found.index.stored < 0 else None
     stamp = store.stamp_if_unchanged(path)
     return Write("none", landing.verified, landing.verified, stamp, index=unsaved)
@@ -814,11 +837,13 @@ def _index_after(found: Found, rows: list[int], lines: list[bytes], fresh: list[
     return found.index.changed(np.array(rows, dtype=np.int64), lengths, fp, [len(line) for line in fresh])
 
 
-def _write_appended(path: Path, found: Found, verified: str | None, fresh: list[bytes]) -> Write:
+def _write_appended(
+    path: Path, found: Found, verified: str | None, fresh: list[bytes], prefix: store.PrefixHash | None
+) -> Write:
     """Only new rows: they are appended (store.append_bytes); the journal says where the old
     content ends and the new bytes' hash, so a torn append can be told from a complete one."""
     tail = (b"" if found.ends_with_newline else b"\n") + b"".join(fresh)
-    after = store.sha256_with_tail(path, found.size, tail)
+    after = prefix.with_tail(tail) if prefix is not None else store.sha256_with_tail(path, found.size, tail)
     stamp = store.new_stamp(found.size + len(tail))
     appended = {"offset": found.size, "bytes": len(tail), "sha256": sha256_bytes(tail)}
     return Write(
