@@ -58,6 +58,10 @@ def quoted(data: bytes) -> bytes:
     return b"\n".join(lines)
 
 
+def cn_of(i: int) -> str:
+    return rows(i + 1)[i]["application_no"]
+
+
 def lone_return(data: bytes, line: int) -> bytes:
     lines = data.split(b"\n")
     lines[line] += b"\r" + lines.pop(line + 1)
@@ -84,6 +88,7 @@ SHAPES = {
     "quoted newlines": lambda: quoted(csv_bytes(rows(1200))),
     "ragged row": lambda: ragged(csv_bytes(rows(1200))),
     "a key twice": lambda: duplicated(csv_bytes(rows(1200))),
+    "an empty key": lambda: csv_bytes(rows(1200)).replace(b"\n" + cn_of(640).encode() + b",", b"\n,", 1),
     "lone carriage return": lambda: lone_return(csv_bytes(rows(1200)), 700),
     "lone carriage return in the header": lambda: lone_return(csv_bytes(rows(1200)), 0),
     "not utf-8": lambda: csv_bytes(rows(1200)).replace("七都镇".encode(), "七都镇".encode("gb18030"), 1),

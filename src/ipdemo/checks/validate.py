@@ -104,6 +104,7 @@ class PieceCheck:
     invalid_lines: np.ndarray
     invalid_rows: pa.Table  # the rows left out, as read
     keys: list[pa.ChunkedArray]  # the key columns of every row, as read
+    key_codes: np.ndarray | None  # a one-field key's codes (FieldType.key_codes), when every value has one
 
 
 def plain_header(spec: LedgerSpec, header: list[str]) -> bool:
@@ -127,11 +128,24 @@ def check_piece(plan: Plan, name: str, table: Table, today: date) -> PieceCheck:
         table.lines[invalid],
         table.arrow.filter(arrays.bools(invalid)),
         [table.arrow.column(k) for k in spec.key],
+        _piece_codes(spec, table.arrow),
     )
 
 
-def keys_distinct(plan: Plan, name: str, keys: list[list[pa.ChunkedArray]]) -> bool:
-    """No key twice among the pieces' keys, none empty or untrimmed (screen_rows' key test)."""
+def _piece_codes(spec: LedgerSpec, arrow: pa.Table) -> np.ndarray | None:
+    """The key's codes, computed with the piece (on its core): each value's code is its own, so
+    the pieces' codes together are the ledger's."""
+    ftype = FIELD_TYPES.get(spec.fields[spec.key[0]].type) if len(spec.key) == 1 else None
+    coder = ftype.key_codes if ftype is not None else None
+    return coder(screening.Column(arrow.column(spec.key[0]))) if coder is not None else None
+
+
+def keys_distinct(plan: Plan, name: str, keys: list[list[pa.ChunkedArray]], codes: list[np.ndarray | None]) -> bool:
+    """No key twice among the pieces' keys (and codes: PieceCheck), none empty or untrimmed
+    (screen_rows' key test)."""
+    if codes and all(c is not None for c in codes):  # every value coded: none empty or padded
+        ordered = np.sort(np.concatenate([c for c in codes if c is not None]))
+        return not bool((ordered[1:] == ordered[:-1]).any())
     spec = plan.ledgers[name]
     parts = [
         pa.chunked_array([c for piece in keys for c in piece[i].chunks], pa.string()) for i in range(len(spec.key))

@@ -337,6 +337,35 @@ def parse_piece(piece: Piece, names: list[str]) -> tuple[pa.Table, np.ndarray]:
     return _without_blank_lines(arrow, np.arange(first, first + records, dtype=np.int64))
 
 
+@dataclass
+class Hashed:
+    """A file hashed piece by piece: its size, sha256 and newlines; the sha256 of its first
+    `split` bytes (when it has more: `head`) and the newlines after them."""
+
+    size: int = 0
+    head: str | None = None
+    sha256: str = ""
+    newlines: int = 0
+    newlines_after: int = 0
+
+
+def hash_file(path: Path, split: int, piece: int | None = None) -> Hashed:
+    """The file's Hashed, read in pieces (none is held after it is hashed)."""
+    piece = piece or STREAM_PIECE
+    digest, out = hashlib.sha256(), Hashed()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(min(piece, split - out.size) if out.size < split else piece):
+            if out.size == split > 0 and out.head is None:  # the first bytes past `split`
+                out.head = digest.hexdigest()
+            digest.update(chunk)
+            newlines = chunk.count(b"\n")
+            out.newlines += newlines
+            out.newlines_after += newlines if out.size >= split else 0
+            out.size += len(chunk)
+    out.sha256 = digest.hexdigest()
+    return out
+
+
 def too_large_to_read(path: Path, size: int) -> LedgerError:
     """A ledger over MAX_STREAMED_BYTES, or over MAX_LEDGER_BYTES and not one plain record a line."""
     code, limit = (

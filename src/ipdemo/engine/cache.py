@@ -65,6 +65,7 @@ MAX_SEGMENTS = 8  # an entry of more tails than this is written again in one pie
 RACY_NS = 2_000_000_000  # a stamp is trusted only if verified this long after the file's last change
 SAMPLE_ROWS = 4096  # a column is dictionary-encoded when its first rows repeat values…
 SAMPLE_SHARE = 8  # …at most one distinct value in this many
+WRITE_ROWS = 1 << 16  # EntryWriter writes batches of at least this many rows
 
 
 class StoredProblems:
@@ -368,12 +369,23 @@ class EntryWriter:
         self.schema: pa.Schema | None = None
         self.failed = False
         self.empty: pa.Table | None = None
+        self.buffered: list[pa.Table] = []
 
     def write(self, table: pa.Table) -> None:
-        """Append rows (a cache is an optimisation: a failure only makes `finish` give None)."""
-        if self.failed or (self.writer is None and not table.num_rows):
-            self.empty = table  # the columns of an entry of no rows
+        """Append rows (a cache is an optimisation: a failure only makes `finish` give None).
+        They are written in batches of at least WRITE_ROWS (but the last): a batch costs its
+        metadata and its dictionaries' new values, whatever its size."""
+        if self.failed or not table.num_rows:
+            self.empty = table if self.empty is None else self.empty  # the columns of an entry of no rows
             return
+        self.buffered.append(table)
+        if sum(t.num_rows for t in self.buffered) >= WRITE_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.failed or not self.buffered:
+            return
+        table, self.buffered = pa.concat_tables(self.buffered).combine_chunks(), []
         try:
             if self.writer is None:
                 self._open(table)
@@ -424,6 +436,7 @@ class EntryWriter:
         extendable: bool,
     ) -> Entry | None:
         """The entry, stored (None if it could not be)."""
+        self._flush()
         try:
             if self.writer is None and self.empty is not None and not self.failed:
                 self._open(self.empty)  # every row was set aside

@@ -257,10 +257,13 @@ def checked_ledger(plan: Plan, name: str) -> CheckedLedger:
     if hit is not None:
         return _from(hit)
     verified_at = time.time_ns()
-    if cache.read_meta(where) is None:  # nothing stored to extend or match: a cold check
-        streamed = _streamed_stored(plan, name, where, verified_at)
-        if streamed is not None:
-            return streamed
+    if cache.read_meta(where) is not None:  # a big ledger's entry matched or extended without holding it
+        known = _known_by_hash(plan, name, where, verified_at)
+        if known is not None:
+            return known
+    streamed = _streamed_stored(plan, name, where, verified_at)
+    if streamed is not None:
+        return streamed
     before = _stamp(path)
     content = _content(path)
     if content is None:  # missing, unreadable or too large: check_ledger_file reports it
@@ -312,6 +315,7 @@ def _empty_rows(plan: Plan, name: str) -> pa.Table:
 # --- a big ledger, piece by piece ----------------------------------------------------------
 
 STREAM_WORKERS = 2  # pieces parsed and checked side by side
+MAX_TAIL_BYTES = 1 << 26  # an appended tail longer than this is not read alone: the ledger is checked again
 AHEAD = 3  # pieces read and not yet gathered, at most: what bounds the memory of a cold check
 
 
@@ -327,6 +331,7 @@ class Gathered:
     invalid_lines: list[int] = field(default_factory=list)
     invalid_rows: list[pa.Table] = field(default_factory=list)
     keys: list[list[pa.ChunkedArray]] = field(default_factory=list)
+    key_codes: list[np.ndarray | None] = field(default_factory=list)
 
     def add(self, piece: PieceCheck) -> None:
         if self.rows is not None:
@@ -338,6 +343,7 @@ class Gathered:
         self.invalid_lines += [int(n) for n in piece.invalid_lines]
         self.invalid_rows.append(piece.invalid_rows)
         self.keys.append(piece.keys)
+        self.key_codes.append(piece.key_codes)
 
     def checked(self) -> CheckedLedger:
         """The result held in memory (no entry written)."""
@@ -365,7 +371,7 @@ def _read_streamed(plan: Plan, name: str, path: Path, gathered: Gathered) -> led
         return None
     if not gathered.keys or _stamp(path) != before or read.size != before[2]:
         return None
-    if not keys_distinct(plan, name, gathered.keys):
+    if not keys_distinct(plan, name, gathered.keys, gathered.key_codes):
         return None
     read.stamp = before
     return read
@@ -396,6 +402,45 @@ def _checked_pieces(plan: Plan, name: str, path: Path, gathered: Gathered) -> le
 def _check_piece(plan: Plan, name: str, path: Path, header: list[str], piece: ledger.Piece, today: date) -> PieceCheck:
     arrow, lines = ledger.parse_piece(piece, header)
     return check_piece(plan, name, ledger.Table(path, header, arrow, lines), today)
+
+
+def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -> CheckedLedger | None:
+    """A big ledger's entry, when its bytes (hashed piece by piece, never held) are those the
+    entry covers, or those and an appended tail (read alone, and checked as _cached checks it);
+    None when neither: the ledger is checked again."""
+    path = where.source
+    before = _stamp(path)
+    if before is None or before[2] < ledger.STREAM_MIN_BYTES or append_mark(Path(os.path.realpath(path))).exists():
+        return None
+    previous = cache.load(where)
+    seen = previous.covered.size if previous is not None else 0
+    try:
+        hashed = ledger.hash_file(path, seen)
+        appended = previous if previous is not None and hashed.head == previous.covered.sha256 else None
+        parts = _tail_parts(path, seen, hashed.size) if appended is not None else None
+    except OSError:
+        return None
+    if _stamp(path) != before or hashed.size != before[2]:
+        return None
+    lines = appended.covered.lines + hashed.newlines_after if appended is not None else hashed.newlines
+    covered = cache.Covered(hashed.size, hashed.sha256, lines, list(before), verified_at)
+    hit = cache.lookup(where, covered)
+    if hit is not None:
+        return _from(hit)
+    if appended is None or parts is None:
+        return None
+    return _extended(plan, name, where, parts, covered, appended)
+
+
+def _tail_parts(path: Path, start: int, size: int) -> tuple[bytes, bytes, bytes] | None:
+    """(the header line, the byte before `start`, the bytes from `start`) for _extended; None when
+    the tail is too long to be worth checking alone."""
+    if size - start > MAX_TAIL_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        header = fh.readline(ledger.MAX_LINE_BYTES)
+        fh.seek(start - 1)
+        return header, fh.read(1), fh.read(size - start)
 
 
 def _streamed_now(plan: Plan, name: str, path: Path) -> CheckedLedger | None:
@@ -451,7 +496,9 @@ def _cached(
     if hit is not None:
         return _from(hit)
     if appended is not None:
-        extended = _extended(plan, name, where, content, covered, appended)
+        end = appended.covered.size
+        header = content[: content.find(b"\n") + 1]
+        extended = _extended(plan, name, where, (header, content[end - 1 : end], content[end:]), covered, appended)
         if extended is not None:
             return extended
     check = check_ledger_file(plan, name, content)
@@ -500,7 +547,12 @@ def _stored_keys(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
 
 
 def _extended(
-    plan: Plan, name: str, where: cache.Slot, content: bytes, covered: cache.Covered, old: cache.Entry
+    plan: Plan,
+    name: str,
+    where: cache.Slot,
+    parts: tuple[bytes, bytes, bytes],
+    covered: cache.Covered,
+    old: cache.Entry,
 ) -> CheckedLedger | None:
     """The cached entry extended by the rows appended after it, checked alone, when that gives
     what checking the whole ledger would; else None. The tail alone cannot see a duplicate key
@@ -511,12 +563,12 @@ def _extended(
     spec = plan.ledgers[name]
     if not old.extendable or identity.applies(spec) or old.invalid_keys is None:
         return None
-    if content[old.covered.size - 1 : old.covered.size] != b"\n":
+    header, last, tail = parts  # the header line, the byte before the tail, the tail
+    if last != b"\n":
         return None
     if old.problems.load(file_level=True):
         return None
-    header = content.find(b"\n") + 1
-    check = check_ledger_file(plan, name, content[:header] + content[old.covered.size :])
+    check = check_ledger_file(plan, name, header + tail)
     if check.table.problems or any(p.line is None or p.line <= 1 for p in check.problems):
         return None
     tail_keys = _key_array(spec, check.table.arrow)
