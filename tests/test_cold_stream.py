@@ -284,3 +284,15 @@ def test_an_append_under_way_sends_the_ledger_to_the_whole_read(tmp_path, monkey
     store.append_mark(path.resolve()).write_bytes(mark.as_bytes())
     assert dataset._streamed_now(plan, "patents", path) is None
     assert as_compared(dataset.checked_ledger(plan, "patents")) == expected
+
+
+def test_the_caps_are_what_the_docs_say():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    caps = docs.split("## Input size caps", 1)[1].split("\n## ", 1)[0]
+    assert "`MAX_STREAMED_BYTES`) | 8 GiB" in caps and ledger.MAX_STREAMED_BYTES == 8 << 30
+    pieces = docs.split("## Cold checks of a big ledger", 1)[1].split("\n## ", 1)[0]
+    assert "`STREAM_MIN_BYTES` (64 MiB)" in pieces and ledger.STREAM_MIN_BYTES == 64 << 20
+    assert "pieces of ~4 MiB" in pieces and ledger.STREAM_PIECE == 4 << 20
+    assert "tail (up to 64 MiB)" in pieces and dataset.MAX_TAIL_BYTES == 64 << 20
