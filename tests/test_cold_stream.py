@@ -252,6 +252,18 @@ def test_a_ledger_past_the_whole_read_cap_that_must_be_read_whole_is_refused(inv
     assert (root / "data" / "patents.csv").read_bytes() == before
 
 
+def test_a_repeated_key_past_the_whole_read_cap_is_named_among_the_reasons(invoke, tmp_path, monkeypatch):
+    """The duplicate check words both lines from every row: a ledger with a repeated key is read
+    whole, and past that cap it is refused saying so."""
+    root = project_with(tmp_path, duplicated(csv_bytes(rows(6000)))).source.parent
+    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
+    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1 << 19)
+    monkeypatch.setattr(ledger, "MAX_LEDGER_BYTES", 1 << 20)
+    result = invoke(["validate", "--lang", "en"], cwd=root)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "a key that is empty or repeated" in " ".join(result.output.split())
+
+
 def test_a_ledger_past_the_streamed_cap_is_refused_with_that_cap(invoke, tmp_path, monkeypatch):
     root = project_with(tmp_path, csv_bytes(rows(12000))).source.parent
     size = (root / "data" / "patents.csv").stat().st_size
