@@ -608,6 +608,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ledger {path} is over the limit of {limit} and was not read (a pipe, a device or a file growing "
         "without end?). Check the file; restore it from a backup or git if needed",
     ),
+    # --- cold ---
+    "ledger_too_large_whole": (
+        "台账 {path} 有 {size}，超过整体读取的上限 {limit}，而它又必须整体读取（含引号的值、字段数不符的行、"
+        "空缺或重复的编号、非 UTF-8 编码的字节或表头问题），未读取。请在文本编辑器或 Excel 中改正这些行"
+        "（去掉引号或多余的逗号，补全或删去重复的编号），或把台账拆成小于 {limit} 的几个文件",
+        "ledger {path} is {size}, over the {limit} up to which a ledger is read whole, and it must be read whole "
+        "(a quoted value, a line with the wrong number of fields, a key that is empty or repeated, bytes that "
+        "are not UTF-8, or a header problem); it was not read. Fix those lines in a text editor or Excel (no "
+        "quotes, no extra commas, every key present once), or split the ledger into files under {limit}",
+    ),
+    "ledger_over_any_cap": (
+        "台账 {path} 有 {size}，超过任何台账的上限 {limit}，未读取。请把它按年度拆成小于 {limit} 的几个台账；"
+        "这样的规模应改用数据库",
+        "ledger {path} is {size}, over the limit of {limit} for any ledger; it was not read. Split it into files "
+        "under {limit} (by year, say); data of this size belongs in a database",
+    ),
     "ledger_line_too_long": (
         "台账 {path} 第 {line} 行超过 {limit} 的上限，未读取。请用文本编辑器检查该行，必要时从备份恢复",
         "ledger {path} line {line} is over the limit of {limit}; the ledger was not read. Check that line in a "

@@ -93,6 +93,66 @@ def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> Ledge
     return check_table(plan, name, table)
 
 
+@dataclass(frozen=True)
+class PieceCheck:
+    """One piece of a ledger read piece by piece (ledger.read_pieces), checked alone: every
+    check but duplicate keys, which needs every row (`keys_distinct` on the gathered `keys`)."""
+
+    valid_rows: pa.Table  # as LedgerCheck.valid_rows
+    valid_days: dict[str, np.ndarray]  # as LedgerCheck.valid_days
+    problems: list[Problem]
+    invalid_lines: np.ndarray
+    invalid_rows: pa.Table  # the rows left out, as read
+    keys: list[pa.ChunkedArray]  # the key columns of every row, as read
+    key_codes: np.ndarray | None  # a one-field key's codes (FieldType.key_codes), when every value has one
+
+
+def plain_header(spec: LedgerSpec, header: list[str]) -> bool:
+    """The header names exactly the ledger's fields: check_table finds no header problem."""
+    return len(header) == len(spec.fields) and set(header) == set(spec.fields)
+
+
+def check_piece(plan: Plan, name: str, table: Table, today: date) -> PieceCheck:
+    """A piece of a ledger with a plain header, checked as check_table checks those rows, but for
+    duplicate keys (the caller tests `keys_distinct` on every piece's keys) and for probable
+    duplicates (ledgers with `identify` are not read piece by piece)."""
+    spec = plan.ledgers[name]
+    rows = screen_row_local(plan, spec, table.arrow, today)
+    verdict = Screening(rows.suspects, keys_distinct=True, days=rows.days)
+    problems, invalid = _worded(plan, spec, table.arrow, table.lines, table.display, verdict)
+    check = LedgerCheck(name, table, problems, invalid, not rows.suspects.any(), rows.days)
+    return PieceCheck(
+        check.valid_rows,
+        check.valid_days,
+        problems,
+        table.lines[invalid],
+        table.arrow.filter(arrays.bools(invalid)),
+        [table.arrow.column(k) for k in spec.key],
+        _piece_codes(spec, table.arrow),
+    )
+
+
+def _piece_codes(spec: LedgerSpec, arrow: pa.Table) -> np.ndarray | None:
+    """The key's codes, computed with the piece (on its core): each value's code is its own, so
+    the pieces' codes together are the ledger's."""
+    ftype = FIELD_TYPES.get(spec.fields[spec.key[0]].type) if len(spec.key) == 1 else None
+    coder = ftype.key_codes if ftype is not None else None
+    return coder(screening.Column(arrow.column(spec.key[0]))) if coder is not None else None
+
+
+def keys_distinct(plan: Plan, name: str, keys: list[list[pa.ChunkedArray]], codes: list[np.ndarray | None]) -> bool:
+    """No key twice among the pieces' keys (and codes: PieceCheck), none empty or untrimmed
+    (screen_rows' key test)."""
+    if codes and all(c is not None for c in codes):  # every value coded: none empty or padded
+        ordered = np.sort(np.concatenate([c for c in codes if c is not None]))
+        return not bool((ordered[1:] == ordered[:-1]).any())
+    spec = plan.ledgers[name]
+    parts = [
+        pa.chunked_array([c for piece in keys for c in piece[i].chunks], pa.string()) for i in range(len(spec.key))
+    ]
+    return _all_distinct([KeyPart(part, FIELD_TYPES.get(spec.fields[k].type)) for k, part in zip(spec.key, parts)])
+
+
 def _empty_table(spec: LedgerSpec) -> pa.Table:
     return pa.table({c: arrays.strings([]) for c in spec.fields})
 

@@ -5,6 +5,15 @@ Fast path: pyarrow's multi-threaded CSV reader, every column as text, kept as an
 field count) is re-read with the csv module, which knows physical line numbers, so every
 problem can still name its line. Writing lives in store.py.
 
+A big ledger (STREAM_MIN_BYTES and up) is read in pieces instead (`read_pieces`,
+`parse_piece`): each piece ends after a newline, is parsed alone and checked alone, so neither
+the file's bytes nor its whole table are ever held at once, and a ledger up to
+MAX_STREAMED_BYTES can be read (whole reads stop at MAX_LEDGER_BYTES). Only files of one plain
+record a line take that way: a quote anywhere, a lone carriage return, a ragged row, bytes that
+are not UTF-8 or a header problem raise NeedsWholeRead, and the caller reads the file whole,
+where every such case is handled and worded. A piece's records and lines are those the whole
+read gives for the same bytes (tests/test_cold_stream.py).
+
 `find_records` reads a ledger without holding it: the records with given keys and where their
 lines are, for a file known (by its journal stamp) to be one ipdemo wrote; None for anything
 unusual, and the caller reads the file whole.
@@ -16,6 +25,7 @@ import csv
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +45,11 @@ if TYPE_CHECKING:
 BOM = b"\xef\xbb\xbf"
 
 BLOCK_SIZE = 1 << 23  # CSV parse blocks: 8 MB parsed faster than 16 (benchmarks), and batches stay large
-MAX_LEDGER_BYTES = 1 << 30  # a 1M-row patents ledger is ~150 MB; more than 1 GiB is not a ledger
+MAX_LEDGER_BYTES = 1 << 30  # read whole: a 1M-row patents ledger is ~200 MB (~5M rows to the cap)
+MAX_STREAMED_BYTES = 8 << 30  # read piece by piece (~40M patent rows): the cap of any ledger
+STREAM_MIN_BYTES = 1 << 26  # ledgers from this size up are read piece by piece
+STREAM_PIECE = 1 << 22  # bytes read per piece (4 MiB, cut after its last newline): 8 and 16 MiB cost
+# as much time and more memory (1M rows: peak 286 MB at 4 MiB, 310 at 8, 377 at 16)
 LEDGER_LIMITS = Limits(MAX_LEDGER_BYTES, MAX_LINE_BYTES)  # a FIFO or /dev/zero stops here too
 
 
@@ -83,6 +97,8 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
         arrow, lines, problems_rows = _parse(data, start, names, shown)
     except UnicodeDecodeError:
         raise not_utf8(path, data) from None
+    except csv.Error as exc:  # a carriage return inside the header line
+        raise LedgerError("ledger_bad_csv", path=shown, line=1, reason=str(exc)) from None
     arrow, lines = _without_blank_lines(arrow, lines)
     return Table(path, names, arrow, lines, problems + problems_rows)
 
@@ -159,20 +175,25 @@ def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
-def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True) -> tuple[pa.Table, np.ndarray, bool]:
+def _read_csv(body: bytes | memoryview, names: list[str], quoted: bool, skip: int, threads: bool = True) -> pa.Table:
+    """Every column as text, empty values as '' (never null): the one way ledgers are parsed."""
     import pyarrow.csv as pacsv
 
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(body)),
+        read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, block_size=BLOCK_SIZE, use_threads=threads),
+        parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _read_fast(body: bytes | memoryview, names: list[str], quoted: bool = True) -> tuple[pa.Table, np.ndarray, bool]:
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(body)),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=BLOCK_SIZE),
-            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = _read_csv(body, names, quoted, skip=1)
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise UnicodeDecodeError("utf-8", b"", 0, 1, str(exc)) from None
@@ -226,6 +247,135 @@ def _exact_records(reader, names: list[str], shown: str) -> tuple[pa.Table, np.n
             lines.append(start)
         start = reader.line_num + 1
     return _string_table(names, rows), np.array(lines, dtype=np.int64), problems
+
+
+# --- reading a big ledger piece by piece -------------------------------------------------------
+
+
+class NeedsWholeRead(Exception):
+    """The ledger is not one plain record a line: read it whole (module docstring)."""
+
+
+@dataclass
+class Pieces:
+    """A ledger being read piece by piece: its header, and what was read so far (all of it
+    hashed, in order)."""
+
+    header: list[str]
+    size: int  # bytes read, header included
+    newlines: int  # newlines in them (the last line number of what was read, less one)
+    digest: hashlib._Hash = field(repr=False)
+    stamp: tuple = ()  # the file's fingerprint, the same before and after the read (set by the caller)
+
+
+def read_header(fh, digest: hashlib._Hash) -> Pieces:
+    """The header of a ledger opened for a piecewise read. NeedsWholeRead unless it is one plain
+    line of distinct, unquoted names."""
+    head = fh.readline(MAX_LINE_BYTES)
+    digest.update(head)
+    text = head[len(BOM) :] if head.startswith(BOM) else head
+    if not text.endswith(b"\n") or b'"' in text or b"\r" in text[:-2] or not text.strip():
+        raise NeedsWholeRead
+    try:
+        names, problems = _dedupe(next(csv.reader([text.decode("utf-8").rstrip("\r\n")]), []), "")
+    except UnicodeDecodeError:
+        raise NeedsWholeRead from None
+    if problems:
+        raise NeedsWholeRead
+    return Pieces(names, len(head), 1, digest)
+
+
+def read_pieces(fh, read: Pieces, piece: int | None = None) -> Iterator[Piece]:
+    """The rest of the file in pieces, each cut after its last newline (the last piece may lack
+    one); `read` counts and hashes them on the way. A piece is read whole and its cut-off tail
+    read again with the next one: no bytes are copied."""
+    piece = piece or STREAM_PIECE
+    at = fh.tell()
+    while chunk := fh.read(piece):
+        cut = chunk.rfind(b"\n") + 1 if len(chunk) == piece else len(chunk)
+        if not cut:
+            if piece >= MAX_LINE_BYTES:
+                raise NeedsWholeRead  # the whole read words the long line
+            piece *= 2  # one line longer than a piece: read more at once
+            fh.seek(at)
+            continue
+        read.digest.update(memoryview(chunk)[:cut])
+        read.size += cut
+        newlines = chunk.count(b"\n", 0, cut)
+        yield Piece(chunk, cut, read.newlines + 1, newlines)
+        read.newlines += newlines
+        at += cut
+        if cut < len(chunk):
+            fh.seek(at)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Records of a ledger: the first `end` bytes of `data`, the first of them on `first_line`."""
+
+    data: bytes
+    end: int
+    first_line: int
+    newlines: int  # in those bytes
+
+
+def parse_piece(piece: Piece, names: list[str]) -> tuple[pa.Table, np.ndarray]:
+    """A piece's records (blank ones left out) and their lines: what the whole read gives for
+    them. NeedsWholeRead when the piece is not one plain record a line."""
+    data, end = piece.data, piece.end
+    if data.find(b'"', 0, end) >= 0:
+        raise NeedsWholeRead  # a quote may hide a newline, and the whole read counts those
+    if data.find(b"\r", 0, end) >= 0 and data.count(b"\r", 0, end) != data.count(b"\r\n", 0, end):
+        raise NeedsWholeRead  # a lone carriage return ends a record without a newline
+    try:
+        arrow = _read_csv(memoryview(data)[:end], names, quoted=False, skip=0, threads=False)
+    except pa.ArrowInvalid:
+        raise NeedsWholeRead from None  # a ragged row, or not UTF-8
+    records = piece.newlines + (0 if data[end - 1 : end] == b"\n" else 1)
+    if arrow.num_rows != records:
+        raise NeedsWholeRead
+    first = piece.first_line
+    return _without_blank_lines(arrow, np.arange(first, first + records, dtype=np.int64))
+
+
+@dataclass
+class Hashed:
+    """A file hashed piece by piece: its size, sha256 and newlines; the sha256 of its first
+    `split` bytes (when it has more: `head`) and the newlines after them."""
+
+    size: int = 0
+    head: str | None = None
+    sha256: str = ""
+    newlines: int = 0
+    newlines_after: int = 0
+
+
+def hash_file(path: Path, split: int, piece: int | None = None) -> Hashed:
+    """The file's Hashed, read in pieces (none is held after it is hashed)."""
+    piece = piece or STREAM_PIECE
+    digest, out = hashlib.sha256(), Hashed()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(min(piece, split - out.size) if out.size < split else piece):
+            if out.size == split > 0 and out.head is None:  # the first bytes past `split`
+                out.head = digest.hexdigest()
+            digest.update(chunk)
+            newlines = chunk.count(b"\n")
+            out.newlines += newlines
+            out.newlines_after += newlines if out.size >= split else 0
+            out.size += len(chunk)
+    out.sha256 = digest.hexdigest()
+    return out
+
+
+def too_large_to_read(path: Path, size: int) -> LedgerError:
+    """A ledger over MAX_STREAMED_BYTES, or over MAX_LEDGER_BYTES and not one plain record a line."""
+    code, limit = (
+        ("ledger_too_large_whole", MAX_LEDGER_BYTES)
+        if size <= MAX_STREAMED_BYTES
+        else ("ledger_over_any_cap", MAX_STREAMED_BYTES)
+    )
+    shown = f"{size / (1 << 20):,.1f} MiB"
+    return LedgerError(code, path=display_path(path), size=shown, limit=f"{limit / (1 << 20):,.0f} MiB")
 
 
 # --- finding records by key, without holding the file -----------------------------------------

@@ -66,6 +66,7 @@ MAX_SEGMENTS = 8  # an entry of more tails than this is written again in one pie
 RACY_NS = 2_000_000_000  # a stamp is trusted only if verified this long after the file's last change
 SAMPLE_ROWS = 4096  # a column is dictionary-encoded when its first rows repeat values…
 SAMPLE_SHARE = 8  # …at most one distinct value in this many
+WRITE_ROWS = 1 << 16  # EntryWriter writes batches of at least this many rows
 
 
 class StoredProblems:
@@ -301,16 +302,15 @@ def store(
         budget = covered.size - (after.covered.size if after is not None else 0)  # the CSV bytes it stands for
         _write_segment(where, tag, rows, problems_table(problems), budget, mode, written)
         segments = [*(after.segments if after is not None else []), tag]
-        meta = {
-            "format": FORMAT,
-            "schema": where.schema,
-            "covered": covered.__dict__,
-            "segments": segments,
-            "invalid_lines": (after.invalid_lines if after is not None else []) + invalid_lines,
-            "invalid_keys": _joined(after.invalid_keys, invalid_keys) if after is not None else invalid_keys,
-            "problems": len(problems) + (after.problem_count if after is not None else 0),
-            "extendable": extendable,
-        }
+        meta = _meta(
+            where,
+            covered,
+            segments,
+            (after.invalid_lines if after is not None else []) + invalid_lines,
+            _joined(after.invalid_keys, invalid_keys) if after is not None else invalid_keys,
+            len(problems) + (after.problem_count if after is not None else 0),
+            extendable,
+        )
         _write_meta(where, meta, mode, written)
     except (OSError, ValueError, pa.ArrowException):
         for path in written:  # a cache is an optimisation: never an error, and never litter
@@ -318,6 +318,157 @@ def store(
         return None
     _sweep(where, segments)
     return load(where)
+
+
+def _meta(
+    where: Slot,
+    covered: Covered,
+    segments: list[str],
+    invalid_lines: list[int],
+    invalid_keys: list[str] | None,
+    problems: int,
+    extendable: bool,
+) -> dict:
+    """The entry's JSON (read_meta, load)."""
+    return {
+        "format": FORMAT,
+        "schema": where.schema,
+        "covered": covered.__dict__,
+        "segments": segments,
+        "invalid_lines": invalid_lines,
+        "invalid_keys": invalid_keys,
+        "problems": problems,
+        "extendable": extendable,
+    }
+
+
+class EntryWriter:
+    """A new entry of one segment, its rows written batch by batch as they are checked (a cold
+    check of a big ledger never holds its whole table), then `finish`ed like `store` writes one:
+    the JSON last, atomically. Columns are encoded as `encoded` encodes the first rows given;
+    a dictionary column's batches share one growing dictionary (IPC dictionary deltas), so the
+    file holds each distinct value once. Until `finish` nothing is visible: `abort` (or a
+    failure) removes what was written."""
+
+    def __init__(self, where: Slot):
+        self.where = where
+        self.mode = _entry_mode(where.source)
+        self.tag = f"{time.time_ns():x}{os.urandom(2).hex()}"
+        self.written: list[Path] = []
+        self.writer: pa.ipc.RecordBatchFileWriter | None = None
+        self.sink: pa.OSFile | None = None
+        self.dictionaries: dict[str, pa.Array] = {}
+        self.schema: pa.Schema | None = None
+        self.failed = False
+        self.empty: pa.Table | None = None
+        self.buffered: list[pa.Table] = []
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows (a cache is an optimisation: a failure only makes `finish` give None).
+        They are written in batches of at least WRITE_ROWS (but the last): a batch costs its
+        metadata and its dictionaries' new values, whatever its size."""
+        if self.failed or not table.num_rows:
+            self.empty = table if self.empty is None else self.empty  # the columns of an entry of no rows
+            return
+        self.buffered.append(table)
+        if sum(t.num_rows for t in self.buffered) >= WRITE_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.failed or not self.buffered:
+            return
+        table, self.buffered = pa.concat_tables(self.buffered).combine_chunks(), []
+        try:
+            if self.writer is None:
+                self._open(table)
+            assert self.writer is not None
+            for batch in table.to_batches():
+                self.writer.write_batch(self._encoded(batch))
+        except (OSError, ValueError, pa.ArrowException):
+            self.failed = True
+
+    def _open(self, table: pa.Table) -> None:
+        self.where.folder.mkdir(parents=True, exist_ok=True)
+        for orphan in self.where.folder.glob(f".{self.where.prefix}-*.tmp"):  # left by a killed run
+            _remove(orphan)
+        self.schema = encoded(table.slice(0, SAMPLE_ROWS)).schema
+        self.dictionaries = {f.name: arrays.strings([]) for f in self.schema if pa.types.is_dictionary(f.type)}
+        path = self.where.segment(self.tag)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
+        self.written.append(tmp)
+        _create(tmp, self.mode, self.where.source)
+        self.sink = pa.OSFile(str(tmp), "wb")
+        options = pa.ipc.IpcWriteOptions(emit_dictionary_deltas=True)
+        self.writer = pa.ipc.new_file(self.sink, self.schema, options=options)
+
+    def _encoded(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        assert self.schema is not None
+        columns = [self._column(name, batch.column(name)) for name in self.schema.names]
+        return pa.record_batch(columns, schema=self.schema)
+
+    def _column(self, name: str, values: pa.Array) -> pa.Array:
+        """The values as stored: plain, or as indices into the column's dictionary, which grows
+        by the values not seen before (in order of appearance)."""
+        known = self.dictionaries.get(name)
+        if known is None:
+            return values
+        here = values.dictionary_encode()  # one hash pass over the batch; then only its few values
+        where = pc.index_in(here.dictionary, value_set=known)
+        if where.null_count:
+            known = self.dictionaries[name] = pa.concat_arrays([known, here.dictionary.filter(pc.is_null(where))])
+            where = pc.index_in(here.dictionary, value_set=known)
+        return pa.DictionaryArray.from_arrays(pc.take(where, here.indices), known)
+
+    def finish(
+        self,
+        covered: Covered,
+        problems: list[Problem],
+        invalid_lines: list[int],
+        invalid_keys: list[str] | None,
+        extendable: bool,
+    ) -> Entry | None:
+        """The entry, stored (None if it could not be)."""
+        self._flush()
+        try:
+            if self.writer is None and self.empty is not None and not self.failed:
+                self._open(self.empty)  # every row was set aside
+            if self.failed or self.writer is None or self.sink is None:
+                raise ValueError("nothing written")
+            self.writer.close()
+            self.sink.close()
+            rows = self.where.segment(self.tag)
+            os.replace(self.written[-1], rows)
+            self.written.append(rows)
+            self._fit(rows, problems, covered.size)
+            meta = _meta(self.where, covered, [self.tag], invalid_lines, invalid_keys, len(problems), extendable)
+            _write_meta(self.where, meta, self.mode, self.written)
+        except (OSError, ValueError, pa.ArrowException):
+            self.abort()
+            return None
+        _sweep(self.where, [self.tag])
+        return load(self.where)
+
+    def _fit(self, rows: Path, problems: list[Problem], budget: int) -> None:
+        """The problems' file beside the rows; both zstd-compressed when they outgrow the CSV
+        bytes they stand for (as _write_segment does)."""
+        where, table = self.where, problems_table(problems)
+        size = rows.stat().st_size + _write_arrow(
+            where, where.segment(self.tag, True), table, None, self.mode, self.written
+        )
+        if size > budget:
+            _write_arrow(where, rows, _read(rows), "zstd", self.mode, self.written)
+            _write_arrow(where, where.segment(self.tag, True), table, "zstd", self.mode, self.written)
+
+    def abort(self) -> None:
+        """Nothing of the entry left behind."""
+        for closing in (self.writer, self.sink):
+            try:
+                if closing is not None:
+                    closing.close()
+            except (OSError, ValueError, pa.ArrowException):
+                pass
+        for path in self.written:
+            _remove(path)
 
 
 def _joined(first: list[str] | None, second: list[str] | None) -> list[str] | None:
@@ -343,7 +494,7 @@ def _write_arrow(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
     written.append(tmp)
     _create(tmp, mode, where.source)
-    options = pa.ipc.IpcWriteOptions(compression=compression)
+    options = pa.ipc.IpcWriteOptions(compression=compression, emit_dictionary_deltas=True)
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     os.replace(tmp, path)

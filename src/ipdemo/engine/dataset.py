@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,9 +25,17 @@ import pyarrow.compute as pc
 
 from ipdemo.checks import identity
 from ipdemo.checks.screen import day_numbers, screened_day_numbers
-from ipdemo.checks.validate import LedgerCheck, check_ledger_file, data_dir_problem
-from ipdemo.data import arrays
-from ipdemo.data.store import backup_path, fingerprint, read_committed
+from ipdemo.checks.validate import (
+    LedgerCheck,
+    PieceCheck,
+    check_ledger_file,
+    check_piece,
+    data_dir_problem,
+    keys_distinct,
+    plain_header,
+)
+from ipdemo.data import arrays, ledger
+from ipdemo.data.store import append_mark, backup_path, fingerprint, read_committed
 from ipdemo.engine import cache
 from ipdemo.errors import Problem
 from ipdemo.plan.model import LedgerSpec, Plan
@@ -241,16 +250,24 @@ def checked_ledger(plan: Plan, name: str) -> CheckedLedger:
     path = plan.ledger_path(name)
     folder = cache.cache_dir()
     if folder is None:
-        return _checked_now(plan, name, _content(path))
+        streamed = _streamed_now(plan, name, path)
+        return streamed if streamed is not None else _checked_whole(plan, name, path)
     where = cache.slot(folder, plan, name, path)
     hit = cache.trusted(where, _stamp(path))
     if hit is not None:
         return _from(hit)
     verified_at = time.time_ns()
+    if cache.read_meta(where) is not None:  # a big ledger's entry matched or extended without holding it
+        known = _known_by_hash(plan, name, where, verified_at)
+        if known is not None:
+            return known
+    streamed = _streamed_stored(plan, name, where, verified_at)
+    if streamed is not None:
+        return streamed
     before = _stamp(path)
     content = _content(path)
-    if content is None:  # missing or unreadable: check_ledger_file reports it
-        return _checked_now(plan, name, None)
+    if content is None:  # missing, unreadable or too large: check_ledger_file reports it
+        return _checked_whole(plan, name, path)
     stamp = before if before is not None and _stamp(path) == before else None
     return _cached(plan, name, where, content, stamp, verified_at)
 
@@ -269,6 +286,189 @@ def _stamp(path: Path) -> tuple | None:
     if stamp is None or backup_path(Path(os.path.realpath(path))).exists():
         return None
     return stamp
+
+
+def _checked_whole(plan: Plan, name: str, path: Path) -> CheckedLedger:
+    """The ledger read whole and checked now; one over the whole read's cap gets the cap that
+    applies to it."""
+    size = _size(path)
+    if size > ledger.MAX_LEDGER_BYTES:
+        error = ledger.too_large_to_read(path, size)
+        problem = Problem(ledger.display_path(path), 1, None, error.code, params=error.params)
+        return CheckedLedger(_empty_rows(plan, name), [problem], [])
+    return _checked_now(plan, name, _content(path))
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _empty_rows(plan: Plan, name: str) -> pa.Table:
+    from ipdemo.checks.validate import _empty_table
+
+    return _empty_table(plan.ledgers[name])
+
+
+# --- a big ledger, piece by piece ----------------------------------------------------------
+
+STREAM_WORKERS = 2  # pieces parsed and checked side by side
+MAX_TAIL_BYTES = 1 << 26  # an appended tail longer than this is not read alone: the ledger is checked again
+AHEAD = 3  # pieces read and not yet gathered, at most: what bounds the memory of a cold check
+
+
+@dataclass
+class Gathered:
+    """What a piecewise check keeps of its pieces, in file order. The valid rows go to `rows`
+    (a cache entry being written, batch by batch) or, without one, are kept here."""
+
+    rows: cache.EntryWriter | None
+    kept: list[pa.Table] = field(default_factory=list)
+    days: list[dict[str, np.ndarray]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    invalid_lines: list[int] = field(default_factory=list)
+    invalid_rows: list[pa.Table] = field(default_factory=list)
+    keys: list[list[pa.ChunkedArray]] = field(default_factory=list)
+    key_codes: list[np.ndarray | None] = field(default_factory=list)
+
+    def add(self, piece: PieceCheck) -> None:
+        if self.rows is not None:
+            self.rows.write(piece.valid_rows)
+        else:
+            self.kept.append(piece.valid_rows)
+            self.days.append(piece.valid_days)
+        self.problems += piece.problems
+        self.invalid_lines += [int(n) for n in piece.invalid_lines]
+        self.invalid_rows.append(piece.invalid_rows)
+        self.keys.append(piece.keys)
+        self.key_codes.append(piece.key_codes)
+
+    def checked(self) -> CheckedLedger:
+        """The result held in memory (no entry written)."""
+        days = {name: np.concatenate([d[name] for d in self.days]) for name in (self.days[0] if self.days else {})}
+        return CheckedLedger(pa.concat_tables(self.kept), self.problems, self.invalid_lines, days)
+
+
+def _read_streamed(plan: Plan, name: str, path: Path, gathered: Gathered) -> ledger.Pieces | None:
+    """The ledger checked piece by piece into `gathered` when it is big, one plain record a
+    line, with a plain header, distinct keys, no `identify` and no write under way, and did not
+    change while read: what was read (size, newlines, sha256, the stamp before and after); else
+    None, and the caller reads it whole (data/ledger.py). The result is what the whole read and
+    check_table give (tests/test_cold_stream.py)."""
+    before = _stamp(path)
+    if (
+        before is None
+        or not ledger.STREAM_MIN_BYTES <= before[2] <= ledger.MAX_STREAMED_BYTES
+        or identity.applies(plan.ledgers[name])
+        or append_mark(Path(os.path.realpath(path))).exists()
+    ):
+        return None
+    try:
+        read = _checked_pieces(plan, name, path, gathered)
+    except (ledger.NeedsWholeRead, OSError):
+        return None
+    finally:
+        # The pieces' memory, freed by other threads than the ones that took it, stays with the
+        # allocator (~200 MB at 1M rows) unless handed back now, before the report counts.
+        pa.default_memory_pool().release_unused()
+    if not gathered.keys or _stamp(path) != before or read.size != before[2]:
+        return None
+    if not keys_distinct(plan, name, gathered.keys, gathered.key_codes):
+        return None
+    read.stamp = before
+    return read
+
+
+def _checked_pieces(plan: Plan, name: str, path: Path, gathered: Gathered) -> ledger.Pieces:
+    """Every piece of the ledger checked (check_piece) and gathered in file order; while two
+    are checked on the two cores, the next is read and hashed."""
+    today = date.today()
+    with open(path, "rb") as fh, ThreadPoolExecutor(STREAM_WORKERS) as pool:
+        read = ledger.read_header(fh, hashlib.sha256())
+        if not plain_header(plan.ledgers[name], read.header):
+            raise ledger.NeedsWholeRead
+        pending: deque[Future[PieceCheck]] = deque()
+        try:
+            for piece in ledger.read_pieces(fh, read):
+                pending.append(pool.submit(_check_piece, plan, name, path, read.header, piece, today))
+                while len(pending) >= AHEAD:
+                    gathered.add(pending.popleft().result())
+            while pending:
+                gathered.add(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
+    return read
+
+
+def _check_piece(plan: Plan, name: str, path: Path, header: list[str], piece: ledger.Piece, today: date) -> PieceCheck:
+    arrow, lines = ledger.parse_piece(piece, header)
+    return check_piece(plan, name, ledger.Table(path, header, arrow, lines), today)
+
+
+def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -> CheckedLedger | None:
+    """A big ledger's entry, when its bytes (hashed piece by piece, never held) are those the
+    entry covers, or those and an appended tail (read alone, and checked as _cached checks it);
+    None when neither: the ledger is checked again."""
+    path = where.source
+    before = _stamp(path)
+    if before is None or before[2] < ledger.STREAM_MIN_BYTES or append_mark(Path(os.path.realpath(path))).exists():
+        return None
+    previous = cache.load(where)
+    seen = previous.covered.size if previous is not None else 0
+    try:
+        hashed = ledger.hash_file(path, seen)
+        appended = previous if previous is not None and hashed.head == previous.covered.sha256 else None
+        parts = _tail_parts(path, seen, hashed.size) if appended is not None else None
+    except OSError:
+        return None
+    if _stamp(path) != before or hashed.size != before[2]:
+        return None
+    lines = appended.covered.lines + hashed.newlines_after if appended is not None else hashed.newlines
+    covered = cache.Covered(hashed.size, hashed.sha256, lines, list(before), verified_at)
+    hit = cache.lookup(where, covered)
+    if hit is not None:
+        return _from(hit)
+    if appended is None or parts is None:
+        return None
+    return _extended(plan, name, where, parts, covered, appended)
+
+
+def _tail_parts(path: Path, start: int, size: int) -> tuple[bytes, bytes, bytes] | None:
+    """(the header line, the byte before `start`, the bytes from `start`) for _extended; None when
+    the tail is too long to be worth checking alone."""
+    if size - start > MAX_TAIL_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        header = fh.readline(ledger.MAX_LINE_BYTES)
+        fh.seek(start - 1)
+        return header, fh.read(1), fh.read(size - start)
+
+
+def _streamed_now(plan: Plan, name: str, path: Path) -> CheckedLedger | None:
+    gathered = Gathered(None)
+    return gathered.checked() if _read_streamed(plan, name, path, gathered) is not None else None
+
+
+def _streamed_stored(plan: Plan, name: str, where: cache.Slot, verified_at: int) -> CheckedLedger | None:
+    """The ledger checked piece by piece, its valid rows written to a new entry as they come;
+    the rows handed on are the entry's, memory-mapped (a report touches only the columns it
+    counts). None when the ledger must be read whole."""
+    writer = cache.EntryWriter(where)
+    gathered = Gathered(writer)
+    read = _read_streamed(plan, name, where.source, gathered)
+    if read is None:
+        writer.abort()
+        return None
+    covered = cache.Covered(read.size, read.digest.hexdigest(), read.newlines, list(read.stamp), verified_at)
+    invalid = pa.concat_tables(gathered.invalid_rows)
+    keys = _keys(plan.ledgers[name], invalid)
+    entry = writer.finish(covered, gathered.problems, gathered.invalid_lines, keys, True)
+    if entry is None:  # a cache that cannot be written: the ledger is checked as without one
+        return _streamed_now(plan, name, where.source)
+    return CheckedLedger(entry.rows, gathered.problems, gathered.invalid_lines)
 
 
 def _from(entry: cache.Entry) -> CheckedLedger:
@@ -300,7 +500,9 @@ def _cached(
     if hit is not None:
         return _from(hit)
     if appended is not None:
-        extended = _extended(plan, name, where, content, covered, appended)
+        end = appended.covered.size
+        header = content[: content.find(b"\n") + 1]
+        extended = _extended(plan, name, where, (header, content[end - 1 : end], content[end:]), covered, appended)
         if extended is not None:
             return extended
     check = check_ledger_file(plan, name, content)
@@ -349,7 +551,12 @@ def _stored_keys(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
 
 
 def _extended(
-    plan: Plan, name: str, where: cache.Slot, content: bytes, covered: cache.Covered, old: cache.Entry
+    plan: Plan,
+    name: str,
+    where: cache.Slot,
+    parts: tuple[bytes, bytes, bytes],
+    covered: cache.Covered,
+    old: cache.Entry,
 ) -> CheckedLedger | None:
     """The cached entry extended by the rows appended after it, checked alone, when that gives
     what checking the whole ledger would; else None. The tail alone cannot see a duplicate key
@@ -360,12 +567,12 @@ def _extended(
     spec = plan.ledgers[name]
     if not old.extendable or identity.applies(spec) or old.invalid_keys is None:
         return None
-    if content[old.covered.size - 1 : old.covered.size] != b"\n":
+    header, last, tail = parts  # the header line, the byte before the tail, the tail
+    if last != b"\n":
         return None
     if old.problems.load(file_level=True):
         return None
-    header = content.find(b"\n") + 1
-    check = check_ledger_file(plan, name, content[:header] + content[old.covered.size :])
+    check = check_ledger_file(plan, name, header + tail)
     if check.table.problems or any(p.line is None or p.line <= 1 for p in check.problems):
         return None
     tail_keys = _key_array(spec, check.table.arrow)
