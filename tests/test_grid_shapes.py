@@ -466,7 +466,7 @@ def test_a_quarterly_ledger_is_dated_by_its_title(invoke, proj):
     src = write_xlsx(proj / "江苏银行放款明细.xlsx", BANK_SHEET, BANK_MERGES)
     result = invoke(["import", str(src)], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "导出日期 2023-12-31（取自标题行）" in result.stdout
+    assert "导出日期 2023年12月31日（取自标题行）" in result.stdout  # a date in Chinese text, as officials write it
     assert "--exported-on" not in result.stderr
     out = run(invoke, proj, str(src), "--dry-run")
     assert (out["exported_on"], out["exported_on_from"]) == ("2023-12-31", "title")

@@ -336,3 +336,15 @@ def test_rejected_rows_are_explained_in_chinese_by_default(invoke, proj):
     with open(proj / "in.rejected.csv", encoding="utf-8-sig") as fh:
         reason = next(csv.DictReader(fh))["原因"]
     assert "必填字段为空" in reason and "required" not in reason
+
+
+def test_the_chinese_summary_names_the_ledger_and_the_date_in_chinese(invoke, proj):
+    """What the clerk reads after an import carries no English id and no ISO date: the ledger by
+    its Chinese name, the export date as 2023年11月30日 (the standard for Chinese text)."""
+    rows = [[cn("202310000001"), "一种装置", "某公司", "2023-09-01", "发明", "", "盛泽"]]
+    export(proj / "专利导出_20231130.csv", rows)
+    result = invoke(["import", "专利导出_20231130.csv"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    head = result.stdout.splitlines()[0]
+    assert head.startswith("专利导出_20231130.csv → 专利台账：新增 1") and "patents" not in head
+    assert "导出日期 2023年11月30日（" in result.stdout and "2023-11-30" not in result.stdout

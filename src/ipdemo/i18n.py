@@ -1124,7 +1124,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     # --- ipdemo import ------------------------------------------------------------------------------
     "imports.head": (
-        "{source} → {ledger}（{name}）：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}",
+        "{source} → {name}台账：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}",
         "{source} → {ledger} ({name}): added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}",
     ),
     "imports.dry": ("（试运行，未写入）", " (dry run, nothing written)"),

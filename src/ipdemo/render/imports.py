@@ -5,12 +5,14 @@ Words from i18n (LABELS imports.*)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from ipdemo.data.ledger import display_path
 from ipdemo.i18n import label, localized
 from ipdemo.ingest.importer import Change, ImportResult
 from ipdemo.plan.model import Plan
+from ipdemo.render.dates import day_text
 
 SHOW_CHANGES = 50
 SHOW_SKIPPED = 10  # row numbers shown per kind of skipped line
@@ -50,7 +52,8 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     lines = [line + (t("dry") if result.dry_run else "")]
     lines += _why(result, plan, t, lang)
     if result.exported_on:
-        lines.append(t("exported", date=result.exported_on, how=t(f"how.{result.exported_how}")))
+        day = day_text(date.fromisoformat(result.exported_on), lang)  # 2023年11月30日 in Chinese text
+        lines.append(t("exported", date=day, how=t(f"how.{result.exported_how}")))
     counts = {
         **result.counts(),
         "kept": len(result.kept_newer),
