@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2  # 2: a key's fingerprint no longer depends on the longest key beside it
 MAX_KEY_BYTES = 128  # longer keys (or quoted ones) are not indexed: the scan finds them
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 _LOW_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)  # the first n bytes of a word
@@ -46,8 +46,11 @@ class NotIndexable(Exception):
 
 def fingerprints(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """A 64-bit fingerprint of each byte string arr[start : start + length] (length ≤ MAX_KEY_BYTES).
-    The same bytes always give the same fingerprint; different bytes almost never do. Eight bytes
-    of every string at a time (one gather per word, the bytes past its end masked off)."""
+    The same bytes always give the same fingerprint, whatever else is fingerprinted with them;
+    different bytes almost never do. Eight bytes of every string at a time (one gather per word,
+    the bytes past its end masked off), and a string takes part only in its own words' rounds:
+    a round over a word past its end would make its fingerprint depend on the longest string in
+    the same call."""
     out = lengths.astype(np.uint64) * _MIX[0]
     if not len(starts):
         return out
@@ -56,13 +59,12 @@ def fingerprints(arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
         raise NotIndexable
     padded = np.concatenate([arr, np.zeros(8 * words, dtype=np.uint8)])  # words may run past the last byte
     eights = np.lib.stride_tricks.sliding_window_view(padded, 8)
-    starts = starts.astype(np.int64)
+    starts, lengths = starts.astype(np.int64), lengths.astype(np.int64)
     for word in range(words):
-        left = np.clip(lengths.astype(np.int64) - 8 * word, 0, 8)
+        active = lengths > 8 * word
         raw = np.ascontiguousarray(eights[starts + 8 * word]).view("<u8").ravel()
-        out ^= raw & _LOW_BYTES[left]
-        out *= _MIX[1]
-        out ^= out >> np.uint64(31)
+        mixed = (out ^ (raw & _LOW_BYTES[np.clip(lengths - 8 * word, 0, 8)])) * _MIX[1]
+        out = np.where(active, mixed ^ (mixed >> np.uint64(31)), out)
     out *= _MIX[2]
     return out ^ (out >> np.uint64(29))
 
@@ -133,7 +135,7 @@ class KeyIndex:
         """The rows whose fingerprint is one of `wanted` (sorted): candidates, to read and compare."""
         if not len(wanted) or not len(self.fp):
             return np.array([], dtype=np.int64)
-        bits = max(16, int(len(wanted)).bit_length() + 8)  # a table ~256 times the wanted: few false hits
+        bits = min(24, max(16, int(len(wanted)).bit_length() + 8))  # ~256 times the wanted, at most 16 MB
         mask = np.uint64((1 << bits) - 1)
         table = np.zeros(1 << bits, dtype=bool)
         table[(wanted & mask).astype(np.intp)] = True

@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -428,6 +429,8 @@ def find_records(
         with open(path, "rb") as fh:
             head = fh.readline(MAX_LINE_BYTES)
             found = Found(_header_of(head, key), [], [], os.fstat(fh.fileno()).st_size, True)
+            if verify and not _streamable(fh):
+                return None  # the whole read says why (not a file, over the cap)
             leading = found.header[: len(key)] == key
             index = key_index.load(index_folder, path, sha256, found.size, found.header, len(key)) if leading else None
             if index is not None and not verify:
@@ -565,13 +568,19 @@ class _Prefixes:
         self.found.numbers.append(int(row))
 
 
+def _streamable(fh) -> bool:
+    """A regular file within the cap of a ledger read in pieces (a FIFO or a device is not)."""
+    st = os.fstat(fh.fileno())
+    return stat.S_ISREG(st.st_mode) and st.st_size <= MAX_STREAMED_BYTES
+
+
 def _check_lines(block: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, columns: int) -> None:
     """Verifying a block of whole lines: valid UTF-8, no blank line, and every line without a
     quote holds the header's number of fields (lines with one are parsed, by _line)."""
     if not arrays.valid_utf8(block):
         raise _NotLines  # the whole read says where and what it looks like
-    if (starts >= ends).any():
-        raise _NotLines
+    if (starts >= ends).any() or (ends - starts).max(initial=0) > MAX_LINE_BYTES:
+        raise _NotLines  # a blank line, a line over the cap
     commas = np.flatnonzero(arr == 44)
     counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
     if block.find(b'"') >= 0:
@@ -669,7 +678,7 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
         if not block:  # the last line may lack its newline
             if int(rows[nxt]) != seen or at == last + 1:
                 raise _NotLines
-            _take_line(fh, found, last + 1, at)
+            _take_line(fh, found, last + 1, at, int(rows[nxt]))
             break
         if rows[nxt] >= seen + block.count(b"\n"):
             seen, at = seen + block.count(b"\n"), at + len(block)
@@ -678,13 +687,13 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
         ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at
         while nxt < len(rows) and rows[nxt] < seen + len(ends):
             k = int(rows[nxt]) - seen
-            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1)
+            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
             nxt += 1
         seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + len(block)
     found.ends_with_newline = _ends_with_newline(fh, found.size)
 
 
-def _take_line(fh, found: Found, start: int, end: int) -> None:
+def _take_line(fh, found: Found, start: int, end: int, row: int) -> None:
     back = fh.tell()  # the scan reads on from there
     fh.seek(start)
     line = fh.read(end - start).removesuffix(b"\n")
@@ -696,6 +705,7 @@ def _take_line(fh, found: Found, start: int, end: int) -> None:
         raise _NotLines
     found.rows.append(record)
     found.spans.append((start, end))
+    found.numbers.append(row)
 
 
 def _ends_with_newline(fh, size: int) -> bool:

@@ -521,19 +521,24 @@ def _piece_bytes(real: Path, pieces: list[Piece]) -> Iterator[bytes]:
 
 def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result) -> Staged:
     """The copy is made by the kernel where it can (copy_file_range: no bytes through Python)
-    while a second thread hashes the same pieces from a memory map of the file: both cores work,
-    and the copy costs about what `cp` does."""
+    while a second thread hashes the same pieces, read through its own handle of the file: both
+    cores work, and the copy costs about what `cp` does. (Copy and hash read the file apart; under
+    the data lock it cannot change unnoticed: `commit` checks it is still the file that was read.)
+    A failed copy stops the hash and is the error said."""
     from concurrent.futures import ThreadPoolExecutor
 
     fd, tmp = _temp_file(real.parent, real.name)
+    stop = threading.Event()
     try:
         _keep_owner_and_mode(fd, old)
         with open(real, "rb") as source, ThreadPoolExecutor(1) as hasher:
-            hashed = hasher.submit(_pieces_sha256, source.fileno(), pieces)
+            hashed = hasher.submit(_pieces_sha256, real, pieces, stop)
             try:
                 size = _copy_pieces(source.fileno(), fd, pieces)
-            finally:
-                digest = hashed.result()
+            except BaseException:
+                stop.set()
+                raise
+            digest = hashed.result()
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -543,20 +548,20 @@ def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result
     return Staged(path, digest, size, tmp=tmp)
 
 
-def _pieces_sha256(source: int, pieces: list[Piece]) -> str:
+def _pieces_sha256(real: Path, pieces: list[Piece], stop: threading.Event) -> str:
     """The hash of the pieces, the ranges read through one reused buffer (no mapping: the file's
-    pages would count in the process's memory)."""
+    pages would count in the process's memory) and a handle of its own (its own offset)."""
     digest = hashlib.sha256()
     buffer = bytearray(COPY_BLOCK)
     view = memoryview(buffer)
-    with open(os.dup(source), "rb", buffering=0) as fh:
+    with open(real, "rb", buffering=0) as fh:
         for piece in pieces:
             if isinstance(piece, bytes):
                 digest.update(piece)
                 continue
             fh.seek(piece[0])
             left = piece[1] - piece[0]
-            while left > 0:
+            while left > 0 and not stop.is_set():
                 got = fh.readinto(view[: min(COPY_BLOCK, left)])  # lets the GIL go, as update does
                 if not got:
                     raise OSError(errno.EIO, "the file is shorter than it was read")
@@ -713,14 +718,19 @@ class PrefixHash:
 
     def with_tail(self, tail: bytes) -> str:
         self.thread.join()
-        if self.failed is not None or self.stop.is_set():
+        failed = self.failed
+        if isinstance(failed, OSError) and failed.errno != errno.EIO:
+            raise WriteError("write_failed", path=display_path(self.path), reason=failed.strerror or str(failed))
+        if failed is not None or self.stop.is_set():  # shorter than it was found, or cancelled
             raise WriteError("data_changed", path=display_path(self.path))
         digest = self.digest.copy()
         digest.update(tail)
         return digest.hexdigest()
 
     def cancel(self) -> None:
+        """Stop, and wait until the file is closed (at most one block): a splice renames over it."""
         self.stop.set()
+        self.thread.join()
 
 
 def sha256_with_tail(path: Path, size: int, tail: bytes) -> str:

@@ -515,6 +515,11 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     # A dry run only reads, so it takes no lock and creates no lock file.
     with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options)):
         landing = _place(plan, spec, name, joined, result)
+        found = landing.found
+        if found is not None and found.size and not options.dry_run:
+            # An append will need the hash of the ledger followed by its new bytes: started now,
+            # on the other core, while the rows are checked (cancelled if it splices or writes nothing).
+            landing.prefix = store.PrefixHash(plan.ledger_path(name), found.size)
         try:
             return _landed(plan, name, spec, group, landing, result, options)
         finally:
@@ -595,10 +600,7 @@ def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: Impo
         inside = ~outside
         joined, merged, where = joined.subset(inside), merged[inside].reset_index(drop=True), where[inside]
         unplaced = unplaced[inside]
-    # An append will need the hash of the ledger followed by its new bytes: started now, on the
-    # other core, while the rows are checked (cancelled if the import splices or writes nothing).
-    prefix = store.PrefixHash(plan.ledger_path(name), found.size) if found is not None and found.size else None
-    return Landing(stored, order, joined, merged, where, unplaced, found, verified, prefix)
+    return Landing(stored, order, joined, merged, where, unplaced, found, verified)
 
 
 def _read_stored(
@@ -872,6 +874,8 @@ def _write_spliced(
     if fresh and at < found.size and not found.ends_with_newline:
         pieces.append(b"\n")
     pieces.extend(fresh)
+    rows_changed = [found.numbers[i] for i in np.flatnonzero(changed)] if found.index is not None else []
+    index = _index_after(found, rows_changed, lines, fresh)  # before the copy: nothing to clean up if it fails
     staged = store.stage(path, pieces)
     stamp = store.new_stamp(staged.size)
     return Write(
@@ -881,7 +885,7 @@ def _write_spliced(
         stamp,
         lambda: store.commit(staged, stamp[1]),
         lambda: store.discard(staged),
-        index=_index_after(found, [found.numbers[i] for i in np.flatnonzero(changed)], lines, fresh),
+        index=index,
     )
 
 
