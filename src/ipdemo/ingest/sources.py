@@ -490,7 +490,7 @@ class _Body:
     def frame(self) -> pd.DataFrame:
         """One text column per header cell; cells beyond the header (all blank) are dropped."""
         columns = list(zip(*self.kept))[: self.width] if self.kept else [()] * self.width
-        return pd.DataFrame({str(i): pd.Series(_texts(column), dtype="str") for i, column in enumerate(columns)})
+        return pd.DataFrame({str(i): text_column(column) for i, column in enumerate(columns)})
 
 
 def _plain(record: list) -> bool:
@@ -505,10 +505,20 @@ def _plain(record: list) -> bool:
     return second.__class__ is not str or not second or second[0] not in _MARK_OR_SPACE
 
 
-def _texts(column: tuple) -> tuple | list:
+def text_column(column: tuple | list) -> pd.Series:
+    """A column of cells as text, each cell as `cell_text` shows it. Built by Arrow from the
+    Python values (no str call per cell): text as it is, date cells (the common non-text column:
+    an export's dates) formatted by Arrow's ISO cast; any other mix cell by cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     kinds = set(map(type, column))
     if kinds <= {str}:
-        return column
-    if kinds <= {str, dt.date}:  # date cells: the common non-text column, without a call per cell
-        return [v if v.__class__ is str else v.isoformat() for v in column]
-    return [v if v.__class__ is str else cell_text(v) for v in column]
+        texts = pa.array(column, type=pa.large_string())
+    elif kinds <= {str, dt.date}:  # dt.date exactly: a datetime cell may carry a time of day
+        dates = pa.array([None if v.__class__ is str else v for v in column], type=pa.date32())
+        words = pa.array([v if v.__class__ is str else None for v in column], type=pa.large_string())
+        texts = pc.coalesce(words, dates.cast(pa.large_string()))
+    else:
+        texts = pa.array([v if v.__class__ is str else cell_text(v) for v in column], type=pa.large_string())
+    return pd.Series(pd.array(texts, dtype="str"))
