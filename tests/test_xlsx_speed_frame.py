@@ -14,6 +14,7 @@ from ipdemo.ingest.sources import read_source, text_column
 
 COLUMNS = {
     "texts": ("202310182616.5", "一种装置（外观）", " padded ", ""),
+    "texts and empty cells": ("a", None, "b", None),
     "dates": (dt.date(2023, 5, 6), dt.date(1900, 1, 1), dt.date(9999, 12, 31), dt.date(999, 2, 3)),
     "dates and blanks": (dt.date(2024, 2, 29), "", dt.date(2021, 6, 1), ""),
     "dates and words": (dt.date(2024, 2, 29), "待定", "2023.7.18", "  "),

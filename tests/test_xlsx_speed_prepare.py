@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date
 
 import pandas as pd
 
 from ipdemo.ingest import publications
-from ipdemo.ingest.importer import load_register
+from ipdemo.ingest.importer import apply, load_register, merge
 from ipdemo.ingest.incoming import HOW, LOCATED, REASON, header_score, prepare
+from ipdemo.ingest.provenance import export_date
 from ipdemo.ingest.sources import read_source
 from ipdemo.plan.model import load_plan
 
@@ -58,3 +60,33 @@ def test_other_office_numbers_as_the_lookahead_pattern_found_them():
     numbers += ["NULL", "TWI123", "BRPI0909960", "US2019/1", "EP1", "CNA1", "ZLX1", "ZA1", "CA1", "ZM1", "CO1"]
     values = pd.Series(numbers, dtype="str")
     assert publications.other_office_mask(values).tolist() == [before.match(n) is not None for n in numbers]
+
+
+def test_apply_names_changes_and_new_keys_as_the_journal_writes_them():
+    """importer.apply takes only the matched rows out of Arrow; keys of several fields read
+    application_no/class, for a change and for a new record alike."""
+    spec = PLAN.ledgers["trademarks"]
+    order = list(spec.fields)
+    stored = pd.DataFrame({f: [""] * 2 for f in order}, dtype="str")
+    stored["application_no"], stored["nice_class"], stored["mark"] = ["1001", "1002"], ["9", "35"], ["甲", "乙"]
+    incoming = stored.iloc[[1]].reset_index(drop=True).copy()
+    incoming["mark"] = "丙"
+    extra = incoming.copy()
+    extra["application_no"], extra["nice_class"] = "1003", "42"
+    incoming = pd.concat([incoming, extra], ignore_index=True).astype("str")
+    merged, where = merge(stored, incoming, spec)
+    table, changes, new_keys, unchanged = apply(stored, merged, where, spec, order)
+    assert [(c.key, c.field, c.old, c.new) for c in changes] == [("1002/35", "mark", "乙", "丙")]
+    assert new_keys == ["1003/42"] and unchanged == 0
+    assert table["mark"].tolist() == ["甲", "丙", "丙"] and str(table["mark"].dtype) == "str"
+
+
+def test_the_latest_real_date_in_the_file_dates_an_export():
+    filed = pd.Series(["2023-05-06", "2021-02-30", "", "2023.7.18", "2023-05-06"], dtype="str")
+    granted = pd.Series(["2024-01-02", "", "2999-01-01", "", "2023-12-31"], dtype="str")
+    found = export_date("export.xlsx", [], [filed, granted], today=date(2024, 6, 1))
+    assert (found.day, found.how) == (date(2024, 1, 2), "latest_in_file")
+    assert export_date("export.xlsx", [], [], today=date(2024, 6, 1)).how == "today"
+    assert (
+        export_date("export.xlsx", [], [pd.Series(["2021-02-30"], dtype="str")], today=date(2024, 6, 1)).how == "today"
+    )

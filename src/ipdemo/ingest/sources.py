@@ -506,19 +506,27 @@ def _plain(record: list) -> bool:
 
 
 def text_column(column: tuple | list) -> pd.Series:
-    """A column of cells as text, each cell as `cell_text` shows it. Built by Arrow from the
-    Python values (no str call per cell): text as it is, date cells (the common non-text column:
-    an export's dates) formatted by Arrow's ISO cast; any other mix cell by cell."""
+    """A column of cells as text, each cell as `cell_text` shows it, built by Arrow from the
+    Python values (no str call per cell)."""
+    return pd.Series(pd.array(_arrow_texts(column), dtype="str"))
+
+
+def _arrow_texts(column: tuple | list):
+    """Text as it is (the usual column: tried first, no look at each value's type; cells are
+    never bytes, which Arrow would take as text: calamine, csv and lxml give str); date cells,
+    the usual other column, formatted by Arrow's ISO cast; any other mix cell by cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    kinds = set(map(type, column))
-    if kinds <= {str}:
+    try:
         texts = pa.array(column, type=pa.large_string())
-    elif kinds <= {str, dt.date}:  # dt.date exactly: a datetime cell may carry a time of day
+        if not texts.null_count:  # None is an empty cell: ""
+            return texts
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    kinds = set(map(type, column))
+    if kinds <= {str, dt.date}:  # dt.date exactly: a datetime cell may carry a time of day
         dates = pa.array([None if v.__class__ is str else v for v in column], type=pa.date32())
         words = pa.array([v if v.__class__ is str else None for v in column], type=pa.large_string())
-        texts = pc.coalesce(words, dates.cast(pa.large_string()))
-    else:
-        texts = pa.array([v if v.__class__ is str else cell_text(v) for v in column], type=pa.large_string())
-    return pd.Series(pd.array(texts, dtype="str"))
+        return pc.coalesce(words, dates.cast(pa.large_string()))
+    return pa.array([v if v.__class__ is str else cell_text(v) for v in column], type=pa.large_string())
