@@ -13,7 +13,7 @@ import pandas as pd
 
 from ipdemo.ingest import publications
 from ipdemo.ingest.importer import apply, load_register, merge
-from ipdemo.ingest.incoming import HOW, LOCATED, REASON, header_score, prepare
+from ipdemo.ingest.incoming import HOW, LOCATED, REASON, constant_column, header_score, prepare
 from ipdemo.ingest.provenance import export_date
 from ipdemo.ingest.sources import read_source
 from ipdemo.plan.model import load_plan
@@ -90,3 +90,11 @@ def test_the_latest_real_date_in_the_file_dates_an_export():
     assert (
         export_date("export.xlsx", [], [pd.Series(["2021-02-30"], dtype="str")], today=date(2024, 6, 1)).how == "today"
     )
+
+
+def test_a_constant_column_is_the_column_a_list_made():
+    for length in (0, 1, 5):
+        for text in ("", "吴江某某科技有限公司"):
+            made = constant_column(text, length)
+            listed = pd.Series([text] * length, dtype="str")
+            assert made.equals(listed) and made.dtype == listed.dtype and made.index.equals(listed.index)

@@ -392,7 +392,7 @@ def _normalised(
     for name, f in spec.fields.items():
         raw, unit, disagree = _raw_field(source, name, f, mapping, sets)
         if raw is None:
-            columns[name] = pd.Series([""] * len(source.frame), dtype="str")
+            columns[name] = constant_column("", len(source.frame))
             continue
         columns[name], found = _field_values(plan, source, name, f, raw, _factor(plan, f, unit, source.unit))
         errors += disagree + found
@@ -406,12 +406,20 @@ def _raw_field(
     """A field's cells as given (a --set constant, else the file's columns, the first non-empty),
     the column's unit, and the rows where its columns disagree; None when neither gives it."""
     if name in sets:
-        return pd.Series([sets[name]] * len(source.frame), dtype="str"), None, []
+        return constant_column(sets[name], len(source.frame)), None, []
     if name not in mapping:
         return None, None, []
     raw, unit = _coalesced(source, mapping[name])
     several = len(mapping[name]) > 1 and not f.coalesce
     return raw, unit, _disagreeing(source, name, f.label or name, mapping[name]) if several else []
+
+
+def constant_column(text: str, length: int) -> pd.Series:
+    """`length` rows of one text (a field the file lacks, a --set value), repeated by Arrow
+    rather than converted from a list of `length` references."""
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), length), dtype="str"))
 
 
 def _factor(plan: Plan, f: FieldSpec, unit: str | None, unit_line: str | None) -> float:
