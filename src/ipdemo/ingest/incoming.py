@@ -700,9 +700,10 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     n = len(frame)
     need = (frame["town"] == "").to_numpy(dtype=bool)
     if not need.any():  # every row names its town: no address, register or code is looked at
-        inside = np.full(n, placement.INSIDE, dtype=object)
         prepared.frame["town"] = frame["town"].astype("str")
-        _note_placement(prepared, inside, np.full(n, "town", dtype=object), np.full(n, "", dtype=object))
+        _note_placement(
+            prepared, constant_column(placement.INSIDE, n), constant_column("town", n), constant_column("", n)
+        )
         return
     located = np.where(need, placement.UNKNOWN, placement.INSIDE).astype(object)
     how = np.where(need, "", "town").astype(object)
@@ -755,15 +756,18 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
         ).astype("str")
     prepared.frame["town"] = town.astype("str")
     reasons = np.where((addresses == "").to_numpy(dtype=bool), HELD_NO_ADDRESS, HELD_ADDRESS_UNPLACED)
-    _note_placement(prepared, located, how, np.where(located == placement.UNKNOWN, reasons, ""))
+    unplaced = np.where(located == placement.UNKNOWN, reasons, "")
+    _note_placement(
+        prepared, pd.Series(located, dtype="str"), pd.Series(how, dtype="str"), pd.Series(unplaced, dtype="str")
+    )
 
 
-def _note_placement(prepared: Prepared, located: np.ndarray, how: np.ndarray, reasons: np.ndarray) -> None:
+def _note_placement(prepared: Prepared, located: pd.Series, how: pd.Series, reasons: pd.Series) -> None:
     """Each row's placement note (LOCATED), why an unknown one was not placed (REASON) and
     where its town came from (HOW, also `prepared.placed`)."""
-    prepared.frame[LOCATED] = pd.Series(located, dtype="str")
-    prepared.frame[REASON] = pd.Series(reasons, dtype="str")
-    prepared.placed = pd.Series(how, dtype="str")
+    prepared.frame[LOCATED] = located
+    prepared.frame[REASON] = reasons
+    prepared.placed = how
     prepared.frame[HOW] = prepared.placed
 
 
