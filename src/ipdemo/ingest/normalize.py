@@ -7,6 +7,11 @@ values and towns mapped to their canonical values, distinct value by distinct va
 
 Nothing here raises on bad input: what cannot be normalised is left for validation to report with
 its line. Values that are ambiguous (day-first dates like 01/06/2021) are flagged, not guessed.
+
+Invariant: a type's normaliser is a function of each value alone (its result and its ambiguous
+flag depend on nothing else in the column), so the import runs it on a column's distinct values;
+tests/test_xlsx_speed_normalise.py holds every type the plan uses to it. A normaliser that looked
+across rows would have to be run on the whole column instead.
 """
 
 from __future__ import annotations
