@@ -4,8 +4,12 @@ and the whole `ipdemo import` of it into an empty data folder.
     python benchmarks/bench_xlsx.py [--rows 100000] [--repeat 3]
 
 The workbook is written once with openpyxl (write_only) and cached under the temp folder. Prints
-the median wall time of each reader side by side. Run on demand; nothing here is asserted, and
-no test depends on these timings (the machine is noisy: ±20% between runs).
+the median wall time of each reader side by side, then issue 26 item 4's comparison: python-calamine
+reading the workbook in a child process against `ipdemo import` of it, with `--ledger patents` and
+as a user types it (the ledger chosen from the columns), wall and CPU seconds (user + system: on a
+shared machine the CPU ratio moves far less than the wall one). Run on demand; nothing here is
+asserted, and no test depends on these timings (the machine is noisy: ±20% between runs).
+`benchmarks/run.py` measures the same import A/B paired with the peer.
 """
 
 from __future__ import annotations
@@ -99,38 +103,43 @@ def ipdemo_reader(path: Path, targets: Path) -> int:
     return len(source.frame)
 
 
-def whole_import(path: Path, root: Path, repeat: int) -> tuple[float, str]:
-    """`ipdemo import` in a child process, each run into a freshly initialised data folder."""
-    walls, out = [], ""
+def whole_import(path: Path, root: Path, repeat: int, ledger: bool) -> tuple[float, float, str]:
+    """`ipdemo import` in a child process, each run into a freshly initialised data folder: the
+    median wall and CPU seconds (user + system). `ledger`: with `--ledger patents`; without it the
+    command a user types, the ledger chosen from the columns."""
+    walls, cpus, out = [], [], ""
     for run in range(repeat):
-        project = root / f"run{run}"
+        project = root / f"run{run}-{ledger}"
         subprocess.run([sys.executable, "-m", "ipdemo", "init", str(project)], check=True, capture_output=True)
+        command = [sys.executable, "-m", "ipdemo", "import", str(path), "--targets", str(project / "targets.yaml")]
+        command += ["--ledger", "patents"] if ledger else []
+        wall, cpu, code, out = timed([*command, "--format", "json", "--lang", "en"], {"IPDEMO_NO_CACHE": "1"})
+        walls.append(wall)
+        cpus.append(cpu)
+        if code not in (0, 1):
+            sys.exit(f"import failed: {out[-2000:]}")
+    return statistics.median(walls), statistics.median(cpus), out
+
+
+def calamine_process(path: Path, repeat: int) -> tuple[float, float]:
+    """python-calamine reading the workbook in a child process (the peer of issue 26 item 4):
+    median wall and CPU seconds."""
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import bench_xlsx; bench_xlsx.calamine_alone(sys.argv[2])"
+    runs = [timed([sys.executable, "-c", code, str(Path(__file__).parent), str(path)], {}) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds of the child, exit code, its stdout or else stderr)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ipdemo",
-                "import",
-                str(path),
-                "--targets",
-                str(project / "targets.yaml"),
-                "--ledger",
-                "patents",
-                "--format",
-                "json",
-                "--lang",
-                "en",
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "IPDEMO_NO_CACHE": "1"},
-        )
-        walls.append(time.perf_counter() - start)
-        if proc.returncode not in (0, 1):
-            sys.exit(f"import failed: {proc.stderr[-2000:]}")
-        out = proc.stdout or proc.stderr
-    return statistics.median(walls), out
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env={**os.environ, **env})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode() or err.read().decode()
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status), text
 
 
 def main() -> None:
@@ -153,9 +162,16 @@ def main() -> None:
         for label, action in readers.items():
             rows.append((label, median_time(action, args.repeat)))
             print(f"  {label:<40} {rows[-1][1]:7.2f} s", flush=True)
-        wall, out = whole_import(path, root, args.repeat)
-        rows.append(("ipdemo import (CLI, empty data folder)", wall))
-        print(f"  {rows[-1][0]:<40} {wall:7.2f} s", flush=True)
+        peer_wall, peer_cpu = calamine_process(path, args.repeat)
+        print(f"  {'python-calamine read (child process)':<40} {peer_wall:7.2f} s  cpu {peer_cpu:5.2f} s", flush=True)
+        for ledger, label in ((True, "ipdemo import --ledger patents"), (False, "ipdemo import (ledger from columns)")):
+            wall, cpu, out = whole_import(path, root, args.repeat, ledger)
+            rows.append((label, wall))
+            print(
+                f"  {label:<40} {wall:7.2f} s  cpu {cpu:5.2f} s = {cpu / peer_cpu:4.2f}x calamine's"
+                f" (wall {wall / peer_wall:4.2f}x)",
+                flush=True,
+            )
     print()
     print(f"| {'task':<40} | {'median s':>8} |")
     print(f"|{'-' * 42}|{'-' * 10}|")

@@ -239,16 +239,17 @@ def apply(
     table = stored.reindex(columns=order, fill_value="")
     changes: list[Change] = []
     matched = np.flatnonzero(where >= 0)
-    keys = keys_of(merged, spec.key).to_numpy(dtype=object)
+    shown = keys_of(merged, spec.key).str.replace(KEY_SEP, "/", regex=False)  # keys as the journal writes them
+    keys = shown.take(matched).to_numpy(dtype=object)  # of the matched rows only: a first import has none
     changed_rows = np.zeros(len(merged), dtype=bool)
     for name in spec.fields:
-        new = merged[name].to_numpy(dtype=object)[matched]
+        new = _take(merged[name], matched)  # only the matched rows leave Arrow (none on a first import)
         old = _take(table[name], where[matched])
         diff = new != old
         if not diff.any():
             continue
         for j in np.flatnonzero(diff):
-            changes.append(Change(keys[matched[j]].replace(KEY_SEP, "/"), name, old[j], new[j]))
+            changes.append(Change(keys[j], name, old[j], new[j]))
         changed_rows[matched[diff]] = True
         column = table[name].to_numpy(dtype=object)  # only columns that really change are copied
         column[where[matched[diff]]] = new[diff]
@@ -260,7 +261,7 @@ def apply(
         extra = merged.iloc[fresh].reindex(columns=order, fill_value="")
         table = pd.concat([table, extra.astype("str")], ignore_index=True)
     unchanged = len(matched) - int(changed_rows[matched].sum())
-    return table, changes, [keys[i].replace(KEY_SEP, "/") for i in fresh], unchanged
+    return table, changes, shown.take(fresh).tolist(), unchanged
 
 
 def serialise(table: pd.DataFrame) -> bytes:

@@ -392,7 +392,7 @@ def _normalised(
     for name, f in spec.fields.items():
         raw, unit, disagree = _raw_field(source, name, f, mapping, sets)
         if raw is None:
-            columns[name] = pd.Series([""] * len(source.frame), dtype="str")
+            columns[name] = constant_column("", len(source.frame))
             continue
         columns[name], found = _field_values(plan, source, name, f, raw, _factor(plan, f, unit, source.unit))
         errors += disagree + found
@@ -406,12 +406,20 @@ def _raw_field(
     """A field's cells as given (a --set constant, else the file's columns, the first non-empty),
     the column's unit, and the rows where its columns disagree; None when neither gives it."""
     if name in sets:
-        return pd.Series([sets[name]] * len(source.frame), dtype="str"), None, []
+        return constant_column(sets[name], len(source.frame)), None, []
     if name not in mapping:
         return None, None, []
     raw, unit = _coalesced(source, mapping[name])
     several = len(mapping[name]) > 1 and not f.coalesce
     return raw, unit, _disagreeing(source, name, f.label or name, mapping[name]) if several else []
+
+
+def constant_column(text: str, length: int) -> pd.Series:
+    """`length` rows of one text (a field the file lacks, a --set value), repeated by Arrow
+    rather than converted from a list of `length` references."""
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.large_string()), length), dtype="str"))
 
 
 def _factor(plan: Plan, f: FieldSpec, unit: str | None, unit_line: str | None) -> float:
@@ -691,6 +699,12 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
     frame = prepared.frame
     n = len(frame)
     need = (frame["town"] == "").to_numpy(dtype=bool)
+    if not need.any():  # every row names its town: no address, register or code is looked at
+        prepared.frame["town"] = frame["town"].astype("str")
+        _note_placement(
+            prepared, constant_column(placement.INSIDE, n), constant_column("town", n), constant_column("", n)
+        )
+        return
     located = np.where(need, placement.UNKNOWN, placement.INSIDE).astype(object)
     how = np.where(need, "", "town").astype(object)
     town = frame["town"].copy()
@@ -742,9 +756,18 @@ def _place(plan: Plan, place: PlaceSpec, prepared: Prepared, register) -> None:
         ).astype("str")
     prepared.frame["town"] = town.astype("str")
     reasons = np.where((addresses == "").to_numpy(dtype=bool), HELD_NO_ADDRESS, HELD_ADDRESS_UNPLACED)
-    prepared.frame[LOCATED] = pd.Series(located, dtype="str")
-    prepared.frame[REASON] = pd.Series(np.where(located == placement.UNKNOWN, reasons, ""), dtype="str")
-    prepared.placed = pd.Series(how, dtype="str")
+    unplaced = np.where(located == placement.UNKNOWN, reasons, "")
+    _note_placement(
+        prepared, pd.Series(located, dtype="str"), pd.Series(how, dtype="str"), pd.Series(unplaced, dtype="str")
+    )
+
+
+def _note_placement(prepared: Prepared, located: pd.Series, how: pd.Series, reasons: pd.Series) -> None:
+    """Each row's placement note (LOCATED), why an unknown one was not placed (REASON) and
+    where its town came from (HOW, also `prepared.placed`)."""
+    prepared.frame[LOCATED] = located
+    prepared.frame[REASON] = reasons
+    prepared.placed = how
     prepared.frame[HOW] = prepared.placed
 
 

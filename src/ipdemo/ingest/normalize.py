@@ -7,6 +7,11 @@ values and towns mapped to their canonical values, distinct value by distinct va
 
 Nothing here raises on bad input: what cannot be normalised is left for validation to report with
 its line. Values that are ambiguous (day-first dates like 01/06/2021) are flagged, not guessed.
+
+Invariant: a type's normaliser is a function of each value alone (its result and its ambiguous
+flag depend on nothing else in the column), so the import runs it on a column's distinct values;
+tests/test_xlsx_speed_normalise.py holds every type the plan uses to it. A normaliser that looked
+across rows would have to be run on the whole column instead.
 """
 
 from __future__ import annotations
@@ -26,13 +31,23 @@ def normalise_field(
     plan: Plan, spec: FieldSpec, values: pd.Series, factor: float = 1.0
 ) -> tuple[pd.Series, np.ndarray]:
     """(normalised values, ambiguous mask) for one incoming column. factor: what a plain number
-    of the column is worth in the field's unit (its header names another unit)."""
+    of the column is worth in the field's unit (its header names another unit).
+
+    A type's normaliser is a function of each value alone, so it runs on the distinct values (a
+    date, town or type column of 100k rows has a few thousand) and each row takes its value's
+    result; a column of distinct values (a key) is normalised as it is."""
     field = FieldContext(plan, spec, unit_factor=factor)
     ftype = FIELD_TYPES[spec.type]
-    out = ftype.normalise(values, field)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    distinct = values if len(uniques) == len(values) else pd.Series(uniques, dtype=values.dtype)
+    out = ftype.normalise(distinct, field)
     normalised = out.values if ftype.spellings is None else mapping(out.values, ftype.spellings(field))
-    ambiguous = out.ambiguous if out.ambiguous is not None else np.zeros(len(values), dtype=bool)
-    return normalised, ambiguous
+    ambiguous = out.ambiguous if out.ambiguous is not None else np.zeros(len(distinct), dtype=bool)
+    if distinct is values:
+        return normalised, ambiguous
+    each = normalised.take(codes)
+    each.index = values.index
+    return each, np.asarray(ambiguous, dtype=bool)[codes]
 
 
 def mapping(values: pd.Series, table: dict[str, str]) -> pd.Series:

@@ -190,8 +190,8 @@ def export_date(
     found = date_in_text(Path(name).stem)
     if found is not None:
         return ExportDate(min(found, today), "file_name")
-    iso = [column[column.str.match(r"^\d{4}-\d{2}-\d{2}$")] for column in dated_columns]
-    candidates = pd.unique(pd.concat(iso, ignore_index=True)) if iso else []
+    days = pd.concat(dated_columns, ignore_index=True).drop_duplicates() if dated_columns else pd.Series([], dtype=str)
+    candidates = days[days.str.match(r"^\d{4}-\d{2}-\d{2}$")].tolist()
     for value in sorted(candidates, reverse=True):  # the latest real date not after today
         try:
             day = date.fromisoformat(value)

@@ -379,6 +379,8 @@ _QUICK_ODD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}\d{1,6}"|[a-z])')
 _QUICK_PREFIXED = re.compile(rb":c[\s>/]")
 _QUICK_LETTERS = re.compile(rb'<c r="([A-Z]{1,3})')
 _QUICK_SIX_DIGITS = re.compile(rb'<c r="[A-Z]{1,3}\d{6}"')
+_QUICK_NARROW = re.compile(rb'<c(?! r="[A-O]\d{1,6}"|[a-z])')  # odd, or a column past O (15)
+NARROW_COLUMNS = 15  # columns x 999,999 rows still within MAX_CELLS: the row count does not matter
 _ODD_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<=\s)r\s*+=\s*+(?!["\'][A-Za-z]{1,8}\d{1,12}["\'])')
 
 
@@ -459,13 +461,13 @@ class _QuickExtent:
     def add(self, chunk: bytes) -> None:
         if self.odd:
             return
-        if _QUICK_ODD_CELL.search(chunk) or _QUICK_PREFIXED.search(chunk):
+        widest = _widest_bound(chunk)
+        if widest is None:
             self.odd = True
             return
-        letters = set(_QUICK_LETTERS.findall(chunk))
-        if not letters:
+        if not widest:
             return
-        self.columns = max(self.columns, max(column_number(x) for x in letters))
+        self.columns = max(self.columns, widest)
         if self.columns * 999_999 > MAX_CELLS:  # only then does "below row 100,000" matter
             self.six_digits = self.six_digits or _QUICK_SIX_DIGITS.search(chunk) is not None
         else:
@@ -475,6 +477,20 @@ class _QuickExtent:
         if self.odd:
             return None
         return Extent(rows=999_999 if self.six_digits or self.unknown else 99_999, columns=self.columns)
+
+
+def _widest_bound(chunk: bytes) -> int | None:
+    """The widest column of a piece's cells (0: no cell), or None when a cell tag is not in the
+    quick form. When no cell is past column O, NARROW_COLUMNS: a bound is all `extent` needs (at
+    most 15 columns x 999,999 rows is within MAX_CELLS), and one search says so without a
+    findall over every cell."""
+    if _QUICK_PREFIXED.search(chunk):
+        return None
+    if _QUICK_NARROW.search(chunk) is None:
+        return NARROW_COLUMNS if _QUICK_LETTERS.search(chunk) else 0
+    if _QUICK_ODD_CELL.search(chunk):
+        return None
+    return max((column_number(x) for x in set(_QUICK_LETTERS.findall(chunk))), default=0)
 
 
 def _exact_extent(data: bytes, shown: str, sheets: Callable[[str], bool]) -> Extent:
@@ -566,6 +582,8 @@ def _shared_string_count(data: bytes, shown: str, texts: _TextRuns) -> int:
 _CELL_OPEN = re.compile(rb"<" + _PREFIX + rb"c[\s/>]")
 _SHARED_OPEN = re.compile(rb"<" + _PREFIX + rb'c\s([^>]*?\bt\s*=\s*["\']s["\'][^>]*?)(?<!/)>')
 _CELL_END = re.compile(rb"</" + _PREFIX + rb"c>|<" + _PREFIX + rb"c\s[^>]*/>")
+_SINGLE_QUOTED_S = re.compile(rb"'s'")  # a regular expression finds these faster than `in` does
+_COLON_C = re.compile(rb":c")
 MAX_SHARED_CELL = 1 << 20  # a shared-string cell holds an index (and at most a formula): more is not a cell
 
 
@@ -605,7 +623,7 @@ class _SharedReferences:
             raise _bad_shared_string(self.data, self.shown, member, found, self.count)
 
     def _search(self, text: bytes, end: int) -> re.Match | None:
-        if b"'s'" in text:
+        if b"'" in text and _SINGLE_QUOTED_S.search(text):
             return self.general.search(text, 0, end)
         position = 0
         while hit := self.quick.search(text, position, end):
@@ -618,7 +636,7 @@ class _SharedReferences:
 
 def _last_cell_start(text: bytes) -> int:
     """Where the last cell tag in `text` starts (len(text) when there is none)."""
-    if b":c" in text:  # a prefixed cell (<x:c …>) somewhere: the regular expression, once over the piece
+    if _COLON_C.search(text):  # a prefixed cell (<x:c …>) somewhere: the regular expression, once over the piece
         starts = [match.start() for match in _CELL_OPEN.finditer(text)]
         return starts[-1] if starts else len(text)
     position = len(text)

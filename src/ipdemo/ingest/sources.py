@@ -377,8 +377,7 @@ def _build(path: Path, data: bytes, grid: Grid, score: Callable[[list[str]], int
             if kind in ("note", "footer") and find_unit(titles[-1:]) is None:  # a unit line is read, not skipped
                 noted.append(SkippedRow(grid.first_row + index, kind, titles[-1]))
     body = _Body(shown, width, grid.first_row + bottom + 1, skipped=noted)
-    for offset, record in enumerate(records[bottom + 1 :]):
-        body.add(offset, record)
+    body.extend(records[bottom + 1 :])
     notes = [s.text for s in body.skipped if s.kind == "note"]  # 注：金额单位：万元 under the data
     return Source(
         path,
@@ -458,6 +457,17 @@ class _Body:
     ragged: dict[int, list[str]] = field(default_factory=dict)  # row number → its cells, of a ragged row
     tail: str | None = None  # "note" | "footer" after such a line: sparse lines that follow belong to it
 
+    def extend(self, records: list[list]) -> None:
+        """Every row below the header, in order: a record as wide as the header that starts with
+        a plain value (most rows) is kept here, without a call to `add` for each."""
+        width, kept, numbers, first = self.width, self.kept, self.numbers, self.first_number
+        for offset, record in enumerate(records):
+            if self.tail is None and len(record) == width and _plain(record):
+                kept.append(record)
+                numbers.append(first + offset)
+            else:
+                self.add(offset, record)
+
     def add(self, offset: int, record: list) -> None:
         if self.tail is None and len(record) == self.width and _plain(record):
             self.kept.append(record)
@@ -490,7 +500,7 @@ class _Body:
     def frame(self) -> pd.DataFrame:
         """One text column per header cell; cells beyond the header (all blank) are dropped."""
         columns = list(zip(*self.kept))[: self.width] if self.kept else [()] * self.width
-        return pd.DataFrame({str(i): pd.Series(_texts(column), dtype="str") for i, column in enumerate(columns)})
+        return pd.DataFrame({str(i): text_column(column) for i, column in enumerate(columns)})
 
 
 def _plain(record: list) -> bool:
@@ -505,10 +515,30 @@ def _plain(record: list) -> bool:
     return second.__class__ is not str or not second or second[0] not in _MARK_OR_SPACE
 
 
-def _texts(column: tuple) -> tuple | list:
+def text_column(column: tuple | list) -> pd.Series:
+    """A column of cells as text, each cell as `cell_text` shows it, built by Arrow from the
+    Python values (no str call per cell)."""
+    return pd.Series(pd.array(_arrow_texts(column), dtype="str"))
+
+
+def _arrow_texts(column: tuple | list):
+    """Text as it is (the usual column: tried first, no look at each value's type; cells are
+    never bytes, which Arrow would take as text: calamine, csv and lxml give str); date cells,
+    the usual other column, formatted by Arrow's ISO cast; any other mix cell by cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        texts = pa.array(column, type=pa.large_string())
+        if not texts.null_count:  # None is an empty cell: ""
+            return texts
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
     kinds = set(map(type, column))
-    if kinds <= {str}:
-        return column
-    if kinds <= {str, dt.date}:  # date cells: the common non-text column, without a call per cell
-        return [v if v.__class__ is str else v.isoformat() for v in column]
-    return [v if v.__class__ is str else cell_text(v) for v in column]
+    if kinds == {dt.date}:
+        return pa.array(column, type=pa.date32()).cast(pa.large_string())
+    if kinds <= {str, dt.date}:  # dt.date exactly: a datetime cell may carry a time of day
+        dates = pa.array([None if v.__class__ is str else v for v in column], type=pa.date32())
+        words = pa.array([v if v.__class__ is str else None for v in column], type=pa.large_string())
+        return pc.coalesce(words, dates.cast(pa.large_string()))
+    return pa.array([v if v.__class__ is str else cell_text(v) for v in column], type=pa.large_string())
