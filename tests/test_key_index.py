@@ -462,3 +462,16 @@ def test_the_hash_started_early_is_the_old_bytes_and_the_tail_or_refuses(tmp_pat
     cancelled.cancel()
     with pytest.raises(WriteError):
         cancelled.with_tail(b"")
+
+
+def test_a_big_export_into_a_small_ledger_is_read_and_written_whole(invoke, tmp_path):
+    """The first workbook into an empty ledger: looking up 50 keys one by one and serialising each
+    row alone costs more than reading a few hundred bytes and writing the file whole."""
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    export(root / "first.csv", [row(f"2024100000{i:02d}") for i in range(1, 51)])
+    assert invoke(["import", "first.csv"], cwd=root).exit_code == 0
+    assert read_journal(root / "data")[-1]["write"] == "replace"
+    export(root / "week2.csv", [row("202410000003", granted="2024-06-01")])
+    assert invoke(["import", "week2.csv"], cwd=root).exit_code == 0
+    assert read_journal(root / "data")[-1]["write"] == "splice"  # one key into 51 rows: looked up
+    assert len(ledger_rows(root)) == 51

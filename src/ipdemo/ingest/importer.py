@@ -604,6 +604,13 @@ def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: Impo
     return Landing(stored, order, joined, merged, where, unplaced, found, verified)
 
 
+# Records are looked up by key (not the ledger read whole) only in a ledger of at least this many
+# bytes per incoming key: a big export into a small ledger (the first import of a workbook into
+# an empty one) is read and written whole faster than each key is looked up and each row
+# serialised alone (100k rows into an empty ledger: 0.4 s more, measured).
+FIND_BYTES_PER_KEY = 100
+
+
 def _read_stored(
     plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[str], Found | None, str | None]:
@@ -619,7 +626,7 @@ def _read_stored(
     found = None
     if path.exists() and not identity.applies(spec) and all(k in incoming.columns for k in spec.key):
         wanted = set(zip(*(incoming[k].astype("str").tolist() for k in spec.key)))
-        if wanted:
+        if wanted and path.stat().st_size >= FIND_BYTES_PER_KEY * len(wanted):
             found = find_records(path, list(spec.key), wanted, cache_dir(), verified or "", verify=verified is None)
             verified = verified or (found.sha256 if found is not None else None)
     if found is None or any(f not in found.header for f in spec.fields):
