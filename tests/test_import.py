@@ -37,7 +37,7 @@ def test_gbk_export_with_title_row_and_messy_values(invoke, proj):
     result = invoke(["import", str(src), "--lang", "en"], cwd=proj)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout == (
-        "专利导出.csv → patents (Patents): added 2, updated 0, unchanged 0, rejected 0\n"
+        "专利导出.csv → Patents: added 2, updated 0, unchanged 0, rejected 0\n"
         "  ledger chosen by the headers: it reads 申请号, 发明名称, 申请人, 申请日, 专利类型, "
         "授权公告日, 所属区镇 (amounts, counts, dates: 申请日, 授权公告日)\n"
         "  exported on 2024-01-31 (from a title line)\n"

@@ -1125,7 +1125,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # --- ipdemo import ------------------------------------------------------------------------------
     "imports.head": (
         "{source} → {name}台账：新增 {added}，更新 {updated}，未变 {unchanged}，拒绝 {rejected}",
-        "{source} → {ledger} ({name}): added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}",
+        "{source} → {name}: added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}",
     ),
     "imports.dry": ("（试运行，未写入）", " (dry run, nothing written)"),
     "imports.exported": ("  导出日期 {date}（{how}）", "  exported on {date} ({how})"),

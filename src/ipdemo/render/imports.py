@@ -42,7 +42,6 @@ def as_text(result: ImportResult, plan: Plan, lang: str) -> str:
     line = t(
         "head",
         source=result.source,
-        ledger=result.ledger,
         name=localized(spec.name, spec.name_en or result.ledger, lang),
         added=result.added,
         updated=result.updated,
