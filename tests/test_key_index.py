@@ -26,15 +26,12 @@ from ipdemo.data.store import read_journal
 
 from .conftest import VALID_ROWS, make_project
 from .helpers import cn, export, ledger_rows
-
-
-def row(body: str, granted: str = "", town: str = "盛泽") -> list[str]:
-    return [cn(body), f"一种装置{body[-3:]}", "某公司", "2024-01-05", "发明", granted, town]
+from .test_append import row  # an export row of test_append's weekly imports
 
 
 @pytest.fixture
 def proj(tmp_path, invoke):
-    """A project whose patents ledger ipdemo has written once: stamped, and indexed."""
+    """A project whose patents ledger ipdemo has written once (40 rows): stamped, and indexed."""
     root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
     export(root / "week1.csv", [row(f"2024100000{i:02d}") for i in range(1, 41)])
     assert invoke(["import", "week1.csv"], cwd=root).exit_code == 0
