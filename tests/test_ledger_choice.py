@@ -418,7 +418,7 @@ def test_district_pledge_ledger_lands_in_loans_and_says_why(invoke, proj):
     result = invoke(["import", str(src), "--dry-run", "--lang", "en"], cwd=proj)
     assert result.exit_code == 0, result.stderr
     head, why = result.stdout.splitlines()[:2]
-    assert head.startswith(f"{src.name} → pledge_loans (IP pledge loans): added 3") and "dry run" in head
+    assert head.startswith(f"{src.name} → IP pledge loans: added 3") and "dry run" in head
     assert why.startswith("  ledger chosen by the headers: it reads ")
     assert "(amounts, counts, dates: 贷款金额（万元）, 放款日期, 到期日期)" in why
     assert "other ledgers that could take the file read less of it: organisations" in result.stdout
