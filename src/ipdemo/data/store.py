@@ -535,11 +535,11 @@ def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result
             hashed = hasher.submit(_pieces_sha256, real, pieces, stop)
             try:
                 size = _copy_pieces(source.fileno(), fd, pieces)
+                os.fsync(fd)  # while the hash goes on: the disk's wait and the hash's overlap
             except BaseException:
                 stop.set()
                 raise
             digest = hashed.result()
-        os.fsync(fd)
     except BaseException:
         os.close(fd)
         _unlink_quietly(tmp)
