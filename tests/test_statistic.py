@@ -74,6 +74,17 @@ def test_period_and_denominator_belong_to_statistics_only(tmp_path):
     assert plan_codes(path) == ["plan_statistic_only"]
 
 
+def test_per_population_on_a_statistic_is_refused_not_ignored(tmp_path, invoke):
+    """It was silently ignored: the report showed the published figure as if it were per person."""
+    per_person = ROYALTIES_MEASURE.replace("period: year}", "period: year, per_population: 10000}")
+    path = variant(tmp_path, ROYALTIES_MEASURE, per_person)
+    assert plan_codes(path) == ["plan_statistic_per_population"]  # the one error, not its unit too
+    result = invoke(["validate", "--targets", str(path)], cwd=path.parent)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    said = result.stdout + result.stderr
+    assert "per_population" in said and "denominator" in said and "royalties" in said, said
+
+
 def test_the_period_is_a_year_field(tmp_path):
     path = variant(
         tmp_path, ROYALTIES_MEASURE, "date: published_on, period: published_on}\n  - id: patent_intensive_share"

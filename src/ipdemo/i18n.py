@@ -838,6 +838,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "指标 {indicator} 的 measure 键 {key} 只用于 kind statistic（公布的统计数）",
         "indicator {indicator}: the measure key {key} is for kind statistic (published figures) only",
     ),
+    "plan_statistic_per_population": (
+        "指标 {indicator}（kind statistic，公布的统计数）的 measure 不能用 per_population：公布数按公布值计。"
+        "请在台账中记录公布的每万人口数本身，或把人口记为台账字段并用 denominator 指定（比率 = field / denominator）",
+        "indicator {indicator} (kind statistic, a published figure): its measure cannot use per_population, "
+        "a published figure counts as published. Record the published per-population figure itself, or "
+        "record the population as a ledger field and name it as denominator (a ratio: field / denominator)",
+    ),
     "plan_ratio_unit": (
         "指标 {indicator} 是比率（field / denominator），"
         "单位 {unit} 应为 dimension ratio 的单位（如 %: {{dimension: ratio, factor: 0.01}}）",

@@ -1093,7 +1093,8 @@ def _adds_up(plan: Plan, ind: Indicator, part: str) -> bool:
 def _check_statistic(plan: Plan, ind: Indicator, base: tuple, add) -> None:
     """A statistic's measures name the publication date and the period (a year); a ratio's
     numerator and denominator are numbers in units of one dimension, its unit a ratio unit. The
-    two keys mean nothing on another kind: an error rather than silently ignored."""
+    two keys mean nothing on another kind, nor `per_population` on a statistic: an error rather
+    than silently ignored."""
     for j, m in enumerate(ind.measures):
         path = base + ("measure",) + ((j,) if isinstance(ind.measure, list) else ())
         if not ind.spec.published:
@@ -1101,6 +1102,8 @@ def _check_statistic(plan: Plan, ind: Indicator, base: tuple, add) -> None:
                 if value is not None:
                     add(path + (key,), "plan_statistic_only", key, indicator=ind.id, key=key)
             continue
+        if m.per_population:  # a published figure is as published: never divided silently, nor ignored
+            add(path + ("per_population",), "plan_statistic_per_population", "per_population", indicator=ind.id)
         missing = [k for k, v in (("date", m.date), ("period", m.period)) if not v]
         if m.denominator and not (m.aggregate == "sum" and m.field):
             missing.append("aggregate: sum, field")
@@ -1160,6 +1163,8 @@ def _check_unit(plan: Plan, ind: Indicator, base: tuple, add) -> None:
         return
     path = base + ("unit",)
     per_population = any(m.per_population for m in ind.measures)
+    if per_population and ind.spec.published:
+        return  # refused as such (_check_statistic): the unit is not what is wrong
     if unit.dimension == "density" and not per_population:
         add(path, "plan_density_needs_population", "unit", indicator=ind.id, unit=ind.unit)
     elif per_population and unit.dimension != "density":
