@@ -603,6 +603,18 @@ def _check_attach(attach: bool, target: str | None) -> None:
         raise UsageError("attach_not_supported", robot=ROBOTS[target].term)
 
 
+def _refuse_posted_secrets(target: str, plan, options: dict[str, str | None]) -> None:
+    """What the digest posts of the options must not hold the webhook's key: refused before the
+    summary is written. A robot not (well) configured is said after the summary is written."""
+    from ipdemo.deliver.notify import NotifyError, endpoint, refuse_secret_options
+
+    try:
+        point = endpoint(target, plan.source.parent)
+    except NotifyError:
+        return
+    refuse_secret_options(point, options)
+
+
 def _send_summary(
     target: str,
     digest,
@@ -622,6 +634,7 @@ def _send_summary(
     from ipdemo.deliver.notify import digest as short_digest
 
     path = output or Path(label("cli.summary_file", lang, week=digest.week.label, ext=SUMMARY_EXT[format]))
+    _refuse_posted_secrets(target, plan, {"--link": link, "--output": path.name})
     _write(text, path, plan)
     _say(message("summary_written", lang, path=display_path(path)))
     point = endpoint(target, plan.source.parent)

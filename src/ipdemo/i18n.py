@@ -33,6 +33,20 @@ LANGS = ("zh", "en")
 
 # code: (中文, English). Templates use str.format with the params of the Problem / error.
 MESSAGES: dict[str, tuple[str, str]] = {
+    # --- polish ---
+    "secret_in_option": (
+        "{option} 含有{robot}机器人 webhook 地址（{url}）中的密钥，会被发到群里，因此没有写入或发送任何内容。"
+        "{option} 应给出周报全文的网址或文件名，而不是机器人的 webhook 地址",
+        "{option} holds the key of the {robot} robot's webhook ({url}), which would be posted in the group, so "
+        "nothing was written or sent. Give {option} the address or file name of the full summary, not the "
+        "robot's webhook",
+    ),
+    "secret_in_message": (
+        "要发送的内容含有{robot}机器人 webhook 地址（{url}）中的密钥，没有发送。"
+        "请检查 targets.yaml 和台账中的名称、备注是否误粘了 webhook 地址",
+        "what would be posted holds the key of the {robot} robot's webhook ({url}), so it was not sent. "
+        "Check names and notes in targets.yaml and the ledgers for a pasted webhook address",
+    ),
     # --- field values -------------------------------------------------------------------
     "required": ("必填字段为空", "required field is empty"),
     "bad_date": (

@@ -6,7 +6,9 @@ Invariants:
   IPDEMO_DINGTALK_WEBHOOK + IPDEMO_DINGTALK_SECRET, IPDEMO_FEISHU_WEBHOOK + IPDEMO_FEISHU_SECRET)
   or from `.ipdemo-secrets.toml` beside targets.yaml (TOML, or KEY=VALUE lines) — never from
   targets.yaml; a secrets file others can read or write is used with a warning (chmod 600);
-- secrets never reach a message: the address is parsed and checked before anything is sent
+- secrets never reach a message: nothing holding the key or the signing secret is posted (an
+  option such as --link is refused first: refuse_secret_options; any message or file: leaks());
+  the address is parsed and checked before anything is sent
   (check_url) and shown only masked (masked(): query values, long path segments and user:password
   replaced by ***); what a server or the network says is cleaned (clean(): the secrets scrubbed,
   addresses masked, control characters shown as escapes, one line, at most 300 characters);
@@ -297,15 +299,40 @@ def printable(text: str) -> str:
 URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
+def _forms(secret: str) -> set[str]:
+    """A secret as text may carry it: as written and URL-encoded."""
+    return {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+
+
 def clean(text: str, secrets: list[str]) -> str:
     """What a server or the network said, fit to show: the secrets (also URL-encoded) replaced by
     ***, addresses masked, control characters escaped, at most SHOWN_TEXT characters."""
     for secret in sorted(set(secrets), key=len, reverse=True):
-        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+        for form in _forms(secret):
             text = text.replace(form, MASK)
     text = URL_IN_TEXT.sub(lambda match: masked(match.group()), text)
     text = printable(text.strip())
     return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + "…"
+
+
+def leaks(text: str, secrets: list[str]) -> bool:
+    """Whether `text` holds one of `secrets`: as written, URL-encoded, or percent-encoded in full."""
+    decoded = urllib.parse.unquote(text)
+    return any(form in seen for secret in secrets for form in _forms(secret) for seen in (text, decoded))
+
+
+def refuse_secret_options(point: Endpoint, options: Mapping[str, str | None]) -> None:
+    """NotifyError when an option whose text is posted (--link, the summary's file name) holds the
+    webhook's key or the signing secret: before anything is written or sent, the key masked."""
+    for option, text in options.items():
+        if text and leaks(text, point.secrets()):
+            raise NotifyError("secret_in_option", option=option, robot=point.robot.term, url=point.shown)
+
+
+def _refuse_secret_message(point: Endpoint, text: str) -> None:
+    """The last guard: no message or file holding a secret is posted, whatever put it there."""
+    if leaks(text, point.secrets()):
+        raise NotifyError("secret_in_message", robot=point.robot.term, url=point.shown)
 
 
 # --- the digest -----------------------------------------------------------------------------
@@ -630,6 +657,7 @@ def send(
     a pause and a whole request still fit before the deadline; raise NotifyError on anything
     else. Each request lasts at most `timeout` seconds in all, the whole call at most `deadline`.
     Defaults: TIMEOUT, ATTEMPTS, BACKOFF, DEADLINE."""
+    _refuse_secret_message(point, "\n".join((heading, text, note)))
     pacing = Pacing(timeout, attempts, backoff, deadline, clock, sleep)
     made, request, _ = _call(point, lambda target, now: build_request(target, heading, text, note, now), pacing)
     return Delivery(point.robot.id, made, len(request.body), request.content != text)
@@ -707,6 +735,7 @@ def upload(point: Endpoint, path: Path, pacing: Pacing | None = None) -> str:
     data = path.read_bytes()
     if not ATTACH_MIN <= len(data) <= ATTACH_MAX:
         raise NotifyError("attach_size", path=display_path(path), size=len(data))
+    _refuse_secret_message(point, path.name + "\n" + data.decode("utf-8", "replace"))
     form = httpx.Request("POST", "http://upload", files={"media": (path.name, data, "application/octet-stream")})
     body, kind = form.read(), form.headers["Content-Type"]
     uploading = Endpoint(point.robot, upload_url(point.url), point.secret, point.source)
