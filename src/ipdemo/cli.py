@@ -603,6 +603,14 @@ def _check_attach(attach: bool, target: str | None) -> None:
         raise UsageError("attach_not_supported", robot=ROBOTS[target].term)
 
 
+def _say_wait(wait, lang: str) -> None:
+    """A robot's retry, as it is about to be made: what the robot said and how long ipdemo waits."""
+    from ipdemo.render.grid import cell_text
+
+    params = {"robot": wait.robot, "reason": wait.reason, "seconds": cell_text(wait.seconds)}
+    _say(message("robot_retry", lang, **params, attempt=wait.attempt, attempts=wait.attempts))
+
+
 def _refuse_posted_secrets(target: str, plan, options: dict[str, str | None]) -> None:
     """What the digest posts of the options must not hold the webhook's key: refused before the
     summary is written. A robot not (well) configured is said after the summary is written."""
@@ -630,7 +638,7 @@ def _send_summary(
     short digest to the robot (with --attach, the file uploaded first and sent after the digest);
     a failure to deliver leaves the file and exits 1."""
     from ipdemo.data.ledger import display_path
-    from ipdemo.deliver.notify import ROBOTS, Full, cut_note, endpoint, send, send_file, title, upload
+    from ipdemo.deliver.notify import ROBOTS, Full, Pacing, cut_note, endpoint, send, send_file, title, upload
     from ipdemo.deliver.notify import digest as short_digest
 
     path = output or Path(label("cli.summary_file", lang, week=digest.week.label, ext=SUMMARY_EXT[format]))
@@ -640,9 +648,16 @@ def _send_summary(
     point = endpoint(target, plan.source.parent)
     for problem in point.warnings:  # a secrets file others can read or change
         _say(f"{label('cli.warning', lang)}: {problem.message(lang)}")
-    media = upload(point, path) if attach else None  # before the digest: it never promises a file that failed
+    pacing = Pacing(waiting=lambda wait: _say_wait(wait, lang))
+    media = upload(point, path, pacing) if attach else None  # before the digest: it never promises a file that failed
     full = Full(path.name, url=link, attached=media is not None)
-    done = send(point, title(digest, lang), short_digest(digest, lang, full, target), cut_note(full, lang))
+    done = send(
+        point,
+        title(digest, lang),
+        short_digest(digest, lang, full, target),
+        cut_note(full, lang),
+        waiting=pacing.waiting,
+    )
     _say(
         message(
             "summary_sent",
@@ -653,7 +668,7 @@ def _send_summary(
         )
     )
     if media is not None:
-        send_file(point, media)
+        send_file(point, media, pacing)
         _say(message("summary_attached", lang, name=path.name, robot=ROBOTS[target].term))
 
 

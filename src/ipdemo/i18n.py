@@ -47,6 +47,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "what would be posted holds the key of the {robot} robot's webhook ({url}), so it was not sent. "
         "Check names and notes in targets.yaml and the ledgers for a pasted webhook address",
     ),
+    "robot_retry": (
+        "{robot}暂未收下消息：{reason}；{seconds} 秒后重试（第 {attempt} 次，共 {attempts} 次）",
+        "{robot} has not taken the message yet: {reason}; trying again in {seconds} s (attempt {attempt} of "
+        "{attempts})",
+    ),
+    "robot_rate_limited": (
+        "{robot}（{url}）限流，这条消息没有发送（错误码 {errcode}：{said}；已尝试 {attempts} 次）。{when}",
+        "{robot} ({url}) is rate-limiting: this message was not sent (error {errcode}: {said}; {attempts} "
+        "attempt{attempts!p}). {when}",
+    ),
     # --- field values -------------------------------------------------------------------
     "required": ("必填字段为空", "required field is empty"),
     "bad_date": (
@@ -1475,6 +1485,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "robot_reason.unreadable": (
         "答复（{status}）不是机器人的答复格式：{said}",
         "the answer ({status}) is not the robot's: {said}",
+    ),
+    "robot_reason.limited": ("限流（错误码 {errcode}：{said}）", "rate-limited (error {errcode}: {said})"),
+    "robot_reason.try_after": ("请在 {seconds} 秒后再发送", "Send it again in {seconds} s or later"),
+    "robot_reason.try_later": (
+        "请过几分钟再发送（每个机器人每分钟最多收 20 条消息）",
+        "Send it again in a few minutes (a robot takes about 20 messages a minute)",
     ),
     # --- page ---
     "pace.per_week": ("每周需完成{amount}{unit}", "{amount} {unit} a week"),

@@ -20,8 +20,11 @@ Invariants:
   lookup is left to a daemon thread, never waited for), the whole call with its
   retries and pauses at most DEADLINE; redirects are never followed (a POST is not re-sent
   anywhere else); an answer is read up to ANSWER_LIMIT bytes;
-- only what cannot have been delivered is retried (no connection, 5xx), with growing pauses; a
-  robot's refusal (errcode / code ≠ 0, or a 4xx) is not retried; an answer that may follow a
+- only what cannot have been delivered is retried (no connection, 5xx, and a robot's "too many
+  messages": HTTP 429 or a RATE_LIMITED code), with growing pauses — at least the pause the robot
+  asks for (Retry-After) — and only while the pause and a whole request fit before the deadline;
+  each retry is said to the user (Pacing.waiting); any other refusal (errcode / code ≠ 0, or a 4xx)
+  is not retried; an answer that may follow a
   delivery but cannot be read (a stall or a drop after the message was sent, an answer too large
   or not the robot's JSON) is reported as unconfirmed — never as refused — and not retried;
 - no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code;
@@ -625,10 +628,31 @@ class Delivery:
 @dataclass(frozen=True)
 class Answer:
     """What one request came to: "ok", or a kind that ENDS names, or "retry" (nothing can have
-    been delivered: no connection, a 5xx)."""
+    been delivered: no connection, a 5xx), or "limited" (the robot's "too many messages": nothing
+    delivered; params errcode, said, after — the pause asked for, or None)."""
 
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
+
+
+# The robots' "too many messages" codes (nothing was delivered: asked again after a pause), as
+# their documents give them. DingTalk blocks a robot for ten minutes after 20 messages a minute.
+RATE_LIMITED = {
+    45009,  # WeCom: api freq out of limit (a group robot takes 20 messages a minute)
+    130101,  # DingTalk: send too fast, exceed 20 times per minute
+    11232,  # Feishu custom bot: frequency limited (100 a minute, 5 a second)
+}
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A retry about to be made, for the user: what the robot said, the pause, the attempt."""
+
+    robot: Term
+    reason: object
+    seconds: float
+    attempt: int  # the one about to be made
+    attempts: int
 
 
 # The answers that end a call, and the error each is: none of them is retried.
@@ -652,13 +676,14 @@ def send(
     deadline: float | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    waiting: Callable[[Wait], None] | None = None,
 ) -> Delivery:
     """Post the digest; retry what cannot have been delivered (pauses of backoff, 2×, 4× …) while
     a pause and a whole request still fit before the deadline; raise NotifyError on anything
     else. Each request lasts at most `timeout` seconds in all, the whole call at most `deadline`.
     Defaults: TIMEOUT, ATTEMPTS, BACKOFF, DEADLINE."""
     _refuse_secret_message(point, "\n".join((heading, text, note)))
-    pacing = Pacing(timeout, attempts, backoff, deadline, clock, sleep)
+    pacing = Pacing(timeout, attempts, backoff, deadline, clock, sleep, waiting)
     made, request, _ = _call(point, lambda target, now: build_request(target, heading, text, note, now), pacing)
     return Delivery(point.robot.id, made, len(request.body), request.content != text)
 
@@ -673,6 +698,7 @@ class Pacing:
     deadline: float | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    waiting: Callable[[Wait], None] | None = None  # told before each pause (the CLI says it on stderr)
 
 
 def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: Pacing) -> tuple[int, Request, Answer]:
@@ -685,7 +711,7 @@ def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: P
     robot = point.robot
     target = Endpoint(robot, check_url(point), point.secret, point.source)  # checked before anything is sent
     secrets = point.secrets() + target.secrets()
-    reason: object = ""
+    answer = Answer("retry", {"reason": ""})
     made = 0
     while made < attempts:
         budget = min(timeout, ends - time.monotonic())  # a retry is made only when it fits (below)
@@ -698,12 +724,31 @@ def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: P
             return made, request, answer
         if answer.kind in ENDS:
             raise NotifyError(ENDS[answer.kind], robot=robot.term, url=point.shown, **answer.params)
-        reason = answer.params["reason"]
-        pause = backoff * 2 ** (made - 1)
+        pause = max(backoff * 2 ** (made - 1), answer.params.get("after") or 0.0)
         if made == attempts or time.monotonic() + pause + timeout > ends:
             break
+        if pacing.waiting is not None:
+            pacing.waiting(Wait(robot.term, _reason(answer), pause, made + 1, attempts))
         pacing.sleep(pause)
-    raise NotifyError("robot_unreachable", robot=robot.term, url=point.shown, attempts=made, reason=reason)
+    raise _gave_up(point, answer, made)
+
+
+def _reason(answer: Answer) -> object:
+    """What a retried answer was, in words: a rate limit with the robot's code, or the reason."""
+    if answer.kind == "limited":
+        return Term("robot_reason.limited", errcode=answer.params["errcode"], said=answer.params["said"])
+    return answer.params["reason"]
+
+
+def _gave_up(point: Endpoint, answer: Answer, made: int) -> NotifyError:
+    """The error when no attempt is left (or none fits before the deadline)."""
+    robot, shown = point.robot.term, point.shown
+    if answer.kind != "limited":
+        return NotifyError("robot_unreachable", robot=robot, url=shown, attempts=made, reason=answer.params["reason"])
+    after = answer.params.get("after")
+    when = Term("robot_reason.try_after", seconds=cell_text(after)) if after else Term("robot_reason.try_later")
+    params = {"errcode": answer.params["errcode"], "said": answer.params["said"], "when": when}
+    return NotifyError("robot_rate_limited", robot=robot, url=shown, attempts=made, **params)
 
 
 # --- a file after the digest (WeCom only) ---------------------------------------------------
@@ -827,7 +872,7 @@ async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answ
         return Answer("unsure" if sent else "retry", {"reason": late})
     except (httpx.HTTPError, OSError) as exc:  # refused, reset, DNS, TLS, a broken answer
         return Answer("unsure" if sent else "retry", {"reason": clean(_why(exc), secrets)})
-    return _judge(response.status_code, bytes(raw), response.headers.get("location", ""), secrets)
+    return _judge(response.status_code, bytes(raw), response.headers, secrets)
 
 
 def _why(exc: BaseException) -> str:
@@ -843,14 +888,18 @@ def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer:
+def _judge(status: int, raw: bytes, headers: Mapping[str, str], secrets: list[str]) -> Answer:
     """The answer to a request that was read whole."""
     if 300 <= status < 400:
+        location = headers.get("location", "")
         return Answer("redirect", {"status": status, "location": clean(location, secrets) if location else "?"})
     if status >= 500:
         return Answer("retry", {"reason": f"HTTP {status}"})
     code, said = _answer(raw)
     said = clean(said, secrets)
+    if status == 429 or code in RATE_LIMITED:  # too many messages: nothing delivered, asked again later
+        errcode = code if code not in (None, 0) else status
+        return Answer("limited", {"errcode": errcode, "said": said or f"HTTP {status}", "after": _after(headers)})
     if status >= 400:
         return Answer(
             "refused", {"errcode": code if code not in (None, 0) else status, "reason": said or f"HTTP {status}"}
@@ -860,6 +909,21 @@ def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer
     if code != 0:
         return Answer("refused", {"errcode": code, "reason": said or "-"})
     return Answer("ok", {"data": json.loads(raw.decode("utf-8"))})  # read above: a JSON object
+
+
+def _after(headers: Mapping[str, str]) -> float | None:
+    """The pause a rate-limited answer asks for, in seconds: Retry-After (seconds or an HTTP date),
+    else Feishu's x-ogw-ratelimit-reset; None when it asks for none (or says nothing readable)."""
+    from email.utils import parsedate_to_datetime
+
+    value = (headers.get("retry-after") or headers.get("x-ogw-ratelimit-reset") or "").strip()
+    if value.isdigit():
+        return float(min(int(value), 86400))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), 86400.0)) if when.tzinfo else None
 
 
 def _answer(raw: bytes) -> tuple[int | None, str]:
