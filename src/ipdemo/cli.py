@@ -1,7 +1,8 @@
 """The command line: parse options, call the core, render, map errors to exit codes.
 
 Heavy libraries (pandas, pyarrow) are imported inside commands so `ipdemo --help` stays fast.
-Stdout carries data; stderr carries messages. Exit 0 good, 1 invalid data, 2 bad command line.
+Stdout carries data; stderr carries messages. Exit 0 good, 1 invalid data, 2 bad command line,
+3 `summary --send --attach` sent the digest but not the file after it.
 Messages and labels come from i18n; help texts are English (with the Chinese names of things).
 """
 
@@ -548,6 +549,9 @@ def summary(
     week before, status changes, what is at risk or behind with the weekly rate needed, stale
     ledgers, data problems and the week's imports. The same data and options give the same bytes.
 
+    With --send: exit 1 when nothing was sent; exit 3 (--attach) when the digest was sent but the
+    file after it was not — do not send the digest again.
+
     \b
     Examples:
       ipdemo summary                                 # the last complete week, markdown
@@ -668,7 +672,7 @@ def _send_summary(
         )
     )
     if media is not None:
-        send_file(point, media, pacing)
+        send_file(point, media, pacing, path.name)
         _say(message("summary_attached", lang, name=path.name, robot=ROBOTS[target].term))
 
 

@@ -57,6 +57,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{robot} ({url}) is rate-limiting: this message was not sent (error {errcode}: {said}; {attempts} "
         "attempt{attempts!p}). {when}",
     ),
+    "attach_not_sent": (
+        "周报摘要已发送到{robot}群，但全文文件 {name} 没有发送：{reason}。请不要重发摘要（群里会收到两次）；"
+        "把 {name} 直接发到群里，或以后用 --link 给出全文的网址",
+        "the digest was sent to the {robot} group, but the file {name} was not: {reason}. Do not send the digest "
+        "again (the group would get it twice); post {name} in the group yourself, or give the summary's address "
+        "with --link",
+    ),
+    "attach_unconfirmed": (
+        "周报摘要已发送到{robot}群，但无法确认全文文件 {name} 是否送达：{reason}。请不要重发摘要（群里会收到两次）；"
+        "先查看群消息，文件没有出现时再把 {name} 直接发到群里",
+        "the digest was sent to the {robot} group, but it is not known whether the file {name} arrived: {reason}. "
+        "Do not send the digest again (the group would get it twice); look in the group and post {name} yourself "
+        "if it is not there",
+    ),
     # --- field values -------------------------------------------------------------------
     "required": ("必填字段为空", "required field is empty"),
     "bad_date": (

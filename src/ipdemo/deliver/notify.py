@@ -27,7 +27,8 @@ Invariants:
   is not retried; an answer that may follow a
   delivery but cannot be read (a stall or a drop after the message was sent, an answer too large
   or not the robot's JSON) is reported as unconfirmed — never as refused — and not retried;
-- no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code;
+- no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code —
+  FileNotSent (exit 3) when the digest went out and the file sent after it did not;
   the digest's words and the robots' names are i18n labels (digest.*, robot.*).
 """
 
@@ -53,7 +54,7 @@ from typing import Any, Callable
 from ipdemo.data.store import SECRETS_NAME
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError, Problem
-from ipdemo.i18n import Term, count_of, label, localized
+from ipdemo.i18n import Term, count_of, in_both, label, localized
 from ipdemo.render.dates import range_text
 from ipdemo.render.grid import cell_text
 from ipdemo.render.pace import indicator_pace
@@ -791,10 +792,23 @@ def upload(point: Endpoint, path: Path, pacing: Pacing | None = None) -> str:
     return media
 
 
-def send_file(point: Endpoint, media: str, pacing: Pacing | None = None) -> None:
-    """The uploaded file as a message in the group (msgtype file)."""
+class FileNotSent(NotifyError):
+    """The digest was delivered and the file sent after it was not (or not surely): exit 3, so that
+    nobody sends the digest again (the group would get it twice)."""
+
+    exit_code = 3
+
+
+def send_file(point: Endpoint, media: str, pacing: Pacing | None = None, name: str = "") -> None:
+    """The uploaded file as a message in the group (msgtype file). Sent after the digest, so a
+    failure is FileNotSent: the digest is out, the file `name` is not."""
     body = _json({"msgtype": "file", "file": {"media_id": media}})
-    _call(point, lambda target, now: Request(target.url, body, ""), pacing or Pacing())
+    try:
+        _call(point, lambda target, now: Request(target.url, body, ""), pacing or Pacing())
+    except NotifyError as exc:
+        code = "attach_unconfirmed" if exc.code == "robot_unconfirmed" else "attach_not_sent"
+        why = in_both(exc.render("zh"), exc.render("en"))
+        raise FileNotSent(code, robot=point.robot.term, name=name, reason=why) from None
 
 
 HEADERS = {
