@@ -117,12 +117,13 @@ def _say(text: str) -> None:
 
 
 _CURRENT_LANG: list[str] = []  # the command's language, for failures outside user_errors
+_CURRENT_PLAN: list = []  # the command's plan once loaded: how problems name fields (field_names)
 
 
 @contextmanager
 def user_errors(lang: str) -> Iterator[None]:
     """Turn IpdemoError into `错误: …` on stderr and its exit code; no traceback."""
-    from ipdemo.render.problems import as_text
+    from ipdemo.render.problems import as_text, field_names
 
     _CURRENT_LANG[:] = [lang]
     try:
@@ -131,7 +132,9 @@ def user_errors(lang: str) -> Iterator[None]:
         _say(f"{label('cli.error', lang)}: {exc.render(lang)}")
         if exc.problems:
             shown = exc.problems[:200]
-            _say(as_text(shown, lang))
+            ledger = exc.params.get("ledger")  # rows refused by an import: that ledger's fields
+            plan = _CURRENT_PLAN[0] if _CURRENT_PLAN else None
+            _say(as_text(shown, lang, field_names(plan, lang, ledger if isinstance(ledger, str) else None)))
             if len(exc.problems) > len(shown):
                 _say(f"… (+{len(exc.problems) - len(shown)})")
         raise typer.Exit(exc.exit_code) from None
@@ -140,7 +143,9 @@ def user_errors(lang: str) -> Iterator[None]:
 def _load(targets: Path):
     from ipdemo.plan.model import load_plan
 
-    return load_plan(targets)
+    plan = load_plan(targets)
+    _CURRENT_PLAN[:] = [plan]
+    return plan
 
 
 def _write(text: str | bytes, output: Path | None, plan=None) -> None:
@@ -237,12 +242,17 @@ def validate(
     from ipdemo.engine.dataset import load_dataset
     from ipdemo.render import problems as problem_render
 
+    def ledger_problems(plan):
+        _CURRENT_PLAN[:] = [plan]
+        return load_dataset(plan).problems
+
     lg = _lang(lang)
     with user_errors(lg):
-        result = validate_project(targets, lambda plan: load_dataset(plan).problems, [d for d in [cache_dir()] if d])
+        result = validate_project(targets, ledger_problems, [d for d in [cache_dir()] if d])
     problems = result.problems
+    fields = problem_render.field_names(_CURRENT_PLAN[0] if _CURRENT_PLAN else None, lg)
     render = {
-        ValidateFormat.text: lambda: problem_render.as_text(problems, lg),
+        ValidateFormat.text: lambda: problem_render.as_text(problems, lg, fields),
         ValidateFormat.json: lambda: problem_render.as_json(problems, lg),
         ValidateFormat.github: lambda: problem_render.as_github(problems, lg),
         ValidateFormat.junit: lambda: problem_render.as_junit(problems, result.files, lg),
@@ -863,14 +873,15 @@ def import_(
     if format == ImportFormat.json:
         _write(import_render.as_json(results, plan, lg), None)
     else:
-        from ipdemo.render.problems import as_text
+        from ipdemo.render.problems import as_text, field_names
 
         for result in results:
+            fields = field_names(plan, lg, result.ledger)
             _write(import_render.as_text(result, plan, lg), None)
             if result.warnings:
-                _say(as_text(result.warnings[:50], lg))
+                _say(as_text(result.warnings[:50], lg, fields))
             if result.errors:
-                _say(as_text(result.errors[:200], lg))
+                _say(as_text(result.errors[:200], lg, fields))
     raise typer.Exit(1 if any(r.errors for r in results) else 0)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Iterable
+from datetime import date
 
 LANGS = ("zh", "en")
 
@@ -455,7 +456,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "exporting (do not open the CSV in Excel and save it again)",
     ),
     "required_column_missing": (
-        "文件中没有“{label}”（{field}）列，{count} 条新记录因此缺少必填值：补上该列，或用 --set {field}=… "
+        "文件中没有“{label}”列，{count} 条新记录因此缺少必填值：补上该列，或用 --set {field}=… "
         "为整个文件指定同一个值，或与含该列的文件一起导入（ipdemo import A.csv B.csv）",
         "the file has no {label} ({field}) column, so new records lack a required value ({count}): add the "
         "column, or give one value for the whole file with --set {field}=…, or import it together with "
@@ -1673,6 +1674,17 @@ def in_both(zh: str, en: str) -> dict[str, str]:
     worded in the reader's language when the message is. A plain mapping, so that it survives the
     ledger cache's JSON, which a Term would not."""
     return {"zh": zh, "en": en}
+
+
+def day_words(day: date | str) -> object:
+    """A date as a message parameter: 2024年1月1日 in Chinese, 2024-01-01 in English (in_both); a
+    text that is no ISO date is given as it is."""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return in_both(*(label("dates.day", lang, y=day.year, m=day.month, d=day.day) for lang in ("zh", "en")))
 
 
 def _param(value: object, lang: str) -> object:
