@@ -38,7 +38,7 @@ def test_the_line_that_is_not_utf8_is_named(invoke, tmp_path):
     assert "第 4 行不是 UTF-8" in shown, shown
     assert "UTF-8" in shown and "保存" in shown  # how to fix
     english = invoke(["validate", "--lang", "en"], cwd=project)
-    assert "not UTF-8 on line 4 (the other lines are; 1 in all)" in english.stdout + english.stderr
+    assert "patents.csv is not UTF-8 on line 4 (the other lines are; 1 in all)" in english.stdout + english.stderr
 
 
 def test_a_whole_gbk_ledger_is_still_said_to_be_gbk(invoke, tmp_path):

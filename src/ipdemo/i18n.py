@@ -51,7 +51,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ledger_lines_not_utf8": (
         "{path} 第 {lines} 行不是 UTF-8 编码（其余各行是；共 {count} 行），常见于从旧的导出文件粘贴了整行。"
         "修复：在文本编辑器中改正这些行（重新输入其中的中文）后以 UTF-8 保存，或删去它们再用 ipdemo import 导入原数据",
-        "{path}: not UTF-8 on line{count!p} {lines} (the other lines are; {count} in all), as when a row is "
+        "{path} is not UTF-8 on line{count!p} {lines} (the other lines are; {count} in all), as when a row is "
         "pasted from an old export. Fix: correct those lines in a text editor (retype their Chinese text) "
         "and save as UTF-8, or delete them and bring the original data in with ipdemo import",
     ),
