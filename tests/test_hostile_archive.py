@@ -128,7 +128,7 @@ def test_the_issue_reproduction_leaks_nothing(invoke, tmp_path):
     )
     imported = invoke(["import", str(sheet)], cwd=root)
     assert imported.exit_code == 0, imported.stderr  # a lead unit's sheet still imports, flagged:
-    assert imported.stderr.count("拒绝归档") == 4 and "data/task_progress.csv:2: evidence" in imported.stderr
+    assert imported.stderr.count("拒绝归档") == 4 and "data/task_progress.csv:2: 佐证材料" in imported.stderr
     stored = (root / "data" / "task_progress.csv").read_text(encoding="utf-8-sig")
     for value in (".ipdemo-secrets.toml", "data/trainees.csv", ".git/config", "data/journal.jsonl"):
         assert value in stored  # the cell as written

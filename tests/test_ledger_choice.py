@@ -421,7 +421,7 @@ def test_district_pledge_ledger_lands_in_loans_and_says_why(invoke, proj):
     assert head.startswith(f"{src.name} → IP pledge loans: added 3") and "dry run" in head
     assert why.startswith("  ledger chosen by the headers: it reads ")
     assert "(amounts, counts, dates: 贷款金额（万元）, 放款日期, 到期日期)" in why
-    assert "other ledgers that could take the file read less of it: organisations" in result.stdout
+    assert "other ledgers that could take the file read less of it: Enterprise register" in result.stdout
     result = invoke(["import", str(src)], cwd=proj)
     assert result.exit_code == 0, result.stderr
     assert "按表头选定台账" in result.stdout and "贷款金额（万元）" in result.stdout

@@ -181,7 +181,7 @@ def test_validate_rejects_an_unknown_task_id_with_its_line(invoke, tmp_path):
     result = invoke(["validate"], cwd=root)
     assert result.exit_code == 1
     line = next(x for x in result.stdout.splitlines() if "task_progress.csv" in x)
-    assert line.startswith("data/task_progress.csv:3: task:") and "'t3_1_9'" in line
+    assert line.startswith("data/task_progress.csv:3: 任务编号:") and "'t3_1_9'" in line
     closest = line.split("：")[-1].split(", ")
     assert len(closest) == 4 and all(c.startswith("t3_1_") for c in closest[:3]) and closest[3] == "… (+36)"
     english = invoke(["validate", "--format", "json", "--lang", "en"], cwd=root)
@@ -209,7 +209,7 @@ def test_import_a_sheet_with_chinese_headers(invoke, tmp_path):
     bad = tmp_path / "错误.csv"
     bad.write_text("任务编号,日期,进展状态,工作进展\nt9_9,2022-03-02,推进中,x\n", encoding="utf-8")
     refused = invoke(["import", str(bad)], cwd=root)
-    assert refused.exit_code == 1 and "错误.csv:2: task" in refused.stderr and "'t9_9'" in refused.stderr
+    assert refused.exit_code == 1 and "错误.csv:2: 任务编号" in refused.stderr and "'t9_9'" in refused.stderr
 
 
 # --- the engine, by hand --------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_import_refuses_a_noncharacter_in_a_title(proj, invoke, char):
     before = snapshot(proj / "data")
     result = invoke(["import", str(src)], cwd=proj)
     assert result.exit_code == 1
-    assert f"专利.csv:2: title: 错误: 第 3 个字符是不可见的 U+{ord(char):04X}" in result.stderr, result.stderr
+    assert f"专利.csv:2: 发明名称: 错误: 第 3 个字符是不可见的 U+{ord(char):04X}" in result.stderr, result.stderr
     assert "请在源文件或台账中删去它" in result.stderr and "Traceback" not in result.stderr
     assert snapshot(proj / "data") == before
 
@@ -66,7 +66,7 @@ def test_import_refuses_one_in_a_task_progress_remark(proj, invoke):
     src = proj / "进展.csv"
     src.write_text(",".join(TASK_HEADER) + "\nt3_1_1,2023-09-01,推进中,已完成\uffff调研,文件\n", encoding="utf-8")
     result = invoke(["import", str(src)], cwd=proj)
-    assert result.exit_code == 1 and "done" in result.stderr and "U+FFFF" in result.stderr, result.stderr
+    assert result.exit_code == 1 and "工作进展" in result.stderr and "U+FFFF" in result.stderr, result.stderr
 
 
 def test_validate_flags_one_in_a_hand_edited_ledger(proj, invoke):
@@ -170,7 +170,7 @@ def test_an_1800_character_patent_title_is_refused_at_import(proj, invoke):
     before = snapshot(proj / "data")
     result = invoke(["import", str(src)], cwd=proj)
     assert result.exit_code == 1
-    assert "专利.csv:2: title: 错误: 文本长 1,800 个字符，超过该字段的上限 200" in result.stderr, result.stderr
+    assert "专利.csv:2: 发明名称: 错误: 文本长 1,800 个字符，超过该字段的上限 200" in result.stderr, result.stderr
     assert "max_length" in result.stderr and snapshot(proj / "data") == before
 
 

@@ -71,7 +71,7 @@ def test_ambiguous_grant_date_names_the_b_row_and_rejects_only_it(invoke, proj: 
     before = snapshot(proj / "data")
     result = invoke(["import", INCOPAT_AMBIGUOUS], cwd=proj)
     assert result.exit_code == 1, result.stdout + result.stderr
-    assert f"{INCOPAT_AMBIGUOUS}:3: granted_on: " in result.stderr and ":2: " not in result.stderr
+    assert f"{INCOPAT_AMBIGUOUS}:3: 授权公告日: " in result.stderr and ":2: " not in result.stderr
     assert "中有 1 行无效" in result.stderr and snapshot(proj / "data") == before
     result = invoke(["import", INCOPAT_AMBIGUOUS, "--skip-invalid", "--format", "json"], cwd=proj)
     out = json.loads(result.stdout)
@@ -88,7 +88,7 @@ def test_differing_copies_are_told_apart_by_column_and_named_in_chinese(invoke, 
     text names the field by its label, not its English id."""
     shutil.copy(EXPORTS / PATENTICS_DIFFER, proj / PATENTICS_DIFFER)
     result = invoke(["import", PATENTICS_DIFFER], cwd=proj)
-    [line] = [x for x in result.stderr.splitlines() if x.startswith(f"{PATENTICS_DIFFER}:3: filed_on: ")]
+    [line] = [x for x in result.stderr.splitlines() if x.startswith(f"{PATENTICS_DIFFER}:3: 申请日: ")]
     text = line.split("错误: ", 1)[1]
     assert "第 4 列" in text and "第 11 列" in text and "申请日" in text
     assert "filed_on" not in text

@@ -120,7 +120,7 @@ def test_unknown_town_suggests_closest(invoke, tmp_path):
 def test_text_output_is_chinese_by_default(invoke, tmp_path):
     proj = make_project(tmp_path / "p", {"patents": [row("patents", title="")]})
     result = invoke(["validate"], cwd=proj)
-    assert "data/patents.csv:2: title: 错误: 必填字段为空" in result.stdout
+    assert "data/patents.csv:2: 发明名称: 错误: 必填字段为空" in result.stdout
     assert "无效：1 个错误" in result.stderr
 
 

@@ -1,7 +1,8 @@
 """The command line: parse options, call the core, render, map errors to exit codes.
 
 Heavy libraries (pandas, pyarrow) are imported inside commands so `ipdemo --help` stays fast.
-Stdout carries data; stderr carries messages. Exit 0 good, 1 invalid data, 2 bad command line.
+Stdout carries data; stderr carries messages. Exit 0 good, 1 invalid data, 2 bad command line,
+3 `summary --send --attach` sent the digest but not the file after it.
 Messages and labels come from i18n; help texts are English (with the Chinese names of things).
 """
 
@@ -116,12 +117,13 @@ def _say(text: str) -> None:
 
 
 _CURRENT_LANG: list[str] = []  # the command's language, for failures outside user_errors
+_CURRENT_PLAN: list = []  # the command's plan once loaded: how problems name fields (field_names)
 
 
 @contextmanager
 def user_errors(lang: str) -> Iterator[None]:
     """Turn IpdemoError into `错误: …` on stderr and its exit code; no traceback."""
-    from ipdemo.render.problems import as_text
+    from ipdemo.render.problems import as_text, field_names
 
     _CURRENT_LANG[:] = [lang]
     try:
@@ -130,7 +132,9 @@ def user_errors(lang: str) -> Iterator[None]:
         _say(f"{label('cli.error', lang)}: {exc.render(lang)}")
         if exc.problems:
             shown = exc.problems[:200]
-            _say(as_text(shown, lang))
+            ledger = exc.params.get("ledger")  # rows refused by an import: that ledger's fields
+            plan = _CURRENT_PLAN[0] if _CURRENT_PLAN else None
+            _say(as_text(shown, lang, field_names(plan, lang, ledger if isinstance(ledger, str) else None)))
             if len(exc.problems) > len(shown):
                 _say(f"… (+{len(exc.problems) - len(shown)})")
         raise typer.Exit(exc.exit_code) from None
@@ -139,7 +143,9 @@ def user_errors(lang: str) -> Iterator[None]:
 def _load(targets: Path):
     from ipdemo.plan.model import load_plan
 
-    return load_plan(targets)
+    plan = load_plan(targets)
+    _CURRENT_PLAN[:] = [plan]
+    return plan
 
 
 def _write(text: str | bytes, output: Path | None, plan=None) -> None:
@@ -236,12 +242,17 @@ def validate(
     from ipdemo.engine.dataset import load_dataset
     from ipdemo.render import problems as problem_render
 
+    def ledger_problems(plan):
+        _CURRENT_PLAN[:] = [plan]
+        return load_dataset(plan).problems
+
     lg = _lang(lang)
     with user_errors(lg):
-        result = validate_project(targets, lambda plan: load_dataset(plan).problems, [d for d in [cache_dir()] if d])
+        result = validate_project(targets, ledger_problems, [d for d in [cache_dir()] if d])
     problems = result.problems
+    fields = problem_render.field_names(_CURRENT_PLAN[0] if _CURRENT_PLAN else None, lg)
     render = {
-        ValidateFormat.text: lambda: problem_render.as_text(problems, lg),
+        ValidateFormat.text: lambda: problem_render.as_text(problems, lg, fields),
         ValidateFormat.json: lambda: problem_render.as_json(problems, lg),
         ValidateFormat.github: lambda: problem_render.as_github(problems, lg),
         ValidateFormat.junit: lambda: problem_render.as_junit(problems, result.files, lg),
@@ -548,6 +559,9 @@ def summary(
     week before, status changes, what is at risk or behind with the weekly rate needed, stale
     ledgers, data problems and the week's imports. The same data and options give the same bytes.
 
+    With --send: exit 1 when nothing was sent; exit 3 (--attach) when the digest was sent but the
+    file after it was not — do not send the digest again.
+
     \b
     Examples:
       ipdemo summary                                 # the last complete week, markdown
@@ -603,6 +617,26 @@ def _check_attach(attach: bool, target: str | None) -> None:
         raise UsageError("attach_not_supported", robot=ROBOTS[target].term)
 
 
+def _say_wait(wait, lang: str) -> None:
+    """A robot's retry, as it is about to be made: what the robot said and how long ipdemo waits."""
+    from ipdemo.render.grid import cell_text
+
+    params = {"robot": wait.robot, "reason": wait.reason, "seconds": cell_text(wait.seconds)}
+    _say(message("robot_retry", lang, **params, attempt=wait.attempt, attempts=wait.attempts))
+
+
+def _refuse_posted_secrets(target: str, plan, options: dict[str, str | None]) -> None:
+    """What the digest posts of the options must not hold the webhook's key: refused before the
+    summary is written. A robot not (well) configured is said after the summary is written."""
+    from ipdemo.deliver.notify import NotifyError, endpoint, refuse_secret_options
+
+    try:
+        point = endpoint(target, plan.source.parent)
+    except NotifyError:
+        return
+    refuse_secret_options(point, options)
+
+
 def _send_summary(
     target: str,
     digest,
@@ -618,18 +652,26 @@ def _send_summary(
     short digest to the robot (with --attach, the file uploaded first and sent after the digest);
     a failure to deliver leaves the file and exits 1."""
     from ipdemo.data.ledger import display_path
-    from ipdemo.deliver.notify import ROBOTS, Full, cut_note, endpoint, send, send_file, title, upload
+    from ipdemo.deliver.notify import ROBOTS, Full, Pacing, cut_note, endpoint, send, send_file, title, upload
     from ipdemo.deliver.notify import digest as short_digest
 
     path = output or Path(label("cli.summary_file", lang, week=digest.week.label, ext=SUMMARY_EXT[format]))
+    _refuse_posted_secrets(target, plan, {"--link": link, "--output": path.name})
     _write(text, path, plan)
     _say(message("summary_written", lang, path=display_path(path)))
     point = endpoint(target, plan.source.parent)
     for problem in point.warnings:  # a secrets file others can read or change
         _say(f"{label('cli.warning', lang)}: {problem.message(lang)}")
-    media = upload(point, path) if attach else None  # before the digest: it never promises a file that failed
+    pacing = Pacing(waiting=lambda wait: _say_wait(wait, lang))
+    media = upload(point, path, pacing) if attach else None  # before the digest: it never promises a file that failed
     full = Full(path.name, url=link, attached=media is not None)
-    done = send(point, title(digest, lang), short_digest(digest, lang, full, target), cut_note(full, lang))
+    done = send(
+        point,
+        title(digest, lang),
+        short_digest(digest, lang, full, target),
+        cut_note(full, lang),
+        waiting=pacing.waiting,
+    )
     _say(
         message(
             "summary_sent",
@@ -640,7 +682,7 @@ def _send_summary(
         )
     )
     if media is not None:
-        send_file(point, media)
+        send_file(point, media, pacing, path.name)
         _say(message("summary_attached", lang, name=path.name, robot=ROBOTS[target].term))
 
 
@@ -831,14 +873,15 @@ def import_(
     if format == ImportFormat.json:
         _write(import_render.as_json(results, plan, lg), None)
     else:
-        from ipdemo.render.problems import as_text
+        from ipdemo.render.problems import as_text, field_names
 
         for result in results:
+            fields = field_names(plan, lg, result.ledger)
             _write(import_render.as_text(result, plan, lg), None)
             if result.warnings:
-                _say(as_text(result.warnings[:50], lg))
+                _say(as_text(result.warnings[:50], lg, fields))
             if result.errors:
-                _say(as_text(result.errors[:200], lg))
+                _say(as_text(result.errors[:200], lg, fields))
     raise typer.Exit(1 if any(r.errors for r in results) else 0)
 
 

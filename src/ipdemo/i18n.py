@@ -28,11 +28,57 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Iterable
+from datetime import date
 
 LANGS = ("zh", "en")
 
 # code: (中文, English). Templates use str.format with the params of the Problem / error.
 MESSAGES: dict[str, tuple[str, str]] = {
+    # --- polish ---
+    "secret_in_option": (
+        "{option} 含有{robot}机器人 webhook 地址（{url}）中的密钥，会被发到群里，因此没有写入或发送任何内容。"
+        "{option} 应给出周报全文的网址或文件名，而不是机器人的 webhook 地址",
+        "{option} holds the key of the {robot} robot's webhook ({url}), which would be posted in the group, so "
+        "nothing was written or sent. Give {option} the address or file name of the full summary, not the "
+        "robot's webhook",
+    ),
+    "secret_in_message": (
+        "要发送的内容含有{robot}机器人 webhook 地址（{url}）中的密钥，没有发送。"
+        "请检查 targets.yaml 和台账中的名称、备注是否误粘了 webhook 地址",
+        "what would be posted holds the key of the {robot} robot's webhook ({url}), so it was not sent. "
+        "Check names and notes in targets.yaml and the ledgers for a pasted webhook address",
+    ),
+    "ledger_lines_not_utf8": (
+        "{path} 第 {lines} 行不是 UTF-8 编码（其余各行是；共 {count} 行），常见于从旧的导出文件粘贴了整行。"
+        "修复：在文本编辑器中改正这些行（重新输入其中的中文）后以 UTF-8 保存，或删去它们再用 ipdemo import 导入原数据",
+        "{path} is not UTF-8 on line{count!p} {lines} (the other lines are; {count} in all), as when a row is "
+        "pasted from an old export. Fix: correct those lines in a text editor (retype their Chinese text) "
+        "and save as UTF-8, or delete them and bring the original data in with ipdemo import",
+    ),
+    "robot_retry": (
+        "{robot}暂未收下消息：{reason}；{seconds} 秒后重试（第 {attempt} 次，共 {attempts} 次）",
+        "{robot} has not taken the message yet: {reason}; trying again in {seconds} s (attempt {attempt} of "
+        "{attempts})",
+    ),
+    "robot_rate_limited": (
+        "{robot}（{url}）限流，这条消息没有发送（错误码 {errcode}：{said}；已尝试 {attempts} 次）。{when}",
+        "{robot} ({url}) is rate-limiting: this message was not sent (error {errcode}: {said}; {attempts} "
+        "attempt{attempts!p}). {when}",
+    ),
+    "attach_not_sent": (
+        "周报摘要已发送到{robot}群，但全文文件 {name} 没有发送：{reason}。请不要重发摘要（群里会收到两次）；"
+        "把 {name} 直接发到群里，或以后用 --link 给出全文的网址",
+        "the digest was sent to the {robot} group, but the file {name} was not: {reason}. Do not send the digest "
+        "again (the group would get it twice); post {name} in the group yourself, or give the summary's address "
+        "with --link",
+    ),
+    "attach_unconfirmed": (
+        "周报摘要已发送到{robot}群，但无法确认全文文件 {name} 是否送达：{reason}。请不要重发摘要（群里会收到两次）；"
+        "先查看群消息，文件没有出现时再把 {name} 直接发到群里",
+        "the digest was sent to the {robot} group, but it is not known whether the file {name} arrived: {reason}. "
+        "Do not send the digest again (the group would get it twice); look in the group and post {name} yourself "
+        "if it is not there",
+    ),
     # --- field values -------------------------------------------------------------------
     "required": ("必填字段为空", "required field is empty"),
     "bad_date": (
@@ -417,7 +463,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "exporting (do not open the CSV in Excel and save it again)",
     ),
     "required_column_missing": (
-        "文件中没有“{label}”（{field}）列，{count} 条新记录因此缺少必填值：补上该列，或用 --set {field}=… "
+        "文件中没有“{label}”列，{count} 条新记录因此缺少必填值：补上该列，或用 --set {field}=… "
         "为整个文件指定同一个值，或与含该列的文件一起导入（ipdemo import A.csv B.csv）",
         "the file has no {label} ({field}) column, so new records lack a required value ({count}): add the "
         "column, or give one value for the whole file with --set {field}=…, or import it together with "
@@ -1469,6 +1515,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "答复（{status}）不是机器人的答复格式：{said}",
         "the answer ({status}) is not the robot's: {said}",
     ),
+    "robot_reason.limited": ("限流（错误码 {errcode}：{said}）", "rate-limited (error {errcode}: {said})"),
+    "robot_reason.try_after": ("请在 {seconds} 秒后再发送", "Send it again in {seconds} s or later"),
+    "robot_reason.try_later": (
+        "请过几分钟再发送（每个机器人每分钟最多收 20 条消息）",
+        "Send it again in a few minutes (a robot takes about 20 messages a minute)",
+    ),
     # --- page ---
     "pace.per_week": ("每周需完成{amount}{unit}", "{amount} {unit} a week"),
     "pace.in_weeks": ("{weeks}周内还需{amount}{unit}", "{amount} {unit} within {weeks} week{weeks!p}"),
@@ -1636,6 +1688,17 @@ def in_both(zh: str, en: str) -> dict[str, str]:
     worded in the reader's language when the message is. A plain mapping, so that it survives the
     ledger cache's JSON, which a Term would not."""
     return {"zh": zh, "en": en}
+
+
+def day_words(day: date | str) -> object:
+    """A date as a message parameter: 2024年1月1日 in Chinese, 2024-01-01 in English (in_both); a
+    text that is no ISO date is given as it is."""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return in_both(*(label("dates.day", lang, y=day.year, m=day.month, d=day.day) for lang in ("zh", "en")))
 
 
 def _param(value: object, lang: str) -> object:

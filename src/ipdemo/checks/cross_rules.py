@@ -26,6 +26,7 @@ from ipdemo.checks import field_checks
 from ipdemo.checks import screen as screening
 from ipdemo.checks.codes import CNIPA_TYPE_DIGITS
 from ipdemo.errors import PlanError
+from ipdemo.i18n import day_words, in_both
 from ipdemo.plan.model import CheckSpec, LedgerSpec
 
 if TYPE_CHECKING:
@@ -90,9 +91,11 @@ class CrossRule:
 def _not_before(pair: Pair) -> Broken:
     a, b = pair.first, pair.second
     mask = (field_checks.parse_iso_dates(a) < field_checks.parse_iso_dates(b)).to_numpy(dtype=bool)
-    check = pair.check
+    check, fields = pair.check, pair.spec.fields
+    field, other = (in_both(fields[name].label or name, name) for name in (check.field, check.other))
     return Broken(
-        mask, lambda i: {"field": check.field, "value": a.iloc[i], "other": check.other, "other_value": b.iloc[i]}
+        mask,
+        lambda i: {"field": field, "value": day_words(a.iloc[i]), "other": other, "other_value": day_words(b.iloc[i])},
     )
 
 

@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from ipdemo.data import arrays, key_index
 from ipdemo.data.capped import MAX_FIELD_CHARS, MAX_LINE_BYTES, FileTooLarge, Limits, read_capped
 from ipdemo.errors import LedgerError, Problem
+from ipdemo.i18n import in_both
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -152,13 +153,42 @@ def _empty(column: pa.ChunkedArray) -> np.ndarray:
     return arrays.lengths(column) == 0
 
 
+SHOWN_LINES = 5  # lines named when a few of a UTF-8 ledger are not
+
+
 def not_utf8(path: Path, data: bytes) -> LedgerError:
+    """The error for a ledger that is not UTF-8: the lines, when most of it is UTF-8 and only a few
+    lines are not (pasted from an old export); else the encoding it looks like, or binary data."""
     from charset_normalizer import from_bytes  # only needed on this error path
 
+    bad = _lines_not_utf8(data)
+    if bad is not None:
+        more = "…" if len(bad) > SHOWN_LINES else ""
+        zh, en = (
+            "、".join(str(n) for n in bad[:SHOWN_LINES]) + more,
+            ", ".join(str(n) for n in bad[:SHOWN_LINES]) + more,
+        )
+        return LedgerError("ledger_lines_not_utf8", path=display_path(path), lines=in_both(zh, en), count=len(bad))
     best = from_bytes(data[:200_000]).best()
     if best is None:  # no text encoding fits
         return LedgerError("ledger_binary", path=display_path(path))
     return LedgerError("ledger_not_utf8", path=display_path(path), encoding=best.encoding.upper())
+
+
+def _lines_not_utf8(data: bytes) -> list[int] | None:
+    """The line numbers (1-based) that are not UTF-8, when fewer than half of the lines holding
+    non-ASCII text are (the file is UTF-8 but for them); None otherwise."""
+    bad: list[int] = []
+    wide = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        wide += 1
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(number)
+    return bad if bad and len(bad) * 2 < wide else None
 
 
 def _dedupe(header: list[str], shown: str) -> tuple[list[str], list[Problem]]:

@@ -25,6 +25,8 @@ Invariants:
   inside) stamped with the as-of date, permissions 0644, creator system fixed, OOXML core
   properties dated on the as-of day;
 - written atomically (a temp file beside OUT, fsync, rename): OUT is the old file or the new one;
+  the writer locks its temp file (flock) while it writes, and the next archive to OUT removes the
+  temp files a killed one left (.OUT.<random>.tmp that nobody holds);
 - an evidence file is copied only if it is still the file judged (its device and inode, opened
   without following a link): one swapped for a link after the verdict stops the archive;
 - the core never prints: it returns data and Problem warnings, or raises ipdemo.errors exceptions;
@@ -571,17 +573,55 @@ def _csv_safe(text: str) -> str:
     return neutralise(text)
 
 
+TEMP_SUFFIX = ".tmp"  # a temp file is .OUT.<random>.tmp beside OUT
+
+
+def _hold(fd: int) -> None:
+    """An exclusive lock on the temp file for as long as it is open: its writer is alive."""
+    if os.name == "posix":
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def remove_stale_temps(folder: Path, name: str) -> None:
+    """The temp files an archive to `name` left when it was killed (.name.<random>.tmp, regular
+    files that no running archive holds a lock on): removed. Others are left alone. POSIX only."""
+    if os.name != "posix":  # pragma: no cover
+        return
+    import fcntl
+    import glob
+    import stat
+
+    for path in folder.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:  # a link, gone, unreadable: not ours to remove
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: a running archive writes it
+                os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def write_archive(arc: Archive, output: Path) -> None:
-    """Write the zip atomically: a temp file beside OUT, fsync, rename over OUT."""
+    """Write the zip atomically: a temp file beside OUT (locked while written; those a killed
+    archive left are removed first), fsync, rename over OUT."""
     output = Path(output)
     entries = sorted([*arc.entries, Entry("manifest.csv", data=manifest_csv(arc))], key=lambda e: e.name)
     folder = output.resolve().parent
     shown = display_path(output)
+    remove_stale_temps(folder, output.name)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
         raise WriteError("write_failed", path=shown, reason=exc.strerror or str(exc)) from None
     try:
+        _hold(fd)  # while this archive writes it, no other removes its temp file
         with os.fdopen(fd, "wb") as fh:
             with zipfile.ZipFile(fh, "w") as target:
                 for entry in entries:

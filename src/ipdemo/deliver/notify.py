@@ -6,7 +6,9 @@ Invariants:
   IPDEMO_DINGTALK_WEBHOOK + IPDEMO_DINGTALK_SECRET, IPDEMO_FEISHU_WEBHOOK + IPDEMO_FEISHU_SECRET)
   or from `.ipdemo-secrets.toml` beside targets.yaml (TOML, or KEY=VALUE lines) — never from
   targets.yaml; a secrets file others can read or write is used with a warning (chmod 600);
-- secrets never reach a message: the address is parsed and checked before anything is sent
+- secrets never reach a message: nothing holding the key or the signing secret is posted (an
+  option such as --link is refused first: refuse_secret_options; any message or file: leaks());
+  the address is parsed and checked before anything is sent
   (check_url) and shown only masked (masked(): query values, long path segments and user:password
   replaced by ***); what a server or the network says is cleaned (clean(): the secrets scrubbed,
   addresses masked, control characters shown as escapes, one line, at most 300 characters);
@@ -18,11 +20,15 @@ Invariants:
   lookup is left to a daemon thread, never waited for), the whole call with its
   retries and pauses at most DEADLINE; redirects are never followed (a POST is not re-sent
   anywhere else); an answer is read up to ANSWER_LIMIT bytes;
-- only what cannot have been delivered is retried (no connection, 5xx), with growing pauses; a
-  robot's refusal (errcode / code ≠ 0, or a 4xx) is not retried; an answer that may follow a
+- only what cannot have been delivered is retried (no connection, 5xx, and a robot's "too many
+  messages": HTTP 429 or a RATE_LIMITED code), with growing pauses — at least the pause the robot
+  asks for (Retry-After) — and only while the pause and a whole request fit before the deadline;
+  each retry is said to the user (Pacing.waiting); any other refusal (errcode / code ≠ 0, or a 4xx)
+  is not retried; an answer that may follow a
   delivery but cannot be read (a stall or a drop after the message was sent, an answer too large
   or not the robot's JSON) is reported as unconfirmed — never as refused — and not retried;
-- no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code;
+- no terminal code here: functions return data or raise NotifyError (exit 1) with an i18n code —
+  FileNotSent (exit 3) when the digest went out and the file sent after it did not;
   the digest's words and the robots' names are i18n labels (digest.*, robot.*).
 """
 
@@ -48,7 +54,7 @@ from typing import Any, Callable
 from ipdemo.data.store import SECRETS_NAME
 from ipdemo.engine.summary import Summary
 from ipdemo.errors import IpdemoError, Problem
-from ipdemo.i18n import Term, count_of, label, localized
+from ipdemo.i18n import Term, count_of, in_both, label, localized
 from ipdemo.render.dates import range_text
 from ipdemo.render.grid import cell_text
 from ipdemo.render.pace import indicator_pace
@@ -297,15 +303,40 @@ def printable(text: str) -> str:
 URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
+def _forms(secret: str) -> set[str]:
+    """A secret as text may carry it: as written and URL-encoded."""
+    return {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+
+
 def clean(text: str, secrets: list[str]) -> str:
     """What a server or the network said, fit to show: the secrets (also URL-encoded) replaced by
     ***, addresses masked, control characters escaped, at most SHOWN_TEXT characters."""
     for secret in sorted(set(secrets), key=len, reverse=True):
-        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+        for form in _forms(secret):
             text = text.replace(form, MASK)
     text = URL_IN_TEXT.sub(lambda match: masked(match.group()), text)
     text = printable(text.strip())
     return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + "…"
+
+
+def leaks(text: str, secrets: list[str]) -> bool:
+    """Whether `text` holds one of `secrets`: as written, URL-encoded, or percent-encoded in full."""
+    decoded = urllib.parse.unquote(text)
+    return any(form in seen for secret in secrets for form in _forms(secret) for seen in (text, decoded))
+
+
+def refuse_secret_options(point: Endpoint, options: Mapping[str, str | None]) -> None:
+    """NotifyError when an option whose text is posted (--link, the summary's file name) holds the
+    webhook's key or the signing secret: before anything is written or sent, the key masked."""
+    for option, text in options.items():
+        if text and leaks(text, point.secrets()):
+            raise NotifyError("secret_in_option", option=option, robot=point.robot.term, url=point.shown)
+
+
+def _refuse_secret_message(point: Endpoint, text: str) -> None:
+    """The last guard: no message or file holding a secret is posted, whatever put it there."""
+    if leaks(text, point.secrets()):
+        raise NotifyError("secret_in_message", robot=point.robot.term, url=point.shown)
 
 
 # --- the digest -----------------------------------------------------------------------------
@@ -598,10 +629,31 @@ class Delivery:
 @dataclass(frozen=True)
 class Answer:
     """What one request came to: "ok", or a kind that ENDS names, or "retry" (nothing can have
-    been delivered: no connection, a 5xx)."""
+    been delivered: no connection, a 5xx), or "limited" (the robot's "too many messages": nothing
+    delivered; params errcode, said, after — the pause asked for, or None)."""
 
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
+
+
+# The robots' "too many messages" codes (nothing was delivered: asked again after a pause), as
+# their documents give them. DingTalk blocks a robot for ten minutes after 20 messages a minute.
+RATE_LIMITED = {
+    45009,  # WeCom: api freq out of limit (a group robot takes 20 messages a minute)
+    130101,  # DingTalk: send too fast, exceed 20 times per minute
+    11232,  # Feishu custom bot: frequency limited (100 a minute, 5 a second)
+}
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A retry about to be made, for the user: what the robot said, the pause, the attempt."""
+
+    robot: Term
+    reason: object
+    seconds: float
+    attempt: int  # the one about to be made
+    attempts: int
 
 
 # The answers that end a call, and the error each is: none of them is retried.
@@ -625,12 +677,14 @@ def send(
     deadline: float | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    waiting: Callable[[Wait], None] | None = None,
 ) -> Delivery:
     """Post the digest; retry what cannot have been delivered (pauses of backoff, 2×, 4× …) while
     a pause and a whole request still fit before the deadline; raise NotifyError on anything
     else. Each request lasts at most `timeout` seconds in all, the whole call at most `deadline`.
     Defaults: TIMEOUT, ATTEMPTS, BACKOFF, DEADLINE."""
-    pacing = Pacing(timeout, attempts, backoff, deadline, clock, sleep)
+    _refuse_secret_message(point, "\n".join((heading, text, note)))
+    pacing = Pacing(timeout, attempts, backoff, deadline, clock, sleep, waiting)
     made, request, _ = _call(point, lambda target, now: build_request(target, heading, text, note, now), pacing)
     return Delivery(point.robot.id, made, len(request.body), request.content != text)
 
@@ -645,6 +699,7 @@ class Pacing:
     deadline: float | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    waiting: Callable[[Wait], None] | None = None  # told before each pause (the CLI says it on stderr)
 
 
 def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: Pacing) -> tuple[int, Request, Answer]:
@@ -657,7 +712,7 @@ def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: P
     robot = point.robot
     target = Endpoint(robot, check_url(point), point.secret, point.source)  # checked before anything is sent
     secrets = point.secrets() + target.secrets()
-    reason: object = ""
+    answer = Answer("retry", {"reason": ""})
     made = 0
     while made < attempts:
         budget = min(timeout, ends - time.monotonic())  # a retry is made only when it fits (below)
@@ -670,12 +725,31 @@ def _call(point: Endpoint, make: Callable[[Endpoint, float], Request], pacing: P
             return made, request, answer
         if answer.kind in ENDS:
             raise NotifyError(ENDS[answer.kind], robot=robot.term, url=point.shown, **answer.params)
-        reason = answer.params["reason"]
-        pause = backoff * 2 ** (made - 1)
+        pause = max(backoff * 2 ** (made - 1), answer.params.get("after") or 0.0)
         if made == attempts or time.monotonic() + pause + timeout > ends:
             break
+        if pacing.waiting is not None:
+            pacing.waiting(Wait(robot.term, _reason(answer), pause, made + 1, attempts))
         pacing.sleep(pause)
-    raise NotifyError("robot_unreachable", robot=robot.term, url=point.shown, attempts=made, reason=reason)
+    raise _gave_up(point, answer, made)
+
+
+def _reason(answer: Answer) -> object:
+    """What a retried answer was, in words: a rate limit with the robot's code, or the reason."""
+    if answer.kind == "limited":
+        return Term("robot_reason.limited", errcode=answer.params["errcode"], said=answer.params["said"])
+    return answer.params["reason"]
+
+
+def _gave_up(point: Endpoint, answer: Answer, made: int) -> NotifyError:
+    """The error when no attempt is left (or none fits before the deadline)."""
+    robot, shown = point.robot.term, point.shown
+    if answer.kind != "limited":
+        return NotifyError("robot_unreachable", robot=robot, url=shown, attempts=made, reason=answer.params["reason"])
+    after = answer.params.get("after")
+    when = Term("robot_reason.try_after", seconds=cell_text(after)) if after else Term("robot_reason.try_later")
+    params = {"errcode": answer.params["errcode"], "said": answer.params["said"], "when": when}
+    return NotifyError("robot_rate_limited", robot=robot, url=shown, attempts=made, **params)
 
 
 # --- a file after the digest (WeCom only) ---------------------------------------------------
@@ -707,6 +781,7 @@ def upload(point: Endpoint, path: Path, pacing: Pacing | None = None) -> str:
     data = path.read_bytes()
     if not ATTACH_MIN <= len(data) <= ATTACH_MAX:
         raise NotifyError("attach_size", path=display_path(path), size=len(data))
+    _refuse_secret_message(point, path.name + "\n" + data.decode("utf-8", "replace"))
     form = httpx.Request("POST", "http://upload", files={"media": (path.name, data, "application/octet-stream")})
     body, kind = form.read(), form.headers["Content-Type"]
     uploading = Endpoint(point.robot, upload_url(point.url), point.secret, point.source)
@@ -717,10 +792,23 @@ def upload(point: Endpoint, path: Path, pacing: Pacing | None = None) -> str:
     return media
 
 
-def send_file(point: Endpoint, media: str, pacing: Pacing | None = None) -> None:
-    """The uploaded file as a message in the group (msgtype file)."""
+class FileNotSent(NotifyError):
+    """The digest was delivered and the file sent after it was not (or not surely): exit 3, so that
+    nobody sends the digest again (the group would get it twice)."""
+
+    exit_code = 3
+
+
+def send_file(point: Endpoint, media: str, pacing: Pacing | None = None, name: str = "") -> None:
+    """The uploaded file as a message in the group (msgtype file). Sent after the digest, so a
+    failure is FileNotSent: the digest is out, the file `name` is not."""
     body = _json({"msgtype": "file", "file": {"media_id": media}})
-    _call(point, lambda target, now: Request(target.url, body, ""), pacing or Pacing())
+    try:
+        _call(point, lambda target, now: Request(target.url, body, ""), pacing or Pacing())
+    except NotifyError as exc:
+        code = "attach_unconfirmed" if exc.code == "robot_unconfirmed" else "attach_not_sent"
+        why = in_both(exc.render("zh"), exc.render("en"))
+        raise FileNotSent(code, robot=point.robot.term, name=name, reason=why) from None
 
 
 HEADERS = {
@@ -798,7 +886,7 @@ async def _exchange(request: Request, budget: float, secrets: list[str]) -> Answ
         return Answer("unsure" if sent else "retry", {"reason": late})
     except (httpx.HTTPError, OSError) as exc:  # refused, reset, DNS, TLS, a broken answer
         return Answer("unsure" if sent else "retry", {"reason": clean(_why(exc), secrets)})
-    return _judge(response.status_code, bytes(raw), response.headers.get("location", ""), secrets)
+    return _judge(response.status_code, bytes(raw), response.headers, secrets)
 
 
 def _why(exc: BaseException) -> str:
@@ -814,14 +902,18 @@ def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer:
+def _judge(status: int, raw: bytes, headers: Mapping[str, str], secrets: list[str]) -> Answer:
     """The answer to a request that was read whole."""
     if 300 <= status < 400:
+        location = headers.get("location", "")
         return Answer("redirect", {"status": status, "location": clean(location, secrets) if location else "?"})
     if status >= 500:
         return Answer("retry", {"reason": f"HTTP {status}"})
     code, said = _answer(raw)
     said = clean(said, secrets)
+    if status == 429 or code in RATE_LIMITED:  # too many messages: nothing delivered, asked again later
+        errcode = code if code not in (None, 0) else status
+        return Answer("limited", {"errcode": errcode, "said": said or f"HTTP {status}", "after": _after(headers)})
     if status >= 400:
         return Answer(
             "refused", {"errcode": code if code not in (None, 0) else status, "reason": said or f"HTTP {status}"}
@@ -831,6 +923,21 @@ def _judge(status: int, raw: bytes, location: str, secrets: list[str]) -> Answer
     if code != 0:
         return Answer("refused", {"errcode": code, "reason": said or "-"})
     return Answer("ok", {"data": json.loads(raw.decode("utf-8"))})  # read above: a JSON object
+
+
+def _after(headers: Mapping[str, str]) -> float | None:
+    """The pause a rate-limited answer asks for, in seconds: Retry-After (seconds or an HTTP date),
+    else Feishu's x-ogw-ratelimit-reset; None when it asks for none (or says nothing readable)."""
+    from email.utils import parsedate_to_datetime
+
+    value = (headers.get("retry-after") or headers.get("x-ogw-ratelimit-reset") or "").strip()
+    if value.isdigit():
+        return float(min(int(value), 86400))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), 86400.0)) if when.tzinfo else None
 
 
 def _answer(raw: bytes) -> tuple[int | None, str]:

@@ -28,6 +28,7 @@ import pandas as pd
 from ipdemo.checks import cross_rules, field_checks
 from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.errors import InputFileError, Problem, UsageError
+from ipdemo.i18n import in_both
 from ipdemo.ingest import normalize, publications
 from ipdemo.ingest.placement import BASIS_COLUMN, SUGGESTED_COLUMN
 from ipdemo.ingest.provenance import ExportDate, export_date, guessed
@@ -287,8 +288,8 @@ def choose_ledger(
             raise UsageError(
                 "ledger_would_drop",
                 path=filename,
-                ledger=best.ledger,
-                other=other.ledger,
+                ledger=_ledger_words(plan, best.ledger),
+                other=_ledger_words(plan, other.ledger),
                 columns="、".join(header[i] for i in dropped),
                 candidates=_candidates([best, other]),
             )
@@ -303,6 +304,11 @@ def rank(fits: list[Fit]) -> list[Fit]:
 def _choice(chosen: Fit, header: list[str], by: str, others: list[str]) -> Choice:
     columns = [header[i] for i in sorted(chosen.used)]
     return Choice(chosen.ledger, by, columns, [header[i] for i in sorted(chosen.measures)], others)
+
+
+def _ledger_words(plan: Plan, name: str) -> dict[str, str]:
+    """A ledger as a message names it: its Chinese name (企业名录), its id in English."""
+    return in_both(plan.ledgers[name].name, name)
 
 
 def _candidates(fits: list[Fit]) -> str:
@@ -321,7 +327,7 @@ def parse_sets(plan: Plan, ledger: str, sets: dict[str, str]) -> dict[str, str]:
         hit = table.get(header_key(given))
         if hit is None:
             known = "、".join(f"{name}（{f.label}）" if f.label else name for name, f in spec.fields.items())
-            raise UsageError("set_unknown_field", field=given, ledger=ledger, known=known)
+            raise UsageError("set_unknown_field", field=given, ledger=_ledger_words(plan, ledger), known=known)
         out[hit[0]] = value
     return out
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ipdemo.data.store import read_journal
 from ipdemo.errors import Problem
+from ipdemo.i18n import day_words
 
 # Dates and periods written in a file name or a title line. A period means its last day: the
 # export holds the figures up to then (专利清单_2023年1-10月 → 2023-10-31, 2023Q4 → 2023-12-31).
@@ -207,7 +208,9 @@ def guessed(exported: ExportDate, shown: str) -> Problem | None:
     told to state it (--exported-on)."""
     if exported.how != "today":
         return None
-    return Problem(shown, None, None, "exported_on_guessed", severity="warning", params={"date": exported.iso()})
+    return Problem(
+        shown, None, None, "exported_on_guessed", severity="warning", params={"date": day_words(exported.day)}
+    )
 
 
 def value_dates(folder: Path, ledger: str, keys: set[str]) -> dict[tuple[str, str], str]:

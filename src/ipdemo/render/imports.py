@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from ipdemo.data.ledger import display_path
-from ipdemo.i18n import label, localized
+from ipdemo.i18n import day_words, label, localized
 from ipdemo.ingest.importer import Change, ImportResult
 from ipdemo.plan.model import Plan
 from ipdemo.render.dates import day_text
@@ -108,12 +108,7 @@ def _why(result: ImportResult, plan: Plan, t, lang: str) -> list[str]:
         lines.append(t("chosen", columns=columns, measures=listed(choice["measures"])))
         if choice["others"]:
             others = [
-                name
-                + label(
-                    "punct.paren",
-                    lang,
-                    text=localized(plan.ledgers[name].name, plan.ledgers[name].name_en or name, lang),
-                )
+                localized(plan.ledgers[name].name, plan.ledgers[name].name_en or name, lang)
                 for name in choice["others"]
             ]
             lines.append(t("chosen_others", others=listed(others)))
@@ -140,8 +135,15 @@ class _Words:
 
     def value(self, name: str, value: str) -> str:
         spec = self.fields.get(name)
+        if spec is not None and spec.type == "date":
+            return self.day(value)
         chinese = spec.values[value][0] if spec is not None and spec.values and spec.values.get(value) else value
         return localized(chinese, value, self.lang)
+
+    def day(self, value: object) -> str:
+        """A date as the reader writes it: 2021年6月10日 / 2021-06-10 (other text as it is)."""
+        shown = day_words(str(value))
+        return localized(shown["zh"], shown["en"], self.lang) if isinstance(shown, dict) else str(shown)
 
 
 def _shown(change: Change, personal: tuple[str, ...], words: _Words) -> str:
@@ -159,7 +161,7 @@ def _changes(result: ImportResult, personal: tuple[str, ...], words: _Words) -> 
     lines += [f"  + {key}" for key in result.new_keys[:SHOW_CHANGES]]
     for k in result.kept_newer[:SHOW_CHANGES]:
         stored, incoming = words.value(k.field, k.stored), words.value(k.field, k.incoming)
-        lines.append(f"  = {k.key} {words.field(k.field)}: {stored!r} ({k.stored_on}) ≠ {incoming!r}")
+        lines.append(f"  = {k.key} {words.field(k.field)}: {stored!r} ({words.day(k.stored_on)}) ≠ {incoming!r}")
     hidden = sum(
         max(0, n - SHOW_CHANGES) for n in (len(transfers), len(others), len(result.new_keys), len(result.kept_newer))
     )

@@ -2,23 +2,64 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from ipdemo.errors import Problem
-from ipdemo.i18n import label
+from ipdemo.i18n import label, localized
+
+if TYPE_CHECKING:
+    from ipdemo.plan.model import Plan
 
 
 def where(p: Problem) -> str:
     return f"{p.file}:{p.line}" if p.line else p.file
 
 
-def as_text(problems: list[Problem], lang: str) -> str:
-    """One line a problem, compiler style: file:line: field: severity: message."""
+@dataclass(frozen=True)
+class FieldNames:
+    """How text output names a problem's field: in Chinese its ledger's label (授权公告日), in
+    English its id. The ledger is `ledger` (an import's), else the one whose file the problem is
+    in; with neither, a label every ledger gives that field, else the id."""
+
+    labels: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)  # ledger → field → words
+    files: dict[str, str] = dataclasses.field(default_factory=dict)  # a ledger's path as shown → ledger
+    ledger: str | None = None
+
+    def of(self, problem: Problem) -> str:
+        field = problem.field or ""
+        ledger = self.ledger or self.files.get(problem.file)
+        if ledger in self.labels:
+            return self.labels[ledger].get(field, field)
+        words = {names[field] for names in self.labels.values() if field in names}
+        return words.pop() if len(words) == 1 else field
+
+
+def field_names(plan: Plan | None, lang: str, ledger: str | None = None) -> FieldNames:
+    """The fields' names for as_text, from the plan's labels (none without a plan)."""
+    if plan is None:
+        return FieldNames()
+    from ipdemo.data.ledger import display_path
+
+    labels = {
+        name: {f: localized(spec.label or f, f, lang) for f, spec in ledger_spec.fields.items()}
+        for name, ledger_spec in plan.ledgers.items()
+    }
+    files = {display_path(plan.ledger_path(name)): name for name in plan.ledgers}
+    return FieldNames(labels, files, ledger)
+
+
+def as_text(problems: list[Problem], lang: str, fields: FieldNames | None = None) -> str:
+    """One line a problem, compiler style: file:line: field: severity: message. `fields` names
+    the fields in the reader's language (field_names); without it a field is shown by its id."""
+    names = fields or FieldNames()
     lines = []
     for p in problems:
-        field = f" {p.field}:" if p.field else ""
+        field = f" {names.of(p)}:" if p.field else ""
         lines.append(f"{where(p)}:{field} {label('severity.' + p.severity, lang)}: {p.message(lang)}")
     return "\n".join(lines) + ("\n" if lines else "")
 

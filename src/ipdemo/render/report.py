@@ -13,7 +13,7 @@ from typing import Any
 
 from ipdemo.engine.progress import IndicatorProgress, Progress
 from ipdemo.engine.tasks import STATUSES
-from ipdemo.i18n import label, localized, message
+from ipdemo.i18n import day_words, label, localized, message
 from ipdemo.plan.kinds import kind_spec
 from ipdemo.plan.model import Plan, record_quantum
 from ipdemo.render.dates import day_text, range_text
@@ -163,10 +163,10 @@ def _kind_note(i: IndicatorProgress, lang: str) -> str:
         if i.towns_missing:
             return label("report.towns_missing", lang, towns="、".join(i.towns_missing))
         if i.done_before_start:
-            return message("milestone_done_before_start", lang, date=i.done_on)
+            return message("milestone_done_before_start", lang, date=day_words(i.done_on) if i.done_on else "—")
         if i.done_on:
             late = label("report.late", lang) if i.late else ""
-            return label("report.done_on", lang, date=i.done_on) + late
+            return label("report.done_on", lang, date=day_text(i.done_on, lang)) + late
         return label("report.not_done", lang)
     if spec.directional:
         return (
