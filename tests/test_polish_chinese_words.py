@@ -95,12 +95,17 @@ def test_importing_each_fixture_export_speaks_chinese(invoke, project, name):
     [["validate"], ["report"], ["summary"], ["summary", "--format", "text"]],
 )
 def test_the_shipped_data_speaks_chinese(invoke, shipped, args):
+    """The report's table of tasks included (its 截止/最近报送 dates and 据指标 notes were ISO)."""
     result = invoke(args, cwd=shipped)
     assert result.exit_code == 0, result.stderr
-    # Not yet: the report's table of tasks (rows 三（五）一是 …) shows its dates as ISO, as its JSON
-    # does: the grid carries them as text for every format.
-    lines = [line for line in (result.stdout + result.stderr).splitlines() if not TASK_ROW.search(line)]
-    assert foreign_words("\n".join(lines)) == []
+    assert foreign_words(result.stdout + result.stderr) == []
+
+
+def test_the_task_table_dates_read_as_chinese_dates(invoke, shipped):
+    result = invoke(["report"], cwd=shipped)
+    rows = [line for line in result.stdout.splitlines() if TASK_ROW.search(line)]
+    assert rows and any("2023年4月26日" in line for line in rows)  # 最近报送 of 三（三）三是
+    assert any("已完成（2022年9月28日）" in line for line in rows)  # a linked indicator's done date
 
 
 def test_a_milestone_done_reads_as_a_chinese_date(invoke, shipped):

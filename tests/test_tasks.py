@@ -361,7 +361,7 @@ def test_report_markdown_table_html_xlsx_show_tasks(invoke, shipped):
     lines = [line for line in markdown.splitlines() if line.startswith("| t")]
     assert "## 重点任务推进情况（逾期在前）" in markdown and "逾期1项" in markdown
     assert lines[0].startswith("| t3_5_1 ") and "推进中（逾期）" in lines[0]
-    assert "五（一）" in markdown and "据指标：成立示范工作领导小组 已完成（2021-06-25）" in markdown
+    assert "五（一）" in markdown and "据指标：成立示范工作领导小组 已完成（2021年6月25日）" in markdown
     english = report.tasks_markdown(progress, "en")
     assert (
         "in progress (overdue)" in english and "from indicators: Leading group set up achieved (2021-06-25)" in english

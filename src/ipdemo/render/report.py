@@ -9,6 +9,7 @@ Pure: grids in, grids out; the CLI prints them.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ipdemo.engine.progress import IndicatorProgress, Progress
@@ -409,12 +410,12 @@ def task_status_cell(task, lang: str) -> str:
 
 def derived_text(task, lang: str) -> str:
     """An unreported task's linked indicators as the report reads them: 据指标：成立示范工作领导小组
-    已完成（2021-06-25完成）."""
+    已完成（2021年6月25日）."""
     parts = []
     for d in task.derived:
         status = status_text(d["status"], lang)
         if d["done_on"]:
-            status += label("punct.paren", lang, text=d["done_on"])
+            status += label("punct.paren", lang, text=day_text(date.fromisoformat(d["done_on"]), lang))
         elif d["percent"] is not None and kind_spec(d["kind"]).amount:
             status += label("punct.comma", lang) + label("task.percent", lang, percent=cell_text(d["percent"]))
         parts.append(f"{localized(d['name'], d['name_en'], lang)} {status}")
@@ -437,9 +438,9 @@ def tasks_grid(progress: Progress, lang: str) -> Grid | None:
             x.ref,
             x.title,
             x.lead,
-            str(x.due),
+            day_text(x.due, lang),
             task_status_cell(x, lang),
-            str(x.updated_on) if x.updated_on else None,
+            day_text(x.updated_on, lang) if x.updated_on else None,
             task_latest(x, lang) or None,
         ]
         for x in progress.tasks
