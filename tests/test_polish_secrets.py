@@ -11,26 +11,13 @@ import urllib.parse
 
 import pytest
 
-from ipdemo.deliver import notify
 from ipdemo.deliver.notify import ROBOTS, Endpoint, NotifyError, send
-from tests.test_notify import Robot, run_summary
+from tests import test_notify
+from tests.test_notify import run_summary
+
+robot = test_notify.robot  # the local robot fixture, shared with test_notify (not a copy of it)
 
 KEY = "SECRET-KEY-123"  # the key in tests/test_notify.py's robot address
-
-
-@pytest.fixture
-def robot(monkeypatch):
-    """The local robot, with no proxy and no robot configured in the environment."""
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    for r in ROBOTS.values():
-        monkeypatch.delenv(r.url_variable, raising=False)
-        if r.secret_variable:
-            monkeypatch.delenv(r.secret_variable, raising=False)
-    monkeypatch.setattr(notify, "BACKOFF", 0.01)
-    with Robot() as server:
-        yield server
 
 
 def never_shown(result, folder) -> None:
