@@ -83,7 +83,14 @@ def per_value(values: pa.ChunkedArray, compute: Callable[[pa.Array | pa.ChunkedA
     the column is dictionary-encoded (its dictionary's results, taken by each row's index)."""
     if not is_dictionary(values):
         return compute(values)
-    parts = [compute(c.dictionary)[to_numpy(c.indices, null=0)] for c in values.chunks]
+    done: dict[tuple, np.ndarray] = {}  # chunks sliced from one segment share its dictionary: computed once
+    parts = []
+    for chunk in values.chunks:
+        dictionary = chunk.dictionary
+        same = (len(dictionary), dictionary.offset, *(b.address if b is not None else 0 for b in dictionary.buffers()))
+        if same not in done:
+            done[same] = compute(dictionary)
+        parts.append(done[same][to_numpy(chunk.indices, null=0)])
     return np.concatenate(parts) if parts else compute(decoded(values))
 
 
