@@ -169,3 +169,18 @@ def test_a_hand_edit_after_the_import_is_checked_whole(invoke, tmp_path, cached,
     checked = dict(same_as_cold(invoke, root, monkeypatch, seen))
     size = len(ledger.read_bytes())
     assert checked.get("patents", size) == size  # checked whole (read whole, or piece by piece: not here)
+
+
+def test_an_entry_of_many_patches_is_written_again_in_one_piece(invoke, tmp_path, cached, monkeypatch, seen):
+    from ipdemo.engine import cache
+
+    monkeypatch.setattr(cache, "MAX_SEGMENTS", 2)
+    root = shipped(tmp_path)
+    run(invoke, root, *REPORTS[0])
+    for week, start in enumerate((0, 3, 6)):
+        export(root / f"w{week}.csv", grants(pending(root, 20, step=5 + week)) + fresh(2, start=100 + start))
+        assert invoke(["import", f"w{week}.csv"], cwd=root).exit_code == 0
+        checked = dict(same_as_cold(invoke, root, monkeypatch, seen))
+        assert checked["patents"] is not None and checked["patents"] < 100_000  # patched each week
+    arrows = [p for p in cached.glob("*.arrow") if not p.name.endswith(".problems.arrow")]
+    assert len(arrows) <= len(list(cached.glob("*-entry.json"))) + 2  # patents: at most 2 segments

@@ -297,7 +297,8 @@ def _dropped(raw: object, segments: list[str]) -> dict[str, list[int]]:
 
 
 def _laid_out(tables: list[pa.Table], layout: np.ndarray) -> pa.Table:
-    """The rows the runs name, in order (slices: nothing is copied)."""
+    """The rows the runs name, in order (slices: nothing is copied; data/arrays.py reads a column
+    of many slices a few large pieces at a time)."""
     parts = [tables[s].slice(first, count) for s, first, count in layout.tolist()]
     return pa.concat_tables(parts) if parts else tables[0].slice(0, 0)
 
@@ -323,7 +324,9 @@ def encoded(table: pa.Table, like: pa.Schema | None = None) -> pa.Table:
     `like`, those whose first SAMPLE_ROWS values repeat enough (one distinct in SAMPLE_SHARE)."""
     columns = []
     for name, column in zip(table.column_names, table.columns):
-        if like is not None:
+        if pa.types.is_dictionary(column.type):
+            wanted = True  # encoded already (a patched entry written again)
+        elif like is not None:
             wanted = pa.types.is_dictionary(like.field(name).type)
         else:
             head = column.slice(0, SAMPLE_ROWS)
@@ -451,7 +454,9 @@ def _runs(flat: tuple[np.ndarray, np.ndarray], order: np.ndarray, segment: int) 
 
 def _rewritten(where: Slot, covered: Covered, old: Entry, change: Patch) -> Entry | None:
     """The patched rows written as a new entry of one segment."""
-    both = pa.concat_tables([old.rows, encoded(change.rows, old.rows.schema)])
+    both = pa.concat_tables(
+        [old.rows, encoded(change.rows, old.rows.schema)]
+    ).unify_dictionaries()  # one file: one dictionary
     rows = both.take(arrays.indices(np.where(change.order >= 0, change.order, old.rows.num_rows - 1 - change.order)))
     gone = set(change.lines)
     kept = [p for p in old.problems.load() if p.line not in gone]

@@ -71,7 +71,12 @@ def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
     left_out = {k.replace("\x1f", SHOWN_SEP) for k in old.invalid_keys}
     if len(positions) != len(changed) or changed & left_out:
         return None
-    valid_lines = np.setdiff1d(np.arange(2, records + 2, dtype=np.int64), np.array(old.invalid_lines, np.int64))
+    valid = np.ones(records, dtype=bool)
+    left = np.array(old.invalid_lines, dtype=np.int64) - 2
+    if len(left) and (left.min() < 0 or left.max() >= records):
+        return None
+    valid[left] = False
+    valid_lines = np.flatnonzero(valid) + 2
     if len(valid_lines) != old.rows.num_rows:
         return None
     found = keys.take(arrays.indices(positions)).to_pylist()
