@@ -112,8 +112,8 @@ def _flat_indices(values: pa.ChunkedArray) -> tuple[list[pa.Array], np.ndarray]:
             where[same] = total
             dictionaries.append(dictionary)
             total += len(dictionary)
-        parts.append(to_numpy(chunk.indices, null=0).astype(np.int64) + where[same])
-    return dictionaries, np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        parts.append(to_numpy(chunk.indices, null=0) + np.int32(where[same]))  # int32: a dictionary is < 2**31
+    return dictionaries, np.concatenate(parts) if parts else np.zeros(0, np.int32)
 
 
 MANY_CHUNKS = 64  # a column of more chunks than this is read in fewer, larger ones
