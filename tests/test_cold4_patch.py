@@ -10,6 +10,8 @@ import json
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ipdemo.data.store import read_journal
 
@@ -184,3 +186,37 @@ def test_an_entry_of_many_patches_is_written_again_in_one_piece(invoke, tmp_path
         assert checked["patents"] is not None and checked["patents"] < 100_000  # patched each week
     arrows = [p for p in cached.glob("*.arrow") if not p.name.endswith(".problems.arrow")]
     assert len(arrows) <= len(list(cached.glob("*-entry.json"))) + 2  # patents: at most 2 segments
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 6), min_size=1, max_size=5),
+    picks=st.lists(st.tuples(st.integers(0, 10**6), st.booleans()), max_size=30),
+)
+def test_runs_lay_out_the_rows_as_a_flat_listing_does(sizes, picks):
+    """cache._runs against each row's segment and row worked out one by one."""
+    import numpy as np
+
+    from ipdemo.engine import cache
+
+    runs, flat, seg, at = [], [], 0, 0
+    for size in sizes:  # runs of consecutive rows, over a few segments, some split in two
+        if size:
+            runs.append([seg % 2, at, size])
+            flat += [(seg % 2, at + i) for i in range(size)]
+        seg, at = seg + 1, at + size + 1
+    layout = np.array(runs, dtype=np.int64).reshape(-1, 3)
+    order = list(range(len(flat)))
+    patch_rows = 0
+    for where, keep in picks:  # replace or drop old rows, append patch rows
+        if order and where % 3:
+            i = where % len(order)
+            order[i : i + 1] = [-1 - patch_rows] if keep else []
+            patch_rows += keep
+        else:
+            order.append(-1 - patch_rows)
+            patch_rows += 1
+    got = cache._runs(layout, np.array(order, dtype=np.int64), 9)
+    listed = [(int(s), int(r) + k) for s, r, n in got.tolist() for k in range(n)]
+    assert listed == [flat[o] if o >= 0 else (9, -1 - o) for o in order]
+    assert all(n > 0 for _, _, n in got.tolist())

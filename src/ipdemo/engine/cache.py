@@ -196,12 +196,6 @@ class Entry:
     patched: bool = False  # rows were checked again in place (a splice): `layout` and `dropped` say how
     dropped: dict[str, list[int]] = field(default_factory=dict)  # segment → its lines checked again later
 
-    def runs_flat(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's segment index and row in that segment."""
-        seg, first, count = self.layout.T
-        offsets = np.repeat(first - (np.cumsum(count) - count), count)
-        return np.repeat(seg, count), offsets + np.arange(int(count.sum()), dtype=np.int64)
-
 
 def read_meta(where: Slot) -> dict | None:
     """The entry's JSON when it is of this format and schema (else None: absent, damaged, stale)."""
@@ -431,7 +425,7 @@ def patch(where: Slot, covered: Covered, old: Entry, change: Patch) -> Entry | N
     out around them as runs (slices of the segments: nothing rewritten), the replaced lines'
     problems dropped from the earlier segments. Past MAX_SEGMENTS or MAX_RUNS the entry is
     written again in one piece. None when it could not be stored."""
-    runs = _runs(old.runs_flat(), change.order, len(old.segments))
+    runs = _runs(old.layout, change.order, len(old.segments))
     if len(old.segments) >= MAX_SEGMENTS or len(runs) > MAX_RUNS:
         return _rewritten(where, covered, old, change)
     dropped = {tag: sorted(set(old.dropped.get(tag, [])) | set(change.lines)) for tag in old.segments}
@@ -439,17 +433,28 @@ def patch(where: Slot, covered: Covered, old: Entry, change: Patch) -> Entry | N
     return _stored_segment(where, covered, old, change, {"layout": layout, "dropped": dropped})
 
 
-def _runs(flat: tuple[np.ndarray, np.ndarray], order: np.ndarray, segment: int) -> np.ndarray:
+def _runs(layout: np.ndarray, order: np.ndarray, segment: int) -> np.ndarray:
     """`order` (Patch.order) as runs of segment rows: old rows through the entry's own runs
-    (`flat`: each row's segment and row in it), patch rows in the new segment."""
-    old = order >= 0
-    seg = np.where(old, flat[0][np.where(old, order, 0)], segment)
-    row = np.where(old, flat[1][np.where(old, order, 0)], -1 - order)
-    if not len(seg):
+    (`layout`), patch rows in the new segment. A run goes on while the next row is the next old
+    row of the same old run, or the next patch row; only the runs' first rows are looked up
+    (nothing the size of the ledger but a few masks)."""
+    if not len(order):
         return np.zeros((0, 3), dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], (seg[1:] != seg[:-1]) | (row[1:] != row[:-1] + 1)]))
-    counts = np.diff(np.append(starts, len(seg)))
-    return np.stack([seg[starts], row[starts], counts], axis=1).astype(np.int64)
+    ends = np.cumsum(layout[:, 2])  # where each old run ends among the old rows
+    begins = np.zeros((int(ends[-1]) if len(ends) else 0) + 1, dtype=bool)  # an old run starts at this old row
+    begins[(ends - layout[:, 2])[layout[:, 2] > 0]] = True
+    prev, cur = order[:-1], order[1:]
+    old_on = (prev >= 0) & (cur == prev + 1) & ~begins[np.maximum(cur, 0)]
+    new_on = (prev < 0) & (cur == prev - 1)
+    starts = np.flatnonzero(np.concatenate([[True], ~(old_on | new_on)]))
+    counts = np.diff(np.append(starts, len(order)))
+    first = order[starts]
+    run = np.searchsorted(ends, np.maximum(first, 0), side="right")
+    run = np.minimum(run, max(len(layout) - 1, 0))
+    is_old = first >= 0
+    seg = np.where(is_old, layout[run, 0] if len(layout) else 0, segment)
+    row = np.where(is_old, (layout[run, 1] + first - (ends[run] - layout[run, 2])) if len(layout) else 0, -1 - first)
+    return np.stack([seg, row, counts], axis=1).astype(np.int64)
 
 
 def _rewritten(where: Slot, covered: Covered, old: Entry, change: Patch) -> Entry | None:
