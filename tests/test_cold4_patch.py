@@ -220,3 +220,17 @@ def test_runs_lay_out_the_rows_as_a_flat_listing_does(sizes, picks):
     listed = [(int(s), int(r) + k) for s, r, n in got.tolist() for k in range(n)]
     assert listed == [flat[o] if o >= 0 else (9, -1 - o) for o in order]
     assert all(n > 0 for _, _, n in got.tolist())
+
+
+def test_grants_of_rows_appended_since_the_entry_are_checked_with_the_tail(invoke, tmp_path, cached, monkeypatch, seen):
+    """Week 1 appends new rows, week 2 grants some of them and older ones; no report between."""
+    root = shipped(tmp_path)
+    run(invoke, root, *REPORTS[0])
+    export(root / "w1.csv", fresh(6, start=300))
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0
+    added = [r for r in ledger_rows(root) if r["application_no"] in {row[0] for row in fresh(6, start=300)}]
+    export(root / "w2.csv", grants(added[:3]) + grants(pending(root, 5)))
+    assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
+    assert [e["write"] for e in read_journal(root / "data")[-2:]] == ["append", "splice"]
+    checked = dict(same_as_cold(invoke, root, monkeypatch, seen))
+    assert checked["patents"] is not None and checked["patents"] < 100_000  # patched, not read whole

@@ -675,8 +675,9 @@ def _patched(
         return None
     if patch.shown_keys(spec, check.table.arrow.slice(0, k)).to_pylist() != changed.keys:
         return None  # not the records the journal names
-    if not _tail_keys_new(spec, old, check.table.arrow.slice(k)):
-        return None
+    tail = check.table.arrow.slice(k)
+    if not _tail_keys_new(spec, old, tail) or not changed.later <= set(patch.shown_keys(spec, tail).to_pylist()):
+        return None  # a changed key neither in the entry nor in the rows after it
     real = np.concatenate([changed.rows + 2, np.arange(changed.records + 2, records + 2, dtype=np.int64)])
     entry = cache.patch(where, covered, old, _change(spec, old, changed, check, real))
     return _from(entry) if entry is not None else None

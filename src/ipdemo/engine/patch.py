@@ -14,8 +14,9 @@ Invariants (anything else gives None, and the ledger is checked whole):
   ledger's bytes are that last `after_sha256` by hashing them;
 - the entry covers one record a line, with a newline after the last, and was read by the fast
   reader (no ragged row); the ledger has no `identify` (probable duplicates need every row);
-- every changed key is found once among the entry's valid rows, and none among the rows it left
-  out (a repeated key makes both rows invalid: the whole check words it).
+- every changed key is found once among the entry's valid rows, or among the rows appended
+  after them (checked again whole, with the tail: `later`), and none among the rows the entry
+  left out (a repeated key makes both rows invalid: the whole check words it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Target:
     rows: np.ndarray
     keys: list[str]
     records: int  # the records the entry covers (valid and left out)
+    later: frozenset[str] = frozenset()  # changed keys of rows appended after the entry: in the tail
 
     def lines(self) -> np.ndarray:
         """The lines to find in the ledger now: each changed record's, then the first line after
@@ -69,7 +71,7 @@ def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
     keys = shown_keys(spec, old.rows, strip=False)  # stored values are stripped already
     positions = np.flatnonzero(arrays.to_numpy(pc.is_in(keys, value_set=arrays.strings(sorted(changed)))))
     left_out = {k.replace("\x1f", SHOWN_SEP) for k in old.invalid_keys}
-    if len(positions) != len(changed) or changed & left_out:
+    if changed & left_out:
         return None
     valid = np.ones(records, dtype=bool)
     left = np.array(old.invalid_lines, dtype=np.int64) - 2
@@ -80,7 +82,9 @@ def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
     if len(valid_lines) != old.rows.num_rows:
         return None
     found = keys.take(arrays.indices(positions)).to_pylist()
-    return Target(after, positions, valid_lines[positions] - 2, found, records)
+    if len(set(found)) != len(found):
+        return None
+    return Target(after, positions, valid_lines[positions] - 2, found, records, frozenset(changed - set(found)))
 
 
 def journal_chain(folder: Path, name: str, start: str) -> tuple[str, set[str]] | None:
