@@ -234,3 +234,28 @@ def test_grants_of_rows_appended_since_the_entry_are_checked_with_the_tail(invok
     assert [e["write"] for e in read_journal(root / "data")[-2:]] == ["append", "splice"]
     checked = dict(same_as_cold(invoke, root, monkeypatch, seen))
     assert checked["patents"] is not None and checked["patents"] < 100_000  # patched, not read whole
+
+
+def test_an_entry_of_many_tails_with_new_values_is_written_again(tmp_path):
+    """Past MAX_SEGMENTS the segments are joined into one file, which holds one dictionary per
+    column: tails that bring new towns (new dictionary values) must not make that write fail
+    (it did: the next report then checked the whole ledger)."""
+    import pyarrow as pa
+
+    from ipdemo.engine import cache
+
+    source = tmp_path / "patents.csv"
+    source.write_text("town\n", encoding="utf-8")
+    where = cache.Slot(tmp_path / "cache", "p", "s", source)
+
+    def rows(values):
+        return pa.table({"town": pa.array(values * 40)})
+
+    entry = cache.store(where, cache.Covered(1000, "h0", 1, None, 0), rows(["a", "b"]), [], [], [], True)
+    for week in range(1, cache.MAX_SEGMENTS + 2):
+        covered = cache.Covered(1000 * (week + 1), f"h{week}", week + 1, None, 0)
+        entry = cache.store(where, covered, rows([f"z{week}", "a"]), [], [], [], True, after=entry)
+        assert entry is not None, week
+    assert len(entry.segments) < cache.MAX_SEGMENTS
+    towns = entry.rows.column("town").to_pylist()
+    assert towns == ["a", "b"] * 40 + [v for w in range(1, cache.MAX_SEGMENTS + 2) for v in [f"z{w}", "a"] * 40]

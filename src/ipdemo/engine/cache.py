@@ -344,7 +344,8 @@ def store(
     tail's; `covered` the whole ledger's). Files are never more readable than the ledger; temp
     files and unreferenced segments are removed. Returns the entry now stored (None if not)."""
     if after is not None and len(after.segments) >= MAX_SEGMENTS:
-        table = pa.concat_tables([after.rows, encoded(table, after.rows.schema)])
+        # one IPC file holds one dictionary per column: the segments' own ones are unified
+        table = pa.concat_tables([after.rows, encoded(table, after.rows.schema)]).unify_dictionaries()
         problems = after.problems.load() + problems
         invalid_lines, invalid_keys = after.invalid_lines + invalid_lines, _joined(after.invalid_keys, invalid_keys)
         after = None
