@@ -72,19 +72,72 @@ def is_dictionary(values: pa.Array | pa.ChunkedArray) -> bool:
 
 def decoded(values: pa.ChunkedArray) -> pa.ChunkedArray:
     """A dictionary-encoded column (as the cache stores repetitive ones) as plain values, chunk
-    by chunk; any other column as it is."""
+    by chunk (a column of many slices: by blocks of DECODE_ROWS); any other column as it is."""
     if not is_dictionary(values):
         return values
-    return pa.chunked_array([c.dictionary.take(c.indices) for c in values.chunks], type=values.type.value_type)
+    if values.num_chunks <= MANY_CHUNKS or values.null_count:
+        return pa.chunked_array([c.dictionary.take(c.indices) for c in values.chunks], type=values.type.value_type)
+    dictionaries, flat = _flat_indices(values)
+    every = pa.concat_arrays(dictionaries) if len(dictionaries) > 1 else dictionaries[0]
+    blocks = [every.take(indices(flat[i : i + DECODE_ROWS])) for i in range(0, len(flat), DECODE_ROWS)]
+    return pa.chunked_array(blocks, type=values.type.value_type)
 
 
 def per_value(values: pa.ChunkedArray, compute: Callable[[pa.Array | pa.ChunkedArray], np.ndarray]) -> np.ndarray:
     """compute(values) — an array with one result per row — computed once per distinct value when
-    the column is dictionary-encoded (its dictionary's results, taken by each row's index)."""
+    the column is dictionary-encoded (its dictionary's results, taken by each row's index; a
+    dictionary shared by many slices computed once)."""
     if not is_dictionary(values):
         return compute(values)
-    parts = [compute(c.dictionary)[to_numpy(c.indices, null=0)] for c in values.chunks]
-    return np.concatenate(parts) if parts else compute(decoded(values))
+    if not values.num_chunks:
+        return compute(decoded(values))
+    dictionaries, flat = _flat_indices(values)
+    return np.concatenate([compute(d) for d in dictionaries])[flat]
+
+
+DECODE_ROWS = 1 << 20
+
+
+def _flat_indices(values: pa.ChunkedArray) -> tuple[list[pa.Array], np.ndarray]:
+    """A dictionary column's distinct dictionaries (slices of one segment share theirs: each is
+    taken once) and every row's index into them laid end to end (nulls: 0)."""
+    where: dict[tuple, int] = {}
+    dictionaries: list[pa.Array] = []
+    parts = []
+    total = 0
+    for chunk in values.chunks:
+        dictionary = chunk.dictionary
+        same = (len(dictionary), dictionary.offset, *(b.address if b is not None else 0 for b in dictionary.buffers()))
+        if same not in where:
+            where[same] = total
+            dictionaries.append(dictionary)
+            total += len(dictionary)
+        parts.append(to_numpy(chunk.indices, null=0) + np.int32(where[same]))  # int32: a dictionary is < 2**31
+    return dictionaries, np.concatenate(parts) if parts else np.zeros(0, np.int32)
+
+
+MANY_CHUNKS = 64  # a column of more chunks than this is read in fewer, larger ones
+GROUP_BYTES = 1 << 26  # …of up to this many bytes
+
+
+def fewer_chunks(values: pa.ChunkedArray) -> list[pa.Array]:
+    """The chunks of a plain column, small neighbours joined (a copy of those only) when there
+    are many (a patched cache entry's slices): code that works chunk by chunk then runs a few
+    times, not thousands. A column of few chunks is given as it is."""
+    if values.num_chunks <= MANY_CHUNKS or is_dictionary(values):
+        return list(values.chunks)
+    out: list[pa.Array] = []
+    group: list[pa.Array] = []
+    size = 0
+    for chunk in values.chunks:
+        if group and size + chunk.nbytes > GROUP_BYTES:
+            out.append(pa.concat_arrays(group))
+            group, size = [], 0
+        group.append(chunk)
+        size += chunk.nbytes
+    if group:
+        out.append(pa.concat_arrays(group))
+    return out
 
 
 def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

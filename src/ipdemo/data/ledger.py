@@ -381,8 +381,9 @@ class Hashed:
     newlines_after: int = 0
 
 
-def hash_file(path: Path, split: int, piece: int | None = None) -> Hashed:
-    """The file's Hashed, read in pieces (none is held after it is hashed)."""
+def hash_file(path: Path, split: int, piece: int | None = None, starts: LineStarts | None = None) -> Hashed:
+    """The file's Hashed, read in pieces (none is held after it is hashed); with `starts`, where
+    its lines start is noted on the way."""
     piece = piece or STREAM_PIECE
     digest, out = hashlib.sha256(), Hashed()
     with open(path, "rb") as fh:
@@ -391,11 +392,32 @@ def hash_file(path: Path, split: int, piece: int | None = None) -> Hashed:
                 out.head = digest.hexdigest()
             digest.update(chunk)
             newlines = chunk.count(b"\n")
+            if starts is not None:
+                starts.feed(chunk, out.size, out.newlines, newlines)
             out.newlines += newlines
             out.newlines_after += newlines if out.size >= split else 0
             out.size += len(chunk)
     out.sha256 = digest.hexdigest()
     return out
+
+
+class LineStarts:
+    """Where given lines of a file start (line 1 at byte 0), noted from the file's bytes as they
+    are read in any pieces: line n starts after the (n-1)-th newline. Only a piece holding one of
+    those newlines is searched (numpy); the others are only counted."""
+
+    def __init__(self, lines: np.ndarray):
+        self.lines = np.asarray(lines, dtype=np.int64)  # sorted, 1-based
+        self.at = np.full(len(self.lines), -1, dtype=np.int64)  # -1: not (yet) found
+        self.at[self.lines == 1] = 0
+
+    def feed(self, chunk: bytes, offset: int, before: int, newlines: int) -> None:
+        """`chunk` starts at byte `offset`, after `before` newlines, and holds `newlines`."""
+        first, last = np.searchsorted(self.lines - 1, [before + 1, before + newlines + 1])
+        if first == last:
+            return
+        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+        self.at[first:last] = offset + ends[self.lines[first:last] - 2 - before] + 1
 
 
 def too_large_to_read(path: Path, size: int) -> LedgerError:

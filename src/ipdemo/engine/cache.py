@@ -13,8 +13,12 @@ What an entry is (one per ledger file, `<prefix>-…` in the cache folder):
   columns (`<prefix>-<tag>.problems.arrow`; a million warnings cost a few column buffers, read
   only when someone asks for them). The first segment covers the ledger as it was checked; an
   appended tail of the CSV (an import that only brings new rows) adds one segment instead of
-  rewriting the entry (engine/dataset.py decides when a tail may be checked alone). Past
-  MAX_SEGMENTS the entry is written again in one piece.
+  rewriting the entry (engine/dataset.py decides when a tail may be checked alone). Records an
+  import changed in place (a splice) are checked again and stored as one more segment too: the
+  JSON's `layout` then lists the entry's rows as runs of the segments' rows (slices, in file
+  order: nothing rewritten), and `dropped` the lines whose problems an earlier segment no longer
+  gives (engine/patch.py says which records changed). Past MAX_SEGMENTS (or MAX_RUNS runs) the
+  entry is written again in one piece.
 - Columns with few distinct values (towns, types, statuses, dates) are dictionary-encoded; the
   rest stay plain and uncompressed, so a memory-mapped entry costs only the columns a report
   reads. An entry is never larger than the CSV bytes it covers: a segment that would be is
@@ -42,7 +46,7 @@ import json
 import os
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -70,17 +74,28 @@ WRITE_ROWS = 1 << 16  # EntryWriter writes batches of at least this many rows
 
 
 class StoredProblems:
-    """A cache entry's problems, read from their Arrow files only when asked for."""
+    """A cache entry's problems, read from their Arrow files only when asked for. A patched
+    entry (`dropped`: per file, the lines a later segment checked again) leaves those lines'
+    problems out of the earlier files and gives the rest in line order, as a check gives them."""
 
-    def __init__(self, paths: list[Path]):
+    def __init__(self, paths: list[Path], dropped: list[np.ndarray] | None = None):
         self.paths = paths
+        self.dropped = dropped
 
     def _table(self) -> pa.Table:
         tables = []
-        for path in self.paths:
+        for i, path in enumerate(self.paths):
             with pa.memory_map(str(path)) as source:
-                tables.append(pa.ipc.open_file(source).read_all())
-        return pa.concat_tables(tables)
+                table = pa.ipc.open_file(source).read_all()
+            if self.dropped is not None and len(self.dropped[i]):
+                gone = np.isin(arrays.to_numpy(table.column("line")), self.dropped[i])
+                table = table.filter(arrays.bools(~gone))
+            tables.append(table)
+        table = pa.concat_tables(tables)
+        if self.dropped is None:
+            return table
+        order = np.argsort(np.maximum(arrays.to_numpy(table.column("line")), 0), kind="stable")
+        return table.take(arrays.indices(order))
 
     def load(self, file_level: bool = False) -> list[Problem]:
         """Every problem, or (file_level) only those on no row or on the header line."""
@@ -177,6 +192,9 @@ class Entry:
     segments: list[str]
     problem_count: int
     extendable: bool  # read by the fast CSV reader (no ragged row): a tail may be checked alone
+    layout: np.ndarray  # `rows` as runs of the segments' rows: (segment index, first row, rows) each
+    patched: bool = False  # rows were checked again in place (a splice): `layout` and `dropped` say how
+    dropped: dict[str, list[int]] = field(default_factory=dict)  # segment → its lines checked again later
 
 
 def read_meta(where: Slot) -> dict | None:
@@ -221,7 +239,10 @@ def load(where: Slot, meta: dict | None = None) -> Entry | None:
         return None
     try:
         segments = [str(tag) for tag in meta["segments"]]
-        rows = pa.concat_tables([_read(where.segment(tag)) for tag in segments])
+        tables = [_read(where.segment(tag)) for tag in segments]
+        layout = _layout(meta.get("layout"), tables)
+        dropped = _dropped(meta.get("dropped"), segments)
+        rows = _laid_out(tables, layout) if "layout" in meta else pa.concat_tables(tables)
         problems = [_read(where.segment(tag, problems=True)) for tag in segments]
         invalid = [int(n) for n in meta["invalid_lines"]]
         keys = meta["invalid_keys"]
@@ -239,7 +260,41 @@ def load(where: Slot, meta: dict | None = None) -> Entry | None:
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
         return None
     paths = [where.segment(tag, problems=True) for tag in segments]
-    return Entry(rows, StoredProblems(paths), invalid, covered, keys, segments, meta["problems"], extendable)
+    patched = "layout" in meta
+    stored = StoredProblems(paths, [np.array(dropped.get(t, []), np.int64) for t in segments] if patched else None)
+    return Entry(rows, stored, invalid, covered, keys, segments, meta["problems"], extendable, layout, patched, dropped)
+
+
+def _layout(raw: object, tables: list[pa.Table]) -> np.ndarray:
+    """A patched entry's runs, checked against its segments (ValueError when they do not fit);
+    else one run per segment."""
+    if raw is None:
+        return np.array([[i, 0, t.num_rows] for i, t in enumerate(tables)], dtype=np.int64).reshape(-1, 3)
+    runs = np.array(raw, dtype=np.int64).reshape(-1, 3)
+    sizes = np.array([t.num_rows for t in tables], dtype=np.int64)
+    seg, first, count = runs.T
+    if ((seg < 0) | (seg >= len(tables)) | (first < 0) | (count <= 0)).any():
+        raise ValueError("a run outside the segments")
+    if (first + count > sizes[seg]).any():
+        raise ValueError("a run outside the segments")
+    return runs
+
+
+def _dropped(raw: object, segments: list[str]) -> dict[str, list[int]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not set(raw) <= set(segments):
+        raise ValueError("dropped lines of unknown segments")
+    if any(not isinstance(v, list) or any(type(n) is not int for n in v) for v in raw.values()):
+        raise ValueError("dropped lines that are not line numbers")
+    return {str(k): list(v) for k, v in raw.items()}
+
+
+def _laid_out(tables: list[pa.Table], layout: np.ndarray) -> pa.Table:
+    """The rows the runs name, in order (slices: nothing is copied; data/arrays.py reads a column
+    of many slices a few large pieces at a time)."""
+    parts = [tables[s].slice(first, count) for s, first, count in layout.tolist()]
+    return pa.concat_tables(parts) if parts else tables[0].slice(0, 0)
 
 
 def _read(path: Path) -> pa.Table:
@@ -263,7 +318,9 @@ def encoded(table: pa.Table, like: pa.Schema | None = None) -> pa.Table:
     `like`, those whose first SAMPLE_ROWS values repeat enough (one distinct in SAMPLE_SHARE)."""
     columns = []
     for name, column in zip(table.column_names, table.columns):
-        if like is not None:
+        if pa.types.is_dictionary(column.type):
+            wanted = True  # encoded already (a patched entry written again)
+        elif like is not None:
             wanted = pa.types.is_dictionary(like.field(name).type)
         else:
             head = column.slice(0, SAMPLE_ROWS)
@@ -287,7 +344,8 @@ def store(
     tail's; `covered` the whole ledger's). Files are never more readable than the ledger; temp
     files and unreferenced segments are removed. Returns the entry now stored (None if not)."""
     if after is not None and len(after.segments) >= MAX_SEGMENTS:
-        table = pa.concat_tables([after.rows, encoded(table, after.rows.schema)])
+        # one IPC file holds one dictionary per column: the segments' own ones are unified
+        table = pa.concat_tables([after.rows, encoded(table, after.rows.schema)]).unify_dictionaries()
         problems = after.problems.load() + problems
         invalid_lines, invalid_keys = after.invalid_lines + invalid_lines, _joined(after.invalid_keys, invalid_keys)
         after = None
@@ -311,6 +369,9 @@ def store(
             len(problems) + (after.problem_count if after is not None else 0),
             extendable,
         )
+        if after is not None and after.patched:  # a tail after a patched entry: one more run
+            tail = [[len(after.segments), 0, rows.num_rows]] if rows.num_rows else []
+            meta.update(layout=after.layout.tolist() + tail, dropped=after.dropped)
         _write_meta(where, meta, mode, written)
     except (OSError, ValueError, pa.ArrowException):
         for path in written:  # a cache is an optimisation: never an error, and never litter
@@ -340,6 +401,94 @@ def _meta(
         "problems": problems,
         "extendable": extendable,
     }
+
+
+MAX_RUNS = 1 << 14  # a patched entry of more runs than this is written again in one piece
+
+
+@dataclass(frozen=True)
+class Patch:
+    """What a splice changed in an entry's ledger, checked (engine/dataset.py `_patched`): the
+    valid rows checked again or appended, in file order (`rows`), and where the entry's rows go.
+    `order` lists the new rows: an old row by its position in the entry's rows (≥ 0), a patch
+    row k as -1 - k. `lines` are the lines checked again: their old problems no longer hold."""
+
+    rows: pa.Table
+    order: np.ndarray
+    problems: list[Problem]
+    lines: list[int]
+    invalid_lines: list[int]  # every line left out, the entry's and the patch's
+    invalid_keys: list[str] | None
+
+
+def patch(where: Slot, covered: Covered, old: Entry, change: Patch) -> Entry | None:
+    """The entry patched: one more segment holding the rows checked again, the entry's rows laid
+    out around them as runs (slices of the segments: nothing rewritten), the replaced lines'
+    problems dropped from the earlier segments. Past MAX_SEGMENTS or MAX_RUNS the entry is
+    written again in one piece. None when it could not be stored."""
+    runs = _runs(old.layout, change.order, len(old.segments))
+    if len(old.segments) >= MAX_SEGMENTS or len(runs) > MAX_RUNS:
+        return _rewritten(where, covered, old, change)
+    dropped = {tag: sorted(set(old.dropped.get(tag, [])) | set(change.lines)) for tag in old.segments}
+    layout = runs.tolist()
+    return _stored_segment(where, covered, old, change, {"layout": layout, "dropped": dropped})
+
+
+def _runs(layout: np.ndarray, order: np.ndarray, segment: int) -> np.ndarray:
+    """`order` (Patch.order) as runs of segment rows: old rows through the entry's own runs
+    (`layout`), patch rows in the new segment. A run goes on while the next row is the next old
+    row of the same old run, or the next patch row; only the runs' first rows are looked up
+    (nothing the size of the ledger but a few masks)."""
+    if not len(order):
+        return np.zeros((0, 3), dtype=np.int64)
+    ends = np.cumsum(layout[:, 2])  # where each old run ends among the old rows
+    begins = np.zeros((int(ends[-1]) if len(ends) else 0) + 1, dtype=bool)  # an old run starts at this old row
+    begins[(ends - layout[:, 2])[layout[:, 2] > 0]] = True
+    prev, cur = order[:-1], order[1:]
+    old_on = (prev >= 0) & (cur == prev + 1) & ~begins[np.maximum(cur, 0)]
+    new_on = (prev < 0) & (cur == prev - 1)
+    starts = np.flatnonzero(np.concatenate([[True], ~(old_on | new_on)]))
+    counts = np.diff(np.append(starts, len(order)))
+    first = order[starts]
+    run = np.searchsorted(ends, np.maximum(first, 0), side="right")
+    run = np.minimum(run, max(len(layout) - 1, 0))
+    is_old = first >= 0
+    seg = np.where(is_old, layout[run, 0] if len(layout) else 0, segment)
+    row = np.where(is_old, (layout[run, 1] + first - (ends[run] - layout[run, 2])) if len(layout) else 0, -1 - first)
+    return np.stack([seg, row, counts], axis=1).astype(np.int64)
+
+
+def _rewritten(where: Slot, covered: Covered, old: Entry, change: Patch) -> Entry | None:
+    """The patched rows written as a new entry of one segment."""
+    both = pa.concat_tables(
+        [old.rows, encoded(change.rows, old.rows.schema)]
+    ).unify_dictionaries()  # one file: one dictionary
+    rows = both.take(arrays.indices(np.where(change.order >= 0, change.order, old.rows.num_rows - 1 - change.order)))
+    gone = set(change.lines)
+    kept = [p for p in old.problems.load() if p.line not in gone]
+    problems = sorted(kept + change.problems, key=lambda p: p.line or 0)
+    return store(where, covered, rows, problems, change.invalid_lines, change.invalid_keys, old.extendable)
+
+
+def _stored_segment(where: Slot, covered: Covered, old: Entry, change: Patch, laid: dict) -> Entry | None:
+    """The patch's segment written beside the entry's, then the JSON naming them all."""
+    mode = _entry_mode(where.source)
+    written: list[Path] = []
+    tag = f"{time.time_ns():x}{os.urandom(2).hex()}"
+    segments = [*old.segments, tag]
+    try:
+        rows = encoded(change.rows, old.rows.schema)
+        _write_segment(where, tag, rows, problems_table(change.problems), covered.size, mode, written)
+        problems = old.problem_count + len(change.problems)  # in the files, dropped ones included
+        meta = _meta(where, covered, segments, change.invalid_lines, change.invalid_keys, problems, old.extendable)
+        meta.update(laid)
+        _write_meta(where, meta, mode, written)
+    except (OSError, ValueError, pa.ArrowException):
+        for path in written:
+            _remove(path)
+        return None
+    _sweep(where, segments)
+    return load(where)
 
 
 class EntryWriter:

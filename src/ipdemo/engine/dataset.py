@@ -36,7 +36,7 @@ from ipdemo.checks.validate import (
 )
 from ipdemo.data import arrays, ledger
 from ipdemo.data.store import append_mark, backup_path, fingerprint, read_committed
-from ipdemo.engine import cache
+from ipdemo.engine import cache, patch
 from ipdemo.errors import Problem
 from ipdemo.plan.model import LedgerSpec, Plan
 
@@ -418,10 +418,13 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
         return None
     previous = cache.load(where)
     seen = previous.covered.size if previous is not None else 0
+    changed = patch.target(plan, name, previous) if previous is not None else None
+    starts = ledger.LineStarts(changed.lines()) if changed is not None else None
     try:
-        hashed = ledger.hash_file(path, seen)
+        hashed = ledger.hash_file(path, seen, starts=starts)
         appended = previous if previous is not None and hashed.head == previous.covered.sha256 else None
         parts = _tail_parts(path, seen, hashed.size) if appended is not None else None
+        spliced = _spliced_parts(path, changed, starts, hashed) if appended is None else None
     except OSError:
         return None
     if _stamp(path) != before or hashed.size != before[2]:
@@ -431,9 +434,42 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
     hit = cache.lookup(where, covered)
     if hit is not None:
         return _from(hit)
+    if previous is not None and changed is not None and spliced is not None:
+        return _patched(plan, name, where, covered, previous, changed, spliced)
     if appended is None or parts is None:
         return None
     return _extended(plan, name, where, parts, covered, appended)
+
+
+def _spliced_parts(
+    path: Path, changed: patch.Target | None, starts: ledger.LineStarts | None, hashed: ledger.Hashed
+) -> Spliced | None:
+    """The header, the changed records' lines and the rows after the entry's (read alone), when
+    the ledger's hash is the one the journal's chain ends on and every line was found."""
+    if changed is None or starts is None or hashed.sha256 != changed.after or (starts.at < 0).any():
+        return None
+    at = starts.at.tolist()
+    if hashed.size - at[-1] > MAX_TAIL_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        header = fh.readline(ledger.MAX_LINE_BYTES)
+        lines = []
+        for start in at[:-1]:
+            fh.seek(start)
+            lines.append(fh.readline(ledger.MAX_LINE_BYTES))
+        fh.seek(at[-1])
+        return Spliced(header, lines, fh.read(hashed.size - at[-1]))
+
+
+def _spliced_in(content: bytes, changed: patch.Target) -> Spliced | None:
+    """_spliced_parts for a ledger held in memory."""
+    starts = ledger.LineStarts(changed.lines())
+    starts.feed(content, 0, 0, content.count(b"\n"))
+    if (starts.at < 0).any() or len(content) - int(starts.at[-1]) > MAX_TAIL_BYTES:
+        return None
+    at = starts.at.tolist()
+    lines = [content[start : content.find(b"\n", start) + 1] for start in at[:-1]]
+    return Spliced(content[: content.find(b"\n") + 1], lines, content[at[-1] :])
 
 
 def _tail_parts(path: Path, start: int, size: int) -> tuple[bytes, bytes, bytes] | None:
@@ -505,6 +541,12 @@ def _cached(
         extended = _extended(plan, name, where, (header, content[end - 1 : end], content[end:]), covered, appended)
         if extended is not None:
             return extended
+    changed = patch.target(plan, name, previous) if previous is not None and appended is None else None
+    if previous is not None and changed is not None and changed.after == digest:
+        spliced = _spliced_in(content, changed)
+        result = _patched(plan, name, where, covered, previous, changed, spliced) if spliced is not None else None
+        if result is not None:
+            return result
     check = check_ledger_file(plan, name, content)
     result = _checked(check)
     keys = _keys(plan.ledgers[name], check.table.arrow.filter(arrays.bools(check.invalid)))
@@ -593,3 +635,87 @@ def _moved(problem: Problem, shift: int) -> Problem:
     if isinstance(params.get("other_line"), int):
         params["other_line"] += shift
     return replace(problem, line=None if problem.line is None else problem.line + shift, params=params)
+
+
+# --- a cached ledger whose records an import changed in place (a splice) -------------------------
+
+
+@dataclass(frozen=True)
+class Spliced:
+    """What a patch reads of the ledger now: its header line, the changed records' lines (in file
+    order, each with its newline) and every byte after the records the entry covers."""
+
+    header: bytes
+    lines: list[bytes]
+    tail: bytes
+
+
+def _patched(
+    plan: Plan,
+    name: str,
+    where: cache.Slot,
+    covered: cache.Covered,
+    old: cache.Entry,
+    changed: patch.Target,
+    spliced: Spliced,
+) -> CheckedLedger | None:
+    """The entry patched: the changed records' lines and the appended rows checked together,
+    exactly as the whole ledger's check checks them (check_ledger_file on those lines under the
+    header), their problems and lines put where they are in the ledger; None when anything says
+    they were not found as the journal says, or need the whole ledger (a key found twice)."""
+    spec = plan.ledgers[name]
+    k = len(spliced.lines)
+    body = b"".join(spliced.lines) + spliced.tail
+    if b"\r" in body or not all(line.endswith(b"\n") for line in spliced.lines) or not body.endswith(b"\n"):
+        return None
+    check = check_ledger_file(plan, name, spliced.header + body)
+    records = covered.lines - 1  # one record a line, each ended by its newline
+    rows = check.table.arrow.num_rows
+    if rows != k + records - changed.records or not _lines_as_read(check, rows):
+        return None
+    if patch.shown_keys(spec, check.table.arrow.slice(0, k)).to_pylist() != changed.keys:
+        return None  # not the records the journal names
+    tail = check.table.arrow.slice(k)
+    if not _tail_keys_new(spec, old, tail) or not changed.later <= set(patch.shown_keys(spec, tail).to_pylist()):
+        return None  # a changed key neither in the entry nor in the rows after it
+    real = np.concatenate([changed.rows + 2, np.arange(changed.records + 2, records + 2, dtype=np.int64)])
+    entry = cache.patch(where, covered, old, _change(spec, old, changed, check, real))
+    return _from(entry) if entry is not None else None
+
+
+def _lines_as_read(check: LedgerCheck, rows: int) -> bool:
+    """One record a line, no problem of the file or header, none naming another row (a key twice)."""
+    if check.table.problems or not np.array_equal(check.table.lines, np.arange(2, rows + 2)):
+        return False
+    return not any(p.line is None or p.line <= 1 or "other_line" in p.params for p in check.problems)
+
+
+def _tail_keys_new(spec: LedgerSpec, old: cache.Entry, tail: pa.Table) -> bool:
+    """No appended row repeats a key of the entry's rows, valid or left out."""
+    tail_keys = _key_array(spec, tail)
+    if not len(tail_keys):
+        return True
+    seen = pa.chunked_array([*_stored_keys(spec, old.rows).chunks, arrays.strings(old.invalid_keys or [])], pa.string())
+    return not pc.any(pc.is_in(seen, value_set=pc.unique(tail_keys))).as_py()
+
+
+def _change(
+    spec: LedgerSpec, old: cache.Entry, changed: patch.Target, check: LedgerCheck, real: np.ndarray
+) -> cache.Patch:
+    """The patch for the cache: rows checked again (the first len(changed.keys) of `check`, then
+    the appended ones), where they go among the entry's rows, their problems at their lines."""
+    k = len(changed.keys)
+    valid = ~check.invalid
+    index = np.cumsum(valid) - 1  # each checked row's place among the patch's valid rows
+    order = np.arange(old.rows.num_rows, dtype=np.int64)
+    order[changed.positions] = -1 - index[:k]
+    order = np.delete(order, changed.positions[check.invalid[:k]])
+    order = np.concatenate([order, -1 - index[k:][valid[k:]]])
+    problems = [replace(p, line=int(real[p.line - 2])) for p in check.problems if p.line is not None]
+    invalid_lines = sorted(old.invalid_lines + real[check.invalid].tolist())
+    keys = _keys(spec, check.table.arrow.filter(arrays.bools(check.invalid)))
+    invalid_keys = None if keys is None or old.invalid_keys is None else old.invalid_keys + keys
+    if invalid_keys is not None and len(invalid_keys) > MAX_INVALID_KEYS:
+        invalid_keys = None
+    lines = (changed.rows + 2).tolist()
+    return cache.Patch(check.valid_rows, order, problems, lines, invalid_lines, invalid_keys)
