@@ -807,11 +807,11 @@ def _write_plan(path: Path, key: list[str], landing: Landing, applied: Applied, 
     for name in landing.order:
         changed |= table[name].to_numpy(dtype=object)[: len(stored)] != stored[name].to_numpy(dtype=object)
     fresh = serialise_rows(table.iloc[len(stored) :])
-    if landing.prefix is not None and (changed.any() or not fresh):
-        landing.prefix.cancel()  # only an append uses it
+    if landing.prefix is not None and not changed.any() and not fresh:
+        landing.prefix.cancel()  # nothing is written: no hash needed
     if changed.any():
         return _write_spliced(
-            path, landing.found, landing.verified, table.iloc[np.flatnonzero(changed)], fresh, changed
+            path, landing.found, landing.verified, table.iloc[np.flatnonzero(changed)], fresh, changed, landing.prefix
         )
     if fresh:
         return _write_appended(path, landing.found, landing.verified, fresh, landing.prefix)
@@ -871,24 +871,37 @@ def _write_appended(
     content ends and the new bytes' hash, so a torn append can be told from a complete one."""
     tail = (b"" if found.ends_with_newline else b"\n") + b"".join(fresh)
     after = prefix.with_tail(tail) if prefix is not None else store.sha256_with_tail(path, found.size, tail)
+    before = prefix.with_tail(b"") if prefix is not None else verified
     stamp = store.new_stamp(found.size + len(tail))
     appended = {"offset": found.size, "bytes": len(tail), "sha256": sha256_bytes(tail)}
     return Write(
         "append",
-        verified,
+        before,
         after,
         stamp,
         lambda: store.append_bytes(path, tail, found.size, stamp[1]),
         appended=appended,
-        index=_index_after(found, [], [], fresh),
+        index=_index_after(found, [], [], fresh) if before == verified else None,
     )
 
 
 def _write_spliced(
-    path: Path, found: Found, verified: str | None, rows: pd.DataFrame, fresh: list[bytes], changed: np.ndarray
+    path: Path,
+    found: Found,
+    verified: str | None,
+    rows: pd.DataFrame,
+    fresh: list[bytes],
+    changed: np.ndarray,
+    prefix: store.PrefixHash | None = None,
 ) -> Write:
     """Changed rows: a copy of the ledger with their lines replaced (and new rows at the end),
-    staged beside it and renamed over it: every other byte is copied as it is, never re-parsed."""
+    staged beside it and renamed over it: every other byte is copied as it is, never re-parsed.
+
+    The journal's `before_sha256` is the hash of the bytes the file held (`prefix`, hashed on the
+    other core since the records were found), not the one its stamp vouched for: a report's cache
+    patch follows the journal's chain of hashes (engine/patch.py), and an edit that kept the file's
+    size and mtime must break that chain. Such an edit also means the key index described other
+    bytes: it is not carried over (the next import scans)."""
     pieces: list[store.Piece] = []
     at = 0
     lines = serialise_rows(rows)
@@ -902,10 +915,17 @@ def _write_spliced(
     rows_changed = [found.numbers[i] for i in np.flatnonzero(changed)] if found.index is not None else []
     index = _index_after(found, rows_changed, lines, fresh)  # before the copy: nothing to clean up if it fails
     staged = store.stage(path, pieces)
+    try:
+        before = prefix.with_tail(b"") if prefix is not None else verified
+    except BaseException:
+        store.discard(staged)
+        raise
+    if before != verified:
+        index = None
     stamp = store.new_stamp(staged.size)
     return Write(
         "splice",
-        verified,
+        before,
         staged.sha256,
         stamp,
         lambda: store.commit(staged, stamp[1]),
