@@ -574,6 +574,7 @@ def _csv_safe(text: str) -> str:
 
 
 TEMP_SUFFIX = ".tmp"  # a temp file is .OUT.<random>.tmp beside OUT
+TEMP_RANDOM = 8  # the length of tempfile.mkstemp's random part
 
 
 def _hold(fd: int) -> None:
@@ -593,7 +594,7 @@ def remove_stale_temps(folder: Path, name: str) -> None:
     import glob
     import stat
 
-    for path in folder.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+    for path in folder.glob(f".{glob.escape(name)}.{'?' * TEMP_RANDOM}{TEMP_SUFFIX}"):  # not .name.bak.<random>.tmp
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:  # a link, gone, unreadable: not ours to remove
@@ -621,8 +622,8 @@ def write_archive(arc: Archive, output: Path) -> None:
     except OSError as exc:
         raise WriteError("write_failed", path=shown, reason=exc.strerror or str(exc)) from None
     try:
-        _hold(fd)  # while this archive writes it, no other removes its temp file
-        with os.fdopen(fd, "wb") as fh:
+        _hold(fd)  # until it is renamed, no other archive removes this temp file
+        with os.fdopen(fd, "wb", closefd=False) as fh:
             with zipfile.ZipFile(fh, "w") as target:
                 for entry in entries:
                     info = zip_entry(entry.name, arc.when)
@@ -634,8 +635,11 @@ def write_archive(arc: Archive, output: Path) -> None:
                                 dst.write(block)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(temp, FILE_MODE)
-        os.replace(temp, output)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, FILE_MODE)
+        else:  # pragma: no cover - Windows
+            os.chmod(temp, FILE_MODE)
+        os.replace(temp, output)  # the lock is still held: closed only after the rename (below)
     except (OSError, WriteError) as exc:
         try:
             os.unlink(temp)
@@ -644,4 +648,6 @@ def write_archive(arc: Archive, output: Path) -> None:
         if isinstance(exc, WriteError):
             raise
         raise WriteError("write_failed", path=shown, reason=exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
     fsync_dir(folder)
