@@ -88,3 +88,14 @@ def test_no_message_holding_the_key_is_posted(robot, target):
     assert caught.value.code == "secret_in_message"
     assert KEY not in caught.value.render("zh") and KEY not in caught.value.render("en")
     assert not robot.requests
+
+
+def test_an_output_folder_holding_the_key_is_refused_and_never_shown(invoke, project, tmp_path, robot, monkeypatch):
+    """The file's name was checked, not its folder: 'summary written to …' then showed the key (review of round 4)."""
+    monkeypatch.setenv("IPDEMO_WECOM_WEBHOOK", robot.url("/cgi-bin/webhook/send"))
+    folder = tmp_path / f"robot-{KEY}"
+    folder.mkdir()
+    result = run_summary(invoke, project, tmp_path, "--send", "wecom", "--output", str(folder / "周报.md"))
+    assert result.exit_code == 1
+    assert KEY not in result.stdout + result.stderr
+    assert not (folder / "周报.md").exists() and not robot.requests

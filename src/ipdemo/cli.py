@@ -26,7 +26,8 @@ app = typer.Typer(
     help="""知识产权强省建设区域示范创建工作计划 KPI 跟踪 — track the IP plan's targets from CSV ledgers.
 
     Run it in the folder that holds targets.yaml (or give --targets). Output is Chinese unless
-    --lang en or IPDEMO_LANG=en. Exit 0 good, 1 invalid data or targets, 2 a wrong command line.
+    --lang en or IPDEMO_LANG=en. Exit 0 good, 1 invalid data or targets, 2 a wrong command line,
+    3 summary --send --attach sent the digest but not the file after it.
     Each command's options and examples: ipdemo COMMAND --help.
 
     \b
@@ -656,7 +657,7 @@ def _send_summary(
     from ipdemo.deliver.notify import digest as short_digest
 
     path = output or Path(label("cli.summary_file", lang, week=digest.week.label, ext=SUMMARY_EXT[format]))
-    _refuse_posted_secrets(target, plan, {"--link": link, "--output": path.name})
+    _refuse_posted_secrets(target, plan, {"--link": link, "--output": str(path)})  # its name is posted, its path said
     _write(text, path, plan)
     _say(message("summary_written", lang, path=display_path(path)))
     point = endpoint(target, plan.source.parent)
