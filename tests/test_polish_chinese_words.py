@@ -139,3 +139,14 @@ def test_an_unknown_set_field_names_the_ledger_in_chinese(invoke, project):
     assert result.exit_code == 2
     assert "不属于台账 企业名录" in result.stderr
     assert foreign_words(result.stderr.split("（可用")[0]) == []  # the fields it lists are what --set takes
+
+
+def test_the_plans_date_range_reads_as_chinese_dates(invoke, tmp_path):
+    """The sane range of dates came from the plan as ISO dates: 1985-04-01 .. 2099-12-31."""
+    project = make_project(tmp_path / "proj", {"patents": [{**VALID_ROWS["patents"], "filed_on": "1899-01-07"}]})
+    result = invoke(["validate"], cwd=project)
+    assert result.exit_code == 1
+    line = next(line for line in result.stdout.splitlines() if "合理范围" in line)
+    assert "1985年4月1日至2099年12月31日" in line, line
+    english = invoke(["validate", "--lang", "en"], cwd=project)
+    assert "1985-04-01 .. 2099-12-31" in english.stdout

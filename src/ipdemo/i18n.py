@@ -86,7 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "date {value!r} is not valid; write it as YYYY-MM-DD (e.g. 2021-06-01)",
     ),
     "date_out_of_range": (
-        "日期 {value} 不在合理范围 {earliest} .. {latest} 内",
+        "日期 {value} 不在合理范围（{earliest}至{latest}）内",
         "date {value} is outside the sane range {earliest} .. {latest}",
     ),
     "date_in_future": ("日期 {value} 晚于今天", "date {value} is after today"),

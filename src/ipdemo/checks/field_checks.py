@@ -42,6 +42,7 @@ from ipdemo.checks.codes import (
     cnipa_remainders,
 )
 from ipdemo.checks.screen import Column
+from ipdemo.i18n import day_words  # a date in a message: 1985年4月1日 in Chinese, ISO in English
 from ipdemo.plan.model import plan_word
 from ipdemo.plan.text import NONCHARACTERS_UTF8, char_name, first_xml_illegal
 
@@ -319,7 +320,7 @@ def _xml_chars(values: pd.Series) -> Finding:
 def date_params(code: str, value: str, field: FieldContext) -> dict[str, object]:
     if code != "date_out_of_range":
         return {}
-    return {"earliest": field.plan.dates.earliest, "latest": field.plan.dates.latest}
+    return {"earliest": day_words(field.plan.dates.earliest), "latest": day_words(field.plan.dates.latest)}
 
 
 def enum_params(code: str, value: str, field: FieldContext) -> dict[str, object]:
