@@ -36,6 +36,7 @@ def test_the_line_that_is_not_utf8_is_named(invoke, tmp_path):
     shown = result.stdout + result.stderr
     assert "二进制" not in shown and "Traceback" not in shown
     assert "第 4 行不是 UTF-8" in shown, shown
+    assert "data/patents.csv:4: " in result.stdout, result.stdout  # the problem sits on that line (it said :1:)
     assert "UTF-8" in shown and "保存" in shown  # how to fix
     english = invoke(["validate", "--lang", "en"], cwd=project)
     assert "patents.csv is not UTF-8 on line 4 (the other lines are; 1 in all)" in english.stdout + english.stderr

@@ -87,7 +87,8 @@ def check_ledger_file(plan: Plan, name: str, data: bytes | None = None) -> Ledge
     try:
         table = read_table(path, data=data)
     except LedgerError as exc:
-        problem = Problem(display_path(path), 1, None, exc.code, params=exc.params)
+        line = exc.params.get("first_line", 1)  # a few lines not UTF-8: the first of them
+        problem = Problem(display_path(path), line, None, exc.code, params=exc.params)
         empty = Table(path, list(spec.fields), _empty_table(spec), np.array([], dtype=np.int64))
         return LedgerCheck(name, empty, [problem], np.zeros(0, dtype=bool))
     return check_table(plan, name, table)

@@ -168,7 +168,9 @@ def not_utf8(path: Path, data: bytes) -> LedgerError:
             "、".join(str(n) for n in bad[:SHOWN_LINES]) + more,
             ", ".join(str(n) for n in bad[:SHOWN_LINES]) + more,
         )
-        return LedgerError("ledger_lines_not_utf8", path=display_path(path), lines=in_both(zh, en), count=len(bad))
+        return LedgerError(
+            "ledger_lines_not_utf8", path=display_path(path), lines=in_both(zh, en), count=len(bad), first_line=bad[0]
+        )
     best = from_bytes(data[:200_000]).best()
     if best is None:  # no text encoding fits
         return LedgerError("ledger_binary", path=display_path(path))
