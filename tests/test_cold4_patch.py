@@ -167,7 +167,7 @@ def test_a_hand_edit_after_the_import_is_checked_whole(invoke, tmp_path, cached,
     assert invoke(["import", "grants.csv"], cwd=root).exit_code == 0
     ledger = root / "data" / "patents.csv"
     data = ledger.read_bytes()
-    ledger.write_bytes(data.replace(b",2019-", b",2019-", 1).replace(b",invention,", b",utility_model,", 1))
+    ledger.write_bytes(data.replace(b",invention,", b",utility_model,", 1))
     checked = dict(same_as_cold(invoke, root, monkeypatch, seen))
     size = len(ledger.read_bytes())
     assert checked.get("patents", size) == size  # checked whole (read whole, or piece by piece: not here)
