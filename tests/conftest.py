@@ -177,6 +177,15 @@ def shipped(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ledger cache folder of the test's own, the cache switched on: shared by every cache test."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(folder))
+    monkeypatch.delenv("IPDEMO_NO_CACHE", raising=False)
+    return folder
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

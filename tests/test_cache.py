@@ -4,18 +4,8 @@ import json
 import os
 import time
 
-import pytest
-
 from .conftest import VALID_ROWS, make_project, write_ledger
 from .helpers import ROWS
-
-
-@pytest.fixture
-def cached(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(folder))
-    monkeypatch.delenv("IPDEMO_NO_CACHE", raising=False)
-    return folder
 
 
 def report(invoke, root):

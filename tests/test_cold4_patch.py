@@ -19,14 +19,6 @@ from .conftest import ROOT
 from .helpers import cn, export, ledger_rows
 
 
-@pytest.fixture
-def cached(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(folder))
-    monkeypatch.delenv("IPDEMO_NO_CACHE", raising=False)
-    return folder
-
-
 @pytest.fixture(autouse=True, params=["whole", "pieces"])
 def reading(request, monkeypatch):
     """Both ways a ledger is read: whole (under 64 MiB), and piece by piece with the cached

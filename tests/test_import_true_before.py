@@ -10,11 +10,8 @@ import hashlib
 import json
 import os
 
-from tests import test_cold4_patch
 from tests.helpers import export
 from tests.test_cold4_patch import cold, grants, pending, run, shipped
-
-cached = test_cold4_patch.cached  # the fixture: a cache folder of the test's own
 
 
 def edit_keeping_size_and_mtime(ledger, old: bytes, new: bytes) -> bytes:
