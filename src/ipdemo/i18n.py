@@ -160,6 +160,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "台账文件不存在：{path}（ipdemo init 可创建空台账）",
         "ledger file missing: {path} (ipdemo init creates empty ledgers)",
     ),
+    "ledger_double_bom": (
+        "{path} 开头有两个 UTF-8 字节顺序标记（BOM），常见于两个程序先后各加了一个：表头的第一列因此认不出，"
+        "每一行都会缺少该列。修复：在 Excel 中另存为“CSV UTF-8（逗号分隔）”，或在文本编辑器中删去开头多余的标记后保存",
+        "{path} starts with two UTF-8 byte order marks (BOM), as when two programs each added one: the header's "
+        "first column cannot be recognised, so every row would lack it. Fix: re-save it in Excel as "
+        "'CSV UTF-8 (Comma delimited)', or delete the extra mark at the start in a text editor and save",
+    ),
     "ledger_not_utf8": (
         "{path} 不是 UTF-8 编码（看起来是 {encoding}，Excel 另存为“CSV”时常见）。"
         "修复：用 ipdemo import 导入，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”",

@@ -90,6 +90,8 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
         data = read_ledger_bytes(path)
     start = len(BOM) if data.startswith(BOM) else 0  # offsets, not slices: no copy of a big file
     shown = display_path(path)
+    if start and data.startswith(BOM, start):  # one problem, not "required field empty" on every row
+        raise LedgerError("ledger_double_bom", path=shown)
     if not data[start : start + 65536].strip() and not data[start:].strip():
         return Table(path, [], pa.table({}), np.array([], dtype=np.int64), [Problem(shown, 1, None, "empty_file")])
     end_of_header = data.find(b"\n", start)
@@ -307,7 +309,7 @@ def read_header(fh, digest: hashlib._Hash) -> Pieces:
     head = fh.readline(MAX_LINE_BYTES)
     digest.update(head)
     text = head[len(BOM) :] if head.startswith(BOM) else head
-    if not text.endswith(b"\n") or b'"' in text or b"\r" in text[:-2] or not text.strip():
+    if not text.endswith(b"\n") or b'"' in text or b"\r" in text[:-2] or not text.strip() or text.startswith(BOM):
         raise NeedsWholeRead
     try:
         names, problems = _dedupe(next(csv.reader([text.decode("utf-8").rstrip("\r\n")]), []), "")
