@@ -6,12 +6,16 @@ read whole is refused with a message that says why and how to fix it."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ipdemo.data import ledger
 from ipdemo.engine import dataset
@@ -58,6 +62,29 @@ def quoted(data: bytes) -> bytes:
     return b"\n".join(lines)
 
 
+def quoted_often(data: bytes) -> bytes:
+    """Every seventh title quoted as CSV writers quote: a comma, a doubled quote, a newline
+    (CRLF files get CRLF inside too), so many values straddle the cut between two pieces."""
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    lines = data.split(newline)
+    for i in range(1, len(lines) - 1, 7):
+        parts = lines[i].split(b",")
+        parts[1] = b'"' + parts[1] + b', ""\xe8\xaf\x95"" ' + newline + b'second line"'
+        if i % 3 == 0:
+            parts[2] = b'""'  # an empty quoted value
+        lines[i] = b",".join(parts)
+    return newline.join(lines)
+
+
+def stray_quote(data: bytes) -> bytes:
+    """A quote inside an unquoted value: readers take it as text, pieces cannot judge it."""
+    lines = data.split(b"\n")
+    parts = lines[300].split(b",")
+    parts[1] = parts[1] + b'7" screen'
+    lines[300] = b",".join(parts)
+    return b"\n".join(lines)
+
+
 def cn_of(i: int) -> str:
     return rows(i + 1)[i]["application_no"]
 
@@ -86,6 +113,10 @@ SHAPES = {
     "no bom, no final newline": lambda: csv_bytes(rows(1200), bom=False)[:-1],
     "blank rows": lambda: with_blank_rows(csv_bytes(rows(1200))),
     "quoted newlines": lambda: quoted(csv_bytes(rows(1200))),
+    "quoted values across pieces": lambda: quoted_often(csv_bytes(rows(1200))),
+    "quoted values across pieces, crlf": lambda: quoted_often(csv_bytes(rows(1200), "\r\n")),
+    "a stray quote": lambda: stray_quote(csv_bytes(rows(1200))),
+    "a value left open": lambda: csv_bytes(rows(1200)).replace(b"\n", b'\n"', 1100 * 1)[:-1],
     "ragged row": lambda: ragged(csv_bytes(rows(1200))),
     "a key twice": lambda: duplicated(csv_bytes(rows(1200))),
     "an empty key": lambda: csv_bytes(rows(1200)).replace(b"\n" + cn_of(640).encode() + b",", b"\n,", 1),
@@ -97,7 +128,15 @@ SHAPES = {
         + b"\n"
     ),
 }
-STREAMED = {"plain", "crlf", "no bom, no final newline", "blank rows"}
+STREAMED = {
+    "plain",
+    "crlf",
+    "no bom, no final newline",
+    "blank rows",
+    "quoted newlines",
+    "quoted values across pieces",
+    "quoted values across pieces, crlf",
+}
 
 
 @pytest.fixture
@@ -233,8 +272,20 @@ def test_a_ledger_past_the_whole_read_cap_is_read_when_it_is_plain(invoke, tmp_p
     assert report(invoke, root) == expected
 
 
+def test_a_quoted_ledger_past_the_whole_read_cap_is_read(invoke, tmp_path, monkeypatch):
+    """Values quoted as CSV writers quote them (ipdemo's own writer does, for a comma in a
+    title) are read piece by piece: such a ledger is not capped at the whole read's size."""
+    root = project_with(tmp_path, quoted_often(csv_bytes(rows(2000)))).source.parent
+    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
+    expected = report(invoke, root)
+    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(ledger, "MAX_LEDGER_BYTES", 1 << 17)
+    assert (root / "data" / "patents.csv").stat().st_size > 1 << 17
+    assert report(invoke, root) == expected
+
+
 def test_a_ledger_past_the_whole_read_cap_that_must_be_read_whole_is_refused(invoke, tmp_path, monkeypatch):
-    root = project_with(tmp_path, quoted(csv_bytes(rows(6000)))).source.parent
+    root = project_with(tmp_path, stray_quote(csv_bytes(rows(6000)))).source.parent
     size = (root / "data" / "patents.csv").stat().st_size
     monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
     monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1 << 19)
@@ -246,7 +297,7 @@ def test_a_ledger_past_the_whole_read_cap_that_must_be_read_whole_is_refused(inv
     assert "Traceback" not in result.output
     text = " ".join(result.output.split())
     assert f"ledger data/patents.csv is {size / (1 << 20):.1f} MiB, over the 1 MiB up to which" in text
-    assert "a quoted value" in text and "split the ledger into files under 1 MiB" in text
+    assert "a quote out of place or left open" in text and "split the ledger into files under 1 MiB" in text
     zh = " ".join(invoke(["validate"], cwd=root).output.split())
     assert "超过整体读取的上限 1 MiB" in zh and "拆成小于 1 MiB 的几个文件" in zh
     assert (root / "data" / "patents.csv").read_bytes() == before
@@ -308,3 +359,36 @@ def test_the_caps_are_what_the_docs_say():
     assert "`STREAM_MIN_BYTES` (64 MiB)" in pieces and ledger.STREAM_MIN_BYTES == 64 << 20
     assert "pieces of ~4 MiB" in pieces and ledger.STREAM_PIECE == 4 << 20
     assert "tail (up to 64 MiB)" in pieces and dataset.MAX_TAIL_BYTES == 64 << 20
+
+
+TITLE_TEXT = st.lists(st.sampled_from([*'一种装置ab ,"\n;', "\r\n", '""', "测试,"]), max_size=8).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    titles=st.lists(TITLE_TEXT, min_size=3, max_size=60),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+    piece=st.integers(64, 2048),
+)
+def test_pieces_read_what_a_csv_writer_quotes_as_the_whole_read_does(
+    tmp_path_factory, monkeypatch, titles, crlf, final_newline, piece
+):
+    """Any values a CSV writer quotes (commas, quotes, newlines, CRLF inside) and any cut of
+    the pieces: read piece by piece, the same rows, lines and problems as the whole read."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(FIELDS)
+    for i, title in enumerate(titles):
+        writer.writerow([{**patent(f"20211{i:07d}", "2021-07-01"), "title": title}[f] for f in FIELDS])
+    data = out.getvalue().encode("utf-8")
+    if not final_newline:
+        data = data[: -len(b"\r\n" if crlf else b"\n")]
+    plan = project_with(tmp_path_factory.mktemp("q"), data)
+    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
+    whole = as_compared(dataset.checked_ledger(plan, "patents"))
+    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ledger, "STREAM_PIECE", piece)
+    streamed = dataset._streamed_now(plan, "patents", plan.ledger_path("patents"))
+    assert streamed is not None
+    assert as_compared(streamed) == whole

@@ -663,13 +663,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- cold ---
     "ledger_too_large_whole": (
-        "台账 {path} 有 {size}，超过整体读取的上限 {limit}，而它又必须整体读取（含引号的值、字段数不符的行、"
-        "空缺或重复的编号、非 UTF-8 编码的字节或表头问题），未读取。请在文本编辑器或 Excel 中改正这些行"
-        "（去掉引号或多余的逗号，补全或删去重复的编号），或把台账拆成小于 {limit} 的几个文件",
+        "台账 {path} 有 {size}，超过整体读取的上限 {limit}，而它又必须整体读取（位置不对或不成对的引号、"
+        "字段数不符的行、空缺或重复的编号、非 UTF-8 编码的字节或表头问题），未读取。请在文本编辑器或 Excel 中"
+        "改正这些行（去掉多余的引号或逗号，补全或删去重复的编号），或把台账拆成小于 {limit} 的几个文件",
         "ledger {path} is {size}, over the {limit} up to which a ledger is read whole, and it must be read whole "
-        "(a quoted value, a line with the wrong number of fields, a key that is empty or repeated, bytes that "
-        "are not UTF-8, or a header problem); it was not read. Fix those lines in a text editor or Excel (no "
-        "quotes, no extra commas, every key present once), or split the ledger into files under {limit}",
+        "(a quote out of place or left open, a line with the wrong number of fields, a key that is empty or "
+        "repeated, bytes that are not UTF-8, or a header problem); it was not read. Fix those lines in a text "
+        "editor or Excel (no stray quotes, no extra commas, every key present once), or split the ledger into "
+        "files under {limit}",
     ),
     "ledger_over_any_cap": (
         "台账 {path} 有 {size}，超过任何台账的上限 {limit}，未读取。请把它按年度拆成小于 {limit} 的几个台账；"

@@ -8,11 +8,13 @@ problem can still name its line. Writing lives in store.py.
 A big ledger (STREAM_MIN_BYTES and up) is read in pieces instead (`read_pieces`,
 `parse_piece`): each piece ends after a newline, is parsed alone and checked alone, so neither
 the file's bytes nor its whole table are ever held at once, and a ledger up to
-MAX_STREAMED_BYTES can be read (whole reads stop at MAX_LEDGER_BYTES). Only files of one plain
-record a line take that way: a quote anywhere, a lone carriage return, a ragged row, bytes that
-are not UTF-8 or a header problem raise NeedsWholeRead, and the caller reads the file whole,
-where every such case is handled and worded. A piece's records and lines are those the whole
-read gives for the same bytes (tests/test_cold_stream.py).
+MAX_STREAMED_BYTES can be read (whole reads stop at MAX_LEDGER_BYTES). Pieces are cut after a
+newline outside quoted values (`records_end`), so values quoted as CSV writers quote them (a
+comma, a doubled quote, a newline inside) take that way too. A quote out of place or left open,
+a lone carriage return, a ragged row, bytes that are not UTF-8 or a header problem raise
+NeedsWholeRead, and the caller reads the file whole, where every such case is handled and
+worded. A piece's records and lines are those the whole read gives for the same bytes
+(tests/test_cold_stream.py).
 
 `find_records` reads a ledger without holding it: the records with given keys and where their
 lines are, for a file known (by its journal stamp) to be one ipdemo wrote; None for anything
@@ -327,7 +329,7 @@ def read_pieces(fh, read: Pieces, piece: int | None = None) -> Iterator[Piece]:
     piece = piece or STREAM_PIECE
     at = fh.tell()
     while chunk := fh.read(piece):
-        cut = chunk.rfind(b"\n") + 1 if len(chunk) == piece else len(chunk)
+        cut = records_end(chunk) if len(chunk) == piece else len(chunk)
         if not cut:
             if piece >= MAX_LINE_BYTES:
                 raise NeedsWholeRead  # the whole read words the long line
@@ -356,21 +358,61 @@ class Piece:
 
 def parse_piece(piece: Piece, names: list[str]) -> tuple[pa.Table, np.ndarray]:
     """A piece's records (blank ones left out) and their lines: what the whole read gives for
-    them. NeedsWholeRead when the piece is not one plain record a line."""
+    them. NeedsWholeRead when the piece is not records the pieces can judge alone: quotes only
+    as CSV writes them (`_record_starts`), no lone carriage return, no ragged row, UTF-8."""
     data, end = piece.data, piece.end
-    if data.find(b'"', 0, end) >= 0:
-        raise NeedsWholeRead  # a quote may hide a newline, and the whole read counts those
     if data.find(b"\r", 0, end) >= 0 and data.count(b"\r", 0, end) != data.count(b"\r\n", 0, end):
         raise NeedsWholeRead  # a lone carriage return ends a record without a newline
+    quoted = data.find(b'"', 0, end) >= 0
     try:
-        arrow = _read_csv(memoryview(data)[:end], names, quoted=False, skip=0, threads=False)
+        arrow = _read_csv(memoryview(data)[:end], names, quoted=quoted, skip=0, threads=False)
     except pa.ArrowInvalid:
         raise NeedsWholeRead from None  # a ragged row, or not UTF-8
-    records = piece.newlines + (0 if data[end - 1 : end] == b"\n" else 1)
-    if arrow.num_rows != records:
+    if quoted:
+        starts = _record_starts(np.frombuffer(data, dtype=np.uint8, count=end))
+    else:
+        starts = np.arange(piece.newlines + (0 if data[end - 1 : end] == b"\n" else 1), dtype=np.int64)
+    if arrow.num_rows != len(starts):
         raise NeedsWholeRead
-    first = piece.first_line
-    return _without_blank_lines(arrow, np.arange(first, first + records, dtype=np.int64))
+    return _without_blank_lines(arrow, piece.first_line + starts)
+
+
+def records_end(chunk: bytes) -> int:
+    """Where the records of `chunk` (which starts at a record) end: after its last newline
+    outside a quoted value; 0 when no record ends in it. Quotes as CSV writes them open and
+    close values in turn, so a newline ends a record when an even number of quotes precede it
+    (a stray quote is caught by parse_piece, which then sends the ledger to the whole read)."""
+    last = chunk.rfind(b"\n") + 1
+    if chunk.find(b'"', 0, last) < 0:
+        return last
+    arr = np.frombuffer(chunk, dtype=np.uint8, count=last)
+    newlines = np.flatnonzero(arr == 10)
+    outside = newlines[np.searchsorted(np.flatnonzero(arr == 34), newlines) % 2 == 0]
+    return int(outside[-1]) + 1 if len(outside) else 0
+
+
+def _record_starts(arr: np.ndarray) -> np.ndarray:
+    """The line (0 for the first) on which each record of `arr` starts: records end at newlines
+    outside quoted values. NeedsWholeRead unless every quote is where CSV puts one: a value's
+    opening quote at the start of a field, its closing quote at its end, a doubled quote inside,
+    and none left open (then csv, pyarrow and this count the same records; anything else is a
+    stray quote, which readers treat as text, and the whole read judges it)."""
+    quotes = np.flatnonzero(arr == 34)
+    if len(quotes) % 2:
+        raise NeedsWholeRead  # a value left open at the end of the piece
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = arr[np.maximum(opening - 1, 0)]
+    doubled_in = np.concatenate([[False], closing[:-1] == opening[1:] - 1])
+    opens_field = (opening == 0) | (before == 44) | (before == 10) | doubled_in
+    after = arr[np.minimum(closing + 1, len(arr) - 1)]
+    doubled_out = np.concatenate([opening[1:] == closing[:-1] + 1, [False]])
+    closes_field = (closing == len(arr) - 1) | (after == 44) | (after == 10) | (after == 13) | doubled_out
+    if not (opens_field.all() and closes_field.all()):
+        raise NeedsWholeRead
+    newlines = np.flatnonzero(arr == 10)
+    ends = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)  # indexes of newlines ending records
+    starts = np.concatenate([[0], ends + 1]).astype(np.int64)
+    return starts if len(arr) and arr[-1] != 10 else starts[:-1]
 
 
 @dataclass
