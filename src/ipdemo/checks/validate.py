@@ -451,7 +451,7 @@ def _all_distinct(key: list[KeyPart]) -> bool:
         parts[0].array
         if len(parts) == 1
         else pc.binary_join_element_wise(
-            *[p.array.cast(pa.large_string()) for p in parts], arrays.string("\x1f", pa.large_string())
+            *[p.array.cast(pa.large_string()) for p in parts], arrays.string(arrays.KEY_JOIN, pa.large_string())
         )
     )
     return len(pc.unique(joined)) == parts[0].n

@@ -13,6 +13,11 @@ from typing import Callable, Iterable
 import numpy as np
 import pyarrow as pa
 
+# Between the parts of a key of several fields, wherever such a key is one string: the importer's
+# keys, the ledger's key search, the cache's keys of rows set aside, the checks' duplicate test.
+# A control character no valid value holds (field_checks refuses them), so no two keys join alike.
+KEY_JOIN = "\x1f"
+
 _NUMPY = {
     pa.int8(): np.int8,
     pa.int16(): np.int16,

@@ -480,7 +480,6 @@ def too_large_to_read(path: Path, size: int) -> LedgerError:
 # --- finding records by key, without holding the file -----------------------------------------
 
 SCAN_BLOCK = 1 << 22  # newlines are counted 4 MiB at a time (cache-sized): memory stays flat
-JOIN = "\x1f"  # between the parts of a key of several fields (as the importer joins them)
 
 
 @dataclass
@@ -741,7 +740,7 @@ def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tup
     """The rows (0 = the first after the header) holding a wanted key, in file order."""
     import pyarrow.csv as pacsv
 
-    value_set = pa.array(sorted(JOIN.join(k) for k in wanted), type=pa.string())
+    value_set = pa.array(sorted(arrays.KEY_JOIN.join(k) for k in wanted), type=pa.string())
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(skip_rows=1, column_names=header, block_size=BLOCK_SIZE),
@@ -756,7 +755,7 @@ def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tup
     )
     rows, keys, seen = [], [], 0
     for batch in reader:
-        joined = batch.column(0) if len(key) == 1 else pc.binary_join_element_wise(*batch.columns, JOIN)
+        joined = batch.column(0) if len(key) == 1 else pc.binary_join_element_wise(*batch.columns, arrays.KEY_JOIN)
         hit = arrays.to_numpy(pc.is_in(joined, value_set=value_set)).astype(bool)
         rows.append(np.flatnonzero(hit) + seen)
         keys += joined.filter(arrays.bools(hit)).to_pylist()

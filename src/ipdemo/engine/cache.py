@@ -65,7 +65,6 @@ from ipdemo.plan.model import Plan
 # Bumped whenever what an entry holds changes meaning (2: Arrow tables, valid values stripped;
 # 3: problems as an Arrow table; 4: segments, dictionary-encoded columns, the stamp).
 FORMAT = 4
-KEY_SEP = "\x1f"  # between the parts of a two-part key in `invalid_keys` (engine/dataset.py `_keys`)
 PROBLEM_COLUMNS = ("file", "line", "field", "code", "severity", "params")
 MAX_SEGMENTS = 8  # an entry of more tails than this is written again in one piece
 RACY_NS = 2_000_000_000  # a stamp is trusted only if verified this long after the file's last change

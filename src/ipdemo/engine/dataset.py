@@ -579,7 +579,7 @@ def _key_array(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
     if len(parts) != len(spec.key) or not rows.num_rows:
         return pa.chunked_array([], type=pa.string())
     keep = pc.and_(*[pc.not_equal(p, "") for p in parts]) if len(parts) > 1 else pc.not_equal(parts[0], "")
-    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, cache.KEY_SEP)
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, arrays.KEY_JOIN)
     return pc.filter(joined, keep)
 
 
@@ -589,7 +589,7 @@ def _stored_keys(spec: LedgerSpec, rows: pa.Table) -> pa.ChunkedArray:
     parts = [arrays.decoded(rows.column(k)) for k in spec.key if k in rows.column_names]
     if len(parts) != len(spec.key) or not rows.num_rows:
         return pa.chunked_array([], type=pa.string())
-    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, cache.KEY_SEP)
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, arrays.KEY_JOIN)
 
 
 def _extended(

@@ -70,7 +70,7 @@ def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
     after, changed = chain
     keys = shown_keys(spec, old.rows, strip=False)  # stored values are stripped already
     positions = np.flatnonzero(arrays.to_numpy(pc.is_in(keys, value_set=arrays.strings(sorted(changed)))))
-    left_out = {k.replace(cache.KEY_SEP, SHOWN_SEP) for k in old.invalid_keys}
+    left_out = {k.replace(arrays.KEY_JOIN, SHOWN_SEP) for k in old.invalid_keys}
     if changed & left_out:
         return None
     valid = np.ones(records, dtype=bool)

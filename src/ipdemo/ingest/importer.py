@@ -44,7 +44,7 @@ import pandas as pd
 from ipdemo.checks import identity
 from ipdemo.checks.evidence import written_problems
 from ipdemo.checks.validate import check_frame
-from ipdemo.data import key_index, store
+from ipdemo.data import arrays, key_index, store
 from ipdemo.data.cache_home import cache_dir
 from ipdemo.data.ledger import BOM, Found, display_path, find_records, read_table
 from ipdemo.data.store import append_journal, atomic_write_bytes, data_lock, sha256_bytes, verified_sha256
@@ -70,8 +70,6 @@ from ipdemo.plan.model import LedgerSpec, Plan
 
 if TYPE_CHECKING:
     from ipdemo.ingest.placement import Placed, Register
-
-KEY_SEP = "\x1f"
 
 
 @dataclass
@@ -206,7 +204,7 @@ class ImportResult:
 def keys_of(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     out = frame[key[0]].astype("str")
     for k in key[1:]:
-        out = out + KEY_SEP + frame[k].astype("str")
+        out = out + arrays.KEY_JOIN + frame[k].astype("str")
     return out
 
 
@@ -242,7 +240,7 @@ def apply(
     table = stored.reindex(columns=order, fill_value="")
     changes: list[Change] = []
     matched = np.flatnonzero(where >= 0)
-    shown = keys_of(merged, spec.key).str.replace(KEY_SEP, "/", regex=False)  # keys as the journal writes them
+    shown = keys_of(merged, spec.key).str.replace(arrays.KEY_JOIN, "/", regex=False)  # keys as the journal writes them
     keys = shown.take(matched).to_numpy(dtype=object)  # of the matched rows only: a first import has none
     changed_rows = np.zeros(len(merged), dtype=bool)
     for name in spec.fields:
@@ -990,7 +988,7 @@ def confirmed_values(
     out: dict[str, list[str]] = {}
     if not tracked or not len(matched):
         return out
-    keys = keys_of(merged, spec.key).str.replace(KEY_SEP, "/").to_numpy(dtype=object)
+    keys = keys_of(merged, spec.key).str.replace(arrays.KEY_JOIN, "/").to_numpy(dtype=object)
     for fname in tracked:
         if fname not in stored.columns:
             continue
@@ -1124,7 +1122,7 @@ def newer_wins(
             diffs.append((fname, matched[rows], old[rows], new[rows]))
     if not diffs:
         return []
-    keys = keys_of(merged, spec.key).str.replace(KEY_SEP, "/").to_numpy(dtype=object)
+    keys = keys_of(merged, spec.key).str.replace(arrays.KEY_JOIN, "/").to_numpy(dtype=object)
     dates = value_dates(plan.data_dir, name, {keys[i] for _, rows, _, _ in diffs for i in rows})
     kept: list[Kept] = []
     for fname, rows, old, new in diffs:
@@ -1313,7 +1311,7 @@ def _from_project(plan: Plan, path: Path) -> str:
 def held_keys(spec: LedgerSpec, frame: pd.DataFrame) -> list[str]:
     """The keys of the rows held in one file, as the journal records them (under the file's
     path from the project folder): `ipdemo summary` counts those still waiting (engine.summary.waiting_rows)."""
-    return keys_of(frame, spec.key).str.replace(KEY_SEP, "/").tolist() if len(frame) else []
+    return keys_of(frame, spec.key).str.replace(arrays.KEY_JOIN, "/").tolist() if len(frame) else []
 
 
 class Suggester:

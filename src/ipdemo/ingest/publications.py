@@ -20,6 +20,7 @@ import pandas as pd
 
 from ipdemo.checks.codes import CNIPA_NEW, CNIPA_OLD
 from ipdemo.checks.cross_rules import type_from_number as type_from_number  # the cnipa_type rule's fill
+from ipdemo.data import arrays
 
 GRANT_KINDS = frozenset("BCUSYD")
 # CN + serial + kind letter (+ an optional digit: B1, A8); older numbers may carry no CN.
@@ -75,7 +76,7 @@ def fold_publications(
     stated = work[grant_field] != ""
     from_publication = pd.Series(np.where(grant, dates.to_numpy(dtype=object), ""), index=work.index, dtype="str")
     work[grant_field] = work[grant_field].where(stated, from_publication)
-    keys = work[key].astype("str").agg("\x1f".join, axis=1) if len(key) > 1 else work[key[0]]
+    keys = work[key].astype("str").agg(arrays.KEY_JOIN.join, axis=1) if len(key) > 1 else work[key[0]]
     # Only well-formed application numbers fold: an empty or Excel-mangled number (2.02321E+11)
     # says nothing about which application a row is, so each such row stays alone (and fails).
     usable = keys.str.match(f"(?:{CNIPA_NEW})|(?:{CNIPA_OLD})").to_numpy(dtype=bool)
