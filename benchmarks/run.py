@@ -1,7 +1,7 @@
 """ipdemo side by side with DuckDB and python-calamine, at several sizes, in one run (issue 26).
 
     pip install -e '.[bench]'                  # duckdb (python-calamine is an ipdemo dependency)
-    python benchmarks/run.py --rows 100000,1000000,4000000 [--repeat 5] [--xlsx-rows 100000]
+    python benchmarks/run.py --rows 100000,1000000,4000000 [--repeat 5] [--xlsx-rows 100000] [--quoted 0.1]
 
 For each size N: the patents ledger grown to N rows among the other ledgers as shipped (the shape
 of issue 26), then, A/B paired (ipdemo and its peer alternate within each repetition, so both
@@ -228,9 +228,10 @@ class Pair:
 # --- data ----------------------------------------------------------------------------------
 
 
-def build(folder: Path, rows: int) -> None:
+def build(folder: Path, rows: int, quoted: float = 0.0) -> None:
     """Runs in a child process (the parent stays small, so each measured child's peak RSS is its
-    own): the shipped project with an N-row patents ledger, and a 2,000-row GBK export."""
+    own): the shipped project with an N-row patents ledger, and a 2,000-row GBK export. With
+    `quoted`, that share of the titles holds a comma and a quote, so the CSV quotes them."""
     import numpy as np
     import pandas as pd
 
@@ -244,6 +245,9 @@ def build(folder: Path, rows: int) -> None:
     companies = sample._enterprises(rng, max(3000, int(3000 * scale)))
     companies["address"] = sample._addresses(extra, companies["town"])
     patents = sample.patents(rng, companies, scale, extra)
+    if quoted:
+        chosen = np.random.default_rng(20210603).random(len(patents)) < quoted
+        patents.loc[chosen, "title"] = patents.loc[chosen, "title"] + ', 及其"方法"'
     patents.to_csv(folder / "data" / "patents.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
     exported = ["application_no", "title", "applicant", "town", "type", "filed_on", "granted_on"]
     pending = patents[(patents.granted_on == "") & (patents.filed_on < "2023-06-01")]
@@ -276,13 +280,14 @@ def build(folder: Path, rows: int) -> None:
         part.to_csv(folder / "tails" / f"{i}.csv", index=False, header=False, lineterminator="\n")
 
 
-def built(base: Path, rows: int) -> Path:
+def built(base: Path, rows: int, quoted: float) -> Path:
     folder = base / f"n{rows}"
     t0 = time.perf_counter()
-    subprocess.run([PY, __file__, "--build", str(folder), "--rows", str(rows)], check=True)
+    subprocess.run([PY, __file__, "--build", str(folder), "--rows", str(rows), "--quoted", str(quoted)], check=True)
     size = (folder / "data" / "patents.csv").stat().st_size / 1e6
     print(
-        f"\n{rows:,} patents ({size:.0f} MB CSV) + the other ledgers as shipped, "
+        f"\n{rows:,} patents ({size:.0f} MB CSV{f', {quoted:.0%} of titles quoted' if quoted else ''}) "
+        "+ the other ledgers as shipped, "
         f"built in {time.perf_counter() - t0:.0f} s"
     )
     return folder
@@ -497,11 +502,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of the xlsx import (0: skip)")
     parser.add_argument("--skip-import", action="store_true", help="reports only")
+    parser.add_argument(
+        "--quoted", type=float, default=0.0, help="share of titles holding a comma and a quote (quoted in the CSV)"
+    )
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = sorted(int(n.replace("_", "")) for n in args.rows.split(","))
     if args.build:
-        build(args.build, sizes[0])
+        build(args.build, sizes[0], args.quoted)
         return
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -516,7 +524,7 @@ def main() -> None:
     results: dict[int, dict[str, Pair]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
-            folder = built(Path(tmp), rows)
+            folder = built(Path(tmp), rows, args.quoted)
             results[rows] = reports(folder, args.repeat)
             if not args.skip_import:
                 results[rows].update(imports(folder, args.repeat))
