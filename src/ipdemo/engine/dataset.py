@@ -13,6 +13,7 @@ import hashlib
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -448,28 +449,41 @@ def _spliced_parts(
     the ledger's hash is the one the journal's chain ends on and every line was found."""
     if changed is None or starts is None or hashed.sha256 != changed.after or (starts.at < 0).any():
         return None
-    at = starts.at.tolist()
-    if hashed.size - at[-1] > MAX_TAIL_BYTES:
-        return None
     with open(path, "rb") as fh:
-        header = fh.readline(ledger.MAX_LINE_BYTES)
-        lines = []
-        for start in at[:-1]:
+
+        def line_at(start: int) -> bytes:
             fh.seek(start)
-            lines.append(fh.readline(ledger.MAX_LINE_BYTES))
-        fh.seek(at[-1])
-        return Spliced(header, lines, fh.read(hashed.size - at[-1]))
+            return fh.readline(ledger.MAX_LINE_BYTES)
+
+        def rest_from(start: int) -> bytes:
+            fh.seek(start)
+            return fh.read(hashed.size - start)
+
+        return _spliced(starts.at.tolist(), hashed.size, line_at, rest_from)
 
 
 def _spliced_in(content: bytes, changed: patch.Target) -> Spliced | None:
     """_spliced_parts for a ledger held in memory."""
     starts = ledger.LineStarts(changed.lines())
     starts.feed(content, 0, 0, content.count(b"\n"))
-    if (starts.at < 0).any() or len(content) - int(starts.at[-1]) > MAX_TAIL_BYTES:
+    if (starts.at < 0).any():
         return None
-    at = starts.at.tolist()
-    lines = [content[start : content.find(b"\n", start) + 1] for start in at[:-1]]
-    return Spliced(content[: content.find(b"\n") + 1], lines, content[at[-1] :])
+
+    def line_at(start: int) -> bytes:
+        return content[start : content.find(b"\n", start) + 1]
+
+    return _spliced(starts.at.tolist(), len(content), line_at, lambda start: content[start:])
+
+
+def _spliced(
+    at: list[int], size: int, line_at: Callable[[int], bytes], rest_from: Callable[[int], bytes]
+) -> Spliced | None:
+    """The Spliced of a ledger of `size` bytes whose changed lines start at `at` (the last: where
+    the rows after the entry's start), read by `line_at` and `rest_from`; None when those rows
+    are too many to be worth checking alone."""
+    if size - at[-1] > MAX_TAIL_BYTES:
+        return None
+    return Spliced(line_at(0), [line_at(start) for start in at[:-1]], rest_from(at[-1]))
 
 
 def _tail_parts(path: Path, start: int, size: int) -> tuple[bytes, bytes, bytes] | None:
