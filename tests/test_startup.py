@@ -1,4 +1,5 @@
-"""Start-up stays light: pandas (~0.2 s to import) is never loaded to report on clean data.
+"""Start-up stays light: pandas (~0.2 s to import) is never loaded to report, validate or summarise
+clean data.
 
 pyarrow imports pandas by itself when it builds an array from Python or numpy objects, so this
 guards every path a report on clean ledgers takes (data/arrays.py explains the workaround). Timings
@@ -42,7 +43,15 @@ def loads_pandas(args: list[str], cwd, env: dict) -> bool:
 
 
 @pytest.mark.parametrize(
-    "args", [["report", "--phase", "2"], ["report", "--by", "town", "--format", "json"], ["validate"], ["--help"]]
+    "args",
+    [
+        ["report", "--phase", "2"],
+        ["report", "--by", "town", "--format", "json"],
+        ["validate"],
+        ["--help"],
+        ["summary", "--week", "2023-W39"],  # records per town and stale towns: Arrow and numpy
+        ["summary", "--week", "2023-W39", "--format", "text"],
+    ],
 )
 def test_clean_data_never_loads_pandas(shipped, tmp_path, args):
     for env in ({"IPDEMO_NO_CACHE": "1"}, {"IPDEMO_CACHE_DIR": str(tmp_path / "cache")}):
