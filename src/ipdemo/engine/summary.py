@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pyarrow.compute as pc
 
-from ipdemo.data.store import landed, read_committed, read_journal, sha256_bytes
+from ipdemo.data.store import committed_sha256, landed, read_journal
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import EPOCH, IndicatorProgress, Progress, Window, compute, day_number
 from ipdemo.engine.statistics import published_in, statistic_ledgers
@@ -229,7 +229,7 @@ def landed_imports(plan: Plan) -> list[dict]:
         if name not in plan.ledgers:
             return False  # a ledger the plan no longer has: cannot be checked, kept
         try:
-            return sha256_bytes(read_committed(plan.ledger_path(name)))
+            return committed_sha256(plan.ledger_path(name))
         except FileNotFoundError:
             return None
         except OSError:
