@@ -18,7 +18,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -40,9 +39,6 @@ from ipdemo.data.store import append_mark, backup_path, fingerprint, read_commit
 from ipdemo.engine import cache, patch
 from ipdemo.errors import Problem
 from ipdemo.plan.model import LedgerSpec, Plan
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 UNASSIGNED_CODE = -1  # town code: inside the district, town not yet known (未划分区镇)
 NO_TOWN_CODE = -2  # town code: no town by design (district-level record, ledger without towns)
@@ -105,15 +101,6 @@ class Dataset:
         must say without reading a million row warnings."""
         found = self.found + [p for s in self.stored for p in s.load(file_level=True)]
         return [p for p in found if p.severity == "error" and (p.line is None or p.line <= 1)]
-
-    def frame(self, ledger: str) -> pd.DataFrame:
-        """A ledger's valid rows as a pandas DataFrame (for code that wants one; converts once)."""
-        key = ("frame", ledger)
-        if key not in self._memo:
-            table = self.tables[ledger]
-            plain = pa.table([arrays.decoded(c) for c in table.columns], names=table.column_names)
-            self._memo[key] = plain.to_pandas()
-        return self._memo[key]
 
     def has(self, ledger: str, name: str) -> bool:
         table = self.tables.get(ledger)
