@@ -334,8 +334,10 @@ class Gathered:
         self.key_codes.append(piece.key_codes)
 
     def checked(self) -> CheckedLedger:
-        """The result held in memory (no entry written)."""
-        days = {name: np.concatenate([d[name] for d in self.days]) for name in (self.days[0] if self.days else {})}
+        """The result held in memory (no entry written). A piece of blank rows only has no rows
+        to screen, hence no dates: it adds none."""
+        parts = [d for d in self.days if d]
+        days = {name: np.concatenate([d[name] for d in parts]) for name in (parts[0] if parts else {})}
         return CheckedLedger(pa.concat_tables(self.kept), self.problems, self.invalid_lines, days)
 
 
