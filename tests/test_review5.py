@@ -3,17 +3,12 @@ piecewise read must give as the whole read does, on files found to break it."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ipdemo.data import ledger
-from ipdemo.engine import dataset
 
-from .helpers import patent
-from .test_cold_stream import FIELDS, as_compared, csv_bytes, project_with, report, rows
+from .test_cold_stream import as_compared, both_reads, csv_bytes, project_with, report, rows, written
 
 
 def test_a_piece_of_only_blank_rows_reads_as_the_whole_read(invoke, tmp_path, monkeypatch):
@@ -45,20 +40,10 @@ def test_any_bytes_read_by_pieces_give_the_whole_read_or_go_to_it(
     """Quotes, newlines, commas and carriage returns put anywhere in a quoted ledger (a quote
     inside a value, one left open, a doubled one at a line's start, ...): the piecewise read
     gives exactly what the whole read gives, or leaves the ledger to it (None)."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
-    writer.writerow(FIELDS)
-    for i, title in enumerate(titles):
-        writer.writerow([{**patent(f"20211{i:07d}", "2021-07-01"), "title": title}[f] for f in FIELDS])
-    data = out.getvalue().encode("utf-8")
+    data = written(titles, crlf)
     body = data.index(b"\n") + 1
     for where, stray in strays:
         at = body + int(where * (len(data) - body))
         data = data[:at] + stray + data[at:]
-    plan = project_with(tmp_path_factory.mktemp("q"), data)
-    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
-    whole = as_compared(dataset.checked_ledger(plan, "patents"))
-    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ledger, "STREAM_PIECE", piece)
-    streamed = dataset._streamed_now(plan, "patents", plan.ledger_path("patents"))
+    whole, streamed = both_reads(tmp_path_factory, monkeypatch, data, piece)
     assert streamed is None or as_compared(streamed) == whole
