@@ -396,3 +396,23 @@ def test_pieces_read_what_a_csv_writer_quotes_as_the_whole_read_does(
     whole, streamed = both_reads(tmp_path_factory, monkeypatch, data, piece)
     assert streamed is not None
     assert as_compared(streamed) == whole
+
+
+def test_a_ledger_the_plan_compares_record_by_record_past_the_cap_is_refused_saying_why(invoke, tmp_path, monkeypatch):
+    """`identify` (the same loan under two keys) needs every record at once: past the whole
+    read's cap the message names that, not stray quotes to fix, and says to split it."""
+    from .conftest import VALID_ROWS
+
+    loans = [{**VALID_ROWS["pledge_loans"], "contract_no": f"WJZY2021-{i:05d}"} for i in range(3000)]
+    root = make_project(tmp_path / "p", {"pledge_loans": loans})
+    monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
+    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(ledger, "MAX_LEDGER_BYTES", 1 << 17)
+    assert (root / "data" / "pledge_loans.csv").stat().st_size > 1 << 17
+    result = invoke(["validate", "--lang", "en"], cwd=root)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert "find the same record under two keys in it (identify)" in text and "Split it into ledgers" in text
+    assert "stray quotes" not in text
+    zh = " ".join(invoke(["validate"], cwd=root).output.split())
+    assert "每条记录都要与其他记录比较" in zh and "按年度拆成小于" in zh

@@ -664,13 +664,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- cold ---
     "ledger_too_large_whole": (
         "台账 {path} 有 {size}，超过整体读取的上限 {limit}，而它又必须整体读取（位置不对或不成对的引号、"
-        "字段数不符的行、空缺或重复的编号、非 UTF-8 编码的字节或表头问题），未读取。请在文本编辑器或 Excel 中"
-        "改正这些行（去掉多余的引号或逗号，补全或删去重复的编号），或把台账拆成小于 {limit} 的几个文件",
+        "单独的回车符、字段数不符的行、空缺或重复的编号、非 UTF-8 编码的字节或表头问题），未读取。请在文本编辑器"
+        "或 Excel 中改正这些行（去掉多余的引号、逗号或回车，补全或删去重复的编号），或把台账拆成小于 {limit} 的"
+        "几个文件",
         "ledger {path} is {size}, over the {limit} up to which a ledger is read whole, and it must be read whole "
-        "(a quote out of place or left open, a line with the wrong number of fields, a key that is empty or "
-        "repeated, bytes that are not UTF-8, or a header problem); it was not read. Fix those lines in a text "
-        "editor or Excel (no stray quotes, no extra commas, every key present once), or split the ledger into "
-        "files under {limit}",
+        "(a quote out of place or left open, a lone carriage return, a line with the wrong number of fields, a "
+        "key that is empty or repeated, bytes that are not UTF-8, or a header problem); it was not read. Fix "
+        "those lines in a text editor or Excel (no stray quotes, commas or carriage returns, every key present "
+        "once), or split the ledger into files under {limit}",
+    ),
+    "ledger_too_large_identify": (
+        "台账 {path} 有 {size}，超过整体读取的上限 {limit}，未读取：targets.yaml 要求在这本台账中查找编号不同的"
+        "同一记录（identify），每条记录都要与其他记录比较，所以必须整体读取。请把它按年度拆成小于 {limit} 的几个台账",
+        "ledger {path} is {size}, over the {limit} up to which a ledger is read whole; it was not read: "
+        "targets.yaml asks to find the same record under two keys in it (identify), which compares every record "
+        "with every other, so it must be read whole. Split it into ledgers under {limit} (by year, say)",
     ),
     "ledger_over_any_cap": (
         "台账 {path} 有 {size}，超过任何台账的上限 {limit}，未读取。请把它按年度拆成小于 {limit} 的几个台账；"

@@ -466,13 +466,14 @@ class LineStarts:
         self.at[first:last] = offset + ends[self.lines[first:last] - 2 - before] + 1
 
 
-def too_large_to_read(path: Path, size: int) -> LedgerError:
-    """A ledger over MAX_STREAMED_BYTES, or over MAX_LEDGER_BYTES and not one plain record a line."""
-    code, limit = (
-        ("ledger_too_large_whole", MAX_LEDGER_BYTES)
-        if size <= MAX_STREAMED_BYTES
-        else ("ledger_over_any_cap", MAX_STREAMED_BYTES)
-    )
+def too_large_to_read(path: Path, size: int, always_whole: bool = False) -> LedgerError:
+    """A ledger over MAX_STREAMED_BYTES, or over MAX_LEDGER_BYTES and one the pieces cannot
+    judge: for what it holds, or (`always_whole`) for what the plan asks of it (`identify`
+    compares every record with every other), which no edit of its lines changes."""
+    if size > MAX_STREAMED_BYTES:
+        code, limit = "ledger_over_any_cap", MAX_STREAMED_BYTES
+    else:
+        code, limit = ("ledger_too_large_identify" if always_whole else "ledger_too_large_whole"), MAX_LEDGER_BYTES
     shown = f"{size / (1 << 20):,.1f} MiB"
     return LedgerError(code, path=display_path(path), size=shown, limit=f"{limit / (1 << 20):,.0f} MiB")
 

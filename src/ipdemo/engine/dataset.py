@@ -281,7 +281,7 @@ def _checked_whole(plan: Plan, name: str, path: Path) -> CheckedLedger:
     applies to it."""
     size = _size(path)
     if size > ledger.MAX_LEDGER_BYTES:
-        error = ledger.too_large_to_read(path, size)
+        error = ledger.too_large_to_read(path, size, identity.applies(plan.ledgers[name]))
         problem = Problem(ledger.display_path(path), 1, None, error.code, params=error.params)
         return CheckedLedger(_empty_rows(plan, name), [problem], [])
     return _checked_now(plan, name, _content(path))
