@@ -60,20 +60,13 @@ def test_what_is_not_a_regular_file_is_refused_not_read(tmp_path):
         store.committed_sha256(fifo)  # a FIFO never ends: refused before any read
 
 
-def test_the_summary_learns_what_landed_without_holding_a_ledger(invoke, shipped, tmp_path, monkeypatch):
+def test_the_summary_learns_what_landed_without_holding_a_ledger(imported, monkeypatch):
     """landed_imports gives what it gave by reading each ledger whole, and reads none whole."""
-    import shutil
-    from pathlib import Path
-
     from ipdemo.plan.model import load_plan
 
-    root = tmp_path / "p"
-    shutil.copytree(shipped, root)
-    fixtures = Path(__file__).parent / "fixtures" / "exports"
-    for name in ("coapplicants_20230301.csv", "coapplicants_20230308.csv", "商标局_注册公告_一标多类.csv"):
-        assert invoke(["import", str(fixtures / name)], cwd=root).exit_code == 0
-    plan = load_plan(root / "targets.yaml")
+    plan = load_plan(imported / "targets.yaml")
     monkeypatch.setattr(summary, "committed_sha256", lambda path: expected(path))
+    monkeypatch.setattr(summary, "vouched_sha256", lambda *a: None)
     before = summary.landed_imports(plan)
     assert len(before) >= 3  # each import landed (some in two ledgers)
     monkeypatch.setattr(summary, "committed_sha256", store.committed_sha256)
@@ -83,3 +76,81 @@ def test_the_summary_learns_what_landed_without_holding_a_ledger(invoke, shipped
 
     monkeypatch.setattr(store, "read_committed", never)
     assert summary.landed_imports(plan) == before
+
+
+@pytest.fixture
+def imported(invoke, shipped, tmp_path):
+    """The shipped project after three real exports were imported (journal, stamps)."""
+    import shutil
+    from pathlib import Path
+
+    root = tmp_path / "imported"
+    shutil.copytree(shipped, root)
+    fixtures = Path(__file__).parent / "fixtures" / "exports"
+    for name in ("coapplicants_20230301.csv", "coapplicants_20230308.csv", "商标局_注册公告_一标多类.csv"):
+        assert invoke(["import", str(fixtures / name)], cwd=root).exit_code == 0
+    return root
+
+
+def read_hashes(monkeypatch) -> list[str]:
+    """Every ledger summary.landed_imports hashes by reading it, noted by name."""
+    read: list[str] = []
+
+    def noted(path):
+        read.append(path.name)
+        return store.committed_sha256(path)
+
+    monkeypatch.setattr(summary, "committed_sha256", noted)
+    return read
+
+
+def test_a_ledger_as_its_import_stamped_it_is_not_read_again(imported, monkeypatch):
+    """Its size and mtime are the journal's stamp and nothing is under way beside it: its hash
+    is the journal's (issue 26: no re-hash on a matching stamp). The same entries land."""
+    from ipdemo.plan.model import load_plan
+
+    plan = load_plan(imported / "targets.yaml")
+    monkeypatch.setattr(summary, "vouched_sha256", lambda *a: None)
+    expected_landed = summary.landed_imports(plan)
+    monkeypatch.undo()
+    read = read_hashes(monkeypatch)
+    assert summary.landed_imports(plan) == expected_landed
+    assert "patents.csv" not in read and "trademarks.csv" not in read
+
+
+def test_a_hand_edit_or_a_write_under_way_is_read(imported, monkeypatch):
+    from ipdemo.plan.model import load_plan
+
+    plan = load_plan(imported / "targets.yaml")
+    patents = imported / "data" / "patents.csv"
+    store.append_mark(patents.resolve()).write_bytes(store.Mark((0, 0), 0, 1, "0" * 64).as_bytes())
+    read = read_hashes(monkeypatch)
+    summary.landed_imports(plan)
+    assert "patents.csv" in read  # an append mark: only a read can say
+    store.append_mark(patents.resolve()).unlink()
+    read.clear()
+    os.utime(patents, ns=(patents.stat().st_atime_ns, patents.stat().st_mtime_ns + 1_000_000_000))  # saved again
+    summary.landed_imports(plan)
+    assert "patents.csv" in read
+
+
+def test_an_import_cut_short_after_its_journal_entry_did_not_land(imported, monkeypatch):
+    """Its entry promises a hash the ledger never got (the stamp differs): read, and not landed."""
+    from ipdemo.plan.model import load_plan
+
+    plan = load_plan(imported / "targets.yaml")
+    before = summary.landed_imports(plan)
+    patents = imported / "data" / "patents.csv"
+    size = patents.stat().st_size
+    cut = {
+        "event": "import",
+        "ledger": "patents",
+        "source": "cut.csv",
+        "before_sha256": store.committed_sha256(patents),
+        "after_sha256": "f" * 64,
+        "after_stamp": [size + 10, patents.stat().st_mtime_ns + 5],
+    }
+    store.append_journal(imported / "data", cut)
+    read = read_hashes(monkeypatch)
+    assert summary.landed_imports(plan) == before  # the cut-short entry is not among them
+    assert "patents.csv" in read

@@ -825,6 +825,16 @@ def verified_sha256(folder: Path, ledger: str, path: Path) -> str | None:
     return str(entry["after_sha256"])
 
 
+def vouched_sha256(folder: Path, ledger: str, path: Path) -> str | None:
+    """verified_sha256, when no write may be under way or cut short beside the ledger (an append
+    mark, a rollback copy): a stamped ledger's hash without reading it, as the import trusts it
+    (docs/reliability.md, the stamp trade-off). None: only a read (committed_sha256) can say."""
+    real = Path(_real(path))
+    if append_mark(real).exists() or backup_path(real).exists():
+        return None
+    return verified_sha256(folder, ledger, path)
+
+
 # --- the data lock -------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pyarrow.compute as pc
 
-from ipdemo.data.store import committed_sha256, landed, read_journal
+from ipdemo.data.store import committed_sha256, landed, read_journal, vouched_sha256
 from ipdemo.engine.dataset import Dataset
 from ipdemo.engine.progress import EPOCH, IndicatorProgress, Progress, Window, compute, day_number
 from ipdemo.engine.statistics import published_in, statistic_ledgers
@@ -229,7 +229,8 @@ def landed_imports(plan: Plan) -> list[dict]:
         if name not in plan.ledgers:
             return False  # a ledger the plan no longer has: cannot be checked, kept
         try:
-            return committed_sha256(plan.ledger_path(name))
+            path = plan.ledger_path(name)
+            return vouched_sha256(plan.data_dir, name, path) or committed_sha256(path)
         except FileNotFoundError:
             return None
         except OSError:
