@@ -366,24 +366,14 @@ def _committed_end(real: Path) -> int | None:
 
 
 def _sha256_of(path: Path, end: int | None = None) -> str:
-    """The sha256 of the file's first `end` bytes (None: all), read through one reused buffer."""
-    digest = hashlib.sha256()
-    buffer = bytearray(COPY_BLOCK)
-    view = memoryview(buffer)
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise FileTooLarge(MAX_STREAMED_BYTES)  # a FIFO would block the open and never end
-    with open(path, "rb", buffering=0) as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_STREAMED_BYTES:
-            raise FileTooLarge(MAX_STREAMED_BYTES)
-        left = st.st_size if end is None else min(end, st.st_size)
-        while left > 0:
-            got = fh.readinto(view[: min(COPY_BLOCK, left)])  # lets the GIL go, as update does
-            if not got:
-                break
-            digest.update(view[:got])
-            left -= got
-    return digest.hexdigest()
+    """The sha256 of the file's first `end` bytes (None: all), as a splice hashes its ranges
+    (_pieces_sha256). What is not a regular file is refused before it is opened: a FIFO would
+    block the open and never end."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_STREAMED_BYTES:
+        raise FileTooLarge(MAX_STREAMED_BYTES)
+    size = st.st_size if end is None else min(end, st.st_size)
+    return _pieces_sha256(path, [(0, size)], threading.Event())
 
 
 def fsync_dir(folder: Path) -> None:
