@@ -13,7 +13,9 @@ new row once.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -339,36 +341,46 @@ def test_a_kill_before_a_splice_is_renamed_leaves_the_old_ledger(invoke, proj):
 # --- finding records without holding the ledger ------------------------------------------------
 
 
+def _title(i: int) -> str:
+    if i % 5 == 0:
+        return f'"第一行\n第二行{i}"'  # a value over two lines (Alt+Enter)
+    return f"值{i}" if i % 3 else f'"有,逗号""{i}"'
+
+
 @pytest.mark.parametrize("block", [7, 64, 1 << 22])
 @pytest.mark.parametrize("last_newline", [True, False], ids=["newline", "no_newline"])
-def test_find_records_finds_each_line_across_blocks(tmp_path, monkeypatch, block, last_newline):
+@pytest.mark.parametrize("verify", [False, True], ids=["stamped", "verifying"])
+def test_find_records_finds_each_line_across_blocks(tmp_path, monkeypatch, block, last_newline, verify):
     from ipdemo.data import ledger
 
     monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
-    rows = [[f"K{i}", f"值{i}" if i % 3 else f'"有,逗号"""{i}', str(i)] for i in range(40)]
+    rows = [[f"K{i}", _title(i), str(i)] for i in range(40)]
     text = "\ufeffkey,title,n\n" + "".join(",".join(r) + "\n" for r in rows)
     path = tmp_path / "l.csv"
     path.write_bytes(text.encode("utf-8")[: None if last_newline else -1])
     data = path.read_bytes()
     wanted = {("K0",), ("K5",), ("K6",), ("K39",), ("absent",)}
-    found = ledger.find_records(path, ["key"], wanted)
+    found = ledger.find_records(path, ["key"], wanted, verify=verify)
     assert found is not None and found.ends_with_newline == last_newline and found.size == len(data)
-    assert [r[0] for r in found.rows] == ["K0", "K5", "K6", "K39"]
+    assert found.sha256 == (hashlib.sha256(data).hexdigest() if verify else "")
+    assert [r[0] for r in found.rows] == ["K0", "K5", "K6", "K39"] and found.numbers == [0, 5, 6, 39]
     assert found.rows[2] == ["K6", '有,逗号"6', "6"]  # a quoted value parsed as csv reads it
+    assert found.rows[1] == ["K5", "第一行\n第二行5", "5"]  # a record over two lines is one record
     for (start, end), r in zip(found.spans, found.rows):
         line = data[start:end].decode("utf-8")
-        assert line.startswith(r[0] + ",") and (line.endswith("\n") or end == len(data))
+        assert next(csv.reader(io.StringIO(line))) == r and (line.endswith("\n") or end == len(data))
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        'K1,"two\nlines",1\nK2,b,2\n',  # a value over two lines
+        'K1,"two\nlines,1\nK2,b,2\n',  # a value over lines left open
+        'K1,tw"o\nlines",1\nK2,b,2\n',  # a stray quote
         "K1,a,1\r\nK2,b,2\r\n",  # carriage returns
         "K1,a,1\nK2,b\n",  # a ragged line
         "K2,a,1\nK2,b,2\n",  # a key twice
     ],
-    ids=["quoted_newline", "crlf", "ragged", "twice"],
+    ids=["open_quote", "stray_quote", "crlf", "ragged", "twice"],
 )
 def test_find_records_gives_up_on_what_ipdemo_does_not_write(tmp_path, body):
     """None: the importer then reads the ledger whole (and says what is wrong, where it is)."""
@@ -377,6 +389,16 @@ def test_find_records_gives_up_on_what_ipdemo_does_not_write(tmp_path, body):
     path = tmp_path / "l.csv"
     path.write_bytes(("key,title,n\n" + body).encode("utf-8"))
     assert ledger.find_records(path, ["key"], {("K2",)}) is None
+
+
+def test_find_records_reads_a_line_with_text_after_a_closing_quote_as_csv_does(tmp_path):
+    """Not as CSV writers quote, but every record one line: each line is parsed alone, as csv reads it."""
+    from ipdemo.data import ledger
+
+    path = tmp_path / "l.csv"
+    path.write_bytes('key,title,n\nK1,"有,逗号"""1,1\nK2,b,2\n'.encode("utf-8"))
+    found = ledger.find_records(path, ["key"], {("K1",), ("K2",)})
+    assert found is not None and found.rows == [["K1", '有,逗号"1', "1"], ["K2", "b", "2"]]
 
 
 def test_find_records_counts_a_blank_line_as_a_line(tmp_path):

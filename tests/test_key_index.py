@@ -189,9 +189,14 @@ def test_a_quoted_key_is_not_indexed_and_still_found(tmp_path):
     assert built is not None and built.lengths.tolist() == [5, 10]
 
 
-def test_a_value_over_two_lines_makes_a_content_unindexable():
+def test_a_record_over_two_lines_is_one_entry_and_a_stray_quote_leaves_no_index():
     data = '\ufeffkey,name\nK1,"a\nb"\nK2,c\n'.encode("utf-8")
-    assert key_index.build(data, data.find(b"\n") + 1, ["key", "name"], 1) is None
+    built = key_index.build(data, data.find(b"\n") + 1, ["key", "name"], 1)
+    assert built is not None and built.lengths.tolist() == [9, 5]  # K1's record holds two lines
+    assert built.fp.tolist() == key_index.key_fingerprints([b"K1", b"K2"]).tolist()
+    for stray in ('K1,a"b\nK2,c\n', 'K1,"a\nK2,c\n', 'K1,"a"b\nc"\nK2,c\n'):  # in a value, left open, after one
+        data = ("\ufeffkey,name\n" + stray).encode("utf-8")
+        assert key_index.build(data, data.find(b"\n") + 1, ["key", "name"], 1) is None, stray
 
 
 def test_fingerprints_of_keys_and_of_lines_agree():
@@ -208,7 +213,7 @@ def test_fingerprints_of_keys_and_of_lines_agree():
     ]
 
 
-values = st.text(st.sampled_from('ab,"中 '), max_size=6)
+values = st.text(st.sampled_from('ab,"中 \n'), max_size=6)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -234,7 +239,7 @@ def test_the_index_finds_what_the_scan_finds(tmp_path, monkeypatch, records, wan
 
     pads = {n: pad for n, pad, _ in records}
     lines = [
-        key(n, pad) + "," + ('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"') else v)
+        key(n, pad) + "," + ('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') else v)
         for n, pad, v in records
     ]
     body = "\n".join(lines) + ("\n" if last_newline else "")
@@ -251,6 +256,41 @@ def test_the_index_finds_what_the_scan_finds(tmp_path, monkeypatch, records, wan
     )
     assert len(indexed.rows) == len({(key(n, pads[n]),) for n in wanted_numbers if n in pads})
     assert indexed.ends_with_newline == scanned.ends_with_newline == last_newline
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.tuples(st.text(st.sampled_from('a,"\n中 '), max_size=8), values), min_size=1, max_size=40),
+    st.sets(st.integers(0, 45), max_size=10),
+    st.sampled_from([16, 100, 1 << 22]),
+    st.booleans(),
+)
+def test_the_verifying_scan_reads_records_as_the_csv_module_does(tmp_path, monkeypatch, values_, wanted, block, verify):
+    """Differential: ledgers as csv.writer writes them (values with commas, quotes and newlines,
+    so records over several lines), scanned in blocks that cut records anywhere: the records
+    found, their numbers and their bytes are the csv module's, and the verifying scan's hash is
+    the file's."""
+    import csv
+    import io
+
+    monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        [["key", "a", "b"]] + [[f"K{i}", a, b] for i, (a, b) in enumerate(values_)]
+    )
+    path = tmp_path / "l.csv"
+    path.write_bytes(out.getvalue().encode("utf-8"))
+    expected = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    keys = {(f"K{n}",) for n in wanted} or {("K0",)}
+    found = ledger.find_records(path, ["key"], keys, verify=verify)
+    assert found is not None and found.index is not None and len(found.index.lengths) == len(expected)
+    assert found.numbers == [i for i, r in enumerate(expected) if (r[0],) in keys]
+    assert found.rows == [expected[i] for i in found.numbers]
+    data = path.read_bytes()
+    assert [next(csv.reader(io.StringIO(data[a:b].decode("utf-8")))) for a, b in found.spans] == found.rows
+    starts = found.index.starts(np.arange(len(expected)))
+    assert int(starts[-1]) + int(found.index.lengths[-1]) == len(data)
+    assert found.sha256 == (hashlib.sha256(data).hexdigest() if verify else "")
 
 
 def test_a_key_has_one_fingerprint_whatever_is_fingerprinted_beside_it():
@@ -416,15 +456,47 @@ def test_what_the_scan_cannot_vouch_for_is_read_whole_and_refused(invoke, proj, 
     assert said in result.stderr and "patents.csv" in result.stderr and path.read_bytes() == before
 
 
-def test_a_value_over_two_lines_typed_by_hand_is_read_whole_and_kept(invoke, proj):
+def test_a_value_over_two_lines_typed_by_hand_is_scanned_spliced_and_kept(invoke, proj, tmp_path, monkeypatch):
+    """A title typed with Alt+Enter is a quoted value over two lines: the verifying scan takes it
+    as one record (the ledger is not read whole), the import splices, and what it writes is what
+    the whole read and write gives; the index built on the way serves the next import."""
+    from ipdemo.ingest import importer
+
     path = proj / "data" / "patents.csv"
     text = path.read_bytes().decode("utf-8")
     path.write_bytes(text.replace("一种装置001", '"一种装置\n（续）"', 1).encode("utf-8"))
-    export(proj / "week2.csv", [row("202410000003", granted="2024-06-01")])
-    assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0
-    assert read_journal(proj / "data")[-1]["write"] == "replace"
-    titles = {r["application_no"]: r["title"] for r in ledger_rows(proj)}
-    assert titles[cn("202410000001")] == "一种装置\n（续）" and len(titles) == 41
+    control = tmp_path / "control"
+    shutil.copytree(proj, control)
+    weeks = [[row("202410000002", granted="2024-06-01"), row("202410000003", granted="2024-06-02")]]
+    typed = row("202410000901")
+    typed[1] = "一种方法\n（第二行）"  # an export's cell with a newline in it: appended over two lines
+    weeks.append([row("202410000002", granted="2024-06-03"), typed])
+    for root in (proj, control):
+        for i, rows in enumerate(weeks):
+            export(root / f"week{i}.csv", rows)
+    with monkeypatch.context() as whole:  # the control reads and writes the ledger whole
+        whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
+        for i in range(len(weeks)):
+            assert invoke(["import", f"week{i}.csv"], cwd=control).exit_code == 0
+    real_stored = importer._stored
+
+    def stored(plan, name, path):
+        assert name != "patents", "the ledger was read whole"
+        return real_stored(plan, name, path)
+
+    monkeypatch.setattr(importer, "_stored", stored)
+    assert invoke(["import", "week0.csv"], cwd=proj).exit_code == 0  # hand-edited: the verifying scan
+    assert read_journal(proj / "data")[-1]["write"] == "splice"
+    no_scan(monkeypatch)
+    assert invoke(["import", "week1.csv"], cwd=proj).exit_code == 0  # by the index
+    assert path.read_bytes() == (control / "data" / "patents.csv").read_bytes()
+    titles = {r["application_no"]: (r["title"], r["granted_on"]) for r in ledger_rows(proj)}
+    assert titles[cn("202410000001")] == ("一种装置\n（续）", "") and len(titles) == 42
+    assert titles[cn("202410000002")] == ("一种装置002", "2024-06-03")
+    assert titles[cn("202410000901")] == ("一种方法\n（第二行）", "")
+    index, fresh = loaded(proj), rebuilt(proj)
+    assert index is not None and fresh is not None
+    assert np.array_equal(index.fp, fresh.fp) and np.array_equal(index.lengths, fresh.lengths)
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """A ledger's key index: where each record's line lies, so an import finds the records it
 updates without reading the ledger.
 
-For a ledger as ipdemo writes it (one record a line, the key in the leading columns, no quote in
-a key), the index holds for each record, in file order, a 64-bit fingerprint of its key's bytes
-and its line's length (newline included). A record's line starts where the lines before it end,
+For a ledger as ipdemo writes it (the key in the leading columns, no quote in a key; a record
+may span lines when a value holds a newline: data/records.py), the index holds for each record,
+in file order, a 64-bit fingerprint of its key's bytes and its length in bytes (its last newline
+included), called its line's below. A record's line starts where the lines before it end,
 so a splice that changes some lines' lengths changes only their entries, and an append adds
 entries at the end. It lives in the cache folder (`cache_home.cache_dir`, never beside the CSV,
 none at all with IPDEMO_NO_CACHE), as three files per ledger file: `<prefix>-keys.fp` (uint64),
@@ -33,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ipdemo.data import records
 
 FORMAT = 2  # 2: a key's fingerprint no longer depends on the longest key beside it
 MAX_KEY_BYTES = 128  # longer keys (or quoted ones) are not indexed: the scan finds them
@@ -260,25 +263,26 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def build(data: bytes, first: int, header: list[str], width: int) -> KeyIndex | None:
-    """The index of a whole content (as a ledger is written whole), or None when its lines are
-    not one record each (a value over several lines, a carriage return, a blank line) or a key is
-    not indexable."""
+    """The index of a whole content (as a ledger is written whole), or None when it is not
+    records as ipdemo writes them (a carriage return, a blank line, a stray quote) or a key is not
+    indexable. A record may span lines (a newline inside a quoted value): its entry is the record's."""
     if data.find(b"\r", first) >= 0:
         return None
     arr = np.frombuffer(data, dtype=np.uint8)
     fps, lengths, at, block = [], [], first, 1 << 26
     while at < len(arr):
-        piece = arr[at : at + block]
-        ends = np.flatnonzero(piece == 10)
-        if at + len(piece) < len(arr):
-            if not len(ends):
-                return None
-            piece = piece[: int(ends[-1]) + 1]
-        elif not len(ends) or ends[-1] != len(piece) - 1:
-            ends = np.append(ends, len(piece))  # the last line without its newline
-        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        if not _one_record_each(piece, starts, ends, data.find(b'"', at, at + len(piece)) >= 0):
+        cut = records.records_end(data[at : at + block]) if at + block < len(arr) else len(arr) - at
+        if not cut:
             return None
+        piece = arr[at : at + cut]
+        ends = records.ends(piece)
+        if ends is None:
+            return None
+        if not len(ends) or ends[-1] != len(piece) - 1:
+            ends = np.append(ends, len(piece))  # the last record without its newline
+        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+        if (starts >= ends).any():
+            return None  # a blank line
         try:
             fps.append(line_keys(piece, starts, ends, width, len(header)))
         except NotIndexable:
@@ -288,12 +292,3 @@ def build(data: bytes, first: int, header: list[str], width: int) -> KeyIndex | 
     fp = np.concatenate(fps) if fps else np.array([], dtype=np.uint64)
     length = np.concatenate(lengths) if lengths else np.array([], dtype=np.uint32)
     return KeyIndex(fp, length, first, header, width)
-
-
-def _one_record_each(piece: np.ndarray, starts: np.ndarray, ends: np.ndarray, quoted: bool) -> bool:
-    if (starts >= ends).any():
-        return False  # a blank line
-    if not quoted:
-        return True
-    quotes = np.flatnonzero(piece == 34)
-    return not (np.bincount(np.searchsorted(ends, quotes), minlength=len(ends)) % 2).any()

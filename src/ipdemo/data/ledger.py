@@ -9,16 +9,17 @@ A big ledger (STREAM_MIN_BYTES and up) is read in pieces instead (`read_pieces`,
 `parse_piece`): each piece ends after a newline, is parsed alone and checked alone, so neither
 the file's bytes nor its whole table are ever held at once, and a ledger up to
 MAX_STREAMED_BYTES can be read (whole reads stop at MAX_LEDGER_BYTES). Pieces are cut after a
-newline outside quoted values (`records_end`), so values quoted as CSV writers quote them (a
+newline outside quoted values (data/records.py), so values quoted as CSV writers quote them (a
 comma, a doubled quote, a newline inside) take that way too. A quote out of place or left open,
 a lone carriage return, a ragged row, bytes that are not UTF-8 or a header problem raise
 NeedsWholeRead, and the caller reads the file whole, where every such case is handled and
 worded. A piece's records and lines are those the whole read gives for the same bytes
 (tests/test_cold_stream.py).
 
-`find_records` reads a ledger without holding it: the records with given keys and where their
-lines are, for a file known (by its journal stamp) to be one ipdemo wrote; None for anything
-unusual, and the caller reads the file whole.
+`find_records` reads a ledger without holding it: the records with given keys and where they
+lie, for a file known (by its journal stamp) to be one ipdemo wrote, or verified on the way;
+None for anything unusual, and the caller reads the file whole. Its records end where
+data/records.py says (a quoted value may hold a newline), as the pieces' do.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ipdemo.data import arrays, key_index
+from ipdemo.data import arrays, key_index, records
 from ipdemo.data.capped import MAX_FIELD_CHARS, MAX_LINE_BYTES, FileTooLarge, Limits, read_capped
 from ipdemo.errors import LedgerError, Problem
 from ipdemo.i18n import in_both
@@ -329,7 +330,7 @@ def read_pieces(fh, read: Pieces, piece: int | None = None) -> Iterator[Piece]:
     piece = piece or STREAM_PIECE
     at = fh.tell()
     while chunk := fh.read(piece):
-        cut = records_end(chunk) if len(chunk) == piece else len(chunk)
+        cut = records.records_end(chunk) if len(chunk) == piece else len(chunk)
         if not cut:
             if piece >= MAX_LINE_BYTES:
                 raise NeedsWholeRead  # the whole read words the long line
@@ -377,41 +378,13 @@ def parse_piece(piece: Piece, names: list[str]) -> tuple[pa.Table, np.ndarray]:
     return _without_blank_lines(arrow, piece.first_line + starts)
 
 
-def records_end(chunk: bytes) -> int:
-    """Where the records of `chunk` (which starts at a record) end: after its last newline
-    outside a quoted value; 0 when no record ends in it. Quotes as CSV writes them open and
-    close values in turn, so a newline ends a record when an even number of quotes precede it
-    (a stray quote is caught by parse_piece, which then sends the ledger to the whole read)."""
-    last = chunk.rfind(b"\n") + 1
-    if chunk.find(b'"', 0, last) < 0:
-        return last
-    arr = np.frombuffer(chunk, dtype=np.uint8, count=last)
-    newlines = np.flatnonzero(arr == 10)
-    outside = newlines[np.searchsorted(np.flatnonzero(arr == 34), newlines) % 2 == 0]
-    return int(outside[-1]) + 1 if len(outside) else 0
-
-
 def _record_starts(arr: np.ndarray) -> np.ndarray:
-    """The line (0 for the first) on which each record of `arr` starts: records end at newlines
-    outside quoted values. NeedsWholeRead unless every quote is where CSV puts one: a value's
-    opening quote at the start of a field, its closing quote at its end, a doubled quote inside,
-    and none left open (then csv, pyarrow and this count the same records; anything else is a
-    stray quote, which readers treat as text, and the whole read judges it)."""
-    quotes = np.flatnonzero(arr == 34)
-    if len(quotes) % 2:
-        raise NeedsWholeRead  # a value left open at the end of the piece
-    opening, closing = quotes[0::2], quotes[1::2]
-    before = arr[np.maximum(opening - 1, 0)]
-    doubled_in = np.concatenate([[False], closing[:-1] == opening[1:] - 1])
-    opens_field = (opening == 0) | (before == 44) | (before == 10) | doubled_in
-    after = arr[np.minimum(closing + 1, len(arr) - 1)]
-    doubled_out = np.concatenate([opening[1:] == closing[:-1] + 1, [False]])
-    closes_field = (closing == len(arr) - 1) | (after == 44) | (after == 10) | (after == 13) | doubled_out
-    if not (opens_field.all() and closes_field.all()):
-        raise NeedsWholeRead
-    newlines = np.flatnonzero(arr == 10)
-    ends = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)  # indexes of newlines ending records
-    starts = np.concatenate([[0], ends + 1]).astype(np.int64)
+    """The line (0 for the first) on which each record of `arr` starts (records.ending);
+    NeedsWholeRead unless every quote is where CSV puts one."""
+    found = records.ending(arr)
+    if found is None:
+        raise NeedsWholeRead  # a stray quote or a value left open: the whole read judges it
+    starts = np.concatenate([[0], np.flatnonzero(found[1]) + 1]).astype(np.int64)
     return starts if len(arr) and arr[-1] != 10 else starts[:-1]
 
 
@@ -517,10 +490,12 @@ def find_records(
     builds the index (Found.index). Else two passes: pyarrow streams the key columns and says
     which rows hold a wanted key; then the newlines are counted block by block (numpy) to find
     those rows' lines, which the csv module parses. None — read the file whole — when the file
-    is not one record a line as ipdemo writes it (a value over several lines, a blank line, a
-    carriage return, a ragged or undecodable line) or a wanted key is stored twice. The caller
+    is not records as ipdemo writes them (a stray quote in a value over several lines, a blank
+    line, a carriage return, a ragged or undecodable line) or a wanted key is stored twice. A
+    record is a line, or several when a quoted value holds a newline (records.ends); the key
+    in other than the leading columns asks for one record a line. The caller
     has proved the file unchanged since it was read whole (store.verified_sha256); or asks to
-    `verify` it: then every line is proved one whole record with the header's field count, the
+    `verify` it: then every record is proved whole, with the header's field count, the
     file valid UTF-8 and no key stored twice, its sha256 computed on the way (Found.sha256), and
     anything else gives None."""
     try:
@@ -548,10 +523,11 @@ _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
 
 class _Prefixes:
-    """A key in the leading columns: a line holds a wanted key when it starts with the key's
-    bytes and a comma. One pass over the file: its newlines, then per wanted key length a
-    fingerprint of each line's first bytes (numpy); lines whose fingerprint is wanted, and lines
-    with a quote, are parsed (csv module) and compared exactly."""
+    """A key in the leading columns: a record holds a wanted key when it starts with the key's
+    bytes and a comma. One pass over the file, block by block (cut where a record ends): where its
+    records end (records.ends), then per wanted key length a fingerprint of each record's first
+    bytes (numpy); records whose fingerprint is wanted, and records with a quote, are parsed (csv
+    module) and compared exactly. ("Line" below is a record's bytes, over one line or several.)"""
 
     def __init__(
         self, fh, offset: int, key: list[str], wanted: set[tuple[str, ...]], found: Found, head: bytes | None = None
@@ -584,7 +560,7 @@ class _Prefixes:
                         hashed.result()  # in order, and at most two blocks held
                     hashed = hasher.submit(self.digest.update, chunk)
                 block = carry + chunk
-                cut = block.rfind(b"\n") + 1
+                cut = records.records_end(block)
                 if not cut and len(block) > MAX_LINE_BYTES:
                     raise _NotLines
                 carry = block[cut:]
@@ -620,7 +596,9 @@ class _Prefixes:
         if block.find(b"\r") >= 0:
             raise _NotLines
         arr = np.frombuffer(block, dtype=np.uint8)
-        ends = np.flatnonzero(arr == 10)
+        ends = records.ends(arr)  # a record may hold newlines inside a quoted value
+        if ends is None:
+            raise _NotLines  # a stray quote: the whole read judges it
         starts = np.concatenate([[0], ends[:-1] + 1])
         hit = np.zeros(len(starts), dtype=bool)
         for n, targets in self.targets.items():
@@ -703,9 +681,9 @@ def _from_index(fh, index: key_index.KeyIndex, key: list[str], wanted: set[tuple
             if not line.endswith(b"\n"):
                 raise _NotLines  # the index does not describe this file
             line = line[:-1]
-        if b"\r" in line or b"\n" in line:
+        if b"\r" in line:
             raise _NotLines
-        lines._line(line, start, start + length, row)
+        lines._line(line, start, start + length, row)  # a newline only inside a quoted value
     found.index = index
 
 
