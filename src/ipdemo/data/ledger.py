@@ -297,20 +297,21 @@ class NeedsWholeRead(Exception):
 @dataclass
 class Pieces:
     """A ledger being read piece by piece: its header, and what was read so far (all of it
-    hashed, in order)."""
+    hashed, in order, unless the caller knows the hash: `digest` None)."""
 
     header: list[str]
     size: int  # bytes read, header included
     newlines: int  # newlines in them (the last line number of what was read, less one)
-    digest: hashlib._Hash = field(repr=False)
+    digest: hashlib._Hash | None = field(repr=False)
     stamp: tuple = ()  # the file's fingerprint, the same before and after the read (set by the caller)
 
 
-def read_header(fh, digest: hashlib._Hash) -> Pieces:
-    """The header of a ledger opened for a piecewise read. NeedsWholeRead unless it is one plain
-    line of distinct, unquoted names."""
+def read_header(fh, digest: hashlib._Hash | None) -> Pieces:
+    """The header of a ledger opened for a piecewise read (hashed into `digest`, when one is
+    given). NeedsWholeRead unless it is one plain line of distinct, unquoted names."""
     head = fh.readline(MAX_LINE_BYTES)
-    digest.update(head)
+    if digest is not None:
+        digest.update(head)
     text = head[len(BOM) :] if head.startswith(BOM) else head
     if not text.endswith(b"\n") or b'"' in text or b"\r" in text[:-2] or not text.strip() or text.startswith(BOM):
         raise NeedsWholeRead
@@ -337,7 +338,8 @@ def read_pieces(fh, read: Pieces, piece: int | None = None) -> Iterator[Piece]:
             piece *= 2  # one line longer than a piece: read more at once
             fh.seek(at)
             continue
-        read.digest.update(memoryview(chunk)[:cut])
+        if read.digest is not None:
+            read.digest.update(memoryview(chunk)[:cut])
         read.size += cut
         newlines = chunk.count(b"\n", 0, cut)
         yield Piece(chunk, cut, read.newlines + 1, newlines)

@@ -35,7 +35,7 @@ from ipdemo.checks.validate import (
     plain_header,
 )
 from ipdemo.data import arrays, ledger
-from ipdemo.data.store import append_mark, backup_path, fingerprint, read_committed
+from ipdemo.data.store import append_mark, backup_path, fingerprint, read_committed, vouched_sha256
 from ipdemo.engine import cache, patch
 from ipdemo.errors import Problem
 from ipdemo.plan.model import LedgerSpec, Plan
@@ -341,12 +341,12 @@ class Gathered:
         return CheckedLedger(pa.concat_tables(self.kept), self.problems, self.invalid_lines, days)
 
 
-def _read_streamed(plan: Plan, name: str, path: Path, gathered: Gathered) -> ledger.Pieces | None:
-    """The ledger checked piece by piece into `gathered` when it is big, one plain record a
-    line, with a plain header, distinct keys, no `identify` and no write under way, and did not
-    change while read: what was read (size, newlines, sha256, the stamp before and after); else
-    None, and the caller reads it whole (data/ledger.py). The result is what the whole read and
-    check_table give (tests/test_cold_stream.py)."""
+def _read_streamed(plan: Plan, name: str, path: Path, gathered: Gathered, hashed: bool) -> ledger.Pieces | None:
+    """The ledger checked piece by piece into `gathered` when it is big, records as CSV writes
+    them, with a plain header, distinct keys, no `identify` and no write under way, and did not
+    change while read: what was read (size, newlines, the stamp before and after, and when
+    `hashed` its sha256); else None, and the caller reads it whole (data/ledger.py). The result
+    is what the whole read and check_table give (tests/test_cold_stream.py)."""
     before = _stamp(path)
     if (
         before is None
@@ -356,7 +356,7 @@ def _read_streamed(plan: Plan, name: str, path: Path, gathered: Gathered) -> led
     ):
         return None
     try:
-        read = _checked_pieces(plan, name, path, gathered)
+        read = _checked_pieces(plan, name, path, gathered, hashed)
     except (ledger.NeedsWholeRead, OSError):
         return None
     finally:
@@ -371,12 +371,12 @@ def _read_streamed(plan: Plan, name: str, path: Path, gathered: Gathered) -> led
     return read
 
 
-def _checked_pieces(plan: Plan, name: str, path: Path, gathered: Gathered) -> ledger.Pieces:
+def _checked_pieces(plan: Plan, name: str, path: Path, gathered: Gathered, hashed: bool) -> ledger.Pieces:
     """Every piece of the ledger checked (check_piece) and gathered in file order; while two
-    are checked on the two cores, the next is read and hashed."""
+    are checked on the two cores, the next is read (and hashed)."""
     today = date.today()
     with open(path, "rb") as fh, ThreadPoolExecutor(STREAM_WORKERS) as pool:
-        read = ledger.read_header(fh, hashlib.sha256())
+        read = ledger.read_header(fh, hashlib.sha256() if hashed else None)
         if not plain_header(plan.ledgers[name], read.header):
             raise ledger.NeedsWholeRead
         pending: deque[Future[PieceCheck]] = deque()
@@ -488,20 +488,29 @@ def _tail_parts(path: Path, start: int, size: int) -> tuple[bytes, bytes, bytes]
 
 def _streamed_now(plan: Plan, name: str, path: Path) -> CheckedLedger | None:
     gathered = Gathered(None)
-    return gathered.checked() if _read_streamed(plan, name, path, gathered) is not None else None
+    return gathered.checked() if _read_streamed(plan, name, path, gathered, hashed=False) is not None else None
 
 
 def _streamed_stored(plan: Plan, name: str, where: cache.Slot, verified_at: int) -> CheckedLedger | None:
     """The ledger checked piece by piece, its valid rows written to a new entry as they come;
     the rows handed on are the entry's, memory-mapped (a report touches only the columns it
-    counts). None when the ledger must be read whole."""
+    counts). None when the ledger must be read whole.
+
+    The entry names the content by its sha256. A ledger whose stamp is its last import's (and
+    no write under way: store.vouched_sha256), before and after the read, is not hashed: its
+    hash is the journal's, the trust the import places in the stamp (docs/reliability.md)."""
+    known = vouched_sha256(plan.data_dir, name, where.source)
     writer = cache.EntryWriter(where)
     gathered = Gathered(writer)
-    read = _read_streamed(plan, name, where.source, gathered)
+    read = _read_streamed(plan, name, where.source, gathered, hashed=known is None)
     if read is None:
         writer.abort()
         return None
-    covered = cache.Covered(read.size, read.digest.hexdigest(), read.newlines, list(read.stamp), verified_at)
+    if read.digest is None and vouched_sha256(plan.data_dir, name, where.source) != known:
+        writer.abort()  # an import between the journal's word and the read: what was read is right, its hash unknown
+        return _streamed_now(plan, name, where.source)
+    sha256 = read.digest.hexdigest() if read.digest is not None else str(known)
+    covered = cache.Covered(read.size, sha256, read.newlines, list(read.stamp), verified_at)
     invalid = pa.concat_tables(gathered.invalid_rows)
     keys = _keys(plan.ledgers[name], invalid)
     entry = writer.finish(covered, gathered.problems, gathered.invalid_lines, keys, True)

@@ -1,0 +1,119 @@
+"""A cold report of a big ledger hashes it only when nothing vouches for its bytes (issue 26).
+
+The cache entry names the content it covers by its sha256. A ledger whose size and mtime are the
+stamp its last import gave it (with no append mark or rollback copy beside it) is what that
+import wrote: its hash is the journal's, the trust the import already places in the stamp
+(store.vouched_sha256, docs/reliability.md). At 4M rows that hash was ~0.5 s of CPU on the
+reading thread. Without a cache nothing needs the hash at all. Anything else is hashed as it is
+read. Every run is the command the user types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from ipdemo.data import ledger, store
+from ipdemo.engine import cache, dataset
+from ipdemo.plan.model import load_plan
+
+from .conftest import VALID_ROWS, make_project
+from .helpers import export
+from .test_append import row  # an export row of the weekly imports
+
+
+@pytest.fixture
+def proj(tmp_path, invoke, monkeypatch):
+    """A project whose patents ledger (301 rows) its import wrote and stamped, read in pieces."""
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    export(root / "week1.csv", [row(f"2024100{i:05d}") for i in range(1, 301)])
+    assert invoke(["import", "week1.csv"], cwd=root).exit_code == 0
+    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ledger, "STREAM_PIECE", 4096)
+    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+@pytest.fixture
+def hashed(monkeypatch) -> list[bool]:
+    """Whether each piecewise read of the patents ledger hashed what it read."""
+    seen: list[bool] = []
+    real = ledger.read_header
+
+    def spy(fh, digest):
+        if Path(fh.name).name == "patents.csv":
+            seen.append(digest is not None)
+        return real(fh, digest)
+
+    monkeypatch.setattr(ledger, "read_header", spy)
+    return seen
+
+
+def report(invoke, root) -> dict:
+    result = invoke(["report", "--format", "json"], cwd=root)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def without_cache(invoke, root, monkeypatch) -> dict:
+    with monkeypatch.context() as context:
+        context.setenv("IPDEMO_NO_CACHE", "1")
+        return report(invoke, root)
+
+
+def covered_sha256(root) -> str:
+    plan = load_plan(root / "targets.yaml")
+    folder = cache.cache_dir()
+    assert folder is not None
+    entry = cache.load(cache.slot(folder, plan, "patents", plan.ledger_path("patents")))
+    assert entry is not None
+    return entry.covered.sha256
+
+
+def file_sha256(root) -> str:
+    return hashlib.sha256((root / "data" / "patents.csv").read_bytes()).hexdigest()
+
+
+def test_a_ledger_its_import_stamped_is_read_without_a_hash_and_its_entry_names_it(invoke, proj, hashed, monkeypatch):
+    expected = without_cache(invoke, proj, monkeypatch)
+    assert hashed == [False]  # without a cache nothing needs the hash
+    hashed.clear()
+    assert report(invoke, proj) == expected  # cold: the entry written
+    assert hashed == [False]
+    assert covered_sha256(proj) == file_sha256(proj) == store.read_journal(proj / "data")[-1]["after_sha256"]
+    hashed.clear()
+    assert report(invoke, proj) == expected and hashed == []  # warm: the entry read
+
+
+def test_a_ledger_edited_by_hand_is_hashed_as_it_is_read(invoke, proj, hashed, monkeypatch):
+    path = proj / "data" / "patents.csv"
+    path.write_bytes(path.read_bytes().replace("一种装置150".encode(), "一种装置一五零".encode(), 1))
+    expected = without_cache(invoke, proj, monkeypatch)
+    hashed.clear()
+    assert report(invoke, proj) == expected
+    assert hashed == [True] and covered_sha256(proj) == file_sha256(proj)
+
+
+def test_an_import_between_the_journals_word_and_the_read_leaves_no_entry_under_a_wrong_hash(
+    invoke, proj, hashed, monkeypatch
+):
+    """The journal is asked before and after the read; when its word changed, what was read is
+    still right, but no entry is written under a hash nobody computed."""
+    expected = without_cache(invoke, proj, monkeypatch)
+    answers = iter([store.read_journal(proj / "data")[-1]["after_sha256"], "0" * 64])
+    real = dataset.vouched_sha256
+    monkeypatch.setattr(
+        dataset,
+        "vouched_sha256",
+        lambda folder, name, path: next(answers) if name == "patents" else real(folder, name, path),
+    )
+    hashed.clear()
+    assert report(invoke, proj) == expected
+    assert hashed == [False, False]  # read for the entry, then again without one
+    plan = load_plan(proj / "targets.yaml")
+    folder = cache.cache_dir()
+    assert folder is not None
+    assert cache.load(cache.slot(folder, plan, "patents", plan.ledger_path("patents"))) is None
