@@ -117,3 +117,58 @@ def test_an_import_between_the_journals_word_and_the_read_leaves_no_entry_under_
     folder = cache.cache_dir()
     assert folder is not None
     assert cache.load(cache.slot(folder, plan, "patents", plan.ledger_path("patents"))) is None
+
+
+@pytest.fixture
+def hash_files(monkeypatch) -> list[bool]:
+    """Whether each read of the patents ledger for its entry (ledger.hash_file) hashed it."""
+    seen: list[bool] = []
+    real = ledger.hash_file
+
+    def spy(path, split, piece=None, starts=None, hashed=True):
+        if Path(path).name == "patents.csv":
+            seen.append(hashed)
+        return real(path, split, piece, starts, hashed)
+
+    monkeypatch.setattr(ledger, "hash_file", spy)
+    return seen
+
+
+WEEKS = {
+    "grant dates and new rows (spliced: the entry patched)": [
+        row("202410000007", granted="2024-06-01"),
+        row("202410000150", granted="2024-06-02"),
+        row("202410000901"),
+    ],
+    "new rows only (appended: the entry extended)": [row("202410000901"), row("202410000902")],
+}
+
+
+@pytest.mark.parametrize("week", list(WEEKS))
+def test_the_report_after_a_weekly_import_reads_the_ledger_for_its_lines_only(
+    invoke, proj, hash_files, monkeypatch, week
+):
+    report(invoke, proj)  # the entry of the ledger as it is
+    export(proj / "week2.csv", WEEKS[week])
+    assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0
+    kept = []
+    for name in ("_patched", "_extended"):
+        real = getattr(dataset, name)
+        monkeypatch.setattr(dataset, name, lambda *args, real=real, name=name: kept.append(name) or real(*args))
+    expected = without_cache(invoke, proj, monkeypatch)
+    hash_files.clear()
+    assert report(invoke, proj) == expected
+    assert hash_files == [False] and kept == (["_patched"] if "spliced" in week else ["_extended"])
+    assert covered_sha256(proj) == file_sha256(proj)
+
+
+def test_after_a_hand_edit_the_ledger_is_hashed_and_checked_again(invoke, proj, hash_files, monkeypatch):
+    report(invoke, proj)
+    export(proj / "week2.csv", WEEKS["new rows only (appended: the entry extended)"])
+    assert invoke(["import", "week2.csv"], cwd=proj).exit_code == 0
+    path = proj / "data" / "patents.csv"
+    path.write_bytes(path.read_bytes().replace("一种装置150".encode(), "一种装置一五零".encode(), 1))
+    expected = without_cache(invoke, proj, monkeypatch)
+    hash_files.clear()
+    assert report(invoke, proj) == expected and hash_files == [True]
+    assert covered_sha256(proj) == file_sha256(proj)

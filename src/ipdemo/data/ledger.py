@@ -402,23 +402,26 @@ class Hashed:
     newlines_after: int = 0
 
 
-def hash_file(path: Path, split: int, piece: int | None = None, starts: LineStarts | None = None) -> Hashed:
+def hash_file(
+    path: Path, split: int, piece: int | None = None, starts: LineStarts | None = None, hashed: bool = True
+) -> Hashed:
     """The file's Hashed, read in pieces (none is held after it is hashed); with `starts`, where
-    its lines start is noted on the way."""
+    its lines start is noted on the way. Not `hashed`: only its size and newlines (no sha256)."""
     piece = piece or STREAM_PIECE
-    digest, out = hashlib.sha256(), Hashed()
+    digest, out = hashlib.sha256() if hashed else None, Hashed()
     with open(path, "rb") as fh:
         while chunk := fh.read(min(piece, split - out.size) if out.size < split else piece):
-            if out.size == split > 0 and out.head is None:  # the first bytes past `split`
-                out.head = digest.hexdigest()
-            digest.update(chunk)
+            if digest is not None:
+                if out.size == split > 0 and out.head is None:  # the first bytes past `split`
+                    out.head = digest.hexdigest()
+                digest.update(chunk)
             newlines = chunk.count(b"\n")
             if starts is not None:
                 starts.feed(chunk, out.size, out.newlines, newlines)
             out.newlines += newlines
             out.newlines_after += newlines if out.size >= split else 0
             out.size += len(chunk)
-    out.sha256 = digest.hexdigest()
+    out.sha256 = digest.hexdigest() if digest is not None else ""
     return out
 
 

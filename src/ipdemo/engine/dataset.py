@@ -400,8 +400,11 @@ def _check_piece(plan: Plan, name: str, path: Path, header: list[str], piece: le
 
 def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -> CheckedLedger | None:
     """A big ledger's entry, when its bytes (hashed piece by piece, never held) are those the
-    entry covers, or those and an appended tail (read alone, and checked as _cached checks it);
-    None when neither: the ledger is checked again."""
+    entry covers, or those and an appended tail (read alone, and checked as _cached checks it),
+    or those with records an import spliced (the entry patched); None when none of these: the
+    ledger is checked again. A ledger whose stamp is its last import's (store.vouched_sha256,
+    asked before and after the read) is read for its lines only: its hash is the journal's, and
+    the journal says whether the entry's bytes still lead it (`_journals_word`)."""
     path = where.source
     before = _stamp(path)
     if before is None or before[2] < ledger.STREAM_MIN_BYTES or append_mark(Path(os.path.realpath(path))).exists():
@@ -410,8 +413,11 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
     seen = previous.covered.size if previous is not None else 0
     changed = patch.target(plan, name, previous) if previous is not None else None
     starts = ledger.LineStarts(changed.lines()) if changed is not None else None
+    known = vouched_sha256(plan.data_dir, name, path)
     try:
-        hashed = ledger.hash_file(path, seen, starts=starts)
+        hashed = ledger.hash_file(path, seen, starts=starts, hashed=known is None)
+        if known is not None:
+            _journals_word(hashed, known, plan, name, previous)
         appended = previous if previous is not None and hashed.head == previous.covered.sha256 else None
         parts = _tail_parts(path, seen, hashed.size) if appended is not None else None
         spliced = _spliced_parts(path, changed, starts, hashed) if appended is None else None
@@ -419,6 +425,8 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
         return None
     if _stamp(path) != before or hashed.size != before[2]:
         return None
+    if known is not None and vouched_sha256(plan.data_dir, name, path) != known:
+        return None  # an import while it was read
     lines = appended.covered.lines + hashed.newlines_after if appended is not None else hashed.newlines
     covered = cache.Covered(hashed.size, hashed.sha256, lines, list(before), verified_at)
     hit = cache.lookup(where, covered)
@@ -429,6 +437,18 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
     if appended is None or parts is None:
         return None
     return _extended(plan, name, where, parts, covered, appended)
+
+
+def _journals_word(hashed: ledger.Hashed, known: str, plan: Plan, name: str, previous: cache.Entry | None) -> None:
+    """hash_file's hashes of a ledger it did not hash, from the journal: the whole file's is the
+    vouched one; the entry's bytes lead the file (`head`) when the journal links the entry's
+    content to it by appends only (an append keeps every byte before it)."""
+    hashed.sha256 = known
+    if previous is None or hashed.size <= previous.covered.size:
+        return
+    chain = patch.journal_chain(plan.data_dir, name, previous.covered.sha256)
+    if chain is not None and chain.after == known and chain.appended_only():
+        hashed.head = previous.covered.sha256
 
 
 def _spliced_parts(

@@ -65,9 +65,9 @@ def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
     if identity.applies(spec) or not old.extendable or old.invalid_keys is None or old.covered.lines != records + 1:
         return None
     chain = journal_chain(plan.data_dir, name, old.covered.sha256)
-    if chain is None or not chain[1]:
+    if chain is None or not chain.changed:
         return None
-    after, changed = chain
+    after, changed = chain.after, chain.changed
     keys = shown_keys(spec, old.rows, strip=False)  # stored values are stripped already
     positions = np.flatnonzero(arrays.to_numpy(pc.is_in(keys, value_set=arrays.strings(sorted(changed)))))
     left_out = {k.replace(arrays.KEY_JOIN, SHOWN_SEP) for k in old.invalid_keys}
@@ -87,23 +87,40 @@ def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
     return Target(after, positions, valid_lines[positions] - 2, found, records, frozenset(changed - set(found)))
 
 
-def journal_chain(folder: Path, name: str, start: str) -> tuple[str, set[str]] | None:
-    """(the newest `after_sha256` of the ledger, the keys changed on the way) when the journal
-    links `start` to it; None when it does not, or they are the same."""
+@dataclass(frozen=True)
+class Chain:
+    """How the journal links a content to the ledger's newest: that content's sha256, the keys
+    changed on the way, and how each import on the way wrote (WRITES)."""
+
+    after: str
+    changed: set[str]
+    writes: set[str]
+
+    def appended_only(self) -> bool:
+        """Every import on the way appended (or wrote nothing): the content it starts from is
+        still the ledger's first bytes."""
+        return self.writes <= {"append", "none"}
+
+
+def journal_chain(folder: Path, name: str, start: str) -> Chain | None:
+    """The journal's chain from `start` to the ledger's newest `after_sha256`; None when it does
+    not link them, or they are the same."""
     entries = [e for e in read_journal(folder) if e.get("ledger") == name]
     if not entries or entries[-1].get("after_sha256") in (None, start):
         return None
     end = want = entries[-1]["after_sha256"]
     changed: set[str] = set()
+    writes: set[str] = set()
     for entry in reversed(entries[-MAX_CHAIN:]):
         if entry.get("after_sha256") != want:
             continue  # an import that did not land: its hash never became the ledger's
         if entry.get("write") not in WRITES or not isinstance(entry.get("changes"), list):
             return None
         changed |= {str(c.get("key")) for c in entry["changes"] if isinstance(c, dict)}
+        writes.add(str(entry["write"]))
         want = entry.get("before_sha256")
         if want == start:
-            return end, changed
+            return Chain(str(end), changed, writes)
     return None
 
 
