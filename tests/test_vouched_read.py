@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -172,3 +174,20 @@ def test_after_a_hand_edit_the_ledger_is_hashed_and_checked_again(invoke, proj, 
     hash_files.clear()
     assert report(invoke, proj) == expected and hash_files == [True]
     assert covered_sha256(proj) == file_sha256(proj)
+
+
+def test_a_change_inside_the_stamps_blind_spot_is_hashed_by_the_report(invoke, proj, hashed, monkeypatch):
+    """Bytes changed to an equal size and the stamp's mtime put back (`touch -r`, `cp -p`): the
+    journal's stamp matches, but the file's ctime, which no program can set, moved away from its
+    mtime: the ledger is hashed, and the entry names the bytes read."""
+    monkeypatch.setattr(store, "STAMP_CTIME_SLACK_NS", 100_000_000)  # 0.1 s (10 min by default)
+    path = proj / "data" / "patents.csv"
+    stamp = path.stat().st_mtime_ns
+    time.sleep(0.3)
+    path.write_bytes(path.read_bytes().replace("一种装置150".encode(), "一种装置151".encode(), 1))
+    os.utime(path, ns=(stamp, stamp))
+    assert store.verified_sha256(proj / "data", "patents", path) is not None  # the journal's stamp matches
+    expected = without_cache(invoke, proj, monkeypatch)
+    hashed.clear()
+    assert report(invoke, proj) == expected
+    assert hashed == [True] and covered_sha256(proj) == file_sha256(proj)

@@ -815,12 +815,26 @@ def verified_sha256(folder: Path, ledger: str, path: Path) -> str | None:
     return str(entry["after_sha256"])
 
 
+# A file's status-change time (ctime: no program can set it) within this of its mtime: nothing
+# changed the file after the write that set that mtime (an import's stamp is set as its write
+# ends). Generous: an 8 GB ledger's write and fsync on a slow disk.
+STAMP_CTIME_SLACK_NS = 600 * 10**9
+
+
 def vouched_sha256(folder: Path, ledger: str, path: Path) -> str | None:
     """verified_sha256, when no write may be under way or cut short beside the ledger (an append
-    mark, a rollback copy): a stamped ledger's hash without reading it, as the import trusts it
-    (docs/reliability.md, the stamp trade-off). None: only a read (committed_sha256) can say."""
+    mark, a rollback copy) and nothing changed the file since its stamp was set (its ctime within
+    STAMP_CTIME_SLACK_NS of that mtime: `touch -r`, `cp -p`, a restored copy all set the ctime to
+    their own time): a stamped ledger's hash without reading it (docs/reliability.md, the stamp
+    trade-off). None: only a read (committed_sha256) can say."""
     real = Path(_real(path))
     if append_mark(real).exists() or backup_path(real).exists():
+        return None
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None
+    if abs(st.st_ctime_ns - st.st_mtime_ns) > STAMP_CTIME_SLACK_NS:
         return None
     return verified_sha256(folder, ledger, path)
 
