@@ -82,6 +82,10 @@ class FieldType:
     cell_values: Lists | None = None
     # Free text: the most characters a value may have unless its field says `max_length`.
     max_length: int | None = None
+    # Its values repeat across rows (a few thousand dates, a handful of kinds, towns or
+    # classes): the cache stores it dictionary-encoded (engine/cache.py), so a report reads
+    # and parses each distinct value once.
+    repeats: bool = False
 
 
 TEXT_MESSAGES = ("bad_text", "text_xml_char", "text_too_long")
@@ -126,6 +130,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         screen=screen.screen_date,
         params=field_checks.date_params,
         screen_rejects_edges=True,
+        repeats=True,
     ),
     "town": FieldType(
         "town",
@@ -137,6 +142,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         spellings=field_checks.town_spellings,
         empty_code="town_unassigned",
         screen_rejects_edges=True,
+        repeats=True,
     ),
     "enum": FieldType(
         "enum",
@@ -147,6 +153,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         params=field_checks.enum_params,
         spellings=field_checks.enum_spellings,
         screen_rejects_edges=True,
+        repeats=True,
     ),
     # `type: task` is loaded as an enum of the plan's task ids (plan/model.py); a spec made
     # directly with it is one too.
@@ -159,6 +166,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         params=field_checks.enum_params,
         spellings=field_checks.enum_spellings,
         screen_rejects_edges=True,
+        repeats=True,
     ),
     "integer": FieldType(
         "integer",
@@ -184,6 +192,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         screen_rejects_edges=True,
         key_codes=screen.digit_key_codes,
         cell_values=field_checks.nice_class_lists,
+        repeats=True,
     ),
     "cnipa_application_no": FieldType(
         "cnipa_application_no",

@@ -19,7 +19,8 @@ What an entry is (one per ledger file, `<prefix>-…` in the cache folder):
   order: nothing rewritten), and `dropped` the lines whose problems an earlier segment no longer
   gives (engine/patch.py says which records changed). Past MAX_SEGMENTS (or MAX_RUNS runs) the
   entry is written again in one piece.
-- Columns with few distinct values (towns, types, statuses, dates) are dictionary-encoded; the
+- Columns with few distinct values are dictionary-encoded (those whose field type repeats:
+  dates, towns, kinds, classes — FieldType.repeats —, and any whose first rows repeat); the
   rest stay plain and uncompressed, so a memory-mapped entry costs only the columns a report
   reads. An entry is never larger than the CSV bytes it covers: a segment that would be is
   written zstd-compressed instead (read whole, slower; it happens on ledgers of long unique texts).
@@ -55,6 +56,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipdemo import __version__
+from ipdemo.checks.field_types import FIELD_TYPES
 from ipdemo.data import arrays
 from ipdemo.data.cache_home import cache_dir  # noqa: F401  (engine.cache.cache_dir: where entries go)
 from ipdemo.data.ledger import display_path
@@ -139,6 +141,7 @@ class Slot:
     prefix: str  # from the ledger's resolved path: one entry per ledger file
     schema: str  # digest of everything but the content (plan, towns, dates, today, version)
     source: Path  # the ledger (entries copy its permissions)
+    repeating: frozenset[str] = frozenset()  # fields whose type repeats (FieldType.repeats): encoded
 
     @property
     def meta(self) -> Path:
@@ -160,7 +163,13 @@ def slot(folder: Path, plan: Plan, name: str, path: Path) -> Slot:
     }
     prefix = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
     digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:32]
-    return Slot(folder, prefix, digest, path)
+    return Slot(folder, prefix, digest, path, _repeating(plan, name))
+
+
+def _repeating(plan: Plan, name: str) -> frozenset[str]:
+    """The ledger's fields whose type says its values repeat (an unknown type: not)."""
+    fields = plan.ledgers[name].fields.items()
+    return frozenset(n for n, spec in fields if spec.type in FIELD_TYPES and FIELD_TYPES[spec.type].repeats)
 
 
 def entry_key(plan: Plan, name: str, path: Path, content: bytes) -> tuple[str, str]:
@@ -313,15 +322,18 @@ def _known(problems: pa.Table) -> bool:
 # --- writing ------------------------------------------------------------------------------
 
 
-def encoded(table: pa.Table, like: pa.Schema | None = None) -> pa.Table:
+def encoded(table: pa.Table, like: pa.Schema | None = None, repeating: frozenset[str] = frozenset()) -> pa.Table:
     """The table with its repetitive columns dictionary-encoded: those `like` encodes, or, without
-    `like`, those whose first SAMPLE_ROWS values repeat enough (one distinct in SAMPLE_SHARE)."""
+    `like`, the `repeating` ones (their field type says so) and those whose first SAMPLE_ROWS
+    values repeat enough (one distinct in SAMPLE_SHARE)."""
     columns = []
     for name, column in zip(table.column_names, table.columns):
         if pa.types.is_dictionary(column.type):
             wanted = True  # encoded already (a patched entry written again)
         elif like is not None:
             wanted = pa.types.is_dictionary(like.field(name).type)
+        elif name in repeating:
+            wanted = True  # a sample says little of dates: sorted by one, another looks unique
         else:
             head = column.slice(0, SAMPLE_ROWS)
             wanted = len(head) >= 64 and pc.count_distinct(head).as_py() * SAMPLE_SHARE <= len(head)
@@ -356,7 +368,7 @@ def store(
         for orphan in where.folder.glob(f".{where.prefix}-*.tmp"):  # left by a killed run
             _remove(orphan)
         tag = f"{time.time_ns():x}{os.urandom(2).hex()}"
-        rows = encoded(table, after.rows.schema if after is not None else None)
+        rows = encoded(table, after.rows.schema if after is not None else None, where.repeating)
         budget = covered.size - (after.covered.size if after is not None else 0)  # the CSV bytes it stands for
         _write_segment(where, tag, rows, problems_table(problems), budget, mode, written)
         segments = [*(after.segments if after is not None else []), tag]
@@ -540,7 +552,7 @@ class EntryWriter:
         self.where.folder.mkdir(parents=True, exist_ok=True)
         for orphan in self.where.folder.glob(f".{self.where.prefix}-*.tmp"):  # left by a killed run
             _remove(orphan)
-        self.schema = encoded(table.slice(0, SAMPLE_ROWS)).schema
+        self.schema = encoded(table.slice(0, SAMPLE_ROWS), repeating=self.where.repeating).schema
         self.dictionaries = {f.name: arrays.strings([]) for f in self.schema if pa.types.is_dictionary(f.type)}
         path = self.where.segment(self.tag)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
