@@ -12,6 +12,9 @@ import json
 from datetime import date, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ipdemo.engine import cache
 from ipdemo.plan.model import load_plan
@@ -63,3 +66,28 @@ def test_a_type_the_table_does_not_know_is_not_taken_as_repeating(tmp_path):
     where = cache.slot(tmp_path, plan, "patents", plan.ledger_path("patents"))
     assert {"filed_on", "granted_on", "town", "type"} <= where.repeating
     assert not where.repeating & {"application_no", "title", "applicant"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.lists(st.sampled_from(["invention", "design", "utility_model", "", "发明"]), max_size=30), max_size=5),
+    st.lists(st.sampled_from(["invention", "design", "", "发明", "x"]), max_size=3),
+    st.booleans(),
+)
+def test_a_condition_on_an_encoded_column_holds_where_it_holds_on_its_text(tmp_path_factory, chunks, allowed, encode):
+    """Dataset.holds tests each distinct value of a dictionary-encoded column (chunks with
+    dictionaries of their own, as a patched entry's) once: the rows are those is_in finds in
+    the column's text."""
+    from ipdemo.engine.dataset import Dataset
+
+    plan = load_plan(make_project(tmp_path_factory.mktemp("p")) / "targets.yaml")
+    parts = [pa.array(chunk, type=pa.string()) for chunk in chunks]
+    column = pa.chunked_array(
+        [p.dictionary_encode() if encode else p for p in parts], type=None if parts else pa.string()
+    )
+    data = Dataset(plan)
+    data.tables["patents"] = pa.table({"type": column})
+    text = pa.chunked_array(parts, type=pa.string())
+    expected = pc.is_in(text, value_set=pa.array(allowed, type=pa.string())).to_numpy(zero_copy_only=False)
+    assert data.holds("patents", "type", allowed).tolist() == expected.tolist()
+    assert data.holds("patents", "town", allowed).tolist() == [("" in allowed)] * len(text)

@@ -123,6 +123,18 @@ class Dataset:
             self._memo[key] = arrays.decoded(column)
         return self._memo[key]
 
+    def holds(self, ledger: str, name: str, allowed: list[str]) -> np.ndarray:
+        """True where the column holds one of `allowed` ('' where the ledger lacks the column);
+        a cached dictionary-encoded column is tested once per distinct value, not decoded."""
+        if not self.has(ledger, name):
+            return np.full(self.rows(ledger), "" in allowed)
+        column = self.tables[ledger].column(name)
+        if column.null_count:
+            column = self.strings(ledger, name)
+        value_type = column.type.value_type if arrays.is_dictionary(column) else column.type
+        wanted = arrays.strings(allowed, value_type)
+        return arrays.per_value(column, lambda values: arrays.to_numpy(pc.is_in(values, value_set=wanted), null=False))
+
     def column(self, ledger: str, name: str) -> np.ndarray:
         """A ledger column as an object array ('' where the ledger lacks it), computed once."""
         key = ("text", ledger, name)

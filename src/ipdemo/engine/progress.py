@@ -105,9 +105,7 @@ def _matching(data: Dataset, ledger: str, conditions: dict[str, str | list[str]]
     ledger lacks matches no row."""
     mask = np.ones(data.rows(ledger), dtype=bool)
     for fname, wanted in conditions.items():
-        allowed = [wanted] if isinstance(wanted, str) else list(wanted)
-        column = data.strings(ledger, fname)
-        mask &= arrays.to_numpy(pc.is_in(column, value_set=arrays.strings(allowed, column.type)), null=False)
+        mask &= data.holds(ledger, fname, [wanted] if isinstance(wanted, str) else list(wanted))
     return mask
 
 
