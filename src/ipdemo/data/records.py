@@ -12,8 +12,11 @@ Invariants:
   A quote anywhere else (inside an unquoted value, or never closed) is a "stray" quote, which
   readers take as text in ways they do not agree on: the answer is None, and callers read the
   file whole, where the problem is judged and worded.
+- `ends` is lenient where no quoted value holds a newline: every newline then ends a record,
+  whatever the quotes on its line (each line is one record to every reader, and its own parse,
+  by the csv module, judges its quotes: the import's record lookup, data/ledger.py).
 - `records_end` only proposes a cut (it does not look where the quotes are); the bytes before it
-  are then judged by `ending`.
+  are then judged by `ending` or `ends`.
 """
 
 from __future__ import annotations
