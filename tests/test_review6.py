@@ -1,0 +1,149 @@
+"""Review of the multi-line scan (e2872d6) and the vouched report reads (3ec5083, 862067b):
+inputs that broke a promise, each checked against what the whole read (or no cache) says.
+
+find_records promises, for any ledger bytes, either exactly what the whole read says about the
+wanted keys (the same records at the same places) or None. Each case here is bytes the whole
+read accepts, where the scan answered something else.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ipdemo.data import ledger
+from ipdemo.data.ledger import find_records, read_table
+
+from .conftest import VALID_ROWS, make_project
+from .helpers import export, ledger_rows
+from .test_append import row
+
+
+def whole_records(path: Path) -> list[list[str]]:
+    return [list(r.values()) for r in read_table(path).arrow.to_pylist()]
+
+
+def answer(path: Path, key: list[str], wanted: set, verify: bool):
+    found = find_records(path, key, wanted, None, "", verify=verify)
+    return None if found is None else (found.rows, found.numbers)
+
+
+# A stray quote (text inside a value, as an inch mark is typed) and a value opened by a quote
+# later on the same line: two quotes, so every newline has an even number of quotes before it,
+# yet the whole read (pyarrow, and the csv module alike) reads the next lines as that value's.
+STRAY_THEN_OPEN = b'id,a,b\nK2,12.5"x,"c\nK3,d,e\nK4,f,g"x"\n'
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_record_inside_another_records_value_is_not_found_by_the_scan(tmp_path, verify):
+    path = tmp_path / "l.csv"
+    path.write_bytes(STRAY_THEN_OPEN)
+    records = whole_records(path)
+    assert [r[0] for r in records] == ["K2"]  # one record: K3 and K4 are inside K2's value
+    assert answer(path, ["id"], {("K3",)}, verify) in (None, ([], []))
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_value_left_open_at_the_end_is_read_as_the_whole_read_reads_it(tmp_path, verify):
+    path = tmp_path / "l.csv"
+    path.write_bytes(b'id,a,b\nK2,ab"K3,"\n')
+    assert whole_records(path) == [["K2", 'ab"K3', "\n"]]
+    assert answer(path, ["id"], {("K2",)}, verify) in (None, ([["K2", 'ab"K3', "\n"]], [0]))
+
+
+def test_the_import_does_not_splice_a_record_that_is_inside_another_records_value(invoke, tmp_path, monkeypatch):
+    """A hand-edited ledger (a title with an inch mark, a status date opened by a quote): the
+    whole read takes the next line as part of that value, so the incoming key is new there;
+    the scan must not take that line for the record and splice it."""
+    from ipdemo.ingest import importer
+
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    export(root / "week1.csv", [row(f"2024100000{i:02d}") for i in range(1, 21)])
+    assert invoke(["import", "week1.csv"], cwd=root).exit_code == 0
+    path = root / "data" / "patents.csv"
+    lines = path.read_bytes().split(b"\n")
+    a, b, c = 2, 3, 4  # three imported records (line 0 is the header)
+    first = lines[a].split(b",")
+    first[1] += b'12.5"'  # an inch mark in the title: a stray quote
+    first[9] = b'"' + first[9]  # a quote opening the last value: it runs on to the line with the next quote
+    lines[a] = b",".join(first)
+    third = lines[c].split(b",")
+    third[9] = b'x"y"'
+    lines[c] = b",".join(third)
+    path.write_bytes(b"\n".join(lines))
+    inside = lines[b].split(b",")[0].decode()
+    assert inside not in [r["application_no"] for r in ledger_rows(root)]  # inside a value to the whole read
+    control = tmp_path / "control"
+    shutil.copytree(root, control)
+    body = inside.split(".")[0]
+    for folder in (root, control):
+        export(folder / "week2.csv", [row(body, granted="2024-06-01")])
+    with monkeypatch.context() as whole:
+        whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
+        expected = invoke(["import", "week2.csv"], cwd=control)
+    got = invoke(["import", "week2.csv"], cwd=root)
+    assert got.exit_code == expected.exit_code
+    assert path.read_bytes() == (control / "data" / "patents.csv").read_bytes()
+
+
+# A key in other than the leading columns (trademarks: application_no + nice_class) is found by
+# counting newlines: a quoted value holding a newline — as ipdemo itself writes one — makes the
+# lines no longer the records.
+@pytest.mark.parametrize(
+    ("data", "wanted"),
+    [
+        (b'id,a,b\nK1,x,"t\nK2,y,z"\nK3,y,w\n', {("y",)}),  # the record after the value, by its line count
+        (b'id,a,b\nK1,x,"t\nK2,y,z"\nK3,q,w\n', {("q",)}),  # another key's line answered
+        (b'id,a,b\nK1,x,"t\nK2,y,z"\n', {("y",)}),  # a line inside a value taken for a record
+    ],
+)
+def test_a_key_not_leading_is_not_found_in_the_wrong_line_of_a_value_over_lines(tmp_path, data, wanted):
+    path = tmp_path / "l.csv"
+    path.write_bytes(data)
+    records = whole_records(path)
+    expected = [(r, i) for i, r in enumerate(records) if (r[1],) in wanted]
+    got = answer(path, ["a"], wanted, verify=False)
+    assert got is None or list(zip(*got)) == expected
+
+
+def test_a_trademark_over_two_lines_written_by_ipdemo_does_not_send_the_next_update_to_another_record(
+    invoke, tmp_path, monkeypatch
+):
+    """A trademark ledger ipdemo wrote (stamped) with an applicant address over two lines that
+    holds commas: the next import updates the record it names, as the whole read does."""
+    from ipdemo.ingest import importer
+
+    base = VALID_ROWS["trademarks"]
+    address = base["applicant_address"] + "\n56781299,9,某,某,某,某,某,某,某"
+    rows = [
+        {**base, "application_no": "56781234", "applicant_address": address},
+        {**base, "application_no": "56781235"},
+        {**base, "application_no": "56781236"},
+    ]
+    root = make_project(tmp_path / "p", {"trademarks": rows})
+    header = list(base)
+    export(root / "w1.csv", [[base[h] if h != "application_no" else "56781237" for h in header]], header=header)
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0  # read whole, written whole: stamped
+    control = tmp_path / "control"
+    shutil.copytree(root, control)
+    update = {**base, "application_no": "56781236", "registered_on": "2022-01-07"}
+    for folder in (root, control):
+        export(folder / "w2.csv", [[update[h] for h in header]], header=header)
+    with monkeypatch.context() as whole:
+        whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
+        assert invoke(["import", "w2.csv"], cwd=control).exit_code == 0
+    assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
+    path = "data/trademarks.csv"
+    assert (root / path).read_bytes() == (control / path).read_bytes()
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])
+def test_the_stray_quote_case_holds_at_any_scan_block(tmp_path, monkeypatch, block):
+    monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
+    path = tmp_path / "l.csv"
+    path.write_bytes(STRAY_THEN_OPEN)
+    assert [r[0] for r in whole_records(path)] == ["K2"]
+    for verify in (True, False):
+        assert answer(path, ["id"], {("K3",), ("K4",)}, verify) in (None, ([], []))
