@@ -518,6 +518,7 @@ def find_records(
             elif verify:
                 return None
             else:
+                _one_record_a_line(fh, len(head))
                 _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
     except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
         return None  # UnicodeDecodeError is a ValueError
@@ -636,6 +637,8 @@ class _Prefixes:
         if text.count('"') % 2:  # a value that goes on on the next line
             raise _NotLines
         record = next(csv.reader([text]), [])
+        if '"' in text and _left_open(text, record):
+            raise _NotLines  # a stray quote fooled the count: the whole read reads on past this newline
         if self.digest is not None and len(record) != len(self.found.header):
             raise _NotLines  # verifying: a ragged line
         key = tuple(record[: self.width])
@@ -647,6 +650,13 @@ class _Prefixes:
         self.found.rows.append(record)
         self.found.spans.append((start, end))
         self.found.numbers.append(int(row))
+
+
+def _left_open(text: str, record: list[str]) -> bool:
+    """Whether the record's last value is a quoted one still open where its bytes end: then a
+    reader of the whole file takes the newline after it, and the lines after, into that value
+    (a stray quote before it made the quotes' count even, so records.ends took the line as whole)."""
+    return list(csv.reader(io.StringIO(text + "\n", newline=""))) != [record]
 
 
 def _streamable(fh) -> bool:
@@ -747,6 +757,29 @@ def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tup
     if len(set(keys)) != len(keys):
         raise _NotLines  # a key twice: the whole read says so
     return np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+
+
+def _one_record_a_line(fh, offset: int) -> None:
+    """_NotLines unless every newline from `offset` ends a record: _rows_holding and _locate count
+    lines, which a quoted value over lines (as ipdemo writes one) or a stray quote (which readers
+    may take as opening one) would set apart from the records. Blocks without a quote pass at
+    memchr speed; the others must have every quote where CSV puts one (records.ending)."""
+    fh.seek(offset)
+    carry = b""
+    for chunk in iter(lambda: fh.read(SCAN_BLOCK), b""):
+        block = carry + chunk
+        cut = block.rfind(b"\n") + 1
+        _quotes_close_on_their_lines(block[:cut])
+        carry = block[cut:]
+    _quotes_close_on_their_lines(carry)
+
+
+def _quotes_close_on_their_lines(block: bytes) -> None:
+    if block.find(b'"') < 0:
+        return
+    found = records.ending(np.frombuffer(block, dtype=np.uint8))
+    if found is None or not found[1].all():
+        raise _NotLines
 
 
 def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
