@@ -8,10 +8,15 @@ read accepts, where the scan answered something else.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ipdemo.data import ledger
 from ipdemo.data.ledger import find_records, read_table
@@ -147,3 +152,60 @@ def test_the_stray_quote_case_holds_at_any_scan_block(tmp_path, monkeypatch, blo
     assert [r[0] for r in whole_records(path)] == ["K2"]
     for verify in (True, False):
         assert answer(path, ["id"], {("K3",), ("K4",)}, verify) in (None, ([], []))
+
+
+# Ledgers of a few records built from pieces that make quotes, newlines and commas meet in every
+# way (stray, doubled, opening, closing, at a line's end): whatever find_records answers is what
+# the whole read says about the wanted keys.
+PIECES = [b"K1", b"K2", b"x", b"", b",", b'"', b'""', b"\n", b"\r", b" ", b"y\nK2,", b"K3,", b'"\n', b'\n"', b'a"b']
+PIECES += [b',"', b'",', b"\nK4,", b"\n\n"]
+
+
+@st.composite
+def ledgers(draw) -> bytes:
+    body = b"id,a,b\n"
+    for _ in range(draw(st.integers(0, 5))):
+        body += draw(st.sampled_from([b"K1", b"K2", b"K3", b"K4", b'"K1"', b'K"1'])) + b","
+        body += b"".join(draw(st.lists(st.sampled_from(PIECES), max_size=5)))
+        body += b"\n" if draw(st.booleans()) else b""
+    return body
+
+
+def agrees_with_whole_read(path: Path, key: list[str], wanted: set, verify: bool) -> None:
+    found = find_records(path, key, wanted, None, "", verify=verify)
+    if found is None:
+        return
+    table = read_table(path)
+    if not verify and (table.problems or table.header != ["id", "a", "b"]):
+        return  # not a ledger the import writes or stamps: only a verifying scan meets it
+    assert not table.problems and table.header == ["id", "a", "b"]
+    records = whole_records(path)
+    columns = [table.header.index(k) for k in key]
+    keys = [tuple(r[i] for i in columns) for r in records]
+    if verify:
+        assert len(set(keys)) == len(keys)
+    assert all(keys.count(k) == 1 for k in wanted if k in keys)
+    data = path.read_bytes()
+    expected = sorted((i, r) for i, (k, r) in enumerate(zip(keys, records)) if k in wanted)
+    assert sorted(zip(found.numbers, found.rows)) == expected
+    for (start, end), record in zip(found.spans, found.rows):
+        assert list(csv.reader(io.StringIO(data[start:end].decode(), newline=""))) == [record]
+        assert end == len(data) or data[end - 1 : end] == b"\n"
+    if verify:
+        assert found.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=ledgers(),
+    wanted=st.sets(st.sampled_from(["K1", "K2", "K3", "K4", "x", "", "y"]), min_size=1, max_size=3),
+    block=st.sampled_from([1, 5, 13, 1 << 22]),
+)
+def test_find_records_says_what_the_whole_read_says_or_nothing(tmp_path, monkeypatch, data, wanted, block):
+    monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
+    path = tmp_path / "l.csv"
+    path.write_bytes(data)
+    keys = {(k,) for k in wanted}
+    for verify in (True, False):
+        agrees_with_whole_read(path, ["id"], keys, verify)
+    agrees_with_whole_read(path, ["a"], keys, False)
