@@ -606,6 +606,9 @@ class _Prefixes:
         if ends is None:
             raise _NotLines  # a stray quote: the whole read judges it
         starts = np.concatenate([[0], ends[:-1] + 1])
+        blank = starts >= ends  # not a record to the whole read: the rows after it are numbered without it
+        if blank.any():
+            self.fps = None  # nor an entry of the index
         hit = np.zeros(len(starts), dtype=bool)
         for n, targets in self.targets.items():
             room = np.flatnonzero(starts + n < ends)
@@ -616,11 +619,15 @@ class _Prefixes:
         self._index(arr, starts, ends, size)
         if self.digest is not None:
             _check_lines(block, arr, starts, ends, len(self.found.header))
+        before = np.cumsum(~blank) - 1  # each record's number in the block
         for i in np.flatnonzero(hit):
             self._line(
-                block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size), self.row + int(i)
+                block[starts[i] : ends[i]],
+                at + int(starts[i]),
+                at + min(int(ends[i]) + 1, size),
+                self.row + int(before[i]),
             )
-        self.row += len(starts)
+        self.row += int((~blank).sum())
 
     def _index(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, size: int) -> None:
         if self.fps is None:
@@ -775,6 +782,8 @@ def _one_record_a_line(fh, offset: int) -> None:
 
 
 def _quotes_close_on_their_lines(block: bytes) -> None:
+    if block.startswith(b"\n") or block.find(b"\n\n") >= 0:
+        raise _NotLines  # a blank line: a row to _rows_holding, none to the whole read
     if block.find(b'"') < 0:
         return
     found = records.ending(np.frombuffer(block, dtype=np.uint8))
