@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from ipdemo.data import ledger
 from ipdemo.data.ledger import find_records, read_table
+from ipdemo.data.store import read_journal
 
 from .conftest import VALID_ROWS, make_project
 from .helpers import export, ledger_rows
@@ -58,10 +59,14 @@ def test_a_value_left_open_at_the_end_is_read_as_the_whole_read_reads_it(tmp_pat
     assert answer(path, ["id"], {("K2",)}, verify) in (None, ([["K2", 'ab"K3', "\n"]], [0]))
 
 
-def test_the_import_does_not_splice_a_record_that_is_inside_another_records_value(invoke, tmp_path, monkeypatch):
+@pytest.mark.parametrize("stamped", [False, True], ids=["hand-edited", "stamped"])
+def test_the_import_does_not_splice_a_record_that_is_inside_another_records_value(
+    invoke, tmp_path, monkeypatch, stamped
+):
     """A hand-edited ledger (a title with an inch mark, a status date opened by a quote): the
     whole read takes the next line as part of that value, so the incoming key is new there;
-    the scan must not take that line for the record and splice it."""
+    the scan (verifying, or plain once an import that read it whole stamped it) must not take
+    that line for the record and splice it."""
     from ipdemo.ingest import importer
 
     root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
@@ -87,6 +92,11 @@ def test_the_import_does_not_splice_a_record_that_is_inside_another_records_valu
         export(folder / "week2.csv", [row(body, granted="2024-06-01")])
     with monkeypatch.context() as whole:
         whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
+        if stamped:  # read whole, nothing to change: the hand-edited bytes get the journal's stamp
+            for folder in (root, control):
+                export(folder / "again.csv", [row("202410000010")])
+                assert invoke(["import", "again.csv"], cwd=folder).exit_code == 0
+            assert read_journal(root / "data")[-1]["write"] == "none"
         expected = invoke(["import", "week2.csv"], cwd=control)
     got = invoke(["import", "week2.csv"], cwd=root)
     assert got.exit_code == expected.exit_code
