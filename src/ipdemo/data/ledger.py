@@ -548,6 +548,7 @@ class _Prefixes:
         self.fps: list[np.ndarray] | None = []  # the index being built (None: the file is not indexable)
         self.lengths: list[np.ndarray] = []
         self.digest = None if head is None else hashlib.sha256(head)  # verifying: every line checked
+        self.stray = True  # the block may hold a quote not where CSV puts one (then lines are parsed twice)
         self.targets = {
             n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
             for n in {len(p) for p in prefixes}
@@ -616,6 +617,7 @@ class _Prefixes:
             hit[room[np.isin(_prefix_fingerprints(arr, starts[room], n), targets)]] = True
         if block.find(b'"') >= 0:  # a line with a quote may hide its key: parsed exactly
             hit[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 34)))] = True
+            self.stray = records.ending(arr) is None
         self._index(arr, starts, ends, size)
         if self.digest is not None:
             _check_lines(block, arr, starts, ends, len(self.found.header))
@@ -644,7 +646,7 @@ class _Prefixes:
         if text.count('"') % 2:  # a value that goes on on the next line
             raise _NotLines
         record = next(csv.reader([text]), [])
-        if '"' in text and _left_open(text, record):
+        if self.stray and '"' in text and _left_open(text, record):
             raise _NotLines  # a stray quote fooled the count: the whole read reads on past this newline
         if self.digest is not None and len(record) != len(self.found.header):
             raise _NotLines  # verifying: a ragged line
