@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -219,3 +220,89 @@ def test_find_records_says_what_the_whole_read_says_or_nothing(tmp_path, monkeyp
     for verify in (True, False):
         agrees_with_whole_read(path, ["id"], keys, verify)
     agrees_with_whole_read(path, ["a"], keys, False)
+
+
+# --- the reports: with the cache, exactly what no cache says, after any sequence --------------
+
+
+def _report(invoke, root, monkeypatch, cached: bool, *args: str) -> str:
+    with monkeypatch.context() as context:
+        if not cached:
+            context.setenv("IPDEMO_NO_CACHE", "1")
+        result = invoke(["report", "--format", "json", *args], cwd=root)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def _weekly(invoke, root, name: str, rows: list[list[str]]) -> None:
+    export(root / name, rows)
+    assert invoke(["import", name], cwd=root).exit_code == 0
+
+
+def inside(body: str, granted: str = "", town: str = "盛泽") -> list[str]:
+    """An export row filed inside the plan's period (the reports count it)."""
+    line = row(body, granted, town)
+    line[3] = "2022-03-05"
+    return line
+
+
+def test_every_report_with_the_cache_is_the_report_without_it(invoke, tmp_path, monkeypatch):
+    """A big ledger (read in pieces, its hash the journal's while its stamp is its import's)
+    through appends, splices, a write of nothing, a backup restored with its mtime (cp -p), an
+    import killed before its rename, a ledger saved without its last newline, a title over two
+    lines, and a touch: after each, the cached report (cold or warm) is the uncached one."""
+    import subprocess
+    import sys
+
+    from .test_append import CHILD
+
+    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
+    export(root / "week0.csv", [inside(f"2024100{i:05d}") for i in range(1, 301)])
+    assert invoke(["import", "week0.csv"], cwd=root).exit_code == 0
+    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ledger, "STREAM_PIECE", 4096)
+    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(tmp_path / "cache"))
+    path = root / "data" / "patents.csv"
+    backup = tmp_path / "backup.csv"
+    two_lines = inside("202410000007", granted="2022-05-05")
+    two_lines[1] = "一种装置\n（第二行）"
+    steps = [
+        lambda: None,
+        lambda: _weekly(invoke, root, "w1.csv", [inside("202410001001"), inside("202410001002", town="平望")]),
+        lambda: _weekly(invoke, root, "w2.csv", [inside("202410000003", granted="2022-06-01")]),
+        lambda: _weekly(invoke, root, "w2.csv", [inside("202410000003", granted="2022-06-01")]),  # nothing
+        # a splice that keeps the line's length, with an append: the old bytes no longer lead the file
+        lambda: _weekly(
+            invoke, root, "w10.csv", [inside("202410000003", granted="2023-06-01"), inside("202410001008")]
+        ),
+        lambda: shutil.copy2(path, backup),
+        lambda: _weekly(invoke, root, "w3.csv", [inside("202410000004", granted="2022-06-02"), inside("202410001003")]),
+        lambda: shutil.copy2(backup, path),  # cp -p: the backup's content and mtime
+        lambda: _weekly(invoke, root, "w4.csv", [inside("202410001004", town="松陵")]),
+        lambda: subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD.replace('if step != "none":', 'store.os.replace = lambda *a, **k: die()\nif step != "none":'),
+                "none",
+                "import",
+                "w5.csv",
+            ],
+            cwd=root,
+            timeout=120,
+            env={**os.environ, "IPDEMO_CACHE_DIR": str(tmp_path / "cache")},
+        ),
+        lambda: _weekly(invoke, root, "w6.csv", [inside("202410000005", granted="2022-06-03")]),
+        lambda: path.write_bytes(path.read_bytes().rstrip(b"\n")),
+        lambda: _weekly(invoke, root, "w7.csv", [inside("202410001005")]),
+        lambda: _weekly(invoke, root, "w8.csv", [two_lines]),
+        lambda: _weekly(invoke, root, "w9.csv", [inside("202410001006"), inside("202410000006", granted="2022-06-04")]),
+        lambda: os.utime(path),
+    ]
+    export(root / "w5.csv", [inside("202410000008", granted="2022-06-05"), inside("202410001007")])
+    for i, step in enumerate(steps):
+        step()
+        for args in ((), ("--by", "town"), ("--by", "year")):
+            expected = _report(invoke, root, monkeypatch, False, *args)
+            assert _report(invoke, root, monkeypatch, True, *args) == expected, (i, args)  # cold or patched
+            assert _report(invoke, root, monkeypatch, True, *args) == expected, (i, args)  # warm
