@@ -780,6 +780,8 @@ def _one_record_a_line(fh, offset: int) -> None:
         cut = block.rfind(b"\n") + 1
         _quotes_close_on_their_lines(block[:cut])
         carry = block[cut:]
+        if len(carry) > MAX_LINE_BYTES:
+            raise _NotLines  # the whole read words the long line
     _quotes_close_on_their_lines(carry)
 
 
