@@ -518,6 +518,7 @@ def find_records(
             elif verify:
                 return None
             else:
+                _one_record_a_line(fh, len(head))
                 _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
     except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
         return None  # UnicodeDecodeError is a ValueError
@@ -547,6 +548,7 @@ class _Prefixes:
         self.fps: list[np.ndarray] | None = []  # the index being built (None: the file is not indexable)
         self.lengths: list[np.ndarray] = []
         self.digest = None if head is None else hashlib.sha256(head)  # verifying: every line checked
+        self.stray = True  # the block may hold a quote not where CSV puts one (then lines are parsed twice)
         self.targets = {
             n: np.unique(_prefix_fingerprints(*_laid_out([p for p in prefixes if len(p) == n]), n))
             for n in {len(p) for p in prefixes}
@@ -605,6 +607,9 @@ class _Prefixes:
         if ends is None:
             raise _NotLines  # a stray quote: the whole read judges it
         starts = np.concatenate([[0], ends[:-1] + 1])
+        blank = starts >= ends  # not a record to the whole read: the rows after it are numbered without it
+        if blank.any():
+            self.fps = None  # nor an entry of the index
         hit = np.zeros(len(starts), dtype=bool)
         for n, targets in self.targets.items():
             room = np.flatnonzero(starts + n < ends)
@@ -612,14 +617,19 @@ class _Prefixes:
             hit[room[np.isin(_prefix_fingerprints(arr, starts[room], n), targets)]] = True
         if block.find(b'"') >= 0:  # a line with a quote may hide its key: parsed exactly
             hit[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 34)))] = True
+            self.stray = records.ending(arr) is None
         self._index(arr, starts, ends, size)
         if self.digest is not None:
             _check_lines(block, arr, starts, ends, len(self.found.header))
+        before = np.cumsum(~blank) - 1  # each record's number in the block
         for i in np.flatnonzero(hit):
             self._line(
-                block[starts[i] : ends[i]], at + int(starts[i]), at + min(int(ends[i]) + 1, size), self.row + int(i)
+                block[starts[i] : ends[i]],
+                at + int(starts[i]),
+                at + min(int(ends[i]) + 1, size),
+                self.row + int(before[i]),
             )
-        self.row += len(starts)
+        self.row += int((~blank).sum())
 
     def _index(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, size: int) -> None:
         if self.fps is None:
@@ -636,6 +646,8 @@ class _Prefixes:
         if text.count('"') % 2:  # a value that goes on on the next line
             raise _NotLines
         record = next(csv.reader([text]), [])
+        if self.stray and '"' in text and _left_open(text, record):
+            raise _NotLines  # a stray quote fooled the count: the whole read reads on past this newline
         if self.digest is not None and len(record) != len(self.found.header):
             raise _NotLines  # verifying: a ragged line
         key = tuple(record[: self.width])
@@ -647,6 +659,13 @@ class _Prefixes:
         self.found.rows.append(record)
         self.found.spans.append((start, end))
         self.found.numbers.append(int(row))
+
+
+def _left_open(text: str, record: list[str]) -> bool:
+    """Whether the record's last value is a quoted one still open where its bytes end: then a
+    reader of the whole file takes the newline after it, and the lines after, into that value
+    (a stray quote before it made the quotes' count even, so records.ends took the line as whole)."""
+    return list(csv.reader(io.StringIO(text + "\n", newline=""))) != [record]
 
 
 def _streamable(fh) -> bool:
@@ -747,6 +766,33 @@ def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tup
     if len(set(keys)) != len(keys):
         raise _NotLines  # a key twice: the whole read says so
     return np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+
+
+def _one_record_a_line(fh, offset: int) -> None:
+    """_NotLines unless every newline from `offset` ends a record: _rows_holding and _locate count
+    lines, which a quoted value over lines (as ipdemo writes one) or a stray quote (which readers
+    may take as opening one) would set apart from the records. Blocks without a quote pass at
+    memchr speed; the others must have every quote where CSV puts one (records.ending)."""
+    fh.seek(offset)
+    carry = b""
+    for chunk in iter(lambda: fh.read(SCAN_BLOCK), b""):
+        block = carry + chunk
+        cut = block.rfind(b"\n") + 1
+        _quotes_close_on_their_lines(block[:cut])
+        carry = block[cut:]
+        if len(carry) > MAX_LINE_BYTES:
+            raise _NotLines  # the whole read words the long line
+    _quotes_close_on_their_lines(carry)
+
+
+def _quotes_close_on_their_lines(block: bytes) -> None:
+    if block.startswith(b"\n") or block.find(b"\n\n") >= 0:
+        raise _NotLines  # a blank line: a row to _rows_holding, none to the whole read
+    if block.find(b'"') < 0:
+        return
+    found = records.ending(np.frombuffer(block, dtype=np.uint8))
+    if found is None or not found[1].all():
+        raise _NotLines
 
 
 def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
