@@ -425,3 +425,18 @@ def test_find_records_with_a_key_not_in_the_leading_column(tmp_path, monkeypatch
     found = ledger.find_records(path, ["number", "nice_class"], {("N4", "2"), ("N29", "3"), ("N5", "1")})
     assert found is not None and [r[:3] for r in found.rows] == [["N4", "商标4", "2"], ["N29", "商标29", "3"]]
     assert [data[a:b] for a, b in found.spans] == [b"N4,\xe5\x95\x86\xe6\xa0\x874,2\n", "N29,商标29,3".encode()]
+
+
+def test_a_line_count_gone_astray_gives_the_whole_read_not_another_record(tmp_path, monkeypatch):
+    """A key further right is found by counting lines after pyarrow named its row. Were the
+    count ever off by one (the two readers disagreeing on where a record ends), the located line
+    holds another key: find_records then answers None (the whole read), never that record."""
+    from ipdemo.data import ledger
+
+    path = tmp_path / "l.csv"
+    path.write_bytes(("number,mark,nice_class\n" + "".join(f"N{i},商标{i},{i % 3 + 1}\n" for i in range(30))).encode())
+    wanted = {("N4", "2")}
+    assert ledger.find_records(path, ["number", "nice_class"], wanted) is not None
+    real = ledger._rows_holding
+    monkeypatch.setattr(ledger, "_rows_holding", lambda *args: real(*args) + 1)  # the next line's record
+    assert ledger.find_records(path, ["number", "nice_class"], wanted) is None

@@ -520,6 +520,7 @@ def find_records(
             else:
                 _one_record_a_line(fh, len(head))
                 _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
+                _holding_wanted(found, key, wanted)
     except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
         return None  # UnicodeDecodeError is a ValueError
     return found
@@ -792,6 +793,15 @@ def _quotes_close_on_their_lines(block: bytes) -> None:
         return
     found = records.ending(np.frombuffer(block, dtype=np.uint8))
     if found is None or not found[1].all():
+        raise _NotLines
+
+
+def _holding_wanted(found: Found, key: list[str], wanted: set[tuple[str, ...]]) -> None:
+    """_NotLines unless each located line holds a wanted key, each a different one: a line count
+    gone astray sends the file to the whole read, never another record to the splice."""
+    at = [found.header.index(k) for k in key]
+    keys = [tuple(row[i] for i in at) for row in found.rows]
+    if any(k not in wanted for k in keys) or len(set(keys)) != len(keys):
         raise _NotLines
 
 
