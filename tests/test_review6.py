@@ -255,13 +255,9 @@ def test_every_report_with_the_cache_is_the_report_without_it(invoke, tmp_path, 
     import sys
 
     from .test_append import CHILD
+    from .test_vouched_read import stamped_in_pieces
 
-    root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
-    export(root / "week0.csv", [inside(f"2024100{i:05d}") for i in range(1, 301)])
-    assert invoke(["import", "week0.csv"], cwd=root).exit_code == 0
-    monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ledger, "STREAM_PIECE", 4096)
-    monkeypatch.setenv("IPDEMO_CACHE_DIR", str(tmp_path / "cache"))
+    root = stamped_in_pieces(tmp_path, invoke, monkeypatch, [inside(f"2024100{i:05d}") for i in range(1, 301)])
     path = root / "data" / "patents.csv"
     backup = tmp_path / "backup.csv"
     two_lines = inside("202410000007", granted="2022-05-05")

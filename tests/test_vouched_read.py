@@ -27,16 +27,22 @@ from .helpers import export
 from .test_append import row  # an export row of the weekly imports
 
 
-@pytest.fixture
-def proj(tmp_path, invoke, monkeypatch):
-    """A project whose patents ledger (301 rows) its import wrote and stamped, read in pieces."""
+def stamped_in_pieces(tmp_path, invoke, monkeypatch, rows: list[list[str]]) -> Path:
+    """A project whose patents ledger its import of `rows` (export rows) wrote and stamped; every
+    ledger read in pieces from then on, the cache in tmp_path."""
     root = make_project(tmp_path / "p", {"patents": [VALID_ROWS["patents"]]})
-    export(root / "week1.csv", [row(f"2024100{i:05d}") for i in range(1, 301)])
+    export(root / "week1.csv", rows)
     assert invoke(["import", "week1.csv"], cwd=root).exit_code == 0
     monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
     monkeypatch.setattr(ledger, "STREAM_PIECE", 4096)
     monkeypatch.setenv("IPDEMO_CACHE_DIR", str(tmp_path / "cache"))
     return root
+
+
+@pytest.fixture
+def proj(tmp_path, invoke, monkeypatch):
+    """A project whose patents ledger (301 rows) its import wrote and stamped, read in pieces."""
+    return stamped_in_pieces(tmp_path, invoke, monkeypatch, [row(f"2024100{i:05d}") for i in range(1, 301)])
 
 
 @pytest.fixture
