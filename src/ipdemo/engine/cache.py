@@ -225,18 +225,29 @@ def trusted(where: Slot, stamp: tuple | None) -> Entry | None:
     if meta is None or stamp is None:
         return None
     covered = Covered(**meta["covered"])
-    if covered.stamp is None or list(stamp) != covered.stamp or stamp[4] >= covered.verified_at - RACY_NS:
+    if _racy(covered) or list(stamp) != covered.stamp:
         return None
     return load(where, meta)
 
 
+def _racy(covered: Covered) -> bool:
+    """Whether its stamp cannot vouch for its bytes: none, or the file last changed within
+    RACY_NS of their verification (a write in the same clock tick could hide)."""
+    return covered.stamp is None or covered.stamp[4] >= covered.verified_at - RACY_NS
+
+
 def lookup(where: Slot, covered: Covered) -> Entry | None:
-    """The entry for exactly these bytes; its stamp is renewed when the file's changed (touched)."""
+    """The entry for exactly these bytes. Its stamp is renewed when the file's changed (touched),
+    or when it was verified too soon after the file's last change to be trusted and is now not:
+    a report run right after an import (cron) would otherwise leave an entry whose stamp no later
+    report trusts, and each would read the ledger again."""
     meta = read_meta(where)
     if meta is None or meta["covered"]["sha256"] != covered.sha256 or meta["covered"]["size"] != covered.size:
         return None
     entry = load(where, meta)
-    if entry is not None and covered.stamp is not None and covered.stamp != entry.covered.stamp:
+    if entry is None or covered.stamp is None:
+        return entry
+    if covered.stamp != entry.covered.stamp or (_racy(entry.covered) and not _racy(covered)):
         _write_meta(where, {**meta, "covered": covered.__dict__}, _entry_mode(where.source), [])
     return entry
 
