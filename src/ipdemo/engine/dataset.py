@@ -423,13 +423,14 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
         return None
     previous = cache.load(where)
     seen = previous.covered.size if previous is not None else 0
-    changed = patch.target(plan, name, previous) if previous is not None else None
+    chain = patch.journal_chain(plan.data_dir, name, previous.covered.sha256) if previous is not None else None
+    changed = patch.target(plan, name, previous, chain) if previous is not None else None
     starts = ledger.LineStarts(changed.lines()) if changed is not None else None
     known = vouched_sha256(plan.data_dir, name, path)
     try:
         hashed = ledger.hash_file(path, seen, starts=starts, hashed=known is None)
         if known is not None:
-            _journals_word(hashed, known, plan, name, previous)
+            _journals_word(hashed, known, chain, previous)
         appended = previous if previous is not None and hashed.head == previous.covered.sha256 else None
         parts = _tail_parts(path, seen, hashed.size) if appended is not None else None
         spliced = _spliced_parts(path, changed, starts, hashed) if appended is None else None
@@ -451,14 +452,13 @@ def _known_by_hash(plan: Plan, name: str, where: cache.Slot, verified_at: int) -
     return _extended(plan, name, where, parts, covered, appended)
 
 
-def _journals_word(hashed: ledger.Hashed, known: str, plan: Plan, name: str, previous: cache.Entry | None) -> None:
+def _journals_word(hashed: ledger.Hashed, known: str, chain: patch.Chain | None, previous: cache.Entry | None) -> None:
     """hash_file's hashes of a ledger it did not hash, from the journal: the whole file's is the
-    vouched one; the entry's bytes lead the file (`head`) when the journal links the entry's
-    content to it by appends only (an append keeps every byte before it)."""
+    vouched one; the entry's bytes lead the file (`head`) when the journal's `chain` links the
+    entry's content to it by appends only (an append keeps every byte before it)."""
     hashed.sha256 = known
     if previous is None or hashed.size <= previous.covered.size:
         return
-    chain = patch.journal_chain(plan.data_dir, name, previous.covered.sha256)
     if chain is not None and chain.after == known and chain.appended_only():
         hashed.head = previous.covered.sha256
 
@@ -585,7 +585,9 @@ def _cached(
         extended = _extended(plan, name, where, (header, content[end - 1 : end], content[end:]), covered, appended)
         if extended is not None:
             return extended
-    changed = patch.target(plan, name, previous) if previous is not None and appended is None else None
+    changed = None
+    if previous is not None and appended is None:
+        changed = patch.target(plan, name, previous, patch.journal_chain(plan.data_dir, name, previous.covered.sha256))
     if previous is not None and changed is not None and changed.after == digest:
         spliced = _spliced_in(content, changed)
         result = _patched(plan, name, where, covered, previous, changed, spliced) if spliced is not None else None

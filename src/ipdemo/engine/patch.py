@@ -57,14 +57,14 @@ class Target:
         return np.append(self.rows + 2, self.records + 2).astype(np.int64)
 
 
-def target(plan: Plan, name: str, old: cache.Entry) -> Target | None:
-    """The records imports changed since `old` was stored, when the journal says so (module
-    docstring); None when it does not, or nothing was spliced."""
+def target(plan: Plan, name: str, old: cache.Entry, chain: Chain | None) -> Target | None:
+    """The records imports changed since `old` was stored, when the journal says so (`chain`:
+    journal_chain from the entry's content; module docstring); None when it does not, or
+    nothing was spliced."""
     spec = plan.ledgers[name]
     records = old.rows.num_rows + len(old.invalid_lines)
     if identity.applies(spec) or not old.extendable or old.invalid_keys is None or old.covered.lines != records + 1:
         return None
-    chain = journal_chain(plan.data_dir, name, old.covered.sha256)
     if chain is None or not chain.changed:
         return None
     after, changed = chain.after, chain.changed
