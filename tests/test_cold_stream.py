@@ -416,3 +416,22 @@ def test_a_ledger_the_plan_compares_record_by_record_past_the_cap_is_refused_say
     assert "stray quotes" not in text
     zh = " ".join(invoke(["validate"], cwd=root).output.split())
     assert "每条记录都要与其他记录比较" in zh and "按年度拆成小于" in zh
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.lists(st.sampled_from([b"\n", b"a", b'"', b"\r", "号".encode()]), max_size=40).map(b"".join),
+    start=st.integers(-3, 70),
+    end=st.one_of(st.none(), st.integers(0, 70)),
+    block=st.integers(1, 9),
+)
+def test_newlines_counts_what_bytes_count_counts(monkeypatch, data, start, end, block):
+    """records.newlines is bytes.count(b"\\n") (the reads' line numbers rest on it), over any
+    bounds and across the blocks it compares at a time."""
+    from ipdemo.data import records
+
+    monkeypatch.setattr(records, "COUNT_BLOCK", block)  # set alike for every example
+    if start < 0:  # the callers never pass a negative start; bytes.count would count from the end
+        start = 0
+    assert records.newlines(data, start, end) == data.count(b"\n", start, len(data) if end is None else end)
+    assert records.newlines(memoryview(data), start) == data.count(b"\n", start)

@@ -118,7 +118,7 @@ def _parse(data: bytes, start: int, names: list[str], shown: str) -> tuple[pa.Ta
     arrow, lines, ragged = _read_fast(body, names, quoted)
     if ragged:
         return _read_exact(bytes(body), names, shown)
-    if quoted and data.count(b"\n", start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
+    if quoted and records.newlines(data, start) - (1 if data.endswith(b"\n") else 0) != len(arrow):
         # Quoted newlines inside values: count them to keep editor line numbers exact.
         lines = _lines_with_newlines(arrow)
     return arrow, lines, []
@@ -341,7 +341,7 @@ def read_pieces(fh, read: Pieces, piece: int | None = None) -> Iterator[Piece]:
         if read.digest is not None:
             read.digest.update(memoryview(chunk)[:cut])
         read.size += cut
-        newlines = chunk.count(b"\n", 0, cut)
+        newlines = records.newlines(chunk, 0, cut)
         yield Piece(chunk, cut, read.newlines + 1, newlines)
         read.newlines += newlines
         at += cut
@@ -415,7 +415,7 @@ def hash_file(
                 if out.size == split > 0 and out.head is None:  # the first bytes past `split`
                     out.head = digest.hexdigest()
                 digest.update(chunk)
-            newlines = chunk.count(b"\n")
+            newlines = records.newlines(chunk)
             if starts is not None:
                 starts.feed(chunk, out.size, out.newlines, newlines)
             out.newlines += newlines
@@ -817,8 +817,9 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
                 raise _NotLines
             _take_line(fh, found, last + 1, at, int(rows[nxt]))
             break
-        if rows[nxt] >= seen + block.count(b"\n"):
-            seen, at = seen + block.count(b"\n"), at + len(block)
+        count = records.newlines(block)
+        if rows[nxt] >= seen + count:
+            seen, at = seen + count, at + len(block)
             last = at - len(block) + block.rfind(b"\n") if block.rfind(b"\n") >= 0 else last
             continue
         ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at
