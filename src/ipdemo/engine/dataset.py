@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +36,7 @@ from ipdemo.checks.validate import (
     keys_distinct,
     plain_header,
 )
-from ipdemo.data import arrays, ledger
+from ipdemo.data import arrays, ledger, records
 from ipdemo.data.store import append_mark, backup_path, fingerprint, read_committed, vouched_sha256
 from ipdemo.engine import cache, patch
 from ipdemo.errors import Problem
@@ -53,6 +55,7 @@ class Dataset:
     stored: list[cache.StoredProblems] = field(default_factory=list)  # cached ones, read on demand
 
     _memo: dict = field(default_factory=dict, repr=False)
+    _making: dict = field(default_factory=dict, repr=False)  # memo key -> the lock of whoever computes it
     derived: dict = field(default_factory=dict, repr=False)  # engine results kept with the data (progress.facts_of)
     versions: dict[str, int] = field(
         default_factory=dict, repr=False
@@ -76,6 +79,22 @@ class Dataset:
         else:
             self.found += checked.problems
         self._memo.pop("problems", None)
+
+    def _once(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """The value memoised under `key`, made once even when two threads ask for it together
+        (progress.py builds two indicators' facts at a time, and both may need one column). An
+        array made here is read-only: every indicator that reads it shares it."""
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        with self._making.setdefault(key, threading.Lock()):
+            found = self._memo.get(key)
+            if found is None:
+                found = make()
+                if isinstance(found, np.ndarray):
+                    found.flags.writeable = False
+                self._memo[key] = found
+        return found
 
     def _drop_problems(self, checked: CheckedLedger) -> None:
         if isinstance(checked.problems, cache.StoredProblems):
@@ -118,10 +137,7 @@ class Dataset:
         column = self.tables[ledger].column(name)
         if not arrays.is_dictionary(column):
             return column
-        key = ("plain", ledger, name)
-        if key not in self._memo:
-            self._memo[key] = arrays.decoded(column)
-        return self._memo[key]
+        return self._once(("plain", ledger, name), lambda: arrays.decoded(column))
 
     def holds(self, ledger: str, name: str, allowed: list[str]) -> np.ndarray:
         """True where the column holds one of `allowed` ('' where the ledger lacks the column);
@@ -137,27 +153,21 @@ class Dataset:
 
     def column(self, ledger: str, name: str) -> np.ndarray:
         """A ledger column as an object array ('' where the ledger lacks it), computed once."""
-        key = ("text", ledger, name)
-        if key not in self._memo:
-            self._memo[key] = np.array(self.strings(ledger, name).to_pylist(), dtype=object)
-            self._memo[key].flags.writeable = False  # shared by every indicator that reads it
-        return self._memo[key]
+        return self._once(("text", ledger, name), lambda: np.array(self.strings(ledger, name).to_pylist(), object))
 
     def town_codes(self, ledger: str) -> np.ndarray:
         """Each row's town as its index in the plan's town list, computed once; an empty town is
         UNASSIGNED_CODE where the ledger allows it (`unassignable`), else NO_TOWN_CODE.
 
         Small integers compare far faster than a million Python strings."""
-        key = ("towns", ledger)
-        if key not in self._memo:
-            empty = UNASSIGNED_CODE if self.unassignable(ledger) else NO_TOWN_CODE
-            if not self.has(ledger, "town"):
-                self._memo[key] = np.full(self.rows(ledger), NO_TOWN_CODE, dtype=np.int32)
-            else:
-                towns = self.tables[ledger].column("town")
-                self._memo[key] = arrays.per_value(towns, lambda values: self._town_codes(values, empty))
-            self._memo[key].flags.writeable = False  # shared by every indicator that reads it
-        return self._memo[key]
+        return self._once(("towns", ledger), lambda: self._town_codes_of(ledger))
+
+    def _town_codes_of(self, ledger: str) -> np.ndarray:
+        if not self.has(ledger, "town"):
+            return np.full(self.rows(ledger), NO_TOWN_CODE, dtype=np.int32)
+        empty = UNASSIGNED_CODE if self.unassignable(ledger) else NO_TOWN_CODE
+        towns = self.tables[ledger].column("town")
+        return arrays.per_value(towns, lambda values: self._town_codes(values, empty))
 
     def _town_codes(self, towns: pa.Array | pa.ChunkedArray, empty: int) -> np.ndarray:
         codes = pc.index_in(towns, value_set=arrays.strings(self.plan.town_index.names, towns.type))
@@ -174,18 +184,17 @@ class Dataset:
 
         Rows here passed validation, so dates are ISO already: read straight from the bytes, or,
         where the screen read them on the way in, from its day numbers."""
-        key = ("days", ledger, name)
-        if key not in self._memo:
-            checked = self.added.get(ledger)
-            screened = checked.days.get(name) if checked is not None else None
-            if not self.has(ledger, name):
-                self._memo[key] = np.full(self.rows(ledger), np.nan)
-            elif screened is not None:
-                self._memo[key] = screened_day_numbers(screened, self.strings(ledger, name))
-            else:  # a cached dictionary column: each distinct date is read once
-                self._memo[key] = arrays.per_value(self.tables[ledger].column(name), day_numbers)
-            self._memo[key].flags.writeable = False  # shared by every indicator that reads it
-        return self._memo[key]
+        return self._once(("days", ledger, name), lambda: self._days_of(ledger, name))
+
+    def _days_of(self, ledger: str, name: str) -> np.ndarray:
+        checked = self.added.get(ledger)
+        screened = checked.days.get(name) if checked is not None else None
+        if not self.has(ledger, name):
+            return np.full(self.rows(ledger), np.nan)
+        if screened is not None:
+            return screened_day_numbers(screened, self.strings(ledger, name))
+        # A cached dictionary column: each distinct date is read once.
+        return arrays.per_value(self.tables[ledger].column(name), day_numbers)
 
     def rows_by(self, ledger: str, end: date) -> int:
         """Valid rows that existed by `end`: the earliest of a row's dates is on or before it.
@@ -486,7 +495,7 @@ def _spliced_parts(
 def _spliced_in(content: bytes, changed: patch.Target) -> Spliced | None:
     """_spliced_parts for a ledger held in memory."""
     starts = ledger.LineStarts(changed.lines())
-    starts.feed(content, 0, 0, content.count(b"\n"))
+    starts.feed(content, 0, 0, records.newlines(content))
     if (starts.at < 0).any():
         return None
 
@@ -574,7 +583,7 @@ def _cached(
     seen = previous.covered.size if previous is not None else 0
     head, digest = _digests(content, seen)
     appended = previous if previous is not None and head == previous.covered.sha256 else None
-    lines = appended.covered.lines + content.count(b"\n", seen) if appended else content.count(b"\n")
+    lines = appended.covered.lines + records.newlines(content, seen) if appended else records.newlines(content)
     covered = cache.Covered(len(content), digest, lines, None if stamp is None else list(stamp), verified_at)
     hit = cache.lookup(where, covered)
     if hit is not None:

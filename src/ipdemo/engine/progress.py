@@ -39,6 +39,9 @@ Definitions (README "How progress is counted" says the same in prose):
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -541,11 +544,30 @@ def facts_of(data: Dataset, ind: Indicator) -> Facts:
     (tasks load theirs on demand) or again gives new facts for the indicators that read it only."""
     memo = data.derived.setdefault("facts", {})
     key = (ind.id, tuple(data.versions.get(name, 0) for name in ind.ledgers))
-    if key not in memo:
-        for older in [k for k in memo if k[0] == ind.id]:  # facts of ledgers since replaced
-            del memo[older]
-        memo[key] = Facts(data.plan, data, ind)
-    return memo[key]
+    found = memo.get(key)
+    if found is None:
+        made = Facts(data.plan, data, ind)  # outside the lock: `compute` builds two at a time
+        with _FACTS_LOCK:
+            for older in [k for k in memo if k[0] == ind.id and k != key]:  # facts of ledgers since replaced
+                del memo[older]
+            found = memo.setdefault(key, made)
+    return found
+
+
+_FACTS_LOCK = threading.Lock()  # guards the facts memo's keys, never a build
+SIDE_BY_SIDE = 2  # indicators computed at once: their work is numpy and Arrow on whole columns, outside the GIL
+SIDE_BY_SIDE_ROWS = 100_000  # ...when the ledgers hold this many valid rows; on fewer, threads cost more than they save
+
+
+def _each(
+    data: Dataset, inds: list[Indicator], work: Callable[[Indicator], IndicatorProgress]
+) -> list[IndicatorProgress]:
+    """work(ind) for each indicator, in plan order; two at a time on a big dataset (a report at 4M
+    rows spent ~0.5 s counting on one core of two). The first failure is raised, as one at a time."""
+    if len(inds) < 2 or sum(table.num_rows for table in data.tables.values()) < SIDE_BY_SIDE_ROWS:
+        return [work(ind) for ind in inds]
+    with ThreadPoolExecutor(SIDE_BY_SIDE) as pool:
+        return list(pool.map(work, inds))
 
 
 def _day_order(days: np.ndarray) -> np.ndarray:
@@ -560,7 +582,7 @@ def _day_order(days: np.ndarray) -> np.ndarray:
 
 
 def compute(plan: Plan, data: Dataset, window: Window, town: str | None = None) -> Progress:
-    results = [indicator_progress(plan, facts_of(data, ind), ind, window, town) for ind in plan.indicators]
+    results = _each(data, plan.indicators, lambda ind: indicator_progress(plan, facts_of(data, ind), ind, window, town))
     from ipdemo.engine import tasks as task_states
 
     # Tasks (tasks.py) are the district's: a town's report leaves them out. Their ledger is read
