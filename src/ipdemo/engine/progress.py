@@ -556,7 +556,7 @@ def facts_of(data: Dataset, ind: Indicator) -> Facts:
 
 _FACTS_LOCK = threading.Lock()  # guards the facts memo's keys, never a build
 SIDE_BY_SIDE = 2  # indicators computed at once: their work is numpy and Arrow on whole columns, outside the GIL
-SIDE_BY_SIDE_ROWS = 100_000  # ...when the ledgers hold this many valid rows; on fewer, threads cost more than they save
+SIDE_BY_SIDE_ROWS = 2_000_000  # ...when the ledgers hold this many valid rows (at 1M: no time saved, 15 MB more)
 
 
 def _each(
