@@ -999,8 +999,9 @@ def _keep_freed_memory() -> None:
     and the next array of the same size is faulted in and zeroed by the kernel again: a cold
     report at 4M rows took 110-210k page faults and 1.3-2.1 s of system time, 68-84k and 1.3 s
     with these two set (1M: 56-80k -> 38-41k faults). A command is one process, short-lived: what
-    it keeps is memory it used already, so the peak does not grow. Only for the console command
-    (a program that imports ipdemo keeps its own allocator), and only where glibc is."""
+    it keeps is memory it has used already (its peak RSS stayed within its run-to-run spread).
+    Only for the console command (a program that imports ipdemo keeps its own allocator), and
+    only where glibc is: elsewhere mallopt is missing or ignores these numbers."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
