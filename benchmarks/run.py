@@ -6,7 +6,8 @@
 For each size N: the patents ledger grown to N rows among the other ledgers as shipped (the shape
 of issue 26), then, A/B paired (ipdemo and its peer alternate within each repetition, so both
 see the same machine load), the median wall time, peak RSS of the measured process and the
-ratio ipdemo / peer:
+ratio ipdemo / peer, then ipdemo's CPU time against the peer's and its minor page faults (memory
+faulted in and zeroed: a figure the machine's load does not move, where the times swing):
 
 - report --phase 2 --format json, cold (empty cache: the cache entry's write counts) and warm,
   against DuckDB SQL computing the same figures over the same CSVs; cold both on the ledger as
@@ -149,6 +150,7 @@ class Run:
     peak_mb: float
     written_mb: float
     out: str
+    faults: int = 0  # minor page faults: memory faulted in (and zeroed), which the machine's load does not change
 
 
 def run(cmd: list[str], cwd: Path, env: dict | None = None) -> Run:
@@ -164,7 +166,8 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> Run:
         if code not in (0, 1):
             raise SystemExit(f"{' '.join(cmd)} failed: {err.read().decode()[-2000:]}")
         cpu = usage.ru_utime + usage.ru_stime
-        return Run(wall, cpu, usage.ru_maxrss / 1024, usage.ru_oublock * 512 / 1e6, out.read().decode())
+        peak, written = usage.ru_maxrss / 1024, usage.ru_oublock * 512 / 1e6
+        return Run(wall, cpu, peak, written, out.read().decode(), usage.ru_minflt)
 
 
 @dataclass
@@ -198,6 +201,10 @@ class Side:
     def written(self) -> float:
         return statistics.median(r.written_mb for r in self.runs)
 
+    @property
+    def faults(self) -> float:
+        return statistics.median(r.faults for r in self.runs)
+
 
 @dataclass
 class Pair:
@@ -221,7 +228,8 @@ class Pair:
         print(
             f"  {self.task:<34} {self.a.median:7.2f} s {self.a.peak:6.0f} MB {self.a.written:7.1f} MB written"
             f" | {self.b.label:<22} {self.b.median:6.2f} s {self.b.peak:6.0f} MB | ratio {self.ratio:5.2f}"
-            f" | cpu {self.a.cpu:6.2f} s / {self.b.cpu:5.2f} s = {self.a.cpu / max(self.b.cpu, 1e-6):5.2f}",
+            f" | cpu {self.a.cpu:6.2f} s / {self.b.cpu:5.2f} s = {self.a.cpu / max(self.b.cpu, 1e-6):5.2f}"
+            f" | faults {self.a.faults / 1000:5.0f}k",
             flush=True,
         )
         return self
