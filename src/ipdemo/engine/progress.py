@@ -258,10 +258,10 @@ class Facts:
                 days, values, ends = days[first], values[first], ends[first]
         ended = ~np.isnan(ends)  # flows have none: an empty sort
         end_order = _day_order(ends[ended])
-        return (
-            days.astype(np.int64),
+        return (  # day numbers fit 32 bits (5.8 million years): half the memory of each town's steps
+            days.astype(np.int32),
             np.cumsum(values),
-            ends[ended][end_order].astype(np.int64),
+            ends[ended][end_order].astype(np.int32),
             np.cumsum(values[ended][end_order]),
         )
 
