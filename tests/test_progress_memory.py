@@ -54,3 +54,24 @@ def test_the_figures_are_those_of_columns_held_row_by_row(plan_with_patents, mon
     expected_towns = [compute(plan, load_dataset(plan), window, town) for town in (None, "七都镇")]
     monkeypatch.setattr(progress, "_same", lambda count, value, dtype=np.float64: np.full(count, value, dtype=dtype))
     assert [compute(plan, load_dataset(plan), window, town) for town in (None, "七都镇")] == expected_towns
+
+
+def test_day_numbers_are_held_in_half_the_bytes_and_exactly(tmp_path):
+    """Dataset.days holds 32-bit floats (dataset.DAY_TYPE), and every date from 0001-01-01 to
+    9999-12-31 keeps its exact day number in them (whole numbers below 2**24)."""
+    from datetime import date
+
+    from ipdemo.engine.dataset import DAY_TYPE
+
+    from .conftest import make_project
+
+    chosen = [date(2021, 6, 1), date(2023, 12, 31), date(1985, 4, 1), date(2000, 2, 29), date(2024, 2, 29)]
+    rows = [patent(f"2021100{i:05d}", d.isoformat(), "") for i, d in enumerate(chosen)]
+    plan = load_plan(make_project(tmp_path / "p", {"patents": rows}) / "targets.yaml")
+    data = load_dataset(plan)
+    days = data.days("patents", "filed_on")
+    assert days.dtype == DAY_TYPE and days.itemsize == 4
+    got = sorted(int(d) for d in days)
+    assert got == sorted((d - date(1970, 1, 1)).days for d in chosen)
+    extremes = np.array([(date(1, 1, 1) - date(1970, 1, 1)).days, (date(9999, 12, 31) - date(1970, 1, 1)).days])
+    assert (extremes.astype(DAY_TYPE).astype(np.int64) == extremes).all()
