@@ -1,0 +1,73 @@
+"""Review of issue 26 round 7 (fresh eyes): the cache entry opened without truncating it, newlines
+counted by numpy, indicators counted two at a time, OpenBLAS asked for one thread."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ipdemo.engine import progress
+from ipdemo.errors import PlanError
+
+
+def _python(code: str, **env: str) -> str:
+    """What `code` prints in a fresh interpreter, OPENBLAS_NUM_THREADS unset unless given."""
+    base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=base | env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_importing_ipdemo_as_a_library_leaves_the_process_environment_alone():
+    """A program that uses ipdemo's engine keeps its own numpy's BLAS threads, and so do the
+    processes it starts: only the `ipdemo` command asks OpenBLAS for one thread."""
+    code = "import os, ipdemo.engine.progress; print(os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))"
+    assert _python(code) == "unset"
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "1"), ("3", "3")])
+def test_the_command_asks_openblas_for_one_thread_unless_the_user_set_it(given, seen):
+    """The console command (cli.main) sets it before any command imports numpy; a value the user
+    set is kept."""
+    code = (
+        "import os, sys\n"
+        "from ipdemo import cli\n"
+        "cli._run = lambda: print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)\n"
+        "cli.main()\n"
+    )
+    env = {} if given is None else {"OPENBLAS_NUM_THREADS": given}
+    assert _python(code, **env) == f"{seen} False"
+
+
+def test_a_plan_error_inside_an_indicator_reads_the_same_two_at_a_time(invoke, shipped, monkeypatch):
+    """A failure while counting one indicator (here the 4th and the 6th fail) is the first one's
+    message and exit code, no traceback, whether indicators are counted one or two at a time."""
+    real = progress.indicator_progress
+    failing = {ind.id: n for n, ind in enumerate(progress_plan(shipped).indicators) if n in (3, 5)}
+
+    def fails(plan, facts, ind, window, town=None):
+        if ind.id in failing:
+            raise PlanError("plan_population", where=ind.id)
+        return real(plan, facts, ind, window, town)
+
+    monkeypatch.setattr(progress, "indicator_progress", fails)
+    runs = {}
+    for side in (10**12, 0):
+        monkeypatch.setattr(progress, "SIDE_BY_SIDE_ROWS", side)
+        result = invoke(["report", "--format", "json"], shipped)
+        runs[side] = (result.exit_code, result.stdout, result.stderr)
+    assert runs[0] == runs[10**12]
+    code, out, err = runs[0]
+    first, second = sorted(failing, key=failing.__getitem__)
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert first in err and second not in err
+
+
+def progress_plan(root):
+    from ipdemo.plan.model import load_plan
+
+    return load_plan(root / "targets.yaml")
