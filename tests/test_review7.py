@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ipdemo.engine import progress
 from ipdemo.errors import PlanError
@@ -71,3 +73,19 @@ def progress_plan(root):
     from ipdemo.plan.model import load_plan
 
     return load_plan(root / "targets.yaml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"\n", b"a", "号".encode()]), max_size=30).map(b"".join),
+    start=st.integers(-40, 40),
+    end=st.one_of(st.none(), st.integers(-40, 40)),
+)
+def test_newlines_takes_its_bounds_as_bytes_count_does(data, start, end):
+    """records.newlines says it is `data.count(b"\\n", start, end)`: bounds from the end (negative)
+    included, as a slice reads them. The callers pass none today; a count of a file's tail by a
+    negative start would otherwise count the whole data (and a negative end nothing) in silence."""
+    from ipdemo.data import records
+
+    assert records.newlines(data, start, end) == data.count(b"\n", start, end)
+    assert records.newlines(memoryview(data), start, end) == data.count(b"\n", start, end)
