@@ -4,8 +4,10 @@ counted by numpy, indicators counted two at a time, OpenBLAS asked for one threa
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -89,3 +91,28 @@ def test_newlines_takes_its_bounds_as_bytes_count_does(data, start, end):
 
     assert records.newlines(data, start, end) == data.count(b"\n", start, end)
     assert records.newlines(memoryview(data), start, end) == data.count(b"\n", start, end)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(("plan", "area"), [("national_plan", "北京"), ("other_plan", "东城")])
+def test_other_plans_read_the_same_two_indicators_at_a_time(invoke, tmp_path, monkeypatch, plan, area):
+    """Beyond the shipped plan (tests/test_side_by_side.py): a national plan (statistics, areas
+    without data) and another plan's stocks and densities give, in every text format, by area
+    and for one area, what counting one indicator at a time gives."""
+    root = tmp_path / plan
+    shutil.copytree(FIXTURES / plan, root)
+    runs = [
+        ["report", "--format", "json"],
+        ["report", "--by", "town", "--format", "html"],
+        ["report", "--town", area, "--format", "markdown"],
+        ["report", "--lang", "en", "--by", "year", "--format", "csv"],
+        ["summary", "--format", "text"],
+    ]
+    seen = {}
+    for side in (10**12, 0):
+        monkeypatch.setattr(progress, "SIDE_BY_SIDE_ROWS", side)
+        seen[side] = [(r.exit_code, r.stdout, r.stderr) for r in (invoke(args, root) for args in runs)]
+    assert seen[0] == seen[10**12]
+    assert all(code == 0 and out for code, out, _ in seen[0])
