@@ -980,7 +980,6 @@ def main() -> None:
     ("terminate called without an active exception") while Arrow's native thread pool is torn
     down (apache/arrow#34314). Everything ipdemo writes is complete by then: files are written
     atomically and synced, the lock is released when the command returns."""
-    _one_blas_thread()
     try:
         _run()
     except SystemExit as exc:
@@ -992,7 +991,7 @@ def _one_blas_thread() -> None:
     """numpy's OpenBLAS starts a thread per core that spins for ~0.1 s of CPU once numpy is
     imported (`import numpy`: 0.15 s of user time, 0.05 s with one thread). ipdemo does no linear
     algebra, and on a two-core machine that spin takes the core a report's reading threads need.
-    Set here, before any command imports numpy, and only for the command: a program that imports
+    Set as the command starts (`_run`), before it imports numpy, and only then: a program that imports
     ipdemo as a library keeps its own BLAS threads (and so do the processes it starts). A value
     the user set is kept."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -1011,6 +1010,7 @@ def _leave(code: object) -> None:
 
 
 def _run() -> None:
+    _one_blas_thread()
     _tolerant_streams()
     try:
         app()
