@@ -32,10 +32,9 @@ def newlines(data: bytes | bytearray | memoryview, start: int = 0, end: int | No
     (bytes.count tests byte by byte: 1.4 ms per 4 MiB against 0.3), which the reads of a big ledger
     do once per piece (a report's, an import's, the report after an import's)."""
     view = np.frombuffer(data, dtype=np.uint8)
-    end = len(view) if end is None else min(end, len(view))
+    start, end, _ = slice(start, end).indices(len(view))  # bounds as bytes.count takes them
     return sum(
-        int(np.count_nonzero(view[at : min(at + COUNT_BLOCK, end)] == NEWLINE))
-        for at in range(max(start, 0), end, COUNT_BLOCK)
+        int(np.count_nonzero(view[at : min(at + COUNT_BLOCK, end)] == NEWLINE)) for at in range(start, end, COUNT_BLOCK)
     )
 
 
