@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,10 @@ def test_cache_cleans_up_after_a_failed_write(invoke, proj, tmp_path, monkeypatc
     prefix, _ = cache.entry_key(plan, "patents", plan.ledger_path("patents"), b"")
     orphan = folder / f".{prefix}-0123abcd.999.arrow.tmp"
     orphan.write_bytes(b"left by a killed run")
+    an_hour_ago = time.time() - 3600  # a killed run's file stops changing; a live writer's does not
+    os.utime(orphan, (an_hour_ago, an_hour_ago))
+    writing = folder / f".{prefix}-4567cdef.arrow.{os.getpid()}.abcdef.tmp"
+    writing.write_bytes(b"another report writing this entry now")
     real_replace = os.replace
 
     def full(src, dst, *args, **kwargs):
@@ -214,7 +219,8 @@ def test_cache_cleans_up_after_a_failed_write(invoke, proj, tmp_path, monkeypatc
         m.setattr(cache.os, "replace", full)
         first = invoke(["report", "--format", "json"], cwd=proj)
     assert first.exit_code == 0
-    assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
+    assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == [writing.name]  # the live one kept
+    writing.unlink()
     second = invoke(["report", "--format", "json"], cwd=proj)
     entries = len(list(folder.glob("*.json")))  # each entry: rows + problems (Arrow) and a small JSON
     assert second.stdout == first.stdout and 2 * entries == len(list(folder.glob("*.arrow")))

@@ -376,8 +376,7 @@ def store(
     written: list[Path] = []
     try:
         where.folder.mkdir(parents=True, exist_ok=True)
-        for orphan in where.folder.glob(f".{where.prefix}-*.tmp"):  # left by a killed run
-            _remove(orphan)
+        _remove_orphans(where)
         tag = f"{time.time_ns():x}{os.urandom(2).hex()}"
         rows = encoded(table, after.rows.schema if after is not None else None, where.repeating)
         budget = covered.size - (after.covered.size if after is not None else 0)  # the CSV bytes it stands for
@@ -561,8 +560,7 @@ class EntryWriter:
 
     def _open(self, table: pa.Table) -> None:
         self.where.folder.mkdir(parents=True, exist_ok=True)
-        for orphan in self.where.folder.glob(f".{self.where.prefix}-*.tmp"):  # left by a killed run
-            _remove(orphan)
+        _remove_orphans(self.where)
         self.schema = encoded(table.slice(0, SAMPLE_ROWS), repeating=self.where.repeating).schema
         self.dictionaries = {f.name: arrays.strings([]) for f in self.schema if pa.types.is_dictionary(f.type)}
         path = self.where.segment(self.tag)
@@ -724,6 +722,24 @@ def _create(path: Path, mode: int, source: Path | None) -> None:
             os.fchmod(fd, stat.S_IMODE(st.st_mode) & ~0o070)
     finally:
         os.close(fd)
+
+
+ORPHAN_AGE_NS = 600 * 10**9  # a temp file unchanged this long was left by a killed run
+
+
+def _remove_orphans(where: Slot) -> None:
+    """The temp files of this entry that a killed run left: those unchanged for ORPHAN_AGE_NS.
+    Another report writing the same entry now (two cron jobs, two users) keeps its own: it
+    writes as it reads, so its file keeps changing. Before, each run removed every one, and two
+    cold reports at once could take each other's entry away (each report stayed right)."""
+    now = time.time_ns()
+    for orphan in where.folder.glob(f".{where.prefix}-*.tmp"):
+        try:
+            left = now - orphan.stat().st_mtime_ns > ORPHAN_AGE_NS
+        except OSError:
+            continue  # gone meanwhile: its run finished it
+        if left:
+            _remove(orphan)
 
 
 def _sink(path: Path) -> pa.OSFile:
