@@ -82,3 +82,24 @@ def test_a_column_two_threads_ask_for_together_is_made_once(shipped):
     assert made == [1]
     assert got[0] is got[1]
     assert not got[0].flags.writeable  # shared by every indicator that reads it
+
+
+def test_two_indicators_sort_their_rows_at_the_same_time(shipped, monkeypatch):
+    """Facts keep their sorted rows per object, not under functools.cached_property, whose
+    Python 3.11 lock (one per property of the class) made the two threads sort one after the
+    other: here each sort waits for the other to start, which a shared lock never lets happen."""
+    plan = load_plan(shipped / "targets.yaml")
+    data = dataset.load_dataset(plan)
+    both = threading.Barrier(2, timeout=10)
+    real = progress._day_order
+
+    def meeting(days):
+        both.wait()  # BrokenBarrierError after 10 s if the other thread cannot sort meanwhile
+        return real(days)
+
+    monkeypatch.setattr(progress, "_day_order", meeting)
+    first, second = (progress.Facts(plan, data, plan.indicator(i)) for i in ("patent_applications", "patent_grants"))
+    with ThreadPoolExecutor(2) as pool:
+        orders = list(pool.map(lambda facts: facts._by_day, [first, second]))
+    assert [len(o) for o in orders] == [len(first.rows["day"]), len(second.rows["day"])]
+    assert first._by_day is orders[0]  # kept: asked again, not sorted again (the barrier would wait)

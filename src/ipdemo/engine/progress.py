@@ -39,12 +39,12 @@ Definitions (README "How progress is counted" says the same in prose):
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -196,15 +196,29 @@ class Facts:
             "end": _ends(data, m, pick, day),
         }
 
-    @cached_property
+    def _kept(self, name: str, make: Callable[[], Any]) -> Any:
+        """A value worked out once and kept on this object. Not functools.cached_property: on
+        Python 3.11 it holds one lock per property of the class while it computes, so two
+        indicators counted at a time (`_each`) would sort their rows one after the other. One
+        Facts is only ever worked on by one thread at a time."""
+        memo = self.__dict__.setdefault("_kept_memo", {})
+        if name not in memo:
+            memo[name] = make()
+        return memo[name]
+
+    @property
     def _by_day(self) -> np.ndarray:
         """Row order by day (stable), shared by the district and every town."""
-        return _day_order(self.rows["day"])
+        return self._kept("by_day", lambda: _day_order(self.rows["day"]))
 
-    @cached_property
+    @property
     def _by_town(self) -> tuple[np.ndarray, np.ndarray]:
         """(row order by town then day, each town's first position in it): one pass for all
-        towns instead of one per town. Town codes are small, so the stable sort is a radix sort."""
+        towns instead of one per town."""
+        return self._kept("by_town", self._town_order)
+
+    def _town_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Town codes are small, so the stable sort is a radix sort."""
         order = self._by_day
         count = len(self.plan.town_index.names)
         towns = self.rows["town"][order].astype(np.int8 if count < 127 else np.int32)
@@ -233,10 +247,10 @@ class Facts:
             memo[town] = self._steps(town)
         return memo[town]
 
-    @cached_property
+    @property
     def _has_ends(self) -> bool:
         """Whether any row has an end day (flows never do)."""
-        return not np.isnan(self.rows["end"]).all()
+        return self._kept("has_ends", lambda: not np.isnan(self.rows["end"]).all())
 
     def _steps(self, town: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         order = self._order(town)
@@ -297,9 +311,12 @@ class Facts:
         lo = self.level(start - DAY, town)
         return None if hi is None or lo is None else hi - lo
 
-    @cached_property
+    @property
     def pace(self) -> paces.Pace:
         """The pace of the expected line (engine/pace.py), from the whole's records of every date."""
+        return self._kept("pace", self._pace)
+
+    def _pace(self) -> paces.Pace:
         asked = self.ind.pace or self.plan.pace
         if not self.ind.spec.seasonal or asked != "seasonal":
             return paces.Pace()
@@ -555,7 +572,7 @@ def facts_of(data: Dataset, ind: Indicator) -> Facts:
 
 
 _FACTS_LOCK = threading.Lock()  # guards the facts memo's keys, never a build
-SIDE_BY_SIDE = 2  # indicators computed at once: their work is numpy and Arrow on whole columns, outside the GIL
+SIDE_BY_SIDE = 2  # indicators computed at once, one a core at most: numpy and Arrow on whole columns, outside the GIL
 SIDE_BY_SIDE_ROWS = 2_000_000  # ...when the ledgers hold this many valid rows (at 1M: no time saved, 15 MB more)
 
 
@@ -566,7 +583,7 @@ def _each(
     rows spent ~0.5 s counting on one core of two). The first failure is raised, as one at a time."""
     if len(inds) < 2 or sum(table.num_rows for table in data.tables.values()) < SIDE_BY_SIDE_ROWS:
         return [work(ind) for ind in inds]
-    with ThreadPoolExecutor(SIDE_BY_SIDE) as pool:
+    with ThreadPoolExecutor(min(SIDE_BY_SIDE, os.cpu_count() or 1)) as pool:
         return list(pool.map(work, inds))
 
 
