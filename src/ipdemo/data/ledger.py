@@ -498,7 +498,8 @@ def find_records(
     is not records as ipdemo writes them (a stray quote in a value over several lines, a blank
     line, a carriage return, a ragged or undecodable line) or a wanted key is stored twice. A
     record is a line, or several when a quoted value holds a newline (records.ends); the key
-    in other than the leading columns asks for one record a line. The caller
+    in other than the leading columns is found by counting records: newlines, or, when a value
+    holds one, the newlines outside quoted values (`_locate_records`). The caller
     has proved the file unchanged since it was read whole (store.verified_sha256); or asks to
     `verify` it: then every record is proved whole, with the header's field count, the
     file valid UTF-8 and no key stored twice, its sha256 computed on the way (Found.sha256), and
@@ -518,8 +519,9 @@ def find_records(
             elif verify:
                 return None
             else:
-                _one_record_a_line(fh, len(head))
-                _locate(fh, len(head), _rows_holding(path, found.header, key, wanted), found)
+                over_lines = _records_as_csv_writes_them(fh, len(head))
+                rows = _rows_holding(path, found.header, key, wanted, over_lines)
+                (_locate_records if over_lines else _locate)(fh, len(head), rows, found)
                 _holding_wanted(found, key, wanted)
     except (OSError, ValueError, csv.Error, pa.ArrowException, _NotLines):
         return None  # UnicodeDecodeError is a ValueError
@@ -611,6 +613,8 @@ class _Prefixes:
         blank = starts >= ends  # not a record to the whole read: the rows after it are numbered without it
         if blank.any():
             self.fps = None  # nor an entry of the index
+        if (arr[starts[~blank]] == 44).any():
+            raise _NotLines  # an empty first field: maybe a row of empty values, which the whole read leaves out
         hit = np.zeros(len(starts), dtype=bool)
         for n, targets in self.targets.items():
             room = np.flatnonzero(starts + n < ends)
@@ -647,6 +651,8 @@ class _Prefixes:
         if text.count('"') % 2:  # a value that goes on on the next line
             raise _NotLines
         record = next(csv.reader([text]), [])
+        if not any(record):
+            raise _NotLines  # a row of empty values ("",""): the whole read leaves it out, and numbers on without it
         if self.stray and '"' in text and _left_open(text, record):
             raise _NotLines  # a stray quote fooled the count: the whole read reads on past this newline
         if self.digest is not None and len(record) != len(self.found.header):
@@ -740,16 +746,19 @@ def _header_of(head: bytes, key: list[str]) -> list[str]:
     return header
 
 
-def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tuple[str, ...]]) -> np.ndarray:
-    """The rows (0 = the first after the header) holding a wanted key, in file order."""
+def _rows_holding(
+    path: Path, header: list[str], key: list[str], wanted: set[tuple[str, ...]], over_lines: bool = False
+) -> np.ndarray:
+    """The rows (0 = the first after the header) holding a wanted key, in file order; `over_lines`:
+    a quoted value may hold a newline (else such a value is a ragged row, an error)."""
     import pyarrow.csv as pacsv
 
     value_set = pa.array(sorted(arrays.KEY_JOIN.join(k) for k in wanted), type=pa.string())
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(skip_rows=1, column_names=header, block_size=BLOCK_SIZE),
-        # a value over lines or a blank line: a ragged row, an error
-        parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+        # a blank line: a ragged row, an error (_records_as_csv_writes_them refused it already)
+        parse_options=pacsv.ParseOptions(newlines_in_values=over_lines, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
             include_columns=key,
             column_types={k: pa.string() for k in key},
@@ -769,31 +778,49 @@ def _rows_holding(path: Path, header: list[str], key: list[str], wanted: set[tup
     return np.concatenate(rows) if rows else np.array([], dtype=np.int64)
 
 
-def _one_record_a_line(fh, offset: int) -> None:
-    """_NotLines unless every newline from `offset` ends a record: _rows_holding and _locate count
-    lines, which a quoted value over lines (as ipdemo writes one) or a stray quote (which readers
-    may take as opening one) would set apart from the records. Blocks without a quote pass at
-    memchr speed; the others must have every quote where CSV puts one (records.ending)."""
+def _records_as_csv_writes_them(fh, offset: int) -> bool:
+    """Whether a quoted value holds a newline (a record over several lines) in the records from
+    `offset`; _NotLines unless every quote is where CSV puts one (records.ending) and no line is
+    blank: _rows_holding and the locating count records, which a stray quote (taken by readers as
+    opening a value or not) or a blank line (a row to pyarrow, none to the whole read) would set
+    apart from the records the whole read sees. Blocks without a quote pass at memchr speed."""
     fh.seek(offset)
-    carry = b""
+    carry, over_lines = b"", False
     for chunk in iter(lambda: fh.read(SCAN_BLOCK), b""):
         block = carry + chunk
-        cut = block.rfind(b"\n") + 1
-        _quotes_close_on_their_lines(block[:cut])
+        cut = records.records_end(block)
+        over_lines |= _judged(block[:cut])
         carry = block[cut:]
         if len(carry) > MAX_LINE_BYTES:
             raise _NotLines  # the whole read words the long line
-    _quotes_close_on_their_lines(carry)
+    return _judged(carry + b"\n" if carry else carry) or over_lines
 
 
-def _quotes_close_on_their_lines(block: bytes) -> None:
-    if block.startswith(b"\n") or block.find(b"\n\n") >= 0:
-        raise _NotLines  # a blank line: a row to _rows_holding, none to the whole read
-    if block.find(b'"') < 0:
-        return
-    found = records.ending(np.frombuffer(block, dtype=np.uint8))
-    if found is None or not found[1].all():
+def _judged(block: bytes) -> bool:
+    """Whether a quoted value in `block` (records, each with its newline) holds a newline;
+    _NotLines for a stray quote, a blank line or a carriage return (a lone one ends a row to
+    pyarrow and none to the count; as the leading-key scan, such a file is read whole)."""
+    if block.find(b"\r") >= 0:
         raise _NotLines
+    if block.startswith(b",") or block.find(b"\n,") >= 0:
+        raise _NotLines  # an empty first field (inside a quoted value too): maybe a row of empty values
+    if block.find(b'"') < 0:
+        if block.startswith(b"\n") or block.find(b"\n\n") >= 0:
+            raise _NotLines  # a blank line
+        return False
+    found = records.ending(np.frombuffer(block, dtype=np.uint8))
+    if found is None:
+        raise _NotLines  # a stray quote, or a value left open
+    newlines, ends_record = found
+    ends = newlines[ends_record]
+    if len(ends) and (ends[0] == 0 or (np.diff(ends) == 1).any()):
+        raise _NotLines  # a blank line between records (one inside a quoted value is its text)
+    arr = np.frombuffer(block, dtype=np.uint8)
+    starts = np.concatenate([[0], ends + 1])
+    starts = starts[starts + 2 < len(arr)]
+    if ((arr[starts] == 34) & (arr[starts + 1] == 34) & ((arr[starts + 2] == 44) | (arr[starts + 2] == 10))).any():
+        raise _NotLines  # an empty quoted first field: maybe a row of empty values ("","")
+    return not bool(ends_record.all())
 
 
 def _holding_wanted(found: Found, key: list[str], wanted: set[tuple[str, ...]]) -> None:
@@ -831,6 +858,38 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
     found.ends_with_newline = _ends_with_newline(fh, found.size)
 
 
+def _locate_records(fh, offset: int, rows: np.ndarray, found: Found) -> None:
+    """_locate for records that may span lines (checked by _records_as_csv_writes_them): row r
+    ends at the r-th newline outside quoted values, counted block by block, each block cut after
+    its last record (records.records_end)."""
+    fh.seek(offset)
+    seen, last, at, nxt, carry = 0, offset - 1, offset, 0, b""  # records so far, the last one's end, where carry starts
+    while nxt < len(rows):
+        chunk = fh.read(SCAN_BLOCK)
+        block = carry + chunk
+        if not chunk:  # the last record may lack its newline
+            if int(rows[nxt]) != seen or not block:
+                raise _NotLines
+            _take_line(fh, found, last + 1, at + len(block), int(rows[nxt]))
+            break
+        cut = records.records_end(block)
+        if len(block) - cut > MAX_LINE_BYTES:
+            raise _NotLines
+        carry = block[cut:]
+        if not cut:
+            continue
+        ends = records.ends(np.frombuffer(block, dtype=np.uint8, count=cut))
+        if ends is None:
+            raise _NotLines
+        ends = ends + at
+        while nxt < len(rows) and rows[nxt] < seen + len(ends):
+            k = int(rows[nxt]) - seen
+            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
+            nxt += 1
+        seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + cut
+    found.ends_with_newline = _ends_with_newline(fh, found.size)
+
+
 def _take_line(fh, found: Found, start: int, end: int, row: int) -> None:
     back = fh.tell()  # the scan reads on from there
     fh.seek(start)
@@ -839,8 +898,8 @@ def _take_line(fh, found: Found, start: int, end: int, row: int) -> None:
     if b"\r" in line:
         raise _NotLines
     record = next(csv.reader([line.decode("utf-8")]), [])
-    if len(record) != len(found.header):
-        raise _NotLines
+    if len(record) != len(found.header) or not any(record):
+        raise _NotLines  # ragged, or a row of empty values (which the whole read leaves out)
     found.rows.append(record)
     found.spans.append((start, end))
     found.numbers.append(row)

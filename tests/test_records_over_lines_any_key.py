@@ -1,0 +1,84 @@
+"""A ledger whose key is not in its leading columns (trademarks: application number and Nice
+class) and holds a value over several lines (an address typed with Alt+Enter) is searched by
+counting records, not read whole at every import (data/ledger.py `_locate_records`); and a row of
+empty values, which the whole read leaves out, sends any ledger to the whole read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import pytest
+
+from ipdemo.data import ledger
+from ipdemo.data.ledger import find_records
+
+from .conftest import VALID_ROWS, make_project
+from .helpers import export
+
+OVER_LINES = b'id,a,b\nK1,x,"line one\nline two"\nK2,y,z\nK3,"q\nr",w\nK4,w,v'
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])
+@pytest.mark.parametrize("wanted", [{("y",)}, {("w",)}, {("q\nr",)}, {("x",), ("w",)}])
+def test_a_key_not_leading_is_found_in_records_over_lines(tmp_path, monkeypatch, block, wanted):
+    monkeypatch.setattr(ledger, "SCAN_BLOCK", block)
+    path = tmp_path / "l.csv"
+    path.write_bytes(OVER_LINES)
+    records = list(csv.reader(io.StringIO(OVER_LINES.decode(), newline="")))[1:]
+    found = find_records(path, ["a"], wanted, None, "")
+    assert found is not None  # before: None, and every import read the ledger whole
+    expected = [(i, r) for i, r in enumerate(records) if (r[1],) in wanted]
+    assert list(zip(found.numbers, found.rows)) == expected
+    for (start, end), record in zip(found.spans, found.rows):
+        assert list(csv.reader(io.StringIO(OVER_LINES[start:end].decode(), newline=""))) == [record]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"id,a,b\nK1,x,y\n,,\nK2,q,w\n", b'id,a,b\nK1,x,y\n"","",""\nK2,q,w\n', b'id,a,b\nK1,x,"t\nu"\n,,\nK2,q,w\n'],
+    ids=["commas", "quoted empties", "after a value over lines"],
+)
+@pytest.mark.parametrize("key", [["id"], ["a"]])
+def test_a_row_of_empty_values_sends_the_ledger_to_the_whole_read(tmp_path, data, key):
+    """The whole read leaves such a row out and numbers the rows after it without it: a count
+    that took it for a record would give the rows after it the wrong numbers."""
+    path = tmp_path / "l.csv"
+    path.write_bytes(data)
+    wanted = {("K2",)} if key == ["id"] else {("q",)}
+    assert find_records(path, key, wanted, None, "") is None
+
+
+def test_a_stamped_trademark_ledger_with_an_address_over_two_lines_is_updated_without_a_whole_read(
+    invoke, tmp_path, monkeypatch
+):
+    from ipdemo.ingest import importer
+
+    base = VALID_ROWS["trademarks"]
+    rows = [
+        {**base, "application_no": "56781234", "applicant_address": base["applicant_address"] + "\n二号楼"},
+        {**base, "application_no": "56781235"},
+        {**base, "application_no": "56781236"},
+    ]
+    root = make_project(tmp_path / "p", {"trademarks": rows})
+    header = list(base)
+    export(root / "w1.csv", [[base[h] if h != "application_no" else "56781237" for h in header]], header=header)
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0  # read whole, written whole: stamped
+    control = tmp_path / "control"
+    shutil.copytree(root, control)
+    update = {**base, "application_no": "56781236", "registered_on": "2022-01-07"}
+    for folder in (root, control):
+        export(folder / "w2.csv", [[update[h] for h in header]], header=header)
+    with monkeypatch.context() as whole:
+        whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
+        assert invoke(["import", "w2.csv"], cwd=control).exit_code == 0
+    answers = []
+    real = ledger.find_records
+    monkeypatch.setattr(ledger, "find_records", lambda *a, **k: answers.append(real(*a, **k)) or answers[-1])
+    monkeypatch.setattr(importer, "find_records", ledger.find_records, raising=False)
+    assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
+    assert answers and answers[-1] is not None  # found by counting records, not read whole
+    path = "data/trademarks.csv"
+    assert (root / path).read_bytes() == (control / path).read_bytes()
+    assert "二号楼" in (root / path).read_text(encoding="utf-8-sig")
