@@ -111,7 +111,7 @@ def keys_in(data: bytes, key: list[str]) -> list[tuple[str, ...]]:
     return [tuple(r[i] for i in at) for r in rows if len(r) == 3]
 
 
-@settings(max_examples=20000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=ledgers(),
     key=st.sampled_from(KEYS),
@@ -192,7 +192,7 @@ def test_an_import_into_a_stamped_trademark_ledger_with_values_over_lines_writes
 # --- _judged's rules, against the whole read -------------------------------------------------
 
 
-@settings(max_examples=20000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=ledgers())
 def test_records_judged_as_csv_writes_them_are_the_records_the_whole_read_keeps(tmp_path, data):
     """A block `_judged` lets pass (no blank line, no row of empty values, no stray quote, no

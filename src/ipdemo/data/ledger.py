@@ -855,6 +855,8 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
             _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
             nxt += 1
         seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + len(block)
+    if len(found.rows) != len(rows):
+        raise _NotLines  # a row the count never reached: missed, it would be added a second time
     found.ends_with_newline = _ends_with_newline(fh, found.size)
 
 
@@ -887,6 +889,8 @@ def _locate_records(fh, offset: int, rows: np.ndarray, found: Found) -> None:
             _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
             nxt += 1
         seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + cut
+    if len(found.rows) != len(rows):
+        raise _NotLines  # a row the count never reached: missed, it would be added a second time
     found.ends_with_newline = _ends_with_newline(fh, found.size)
 
 
