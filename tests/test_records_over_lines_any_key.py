@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 
 import numpy as np
 import pytest
@@ -15,8 +14,8 @@ import pytest
 from ipdemo.data import ledger
 from ipdemo.data.ledger import find_records
 
-from .conftest import VALID_ROWS, make_project
-from .helpers import export
+from .conftest import VALID_ROWS
+from .test_review6 import stamped_trademarks_and_control
 
 OVER_LINES = b'id,a,b\nK1,x,"line one\nline two"\nK2,y,z\nK3,"q\nr",w\nK4,w,v'
 
@@ -56,24 +55,8 @@ def test_a_stamped_trademark_ledger_with_an_address_over_two_lines_is_updated_wi
 ):
     from ipdemo.ingest import importer
 
-    base = VALID_ROWS["trademarks"]
-    rows = [
-        {**base, "application_no": "56781234", "applicant_address": base["applicant_address"] + "\n二号楼"},
-        {**base, "application_no": "56781235"},
-        {**base, "application_no": "56781236"},
-    ]
-    root = make_project(tmp_path / "p", {"trademarks": rows})
-    header = list(base)
-    export(root / "w1.csv", [[base[h] if h != "application_no" else "56781237" for h in header]], header=header)
-    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0  # read whole, written whole: stamped
-    control = tmp_path / "control"
-    shutil.copytree(root, control)
-    update = {**base, "application_no": "56781236", "registered_on": "2022-01-07"}
-    for folder in (root, control):
-        export(folder / "w2.csv", [[update[h] for h in header]], header=header)
-    with monkeypatch.context() as whole:
-        whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
-        assert invoke(["import", "w2.csv"], cwd=control).exit_code == 0
+    address = VALID_ROWS["trademarks"]["applicant_address"] + "\n二号楼"
+    root, control = stamped_trademarks_and_control(invoke, tmp_path, monkeypatch, address)
     answers = []
     real = ledger.find_records
     monkeypatch.setattr(ledger, "find_records", lambda *a, **k: answers.append(real(*a, **k)) or answers[-1])

@@ -124,15 +124,13 @@ def test_a_key_not_leading_is_not_found_in_the_wrong_line_of_a_value_over_lines(
     assert got is None or list(zip(*got)) == expected
 
 
-def test_a_trademark_over_two_lines_written_by_ipdemo_does_not_send_the_next_update_to_another_record(
-    invoke, tmp_path, monkeypatch
-):
-    """A trademark ledger ipdemo wrote (stamped) with an applicant address over two lines that
-    holds commas: the next import updates the record it names, as the whole read does."""
+def stamped_trademarks_and_control(invoke, tmp_path, monkeypatch, address: str) -> tuple[Path, Path]:
+    """A trademark ledger ipdemo wrote (stamped) whose first record's applicant address is
+    `address`, and a copy (the control) into which an update of the third record was imported
+    with the whole read forced; the same update waits in the first project as w2.csv."""
     from ipdemo.ingest import importer
 
     base = VALID_ROWS["trademarks"]
-    address = base["applicant_address"] + "\n56781299,9,某,某,某,某,某,某,某"
     rows = [
         {**base, "application_no": "56781234", "applicant_address": address},
         {**base, "application_no": "56781235"},
@@ -150,6 +148,16 @@ def test_a_trademark_over_two_lines_written_by_ipdemo_does_not_send_the_next_upd
     with monkeypatch.context() as whole:
         whole.setattr(importer, "FIND_BYTES_PER_KEY", 1 << 40)
         assert invoke(["import", "w2.csv"], cwd=control).exit_code == 0
+    return root, control
+
+
+def test_a_trademark_over_two_lines_written_by_ipdemo_does_not_send_the_next_update_to_another_record(
+    invoke, tmp_path, monkeypatch
+):
+    """A trademark ledger ipdemo wrote (stamped) with an applicant address over two lines that
+    holds commas: the next import updates the record it names, as the whole read does."""
+    address = VALID_ROWS["trademarks"]["applicant_address"] + "\n56781299,9,某,某,某,某,某,某,某"
+    root, control = stamped_trademarks_and_control(invoke, tmp_path, monkeypatch, address)
     assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
     path = "data/trademarks.csv"
     assert (root / path).read_bytes() == (control / path).read_bytes()
