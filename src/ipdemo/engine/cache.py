@@ -72,7 +72,10 @@ MAX_SEGMENTS = 8  # an entry of more tails than this is written again in one pie
 RACY_NS = 2_000_000_000  # a stamp is trusted only if verified this long after the file's last change
 SAMPLE_ROWS = 4096  # a column is dictionary-encoded when its first rows repeat values…
 SAMPLE_SHARE = 8  # …at most one distinct value in this many
-WRITE_ROWS = 1 << 16  # EntryWriter writes batches of at least this many rows
+# EntryWriter writes batches of at least this many rows: a cold read's piece (4 MiB, ~20k patent
+# rows) goes alone; smaller ones are gathered. Gathering 64k rows joined (copied) ~3 pieces and held
+# ~25 MB more at 1M rows (cold peak 335 -> 310 MB) for no speed; the entry is as big (+37 KB).
+WRITE_ROWS = 1 << 14
 
 
 class StoredProblems:
