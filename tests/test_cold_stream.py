@@ -163,13 +163,16 @@ def as_compared(checked: dataset.CheckedLedger) -> dict:
     }
 
 
+@pytest.mark.parametrize("big", [False, True], ids=["pieces", "big ledger's pieces"])
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_pieces_give_what_the_whole_read_gives(tmp_path, monkeypatch, shape):
+def test_pieces_give_what_the_whole_read_gives(tmp_path, monkeypatch, shape, big):
     plan = project_with(tmp_path, SHAPES[shape]())
     monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
     whole = as_compared(dataset.checked_ledger(plan, "patents"))
     monkeypatch.setattr(ledger, "STREAM_MIN_BYTES", 1)
     monkeypatch.setattr(ledger, "STREAM_PIECE", 4096)
+    if big:  # read as a ledger over BIG_LEDGER_BYTES is: in pieces twice as big
+        monkeypatch.setattr(ledger, "BIG_LEDGER_BYTES", 1)
     streamed = dataset._streamed_now(plan, "patents", plan.ledger_path("patents"))
     assert (streamed is not None) == (shape in STREAMED)  # else the whole read judges it
     assert as_compared(dataset.checked_ledger(plan, "patents")) == whole
@@ -184,6 +187,25 @@ def test_a_carriage_return_inside_the_header_is_worded(invoke, tmp_path):
     result = invoke(["validate", "--lang", "en"], cwd=root)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "data/patents.csv line 1 cannot be read as CSV" in " ".join(result.output.split())
+
+
+def test_a_ledger_from_big_ledger_bytes_up_is_read_in_pieces_twice_as_big(tmp_path, monkeypatch):
+    data = csv_bytes(rows(2000))
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(ledger, "STREAM_PIECE", 4096)
+
+    def cuts(big: int) -> list[int]:
+        monkeypatch.setattr(ledger, "BIG_LEDGER_BYTES", big)
+        with open(path, "rb") as fh:
+            read = ledger.read_header(fh, hashlib.sha256())
+            pieces = list(ledger.read_pieces(fh, read))
+        assert b"".join(p.data[: p.end] for p in pieces) == data[data.index(b"\n") + 1 :]
+        return [p.end for p in pieces]
+
+    small, big = cuts(len(data) + 1), cuts(len(data))
+    assert max(small) <= 4096 < max(big) <= 8192
+    assert len(big) < len(small) / 1.5
 
 
 def test_pieces_are_cut_after_a_newline_and_hashed_whole(tmp_path):
@@ -351,6 +373,7 @@ def test_the_caps_are_what_the_docs_say():
     pieces = docs.split("## Cold checks of a big ledger", 1)[1].split("\n## ", 1)[0]
     assert "`STREAM_MIN_BYTES` (64 MiB)" in pieces and ledger.STREAM_MIN_BYTES == 64 << 20
     assert "pieces of ~4 MiB" in pieces and ledger.STREAM_PIECE == 4 << 20
+    assert "~8 MiB from\n`BIG_LEDGER_BYTES`, 512 MiB, up" in pieces and ledger.BIG_LEDGER_BYTES == 512 << 20
     assert "tail (up to 64 MiB)" in pieces and dataset.MAX_TAIL_BYTES == 64 << 20
 
 

@@ -53,8 +53,9 @@ BLOCK_SIZE = 1 << 23  # CSV parse blocks: 8 MB parsed faster than 16 (benchmarks
 MAX_LEDGER_BYTES = 1 << 30  # read whole: a 1M-row patents ledger is ~200 MB (~5M rows to the cap)
 MAX_STREAMED_BYTES = 8 << 30  # read piece by piece (~40M patent rows): the cap of any ledger
 STREAM_MIN_BYTES = 1 << 26  # ledgers from this size up are read piece by piece
-STREAM_PIECE = 1 << 22  # bytes read per piece (4 MiB, cut after its last newline): 8 and 16 MiB cost
-# as much time and more memory (1M rows: peak 286 MB at 4 MiB, 310 at 8, 377 at 16)
+STREAM_PIECE = 1 << 22  # bytes read per piece (4 MiB, cut after its last newline): at 1M rows 8 MiB
+# costs as much time and more memory (peak 280-290 MB at 4 MiB, 316-346 at 8)…
+BIG_LEDGER_BYTES = 1 << 29  # …but from 512 MiB (~2.5M patent rows) pieces twice as big (piece_bytes)
 LEDGER_LIMITS = Limits(MAX_LEDGER_BYTES, MAX_LINE_BYTES)  # a FIFO or /dev/zero stops here too
 
 
@@ -324,11 +325,21 @@ def read_header(fh, digest: hashlib._Hash | None) -> Pieces:
     return Pieces(names, len(head), 1, digest)
 
 
+def piece_bytes(size: int) -> int:
+    """Bytes read per piece of a ledger of `size` bytes. A big ledger's pieces are twice as big: each
+    piece costs the checks' Python work once, whatever its rows, and at 4M rows (807 MB) 8 MiB
+    pieces took a cold report from 2.5-2.8 s to 2.3-2.5 s (10M: 6.4-7.8 -> 5.5-5.6 s) in the same
+    peak memory; 16 MiB gained nothing more. A small one keeps 4 MiB, where the memory is the
+    limit (docs/scale.md, round 8)."""
+    return 2 * STREAM_PIECE if size >= BIG_LEDGER_BYTES else STREAM_PIECE
+
+
 def read_pieces(fh, read: Pieces, piece: int | None = None) -> Iterator[Piece]:
-    """The rest of the file in pieces, each cut after its last newline (the last piece may lack
-    one); `read` counts and hashes them on the way. A piece is read whole and its cut-off tail
-    read again with the next one: no bytes are copied."""
-    piece = piece or STREAM_PIECE
+    """The rest of the file in pieces (of `piece` bytes, else piece_bytes of the file's size), each
+    cut after its last newline (the last piece may lack one); `read` counts and hashes them on the
+    way. A piece is read whole and its cut-off tail read again with the next one: no bytes are
+    copied."""
+    piece = piece or piece_bytes(os.fstat(fh.fileno()).st_size)
     at = fh.tell()
     while chunk := fh.read(piece):
         cut = records.records_end(chunk) if len(chunk) == piece else len(chunk)
