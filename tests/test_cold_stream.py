@@ -13,12 +13,13 @@ import json
 import os
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ipdemo.data import ledger
-from ipdemo.engine import dataset
+from ipdemo.engine import cache, dataset
 from ipdemo.plan.model import load_plan
 
 from .conftest import VALID_ROWS, make_project
@@ -247,6 +248,7 @@ def report(invoke, root, *args):
 def test_a_cold_report_from_pieces_writes_the_entry_a_warm_one_reads(invoke, tmp_path, monkeypatch):
     """The entry written batch by batch (dictionary columns growing by deltas) gives the report
     of a ledger read whole and checked without a cache, cold and warm."""
+    monkeypatch.setattr(cache, "WRITE_ROWS", 256)  # several batches here, as a big ledger's pieces are
     root = project_with(tmp_path, with_blank_rows(csv_bytes(rows(3000)))).source.parent
     monkeypatch.setenv("IPDEMO_NO_CACHE", "1")
     expected = [report(invoke, root), report(invoke, root, "--by", "town")]
@@ -270,6 +272,9 @@ def test_a_cold_report_from_pieces_writes_the_entry_a_warm_one_reads(invoke, tmp
     assert written == []
     entry = sorted((tmp_path / "cache").glob("*.arrow"), key=lambda p: p.stat().st_size)[-1]
     assert entry.stat().st_size <= (root / "data" / "patents.csv").stat().st_size
+    stored = pa.ipc.open_file(pa.memory_map(str(entry)))
+    assert stored.num_record_batches >= 5
+    assert any(pa.types.is_dictionary(f.type) for f in stored.schema)
 
 
 def test_validate_finds_the_same_problems_from_pieces(invoke, tmp_path, monkeypatch):
