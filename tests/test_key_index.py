@@ -130,6 +130,21 @@ def test_an_index_changed_by_anything_but_ipdemo_is_not_used(invoke, proj):
     assert loaded(proj) is not None  # the scan built it again
 
 
+def test_an_index_of_an_earlier_format_is_not_used_and_is_built_again(invoke, proj):
+    """An index written by an earlier ipdemo (format 2 numbered the rows after a row of empty
+    values one too high) is not trusted: the next import scans, and leaves an index of today's."""
+    meta_path, _, _ = index_files(proj)
+    meta = json.loads(meta_path.read_text("utf-8"))
+    assert meta["format"] == key_index.FORMAT == 3
+    meta_path.write_text(json.dumps(meta | {"format": 2}), "utf-8")
+    assert loaded(proj) is None
+    export(proj / "week2.csv", [row("202410000003", granted="2024-06-01")])
+    result = invoke(["import", "week2.csv", "--format", "json"], cwd=proj)
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["updated"]) == (0, 1)
+    assert json.loads(meta_path.read_text("utf-8"))["format"] == 3 and loaded(proj) is not None
+
+
 def test_an_index_of_another_content_is_not_used_after_a_hand_edit(invoke, proj):
     """Saved by hand (a row added by an editor): the stamp and the hash differ; the edit is
     verified by a scan (not looked up in the old content's index) and kept, and the index is
