@@ -389,6 +389,7 @@ def after_import(folder: Path, cache: Path, env: dict, phase: list[str], duck: l
             shutil.rmtree(folder / part if part == "data" else cache, ignore_errors=True)
             shutil.copytree(saved / part, folder / part if part == "data" else cache)
         run([PY, "-m", "ipdemo", "import", "export.csv"], folder, env)
+        os.sync()  # the restored copy's pages written out now, not during the report measured next
 
     pair = Pair("report --phase 2 after an import", Side("ipdemo", phase, env, imported), Side("duckdb", duck))
     return _Restored(pair, saved, data, cache)
@@ -442,6 +443,7 @@ def imports(folder: Path, repeat: int) -> dict[str, Pair]:
             shutil.rmtree(cache, ignore_errors=True)
             if with_cache:
                 shutil.copytree(primed / "cache", cache)
+            os.sync()  # the copy's pages written out now, not during the import measured next
 
         return put_back
 
