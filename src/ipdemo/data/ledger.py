@@ -819,14 +819,14 @@ def _judged(block: bytes) -> bool:
         if block.startswith(b"\n") or block.find(b"\n\n") >= 0:
             raise _NotLines  # a blank line
         return False
-    found = records.ending(np.frombuffer(block, dtype=np.uint8))
+    arr = np.frombuffer(block, dtype=np.uint8)
+    found = records.ending(arr)
     if found is None:
         raise _NotLines  # a stray quote, or a value left open
     newlines, ends_record = found
     ends = newlines[ends_record]
     if len(ends) and (ends[0] == 0 or (np.diff(ends) == 1).any()):
         raise _NotLines  # a blank line between records (one inside a quoted value is its text)
-    arr = np.frombuffer(block, dtype=np.uint8)
     starts = np.concatenate([[0], ends + 1])
     starts = starts[starts + 2 < len(arr)]
     if ((arr[starts] == 34) & (arr[starts + 1] == 34) & ((arr[starts + 2] == 44) | (arr[starts + 2] == 10))).any():
@@ -841,6 +841,22 @@ def _holding_wanted(found: Found, key: list[str], wanted: set[tuple[str, ...]]) 
     keys = [tuple(row[i] for i in at) for row in found.rows]
     if any(k not in wanted for k in keys) or len(set(keys)) != len(keys):
         raise _NotLines
+
+
+def _take_rows(fh, found: Found, rows: np.ndarray, nxt: int, seen: int, last: int, ends: np.ndarray) -> int:
+    """Take the wanted rows from rows[nxt] on that end at `ends` (the next records' last bytes,
+    `seen` records before them, the one before ending at `last`); the index of the next row left."""
+    while nxt < len(rows) and rows[nxt] < seen + len(ends):
+        k = int(rows[nxt]) - seen
+        _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
+        nxt += 1
+    return nxt
+
+
+def _all_reached(fh, rows: np.ndarray, found: Found) -> None:
+    if len(found.rows) != len(rows):
+        raise _NotLines  # a row the count never reached: missed, it would be added a second time
+    found.ends_with_newline = _ends_with_newline(fh, found.size)
 
 
 def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
@@ -861,14 +877,9 @@ def _locate(fh, offset: int, rows: np.ndarray, found: Found) -> None:
             last = at - len(block) + block.rfind(b"\n") if block.rfind(b"\n") >= 0 else last
             continue
         ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + at
-        while nxt < len(rows) and rows[nxt] < seen + len(ends):
-            k = int(rows[nxt]) - seen
-            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
-            nxt += 1
+        nxt = _take_rows(fh, found, rows, nxt, seen, last, ends)
         seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + len(block)
-    if len(found.rows) != len(rows):
-        raise _NotLines  # a row the count never reached: missed, it would be added a second time
-    found.ends_with_newline = _ends_with_newline(fh, found.size)
+    _all_reached(fh, rows, found)
 
 
 def _locate_records(fh, offset: int, rows: np.ndarray, found: Found) -> None:
@@ -895,14 +906,9 @@ def _locate_records(fh, offset: int, rows: np.ndarray, found: Found) -> None:
         if ends is None:
             raise _NotLines
         ends = ends + at
-        while nxt < len(rows) and rows[nxt] < seen + len(ends):
-            k = int(rows[nxt]) - seen
-            _take_line(fh, found, (int(ends[k - 1]) if k else last) + 1, int(ends[k]) + 1, int(rows[nxt]))
-            nxt += 1
+        nxt = _take_rows(fh, found, rows, nxt, seen, last, ends)
         seen, last, at = seen + len(ends), int(ends[-1]) if len(ends) else last, at + cut
-    if len(found.rows) != len(rows):
-        raise _NotLines  # a row the count never reached: missed, it would be added a second time
-    found.ends_with_newline = _ends_with_newline(fh, found.size)
+    _all_reached(fh, rows, found)
 
 
 def _take_line(fh, found: Found, start: int, end: int, row: int) -> None:
