@@ -54,3 +54,64 @@ def test_the_journal_names_the_bytes_the_ledger_held_before_a_splice(invoke, tmp
     entry = last_entry(root)
     assert entry["write"] == "splice" and entry["before_sha256"] == held
     assert entry["after_sha256"] == hashlib.sha256(ledger.read_bytes()).hexdigest()
+
+
+def hash_and_find_order(monkeypatch) -> list[str]:
+    """The order in which an import starts hashing the ledger and looks its records up."""
+    from ipdemo.data import store
+    from ipdemo.ingest import importer
+
+    events: list[str] = []
+    real_init, real_find = store.PrefixHash.__init__, importer.find_records
+
+    def init(self, path, size):
+        events.append(f"hash {size}")
+        real_init(self, path, size)
+
+    def find(*args, **kwargs):
+        events.append("find")
+        return real_find(*args, **kwargs)
+
+    monkeypatch.setattr(store.PrefixHash, "__init__", init)
+    monkeypatch.setattr(importer, "find_records", find)
+    return events
+
+
+def test_a_stamped_ledger_is_hashed_from_the_moment_the_lock_is_taken(invoke, tmp_path, cached, monkeypatch):
+    """The weekly import: its ledger's hash runs on the other core while the records are found
+    and checked (one hash, started before the look-up), and is still the bytes the file held."""
+    from tests.test_cold4_patch import fresh
+
+    root = shipped(tmp_path)
+    export(root / "w1.csv", grants(pending(root, 5)))
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0  # stamps the ledger
+    ledger = root / "data" / "patents.csv"
+    for week, rows in (("w2.csv", grants(pending(root, 5, step=11))), ("w3.csv", fresh(3))):
+        held = ledger.read_bytes()
+        export(root / week, rows)
+        events = hash_and_find_order(monkeypatch)
+        assert invoke(["import", week], cwd=root).exit_code == 0
+        monkeypatch.undo()
+        assert events == [f"hash {len(held)}", "find"], week
+        entry = last_entry(root)
+        assert entry["before_sha256"] == hashlib.sha256(held).hexdigest()
+        assert entry["after_sha256"] == hashlib.sha256(ledger.read_bytes()).hexdigest()
+    assert [last_entry(root)["write"], ledger.read_bytes().startswith(held)] == ["append", True]
+
+
+def test_a_ledger_its_stamp_does_not_vouch_for_is_hashed_after_its_scan(invoke, tmp_path, cached, monkeypatch):
+    """A hand-edited ledger is verified by a scan that hashes it on the way: no second hash runs
+    beside that scan; the append or splice's hash starts once the records are found."""
+    root = shipped(tmp_path)
+    export(root / "w1.csv", grants(pending(root, 5)))
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0
+    ledger = root / "data" / "patents.csv"
+    data = ledger.read_bytes()
+    at = data.index("吴江".encode(), 5000)
+    ledger.write_bytes(data[:at] + "苏州市吴江".encode() + data[at + len("吴江".encode()) :])  # longer: not stamped
+    held = ledger.read_bytes()
+    export(root / "w2.csv", grants(pending(root, 5, step=11)))
+    events = hash_and_find_order(monkeypatch)
+    assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
+    assert events == ["find", f"hash {len(held)}"]
+    assert last_entry(root)["before_sha256"] == hashlib.sha256(held).hexdigest()

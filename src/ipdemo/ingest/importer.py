@@ -530,12 +530,15 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     joined, result = _join(spec, name, group, options)
     # A dry run only reads, so it takes no lock and creates no lock file.
     with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options)):
-        landing = _place(plan, spec, name, joined, result)
-        found = landing.found
-        if found is not None and found.size and not options.dry_run:
-            # An append will need the hash of the ledger followed by its new bytes: started now,
-            # on the other core, while the rows are checked (cancelled if it splices or writes nothing).
-            landing.prefix = store.PrefixHash(plan.ledger_path(name), found.size)
+        early = None if options.dry_run else _hash_from_now(plan, spec, name, joined.frame)
+        try:
+            landing = _place(plan, spec, name, joined, result)
+        except BaseException:
+            if early is not None:
+                early.cancel()
+            raise
+        if not options.dry_run:
+            landing.prefix = _prefix_of(plan.ledger_path(name), landing.found, early)
         try:
             return _landed(plan, name, spec, group, landing, result, options)
         finally:
@@ -639,16 +642,52 @@ def _read_stored(
     path = plan.ledger_path(name)
     verified = verified_sha256(plan.data_dir, name, path) if path.exists() else None
     found = None
-    if path.exists() and not identity.applies(spec) and all(k in incoming.columns for k in spec.key):
-        wanted = set(zip(*(incoming[k].astype("str").tolist() for k in spec.key)))
-        if wanted and path.stat().st_size >= FIND_BYTES_PER_KEY * len(wanted):
-            found = find_records(path, list(spec.key), wanted, cache_dir(), verified or "", verify=verified is None)
-            verified = verified or (found.sha256 if found is not None else None)
+    wanted = _wanted_keys(spec, incoming, path)
+    if wanted is not None:
+        found = find_records(path, list(spec.key), wanted, cache_dir(), verified or "", verify=verified is None)
+        verified = verified or (found.sha256 if found is not None else None)
     if found is None or any(f not in found.header for f in spec.fields):
         stored, order = _stored(plan, name, path)
         return stored, order, None, verified
     rows = {h: pd.Series([r[i] for r in found.rows], dtype="str") for i, h in enumerate(found.header)}
     return pd.DataFrame(rows), list(found.header), found, verified
+
+
+def _hash_from_now(plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame) -> store.PrefixHash | None:
+    """The hash of a stamped ledger whose records will be looked up, started as the lock is taken:
+    it runs on the other core while the records are found and checked, and the journal's
+    `before_sha256` (a splice's, an append's) then waits less for it. The lock's survey of the
+    folder stands behind it: a file changed after the lock was taken is refused when the write
+    commits (store._check_unchanged), so the bytes hashed from now are the bytes written over."""
+    path = plan.ledger_path(name)
+    if _wanted_keys(spec, incoming, path) is None or verified_sha256(plan.data_dir, name, path) is None:
+        return None
+    return store.PrefixHash(path, path.stat().st_size)
+
+
+def _prefix_of(path: Path, found: Found | None, early: store.PrefixHash | None) -> store.PrefixHash | None:
+    """The hash an append or a splice will take its `before_sha256` from: the one started as the
+    lock was taken when it hashes the size the records were found in, else one started now
+    (an unstamped ledger, verified by the scan that found its records). None when the ledger was
+    read whole (its write hashes what it writes)."""
+    if early is not None and (found is None or early.size != found.size):
+        early.cancel()
+        early = None
+    if found is None or not found.size:
+        return None
+    return early if early is not None else store.PrefixHash(path, found.size)
+
+
+def _wanted_keys(spec: LedgerSpec, incoming: pd.DataFrame, path: Path) -> set[tuple[str, ...]] | None:
+    """The incoming keys when their records are looked up in the stored ledger (ledger.find_records)
+    rather than the ledger read whole: None for a ledger that does not exist, one with `identify`,
+    an export without the key's fields or a ledger too small for look-ups to pay."""
+    if not path.exists() or identity.applies(spec) or not all(k in incoming.columns for k in spec.key):
+        return None
+    wanted = set(zip(*(incoming[k].astype("str").tolist() for k in spec.key)))
+    if not wanted or path.stat().st_size < FIND_BYTES_PER_KEY * len(wanted):
+        return None
+    return wanted
 
 
 def _newer_wins(plan: Plan, name: str, spec: LedgerSpec, landing: Landing, result: ImportResult) -> None:
@@ -896,10 +935,10 @@ def _write_spliced(
     staged beside it and renamed over it: every other byte is copied as it is, never re-parsed.
 
     The journal's `before_sha256` is the hash of the bytes the file held (`prefix`, hashed on the
-    other core since the records were found), not the one its stamp vouched for: a report's cache
-    patch follows the journal's chain of hashes (engine/patch.py), and an edit that kept the file's
-    size and mtime must break that chain. Such an edit also means the key index described other
-    bytes: it is not carried over (the next import scans)."""
+    other core since the lock was taken, or since the records were found), not the one its stamp
+    vouched for: a report's cache patch follows the journal's chain of hashes (engine/patch.py),
+    and an edit that kept the file's size and mtime must break that chain. Such an edit also means
+    the key index described other bytes: it is not carried over (the next import scans)."""
     pieces: list[store.Piece] = []
     at = 0
     lines = serialise_rows(rows)
