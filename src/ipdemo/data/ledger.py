@@ -813,9 +813,9 @@ def _judged(block: bytes) -> bool:
     pyarrow and none to the count; as the leading-key scan, such a file is read whole)."""
     if block.find(b"\r") >= 0:
         raise _NotLines
-    if block.startswith(b",") or block.find(b"\n,") >= 0:
-        raise _NotLines  # an empty first field (inside a quoted value too): maybe a row of empty values
     if block.find(b'"') < 0:
+        if block.startswith(b",") or block.find(b"\n,") >= 0:
+            raise _NotLines  # an empty first field: maybe a row of empty values
         if block.startswith(b"\n") or block.find(b"\n\n") >= 0:
             raise _NotLines  # a blank line
         return False
@@ -828,6 +828,9 @@ def _judged(block: bytes) -> bool:
     if len(ends) and (ends[0] == 0 or (np.diff(ends) == 1).any()):
         raise _NotLines  # a blank line between records (one inside a quoted value is its text)
     starts = np.concatenate([[0], ends + 1])
+    starts = starts[starts < len(arr)]
+    if (arr[starts] == 44).any():  # only where a record starts: a value's line may start with one
+        raise _NotLines  # an empty first field: maybe a row of empty values
     starts = starts[starts + 2 < len(arr)]
     if ((arr[starts] == 34) & (arr[starts + 1] == 34) & ((arr[starts + 2] == 44) | (arr[starts + 2] == 10))).any():
         raise _NotLines  # an empty quoted first field: maybe a row of empty values ("","")
