@@ -115,3 +115,57 @@ def test_a_ledger_its_stamp_does_not_vouch_for_is_hashed_after_its_scan(invoke, 
     assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
     assert events == ["find", f"hash {len(held)}"]
     assert last_entry(root)["before_sha256"] == hashlib.sha256(held).hexdigest()
+
+
+def test_a_stamped_ledger_read_whole_after_all_names_the_bytes_it_held(invoke, tmp_path, cached, monkeypatch):
+    """A stamped ledger whose look-up gives way to the whole read (here find_records answers
+    None, as for a row of empty values or a key stored twice) is written whole: the journal's
+    `before_sha256` is the hash started as the lock was taken, the bytes the write replaced, not
+    the stamp's word (found by the review of round 9)."""
+    from ipdemo.ingest import importer
+
+    root = shipped(tmp_path)
+    export(root / "w1.csv", grants(pending(root, 5)))
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0
+    ledger = root / "data" / "patents.csv"
+    edit_keeping_size_and_mtime(ledger, "吴江".encode(), "苏州".encode())
+    held = ledger.read_bytes()
+    export(root / "w2.csv", grants(pending(root, 5, step=11)))
+    events = hash_and_find_order(monkeypatch)
+    monkeypatch.setattr(importer, "find_records", lambda *a, **k: events.append("find") or None)
+    assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
+    assert events == [f"hash {len(held)}", "find"]
+    entry = last_entry(root)
+    assert entry["write"] == "replace" and entry["before_sha256"] == hashlib.sha256(held).hexdigest()
+    assert entry["after_sha256"] == hashlib.sha256(ledger.read_bytes()).hexdigest()
+
+
+def test_a_ledger_in_a_folder_below_the_data_folder_is_hashed_once_its_records_are_found(
+    invoke, tmp_path, cached, monkeypatch
+):
+    """The lock fingerprints the files of the data folder alone: a ledger below it has no
+    fingerprint to refuse a change against, so its hash is not started before the look-up."""
+    root = shipped(tmp_path)
+    (root / "data" / "sub").mkdir()
+    (root / "data" / "patents.csv").rename(root / "data" / "sub" / "patents.csv")
+    targets = root / "targets.yaml"
+    text = targets.read_text("utf-8")
+    targets.write_text(text.replace("  patents:\n", "  patents:\n    file: sub/patents.csv\n", 1), "utf-8")
+    ledger = root / "data" / "sub" / "patents.csv"
+    rows = [r for r in csv_rows(ledger) if not r["granted_on"] and r["filed_on"] < "2023-01-01"]
+    export(root / "w1.csv", grants(rows[::7][:5]))
+    assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0  # stamps it
+    held = ledger.read_bytes()
+    export(root / "w2.csv", grants(rows[::11][5:10]))
+    events = hash_and_find_order(monkeypatch)
+    assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
+    assert events == ["find", f"hash {len(held)}"]
+    entry = last_entry(root)
+    assert entry["write"] == "splice" and entry["before_sha256"] == hashlib.sha256(held).hexdigest()
+
+
+def csv_rows(path) -> list[dict]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -548,6 +548,34 @@ def test_the_hash_started_early_is_the_old_bytes_and_the_tail_or_refuses(tmp_pat
         cancelled.with_tail(b"")
 
 
+def test_a_file_that_got_shorter_is_data_changed_and_a_read_error_is_a_failed_write(tmp_path, monkeypatch):
+    """Both hashes of an import's ledger (the one started early, and the one of a file and a
+    tail) tell a file cut short meanwhile (data_changed) from a disk's read error (write_failed,
+    with its reason), which is no sign of another writer."""
+    import io
+
+    from ipdemo.errors import WriteError
+
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"line\n" * 1000)
+    for hashed in (lambda n: store.PrefixHash(path, n).with_tail(b""), lambda n: store.sha256_with_tail(path, n, b"")):
+        with pytest.raises(WriteError) as shorter:
+            hashed(6000)
+        assert shorter.value.code == "data_changed"
+
+    class FailingRead(io.FileIO):
+        def readinto(self, buffer):
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(store, "open", lambda *a, **k: FailingRead(a[0], "rb"), raising=False)
+    with pytest.raises(WriteError) as failed:
+        store.PrefixHash(path, 5000).with_tail(b"")
+    assert failed.value.code == "write_failed" and "Input/output error" in str(failed.value.params)
+    with pytest.raises(OSError) as raw:  # said by the caller as it says any failed read
+        store.sha256_with_tail(path, 5000, b"")
+    assert not isinstance(raw.value, store.ShorterThanRead)
+
+
 def test_a_big_export_into_a_small_ledger_is_read_and_written_whole(invoke, tmp_path):
     """The first workbook into an empty ledger: looking up 50 keys one by one and serialising each
     row alone costs more than reading a few hundred bytes and writing the file whole."""

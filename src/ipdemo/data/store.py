@@ -138,6 +138,14 @@ def _check_unchanged(held: _Held, path: Path | str) -> None:
         raise WriteError("data_changed", path=display_path(Path(path)))
 
 
+def fingerprinted(path: Path | str) -> bool:
+    """Whether the data lock this process holds took the file's fingerprint as it was taken: a
+    change to the file since is then refused when the file is written (_check_unchanged). Not
+    for a file in a folder below the data folder (the lock surveys the data folder alone)."""
+    held = _held_for(path)
+    return held is not None and _real(path) in held.seen
+
+
 def _note_written(path: Path | str) -> None:
     held = _held_for(path)
     if held is not None:
@@ -627,6 +635,14 @@ def _stage_temp(path: Path, real: Path, pieces: list[Piece], old: os.stat_result
     return Staged(path, digest, size, tmp=tmp)
 
 
+class ShorterThanRead(OSError):
+    """A file ended before the bytes it was read to hold (changed meanwhile): told apart from a
+    read error of the disk, which is said as such."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.EIO, "the file is shorter than it was read")
+
+
 def _pieces_sha256(real: Path, pieces: list[Piece], stop: threading.Event) -> str:
     """The hash of the pieces (see _hash_pieces)."""
     digest = hashlib.sha256()
@@ -651,7 +667,7 @@ def _hash_pieces(real: Path, pieces: list[Piece], stop: threading.Event, digest:
             while left > 0 and not stop.is_set():
                 got = fh.readinto(view[: min(COPY_BLOCK, left)])  # lets the GIL go, as update does
                 if not got:
-                    raise OSError(errno.EIO, "the file is shorter than it was read")
+                    raise ShorterThanRead
                 digest.update(view[:got])
                 left -= got
 
@@ -784,8 +800,9 @@ class PrefixHash:
     """sha256 of a file's first `size` bytes, worked out on another thread from the moment it is
     started (hashlib lets the GIL go): an import starts it as soon as it holds the lock on a
     stamped ledger (else once it has found its records), and an append then only adds its new
-    bytes (`with_tail`) instead of reading the ledger again once it knows it appends; a splice
-    takes it as its `before_sha256`. `cancel` stops it when the import writes nothing."""
+    bytes (`with_tail`) instead of reading the ledger again once it knows it appends; a splice, or
+    a write of the ledger read whole, takes it as its `before_sha256`. `cancel` stops it (the
+    import writes nothing, or it hashed another size than the records were found in, or failed)."""
 
     def __init__(self, path: Path, size: int):
         self.path, self.size = Path(path), size
@@ -804,7 +821,7 @@ class PrefixHash:
     def with_tail(self, tail: bytes) -> str:
         self.thread.join()
         failed = self.failed
-        if isinstance(failed, OSError) and failed.errno != errno.EIO:
+        if isinstance(failed, OSError) and not isinstance(failed, ShorterThanRead):
             raise WriteError("write_failed", path=display_path(self.path), reason=failed.strerror or str(failed))
         if failed is not None or self.stop.is_set():  # shorter than it was found, or cancelled
             raise WriteError("data_changed", path=display_path(self.path))
@@ -823,9 +840,7 @@ def sha256_with_tail(path: Path, size: int, tail: bytes) -> str:
     digest = hashlib.sha256()
     try:
         _hash_pieces(Path(path), [(0, size)], threading.Event(), digest)
-    except OSError as exc:
-        if exc.errno != errno.EIO:
-            raise
+    except ShorterThanRead:
         raise WriteError("data_changed", path=display_path(Path(path))) from None
     digest.update(tail)
     return digest.hexdigest()

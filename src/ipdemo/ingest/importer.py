@@ -500,7 +500,7 @@ class Landing:
     unplaced: np.ndarray  # new rows that cannot be placed: held for the clerk
     found: Found | None = None  # stored holds only the records with incoming keys (see _read_stored)
     verified: str | None = None  # the ledger's sha256 when its stamp proves it (store.verified_sha256)
-    prefix: store.PrefixHash | None = None  # the found ledger's hash under way, for an append
+    prefix: store.PrefixHash | None = None  # the ledger's hash under way: the write's before_sha256
 
 
 @dataclass
@@ -656,26 +656,32 @@ def _read_stored(
 def _hash_from_now(plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame) -> store.PrefixHash | None:
     """The hash of a stamped ledger whose records will be looked up, started as the lock is taken:
     it runs on the other core while the records are found and checked, and the journal's
-    `before_sha256` (a splice's, an append's) then waits less for it. The lock's survey of the
-    folder stands behind it: a file changed after the lock was taken is refused when the write
-    commits (store._check_unchanged), so the bytes hashed from now are the bytes written over."""
+    `before_sha256` then waits less for it. Only for a file the lock fingerprinted as it was
+    taken (store.fingerprinted): a change to it since is refused when the write commits
+    (store._check_unchanged), so the bytes hashed from now are the bytes written over. A ledger
+    in a folder below the data folder is hashed once its records are found, as before."""
     path = plan.ledger_path(name)
-    if _wanted_keys(spec, incoming, path) is None or verified_sha256(plan.data_dir, name, path) is None:
+    if not store.fingerprinted(path) or _wanted_keys(spec, incoming, path) is None:
+        return None
+    if verified_sha256(plan.data_dir, name, path) is None:
         return None
     return store.PrefixHash(path, path.stat().st_size)
 
 
 def _prefix_of(path: Path, found: Found | None, early: store.PrefixHash | None) -> store.PrefixHash | None:
-    """The hash an append or a splice will take its `before_sha256` from: the one started as the
-    lock was taken when it hashes the size the records were found in, else one started now
-    (an unstamped ledger, verified by the scan that found its records). None when the ledger was
-    read whole (its write hashes what it writes)."""
-    if early is not None and (found is None or early.size != found.size):
+    """The hash the write will take its `before_sha256` from: the one started as the lock was
+    taken when it hashes the size the records were found in, else one started now (an unstamped
+    ledger, verified by the scan that found its records). A stamped ledger whose look-up gave way
+    to the whole read keeps the one started at the lock (_write_whole takes it when it hashed the
+    size the file has)."""
+    if found is None:
+        return early
+    if early is not None and early.size != found.size:
         early.cancel()
         early = None
-    if found is None or not found.size:
-        return None
-    return early if early is not None else store.PrefixHash(path, found.size)
+    if early is not None or not found.size:
+        return early
+    return store.PrefixHash(path, found.size)
 
 
 def _wanted_keys(spec: LedgerSpec, incoming: pd.DataFrame, path: Path) -> set[tuple[str, ...]] | None:
@@ -861,7 +867,7 @@ def _write_whole(path: Path, key: list[str], landing: Landing, applied: Applied,
     """The ledger read whole: written whole when it changes (or is new). Its old bytes are
     hashed as they stream by, not held beside the new ones."""
     size = path.stat().st_size if path.exists() else 0
-    before = (landing.verified or store.sha256_with_tail(path, size, b"")) if size else None
+    before = _before_whole(path, size, landing)
     if before and not (result.added or result.updated):
         return Write("none", before, before, store.stamp_if_unchanged(path))
     data = serialise(applied.table)
@@ -871,6 +877,22 @@ def _write_whole(path: Path, key: list[str], landing: Landing, applied: Applied,
     stamp = store.new_stamp(len(data))
     index = _whole_index(data, list(applied.table.columns), key)
     return Write("replace", before, after, stamp, lambda: store.write_stamped(path, data, stamp[1]), index=index)
+
+
+def _before_whole(path: Path, size: int, landing: Landing) -> str | None:
+    """The hash of the bytes a whole write replaces: the hash started as the lock was taken (a
+    stamped ledger whose look-up gave way to the whole read), else the stamp's word, else the file
+    hashed now; None for an empty or missing ledger."""
+    prefix, landing.prefix = landing.prefix, None
+    if not size:
+        if prefix is not None:
+            prefix.cancel()
+        return None
+    if prefix is not None and prefix.size == size:
+        return prefix.with_tail(b"")
+    if prefix is not None:
+        prefix.cancel()
+    return landing.verified or store.sha256_with_tail(path, size, b"")
 
 
 def _whole_index(data: bytes, header: list[str], key: list[str]) -> key_index.KeyIndex | None:
