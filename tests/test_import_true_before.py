@@ -140,11 +140,9 @@ def test_a_stamped_ledger_read_whole_after_all_names_the_bytes_it_held(invoke, t
     assert entry["after_sha256"] == hashlib.sha256(ledger.read_bytes()).hexdigest()
 
 
-def test_a_ledger_in_a_folder_below_the_data_folder_is_hashed_once_its_records_are_found(
-    invoke, tmp_path, cached, monkeypatch
-):
-    """The lock fingerprints the files of the data folder alone: a ledger below it has no
-    fingerprint to refuse a change against, so its hash is not started before the look-up."""
+def ledger_below_the_data_folder(invoke, tmp_path) -> tuple:
+    """The shipped project with its patents ledger in data/sub (`file: sub/patents.csv`), stamped
+    by a first import; its pending rows."""
     root = shipped(tmp_path)
     (root / "data" / "sub").mkdir()
     (root / "data" / "patents.csv").rename(root / "data" / "sub" / "patents.csv")
@@ -155,13 +153,52 @@ def test_a_ledger_in_a_folder_below_the_data_folder_is_hashed_once_its_records_a
     rows = [r for r in csv_rows(ledger) if not r["granted_on"] and r["filed_on"] < "2023-01-01"]
     export(root / "w1.csv", grants(rows[::7][:5]))
     assert invoke(["import", "w1.csv"], cwd=root).exit_code == 0  # stamps it
+    return root, ledger, rows
+
+
+def test_a_ledger_in_a_folder_below_the_data_folder_is_fingerprinted_and_hashed_from_the_lock(
+    invoke, tmp_path, cached, monkeypatch
+):
+    """The lock fingerprints every ledger of the plan wherever it lies, not only the data
+    folder's own files: a ledger in data/sub is hashed from the lock like the others."""
+    root, ledger, rows = ledger_below_the_data_folder(invoke, tmp_path)
     held = ledger.read_bytes()
     export(root / "w2.csv", grants(rows[::11][5:10]))
     events = hash_and_find_order(monkeypatch)
     assert invoke(["import", "w2.csv"], cwd=root).exit_code == 0
-    assert events == ["find", f"hash {len(held)}"]
+    assert events == [f"hash {len(held)}", "find"]
     entry = last_entry(root)
     assert entry["write"] == "splice" and entry["before_sha256"] == hashlib.sha256(held).hexdigest()
+
+
+def test_a_hand_edit_of_a_ledger_below_the_data_folder_during_an_import_is_refused(invoke, tmp_path, monkeypatch):
+    """An edit that keeps the size and mtime, made while the import holds the lock (here as its
+    records are looked up), is refused at the write for a ledger in data/sub as for one in data/:
+    the import says the data changed and writes nothing (found by the review of round 9: before,
+    such a ledger had no fingerprint and the splice went ahead over bytes the journal never named)."""
+    from ipdemo.ingest import importer
+
+    root, ledger, rows = ledger_below_the_data_folder(invoke, tmp_path)
+    export(root / "w2.csv", grants(rows[::11][5:10]))
+    real_find = importer.find_records
+    edited: list[bytes] = []
+
+    def find_then_edit(*args, **kwargs):
+        found = real_find(*args, **kwargs)
+        edit_keeping_size_and_mtime(ledger, "吴江".encode(), "苏州".encode())
+        edited.append(ledger.read_bytes())
+        return found
+
+    monkeypatch.setattr(importer, "find_records", find_then_edit)
+    result = invoke(["import", "w2.csv"], cwd=root)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "sub/patents.csv" in result.stderr
+    assert edited and ledger.read_bytes() == edited[0]  # the edit stands: nothing written over it
+    assert all(e.get("after_sha256") != hashlib.sha256(ledger.read_bytes()).hexdigest() for e in journal(root))
+
+
+def journal(root) -> list[dict]:
+    return [json.loads(line) for line in (root / "data" / "journal.jsonl").read_text("utf-8").splitlines()]
 
 
 def csv_rows(path) -> list[dict]:

@@ -13,11 +13,12 @@
   killed import never blocks the next one; a live holder makes us wait, then time out with a
   clear message. A lock on a file that is no longer at the path (deleted or replaced while we
   waited) protects nothing: we take it again on the file that is there.
-- Never replace what was not read: when the lock is taken, every file in the data folder is
-  fingerprinted (device, inode, size, mtime_ns, ctime_ns). A locked writer checks, before it
-  appends to the journal and before it replaces a file, that the lock file is still the one it
-  holds and that the file is still the one it read; if not (someone removed the lock file and
-  another writer got in), it stops with a clear message and changes nothing.
+- Never replace what was not read: when the lock is taken, every file in the data folder, and
+  every file the taker names (the plan's ledgers, wherever they lie), is fingerprinted (device,
+  inode, size, mtime_ns, ctime_ns). A locked writer checks, before it appends to the journal and
+  before it replaces a file, that the lock file is still the one it holds and that the file is
+  still the one it read; if not (someone removed the lock file and another writer got in), it
+  stops with a clear message and changes nothing.
 - Journal: data/journal.jsonl, one JSON object a line, appended and fsynced *before* the ledger
   is replaced. It records the source, its sha256, the ledger's sha256 before and after, counts,
   and every overwritten value (old → new). An entry whose `after` hash never became the ledger's
@@ -54,7 +55,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ipdemo.data.capped import FileTooLarge, read_capped
 from ipdemo.data.ledger import LEDGER_LIMITS, MAX_STREAMED_BYTES, display_path
@@ -111,11 +112,17 @@ def _real(path: Path | str) -> str:
 
 def _held_for(path: Path | str) -> _Held | None:
     """The lock this process holds on the folder that contains `path` (as written: a symlinked
-    ledger is in the data folder even when its target is elsewhere)."""
+    ledger is in the data folder even when its target is elsewhere), or the one that
+    fingerprinted it as one of its `files` (a ledger in a folder below the data folder, or
+    outside it: data_lock)."""
     if not _HELD:
         return None
     folder = _real(os.path.dirname(os.path.abspath(path)))
-    return _HELD.get(folder)
+    held = _HELD.get(folder)
+    if held is None:
+        real = _real(path)
+        held = next((h for h in list(_HELD.values()) if real in h.seen), None)
+    return held
 
 
 def _check_lock(held: _Held) -> None:
@@ -140,8 +147,8 @@ def _check_unchanged(held: _Held, path: Path | str) -> None:
 
 def fingerprinted(path: Path | str) -> bool:
     """Whether the data lock this process holds took the file's fingerprint as it was taken: a
-    change to the file since is then refused when the file is written (_check_unchanged). Not
-    for a file in a folder below the data folder (the lock surveys the data folder alone)."""
+    change to the file since is then refused when the file is written (_check_unchanged). A file
+    outside the data folder's own files is fingerprinted only when named in data_lock's `files`."""
     held = _held_for(path)
     return held is not None and _real(path) in held.seen
 
@@ -168,6 +175,16 @@ def _survey(folder: str) -> dict[str, Fingerprint | None]:
         _recover(Path(real))
         seen[real] = fingerprint(real)
     return seen
+
+
+def _survey_files(held: _Held, files: Iterable[Path]) -> None:
+    """Fingerprints of `files` the folder's survey did not reach (interrupted in-place writes
+    rolled back first, as the survey does); those it reached keep the fingerprint it took."""
+    for path in files:
+        real = _real(path)
+        if real not in held.seen and os.path.basename(real) != LOCK_NAME:
+            _recover(Path(real))
+            held.seen[real] = fingerprint(real)
 
 
 # --- writing files -------------------------------------------------------------------------
@@ -905,8 +922,10 @@ def vouched_sha256(folder: Path, ledger: str, path: Path) -> str | None:
 
 
 @contextmanager
-def data_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
-    """Serialise writers of one data folder; fingerprint its files for the writers' checks."""
+def data_lock(folder: Path, timeout: float = 60.0, files: Iterable[Path] = ()) -> Iterator[None]:
+    """Serialise writers of one data folder; fingerprint its files, and `files` wherever they
+    are (the plan's ledgers: one may lie in a folder below the data folder, or outside it), for
+    the writers' checks."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise PlanError("data_dir_not_folder", path=display_path(folder))
@@ -920,6 +939,7 @@ def data_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
         if held is not None:  # re-entered by this process: one lock, one survey
             held.depth += 1
     if held is not None:
+        _survey_files(held, files)
         try:
             yield
         finally:
@@ -931,6 +951,7 @@ def data_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
         held = _Held(real, lock_path, fd, ident)
         _HELD[real] = held
         held.seen = _survey(real)
+        _survey_files(held, files)
         yield
     finally:
         _HELD.pop(real, None)

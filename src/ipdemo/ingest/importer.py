@@ -529,7 +529,8 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     spec = plan.ledgers[name]
     joined, result = _join(spec, name, group, options)
     # A dry run only reads, so it takes no lock and creates no lock file.
-    with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options)):
+    ledgers = [plan.ledger_path(n) for n in plan.ledgers]  # fingerprinted wherever they lie
+    with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options), ledgers):
         early = None if options.dry_run else _hash_from_now(plan, spec, name, joined.frame)
         try:
             landing = _place(plan, spec, name, joined, result)
@@ -657,9 +658,9 @@ def _hash_from_now(plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFra
     """The hash of a stamped ledger whose records will be looked up, started as the lock is taken:
     it runs on the other core while the records are found and checked, and the journal's
     `before_sha256` then waits less for it. Only for a file the lock fingerprinted as it was
-    taken (store.fingerprinted): a change to it since is refused when the write commits
-    (store._check_unchanged), so the bytes hashed from now are the bytes written over. A ledger
-    in a folder below the data folder is hashed once its records are found, as before."""
+    taken (store.fingerprinted; _land names every ledger of the plan to it, wherever it lies): a
+    change to it since is refused when the write commits (store._check_unchanged), so the bytes
+    hashed from now are the bytes written over."""
     path = plan.ledger_path(name)
     if not store.fingerprinted(path) or _wanted_keys(spec, incoming, path) is None:
         return None
