@@ -9,9 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+from pathlib import Path
 
+from ipdemo.data import store
 from tests.helpers import export
 from tests.test_cold4_patch import cold, grants, pending, run, shipped
+
+FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 
 
 def edit_keeping_size_and_mtime(ledger, old: bytes, new: bytes) -> bytes:
@@ -206,3 +211,24 @@ def csv_rows(path) -> list[dict]:
 
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def test_an_import_leaves_alone_what_lies_beside_a_ledger_outside_its_data_folder(invoke, tmp_path):
+    """A ledger outside the data folder may be another project's, serialised by that project's
+    lock: a rollback copy (or an append mark) beside it may belong to a write under way there.
+    An import here fingerprints such a ledger but never "recovers" it (found by the review of
+    round 9: restoring another project's rollback copy would lose its write)."""
+    root = shipped(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (root / "data" / "patents.csv").rename(shared / "patents.csv")
+    targets = root / "targets.yaml"
+    text = targets.read_text("utf-8")
+    targets.write_text(text.replace("  patents:\n", f"  patents:\n    file: {shared / 'patents.csv'}\n", 1), "utf-8")
+    ledger = shared / "patents.csv"
+    held = ledger.read_bytes()
+    other = store.backup_path(ledger)
+    other.write_bytes(held[: len(held) // 2])  # another project's in-place write, under way
+    shutil.copy(FIXTURES / "商标局_注册公告_一标多类.csv", root / "marks.csv")
+    assert invoke(["import", "marks.csv"], cwd=root).exit_code == 0  # trademarks only
+    assert ledger.read_bytes() == held and other.exists()

@@ -178,13 +178,19 @@ def _survey(folder: str) -> dict[str, Fingerprint | None]:
 
 
 def _survey_files(held: _Held, files: Iterable[Path]) -> None:
-    """Fingerprints of `files` the folder's survey did not reach (interrupted in-place writes
-    rolled back first, as the survey does); those it reached keep the fingerprint it took."""
+    """Fingerprints of `files` the folder's survey did not reach; those it reached keep the
+    fingerprint it took. Nothing is recovered here: a file outside the data folder may be another
+    project's ledger, which that project's lock, not this one, serialises (an append mark beside
+    it may be a live append). A file that cannot be looked at is left without a fingerprint, as
+    before: an import that does not write it must not fail on it."""
     for path in files:
         real = _real(path)
-        if real not in held.seen and os.path.basename(real) != LOCK_NAME:
-            _recover(Path(real))
+        if real in held.seen or real == _real(held.lock_path):
+            continue
+        try:
             held.seen[real] = fingerprint(real)
+        except OSError:
+            continue
 
 
 # --- writing files -------------------------------------------------------------------------
