@@ -429,3 +429,19 @@ def test_docs_targets_md_names_every_key_and_its_example_loads(tmp_path):
     assert data.problems == []
     got = {i.id: i for i in compute(plan, data, make_window(plan, None, date(2025, 6, 30))).indicators}
     assert got["applications"].actual == 1 and got["applications_per_10k"].actual == 0.2
+
+
+@pytest.mark.parametrize("file", ["journal.jsonl", ".ipdemo.lock", "patents.xlsx", "patents"])
+def test_a_ledger_file_that_is_not_a_csv_is_refused(tmp_path, file):
+    """`file: journal.jsonl` made every import replace the journal with a ledger (found by the
+    review of round 9): a ledger's file is a CSV, and the plan says so with its line."""
+    problems = load_edited(tmp_path, "  patents:\n", f"  patents:\n    file: {file}\n")
+    assert [p.code for p in problems] == ["ledger_file_not_csv"]
+    assert problems[0].line == line_of("  patents:\n") + 1 and file in problems[0].message("zh")
+
+
+@pytest.mark.parametrize("file", ["trademarks.csv", "./sub/../trademarks.csv"])
+def test_two_ledgers_naming_one_file_are_refused(tmp_path, file):
+    problems = load_edited(tmp_path, "  patents:\n", f"  patents:\n    file: {file}\n")
+    assert [p.code for p in problems] == ["ledger_file_twice"]
+    assert "trademarks" in problems[0].message("en") and "patents" in problems[0].message("en")

@@ -339,6 +339,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "台账 {ledger} 的主键 {field!r} 不是其字段",
         "ledger {ledger}: key {field!r} is not one of its fields",
     ),
+    "ledger_file_not_csv": (
+        "台账 {ledger} 的文件 {file!r} 不是 .csv 文件：台账须为 CSV 文件，请改为以 .csv 结尾的文件名",
+        "ledger {ledger}: file {file!r} is not a .csv file; a ledger is a CSV file, name one ending in .csv",
+    ),
+    "ledger_file_twice": (
+        "台账 {ledger} 的文件 {file!r} 也是台账 {other} 的文件：导入时会覆盖另一台账的记录，请为每个台账指定不同的文件",
+        "ledger {ledger}: file {file!r} is the file of ledger {other} too; each import would replace the other's "
+        "records: give each ledger its own file",
+    ),
     "due_outside": (
         "指标 {indicator} 的截止日期 {due} 不在计划期内",
         "indicator {indicator}: due date {due} is outside the plan period",

@@ -19,6 +19,7 @@ both languages through i18n, never pydantic's English):
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -781,6 +782,7 @@ def check_plan(plan: Plan, lines: dict | None = None) -> list[Problem]:
         add(("towns",), "alias_clash", "towns", alias=spelling, first=first, second=second)
     for name, ledger in plan.ledgers.items():
         _check_ledger(plan, name, ledger, add)
+    _check_ledger_files(plan, add)
     _check_placement(plan, add)
     for i, ind in enumerate(plan.indicators):
         _check_indicator(plan, i, ind, add)
@@ -908,6 +910,34 @@ def _check_ledger(plan: Plan, name: str, ledger: LedgerSpec, add) -> None:
             add(base + ("fields", key, "aliases"), "row_counter_key", key, ledger=name, field=key)
     for path, named, types in _named_fields(ledger):
         _check_named(name, ledger, path, named, types, add)
+
+
+def _check_ledger_files(plan: Plan, add) -> None:
+    """A ledger's `file:` names a CSV file (never the journal, the lock or a workbook), and no
+    two ledgers name the same file: each write would replace the other's records."""
+    owners: dict[str, str] = {}
+    for name, ledger in plan.ledgers.items():
+        if ledger.file is None:
+            continue
+        path = ("ledgers", name, "file")
+        if not ledger.file.lower().endswith(".csv"):
+            add(path, "ledger_file_not_csv", "file", ledger=name, file=ledger.file)
+            continue
+        real = os.path.normcase(os.path.realpath(plan.ledger_path(name)))
+        if real in owners:
+            add(path, "ledger_file_twice", "file", ledger=name, other=owners[real], file=ledger.file)
+        owners.setdefault(real, name)
+    for name in plan.ledgers:  # a ledger without `file:` is data/<name>.csv: another may name it
+        real = os.path.normcase(os.path.realpath(plan.ledger_path(name)))
+        if plan.ledgers[name].file is None and owners.get(real, name) != name:
+            add(
+                ("ledgers", owners[real], "file"),
+                "ledger_file_twice",
+                "file",
+                ledger=owners[real],
+                other=name,
+                file=plan.ledgers[owners[real]].file,
+            )
 
 
 def _check_field(plan: Plan, name: str, fname: str, spec: FieldSpec, add) -> None:
