@@ -531,15 +531,16 @@ def _land(plan: Plan, name: str, group: list[Prepared], options: Options) -> Imp
     # A dry run only reads, so it takes no lock and creates no lock file.
     ledgers = [plan.ledger_path(n) for n in plan.ledgers]  # fingerprinted wherever they lie
     with nullcontext() if options.dry_run else data_lock(plan.data_dir, _lock_timeout(options), ledgers):
-        early = None if options.dry_run else _hash_from_now(plan, spec, name, joined.frame)
+        lookup = _lookup(plan, spec, name, joined.frame)
+        early = None if options.dry_run else _hash_from_now(lookup)
         try:
-            landing = _place(plan, spec, name, joined, result)
+            landing = _place(plan, spec, name, joined, result, lookup)
         except BaseException:
             if early is not None:
                 early.cancel()
             raise
         if not options.dry_run:
-            landing.prefix = _prefix_of(plan.ledger_path(name), landing.found, early)
+            landing.prefix = _prefix_of(lookup.path, landing.found, early)
         try:
             return _landed(plan, name, spec, group, landing, result, options)
         finally:
@@ -606,10 +607,10 @@ def _join(spec: LedgerSpec, name: str, group: list[Prepared], options: Options) 
     return joined, result
 
 
-def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: ImportResult) -> Landing:
+def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: ImportResult, lookup: Lookup) -> Landing:
     """Stage 2: the ledger re-read under the lock, the incoming rows merged into it (stored towns
     and parties kept), rows outside the district set aside and never checked."""
-    stored, order, found, verified = _read_stored(plan, spec, name, joined.frame)
+    stored, order, found, verified = _read_stored(plan, spec, name, lookup)
     if identity.applies(spec):
         stored, joined = _recognise(spec, stored, joined, result)
     merged, where = merge(stored, joined.frame, spec)
@@ -630,8 +631,24 @@ def _place(plan: Plan, spec: LedgerSpec, name: str, joined: Joined, result: Impo
 FIND_BYTES_PER_KEY = 100
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """How the stored ledger is read, decided once under the lock: its path, the incoming keys
+    when their records are looked up (None: read whole) and its sha256 when its stamp proves it."""
+
+    path: Path
+    wanted: set[tuple[str, ...]] | None
+    verified: str | None
+
+
+def _lookup(plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame) -> Lookup:
+    path = plan.ledger_path(name)
+    verified = verified_sha256(plan.data_dir, name, path) if path.exists() else None
+    return Lookup(path, _wanted_keys(spec, incoming, path), verified)
+
+
 def _read_stored(
-    plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame
+    plan: Plan, spec: LedgerSpec, name: str, lookup: Lookup
 ) -> tuple[pd.DataFrame, list[str], Found | None, str | None]:
     """The stored rows stage 2 needs. A ledger whose size and mtime are the stamp its last journal
     entry gave it is what that import wrote (or read whole): only the records with the incoming
@@ -640,12 +657,9 @@ def _read_stored(
     (one record a line, the header's field count, UTF-8, no key twice; hashed on the way), and
     read whole and checked (_stored) when it is anything else. Returns the rows, the column
     order, what was found (None: read whole) and the verified sha256."""
-    path = plan.ledger_path(name)
-    verified = verified_sha256(plan.data_dir, name, path) if path.exists() else None
-    found = None
-    wanted = _wanted_keys(spec, incoming, path)
-    if wanted is not None:
-        found = find_records(path, list(spec.key), wanted, cache_dir(), verified or "", verify=verified is None)
+    path, verified, found = lookup.path, lookup.verified, None
+    if lookup.wanted is not None:
+        found = find_records(path, list(spec.key), lookup.wanted, cache_dir(), verified or "", verify=verified is None)
         verified = verified or (found.sha256 if found is not None else None)
     if found is None or any(f not in found.header for f in spec.fields):
         stored, order = _stored(plan, name, path)
@@ -654,19 +668,16 @@ def _read_stored(
     return pd.DataFrame(rows), list(found.header), found, verified
 
 
-def _hash_from_now(plan: Plan, spec: LedgerSpec, name: str, incoming: pd.DataFrame) -> store.PrefixHash | None:
+def _hash_from_now(lookup: Lookup) -> store.PrefixHash | None:
     """The hash of a stamped ledger whose records will be looked up, started as the lock is taken:
     it runs on the other core while the records are found and checked, and the journal's
     `before_sha256` then waits less for it. Only for a file the lock fingerprinted as it was
     taken (store.fingerprinted; _land names every ledger of the plan to it, wherever it lies): a
     change to it since is refused when the write commits (store._check_unchanged), so the bytes
     hashed from now are the bytes written over."""
-    path = plan.ledger_path(name)
-    if not store.fingerprinted(path) or _wanted_keys(spec, incoming, path) is None:
+    if lookup.wanted is None or lookup.verified is None or not store.fingerprinted(lookup.path):
         return None
-    if verified_sha256(plan.data_dir, name, path) is None:
-        return None
-    return store.PrefixHash(path, path.stat().st_size)
+    return store.PrefixHash(lookup.path, lookup.path.stat().st_size)
 
 
 def _prefix_of(path: Path, found: Found | None, early: store.PrefixHash | None) -> store.PrefixHash | None:
